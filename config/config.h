@@ -1,0 +1,85 @@
+/*
+ * config: the node's INI file (libinih), parsed into a validated struct.
+ *
+ *   [node]
+ *   name = Lärcentrum Östhammar      ; organisation shown to partners
+ *   country = SE                      ; ISO 3166-1 alpha-2
+ *   municipality = Östhammar
+ *   listen = tcp://127.0.0.1:7400     ; ZeroMQ endpoint for partners
+ *   networks = mälardalen-skills, nordic-wbl
+ *   default_network = mälardalen-skills   (must be one of networks)
+ *   log_level = info                  ; error|warn|info|debug
+ *   sync_interval_ms = 2000           ; anti-entropy round period
+ *
+ *   [peer "Roskilde Handelsskole"]    ; one section per partner
+ *   public_key = <44-char base64 Ed25519 key>
+ *   endpoint = tcp://127.0.0.1:7401
+ *   networks = nordic-wbl             ; networks this partner takes part in
+ *
+ * Every value is validated; an error names file:line, section, key and why.
+ * Unknown sections or keys are errors too (a typo must not silently change
+ * what a node shares).
+ */
+#ifndef LERNET_CONFIG_H
+#define LERNET_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "keys.h"
+
+#define CONFIG_MAX_PEERS 256
+#define CONFIG_MAX_NETWORKS 32
+#define CONFIG_MAX_NAME 128
+#define CONFIG_MAX_ENDPOINT 256
+
+enum config_error {
+    CONFIG_OK = 0,
+    CONFIG_ERR_IO = -1,      /* cannot open/read/write the file */
+    CONFIG_ERR_INVALID = -2, /* a value or section is wrong; why says which */
+    CONFIG_ERR_NOMEM = -3,
+};
+
+typedef char config_network_t[EVENT_MAX_NETWORK + 1];
+
+typedef struct config_peer {
+    char name[CONFIG_MAX_NAME];
+    uint8_t public_key[KEYS_PUBLIC_BYTES];
+    char endpoint[CONFIG_MAX_ENDPOINT];
+    config_network_t networks[CONFIG_MAX_NETWORKS];
+    size_t n_networks;
+} config_peer_t;
+
+typedef struct config {
+    char name[CONFIG_MAX_NAME];
+    char country[3];
+    char municipality[CONFIG_MAX_NAME];
+    char listen[CONFIG_MAX_ENDPOINT]; /* empty: do not listen */
+    config_network_t networks[CONFIG_MAX_NETWORKS];
+    size_t n_networks;
+    char default_network[EVENT_MAX_NETWORK + 1];
+    char log_level[16];
+    int sync_interval_ms; /* 100..3600000, default 2000 */
+    config_peer_t *peers; /* owned */
+    size_t n_peers;
+} config_t;
+
+/* Parses and validates path. *out owned by caller (config_free). */
+int config_load(config_t **out, const char *path, char *why, size_t whylen);
+void config_free(config_t **c);
+
+/* 1 if the node takes part in network, else 0. */
+int config_has_network(const config_t *c, const char *network);
+/* Peer by public key, or NULL. Borrowed. */
+const config_peer_t *config_peer_by_key(const config_t *c, const uint8_t key[KEYS_PUBLIC_BYTES]);
+/* 1 if the peer takes part in network (and so may receive its events). */
+int config_peer_has_network(const config_peer_t *p, const char *network);
+
+/* Writes a commented config for a new node (lernet init). Refuses to
+ * overwrite an existing file. */
+int config_write_new(const char *path, const char *name, const char *country,
+                     const char *municipality, const char *listen, const char *network,
+                     char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * keystore: a node's identity key on disk.
+ *
+ * Files in <home>/keys/: identity.pub (the printable public key and a
+ * newline, 0644) and identity.key (the secret, 0600). The secret file is
+ * either encrypted with a passphrase (Argon2id via crypto_pwhash, then
+ * XChaCha20-Poly1305 with the public key as associated data) or, when the
+ * operator asks for it explicitly, stored unencrypted for unattended servers.
+ * A secret file readable or writable by group or others is refused.
+ * Files are written to a temporary name, fsynced, then renamed, so a crash
+ * never leaves half a key.
+ *
+ * File format (text, one field per line, so an operator can tell what it is):
+ *   lernet-secret-key 1
+ *   public <printable public key>
+ *   protection argon2id-xchacha20poly1305 | none
+ *   kdf <opslimit> <memlimit> <salt base64>          (encrypted only)
+ *   nonce <base64>                                   (encrypted only)
+ *   secret <base64 of ciphertext or of the 64-byte secret>
+ */
+#ifndef LERNET_KEYSTORE_H
+#define LERNET_KEYSTORE_H
+
+#include "keys.h"
+
+enum keystore_error {
+    KEYSTORE_OK = 0,
+    KEYSTORE_ERR_IO = -1,          /* cannot read, write or rename (errno kept) */
+    KEYSTORE_ERR_MODE = -2,        /* secret file readable/writable by group or others */
+    KEYSTORE_ERR_FORMAT = -3,      /* not a lernet key file, or corrupted */
+    KEYSTORE_ERR_PASSPHRASE = -4,  /* wrong passphrase (authentication failed) */
+    KEYSTORE_ERR_NEED_PASS = -5,   /* file is encrypted and no passphrase given */
+    KEYSTORE_ERR_EXISTS = -6,      /* refusing to overwrite an existing key */
+    KEYSTORE_ERR_MEMORY = -7,
+    KEYSTORE_ERR_MISMATCH = -8,    /* public line disagrees with the secret */
+};
+const char *keystore_strerror(int err);
+
+/* Writes identity.key and identity.pub under dir (created 0700 if missing).
+ * passphrase NULL means unencrypted. Refuses to overwrite (KEYSTORE_ERR_EXISTS).
+ * why (may be NULL) receives a one-line detail on error. */
+int keystore_save(const char *dir, const keys_identity_t *k, const char *passphrase,
+                  char *why, size_t whylen);
+/* Loads dir/identity.key. passphrase may be NULL for an unencrypted file.
+ * *out is owned by the caller (keys_free). */
+int keystore_load(const char *dir, const char *passphrase, keys_identity_t **out, char *why,
+                  size_t whylen);
+/* Reads only the public key from dir/identity.pub (no passphrase needed). */
+int keystore_load_public(const char *dir, uint8_t pk[KEYS_PUBLIC_BYTES], char *why,
+                         size_t whylen);
+/* 1 if dir/identity.key is encrypted, 0 if not, negative error. */
+int keystore_is_encrypted(const char *dir, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * event: turns bytes into a checked event, or into a named refusal; and
+ * builds and signs new events. This is the one place where untrusted event
+ * bytes are parsed (local input and network input alike).
+ *
+ * Invariants:
+ *  - An event_t always holds the header bytes exactly as they were signed;
+ *    nothing is ever re-encoded to verify. id = BLAKE2b-256(header bytes).
+ *  - event_parse() checks everything an event can prove about itself:
+ *    sizes, structure, signature, payload hash and size, field rules per
+ *    kind, creation time not too far in the future. What needs other events
+ *    (the chain, forks, references) is the store's job.
+ *  - A payload may be absent (erased): the event then still verifies by its
+ *    header and signature; its content is simply gone.
+ */
+#ifndef LERNET_EVENT_H
+#define LERNET_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.pb-c.h"
+#include "keys.h"
+
+#define EVENT_VERSION 1
+#define EVENT_ID_BYTES 32
+#define EVENT_HASH_BYTES 32
+#define EVENT_SALT_BYTES 32
+#define EVENT_ID_HEX_SIZE 65
+
+/* Bounds: every size a peer can make us hold. */
+#define EVENT_MAX_ENVELOPE (64 * 1024)
+#define EVENT_MAX_HEADER 512
+#define EVENT_MAX_PAYLOAD (48 * 1024)
+#define EVENT_MAX_NETWORK 64      /* network name: [a-z0-9][a-z0-9._-]{0,63} */
+#define EVENT_MAX_TITLE 300       /* bytes per title text */
+#define EVENT_MAX_LONGTEXT 16384  /* description, agenda, minutes, report text */
+#define EVENT_MAX_SHORT 300       /* place, organiser, url, tz, tag, role, reason */
+#define EVENT_MAX_LANGS 8         /* translations per text field */
+#define EVENT_MAX_TAGS 32         /* themes, roles, tags, role counts */
+#define EVENT_MAX_FUTURE_MS (10 * 60 * 1000) /* creation time tolerance */
+#define EVENT_MAX_COUNT 1000000   /* a participant count above this is an error */
+
+/* Named reasons for refusing an event. Stable: they appear in logs, CLI
+ * output, metrics and tests. */
+enum event_reason {
+    EV_OK = 0,
+    EV_ENVELOPE_TOO_LARGE = -1,
+    EV_ENVELOPE_MALFORMED = -2,
+    EV_HEADER_TOO_LARGE = -3,
+    EV_HEADER_MALFORMED = -4,
+    EV_BAD_VERSION = -5,
+    EV_BAD_AUTHOR = -6,
+    EV_BAD_SIGNER = -7,
+    EV_BAD_SEQ = -8,
+    EV_BAD_PREV = -9,
+    EV_BAD_NETWORK = -10,
+    EV_UNKNOWN_KIND = -11,
+    EV_FUTURE_TIME = -12,
+    EV_BAD_SIGNATURE = -13,
+    EV_PAYLOAD_TOO_LARGE = -14,
+    EV_PAYLOAD_SIZE_MISMATCH = -15,
+    EV_PAYLOAD_HASH_MISMATCH = -16,
+    EV_PAYLOAD_MALFORMED = -17,
+    EV_KIND_MISMATCH = -18,
+    EV_MISSING_FIELD = -19,
+    EV_FIELD_TOO_LONG = -20,
+    EV_BAD_UTF8 = -21,
+    EV_BAD_LANG = -22,
+    EV_BAD_TIME = -23,
+    EV_BAD_TZ = -24,
+    EV_BAD_URL = -25,
+    EV_TOO_MANY = -26,
+    EV_BAD_SALT = -27,
+    EV_BAD_REFERENCE = -28,  /* update/cancel/experience target malformed */
+    EV_NO_MEMORY = -29,
+    EV_REASON_MIN = -29,
+};
+/* "bad_signature", ... : snake_case name of the reason, for logs and metrics. */
+const char *event_reason_name(int reason);
+
+/* A checked event. Owned by whoever got it from event_parse/event_create;
+ * release with event_free. */
+typedef struct event {
+    uint8_t id[EVENT_ID_BYTES];
+    /* header fields, decoded from the signed bytes */
+    uint32_t version;
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    uint8_t signer[KEYS_PUBLIC_BYTES];
+    uint64_t seq;
+    uint8_t prev[EVENT_ID_BYTES]; /* all zero when seq == 1 */
+    int64_t created_ms;
+    char network[EVENT_MAX_NETWORK + 1];
+    int kind; /* Lernet__Kind */
+    uint8_t payload_hash[EVENT_HASH_BYTES];
+    uint64_t payload_size;
+    /* exact bytes */
+    uint8_t *header;
+    size_t header_len;
+    uint8_t sig[KEYS_SIG_BYTES];
+    uint8_t *payload; /* NULL when erased */
+    size_t payload_len;
+    uint8_t salt[EVENT_SALT_BYTES];
+    int has_payload;
+    /* decoded payload (NULL when erased); owned by the event */
+    Lernet__Payload *body;
+} event_t;
+
+/* Parses and checks one encoded Envelope. now_ms is the local clock (for the
+ * future-time rule). On success *out is a new event the caller owns. On
+ * failure returns an enum event_reason and writes a one-line message naming
+ * the field into why (may be NULL). */
+int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,
+                size_t whylen);
+
+/* Same checks from the separately stored parts (header, signature, payload
+ * and salt; payload/salt NULL when erased), as the store keeps them. */
+int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
+                     const uint8_t sig[KEYS_SIG_BYTES], const uint8_t *payload,
+                     size_t payload_len, const uint8_t *salt, int64_t now_ms, char *why,
+                     size_t whylen);
+
+/* Builds, signs and checks a new event of the identity's own log.
+ * prev is NULL for seq 1. The payload is validated with the same rules as
+ * remote input before anything is signed. *out is owned by the caller. */
+int event_create(event_t **out, const keys_identity_t *k, const char *network, uint64_t seq,
+                 const uint8_t *prev, int64_t created_ms, const Lernet__Payload *payload,
+                 char *why, size_t whylen);
+
+/* Encodes the envelope for the wire or a bundle. *out is malloc'd, caller
+ * frees. */
+int event_envelope(const event_t *ev, uint8_t **out, size_t *len);
+
+/* Checks a decoded payload against the rules for a header kind. Used by
+ * event_parse and by publishers before signing. */
+int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t whylen);
+
+/* Network names: 1-64 of [a-z0-9._-], starting with a letter or digit. */
+int event_network_valid(const char *name);
+/* Kind names: "workshop", "meeting", "experience", "update", "cancel",...;
+ * NULL for unknown. */
+const char *event_kind_name(int kind);
+
+void event_id_hex(char out[EVENT_ID_HEX_SIZE], const uint8_t id[EVENT_ID_BYTES]);
+void event_free(event_t **ev);
+
+/* Current time in Unix milliseconds. */
+int64_t event_now_ms(void);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * store: the node's SQLite replica (WAL). The only module that speaks SQL.
+ *
+ * What it keeps:
+ *  - events: every accepted signed event, byte-exact (header, signature,
+ *    payload, salt), append-only. A log is (author, network); canonical
+ *    events of a log have seq 1..head with no gaps, each prev = id of seq-1.
+ *  - fork evidence: a second, different event signed by the same author for
+ *    a seq already taken (or whose prev disagrees with our chain) is kept
+ *    too, marked fork=1, never applied nor forwarded; the author is marked
+ *    forked. Bounded per author (STORE_MAX_FORKS).
+ *  - pending: events that arrived ahead of a gap, held back (not applied)
+ *    until the gap is filled; bounded per log and in total.
+ *  - feeds: per-log heads (the version vector sync announces).
+ *  - items: the current workshops, meetings and experiences derived from the
+ *    log by applying updates and cancels in log order; store_rebuild()
+ *    derives them again from the events alone, to the same result.
+ *
+ * Every write is one transaction (or joins the caller's store_begin() batch);
+ * every statement is prepared once and reused; schema changes are
+ * migrations keyed on PRAGMA user_version. synchronous=FULL: a commit that
+ * returned is on disk, so the caller may acknowledge or forward the event.
+ *
+ * Derivation rules (documented for users in README):
+ *  - update/cancel apply only to a workshop or meeting of the same author in
+ *    the same network (hence an earlier event of the same log); the content
+ *    type of an update must match. Anything else stays in the log (it is a
+ *    validly signed event and the chain must not break) but changes nothing.
+ *  - the later event of the log wins: an update after a cancel reinstates
+ *    the item unless its status says cancelled.
+ */
+#ifndef LERNET_STORE_H
+#define LERNET_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_MAX_PENDING_PER_LOG 1024
+#define STORE_MAX_PENDING 65536
+#define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
+
+enum store_error {
+    STORE_OK = 0,
+    STORE_ERR_SQL = -1,       /* SQLite error; why has sqlite3_errmsg */
+    STORE_ERR_OPEN = -2,      /* cannot open or create the database */
+    STORE_ERR_SCHEMA = -3,    /* database is from a newer lernet */
+    STORE_ERR_NOT_FOUND = -4,
+    STORE_ERR_AMBIGUOUS = -5, /* id prefix matches several events */
+    STORE_ERR_PENDING_FULL = -6, /* too many held-back events */
+    STORE_ERR_FORKS_FULL = -7,   /* fork evidence bound reached for author */
+    STORE_ERR_NOMEM = -8,
+    STORE_ERR_BUSY = -9,      /* database locked by another process too long */
+    STORE_ERR_CORRUPT = -10,  /* stored bytes no longer verify */
+    STORE_ERR_FULL = -11,     /* disk full */
+};
+const char *store_strerror(int err);
+
+/* What store_add did with an event. */
+enum store_outcome {
+    STORE_APPLIED = 0,   /* appended to its log (and derived views updated) */
+    STORE_DUPLICATE = 1, /* already held, nothing changed */
+    STORE_HELD = 2,      /* ahead of a gap: kept in pending, not applied */
+    STORE_FORK = 3,      /* conflicting event: kept as evidence, author marked */
+};
+const char *store_outcome_name(int outcome);
+
+typedef struct store store_t;
+
+/* Opens (creating and migrating if needed) the database at path.
+ * *out is owned by the caller: store_close() it. */
+int store_open(store_t **out, const char *path, char *why, size_t whylen);
+/* Closes and sets *s to NULL. Safe on NULL. */
+void store_close(store_t **s);
+
+/* Batching: store_add calls between begin and commit share one transaction
+ * (BEGIN IMMEDIATE, so a batch never fails half way on a lock upgrade).
+ * Nested begin is an error. rollback discards the whole batch. */
+int store_begin(store_t *s);
+int store_commit(store_t *s);
+int store_rollback(store_t *s);
+
+/* Adds one checked event (from event_parse/event_create). Checks the chain
+ * against the log's head; appends, or holds back, or keeps as fork evidence,
+ * or recognises a duplicate; updates derived items; then applies any held-back
+ * events that now follow. *outcome (may be NULL) receives enum store_outcome.
+ * *applied (may be NULL) receives how many events were appended, counting
+ * drained pending ones. On error nothing of this call is kept. */
+int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+              size_t whylen);
+
+/* Head of a log: *seq = 0 (and id zeroed) when the log is empty. */
+int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+               uint64_t *seq, uint8_t id[EVENT_ID_BYTES]);
+
+/* One log's head, as sync announces it. */
+typedef struct store_feed {
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    char network[EVENT_MAX_NETWORK + 1];
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    int forked; /* author has fork evidence */
+} store_feed_t;
+/* All logs of the given networks (networks NULL: all), sorted by author
+ * then network. *out is malloc'd (caller frees), *count its length. */
+int store_feeds(store_t *s, const char *const *networks, size_t n_networks,
+                store_feed_t **out, size_t *count);
+
+/* A stored event row; pointers valid only during the callback. */
+typedef struct store_row {
+    int64_t rowid;
+    const uint8_t *id;
+    const uint8_t *author;
+    const char *network;
+    uint64_t seq;
+    int kind;
+    int64_t created_ms;
+    int64_t received_ms;
+    int fork;
+    const uint8_t *header;
+    size_t header_len;
+    const uint8_t *sig; /* KEYS_SIG_BYTES */
+    const uint8_t *payload; /* NULL when erased */
+    size_t payload_len;
+    const uint8_t *salt;    /* NULL when erased */
+} store_row_t;
+/* Return non-zero from the callback to stop early (that value is returned). */
+typedef int (*store_row_cb)(void *ctx, const store_row_t *row);
+
+/* Canonical events of one log with from <= seq <= to, in seq order. */
+int store_range(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+                uint64_t from, uint64_t to, store_row_cb cb, void *ctx);
+/* Every stored event (canonical and fork evidence) in the order received. */
+int store_foreach_event(store_t *s, store_row_cb cb, void *ctx);
+/* One event by id, or by a unique hex prefix of at least 8 characters.
+ * *out is a freshly parsed event the caller owns. */
+int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, size_t whylen);
+
+/* Derived items. Content pointers are NULL when the payload was erased, and
+ * valid only during the callback. */
+typedef struct store_item {
+    uint8_t id[EVENT_ID_BYTES]; /* id of the original event */
+    int kind;                   /* LERNET__KIND__WORKSHOP / MEETING / EXPERIENCE */
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    const char *network;
+    int64_t start, end; /* Unix seconds; 0 for experiences */
+    int cancelled;
+    const char *cancel_reason; /* NULL unless cancelled by a cancel event */
+    uint32_t revision;         /* 0 for the original, +1 per update or cancel */
+    int64_t created_ms;        /* of the original event */
+    int64_t updated_ms;        /* of the latest event that changed it */
+    uint8_t about[EVENT_ID_BYTES]; /* experience: the event reported on */
+    const Lernet__Workshop *workshop;
+    const Lernet__Meeting *meeting;
+    const Lernet__Experience *experience;
+} store_item_t;
+typedef int (*store_item_cb)(void *ctx, const store_item_t *item);
+
+typedef struct store_query {
+    int kind;            /* 0: all kinds */
+    int64_t starts_after; /* only items whose end >= this (Unix s); 0: no limit */
+    const char *network; /* NULL: all */
+    const uint8_t *about; /* experiences about this event id; NULL: any */
+    size_t limit;        /* 0: no limit */
+} store_query_t;
+/* Items ordered by start (experiences by creation time). */
+int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx);
+/* One item by the id (or unique hex prefix) of its original event. */
+int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char *why,
+               size_t whylen);
+
+/* Re-derives items from the events alone (drop and replay in log order). */
+int store_rebuild(store_t *s, char *why, size_t whylen);
+
+/* Re-checks the whole store: PRAGMA integrity_check; every event re-parsed
+ * from its stored bytes (signature, id, payload hash, fields); every log's
+ * chain continuous and matching its head; derived items equal to a fresh
+ * rebuild; forked authors reported. report is called once per problem
+ * with a one-line message. *problems counts them. */
+typedef void (*store_report_cb)(void *ctx, const char *line);
+int store_verify(store_t *s, store_report_cb report, void *ctx, size_t *checked,
+                 size_t *problems);
+
+typedef struct store_stats {
+    uint64_t events, forks, pending, authors, logs, items, bytes;
+} store_stats_t;
+int store_stats(store_t *s, store_stats_t *out);
+
+/* Authors with fork evidence (malloc'd array of keys, caller frees). */
+int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t *count);
+
+#endif

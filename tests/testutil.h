@@ -1,0 +1,38 @@
+/*
+ * testutil: shared fixtures for the cmocka tests: temporary homes, sample
+ * payloads with realistic multilingual content, and signed chains.
+ * Include after <cmocka.h>'s prerequisites (stdarg, stddef, setjmp).
+ */
+#ifndef LERNET_TESTUTIL_H
+#define LERNET_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "keys.h"
+
+/* mkdtemp under $TMPDIR (or /tmp); returns a malloc'd path. */
+char *tu_tempdir(void);
+/* rm -rf path and free it; sets *path NULL. */
+void tu_rmtree(char **path);
+
+/* Payload builders. The returned payload and everything in it is malloc'd;
+ * free with tu_payload_free. */
+Lernet__Payload *tu_workshop(const char *title_sv, const char *title_en, int64_t start);
+Lernet__Payload *tu_meeting(const char *title, int64_t start);
+Lernet__Payload *tu_experience(const uint8_t about[EVENT_ID_BYTES], const char *title);
+Lernet__Payload *tu_update_workshop(const uint8_t target[EVENT_ID_BYTES], const char *title,
+                                    int64_t start);
+Lernet__Payload *tu_cancel(const uint8_t target[EVENT_ID_BYTES], const char *reason);
+void tu_payload_free(Lernet__Payload *p);
+
+/* Signs the next event of (k, network) after prev_ev (NULL for seq 1). */
+event_t *tu_next(const keys_identity_t *k, const char *network, const event_t *prev_ev,
+                 const Lernet__Payload *p);
+
+/* Runs a shell command line; returns its exit status (or -1), and if out is
+ * not NULL, a malloc'd copy of its stdout. */
+int tu_run(const char *cmdline, char **out);
+
+#endif

@@ -1,0 +1,670 @@
+/*
+ * event: the validation layer for signed events (see event.h).
+ *
+ * Order of checks in event_from_parts matters: sizes first (cheap, bound
+ * what we decode), then header structure, then the signature over the exact
+ * header bytes (so nothing unauthenticated is interpreted further), then the
+ * payload against the signed hash, then the payload's fields.
+ */
+#include "event.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_DURATION_S (366LL * 24 * 3600) /* an event longer than a year is a typo */
+#define MAX_CAPACITY 100000
+#define MIN_TIME_S 946684800LL   /* 2000-01-01: earlier start times are typos */
+#define MAX_TIME_S 4102444800LL  /* 2100-01-01 */
+
+static const char *reason_names[] = {
+    "ok",                 "envelope_too_large", "envelope_malformed", "header_too_large",
+    "header_malformed",   "bad_version",        "bad_author",         "bad_signer",
+    "bad_seq",            "bad_prev",           "bad_network",        "unknown_kind",
+    "future_time",        "bad_signature",      "payload_too_large",  "payload_size_mismatch",
+    "payload_hash_mismatch", "payload_malformed", "kind_mismatch",    "missing_field",
+    "field_too_long",     "bad_utf8",           "bad_lang",           "bad_time",
+    "bad_tz",             "bad_url",            "too_many",           "bad_salt",
+    "bad_reference",      "no_memory",
+};
+
+const char *event_reason_name(int reason)
+{
+    if (reason > 0 || reason < EV_REASON_MIN)
+        return "unknown_reason";
+    return reason_names[-reason];
+}
+
+/* Records the reason and a one-line message; returns the reason so that
+ * checks can be written as `return fail(...)`. */
+static int fail(char *why, size_t whylen, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t whylen, int reason, const char *fmt, ...)
+{
+    if (why && whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return reason;
+}
+
+int64_t event_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void event_id_hex(char out[EVENT_ID_HEX_SIZE], const uint8_t id[EVENT_ID_BYTES])
+{
+    sodium_bin2hex(out, EVENT_ID_HEX_SIZE, id, EVENT_ID_BYTES);
+}
+
+const char *event_kind_name(int kind)
+{
+    switch (kind) {
+    case LERNET__KIND__KIND_WORKSHOP: return "workshop";
+    case LERNET__KIND__KIND_MEETING: return "meeting";
+    case LERNET__KIND__KIND_EXPERIENCE: return "experience";
+    case LERNET__KIND__KIND_UPDATE: return "update";
+    case LERNET__KIND__KIND_CANCEL: return "cancel";
+    case LERNET__KIND__KIND_KEY_CERT: return "key_cert";
+    case LERNET__KIND__KIND_KEY_REVOKE: return "key_revoke";
+    case LERNET__KIND__KIND_IDENTITY_REVOKE: return "identity_revoke";
+    case LERNET__KIND__KIND_MEMBERSHIP: return "membership";
+    case LERNET__KIND__KIND_ERASURE: return "erasure";
+    default: return NULL;
+    }
+}
+
+/* Kinds this version accepts. Control kinds are reserved in the format but
+ * refused until the key-lifecycle code that gives them meaning exists. */
+static int kind_supported(int kind)
+{
+    return kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL;
+}
+
+int event_network_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > EVENT_MAX_NETWORK || !(islower((unsigned char)name[0]) ||
+                                             isdigit((unsigned char)name[0])))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '.' && c != '_' &&
+            c != '-')
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- field rules ---------------------------------------------------- */
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF, and no
+ * C0 controls except tab and newline (allowed only in long texts). */
+static int utf8_valid(const char *s, size_t n, int allow_newlines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r'))) ||
+                c == 0x7f)
+                return 0;
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned cp;
+        if ((c & 0xe0) == 0xc0) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* BCP-47 syntax, the subset real tags use: a 2-3 letter language, then
+ * subtags of 1-8 alphanumerics separated by '-'. */
+static int lang_valid(const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    if (n < 2 || n > 35)
+        return 0;
+    while (i < n && isalpha((unsigned char)s[i]))
+        i++;
+    if (i < 2 || i > 3)
+        return 0;
+    while (i < n) {
+        if (s[i] != '-')
+            return 0;
+        size_t start = ++i;
+        while (i < n && isalnum((unsigned char)s[i]))
+            i++;
+        if (i - start < 1 || i - start > 8)
+            return 0;
+    }
+    return 1;
+}
+
+/* IANA zone names: "UTC" or Area/Location[/Sub], letters, digits, _ + -. */
+static int tz_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") ||
+        strstr(s, "//"))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && c != '/' && c != '_' && c != '+' && c != '-')
+            return 0;
+    }
+    return 1;
+}
+
+static int url_valid(const char *s)
+{
+    if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+        return 0;
+    const char *host = strstr(s, "://") + 3;
+    if (*host == '\0' || *host == '/')
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '<' || *p == '>')
+            return 0;
+    return 1;
+}
+
+typedef struct check {
+    char *why;
+    size_t whylen;
+} check_t;
+
+static int check_string(check_t *c, const char *field, const char *s, size_t max, int required,
+                        int long_text)
+{
+    size_t n = strlen(s);
+    if (required && n == 0)
+        return fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is required", field);
+    if (n > max)
+        return fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field '%s' is %zu bytes, at most %zu",
+                    field, n, max);
+    if (!utf8_valid(s, n, long_text))
+        return fail(c->why, c->whylen, EV_BAD_UTF8,
+                    "field '%s' is not valid UTF-8 text (or holds control characters)", field);
+    return EV_OK;
+}
+
+static int check_texts(check_t *c, const char *field, Lernet__Text **t, size_t n, size_t max,
+                       int required, int long_text)
+{
+    char name[64];
+    if (required && n == 0)
+        return fail(c->why, c->whylen, EV_MISSING_FIELD,
+                    "field '%s' is required in at least one language", field);
+    if (n > EVENT_MAX_LANGS)
+        return fail(c->why, c->whylen, EV_TOO_MANY, "field '%s' has %zu languages, at most %d",
+                    field, n, EVENT_MAX_LANGS);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s[%zu].lang", field, i);
+        if (!lang_valid(t[i]->lang))
+            return fail(c->why, c->whylen, EV_BAD_LANG,
+                        "field '%s': '%.40s' is not a BCP-47 language tag", name, t[i]->lang);
+        for (size_t j = 0; j < i; j++)
+            if (strcasecmp(t[j]->lang, t[i]->lang) == 0)
+                return fail(c->why, c->whylen, EV_BAD_LANG,
+                            "field '%s': language '%s' given twice", name, t[i]->lang);
+        snprintf(name, sizeof name, "%s[%zu]", field, i);
+        int rc = check_string(c, name, t[i]->text, max, 1, long_text);
+        if (rc)
+            return rc;
+    }
+    return EV_OK;
+}
+
+static int check_tags(check_t *c, const char *field, char **v, size_t n)
+{
+    char name[64];
+    if (n > EVENT_MAX_TAGS)
+        return fail(c->why, c->whylen, EV_TOO_MANY, "field '%s' has %zu entries, at most %d",
+                    field, n, EVENT_MAX_TAGS);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s[%zu]", field, i);
+        int rc = check_string(c, name, v[i], EVENT_MAX_SHORT, 1, 0);
+        if (rc)
+            return rc;
+    }
+    return EV_OK;
+}
+
+static int check_when(check_t *c, int64_t start, int64_t end, const char *tz)
+{
+    if (start < MIN_TIME_S || start > MAX_TIME_S)
+        return fail(c->why, c->whylen, EV_BAD_TIME,
+                    "field 'start': %lld is not a time between 2000 and 2100", (long long)start);
+    if (end <= start)
+        return fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' must be after 'start'");
+    if (end - start > MAX_DURATION_S)
+        return fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' is more than a year after 'start'");
+    if (!tz_valid(tz))
+        return fail(c->why, c->whylen, EV_BAD_TZ,
+                    "field 'tz': '%.64s' is not an IANA time-zone name", tz);
+    return EV_OK;
+}
+
+static int check_where(check_t *c, const char *place, const char *url)
+{
+    int rc = check_string(c, "place", place, EVENT_MAX_SHORT, 0, 0);
+    if (rc)
+        return rc;
+    if ((rc = check_string(c, "online_url", url, EVENT_MAX_SHORT, 0, 0)))
+        return rc;
+    if (!*place && !*url)
+        return fail(c->why, c->whylen, EV_MISSING_FIELD,
+                    "field 'place' or 'online_url' is required");
+    if (*url && !url_valid(url))
+        return fail(c->why, c->whylen, EV_BAD_URL,
+                    "field 'online_url': not an http(s) address without spaces");
+    return EV_OK;
+}
+
+static int check_workshop(check_t *c, const Lernet__Workshop *w)
+{
+    int rc;
+    if ((rc = check_texts(c, "title", w->title, w->n_title, EVENT_MAX_TITLE, 1, 0)) ||
+        (rc = check_texts(c, "description", w->description, w->n_description,
+                          EVENT_MAX_LONGTEXT, 0, 1)) ||
+        (rc = check_when(c, w->start, w->end, w->tz)) ||
+        (rc = check_where(c, w->place, w->online_url)) ||
+        (rc = check_string(c, "organiser", w->organiser, EVENT_MAX_SHORT, 1, 0)) ||
+        (rc = check_tags(c, "themes", w->themes, w->n_themes)) ||
+        (rc = check_tags(c, "roles", w->roles, w->n_roles)))
+        return rc;
+    if (w->capacity > MAX_CAPACITY)
+        return fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field 'capacity': %u is above %d",
+                    w->capacity, MAX_CAPACITY);
+    if (*w->language && !lang_valid(w->language))
+        return fail(c->why, c->whylen, EV_BAD_LANG,
+                    "field 'language': '%.40s' is not a BCP-47 language tag", w->language);
+    if (w->status < 0 || w->status > LERNET__STATUS__STATUS_CANCELLED)
+        return fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED, "field 'status': unknown value %d",
+                    (int)w->status);
+    return EV_OK;
+}
+
+static int check_meeting(check_t *c, const Lernet__Meeting *m)
+{
+    int rc;
+    if ((rc = check_texts(c, "title", m->title, m->n_title, EVENT_MAX_TITLE, 1, 0)) ||
+        (rc = check_when(c, m->start, m->end, m->tz)) ||
+        (rc = check_where(c, m->place, m->online_url)) ||
+        (rc = check_string(c, "organiser", m->organiser, EVENT_MAX_SHORT, 0, 0)) ||
+        (rc = check_texts(c, "agenda", m->agenda, m->n_agenda, EVENT_MAX_LONGTEXT, 0, 1)) ||
+        (rc = check_texts(c, "minutes", m->minutes, m->n_minutes, EVENT_MAX_LONGTEXT, 0, 1)) ||
+        (rc = check_tags(c, "themes", m->themes, m->n_themes)))
+        return rc;
+    return EV_OK;
+}
+
+static int check_ref(check_t *c, const char *field, ProtobufCBinaryData ref)
+{
+    if (ref.len == 0)
+        return fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is required", field);
+    if (ref.len != EVENT_ID_BYTES)
+        return fail(c->why, c->whylen, EV_BAD_REFERENCE,
+                    "field '%s' is %zu bytes, an event id is %d", field, ref.len, EVENT_ID_BYTES);
+    return EV_OK;
+}
+
+static int check_experience(check_t *c, const Lernet__Experience *e)
+{
+    int rc;
+    if ((rc = check_ref(c, "about", e->about)) ||
+        (rc = check_texts(c, "title", e->title, e->n_title, EVENT_MAX_TITLE, 1, 0)) ||
+        (rc = check_texts(c, "text", e->text, e->n_text, EVENT_MAX_LONGTEXT, 1, 1)) ||
+        (rc = check_texts(c, "lessons", e->lessons, e->n_lessons, EVENT_MAX_LONGTEXT, 0, 1)) ||
+        (rc = check_tags(c, "tags", e->tags, e->n_tags)))
+        return rc;
+    if (e->n_participants > EVENT_MAX_TAGS)
+        return fail(c->why, c->whylen, EV_TOO_MANY, "field 'participants' has %zu roles, at most %d",
+                    e->n_participants, EVENT_MAX_TAGS);
+    for (size_t i = 0; i < e->n_participants; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "participants[%zu].role", i);
+        if ((rc = check_string(c, name, e->participants[i]->role, EVENT_MAX_SHORT, 1, 0)))
+            return rc;
+        if (e->participants[i]->count > EVENT_MAX_COUNT)
+            return fail(c->why, c->whylen, EV_FIELD_TOO_LONG,
+                        "field 'participants[%zu].count': %u is above %d", i,
+                        e->participants[i]->count, EVENT_MAX_COUNT);
+    }
+    return EV_OK;
+}
+
+static int check_update(check_t *c, const Lernet__Update *u)
+{
+    int rc = check_ref(c, "target", u->target);
+    if (rc)
+        return rc;
+    if (u->content_case == LERNET__UPDATE__CONTENT_WORKSHOP)
+        return check_workshop(c, u->workshop);
+    if (u->content_case == LERNET__UPDATE__CONTENT_MEETING)
+        return check_meeting(c, u->meeting);
+    return fail(c->why, c->whylen, EV_MISSING_FIELD,
+                "field 'content': an update carries a workshop or a meeting");
+}
+
+static int check_cancel(check_t *c, const Lernet__Cancel *x)
+{
+    int rc = check_ref(c, "target", x->target);
+    return rc ? rc : check_string(c, "reason", x->reason, EVENT_MAX_SHORT, 0, 0);
+}
+
+int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t whylen)
+{
+    check_t c = {why, whylen};
+    static const int body_for_kind[] = {
+        [LERNET__KIND__KIND_WORKSHOP] = LERNET__PAYLOAD__BODY_WORKSHOP,
+        [LERNET__KIND__KIND_MEETING] = LERNET__PAYLOAD__BODY_MEETING,
+        [LERNET__KIND__KIND_EXPERIENCE] = LERNET__PAYLOAD__BODY_EXPERIENCE,
+        [LERNET__KIND__KIND_UPDATE] = LERNET__PAYLOAD__BODY_UPDATE,
+        [LERNET__KIND__KIND_CANCEL] = LERNET__PAYLOAD__BODY_CANCEL,
+    };
+    if (!kind_supported(kind))
+        return fail(why, whylen, EV_UNKNOWN_KIND, "kind %d is not supported", kind);
+    if ((int)p->body_case != body_for_kind[kind])
+        return fail(why, whylen, EV_KIND_MISMATCH, "payload is not a %s",
+                    event_kind_name(kind));
+    switch (p->body_case) {
+    case LERNET__PAYLOAD__BODY_WORKSHOP: return check_workshop(&c, p->workshop);
+    case LERNET__PAYLOAD__BODY_MEETING: return check_meeting(&c, p->meeting);
+    case LERNET__PAYLOAD__BODY_EXPERIENCE: return check_experience(&c, p->experience);
+    case LERNET__PAYLOAD__BODY_UPDATE: return check_update(&c, p->update);
+    case LERNET__PAYLOAD__BODY_CANCEL: return check_cancel(&c, p->cancel);
+    default: return fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
+    }
+}
+
+/* ---- parsing -------------------------------------------------------- */
+
+void event_free(event_t **evp)
+{
+    if (!evp || !*evp)
+        return;
+    event_t *ev = *evp;
+    free(ev->header);
+    free(ev->payload);
+    if (ev->body)
+        lernet__payload__free_unpacked(ev->body, NULL);
+    free(ev);
+    *evp = NULL;
+}
+
+/* Decodes the header bytes into ev's fields and checks their shape. */
+static int header_fields(event_t *ev, int64_t now_ms, char *why, size_t whylen)
+{
+    Lernet__Header *h = lernet__header__unpack(NULL, ev->header_len, ev->header);
+    int rc = EV_OK;
+    if (!h)
+        return fail(why, whylen, EV_HEADER_MALFORMED, "header: not a valid protobuf Header");
+    if (h->version != EVENT_VERSION)
+        rc = fail(why, whylen, EV_BAD_VERSION, "header 'version': %u, this node speaks %d",
+                  h->version, EVENT_VERSION);
+    else if (h->author.len != KEYS_PUBLIC_BYTES)
+        rc = fail(why, whylen, EV_BAD_AUTHOR, "header 'author': %zu bytes, a key is %d",
+                  h->author.len, KEYS_PUBLIC_BYTES);
+    else if (h->signer.len != KEYS_PUBLIC_BYTES)
+        rc = fail(why, whylen, EV_BAD_SIGNER, "header 'signer': %zu bytes, a key is %d",
+                  h->signer.len, KEYS_PUBLIC_BYTES);
+    else if (memcmp(h->signer.data, h->author.data, KEYS_PUBLIC_BYTES) != 0)
+        /* Until signing keys can be certified (key lifecycle), the identity
+         * key signs its own events. */
+        rc = fail(why, whylen, EV_BAD_SIGNER, "header 'signer': not the author's key");
+    else if (h->seq == 0)
+        rc = fail(why, whylen, EV_BAD_SEQ, "header 'seq': logs start at 1");
+    else if ((h->seq == 1 && h->prev.len != 0) ||
+             (h->seq > 1 && h->prev.len != EVENT_ID_BYTES))
+        rc = fail(why, whylen, EV_BAD_PREV, "header 'prev': %zu bytes for seq %llu",
+                  h->prev.len, (unsigned long long)h->seq);
+    else if (!event_network_valid(h->network))
+        rc = fail(why, whylen, EV_BAD_NETWORK, "header 'network': '%.64s' is not a network name",
+                  h->network);
+    else if (!kind_supported((int)h->kind))
+        rc = fail(why, whylen, EV_UNKNOWN_KIND, "header 'kind': %d is not supported",
+                  (int)h->kind);
+    else if (h->created_ms <= 0 || h->created_ms > now_ms + EVENT_MAX_FUTURE_MS)
+        rc = fail(why, whylen, EV_FUTURE_TIME,
+                  "header 'created_ms': %lld is more than 10 minutes ahead of this node's clock",
+                  (long long)h->created_ms);
+    else if (h->payload_hash.len != EVENT_HASH_BYTES)
+        rc = fail(why, whylen, EV_HEADER_MALFORMED, "header 'payload_hash': %zu bytes, not %d",
+                  h->payload_hash.len, EVENT_HASH_BYTES);
+    else if (h->payload_size == 0 || h->payload_size > EVENT_MAX_PAYLOAD)
+        rc = fail(why, whylen, EV_PAYLOAD_TOO_LARGE,
+                  "header 'payload_size': %llu, must be 1..%d", (unsigned long long)h->payload_size,
+                  EVENT_MAX_PAYLOAD);
+    if (rc == EV_OK) {
+        ev->version = h->version;
+        memcpy(ev->author, h->author.data, KEYS_PUBLIC_BYTES);
+        memcpy(ev->signer, h->signer.data, KEYS_PUBLIC_BYTES);
+        ev->seq = h->seq;
+        if (h->prev.len)
+            memcpy(ev->prev, h->prev.data, EVENT_ID_BYTES);
+        ev->created_ms = h->created_ms;
+        snprintf(ev->network, sizeof ev->network, "%s", h->network);
+        ev->kind = (int)h->kind;
+        memcpy(ev->payload_hash, h->payload_hash.data, EVENT_HASH_BYTES);
+        ev->payload_size = h->payload_size;
+    }
+    lernet__header__free_unpacked(h, NULL);
+    return rc;
+}
+
+static int payload_fields(event_t *ev, const uint8_t *payload, size_t len, const uint8_t *salt,
+                          char *why, size_t whylen)
+{
+    uint8_t h[EVENT_HASH_BYTES];
+    if (len != ev->payload_size)
+        return fail(why, whylen, EV_PAYLOAD_SIZE_MISMATCH,
+                    "payload is %zu bytes, the signed header says %llu", len,
+                    (unsigned long long)ev->payload_size);
+    crypto_generichash(h, sizeof h, payload, len, salt, EVENT_SALT_BYTES);
+    if (sodium_memcmp(h, ev->payload_hash, sizeof h) != 0)
+        return fail(why, whylen, EV_PAYLOAD_HASH_MISMATCH,
+                    "payload does not match the signed payload_hash");
+    ev->payload = malloc(len);
+    if (!ev->payload)
+        return fail(why, whylen, EV_NO_MEMORY, "out of memory");
+    memcpy(ev->payload, payload, len);
+    ev->payload_len = len;
+    memcpy(ev->salt, salt, EVENT_SALT_BYTES);
+    ev->has_payload = 1;
+    ev->body = lernet__payload__unpack(NULL, len, payload);
+    if (!ev->body)
+        return fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload: not a valid protobuf Payload");
+    return event_check_payload(ev->kind, ev->body, why, whylen);
+}
+
+int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
+                     const uint8_t sig[KEYS_SIG_BYTES], const uint8_t *payload,
+                     size_t payload_len, const uint8_t *salt, int64_t now_ms, char *why,
+                     size_t whylen)
+{
+    int rc;
+    *out = NULL;
+    if (header_len == 0 || header_len > EVENT_MAX_HEADER)
+        return fail(why, whylen, EV_HEADER_TOO_LARGE, "header is %zu bytes, must be 1..%d",
+                    header_len, EVENT_MAX_HEADER);
+    if (payload && payload_len > EVENT_MAX_PAYLOAD)
+        return fail(why, whylen, EV_PAYLOAD_TOO_LARGE, "payload is %zu bytes, at most %d",
+                    payload_len, EVENT_MAX_PAYLOAD);
+    if ((payload == NULL) != (salt == NULL))
+        return fail(why, whylen, EV_BAD_SALT, "payload and salt must be present or erased together");
+    event_t *ev = calloc(1, sizeof *ev);
+    if (!ev || !(ev->header = malloc(header_len))) {
+        free(ev);
+        return fail(why, whylen, EV_NO_MEMORY, "out of memory");
+    }
+    memcpy(ev->header, header, header_len);
+    ev->header_len = header_len;
+    memcpy(ev->sig, sig, KEYS_SIG_BYTES);
+    if ((rc = header_fields(ev, now_ms, why, whylen)))
+        goto fail;
+    if (keys_verify(ev->signer, sig, header, header_len) != KEYS_OK) {
+        rc = fail(why, whylen, EV_BAD_SIGNATURE, "signature does not verify for the signer key");
+        goto fail;
+    }
+    crypto_generichash(ev->id, EVENT_ID_BYTES, header, header_len, NULL, 0);
+    if (payload && (rc = payload_fields(ev, payload, payload_len, salt, why, whylen)))
+        goto fail;
+    *out = ev;
+    return EV_OK;
+fail:
+    event_free(&ev);
+    return rc;
+}
+
+int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,
+                size_t whylen)
+{
+    *out = NULL;
+    if (len > EVENT_MAX_ENVELOPE)
+        return fail(why, whylen, EV_ENVELOPE_TOO_LARGE, "envelope is %zu bytes, at most %d", len,
+                    EVENT_MAX_ENVELOPE);
+    Lernet__Envelope *e = lernet__envelope__unpack(NULL, len, envelope);
+    if (!e)
+        return fail(why, whylen, EV_ENVELOPE_MALFORMED, "envelope: not a valid protobuf Envelope");
+    int rc;
+    if (e->signature.len != KEYS_SIG_BYTES)
+        rc = fail(why, whylen, EV_BAD_SIGNATURE, "envelope 'signature': %zu bytes, not %d",
+                  e->signature.len, KEYS_SIG_BYTES);
+    else if (e->payload.len && e->salt.len != EVENT_SALT_BYTES)
+        rc = fail(why, whylen, EV_BAD_SALT, "envelope 'salt': %zu bytes, not %d", e->salt.len,
+                  EVENT_SALT_BYTES);
+    else if (!e->payload.len && e->salt.len)
+        rc = fail(why, whylen, EV_BAD_SALT, "envelope 'salt' present without a payload");
+    else
+        rc = event_from_parts(out, e->header.data, e->header.len, e->signature.data,
+                              e->payload.len ? e->payload.data : NULL, e->payload.len,
+                              e->payload.len ? e->salt.data : NULL, now_ms, why, whylen);
+    lernet__envelope__free_unpacked(e, NULL);
+    return rc;
+}
+
+/* ---- building ------------------------------------------------------- */
+
+int event_create(event_t **out, const keys_identity_t *k, const char *network, uint64_t seq,
+                 const uint8_t *prev, int64_t created_ms, const Lernet__Payload *payload,
+                 char *why, size_t whylen)
+{
+    static const int kind_for_body[] = {
+        [LERNET__PAYLOAD__BODY_WORKSHOP] = LERNET__KIND__KIND_WORKSHOP,
+        [LERNET__PAYLOAD__BODY_MEETING] = LERNET__KIND__KIND_MEETING,
+        [LERNET__PAYLOAD__BODY_EXPERIENCE] = LERNET__KIND__KIND_EXPERIENCE,
+        [LERNET__PAYLOAD__BODY_UPDATE] = LERNET__KIND__KIND_UPDATE,
+        [LERNET__PAYLOAD__BODY_CANCEL] = LERNET__KIND__KIND_CANCEL,
+    };
+    *out = NULL;
+    if (payload->body_case < LERNET__PAYLOAD__BODY_WORKSHOP ||
+        payload->body_case > LERNET__PAYLOAD__BODY_CANCEL)
+        return fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
+    int kind = kind_for_body[payload->body_case];
+    int rc = event_check_payload(kind, payload, why, whylen);
+    if (rc)
+        return rc;
+    if (!event_network_valid(network))
+        return fail(why, whylen, EV_BAD_NETWORK, "network '%.64s' is not a network name",
+                    network);
+    if (seq == 0 || (seq > 1) != (prev != NULL))
+        return fail(why, whylen, EV_BAD_PREV, "seq %llu needs %s previous event id",
+                    (unsigned long long)seq, seq > 1 ? "a" : "no");
+    size_t plen = lernet__payload__get_packed_size(payload);
+    if (plen == 0 || plen > EVENT_MAX_PAYLOAD)
+        return fail(why, whylen, EV_PAYLOAD_TOO_LARGE, "payload is %zu bytes, at most %d", plen,
+                    EVENT_MAX_PAYLOAD);
+    uint8_t *pbuf = malloc(plen), salt[EVENT_SALT_BYTES], phash[EVENT_HASH_BYTES];
+    uint8_t hbuf[EVENT_MAX_HEADER], sig[KEYS_SIG_BYTES];
+    if (!pbuf)
+        return fail(why, whylen, EV_NO_MEMORY, "out of memory");
+    lernet__payload__pack(payload, pbuf);
+    randombytes_buf(salt, sizeof salt);
+    crypto_generichash(phash, sizeof phash, pbuf, plen, salt, sizeof salt);
+
+    Lernet__Header h = LERNET__HEADER__INIT;
+    h.version = EVENT_VERSION;
+    h.author.data = (uint8_t *)keys_public(k);
+    h.author.len = KEYS_PUBLIC_BYTES;
+    h.signer = h.author;
+    h.seq = seq;
+    h.prev.data = (uint8_t *)prev;
+    h.prev.len = prev ? EVENT_ID_BYTES : 0;
+    h.created_ms = created_ms;
+    h.network = (char *)network;
+    h.kind = (Lernet__Kind)kind;
+    h.payload_hash.data = phash;
+    h.payload_hash.len = sizeof phash;
+    h.payload_size = plen;
+    size_t hlen = lernet__header__get_packed_size(&h);
+    if (hlen > sizeof hbuf) {
+        free(pbuf);
+        return fail(why, whylen, EV_HEADER_TOO_LARGE, "header is %zu bytes, at most %d", hlen,
+                    EVENT_MAX_HEADER);
+    }
+    lernet__header__pack(&h, hbuf);
+    if (keys_sign(k, sig, hbuf, hlen) != KEYS_OK) {
+        free(pbuf);
+        return fail(why, whylen, EV_NO_MEMORY, "signing failed");
+    }
+    /* Re-check the result through the same path remote input takes. */
+    rc = event_from_parts(out, hbuf, hlen, sig, pbuf, plen, salt, created_ms, why, whylen);
+    free(pbuf);
+    return rc;
+}
+
+int event_envelope(const event_t *ev, uint8_t **out, size_t *len)
+{
+    Lernet__Envelope e = LERNET__ENVELOPE__INIT;
+    e.header.data = ev->header;
+    e.header.len = ev->header_len;
+    e.signature.data = (uint8_t *)ev->sig;
+    e.signature.len = KEYS_SIG_BYTES;
+    if (ev->has_payload) {
+        e.payload.data = ev->payload;
+        e.payload.len = ev->payload_len;
+        e.salt.data = (uint8_t *)ev->salt;
+        e.salt.len = EVENT_SALT_BYTES;
+    }
+    *len = lernet__envelope__get_packed_size(&e);
+    *out = malloc(*len ? *len : 1);
+    if (!*out)
+        return EV_NO_MEMORY;
+    lernet__envelope__pack(&e, *out);
+    return EV_OK;
+}

@@ -1,0 +1,71 @@
+/*
+ * payload_json: the JSON form of event content, both ways. Used for
+ * `lernet publish --json FILE`, for CLI flags (which are gathered into the
+ * same JSON object first, so flags and files share one validation path),
+ * and for every --json output.
+ *
+ * Workshop:   {"title": {"sv": "...", "en": "..."}, "description": {...},
+ *              "start": TIME, "end": TIME, "tz": "Europe/Stockholm",
+ *              "place": "...", "online_url": "https://...", "organiser": "...",
+ *              "capacity": 30, "themes": ["..."], "roles": ["..."],
+ *              "language": "sv", "status": "planned|confirmed|full|cancelled"}
+ * Meeting:    {"title": {...}, "start", "end", "tz", "place", "online_url",
+ *              "organiser", "agenda": {...}, "minutes": {...}, "themes": [...]}
+ * Experience: {"about": "<64-hex event id>", "title": {...}, "text": {...},
+ *              "lessons": {...}, "tags": [...],
+ *              "participants": {"teachers": 12, "company representatives": 7}}
+ * TIME is ISO 8601: "2026-12-03T09:00:00Z" (UTC), "2026-12-03T09:00+01:00"
+ * (offset), or "2026-12-03T09:00" (local time in "tz"); seconds optional.
+ * Multilingual fields are objects keyed by BCP-47 tag; a plain string is
+ * accepted on input and taken as language "und"? No: a plain string is an
+ * error naming the field, because every text must say its language.
+ *
+ * Input is hostile: unknown keys, wrong types, out-of-range numbers and
+ * malformed times are errors with a one-line `why` naming the field; after
+ * conversion the payload is also run through event_check_payload so that
+ * the same rules as for network input apply.
+ */
+#ifndef LERNET_PAYLOAD_JSON_H
+#define LERNET_PAYLOAD_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+enum payload_json_error {
+    PJ_OK = 0,
+    PJ_ERR_INVALID = -1, /* why names the field */
+    PJ_ERR_NOMEM = -2,
+};
+
+/* Builds a payload of kind (LERNET__KIND__KIND_WORKSHOP, _MEETING or
+ * _EXPERIENCE) from obj. *out is owned by the caller:
+ * lernet__payload__free_unpacked(*out, NULL). On error returns PJ_ERR_INVALID
+ * or an enum event_reason from event_check_payload, with why set. */
+int payload_from_json(Lernet__Payload **out, int kind, const json_t *obj, char *why,
+                      size_t whylen);
+
+/* JSON of content (new reference, caller json_decref's). Times are given as
+ * UTC ISO strings in "start"/"end" and also as "start_local"/"end_local"
+ * ("2026-12-03T09:00:00+01:00" in the event's own zone). */
+json_t *payload_workshop_json(const Lernet__Workshop *w);
+json_t *payload_meeting_json(const Lernet__Meeting *m);
+json_t *payload_experience_json(const Lernet__Experience *e);
+
+/* Parses TIME (see above); tz is used for times without Z/offset and may be
+ * NULL (then such times are an error). Must handle DST correctly (e.g. via
+ * the system tz database). */
+int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen);
+/* "2026-12-03T09:00:00+01:00" in zone tz (UTC "Z" form when tz is NULL or
+ * unknown to this system). */
+void payload_time_format(int64_t t, const char *tz, char *out, size_t n);
+/* 1 if the system tz database knows the zone. */
+int payload_tz_known(const char *tz);
+
+/* Picks the text for a preferred language list ("sv,en"): first exact match,
+ * then primary-subtag match, then the first text. NULL if n == 0. */
+const char *payload_text_pick(Lernet__Text **texts, size_t n, const char *prefs);
+
+#endif

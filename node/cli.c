@@ -1,0 +1,283 @@
+/*
+ * cli: dispatcher and shared helpers for the lernet commands (see cli.h).
+ * `lernet --help` is printed from the command table, so it cannot drift.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "log.h"
+
+#define PASSPHRASE_MAX 1024
+
+static const cli_cmd_t commands[] = {
+    {"init", cli_init, "create a node home: identity key, config, store"},
+    {"keys", cli_keys, "show the node's public key and fingerprint"},
+    {"config", cli_config, "check the configuration file"},
+    {"publish", cli_publish, "sign and store a workshop, meeting or experience report"},
+    {"update", cli_update, "replace the content of one of your workshops or meetings"},
+    {"cancel", cli_cancel, "cancel one of your workshops or meetings"},
+    {"list", cli_list, "list workshops, meetings and experience reports"},
+    {"show", cli_show, "show one item with its history"},
+    {"log", cli_log, "print the raw signed events (base64), for independent checks"},
+    {"verify", cli_verify, "re-check every signature, chain and derived table"},
+    {"store", cli_store, "store maintenance: rebuild the derived tables"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lernet [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'lernet COMMAND --help' explains a command.\n"
+               "exit codes: 0 ok, 1 failed, 2 usage, 3 verify found problems,\n"
+               "            4 node home missing, 5 key file problem\n"
+               "environment: LERNET_HOME (node home), LERNET_PASSPHRASE (key passphrase)\n");
+}
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("lernet: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+const char *cli_home_path(cli_ctx_t *ctx, const char *name)
+{
+    snprintf(ctx->path, sizeof ctx->path, "%s/%s", ctx->home, name);
+    return ctx->path;
+}
+
+static int resolve_home(cli_ctx_t *ctx, const char *flag)
+{
+    const char *env = getenv("LERNET_HOME"), *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (flag)
+        n = snprintf(ctx->home, sizeof ctx->home, "%s", flag);
+    else if (env && *env)
+        n = snprintf(ctx->home, sizeof ctx->home, "%s", env);
+    else if (xdg && *xdg)
+        n = snprintf(ctx->home, sizeof ctx->home, "%s/lernet", xdg);
+    else if (home && *home)
+        n = snprintf(ctx->home, sizeof ctx->home, "%s/.local/share/lernet", home);
+    else
+        return cli_error(CLI_NOHOME, "no node home: give --home DIR or set LERNET_HOME");
+    if (n <= 0 || (size_t)n >= sizeof ctx->home - 64)
+        return cli_error(CLI_USAGE, "--home: path too long");
+    return CLI_OK;
+}
+
+/* Pulls "--home DIR" / "--home=DIR" out of argv wherever it stands, so that
+ * commands need not each know it. */
+static int take_home_flag(int *argc, char **argv, const char **home)
+{
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--home") == 0) {
+            if (i + 1 >= *argc)
+                return cli_error(CLI_USAGE, "--home needs a directory");
+            *home = argv[++i];
+        } else if (strncmp(argv[i], "--home=", 7) == 0) {
+            *home = argv[i] + 7;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return CLI_OK;
+}
+
+static int home_exists(cli_ctx_t *ctx)
+{
+    struct stat st;
+    if (stat(cli_home_path(ctx, "lernet.ini"), &st) != 0)
+        return cli_error(CLI_NOHOME, "%s is not a lernet node home (no lernet.ini); run 'lernet init'",
+                         ctx->home);
+    return CLI_OK;
+}
+
+int cli_open_store(cli_ctx_t *ctx, store_t **out)
+{
+    char why[256] = "";
+    int rc = home_exists(ctx);
+    if (rc)
+        return rc;
+    if (store_open(out, cli_home_path(ctx, "store.db"), why, sizeof why) != STORE_OK)
+        return cli_error(CLI_FAIL, "store %s: %s", ctx->path, why);
+    return CLI_OK;
+}
+
+int cli_load_config(cli_ctx_t *ctx, config_t **out)
+{
+    char why[512] = "";
+    int rc = home_exists(ctx);
+    if (rc)
+        return rc;
+    if (config_load(out, cli_home_path(ctx, "lernet.ini"), why, sizeof why) != CONFIG_OK)
+        return cli_error(CLI_FAIL, "%s", why);
+    return CLI_OK;
+}
+
+int cli_load_keys(cli_ctx_t *ctx, keys_identity_t **out)
+{
+    char why[512] = "";
+    char *pass = NULL;
+    int code = CLI_OK;
+    const char *dir = cli_home_path(ctx, "keys");
+    char keydir[PATH_MAX];
+    snprintf(keydir, sizeof keydir, "%s", dir);
+    int enc = keystore_is_encrypted(keydir, why, sizeof why);
+    if (enc < 0)
+        return cli_error(CLI_KEYS, "%s", why);
+    if (enc) {
+        pass = cli_passphrase(getenv("LERNET_PASSPHRASE_FILE"), 0, &code);
+        if (!pass)
+            return code;
+    }
+    int rc = keystore_load(keydir, pass, out, why, sizeof why);
+    cli_passphrase_free(pass);
+    if (rc != KEYSTORE_OK)
+        return cli_error(CLI_KEYS, "%s", why[0] ? why : keystore_strerror(rc));
+    return CLI_OK;
+}
+
+static char *read_tty_line(const char *prompt)
+{
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (fd < 0)
+        return NULL;
+    struct termios old, quiet;
+    char *buf = sodium_malloc(PASSPHRASE_MAX);
+    size_t n = 0;
+    if (!buf || tcgetattr(fd, &old) != 0) {
+        close(fd);
+        sodium_free(buf);
+        return NULL;
+    }
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+    if (write(fd, prompt, strlen(prompt)) < 0)
+        n = 0;
+    char c;
+    while (n < PASSPHRASE_MAX - 1 && read(fd, &c, 1) == 1 && c != '\n')
+        buf[n++] = c;
+    buf[n] = '\0';
+    tcsetattr(fd, TCSAFLUSH, &old);
+    if (write(fd, "\n", 1) < 0)
+        n = 0;
+    close(fd);
+    return buf;
+}
+
+static char *read_pass_file(const char *file, int *code)
+{
+    char *buf = sodium_malloc(PASSPHRASE_MAX);
+    FILE *f = buf ? fopen(file, "r") : NULL;
+    if (!f) {
+        sodium_free(buf);
+        *code = cli_error(CLI_KEYS, "passphrase file %s: %s", file, strerror(errno));
+        return NULL;
+    }
+    size_t n = fread(buf, 1, PASSPHRASE_MAX - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0'; /* the first line is the passphrase */
+    return buf;
+}
+
+char *cli_passphrase(const char *file, int confirm, int *code)
+{
+    const char *env = getenv("LERNET_PASSPHRASE");
+    char *p = NULL;
+    if (env && *env) {
+        if (strlen(env) >= PASSPHRASE_MAX || !(p = sodium_malloc(PASSPHRASE_MAX))) {
+            *code = cli_error(CLI_KEYS, "LERNET_PASSPHRASE: too long");
+            return NULL;
+        }
+        strcpy(p, env);
+    } else if (file && *file) {
+        p = read_pass_file(file, code);
+        if (!p)
+            return NULL;
+    } else {
+        p = read_tty_line("passphrase for the node key: ");
+        if (p && confirm) {
+            char *again = read_tty_line("again: ");
+            int same = again && strcmp(p, again) == 0;
+            cli_passphrase_free(again);
+            if (!same) {
+                cli_passphrase_free(p);
+                *code = cli_error(CLI_KEYS, "passphrases differ");
+                return NULL;
+            }
+        }
+        if (!p) {
+            *code = cli_error(CLI_KEYS, "the key is encrypted: set LERNET_PASSPHRASE, "
+                                        "give --passphrase-file, or run on a terminal");
+            return NULL;
+        }
+    }
+    if (!*p) {
+        cli_passphrase_free(p);
+        *code = cli_error(CLI_KEYS, "empty passphrase (use --no-passphrase to store the key "
+                                    "unencrypted)");
+        return NULL;
+    }
+    return p;
+}
+
+void cli_passphrase_free(char *p)
+{
+    if (p)
+        sodium_free(p); /* wipes */
+}
+
+int cli_main(int argc, char **argv)
+{
+    cli_ctx_t ctx;
+    const char *home = NULL;
+    memset(&ctx, 0, sizeof ctx);
+    if (keys_init() != KEYS_OK)
+        return cli_error(CLI_FAIL, "libsodium failed to initialise");
+    log_init(LOG_LVL_WARN, "");
+    int rc = take_home_flag(&argc, argv, &home);
+    if (rc)
+        return rc;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("lernet %s (event format %d)\n", LERNET_VERSION, EVENT_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            if ((rc = resolve_home(&ctx, home)))
+                return rc;
+            return commands[i].run(&ctx, argc - 1, argv + 1);
+        }
+    }
+    cli_error(CLI_USAGE, "unknown command '%s'", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,72 @@
+/*
+ * cli: the command table and what every command shares: the node home,
+ * exit codes, one-line errors, and opening the store, keys and config.
+ *
+ * Node home (first that applies): --home DIR, $LERNET_HOME,
+ * $XDG_DATA_HOME/lernet, ~/.local/share/lernet. It holds lernet.ini,
+ * keys/identity.key + keys/identity.pub, store.db and, while the daemon
+ * runs, control.sock.
+ */
+#ifndef LERNET_CLI_H
+#define LERNET_CLI_H
+
+#include <limits.h>
+
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+
+/* Documented exit codes (README, lernet --help). */
+enum cli_exit {
+    CLI_OK = 0,
+    CLI_FAIL = 1,     /* the operation failed: refused input, not found, I/O */
+    CLI_USAGE = 2,    /* bad command line */
+    CLI_TAMPERED = 3, /* verify found tampering, corruption or forks */
+    CLI_NOHOME = 4,   /* node home missing or not initialised */
+    CLI_KEYS = 5,     /* key file unreadable: mode, passphrase, corruption */
+};
+
+typedef struct cli_ctx {
+    char home[PATH_MAX];
+    char path[PATH_MAX]; /* scratch for home-relative paths */
+} cli_ctx_t;
+
+typedef struct cli_cmd {
+    const char *name;
+    int (*run)(cli_ctx_t *ctx, int argc, char **argv);
+    const char *summary;
+} cli_cmd_t;
+
+int cli_main(int argc, char **argv);
+
+/* Prints "lernet: <message>" on stderr; returns code. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "<home>/<name>" in ctx->path (overwritten by the next call). */
+const char *cli_home_path(cli_ctx_t *ctx, const char *name);
+
+/* Open helpers: print their own one-line error and return an exit code. */
+int cli_open_store(cli_ctx_t *ctx, store_t **out);
+int cli_load_config(cli_ctx_t *ctx, config_t **out);
+int cli_load_keys(cli_ctx_t *ctx, keys_identity_t **out);
+/* Passphrase from $LERNET_PASSPHRASE, or --passphrase-file contents, or a
+ * prompt on the terminal (twice when confirm). sodium_malloc'd; free with
+ * cli_passphrase_free. NULL with *code set on failure. */
+char *cli_passphrase(const char *file, int confirm, int *code);
+void cli_passphrase_free(char *p);
+
+
+/* Commands (cli_*.c) */
+int cli_init(cli_ctx_t *ctx, int argc, char **argv);
+int cli_keys(cli_ctx_t *ctx, int argc, char **argv);
+int cli_config(cli_ctx_t *ctx, int argc, char **argv);
+int cli_publish(cli_ctx_t *ctx, int argc, char **argv);
+int cli_update(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cancel(cli_ctx_t *ctx, int argc, char **argv);
+int cli_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_show(cli_ctx_t *ctx, int argc, char **argv);
+int cli_log(cli_ctx_t *ctx, int argc, char **argv);
+int cli_verify(cli_ctx_t *ctx, int argc, char **argv);
+int cli_store(cli_ctx_t *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,508 @@
+/*
+ * cli_publish: `lernet publish`, `lernet update`, `lernet cancel`.
+ *
+ * Flags are gathered into the same JSON object a --json file holds, and
+ * both go through payload_from_json: one validation path, one set of
+ * messages. `update` overlays the flags on the item's current content, so
+ * `lernet update ID --capacity 40` changes just the capacity.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "payload_json.h"
+#include "publish.h"
+
+#define JSON_FILE_MAX (256 * 1024)
+
+static const char publish_usage[] =
+    "usage: lernet publish workshop|meeting|experience [--network NET] [--json FILE | FIELDS]\n"
+    "       lernet update ID [--json FILE | FIELDS]\n"
+    "       lernet cancel ID [--reason TEXT]\n"
+    "FIELDS (multilingual ones take LANG:TEXT and may be repeated, one per language):\n"
+    "  all:         --title LANG:TEXT\n"
+    "  workshop:    --description LANG:TEXT --start TIME --end TIME --tz ZONE --place TEXT\n"
+    "               --online-url URL --organiser ORG --capacity N --theme T... --role R...\n"
+    "               --language LANG --status planned|confirmed|full\n"
+    "  meeting:     --start --end --tz --place --online-url --organiser --agenda LANG:TEXT\n"
+    "               --minutes LANG:TEXT --theme T...\n"
+    "  experience:  --about ID --text LANG:TEXT --lessons LANG:TEXT --tag T...\n"
+    "               --participants ROLE=COUNT...\n"
+    "TIME: 2026-12-03T09:00 (local time in --tz), or with Z or +01:00. --tz defaults to the\n"
+    "zone of the node's country; --organiser to the node's name; --network to\n"
+    "default_network. --json FILE ('-' for stdin) holds the same fields as JSON.\n"
+    "ID: an event id or a unique prefix of at least 8 hex characters.\n";
+
+enum { F_TITLE = 256, F_DESC, F_START, F_END, F_TZ, F_PLACE, F_URL, F_ORG, F_CAP, F_THEME,
+       F_ROLE, F_LANG, F_STATUS, F_AGENDA, F_MINUTES, F_ABOUT, F_TEXT, F_LESSONS, F_TAG,
+       F_PART, F_NETWORK, F_JSON, F_REASON, F_HELP };
+
+static const struct option field_opts[] = {
+    {"title", required_argument, 0, F_TITLE},     {"description", required_argument, 0, F_DESC},
+    {"start", required_argument, 0, F_START},     {"end", required_argument, 0, F_END},
+    {"tz", required_argument, 0, F_TZ},           {"place", required_argument, 0, F_PLACE},
+    {"online-url", required_argument, 0, F_URL},  {"organiser", required_argument, 0, F_ORG},
+    {"capacity", required_argument, 0, F_CAP},    {"theme", required_argument, 0, F_THEME},
+    {"role", required_argument, 0, F_ROLE},       {"language", required_argument, 0, F_LANG},
+    {"status", required_argument, 0, F_STATUS},   {"agenda", required_argument, 0, F_AGENDA},
+    {"minutes", required_argument, 0, F_MINUTES}, {"about", required_argument, 0, F_ABOUT},
+    {"text", required_argument, 0, F_TEXT},       {"lessons", required_argument, 0, F_LESSONS},
+    {"tag", required_argument, 0, F_TAG},         {"participants", required_argument, 0, F_PART},
+    {"network", required_argument, 0, F_NETWORK}, {"json", required_argument, 0, F_JSON},
+    {"reason", required_argument, 0, F_REASON},   {"help", no_argument, 0, F_HELP},
+    {0, 0, 0, 0}};
+
+typedef struct pub_args {
+    json_t *fields; /* gathered from flags */
+    const char *network, *json_file, *reason;
+    char *start, *end; /* kept raw: they are converted once tz is known */
+    int kind;
+} pub_args_t;
+
+static const char *opt_name(int c)
+{
+    for (const struct option *o = field_opts; o->name; o++)
+        if (o->val == c)
+            return o->name;
+    return "?";
+}
+
+/* "sv:Text" → fields[key]["sv"] = "Text" */
+static int add_text(json_t *fields, const char *key, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    size_t n = colon ? (size_t)(colon - arg) : 0;
+    if (!colon || n < 2 || n > 35 || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+        return cli_error(CLI_USAGE, "--%s: write LANG:TEXT, e.g. sv:Arbetsplatslärande", key);
+    char lang[36];
+    memcpy(lang, arg, n);
+    lang[n] = '\0';
+    json_t *obj = json_object_get(fields, key);
+    if (!obj) {
+        obj = json_object();
+        json_object_set_new(fields, key, obj);
+    }
+    if (json_object_get(obj, lang))
+        return cli_error(CLI_USAGE, "--%s: language '%s' given twice", key, lang);
+    json_object_set_new(obj, lang, json_string(colon + 1));
+    return CLI_OK;
+}
+
+static int add_list(json_t *fields, const char *key, const char *arg)
+{
+    json_t *arr = json_object_get(fields, key);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(fields, key, arr);
+    }
+    json_array_append_new(arr, json_string(arg));
+    return CLI_OK;
+}
+
+static int add_participants(json_t *fields, const char *arg)
+{
+    const char *eq = strrchr(arg, '=');
+    char *end = NULL;
+    errno = 0;
+    long long n = eq ? strtoll(eq + 1, &end, 10) : -1;
+    if (!eq || eq == arg || !*(eq + 1) || *end || errno || n < 0 || n > EVENT_MAX_COUNT)
+        return cli_error(CLI_USAGE, "--participants: write ROLE=COUNT, e.g. teachers=12");
+    json_t *obj = json_object_get(fields, "participants");
+    if (!obj) {
+        obj = json_object();
+        json_object_set_new(fields, "participants", obj);
+    }
+    char role[EVENT_MAX_SHORT + 1];
+    snprintf(role, sizeof role, "%.*s", (int)(eq - arg), arg);
+    json_object_set_new(obj, role, json_integer(n));
+    return CLI_OK;
+}
+
+static int add_int(json_t *fields, const char *key, const char *arg)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(arg, &end, 10);
+    if (!*arg || *end || errno)
+        return cli_error(CLI_USAGE, "--%s: '%s' is not a whole number", key, arg);
+    json_object_set_new(fields, key, json_integer(n));
+    return CLI_OK;
+}
+
+static int take_field(pub_args_t *a, int c, const char *arg)
+{
+    const char *name = opt_name(c);
+    switch (c) {
+    case F_TITLE: case F_DESC: case F_AGENDA: case F_MINUTES: case F_TEXT: case F_LESSONS:
+        return add_text(a->fields, name, arg);
+    case F_THEME: return add_list(a->fields, "themes", arg);
+    case F_ROLE: return add_list(a->fields, "roles", arg);
+    case F_TAG: return add_list(a->fields, "tags", arg);
+    case F_PART: return add_participants(a->fields, arg);
+    case F_CAP: return add_int(a->fields, name, arg);
+    case F_START: a->start = (char *)arg; return CLI_OK;
+    case F_END: a->end = (char *)arg; return CLI_OK;
+    case F_URL: json_object_set_new(a->fields, "online_url", json_string(arg)); return CLI_OK;
+    case F_NETWORK: a->network = arg; return CLI_OK;
+    case F_JSON: a->json_file = arg; return CLI_OK;
+    case F_REASON: a->reason = arg; return CLI_OK;
+    default: json_object_set_new(a->fields, name, json_string(arg)); return CLI_OK;
+    }
+}
+
+static int parse_fields(int argc, char **argv, pub_args_t *a)
+{
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", field_opts, NULL)) != -1) {
+        if (c == F_HELP) {
+            fputs(publish_usage, stdout);
+            return -1;
+        }
+        if (c == '?' || c == ':')
+            return cli_error(CLI_USAGE, "see 'lernet publish --help'");
+        int rc = take_field(a, c, optarg);
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_error(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (a->json_file && (json_object_size(a->fields) || a->start || a->end))
+        return cli_error(CLI_USAGE, "--json FILE and field flags cannot be mixed");
+    return CLI_OK;
+}
+
+static json_t *load_json_file(const char *path)
+{
+    json_error_t err;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        cli_error(CLI_FAIL, "--json %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(JSON_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, JSON_FILE_MAX + 1, f) : 0;
+    if (f != stdin)
+        fclose(f);
+    json_t *j = NULL;
+    if (n > JSON_FILE_MAX)
+        cli_error(CLI_FAIL, "--json %s: larger than %d bytes", path, JSON_FILE_MAX);
+    else if (buf && !(j = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err)))
+        cli_error(CLI_FAIL, "--json %s:%d:%d: %s", path, err.line, err.column, err.text);
+    free(buf);
+    return j;
+}
+
+/* tz default: the zone of the node's country, so that Swedish staff can
+ * write --start 2026-12-03T09:00 and mean Stockholm time. */
+static const char *country_tz(const char *cc)
+{
+    static const char *map[][2] = {{"SE", "Europe/Stockholm"}, {"DK", "Europe/Copenhagen"},
+                                   {"FI", "Europe/Helsinki"},  {"DE", "Europe/Berlin"},
+                                   {"NO", "Europe/Oslo"},      {"EE", "Europe/Tallinn"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(cc, map[i][0]) == 0)
+            return map[i][1];
+    return "UTC";
+}
+
+static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
+{
+    if (a->kind != LERNET__KIND__KIND_EXPERIENCE) {
+        if (!json_object_get(obj, "tz"))
+            json_object_set_new(obj, "tz", json_string(country_tz(cfg->country)));
+        if (!json_object_get(obj, "organiser"))
+            json_object_set_new(obj, "organiser", json_string(cfg->name));
+    }
+    const char *tz = json_string_value(json_object_get(obj, "tz"));
+    char why[256];
+    int64_t t;
+    const char *times[2] = {a->start, a->end}, *keys[2] = {"start", "end"};
+    for (int i = 0; i < 2; i++) {
+        if (!times[i])
+            continue;
+        if (payload_time_parse(times[i], tz, &t, why, sizeof why) != PJ_OK)
+            return cli_error(CLI_FAIL, "--%s: %s", keys[i], why);
+        /* hand the instant on in UTC so payload_from_json needs no zone */
+        char iso[64];
+        payload_time_format(t, NULL, iso, sizeof iso);
+        json_object_set_new(obj, keys[i], json_string(iso));
+    }
+    return CLI_OK;
+}
+
+/* Experience --about accepts a prefix; the payload needs the full id. */
+static int resolve_about(store_t *st, json_t *obj)
+{
+    const char *about = json_string_value(json_object_get(obj, "about"));
+    publish_target_t t;
+    char why[256], hex[EVENT_ID_HEX_SIZE];
+    if (!about || strlen(about) == 64)
+        return CLI_OK;
+    if (publish_find(st, about, &t, why, sizeof why) != PUBLISH_OK)
+        return cli_error(CLI_FAIL, "--about: %s", why);
+    event_id_hex(hex, t.id);
+    json_object_set_new(obj, "about", json_string(hex));
+    return CLI_OK;
+}
+
+typedef struct pub_env {
+    cli_ctx_t *ctx;
+    config_t *cfg;
+    store_t *st;
+    keys_identity_t *k;
+} pub_env_t;
+
+static int open_env(cli_ctx_t *ctx, pub_env_t *e)
+{
+    int rc;
+    memset(e, 0, sizeof *e);
+    e->ctx = ctx;
+    if ((rc = cli_load_config(ctx, &e->cfg)) || (rc = cli_open_store(ctx, &e->st)))
+        return rc;
+    return CLI_OK;
+}
+
+static void close_env(pub_env_t *e)
+{
+    keys_free(&e->k);
+    store_close(&e->st);
+    config_free(&e->cfg);
+}
+
+static int sign_and_store(pub_env_t *e, const char *network, Lernet__Payload *p,
+                          const char *what)
+{
+    char why[512] = "", hex[EVENT_ID_HEX_SIZE];
+    event_t *ev = NULL;
+    int rc;
+    if (network && !config_has_network(e->cfg, network))
+        return cli_error(CLI_FAIL, "--network: this node does not take part in '%s' "
+                                   "(see networks in lernet.ini)", network);
+    if (!e->k && (rc = cli_load_keys(e->ctx, &e->k)))
+        return rc;
+    if (publish_event(e->st, e->k, network, p, &ev, why, sizeof why) != PUBLISH_OK)
+        return cli_error(CLI_FAIL, "%s refused: %s", what, why);
+    event_id_hex(hex, ev->id);
+    printf("%s %s (seq %llu in network %s)\n", what, hex, (unsigned long long)ev->seq,
+           ev->network);
+    event_free(&ev);
+    return CLI_OK;
+}
+
+static int kind_arg(const char *s)
+{
+    if (strcmp(s, "workshop") == 0)
+        return LERNET__KIND__KIND_WORKSHOP;
+    if (strcmp(s, "meeting") == 0)
+        return LERNET__KIND__KIND_MEETING;
+    if (strcmp(s, "experience") == 0)
+        return LERNET__KIND__KIND_EXPERIENCE;
+    return 0;
+}
+
+/* Shared by publish and update: flags or file → validated payload content. */
+static int build_content(pub_env_t *e, pub_args_t *a, json_t *base, Lernet__Payload **out)
+{
+    char why[512] = "";
+    json_t *obj = base;
+    int rc;
+    if (a->json_file) {
+        if (!(obj = load_json_file(a->json_file)))
+            return CLI_FAIL;
+    } else {
+        /* per language: --title sv:X keeps the English title */
+        json_object_update_recursive(obj, a->fields);
+        json_incref(obj);
+    }
+    if ((rc = fill_defaults(a, obj, e->cfg)) ||
+        (a->kind == LERNET__KIND__KIND_EXPERIENCE && (rc = resolve_about(e->st, obj)))) {
+        json_decref(obj);
+        return rc;
+    }
+    rc = payload_from_json(out, a->kind, obj, why, sizeof why);
+    json_decref(obj);
+    if (rc != PJ_OK)
+        return cli_error(CLI_FAIL, "%s refused: %s", event_kind_name(a->kind), why);
+    return CLI_OK;
+}
+
+int cli_publish(cli_ctx_t *ctx, int argc, char **argv)
+{
+    pub_args_t a = {0};
+    pub_env_t e;
+    Lernet__Payload *p = NULL;
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(publish_usage, stdout);
+        return CLI_OK;
+    }
+    if (argc < 2 || !(a.kind = kind_arg(argv[1]))) {
+        fputs(publish_usage, stderr);
+        return CLI_USAGE;
+    }
+    a.fields = json_object();
+    int rc = parse_fields(argc - 1, argv + 1, &a);
+    if (rc) {
+        json_decref(a.fields);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (!(rc = open_env(ctx, &e))) {
+        json_t *base = json_object();
+        rc = build_content(&e, &a, base, &p);
+        json_decref(base);
+        if (!rc)
+            rc = sign_and_store(&e, a.network ? a.network : e.cfg->default_network, p,
+                                "published");
+    }
+    if (p)
+        lernet__payload__free_unpacked(p, NULL);
+    json_decref(a.fields);
+    close_env(&e);
+    return rc;
+}
+
+typedef struct current {
+    int kind;
+    json_t *content;
+} current_t;
+
+static int take_current(void *ctx, const store_item_t *it)
+{
+    current_t *c = ctx;
+    c->kind = it->kind;
+    if (it->workshop)
+        c->content = payload_workshop_json(it->workshop);
+    else if (it->meeting)
+        c->content = payload_meeting_json(it->meeting);
+    return 0;
+}
+
+/* The current content as the base an update's flags are laid over. The
+ * *_local keys are only for reading; times travel as UTC. */
+static int current_content(store_t *st, const char *id, current_t *cur)
+{
+    char why[256];
+    memset(cur, 0, sizeof *cur);
+    if (store_item(st, id, take_current, cur, why, sizeof why) != STORE_OK)
+        return cli_error(CLI_FAIL, "%s", why);
+    if (cur->kind == LERNET__KIND__KIND_EXPERIENCE)
+        return cli_error(CLI_FAIL, "%s is an experience report; only workshops and meetings "
+                                   "can be updated", id);
+    if (!cur->content)
+        return cli_error(CLI_FAIL, "%s: its content was erased; give --json FILE", id);
+    json_object_del(cur->content, "start_local");
+    json_object_del(cur->content, "end_local");
+    return CLI_OK;
+}
+
+static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t target[32])
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    Lernet__Update *u = malloc(sizeof *u);
+    uint8_t *t = malloc(EVENT_ID_BYTES);
+    if (!p || !u || !t) {
+        free(p);
+        free(u);
+        free(t);
+        return NULL;
+    }
+    lernet__payload__init(p);
+    lernet__update__init(u);
+    memcpy(t, target, EVENT_ID_BYTES);
+    u->target.data = t;
+    u->target.len = EVENT_ID_BYTES;
+    if (content->body_case == LERNET__PAYLOAD__BODY_WORKSHOP) {
+        u->content_case = LERNET__UPDATE__CONTENT_WORKSHOP;
+        u->workshop = content->workshop;
+    } else {
+        u->content_case = LERNET__UPDATE__CONTENT_MEETING;
+        u->meeting = content->meeting;
+    }
+    content->body_case = LERNET__PAYLOAD__BODY__NOT_SET; /* ownership moved into u */
+    p->body_case = LERNET__PAYLOAD__BODY_UPDATE;
+    p->update = u;
+    return p;
+}
+
+int cli_update(cli_ctx_t *ctx, int argc, char **argv)
+{
+    pub_args_t a = {0};
+    pub_env_t e;
+    current_t cur = {0};
+    publish_target_t t;
+    Lernet__Payload *content = NULL, *p = NULL;
+    char why[256];
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fputs(publish_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    a.fields = json_object();
+    int rc = parse_fields(argc - 1, argv + 1, &a);
+    if (rc) {
+        json_decref(a.fields);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if ((rc = open_env(ctx, &e)))
+        goto done;
+    if (publish_find(e.st, argv[1], &t, why, sizeof why) != PUBLISH_OK) {
+        rc = cli_error(CLI_FAIL, "update: %s", why);
+        goto done;
+    }
+    if ((rc = current_content(e.st, argv[1], &cur)))
+        goto done;
+    a.kind = cur.kind;
+    if ((rc = build_content(&e, &a, cur.content, &content)))
+        goto done;
+    if (!(p = wrap_update(content, t.id))) {
+        rc = cli_error(CLI_FAIL, "out of memory");
+        goto done;
+    }
+    rc = sign_and_store(&e, NULL, p, "updated");
+done:
+    if (content)
+        lernet__payload__free_unpacked(content, NULL);
+    if (p)
+        lernet__payload__free_unpacked(p, NULL);
+    json_decref(cur.content);
+    json_decref(a.fields);
+    close_env(&e);
+    return rc;
+}
+
+int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
+{
+    pub_args_t a = {0};
+    pub_env_t e;
+    publish_target_t t;
+    char why[256];
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fputs(publish_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    a.fields = json_object();
+    int rc = parse_fields(argc - 1, argv + 1, &a);
+    json_decref(a.fields);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if ((rc = open_env(ctx, &e)))
+        goto done;
+    if (publish_find(e.st, argv[1], &t, why, sizeof why) != PUBLISH_OK) {
+        rc = cli_error(CLI_FAIL, "cancel: %s", why);
+        goto done;
+    }
+    Lernet__Cancel c = LERNET__CANCEL__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    c.target.data = t.id;
+    c.target.len = EVENT_ID_BYTES;
+    c.reason = (char *)(a.reason ? a.reason : "");
+    p.body_case = LERNET__PAYLOAD__BODY_CANCEL;
+    p.cancel = &c;
+    rc = sign_and_store(&e, NULL, &p, "cancelled");
+done:
+    close_env(&e);
+    return rc;
+}

@@ -1,0 +1,450 @@
+/*
+ * cli_view: commands that read the store: `lernet list`, `lernet show`,
+ * `lernet log`, `lernet verify`, `lernet store rebuild`.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "payload_json.h"
+
+static const char list_usage[] =
+    "usage: lernet list [workshops|meetings|experiences] [--upcoming] [--network NET]\n"
+    "                   [--lang sv,en] [--json]\n"
+    "Lists the current items (updates and cancels applied) from every node this one\n"
+    "has heard from. --upcoming: only what has not ended yet. --lang: preferred title\n"
+    "languages (default: $LERNET_LANG, else en,sv,da,de,fi).\n";
+
+static const char *default_langs(void)
+{
+    const char *l = getenv("LERNET_LANG");
+    return l && *l ? l : "en,sv,da,de,fi";
+}
+
+static const char *title_of(const store_item_t *it, const char *langs)
+{
+    if (it->workshop)
+        return payload_text_pick(it->workshop->title, it->workshop->n_title, langs);
+    if (it->meeting)
+        return payload_text_pick(it->meeting->title, it->meeting->n_title, langs);
+    if (it->experience)
+        return payload_text_pick(it->experience->title, it->experience->n_title, langs);
+    return "(content erased)";
+}
+
+static const char *tz_of(const store_item_t *it)
+{
+    return it->workshop ? it->workshop->tz : it->meeting ? it->meeting->tz : NULL;
+}
+
+/* JSON of one item: identity, state and content, the shape of --json. */
+static json_t *item_json(const store_item_t *it)
+{
+    char id[EVENT_ID_HEX_SIZE], about[EVENT_ID_HEX_SIZE], author[KEYS_PUB_STR_SIZE];
+    event_id_hex(id, it->id);
+    keys_pub_encode(author, it->author);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:b,s:I,s:I}", "id", id, "kind",
+                          event_kind_name(it->kind), "author", author, "network", it->network,
+                          "revision", (json_int_t)it->revision, "cancelled", it->cancelled,
+                          "created_ms", (json_int_t)it->created_ms, "updated_ms",
+                          (json_int_t)it->updated_ms);
+    if (it->cancel_reason)
+        json_object_set_new(o, "cancel_reason", json_string(it->cancel_reason));
+    if (it->kind == LERNET__KIND__KIND_EXPERIENCE) {
+        event_id_hex(about, it->about);
+        json_object_set_new(o, "about", json_string(about));
+    }
+    json_t *content = it->workshop     ? payload_workshop_json(it->workshop)
+                      : it->meeting    ? payload_meeting_json(it->meeting)
+                      : it->experience ? payload_experience_json(it->experience)
+                                       : json_null();
+    json_object_set_new(o, "content", content);
+    return o;
+}
+
+typedef struct list_ctx {
+    int json;
+    const char *langs;
+    json_t *arr;
+    size_t count;
+} list_ctx_t;
+
+static int print_item(void *vctx, const store_item_t *it)
+{
+    list_ctx_t *c = vctx;
+    char id[EVENT_ID_HEX_SIZE], when[64] = "";
+    c->count++;
+    if (c->json) {
+        json_array_append_new(c->arr, item_json(it));
+        return 0;
+    }
+    event_id_hex(id, it->id);
+    if (it->kind != LERNET__KIND__KIND_EXPERIENCE) {
+        payload_time_format(it->start, tz_of(it), when, sizeof when);
+        when[16] = '\0'; /* "2026-12-03T09:00" */
+        when[10] = ' ';
+    } else {
+        snprintf(when, sizeof when, "%-16s", "");
+    }
+    printf("%-10s %.12s  %s  %-18.18s %s%s\n", event_kind_name(it->kind), id, when, it->network,
+           it->cancelled ? "[CANCELLED] " : "", title_of(it, c->langs));
+    return 0;
+}
+
+static int list_kind(const char *s)
+{
+    if (strcmp(s, "workshops") == 0 || strcmp(s, "workshop") == 0)
+        return LERNET__KIND__KIND_WORKSHOP;
+    if (strcmp(s, "meetings") == 0 || strcmp(s, "meeting") == 0)
+        return LERNET__KIND__KIND_MEETING;
+    if (strcmp(s, "experiences") == 0 || strcmp(s, "experience") == 0)
+        return LERNET__KIND__KIND_EXPERIENCE;
+    return -1;
+}
+
+int cli_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {{"upcoming", no_argument, 0, 'u'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"network", required_argument, 0, 'n'},
+                                         {"lang", required_argument, 0, 'l'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    store_query_t q = {0};
+    list_ctx_t lc = {0, default_langs(), NULL, 0};
+    store_t *st = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': q.starts_after = time(NULL); break;
+        case 'j': lc.json = 1; break;
+        case 'n': q.network = optarg; break;
+        case 'l': lc.langs = optarg; break;
+        case 'h': fputs(list_usage, stdout); return CLI_OK;
+        default: fputs(list_usage, stderr); return CLI_USAGE;
+        }
+    }
+    if (optind < argc && (q.kind = list_kind(argv[optind++])) < 0)
+        return cli_error(CLI_USAGE, "list: '%s' is not workshops, meetings or experiences",
+                         argv[optind - 1]);
+    if (optind < argc)
+        return cli_error(CLI_USAGE, "list: unexpected argument '%s'", argv[optind]);
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    lc.arr = json_array();
+    if (store_items(st, &q, print_item, &lc) != STORE_OK)
+        rc = cli_error(CLI_FAIL, "list: store query failed");
+    else if (lc.json)
+        json_dumpf(lc.arr, stdout, JSON_INDENT(2)), putchar('\n');
+    else if (lc.count == 0)
+        printf("(nothing yet)\n");
+    json_decref(lc.arr);
+    store_close(&st);
+    return rc;
+}
+
+/* ---- show ----------------------------------------------------------- */
+
+static void print_texts(const char *label, Lernet__Text **t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("%-13s [%s] %s\n", i ? "" : label, t[i]->lang, t[i]->text);
+}
+
+static void print_list(const char *label, char **v, size_t n)
+{
+    if (!n)
+        return;
+    printf("%-13s ", label);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", v[i]);
+    putchar('\n');
+}
+
+static void print_when(const char *tz, int64_t start, int64_t end)
+{
+    char a[64], b[64];
+    payload_time_format(start, tz, a, sizeof a);
+    payload_time_format(end, tz, b, sizeof b);
+    printf("%-13s %s – %s (%s)\n", "when", a, b, tz);
+}
+
+static void print_where(const char *place, const char *url)
+{
+    if (*place)
+        printf("%-13s %s\n", "place", place);
+    if (*url)
+        printf("%-13s %s\n", "online", url);
+}
+
+static void show_workshop(const Lernet__Workshop *w)
+{
+    print_texts("title", w->title, w->n_title);
+    print_when(w->tz, w->start, w->end);
+    print_where(w->place, w->online_url);
+    printf("%-13s %s\n", "organiser", w->organiser);
+    if (w->capacity)
+        printf("%-13s %u\n", "capacity", w->capacity);
+    if (*w->language)
+        printf("%-13s %s\n", "language", w->language);
+    print_list("themes", w->themes, w->n_themes);
+    print_list("roles", w->roles, w->n_roles);
+    print_texts("description", w->description, w->n_description);
+}
+
+static void show_meeting(const Lernet__Meeting *m)
+{
+    print_texts("title", m->title, m->n_title);
+    print_when(m->tz, m->start, m->end);
+    print_where(m->place, m->online_url);
+    if (*m->organiser)
+        printf("%-13s %s\n", "organiser", m->organiser);
+    print_list("themes", m->themes, m->n_themes);
+    print_texts("agenda", m->agenda, m->n_agenda);
+    print_texts("minutes", m->minutes, m->n_minutes);
+}
+
+static void show_experience(const store_item_t *it, const Lernet__Experience *e)
+{
+    char about[EVENT_ID_HEX_SIZE];
+    event_id_hex(about, it->about);
+    print_texts("title", e->title, e->n_title);
+    printf("%-13s %s\n", "about", about);
+    print_texts("text", e->text, e->n_text);
+    print_texts("lessons", e->lessons, e->n_lessons);
+    print_list("tags", e->tags, e->n_tags);
+    for (size_t i = 0; i < e->n_participants; i++)
+        printf("%-13s %u %s\n", i ? "" : "participants", e->participants[i]->count,
+               e->participants[i]->role);
+}
+
+typedef struct show_ctx {
+    int json;
+    json_t *obj;
+    const char *langs;
+    uint8_t id[EVENT_ID_BYTES];
+    int kind;
+} show_ctx_t;
+
+static int show_item(void *vctx, const store_item_t *it)
+{
+    show_ctx_t *c = vctx;
+    char id[EVENT_ID_HEX_SIZE], author[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
+    memcpy(c->id, it->id, EVENT_ID_BYTES);
+    c->kind = it->kind;
+    if (c->json) {
+        c->obj = item_json(it);
+        return 0;
+    }
+    event_id_hex(id, it->id);
+    keys_pub_encode(author, it->author);
+    keys_fingerprint(fpr, it->author);
+    printf("%-13s %s\n%-13s %s%s\n%-13s %s (%s)\n%-13s %s\n%-13s %u\n", "id", id, "kind",
+           event_kind_name(it->kind), it->cancelled ? " — CANCELLED" : "", "author", author, fpr,
+           "network", it->network, "revision", it->revision);
+    if (it->cancel_reason && *it->cancel_reason)
+        printf("%-13s %s\n", "cancelled", it->cancel_reason);
+    if (it->workshop)
+        show_workshop(it->workshop);
+    else if (it->meeting)
+        show_meeting(it->meeting);
+    else if (it->experience)
+        show_experience(it, it->experience);
+    else
+        printf("%-13s (erased)\n", "content");
+    return 0;
+}
+
+static int show_report(void *vctx, const store_item_t *it)
+{
+    show_ctx_t *c = vctx;
+    char id[EVENT_ID_HEX_SIZE];
+    if (c->json) {
+        json_array_append_new(json_object_get(c->obj, "experience_reports"), item_json(it));
+        return 0;
+    }
+    event_id_hex(id, it->id);
+    printf("%-13s %.12s %s\n", "report", id, title_of(it, c->langs));
+    return 0;
+}
+
+int cli_show(cli_ctx_t *ctx, int argc, char **argv)
+{
+    show_ctx_t sc = {0};
+    store_t *st = NULL;
+    char why[256];
+    sc.langs = default_langs();
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: lernet show ID [--json]\nAll fields of one item, and the experience "
+               "reports written about it.\n");
+        return CLI_OK;
+    }
+    sc.json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (argc < 2 || (argc == 3 && !sc.json) || argc > 3)
+        return cli_error(CLI_USAGE, "usage: lernet show ID [--json]");
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    if (store_item(st, argv[1], show_item, &sc, why, sizeof why) != STORE_OK) {
+        store_close(&st);
+        return cli_error(CLI_FAIL, "show: %s", why);
+    }
+    if (sc.json)
+        json_object_set_new(sc.obj, "experience_reports", json_array());
+    store_query_t q = {.kind = LERNET__KIND__KIND_EXPERIENCE, .about = sc.id};
+    if (sc.kind != LERNET__KIND__KIND_EXPERIENCE)
+        store_items(st, &q, show_report, &sc);
+    if (sc.json) {
+        json_dumpf(sc.obj, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(sc.obj);
+    }
+    store_close(&st);
+    return CLI_OK;
+}
+
+/* ---- log ------------------------------------------------------------ */
+
+static json_t *b64(const uint8_t *p, size_t n)
+{
+    if (!p)
+        return json_null();
+    size_t len = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+    char *s = malloc(len);
+    sodium_bin2base64(s, len, p, n, sodium_base64_VARIANT_ORIGINAL);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+typedef struct log_ctx {
+    int json;
+    size_t count, forks;
+} log_ctx_t;
+
+static int print_row(void *vctx, const store_row_t *r)
+{
+    log_ctx_t *c = vctx;
+    char id[EVENT_ID_HEX_SIZE], author[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
+    event_id_hex(id, r->id);
+    keys_pub_encode(author, r->author);
+    c->count++;
+    c->forks += r->fork != 0;
+    if (c->json) {
+        json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:b}", "id", id, "author", author,
+                              "network", r->network, "seq", (json_int_t)r->seq, "kind",
+                              event_kind_name(r->kind), "created_ms", (json_int_t)r->created_ms,
+                              "fork", r->fork);
+        json_object_set_new(o, "header", b64(r->header, r->header_len));
+        json_object_set_new(o, "signature", b64(r->sig, KEYS_SIG_BYTES));
+        json_object_set_new(o, "payload", b64(r->payload, r->payload_len));
+        json_object_set_new(o, "salt", b64(r->salt, EVENT_SALT_BYTES));
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(o);
+        return 0;
+    }
+    keys_fingerprint(fpr, r->author);
+    printf("%s  %s  %-18.18s seq %-6llu %-10s%s\n", id, fpr, r->network,
+           (unsigned long long)r->seq, event_kind_name(r->kind),
+           r->fork ? "  FORK EVIDENCE (conflicts with this author's chain)" : "");
+    return 0;
+}
+
+int cli_log(cli_ctx_t *ctx, int argc, char **argv)
+{
+    log_ctx_t lc = {0};
+    store_t *st = NULL;
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: lernet log [--json]\n"
+               "Every stored signed event in the order received, fork evidence marked.\n"
+               "--json: one JSON object per line with the raw header, signature, payload\n"
+               "and salt in base64. Anyone can check an event with any Ed25519 library:\n"
+               "signature over \"%s\\0\" || header, id = BLAKE2b-256(header),\n"
+               "payload_hash = BLAKE2b-256(payload, key = salt).\n",
+               KEYS_SIGN_DOMAIN);
+        return CLI_OK;
+    }
+    lc.json = argc == 2 && strcmp(argv[1], "--json") == 0;
+    if (argc > 2 || (argc == 2 && !lc.json))
+        return cli_error(CLI_USAGE, "usage: lernet log [--json]");
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    if (store_foreach_event(st, print_row, &lc) != STORE_OK)
+        rc = cli_error(CLI_FAIL, "log: store read failed");
+    if (!lc.json && lc.forks)
+        printf("%zu fork evidence event%s: an author signed conflicting histories "
+               "(see 'lernet verify')\n", lc.forks, lc.forks == 1 ? "" : "s");
+    store_close(&st);
+    return rc;
+}
+
+/* ---- verify, store rebuild ------------------------------------------ */
+
+static void print_problem(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("problem: %s\n", line);
+}
+
+int cli_verify(cli_ctx_t *ctx, int argc, char **argv)
+{
+    store_t *st = NULL;
+    size_t checked = 0, problems = 0;
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: lernet verify\nRe-checks the whole store: SQLite integrity, every "
+               "signature, event id and\npayload hash from the stored bytes, every chain, and "
+               "the derived tables\nagainst a fresh rebuild. Exit 3 if anything is wrong.\n");
+        return CLI_OK;
+    }
+    if (argc != 1)
+        return cli_error(CLI_USAGE, "usage: lernet verify");
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    rc = store_verify(st, print_problem, NULL, &checked, &problems);
+    store_close(&st);
+    if (rc != STORE_OK && problems == 0)
+        return cli_error(CLI_TAMPERED, "verify: the store could not be read (%s)",
+                         store_strerror(rc));
+    if (problems) {
+        printf("verify: %zu problem%s in %zu events\n", problems, problems == 1 ? "" : "s",
+               checked);
+        return CLI_TAMPERED;
+    }
+    printf("verify: ok, %zu events checked\n", checked);
+    return CLI_OK;
+}
+
+int cli_store(cli_ctx_t *ctx, int argc, char **argv)
+{
+    store_t *st = NULL;
+    store_stats_t s;
+    char why[256] = "";
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: lernet store rebuild\nDerives the workshop, meeting and experience "
+               "tables again from the signed\nevents alone; the result is the same as the "
+               "incremental one.\n");
+        return CLI_OK;
+    }
+    if (argc != 2 || strcmp(argv[1], "rebuild") != 0)
+        return cli_error(CLI_USAGE, "usage: lernet store rebuild");
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    if (store_rebuild(st, why, sizeof why) != STORE_OK || store_stats(st, &s) != STORE_OK)
+        rc = cli_error(CLI_FAIL, "store rebuild: %s", why);
+    else
+        printf("rebuilt %llu items from %llu events\n", (unsigned long long)s.items,
+               (unsigned long long)s.events);
+    store_close(&st);
+    return rc;
+}

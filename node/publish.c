@@ -1,0 +1,165 @@
+/*
+ * publish: local event creation (see publish.h). The reference rules here
+ * are stricter than the store's derivation rules on purpose: remote events
+ * that break them are kept (the author's chain must not break) but change
+ * nothing, while a local user gets an error before anything is signed.
+ */
+#include "publish.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int fail(char *why, size_t whylen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t whylen, int code, const char *fmt, ...)
+{
+    if (why && whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static int take_item(void *ctx, const store_item_t *it)
+{
+    publish_target_t *t = ctx;
+    memcpy(t->id, it->id, EVENT_ID_BYTES);
+    t->kind = it->kind;
+    memcpy(t->author, it->author, KEYS_PUBLIC_BYTES);
+    snprintf(t->network, sizeof t->network, "%s", it->network);
+    t->cancelled = it->cancelled;
+    return 0;
+}
+
+int publish_find(store_t *st, const char *id_hex, publish_target_t *out, char *why,
+                 size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = store_item(st, id_hex, take_item, out, why, whylen);
+    if (rc != STORE_OK)
+        return PUBLISH_ERR_TARGET;
+    return PUBLISH_OK;
+}
+
+static int find_ref(store_t *st, ProtobufCBinaryData ref, publish_target_t *t, char *why,
+                    size_t whylen)
+{
+    char hex[EVENT_ID_HEX_SIZE];
+    if (ref.len != EVENT_ID_BYTES)
+        return fail(why, whylen, PUBLISH_ERR_TARGET, "target: not an event id");
+    event_id_hex(hex, ref.data);
+    if (publish_find(st, hex, t, NULL, 0) != PUBLISH_OK)
+        return fail(why, whylen, PUBLISH_ERR_TARGET, "target %.16s…: no such workshop, meeting "
+                                                     "or experience in this store", hex);
+    return PUBLISH_OK;
+}
+
+/* Update and cancel: the target must be our own workshop or meeting, and
+ * the event goes to the target's network. */
+static int check_own_target(store_t *st, const keys_identity_t *k, ProtobufCBinaryData ref,
+                            int want_kind, publish_target_t *tp, const char **network,
+                            char *why, size_t whylen)
+{
+    publish_target_t t;
+    int rc = find_ref(st, ref, &t, why, whylen);
+    if (rc)
+        return rc;
+    if (memcmp(t.author, keys_public(k), KEYS_PUBLIC_BYTES) != 0)
+        return fail(why, whylen, PUBLISH_ERR_TARGET,
+                    "target: published by another node; only its author may change it");
+    if (t.kind != LERNET__KIND__KIND_WORKSHOP && t.kind != LERNET__KIND__KIND_MEETING)
+        return fail(why, whylen, PUBLISH_ERR_TARGET,
+                    "target: only workshops and meetings can be updated or cancelled");
+    if (want_kind && t.kind != want_kind)
+        return fail(why, whylen, PUBLISH_ERR_TARGET, "target: is a %s, the update carries a %s",
+                    event_kind_name(t.kind), event_kind_name(want_kind));
+    if (*network && strcmp(*network, t.network) != 0)
+        return fail(why, whylen, PUBLISH_ERR_NETWORK,
+                    "network: the target is in '%s', an update must go to the same network",
+                    t.network);
+    *tp = t;
+    *network = tp->network; /* tp belongs to publish_event, so this outlives us */
+    return PUBLISH_OK;
+}
+
+static int check_refs(store_t *st, const keys_identity_t *k, const Lernet__Payload *p,
+                      publish_target_t *t, const char **network, char *why, size_t whylen)
+{
+    switch (p->body_case) {
+    case LERNET__PAYLOAD__BODY_UPDATE:
+        return check_own_target(st, k, p->update->target,
+                                p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP
+                                    ? LERNET__KIND__KIND_WORKSHOP
+                                    : LERNET__KIND__KIND_MEETING,
+                                t, network, why, whylen);
+    case LERNET__PAYLOAD__BODY_CANCEL:
+        return check_own_target(st, k, p->cancel->target, 0, t, network, why, whylen);
+    case LERNET__PAYLOAD__BODY_EXPERIENCE: {
+        int rc = find_ref(st, p->experience->about, t, why, whylen);
+        if (rc)
+            return rc;
+        if (t->kind == LERNET__KIND__KIND_EXPERIENCE)
+            return fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "about: reports are about a workshop or meeting, not another report");
+        return PUBLISH_OK;
+    }
+    default:
+        return PUBLISH_OK;
+    }
+}
+
+int publish_event(store_t *st, const keys_identity_t *k, const char *network,
+                  const Lernet__Payload *p, event_t **out, char *why, size_t whylen)
+{
+    event_t *ev = NULL;
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    int outcome = -1, rc;
+    publish_target_t target;
+    if (out)
+        *out = NULL;
+    if (store_begin(st) != STORE_OK)
+        return fail(why, whylen, PUBLISH_ERR_STORE, "store is busy or unwritable");
+    if ((rc = check_refs(st, k, p, &target, &network, why, whylen)))
+        goto abort;
+    rc = PUBLISH_ERR_NETWORK;
+    if (!network || !event_network_valid(network)) {
+        fail(why, whylen, rc, "network: '%s' is not a network name", network ? network : "");
+        goto abort;
+    }
+    rc = PUBLISH_ERR_STORE;
+    if (store_head(st, keys_public(k), network, &seq, head) != STORE_OK) {
+        fail(why, whylen, rc, "store: cannot read the log head");
+        goto abort;
+    }
+    rc = event_create(&ev, k, network, seq + 1, seq ? head : NULL, event_now_ms(), p, why,
+                      whylen);
+    if (rc != EV_OK) {
+        rc = PUBLISH_ERR_INVALID;
+        goto abort;
+    }
+    rc = PUBLISH_ERR_STORE;
+    if (store_add(st, ev, &outcome, NULL, why, whylen) != STORE_OK || outcome != STORE_APPLIED) {
+        if (outcome >= 0)
+            fail(why, whylen, rc, "store: event was %s, not applied",
+                 store_outcome_name(outcome));
+        goto abort;
+    }
+    if (store_commit(st) != STORE_OK) {
+        fail(why, whylen, rc, "store: commit failed");
+        event_free(&ev);
+        return rc;
+    }
+    if (out)
+        *out = ev;
+    else
+        event_free(&ev);
+    return PUBLISH_OK;
+abort:
+    store_rollback(st);
+    event_free(&ev);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * publish: the one path by which a node adds its own events, used by the
+ * CLI (no daemon running) and by the daemon (requests from the control
+ * socket). Checks references, takes seq and prev from the log head, signs
+ * (keys/), validates and stores, all in one store transaction so that two
+ * publishers can never fork the node's own log.
+ */
+#ifndef LERNET_PUBLISH_H
+#define LERNET_PUBLISH_H
+
+#include "event.h"
+#include "keys.h"
+#include "store.h"
+
+enum publish_error {
+    PUBLISH_OK = 0,
+    PUBLISH_ERR_INVALID = -1, /* content breaks a field rule; why names it */
+    PUBLISH_ERR_TARGET = -2,  /* update/cancel/experience refers to the wrong thing */
+    PUBLISH_ERR_STORE = -3,   /* the store refused or failed */
+    PUBLISH_ERR_NETWORK = -4, /* network missing or not one of ours */
+};
+
+/* What a publish refers to, looked up by id or unique hex prefix. */
+typedef struct publish_target {
+    uint8_t id[EVENT_ID_BYTES];
+    int kind; /* item kind: workshop, meeting or experience */
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    char network[EVENT_MAX_NETWORK + 1];
+    int cancelled;
+} publish_target_t;
+int publish_find(store_t *st, const char *id_hex, publish_target_t *out, char *why,
+                 size_t whylen);
+
+/* Signs and stores p in network (for update and cancel, NULL means the
+ * target's network, which is the only one allowed). On success *out (may be
+ * NULL) receives the new event, owned by the caller. */
+int publish_event(store_t *st, const keys_identity_t *k, const char *network,
+                  const Lernet__Payload *p, event_t **out, char *why, size_t whylen);
+
+#endif

@@ -32,6 +32,8 @@ static const cli_cmd_t commands[] = {
     {"log", cli_log, "print the raw signed events (base64), for independent checks"},
     {"verify", cli_verify, "re-check every signature, chain and derived table"},
     {"store", cli_store, "store maintenance: rebuild the derived tables"},
+    {"run", cli_run, "run the node daemon: listen, connect to partners, sync"},
+    {"peers", cli_peers, "show each partner's connection and sync state (daemon)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -68,5 +68,7 @@ int cli_show(cli_ctx_t *ctx, int argc, char **argv);
 int cli_log(cli_ctx_t *ctx, int argc, char **argv);
 int cli_verify(cli_ctx_t *ctx, int argc, char **argv);
 int cli_store(cli_ctx_t *ctx, int argc, char **argv);
+int cli_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_peers(cli_ctx_t *ctx, int argc, char **argv);
 
 #endif

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
+#include "control.h"
 #include "payload_json.h"
 #include "publish.h"
 
@@ -274,15 +277,55 @@ static void close_env(pub_env_t *e)
     config_free(&e->cfg);
 }
 
+/* With a daemon running, it signs and pushes at once; the reply says how
+ * it went. Returns CONTROL_ERR_NO_DAEMON when there is none. */
+static int via_daemon(pub_env_t *e, const char *network, const Lernet__Payload *p,
+                      const char *what, int *exit_code)
+{
+    size_t len = lernet__payload__get_packed_size(p);
+    size_t b64len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    uint8_t *buf = malloc(len ? len : 1);
+    char *b64 = malloc(b64len);
+    json_t *reply = NULL;
+    if (!buf || !b64) {
+        free(buf);
+        free(b64);
+        *exit_code = cli_error(CLI_FAIL, "out of memory");
+        return CONTROL_OK;
+    }
+    lernet__payload__pack(p, buf);
+    sodium_bin2base64(b64, b64len, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    json_t *req = json_pack("{s:s,s:s?,s:s}", "cmd", "publish", "network", network, "payload",
+                            b64);
+    int rc = control_request(e->ctx->home, req, &reply, CONTROL_TIMEOUT_MS);
+    json_decref(req);
+    free(buf);
+    free(b64);
+    if (rc != CONTROL_OK)
+        return rc;
+    if (json_is_true(json_object_get(reply, "ok")))
+        printf("%s %s (seq %lld in network %s; pushed to partners)\n", what,
+               json_string_value(json_object_get(reply, "id")),
+               json_integer_value(json_object_get(reply, "seq")),
+               json_string_value(json_object_get(reply, "network")));
+    else
+        *exit_code = cli_error(CLI_FAIL, "%s refused: %s", what,
+                               json_string_value(json_object_get(reply, "error")));
+    json_decref(reply);
+    return CONTROL_OK;
+}
+
 static int sign_and_store(pub_env_t *e, const char *network, Lernet__Payload *p,
                           const char *what)
 {
     char why[512] = "", hex[EVENT_ID_HEX_SIZE];
     event_t *ev = NULL;
-    int rc;
+    int rc = CLI_OK;
     if (network && !config_has_network(e->cfg, network))
         return cli_error(CLI_FAIL, "--network: this node does not take part in '%s' "
                                    "(see networks in lernet.ini)", network);
+    if (via_daemon(e, network, p, what, &rc) == CONTROL_OK)
+        return rc;
     if (!e->k && (rc = cli_load_keys(e->ctx, &e->k)))
         return rc;
     if (publish_event(e->st, e->k, network, p, &ev, why, sizeof why) != PUBLISH_OK)

@@ -1,0 +1,95 @@
+/*
+ * cli_run: `lernet run` (the daemon) and `lernet peers` (asks it).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+
+int cli_run(cli_ctx_t *ctx, int argc, char **argv)
+{
+    config_t *cfg = NULL;
+    store_t *st = NULL;
+    keys_identity_t *k = NULL;
+    char why[512] = "", fpr[KEYS_FPR_STR_SIZE], tag[64];
+    enum log_level lvl = LOG_LVL_INFO;
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: lernet run\nStarts the node: listens on 'listen', connects to every "
+               "[peer] in lernet.ini,\nsyncs, and serves the CLI over <home>/control.sock. "
+               "Logs go to stderr\n(LERNET_LOG_PREFIX=journal for journald priorities). "
+               "SIGTERM/SIGINT stop it.\n");
+        return CLI_OK;
+    }
+    if (argc != 1)
+        return cli_error(CLI_USAGE, "usage: lernet run");
+    int rc = cli_load_config(ctx, &cfg);
+    if (rc || (rc = cli_open_store(ctx, &st)) || (rc = cli_load_keys(ctx, &k)))
+        goto done;
+    log_level_parse(cfg->log_level, &lvl);
+    keys_fingerprint(fpr, keys_public(k));
+    snprintf(tag, sizeof tag, "[%.40s]", cfg->name);
+    log_init(lvl, tag);
+    log_info("lernet %s starting, node key fingerprint %s", LERNET_VERSION, fpr);
+    if (daemon_run(ctx->home, cfg, st, k, why, sizeof why) != 0)
+        rc = cli_error(CLI_FAIL, "run: %s", why);
+done:
+    keys_free(&k);
+    store_close(&st);
+    config_free(&cfg);
+    return rc;
+}
+
+static const char *ago(json_t *ms, char *buf, size_t n)
+{
+    if (!json_is_integer(ms))
+        return "never";
+    snprintf(buf, n, "%.1f s ago", (double)json_integer_value(ms) / 1000.0);
+    return buf;
+}
+
+int cli_peers(cli_ctx_t *ctx, int argc, char **argv)
+{
+    json_t *req, *reply = NULL, *peer;
+    size_t i;
+    int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: lernet peers [--json]\nAsks the running daemon about each partner: "
+               "connected or not, last sync,\nevents we hold that it lacks and the reverse.\n");
+        return CLI_OK;
+    }
+    if (argc > 2 || (argc == 2 && !json))
+        return cli_error(CLI_USAGE, "usage: lernet peers [--json]");
+    req = json_pack("{s:s}", "cmd", "peers");
+    int rc = control_request(ctx->home, req, &reply, CONTROL_TIMEOUT_MS);
+    json_decref(req);
+    if (rc != CONTROL_OK)
+        return cli_error(CLI_FAIL, "peers: no daemon is running for %s (start 'lernet run')",
+                         ctx->home);
+    json_t *peers = json_object_get(reply, "peers");
+    if (json) {
+        json_dumpf(peers, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        printf("%-28s %-10s %-9s %-14s %8s %8s\n", "PARTNER", "CONNECTED", "STATE", "LAST SYNC",
+               "WE LACK", "IT LACKS");
+        json_array_foreach(peers, i, peer) {
+            char buf[32];
+            printf("%-28.28s %-10s %-9s %-14s %8lld %8lld\n",
+                   json_string_value(json_object_get(peer, "name")),
+                   json_is_true(json_object_get(peer, "connected")) ? "yes" : "no",
+                   json_string_value(json_object_get(peer, "state")),
+                   ago(json_object_get(peer, "last_sync_ago_ms"), buf, sizeof buf),
+                   json_integer_value(json_object_get(peer, "we_lack")),
+                   json_integer_value(json_object_get(peer, "they_lack")));
+            json_t *err = json_object_get(peer, "last_error");
+            if (err)
+                printf("    last error: %s\n", json_string_value(err));
+        }
+    }
+    json_decref(reply);
+    return CLI_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * control: the local control socket through which CLI commands reach a
+ * running daemon: ZeroMQ ipc at <home>/control.sock, created 0600 inside
+ * the 0700 node home, so no other user can open it. Requests and replies
+ * are single JSON objects, at most CONTROL_MAX_MSG bytes:
+ *   {"cmd":"publish","network":"…"|null,"payload":"<base64 Payload>"}
+ *      → {"ok":true,"id":"…","seq":N,"network":"…"}
+ *   {"cmd":"peers"}  → {"ok":true,"peers":[…]}
+ *   {"cmd":"status"} → {"ok":true,"events":N,…}
+ *   any failure      → {"ok":false,"error":"one line"}
+ */
+#ifndef LERNET_CONTROL_H
+#define LERNET_CONTROL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define CONTROL_SOCKET "control.sock"
+#define CONTROL_MAX_MSG (256 * 1024)
+#define CONTROL_TIMEOUT_MS 10000
+
+enum control_error {
+    CONTROL_OK = 0,
+    CONTROL_ERR_NO_DAEMON = -1, /* no socket, or nobody answered */
+    CONTROL_ERR_SOCKET = -2,
+    CONTROL_ERR_REPLY = -3,     /* the daemon's reply was not JSON */
+};
+
+/* Daemon side: a REP socket bound to <home>/control.sock. */
+void *control_open(void *zctx, const char *home, char *why, size_t whylen);
+/* Daemon side: reads one request (NULL if malformed; *err says why). New
+ * reference; caller replies with control_reply. */
+json_t *control_recv(void *sock, char *err, size_t errlen);
+void control_reply(void *sock, json_t *reply /* stolen */);
+
+/* CLI side: sends req, waits up to timeout_ms for the reply (new
+ * reference in *reply). */
+int control_request(const char *home, json_t *req, json_t **reply, int timeout_ms);
+
+#endif

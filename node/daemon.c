@@ -1,0 +1,380 @@
+/*
+ * daemon: `lernet run`. One poll loop over every socket the node has:
+ * the ZAP handler, the ROUTER partners connect to, one DEALER (and its
+ * monitor) per configured partner, and the local control socket. Handlers
+ * are short; the sync module does the protocol work.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "control.h"
+#include "log.h"
+#include "net.h"
+#include "publish.h"
+#include "sync.h"
+
+/* Set by the signal handler; the only process-wide state, since a signal
+ * handler can reach nothing else. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct daemon {
+    const config_t *cfg;
+    store_t *st;
+    const keys_identity_t *k;
+    const char *home;
+    void *zctx, *zap, *router, *control;
+    void **dealers, **monitors;
+    uint8_t (*peer_x25519)[32];
+    sync_t *sync;
+    int64_t started_ms;
+} daemon_t;
+
+/* ---- sync_io ---------------------------------------------------------- */
+
+static int io_send_client(void *ctx, size_t peer, const uint8_t *buf, size_t len)
+{
+    daemon_t *d = ctx;
+    return net_send(d->dealers[peer], NULL, 0, buf, len);
+}
+
+static int io_send_server(void *ctx, const uint8_t *rid, size_t rid_len, const uint8_t *buf,
+                          size_t len)
+{
+    daemon_t *d = ctx;
+    int rc = net_send(d->router, rid, rid_len, buf, len);
+    if (rc != NET_OK)
+        log_debug("reply to a partner dropped: %s", zmq_strerror(zmq_errno()));
+    return rc;
+}
+
+/* ---- ZAP ------------------------------------------------------------ */
+
+static int allow_partner(void *ctx, const uint8_t x25519[32], char user_id[NET_USER_ID_SIZE])
+{
+    daemon_t *d = ctx;
+    for (size_t i = 0; i < d->cfg->n_peers; i++) {
+        if (sodium_memcmp(d->peer_x25519[i], x25519, 32) == 0) {
+            keys_pub_encode(user_id, d->cfg->peers[i].public_key);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- sockets -------------------------------------------------------- */
+
+static int open_partners(daemon_t *d, char *why, size_t whylen)
+{
+    size_t n = d->cfg->n_peers;
+    d->dealers = calloc(n ? n : 1, sizeof *d->dealers);
+    d->monitors = calloc(n ? n : 1, sizeof *d->monitors);
+    d->peer_x25519 = calloc(n ? n : 1, sizeof *d->peer_x25519);
+    if (!d->dealers || !d->monitors || !d->peer_x25519) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const config_peer_t *p = &d->cfg->peers[i];
+        char mon[64];
+        if (keys_curve_public(d->peer_x25519[i], p->public_key) != KEYS_OK) {
+            snprintf(why, whylen, "peer '%s': public key has no X25519 form", p->name);
+            return -1;
+        }
+        snprintf(mon, sizeof mon, "inproc://monitor-%zu", i);
+        d->dealers[i] = net_client_open(d->zctx, d->k, p->public_key, p->endpoint, mon, why,
+                                        whylen);
+        if (!d->dealers[i] || !(d->monitors[i] = net_monitor_open(d->zctx, mon)))
+            return -1;
+    }
+    return 0;
+}
+
+static int open_sockets(daemon_t *d, char *why, size_t whylen)
+{
+    if (net_check_version(why, whylen) != NET_OK)
+        return -1;
+    if (!(d->zctx = zmq_ctx_new())) {
+        snprintf(why, whylen, "zmq context: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    /* The ZAP handler must be bound before the ROUTER accepts anyone. */
+    if (!(d->zap = net_zap_open(d->zctx, why, whylen)))
+        return -1;
+    if (d->cfg->listen[0] &&
+        !(d->router = net_server_open(d->zctx, d->k, d->cfg->listen, why, whylen)))
+        return -1;
+    if (!(d->control = control_open(d->zctx, d->home, why, whylen)))
+        return -1;
+    return open_partners(d, why, whylen);
+}
+
+static void close_sockets(daemon_t *d)
+{
+    char path[4200];
+    for (size_t i = 0; d->dealers && i < d->cfg->n_peers; i++) {
+        if (d->dealers[i]) {
+            zmq_socket_monitor(d->dealers[i], NULL, 0);
+            zmq_close(d->dealers[i]);
+        }
+        if (d->monitors && d->monitors[i])
+            zmq_close(d->monitors[i]);
+    }
+    if (d->router)
+        zmq_close(d->router);
+    if (d->control)
+        zmq_close(d->control);
+    if (d->zap)
+        zmq_close(d->zap);
+    if (d->zctx)
+        zmq_ctx_term(d->zctx);
+    snprintf(path, sizeof path, "%s/%s", d->home, CONTROL_SOCKET);
+    unlink(path);
+    free(d->dealers);
+    free(d->monitors);
+    free(d->peer_x25519);
+}
+
+/* ---- handlers ------------------------------------------------------- */
+
+/* At most this many messages per socket per loop turn, so one busy
+ * partner cannot starve the others or the control socket. */
+#define TURN_MAX 64
+
+static int peer_of_message(daemon_t *d, zmq_msg_t *body)
+{
+    const char *uid = zmq_msg_gets(body, "User-Id");
+    uint8_t key[KEYS_PUBLIC_BYTES];
+    if (!uid || keys_pub_decode(key, uid) != KEYS_OK)
+        return -1;
+    const config_peer_t *p = config_peer_by_key(d->cfg, key);
+    return p ? (int)(p - d->cfg->peers) : -1;
+}
+
+static void handle_router(daemon_t *d)
+{
+    for (int turn = 0; turn < TURN_MAX; turn++) {
+        zmq_msg_t rid, body;
+        zmq_msg_init(&rid);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&rid, d->router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&rid);
+            zmq_msg_close(&body);
+            return;
+        }
+        if (zmq_msg_more(&rid) && zmq_msg_recv(&body, d->router, 0) >= 0) {
+            int peer = peer_of_message(d, &body);
+            /* A sender that appends extra frames is speaking badly: drain them. */
+            while (zmq_msg_more(&body)) {
+                zmq_msg_t extra;
+                zmq_msg_init(&extra);
+                zmq_msg_recv(&extra, d->router, 0);
+                int more = zmq_msg_more(&extra);
+                zmq_msg_close(&extra);
+                if (!more)
+                    break;
+                peer = -1;
+            }
+            if (peer >= 0)
+                sync_server_recv(d->sync, (size_t)peer, zmq_msg_data(&rid), zmq_msg_size(&rid),
+                                 zmq_msg_data(&body), zmq_msg_size(&body), event_now_ms());
+        }
+        zmq_msg_close(&rid);
+        zmq_msg_close(&body);
+    }
+}
+
+static void handle_dealer(daemon_t *d, size_t peer)
+{
+    for (int turn = 0; turn < TURN_MAX; turn++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, d->dealers[peer], ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        sync_client_recv(d->sync, peer, zmq_msg_data(&m), zmq_msg_size(&m), event_now_ms());
+        zmq_msg_close(&m);
+    }
+}
+
+static void handle_monitor(daemon_t *d, size_t peer)
+{
+    int ev = net_monitor_read(d->monitors[peer]);
+    if (ev == NET_UP)
+        sync_client_connected(d->sync, peer, event_now_ms());
+    else if (ev == NET_DOWN)
+        sync_client_disconnected(d->sync, peer);
+    else if (ev == NET_REFUSED)
+        log_warn("partner %s refused our handshake (is this node's key in its config?)",
+                 d->cfg->peers[peer].name);
+}
+
+static json_t *ctl_error(const char *msg)
+{
+    return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *ctl_publish(daemon_t *d, json_t *req)
+{
+    const char *b64 = json_string_value(json_object_get(req, "payload"));
+    const char *net = json_string_value(json_object_get(req, "network"));
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char why[512] = "", hex[EVENT_ID_HEX_SIZE];
+    event_t *ev = NULL;
+    if (!b64 || strlen(b64) > CONTROL_MAX_MSG)
+        return ctl_error("publish: 'payload' (base64) is required");
+    if (net && !config_has_network(d->cfg, net))
+        return ctl_error("publish: this node does not take part in that network");
+    buf = malloc(strlen(b64));
+    if (!buf || sodium_base642bin(buf, strlen(b64), b64, strlen(b64), NULL, &len, NULL,
+                                  sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(buf);
+        return ctl_error("publish: 'payload' is not base64");
+    }
+    Lernet__Payload *p = lernet__payload__unpack(NULL, len, buf);
+    free(buf);
+    if (!p)
+        return ctl_error("publish: 'payload' is not a lernet Payload");
+    int rc = publish_event(d->st, d->k, net, p, &ev, why, sizeof why);
+    lernet__payload__free_unpacked(p, NULL);
+    if (rc != PUBLISH_OK)
+        return ctl_error(why);
+    event_id_hex(hex, ev->id);
+    log_info("published %s %.16s (seq %llu in %s)", event_kind_name(ev->kind), hex,
+             (unsigned long long)ev->seq, ev->network);
+    sync_push(d->sync, ev, -1); /* committed above: safe to push */
+    json_t *r = json_pack("{s:b,s:s,s:I,s:s,s:s}", "ok", 1, "id", hex, "seq",
+                          (json_int_t)ev->seq, "network", ev->network, "kind",
+                          event_kind_name(ev->kind));
+    event_free(&ev);
+    return r;
+}
+
+static json_t *ctl_status(daemon_t *d)
+{
+    store_stats_t st = {0};
+    sync_stats_t sy;
+    store_stats(d->st, &st);
+    sync_get_stats(d->sync, &sy);
+    return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "ok", 1, "events",
+                     (json_int_t)st.events, "forks", (json_int_t)st.forks, "pending",
+                     (json_int_t)st.pending, "logs", (json_int_t)st.logs, "bytes_sent",
+                     (json_int_t)sy.bytes_sent, "bytes_received", (json_int_t)sy.bytes_received,
+                     "events_refused", (json_int_t)sy.events_refused, "rounds",
+                     (json_int_t)sy.rounds, "uptime_ms",
+                     (json_int_t)(event_now_ms() - d->started_ms));
+}
+
+static void handle_control(daemon_t *d)
+{
+    char err[128];
+    json_t *req = control_recv(d->control, err, sizeof err), *reply;
+    const char *cmd = req ? json_string_value(json_object_get(req, "cmd")) : NULL;
+    if (!req)
+        reply = ctl_error(err);
+    else if (cmd && strcmp(cmd, "publish") == 0)
+        reply = ctl_publish(d, req);
+    else if (cmd && strcmp(cmd, "peers") == 0)
+        reply = json_pack("{s:b,s:o}", "ok", 1, "peers",
+                          sync_peers_json(d->sync, event_now_ms()));
+    else if (cmd && strcmp(cmd, "status") == 0)
+        reply = ctl_status(d);
+    else
+        reply = ctl_error("unknown command");
+    json_decref(req);
+    control_reply(d->control, reply);
+}
+
+/* ---- loop ----------------------------------------------------------- */
+
+static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_ms)
+{
+    int rc = zmq_poll(items, (int)n, timeout_ms);
+    if (rc < 0)
+        return errno == EINTR ? 0 : -1;
+    if (items[0].revents & ZMQ_POLLIN)
+        net_zap_handle(d->zap, allow_partner, d);
+    if (items[1].revents & ZMQ_POLLIN)
+        handle_control(d);
+    if (d->router && (items[2].revents & ZMQ_POLLIN))
+        handle_router(d);
+    for (size_t i = 0; i < d->cfg->n_peers; i++) {
+        if (items[3 + 2 * i].revents & ZMQ_POLLIN)
+            handle_monitor(d, i);
+        if (items[4 + 2 * i].revents & ZMQ_POLLIN)
+            handle_dealer(d, i);
+    }
+    return 0;
+}
+
+static int loop(daemon_t *d)
+{
+    size_t n = 3 + 2 * d->cfg->n_peers;
+    zmq_pollitem_t *items = calloc(n, sizeof *items);
+    if (!items)
+        return -1;
+    items[0] = (zmq_pollitem_t){d->zap, 0, ZMQ_POLLIN, 0};
+    items[1] = (zmq_pollitem_t){d->control, 0, ZMQ_POLLIN, 0};
+    items[2] = (zmq_pollitem_t){d->router, 0, d->router ? ZMQ_POLLIN : 0, 0};
+    for (size_t i = 0; i < d->cfg->n_peers; i++) {
+        items[3 + 2 * i] = (zmq_pollitem_t){d->monitors[i], 0, ZMQ_POLLIN, 0};
+        items[4 + 2 * i] = (zmq_pollitem_t){d->dealers[i], 0, ZMQ_POLLIN, 0};
+    }
+    if (!d->router) /* zmq_poll refuses NULL sockets: poll the ZAP socket twice */
+        items[2].socket = d->zap, items[2].events = 0;
+    int rc = 0;
+    while (!stop_requested && rc == 0) {
+        int64_t now = event_now_ms(), next = sync_tick(d->sync, now);
+        long timeout = next > now ? (long)(next - now) : 0;
+        rc = poll_once(d, items, n, timeout > 1000 ? 1000 : timeout);
+    }
+    free(items);
+    return rc;
+}
+
+int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_identity_t *k,
+               char *why, size_t whylen)
+{
+    daemon_t d = {.cfg = cfg, .st = st, .k = k, .home = home, .started_ms = event_now_ms()};
+    sync_io_t io = {io_send_client, io_send_server, &d};
+    struct sigaction sa = {0};
+    int rc = -1;
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    stop_requested = 0;
+    if (open_sockets(&d, why, whylen) != 0)
+        goto done;
+    if (sync_new(&d.sync, st, cfg, &io) != 0) {
+        snprintf(why, whylen, "out of memory");
+        goto done;
+    }
+    log_info("listening on %s, %zu partner%s, network%s:%s%s%s", cfg->listen[0] ? cfg->listen : "(nothing)",
+             cfg->n_peers, cfg->n_peers == 1 ? "" : "s", cfg->n_networks == 1 ? "" : "s",
+             cfg->networks[0], cfg->n_networks > 1 ? ", " : "",
+             cfg->n_networks > 1 ? cfg->networks[1] : "");
+    rc = loop(&d);
+    if (rc != 0)
+        snprintf(why, whylen, "poll failed: %s", zmq_strerror(zmq_errno()));
+    else
+        log_info("stopping on signal");
+done:
+    sync_free(&d.sync);
+    close_sockets(&d);
+    return rc;
+}

@@ -1,0 +1,18 @@
+/*
+ * daemon: `lernet run`, the node's event loop (see daemon.c). Blocks until
+ * SIGTERM or SIGINT, then closes every socket and returns 0. cfg, st and k
+ * are borrowed.
+ */
+#ifndef LERNET_DAEMON_H
+#define LERNET_DAEMON_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+
+int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_identity_t *k,
+               char *why, size_t whylen);
+
+#endif

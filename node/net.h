@@ -1,0 +1,68 @@
+/*
+ * net: ZeroMQ transport for partner connections. Every socket is CURVE;
+ * the server side enforces the ZAP domain (libzmq accepts any client key
+ * when no ZAP handler answers unless ZMQ_ZAP_ENFORCE_DOMAIN is set, so it
+ * is set, and a stopped handler means refused connections).
+ *
+ * Transport keys are the node identity keys converted to X25519 (libsodium
+ * crypto_sign_ed25519_*_to_curve25519): one Ed25519 public key names a node
+ * in config, logs and signatures, and no second key needs binding.
+ *
+ * Bounds set on every socket: ZMQ_MAXMSGSIZE, send/receive high-water
+ * marks, handshake timeout, heartbeats (dead peers are noticed), and
+ * ZMQ_ROUTER_MANDATORY on the ROUTER (unroutable sends fail loudly
+ * instead of being dropped silently).
+ */
+#ifndef LERNET_NET_H
+#define LERNET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+
+#define NET_ZAP_DOMAIN "lernet"
+#define NET_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define NET_HWM 1000
+#define NET_HANDSHAKE_MS 5000
+#define NET_HEARTBEAT_MS 2000
+#define NET_HEARTBEAT_TIMEOUT_MS 6000
+#define NET_USER_ID_SIZE 64
+
+enum net_error {
+    NET_OK = 0,
+    NET_ERR_VERSION = -1, /* libzmq too old or without CURVE */
+    NET_ERR_SOCKET = -2,  /* socket creation, option or bind/connect failed */
+    NET_ERR_AGAIN = -3,   /* would block / peer not connected */
+};
+
+/* Refuses libzmq older than 4.3.3 (known CVEs) and builds without CURVE. */
+int net_check_version(char *why, size_t whylen);
+
+/* ZAP: decides which client keys may connect. allow() gets the client's
+ * X25519 key and returns 1 to admit it, filling user_id (shown on every
+ * message of that connection as the "User-Id" property). */
+typedef int (*net_allow_fn)(void *ctx, const uint8_t x25519[32],
+                            char user_id[NET_USER_ID_SIZE]);
+void *net_zap_open(void *zctx, char *why, size_t whylen);
+/* Answers one pending ZAP request (call when the socket is readable). */
+int net_zap_handle(void *zap, net_allow_fn allow, void *allow_ctx);
+
+/* CURVE server (ROUTER) bound to endpoint, enforcing the ZAP domain. */
+void *net_server_open(void *zctx, const keys_identity_t *k, const char *endpoint, char *why,
+                      size_t whylen);
+/* CURVE client (DEALER) to a partner; monitor_ep receives connection
+ * events (open a ZMQ_PAIR to it with net_monitor_open). */
+void *net_client_open(void *zctx, const keys_identity_t *k, const uint8_t partner[32],
+                      const char *endpoint, const char *monitor_ep, char *why, size_t whylen);
+void *net_monitor_open(void *zctx, const char *monitor_ep);
+
+/* Reads one monitor event: NET_UP (handshake done), NET_DOWN, NET_REFUSED
+ * (handshake failed, e.g. not allowed), or 0 for other events. */
+enum { NET_UP = 1, NET_DOWN = 2, NET_REFUSED = 3 };
+int net_monitor_read(void *mon);
+
+/* Sends one frame; via a ROUTER when rid is given. Never blocks. */
+int net_send(void *sock, const uint8_t *rid, size_t rid_len, const uint8_t *buf, size_t len);
+
+#endif

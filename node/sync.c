@@ -1,0 +1,991 @@
+/*
+ * sync: the partner protocol, client and server halves (see sync.h and
+ * docs/protocol.md). Everything a partner can send is decoded and bounded
+ * here before anything else sees it.
+ *
+ * A client round: Hello (once per connection) → Summary; equal roots end
+ * the round in a few dozen bytes each way. Otherwise the server's bucket
+ * digests narrow the difference to a few buckets, their heads give the
+ * missing ranges, and Want/Events moves them in bounded batches. Each batch
+ * is verified and committed in one transaction before the next is asked
+ * for (flow control) and before any of it is pushed on to other partners.
+ */
+#include "sync.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "wire.pb-c.h"
+
+typedef Lernet__Wire__Msg msg_t;
+
+enum cstate { C_IDLE, C_HELLO, C_SUMMARY, C_HEADS, C_EVENTS, C_DONE };
+static const char *cstate_names[] = {"idle", "hello", "summary", "heads", "events", "in-sync"};
+
+typedef struct want {
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    char network[EVENT_MAX_NETWORK + 1];
+    uint64_t from, to;
+} want_t;
+
+typedef struct scope {
+    config_network_t nets[CONFIG_MAX_NETWORKS];
+    const char *ptrs[CONFIG_MAX_NETWORKS];
+    size_t n;
+} scope_t;
+
+typedef struct client {
+    int connected;
+    enum cstate state;
+    int64_t deadline_ms;   /* reply expected by */
+    int64_t next_round_ms; /* next round starts */
+    scope_t scope;
+    int have_scope;
+    want_t *wants;
+    size_t n_wants;
+    uint64_t round_applied;
+    int64_t last_sync_ms;
+    uint64_t we_lack, they_lack; /* events, as of the last heads exchange */
+    uint64_t applied_total;
+    char remote_name[CONFIG_MAX_NAME];
+    char last_error[200];
+} client_t;
+
+typedef struct session {
+    uint8_t rid[256];
+    size_t rid_len;
+    size_t peer;
+    int used;
+    int64_t last_ms;
+    scope_t scope;
+} session_t;
+
+struct sync {
+    store_t *st;
+    const config_t *cfg;
+    sync_io_t io;
+    client_t *clients;
+    session_t *sessions;
+    sync_stats_t stats;
+    void (*on_applied)(void *ctx, const event_t *ev, int from_peer);
+    void *on_applied_ctx;
+};
+
+/* ---- digests -------------------------------------------------------- */
+
+unsigned sync_bucket_of(const uint8_t author[KEYS_PUBLIC_BYTES], const char *network)
+{
+    uint8_t h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, author, KEYS_PUBLIC_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)network, strlen(network) + 1);
+    crypto_generichash_final(&st, h, sizeof h);
+    return h[0] % SYNC_NBUCKETS;
+}
+
+static void put_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+/* Only seqs enter the digest, not head ids: two nodes holding different
+ * forks of a log at the same seq have nothing to exchange by sync. */
+void sync_digest(const store_feed_t *feeds, size_t n, uint8_t root[SYNC_ROOT_BYTES],
+                 uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES])
+{
+    crypto_generichash_state bst[SYNC_NBUCKETS];
+    for (unsigned b = 0; b < SYNC_NBUCKETS; b++)
+        crypto_generichash_init(&bst[b], NULL, 0, SYNC_BUCKET_BYTES);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t seq[8];
+        unsigned b = sync_bucket_of(feeds[i].author, feeds[i].network);
+        put_be64(seq, feeds[i].seq);
+        crypto_generichash_update(&bst[b], feeds[i].author, KEYS_PUBLIC_BYTES);
+        crypto_generichash_update(&bst[b], (const uint8_t *)feeds[i].network,
+                                  strlen(feeds[i].network) + 1);
+        crypto_generichash_update(&bst[b], seq, sizeof seq);
+    }
+    for (unsigned b = 0; b < SYNC_NBUCKETS; b++)
+        crypto_generichash_final(&bst[b], buckets + b * SYNC_BUCKET_BYTES, SYNC_BUCKET_BYTES);
+    crypto_generichash(root, SYNC_ROOT_BYTES, buckets, SYNC_NBUCKETS * SYNC_BUCKET_BYTES, NULL,
+                       0);
+}
+
+static int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n)
+{
+    *feeds = NULL;
+    *n = 0;
+    if (sc->n == 0)
+        return 0;
+    return store_feeds(s->st, sc->ptrs, sc->n, feeds, n) == STORE_OK ? 0 : -1;
+}
+
+static int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
+                        uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs)
+{
+    store_feed_t *feeds;
+    size_t n;
+    if (scoped_feeds(s, sc, &feeds, &n) != 0)
+        return -1;
+    sync_digest(feeds, n, root, buckets);
+    free(feeds);
+    if (logs)
+        *logs = n;
+    return 0;
+}
+
+/* ---- scope ---------------------------------------------------------- */
+
+static void scope_add(scope_t *sc, const char *net)
+{
+    if (sc->n >= CONFIG_MAX_NETWORKS)
+        return;
+    snprintf(sc->nets[sc->n], sizeof sc->nets[sc->n], "%s", net);
+    sc->ptrs[sc->n] = sc->nets[sc->n];
+    sc->n++;
+}
+
+static int scope_has(const scope_t *sc, const char *net)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        if (strcmp(sc->nets[i], net) == 0)
+            return 1;
+    return 0;
+}
+
+/* asked ∩ networks the config allows this partner (a subset of ours). */
+static void scope_intersect(scope_t *out, const config_peer_t *p, char **asked, size_t n_asked)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n_asked && i < CONFIG_MAX_NETWORKS * 4; i++)
+        if (config_peer_has_network(p, asked[i]) && !scope_has(out, asked[i]))
+            scope_add(out, asked[i]);
+}
+
+/* ---- sending -------------------------------------------------------- */
+
+static uint8_t *pack(const msg_t *m, size_t *len)
+{
+    *len = lernet__wire__msg__get_packed_size(m);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    if (buf)
+        lernet__wire__msg__pack(m, buf);
+    return buf;
+}
+
+static void send_client(sync_t *s, size_t peer, const msg_t *m)
+{
+    size_t len;
+    uint8_t *buf = pack(m, &len);
+    if (buf && s->io.send_client(s->io.ctx, peer, buf, len) == 0)
+        s->stats.bytes_sent += len;
+    free(buf);
+}
+
+static void send_server(sync_t *s, const session_t *se, const msg_t *m)
+{
+    size_t len;
+    uint8_t *buf = pack(m, &len);
+    if (buf && s->io.send_server(s->io.ctx, se->rid, se->rid_len, buf, len) == 0)
+        s->stats.bytes_sent += len;
+    free(buf);
+}
+
+static void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
+                       const char *text)
+{
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Error e = LERNET__WIRE__ERROR__INIT;
+    e.code = code;
+    e.message = (char *)text;
+    m.body_case = LERNET__WIRE__MSG__BODY_ERROR;
+    m.error = &e;
+    send_server(s, se, &m);
+}
+
+/* ---- receiving events ----------------------------------------------- */
+
+static const char *peer_name(const sync_t *s, int peer)
+{
+    return peer >= 0 ? s->cfg->peers[peer].name : "local";
+}
+
+/* Verifies and stores a batch in one transaction; after the commit, pushes
+ * what was new to the other partners. Returns events applied, or -1 when
+ * the store failed (the whole batch is then discarded). */
+static long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
+                        size_t n, int64_t now_ms)
+{
+    event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
+    size_t n_fresh = 0, applied_total = 0;
+    char why[256];
+    if (!fresh || store_begin(s->st) != STORE_OK) {
+        free(fresh);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        event_t *ev = NULL;
+        int outcome, rc;
+        size_t applied = 0;
+        s->stats.events_received++;
+        rc = event_parse(&ev, envs[i].data, envs[i].len, now_ms, why, sizeof why);
+        if (rc == EV_OK && !scope_has(sc, ev->network)) {
+            snprintf(why, sizeof why, "network '%s' is not shared with this partner",
+                     ev->network);
+            rc = EV_BAD_NETWORK;
+        }
+        if (rc != EV_OK) {
+            s->stats.events_refused++;
+            log_warn("refused event from %s: %s: %s", peer_name(s, peer), event_reason_name(rc),
+                     why);
+            event_free(&ev);
+            continue;
+        }
+        rc = store_add(s->st, ev, &outcome, &applied, why, sizeof why);
+        if (rc == STORE_ERR_SQL || rc == STORE_ERR_FULL || rc == STORE_ERR_BUSY) {
+            log_error("store failed on an event from %s: %s", peer_name(s, peer), why);
+            event_free(&ev);
+            goto abort;
+        }
+        if (rc != STORE_OK) {
+            s->stats.events_refused++;
+            log_warn("refused event from %s: %s: %s", peer_name(s, peer), store_strerror(rc),
+                     why);
+        } else if (outcome == STORE_FORK) {
+            char fpr[KEYS_FPR_STR_SIZE];
+            keys_fingerprint(fpr, ev->author);
+            log_warn("fork: author %s signed two different events for seq %llu in %s "
+                     "(kept as evidence)", fpr, (unsigned long long)ev->seq, ev->network);
+        }
+        applied_total += applied;
+        if (rc == STORE_OK && outcome == STORE_APPLIED)
+            fresh[n_fresh++] = ev;
+        else
+            event_free(&ev);
+    }
+    if (store_commit(s->st) != STORE_OK)
+        goto abort;
+    s->stats.events_applied += applied_total;
+    /* Durable now: only from here may others hear of these events. */
+    for (size_t i = 0; i < n_fresh; i++) {
+        if (s->on_applied)
+            s->on_applied(s->on_applied_ctx, fresh[i], peer);
+        sync_push(s, fresh[i], peer);
+        event_free(&fresh[i]);
+    }
+    free(fresh);
+    return (long)applied_total;
+abort:
+    store_rollback(s->st);
+    for (size_t i = 0; i < n_fresh; i++)
+        event_free(&fresh[i]);
+    free(fresh);
+    return -1;
+}
+
+/* ---- client side ---------------------------------------------------- */
+
+static void client_reset(client_t *c)
+{
+    c->state = C_IDLE;
+    c->have_scope = 0;
+    free(c->wants);
+    c->wants = NULL;
+    c->n_wants = 0;
+}
+
+static void expect_reply(sync_t *s, client_t *c, enum cstate st, int64_t now_ms)
+{
+    (void)s;
+    c->state = st;
+    c->deadline_ms = now_ms + SYNC_REPLY_TIMEOUT_MS;
+}
+
+static void end_round(sync_t *s, client_t *c, int in_sync, int64_t now_ms)
+{
+    c->state = C_DONE;
+    c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
+    s->stats.rounds++;
+    if (in_sync) {
+        s->stats.rounds_in_sync++;
+        c->last_sync_ms = now_ms;
+        c->we_lack = c->they_lack = 0;
+    }
+}
+
+static void send_hello(sync_t *s, size_t peer, int64_t now_ms)
+{
+    const config_peer_t *p = &s->cfg->peers[peer];
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Hello h = LERNET__WIRE__HELLO__INIT;
+    char *caps[] = {"digest-v1", "push-v1"};
+    char *nets[CONFIG_MAX_NETWORKS];
+    for (size_t i = 0; i < p->n_networks; i++)
+        nets[i] = (char *)p->networks[i];
+    h.protocol = SYNC_PROTOCOL;
+    h.n_capabilities = 2;
+    h.capabilities = caps;
+    h.n_networks = p->n_networks;
+    h.networks = nets;
+    h.node_name = (char *)s->cfg->name;
+    m.body_case = LERNET__WIRE__MSG__BODY_HELLO;
+    m.hello = &h;
+    send_client(s, peer, &m);
+    expect_reply(s, &s->clients[peer], C_HELLO, now_ms);
+}
+
+static void send_summary(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    uint8_t root[SYNC_ROOT_BYTES], buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
+    size_t logs = 0;
+    if (scope_digest(s, &c->scope, root, buckets, &logs) != 0) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
+    sum.root.data = root;
+    sum.root.len = sizeof root;
+    sum.logs = (uint32_t)logs;
+    m.body_case = LERNET__WIRE__MSG__BODY_SUMMARY;
+    m.summary = &sum;
+    send_client(s, peer, &m);
+    expect_reply(s, c, C_SUMMARY, now_ms);
+}
+
+static void start_round(sync_t *s, size_t peer, int64_t now_ms)
+{
+    if (s->clients[peer].have_scope)
+        send_summary(s, peer, now_ms);
+    else
+        send_hello(s, peer, now_ms);
+}
+
+static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a,
+                         int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (a->protocol != SYNC_PROTOCOL) {
+        snprintf(c->last_error, sizeof c->last_error,
+                 "partner speaks protocol %u, this node speaks %d", a->protocol, SYNC_PROTOCOL);
+        log_error("partner %s: %s", peer_name(s, (int)peer), c->last_error);
+        client_reset(c);
+        c->next_round_ms = now_ms + 10 * (int64_t)s->cfg->sync_interval_ms;
+        return;
+    }
+    scope_intersect(&c->scope, &s->cfg->peers[peer], a->networks, a->n_networks);
+    c->have_scope = 1;
+    snprintf(c->remote_name, sizeof c->remote_name, "%s", a->node_name);
+    c->last_error[0] = '\0';
+    log_info("partner %s: session open, %zu network%s in scope", peer_name(s, (int)peer),
+             c->scope.n, c->scope.n == 1 ? "" : "s");
+    send_summary(s, peer, now_ms);
+}
+
+static void on_buckets(sync_t *s, size_t peer, const Lernet__Wire__Buckets *b, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    uint8_t root[SYNC_ROOT_BYTES], ours[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
+    uint8_t bitmap[SYNC_NBUCKETS / 8] = {0};
+    int any = 0;
+    if (b->digests.len != sizeof ours || scope_digest(s, &c->scope, root, ours, NULL) != 0) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    for (unsigned i = 0; i < SYNC_NBUCKETS; i++) {
+        if (memcmp(ours + i * SYNC_BUCKET_BYTES, b->digests.data + i * SYNC_BUCKET_BYTES,
+                   SYNC_BUCKET_BYTES) != 0) {
+            bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+            any = 1;
+        }
+    }
+    if (!any) { /* changed between the two messages; the next round sees it */
+        end_round(s, c, 1, now_ms);
+        return;
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__GetHeads g = LERNET__WIRE__GET_HEADS__INIT;
+    g.buckets.data = bitmap;
+    g.buckets.len = sizeof bitmap;
+    m.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
+    m.get_heads = &g;
+    send_client(s, peer, &m);
+    expect_reply(s, c, C_HEADS, now_ms);
+}
+
+static int head_cmp(const void *a, const void *b)
+{
+    const Lernet__Wire__Head *x = *(Lernet__Wire__Head *const *)a;
+    const Lernet__Wire__Head *y = *(Lernet__Wire__Head *const *)b;
+    int c = memcmp(x->author.data, y->author.data, KEYS_PUBLIC_BYTES);
+    return c ? c : strcmp(x->network, y->network);
+}
+
+static Lernet__Wire__Head *find_head(Lernet__Wire__Head **sorted, size_t n,
+                                     const store_feed_t *f)
+{
+    Lernet__Wire__Head key = LERNET__WIRE__HEAD__INIT, *kp = &key;
+    key.author.data = (uint8_t *)f->author;
+    key.author.len = KEYS_PUBLIC_BYTES;
+    key.network = (char *)f->network;
+    Lernet__Wire__Head **hit = bsearch(&kp, sorted, n, sizeof *sorted, head_cmp);
+    return hit ? *hit : NULL;
+}
+
+/* Their heads for the differing buckets → the ranges we miss, and how far
+ * apart the two nodes are (for `lernet peers`). */
+static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
+{
+    store_feed_t *ours;
+    size_t n_ours;
+    uint8_t in_bucket[SYNC_NBUCKETS] = {0};
+    for (size_t i = 0; i < h->n_heads; i++) {
+        Lernet__Wire__Head *x = h->heads[i];
+        if (x->author.len != KEYS_PUBLIC_BYTES || !scope_has(&c->scope, x->network))
+            return -1;
+        in_bucket[sync_bucket_of(x->author.data, x->network)] = 1;
+    }
+    qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
+    if (scoped_feeds(s, &c->scope, &ours, &n_ours) != 0)
+        return -1;
+    c->wants = calloc(h->n_heads ? h->n_heads : 1, sizeof *c->wants);
+    c->n_wants = 0;
+    c->we_lack = c->they_lack = 0;
+    for (size_t i = 0; i < n_ours; i++) {
+        Lernet__Wire__Head *t = find_head(h->heads, h->n_heads, &ours[i]);
+        if (!t && in_bucket[sync_bucket_of(ours[i].author, ours[i].network)])
+            c->they_lack += ours[i].seq;
+        else if (t && ours[i].seq > t->seq)
+            c->they_lack += ours[i].seq - t->seq;
+    }
+    free(ours);
+    for (size_t i = 0; i < h->n_heads && c->wants; i++) {
+        Lernet__Wire__Head *x = h->heads[i];
+        uint64_t mine = 0;
+        uint8_t id[EVENT_ID_BYTES];
+        if (store_head(s->st, x->author.data, x->network, &mine, id) != STORE_OK)
+            return -1;
+        if (x->seq <= mine)
+            continue;
+        want_t *w = &c->wants[c->n_wants++];
+        memcpy(w->author, x->author.data, KEYS_PUBLIC_BYTES);
+        snprintf(w->network, sizeof w->network, "%s", x->network);
+        w->from = mine + 1;
+        w->to = x->seq;
+        c->we_lack += x->seq - mine;
+    }
+    return 0;
+}
+
+static void send_want(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    size_t n = c->n_wants < SYNC_MAX_RANGES ? c->n_wants : SYNC_MAX_RANGES;
+    Lernet__Wire__Range *ranges = calloc(n, sizeof *ranges);
+    Lernet__Wire__Range **rp = calloc(n, sizeof *rp);
+    if (!ranges || !rp) {
+        free(ranges);
+        free(rp);
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lernet__wire__range__init(&ranges[i]);
+        ranges[i].author.data = c->wants[i].author;
+        ranges[i].author.len = KEYS_PUBLIC_BYTES;
+        ranges[i].network = c->wants[i].network;
+        ranges[i].from = c->wants[i].from;
+        ranges[i].to = c->wants[i].to;
+        rp[i] = &ranges[i];
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Want w = LERNET__WIRE__WANT__INIT;
+    w.n_ranges = n;
+    w.ranges = rp;
+    w.max_events = SYNC_BATCH_EVENTS;
+    m.body_case = LERNET__WIRE__MSG__BODY_WANT;
+    m.want = &w;
+    send_client(s, peer, &m);
+    free(ranges);
+    free(rp);
+    expect_reply(s, c, C_EVENTS, now_ms);
+}
+
+static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    free(c->wants);
+    c->wants = NULL;
+    c->n_wants = 0;
+    c->round_applied = 0;
+    if (h->n_heads > SYNC_MAX_HEADS || heads_to_wants(s, c, h) != 0) {
+        log_warn("partner %s: malformed heads", peer_name(s, (int)peer));
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    if (c->n_wants == 0) { /* they lack ours: their own pull fetches it */
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    send_want(s, peer, now_ms);
+}
+
+/* After a batch: move each range past what is now held; drop finished. */
+static void advance_wants(sync_t *s, client_t *c)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < c->n_wants; i++) {
+        uint64_t mine = 0;
+        uint8_t id[EVENT_ID_BYTES];
+        store_head(s->st, c->wants[i].author, c->wants[i].network, &mine, id);
+        if (mine >= c->wants[i].to)
+            continue;
+        c->wants[i].from = mine + 1;
+        c->wants[keep++] = c->wants[i];
+    }
+    c->n_wants = keep;
+}
+
+static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (e->n_envelopes > SYNC_BATCH_EVENTS) {
+        log_warn("partner %s: batch of %zu events exceeds %d", peer_name(s, (int)peer),
+                 e->n_envelopes, SYNC_BATCH_EVENTS);
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    long applied = apply_batch(s, (int)peer, &c->scope, e->envelopes, e->n_envelopes, now_ms);
+    if (applied < 0) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    c->round_applied += (uint64_t)applied;
+    c->applied_total += (uint64_t)applied;
+    c->we_lack = c->we_lack > (uint64_t)applied ? c->we_lack - (uint64_t)applied : 0;
+    advance_wants(s, c);
+    if (c->n_wants && applied > 0)
+        send_want(s, peer, now_ms);
+    else if (applied > 0)
+        send_summary(s, peer, now_ms); /* confirm: usually ends in sync */
+    else
+        end_round(s, c, 0, now_ms); /* no progress: do not loop, retry next round */
+}
+
+static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e,
+                            int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    snprintf(c->last_error, sizeof c->last_error, "%.190s", e->message);
+    log_error("partner %s refused: %s", peer_name(s, (int)peer), c->last_error);
+    client_reset(c);
+    /* A version mismatch will not fix itself soon: back off. */
+    c->next_round_ms = now_ms + (e->code == LERNET__WIRE__ERROR__CODE__CODE_VERSION
+                                     ? 30 * (int64_t)s->cfg->sync_interval_ms
+                                     : (int64_t)s->cfg->sync_interval_ms);
+}
+
+void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    s->stats.bytes_received += len;
+    msg_t *m = lernet__wire__msg__unpack(NULL, len, buf);
+    if (!m) {
+        log_warn("partner %s: undecodable reply (%zu bytes)", peer_name(s, (int)peer), len);
+        return;
+    }
+    enum cstate st = c->state;
+    if (m->body_case == LERNET__WIRE__MSG__BODY_ERROR)
+        on_client_error(s, peer, m->error, now_ms);
+    else if (st == C_HELLO && m->body_case == LERNET__WIRE__MSG__BODY_HELLO_ACK)
+        on_hello_ack(s, peer, m->hello_ack, now_ms);
+    else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
+        end_round(s, c, 1, now_ms);
+    else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_BUCKETS)
+        on_buckets(s, peer, m->buckets, now_ms);
+    else if (st == C_HEADS && m->body_case == LERNET__WIRE__MSG__BODY_HEADS)
+        on_heads(s, peer, m->heads, now_ms);
+    else if (st == C_EVENTS && m->body_case == LERNET__WIRE__MSG__BODY_EVENTS)
+        on_events(s, peer, m->events, now_ms);
+    else
+        log_debug("partner %s: unexpected message %d in state %s", peer_name(s, (int)peer),
+                  (int)m->body_case, cstate_names[st]);
+    lernet__wire__msg__free_unpacked(m, NULL);
+}
+
+void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    client_reset(c);
+    c->connected = 1;
+    log_info("partner %s: connected", peer_name(s, (int)peer));
+    send_hello(s, peer, now_ms);
+}
+
+void sync_client_disconnected(sync_t *s, size_t peer)
+{
+    client_t *c = &s->clients[peer];
+    if (c->connected)
+        log_info("partner %s: disconnected", peer_name(s, (int)peer));
+    client_reset(c);
+    c->connected = 0;
+}
+
+/* ---- server side ---------------------------------------------------- */
+
+static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
+                               int create, int64_t now_ms)
+{
+    session_t *oldest = &s->sessions[0];
+    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
+        session_t *se = &s->sessions[i];
+        if (se->used && se->rid_len == rid_len && memcmp(se->rid, rid, rid_len) == 0 &&
+            se->peer == peer) {
+            se->last_ms = now_ms;
+            return se;
+        }
+        if (!se->used || (oldest->used && se->last_ms < oldest->last_ms))
+            oldest = se;
+    }
+    if (!create)
+        return NULL;
+    /* Bounded table: a new session evicts the least recently used one. */
+    memset(oldest, 0, sizeof *oldest);
+    oldest->used = 1;
+    oldest->peer = peer;
+    oldest->rid_len = rid_len;
+    memcpy(oldest->rid, rid, rid_len);
+    oldest->last_ms = now_ms;
+    return oldest;
+}
+
+static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
+{
+    char text[160];
+    if (h->protocol != SYNC_PROTOCOL) {
+        snprintf(text, sizeof text, "protocol version %u is not supported; this node speaks %d",
+                 h->protocol, SYNC_PROTOCOL);
+        log_error("partner %s: %s", peer_name(s, (int)se->peer), text);
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_VERSION, text);
+        se->used = 0;
+        return;
+    }
+    scope_intersect(&se->scope, &s->cfg->peers[se->peer], h->networks, h->n_networks);
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
+    char *caps[] = {"digest-v1", "push-v1"}, *nets[CONFIG_MAX_NETWORKS];
+    for (size_t i = 0; i < se->scope.n; i++)
+        nets[i] = se->scope.nets[i];
+    a.protocol = SYNC_PROTOCOL;
+    a.n_capabilities = 2;
+    a.capabilities = caps;
+    a.n_networks = se->scope.n;
+    a.networks = nets;
+    a.node_name = (char *)s->cfg->name;
+    m.body_case = LERNET__WIRE__MSG__BODY_HELLO_ACK;
+    m.hello_ack = &a;
+    send_server(s, se, &m);
+}
+
+static void serve_summary(sync_t *s, session_t *se, const Lernet__Wire__Summary *q)
+{
+    uint8_t root[SYNC_ROOT_BYTES], buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
+    size_t logs;
+    if (scope_digest(s, &se->scope, root, buckets, &logs) != 0)
+        return;
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
+    Lernet__Wire__Buckets b = LERNET__WIRE__BUCKETS__INIT;
+    if (q->root.len == sizeof root && sodium_memcmp(q->root.data, root, sizeof root) == 0) {
+        sum.root.data = root;
+        sum.root.len = sizeof root;
+        sum.logs = (uint32_t)logs;
+        m.body_case = LERNET__WIRE__MSG__BODY_SUMMARY;
+        m.summary = &sum;
+    } else {
+        b.digests.data = buckets;
+        b.digests.len = sizeof buckets;
+        m.body_case = LERNET__WIRE__MSG__BODY_BUCKETS;
+        m.buckets = &b;
+    }
+    send_server(s, se, &m);
+}
+
+static void serve_get_heads(sync_t *s, session_t *se, const Lernet__Wire__GetHeads *g)
+{
+    store_feed_t *feeds;
+    size_t n;
+    if (g->buckets.len != SYNC_NBUCKETS / 8) {
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "get_heads: bad bitmap");
+        return;
+    }
+    if (scoped_feeds(s, &se->scope, &feeds, &n) != 0)
+        return;
+    Lernet__Wire__Head *heads = calloc(n ? n : 1, sizeof *heads);
+    Lernet__Wire__Head **hp = calloc(n ? n : 1, sizeof *hp);
+    size_t k = 0;
+    for (size_t i = 0; heads && hp && i < n && k < SYNC_MAX_HEADS; i++) {
+        unsigned b = sync_bucket_of(feeds[i].author, feeds[i].network);
+        if (!(g->buckets.data[b / 8] & (1u << (b % 8))))
+            continue;
+        lernet__wire__head__init(&heads[k]);
+        heads[k].author.data = feeds[i].author;
+        heads[k].author.len = KEYS_PUBLIC_BYTES;
+        heads[k].network = feeds[i].network;
+        heads[k].seq = feeds[i].seq;
+        hp[k] = &heads[k];
+        k++;
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Heads h = LERNET__WIRE__HEADS__INIT;
+    h.n_heads = k;
+    h.heads = hp;
+    m.body_case = LERNET__WIRE__MSG__BODY_HEADS;
+    m.heads = &h;
+    if (heads && hp)
+        send_server(s, se, &m);
+    free(heads);
+    free(hp);
+    free(feeds);
+}
+
+typedef struct batch {
+    ProtobufCBinaryData *envs;
+    size_t n, max, bytes;
+    int full;
+} batch_t;
+
+/* Envelope bytes straight from the stored parts: no parse, no re-encode
+ * of the header. */
+static int batch_row(void *ctx, const store_row_t *r)
+{
+    batch_t *b = ctx;
+    if (b->n >= b->max || b->bytes >= SYNC_BATCH_BYTES) {
+        b->full = 1;
+        return 1;
+    }
+    Lernet__Envelope e = LERNET__ENVELOPE__INIT;
+    e.header.data = (uint8_t *)r->header;
+    e.header.len = r->header_len;
+    e.signature.data = (uint8_t *)r->sig;
+    e.signature.len = KEYS_SIG_BYTES;
+    if (r->payload) {
+        e.payload.data = (uint8_t *)r->payload;
+        e.payload.len = r->payload_len;
+        e.salt.data = (uint8_t *)r->salt;
+        e.salt.len = EVENT_SALT_BYTES;
+    }
+    size_t len = lernet__envelope__get_packed_size(&e);
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        return 1;
+    lernet__envelope__pack(&e, buf);
+    b->envs[b->n].data = buf;
+    b->envs[b->n].len = len;
+    b->n++;
+    b->bytes += len;
+    return 0;
+}
+
+static void serve_want(sync_t *s, session_t *se, const Lernet__Wire__Want *w)
+{
+    size_t max = w->max_events && w->max_events < SYNC_BATCH_EVENTS ? w->max_events
+                                                                    : SYNC_BATCH_EVENTS;
+    batch_t b = {calloc(max, sizeof(ProtobufCBinaryData)), 0, max, 0, 0};
+    if (w->n_ranges > SYNC_MAX_RANGES || !b.envs) {
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "want: too many ranges");
+        free(b.envs);
+        return;
+    }
+    for (size_t i = 0; i < w->n_ranges && !b.full; i++) {
+        const Lernet__Wire__Range *r = w->ranges[i];
+        if (r->author.len != KEYS_PUBLIC_BYTES || !scope_has(&se->scope, r->network) ||
+            r->from == 0 || r->to < r->from)
+            continue; /* out of scope or nonsense: nothing to send for it */
+        store_range(s->st, r->author.data, r->network, r->from, r->to, batch_row, &b);
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Events ev = LERNET__WIRE__EVENTS__INIT;
+    ev.n_envelopes = b.n;
+    ev.envelopes = b.envs;
+    ev.more = b.full;
+    m.body_case = LERNET__WIRE__MSG__BODY_EVENTS;
+    m.events = &ev;
+    send_server(s, se, &m);
+    s->stats.events_sent += b.n;
+    for (size_t i = 0; i < b.n; i++)
+        free(b.envs[i].data);
+    free(b.envs);
+}
+
+static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)
+{
+    scope_t sc;
+    const config_peer_t *p = &s->cfg->peers[peer];
+    memset(&sc, 0, sizeof sc);
+    for (size_t i = 0; i < p->n_networks; i++)
+        scope_add(&sc, p->networks[i]);
+    if (e->n_envelopes > SYNC_BATCH_EVENTS)
+        return;
+    apply_batch(s, (int)peer, &sc, e->envelopes, e->n_envelopes, now_ms);
+}
+
+void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
+                      const uint8_t *buf, size_t len, int64_t now_ms)
+{
+    s->stats.bytes_received += len;
+    if (rid_len == 0 || rid_len > sizeof s->sessions[0].rid || peer >= s->cfg->n_peers)
+        return;
+    msg_t *m = lernet__wire__msg__unpack(NULL, len, buf);
+    session_t *se = session_find(s, peer, rid, rid_len, m && m->body_case ==
+                                 LERNET__WIRE__MSG__BODY_HELLO, now_ms);
+    if (!m) {
+        log_warn("partner %s: undecodable message (%zu bytes)", peer_name(s, (int)peer), len);
+        session_t tmp = {.rid_len = rid_len, .peer = peer};
+        memcpy(tmp.rid, rid, rid_len);
+        send_error(s, &tmp, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "undecodable message");
+        return;
+    }
+    if (m->body_case == LERNET__WIRE__MSG__BODY_PUSH)
+        serve_push(s, peer, m->push, now_ms);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_HELLO)
+        serve_hello(s, se, m->hello);
+    else if (!se) {
+        session_t tmp = {.rid_len = rid_len, .peer = peer};
+        memcpy(tmp.rid, rid, rid_len);
+        send_error(s, &tmp, LERNET__WIRE__ERROR__CODE__CODE_NO_SESSION, "send hello first");
+    } else if (m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
+        serve_summary(s, se, m->summary);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_GET_HEADS)
+        serve_get_heads(s, se, m->get_heads);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_WANT)
+        serve_want(s, se, m->want);
+    else
+        log_debug("partner %s: unexpected request %d", peer_name(s, (int)peer),
+                  (int)m->body_case);
+    lernet__wire__msg__free_unpacked(m, NULL);
+}
+
+/* ---- push, timers, status ------------------------------------------- */
+
+void sync_push(sync_t *s, const event_t *ev, int from_peer)
+{
+    uint8_t *env;
+    size_t len;
+    if (event_envelope(ev, &env, &len) != EV_OK)
+        return;
+    ProtobufCBinaryData one = {len, env};
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Events e = LERNET__WIRE__EVENTS__INIT;
+    e.n_envelopes = 1;
+    e.envelopes = &one;
+    m.body_case = LERNET__WIRE__MSG__BODY_PUSH;
+    m.push = &e;
+    for (size_t p = 0; p < s->cfg->n_peers; p++) {
+        if ((int)p == from_peer || !s->clients[p].connected ||
+            !config_peer_has_network(&s->cfg->peers[p], ev->network))
+            continue;
+        send_client(s, p, &m);
+        s->stats.events_sent++;
+    }
+    free(env);
+}
+
+int64_t sync_tick(sync_t *s, int64_t now_ms)
+{
+    int64_t next = now_ms + s->cfg->sync_interval_ms;
+    for (size_t p = 0; p < s->cfg->n_peers; p++) {
+        client_t *c = &s->clients[p];
+        if (!c->connected)
+            continue;
+        int waiting = c->state != C_IDLE && c->state != C_DONE;
+        if (waiting && now_ms >= c->deadline_ms) {
+            log_warn("partner %s: no reply for %d s in state %s, starting over",
+                     peer_name(s, (int)p), SYNC_REPLY_TIMEOUT_MS / 1000, cstate_names[c->state]);
+            client_reset(c);
+            c->next_round_ms = now_ms;
+            waiting = 0;
+        }
+        if (!waiting && now_ms >= c->next_round_ms)
+            start_round(s, p, now_ms);
+        int64_t due = (c->state == C_IDLE || c->state == C_DONE) ? c->next_round_ms
+                                                                  : c->deadline_ms;
+        if (due < next)
+            next = due;
+    }
+    return next;
+}
+
+json_t *sync_peers_json(sync_t *s, int64_t now_ms)
+{
+    json_t *arr = json_array();
+    for (size_t p = 0; p < s->cfg->n_peers; p++) {
+        const config_peer_t *cp = &s->cfg->peers[p];
+        client_t *c = &s->clients[p];
+        char key[KEYS_PUB_STR_SIZE];
+        keys_pub_encode(key, cp->public_key);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I}", "name", cp->name,
+                              "public_key", key, "endpoint", cp->endpoint, "connected",
+                              c->connected, "state", cstate_names[c->state], "we_lack",
+                              (json_int_t)c->we_lack, "they_lack", (json_int_t)c->they_lack,
+                              "events_received", (json_int_t)c->applied_total);
+        json_object_set_new(o, "last_sync_ms",
+                            c->last_sync_ms ? json_integer(c->last_sync_ms) : json_null());
+        json_object_set_new(o, "last_sync_ago_ms", c->last_sync_ms
+                                                       ? json_integer(now_ms - c->last_sync_ms)
+                                                       : json_null());
+        if (c->last_error[0])
+            json_object_set_new(o, "last_error", json_string(c->last_error));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+void sync_get_stats(const sync_t *s, sync_stats_t *out)
+{
+    *out = s->stats;
+}
+
+void sync_on_applied(sync_t *s, void (*cb)(void *ctx, const event_t *ev, int from_peer),
+                     void *ctx)
+{
+    s->on_applied = cb;
+    s->on_applied_ctx = ctx;
+}
+
+int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io)
+{
+    sync_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->st = st;
+    s->cfg = cfg;
+    s->io = *io;
+    s->clients = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *s->clients);
+    s->sessions = calloc(SYNC_MAX_SESSIONS, sizeof *s->sessions);
+    if (!s->clients || !s->sessions) {
+        sync_free(&s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void sync_free(sync_t **sp)
+{
+    if (!sp || !*sp)
+        return;
+    sync_t *s = *sp;
+    for (size_t p = 0; s->clients && p < s->cfg->n_peers; p++)
+        free(s->clients[p].wants);
+    free(s->clients);
+    free(s->sessions);
+    free(s);
+    *sp = NULL;
+}

@@ -1,0 +1,99 @@
+/*
+ * sync: the partner protocol (proto/wire.proto, docs/protocol.md) as pure
+ * logic: bytes in, bytes out through a sync_io_t, no sockets. The daemon
+ * owns the ZeroMQ sockets and feeds this module; tests can drive it
+ * directly.
+ *
+ * Roles: for every configured partner this node is a client (it pulls over
+ * its own DEALER connection) and a server (it answers the partner's pulls
+ * and receives its pushes on the ROUTER). Scope: a partner is only ever
+ * sent, or accepted from, events of networks both sides take part in and
+ * the config allows for that partner.
+ *
+ * Invariants: an event is forwarded only after the store transaction that
+ * holds it has committed; every received event is fully verified
+ * (event_parse) before it is stored; every queue and batch is bounded.
+ */
+#ifndef LERNET_SYNC_H
+#define LERNET_SYNC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+#include "store.h"
+
+#define SYNC_PROTOCOL 1
+#define SYNC_MAX_MSG (8 * 1024 * 1024) /* also ZMQ_MAXMSGSIZE */
+#define SYNC_NBUCKETS 32
+#define SYNC_ROOT_BYTES 16
+#define SYNC_BUCKET_BYTES 8
+#define SYNC_MAX_HEADS 8192       /* heads in one Heads message */
+#define SYNC_MAX_RANGES 256       /* ranges in one Want */
+#define SYNC_BATCH_EVENTS 1000    /* events in one Events reply */
+#define SYNC_BATCH_BYTES (4 * 1024 * 1024)
+#define SYNC_REPLY_TIMEOUT_MS 15000
+#define SYNC_MAX_SESSIONS (2 * CONFIG_MAX_PEERS)
+
+/* How sync sends. Both return 0 on success; a failure (peer gone, queue
+ * full) is not an error for sync: the next round repairs it. */
+typedef struct sync_io {
+    /* to partner `peer` (index in config) over our client connection */
+    int (*send_client)(void *ctx, size_t peer, const uint8_t *buf, size_t len);
+    /* to the client connection identified by a ROUTER routing id */
+    int (*send_server)(void *ctx, const uint8_t *rid, size_t rid_len, const uint8_t *buf,
+                       size_t len);
+    void *ctx;
+} sync_io_t;
+
+typedef struct sync sync_t;
+
+/* st, cfg and io are borrowed and must outlive the sync_t. */
+int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io);
+void sync_free(sync_t **s);
+
+/* Client side, per partner. connected: the CURVE handshake succeeded, a
+ * round starts now. */
+void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms);
+void sync_client_disconnected(sync_t *s, size_t peer);
+void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, int64_t now_ms);
+
+/* Server side: a message on the ROUTER from the partner whose key ZAP
+ * authenticated (peer index in config). */
+void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
+                      const uint8_t *buf, size_t len, int64_t now_ms);
+
+/* Starts due rounds, expires silent ones. Returns the next time (ms) it
+ * wants to be called. */
+int64_t sync_tick(sync_t *s, int64_t now_ms);
+
+/* An event this node just committed (published locally: from_peer < 0; or
+ * received from partner from_peer): push it at once to every other
+ * partner in its network. */
+void sync_push(sync_t *s, const event_t *ev, int from_peer);
+
+/* Called with every event sync stores, after commit (for the daemon's
+ * logging/metrics; may be NULL). */
+void sync_on_applied(sync_t *s, void (*cb)(void *ctx, const event_t *ev, int from_peer),
+                     void *ctx);
+
+/* Status of every partner, for `lernet peers` (new reference). */
+json_t *sync_peers_json(sync_t *s, int64_t now_ms);
+
+/* Counters. */
+typedef struct sync_stats {
+    uint64_t bytes_sent, bytes_received;
+    uint64_t events_received, events_applied, events_refused, events_sent;
+    uint64_t rounds, rounds_in_sync;
+} sync_stats_t;
+void sync_get_stats(const sync_t *s, sync_stats_t *out);
+
+/* Digest helpers, exposed for tests and the benchmark: the root and bucket
+ * digests of a set of logs (sorted as store_feeds returns them). */
+void sync_digest(const store_feed_t *feeds, size_t n, uint8_t root[SYNC_ROOT_BYTES],
+                 uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES]);
+unsigned sync_bucket_of(const uint8_t author[KEYS_PUBLIC_BYTES], const char *network);
+
+#endif

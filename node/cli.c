@@ -61,7 +61,9 @@ int cli_error(int code, const char *fmt, ...)
 
 const char *cli_home_path(cli_ctx_t *ctx, const char *name)
 {
-    snprintf(ctx->path, sizeof ctx->path, "%s/%s", ctx->home, name);
+    /* resolve_home keeps home 64 bytes short of PATH_MAX, so this fits */
+    if (snprintf(ctx->path, sizeof ctx->path, "%s/%s", ctx->home, name) >= (int)sizeof ctx->path)
+        ctx->path[0] = '\0';
     return ctx->path;
 }
 

@@ -16,9 +16,11 @@
  *              "participants": {"teachers": 12, "company representatives": 7}}
  * TIME is ISO 8601: "2026-12-03T09:00:00Z" (UTC), "2026-12-03T09:00+01:00"
  * (offset), or "2026-12-03T09:00" (local time in "tz"); seconds optional.
- * Multilingual fields are objects keyed by BCP-47 tag; a plain string is
- * accepted on input and taken as language "und"? No: a plain string is an
+ * Multilingual fields are objects keyed by BCP-47 tag; a plain string is an
  * error naming the field, because every text must say its language.
+ * Output also carries "start_local"/"end_local"; on input either of "start"
+ * and "start_local" gives the time, and if both are present they must name
+ * the same instant. JSON null counts as an absent key.
  *
  * Input is hostile: unknown keys, wrong types, out-of-range numbers and
  * malformed times are errors with a one-line `why` naming the field; after
@@ -56,7 +58,9 @@ json_t *payload_experience_json(const Lernet__Experience *e);
 
 /* Parses TIME (see above); tz is used for times without Z/offset and may be
  * NULL (then such times are an error). Must handle DST correctly (e.g. via
- * the system tz database). */
+ * the system tz database): a local time in a DST gap is an error, one that
+ * occurs twice means the earlier instant. The time functions set TZ for a
+ * moment and restore it: not for use from several threads at once. */
 int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen);
 /* "2026-12-03T09:00:00+01:00" in zone tz (UTC "Z" form when tz is NULL or
  * unknown to this system). */

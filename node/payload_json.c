@@ -1,0 +1,1022 @@
+/*
+ * payload_json: JSON <-> payload for workshops, meetings and experience
+ * reports (see payload_json.h for the shapes).
+ *
+ * Each kind is described by one table of fields (JSON name, type, offset in
+ * the protobuf-c struct). Input and output both walk the same table, so the
+ * output of a payload is always valid input and gives the same payload back.
+ *
+ * Input rules beyond the header:
+ *  - JSON null counts as an absent key (so `{"place": null}` in an update
+ *    overlay clears the place).
+ *  - "start_local"/"end_local" (written by the output functions) are known
+ *    keys: either of "start"/"start_local" gives the time; when both are
+ *    present they must name the same instant, so an edit of only one of
+ *    them is never silently lost.
+ *  - Absent strings keep protobuf-c's default empty string, exactly as after
+ *    lernet__payload__unpack; everything else is plain malloc, so
+ *    lernet__payload__free_unpacked frees a payload built here.
+ *
+ * Local times are converted with the C library's own tz code: TZ is pointed
+ * at the zone file, tzset()/mktime()/localtime_r() do the work, and TZ is
+ * restored afterwards. That changes process-wide state for a moment, so
+ * these functions must not run concurrently with other threads that use
+ * local time; the CLI that calls them is single-threaded.
+ */
+#include "payload_json.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ZONEINFO_DIR "/usr/share/zoneinfo"
+#define TZ_NAME_MAX 64
+#define TIME_STR_MAX 40     /* longest TIME: "2026-12-03T09:00:00+01:00" is 25 */
+#define MAX_CAPACITY 100000 /* the same bound event_check_payload applies */
+#define SHOW_MAX 48         /* bytes of user input echoed in a message */
+
+/* ---- messages ------------------------------------------------------- */
+
+static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
+{
+    if (why && whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* Copy of untrusted text that is safe inside a one-line message: control
+ * bytes become '?', and long input is cut at a UTF-8 boundary. */
+static const char *show(const char *s, char out[SHOW_MAX + 4])
+{
+    size_t n = 0;
+    for (; s[n] && n < SHOW_MAX; n++) {
+        unsigned char c = (unsigned char)s[n];
+        out[n] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (s[n]) {
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--; /* s[n] continues a character: cut before its start */
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* ---- time zones ----------------------------------------------------- */
+
+/* Same character rules as event.c's tz_valid, plus no "right/" zones:
+ * those count leap seconds, which Unix time does not. */
+static int tz_name_ok(const char *tz)
+{
+    size_t n = strlen(tz);
+    if (n == 0 || n > TZ_NAME_MAX || tz[0] == '/' || tz[n - 1] == '/' || strstr(tz, "..") ||
+        strstr(tz, "//") || strncmp(tz, "right/", 6) == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = tz[i];
+        if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+            c != '/' && c != '_' && c != '+' && c != '-')
+            return 0;
+    }
+    return 1;
+}
+
+int payload_tz_known(const char *tz)
+{
+    char path[sizeof ZONEINFO_DIR + TZ_NAME_MAX + 2], magic[4];
+    struct stat st;
+    if (!tz || !tz_name_ok(tz))
+        return 0;
+    snprintf(path, sizeof path, "%s/%s", ZONEINFO_DIR, tz);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    /* zone.tab, tzdata.zi, ... are regular files too; the C library would
+     * silently treat them as UTC, so only real TZif files count. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t got = read(fd, magic, sizeof magic);
+    close(fd);
+    return got == (ssize_t)sizeof magic && memcmp(magic, "TZif", 4) == 0;
+}
+
+typedef struct tz_saved {
+    char *old;
+    int had;
+} tz_saved_t;
+
+/* Points TZ at the zone file (absolute, so TZDIR cannot make it disagree
+ * with payload_tz_known). tz must be known. */
+static int tz_enter(const char *tz, tz_saved_t *sv)
+{
+    char val[sizeof ZONEINFO_DIR + TZ_NAME_MAX + 3];
+    const char *old = getenv("TZ");
+    sv->had = old != NULL;
+    sv->old = old ? strdup(old) : NULL;
+    if (sv->had && !sv->old)
+        return PJ_ERR_NOMEM;
+    snprintf(val, sizeof val, ":%s/%s", ZONEINFO_DIR, tz);
+    if (setenv("TZ", val, 1) != 0) {
+        free(sv->old);
+        return PJ_ERR_NOMEM;
+    }
+    tzset();
+    return PJ_OK;
+}
+
+static void tz_leave(tz_saved_t *sv)
+{
+    if (sv->had)
+        setenv("TZ", sv->old, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(sv->old);
+    sv->old = NULL;
+}
+
+/* ---- time parsing --------------------------------------------------- */
+
+typedef struct civil {
+    int y, mo, d, h, mi, s;
+} civil_t;
+
+/* Exactly n ASCII digits. */
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* "YYYY-MM-DDTHH:MM[:SS]"; *rest is what follows. Syntax only. */
+static int parse_civil(const char *s, civil_t *c, const char **rest)
+{
+    c->s = 0;
+    if (!digits(s, 4, &c->y) || s[4] != '-' || !digits(s + 5, 2, &c->mo) || s[7] != '-' ||
+        !digits(s + 8, 2, &c->d) || s[10] != 'T' || !digits(s + 11, 2, &c->h) ||
+        s[13] != ':' || !digits(s + 14, 2, &c->mi))
+        return 0;
+    s += 16;
+    if (*s == ':') {
+        if (!digits(s + 1, 2, &c->s))
+            return 0;
+        s += 3;
+    }
+    *rest = s;
+    return 1;
+}
+
+/* "" (local), "Z", or "+HH:MM"/"-HH:MM" → seconds east of UTC. */
+static int parse_zone(const char *s, int *is_local, int *offset)
+{
+    int hh, mm;
+    *is_local = *s == '\0';
+    *offset = 0;
+    if (*is_local || strcmp(s, "Z") == 0)
+        return 1;
+    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &hh) || s[3] != ':' ||
+        !digits(s + 4, 2, &mm) || s[6] != '\0' || hh > 18 || mm > 59)
+        return 0;
+    *offset = (s[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+    return 1;
+}
+
+static void civil_to_tm(const civil_t *c, struct tm *tm)
+{
+    memset(tm, 0, sizeof *tm);
+    tm->tm_year = c->y - 1900;
+    tm->tm_mon = c->mo - 1;
+    tm->tm_mday = c->d;
+    tm->tm_hour = c->h;
+    tm->tm_min = c->mi;
+    tm->tm_sec = c->s;
+}
+
+static int same_wall(const struct tm *tm, const civil_t *c)
+{
+    return tm->tm_year == c->y - 1900 && tm->tm_mon == c->mo - 1 && tm->tm_mday == c->d &&
+           tm->tm_hour == c->h && tm->tm_min == c->mi && tm->tm_sec == c->s;
+}
+
+/* Range checks, then a timegm round trip: it normalises Feb 30 to Mar 2,
+ * which is how an impossible date shows itself. */
+static int civil_to_utc(const civil_t *c, int64_t *out)
+{
+    struct tm tm;
+    if (c->mo < 1 || c->mo > 12 || c->d < 1 || c->d > 31 || c->h > 23 || c->mi > 59 ||
+        c->s > 59)
+        return 0;
+    civil_to_tm(c, &tm);
+    time_t t = timegm(&tm);
+    if (!same_wall(&tm, c))
+        return 0;
+    *out = (int64_t)t;
+    return 1;
+}
+
+/* Wall-clock time in the zone currently in TZ. mktime is tried with each
+ * tm_isdst hint; a candidate counts only if localtime_r gives the same wall
+ * clock back. None: the time falls in a gap (spring forward). Two: it is
+ * ambiguous (fall back), and the earlier instant is taken. */
+static int local_to_utc_here(const civil_t *c, int64_t *out)
+{
+    static const int hints[] = {-1, 0, 1};
+    int found = 0;
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+        struct tm tm, back;
+        civil_to_tm(c, &tm);
+        tm.tm_isdst = hints[i];
+        time_t t = mktime(&tm);
+        if (!localtime_r(&t, &back) || !same_wall(&back, c))
+            continue;
+        if (!found || (int64_t)t < *out)
+            *out = (int64_t)t;
+        found = 1;
+    }
+    return found;
+}
+
+static int local_to_utc(const civil_t *c, const char *s, const char *tz, int64_t *out,
+                        char *why, size_t whylen)
+{
+    char a[SHOW_MAX + 4], b[SHOW_MAX + 4];
+    tz_saved_t sv;
+    if (!tz || !*tz)
+        return fail(why, whylen, PJ_ERR_INVALID,
+                    "%s has no Z or offset, and no time zone is given", show(s, a));
+    if (!payload_tz_known(tz))
+        return fail(why, whylen, PJ_ERR_INVALID, "'%s' is not a time zone known to this system",
+                    show(tz, a));
+    if (tz_enter(tz, &sv) != PJ_OK)
+        return fail(why, whylen, PJ_ERR_NOMEM, "out of memory");
+    int ok = local_to_utc_here(c, out);
+    tz_leave(&sv);
+    if (!ok)
+        return fail(why, whylen, PJ_ERR_INVALID, "%s does not exist in %s", show(s, a),
+                    show(tz, b));
+    return PJ_OK;
+}
+
+int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen)
+{
+    char a[SHOW_MAX + 4];
+    const char *rest;
+    civil_t c;
+    int is_local, offset;
+    int64_t t;
+    if (!s)
+        return fail(why, whylen, PJ_ERR_INVALID, "no time given");
+    if (strlen(s) > TIME_STR_MAX || !parse_civil(s, &c, &rest) ||
+        !parse_zone(rest, &is_local, &offset))
+        return fail(why, whylen, PJ_ERR_INVALID,
+                    "'%s' is not a time like 2026-12-03T09:00, 2026-12-03T09:00:00Z or "
+                    "2026-12-03T09:00+01:00", show(s, a));
+    if (!civil_to_utc(&c, &t))
+        return fail(why, whylen, PJ_ERR_INVALID, "%s is not a valid date and time", show(s, a));
+    if (is_local)
+        return local_to_utc(&c, s, tz, out, why, whylen);
+    *out = t - offset;
+    return PJ_OK;
+}
+
+/* ---- time formatting ------------------------------------------------ */
+
+static void format_tm(const struct tm *tm, long off, int utc, char *out, size_t n)
+{
+    long a = off < 0 ? -off : off;
+    int y = tm->tm_year + 1900;
+    if (y < 0 || y > 9999) {
+        out[0] = '\0'; /* not a TIME that payload_time_parse would take back */
+        return;
+    }
+    if (utc)
+        snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, tm->tm_mon + 1, tm->tm_mday,
+                 tm->tm_hour, tm->tm_min, tm->tm_sec);
+    else
+        snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", y, tm->tm_mon + 1,
+                 tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, off < 0 ? '-' : '+',
+                 a / 3600, a / 60 % 60);
+}
+
+/* Local form; 0 if the zone cannot express t (e.g. a historic offset with
+ * seconds, which ±HH:MM cannot carry). */
+static int format_local(time_t t, const char *tz, char *out, size_t n)
+{
+    struct tm tm;
+    tz_saved_t sv;
+    if (tz_enter(tz, &sv) != PJ_OK)
+        return 0;
+    int ok = localtime_r(&t, &tm) != NULL;
+    tz_leave(&sv);
+    if (!ok || tm.tm_gmtoff % 60 != 0)
+        return 0;
+    format_tm(&tm, tm.tm_gmtoff, 0, out, n);
+    return 1;
+}
+
+void payload_time_format(int64_t t, const char *tz, char *out, size_t n)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!out || n == 0)
+        return;
+    if (tz && payload_tz_known(tz) && format_local(tt, tz, out, n))
+        return;
+    if (!gmtime_r(&tt, &tm)) {
+        out[0] = '\0';
+        return;
+    }
+    format_tm(&tm, 0, 1, out, n);
+}
+
+/* ---- language choice ------------------------------------------------ */
+
+/* Length of the primary subtag ("sv" of "sv-FI"). */
+static size_t primary_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] != '-')
+        i++;
+    return i;
+}
+
+/* Text whose lang equals pref[0..n), or (primary) shares its primary
+ * subtag; -1 if none. */
+static long find_lang(Lernet__Text **texts, size_t count, const char *pref, size_t n,
+                      int primary)
+{
+    size_t pn = primary_len(pref, n);
+    for (size_t i = 0; i < count; i++) {
+        const char *l = texts[i]->lang;
+        size_t ln = strlen(l);
+        if (!primary && ln == n && strncasecmp(l, pref, n) == 0)
+            return (long)i;
+        if (primary && pn && primary_len(l, ln) == pn && strncasecmp(l, pref, pn) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Each preference in turn, exact tag before primary subtag, so that "sv-FI,en"
+ * gives Swedish before English. */
+const char *payload_text_pick(Lernet__Text **texts, size_t n, const char *prefs)
+{
+    if (!texts || n == 0)
+        return NULL;
+    for (const char *p = prefs ? prefs : ""; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        long i = len ? find_lang(texts, n, p, len, 0) : -1;
+        if (i < 0 && len)
+            i = find_lang(texts, n, p, len, 1);
+        if (i >= 0)
+            return texts[i]->text;
+        p += len;
+    }
+    return texts[0]->text;
+}
+
+/* ---- field tables --------------------------------------------------- */
+
+enum field_type {
+    F_TEXTS,   /* repeated Text: {"sv": "...", "en": "..."} */
+    F_STRING,  /* string */
+    F_TZ,      /* string naming a zone this system knows; before the
+                * times, so that a bad zone is reported as 'tz' */
+    F_TIME,    /* int64 Unix seconds: "start"/"end" */
+    F_LOCAL,   /* "start_local"/"end_local": the same int64, in the event's zone */
+    F_UINT,    /* uint32 0..MAX_CAPACITY (only capacity so far) */
+    F_STRINGS, /* repeated string */
+    F_STATUS,  /* Status enum as a word */
+    F_ID,      /* bytes: 64 hex digits */
+    F_COUNTS,  /* repeated RoleCount: {"teachers": 12} */
+};
+
+typedef struct field {
+    const char *name;
+    enum field_type type;
+    size_t off;   /* the value, or the array of a repeated field */
+    size_t n_off; /* the count of a repeated field */
+} field_t;
+
+#define FLD(T, name, type, member) {name, type, offsetof(T, member), 0}
+#define REP(T, name, type, member) {name, type, offsetof(T, member), offsetof(T, n_##member)}
+
+static const field_t workshop_fields[] = {
+    REP(Lernet__Workshop, "title", F_TEXTS, title),
+    REP(Lernet__Workshop, "description", F_TEXTS, description),
+    FLD(Lernet__Workshop, "tz", F_TZ, tz),
+    FLD(Lernet__Workshop, "start", F_TIME, start),
+    FLD(Lernet__Workshop, "start_local", F_LOCAL, start),
+    FLD(Lernet__Workshop, "end", F_TIME, end),
+    FLD(Lernet__Workshop, "end_local", F_LOCAL, end),
+    FLD(Lernet__Workshop, "place", F_STRING, place),
+    FLD(Lernet__Workshop, "online_url", F_STRING, online_url),
+    FLD(Lernet__Workshop, "organiser", F_STRING, organiser),
+    FLD(Lernet__Workshop, "capacity", F_UINT, capacity),
+    REP(Lernet__Workshop, "themes", F_STRINGS, themes),
+    REP(Lernet__Workshop, "roles", F_STRINGS, roles),
+    FLD(Lernet__Workshop, "language", F_STRING, language),
+    FLD(Lernet__Workshop, "status", F_STATUS, status),
+};
+
+static const field_t meeting_fields[] = {
+    REP(Lernet__Meeting, "title", F_TEXTS, title),
+    FLD(Lernet__Meeting, "tz", F_TZ, tz),
+    FLD(Lernet__Meeting, "start", F_TIME, start),
+    FLD(Lernet__Meeting, "start_local", F_LOCAL, start),
+    FLD(Lernet__Meeting, "end", F_TIME, end),
+    FLD(Lernet__Meeting, "end_local", F_LOCAL, end),
+    FLD(Lernet__Meeting, "place", F_STRING, place),
+    FLD(Lernet__Meeting, "online_url", F_STRING, online_url),
+    FLD(Lernet__Meeting, "organiser", F_STRING, organiser),
+    REP(Lernet__Meeting, "agenda", F_TEXTS, agenda),
+    REP(Lernet__Meeting, "minutes", F_TEXTS, minutes),
+    REP(Lernet__Meeting, "themes", F_STRINGS, themes),
+};
+
+static const field_t experience_fields[] = {
+    FLD(Lernet__Experience, "about", F_ID, about),
+    REP(Lernet__Experience, "title", F_TEXTS, title),
+    REP(Lernet__Experience, "text", F_TEXTS, text),
+    REP(Lernet__Experience, "lessons", F_TEXTS, lessons),
+    REP(Lernet__Experience, "tags", F_STRINGS, tags),
+    REP(Lernet__Experience, "participants", F_COUNTS, participants),
+};
+
+typedef struct kind_spec {
+    int kind;
+    const char *what; /* "a workshop", for messages */
+    const field_t *fields;
+    size_t nfields;
+} kind_spec_t;
+
+#define SPEC(k, what, f) {k, what, f, sizeof f / sizeof f[0]}
+
+static const kind_spec_t specs[] = {
+    SPEC(LERNET__KIND__KIND_WORKSHOP, "a workshop", workshop_fields),
+    SPEC(LERNET__KIND__KIND_MEETING, "a meeting", meeting_fields),
+    SPEC(LERNET__KIND__KIND_EXPERIENCE, "an experience report", experience_fields),
+};
+
+static const kind_spec_t *spec_of(int kind)
+{
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+        if (specs[i].kind == kind)
+            return &specs[i];
+    return NULL;
+}
+
+static const field_t *field_of(const kind_spec_t *k, const char *name)
+{
+    for (size_t i = 0; i < k->nfields; i++)
+        if (strcmp(k->fields[i].name, name) == 0)
+            return &k->fields[i];
+    return NULL;
+}
+
+#define MEMBER(msg, f, T) ((T *)((char *)(msg) + (f)->off))
+#define COUNT(msg, f) ((size_t *)((char *)(msg) + (f)->n_off))
+
+static const char *status_names[] = {
+    [LERNET__STATUS__STATUS_PLANNED] = "planned",
+    [LERNET__STATUS__STATUS_CONFIRMED] = "confirmed",
+    [LERNET__STATUS__STATUS_FULL] = "full",
+    [LERNET__STATUS__STATUS_CANCELLED] = "cancelled",
+};
+#define N_STATUS (sizeof status_names / sizeof status_names[0])
+
+/* ---- input: one function per field type ----------------------------- */
+
+/* State of one conversion: the object, where errors go. */
+typedef struct in {
+    const json_t *obj;
+    char *why;
+    size_t whylen;
+} in_t;
+
+/* JSON text without NUL bytes: C strings must mean what the JSON said. */
+static const char *plain_string(const json_t *v)
+{
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    return strlen(s) == json_string_length(v) ? s : NULL;
+}
+
+static int string_error(in_t *in, const char *field, const json_t *v)
+{
+    if (json_is_string(v))
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s': must not contain a NUL character", field);
+    return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be a string", field);
+}
+
+static int nomem(in_t *in)
+{
+    return fail(in->why, in->whylen, PJ_ERR_NOMEM, "out of memory");
+}
+
+/* Object keys can hold "\u0000" since jansson 2.14; such a key would be
+ * cut short as a C string. */
+static int key_ok(const char *key, size_t key_len)
+{
+    return strlen(key) == key_len;
+}
+
+#if JANSSON_VERSION_HEX >= 0x020e00
+#define KEY_LEN(key) json_object_iter_key_len(json_object_key_to_iter(key))
+#else
+#define KEY_LEN(key) strlen(key)
+#endif
+
+static int key_error(in_t *in, const char *field)
+{
+    return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                "field '%s': a key contains a NUL character", field);
+}
+
+static Lernet__Text *new_text(const char *lang, const char *s)
+{
+    Lernet__Text *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    lernet__text__init(t);
+    t->lang = strdup(lang);
+    t->text = strdup(s);
+    if (!t->lang || !t->text) {
+        lernet__text__free_unpacked(t, NULL);
+        return NULL;
+    }
+    return t;
+}
+
+/* Array of n pointers for a repeated field; its count grows as entries are
+ * added, so free_unpacked is right after any failure. */
+static int alloc_array(in_t *in, void *msg, const field_t *f, size_t n, size_t size)
+{
+    void *arr = calloc(n ? n : 1, size);
+    if (!arr)
+        return nomem(in);
+    *MEMBER(msg, f, void *) = arr;
+    *COUNT(msg, f) = 0;
+    return PJ_OK;
+}
+
+static int text_entry(in_t *in, const field_t *f, const char *lang, const json_t *val,
+                      Lernet__Text ***arr, size_t *count)
+{
+    char name[96], a[SHOW_MAX + 4];
+    const char *s = plain_string(val);
+    if (!s) {
+        snprintf(name, sizeof name, "%s.%s", f->name, show(lang, a));
+        return string_error(in, name, val);
+    }
+    Lernet__Text *t = new_text(lang, s);
+    if (!t)
+        return nomem(in);
+    (*arr)[(*count)++] = t;
+    return PJ_OK;
+}
+
+static int in_texts(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    const char *key;
+    json_t *val;
+    if (!json_is_object(v))
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s': must be an object of language tag to text, e.g. "
+                    "{\"sv\": \"...\", \"en\": \"...\"}", f->name);
+    size_t n = json_object_size(v);
+    if (n > EVENT_MAX_LANGS)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s' has %zu languages, at most %d", f->name, n, EVENT_MAX_LANGS);
+    int rc = alloc_array(in, msg, f, n, sizeof(Lernet__Text *));
+    /* jansson takes no const objects; iterating does not change v */
+    json_object_foreach ((json_t *)v, key, val) {
+        if (rc)
+            break;
+        if (!key_ok(key, KEY_LEN(key)))
+            return key_error(in, f->name);
+        rc = text_entry(in, f, key, val, MEMBER(msg, f, Lernet__Text **), COUNT(msg, f));
+    }
+    return rc;
+}
+
+static int in_string(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    const char *s = plain_string(v);
+    if (!s)
+        return string_error(in, f->name, v);
+    char *copy = strdup(s);
+    if (!copy)
+        return nomem(in);
+    *MEMBER(msg, f, char *) = copy;
+    return PJ_OK;
+}
+
+static int in_tz(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    char a[SHOW_MAX + 4];
+    const char *s = plain_string(v);
+    if (s && *s && !payload_tz_known(s))
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s': '%s' is not a time zone known to this system", f->name,
+                    show(s, a));
+    return in_string(in, msg, f, v);
+}
+
+/* One time value; local times are read in the object's "tz". */
+static int time_value(in_t *in, const char *name, const json_t *v, int64_t *out)
+{
+    char msg[256];
+    const char *s = plain_string(v);
+    if (!s)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s': must be a time string like 2026-12-03T09:00:00Z", name);
+    const char *tz = plain_string(json_object_get(in->obj, "tz"));
+    int rc = payload_time_parse(s, tz, out, msg, sizeof msg);
+    if (rc)
+        return fail(in->why, in->whylen, rc, "field '%s': %s", name, msg);
+    return PJ_OK;
+}
+
+/* "start" or "start_local" gives the time; both must agree. */
+static int in_time(in_t *in, void *msg, const field_t *f)
+{
+    char local_name[32];
+    int64_t t, t_local;
+    snprintf(local_name, sizeof local_name, "%s_local", f->name);
+    const json_t *v = json_object_get(in->obj, f->name);
+    const json_t *lv = json_object_get(in->obj, local_name);
+    v = json_is_null(v) ? NULL : v;
+    lv = json_is_null(lv) ? NULL : lv;
+    if (!v && !lv)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' is required", f->name);
+    int rc = v ? time_value(in, f->name, v, &t) : PJ_OK;
+    if (!rc && lv)
+        rc = time_value(in, local_name, lv, &t_local);
+    if (rc)
+        return rc;
+    if (v && lv && t != t_local)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s': not the same time as '%s'; remove one of them", local_name,
+                    f->name);
+    *MEMBER(msg, f, int64_t) = v ? t : t_local;
+    return PJ_OK;
+}
+
+static int in_uint(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    json_int_t i = json_integer_value(v);
+    if (!json_is_integer(v) || i < 0 || i > MAX_CAPACITY)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be an integer 0..%d",
+                    f->name, MAX_CAPACITY);
+    *MEMBER(msg, f, uint32_t) = (uint32_t)i;
+    return PJ_OK;
+}
+
+static int in_strings(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    char name[64];
+    if (!json_is_array(v))
+        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be an array of strings",
+                    f->name);
+    size_t n = json_array_size(v);
+    if (n > EVENT_MAX_TAGS)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' has %zu entries, at most %d",
+                    f->name, n, EVENT_MAX_TAGS);
+    int rc = alloc_array(in, msg, f, n, sizeof(char *));
+    for (size_t i = 0; !rc && i < n; i++) {
+        const json_t *e = json_array_get(v, i);
+        const char *s = plain_string(e);
+        snprintf(name, sizeof name, "%s[%zu]", f->name, i);
+        if (!s)
+            return string_error(in, name, e);
+        char *copy = strdup(s);
+        if (!copy)
+            return nomem(in);
+        (*MEMBER(msg, f, char **))[(*COUNT(msg, f))++] = copy;
+    }
+    return rc;
+}
+
+/* Absent: planned, the natural state of a newly announced workshop. */
+static int in_status(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    const char *s = plain_string(v);
+    Lernet__Status *st = MEMBER(msg, f, Lernet__Status);
+    if (!v) {
+        *st = LERNET__STATUS__STATUS_PLANNED;
+        return PJ_OK;
+    }
+    for (size_t i = 1; s && i < N_STATUS; i++) {
+        if (strcmp(s, status_names[i]) == 0) {
+            *st = (Lernet__Status)i;
+            return PJ_OK;
+        }
+    }
+    return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                "field '%s': must be one of planned, confirmed, full, cancelled", f->name);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    const char *s = plain_string(v);
+    uint8_t id[EVENT_ID_BYTES];
+    if (!s || strlen(s) != 2 * EVENT_ID_BYTES)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s': must be an event id of %d hex digits", f->name,
+                    2 * EVENT_ID_BYTES);
+    for (size_t i = 0; i < EVENT_ID_BYTES; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': character %zu is not a hex digit", f->name,
+                        2 * i + (hi < 0 ? 1 : 2));
+        id[i] = (uint8_t)(hi << 4 | lo);
+    }
+    ProtobufCBinaryData *b = MEMBER(msg, f, ProtobufCBinaryData);
+    if (!(b->data = malloc(EVENT_ID_BYTES)))
+        return nomem(in);
+    memcpy(b->data, id, EVENT_ID_BYTES);
+    b->len = EVENT_ID_BYTES;
+    return PJ_OK;
+}
+
+static int count_entry(in_t *in, const field_t *f, const char *role, const json_t *val,
+                       Lernet__RoleCount ***arr, size_t *count)
+{
+    char a[SHOW_MAX + 4];
+    json_int_t i = json_integer_value(val);
+    if (!json_is_integer(val) || i < 0 || i > EVENT_MAX_COUNT)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s.%s': must be an integer 0..%d", f->name, show(role, a),
+                    EVENT_MAX_COUNT);
+    Lernet__RoleCount *rc = malloc(sizeof *rc);
+    if (!rc)
+        return nomem(in);
+    lernet__role_count__init(rc);
+    if (!(rc->role = strdup(role))) {
+        free(rc);
+        return nomem(in);
+    }
+    rc->count = (uint32_t)i;
+    (*arr)[(*count)++] = rc;
+    return PJ_OK;
+}
+
+static int in_counts(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    const char *key;
+    json_t *val;
+    if (!json_is_object(v))
+        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                    "field '%s': must be an object of role to count, e.g. {\"teachers\": 12}",
+                    f->name);
+    size_t n = json_object_size(v);
+    if (n > EVENT_MAX_TAGS)
+        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' has %zu roles, at most %d",
+                    f->name, n, EVENT_MAX_TAGS);
+    int rc = alloc_array(in, msg, f, n, sizeof(Lernet__RoleCount *));
+    json_object_foreach ((json_t *)v, key, val) {
+        if (rc)
+            break;
+        if (!key_ok(key, KEY_LEN(key)))
+            return key_error(in, f->name);
+        rc = count_entry(in, f, key, val, MEMBER(msg, f, Lernet__RoleCount **), COUNT(msg, f));
+    }
+    return rc;
+}
+
+static int in_field(in_t *in, void *msg, const field_t *f)
+{
+    const json_t *v = json_object_get(in->obj, f->name);
+    if (json_is_null(v))
+        v = NULL;
+    switch (f->type) {
+    case F_TIME: return in_time(in, msg, f);
+    case F_LOCAL: return PJ_OK; /* read together with its F_TIME */
+    case F_STATUS: return in_status(in, msg, f, v);
+    default: break;
+    }
+    if (!v)
+        return PJ_OK;
+    switch (f->type) {
+    case F_TEXTS: return in_texts(in, msg, f, v);
+    case F_STRING: return in_string(in, msg, f, v);
+    case F_TZ: return in_tz(in, msg, f, v);
+    case F_UINT: return in_uint(in, msg, f, v);
+    case F_STRINGS: return in_strings(in, msg, f, v);
+    case F_ID: return in_id(in, msg, f, v);
+    case F_COUNTS: return in_counts(in, msg, f, v);
+    default: return PJ_OK;
+    }
+}
+
+/* Every key must be one the kind knows: a typo ("organizer") must not
+ * vanish silently. */
+static int check_keys(in_t *in, const kind_spec_t *k)
+{
+    char a[SHOW_MAX + 4];
+    const char *key;
+    json_t *val;
+    json_object_foreach ((json_t *)in->obj, key, val) {
+        if (!key_ok(key, KEY_LEN(key)))
+            return fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': a key contains a NUL character", show(key, a));
+        if (!field_of(k, key))
+            return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': unknown for %s",
+                        show(key, a), k->what);
+    }
+    return PJ_OK;
+}
+
+/* Empty payload with the body of the kind; NULL when out of memory. */
+static Lernet__Payload *new_payload(int kind, void **body)
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    if (!p)
+        return NULL;
+    lernet__payload__init(p);
+    if (kind == LERNET__KIND__KIND_WORKSHOP && (p->workshop = malloc(sizeof *p->workshop))) {
+        lernet__workshop__init(p->workshop);
+        p->body_case = LERNET__PAYLOAD__BODY_WORKSHOP;
+        *body = p->workshop;
+    } else if (kind == LERNET__KIND__KIND_MEETING && (p->meeting = malloc(sizeof *p->meeting))) {
+        lernet__meeting__init(p->meeting);
+        p->body_case = LERNET__PAYLOAD__BODY_MEETING;
+        *body = p->meeting;
+    } else if (kind == LERNET__KIND__KIND_EXPERIENCE &&
+               (p->experience = malloc(sizeof *p->experience))) {
+        lernet__experience__init(p->experience);
+        p->body_case = LERNET__PAYLOAD__BODY_EXPERIENCE;
+        *body = p->experience;
+    } else {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int payload_from_json(Lernet__Payload **out, int kind, const json_t *obj, char *why,
+                      size_t whylen)
+{
+    in_t in = {obj, why, whylen};
+    const kind_spec_t *k = spec_of(kind);
+    void *body = NULL;
+    int rc;
+    *out = NULL;
+    if (!k)
+        return fail(why, whylen, PJ_ERR_INVALID, "kind %d has no JSON form", kind);
+    if (!json_is_object(obj))
+        return fail(why, whylen, PJ_ERR_INVALID, "content of %s must be a JSON object",
+                    k->what);
+    if ((rc = check_keys(&in, k)))
+        return rc;
+    Lernet__Payload *p = new_payload(kind, &body);
+    if (!p)
+        return nomem(&in);
+    for (size_t i = 0; i < k->nfields; i++)
+        if ((rc = in_field(&in, body, &k->fields[i])))
+            break;
+    if (!rc)
+        rc = event_check_payload(kind, p, why, whylen);
+    if (rc) {
+        lernet__payload__free_unpacked(p, NULL);
+        return rc;
+    }
+    *out = p;
+    return PJ_OK;
+}
+
+/* ---- output --------------------------------------------------------- */
+
+static json_t *out_texts(Lernet__Text **t, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++)
+        json_object_set_new(o, t[i]->lang, json_string(t[i]->text));
+    return o;
+}
+
+static json_t *out_strings(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *out_counts(Lernet__RoleCount **v, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++)
+        json_object_set_new(o, v[i]->role, json_integer((json_int_t)v[i]->count));
+    return o;
+}
+
+static json_t *out_id(const ProtobufCBinaryData *b)
+{
+    static const char hex[] = "0123456789abcdef";
+    char s[2 * EVENT_ID_BYTES + 1];
+    if (b->len != EVENT_ID_BYTES)
+        return NULL; /* event_check_payload allows no other length */
+    for (size_t i = 0; i < b->len; i++) {
+        s[2 * i] = hex[b->data[i] >> 4];
+        s[2 * i + 1] = hex[b->data[i] & 15];
+    }
+    s[2 * b->len] = '\0';
+    return json_string(s);
+}
+
+static json_t *out_time(int64_t t, const char *tz)
+{
+    char s[64];
+    payload_time_format(t, tz, s, sizeof s);
+    return json_string(s);
+}
+
+/* Value of one field, or NULL to leave it out (empty, default). */
+static json_t *out_field(const void *msg, const field_t *f, const char *tz)
+{
+    void *m = (void *)msg; /* MEMBER casts; nothing is written */
+    size_t n = f->n_off ? *COUNT(m, f) : 0;
+    switch (f->type) {
+    case F_TEXTS: return n ? out_texts(*MEMBER(m, f, Lernet__Text **), n) : NULL;
+    case F_STRING:
+    case F_TZ: {
+        const char *s = *MEMBER(m, f, char *);
+        return s && *s ? json_string(s) : NULL;
+    }
+    case F_TIME: return out_time(*MEMBER(m, f, int64_t), NULL);
+    case F_LOCAL: return out_time(*MEMBER(m, f, int64_t), tz);
+    case F_UINT: return *MEMBER(m, f, uint32_t) ? json_integer(*MEMBER(m, f, uint32_t)) : NULL;
+    case F_STRINGS: return n ? out_strings(*MEMBER(m, f, char **), n) : NULL;
+    case F_ID: return out_id(MEMBER(m, f, ProtobufCBinaryData));
+    case F_COUNTS: return n ? out_counts(*MEMBER(m, f, Lernet__RoleCount **), n) : NULL;
+    case F_STATUS: {
+        unsigned s = (unsigned)*MEMBER(m, f, Lernet__Status);
+        return s > 0 && s < N_STATUS ? json_string(status_names[s]) : NULL;
+    }
+    }
+    return NULL;
+}
+
+static json_t *to_json(int kind, const void *msg, const char *tz)
+{
+    const kind_spec_t *k = spec_of(kind);
+    json_t *o = msg ? json_object() : NULL;
+    for (size_t i = 0; o && i < k->nfields; i++) {
+        json_t *v = out_field(msg, &k->fields[i], tz);
+        if (v)
+            json_object_set_new(o, k->fields[i].name, v);
+    }
+    return o;
+}
+
+json_t *payload_workshop_json(const Lernet__Workshop *w)
+{
+    return to_json(LERNET__KIND__KIND_WORKSHOP, w, w ? w->tz : NULL);
+}
+
+json_t *payload_meeting_json(const Lernet__Meeting *m)
+{
+    return to_json(LERNET__KIND__KIND_MEETING, m, m ? m->tz : NULL);
+}
+
+json_t *payload_experience_json(const Lernet__Experience *e)
+{
+    return to_json(LERNET__KIND__KIND_EXPERIENCE, e, NULL);
+}

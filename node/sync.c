@@ -303,7 +303,9 @@ static void expect_reply(sync_t *s, client_t *c, enum cstate st, int64_t now_ms)
 {
     (void)s;
     c->state = st;
-    c->deadline_ms = now_ms + SYNC_REPLY_TIMEOUT_MS;
+    /* A Hello costs the server nothing to answer: if none comes quickly,
+     * it was lost in a reconnect and is worth sending again. */
+    c->deadline_ms = now_ms + (st == C_HELLO ? SYNC_HELLO_TIMEOUT_MS : SYNC_REPLY_TIMEOUT_MS);
 }
 
 static void end_round(sync_t *s, client_t *c, int in_sync, int64_t now_ms)

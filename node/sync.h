@@ -35,6 +35,7 @@
 #define SYNC_BATCH_EVENTS 1000    /* events in one Events reply */
 #define SYNC_BATCH_BYTES (4 * 1024 * 1024)
 #define SYNC_REPLY_TIMEOUT_MS 15000
+#define SYNC_HELLO_TIMEOUT_MS 3000
 #define SYNC_MAX_SESSIONS (2 * CONFIG_MAX_PEERS)
 
 /* How sync sends. Both return 0 on success; a failure (peer gone, queue

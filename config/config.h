@@ -6,8 +6,8 @@
  *   country = SE                      ; ISO 3166-1 alpha-2
  *   municipality = Östhammar
  *   listen = tcp://127.0.0.1:7400     ; ZeroMQ endpoint for partners
- *   networks = mälardalen-skills, nordic-wbl
- *   default_network = mälardalen-skills   (must be one of networks)
+ *   networks = malardalen-skills, nordic-wbl
+ *   default_network = malardalen-skills   (must be one of networks)
  *   log_level = info                  ; error|warn|info|debug
  *   sync_interval_ms = 2000           ; anti-entropy round period
  *

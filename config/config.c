@@ -1,0 +1,913 @@
+/*
+ * config: loads lernet.ini into a validated config_t, and writes the file
+ * for a new node.
+ *
+ * The file is treated as hostile input: its size, every string, every list
+ * and the number of peers are bounded (an error, never a truncation), text
+ * must be UTF-8 without control characters, and unknown or repeated
+ * sections and keys are errors. The first error wins and is reported as one
+ * line: "<path>:<line>: [section] key: reason".
+ *
+ * libinih splits "key = value" lines and strips comments, but it truncates
+ * section names to 49 bytes and does not tell the handler the line number.
+ * So the file is read into memory and fed to ini_parse_stream() one line at
+ * a time through our own reader, which counts lines, parses section headers
+ * itself (handing libinih a placeholder) and strips indentation (so that
+ * libinih never glues an indented line onto the previous value).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_FILE (256 * 1024)
+#define LABEL_SIZE (CONFIG_MAX_NAME + 16)
+#define SHOW_MAX 80 /* bytes of a hostile value quoted back in a message */
+#define INTERVAL_MIN 100
+#define INTERVAL_MAX 3600000
+#define INTERVAL_DEFAULT 2000
+
+enum node_key {
+    NK_NAME,
+    NK_COUNTRY,
+    NK_MUNICIPALITY,
+    NK_LISTEN,
+    NK_NETWORKS,
+    NK_DEFAULT,
+    NK_LOG_LEVEL,
+    NK_INTERVAL,
+    NK_COUNT
+};
+enum peer_key { PK_PUBLIC_KEY, PK_ENDPOINT, PK_NETWORKS, PK_COUNT };
+
+static const char *const node_keys[NK_COUNT] = {"name",      "country",         "municipality",
+                                                "listen",    "networks",        "default_network",
+                                                "log_level", "sync_interval_ms"};
+static const char *const peer_keys[PK_COUNT] = {"public_key", "endpoint", "networks"};
+static const char *const log_levels[] = {"error", "warn", "info", "debug"};
+
+enum section { SECT_NONE, SECT_NODE, SECT_PEER };
+
+/* Where each peer's section and keys are, for messages after the parse. */
+typedef struct peer_lines {
+    int section;
+    int key[PK_COUNT];
+} peer_lines_t;
+
+typedef struct parse {
+    const char *path;
+    char *why;
+    size_t whylen;
+    int err;      /* first error (CONFIG_ERR_*), 0 while none */
+    int err_line; /* its line, 0 when it has none */
+    int final;    /* checks after the parse: the earliest line wins */
+    config_t *cfg;
+    peer_lines_t *lines; /* parallel to cfg->peers */
+    size_t cap;
+    /* reader state */
+    const char *pos, *end;
+    int line;
+    /* current section */
+    enum section sect;
+    char label[LABEL_SIZE];
+    int node_section;
+    int node_key[NK_COUNT];
+} parse_t;
+
+/* ---- text checks ------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    unsigned c = s[0];
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xe0) == 0xc0 ? 2
+                 : (c & 0xf0) == 0xe0 ? 3
+                 : (c & 0xf8) == 0xf0 ? 4
+                                      : 0;
+    if (len <= 1 || len > n)
+        return len > n ? 0 : len;
+    unsigned cp = c & (0x7fu >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0, len; i < n; i += len)
+        if (!(len = utf8_seq(s + i, n - i)))
+            return 0;
+    return 1;
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* Copies untrusted text for a message: control bytes and bytes that are
+ * not part of valid UTF-8 become '?'; cut after SHOW_MAX bytes. */
+static const char *show(char *dst, size_t dstlen, const char *src)
+{
+    const unsigned char *u = (const unsigned char *)src;
+    size_t n = strlen(src), o = 0, len;
+    for (size_t i = 0; i < n && o + 8 < dstlen; i += len) {
+        if (i >= SHOW_MAX) {
+            memcpy(dst + o, "...", 3);
+            o += 3;
+            break;
+        }
+        len = utf8_seq(u + i, n - i);
+        if (len == 0 || (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
+            dst[o++] = '?';
+            len = 1;
+        } else {
+            memcpy(dst + o, src + i, len);
+            o += len;
+        }
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+/* Names and other free text: bounded, UTF-8, single line. */
+static int check_text(const char *v, size_t size, int required, char *reason, size_t rlen)
+{
+    size_t n = strlen(v);
+    if (n == 0 && required)
+        snprintf(reason, rlen, "must not be empty");
+    else if (n >= size)
+        snprintf(reason, rlen, "too long (%zu bytes, at most %zu)", n, size - 1);
+    else if (!utf8_valid((const unsigned char *)v, n))
+        snprintf(reason, rlen, "not valid UTF-8");
+    else if (has_control(v))
+        snprintf(reason, rlen, "contains a control character");
+    else
+        return 0;
+    return -1;
+}
+
+static int check_endpoint(const char *v, int required, char *reason, size_t rlen)
+{
+    char s[SHOW_MAX + 8];
+    size_t n = strlen(v);
+    if (n == 0 && !required)
+        return 0;
+    if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0)
+        snprintf(reason, rlen, "'%s' must start with tcp:// or ipc://", show(s, sizeof s, v));
+    else if (n >= CONFIG_MAX_ENDPOINT)
+        snprintf(reason, rlen, "too long (%zu bytes, at most %d)", n, CONFIG_MAX_ENDPOINT - 1);
+    else if (n == 6)
+        snprintf(reason, rlen, "'%s' has no address after the scheme", v);
+    else if (strpbrk(v, " \t") || has_control(v))
+        snprintf(reason, rlen, "'%s' must not contain spaces", show(s, sizeof s, v));
+    else if (!utf8_valid((const unsigned char *)v, n))
+        snprintf(reason, rlen, "not valid UTF-8");
+    else
+        return 0;
+    return -1;
+}
+
+static int check_country(const char *v, char *reason, size_t rlen)
+{
+    char s[SHOW_MAX + 8];
+    if (strlen(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z')
+        return 0;
+    snprintf(reason, rlen, "'%s' is not two capital letters (ISO 3166-1 alpha-2, e.g. SE)",
+             show(s, sizeof s, v));
+    return -1;
+}
+
+static int check_log_level(const char *v, char *reason, size_t rlen)
+{
+    char s[SHOW_MAX + 8];
+    for (size_t i = 0; i < sizeof log_levels / sizeof log_levels[0]; i++)
+        if (strcmp(v, log_levels[i]) == 0)
+            return 0;
+    snprintf(reason, rlen, "'%s' is not one of error, warn, info, debug", show(s, sizeof s, v));
+    return -1;
+}
+
+static int parse_interval(const char *v, int *out, char *reason, size_t rlen)
+{
+    char s[SHOW_MAX + 8], *end = NULL;
+    errno = 0;
+    long long n = (v[0] >= '0' && v[0] <= '9') || v[0] == '-' ? strtoll(v, &end, 10) : 0;
+    if (!end || end == v || *end != '\0') {
+        snprintf(reason, rlen, "'%s' is not a whole number of milliseconds", show(s, sizeof s, v));
+        return -1;
+    }
+    if (errno == ERANGE || n < INTERVAL_MIN || n > INTERVAL_MAX) {
+        snprintf(reason, rlen, "%s is out of range (%d..%d)", show(s, sizeof s, v), INTERVAL_MIN,
+                 INTERVAL_MAX);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int list_has(const config_network_t *list, size_t n, const char *network)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], network) == 0)
+            return 1;
+    return 0;
+}
+
+/* One entry of a network list, [s, e) already trimmed. */
+static int add_network(config_network_t *out, size_t *n, const char *s, size_t len, char *reason,
+                       size_t rlen)
+{
+    char item[EVENT_MAX_NETWORK + 1], shown[SHOW_MAX + 8], raw[SHOW_MAX + 1];
+    snprintf(raw, sizeof raw, "%.*s", (int)(len < SHOW_MAX ? len : SHOW_MAX), s);
+    if (len == 0) {
+        snprintf(reason, rlen, "empty entry in the list");
+        return -1;
+    }
+    if (len <= EVENT_MAX_NETWORK) {
+        memcpy(item, s, len);
+        item[len] = '\0';
+    }
+    if (len > EVENT_MAX_NETWORK || !event_network_valid(item)) {
+        snprintf(reason, rlen,
+                 "'%s%s' is not a network name (1-%d of a-z 0-9 . _ -, starting "
+                 "with a letter or digit)",
+                 show(shown, sizeof shown, raw), len > SHOW_MAX ? "..." : "", EVENT_MAX_NETWORK);
+        return -1;
+    }
+    if (list_has(out, *n, item)) {
+        snprintf(reason, rlen, "'%s' is listed twice", item);
+        return -1;
+    }
+    if (*n >= CONFIG_MAX_NETWORKS) {
+        snprintf(reason, rlen, "more than %d networks", CONFIG_MAX_NETWORKS);
+        return -1;
+    }
+    memcpy(out[(*n)++], item, len + 1);
+    return 0;
+}
+
+/* "a, b,c" -> {a, b, c}: trimmed, each a valid name, no repeats. */
+static int parse_networks(const char *v, config_network_t *out, size_t *n, char *reason,
+                          size_t rlen)
+{
+    *n = 0;
+    if (!*v) {
+        snprintf(reason, rlen, "must name at least one network");
+        return -1;
+    }
+    for (const char *s = v;; s++) {
+        const char *e = s + strcspn(s, ",");
+        const char *next = e;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (add_network(out, n, s, (size_t)(e - s), reason, rlen) != 0)
+            return -1;
+        if (!*next)
+            return 0;
+        s = next;
+    }
+}
+
+/* ---- errors ----------------------------------------------------------- */
+
+/* Records an error unless an earlier one is already there. */
+__attribute__((format(printf, 6, 7))) static void
+fail(parse_t *p, int code, int line, const char *label, const char *key, const char *fmt, ...)
+{
+    char reason[512], where[32] = "", k[SHOW_MAX + 8] = "", ctx[LABEL_SIZE + sizeof k + 4];
+    va_list ap;
+    if (p->err && !(p->final && line > 0 && line < p->err_line))
+        return;
+    p->err = code;
+    p->err_line = line;
+    if (!p->why || !p->whylen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        snprintf(where, sizeof where, ":%d", line);
+    if (key)
+        show(k, sizeof k, key);
+    snprintf(ctx, sizeof ctx, "%s%s%s", label ? label : "", label && key ? " " : "", k);
+    snprintf(p->why, p->whylen, "%s%s: %s%s%s", p->path, where, ctx, ctx[0] ? ": " : "", reason);
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static int add_peer(parse_t *p, const char *name)
+{
+    config_t *c = p->cfg;
+    if (c->n_peers == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        config_peer_t *peers = realloc(c->peers, cap * sizeof *peers);
+        if (peers)
+            c->peers = peers;
+        peer_lines_t *lines = realloc(p->lines, cap * sizeof *lines);
+        if (lines)
+            p->lines = lines;
+        if (!peers || !lines) {
+            fail(p, CONFIG_ERR_NOMEM, p->line, p->label, NULL, "out of memory");
+            return -1;
+        }
+        p->cap = cap;
+    }
+    config_peer_t *peer = &c->peers[c->n_peers];
+    memset(peer, 0, sizeof *peer);
+    memset(&p->lines[c->n_peers], 0, sizeof p->lines[0]);
+    snprintf(peer->name, sizeof peer->name, "%s", name);
+    p->lines[c->n_peers].section = p->line;
+    c->n_peers++;
+    return 0;
+}
+
+static int peer_section(parse_t *p, const char *name, size_t len)
+{
+    char reason[128];
+    if (len >= CONFIG_MAX_NAME) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL,
+             "peer name too long (%zu bytes, at most %d)", len, CONFIG_MAX_NAME - 1);
+        return -1;
+    }
+    if (check_text(name, CONFIG_MAX_NAME, 1, reason, sizeof reason) != 0) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "peer name %s", reason);
+        return -1;
+    }
+    for (size_t i = 0; i < p->cfg->n_peers; i++) {
+        if (strcmp(p->cfg->peers[i].name, name) == 0) {
+            fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL,
+                 "duplicate peer name (first at line %d)", p->lines[i].section);
+            return -1;
+        }
+    }
+    if (p->cfg->n_peers >= CONFIG_MAX_PEERS) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "more than %d peers",
+             CONFIG_MAX_PEERS);
+        return -1;
+    }
+    p->sect = SECT_PEER;
+    snprintf(p->label, sizeof p->label, "[peer \"%s\"]", name);
+    return add_peer(p, name);
+}
+
+static int node_section(parse_t *p)
+{
+    if (p->node_section) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "duplicate section (first at line %d)",
+             p->node_section);
+        return -1;
+    }
+    p->node_section = p->line;
+    p->sect = SECT_NODE;
+    return 0;
+}
+
+/* What follows "]" may only be a comment. */
+static int section_tail_ok(const char *s, const char *e)
+{
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    return s == e || *s == ';' || *s == '#';
+}
+
+static int unknown_section(parse_t *p)
+{
+    p->sect = SECT_NONE;
+    fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL,
+         "unknown section (expected [node] or [peer \"NAME\"], alone on the line)");
+    return -1;
+}
+
+/* The rest of a [peer "NAME"] line after "peer", up to the end e. */
+static int peer_header(parse_t *p, const char *r, const char *e)
+{
+    char nm[CONFIG_MAX_NAME];
+    while (r < e && (*r == ' ' || *r == '\t'))
+        r++;
+    if (r == e || *r != '"')
+        return unknown_section(p);
+    const char *name = r + 1, *endq = memchr(name, '"', (size_t)(e - name));
+    if (!endq)
+        return unknown_section(p);
+    const char *t = endq + 1;
+    while (t < e && (*t == ' ' || *t == '\t'))
+        t++;
+    if (t == e || *t != ']' || !section_tail_ok(t + 1, e))
+        return unknown_section(p);
+    size_t n = (size_t)(endq - name);
+    snprintf(nm, sizeof nm, "%.*s", (int)(n < sizeof nm ? n : sizeof nm - 1), name);
+    return peer_section(p, nm, n);
+}
+
+/* A "[...]" line, trimmed, [s, e). Accepts [node] and [peer "NAME"]. */
+static int section_line(parse_t *p, const char *s, const char *e)
+{
+    char raw[LABEL_SIZE + 4], shown[LABEL_SIZE + 8];
+    const char *close = memchr(s, ']', (size_t)(e - s));
+    snprintf(raw, sizeof raw, "%.*s", (int)((close ? close + 1 : e) - s), s);
+    snprintf(p->label, sizeof p->label, "%s", show(shown, sizeof shown, raw));
+    const char *q = s + 1;
+    while (q < e && (*q == ' ' || *q == '\t'))
+        q++;
+    if (e - q >= 4 && memcmp(q, "node", 4) == 0) {
+        const char *r = q + 4;
+        while (r < e && (*r == ' ' || *r == '\t'))
+            r++;
+        if (r < e && *r == ']' && section_tail_ok(r + 1, e)) {
+            snprintf(p->label, sizeof p->label, "[node]");
+            return node_section(p);
+        }
+    } else if (e - q > 4 && memcmp(q, "peer", 4) == 0 && (q[4] == ' ' || q[4] == '\t')) {
+        return peer_header(p, q + 4, e);
+    }
+    return unknown_section(p);
+}
+
+/* ---- keys -------------------------------------------------------------- */
+
+static int key_index(const char *const *keys, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return i;
+    return -1;
+}
+
+/* Stores v when its check (rc) passed. */
+static int keep(int rc, char *dst, size_t size, const char *v)
+{
+    if (rc == 0)
+        snprintf(dst, size, "%s", v);
+    return rc;
+}
+
+static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen)
+{
+    char s[SHOW_MAX + 8];
+    switch (k) {
+    case NK_NAME:
+        return keep(check_text(v, sizeof c->name, 1, reason, rlen), c->name, sizeof c->name, v);
+    case NK_COUNTRY:
+        return keep(check_country(v, reason, rlen), c->country, sizeof c->country, v);
+    case NK_MUNICIPALITY:
+        return keep(check_text(v, sizeof c->municipality, 0, reason, rlen), c->municipality,
+                    sizeof c->municipality, v);
+    case NK_LISTEN:
+        return keep(check_endpoint(v, 0, reason, rlen), c->listen, sizeof c->listen, v);
+    case NK_NETWORKS:
+        return parse_networks(v, c->networks, &c->n_networks, reason, rlen);
+    case NK_DEFAULT:
+        if (!event_network_valid(v)) {
+            snprintf(reason, rlen, "'%s' is not a network name", show(s, sizeof s, v));
+            return -1;
+        }
+        return keep(0, c->default_network, sizeof c->default_network, v);
+    case NK_LOG_LEVEL:
+        return keep(check_log_level(v, reason, rlen), c->log_level, sizeof c->log_level, v);
+    default:
+        return parse_interval(v, &c->sync_interval_ms, reason, rlen);
+    }
+}
+
+static int peer_set(parse_t *p, int k, const char *v, char *reason, size_t rlen)
+{
+    config_peer_t *peer = &p->cfg->peers[p->cfg->n_peers - 1];
+    if (k == PK_ENDPOINT)
+        return keep(check_endpoint(v, 1, reason, rlen), peer->endpoint, sizeof peer->endpoint, v);
+    if (k == PK_NETWORKS)
+        return parse_networks(v, peer->networks, &peer->n_networks, reason, rlen);
+    if (keys_pub_decode(peer->public_key, v) != KEYS_OK) {
+        snprintf(reason, rlen, "not a lernet public key (44 base64 characters)");
+        return -1;
+    }
+    for (size_t i = 0; i + 1 < p->cfg->n_peers; i++) {
+        if (p->lines[i].key[PK_PUBLIC_KEY] &&
+            memcmp(p->cfg->peers[i].public_key, peer->public_key, KEYS_PUBLIC_BYTES) == 0) {
+            snprintf(reason, rlen, "same key as [peer \"%s\"] (line %d)", p->cfg->peers[i].name,
+                     p->lines[i].key[PK_PUBLIC_KEY]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+    parse_t *p = user;
+    char reason[384] = "";
+    int peer = p->sect == SECT_PEER;
+    const char *const *keys = peer ? peer_keys : node_keys;
+    int n = peer ? PK_COUNT : NK_COUNT, k = key_index(keys, n, key);
+    int *seen = k < 0 ? NULL : peer ? &p->lines[p->cfg->n_peers - 1].key[k] : &p->node_key[k];
+    (void)section; /* truncated by libinih; the reader tracks sections */
+    if (p->sect == SECT_NONE)
+        fail(p, CONFIG_ERR_INVALID, p->line, NULL, key,
+             "outside any section (settings go under [node] or [peer \"NAME\"])");
+    else if (k < 0)
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "unknown key (known: %s)",
+             peer ? "public_key, endpoint, networks"
+                  : "name, country, municipality, listen, networks, default_network, "
+                    "log_level, sync_interval_ms");
+    else if (*seen)
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "duplicate key (first at line %d)",
+             *seen);
+    else {
+        *seen = p->line;
+        int rc = peer ? peer_set(p, k, value, reason, sizeof reason)
+                      : node_set(p->cfg, k, value, reason, sizeof reason);
+        if (rc != 0)
+            fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "%s", reason);
+    }
+    return p->err == 0;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+/* libinih's own test for a "key = value" line: '=' or ':' before any " ;". */
+static int has_separator(const char *s, const char *e)
+{
+    int was_space = 0;
+    for (; s < e; s++) {
+        if (*s == '=' || *s == ':')
+            return 1;
+        if (was_space && *s == ';')
+            return 0;
+        was_space = *s == ' ' || *s == '\t' || *s == '\r';
+    }
+    return 0;
+}
+
+/* Gives libinih one physical line per call, so that p->line is the line of
+ * whatever the handler is being called for. */
+static char *reader(char *buf, int num, void *stream)
+{
+    parse_t *p = stream;
+    if (p->err || p->pos >= p->end || num < 8)
+        return NULL;
+    const char *s = p->pos, *nl = memchr(s, '\n', (size_t)(p->end - s));
+    const char *e = nl ? nl : p->end;
+    p->pos = nl ? nl + 1 : p->end;
+    p->line++;
+    if (memchr(s, '\0', (size_t)(e - s))) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->sect ? p->label : NULL, NULL,
+             "contains a NUL byte");
+        return NULL;
+    }
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    size_t len = (size_t)(e - s);
+    if (len == 0 || *s == ';' || *s == '#') {
+        snprintf(buf, (size_t)num, "\n");
+    } else if (*s == '[') {
+        if (section_line(p, s, e) != 0)
+            return NULL;
+        snprintf(buf, (size_t)num, "[s]\n"); /* the real name is in p */
+    } else if (!has_separator(s, e)) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->sect ? p->label : NULL, NULL,
+             "expected 'key = value', '[node]' or '[peer \"NAME\"]'");
+        return NULL;
+    } else if (len + 2 > (size_t)num) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->sect ? p->label : NULL, NULL,
+             "line too long (%zu bytes, at most %d)", len, num - 2);
+        return NULL;
+    } else {
+        memcpy(buf, s, len);
+        memcpy(buf + len, "\n", 2);
+    }
+    return buf;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+static int read_all(parse_t *p, char **out, size_t *outlen)
+{
+    struct stat st;
+    int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "not a regular file");
+    } else if (st.st_size > CONFIG_MAX_FILE) {
+        fail(p, CONFIG_ERR_INVALID, 0, NULL, NULL, "file too large (%lld bytes, at most %d)",
+             (long long)st.st_size, CONFIG_MAX_FILE);
+    } else if (!(*out = malloc(CONFIG_MAX_FILE + 1))) {
+        fail(p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
+    } else {
+        /* read up to one byte past the limit: the file may grow after fstat */
+        *outlen = 0;
+        ssize_t n;
+        while (*outlen <= CONFIG_MAX_FILE &&
+               (n = read(fd, *out + *outlen, CONFIG_MAX_FILE + 1 - *outlen)) != 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot read: %s", strerror(errno));
+                break;
+            }
+            *outlen += (size_t)n;
+        }
+        if (!p->err && *outlen > CONFIG_MAX_FILE)
+            fail(p, CONFIG_ERR_INVALID, 0, NULL, NULL, "file too large (at most %d bytes)",
+                 CONFIG_MAX_FILE);
+    }
+    close(fd);
+    return p->err ? -1 : 0;
+}
+
+static void check_node(parse_t *p)
+{
+    config_t *c = p->cfg;
+    static const int required[] = {NK_NAME, NK_COUNTRY, NK_NETWORKS};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!p->node_key[required[i]])
+            fail(p, CONFIG_ERR_INVALID, p->node_section, "[node]", node_keys[required[i]],
+                 "missing (required)");
+    if (!c->default_network[0] && c->n_networks)
+        snprintf(c->default_network, sizeof c->default_network, "%s", c->networks[0]);
+    else if (c->default_network[0] && !config_has_network(c, c->default_network))
+        fail(p, CONFIG_ERR_INVALID, p->node_key[NK_DEFAULT], "[node]", "default_network",
+             "'%s' is not one of the node's networks", c->default_network);
+    if (!c->log_level[0])
+        snprintf(c->log_level, sizeof c->log_level, "info");
+    if (!c->sync_interval_ms)
+        c->sync_interval_ms = INTERVAL_DEFAULT;
+}
+
+static void check_peer(parse_t *p, size_t i)
+{
+    const config_peer_t *peer = &p->cfg->peers[i];
+    const peer_lines_t *l = &p->lines[i];
+    char label[LABEL_SIZE];
+    snprintf(label, sizeof label, "[peer \"%s\"]", peer->name);
+    for (int k = 0; k < PK_COUNT; k++)
+        if (!l->key[k])
+            fail(p, CONFIG_ERR_INVALID, l->section, label, peer_keys[k], "missing (required)");
+    for (size_t j = 0; j < peer->n_networks; j++)
+        if (!config_has_network(p->cfg, peer->networks[j]))
+            fail(p, CONFIG_ERR_INVALID, l->key[PK_NETWORKS], label, "networks",
+                 "'%s' is not one of the node's networks ([node] networks)", peer->networks[j]);
+}
+
+/* Rules that need the whole file; the earliest line among them wins. */
+static void check_all(parse_t *p)
+{
+    if (!p->node_section) {
+        fail(p, CONFIG_ERR_INVALID, 0, NULL, NULL,
+             "missing [node] section (name, country, networks, ...)");
+        return;
+    }
+    p->final = 1;
+    check_node(p);
+    for (size_t i = 0; i < p->cfg->n_peers; i++)
+        check_peer(p, i);
+}
+
+static void parse(parse_t *p, const char *text, size_t len)
+{
+    p->pos = text;
+    p->end = text + len;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        p->pos += 3; /* a UTF-8 byte order mark, as some editors write */
+    int rc = ini_parse_stream(reader, p, handler, p);
+    if (rc == -2)
+        fail(p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
+    else if (rc != 0) /* only if the reader's checks missed something */
+        fail(p, CONFIG_ERR_INVALID, rc > 0 ? rc : p->line, NULL, NULL, "syntax error");
+    if (!p->err)
+        check_all(p);
+}
+
+int config_load(config_t **out, const char *path, char *why, size_t whylen)
+{
+    parse_t p = {.path = path ? path : "(null)", .why = why, .whylen = whylen};
+    char *text = NULL;
+    size_t len = 0;
+    if (why && whylen)
+        why[0] = '\0';
+    if (!out || !path) {
+        fail(&p, CONFIG_ERR_INVALID, 0, NULL, NULL, "no path");
+        return p.err;
+    }
+    *out = NULL;
+    if (keys_init() != KEYS_OK) {
+        fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "libsodium initialisation failed");
+        return p.err;
+    }
+    if (!(p.cfg = calloc(1, sizeof *p.cfg))) {
+        fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
+        return p.err;
+    }
+    if (read_all(&p, &text, &len) == 0)
+        parse(&p, text, len);
+    free(text);
+    free(p.lines);
+    if (p.err) {
+        config_free(&p.cfg);
+        return p.err;
+    }
+    *out = p.cfg;
+    return CONFIG_OK;
+}
+
+void config_free(config_t **c)
+{
+    if (!c || !*c)
+        return;
+    free((*c)->peers);
+    free(*c);
+    *c = NULL;
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+int config_has_network(const config_t *c, const char *network)
+{
+    return c && network && list_has(c->networks, c->n_networks, network);
+}
+
+const config_peer_t *config_peer_by_key(const config_t *c, const uint8_t key[KEYS_PUBLIC_BYTES])
+{
+    if (!c || !key)
+        return NULL;
+    for (size_t i = 0; i < c->n_peers; i++)
+        if (memcmp(c->peers[i].public_key, key, KEYS_PUBLIC_BYTES) == 0)
+            return &c->peers[i];
+    return NULL;
+}
+
+int config_peer_has_network(const config_peer_t *p, const char *network)
+{
+    return p && network && list_has(p->networks, p->n_networks, network);
+}
+
+/* ---- writing a new file ------------------------------------------------- */
+
+static const char new_config[] =
+    "# lernet.ini: configuration of this lernet node, written by `lernet init`.\n"
+    "# Check it after a change with `lernet config check`; the node refuses to\n"
+    "# start on any error and names the line, section and key that are wrong.\n"
+    "#\n"
+    "# Lines starting with '#' or ';' are comments; after a value, \" ;\" starts a\n"
+    "# comment too. Unknown sections and keys are errors, each key may appear\n"
+    "# once per section, and a setting line may be at most 198 bytes long.\n"
+    "# Text is UTF-8; network names are 1-64 of a-z 0-9 '.' '_' '-'.\n"
+    "\n"
+    "[node]\n"
+    "# The organisation running this node, as partners see it. Required.\n"
+    "name = %s\n"
+    "# ISO 3166-1 alpha-2 country code (SE, DK, FI, DE, ...). Required.\n"
+    "country = %s\n"
+    "# Municipality, shown with the name. Optional: may be left empty.\n"
+    "municipality =%s%s\n"
+    "# ZeroMQ endpoint partners connect to: tcp://HOST:PORT or ipc://PATH.\n"
+    "# Only keys listed as peers below are let in. Empty: do not listen.\n"
+    "listen =%s%s\n"
+    "# Networks this node takes part in, comma-separated (at least one).\n"
+    "# Events are only shared inside their network, with peers listed for it.\n"
+    "networks = %s\n"
+    "# Network used by `lernet publish` when none is given; one of networks.\n"
+    "default_network = %s\n"
+    "# error, warn, info or debug.\n"
+    "log_level = info\n"
+    "# Milliseconds between synchronisation rounds with each partner (100-3600000).\n"
+    "sync_interval_ms = 2000\n"
+    "\n"
+    "# One section per partner node; the quoted name is a label for logs.\n"
+    "#   public_key  the partner's key as `lernet keys show` prints it (required)\n"
+    "#   endpoint    tcp://HOST:PORT or ipc://PATH to reach it (required)\n"
+    "#   networks    networks shared with this partner, each one of the node's\n"
+    "#               networks above (required)\n"
+    "# Example (remove the '# ' and put in your partner's real key):\n"
+    "#\n"
+    "# [peer \"Roskilde Handelsskole\"]\n"
+    "# public_key = 31L0tLV6rf4B9AaCLI5knukrBfH5jqLqwbCgAvfdW1w=\n"
+    "# endpoint = tcp://lernet.roskilde-handelsskole.example:7400\n"
+    "# networks = %s\n";
+
+/* A value libinih would read back differently (trimmed, or cut at " ;"). */
+static int ini_unsafe(const char *v)
+{
+    size_t n = strlen(v);
+    if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+        return 1;
+    if (v[0] == ';')
+        return 1;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] == ';' && (v[i - 1] == ' ' || v[i - 1] == '\t'))
+            return 1;
+    return 0;
+}
+
+static int check_new(parse_t *p, const char *name, const char *country, const char *municipality,
+                     const char *listen, const char *network)
+{
+    char r[256] = "";
+    if (check_text(name, CONFIG_MAX_NAME, 1, r, sizeof r) || ini_unsafe(name))
+        fail(p, CONFIG_ERR_INVALID, 0, "[node]", "name", "%s",
+             r[0] ? r : "must not have surrounding spaces or \" ;\"");
+    else if (check_country(country, r, sizeof r))
+        fail(p, CONFIG_ERR_INVALID, 0, "[node]", "country", "%s", r);
+    else if (check_text(municipality, CONFIG_MAX_NAME, 0, r, sizeof r) || ini_unsafe(municipality))
+        fail(p, CONFIG_ERR_INVALID, 0, "[node]", "municipality", "%s",
+             r[0] ? r : "must not have surrounding spaces or \" ;\"");
+    else if (check_endpoint(listen, 0, r, sizeof r))
+        fail(p, CONFIG_ERR_INVALID, 0, "[node]", "listen", "%s", r);
+    else if (!event_network_valid(network))
+        fail(p, CONFIG_ERR_INVALID, 0, "[node]", "networks", "not a network name");
+    return p->err;
+}
+
+/* The text must load back exactly as config_load will read it (this also
+ * catches values too long for a line). */
+static int check_written(parse_t *p, const char *text, size_t len)
+{
+    parse_t chk = {.path = p->path, .why = p->why, .whylen = p->whylen};
+    if (!(chk.cfg = calloc(1, sizeof *chk.cfg))) {
+        fail(p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
+        return p->err;
+    }
+    parse(&chk, text, len);
+    free(chk.lines);
+    config_free(&chk.cfg);
+    p->err = chk.err;
+    return p->err;
+}
+
+static int write_all(parse_t *p, const char *text, size_t len)
+{
+    int fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "%s",
+             errno == EEXIST ? "exists; refusing to overwrite it" : strerror(errno));
+        return p->err;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (done < len || fsync(fd) != 0)
+        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot write: %s", strerror(errno));
+    if (close(fd) != 0)
+        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot write: %s", strerror(errno));
+    if (p->err)
+        unlink(p->path);
+    return p->err;
+}
+
+int config_write_new(const char *path, const char *name, const char *country,
+                     const char *municipality, const char *listen, const char *network, char *why,
+                     size_t whylen)
+{
+    parse_t p = {.path = path ? path : "(null)", .why = why, .whylen = whylen};
+    if (why && whylen)
+        why[0] = '\0';
+    if (!path || !name || !country || !network) {
+        fail(&p, CONFIG_ERR_INVALID, 0, NULL, NULL, "missing argument");
+        return p.err;
+    }
+    municipality = municipality ? municipality : "";
+    listen = listen ? listen : "";
+    if (check_new(&p, name, country, municipality, listen, network))
+        return p.err;
+    char *text = NULL;
+    int len = asprintf(&text, new_config, name, country, municipality[0] ? " " : "", municipality,
+                       listen[0] ? " " : "", listen, network, network, network);
+    if (len < 0) {
+        fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
+        return p.err;
+    }
+    if (check_written(&p, text, (size_t)len) == 0)
+        write_all(&p, text, (size_t)len);
+    free(text);
+    return p.err;
+}

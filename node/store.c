@@ -927,7 +927,7 @@ int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
     snprintf(sql, sizeof sql,
              "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind != 3 AND i.end_ >= ?2))"
              " AND (?3 IS NULL OR i.network = ?3) AND (?4 IS NULL OR i.about = ?4)"
-             " ORDER BY CASE WHEN i.kind = 3 THEN i.created_ms / 1000 ELSE i.start END, i.id"
+             " ORDER BY i.kind = 3, CASE WHEN i.kind = 3 THEN i.created_ms ELSE i.start END, i.id"
              " LIMIT ?5",
              items_sql);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -1025,6 +1025,7 @@ typedef struct verify {
     char network[EVENT_MAX_NETWORK + 1];
     uint64_t seq;
     uint8_t head[EVENT_ID_BYTES];
+    int damaged; /* the log's last event did not parse: its id is unknown */
 } verify_t;
 
 static void problem(verify_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1060,7 +1061,7 @@ static void check_feed_end(verify_t *v)
 {
     uint64_t seq;
     uint8_t id[EVENT_ID_BYTES];
-    if (v->author == 0)
+    if (v->author == 0 || v->damaged)
         return;
     feed_head(v->s, v->author, v->network, &seq, id);
     if (seq != v->seq || memcmp(id, v->head, EVENT_ID_BYTES) != 0)
@@ -1086,6 +1087,7 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
         v->author = author;
         snprintf(v->network, sizeof v->network, "%s", network ? network : "");
         v->seq = 0;
+        v->damaged = 0;
         memset(v->head, 0, EVENT_ID_BYTES);
     }
     int rc = sqlite3_column_bytes(st, 7) != KEYS_SIG_BYTES
@@ -1099,8 +1101,10 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
         problem(v, "event %.16s… (%s seq %llu): %s: %s", hex, network ? network : "?",
                 (unsigned long long)seq, event_reason_name(rc),
                 rc == EV_BAD_SIGNATURE ? "stored bytes were altered" : why);
-        if (!fork)
-            v->seq = seq; /* keep walking the chain past the damage */
+        if (!fork) { /* keep walking the chain past the damage */
+            v->seq = seq;
+            v->damaged = 1;
+        }
         return;
     }
     if (memcmp(ev->id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES) != 0 || ev->seq != seq ||
@@ -1111,6 +1115,7 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
             problem(v, "event %.16s…: chain broken in %s at seq %llu", hex, network,
                     (unsigned long long)seq);
         v->seq = seq;
+        v->damaged = 0;
         memcpy(v->head, ev->id, EVENT_ID_BYTES);
     }
     event_free(&ev);

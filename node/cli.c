@@ -59,6 +59,22 @@ int cli_error(int code, const char *fmt, ...)
     return code;
 }
 
+void cli_print_col(const char *s, size_t width)
+{
+    size_t chars = 0, i = 0;
+    for (; s && s[i]; i++) {
+        if (((unsigned char)s[i] & 0xc0) != 0x80) { /* a character starts here */
+            if (chars == width)
+                break;
+            chars++;
+        }
+    }
+    if (s)
+        fwrite(s, 1, i, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
 const char *cli_home_path(cli_ctx_t *ctx, const char *name)
 {
     /* resolve_home keeps home 64 bytes short of PATH_MAX, so this fits */

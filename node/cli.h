@@ -42,6 +42,10 @@ int cli_main(int argc, char **argv);
 /* Prints "lernet: <message>" on stderr; returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints s cut or padded to width characters (UTF-8 aware, so that
+ * "Lärcentrum Östhammar" lines up with ASCII names). */
+void cli_print_col(const char *s, size_t width);
+
 /* "<home>/<name>" in ctx->path (overwritten by the next call). */
 const char *cli_home_path(cli_ctx_t *ctx, const char *name);
 

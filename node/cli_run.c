@@ -78,8 +78,8 @@ int cli_peers(cli_ctx_t *ctx, int argc, char **argv)
                "WE LACK", "IT LACKS");
         json_array_foreach(peers, i, peer) {
             char buf[32];
-            printf("%-28.28s %-10s %-9s %-14s %8lld %8lld\n",
-                   json_string_value(json_object_get(peer, "name")),
+            cli_print_col(json_string_value(json_object_get(peer, "name")), 28);
+            printf(" %-10s %-9s %-14s %8lld %8lld\n",
                    json_is_true(json_object_get(peer, "connected")) ? "yes" : "no",
                    json_string_value(json_object_get(peer, "state")),
                    ago(json_object_get(peer, "last_sync_ago_ms"), buf, sizeof buf),

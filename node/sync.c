@@ -433,6 +433,8 @@ static Lernet__Wire__Head *find_head(Lernet__Wire__Head **sorted, size_t n,
                                      const store_feed_t *f)
 {
     Lernet__Wire__Head key = LERNET__WIRE__HEAD__INIT, *kp = &key;
+    if (n == 0)
+        return NULL;
     key.author.data = (uint8_t *)f->author;
     key.author.len = KEYS_PUBLIC_BYTES;
     key.network = (char *)f->network;
@@ -453,7 +455,8 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
             return -1;
         in_bucket[sync_bucket_of(x->author.data, x->network)] = 1;
     }
-    qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
+    if (h->n_heads) /* an empty list has a NULL array: not for qsort */
+        qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
     if (scoped_feeds(s, &c->scope, &ours, &n_ours) != 0)
         return -1;
     c->wants = calloc(h->n_heads ? h->n_heads : 1, sizeof *c->wants);

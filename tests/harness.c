@@ -172,9 +172,11 @@ void h_node_free(hnode_t *n)
 {
     if (n->pid > 0)
         h_node_stop(n);
-    if (getenv("LERNET_KEEP_TEST_HOMES"))
+    if (getenv("LERNET_KEEP_TEST_HOMES")) {
         fprintf(stderr, "harness: kept %s\n", n->home);
-    else
+        free(n->home);
+        n->home = NULL;
+    } else
         tu_rmtree(&n->home);
 }
 
@@ -242,9 +244,17 @@ int h_wait_items(hnode_t **nodes, size_t n, long want, int timeout_ms)
     items_ctx_t c = {nodes, n, want};
     int ok = h_wait(all_have, &c, timeout_ms);
     if (!ok)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            /* a daemon that died explains a stall better than a count */
+            int status;
+            if (nodes[i]->pid > 0 && waitpid(nodes[i]->pid, &status, WNOHANG) == nodes[i]->pid) {
+                fprintf(stderr, "harness: %s's daemon exited (status %d); see %s/daemon.log\n",
+                        nodes[i]->name, status, nodes[i]->home);
+                nodes[i]->pid = 0;
+            }
             fprintf(stderr, "harness: %s has %ld items, want %ld\n", nodes[i]->name,
                     h_count_items(nodes[i]), want);
+        }
     return ok;
 }
 

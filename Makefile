@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure test test-asan demo clean format
+.PHONY: all deps configure test test-asan demo bench clean format
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -28,6 +28,10 @@ test-asan:
 
 demo: deps all
 	bash scripts/demo
+
+bench: deps all
+	mkdir -p $(BUILD)/bench
+	./$(BUILD)/bench/bench_sync --out $(BUILD)/bench/bench.json
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -17,6 +17,7 @@
 
 #include "keystore.h"
 #include "log.h"
+#include "sync.h"
 
 #define PASSPHRASE_MAX 1024
 
@@ -287,7 +288,8 @@ int cli_main(int argc, char **argv)
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("lernet %s (event format %d)\n", LERNET_VERSION, EVENT_VERSION);
+        printf("lernet %s (event format %d, sync protocol %d)\n", LERNET_VERSION, EVENT_VERSION,
+               SYNC_PROTOCOL);
         return CLI_OK;
     }
     for (size_t i = 0; i < N_COMMANDS; i++) {

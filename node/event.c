@@ -7,6 +7,7 @@
  * payload against the signed hash, then the payload's fields.
  */
 #include "event.h"
+#include "why.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -40,20 +41,7 @@ const char *event_reason_name(int reason)
 }
 
 /* Records the reason and a one-line message; returns the reason so that
- * checks can be written as `return fail(...)`. */
-static int fail(char *why, size_t whylen, int reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t whylen, int reason, const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return reason;
-}
-
+ * checks can be written as `return why_fail(...)`. */
 int64_t event_now_ms(void)
 {
     struct timespec ts;
@@ -212,12 +200,12 @@ static int check_string(check_t *c, const char *field, const char *s, size_t max
 {
     size_t n = strlen(s);
     if (required && n == 0)
-        return fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is required", field);
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is required", field);
     if (n > max)
-        return fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field '%s' is %zu bytes, at most %zu",
+        return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field '%s' is %zu bytes, at most %zu",
                     field, n, max);
     if (!utf8_valid(s, n, long_text))
-        return fail(c->why, c->whylen, EV_BAD_UTF8,
+        return why_fail(c->why, c->whylen, EV_BAD_UTF8,
                     "field '%s' is not valid UTF-8 text (or holds control characters)", field);
     return EV_OK;
 }
@@ -227,19 +215,19 @@ static int check_texts(check_t *c, const char *field, Lernet__Text **t, size_t n
 {
     char name[64];
     if (required && n == 0)
-        return fail(c->why, c->whylen, EV_MISSING_FIELD,
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
                     "field '%s' is required in at least one language", field);
     if (n > EVENT_MAX_LANGS)
-        return fail(c->why, c->whylen, EV_TOO_MANY, "field '%s' has %zu languages, at most %d",
+        return why_fail(c->why, c->whylen, EV_TOO_MANY, "field '%s' has %zu languages, at most %d",
                     field, n, EVENT_MAX_LANGS);
     for (size_t i = 0; i < n; i++) {
         snprintf(name, sizeof name, "%s[%zu].lang", field, i);
         if (!lang_valid(t[i]->lang))
-            return fail(c->why, c->whylen, EV_BAD_LANG,
+            return why_fail(c->why, c->whylen, EV_BAD_LANG,
                         "field '%s': '%.40s' is not a BCP-47 language tag", name, t[i]->lang);
         for (size_t j = 0; j < i; j++)
             if (strcasecmp(t[j]->lang, t[i]->lang) == 0)
-                return fail(c->why, c->whylen, EV_BAD_LANG,
+                return why_fail(c->why, c->whylen, EV_BAD_LANG,
                             "field '%s': language '%s' given twice", name, t[i]->lang);
         snprintf(name, sizeof name, "%s[%zu]", field, i);
         int rc = check_string(c, name, t[i]->text, max, 1, long_text);
@@ -253,7 +241,7 @@ static int check_tags(check_t *c, const char *field, char **v, size_t n)
 {
     char name[64];
     if (n > EVENT_MAX_TAGS)
-        return fail(c->why, c->whylen, EV_TOO_MANY, "field '%s' has %zu entries, at most %d",
+        return why_fail(c->why, c->whylen, EV_TOO_MANY, "field '%s' has %zu entries, at most %d",
                     field, n, EVENT_MAX_TAGS);
     for (size_t i = 0; i < n; i++) {
         snprintf(name, sizeof name, "%s[%zu]", field, i);
@@ -267,14 +255,14 @@ static int check_tags(check_t *c, const char *field, char **v, size_t n)
 static int check_when(check_t *c, int64_t start, int64_t end, const char *tz)
 {
     if (start < MIN_TIME_S || start > MAX_TIME_S)
-        return fail(c->why, c->whylen, EV_BAD_TIME,
+        return why_fail(c->why, c->whylen, EV_BAD_TIME,
                     "field 'start': %lld is not a time between 2000 and 2100", (long long)start);
     if (end <= start)
-        return fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' must be after 'start'");
+        return why_fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' must be after 'start'");
     if (end - start > MAX_DURATION_S)
-        return fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' is more than a year after 'start'");
+        return why_fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' is more than a year after 'start'");
     if (!tz_valid(tz))
-        return fail(c->why, c->whylen, EV_BAD_TZ,
+        return why_fail(c->why, c->whylen, EV_BAD_TZ,
                     "field 'tz': '%.64s' is not an IANA time-zone name", tz);
     return EV_OK;
 }
@@ -287,10 +275,10 @@ static int check_where(check_t *c, const char *place, const char *url)
     if ((rc = check_string(c, "online_url", url, EVENT_MAX_SHORT, 0, 0)))
         return rc;
     if (!*place && !*url)
-        return fail(c->why, c->whylen, EV_MISSING_FIELD,
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
                     "field 'place' or 'online_url' is required");
     if (*url && !url_valid(url))
-        return fail(c->why, c->whylen, EV_BAD_URL,
+        return why_fail(c->why, c->whylen, EV_BAD_URL,
                     "field 'online_url': not an http(s) address without spaces");
     return EV_OK;
 }
@@ -308,13 +296,13 @@ static int check_workshop(check_t *c, const Lernet__Workshop *w)
         (rc = check_tags(c, "roles", w->roles, w->n_roles)))
         return rc;
     if (w->capacity > MAX_CAPACITY)
-        return fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field 'capacity': %u is above %d",
+        return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field 'capacity': %u is above %d",
                     w->capacity, MAX_CAPACITY);
     if (*w->language && !lang_valid(w->language))
-        return fail(c->why, c->whylen, EV_BAD_LANG,
+        return why_fail(c->why, c->whylen, EV_BAD_LANG,
                     "field 'language': '%.40s' is not a BCP-47 language tag", w->language);
     if (w->status < 0 || w->status > LERNET__STATUS__STATUS_CANCELLED)
-        return fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED, "field 'status': unknown value %d",
+        return why_fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED, "field 'status': unknown value %d",
                     (int)w->status);
     return EV_OK;
 }
@@ -336,9 +324,9 @@ static int check_meeting(check_t *c, const Lernet__Meeting *m)
 static int check_ref(check_t *c, const char *field, ProtobufCBinaryData ref)
 {
     if (ref.len == 0)
-        return fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is required", field);
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is required", field);
     if (ref.len != EVENT_ID_BYTES)
-        return fail(c->why, c->whylen, EV_BAD_REFERENCE,
+        return why_fail(c->why, c->whylen, EV_BAD_REFERENCE,
                     "field '%s' is %zu bytes, an event id is %d", field, ref.len, EVENT_ID_BYTES);
     return EV_OK;
 }
@@ -353,7 +341,7 @@ static int check_experience(check_t *c, const Lernet__Experience *e)
         (rc = check_tags(c, "tags", e->tags, e->n_tags)))
         return rc;
     if (e->n_participants > EVENT_MAX_TAGS)
-        return fail(c->why, c->whylen, EV_TOO_MANY, "field 'participants' has %zu roles, at most %d",
+        return why_fail(c->why, c->whylen, EV_TOO_MANY, "field 'participants' has %zu roles, at most %d",
                     e->n_participants, EVENT_MAX_TAGS);
     for (size_t i = 0; i < e->n_participants; i++) {
         char name[48];
@@ -361,7 +349,7 @@ static int check_experience(check_t *c, const Lernet__Experience *e)
         if ((rc = check_string(c, name, e->participants[i]->role, EVENT_MAX_SHORT, 1, 0)))
             return rc;
         if (e->participants[i]->count > EVENT_MAX_COUNT)
-            return fail(c->why, c->whylen, EV_FIELD_TOO_LONG,
+            return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG,
                         "field 'participants[%zu].count': %u is above %d", i,
                         e->participants[i]->count, EVENT_MAX_COUNT);
     }
@@ -377,7 +365,7 @@ static int check_update(check_t *c, const Lernet__Update *u)
         return check_workshop(c, u->workshop);
     if (u->content_case == LERNET__UPDATE__CONTENT_MEETING)
         return check_meeting(c, u->meeting);
-    return fail(c->why, c->whylen, EV_MISSING_FIELD,
+    return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
                 "field 'content': an update carries a workshop or a meeting");
 }
 
@@ -398,9 +386,9 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
         [LERNET__KIND__KIND_CANCEL] = LERNET__PAYLOAD__BODY_CANCEL,
     };
     if (!kind_supported(kind))
-        return fail(why, whylen, EV_UNKNOWN_KIND, "kind %d is not supported", kind);
+        return why_fail(why, whylen, EV_UNKNOWN_KIND, "kind %d is not supported", kind);
     if ((int)p->body_case != body_for_kind[kind])
-        return fail(why, whylen, EV_KIND_MISMATCH, "payload is not a %s",
+        return why_fail(why, whylen, EV_KIND_MISMATCH, "payload is not a %s",
                     event_kind_name(kind));
     switch (p->body_case) {
     case LERNET__PAYLOAD__BODY_WORKSHOP: return check_workshop(&c, p->workshop);
@@ -408,7 +396,7 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_EXPERIENCE: return check_experience(&c, p->experience);
     case LERNET__PAYLOAD__BODY_UPDATE: return check_update(&c, p->update);
     case LERNET__PAYLOAD__BODY_CANCEL: return check_cancel(&c, p->cancel);
-    default: return fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
+    default: return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     }
 }
 
@@ -433,41 +421,41 @@ static int header_fields(event_t *ev, int64_t now_ms, char *why, size_t whylen)
     Lernet__Header *h = lernet__header__unpack(NULL, ev->header_len, ev->header);
     int rc = EV_OK;
     if (!h)
-        return fail(why, whylen, EV_HEADER_MALFORMED, "header: not a valid protobuf Header");
+        return why_fail(why, whylen, EV_HEADER_MALFORMED, "header: not a valid protobuf Header");
     if (h->version != EVENT_VERSION)
-        rc = fail(why, whylen, EV_BAD_VERSION, "header 'version': %u, this node speaks %d",
+        rc = why_fail(why, whylen, EV_BAD_VERSION, "header 'version': %u, this node speaks %d",
                   h->version, EVENT_VERSION);
     else if (h->author.len != KEYS_PUBLIC_BYTES)
-        rc = fail(why, whylen, EV_BAD_AUTHOR, "header 'author': %zu bytes, a key is %d",
+        rc = why_fail(why, whylen, EV_BAD_AUTHOR, "header 'author': %zu bytes, a key is %d",
                   h->author.len, KEYS_PUBLIC_BYTES);
     else if (h->signer.len != KEYS_PUBLIC_BYTES)
-        rc = fail(why, whylen, EV_BAD_SIGNER, "header 'signer': %zu bytes, a key is %d",
+        rc = why_fail(why, whylen, EV_BAD_SIGNER, "header 'signer': %zu bytes, a key is %d",
                   h->signer.len, KEYS_PUBLIC_BYTES);
     else if (memcmp(h->signer.data, h->author.data, KEYS_PUBLIC_BYTES) != 0)
         /* Until signing keys can be certified (key lifecycle), the identity
          * key signs its own events. */
-        rc = fail(why, whylen, EV_BAD_SIGNER, "header 'signer': not the author's key");
+        rc = why_fail(why, whylen, EV_BAD_SIGNER, "header 'signer': not the author's key");
     else if (h->seq == 0)
-        rc = fail(why, whylen, EV_BAD_SEQ, "header 'seq': logs start at 1");
+        rc = why_fail(why, whylen, EV_BAD_SEQ, "header 'seq': logs start at 1");
     else if ((h->seq == 1 && h->prev.len != 0) ||
              (h->seq > 1 && h->prev.len != EVENT_ID_BYTES))
-        rc = fail(why, whylen, EV_BAD_PREV, "header 'prev': %zu bytes for seq %llu",
+        rc = why_fail(why, whylen, EV_BAD_PREV, "header 'prev': %zu bytes for seq %llu",
                   h->prev.len, (unsigned long long)h->seq);
     else if (!event_network_valid(h->network))
-        rc = fail(why, whylen, EV_BAD_NETWORK, "header 'network': '%.64s' is not a network name",
+        rc = why_fail(why, whylen, EV_BAD_NETWORK, "header 'network': '%.64s' is not a network name",
                   h->network);
     else if (!kind_supported((int)h->kind))
-        rc = fail(why, whylen, EV_UNKNOWN_KIND, "header 'kind': %d is not supported",
+        rc = why_fail(why, whylen, EV_UNKNOWN_KIND, "header 'kind': %d is not supported",
                   (int)h->kind);
     else if (h->created_ms <= 0 || h->created_ms > now_ms + EVENT_MAX_FUTURE_MS)
-        rc = fail(why, whylen, EV_FUTURE_TIME,
+        rc = why_fail(why, whylen, EV_FUTURE_TIME,
                   "header 'created_ms': %lld is more than 10 minutes ahead of this node's clock",
                   (long long)h->created_ms);
     else if (h->payload_hash.len != EVENT_HASH_BYTES)
-        rc = fail(why, whylen, EV_HEADER_MALFORMED, "header 'payload_hash': %zu bytes, not %d",
+        rc = why_fail(why, whylen, EV_HEADER_MALFORMED, "header 'payload_hash': %zu bytes, not %d",
                   h->payload_hash.len, EVENT_HASH_BYTES);
     else if (h->payload_size == 0 || h->payload_size > EVENT_MAX_PAYLOAD)
-        rc = fail(why, whylen, EV_PAYLOAD_TOO_LARGE,
+        rc = why_fail(why, whylen, EV_PAYLOAD_TOO_LARGE,
                   "header 'payload_size': %llu, must be 1..%d", (unsigned long long)h->payload_size,
                   EVENT_MAX_PAYLOAD);
     if (rc == EV_OK) {
@@ -492,23 +480,23 @@ static int payload_fields(event_t *ev, const uint8_t *payload, size_t len, const
 {
     uint8_t h[EVENT_HASH_BYTES];
     if (len != ev->payload_size)
-        return fail(why, whylen, EV_PAYLOAD_SIZE_MISMATCH,
+        return why_fail(why, whylen, EV_PAYLOAD_SIZE_MISMATCH,
                     "payload is %zu bytes, the signed header says %llu", len,
                     (unsigned long long)ev->payload_size);
     crypto_generichash(h, sizeof h, payload, len, salt, EVENT_SALT_BYTES);
     if (sodium_memcmp(h, ev->payload_hash, sizeof h) != 0)
-        return fail(why, whylen, EV_PAYLOAD_HASH_MISMATCH,
+        return why_fail(why, whylen, EV_PAYLOAD_HASH_MISMATCH,
                     "payload does not match the signed payload_hash");
     ev->payload = malloc(len);
     if (!ev->payload)
-        return fail(why, whylen, EV_NO_MEMORY, "out of memory");
+        return why_fail(why, whylen, EV_NO_MEMORY, "out of memory");
     memcpy(ev->payload, payload, len);
     ev->payload_len = len;
     memcpy(ev->salt, salt, EVENT_SALT_BYTES);
     ev->has_payload = 1;
     ev->body = lernet__payload__unpack(NULL, len, payload);
     if (!ev->body)
-        return fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload: not a valid protobuf Payload");
+        return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload: not a valid protobuf Payload");
     return event_check_payload(ev->kind, ev->body, why, whylen);
 }
 
@@ -520,17 +508,17 @@ int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
     int rc;
     *out = NULL;
     if (header_len == 0 || header_len > EVENT_MAX_HEADER)
-        return fail(why, whylen, EV_HEADER_TOO_LARGE, "header is %zu bytes, must be 1..%d",
+        return why_fail(why, whylen, EV_HEADER_TOO_LARGE, "header is %zu bytes, must be 1..%d",
                     header_len, EVENT_MAX_HEADER);
     if (payload && payload_len > EVENT_MAX_PAYLOAD)
-        return fail(why, whylen, EV_PAYLOAD_TOO_LARGE, "payload is %zu bytes, at most %d",
+        return why_fail(why, whylen, EV_PAYLOAD_TOO_LARGE, "payload is %zu bytes, at most %d",
                     payload_len, EVENT_MAX_PAYLOAD);
     if ((payload == NULL) != (salt == NULL))
-        return fail(why, whylen, EV_BAD_SALT, "payload and salt must be present or erased together");
+        return why_fail(why, whylen, EV_BAD_SALT, "payload and salt must be present or erased together");
     event_t *ev = calloc(1, sizeof *ev);
     if (!ev || !(ev->header = malloc(header_len))) {
         free(ev);
-        return fail(why, whylen, EV_NO_MEMORY, "out of memory");
+        return why_fail(why, whylen, EV_NO_MEMORY, "out of memory");
     }
     memcpy(ev->header, header, header_len);
     ev->header_len = header_len;
@@ -538,7 +526,7 @@ int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
     if ((rc = header_fields(ev, now_ms, why, whylen)))
         goto fail;
     if (keys_verify(ev->signer, sig, header, header_len) != KEYS_OK) {
-        rc = fail(why, whylen, EV_BAD_SIGNATURE, "signature does not verify for the signer key");
+        rc = why_fail(why, whylen, EV_BAD_SIGNATURE, "signature does not verify for the signer key");
         goto fail;
     }
     crypto_generichash(ev->id, EVENT_ID_BYTES, header, header_len, NULL, 0);
@@ -556,20 +544,20 @@ int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_
 {
     *out = NULL;
     if (len > EVENT_MAX_ENVELOPE)
-        return fail(why, whylen, EV_ENVELOPE_TOO_LARGE, "envelope is %zu bytes, at most %d", len,
+        return why_fail(why, whylen, EV_ENVELOPE_TOO_LARGE, "envelope is %zu bytes, at most %d", len,
                     EVENT_MAX_ENVELOPE);
     Lernet__Envelope *e = lernet__envelope__unpack(NULL, len, envelope);
     if (!e)
-        return fail(why, whylen, EV_ENVELOPE_MALFORMED, "envelope: not a valid protobuf Envelope");
+        return why_fail(why, whylen, EV_ENVELOPE_MALFORMED, "envelope: not a valid protobuf Envelope");
     int rc;
     if (e->signature.len != KEYS_SIG_BYTES)
-        rc = fail(why, whylen, EV_BAD_SIGNATURE, "envelope 'signature': %zu bytes, not %d",
+        rc = why_fail(why, whylen, EV_BAD_SIGNATURE, "envelope 'signature': %zu bytes, not %d",
                   e->signature.len, KEYS_SIG_BYTES);
     else if (e->payload.len && e->salt.len != EVENT_SALT_BYTES)
-        rc = fail(why, whylen, EV_BAD_SALT, "envelope 'salt': %zu bytes, not %d", e->salt.len,
+        rc = why_fail(why, whylen, EV_BAD_SALT, "envelope 'salt': %zu bytes, not %d", e->salt.len,
                   EVENT_SALT_BYTES);
     else if (!e->payload.len && e->salt.len)
-        rc = fail(why, whylen, EV_BAD_SALT, "envelope 'salt' present without a payload");
+        rc = why_fail(why, whylen, EV_BAD_SALT, "envelope 'salt' present without a payload");
     else
         rc = event_from_parts(out, e->header.data, e->header.len, e->signature.data,
                               e->payload.len ? e->payload.data : NULL, e->payload.len,
@@ -594,25 +582,25 @@ int event_create(event_t **out, const keys_identity_t *k, const char *network, u
     *out = NULL;
     if (payload->body_case < LERNET__PAYLOAD__BODY_WORKSHOP ||
         payload->body_case > LERNET__PAYLOAD__BODY_CANCEL)
-        return fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
+        return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     int kind = kind_for_body[payload->body_case];
     int rc = event_check_payload(kind, payload, why, whylen);
     if (rc)
         return rc;
     if (!event_network_valid(network))
-        return fail(why, whylen, EV_BAD_NETWORK, "network '%.64s' is not a network name",
+        return why_fail(why, whylen, EV_BAD_NETWORK, "network '%.64s' is not a network name",
                     network);
     if (seq == 0 || (seq > 1) != (prev != NULL))
-        return fail(why, whylen, EV_BAD_PREV, "seq %llu needs %s previous event id",
+        return why_fail(why, whylen, EV_BAD_PREV, "seq %llu needs %s previous event id",
                     (unsigned long long)seq, seq > 1 ? "a" : "no");
     size_t plen = lernet__payload__get_packed_size(payload);
     if (plen == 0 || plen > EVENT_MAX_PAYLOAD)
-        return fail(why, whylen, EV_PAYLOAD_TOO_LARGE, "payload is %zu bytes, at most %d", plen,
+        return why_fail(why, whylen, EV_PAYLOAD_TOO_LARGE, "payload is %zu bytes, at most %d", plen,
                     EVENT_MAX_PAYLOAD);
     uint8_t *pbuf = malloc(plen), salt[EVENT_SALT_BYTES], phash[EVENT_HASH_BYTES];
     uint8_t hbuf[EVENT_MAX_HEADER], sig[KEYS_SIG_BYTES];
     if (!pbuf)
-        return fail(why, whylen, EV_NO_MEMORY, "out of memory");
+        return why_fail(why, whylen, EV_NO_MEMORY, "out of memory");
     lernet__payload__pack(payload, pbuf);
     randombytes_buf(salt, sizeof salt);
     crypto_generichash(phash, sizeof phash, pbuf, plen, salt, sizeof salt);
@@ -634,13 +622,13 @@ int event_create(event_t **out, const keys_identity_t *k, const char *network, u
     size_t hlen = lernet__header__get_packed_size(&h);
     if (hlen > sizeof hbuf) {
         free(pbuf);
-        return fail(why, whylen, EV_HEADER_TOO_LARGE, "header is %zu bytes, at most %d", hlen,
+        return why_fail(why, whylen, EV_HEADER_TOO_LARGE, "header is %zu bytes, at most %d", hlen,
                     EVENT_MAX_HEADER);
     }
     lernet__header__pack(&h, hbuf);
     if (keys_sign(k, sig, hbuf, hlen) != KEYS_OK) {
         free(pbuf);
-        return fail(why, whylen, EV_NO_MEMORY, "signing failed");
+        return why_fail(why, whylen, EV_NO_MEMORY, "signing failed");
     }
     /* Re-check the result through the same path remote input takes. */
     rc = event_from_parts(out, hbuf, hlen, sig, pbuf, plen, salt, created_ms, why, whylen);

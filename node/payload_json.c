@@ -24,6 +24,7 @@
  * local time; the CLI that calls them is single-threaded.
  */
 #include "payload_json.h"
+#include "why.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -42,19 +43,6 @@
 #define SHOW_MAX 48         /* bytes of user input echoed in a message */
 
 /* ---- messages ------------------------------------------------------- */
-
-static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* Copy of untrusted text that is safe inside a one-line message: control
  * bytes become '?', and long input is cut at a UTF-8 boundary. */
@@ -261,17 +249,17 @@ static int local_to_utc(const civil_t *c, const char *s, const char *tz, int64_t
     char a[SHOW_MAX + 4], b[SHOW_MAX + 4];
     tz_saved_t sv;
     if (!tz || !*tz)
-        return fail(why, whylen, PJ_ERR_INVALID,
+        return why_fail(why, whylen, PJ_ERR_INVALID,
                     "%s has no Z or offset, and no time zone is given", show(s, a));
     if (!payload_tz_known(tz))
-        return fail(why, whylen, PJ_ERR_INVALID, "'%s' is not a time zone known to this system",
+        return why_fail(why, whylen, PJ_ERR_INVALID, "'%s' is not a time zone known to this system",
                     show(tz, a));
     if (tz_enter(tz, &sv) != PJ_OK)
-        return fail(why, whylen, PJ_ERR_NOMEM, "out of memory");
+        return why_fail(why, whylen, PJ_ERR_NOMEM, "out of memory");
     int ok = local_to_utc_here(c, out);
     tz_leave(&sv);
     if (!ok)
-        return fail(why, whylen, PJ_ERR_INVALID, "%s does not exist in %s", show(s, a),
+        return why_fail(why, whylen, PJ_ERR_INVALID, "%s does not exist in %s", show(s, a),
                     show(tz, b));
     return PJ_OK;
 }
@@ -284,14 +272,14 @@ int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, s
     int is_local, offset;
     int64_t t;
     if (!s)
-        return fail(why, whylen, PJ_ERR_INVALID, "no time given");
+        return why_fail(why, whylen, PJ_ERR_INVALID, "no time given");
     if (strlen(s) > TIME_STR_MAX || !parse_civil(s, &c, &rest) ||
         !parse_zone(rest, &is_local, &offset))
-        return fail(why, whylen, PJ_ERR_INVALID,
+        return why_fail(why, whylen, PJ_ERR_INVALID,
                     "'%s' is not a time like 2026-12-03T09:00, 2026-12-03T09:00:00Z or "
                     "2026-12-03T09:00+01:00", show(s, a));
     if (!civil_to_utc(&c, &t))
-        return fail(why, whylen, PJ_ERR_INVALID, "%s is not a valid date and time", show(s, a));
+        return why_fail(why, whylen, PJ_ERR_INVALID, "%s is not a valid date and time", show(s, a));
     if (is_local)
         return local_to_utc(&c, s, tz, out, why, whylen);
     *out = t - offset;
@@ -527,14 +515,14 @@ static const char *plain_string(const json_t *v)
 static int string_error(in_t *in, const char *field, const json_t *v)
 {
     if (json_is_string(v))
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must not contain a NUL character", field);
-    return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be a string", field);
+    return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be a string", field);
 }
 
 static int nomem(in_t *in)
 {
-    return fail(in->why, in->whylen, PJ_ERR_NOMEM, "out of memory");
+    return why_fail(in->why, in->whylen, PJ_ERR_NOMEM, "out of memory");
 }
 
 /* Object keys can hold "\u0000" since jansson 2.14; such a key would be
@@ -552,7 +540,7 @@ static int key_ok(const char *key, size_t key_len)
 
 static int key_error(in_t *in, const char *field)
 {
-    return fail(in->why, in->whylen, PJ_ERR_INVALID,
+    return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                 "field '%s': a key contains a NUL character", field);
 }
 
@@ -604,12 +592,12 @@ static int in_texts(in_t *in, void *msg, const field_t *f, const json_t *v)
     const char *key;
     json_t *val;
     if (!json_is_object(v))
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be an object of language tag to text, e.g. "
                     "{\"sv\": \"...\", \"en\": \"...\"}", f->name);
     size_t n = json_object_size(v);
     if (n > EVENT_MAX_LANGS)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s' has %zu languages, at most %d", f->name, n, EVENT_MAX_LANGS);
     int rc = alloc_array(in, msg, f, n, sizeof(Lernet__Text *));
     /* jansson takes no const objects; iterating does not change v */
@@ -640,7 +628,7 @@ static int in_tz(in_t *in, void *msg, const field_t *f, const json_t *v)
     char a[SHOW_MAX + 4];
     const char *s = plain_string(v);
     if (s && *s && !payload_tz_known(s))
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': '%s' is not a time zone known to this system", f->name,
                     show(s, a));
     return in_string(in, msg, f, v);
@@ -652,12 +640,12 @@ static int time_value(in_t *in, const char *name, const json_t *v, int64_t *out)
     char msg[256];
     const char *s = plain_string(v);
     if (!s)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be a time string like 2026-12-03T09:00:00Z", name);
     const char *tz = plain_string(json_object_get(in->obj, "tz"));
     int rc = payload_time_parse(s, tz, out, msg, sizeof msg);
     if (rc)
-        return fail(in->why, in->whylen, rc, "field '%s': %s", name, msg);
+        return why_fail(in->why, in->whylen, rc, "field '%s': %s", name, msg);
     return PJ_OK;
 }
 
@@ -672,14 +660,14 @@ static int in_time(in_t *in, void *msg, const field_t *f)
     v = json_is_null(v) ? NULL : v;
     lv = json_is_null(lv) ? NULL : lv;
     if (!v && !lv)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' is required", f->name);
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' is required", f->name);
     int rc = v ? time_value(in, f->name, v, &t) : PJ_OK;
     if (!rc && lv)
         rc = time_value(in, local_name, lv, &t_local);
     if (rc)
         return rc;
     if (v && lv && t != t_local)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': not the same time as '%s'; remove one of them", local_name,
                     f->name);
     *MEMBER(msg, f, int64_t) = v ? t : t_local;
@@ -690,7 +678,7 @@ static int in_uint(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
     json_int_t i = json_integer_value(v);
     if (!json_is_integer(v) || i < 0 || i > MAX_CAPACITY)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be an integer 0..%d",
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be an integer 0..%d",
                     f->name, MAX_CAPACITY);
     *MEMBER(msg, f, uint32_t) = (uint32_t)i;
     return PJ_OK;
@@ -700,11 +688,11 @@ static int in_strings(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
     char name[64];
     if (!json_is_array(v))
-        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be an array of strings",
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be an array of strings",
                     f->name);
     size_t n = json_array_size(v);
     if (n > EVENT_MAX_TAGS)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' has %zu entries, at most %d",
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' has %zu entries, at most %d",
                     f->name, n, EVENT_MAX_TAGS);
     int rc = alloc_array(in, msg, f, n, sizeof(char *));
     for (size_t i = 0; !rc && i < n; i++) {
@@ -736,7 +724,7 @@ static int in_status(in_t *in, void *msg, const field_t *f, const json_t *v)
             return PJ_OK;
         }
     }
-    return fail(in->why, in->whylen, PJ_ERR_INVALID,
+    return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                 "field '%s': must be one of planned, confirmed, full, cancelled", f->name);
 }
 
@@ -756,13 +744,13 @@ static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
     const char *s = plain_string(v);
     uint8_t id[EVENT_ID_BYTES];
     if (!s || strlen(s) != 2 * EVENT_ID_BYTES)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be an event id of %d hex digits", f->name,
                     2 * EVENT_ID_BYTES);
     for (size_t i = 0; i < EVENT_ID_BYTES; i++) {
         int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
-            return fail(in->why, in->whylen, PJ_ERR_INVALID,
+            return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                         "field '%s': character %zu is not a hex digit", f->name,
                         2 * i + (hi < 0 ? 1 : 2));
         id[i] = (uint8_t)(hi << 4 | lo);
@@ -781,7 +769,7 @@ static int count_entry(in_t *in, const field_t *f, const char *role, const json_
     char a[SHOW_MAX + 4];
     json_int_t i = json_integer_value(val);
     if (!json_is_integer(val) || i < 0 || i > EVENT_MAX_COUNT)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s.%s': must be an integer 0..%d", f->name, show(role, a),
                     EVENT_MAX_COUNT);
     Lernet__RoleCount *rc = malloc(sizeof *rc);
@@ -802,12 +790,12 @@ static int in_counts(in_t *in, void *msg, const field_t *f, const json_t *v)
     const char *key;
     json_t *val;
     if (!json_is_object(v))
-        return fail(in->why, in->whylen, PJ_ERR_INVALID,
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be an object of role to count, e.g. {\"teachers\": 12}",
                     f->name);
     size_t n = json_object_size(v);
     if (n > EVENT_MAX_TAGS)
-        return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' has %zu roles, at most %d",
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s' has %zu roles, at most %d",
                     f->name, n, EVENT_MAX_TAGS);
     int rc = alloc_array(in, msg, f, n, sizeof(Lernet__RoleCount *));
     json_object_foreach ((json_t *)v, key, val) {
@@ -854,10 +842,10 @@ static int check_keys(in_t *in, const kind_spec_t *k)
     json_t *val;
     json_object_foreach ((json_t *)in->obj, key, val) {
         if (!key_ok(key, KEY_LEN(key)))
-            return fail(in->why, in->whylen, PJ_ERR_INVALID,
+            return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                         "field '%s': a key contains a NUL character", show(key, a));
         if (!field_of(k, key))
-            return fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': unknown for %s",
+            return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': unknown for %s",
                         show(key, a), k->what);
     }
     return PJ_OK;
@@ -899,9 +887,9 @@ int payload_from_json(Lernet__Payload **out, int kind, const json_t *obj, char *
     int rc;
     *out = NULL;
     if (!k)
-        return fail(why, whylen, PJ_ERR_INVALID, "kind %d has no JSON form", kind);
+        return why_fail(why, whylen, PJ_ERR_INVALID, "kind %d has no JSON form", kind);
     if (!json_is_object(obj))
-        return fail(why, whylen, PJ_ERR_INVALID, "content of %s must be a JSON object",
+        return why_fail(why, whylen, PJ_ERR_INVALID, "content of %s must be a JSON object",
                     k->what);
     if ((rc = check_keys(&in, k)))
         return rc;

@@ -5,23 +5,11 @@
  * nothing, while a local user gets an error before anything is signed.
  */
 #include "publish.h"
+#include "why.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char *why, size_t whylen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t whylen, int code, const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static int take_item(void *ctx, const store_item_t *it)
 {
@@ -49,10 +37,10 @@ static int find_ref(store_t *st, ProtobufCBinaryData ref, publish_target_t *t, c
 {
     char hex[EVENT_ID_HEX_SIZE];
     if (ref.len != EVENT_ID_BYTES)
-        return fail(why, whylen, PUBLISH_ERR_TARGET, "target: not an event id");
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target: not an event id");
     event_id_hex(hex, ref.data);
     if (publish_find(st, hex, t, NULL, 0) != PUBLISH_OK)
-        return fail(why, whylen, PUBLISH_ERR_TARGET, "target %.16s…: no such workshop, meeting "
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target %.16s…: no such workshop, meeting "
                                                      "or experience in this store", hex);
     return PUBLISH_OK;
 }
@@ -68,16 +56,16 @@ static int check_own_target(store_t *st, const keys_identity_t *k, ProtobufCBina
     if (rc)
         return rc;
     if (memcmp(t.author, keys_public(k), KEYS_PUBLIC_BYTES) != 0)
-        return fail(why, whylen, PUBLISH_ERR_TARGET,
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
                     "target: published by another node; only its author may change it");
     if (t.kind != LERNET__KIND__KIND_WORKSHOP && t.kind != LERNET__KIND__KIND_MEETING)
-        return fail(why, whylen, PUBLISH_ERR_TARGET,
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
                     "target: only workshops and meetings can be updated or cancelled");
     if (want_kind && t.kind != want_kind)
-        return fail(why, whylen, PUBLISH_ERR_TARGET, "target: is a %s, the update carries a %s",
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target: is a %s, the update carries a %s",
                     event_kind_name(t.kind), event_kind_name(want_kind));
     if (*network && strcmp(*network, t.network) != 0)
-        return fail(why, whylen, PUBLISH_ERR_NETWORK,
+        return why_fail(why, whylen, PUBLISH_ERR_NETWORK,
                     "network: the target is in '%s', an update must go to the same network",
                     t.network);
     *tp = t;
@@ -102,7 +90,7 @@ static int check_refs(store_t *st, const keys_identity_t *k, const Lernet__Paylo
         if (rc)
             return rc;
         if (t->kind == LERNET__KIND__KIND_EXPERIENCE)
-            return fail(why, whylen, PUBLISH_ERR_TARGET,
+            return why_fail(why, whylen, PUBLISH_ERR_TARGET,
                         "about: reports are about a workshop or meeting, not another report");
         return PUBLISH_OK;
     }
@@ -122,17 +110,17 @@ int publish_event(store_t *st, const keys_identity_t *k, const char *network,
     if (out)
         *out = NULL;
     if (store_begin(st) != STORE_OK)
-        return fail(why, whylen, PUBLISH_ERR_STORE, "store is busy or unwritable");
+        return why_fail(why, whylen, PUBLISH_ERR_STORE, "store is busy or unwritable");
     if ((rc = check_refs(st, k, p, &target, &network, why, whylen)))
         goto abort;
     rc = PUBLISH_ERR_NETWORK;
     if (!network || !event_network_valid(network)) {
-        fail(why, whylen, rc, "network: '%s' is not a network name", network ? network : "");
+        why_fail(why, whylen, rc, "network: '%s' is not a network name", network ? network : "");
         goto abort;
     }
     rc = PUBLISH_ERR_STORE;
     if (store_head(st, keys_public(k), network, &seq, head) != STORE_OK) {
-        fail(why, whylen, rc, "store: cannot read the log head");
+        why_fail(why, whylen, rc, "store: cannot read the log head");
         goto abort;
     }
     rc = event_create(&ev, k, network, seq + 1, seq ? head : NULL, event_now_ms(), p, why,
@@ -144,12 +132,12 @@ int publish_event(store_t *st, const keys_identity_t *k, const char *network,
     rc = PUBLISH_ERR_STORE;
     if (store_add(st, ev, &outcome, NULL, why, whylen) != STORE_OK || outcome != STORE_APPLIED) {
         if (outcome >= 0)
-            fail(why, whylen, rc, "store: event was %s, not applied",
+            why_fail(why, whylen, rc, "store: event was %s, not applied",
                  store_outcome_name(outcome));
         goto abort;
     }
     if (store_commit(st) != STORE_OK) {
-        fail(why, whylen, rc, "store: commit failed");
+        why_fail(why, whylen, rc, "store: commit failed");
         event_free(&ev);
         return rc;
     }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "why.h"
 
 /* A parse of bytes we stored ourselves: the future-time rule was applied
  * when they arrived, so a "now" far ahead disables it here. */
@@ -107,19 +108,6 @@ struct store {
     int in_batch;
 };
 
-static int fail(char *why, size_t whylen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t whylen, int code, const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* Maps a SQLite failure to a store error, with its message in why. */
 static int sql_fail(store_t *s, int rc, char *why, size_t whylen)
 {
@@ -130,7 +118,7 @@ static int sql_fail(store_t *s, int rc, char *why, size_t whylen)
         code = STORE_ERR_FULL;
     else if (rc == SQLITE_NOMEM)
         code = STORE_ERR_NOMEM;
-    return fail(why, whylen, code, "sqlite: %s", s && s->db ? sqlite3_errmsg(s->db)
+    return why_fail(why, whylen, code, "sqlite: %s", s && s->db ? sqlite3_errmsg(s->db)
                                                                : sqlite3_errstr(rc));
 }
 
@@ -185,7 +173,7 @@ static int migrate(store_t *s, char *why, size_t whylen)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version > STORE_SCHEMA_VERSION)
-        return fail(why, whylen, STORE_ERR_SCHEMA,
+        return why_fail(why, whylen, STORE_ERR_SCHEMA,
                     "database schema %d is newer than this lernet (%d); upgrade lernet",
                     version, STORE_SCHEMA_VERSION);
     if (version == STORE_SCHEMA_VERSION)
@@ -214,10 +202,10 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
     int rc;
     *out = NULL;
     if (!s)
-        return fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
+        return why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
-        fail(why, whylen, STORE_ERR_OPEN, "%s: %s", path,
+        why_fail(why, whylen, STORE_ERR_OPEN, "%s: %s", path,
              s->db ? sqlite3_errmsg(s->db) : "cannot open");
         store_close(&s);
         return STORE_ERR_OPEN;
@@ -519,7 +507,7 @@ static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t forks, 
 {
     int64_t rowid;
     if (forks >= STORE_MAX_FORKS)
-        return fail(why, whylen, STORE_ERR_FORKS_FULL,
+        return why_fail(why, whylen, STORE_ERR_FORKS_FULL,
                     "author already has %d fork evidence events; not keeping more",
                     STORE_MAX_FORKS);
     int rc = insert_event(s, ev, aid, 1, &rowid, why, whylen);
@@ -537,7 +525,7 @@ static int hold(store_t *s, const event_t *ev, char *why, size_t whylen)
     bind_text(st, 2, ev->network);
     if (count_of(st) >= STORE_MAX_PENDING_PER_LOG ||
         count_of(Q(s, Q_PENDING_COUNT)) >= STORE_MAX_PENDING)
-        return fail(why, whylen, STORE_ERR_PENDING_FULL,
+        return why_fail(why, whylen, STORE_ERR_PENDING_FULL,
                     "seq %llu is ahead of a gap and too many events are already held back",
                     (unsigned long long)ev->seq);
     st = Q(s, Q_PENDING_INS);
@@ -806,7 +794,7 @@ static int prefix_range(const char *hex, uint8_t lo[EVENT_ID_BYTES], uint8_t hi[
     size_t n = strlen(hex);
     char l[65], h[65];
     if (n < 8 || n > 64 || strspn(hex, "0123456789abcdefABCDEF") != n)
-        return fail(why, whylen, STORE_ERR_NOT_FOUND,
+        return why_fail(why, whylen, STORE_ERR_NOT_FOUND,
                     "'%.70s' is not an event id (8 to 64 hex characters)", hex);
     memset(l, '0', 64);
     memset(h, 'f', 64);
@@ -839,10 +827,10 @@ static int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EV
     }
     sqlite3_finalize(st);
     if (found == 0)
-        return fail(why, whylen, STORE_ERR_NOT_FOUND, "no %s with id %s",
+        return why_fail(why, whylen, STORE_ERR_NOT_FOUND, "no %s with id %s",
                     strcmp(table, "items") == 0 ? "workshop, meeting or report" : "event", hex);
     if (found > 1)
-        return fail(why, whylen, STORE_ERR_AMBIGUOUS, "id %s matches several; give more digits",
+        return why_fail(why, whylen, STORE_ERR_AMBIGUOUS, "id %s matches several; give more digits",
                     hex);
     return STORE_OK;
 }
@@ -1006,7 +994,7 @@ int store_rebuild(store_t *s, char *why, size_t whylen)
         return rc;
     rc = replay(s, &skipped, why, whylen);
     if (rc == STORE_OK && skipped)
-        rc = fail(why, whylen, STORE_ERR_CORRUPT,
+        rc = why_fail(why, whylen, STORE_ERR_CORRUPT,
                   "%zu stored events no longer verify; run 'lernet verify'", skipped);
     if (rc == STORE_OK)
         rc = exec(s, "COMMIT", why, whylen);

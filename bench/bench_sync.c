@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "harness_mem.h"
+#include "log.h"
 #include "testutil.h"
 
 #define START 1796112000LL
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
     int total = quick ? 2000 : 100000, authors = 100;
     if (keys_init())
         die("sodium");
+    log_init(LOG_LVL_WARN, "");
     double vr = verify_rate(), ir = insert_rate(quick ? 2000 : 50000);
 
     hm_net_t *net = calloc(1, sizeof *net);

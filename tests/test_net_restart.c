@@ -90,6 +90,14 @@ static void test_kill_mid_catch_up(void **state)
 
     assert_int_equal(h_node_start(&B), 0);
     assert_true(h_wait(complete, &B, 120000));
+    /* it resumed: what it had committed was not downloaded again */
+    json_t *st = h_control(&B, "status");
+    long long received = json_integer_value(json_object_get(st, "events_received"));
+    json_decref(st);
+    fprintf(stderr, "after restart B received %lld events for the %zu it lacked\n", received,
+            TOTAL - had);
+    assert_true(received >= (long long)(TOTAL - had));
+    assert_true(received <= (long long)(TOTAL - had) + 1000); /* at most one batch again */
     assert_int_equal(h_node_stop(&B), 0);
     assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
     assert_int_equal(h_count_items(&B), TOTAL);

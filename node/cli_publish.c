@@ -471,6 +471,26 @@ static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t targ
     return p;
 }
 
+/* The shared start of update and cancel: flags, the store, and the item
+ * argv[1] names. Returns -1 when only help was asked for. */
+static int start_on_target(cli_ctx_t *ctx, int argc, char **argv, const char *what,
+                           pub_args_t *a, pub_env_t *e, publish_target_t *t)
+{
+    char why[256];
+    memset(e, 0, sizeof *e);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fputs(publish_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : -1;
+    }
+    a->fields = json_object();
+    int rc = parse_fields(argc - 1, argv + 1, a);
+    if (rc || (rc = open_env(ctx, e)))
+        return rc;
+    if (publish_find(e->st, argv[1], t, why, sizeof why) != PUBLISH_OK)
+        return cli_error(CLI_FAIL, "%s: %s", what, why);
+    return CLI_OK;
+}
+
 int cli_update(cli_ctx_t *ctx, int argc, char **argv)
 {
     pub_args_t a = {0};
@@ -478,24 +498,8 @@ int cli_update(cli_ctx_t *ctx, int argc, char **argv)
     current_t cur = {0};
     publish_target_t t;
     Lernet__Payload *content = NULL, *p = NULL;
-    char why[256];
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fputs(publish_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    a.fields = json_object();
-    int rc = parse_fields(argc - 1, argv + 1, &a);
-    if (rc) {
-        json_decref(a.fields);
-        return rc < 0 ? CLI_OK : rc;
-    }
-    if ((rc = open_env(ctx, &e)))
-        goto done;
-    if (publish_find(e.st, argv[1], &t, why, sizeof why) != PUBLISH_OK) {
-        rc = cli_error(CLI_FAIL, "update: %s", why);
-        goto done;
-    }
-    if ((rc = current_content(e.st, argv[1], &cur)))
+    int rc = start_on_target(ctx, argc, argv, "update", &a, &e, &t);
+    if (rc || (rc = current_content(e.st, argv[1], &cur)))
         goto done;
     a.kind = cur.kind;
     if ((rc = build_content(&e, &a, cur.content, &content)))
@@ -513,7 +517,7 @@ done:
     json_decref(cur.content);
     json_decref(a.fields);
     close_env(&e);
-    return rc;
+    return rc < 0 ? CLI_OK : rc;
 }
 
 int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
@@ -521,20 +525,11 @@ int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
     pub_args_t a = {0};
     pub_env_t e;
     publish_target_t t;
-    char why[256];
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fputs(publish_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    a.fields = json_object();
-    int rc = parse_fields(argc - 1, argv + 1, &a);
-    json_decref(a.fields);
+    int rc = start_on_target(ctx, argc, argv, "cancel", &a, &e, &t);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    if ((rc = open_env(ctx, &e)))
         goto done;
-    if (publish_find(e.st, argv[1], &t, why, sizeof why) != PUBLISH_OK) {
-        rc = cli_error(CLI_FAIL, "cancel: %s", why);
+    if (json_object_size(a.fields) || a.start || a.end || a.json_file || a.network) {
+        rc = cli_error(CLI_USAGE, "cancel takes only --reason");
         goto done;
     }
     Lernet__Cancel c = LERNET__CANCEL__INIT;
@@ -546,6 +541,7 @@ int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
     p.cancel = &c;
     rc = sign_and_store(&e, NULL, &p, "cancelled");
 done:
+    json_decref(a.fields);
     close_env(&e);
-    return rc;
+    return rc < 0 ? CLI_OK : rc;
 }

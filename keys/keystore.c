@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "why.h"
+
 #define KS_KEY_NAME "identity.key"
 #define KS_PUB_NAME "identity.pub"
 #define KS_MAGIC "lernet-secret-key 1"
@@ -75,26 +77,6 @@ const char *keystore_strerror(int err)
     }
 }
 
-/* Writes a one-line detail into why (if any) and returns code. errno is kept
- * so that callers see the cause of an I/O error. */
-__attribute__((format(printf, 4, 5))) static int fail(char *why, size_t whylen, int code,
-                                                      const char *fmt, ...)
-{
-    if (!why || whylen == 0)
-        return code;
-    int saved = errno;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-    /* A path may contain a newline; the contract is one line. */
-    for (char *c = why; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
-    errno = saved;
-    return code;
-}
-
 static void why_clear(char *why, size_t whylen)
 {
     if (why && whylen)
@@ -106,12 +88,12 @@ static int join_path(char out[PATH_MAX], const char *dir, const char *name, char
 {
     if (!dir) {
         errno = EINVAL;
-        return fail(why, whylen, KEYSTORE_ERR_IO, "no key directory given");
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "no key directory given");
     }
     int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
     if (n < 0 || n >= PATH_MAX) {
         errno = ENAMETOOLONG;
-        return fail(why, whylen, KEYSTORE_ERR_IO, "key directory path is too long");
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "key directory path is too long");
     }
     return KEYSTORE_OK;
 }
@@ -155,6 +137,20 @@ static const char *mode_problem(mode_t mode)
     return "accessible";
 }
 
+/* Opens path for reading and checks that it is a regular file. *fd is -1
+ * or an open descriptor the caller closes, also on error; *st describes the
+ * opened file, so what is checked is what is read. O_NONBLOCK keeps a FIFO
+ * planted at the path from hanging us. */
+static int open_regular(const char *path, int *fd, struct stat *st, char *why, size_t whylen)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (*fd < 0 || fstat(*fd, st) != 0)
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st->st_mode))
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: not a regular file", path);
+    return KEYSTORE_OK;
+}
+
 /* Reads the whole secret file into secure memory. The mode is checked on the
  * opened descriptor before any content is read, so the file checked is the
  * file read. O_NONBLOCK keeps a FIFO planted at the path from hanging us. */
@@ -165,43 +161,33 @@ static int read_key_file(const char *path, char **out, size_t *outlen, char *why
     char *buf = NULL;
     ssize_t total;
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd;
+    if ((ret = open_regular(path, &fd, &st, why, whylen)))
         goto cleanup;
-    }
-    if (fstat(fd, &st) != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ret = fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: not a regular file", path);
-        goto cleanup;
-    }
     if (st.st_mode & 077) {
-        ret = fail(why, whylen, KEYSTORE_ERR_MODE,
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MODE,
                    "%s: mode %04o is %s by group or others; run chmod 600", path,
                    (unsigned)(st.st_mode & 07777), mode_problem(st.st_mode & 077));
         goto cleanup;
     }
     if (st.st_size > KS_FILE_MAX) {
-        ret = fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        ret = why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                    "%s: larger than %d bytes; not a lernet key file", path, KS_FILE_MAX);
         goto cleanup;
     }
     buf = sodium_malloc(KS_FILE_MAX + 1);
     if (!buf) {
-        ret = fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
         goto cleanup;
     }
     /* Read one byte past the limit so a file that grew since fstat is caught. */
     total = read_upto(fd, buf, KS_FILE_MAX + 1);
     if (total < 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
+        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
     if (total > KS_FILE_MAX) {
-        ret = fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        ret = why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                    "%s: larger than %d bytes; not a lernet key file", path, KS_FILE_MAX);
         goto cleanup;
     }
@@ -227,21 +213,21 @@ static int take_line(cursor_t *c, const char *name, char **value, const char *pa
 {
     c->lineno++;
     if (c->p >= c->end)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line %d: missing '%s' (file truncated?)", path, c->lineno, name);
     char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
     if (!nl)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line %d: no final newline (file truncated?)", path, c->lineno);
     if (nl - c->p > KS_LINE_MAX)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: line %d: longer than %d characters",
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: line %d: longer than %d characters",
                     path, c->lineno, KS_LINE_MAX);
     *nl = '\0';
     char *line = c->p;
     c->p = nl + 1;
     size_t nlen = strlen(name);
     if (strncmp(line, name, nlen) != 0 || line[nlen] != ' ')
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: line %d: expected '%s'", path,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: line %d: expected '%s'", path,
                     c->lineno, name);
     *value = line + nlen + 1;
     return KEYSTORE_OK;
@@ -264,22 +250,22 @@ static int parse_kdf(ks_file_t *f, char *v, const char *path, char *why, size_t 
 {
     char *end;
     if (parse_uint(v, &end, &f->opslimit) != 0 || *end != ' ')
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'kdf': opslimit is not a number", path);
     if (parse_uint(end + 1, &end, &f->memlimit) != 0 || *end != ' ')
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'kdf': memlimit is not a number", path);
     if (f->opslimit < crypto_pwhash_OPSLIMIT_MIN || f->opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'kdf': opslimit %llu outside %llu..%llu", path, f->opslimit,
                     (unsigned long long)crypto_pwhash_OPSLIMIT_MIN,
                     (unsigned long long)crypto_pwhash_OPSLIMIT_SENSITIVE);
     if (f->memlimit < crypto_pwhash_MEMLIMIT_MIN || f->memlimit > KS_MEMLIMIT_MAX)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'kdf': memlimit %llu outside %llu..%llu", path, f->memlimit,
                     (unsigned long long)crypto_pwhash_MEMLIMIT_MIN, KS_MEMLIMIT_MAX);
     if (b64_exact(f->salt, sizeof f->salt, end + 1) != 0)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'kdf': salt is not %d bytes of base64", path, KS_SALT_BYTES);
     return KEYSTORE_OK;
 }
@@ -295,7 +281,7 @@ static int parse_protection(ks_file_t *f, cursor_t *c, const char *path, char *w
     if (strcmp(v, KS_PROT_AEAD) == 0)
         f->encrypted = 1;
     else if (strcmp(v, KS_PROT_NONE) != 0)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'protection': expected '" KS_PROT_AEAD "' or '" KS_PROT_NONE "'",
                     path);
     if (!f->encrypted)
@@ -306,7 +292,7 @@ static int parse_protection(ks_file_t *f, cursor_t *c, const char *path, char *w
     if ((ret = take_line(c, "nonce", &v, path, why, whylen)))
         return ret;
     if (b64_exact(f->nonce, sizeof f->nonce, v) != 0)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'nonce': not %d bytes of base64", path, KS_NONCE_BYTES);
     return KEYSTORE_OK;
 }
@@ -322,17 +308,17 @@ static int parse_key_file(ks_file_t *f, char *buf, size_t len, const char *path,
     int ret;
     memset(f, 0, sizeof *f);
     if (memchr(buf, '\0', len))
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: contains a NUL byte", path);
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: contains a NUL byte", path);
     /* sizeof KS_MAGIC counts the NUL, which stands for the '\n' here. */
     if (len < sizeof KS_MAGIC || memcmp(buf, KS_MAGIC "\n", sizeof KS_MAGIC) != 0)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: not a lernet secret key file (first line is not '" KS_MAGIC "')",
                     path);
     c = (cursor_t){buf + sizeof KS_MAGIC, buf + len, 1};
     if ((ret = take_line(&c, "public", &v, path, why, whylen)))
         return ret;
     if (keys_pub_decode(f->pk, v) != KEYS_OK)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'public': not a lernet public key", path);
     if ((ret = parse_protection(f, &c, path, why, whylen)))
         return ret;
@@ -340,13 +326,13 @@ static int parse_key_file(ks_file_t *f, char *buf, size_t len, const char *path,
         return ret;
     if (f->encrypted) {
         if (b64_exact(f->ct, sizeof f->ct, v) != 0)
-            return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+            return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                         "%s: line 'secret': not %d bytes of base64", path, KS_CT_BYTES);
     } else {
         f->secret_b64 = v;
     }
     if (c.p != c.end)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line %d: unexpected text after 'secret'", path, c.lineno + 1);
     return KEYSTORE_OK;
 }
@@ -360,17 +346,17 @@ static int decrypt_secret(uint8_t *secret, const ks_file_t *f, const char *passp
     unsigned long long mlen = 0;
     uint8_t *key = sodium_malloc(KS_AEAD_KEY_BYTES);
     if (!key)
-        return fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        return why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
     if (crypto_pwhash(key, KS_AEAD_KEY_BYTES, passphrase, strlen(passphrase), f->salt,
                       f->opslimit, (size_t)f->memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_MEMORY,
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MEMORY,
                    "key derivation failed: not enough memory for %llu MiB", f->memlimit >> 20);
         goto cleanup;
     }
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, f->ct, sizeof f->ct,
                                                    f->pk, sizeof f->pk, f->nonce, key) != 0 ||
         mlen != KEYS_SECRET_BYTES) {
-        ret = fail(why, whylen, KEYSTORE_ERR_PASSPHRASE,
+        ret = why_fail(why, whylen, KEYSTORE_ERR_PASSPHRASE,
                    "%s: wrong passphrase (or the file was altered)", path);
         goto cleanup;
     }
@@ -388,13 +374,13 @@ static int make_identity(keys_identity_t **out, const uint8_t *secret, const ks_
     keys_identity_t *k = NULL;
     int rc = keys_from_secret(&k, secret);
     if (rc == KEYS_ERR_CRYPTO)
-        return fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                     "%s: line 'secret': the two halves of the secret key disagree", path);
     if (rc != KEYS_OK)
-        return fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        return why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
     if (sodium_memcmp(keys_public(k), f->pk, KEYS_PUBLIC_BYTES) != 0) {
         keys_free(&k);
-        return fail(why, whylen, KEYSTORE_ERR_MISMATCH,
+        return why_fail(why, whylen, KEYSTORE_ERR_MISMATCH,
                     "%s: line 'public' is not the public key of the secret", path);
     }
     *out = k;
@@ -414,7 +400,7 @@ int keystore_load(const char *dir, const char *passphrase, keys_identity_t **out
     why_clear(why, whylen);
     if (!out) {
         errno = EINVAL;
-        return fail(why, whylen, KEYSTORE_ERR_IO, "no place for the loaded key");
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "no place for the loaded key");
     }
     *out = NULL;
     if ((ret = join_path(path, dir, KS_KEY_NAME, why, whylen)))
@@ -423,19 +409,19 @@ int keystore_load(const char *dir, const char *passphrase, keys_identity_t **out
         (ret = parse_key_file(&f, buf, len, path, why, whylen)))
         goto cleanup;
     if (f.encrypted && !passphrase) {
-        ret = fail(why, whylen, KEYSTORE_ERR_NEED_PASS,
+        ret = why_fail(why, whylen, KEYSTORE_ERR_NEED_PASS,
                    "%s: the secret key is encrypted; a passphrase is needed", path);
         goto cleanup;
     }
     secret = sodium_malloc(KEYS_SECRET_BYTES);
     if (!secret) {
-        ret = fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
         goto cleanup;
     }
     if (f.encrypted) {
         ret = decrypt_secret(secret, &f, passphrase, path, why, whylen);
     } else if (b64_exact(secret, KEYS_SECRET_BYTES, f.secret_b64) != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_FORMAT,
+        ret = why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                    "%s: line 'secret': not %d bytes of base64", path, KEYS_SECRET_BYTES);
     }
     if (ret)
@@ -483,20 +469,11 @@ int keystore_load_public(const char *dir, uint8_t pk[KEYS_PUBLIC_BYTES], char *w
     why_clear(why, whylen);
     if ((ret = join_path(path, dir, KS_PUB_NAME, why, whylen)))
         return ret;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
+    if ((ret = open_regular(path, &fd, &st, why, whylen)))
         goto cleanup;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ret = fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: not a regular file", path);
-        goto cleanup;
-    }
     total = read_upto(fd, text, sizeof text);
     if (total < 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
+        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
     /* Exactly one trailing newline is stripped; anything else around the
@@ -510,11 +487,12 @@ int keystore_load_public(const char *dir, uint8_t pk[KEYS_PUBLIC_BYTES], char *w
             goto cleanup;
         }
     }
-    ret = fail(why, whylen, KEYSTORE_ERR_FORMAT,
+    ret = why_fail(why, whylen, KEYSTORE_ERR_FORMAT,
                "%s: not a lernet public key (44 base64 characters and a newline)", path);
 cleanup:
     saved = errno;
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     errno = saved;
     return ret;
 }
@@ -559,7 +537,7 @@ static int build_plain(tbuf_t *t, const keys_identity_t *k, char *why, size_t wh
 cleanup:
     sodium_free(b64);
     sodium_free(secret);
-    return ret == KEYSTORE_OK ? ret : fail(why, whylen, ret, "out of secure memory");
+    return ret == KEYSTORE_OK ? ret : why_fail(why, whylen, ret, "out of secure memory");
 }
 
 /* Appends "kdf", "nonce" and "secret" lines; the ciphertext and parameters
@@ -589,7 +567,7 @@ static int build_encrypted(tbuf_t *t, const keys_identity_t *k, const char *pass
     uint8_t *secret = sodium_malloc(KEYS_SECRET_BYTES);
     uint8_t *key = sodium_malloc(KS_AEAD_KEY_BYTES);
     if (!secret || !key || keys_export_secret(k, secret) != KEYS_OK) {
-        ret = fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
         goto cleanup;
     }
     randombytes_buf(salt, sizeof salt);
@@ -597,7 +575,7 @@ static int build_encrypted(tbuf_t *t, const keys_identity_t *k, const char *pass
     if (crypto_pwhash(key, KS_AEAD_KEY_BYTES, passphrase, strlen(passphrase), salt,
                       crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
                       crypto_pwhash_ALG_ARGON2ID13) != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_MEMORY, "key derivation failed: not enough memory");
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "key derivation failed: not enough memory");
         goto cleanup;
     }
     /* The public key is associated data: the secret cannot be moved under
@@ -606,7 +584,7 @@ static int build_encrypted(tbuf_t *t, const keys_identity_t *k, const char *pass
                                                keys_public(k), KEYS_PUBLIC_BYTES, NULL, nonce,
                                                key);
     if (tb_header(t, k, KS_PROT_AEAD) || tb_sealed(t, salt, nonce, ct)) {
-        ret = fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
         goto cleanup;
     }
     ret = KEYSTORE_OK;
@@ -673,35 +651,35 @@ static int write_atomic(const char *dir, const char *path, const char *data, siz
     int ret = KEYSTORE_ERR_IO, fd = -1, rc, saved;
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
         errno = ENAMETOOLONG;
-        return fail(why, whylen, KEYSTORE_ERR_IO, "%s: path too long", path);
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: path too long", path);
     }
     /* A .tmp file can only be the remains of a crashed save: never a key. */
     if (unlink(tmp) != 0 && errno != ENOENT)
-        return fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
     fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
+        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
         goto cleanup;
     }
     rc = close(fd);
     fd = -1;
     if (rc != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
+        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
         goto cleanup;
     }
     if (publish(tmp, path, noreplace) != 0) {
         if (errno == EEXIST)
-            ret = fail(why, whylen, KEYSTORE_ERR_EXISTS,
+            ret = why_fail(why, whylen, KEYSTORE_ERR_EXISTS,
                        "%s already exists; refusing to overwrite a key", path);
         else
-            ret = fail(why, whylen, KEYSTORE_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
+            ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
                        strerror(errno));
         goto cleanup;
     }
     if (fsync_dir(dir) != 0) {
-        ret = fail(why, whylen, KEYSTORE_ERR_IO, "%s: fsync: %s", dir, strerror(errno));
+        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: fsync: %s", dir, strerror(errno));
         goto cleanup;
     }
     ret = KEYSTORE_OK;
@@ -723,16 +701,16 @@ static int ensure_dir(const char *dir, char *why, size_t whylen)
     if (mkdir(dir, 0700) == 0) {
         /* mkdir's mode is masked by the umask; the key directory is 0700. */
         if (chmod(dir, 0700) != 0)
-            return fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", dir, strerror(errno));
+            return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", dir, strerror(errno));
         return KEYSTORE_OK;
     }
     if (errno != EEXIST)
-        return fail(why, whylen, KEYSTORE_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
     if (stat(dir, &st) != 0)
-        return fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", dir, strerror(errno));
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode)) {
         errno = ENOTDIR;
-        return fail(why, whylen, KEYSTORE_ERR_IO, "%s: not a directory", dir);
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: not a directory", dir);
     }
     return KEYSTORE_OK;
 }
@@ -748,20 +726,20 @@ int keystore_save(const char *dir, const keys_identity_t *k, const char *passphr
     why_clear(why, whylen);
     if (!k) {
         errno = EINVAL;
-        return fail(why, whylen, KEYSTORE_ERR_IO, "no key to save");
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "no key to save");
     }
     if ((ret = join_path(keypath, dir, KS_KEY_NAME, why, whylen)) ||
         (ret = join_path(pubpath, dir, KS_PUB_NAME, why, whylen)) ||
         (ret = ensure_dir(dir, why, whylen)))
         return ret;
     if (lstat(keypath, &st) == 0)
-        return fail(why, whylen, KEYSTORE_ERR_EXISTS,
+        return why_fail(why, whylen, KEYSTORE_ERR_EXISTS,
                     "%s already exists; refusing to overwrite a key", keypath);
     if (errno != ENOENT)
-        return fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", keypath, strerror(errno));
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", keypath, strerror(errno));
     t.buf = sodium_malloc(t.cap);
     if (!t.buf)
-        return fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        return why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
     t.buf[0] = '\0';
     ret = passphrase ? build_encrypted(&t, k, passphrase, why, whylen)
                      : build_plain(&t, k, why, whylen);

@@ -31,7 +31,7 @@ demo: deps all
 
 bench: deps all
 	mkdir -p $(BUILD)/bench
-	./$(BUILD)/bench/bench_sync --out $(BUILD)/bench/bench.json
+	./$(BUILD)/bench/bench --out $(BUILD)/bench/bench.json
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -270,14 +270,16 @@ static json_t *ctl_status(daemon_t *d)
     sync_stats_t sy;
     store_stats(d->st, &st);
     sync_get_stats(d->sync, &sy);
-    return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "ok", 1, "events",
+    return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "ok", 1,
+                     "events",
                      (json_int_t)st.events, "forks", (json_int_t)st.forks, "pending",
                      (json_int_t)st.pending, "logs", (json_int_t)st.logs, "bytes_sent",
                      (json_int_t)sy.bytes_sent, "bytes_received", (json_int_t)sy.bytes_received,
                      "events_refused", (json_int_t)sy.events_refused, "events_received",
                      (json_int_t)sy.events_received, "rounds",
                      (json_int_t)sy.rounds, "rounds_in_sync", (json_int_t)sy.rounds_in_sync,
-                     "uptime_ms",
+                     "first_connected_ms", (json_int_t)sy.first_connected_ms,
+                     "last_applied_ms", (json_int_t)sy.last_applied_ms, "uptime_ms",
                      (json_int_t)(event_now_ms() - d->started_ms));
 }
 

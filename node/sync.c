@@ -271,6 +271,8 @@ static long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryD
     if (store_commit(s->st) != STORE_OK)
         goto abort;
     s->stats.events_applied += applied_total;
+    if (applied_total)
+        s->stats.last_applied_ms = event_now_ms();
     /* Durable now: only from here may others hear of these events. */
     for (size_t i = 0; i < n_fresh; i++) {
         if (s->on_applied)
@@ -629,6 +631,8 @@ void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
     client_t *c = &s->clients[peer];
     client_reset(c);
     c->connected = 1;
+    if (!s->stats.first_connected_ms)
+        s->stats.first_connected_ms = event_now_ms();
     log_info("partner %s: connected", peer_name(s, (int)peer));
     send_hello(s, peer, now_ms);
 }

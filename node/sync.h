@@ -88,6 +88,9 @@ typedef struct sync_stats {
     uint64_t bytes_sent, bytes_received;
     uint64_t events_received, events_applied, events_refused, events_sent;
     uint64_t rounds, rounds_in_sync;
+    /* wall-clock ms: first client connection, last commit that applied
+     * received events (0: never); the benchmark times catch-up with them */
+    int64_t first_connected_ms, last_applied_ms;
 } sync_stats_t;
 void sync_get_stats(const sync_t *s, sync_stats_t *out);
 

@@ -63,6 +63,7 @@ int h_node_init(hnode_t *n, const char *name, const char *country, const char *n
     snprintf(n->networks, sizeof n->networks, "%s", networks);
     n->port = h_free_port();
     n->sync_interval_ms = 300;
+    snprintf(n->log_level, sizeof n->log_level, "debug");
     snprintf(first, sizeof first, "%.*s", (int)strcspn(networks, ","), networks);
     /* init refuses an existing home directory's config, not the directory */
     int rc = h_lernet(n, NULL, "init --no-passphrase --name '%s' --country %s --network %s", name,
@@ -98,8 +99,9 @@ int h_node_write_config(hnode_t *n)
     if (!f)
         return -1;
     fprintf(f, "[node]\nname = %s\ncountry = %s\nlisten = tcp://127.0.0.1:%d\nnetworks = %s\n"
-               "default_network = %s\nlog_level = debug\nsync_interval_ms = %d\n",
-            n->name, n->country, n->port, n->networks, first, n->sync_interval_ms);
+               "default_network = %s\nlog_level = %s\nsync_interval_ms = %d\n",
+            n->name, n->country, n->port, n->networks, first, n->log_level,
+            n->sync_interval_ms);
     for (size_t i = 0; i < n->n_peers; i++)
         fprintf(f, "\n[peer \"%s\"]\npublic_key = %s\nendpoint = tcp://127.0.0.1:%d\nnetworks = %s\n",
                 n->peers[i].node->name, n->peers[i].node->pub, n->peers[i].node->port,
@@ -107,7 +109,7 @@ int h_node_write_config(hnode_t *n)
     return fclose(f) == 0 ? 0 : -1;
 }
 
-static int control_up(void *ctx)
+int h_node_up(void *ctx)
 {
     json_t *r = h_control(ctx, "status");
     int ok = r && json_is_true(json_object_get(r, "ok"));
@@ -115,7 +117,7 @@ static int control_up(void *ctx)
     return ok;
 }
 
-int h_node_start(hnode_t *n)
+int h_node_spawn(hnode_t *n)
 {
     char logpath[600];
     snprintf(logpath, sizeof logpath, "%s/daemon.log", n->home);
@@ -132,8 +134,15 @@ int h_node_start(hnode_t *n)
         _exit(127);
     }
     n->pid = pid;
-    if (!h_wait(control_up, n, H_DEADLINE_MS)) {
-        fprintf(stderr, "harness: %s did not start; see %s\n", n->name, logpath);
+    return 0;
+}
+
+int h_node_start(hnode_t *n)
+{
+    if (h_node_spawn(n) != 0)
+        return -1;
+    if (!h_wait(h_node_up, n, H_DEADLINE_MS)) {
+        fprintf(stderr, "harness: %s did not start; see %s/daemon.log\n", n->name, n->home);
         return -1;
     }
     return 0;

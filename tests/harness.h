@@ -25,6 +25,7 @@ typedef struct hnode {
     char pub[KEYS_PUB_STR_SIZE];
     char networks[256]; /* comma-separated */
     int sync_interval_ms;
+    char log_level[8]; /* "debug" unless changed before writing the config */
     struct {
         const struct hnode *node;
         char networks[256];
@@ -44,6 +45,10 @@ void h_link(hnode_t *a, hnode_t *b, const char *networks);
 int h_node_write_config(hnode_t *n);
 /* Starts `lernet run`; returns once the control socket answers. */
 int h_node_start(hnode_t *n);
+/* Starts `lernet run` and returns at once (pair with h_node_up). */
+int h_node_spawn(hnode_t *n);
+/* 1 if the daemon's control socket answers a status request. */
+int h_node_up(void *n);
 /* SIGTERM and wait (SIGKILL after the deadline); returns exit status. */
 int h_node_stop(hnode_t *n);
 /* SIGKILL and reap. */

@@ -1,0 +1,61 @@
+/*
+ * bench: `make bench`. Every section adds rows (figure, value, what it is
+ * compared to) to one table, printed at the end and written as JSON.
+ * Figures that depend on noise are medians of several runs.
+ */
+#ifndef LERNET_BENCH_H
+#define LERNET_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "keys.h"
+#include "store.h"
+
+#define BENCH_MAX_ROWS 48
+#define BENCH_NET "nordic-wbl"
+
+typedef struct bench_row {
+    char key[48];      /* JSON key */
+    char label[96];    /* what was measured */
+    double value;
+    char shown[32];    /* value as printed */
+    char compared[160];
+} bench_row_t;
+
+typedef struct bench {
+    int quick; /* small sizes: the ctest smoke run */
+    int runs;  /* repetitions whose median is reported */
+    int cores;
+    const char *workdir; /* build/bench: cached stores live here */
+    double verify_rate;  /* one-core Ed25519 verifications/s, this run */
+    double insert_rate;
+    bench_row_t rows[BENCH_MAX_ROWS];
+    size_t n_rows;
+} bench_t;
+
+/* Adds a row; fmt formats value (e.g. "%.0f"); compared is printf-like. */
+void bench_row(bench_t *b, const char *key, const char *label, double value, const char *fmt,
+               const char *compared, ...) __attribute__((format(printf, 6, 7)));
+double bench_now(void);
+_Noreturn void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Median of n values (sorts v in place). */
+double bench_median(double *v, int n);
+/* Value at quantile q in [0,1] of n values (sorts v in place). */
+double bench_quantile(double *v, size_t n, double q);
+
+/* A realistic payload of a few hundred bytes; i picks language and title. */
+Lernet__Payload *bench_payload(uint64_t i, int64_t start);
+/* Signs and stores `authors` x `per_author` events in network net, in
+ * large transactions. *raw gets the total envelope bytes. 0 on success. */
+int bench_fill(store_t *st, int authors, int per_author, const char *net, uint64_t *raw);
+
+/* Sections, in the order the table shows them. */
+void bench_limits(bench_t *b);
+void bench_inprocess(bench_t *b);
+void bench_catchup(bench_t *b);
+void bench_propagation(bench_t *b);
+void bench_footprint(bench_t *b);
+
+#endif

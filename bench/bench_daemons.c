@@ -1,0 +1,382 @@
+/*
+ * bench_daemons: figures measured on real `lernet run` processes over
+ * loopback CurveZMQ:
+ *  - catch-up: a hub holding 100,000 events from 100 authors replicates to
+ *    a fresh node; events/s from the fresh node's first connection to its
+ *    last commit (both stamped by the daemon and read from its status);
+ *  - propagation: publish-to-visible latency at every node of a 20-node
+ *    ring with chords, over 200 publishes; "visible" is the event being
+ *    readable in that node's store, polled through read-only SQLite;
+ *  - footprint: resident memory and start-up time of a daemon whose store
+ *    holds 1,000,000 events, and bytes on disk per event.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "control.h"
+#include "harness.h"
+#include "testutil.h"
+
+#define START 1796112000LL
+
+static const char *places[][2] = {
+    {"Lärcentrum Östhammar", "SE"}, {"Lärcentrum Tierp", "SE"},     {"Hällefors lärcenter", "SE"},
+    {"Örebro kommun", "SE"},        {"Motala lärcenter", "SE"},     {"Flen vuxenutbildning", "SE"},
+    {"Sala lärcenter", "SE"},       {"Fagersta lärcenter", "SE"},   {"Køge Handelsskole", "DK"},
+    {"Roskilde Handelsskole", "DK"}, {"ZBC Sjælland Syd", "DK"},     {"CELF Lolland Falster", "DK"},
+    {"OWL Lernregion", "DE"},       {"Lernwerkstatt Bielefeld", "DE"}, {"IHK Lippe", "DE"},
+    {"Jatkuvan oppimisen palvelu", "FI"}, {"Tampere Oppimiskeskus", "FI"}, {"Turku AMK", "FI"},
+    {"Region Örebro län", "SE"},    {"Nyköping lärcentrum", "SE"},
+};
+#define N_PLACES (sizeof places / sizeof places[0])
+
+static void sleep_ms(double ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)((ms - (double)(long)(ms / 1000) * 1000) * 1e6)};
+    nanosleep(&ts, NULL);
+}
+
+static void node_init(hnode_t *n, size_t i)
+{
+    if (h_node_init(n, places[i % N_PLACES][0], places[i % N_PLACES][1], BENCH_NET) != 0)
+        bench_die("lernet init failed for %s", places[i % N_PLACES][0]);
+    snprintf(n->log_level, sizeof n->log_level, "info");
+}
+
+static json_t *status(const hnode_t *n)
+{
+    json_t *r = h_control(n, "status");
+    if (!r || !json_is_true(json_object_get(r, "ok")))
+        bench_die("%s: no status (see %s/daemon.log)", n->name, n->home);
+    return r;
+}
+
+static int64_t jint(json_t *o, const char *k)
+{
+    return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+static void fill_home(const hnode_t *n, int authors, int per, uint64_t *raw)
+{
+    char path[600], why[256];
+    store_t *st = NULL;
+    snprintf(path, sizeof path, "%s/store.db", n->home);
+    if (store_open(&st, path, why, sizeof why) != STORE_OK)
+        bench_die("store %s: %s", path, why);
+    if (bench_fill(st, authors, per, BENCH_NET, raw) != 0)
+        bench_die("filling %s failed", path);
+    store_close(&st);
+}
+
+/* ---- catch-up ------------------------------------------------------- */
+
+static double catchup_once(hnode_t *hub, long total, uint64_t *bytes)
+{
+    hnode_t fresh;
+    node_init(&fresh, 1);
+    hub->n_peers = 0;
+    h_link(hub, &fresh, BENCH_NET);
+    if (h_node_write_config(hub) || h_node_write_config(&fresh) || h_node_start(hub) ||
+        h_node_start(&fresh))
+        bench_die("catch-up: daemons did not start");
+    double deadline = bench_now() + 600;
+    json_t *st = NULL;
+    for (;;) {
+        json_decref(st);
+        st = status(&fresh);
+        if (jint(st, "events") >= total)
+            break;
+        if (bench_now() > deadline)
+            bench_die("catch-up: %lld of %ld events after 600 s", (long long)jint(st, "events"),
+                      total);
+        sleep_ms(100); /* the daemon stamps the times; polling only notices the end */
+    }
+    double secs = (double)(jint(st, "last_applied_ms") - jint(st, "first_connected_ms")) / 1000;
+    *bytes = (uint64_t)jint(st, "bytes_received") + (uint64_t)jint(st, "bytes_sent");
+    json_decref(st);
+    h_node_stop(hub);
+    h_node_stop(&fresh);
+    h_node_free(&fresh);
+    return secs > 0 ? (double)total / secs : 0;
+}
+
+void bench_catchup(bench_t *b)
+{
+    int authors = 100, per = b->quick ? 20 : 1000;
+    long total = (long)authors * per;
+    uint64_t raw, bytes = 0;
+    hnode_t hub;
+    node_init(&hub, 18);
+    fill_home(&hub, authors, per, &raw);
+    double rate[9];
+    for (int r = 0; r < b->runs; r++)
+        rate[r] = catchup_once(&hub, total, &bytes);
+    h_node_free(&hub);
+    double med = bench_median(rate, b->runs);
+    char label[96];
+    snprintf(label, sizeof label, "catch-up, 2 daemons, CURVE: %ld events/100 authors, ev/s",
+             total);
+    bench_row(b, "catchup_daemons_per_s", label, med, "%.0f",
+              "%.2f x cores x one-core verify; target >= 0.80", med / (b->cores * b->verify_rate));
+    bench_row(b, "catchup_wire_bytes_per_event", "catch-up: bytes on the wire per event",
+              (double)bytes / (double)total, "%.0f", "raw signed event: %.0f B",
+              (double)raw / (double)total);
+}
+
+/* ---- propagation ---------------------------------------------------- */
+
+static int all_connected(hnode_t *nodes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = h_control(&nodes[i], "peers");
+        json_t *arr = json_object_get(r, "peers"), *p;
+        size_t k;
+        int ok = json_is_array(arr);
+        json_array_foreach(arr, k, p) ok = ok && json_is_true(json_object_get(p, "connected"));
+        json_decref(r);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Publishes through the origin's control socket; id of the new event. */
+static void publish(const hnode_t *origin, uint64_t i, uint8_t id[EVENT_ID_BYTES])
+{
+    /* workshops and meetings only: an experience must refer to one */
+    Lernet__Payload *p = bench_payload((i / 2) * 3 + i % 2, START + (int64_t)i * 3600);
+    size_t len = lernet__payload__get_packed_size(p);
+    uint8_t *buf = malloc(len);
+    lernet__payload__pack(p, buf);
+    tu_payload_free(p);
+    size_t b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64len);
+    sodium_bin2base64(b64, b64len, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    free(buf);
+    json_t *req = json_pack("{s:s,s:s,s:s}", "cmd", "publish", "payload", b64, "network",
+                            BENCH_NET),
+           *reply = NULL;
+    free(b64);
+    control_request(origin->home, req, &reply, 5000);
+    json_decref(req);
+    const char *hex = json_string_value(json_object_get(reply, "id"));
+    size_t got = 0;
+    if (!hex || sodium_hex2bin(id, EVENT_ID_BYTES, hex, strlen(hex), NULL, &got, NULL) != 0 ||
+        got != EVENT_ID_BYTES)
+        bench_die("publish at %s failed: %s", origin->name,
+                  json_string_value(json_object_get(reply, "error")));
+    json_decref(reply);
+}
+
+static sqlite3_stmt *open_probe(const hnode_t *n, sqlite3 **db)
+{
+    char path[600];
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof path, "%s/store.db", n->home);
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(*db, "SELECT 1 FROM events WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        bench_die("%s: cannot read the store", n->name);
+    return st;
+}
+
+/* Seconds until each node can read event id (origin included), polled
+ * until all can or 10 s pass. Returns the number that could. */
+static size_t await_visible(sqlite3_stmt **probe, size_t n, const uint8_t *id, double t0,
+                            double *lat)
+{
+    size_t seen = 0;
+    for (size_t j = 0; j < n; j++)
+        lat[j] = -1;
+    while (seen < n && bench_now() - t0 < 10) {
+        for (size_t j = 0; j < n; j++) {
+            if (lat[j] >= 0)
+                continue;
+            sqlite3_bind_blob(probe[j], 1, id, EVENT_ID_BYTES, SQLITE_STATIC);
+            int row = sqlite3_step(probe[j]) == SQLITE_ROW;
+            sqlite3_reset(probe[j]);
+            if (row) {
+                lat[j] = bench_now() - t0;
+                seen++;
+            }
+        }
+        if (seen < n)
+            sleep_ms(0.5);
+    }
+    return seen;
+}
+
+static void link_ring(hnode_t *nodes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h_link(&nodes[i], &nodes[(i + 1) % n], BENCH_NET);
+    for (size_t i = 0; i + n / 2 < n && i < n / 2; i += 4) /* chords across the ring */
+        h_link(&nodes[i], &nodes[i + n / 2], BENCH_NET);
+}
+
+void bench_propagation(bench_t *b)
+{
+    size_t n = b->quick ? 5 : 20, pubs = b->quick ? 10 : 200, n_lat = 0;
+    hnode_t *nodes = calloc(n, sizeof *nodes);
+    sqlite3 **dbs = calloc(n, sizeof *dbs);
+    sqlite3_stmt **probe = calloc(n, sizeof *probe);
+    double *lat = calloc(n, sizeof *lat), *all = calloc(n * pubs, sizeof *all),
+           *last = calloc(pubs, sizeof *last);
+    for (size_t i = 0; i < n; i++)
+        node_init(&nodes[i], i);
+    link_ring(nodes, n);
+    for (size_t i = 0; i < n; i++)
+        if (h_node_write_config(&nodes[i]) || h_node_start(&nodes[i]))
+            bench_die("propagation: %s did not start", nodes[i].name);
+    for (double end = bench_now() + 30; !all_connected(nodes, n); sleep_ms(20))
+        if (bench_now() > end)
+            bench_die("propagation: partners not all connected after 30 s");
+    for (size_t i = 0; i < n; i++)
+        probe[i] = open_probe(&nodes[i], &dbs[i]);
+    uint8_t id[EVENT_ID_BYTES];
+    for (size_t p = 0; p <= pubs; p++) { /* p == 0 warms up and is not counted */
+        const hnode_t *origin = &nodes[p % n];
+        double t0 = bench_now();
+        publish(origin, p, id);
+        if (await_visible(probe, n, id, t0, lat) < n)
+            bench_die("propagation: publish %zu from %s did not reach every node in 10 s", p,
+                      origin->name);
+        if (p == 0)
+            continue;
+        last[p - 1] = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (&nodes[j] == origin)
+                continue;
+            all[n_lat++] = lat[j] * 1000;
+            if (lat[j] * 1000 > last[p - 1])
+                last[p - 1] = lat[j] * 1000;
+        }
+    }
+    char label[96];
+    double p50 = bench_quantile(all, n_lat, 0.5), p99 = bench_quantile(all, n_lat, 0.99);
+    snprintf(label, sizeof label, "propagation, %zu daemons (ring + chords), %zu publishes: p50 ms",
+             n, pubs);
+    bench_row(b, "propagation_p50_ms", label, p50, "%.1f", "publish to visible, every other node");
+    bench_row(b, "propagation_p99_ms", "propagation: p99 ms", p99, "%.1f", "target < 500");
+    bench_row(b, "propagation_all_p99_ms", "propagation: p99 ms until the last node has it",
+              bench_quantile(last, pubs, 0.99), "%.1f", "p50 %.1f ms",
+              bench_quantile(last, pubs, 0.5));
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_finalize(probe[i]);
+        sqlite3_close(dbs[i]);
+        h_node_free(&nodes[i]);
+    }
+    free(nodes);
+    free(dbs);
+    free(probe);
+    free(lat);
+    free(all);
+    free(last);
+}
+
+/* ---- footprint ------------------------------------------------------ */
+
+static long proc_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    long v = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, strlen(field)) == 0)
+            v = strtol(line + strlen(field) + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+static int peers_up(void *ctx)
+{
+    json_t *r = h_control(ctx, "peers");
+    int ok = r && json_is_true(json_object_get(r, "ok"));
+    json_decref(r);
+    return ok;
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* The million-event store is built once and kept under the bench
+ * directory; a copy goes into each run's home. */
+static void cached_store(const bench_t *b, const hnode_t *n, long total, uint64_t *raw)
+{
+    char cache[600], meta[640], cmd[1400];
+    snprintf(cache, sizeof cache, "%s/footprint-%ld.db", b->workdir, total);
+    snprintf(meta, sizeof meta, "%s.raw", cache);
+    FILE *f = fopen(meta, "r");
+    unsigned long long r = 0;
+    if (!(f && fscanf(f, "%llu", &r) == 1 && r > 0 && file_size(cache) > 0)) {
+        if (f)
+            fclose(f);
+        f = NULL;
+        fprintf(stderr, "bench: building a %ld-event store (kept in %s)\n", total, cache);
+        fill_home(n, 100, (int)(total / 100), raw);
+        snprintf(cmd, sizeof cmd, "cp '%s/store.db' '%s'", n->home, cache);
+        FILE *m = fopen(meta, "w");
+        if (tu_run(cmd, NULL) != 0 || !m || fprintf(m, "%llu\n", (unsigned long long)*raw) < 0)
+            bench_die("cannot keep %s", cache);
+        fclose(m);
+        return;
+    }
+    fclose(f);
+    *raw = r;
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/store.db'", cache, n->home);
+    if (tu_run(cmd, NULL) != 0)
+        bench_die("cannot copy %s", cache);
+}
+
+void bench_footprint(bench_t *b)
+{
+    long total = b->quick ? 5000 : 1000000;
+    uint64_t raw = 0;
+    hnode_t n;
+    char path[600];
+    node_init(&n, 3);
+    if (h_node_write_config(&n))
+        bench_die("footprint: config failed");
+    cached_store(b, &n, total, &raw);
+    snprintf(path, sizeof path, "%s/store.db", n.home);
+    double disk = (double)file_size(path);
+    double start[9], rss = 0;
+    for (int r = 0; r < b->runs; r++) {
+        double t0 = bench_now();
+        if (h_node_spawn(&n) != 0)
+            bench_die("footprint: cannot start");
+        while (!peers_up(&n)) {
+            if (bench_now() - t0 > 60)
+                bench_die("footprint: daemon did not answer in 60 s");
+            sleep_ms(1);
+        }
+        start[r] = (bench_now() - t0) * 1000;
+        json_decref(status(&n)); /* counts the events: touches the whole index */
+        long hwm = proc_kib(n.pid, "VmHWM:");
+        if ((double)hwm > rss)
+            rss = (double)hwm;
+        h_node_stop(&n);
+    }
+    char label[96];
+    snprintf(label, sizeof label, "footprint, %ld events: peak resident MiB", total);
+    bench_row(b, "footprint_rss_mib", label, rss / 1024, "%.1f", "target <= 64");
+    bench_row(b, "footprint_start_ms", "footprint: start-up ms (until the control socket answers)",
+              bench_median(start, b->runs), "%.0f", "target < 500");
+    bench_row(b, "footprint_disk_per_event", "footprint: bytes on disk per event",
+              disk / (double)total, "%.0f", "%.2f x raw signed event (%.0f B); target <= 1.5",
+              disk / (double)raw, (double)raw / (double)total);
+    h_node_free(&n);
+}

@@ -150,8 +150,12 @@ static void close_sockets(daemon_t *d)
 /* ---- handlers ------------------------------------------------------- */
 
 /* At most this many messages per socket per loop turn, so one busy
- * partner cannot starve the others or the control socket. */
+ * partner cannot starve the others or the control socket. A client
+ * connection gets fewer: during catch-up every message there is a batch of
+ * up to 1,000 events to verify and store, and the next one is already
+ * waiting (the request for it left before this one was verified). */
 #define TURN_MAX 64
+#define CLIENT_TURN_MAX 1
 
 static int peer_of_message(daemon_t *d, zmq_msg_t *body)
 {
@@ -198,7 +202,7 @@ static void handle_router(daemon_t *d)
 
 static void handle_dealer(daemon_t *d, size_t peer)
 {
-    for (int turn = 0; turn < TURN_MAX; turn++) {
+    for (int turn = 0; turn < CLIENT_TURN_MAX; turn++) {
         zmq_msg_t m;
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, d->dealers[peer], ZMQ_DONTWAIT) < 0) {

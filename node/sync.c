@@ -11,6 +11,7 @@
  * for (flow control) and before any of it is pushed on to other partners.
  */
 #include "sync.h"
+#include "vpool.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -52,6 +53,10 @@ typedef struct client {
     uint64_t applied_total;
     char remote_name[CONFIG_MAX_NAME];
     char last_error[200];
+    /* A verified batch not stored yet: it is stored while the workers
+     * verify the next one (see on_events). */
+    vpool_item_t *held;
+    size_t n_held;
 } client_t;
 
 typedef struct session {
@@ -72,6 +77,8 @@ struct sync {
     sync_stats_t stats;
     void (*on_applied)(void *ctx, const event_t *ev, int from_peer);
     void *on_applied_ctx;
+    vpool_t *pool; /* verifies received batches on every core */
+    int holding;   /* clients with a held batch: at most one, to bound memory */
 };
 
 /* ---- digests -------------------------------------------------------- */
@@ -218,22 +225,44 @@ static const char *peer_name(const sync_t *s, int peer)
 /* Verifies and stores a batch in one transaction; after the commit, pushes
  * what was new to the other partners. Returns events applied, or -1 when
  * the store failed (the whole batch is then discarded). */
-static long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
-                        size_t n, int64_t now_ms)
+/* Items for a batch's envelopes (which they point into), or NULL. */
+static vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n)
+{
+    vpool_item_t *items = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; items && i < n; i++) {
+        items[i].buf = envs[i].data;
+        items[i].len = envs[i].len;
+    }
+    return items;
+}
+
+static void items_free(vpool_item_t *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        event_free(&items[i].ev);
+    free(items);
+}
+
+/* Stores a verified batch in one transaction; after the commit, pushes
+ * what was new to the other partners. Frees the items. Returns events
+ * applied, or -1 when the store failed (the whole batch is then dropped). */
+static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *items, size_t n)
 {
     event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
     size_t n_fresh = 0, applied_total = 0;
     char why[256];
     if (!fresh || store_begin(s->st) != STORE_OK) {
+        items_free(items, n);
         free(fresh);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        event_t *ev = NULL;
-        int outcome, rc;
+        event_t *ev = items[i].ev;
+        int outcome, rc = items[i].rc;
         size_t applied = 0;
+        items[i].ev = NULL;
         s->stats.events_received++;
-        rc = event_parse(&ev, envs[i].data, envs[i].len, now_ms, why, sizeof why);
+        snprintf(why, sizeof why, "%s", items[i].why);
         if (rc == EV_OK && !scope_has(sc, ev->network)) {
             snprintf(why, sizeof why, "network '%s' is not shared with this partner",
                      ev->network);
@@ -281,19 +310,55 @@ static long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryD
         event_free(&fresh[i]);
     }
     free(fresh);
+    items_free(items, n);
     return (long)applied_total;
 abort:
     store_rollback(s->st);
     for (size_t i = 0; i < n_fresh; i++)
         event_free(&fresh[i]);
     free(fresh);
+    items_free(items, n);
     return -1;
+}
+
+/* Verifies a received batch on every core, then stores it. */
+static long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
+                        size_t n, int64_t now_ms)
+{
+    vpool_item_t *items = items_of(envs, n);
+    if (!items)
+        return -1;
+    vpool_parse(s->pool, items, n, now_ms);
+    return store_parsed(s, peer, sc, items, n);
 }
 
 /* ---- client side ---------------------------------------------------- */
 
-static void client_reset(client_t *c)
+static void account(client_t *c, long applied)
 {
+    if (applied <= 0)
+        return;
+    c->round_applied += (uint64_t)applied;
+    c->applied_total += (uint64_t)applied;
+    c->we_lack = c->we_lack > (uint64_t)applied ? c->we_lack - (uint64_t)applied : 0;
+}
+
+/* Stores the held batch, if any (it is verified: storing is always right). */
+static long store_held(sync_t *s, client_t *c)
+{
+    if (!c->held)
+        return 0;
+    long applied = store_parsed(s, (int)(c - s->clients), &c->scope, c->held, c->n_held);
+    c->held = NULL;
+    c->n_held = 0;
+    s->holding--;
+    account(c, applied);
+    return applied;
+}
+
+static void client_reset(sync_t *s, client_t *c)
+{
+    store_held(s, c);
     c->state = C_IDLE;
     c->have_scope = 0;
     free(c->wants);
@@ -312,6 +377,7 @@ static void expect_reply(sync_t *s, client_t *c, enum cstate st, int64_t now_ms)
 
 static void end_round(sync_t *s, client_t *c, int in_sync, int64_t now_ms)
 {
+    store_held(s, c);
     c->state = C_DONE;
     c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
     s->stats.rounds++;
@@ -379,7 +445,7 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
         snprintf(c->last_error, sizeof c->last_error,
                  "partner speaks protocol %u, this node speaks %d", a->protocol, SYNC_PROTOCOL);
         log_error("partner %s: %s", peer_name(s, (int)peer), c->last_error);
-        client_reset(c);
+        client_reset(s, c);
         c->next_round_ms = now_ms + 10 * (int64_t)s->cfg->sync_interval_ms;
         return;
     }
@@ -559,6 +625,30 @@ static void advance_wants(sync_t *s, client_t *c)
     c->n_wants = keep;
 }
 
+/* Moves the wants past the next `count` events, assuming the batch holds
+ * them in the order the server reads ranges (see serve_want), so the next
+ * Want can leave before this batch is verified. A wrong guess costs only a
+ * batch of duplicates or held-back events: advance_wants then corrects the
+ * wants from what the store really holds. */
+static void guess_advance(client_t *c, size_t count)
+{
+    size_t keep = 0, n = c->n_wants < SYNC_MAX_RANGES ? c->n_wants : SYNC_MAX_RANGES;
+    for (size_t i = 0; i < c->n_wants; i++) {
+        want_t *w = &c->wants[i];
+        uint64_t span = w->to - w->from + 1;
+        if (i < n && count >= span) {
+            count -= (size_t)span;
+            continue;
+        }
+        if (i < n) {
+            w->from += count;
+            count = 0;
+        }
+        c->wants[keep++] = *w;
+    }
+    c->n_wants = keep;
+}
+
 static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
@@ -568,16 +658,47 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
         end_round(s, c, 0, now_ms);
         return;
     }
-    long applied = apply_batch(s, (int)peer, &c->scope, e->envelopes, e->n_envelopes, now_ms);
+    /* A pipeline of three: while the workers verify this batch, this
+     * thread stores the previous one, and the partner already reads and
+     * sends the next one. */
+    size_t n = e->n_envelopes;
+    int early = 0;
+    if (e->more && n > 0) {
+        guess_advance(c, n);
+        if ((early = c->n_wants > 0))
+            send_want(s, peer, now_ms);
+    }
+    vpool_item_t *items = items_of(e->envelopes, n);
+    if (!items) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    vpool_submit(s->pool, items, n, now_ms);
+    long prev = c->held ? store_held(s, c) : 1;
+    vpool_join(s->pool);
+    if (prev <= 0) { /* the store failed or the last batch brought nothing new */
+        items_free(items, n);
+        end_round(s, c, 0, now_ms); /* a reply in flight is dropped */
+        return;
+    }
+    if (early && s->holding == 0) {
+        c->held = items; /* stored when the next batch arrives */
+        c->n_held = n;
+        s->holding++;
+        return;
+    }
+    long applied = store_parsed(s, (int)peer, &c->scope, items, n);
     if (applied < 0) {
         end_round(s, c, 0, now_ms);
         return;
     }
-    c->round_applied += (uint64_t)applied;
-    c->applied_total += (uint64_t)applied;
-    c->we_lack = c->we_lack > (uint64_t)applied ? c->we_lack - (uint64_t)applied : 0;
+    account(c, applied);
     advance_wants(s, c);
-    if (c->n_wants && applied > 0)
+    if (early && applied > 0)
+        return; /* the next batch is on its way */
+    if (early)
+        end_round(s, c, 0, now_ms); /* no progress: the reply in flight is dropped */
+    else if (c->n_wants && applied > 0)
         send_want(s, peer, now_ms);
     else if (applied > 0)
         send_summary(s, peer, now_ms); /* confirm: usually ends in sync */
@@ -591,7 +712,7 @@ static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e
     client_t *c = &s->clients[peer];
     snprintf(c->last_error, sizeof c->last_error, "%.190s", e->message);
     log_error("partner %s refused: %s", peer_name(s, (int)peer), c->last_error);
-    client_reset(c);
+    client_reset(s, c);
     /* A version mismatch will not fix itself soon: back off. */
     c->next_round_ms = now_ms + (e->code == LERNET__WIRE__ERROR__CODE__CODE_VERSION
                                      ? 30 * (int64_t)s->cfg->sync_interval_ms
@@ -629,7 +750,7 @@ void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, in
 void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
-    client_reset(c);
+    client_reset(s, c);
     c->connected = 1;
     if (!s->stats.first_connected_ms)
         s->stats.first_connected_ms = event_now_ms();
@@ -642,7 +763,7 @@ void sync_client_disconnected(sync_t *s, size_t peer)
     client_t *c = &s->clients[peer];
     if (c->connected)
         log_info("partner %s: disconnected", peer_name(s, (int)peer));
-    client_reset(c);
+    client_reset(s, c);
     c->connected = 0;
 }
 
@@ -917,7 +1038,7 @@ int64_t sync_tick(sync_t *s, int64_t now_ms)
         if (waiting && now_ms >= c->deadline_ms) {
             log_warn("partner %s: no reply for %d s in state %s, starting over",
                      peer_name(s, (int)p), SYNC_REPLY_TIMEOUT_MS / 1000, cstate_names[c->state]);
-            client_reset(c);
+            client_reset(s, c);
             c->next_round_ms = now_ms;
             waiting = 0;
         }
@@ -978,7 +1099,7 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
     s->io = *io;
     s->clients = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *s->clients);
     s->sessions = calloc(SYNC_MAX_SESSIONS, sizeof *s->sessions);
-    if (!s->clients || !s->sessions) {
+    if (!s->clients || !s->sessions || vpool_new(&s->pool, -1) != 0) {
         sync_free(&s);
         return -1;
     }
@@ -991,10 +1112,13 @@ void sync_free(sync_t **sp)
     if (!sp || !*sp)
         return;
     sync_t *s = *sp;
-    for (size_t p = 0; s->clients && p < s->cfg->n_peers; p++)
+    for (size_t p = 0; s->clients && p < s->cfg->n_peers; p++) {
         free(s->clients[p].wants);
+        items_free(s->clients[p].held, s->clients[p].n_held); /* never stored */
+    }
     free(s->clients);
     free(s->sessions);
+    vpool_free(&s->pool);
     free(s);
     *sp = NULL;
 }

@@ -32,7 +32,7 @@
 #define SYNC_BUCKET_BYTES 8
 #define SYNC_MAX_HEADS 8192       /* heads in one Heads message */
 #define SYNC_MAX_RANGES 256       /* ranges in one Want */
-#define SYNC_BATCH_EVENTS 1000    /* events in one Events reply */
+#define SYNC_BATCH_EVENTS 4000    /* events in one Events reply */
 #define SYNC_BATCH_BYTES (4 * 1024 * 1024)
 #define SYNC_REPLY_TIMEOUT_MS 15000
 #define SYNC_HELLO_TIMEOUT_MS 3000

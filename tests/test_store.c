@@ -281,6 +281,37 @@ static void test_persistence_and_schema(void **state)
     free_chain(v, 2);
 }
 
+/* A version-1 store (items keyed by a copy of the id) is migrated to v2 and
+ * its items re-derived on open, with the same result. */
+static void test_migrates_v1_items(void **state)
+{
+    fx_t *f = *state;
+    event_t **v = chain(f->k, 3);
+    for (int i = 0; i < 3; i++)
+        add(f, v[i], NULL);
+    snap_t before = {0}, after = {0};
+    store_query_t q = {0};
+    assert_int_equal(store_items(f->st, &q, snap_item, &before), 0);
+    store_close(&f->st);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP VIEW workshops; DROP VIEW meetings; DROP VIEW experiences;"
+                                  "DROP TABLE items; CREATE TABLE items(id BLOB PRIMARY KEY,"
+                                  " kind INTEGER NOT NULL, author INTEGER NOT NULL);"
+                                  "CREATE VIEW workshops AS SELECT * FROM items WHERE kind = 1;"
+                                  "PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    char why[256] = "";
+    assert_int_equal(store_open(&f->st, f->path, why, sizeof why), STORE_OK);
+    assert_int_equal(store_items(f->st, &q, snap_item, &after), 0);
+    assert_string_equal(before.text, after.text);
+    assert_true(strlen(after.text) > 0);
+    free_chain(v, 3);
+}
+
 static void test_verify_catches_altered_bytes(void **state)
 {
     fx_t *f = *state;
@@ -347,6 +378,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_derived_and_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence_and_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_v1_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_catches_altered_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
     };

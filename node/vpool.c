@@ -1,0 +1,148 @@
+/* vpool: see vpool.h. One job at a time; items are claimed one by one
+ * with an atomic counter, so a slow item never holds up a whole share. */
+#include "vpool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct vpool {
+    pthread_t threads[VPOOL_MAX_THREADS];
+    int n_threads;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    /* the current job, guarded by mu except for the atomic counters */
+    uint64_t generation;
+    int stopping;
+    vpool_item_t *items;
+    size_t n;
+    int64_t now_ms;
+    atomic_size_t next, finished;
+    int busy; /* workers inside the current job */
+};
+
+/* Claims and parses items until none are left; returns how many it did. */
+static size_t drain(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms)
+{
+    size_t did = 0;
+    for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < n; did++) {
+        vpool_item_t *it = &items[i];
+        it->why[0] = '\0';
+        it->ev = NULL;
+        it->rc = event_parse(&it->ev, it->buf, it->len, now_ms, it->why, sizeof it->why);
+    }
+    return did;
+}
+
+static void *worker(void *arg)
+{
+    vpool_t *p = arg;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stopping && p->generation == seen)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stopping)
+            break;
+        seen = p->generation;
+        vpool_item_t *items = p->items;
+        size_t n = p->n;
+        int64_t now = p->now_ms;
+        p->busy++;
+        pthread_mutex_unlock(&p->mu);
+        size_t did = drain(p, items, n, now);
+        pthread_mutex_lock(&p->mu);
+        p->busy--;
+        if (atomic_fetch_add(&p->finished, did) + did == n || p->busy == 0)
+            pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int vpool_new(vpool_t **out, int workers)
+{
+    vpool_t *p = calloc(1, sizeof *p);
+    *out = NULL;
+    if (!p)
+        return -1;
+    if (workers < 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = cores > 1 ? (int)cores - 1 : 0;
+    }
+    if (workers > VPOOL_MAX_THREADS)
+        workers = VPOOL_MAX_THREADS;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (int i = 0; i < workers; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
+            break; /* fewer threads is slower, not wrong */
+        p->n_threads++;
+    }
+    *out = p;
+    return 0;
+}
+
+void vpool_free(vpool_t **pp)
+{
+    if (!pp || !*pp)
+        return;
+    vpool_t *p = *pp;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->n_threads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    free(p);
+    *pp = NULL;
+}
+
+int vpool_threads(const vpool_t *p)
+{
+    return p->n_threads + 1;
+}
+
+void vpool_submit(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms)
+{
+    pthread_mutex_lock(&p->mu);
+    /* A worker that woke late for the previous job may still be in drain()
+     * with that job's items: never reset the counters under it. */
+    while (p->busy > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    p->items = items;
+    p->n = n;
+    p->now_ms = now_ms;
+    atomic_store(&p->next, 0);
+    atomic_store(&p->finished, 0);
+    if (p->n_threads > 0 && n > 1) { /* one item is not worth waking anyone */
+        p->generation++;
+        pthread_cond_broadcast(&p->work);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void vpool_join(vpool_t *p)
+{
+    size_t did = drain(p, p->items, p->n, p->now_ms);
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->finished, did);
+    /* Every item claimed is finished by whoever claimed it; wait for the
+     * workers still inside this job so none touches items after return. */
+    while (atomic_load(&p->finished) < p->n || p->busy > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    p->items = NULL;
+    p->n = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void vpool_parse(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms)
+{
+    vpool_submit(p, items, n, now_ms);
+    vpool_join(p);
+}

@@ -1,0 +1,48 @@
+/*
+ * vpool: parses and verifies received envelopes (event_parse: decode,
+ * Ed25519 signature, payload hash) on every core. Verification is the one
+ * cost of catch-up that grows with the events and cannot be batched away,
+ * so it is spread over worker threads while the caller's thread works too.
+ *
+ * A vpool_t is used by one thread at a time (the daemon's loop); its
+ * workers touch nothing but the items of the current call.
+ */
+#ifndef LERNET_VPOOL_H
+#define LERNET_VPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define VPOOL_MAX_THREADS 64
+
+typedef struct vpool vpool_t;
+
+/* One envelope in, its parsed event (owned by the caller afterwards) or the
+ * reason it was refused out. */
+typedef struct vpool_item {
+    const uint8_t *buf;
+    size_t len;
+    event_t *ev;  /* NULL unless rc == EV_OK */
+    int rc;       /* EV_OK or an EV_* reason */
+    char why[200];
+} vpool_item_t;
+
+/* workers: extra threads besides the caller; < 0 means one per online
+ * core minus one. 0 workers is valid (everything on the caller's thread).
+ * *out is owned by the caller: vpool_free() it. Returns 0 or -1. */
+int vpool_new(vpool_t **out, int workers);
+void vpool_free(vpool_t **p);
+/* Parses items[0..n) with event_parse(now_ms); returns when all are done. */
+void vpool_parse(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms);
+/* The same in two steps, so the caller can do other work (store the
+ * previous batch) while the workers verify this one: submit returns at
+ * once; join makes the caller help and returns when all are done. Items
+ * and their buffers must stay untouched in between. One job at a time. */
+void vpool_submit(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms);
+void vpool_join(vpool_t *p);
+/* Threads that work on a call, the caller's included. */
+int vpool_threads(const vpool_t *p);
+
+#endif

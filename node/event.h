@@ -40,6 +40,7 @@
 #define EVENT_MAX_TAGS 32         /* themes, roles, tags, role counts */
 #define EVENT_MAX_FUTURE_MS (10 * 60 * 1000) /* creation time tolerance */
 #define EVENT_MAX_COUNT 1000000   /* a participant count above this is an error */
+#define EVENT_MAX_CUTS 256        /* log cuts in one key revocation */
 
 /* Named reasons for refusing an event. Stable: they appear in logs, CLI
  * output, metrics and tests. */
@@ -74,7 +75,8 @@ enum event_reason {
     EV_BAD_SALT = -27,
     EV_BAD_REFERENCE = -28,  /* update/cancel/experience target malformed */
     EV_NO_MEMORY = -29,
-    EV_REASON_MIN = -29,
+    EV_WRONG_LOG = -30, /* kind not allowed in that log, or a control event not signed by its author */
+    EV_REASON_MIN = -30,
 };
 /* "bad_signature", ... : snake_case name of the reason, for logs and metrics. */
 const char *event_reason_name(int reason);
@@ -126,6 +128,11 @@ int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
 int event_create(event_t **out, const keys_identity_t *k, const char *network, uint64_t seq,
                  const uint8_t *prev, int64_t created_ms, const Lernet__Payload *payload,
                  char *why, size_t whylen);
+/* The same, signed by k on behalf of author (a certified signing key);
+ * author NULL means k is the author. */
+int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t *k,
+                    const char *network, uint64_t seq, const uint8_t *prev, int64_t created_ms,
+                    const Lernet__Payload *payload, char *why, size_t whylen);
 
 /* Encodes the envelope for the wire or a bundle. *out is malloc'd, caller
  * frees. */
@@ -137,6 +144,15 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
 
 /* Network names: 1-64 of [a-z0-9._-], starting with a letter or digit. */
 int event_network_valid(const char *name);
+/* The two reserved logs every author has besides its networks: key
+ * certificates and revocations ("@keys") and the identity revocation
+ * ("@revoked"). '@' cannot start a network name, so they never clash. */
+#define EVENT_LOG_KEYS "@keys"
+#define EVENT_LOG_REVOKED "@revoked"
+/* 1 for a network name or one of the reserved log names. */
+int event_log_valid(const char *name);
+/* 1 for the reserved log names. */
+int event_log_reserved(const char *name);
 /* Kind names: "workshop", "meeting", "experience", "update", "cancel",...;
  * NULL for unknown. */
 const char *event_kind_name(int kind);

@@ -70,8 +70,20 @@ static const char *schema_v1 =
     "  e.created_ms AS created_ms, i.* FROM items i" \
     "  JOIN events e ON e.rowid = i.origin WHERE i.kind = 3;"
 
+/* v3: key lifecycle. events.signer is 0 for an event its author's identity
+ * signed, else the signing_keys row of the certified key that did; a
+ * revocation adds cuts and withdraws (fork = 2) what was signed after them. */
+#define KEYS_V3 \
+    "ALTER TABLE authors ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;" \
+    "ALTER TABLE events ADD COLUMN signer INTEGER NOT NULL DEFAULT 0;" \
+    "CREATE TABLE signing_keys(id INTEGER PRIMARY KEY, author INTEGER NOT NULL," \
+    "  key BLOB NOT NULL, cert INTEGER, revoked INTEGER NOT NULL DEFAULT 0," \
+    "  UNIQUE(author, key));" \
+    "CREATE TABLE key_cuts(key INTEGER NOT NULL, network TEXT NOT NULL," \
+    "  last_good_seq INTEGER NOT NULL, PRIMARY KEY(key, network)) WITHOUT ROWID;"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
-static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2};
+static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3};
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
 
@@ -80,20 +92,22 @@ enum stmt_id {
     Q_EVENT_INS, Q_FORK_MARK, Q_PENDING_INS, Q_PENDING_LOG_COUNT, Q_PENDING_COUNT,
     Q_PENDING_NEXT, Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
     Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
-    Q_SP_RELEASE, Q_SP_UNDO, N_STMTS
+    Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
+    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_PROMOTE,
+    N_STMTS
 };
 
 static const char *stmt_sql[N_STMTS] = {
     [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",
     [Q_HAS_PENDING] = "SELECT 1 FROM pending WHERE id = ?1",
-    [Q_AUTHOR_GET] = "SELECT id, fork_count FROM authors WHERE key = ?1",
+    [Q_AUTHOR_GET] = "SELECT id, fork_count, revoked FROM authors WHERE key = ?1",
     [Q_AUTHOR_INS] = "INSERT INTO authors(key) VALUES (?1)",
     [Q_FEED_GET] = "SELECT head_seq, head_id FROM feeds WHERE author = ?1 AND network = ?2",
     [Q_FEED_PUT] = "INSERT INTO feeds(author, network, head_seq, head_id) VALUES (?1,?2,?3,?4)"
                    " ON CONFLICT(author, network) DO UPDATE SET head_seq = ?3, head_id = ?4",
     [Q_EVENT_INS] = "INSERT INTO events(id, author, network, seq, kind, created_ms, received_ms,"
-                    " fork, header, sig, payload, salt) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
-                    "?11,?12)",
+                    " fork, header, sig, payload, salt, signer) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
+                    "?9,?10,?11,?12,?13)",
     [Q_FORK_MARK] = "UPDATE authors SET forked = 1, fork_count = fork_count + 1 WHERE id = ?1",
     [Q_PENDING_INS] = "INSERT INTO pending(id, author, network, seq, received_ms, header, sig,"
                       " payload, salt) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
@@ -130,6 +144,27 @@ static const char *stmt_sql[N_STMTS] = {
     [Q_SP_OPEN] = "SAVEPOINT store_add",
     [Q_SP_RELEASE] = "RELEASE store_add",
     [Q_SP_UNDO] = "ROLLBACK TO store_add",
+    [Q_SIGNER_GET] = "SELECT id, revoked, cert IS NOT NULL FROM signing_keys"
+                     " WHERE author = ?1 AND key = ?2",
+    [Q_SIGNER_PUT] = "INSERT INTO signing_keys(author, key, cert) VALUES (?1,?2,?3)"
+                     " ON CONFLICT(author, key) DO UPDATE SET cert = coalesce(cert, ?3)",
+    [Q_SIGNER_REVOKE] = "UPDATE signing_keys SET revoked = 1 WHERE id = ?1",
+    [Q_CUT_GET] = "SELECT last_good_seq FROM key_cuts WHERE key = ?1 AND network = ?2",
+    [Q_CUT_PUT] = "INSERT OR REPLACE INTO key_cuts(key, network, last_good_seq) VALUES (?1,?2,?3)",
+    [Q_AUTHOR_REVOKE] = "UPDATE authors SET revoked = 1 WHERE id = ?1",
+    /* per log, the first canonical event the revoked key signed after the cut */
+    [Q_WITHDRAW_FROM] = "SELECT e.network, min(e.seq) FROM events e"
+                        " LEFT JOIN key_cuts c ON c.key = ?2 AND c.network = e.network"
+                        " WHERE e.author = ?1 AND e.signer = ?2 AND e.fork = 0"
+                        " AND e.seq > coalesce(c.last_good_seq, 0) GROUP BY e.network",
+    [Q_WITHDRAW] = "UPDATE events SET fork = 2 WHERE author = ?1 AND network = ?2 AND fork = 0"
+                   " AND seq >= ?3",
+    [Q_EVENT_AT] = "SELECT id FROM events WHERE author = ?1 AND network = ?2 AND seq = ?3"
+                   " AND fork = 0",
+    [Q_FEED_DEL] = "DELETE FROM feeds WHERE author = ?1 AND network = ?2",
+    [Q_FORK_AT] = "SELECT rowid, header, sig, payload, salt FROM events WHERE author = ?1"
+                  " AND network = ?2 AND seq = ?3 AND fork = 1",
+    [Q_PROMOTE] = "UPDATE events SET fork = 0 WHERE rowid = ?1",
 };
 
 /* What the current write transaction already looked up. Only valid while
@@ -139,6 +174,7 @@ typedef struct tx_cache {
     int author_valid, feed_valid;
     uint8_t author[KEYS_PUBLIC_BYTES];
     int64_t aid, forks;
+    int revoked;
     int64_t feed_aid;
     char feed_net[EVENT_MAX_NETWORK + 1];
     uint64_t feed_seq;
@@ -150,6 +186,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *q[N_STMTS];
     int in_batch;
+    int replaying; /* inside replay(): a revocation does not re-derive again */
     tx_cache_t c;
 };
 
@@ -182,6 +219,8 @@ const char *store_strerror(int err)
     case STORE_ERR_BUSY: return "database is locked by another process";
     case STORE_ERR_CORRUPT: return "stored bytes no longer verify";
     case STORE_ERR_FULL: return "disk full";
+    case STORE_ERR_UNCERTIFIED: return "signing key not certified by the author";
+    case STORE_ERR_REVOKED: return "revoked";
     default: return "unknown store error";
     }
 }
@@ -403,29 +442,38 @@ static int64_t count_of(sqlite3_stmt *st)
 }
 
 static void author_cache(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t aid,
-                         int64_t forks)
+                         int64_t forks, int revoked)
 {
     memcpy(s->c.author, key, KEYS_PUBLIC_BYTES);
     s->c.aid = aid;
     s->c.forks = forks;
+    s->c.revoked = revoked;
     s->c.author_valid = 1;
 }
 
-static int author_id(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
-                     int64_t *forks, char *why, size_t whylen)
+/* The author's row id (created if new), fork count and whether its identity
+ * was revoked (all three may be NULL-free outputs; revoked may be NULL). */
+static int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
+                      int64_t *forks, int *revoked, char *why, size_t whylen)
 {
+    int dummy;
+    if (!revoked)
+        revoked = &dummy;
     if (s->c.author_valid && memcmp(s->c.author, key, KEYS_PUBLIC_BYTES) == 0) {
         *aid = s->c.aid;
         *forks = s->c.forks;
+        *revoked = s->c.revoked;
         return STORE_OK;
     }
     sqlite3_stmt *st = Q(s, Q_AUTHOR_GET);
     bind_blob(st, 1, key, KEYS_PUBLIC_BYTES);
+    *revoked = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         *aid = sqlite3_column_int64(st, 0);
         *forks = sqlite3_column_int64(st, 1);
+        *revoked = sqlite3_column_int(st, 2);
         sqlite3_reset(st);
-        author_cache(s, key, *aid, *forks);
+        author_cache(s, key, *aid, *forks, *revoked);
         return STORE_OK;
     }
     sqlite3_reset(st);
@@ -435,9 +483,10 @@ static int author_id(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *
     *aid = sqlite3_last_insert_rowid(s->db);
     *forks = 0;
     if (rc == STORE_OK)
-        author_cache(s, key, *aid, 0);
+        author_cache(s, key, *aid, 0, 0);
     return rc;
 }
+
 
 static void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
                       uint8_t id[EVENT_ID_BYTES])
@@ -460,8 +509,8 @@ static void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *se
     sqlite3_reset(st);
 }
 
-static int insert_event(store_t *s, const event_t *ev, int64_t aid, int fork, int64_t *rowid,
-                        char *why, size_t whylen)
+static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t signer, int fork,
+                        int64_t *rowid, char *why, size_t whylen)
 {
     sqlite3_stmt *st = Q(s, Q_EVENT_INS);
     bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
@@ -476,6 +525,7 @@ static int insert_event(store_t *s, const event_t *ev, int64_t aid, int fork, in
     bind_blob(st, 10, ev->sig, KEYS_SIG_BYTES);
     bind_blob(st, 11, ev->has_payload ? ev->payload : NULL, ev->payload_len);
     bind_blob(st, 12, ev->has_payload ? ev->salt : NULL, EVENT_SALT_BYTES);
+    sqlite3_bind_int64(st, 13, signer);
     int rc = step_done(s, st, why, whylen);
     *rowid = sqlite3_last_insert_rowid(s->db);
     return rc;
@@ -579,10 +629,228 @@ static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, 
     return step_done(s, st, why, whylen);
 }
 
+/* ---- key lifecycle -------------------------------------------------- */
+
+/* Whether ev's signer may sign for its author at this point of this log:
+ * the identity itself, or a certified key not revoked before ev->seq.
+ * *signer gets the key's signing_keys row (0 for the identity). */
+static int authorized(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
+                      int64_t *signer, char *why, size_t whylen)
+{
+    char fpr[KEYS_FPR_STR_SIZE];
+    *signer = 0;
+    if (author_revoked)
+        return why_fail(why, whylen, STORE_ERR_REVOKED, "the author's identity was revoked");
+    if (memcmp(ev->signer, ev->author, KEYS_PUBLIC_BYTES) == 0)
+        return STORE_OK;
+    keys_fingerprint(fpr, ev->signer);
+    sqlite3_stmt *st = Q(s, Q_SIGNER_GET);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_blob(st, 2, ev->signer, KEYS_PUBLIC_BYTES);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    int revoked = found && sqlite3_column_int(st, 1), certified = found && sqlite3_column_int(st, 2);
+    *signer = found ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (!certified)
+        return why_fail(why, whylen, STORE_ERR_UNCERTIFIED,
+                        "signing key %s is not certified by the author (not yet, or never)", fpr);
+    if (!revoked)
+        return STORE_OK;
+    st = Q(s, Q_CUT_GET);
+    sqlite3_bind_int64(st, 1, *signer);
+    bind_text(st, 2, ev->network);
+    uint64_t cut = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (ev->seq > cut)
+        return why_fail(why, whylen, STORE_ERR_REVOKED,
+                        "signing key %s was revoked after seq %llu of %s", fpr,
+                        (unsigned long long)cut, ev->network);
+    return STORE_OK;
+}
+
+static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                  size_t whylen);
+static int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
+
+static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert, int64_t *id,
+                      char *why, size_t whylen)
+{
+    sqlite3_stmt *st = Q(s, Q_SIGNER_PUT);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_blob(st, 2, key, KEYS_PUBLIC_BYTES);
+    if (cert)
+        sqlite3_bind_int64(st, 3, cert);
+    int rc = step_done(s, st, why, whylen);
+    if (rc || !id)
+        return rc;
+    st = Q(s, Q_SIGNER_GET);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_blob(st, 2, key, KEYS_PUBLIC_BYTES);
+    *id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return *id ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
+}
+
+static int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                           size_t whylen)
+{
+    return signer_row(s, aid, ev->body->key_cert->signing_key.data, rowid, NULL, why, whylen);
+}
+
+/* After withdrawing the tail of a log: fork evidence that continues the
+ * shortened chain (the owner's own events, which lost a race against ones
+ * signed with the stolen key) becomes canonical again. */
+static int promote(store_t *s, int64_t aid, const char *network, char *why, size_t whylen)
+{
+    for (int i = 0; i < STORE_MAX_FORKS; i++) {
+        uint64_t head;
+        uint8_t head_id[EVENT_ID_BYTES];
+        int64_t rowid = 0, signer = 0;
+        event_t *ev = NULL;
+        s->c.feed_valid = 0;
+        feed_head(s, aid, network, &head, head_id);
+        sqlite3_stmt *st = Q(s, Q_FORK_AT);
+        sqlite3_bind_int64(st, 1, aid);
+        bind_text(st, 2, network);
+        sqlite3_bind_int64(st, 3, (int64_t)head + 1);
+        while (!rowid && sqlite3_step(st) == SQLITE_ROW) {
+            const void *payload = sqlite3_column_blob(st, 3);
+            if (event_from_parts(&ev, sqlite3_column_blob(st, 1),
+                                 (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 2),
+                                 payload, (size_t)sqlite3_column_bytes(st, 3),
+                                 payload ? sqlite3_column_blob(st, 4) : NULL, STORED_NOW, NULL,
+                                 0) == EV_OK &&
+                (head == 0 || memcmp(ev->prev, head_id, EVENT_ID_BYTES) == 0) &&
+                authorized(s, ev, aid, 0, &signer, NULL, 0) == STORE_OK)
+                rowid = sqlite3_column_int64(st, 0);
+            else
+                event_free(&ev);
+        }
+        sqlite3_reset(st);
+        if (!rowid)
+            return STORE_OK;
+        st = Q(s, Q_PROMOTE);
+        sqlite3_bind_int64(st, 1, rowid);
+        int rc = step_done(s, st, why, whylen);
+        if (rc == STORE_OK) {
+            st = Q(s, Q_FEED_PUT);
+            sqlite3_bind_int64(st, 1, aid);
+            bind_text(st, 2, network);
+            sqlite3_bind_int64(st, 3, (int64_t)ev->seq);
+            bind_blob(st, 4, ev->id, EVENT_ID_BYTES);
+            rc = step_done(s, st, why, whylen);
+        }
+        event_free(&ev);
+        if (rc)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+/* Cuts one log back to before seq `from`: those events are withdrawn
+ * (fork = 2: kept, never served, not in the derived items). */
+static int cut_log(store_t *s, int64_t aid, const char *network, uint64_t from, char *why,
+                   size_t whylen)
+{
+    sqlite3_stmt *st = Q(s, Q_WITHDRAW);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, network);
+    sqlite3_bind_int64(st, 3, (int64_t)from);
+    int rc = step_done(s, st, why, whylen);
+    uint8_t id[EVENT_ID_BYTES];
+    int have = 0;
+    if (rc == STORE_OK && from > 1) {
+        st = Q(s, Q_EVENT_AT);
+        sqlite3_bind_int64(st, 1, aid);
+        bind_text(st, 2, network);
+        sqlite3_bind_int64(st, 3, (int64_t)from - 1);
+        if ((have = sqlite3_step(st) == SQLITE_ROW))
+            memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
+        sqlite3_reset(st);
+    }
+    if (rc == STORE_OK) {
+        st = Q(s, have ? Q_FEED_PUT : Q_FEED_DEL);
+        sqlite3_bind_int64(st, 1, aid);
+        bind_text(st, 2, network);
+        if (have) {
+            sqlite3_bind_int64(st, 3, (int64_t)from - 1);
+            bind_blob(st, 4, id, EVENT_ID_BYTES);
+        }
+        rc = step_done(s, st, why, whylen);
+    }
+    s->c.feed_valid = 0;
+    return rc ? rc : promote(s, aid, network, why, whylen);
+}
+
+/* Withdraws, in every log of the author, what the revoked key signed after
+ * the cut and everything chained on it; then re-derives the items. */
+static int withdraw(store_t *s, int64_t aid, int64_t key, char *why, size_t whylen)
+{
+    enum { MAX_LOGS = 1024 };
+    char(*nets)[EVENT_MAX_NETWORK + 1] = calloc(MAX_LOGS, sizeof *nets);
+    uint64_t *from = calloc(MAX_LOGS, sizeof *from);
+    size_t n = 0;
+    int rc = nets && from ? STORE_OK : STORE_ERR_NOMEM;
+    sqlite3_stmt *st = Q(s, Q_WITHDRAW_FROM);
+    sqlite3_bind_int64(st, 1, aid);
+    sqlite3_bind_int64(st, 2, key);
+    while (rc == STORE_OK && n < MAX_LOGS && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(nets[n], sizeof nets[n], "%s", (const char *)sqlite3_column_text(st, 0));
+        from[n++] = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        log_warn("withdrawing events from seq %llu of %s: signed with a revoked key",
+                 (unsigned long long)from[i], nets[i]);
+        rc = cut_log(s, aid, nets[i], from[i], why, whylen);
+    }
+    free(nets);
+    free(from);
+    if (rc == STORE_OK && n > 0 && !s->replaying) {
+        size_t skipped = 0;
+        s->replaying = 1;
+        rc = replay(s, &skipped, why, whylen);
+        s->replaying = 0;
+    }
+    return rc;
+}
+
+static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
+                             size_t whylen)
+{
+    const Lernet__KeyRevoke *r = ev->body->key_revoke;
+    int64_t key;
+    int rc = signer_row(s, aid, r->signing_key.data, 0, &key, why, whylen);
+    sqlite3_stmt *st;
+    if (rc == STORE_OK) {
+        st = Q(s, Q_SIGNER_REVOKE);
+        sqlite3_bind_int64(st, 1, key);
+        rc = step_done(s, st, why, whylen);
+    }
+    for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
+        st = Q(s, Q_CUT_PUT);
+        sqlite3_bind_int64(st, 1, key);
+        bind_text(st, 2, r->cuts[i]->network);
+        sqlite3_bind_int64(st, 3, (int64_t)r->cuts[i]->last_good_seq);
+        rc = step_done(s, st, why, whylen);
+    }
+    return rc ? rc : withdraw(s, aid, key, why, whylen);
+}
+
 static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                   size_t whylen)
 {
     switch (ev->kind) {
+    case LERNET__KIND__KIND_KEY_CERT:
+        return ev->body ? derive_key_cert(s, ev, aid, rowid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_KEY_REVOKE:
+        return ev->body ? derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_IDENTITY_REVOKE: {
+        sqlite3_stmt *st = Q(s, Q_AUTHOR_REVOKE);
+        sqlite3_bind_int64(st, 1, aid);
+        s->c.author_valid = 0;
+        return step_done(s, st, why, whylen);
+    }
     case LERNET__KIND__KIND_WORKSHOP:
     case LERNET__KIND__KIND_MEETING:
     case LERNET__KIND__KIND_EXPERIENCE:
@@ -598,10 +866,11 @@ static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, cha
 
 /* ---- adding events -------------------------------------------------- */
 
-static int append(store_t *s, const event_t *ev, int64_t aid, char *why, size_t whylen)
+static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, char *why,
+                  size_t whylen)
 {
     int64_t rowid;
-    int rc = insert_event(s, ev, aid, 0, &rowid, why, whylen);
+    int rc = insert_event(s, ev, aid, signer, 0, &rowid, why, whylen);
     if (rc)
         return rc;
     sqlite3_stmt *st = Q(s, Q_FEED_PUT);
@@ -619,15 +888,15 @@ static int append(store_t *s, const event_t *ev, int64_t aid, char *why, size_t 
     return derive(s, ev, aid, rowid, why, whylen);
 }
 
-static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t forks, char *why,
-                     size_t whylen)
+static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t signer, int64_t forks,
+                     char *why, size_t whylen)
 {
     int64_t rowid;
     if (forks >= STORE_MAX_FORKS)
         return why_fail(why, whylen, STORE_ERR_FORKS_FULL,
                     "author already has %d fork evidence events; not keeping more",
                     STORE_MAX_FORKS);
-    int rc = insert_event(s, ev, aid, 1, &rowid, why, whylen);
+    int rc = insert_event(s, ev, aid, signer, 1, &rowid, why, whylen);
     if (rc)
         return rc;
     sqlite3_stmt *st = Q(s, Q_FORK_MARK);
@@ -700,14 +969,19 @@ static int drain(store_t *s, const event_t *last, int64_t aid, int64_t *forks, s
         event_t *ev = take_pending(s, last, seq + 1);
         if (!ev)
             break;
-        int rc;
+        int64_t signer;
+        int rc = authorized(s, ev, aid, 0, &signer, NULL, 0);
+        if (rc != STORE_OK) { /* held before its key was revoked: dropped */
+            event_free(&ev);
+            break;
+        }
         if (memcmp(ev->prev, head, EVENT_ID_BYTES) == 0) {
-            rc = append(s, ev, aid, why, whylen);
+            rc = append(s, ev, aid, signer, why, whylen);
             (*applied)++;
             seq = ev->seq;
             memcpy(head, ev->id, EVENT_ID_BYTES);
         } else {
-            rc = keep_fork(s, ev, aid, *forks, why, whylen);
+            rc = keep_fork(s, ev, aid, signer, *forks, why, whylen);
             (*forks)++;
         }
         event_free(&ev);
@@ -724,28 +998,29 @@ static int drain(store_t *s, const event_t *last, int64_t aid, int64_t *forks, s
 static int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
                    size_t whylen)
 {
-    int64_t aid, forks;
+    int64_t aid, forks, signer;
     uint64_t head;
     uint8_t head_id[EVENT_ID_BYTES];
-    int rc;
+    int rc, revoked;
     if (exists(s, Q_HAS_EVENT, ev->id) || (s->c.pending && exists(s, Q_HAS_PENDING, ev->id))) {
         *outcome = STORE_DUPLICATE;
         return STORE_OK;
     }
-    if ((rc = author_id(s, ev->author, &aid, &forks, why, whylen)))
+    if ((rc = author_row(s, ev->author, &aid, &forks, &revoked, why, whylen)) ||
+        (rc = authorized(s, ev, aid, revoked, &signer, why, whylen)))
         return rc;
     feed_head(s, aid, ev->network, &head, head_id);
     int links = ev->seq == 1 || memcmp(ev->prev, head_id, EVENT_ID_BYTES) == 0;
     if (ev->seq == head + 1 && links) {
         *outcome = STORE_APPLIED;
-        if ((rc = append(s, ev, aid, why, whylen)))
+        if ((rc = append(s, ev, aid, signer, why, whylen)))
             return rc;
         (*applied)++;
         return drain(s, ev, aid, &forks, applied, why, whylen);
     }
     if (ev->seq <= head + 1) { /* a taken seq, or a next one that disowns our chain */
         *outcome = STORE_FORK;
-        return keep_fork(s, ev, aid, forks, why, whylen);
+        return keep_fork(s, ev, aid, signer, forks, why, whylen);
     }
     *outcome = STORE_HELD;
     return hold(s, ev, why, whylen);

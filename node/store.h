@@ -37,7 +37,7 @@
 
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_MAX_PENDING_PER_LOG 1024
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
@@ -55,6 +55,8 @@ enum store_error {
     STORE_ERR_BUSY = -9,      /* database locked by another process too long */
     STORE_ERR_CORRUPT = -10,  /* stored bytes no longer verify */
     STORE_ERR_FULL = -11,     /* disk full */
+    STORE_ERR_UNCERTIFIED = -12, /* signed by a key the author has not certified (yet) */
+    STORE_ERR_REVOKED = -13,     /* signing key revoked for that point, or identity revoked */
 };
 const char *store_strerror(int err);
 

@@ -32,9 +32,13 @@ typedef struct want {
     uint64_t from, to;
 } want_t;
 
+/* The logs a session exchanges: the networks both sides share, and every
+ * author's key logs ("@keys", "@revoked"), which belong to no network and
+ * must reach everyone who may receive that author's events. */
+#define SCOPE_RESERVED 2
 typedef struct scope {
-    config_network_t nets[CONFIG_MAX_NETWORKS];
-    const char *ptrs[CONFIG_MAX_NETWORKS];
+    config_network_t nets[CONFIG_MAX_NETWORKS + SCOPE_RESERVED];
+    const char *ptrs[CONFIG_MAX_NETWORKS + SCOPE_RESERVED];
     size_t n;
 } scope_t;
 
@@ -150,7 +154,7 @@ static int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYT
 
 static void scope_add(scope_t *sc, const char *net)
 {
-    if (sc->n >= CONFIG_MAX_NETWORKS)
+    if (sc->n >= CONFIG_MAX_NETWORKS + SCOPE_RESERVED)
         return;
     snprintf(sc->nets[sc->n], sizeof sc->nets[sc->n], "%s", net);
     sc->ptrs[sc->n] = sc->nets[sc->n];
@@ -166,9 +170,16 @@ static int scope_has(const scope_t *sc, const char *net)
 }
 
 /* asked ∩ networks the config allows this partner (a subset of ours). */
-static void scope_intersect(scope_t *out, const config_peer_t *p, char **asked, size_t n_asked)
+static void scope_reserved(scope_t *out)
 {
     memset(out, 0, sizeof *out);
+    scope_add(out, EVENT_LOG_KEYS);
+    scope_add(out, EVENT_LOG_REVOKED);
+}
+
+static void scope_intersect(scope_t *out, const config_peer_t *p, char **asked, size_t n_asked)
+{
+    scope_reserved(out);
     for (size_t i = 0; i < n_asked && i < CONFIG_MAX_NETWORKS * 4; i++)
         if (config_peer_has_network(p, asked[i]) && !scope_has(out, asked[i]))
             scope_add(out, asked[i]);
@@ -553,6 +564,15 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
         w->to = x->seq;
         c->we_lack += x->seq - mine;
     }
+    /* Key logs first, so certificates and revocations are stored before
+     * the content they decide on (the server sends ranges in order). */
+    size_t front = 0;
+    for (size_t i = 0; i < c->n_wants; i++)
+        if (event_log_reserved(c->wants[i].network)) {
+            want_t w = c->wants[i];
+            memmove(&c->wants[front + 1], &c->wants[front], (i - front) * sizeof w);
+            c->wants[front++] = w;
+        }
     return 0;
 }
 
@@ -810,12 +830,14 @@ static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
     char *caps[] = {"digest-v1", "push-v1"}, *nets[CONFIG_MAX_NETWORKS];
+    size_t n_nets = 0;
     for (size_t i = 0; i < se->scope.n; i++)
-        nets[i] = se->scope.nets[i];
+        if (!event_log_reserved(se->scope.nets[i]) && n_nets < CONFIG_MAX_NETWORKS)
+            nets[n_nets++] = se->scope.nets[i]; /* implied on both sides */
     a.protocol = SYNC_PROTOCOL;
     a.n_capabilities = 2;
     a.capabilities = caps;
-    a.n_networks = se->scope.n;
+    a.n_networks = n_nets;
     a.networks = nets;
     a.node_name = (char *)s->cfg->name;
     m.body_case = LERNET__WIRE__MSG__BODY_HELLO_ACK;
@@ -958,7 +980,7 @@ static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t 
 {
     scope_t sc;
     const config_peer_t *p = &s->cfg->peers[peer];
-    memset(&sc, 0, sizeof sc);
+    scope_reserved(&sc);
     for (size_t i = 0; i < p->n_networks; i++)
         scope_add(&sc, p->networks[i]);
     if (e->n_envelopes > SYNC_BATCH_EVENTS)
@@ -1019,7 +1041,8 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer)
     m.push = &e;
     for (size_t p = 0; p < s->cfg->n_peers; p++) {
         if ((int)p == from_peer || !s->clients[p].connected ||
-            !config_peer_has_network(&s->cfg->peers[p], ev->network))
+            !(event_log_reserved(ev->network) ||
+              config_peer_has_network(&s->cfg->peers[p], ev->network)))
             continue;
         send_client(s, p, &m);
         s->stats.events_sent++;

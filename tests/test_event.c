@@ -253,9 +253,21 @@ static void test_header_reasons(void **state)
     assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_AUTHOR);
 
     raw_init(&r, p);
+    r.h.signer.len = 31;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_SIGNER);
+
+    /* another signer is allowed by the format (a certified signing key; the
+     * store decides), but the signature must then be that key's */
+    raw_init(&r, p);
     randombytes_buf(other, 32);
     r.h.signer.data = other;
-    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_SIGNER);
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_SIGNATURE);
+
+    /* control events live in their reserved log, content never does */
+    raw_init(&r, p);
+    r.h.network = "@keys";
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_WRONG_LOG);
+    assert_non_null(strstr(why, "@keys"));
 
     raw_init(&r, p);
     r.h.seq = 0;
@@ -379,6 +391,8 @@ static void test_field_reasons(void **state)
     assert_int_equal(event_check_payload(LERNET__KIND__KIND_MEETING, p, why, sizeof why),
                      EV_KIND_MISMATCH);
     assert_int_equal(event_check_payload(LERNET__KIND__KIND_KEY_CERT, p, why, sizeof why),
+                     EV_KIND_MISMATCH);
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_MEMBERSHIP, p, why, sizeof why),
                      EV_UNKNOWN_KIND);
     tu_payload_free(p);
 

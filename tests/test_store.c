@@ -300,6 +300,9 @@ static void test_migrates_v1_items(void **state)
                                   "DROP TABLE items; CREATE TABLE items(id BLOB PRIMARY KEY,"
                                   " kind INTEGER NOT NULL, author INTEGER NOT NULL);"
                                   "CREATE VIEW workshops AS SELECT * FROM items WHERE kind = 1;"
+                                  "ALTER TABLE authors DROP COLUMN revoked;"
+                                  "ALTER TABLE events DROP COLUMN signer;"
+                                  "DROP TABLE signing_keys; DROP TABLE key_cuts;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

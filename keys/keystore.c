@@ -23,8 +23,6 @@
 
 #include "why.h"
 
-#define KS_KEY_NAME "identity.key"
-#define KS_PUB_NAME "identity.pub"
 #define KS_MAGIC "lernet-secret-key 1"
 #define KS_PROT_AEAD "argon2id-xchacha20poly1305"
 #define KS_PROT_NONE "none"
@@ -387,10 +385,17 @@ static int make_identity(keys_identity_t **out, const uint8_t *secret, const ks_
     return KEYSTORE_OK;
 }
 
-int keystore_load(const char *dir, const char *passphrase, keys_identity_t **out, char *why,
-                  size_t whylen)
+/* "<name>.key" or "<name>.pub" */
+static const char *file_of(char out[64], const char *name, const char *ext)
 {
-    char path[PATH_MAX];
+    snprintf(out, 64, "%.50s.%s", name, ext);
+    return out;
+}
+
+int keystore_load_as(const char *dir, const char *name, const char *passphrase,
+                     keys_identity_t **out, char *why, size_t whylen)
+{
+    char path[PATH_MAX], file[64];
     char *buf = NULL;
     size_t len = 0;
     uint8_t *secret = NULL;
@@ -403,7 +408,7 @@ int keystore_load(const char *dir, const char *passphrase, keys_identity_t **out
         return why_fail(why, whylen, KEYSTORE_ERR_IO, "no place for the loaded key");
     }
     *out = NULL;
-    if ((ret = join_path(path, dir, KS_KEY_NAME, why, whylen)))
+    if ((ret = join_path(path, dir, file_of(file, name, "key"), why, whylen)))
         return ret;
     if ((ret = read_key_file(path, &buf, &len, why, whylen)) ||
         (ret = parse_key_file(&f, buf, len, path, why, whylen)))
@@ -436,16 +441,16 @@ cleanup:
     return ret;
 }
 
-int keystore_is_encrypted(const char *dir, char *why, size_t whylen)
+int keystore_is_encrypted_as(const char *dir, const char *name, char *why, size_t whylen)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], file[64];
     char *buf = NULL;
     size_t len = 0;
     ks_file_t f;
     int ret, saved;
 
     why_clear(why, whylen);
-    if ((ret = join_path(path, dir, KS_KEY_NAME, why, whylen)))
+    if ((ret = join_path(path, dir, file_of(file, name, "key"), why, whylen)))
         return ret;
     if ((ret = read_key_file(path, &buf, &len, why, whylen)) ||
         (ret = parse_key_file(&f, buf, len, path, why, whylen)))
@@ -458,16 +463,16 @@ cleanup:
     return ret;
 }
 
-int keystore_load_public(const char *dir, uint8_t pk[KEYS_PUBLIC_BYTES], char *why,
-                         size_t whylen)
+int keystore_load_public_as(const char *dir, const char *name, uint8_t pk[KEYS_PUBLIC_BYTES],
+                            char *why, size_t whylen)
 {
-    char path[PATH_MAX], text[KS_PUB_FILE_MAX + 1];
+    char path[PATH_MAX], text[KS_PUB_FILE_MAX + 1], file[64];
     ssize_t total;
     struct stat st;
     int ret, fd, saved;
 
     why_clear(why, whylen);
-    if ((ret = join_path(path, dir, KS_PUB_NAME, why, whylen)))
+    if ((ret = join_path(path, dir, file_of(file, name, "pub"), why, whylen)))
         return ret;
     if ((ret = open_regular(path, &fd, &st, why, whylen)))
         goto cleanup;
@@ -715,10 +720,10 @@ static int ensure_dir(const char *dir, char *why, size_t whylen)
     return KEYSTORE_OK;
 }
 
-int keystore_save(const char *dir, const keys_identity_t *k, const char *passphrase,
-                  char *why, size_t whylen)
+int keystore_save_as(const char *dir, const char *name, const keys_identity_t *k,
+                     const char *passphrase, char *why, size_t whylen)
 {
-    char keypath[PATH_MAX], pubpath[PATH_MAX], pubtext[KEYS_PUB_STR_SIZE + 1];
+    char keypath[PATH_MAX], pubpath[PATH_MAX], pubtext[KEYS_PUB_STR_SIZE + 1], kf[64], pf[64];
     struct stat st;
     tbuf_t t = {NULL, 0, KS_FILE_MAX};
     int ret, saved;
@@ -728,8 +733,8 @@ int keystore_save(const char *dir, const keys_identity_t *k, const char *passphr
         errno = EINVAL;
         return why_fail(why, whylen, KEYSTORE_ERR_IO, "no key to save");
     }
-    if ((ret = join_path(keypath, dir, KS_KEY_NAME, why, whylen)) ||
-        (ret = join_path(pubpath, dir, KS_PUB_NAME, why, whylen)) ||
+    if ((ret = join_path(keypath, dir, file_of(kf, name, "key"), why, whylen)) ||
+        (ret = join_path(pubpath, dir, file_of(pf, name, "pub"), why, whylen)) ||
         (ret = ensure_dir(dir, why, whylen)))
         return ret;
     if (lstat(keypath, &st) == 0)
@@ -765,4 +770,27 @@ cleanup:
     sodium_free(t.buf);
     errno = saved;
     return ret;
+}
+
+int keystore_load(const char *dir, const char *passphrase, keys_identity_t **out, char *why,
+                  size_t whylen)
+{
+    return keystore_load_as(dir, KEYSTORE_IDENTITY, passphrase, out, why, whylen);
+}
+
+int keystore_is_encrypted(const char *dir, char *why, size_t whylen)
+{
+    return keystore_is_encrypted_as(dir, KEYSTORE_IDENTITY, why, whylen);
+}
+
+int keystore_load_public(const char *dir, uint8_t pk[KEYS_PUBLIC_BYTES], char *why,
+                         size_t whylen)
+{
+    return keystore_load_public_as(dir, KEYSTORE_IDENTITY, pk, why, whylen);
+}
+
+int keystore_save(const char *dir, const keys_identity_t *k, const char *passphrase,
+                  char *why, size_t whylen)
+{
+    return keystore_save_as(dir, KEYSTORE_IDENTITY, k, passphrase, why, whylen);
 }

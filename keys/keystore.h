@@ -51,4 +51,18 @@ int keystore_load_public(const char *dir, uint8_t pk[KEYS_PUBLIC_BYTES], char *w
 /* 1 if dir/identity.key is encrypted, 0 if not, negative error. */
 int keystore_is_encrypted(const char *dir, char *why, size_t whylen);
 
+/* The same for any named key pair in dir: <name>.key and <name>.pub. A node
+ * keeps its identity ("identity") and the signing key the daemon uses day
+ * to day ("signing"); a signing key certified by the identity lets the
+ * identity key itself stay offline. */
+#define KEYSTORE_IDENTITY "identity"
+#define KEYSTORE_SIGNING "signing"
+int keystore_save_as(const char *dir, const char *name, const keys_identity_t *k,
+                     const char *passphrase, char *why, size_t whylen);
+int keystore_load_as(const char *dir, const char *name, const char *passphrase,
+                     keys_identity_t **out, char *why, size_t whylen);
+int keystore_load_public_as(const char *dir, const char *name, uint8_t pk[KEYS_PUBLIC_BYTES],
+                            char *why, size_t whylen);
+int keystore_is_encrypted_as(const char *dir, const char *name, char *why, size_t whylen);
+
 #endif

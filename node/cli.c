@@ -23,7 +23,7 @@
 
 static const cli_cmd_t commands[] = {
     {"init", cli_init, "create a node home: identity key, config, store"},
-    {"keys", cli_keys, "show the node's public key and fingerprint"},
+    {"keys", cli_keys, "show, list, rotate and revoke the node's keys"},
     {"config", cli_config, "check the configuration file"},
     {"publish", cli_publish, "sign and store a workshop, meeting or experience report"},
     {"update", cli_update, "replace the content of one of your workshops or meetings"},
@@ -153,6 +153,28 @@ int cli_load_config(cli_ctx_t *ctx, config_t **out)
         return rc;
     if (config_load(out, cli_home_path(ctx, "lernet.ini"), why, sizeof why) != CONFIG_OK)
         return cli_error(CLI_FAIL, "%s", why);
+    return CLI_OK;
+}
+
+int cli_has_signing_key(cli_ctx_t *ctx)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%.*s/" KEYSTORE_SIGNING ".key", PATH_MAX - 1,
+             cli_home_path(ctx, "keys"));
+    return access(path, F_OK) == 0;
+}
+
+int cli_load_signer(cli_ctx_t *ctx, keys_identity_t **out, uint8_t author[KEYS_PUBLIC_BYTES])
+{
+    char why[512] = "", keydir[PATH_MAX];
+    snprintf(keydir, sizeof keydir, "%s", cli_home_path(ctx, "keys"));
+    if (keystore_load_public(keydir, author, why, sizeof why) != KEYSTORE_OK)
+        return cli_error(CLI_KEYS, "%s", why);
+    if (!cli_has_signing_key(ctx))
+        return cli_load_keys(ctx, out);
+    int rc = keystore_load_as(keydir, KEYSTORE_SIGNING, NULL, out, why, sizeof why);
+    if (rc != KEYSTORE_OK)
+        return cli_error(CLI_KEYS, "%s", why[0] ? why : keystore_strerror(rc));
     return CLI_OK;
 }
 

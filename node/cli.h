@@ -53,6 +53,15 @@ const char *cli_home_path(cli_ctx_t *ctx, const char *name);
 int cli_open_store(cli_ctx_t *ctx, store_t **out);
 int cli_load_config(cli_ctx_t *ctx, config_t **out);
 int cli_load_keys(cli_ctx_t *ctx, keys_identity_t **out);
+/* The key that signs this node's events: the certified signing key
+ * (keys/signing.key, needs no passphrase) when there is one, else the
+ * identity key. *out is owned by the caller; author gets the identity's
+ * public key. */
+int cli_load_signer(cli_ctx_t *ctx, keys_identity_t **out, uint8_t author[KEYS_PUBLIC_BYTES]);
+/* 1 if keys/signing.key exists. */
+int cli_has_signing_key(cli_ctx_t *ctx);
+/* At init: a certified signing key and the identity revocation statement. */
+int cli_keys_init(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id);
 /* Passphrase from $LERNET_PASSPHRASE, or --passphrase-file contents, or a
  * prompt on the terminal (twice when confirm). sodium_malloc'd; free with
  * cli_passphrase_free. NULL with *code set on failure. */

@@ -1,6 +1,6 @@
 /*
  * cli_init: commands that set up and inspect a node home:
- * `lernet init`, `lernet keys show`, `lernet config check`.
+ * `lernet init` and `lernet config check` (keys: cli_keys.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -122,43 +122,11 @@ int cli_init(cli_ctx_t *ctx, int argc, char **argv)
     keys_fingerprint(fpr, keys_public(k));
     printf("initialised %s\npublic_key  %s\nfingerprint %s\nkey file    %s\n", ctx->home, pub,
            fpr, o.no_pass ? "unencrypted (--no-passphrase)" : "encrypted with passphrase");
-    rc = CLI_OK;
+    rc = cli_keys_init(ctx, st, k);
 done:
     store_close(&st);
     keys_free(&k);
     return rc;
-}
-
-static const char keys_usage[] = "usage: lernet keys show [--json]\n"
-                                 "Prints the node's public key (the form used in configs, logs\n"
-                                 "and the CLI) and its short fingerprint. Needs no passphrase.\n";
-
-int cli_keys(cli_ctx_t *ctx, int argc, char **argv)
-{
-    uint8_t pk[KEYS_PUBLIC_BYTES];
-    char why[512] = "", pub[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
-    int json = argc == 3 && strcmp(argv[2], "--json") == 0;
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(keys_usage, stdout);
-        return CLI_OK;
-    }
-    if (argc < 2 || strcmp(argv[1], "show") != 0 || (argc == 3 && !json) || argc > 3) {
-        fputs(keys_usage, stderr);
-        return CLI_USAGE;
-    }
-    if (keystore_load_public(cli_home_path(ctx, "keys"), pk, why, sizeof why) != KEYSTORE_OK)
-        return cli_error(CLI_NOHOME, "%s", why);
-    keys_pub_encode(pub, pk);
-    keys_fingerprint(fpr, pk);
-    if (json) {
-        json_t *o = json_pack("{s:s,s:s}", "public_key", pub, "fingerprint", fpr);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
-        json_decref(o);
-    } else {
-        printf("public_key  %s\nfingerprint %s\n", pub, fpr);
-    }
-    return CLI_OK;
 }
 
 static const char config_usage[] = "usage: lernet config check\n"

@@ -257,7 +257,8 @@ typedef struct pub_env {
     cli_ctx_t *ctx;
     config_t *cfg;
     store_t *st;
-    keys_identity_t *k;
+    keys_identity_t *k; /* the signing key (or the identity when there is none) */
+    uint8_t author[KEYS_PUBLIC_BYTES];
 } pub_env_t;
 
 static int open_env(cli_ctx_t *ctx, pub_env_t *e)
@@ -326,9 +327,10 @@ static int sign_and_store(pub_env_t *e, const char *network, Lernet__Payload *p,
                                    "(see networks in lernet.ini)", network);
     if (via_daemon(e, network, p, what, &rc) == CONTROL_OK)
         return rc;
-    if (!e->k && (rc = cli_load_keys(e->ctx, &e->k)))
+    if (!e->k && (rc = cli_load_signer(e->ctx, &e->k, e->author)))
         return rc;
-    if (publish_event(e->st, e->k, network, p, &ev, why, sizeof why) != PUBLISH_OK)
+    publish_signer_t who = {e->k, e->author};
+    if (publish_event(e->st, &who, network, p, &ev, why, sizeof why) != PUBLISH_OK)
         return cli_error(CLI_FAIL, "%s refused: %s", what, why);
     event_id_hex(hex, ev->id);
     printf("%s %s (seq %llu in network %s)\n", what, hex, (unsigned long long)ev->seq,

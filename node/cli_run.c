@@ -14,7 +14,8 @@ int cli_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     config_t *cfg = NULL;
     store_t *st = NULL;
-    keys_identity_t *k = NULL;
+    keys_identity_t *k = NULL, *signing = NULL;
+    uint8_t author[KEYS_PUBLIC_BYTES];
     char why[512] = "", fpr[KEYS_FPR_STR_SIZE], tag[64];
     enum log_level lvl = LOG_LVL_INFO;
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
@@ -34,9 +35,12 @@ int cli_run(cli_ctx_t *ctx, int argc, char **argv)
     snprintf(tag, sizeof tag, "[%.40s]", cfg->name);
     log_init(lvl, tag);
     log_info("lernet %s starting, node key fingerprint %s", LERNET_VERSION, fpr);
-    if (daemon_run(ctx->home, cfg, st, k, why, sizeof why) != 0)
+    if (cli_has_signing_key(ctx) && (rc = cli_load_signer(ctx, &signing, author)))
+        goto done;
+    if (daemon_run(ctx->home, cfg, st, k, signing, why, sizeof why) != 0)
         rc = cli_error(CLI_FAIL, "run: %s", why);
 done:
+    keys_free(&signing);
     keys_free(&k);
     store_close(&st);
     config_free(&cfg);

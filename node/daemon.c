@@ -5,6 +5,7 @@
  * are short; the sync module does the protocol work.
  */
 #include "daemon.h"
+#include "publish.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <zmq.h>
 
 #include "control.h"
+#include "keystore.h"
 #include "log.h"
 #include "net.h"
 #include "publish.h"
@@ -33,7 +35,9 @@ static void on_signal(int sig)
 typedef struct daemon {
     const config_t *cfg;
     store_t *st;
-    const keys_identity_t *k;
+    const keys_identity_t *k;       /* identity: the CURVE transport key */
+    publish_signer_t signer;        /* signs what this node publishes */
+    keys_identity_t *own_signing;   /* a signing key loaded by reload-signer (owned) */
     const char *home;
     void *zctx, *zap, *router, *control;
     void **dealers, **monitors;
@@ -67,6 +71,10 @@ static int allow_partner(void *ctx, const uint8_t x25519[32], char user_id[NET_U
     daemon_t *d = ctx;
     for (size_t i = 0; i < d->cfg->n_peers; i++) {
         if (sodium_memcmp(d->peer_x25519[i], x25519, 32) == 0) {
+            if (store_author_revoked(d->st, d->cfg->peers[i].public_key) == 1) {
+                log_warn("refused partner %s: its identity was revoked", d->cfg->peers[i].name);
+                return 0;
+            }
             keys_pub_encode(user_id, d->cfg->peers[i].public_key);
             return 1;
         }
@@ -253,7 +261,7 @@ static json_t *ctl_publish(daemon_t *d, json_t *req)
     free(buf);
     if (!p)
         return ctl_error("publish: 'payload' is not a lernet Payload");
-    int rc = publish_event(d->st, d->k, net, p, &ev, why, sizeof why);
+    int rc = publish_event(d->st, &d->signer, net, p, &ev, why, sizeof why);
     lernet__payload__free_unpacked(p, NULL);
     if (rc != PUBLISH_OK)
         return ctl_error(why);
@@ -266,6 +274,37 @@ static json_t *ctl_publish(daemon_t *d, json_t *req)
                           event_kind_name(ev->kind));
     event_free(&ev);
     return r;
+}
+
+/* An event the CLI stored itself (key events are signed with the identity
+ * key, which the daemon does not hold): push it now. */
+static json_t *ctl_announce(daemon_t *d, json_t *req)
+{
+    const char *id = json_string_value(json_object_get(req, "id"));
+    char why[256] = "";
+    event_t *ev = NULL;
+    if (!id || store_get_event(d->st, id, &ev, why, sizeof why) != STORE_OK)
+        return ctl_error(why[0] ? why : "announce: 'id' is required");
+    sync_push(d->sync, ev, -1);
+    event_free(&ev);
+    return json_pack("{s:b}", "ok", 1);
+}
+
+/* After `lernet keys rotate`: sign with the new key from now on. */
+static json_t *ctl_reload_signer(daemon_t *d)
+{
+    char why[512] = "", dir[600];
+    keys_identity_t *k = NULL;
+    snprintf(dir, sizeof dir, "%s/keys", d->home);
+    if (keystore_load_as(dir, KEYSTORE_SIGNING, NULL, &k, why, sizeof why) != KEYSTORE_OK)
+        return ctl_error(why);
+    keys_free(&d->own_signing);
+    d->own_signing = k;
+    d->signer.key = k;
+    char fpr[KEYS_FPR_STR_SIZE];
+    keys_fingerprint(fpr, keys_public(k));
+    log_info("signing with key %s from now on", fpr);
+    return json_pack("{s:b,s:s}", "ok", 1, "signing_key", fpr);
 }
 
 static json_t *ctl_status(daemon_t *d)
@@ -301,6 +340,10 @@ static void handle_control(daemon_t *d)
                           sync_peers_json(d->sync, event_now_ms()));
     else if (cmd && strcmp(cmd, "status") == 0)
         reply = ctl_status(d);
+    else if (cmd && strcmp(cmd, "announce") == 0)
+        reply = ctl_announce(d, req);
+    else if (cmd && strcmp(cmd, "reload-signer") == 0)
+        reply = ctl_reload_signer(d);
     else
         reply = ctl_error("unknown command");
     json_decref(req);
@@ -355,9 +398,11 @@ static int loop(daemon_t *d)
 }
 
 int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_identity_t *k,
-               char *why, size_t whylen)
+               const keys_identity_t *signing, char *why, size_t whylen)
 {
     daemon_t d = {.cfg = cfg, .st = st, .k = k, .home = home, .started_ms = event_now_ms()};
+    d.signer.key = signing ? signing : k;
+    d.signer.author = keys_public(k);
     sync_io_t io = {io_send_client, io_send_server, &d};
     struct sigaction sa = {0};
     int rc = -1;
@@ -384,5 +429,6 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_id
 done:
     sync_free(&d.sync);
     close_sockets(&d);
+    keys_free(&d.own_signing);
     return rc;
 }

@@ -12,7 +12,10 @@
 #include "keys.h"
 #include "store.h"
 
+/* Runs the node until SIGTERM/SIGINT. k is the identity (CURVE transport);
+ * signing, when not NULL, is the certified key that signs what the node
+ * publishes (else the identity signs). All borrowed. */
 int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_identity_t *k,
-               char *why, size_t whylen);
+               const keys_identity_t *signing, char *why, size_t whylen);
 
 #endif

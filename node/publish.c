@@ -47,7 +47,7 @@ static int find_ref(store_t *st, ProtobufCBinaryData ref, publish_target_t *t, c
 
 /* Update and cancel: the target must be our own workshop or meeting, and
  * the event goes to the target's network. */
-static int check_own_target(store_t *st, const keys_identity_t *k, ProtobufCBinaryData ref,
+static int check_own_target(store_t *st, const uint8_t *author, ProtobufCBinaryData ref,
                             int want_kind, publish_target_t *tp, const char **network,
                             char *why, size_t whylen)
 {
@@ -55,7 +55,7 @@ static int check_own_target(store_t *st, const keys_identity_t *k, ProtobufCBina
     int rc = find_ref(st, ref, &t, why, whylen);
     if (rc)
         return rc;
-    if (memcmp(t.author, keys_public(k), KEYS_PUBLIC_BYTES) != 0)
+    if (memcmp(t.author, author, KEYS_PUBLIC_BYTES) != 0)
         return why_fail(why, whylen, PUBLISH_ERR_TARGET,
                     "target: published by another node; only its author may change it");
     if (t.kind != LERNET__KIND__KIND_WORKSHOP && t.kind != LERNET__KIND__KIND_MEETING)
@@ -73,7 +73,7 @@ static int check_own_target(store_t *st, const keys_identity_t *k, ProtobufCBina
     return PUBLISH_OK;
 }
 
-static int check_refs(store_t *st, const keys_identity_t *k, const Lernet__Payload *p,
+static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
                       publish_target_t *t, const char **network, char *why, size_t whylen)
 {
     switch (p->body_case) {
@@ -99,9 +99,10 @@ static int check_refs(store_t *st, const keys_identity_t *k, const Lernet__Paylo
     }
 }
 
-int publish_event(store_t *st, const keys_identity_t *k, const char *network,
+int publish_event(store_t *st, const publish_signer_t *who, const char *network,
                   const Lernet__Payload *p, event_t **out, char *why, size_t whylen)
 {
+    const uint8_t *author = who->author ? who->author : keys_public(who->key);
     event_t *ev = NULL;
     uint64_t seq;
     uint8_t head[EVENT_ID_BYTES];
@@ -111,26 +112,28 @@ int publish_event(store_t *st, const keys_identity_t *k, const char *network,
         *out = NULL;
     if (store_begin(st) != STORE_OK)
         return why_fail(why, whylen, PUBLISH_ERR_STORE, "store is busy or unwritable");
-    if ((rc = check_refs(st, k, p, &target, &network, why, whylen)))
+    if ((rc = check_refs(st, author, p, &target, &network, why, whylen)))
         goto abort;
     rc = PUBLISH_ERR_NETWORK;
-    if (!network || !event_network_valid(network)) {
+    if (!network || !event_log_valid(network)) {
         why_fail(why, whylen, rc, "network: '%s' is not a network name", network ? network : "");
         goto abort;
     }
     rc = PUBLISH_ERR_STORE;
-    if (store_head(st, keys_public(k), network, &seq, head) != STORE_OK) {
+    if (store_head(st, author, network, &seq, head) != STORE_OK) {
         why_fail(why, whylen, rc, "store: cannot read the log head");
         goto abort;
     }
-    rc = event_create(&ev, k, network, seq + 1, seq ? head : NULL, event_now_ms(), p, why,
-                      whylen);
+    rc = event_create_as(&ev, author, who->key, network, seq + 1, seq ? head : NULL,
+                         event_now_ms(), p, why, whylen);
     if (rc != EV_OK) {
         rc = PUBLISH_ERR_INVALID;
         goto abort;
     }
     rc = PUBLISH_ERR_STORE;
-    if (store_add(st, ev, &outcome, NULL, why, whylen) != STORE_OK || outcome != STORE_APPLIED) {
+    if ((rc = store_add(st, ev, &outcome, NULL, why, whylen)) != STORE_OK ||
+        outcome != STORE_APPLIED) {
+        rc = PUBLISH_ERR_STORE;
         if (outcome >= 0)
             why_fail(why, whylen, rc, "store: event was %s, not applied",
                  store_outcome_name(outcome));

@@ -31,10 +31,18 @@ typedef struct publish_target {
 int publish_find(store_t *st, const char *id_hex, publish_target_t *out, char *why,
                  size_t whylen);
 
+/* Who signs a node's events: its certified signing key on behalf of its
+ * identity, or (author NULL) the identity key itself. Both borrowed. */
+typedef struct publish_signer {
+    const keys_identity_t *key;
+    const uint8_t *author;
+} publish_signer_t;
+
 /* Signs and stores p in network (for update and cancel, NULL means the
- * target's network, which is the only one allowed). On success *out (may be
- * NULL) receives the new event, owned by the caller. */
-int publish_event(store_t *st, const keys_identity_t *k, const char *network,
+ * target's network, which is the only one allowed; key events go to the
+ * reserved log "@keys"). On success *out (may be NULL) receives the new
+ * event, owned by the caller. */
+int publish_event(store_t *st, const publish_signer_t *who, const char *network,
                   const Lernet__Payload *p, event_t **out, char *why, size_t whylen);
 
 #endif

@@ -93,7 +93,7 @@ enum stmt_id {
     Q_PENDING_NEXT, Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
     Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
     Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
-    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_PROMOTE,
+    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_PROMOTE, Q_FORK_UNMARK,
     N_STMTS
 };
 
@@ -165,6 +165,8 @@ static const char *stmt_sql[N_STMTS] = {
     [Q_FORK_AT] = "SELECT rowid, header, sig, payload, salt FROM events WHERE author = ?1"
                   " AND network = ?2 AND seq = ?3 AND fork = 1",
     [Q_PROMOTE] = "UPDATE events SET fork = 0 WHERE rowid = ?1",
+    [Q_FORK_UNMARK] = "UPDATE authors SET fork_count = max(fork_count - 1, 0),"
+                      " forked = fork_count > 1 WHERE id = ?1",
 };
 
 /* What the current write transaction already looked up. Only valid while
@@ -732,6 +734,12 @@ static int promote(store_t *s, int64_t aid, const char *network, char *why, size
         st = Q(s, Q_PROMOTE);
         sqlite3_bind_int64(st, 1, rowid);
         int rc = step_done(s, st, why, whylen);
+        if (rc == STORE_OK) { /* no longer evidence of a fork: it is the chain */
+            st = Q(s, Q_FORK_UNMARK);
+            sqlite3_bind_int64(st, 1, aid);
+            rc = step_done(s, st, why, whylen);
+            s->c.author_valid = 0;
+        }
         if (rc == STORE_OK) {
             st = Q(s, Q_FEED_PUT);
             sqlite3_bind_int64(st, 1, aid);
@@ -1617,5 +1625,44 @@ int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t 
         memcpy((*out)[n++], sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
     sqlite3_finalize(st);
     *count = n;
+    return STORE_OK;
+}
+
+/* ---- key lifecycle, read side ------------------------------------------ */
+
+int store_author_revoked(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES])
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT revoked FROM authors WHERE key = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return STORE_ERR_SQL;
+    bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
+    int r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : 0;
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_signing_keys(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES],
+                       store_signing_key_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT k.key, k.cert IS NOT NULL, k.revoked, coalesce(e.created_ms, 0)"
+                           " FROM signing_keys k JOIN authors a ON a.id = k.author"
+                           " LEFT JOIN events e ON e.rowid = k.cert WHERE a.key = ?1 ORDER BY k.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return STORE_ERR_SQL;
+    bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
+    int stop = 0;
+    while (!stop && sqlite3_step(st) == SQLITE_ROW) {
+        store_signing_key_t k = {.certified = sqlite3_column_int(st, 1),
+                                 .revoked = sqlite3_column_int(st, 2),
+                                 .certified_ms = sqlite3_column_int64(st, 3)};
+        if (sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES)
+            continue;
+        memcpy(k.key, sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
+        stop = cb(ctx, &k);
+    }
+    sqlite3_finalize(st);
     return STORE_OK;
 }

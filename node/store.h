@@ -190,6 +190,20 @@ typedef struct store_stats {
 } store_stats_t;
 int store_stats(store_t *s, store_stats_t *out);
 
+/* 1 if the author's identity was revoked, 0 if not (or unknown), < 0 on
+ * error. */
+int store_author_revoked(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES]);
+
+/* The signing keys an author certified or revoked, oldest first. */
+typedef struct store_signing_key {
+    uint8_t key[KEYS_PUBLIC_BYTES];
+    int certified, revoked;
+    int64_t certified_ms; /* creation time of the certificate, 0 if none */
+} store_signing_key_t;
+typedef int (*store_signing_key_cb)(void *ctx, const store_signing_key_t *k);
+int store_signing_keys(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES],
+                       store_signing_key_cb cb, void *ctx);
+
 /* Authors with fork evidence (malloc'd array of keys, caller frees). */
 int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t *count);
 

@@ -1,0 +1,524 @@
+/*
+ * cli_keys: `lernet keys show|list|rotate|revoke|revoke-identity`, and the
+ * signing key and revocation statement `lernet init` creates.
+ *
+ * Key events (certificates, revocations) are signed by the identity key,
+ * which only the CLI holds (after the passphrase): the CLI stores them in
+ * the node's "@keys" log itself and asks a running daemon to push them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "control.h"
+#include "keystore.h"
+#include "publish.h"
+
+#define STATEMENT_FILE "identity-revocation.txt"
+
+static const char keys_usage[] =
+    "usage: lernet keys show [--json]\n"
+    "       lernet keys list [--json]\n"
+    "       lernet keys rotate [--note TEXT]\n"
+    "       lernet keys revoke KEY [--cut NETWORK:SEQ]... [--reason TEXT]\n"
+    "       lernet keys revoke-identity FILE\n"
+    "show    the node's identity key (what partners configure) and fingerprint\n"
+    "list    the identity and every signing key it certified, with status\n"
+    "rotate  make a new signing key, certify it with the identity key, use it\n"
+    "revoke  withdraw a signing key (printable key or fingerprint): in every log,\n"
+    "        events it signed after the cut (default: the log's current end here)\n"
+    "        are refused by every node; revoking the key in use rotates first\n"
+    "revoke-identity  publish an identity revocation statement (the file `init`\n"
+    "        wrote to keys/" STATEMENT_FILE "): every node stops accepting it\n";
+
+/* Asks a running daemon to push an event this process stored. */
+static void announce(cli_ctx_t *ctx, const event_t *ev)
+{
+    char hex[EVENT_ID_HEX_SIZE];
+    json_t *reply = NULL;
+    event_id_hex(hex, ev->id);
+    json_t *req = json_pack("{s:s,s:s}", "cmd", "announce", "id", hex);
+    if (control_request(ctx->home, req, &reply, CONTROL_TIMEOUT_MS) == CONTROL_OK)
+        printf("pushed to partners by the running daemon\n");
+    else
+        printf("no daemon running: partners get it at the next sync\n");
+    json_decref(req);
+    json_decref(reply);
+}
+
+/* Signs p with the identity key into a reserved log and stores it. */
+static int issue(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id, const char *log,
+                 const Lernet__Payload *p, event_t **out)
+{
+    char why[512] = "";
+    publish_signer_t who = {id, NULL};
+    if (publish_event(st, &who, log, p, out, why, sizeof why) != PUBLISH_OK)
+        return cli_error(CLI_FAIL, "%s event refused: %s", log, why);
+    (void)ctx;
+    return CLI_OK;
+}
+
+/* keys/<from>.{key,pub} -> keys/<to>.{key,pub} */
+static int rename_pair(cli_ctx_t *ctx, const char *from, const char *to)
+{
+    static const char *ext[] = {"pub", "key"};
+    for (int i = 0; i < 2; i++) {
+        char a[PATH_MAX + 80], b[PATH_MAX + 80];
+        snprintf(a, sizeof a, "%.*s/%s.%s", PATH_MAX, cli_home_path(ctx, "keys"), from, ext[i]);
+        snprintf(b, sizeof b, "%.*s/%s.%s", PATH_MAX, cli_home_path(ctx, "keys"), to, ext[i]);
+        if (rename(a, b) != 0)
+            return cli_error(CLI_FAIL, "cannot rename %s: %s", a, strerror(errno));
+    }
+    return CLI_OK;
+}
+
+/* A new signing key, certified in the store before it may sign anything,
+ * then put in place as keys/signing.key (unencrypted: the daemon signs
+ * unattended; the identity key is what stays protected). */
+static int new_signing_key(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id,
+                           const char *note, char fpr[KEYS_FPR_STR_SIZE], event_t **cert)
+{
+    keys_identity_t *k = NULL;
+    char why[512] = "";
+    const char *keydir = cli_home_path(ctx, "keys");
+    if (keys_generate(&k) != KEYS_OK)
+        return cli_error(CLI_FAIL, "key generation failed");
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "signing-new-%d", (int)getpid());
+    int rc = keystore_save_as(keydir, tmp, k, NULL, why, sizeof why);
+    if (rc != KEYSTORE_OK) {
+        keys_free(&k);
+        return cli_error(CLI_KEYS, "%s", why);
+    }
+    Lernet__KeyCert c = LERNET__KEY_CERT__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    c.signing_key.data = (uint8_t *)keys_public(k);
+    c.signing_key.len = KEYS_PUBLIC_BYTES;
+    c.note = (char *)note;
+    p.body_case = LERNET__PAYLOAD__BODY_KEY_CERT;
+    p.key_cert = &c;
+    keys_fingerprint(fpr, keys_public(k));
+    rc = issue(ctx, st, id, EVENT_LOG_KEYS, &p, cert);
+    keys_free(&k);
+    if (rc == CLI_OK)
+        rc = rename_pair(ctx, tmp, KEYSTORE_SIGNING);
+    return rc;
+}
+
+/* Written at init, kept offline: the identity's revocation, signed while
+ * the key is at hand, for the day it is lost or stolen. */
+static int write_statement(cli_ctx_t *ctx, const keys_identity_t *id)
+{
+    Lernet__IdentityRevoke r = LERNET__IDENTITY_REVOKE__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    event_t *ev = NULL;
+    uint8_t *env = NULL;
+    size_t len = 0;
+    char why[256] = "", fpr[KEYS_FPR_STR_SIZE];
+    r.reason = "identity key lost or stolen";
+    p.body_case = LERNET__PAYLOAD__BODY_IDENTITY_REVOKE;
+    p.identity_revoke = &r;
+    if (event_create(&ev, id, EVENT_LOG_REVOKED, 1, NULL, event_now_ms(), &p, why, sizeof why) ||
+        event_envelope(ev, &env, &len)) {
+        event_free(&ev);
+        return cli_error(CLI_FAIL, "revocation statement: %s", why);
+    }
+    event_free(&ev);
+    size_t b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64len);
+    sodium_bin2base64(b64, b64len, env, len, sodium_base64_VARIANT_ORIGINAL);
+    free(env);
+    keys_fingerprint(fpr, keys_public(id));
+    const char *path = cli_home_path(ctx, "keys/" STATEMENT_FILE);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
+    int ok = f && fprintf(f,
+                     "# lernet identity revocation statement for %s\n"
+                     "# Whoever holds this file can revoke that identity for good: keep it\n"
+                     "# offline and apart from the identity key. If the key is lost or stolen:\n"
+                     "#   lernet keys revoke-identity %s\n%s\n",
+                     fpr, STATEMENT_FILE, b64) > 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    free(b64);
+    if (!ok)
+        return cli_error(CLI_FAIL, "cannot write %s: %s", path, strerror(errno));
+    return CLI_OK;
+}
+
+int cli_keys_init(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id)
+{
+    char fpr[KEYS_FPR_STR_SIZE];
+    event_t *cert = NULL;
+    int rc = new_signing_key(ctx, st, id, "created by lernet init", fpr, &cert);
+    event_free(&cert);
+    if (rc == CLI_OK)
+        rc = write_statement(ctx, id);
+    if (rc == CLI_OK)
+        printf("signing key %s (certified; signs this node's events)\n"
+               "revocation statement keys/%s: keep it offline\n",
+               fpr, STATEMENT_FILE);
+    return rc;
+}
+
+/* ---- show, list ------------------------------------------------------ */
+
+static int show(cli_ctx_t *ctx, int json)
+{
+    uint8_t pk[KEYS_PUBLIC_BYTES];
+    char why[512] = "", pub[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
+    if (keystore_load_public(cli_home_path(ctx, "keys"), pk, why, sizeof why) != KEYSTORE_OK)
+        return cli_error(CLI_NOHOME, "%s", why);
+    keys_pub_encode(pub, pk);
+    keys_fingerprint(fpr, pk);
+    if (json) {
+        json_t *o = json_pack("{s:s,s:s}", "public_key", pub, "fingerprint", fpr);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        printf("public_key  %s\nfingerprint %s\n", pub, fpr);
+    }
+    return CLI_OK;
+}
+
+typedef struct list_ctx {
+    uint8_t active[KEYS_PUBLIC_BYTES];
+    int has_active;
+    json_t *arr;
+} list_ctx_t;
+
+static int list_one(void *vctx, const store_signing_key_t *k)
+{
+    list_ctx_t *l = vctx;
+    char pub[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
+    const char *status = k->revoked ? "revoked"
+                         : l->has_active && memcmp(k->key, l->active, KEYS_PUBLIC_BYTES) == 0
+                             ? "active"
+                         : k->certified ? "certified"
+                                        : "unknown";
+    keys_pub_encode(pub, k->key);
+    keys_fingerprint(fpr, k->key);
+    if (l->arr)
+        json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:I}", "public_key", pub,
+                                                "fingerprint", fpr, "status", status,
+                                                "certified_ms", (json_int_t)k->certified_ms));
+    else
+        printf("signing   %s  %-9s %s\n", fpr, status, pub);
+    return 0;
+}
+
+static int list(cli_ctx_t *ctx, int json)
+{
+    uint8_t id[KEYS_PUBLIC_BYTES];
+    char why[512] = "", fpr[KEYS_FPR_STR_SIZE], pub[KEYS_PUB_STR_SIZE];
+    store_t *st = NULL;
+    list_ctx_t l = {0};
+    const char *keydir = cli_home_path(ctx, "keys");
+    if (keystore_load_public(keydir, id, why, sizeof why) != KEYSTORE_OK)
+        return cli_error(CLI_NOHOME, "%s", why);
+    l.has_active = cli_has_signing_key(ctx) &&
+                   keystore_load_public_as(keydir, KEYSTORE_SIGNING, l.active, why, sizeof why) ==
+                       KEYSTORE_OK;
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    int revoked = store_author_revoked(st, id) == 1;
+    keys_pub_encode(pub, id);
+    keys_fingerprint(fpr, id);
+    if (json)
+        l.arr = json_array();
+    else
+        printf("identity  %s  %-9s %s\n", fpr, revoked ? "revoked" : "ok", pub);
+    store_signing_keys(st, id, list_one, &l);
+    if (json) {
+        json_t *o = json_pack("{s:s,s:s,s:b,s:o}", "public_key", pub, "fingerprint", fpr,
+                              "revoked", revoked, "signing_keys", l.arr);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    }
+    store_close(&st);
+    return CLI_OK;
+}
+
+/* ---- rotate, revoke --------------------------------------------------- */
+
+static void reload_daemon(cli_ctx_t *ctx)
+{
+    json_t *req = json_pack("{s:s}", "cmd", "reload-signer"), *reply = NULL;
+    if (control_request(ctx->home, req, &reply, CONTROL_TIMEOUT_MS) == CONTROL_OK &&
+        json_is_true(json_object_get(reply, "ok")))
+        printf("the running daemon signs with it from now on\n");
+    json_decref(req);
+    json_decref(reply);
+}
+
+static int rotate(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id, const char *note)
+{
+    char fpr[KEYS_FPR_STR_SIZE];
+    event_t *cert = NULL;
+    int rc = new_signing_key(ctx, st, id, note, fpr, &cert);
+    if (rc)
+        return rc;
+    printf("new signing key %s, certified at seq %llu of %s\n", fpr,
+           (unsigned long long)cert->seq, EVENT_LOG_KEYS);
+    reload_daemon(ctx);
+    announce(ctx, cert);
+    event_free(&cert);
+    return CLI_OK;
+}
+
+typedef struct find_ctx {
+    const char *arg;
+    uint8_t key[KEYS_PUBLIC_BYTES];
+    int found;
+} find_ctx_t;
+
+static int find_one(void *vctx, const store_signing_key_t *k)
+{
+    find_ctx_t *f = vctx;
+    char pub[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
+    keys_pub_encode(pub, k->key);
+    keys_fingerprint(fpr, k->key);
+    if (strcmp(f->arg, pub) == 0 || strncmp(f->arg, fpr, strlen(f->arg)) == 0) {
+        memcpy(f->key, k->key, KEYS_PUBLIC_BYTES);
+        f->found++;
+    }
+    return 0;
+}
+
+/* NETWORK:SEQ */
+static int parse_cut(const char *s, Lernet__LogCut *c, char *net, size_t netlen)
+{
+    const char *colon = strrchr(s, ':');
+    char *end;
+    if (!colon || (size_t)(colon - s) >= netlen)
+        return -1;
+    snprintf(net, netlen, "%.*s", (int)(colon - s), s);
+    errno = 0;
+    unsigned long long seq = strtoull(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || !event_network_valid(net))
+        return -1;
+    c->network = net;
+    c->last_good_seq = seq;
+    return 0;
+}
+
+typedef struct revoke_opts {
+    const char *key, *reason;
+    Lernet__LogCut cuts[CONFIG_MAX_NETWORKS];
+    Lernet__LogCut *ptrs[CONFIG_MAX_NETWORKS];
+    char nets[CONFIG_MAX_NETWORKS][EVENT_MAX_NETWORK + 1];
+    size_t n_cuts;
+} revoke_opts_t;
+
+static int parse_revoke(int argc, char **argv, revoke_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->reason = "";
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+            o->reason = argv[++i];
+        else if (strcmp(argv[i], "--cut") == 0 && i + 1 < argc) {
+            if (o->n_cuts >= CONFIG_MAX_NETWORKS)
+                return cli_error(CLI_USAGE, "--cut: at most %d", CONFIG_MAX_NETWORKS);
+            lernet__log_cut__init(&o->cuts[o->n_cuts]);
+            if (parse_cut(argv[++i], &o->cuts[o->n_cuts], o->nets[o->n_cuts],
+                          sizeof o->nets[0]) != 0)
+                return cli_error(CLI_USAGE, "--cut: '%s' is not NETWORK:SEQ", argv[i]);
+            o->ptrs[o->n_cuts] = &o->cuts[o->n_cuts];
+            o->n_cuts++;
+        } else if (argv[i][0] != '-' && !o->key)
+            o->key = argv[i];
+        else
+            return cli_error(CLI_USAGE, "keys revoke: unexpected '%s'\n%s", argv[i], keys_usage);
+    }
+    if (!o->key)
+        return cli_error(CLI_USAGE, "keys revoke: which key? (see lernet keys list)");
+    return CLI_OK;
+}
+
+/* Default cuts: the current end of each of this node's logs, here. */
+static void default_cuts(store_t *st, const config_t *cfg, const uint8_t *id, revoke_opts_t *o)
+{
+    for (size_t n = 0; n < cfg->n_networks && o->n_cuts < CONFIG_MAX_NETWORKS; n++) {
+        int given = 0;
+        for (size_t i = 0; i < o->n_cuts; i++)
+            given |= strcmp(o->cuts[i].network, cfg->networks[n]) == 0;
+        uint64_t seq = 0;
+        uint8_t head[EVENT_ID_BYTES];
+        if (given || store_head(st, id, cfg->networks[n], &seq, head) != STORE_OK)
+            continue;
+        lernet__log_cut__init(&o->cuts[o->n_cuts]);
+        snprintf(o->nets[o->n_cuts], sizeof o->nets[0], "%s", cfg->networks[n]);
+        o->cuts[o->n_cuts].network = o->nets[o->n_cuts];
+        o->cuts[o->n_cuts].last_good_seq = seq;
+        o->ptrs[o->n_cuts] = &o->cuts[o->n_cuts];
+        o->n_cuts++;
+    }
+}
+
+static int revoke_key(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
+                      const keys_identity_t *id, revoke_opts_t *o)
+{
+    find_ctx_t f = {.arg = o->key};
+    uint8_t active[KEYS_PUBLIC_BYTES];
+    char why[256], fpr[KEYS_FPR_STR_SIZE];
+    store_signing_keys(st, keys_public(id), find_one, &f);
+    if (f.found != 1)
+        return cli_error(CLI_FAIL, "keys revoke: '%s' %s", o->key,
+                         f.found ? "matches several keys; give more of it"
+                                 : "is not a signing key this identity certified");
+    int rc;
+    if (cli_has_signing_key(ctx) &&
+        keystore_load_public_as(cli_home_path(ctx, "keys"), KEYSTORE_SIGNING, active, why,
+                                sizeof why) == KEYSTORE_OK &&
+        memcmp(active, f.key, KEYS_PUBLIC_BYTES) == 0) {
+        printf("that key is in use: rotating first\n");
+        if ((rc = rotate(ctx, st, id, "rotation before a revocation")))
+            return rc;
+    }
+    default_cuts(st, cfg, keys_public(id), o);
+    Lernet__KeyRevoke r = LERNET__KEY_REVOKE__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    r.signing_key.data = f.key;
+    r.signing_key.len = KEYS_PUBLIC_BYTES;
+    r.n_cuts = o->n_cuts;
+    r.cuts = o->ptrs;
+    r.reason = (char *)o->reason;
+    p.body_case = LERNET__PAYLOAD__BODY_KEY_REVOKE;
+    p.key_revoke = &r;
+    event_t *ev = NULL;
+    if ((rc = issue(ctx, st, id, EVENT_LOG_KEYS, &p, &ev)))
+        return rc;
+    keys_fingerprint(fpr, f.key);
+    printf("revoked signing key %s\n", fpr);
+    for (size_t i = 0; i < o->n_cuts; i++)
+        printf("  %s: events after seq %llu signed with it are refused\n", o->cuts[i].network,
+               (unsigned long long)o->cuts[i].last_good_seq);
+    announce(ctx, ev);
+    event_free(&ev);
+    return CLI_OK;
+}
+
+/* ---- identity revocation ---------------------------------------------- */
+
+static int read_statement(const char *path, event_t **out)
+{
+    char line[4096], why[256] = "";
+    uint8_t env[2048];
+    size_t len = 0;
+    int found = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cli_error(CLI_FAIL, "%s: %s", path, strerror(errno));
+    while (!found && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        found = sodium_base642bin(env, sizeof env, line, strlen(line), NULL, &len, NULL,
+                                  sodium_base64_VARIANT_ORIGINAL) == 0
+                    ? 1
+                    : -1;
+    }
+    fclose(f);
+    if (found != 1)
+        return cli_error(CLI_FAIL, "%s: no base64 statement line found", path);
+    int rc = event_parse(out, env, len, event_now_ms(), why, sizeof why);
+    if (rc != EV_OK)
+        return cli_error(CLI_FAIL, "%s: not a valid signed event: %s", path, why);
+    if ((*out)->kind != LERNET__KIND__KIND_IDENTITY_REVOKE) {
+        event_free(out);
+        return cli_error(CLI_FAIL, "%s: a signed %s, not an identity revocation", path,
+                         event_kind_name((*out)->kind));
+    }
+    return CLI_OK;
+}
+
+static int revoke_identity(cli_ctx_t *ctx, const char *path)
+{
+    event_t *ev = NULL;
+    store_t *st = NULL;
+    char why[256] = "", fpr[KEYS_FPR_STR_SIZE];
+    int outcome = -1, rc = read_statement(path, &ev);
+    if (rc || (rc = cli_open_store(ctx, &st))) {
+        event_free(&ev);
+        return rc;
+    }
+    keys_fingerprint(fpr, ev->author);
+    if (store_add(st, ev, &outcome, NULL, why, sizeof why) != STORE_OK)
+        rc = cli_error(CLI_FAIL, "store: %s", why);
+    else {
+        printf("identity %s revoked%s: no node accepts anything from it any more\n", fpr,
+               outcome == STORE_DUPLICATE ? " (already known here)" : "");
+        announce(ctx, ev);
+    }
+    event_free(&ev);
+    store_close(&st);
+    return rc;
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static int with_identity(cli_ctx_t *ctx, int (*fn)(cli_ctx_t *, store_t *, const config_t *,
+                                                   const keys_identity_t *, void *),
+                         void *arg)
+{
+    config_t *cfg = NULL;
+    store_t *st = NULL;
+    keys_identity_t *id = NULL;
+    int rc = cli_load_config(ctx, &cfg);
+    if (!rc && !(rc = cli_open_store(ctx, &st)) && !(rc = cli_load_keys(ctx, &id)))
+        rc = fn(ctx, st, cfg, id, arg);
+    keys_free(&id);
+    store_close(&st);
+    config_free(&cfg);
+    return rc;
+}
+
+static int do_rotate(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
+                     const keys_identity_t *id, void *arg)
+{
+    (void)cfg;
+    return rotate(ctx, st, id, arg);
+}
+
+static int do_revoke(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
+                     const keys_identity_t *id, void *arg)
+{
+    return revoke_key(ctx, st, cfg, id, arg);
+}
+
+int cli_keys(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *sub = argc >= 2 ? argv[1] : "";
+    int json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (strcmp(sub, "--help") == 0) {
+        fputs(keys_usage, stdout);
+        return CLI_OK;
+    }
+    if ((strcmp(sub, "show") == 0 || strcmp(sub, "list") == 0) && (argc == 2 || json))
+        return sub[0] == 's' ? show(ctx, json) : list(ctx, json);
+    if (strcmp(sub, "rotate") == 0 && (argc == 2 || (argc == 4 && !strcmp(argv[2], "--note"))))
+        return with_identity(ctx, do_rotate, argc == 4 ? argv[3] : "rotation");
+    if (strcmp(sub, "revoke") == 0) {
+        revoke_opts_t o;
+        int rc = parse_revoke(argc, argv, &o);
+        return rc ? rc : with_identity(ctx, do_revoke, &o);
+    }
+    if (strcmp(sub, "revoke-identity") == 0 && argc == 3)
+        return revoke_identity(ctx, argv[2]);
+    fputs(keys_usage, stderr);
+    return CLI_USAGE;
+}

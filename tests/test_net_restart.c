@@ -57,7 +57,7 @@ static void fill_store(hnode_t *a)
 static int partway(void *ctx)
 {
     long n = h_count_events(ctx);
-    return n > 0 && n < TOTAL;
+    return n > KEY_EVENTS && n < TOTAL;
 }
 
 static int complete(void *ctx)

@@ -209,3 +209,96 @@ void keys_fingerprint(char out[KEYS_FPR_STR_SIZE], const uint8_t pk[KEYS_PUBLIC_
     snprintf(out, KEYS_FPR_STR_SIZE, "%02x%02x:%02x%02x:%02x%02x:%02x%02x", h[0], h[1], h[2],
              h[3], h[4], h[5], h[6], h[7]);
 }
+
+/* ---- transport key ---------------------------------------------------- */
+
+struct keys_transport {
+    uint8_t identity[KEYS_PUBLIC_BYTES];
+    uint8_t xpk[KEYS_X25519_BYTES];
+    uint8_t *xsk; /* sodium_malloc'd, PROT_NONE while unused */
+};
+
+static int transport_new(keys_transport_t **out, const uint8_t identity[KEYS_PUBLIC_BYTES])
+{
+    keys_transport_t *t = calloc(1, sizeof *t);
+    *out = NULL;
+    if (!t || !(t->xsk = sodium_malloc(KEYS_X25519_BYTES))) {
+        free(t);
+        return KEYS_ERR_SODIUM;
+    }
+    memcpy(t->identity, identity, KEYS_PUBLIC_BYTES);
+    if (crypto_sign_ed25519_pk_to_curve25519(t->xpk, identity) != 0) {
+        keys_transport_free(&t);
+        return KEYS_ERR_ARG;
+    }
+    *out = t;
+    return KEYS_OK;
+}
+
+int keys_transport_from_identity(keys_transport_t **out, const keys_identity_t *k)
+{
+    int rc = transport_new(out, k->pk);
+    if (rc)
+        return rc;
+    sodium_mprotect_readonly(k->sk);
+    int conv = crypto_sign_ed25519_sk_to_curve25519((*out)->xsk, k->sk);
+    sodium_mprotect_noaccess(k->sk);
+    sodium_mprotect_noaccess((*out)->xsk);
+    if (conv != 0) {
+        keys_transport_free(out);
+        return KEYS_ERR_CRYPTO;
+    }
+    return KEYS_OK;
+}
+
+int keys_transport_from_secret(keys_transport_t **out, const uint8_t identity[KEYS_PUBLIC_BYTES],
+                               const uint8_t secret[KEYS_X25519_BYTES])
+{
+    uint8_t derived[KEYS_X25519_BYTES];
+    int rc = transport_new(out, identity);
+    if (rc)
+        return rc;
+    memcpy((*out)->xsk, secret, KEYS_X25519_BYTES);
+    int ok = crypto_scalarmult_base(derived, (*out)->xsk) == 0 &&
+             sodium_memcmp(derived, (*out)->xpk, KEYS_X25519_BYTES) == 0;
+    sodium_mprotect_noaccess((*out)->xsk);
+    if (!ok) {
+        keys_transport_free(out);
+        return KEYS_ERR_CRYPTO; /* not this identity's transport key */
+    }
+    return KEYS_OK;
+}
+
+int keys_transport_export(const keys_transport_t *t, uint8_t *secret_out)
+{
+    sodium_mprotect_readonly(t->xsk);
+    memcpy(secret_out, t->xsk, KEYS_X25519_BYTES);
+    sodium_mprotect_noaccess(t->xsk);
+    return KEYS_OK;
+}
+
+const uint8_t *keys_transport_identity(const keys_transport_t *t)
+{
+    return t->identity;
+}
+
+void keys_transport_free(keys_transport_t **tp)
+{
+    if (!tp || !*tp)
+        return;
+    sodium_free((*tp)->xsk); /* wipes */
+    free(*tp);
+    *tp = NULL;
+}
+
+int keys_transport_curve_setup(const keys_transport_t *t, void *zsock, int as_server)
+{
+    int server = as_server ? 1 : 0, rc = KEYS_ERR_CRYPTO;
+    sodium_mprotect_readonly(t->xsk);
+    if (zmq_setsockopt(zsock, ZMQ_CURVE_PUBLICKEY, t->xpk, KEYS_X25519_BYTES) == 0 &&
+        zmq_setsockopt(zsock, ZMQ_CURVE_SECRETKEY, t->xsk, KEYS_X25519_BYTES) == 0 &&
+        (!as_server || zmq_setsockopt(zsock, ZMQ_CURVE_SERVER, &server, sizeof server) == 0))
+        rc = KEYS_OK;
+    sodium_mprotect_noaccess(t->xsk);
+    return rc;
+}

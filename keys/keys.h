@@ -67,6 +67,23 @@ int keys_export_secret(const keys_identity_t *k, uint8_t *secret_out /* KEYS_SEC
  * on a ZeroMQ socket, from the identity converted to X25519. The converted
  * secret lives in secure memory only for the duration of the call. */
 int keys_curve_setup(const keys_identity_t *k, void *zsock, int as_server);
+/* The transport key: the identity converted to X25519, kept on its own so
+ * the daemon can run CurveZMQ under the identity partners know while the
+ * Ed25519 identity key itself stays offline. Its secret can authenticate a
+ * connection but sign nothing. Secret in sodium_malloc'd memory. */
+typedef struct keys_transport keys_transport_t;
+#define KEYS_X25519_BYTES 32
+int keys_transport_from_identity(keys_transport_t **out, const keys_identity_t *k);
+/* From a stored X25519 secret; checks it belongs to identity. */
+int keys_transport_from_secret(keys_transport_t **out, const uint8_t identity[KEYS_PUBLIC_BYTES],
+                               const uint8_t secret[KEYS_X25519_BYTES]);
+/* Copies the secret into a sodium_malloc'd buffer of the caller's. */
+int keys_transport_export(const keys_transport_t *t, uint8_t *secret_out);
+const uint8_t *keys_transport_identity(const keys_transport_t *t);
+void keys_transport_free(keys_transport_t **t);
+/* As keys_curve_setup, from the transport key. */
+int keys_transport_curve_setup(const keys_transport_t *t, void *zsock, int as_server);
+
 /* X25519 public key for an Ed25519 public key (a partner's, for
  * ZMQ_CURVE_SERVERKEY and for matching ZAP requests). */
 int keys_curve_public(uint8_t x25519[32], const uint8_t ed25519[KEYS_PUBLIC_BYTES]);

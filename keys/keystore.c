@@ -794,3 +794,69 @@ int keystore_save(const char *dir, const keys_identity_t *k, const char *passphr
 {
     return keystore_save_as(dir, KEYSTORE_IDENTITY, k, passphrase, why, whylen);
 }
+
+/* ---- transport key ----------------------------------------------------
+ * keys/transport.key, 0600, never encrypted (the daemon starts unattended):
+ *   lernet-transport-key 1
+ *   identity <printable identity public key>
+ *   secret <base64 of the 32-byte X25519 secret>
+ */
+#define KS_TRANSPORT "transport.key"
+
+int keystore_save_transport(const char *dir, const keys_transport_t *t, char *why,
+                            size_t whylen)
+{
+    char path[PATH_MAX], pub[KEYS_PUB_STR_SIZE];
+    uint8_t *secret = sodium_malloc(KEYS_X25519_BYTES);
+    char *text = sodium_malloc(256), b64[sodium_base64_ENCODED_LEN(
+                                         KEYS_X25519_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    int ret;
+    why_clear(why, whylen);
+    if (!secret || !text) {
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+        goto cleanup;
+    }
+    if ((ret = join_path(path, dir, KS_TRANSPORT, why, whylen)) ||
+        (ret = ensure_dir(dir, why, whylen)))
+        goto cleanup;
+    keys_transport_export(t, secret);
+    sodium_bin2base64(b64, sizeof b64, secret, KEYS_X25519_BYTES, sodium_base64_VARIANT_ORIGINAL);
+    keys_pub_encode(pub, keys_transport_identity(t));
+    int n = snprintf(text, 256, "lernet-transport-key 1\nidentity %s\nsecret %s\n", pub, b64);
+    ret = write_atomic(dir, path, text, (size_t)n, 0600, 1, why, whylen);
+    sodium_memzero(b64, sizeof b64);
+cleanup:
+    sodium_free(secret);
+    sodium_free(text);
+    return ret;
+}
+
+int keystore_load_transport(const char *dir, keys_transport_t **out, char *why, size_t whylen)
+{
+    char path[PATH_MAX], *buf = NULL, pub[KEYS_PUB_STR_SIZE + 8], b64[64];
+    size_t len = 0;
+    uint8_t id[KEYS_PUBLIC_BYTES], *secret = sodium_malloc(KEYS_X25519_BYTES);
+    int ret;
+    why_clear(why, whylen);
+    *out = NULL;
+    if (!secret)
+        return why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+    if ((ret = join_path(path, dir, KS_TRANSPORT, why, whylen)) ||
+        (ret = read_key_file(path, &buf, &len, why, whylen)))
+        goto cleanup;
+    if (sscanf(buf, "lernet-transport-key 1\nidentity %50s\nsecret %60s", pub, b64) != 2 ||
+        keys_pub_decode(id, pub) != KEYS_OK ||
+        b64_exact(secret, KEYS_X25519_BYTES, b64) != 0) {
+        ret = why_fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: not a lernet transport key file",
+                       path);
+        goto cleanup;
+    }
+    if (keys_transport_from_secret(out, id, secret) != KEYS_OK)
+        ret = why_fail(why, whylen, KEYSTORE_ERR_MISMATCH,
+                       "%s: the secret does not belong to the identity it names", path);
+cleanup:
+    sodium_memzero(b64, sizeof b64);
+    sodium_free(secret);
+    sodium_free(buf);
+    return ret;
+}

@@ -65,4 +65,11 @@ int keystore_load_public_as(const char *dir, const char *name, uint8_t pk[KEYS_P
                             char *why, size_t whylen);
 int keystore_is_encrypted_as(const char *dir, const char *name, char *why, size_t whylen);
 
+/* keys/transport.key: what the daemon needs for CurveZMQ under the node's
+ * identity (see keys_transport_t), so identity.key can be taken offline.
+ * Written at init, 0600, unencrypted; refuses to overwrite. */
+int keystore_save_transport(const char *dir, const keys_transport_t *t, char *why,
+                            size_t whylen);
+int keystore_load_transport(const char *dir, keys_transport_t **out, char *why, size_t whylen);
+
 #endif

@@ -164,6 +164,28 @@ int cli_has_signing_key(cli_ctx_t *ctx)
     return access(path, F_OK) == 0;
 }
 
+int cli_load_transport(cli_ctx_t *ctx, keys_transport_t **out)
+{
+    char why[512] = "", keydir[PATH_MAX], path[PATH_MAX + 16];
+    keys_identity_t *id = NULL;
+    snprintf(keydir, sizeof keydir, "%s", cli_home_path(ctx, "keys"));
+    snprintf(path, sizeof path, "%.*s/transport.key", PATH_MAX - 1, keydir);
+    if (access(path, F_OK) == 0) {
+        int rc = keystore_load_transport(keydir, out, why, sizeof why);
+        return rc == KEYSTORE_OK ? CLI_OK : cli_error(CLI_KEYS, "%s", why);
+    }
+    int rc = cli_load_keys(ctx, &id);
+    if (rc)
+        return rc;
+    rc = keys_transport_from_identity(out, id);
+    keys_free(&id);
+    if (rc != KEYS_OK)
+        return cli_error(CLI_KEYS, "transport key: %s", keys_strerror(rc));
+    if (keystore_save_transport(keydir, *out, why, sizeof why) != KEYSTORE_OK)
+        log_warn("could not keep the transport key: %s", why);
+    return CLI_OK;
+}
+
 int cli_load_signer(cli_ctx_t *ctx, keys_identity_t **out, uint8_t author[KEYS_PUBLIC_BYTES])
 {
     char why[512] = "", keydir[PATH_MAX];

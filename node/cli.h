@@ -58,6 +58,9 @@ int cli_load_keys(cli_ctx_t *ctx, keys_identity_t **out);
  * identity key. *out is owned by the caller; author gets the identity's
  * public key. */
 int cli_load_signer(cli_ctx_t *ctx, keys_identity_t **out, uint8_t author[KEYS_PUBLIC_BYTES]);
+/* The CurveZMQ transport key: keys/transport.key, or (older homes) derived
+ * from the identity key, and then written for next time. */
+int cli_load_transport(cli_ctx_t *ctx, keys_transport_t **out);
 /* 1 if keys/signing.key exists. */
 int cli_has_signing_key(cli_ctx_t *ctx);
 /* At init: a certified signing key and the identity revocation statement. */

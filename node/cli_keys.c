@@ -158,15 +158,24 @@ static int write_statement(cli_ctx_t *ctx, const keys_identity_t *id)
 
 int cli_keys_init(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id)
 {
-    char fpr[KEYS_FPR_STR_SIZE];
+    char fpr[KEYS_FPR_STR_SIZE], why[512] = "";
     event_t *cert = NULL;
+    keys_transport_t *t = NULL;
+    if (keys_transport_from_identity(&t, id) != KEYS_OK ||
+        keystore_save_transport(cli_home_path(ctx, "keys"), t, why, sizeof why) != KEYSTORE_OK) {
+        keys_transport_free(&t);
+        return cli_error(CLI_KEYS, "transport key: %s", why[0] ? why : "cannot derive it");
+    }
+    keys_transport_free(&t);
     int rc = new_signing_key(ctx, st, id, "created by lernet init", fpr, &cert);
     event_free(&cert);
     if (rc == CLI_OK)
         rc = write_statement(ctx, id);
     if (rc == CLI_OK)
         printf("signing key %s (certified; signs this node's events)\n"
-               "revocation statement keys/%s: keep it offline\n",
+               "revocation statement keys/%s: keep it offline\n"
+               "keys/identity.key is needed only to rotate or revoke keys: it can be kept "
+               "offline\n",
                fpr, STATEMENT_FILE);
     return rc;
 }

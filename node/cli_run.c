@@ -14,7 +14,8 @@ int cli_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     config_t *cfg = NULL;
     store_t *st = NULL;
-    keys_identity_t *k = NULL, *signing = NULL;
+    keys_identity_t *signing = NULL;
+    keys_transport_t *t = NULL;
     uint8_t author[KEYS_PUBLIC_BYTES];
     char why[512] = "", fpr[KEYS_FPR_STR_SIZE], tag[64];
     enum log_level lvl = LOG_LVL_INFO;
@@ -28,20 +29,21 @@ int cli_run(cli_ctx_t *ctx, int argc, char **argv)
     if (argc != 1)
         return cli_error(CLI_USAGE, "usage: lernet run");
     int rc = cli_load_config(ctx, &cfg);
-    if (rc || (rc = cli_open_store(ctx, &st)) || (rc = cli_load_keys(ctx, &k)))
+    /* The daemon needs no identity key when keys/transport.key and
+     * keys/signing.key exist: identity.key can stay offline. */
+    if (rc || (rc = cli_open_store(ctx, &st)) || (rc = cli_load_transport(ctx, &t)) ||
+        (rc = cli_load_signer(ctx, &signing, author)))
         goto done;
     log_level_parse(cfg->log_level, &lvl);
-    keys_fingerprint(fpr, keys_public(k));
+    keys_fingerprint(fpr, keys_transport_identity(t));
     snprintf(tag, sizeof tag, "[%.40s]", cfg->name);
     log_init(lvl, tag);
     log_info("lernet %s starting, node key fingerprint %s", LERNET_VERSION, fpr);
-    if (cli_has_signing_key(ctx) && (rc = cli_load_signer(ctx, &signing, author)))
-        goto done;
-    if (daemon_run(ctx->home, cfg, st, k, signing, why, sizeof why) != 0)
+    if (daemon_run(ctx->home, cfg, st, t, signing, why, sizeof why) != 0)
         rc = cli_error(CLI_FAIL, "run: %s", why);
 done:
     keys_free(&signing);
-    keys_free(&k);
+    keys_transport_free(&t);
     store_close(&st);
     config_free(&cfg);
     return rc;

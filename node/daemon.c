@@ -35,7 +35,7 @@ static void on_signal(int sig)
 typedef struct daemon {
     const config_t *cfg;
     store_t *st;
-    const keys_identity_t *k;       /* identity: the CURVE transport key */
+    const keys_transport_t *k;      /* CurveZMQ under the node's identity */
     publish_signer_t signer;        /* signs what this node publishes */
     keys_identity_t *own_signing;   /* a signing key loaded by reload-signer (owned) */
     const char *home;
@@ -397,12 +397,12 @@ static int loop(daemon_t *d)
     return rc;
 }
 
-int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_identity_t *k,
+int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_transport_t *t,
                const keys_identity_t *signing, char *why, size_t whylen)
 {
-    daemon_t d = {.cfg = cfg, .st = st, .k = k, .home = home, .started_ms = event_now_ms()};
-    d.signer.key = signing ? signing : k;
-    d.signer.author = keys_public(k);
+    daemon_t d = {.cfg = cfg, .st = st, .k = t, .home = home, .started_ms = event_now_ms()};
+    d.signer.key = signing;
+    d.signer.author = keys_transport_identity(t);
     sync_io_t io = {io_send_client, io_send_server, &d};
     struct sigaction sa = {0};
     int rc = -1;

@@ -12,10 +12,11 @@
 #include "keys.h"
 #include "store.h"
 
-/* Runs the node until SIGTERM/SIGINT. k is the identity (CURVE transport);
- * signing, when not NULL, is the certified key that signs what the node
- * publishes (else the identity signs). All borrowed. */
-int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_identity_t *k,
+/* Runs the node until SIGTERM/SIGINT. t is the transport key (CurveZMQ
+ * under the node's identity); signing signs what the node publishes (the
+ * certified signing key, or the identity key itself in homes without one).
+ * All borrowed. */
+int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_transport_t *t,
                const keys_identity_t *signing, char *why, size_t whylen);
 
 #endif

@@ -140,13 +140,13 @@ int net_zap_handle(void *zap, net_allow_fn allow, void *allow_ctx)
     return rc;
 }
 
-void *net_server_open(void *zctx, const keys_identity_t *k, const char *endpoint, char *why,
+void *net_server_open(void *zctx, const keys_transport_t *k, const char *endpoint, char *why,
                       size_t whylen)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     if (!s)
         return fail_sock(NULL, why, whylen, "router socket");
-    if (keys_curve_setup(k, s, 1) != KEYS_OK || common_opts(s) != 0 ||
+    if (keys_transport_curve_setup(k, s, 1) != KEYS_OK || common_opts(s) != 0 ||
         set_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
         zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, NET_ZAP_DOMAIN, strlen(NET_ZAP_DOMAIN)) != 0 ||
         set_int(s, ZMQ_ZAP_ENFORCE_DOMAIN, 1) != 0)
@@ -160,7 +160,7 @@ void *net_server_open(void *zctx, const keys_identity_t *k, const char *endpoint
     return s;
 }
 
-void *net_client_open(void *zctx, const keys_identity_t *k, const uint8_t partner[32],
+void *net_client_open(void *zctx, const keys_transport_t *k, const uint8_t partner[32],
                       const char *endpoint, const char *monitor_ep, char *why, size_t whylen)
 {
     uint8_t server[32];
@@ -171,7 +171,7 @@ void *net_client_open(void *zctx, const keys_identity_t *k, const uint8_t partne
         return fail_sock(s, why, whylen, "partner key cannot be converted to X25519");
     /* IMMEDIATE: queue only to completed connections, so nothing piles up
      * for a partner that is down; sync repairs what was not sent. */
-    if (keys_curve_setup(k, s, 0) != KEYS_OK || common_opts(s) != 0 ||
+    if (keys_transport_curve_setup(k, s, 0) != KEYS_OK || common_opts(s) != 0 ||
         zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32) != 0 ||
         set_int(s, ZMQ_IMMEDIATE, 1) != 0 || set_int(s, ZMQ_RECONNECT_IVL, 200) != 0 ||
         set_int(s, ZMQ_RECONNECT_IVL_MAX, 5000) != 0)

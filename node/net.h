@@ -49,11 +49,11 @@ void *net_zap_open(void *zctx, char *why, size_t whylen);
 int net_zap_handle(void *zap, net_allow_fn allow, void *allow_ctx);
 
 /* CURVE server (ROUTER) bound to endpoint, enforcing the ZAP domain. */
-void *net_server_open(void *zctx, const keys_identity_t *k, const char *endpoint, char *why,
+void *net_server_open(void *zctx, const keys_transport_t *k, const char *endpoint, char *why,
                       size_t whylen);
 /* CURVE client (DEALER) to a partner; monitor_ep receives connection
  * events (open a ZMQ_PAIR to it with net_monitor_open). */
-void *net_client_open(void *zctx, const keys_identity_t *k, const uint8_t partner[32],
+void *net_client_open(void *zctx, const keys_transport_t *k, const uint8_t partner[32],
                       const char *endpoint, const char *monitor_ep, char *why, size_t whylen);
 void *net_monitor_open(void *zctx, const char *monitor_ep);
 

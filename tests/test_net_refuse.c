@@ -52,10 +52,13 @@ static void test_no_zap_handler_means_refused(void **state)
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", h_free_port());
 
     /* no ZAP handler bound at all */
-    void *server = net_server_open(ctx, server_key, ep, why, sizeof why);
+    keys_transport_t *server_t = NULL, *client_t = NULL;
+    assert_int_equal(keys_transport_from_identity(&server_t, server_key), KEYS_OK);
+    assert_int_equal(keys_transport_from_identity(&client_t, client_key), KEYS_OK);
+    void *server = net_server_open(ctx, server_t, ep, why, sizeof why);
     assert_non_null(server);
     snprintf(mon_ep, sizeof mon_ep, "inproc://m1");
-    void *client = net_client_open(ctx, client_key, keys_public(server_key), ep, mon_ep, why,
+    void *client = net_client_open(ctx, client_t, keys_public(server_key), ep, mon_ep, why,
                                    sizeof why);
     assert_non_null(client);
     void *mon = net_monitor_open(ctx, mon_ep);
@@ -68,7 +71,7 @@ static void test_no_zap_handler_means_refused(void **state)
     void *zap = net_zap_open(ctx, why, sizeof why);
     assert_non_null(zap);
     snprintf(mon_ep, sizeof mon_ep, "inproc://m2");
-    client = net_client_open(ctx, client_key, keys_public(server_key), ep, mon_ep, why,
+    client = net_client_open(ctx, client_t, keys_public(server_key), ep, mon_ep, why,
                              sizeof why);
     mon = net_monitor_open(ctx, mon_ep);
     zmq_pollitem_t items[2] = {{zap, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
@@ -104,6 +107,8 @@ static void test_no_zap_handler_means_refused(void **state)
     zmq_ctx_term(ctx);
     keys_free(&server_key);
     keys_free(&client_key);
+    keys_transport_free(&server_t);
+    keys_transport_free(&client_t);
 }
 
 static int refusal_logged(void *ctx)
@@ -161,7 +166,9 @@ static void test_protocol_version_mismatch(void **state)
     char ep[64];
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", B.port);
     void *ctx = zmq_ctx_new();
-    void *dealer = net_client_open(ctx, xk, bkey, ep, mon_ep, why, sizeof why);
+    keys_transport_t *xt = NULL;
+    assert_int_equal(keys_transport_from_identity(&xt, xk), KEYS_OK);
+    void *dealer = net_client_open(ctx, xt, bkey, ep, mon_ep, why, sizeof why);
     void *mon = net_monitor_open(ctx, mon_ep);
     assert_non_null(dealer);
     assert_true(wait_monitor(mon, NET_UP, 10000));
@@ -197,6 +204,7 @@ static void test_protocol_version_mismatch(void **state)
     zmq_close(dealer);
     zmq_ctx_term(ctx);
     keys_free(&xk);
+    keys_transport_free(&xt);
     h_node_free(&B);
     h_node_free(&X);
 }

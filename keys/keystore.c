@@ -392,26 +392,14 @@ static const char *file_of(char out[64], const char *name, const char *ext)
     return out;
 }
 
-int keystore_load_as(const char *dir, const char *name, const char *passphrase,
-                     keys_identity_t **out, char *why, size_t whylen)
+/* Key file text (modified in place) to an identity. */
+static int unseal(char *buf, size_t len, const char *path, const char *passphrase,
+                  keys_identity_t **out, char *why, size_t whylen)
 {
-    char path[PATH_MAX], file[64];
-    char *buf = NULL;
-    size_t len = 0;
     uint8_t *secret = NULL;
     ks_file_t f;
     int ret, saved;
-
-    why_clear(why, whylen);
-    if (!out) {
-        errno = EINVAL;
-        return why_fail(why, whylen, KEYSTORE_ERR_IO, "no place for the loaded key");
-    }
-    *out = NULL;
-    if ((ret = join_path(path, dir, file_of(file, name, "key"), why, whylen)))
-        return ret;
-    if ((ret = read_key_file(path, &buf, &len, why, whylen)) ||
-        (ret = parse_key_file(&f, buf, len, path, why, whylen)))
+    if ((ret = parse_key_file(&f, buf, len, path, why, whylen)))
         goto cleanup;
     if (f.encrypted && !passphrase) {
         ret = why_fail(why, whylen, KEYSTORE_ERR_NEED_PASS,
@@ -435,11 +423,36 @@ int keystore_load_as(const char *dir, const char *name, const char *passphrase,
 cleanup:
     saved = errno;
     sodium_free(secret);
-    sodium_free(buf);
     sodium_memzero(&f, sizeof f);
     errno = saved;
     return ret;
 }
+
+int keystore_load_as(const char *dir, const char *name, const char *passphrase,
+                     keys_identity_t **out, char *why, size_t whylen)
+{
+    char path[PATH_MAX], file[64];
+    char *buf = NULL;
+    size_t len = 0;
+    int ret, saved;
+
+    why_clear(why, whylen);
+    if (!out) {
+        errno = EINVAL;
+        return why_fail(why, whylen, KEYSTORE_ERR_IO, "no place for the loaded key");
+    }
+    *out = NULL;
+    if ((ret = join_path(path, dir, file_of(file, name, "key"), why, whylen)))
+        return ret;
+    if ((ret = read_key_file(path, &buf, &len, why, whylen)) == KEYSTORE_OK)
+        ret = unseal(buf, len, path, passphrase, out, why, whylen);
+    saved = errno;
+    sodium_free(buf);
+    errno = saved;
+    return ret;
+}
+
+
 
 int keystore_is_encrypted_as(const char *dir, const char *name, char *why, size_t whylen)
 {
@@ -857,6 +870,45 @@ int keystore_load_transport(const char *dir, keys_transport_t **out, char *why, 
 cleanup:
     sodium_memzero(b64, sizeof b64);
     sodium_free(secret);
+    sodium_free(buf);
+    return ret;
+}
+
+/* ---- backups ---------------------------------------------------------- */
+
+int keystore_seal(const keys_identity_t *k, const char *passphrase, char **text, size_t *len,
+                  char *why, size_t whylen)
+{
+    tbuf_t t = {NULL, 0, KS_FILE_MAX};
+    why_clear(why, whylen);
+    *text = NULL;
+    if (!(t.buf = sodium_malloc(t.cap)))
+        return why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+    t.buf[0] = '\0';
+    int ret = passphrase ? build_encrypted(&t, k, passphrase, why, whylen)
+                         : build_plain(&t, k, why, whylen);
+    if (ret) {
+        sodium_free(t.buf);
+        return ret;
+    }
+    *text = t.buf;
+    *len = t.len;
+    return KEYSTORE_OK;
+}
+
+int keystore_unseal(const char *text, size_t len, const char *label, const char *passphrase,
+                    keys_identity_t **out, char *why, size_t whylen)
+{
+    why_clear(why, whylen);
+    *out = NULL;
+    if (len > KS_FILE_MAX)
+        return why_fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: larger than a key file", label);
+    char *buf = sodium_malloc(len + 1);
+    if (!buf)
+        return why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    int ret = unseal(buf, len, label, passphrase, out, why, whylen);
     sodium_free(buf);
     return ret;
 }

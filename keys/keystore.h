@@ -65,6 +65,14 @@ int keystore_load_public_as(const char *dir, const char *name, uint8_t pk[KEYS_P
                             char *why, size_t whylen);
 int keystore_is_encrypted_as(const char *dir, const char *name, char *why, size_t whylen);
 
+/* A key file's text in memory, for backups: seal (passphrase NULL means
+ * unencrypted; *text is sodium_malloc'd, sodium_free it) and unseal (label
+ * names the source in errors). */
+int keystore_seal(const keys_identity_t *k, const char *passphrase, char **text, size_t *len,
+                  char *why, size_t whylen);
+int keystore_unseal(const char *text, size_t len, const char *label, const char *passphrase,
+                    keys_identity_t **out, char *why, size_t whylen);
+
 /* keys/transport.key: what the daemon needs for CurveZMQ under the node's
  * identity (see keys_transport_t), so identity.key can be taken offline.
  * Written at init, 0600, unencrypted; refuses to overwrite. */

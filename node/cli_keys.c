@@ -30,6 +30,7 @@ static const char keys_usage[] =
     "       lernet keys rotate [--note TEXT]\n"
     "       lernet keys revoke KEY [--cut NETWORK:SEQ]... [--reason TEXT]\n"
     "       lernet keys revoke-identity FILE\n"
+    "       lernet keys export FILE | import FILE\n"
     "show    the node's identity key (what partners configure) and fingerprint\n"
     "list    the identity and every signing key it certified, with status\n"
     "rotate  make a new signing key, certify it with the identity key, use it\n"
@@ -37,7 +38,10 @@ static const char keys_usage[] =
     "        events it signed after the cut (default: the log's current end here)\n"
     "        are refused by every node; revoking the key in use rotates first\n"
     "revoke-identity  publish an identity revocation statement (the file `init`\n"
-    "        wrote to keys/" STATEMENT_FILE "): every node stops accepting it\n";
+    "        wrote to keys/" STATEMENT_FILE "): every node stops accepting it\n"
+    "export  write an encrypted backup of the identity and signing keys (and the\n"
+    "        revocation statement); the backup passphrase is asked for\n"
+    "import  restore such a backup into a home without keys\n";
 
 /* Asks a running daemon to push an event this process stored. */
 static void announce(cli_ctx_t *ctx, const event_t *ev)
@@ -478,6 +482,191 @@ static int revoke_identity(cli_ctx_t *ctx, const char *path)
     return rc;
 }
 
+static int make_keys_dir(cli_ctx_t *ctx)
+{
+    if (mkdir(ctx->home, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return mkdir(cli_home_path(ctx, "keys"), 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* ---- backup ----------------------------------------------------------- *
+ * A text file, 0600: "lernet-backup 1", "identity <key>", then sections
+ * "begin NAME" ... "end NAME" holding identity.key and signing.key (key
+ * files encrypted with the backup passphrase) and the revocation statement.
+ */
+#define BACKUP_MAX (64 * 1024)
+
+static int put_section(FILE *f, const char *name, const char *text, size_t len)
+{
+    return fprintf(f, "begin %s\n%.*s%send %s\n", name, (int)len, text,
+                   len && text[len - 1] == '\n' ? "" : "\n", name) > 0
+               ? 0
+               : -1;
+}
+
+static char *slurp(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = f ? sodium_malloc(max + 1) : NULL;
+    *len = buf ? fread(buf, 1, max + 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (buf && *len > max) {
+        sodium_free(buf);
+        return NULL;
+    }
+    if (buf)
+        buf[*len] = '\0';
+    return buf;
+}
+
+static int export_keys(cli_ctx_t *ctx, const char *path)
+{
+    keys_identity_t *id = NULL, *sk = NULL;
+    char why[512] = "", *pass = NULL, *idtext = NULL, *sktext = NULL, *stmt = NULL;
+    char pub[KEYS_PUB_STR_SIZE];
+    size_t idlen = 0, sklen = 0, stlen = 0;
+    int code = CLI_OK, rc = cli_load_keys(ctx, &id);
+    if (rc)
+        return rc;
+    const char *keydir = cli_home_path(ctx, "keys");
+    if (cli_has_signing_key(ctx) &&
+        keystore_load_as(keydir, KEYSTORE_SIGNING, NULL, &sk, why, sizeof why) != KEYSTORE_OK) {
+        keys_free(&id);
+        return cli_error(CLI_KEYS, "%s", why);
+    }
+    printf("backup passphrase (keep it apart from the backup)\n");
+    fflush(stdout);
+    if (!(pass = cli_passphrase(NULL, 1, &code))) {
+        rc = code;
+        goto done;
+    }
+    rc = CLI_FAIL;
+    if (keystore_seal(id, pass, &idtext, &idlen, why, sizeof why) != KEYSTORE_OK ||
+        (sk && keystore_seal(sk, pass, &sktext, &sklen, why, sizeof why) != KEYSTORE_OK)) {
+        cli_error(CLI_KEYS, "%s", why);
+        goto done;
+    }
+    stmt = slurp(cli_home_path(ctx, "keys/" STATEMENT_FILE), 8192, &stlen);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        cli_error(CLI_FAIL, "%s: %s", path, strerror(errno == EEXIST ? EEXIST : errno));
+        goto done;
+    }
+    keys_pub_encode(pub, keys_public(id));
+    int bad = fprintf(f, "lernet-backup 1\nidentity %s\n", pub) < 0 ||
+              put_section(f, "identity.key", idtext, idlen) ||
+              (sktext && put_section(f, "signing.key", sktext, sklen)) ||
+              (stmt && put_section(f, STATEMENT_FILE, stmt, stlen));
+    bad |= fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        unlink(path);
+        cli_error(CLI_FAIL, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    printf("backup written to %s (identity%s%s, encrypted)\n", path, sktext ? ", signing key" : "",
+           stmt ? ", revocation statement" : "");
+    rc = CLI_OK;
+done:
+    cli_passphrase_free(pass);
+    sodium_free(idtext);
+    sodium_free(sktext);
+    sodium_free(stmt);
+    keys_free(&id);
+    keys_free(&sk);
+    return rc;
+}
+
+/* The text between "begin name" and "end name", or NULL. */
+static const char *section(const char *buf, const char *name, size_t *len)
+{
+    char open_tag[80], close_tag[80];
+    snprintf(open_tag, sizeof open_tag, "\nbegin %s\n", name);
+    snprintf(close_tag, sizeof close_tag, "\nend %s\n", name);
+    const char *a = strstr(buf, open_tag), *b;
+    if (!a)
+        return NULL;
+    a += strlen(open_tag);
+    if (!(b = strstr(a - 1, close_tag)))
+        return NULL;
+    *len = (size_t)(b + 1 - a);
+    return a;
+}
+
+static int write_file_0600(const char *path, const char *text, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static int import_keys(cli_ctx_t *ctx, const char *path)
+{
+    keys_identity_t *id = NULL, *sk = NULL;
+    keys_transport_t *t = NULL;
+    char why[512] = "", *pass = NULL, fpr[KEYS_FPR_STR_SIZE], label[600];
+    size_t len = 0, n = 0;
+    int code = CLI_OK, rc = CLI_FAIL;
+    const char *keydir = cli_home_path(ctx, "keys");
+    struct stat sb;
+    if (stat(cli_home_path(ctx, "keys/identity.key"), &sb) == 0)
+        return cli_error(CLI_FAIL, "%s already has keys; import into a home without them",
+                         ctx->home);
+    char *buf = slurp(path, BACKUP_MAX, &len);
+    const char *text;
+    if (!buf || strncmp(buf, "lernet-backup 1\n", 16) != 0) {
+        sodium_free(buf);
+        return cli_error(CLI_FAIL, "%s: not a lernet backup (or larger than %d bytes)", path,
+                         BACKUP_MAX);
+    }
+    if (!(text = section(buf, "identity.key", &n))) {
+        cli_error(CLI_FAIL, "%s: no identity.key section", path);
+        goto done;
+    }
+    if (!(pass = cli_passphrase(NULL, 0, &code))) {
+        rc = code;
+        goto done;
+    }
+    snprintf(label, sizeof label, "%s (identity.key)", path);
+    if (keystore_unseal(text, n, label, pass, &id, why, sizeof why) != KEYSTORE_OK ||
+        ((text = section(buf, "signing.key", &n)) &&
+         keystore_unseal(text, n, label, pass, &sk, why, sizeof why) != KEYSTORE_OK)) {
+        rc = cli_error(CLI_KEYS, "%s", why);
+        goto done;
+    }
+    if (make_keys_dir(ctx) != 0 ||
+        keystore_save_as(keydir, KEYSTORE_IDENTITY, id, pass, why, sizeof why) != KEYSTORE_OK ||
+        (sk && keystore_save_as(keydir, KEYSTORE_SIGNING, sk, NULL, why, sizeof why) !=
+                   KEYSTORE_OK) ||
+        keys_transport_from_identity(&t, id) != KEYS_OK ||
+        keystore_save_transport(keydir, t, why, sizeof why) != KEYSTORE_OK) {
+        rc = cli_error(CLI_KEYS, "%s", why[0] ? why : "cannot write the keys");
+        goto done;
+    }
+    if ((text = section(buf, STATEMENT_FILE, &n)) &&
+        write_file_0600(cli_home_path(ctx, "keys/" STATEMENT_FILE), text, n) != 0)
+        fprintf(stderr, "lernet: could not restore the revocation statement\n");
+    keys_fingerprint(fpr, keys_public(id));
+    printf("restored identity %s%s (identity.key encrypted with the backup passphrase)\n"
+           "start the node and let it sync: wait until `lernet log` shows this node's earlier\n"
+           "events before publishing, so its logs continue where they were\n",
+           fpr, sk ? " and its signing key" : "");
+    rc = CLI_OK;
+done:
+    cli_passphrase_free(pass);
+    sodium_free(buf);
+    keys_free(&id);
+    keys_free(&sk);
+    keys_transport_free(&t);
+    return rc;
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 static int with_identity(cli_ctx_t *ctx, int (*fn)(cli_ctx_t *, store_t *, const config_t *,
@@ -528,6 +717,10 @@ int cli_keys(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (strcmp(sub, "revoke-identity") == 0 && argc == 3)
         return revoke_identity(ctx, argv[2]);
+    if (strcmp(sub, "export") == 0 && argc == 3)
+        return export_keys(ctx, argv[2]);
+    if (strcmp(sub, "import") == 0 && argc == 3)
+        return import_keys(ctx, argv[2]);
     fputs(keys_usage, stderr);
     return CLI_USAGE;
 }

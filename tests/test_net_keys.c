@@ -259,11 +259,65 @@ static void test_rotate_revoke_and_identity_revocation(void **state)
     keys_free(&stolen);
 }
 
+/* Keys exported from one home and imported into a fresh one keep working:
+ * the restored node gets its own earlier events back from its partner and
+ * continues its log. */
+static void test_export_import(void **state)
+{
+    (void)state;
+    hnode_t E, F;
+    char cmd[1400], *out = NULL, backup[700];
+    assert_int_equal(h_node_init(&E, "Hällefors lärcenter", "SE", NET), 0);
+    assert_int_equal(h_node_init(&F, "ZBC Sjælland Syd", "DK", NET), 0);
+    h_link(&E, &F, NET);
+    assert_int_equal(h_node_write_config(&E), 0);
+    assert_int_equal(h_node_write_config(&F), 0);
+    assert_int_equal(h_node_start(&E), 0);
+    assert_int_equal(h_node_start(&F), 0);
+    hnode_t *both[] = {&E, &F};
+    assert_int_equal(h_publish_workshop(&E, "Före säkerhetskopian", NET), 0);
+    assert_true(h_wait_items(both, 2, 1, H_DEADLINE_MS));
+    snprintf(backup, sizeof backup, "%s/backup.txt", F.home);
+    setenv("LERNET_PASSPHRASE", "rätt lösenfras", 1); /* the backup passphrase */
+    assert_int_equal(h_lernet(&E, &out, "keys export '%s'", backup), 0);
+    free(out);
+    /* the backup is encrypted: no secret in the clear, and a wrong passphrase fails */
+    snprintf(cmd, sizeof cmd, "grep -c 'argon2id' '%s'", backup);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    assert_true(atoi(out) >= 2);
+    free(out);
+
+    /* E's machine is lost; a fresh home takes its place at the same address */
+    assert_int_equal(h_node_stop(&E), 0);
+    hnode_t E2 = E;
+    E2.home = tu_tempdir();
+    E2.pid = 0;
+    snprintf(cmd, sizeof cmd, "LERNET_PASSPHRASE=fel '%s' --home '%s' keys import '%s' 2>&1",
+             LERNET_BIN, E2.home, backup);
+    assert_int_equal(tu_run(cmd, &out), 5);
+    assert_non_null(strstr(out, "passphrase"));
+    free(out);
+    assert_int_equal(h_lernet(&E2, &out, "keys import '%s'", backup), 0);
+    assert_non_null(strstr(out, "restored identity"));
+    free(out);
+    assert_int_equal(h_node_write_config(&E2), 0);
+    assert_int_equal(h_node_start(&E2), 0);
+    hnode_t *restored[] = {&E2, &F};
+    assert_true(h_wait_items(restored, 2, 1, H_DEADLINE_MS)); /* its own event came back */
+    assert_int_equal(h_publish_workshop(&E2, "Efter återställningen", NET), 0);
+    assert_true(h_wait_items(restored, 2, 2, H_DEADLINE_MS));
+    assert_int_equal(h_lernet(&F, NULL, "verify"), 0); /* one chain, no fork */
+    h_node_free(&E2);
+    h_node_free(&E);
+    h_node_free(&F);
+}
+
 int main(void)
 {
     keys_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotate_revoke_and_identity_revocation),
+        cmocka_unit_test(test_export_import),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -93,20 +93,49 @@ Lernet__Payload *bench_payload(uint64_t i, int64_t start)
     }
 }
 
-/* One author's log, signed in order and added in one transaction. */
+/* The author's key log: its identity certifies the signing key sk, as
+ * `lernet init` does, so content is signed the way real nodes sign it. */
+static int certify(store_t *st, const keys_identity_t *k, const keys_identity_t *sk)
+{
+    Lernet__KeyCert c = LERNET__KEY_CERT__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    event_t *ev = NULL;
+    int outcome = -1;
+    c.signing_key.data = (uint8_t *)keys_public(sk);
+    c.signing_key.len = KEYS_PUBLIC_BYTES;
+    p.body_case = LERNET__PAYLOAD__BODY_KEY_CERT;
+    p.key_cert = &c;
+    int rc = event_create(&ev, k, EVENT_LOG_KEYS, 1, NULL, event_now_ms() - 86400000LL - 1, &p,
+                          NULL, 0);
+    if (rc == 0)
+        rc = store_add(st, ev, &outcome, NULL, NULL, 0);
+    event_free(&ev);
+    return rc == 0 && outcome == STORE_APPLIED ? 0 : -1;
+}
+
+/* One author's log, signed in order by its certified signing key and added
+ * in one transaction. */
 static int fill_author(store_t *st, const keys_identity_t *k, int n, const char *net,
                        uint64_t base, uint64_t *raw)
 {
     uint8_t prev[EVENT_ID_BYTES];
     int64_t created = event_now_ms() - 86400000LL;
-    if (store_begin(st) != STORE_OK)
+    keys_identity_t *sk = NULL;
+    if (keys_generate(&sk) != 0 || store_begin(st) != STORE_OK) {
+        keys_free(&sk);
         return -1;
+    }
+    if (certify(st, k, sk) != 0) {
+        store_rollback(st);
+        keys_free(&sk);
+        return -1;
+    }
     for (int i = 0; i < n; i++) {
         event_t *ev = NULL;
         int outcome = 0;
         Lernet__Payload *p = bench_payload(base + (uint64_t)i, START + i * 3600);
-        int rc = event_create(&ev, k, net, (uint64_t)i + 1, i ? prev : NULL, created + i, p,
-                              NULL, 0);
+        int rc = event_create_as(&ev, keys_public(k), sk, net, (uint64_t)i + 1, i ? prev : NULL,
+                                 created + i, p, NULL, 0);
         tu_payload_free(p);
         if (rc == 0)
             rc = store_add(st, ev, &outcome, NULL, NULL, 0);
@@ -122,9 +151,11 @@ static int fill_author(store_t *st, const keys_identity_t *k, int n, const char 
         event_free(&ev);
         if (rc) {
             store_rollback(st);
+            keys_free(&sk);
             return -1;
         }
     }
+    keys_free(&sk);
     return store_commit(st) == STORE_OK ? 0 : -1;
 }
 

@@ -177,6 +177,9 @@ typedef struct tx_cache {
     uint8_t author[KEYS_PUBLIC_BYTES];
     int64_t aid, forks;
     int revoked;
+    int signer_valid; /* last certified, unrevoked signing key looked up */
+    int64_t signer_aid, signer_id;
+    uint8_t signer[KEYS_PUBLIC_BYTES];
     int64_t feed_aid;
     char feed_net[EVENT_MAX_NETWORK + 1];
     uint64_t feed_seq;
@@ -645,6 +648,11 @@ static int authorized(store_t *s, const event_t *ev, int64_t aid, int author_rev
         return why_fail(why, whylen, STORE_ERR_REVOKED, "the author's identity was revoked");
     if (memcmp(ev->signer, ev->author, KEYS_PUBLIC_BYTES) == 0)
         return STORE_OK;
+    if (s->c.signer_valid && s->c.signer_aid == aid &&
+        memcmp(s->c.signer, ev->signer, KEYS_PUBLIC_BYTES) == 0) {
+        *signer = s->c.signer_id; /* a batch is mostly one signer: skip the lookup */
+        return STORE_OK;
+    }
     keys_fingerprint(fpr, ev->signer);
     sqlite3_stmt *st = Q(s, Q_SIGNER_GET);
     sqlite3_bind_int64(st, 1, aid);
@@ -656,8 +664,13 @@ static int authorized(store_t *s, const event_t *ev, int64_t aid, int author_rev
     if (!certified)
         return why_fail(why, whylen, STORE_ERR_UNCERTIFIED,
                         "signing key %s is not certified by the author (not yet, or never)", fpr);
-    if (!revoked)
+    if (!revoked) {
+        s->c.signer_valid = 1;
+        s->c.signer_aid = aid;
+        s->c.signer_id = *signer;
+        memcpy(s->c.signer, ev->signer, KEYS_PUBLIC_BYTES);
         return STORE_OK;
+    }
     st = Q(s, Q_CUT_GET);
     sqlite3_bind_int64(st, 1, *signer);
     bind_text(st, 2, ev->network);
@@ -830,6 +843,7 @@ static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *w
     int64_t key;
     int rc = signer_row(s, aid, r->signing_key.data, 0, &key, why, whylen);
     sqlite3_stmt *st;
+    s->c.signer_valid = 0; /* a revocation changes what the cache may say */
     if (rc == STORE_OK) {
         st = Q(s, Q_SIGNER_REVOKE);
         sqlite3_bind_int64(st, 1, key);

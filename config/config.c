@@ -53,7 +53,7 @@ static const char *const node_keys[NK_COUNT] = {"name",      "country",         
 static const char *const peer_keys[PK_COUNT] = {"public_key", "endpoint", "networks"};
 static const char *const log_levels[] = {"error", "warn", "info", "debug"};
 
-enum section { SECT_NONE, SECT_NODE, SECT_PEER };
+enum section { SECT_NONE, SECT_NODE, SECT_PEER, SECT_NETWORK };
 
 /* Where each peer's section and keys are, for messages after the parse. */
 typedef struct peer_lines {
@@ -79,6 +79,7 @@ typedef struct parse {
     char label[LABEL_SIZE];
     int node_section;
     int node_key[NK_COUNT];
+    int network_key; /* line of the current [network]'s coordinators */
 } parse_t;
 
 /* ---- text checks ------------------------------------------------------ */
@@ -371,6 +372,75 @@ static int peer_section(parse_t *p, const char *name, size_t len)
     return add_peer(p, name);
 }
 
+/* [network "NAME"]: the coordinators this node trusts for that network. */
+static int network_section(parse_t *p, const char *name, size_t len)
+{
+    config_t *c = p->cfg;
+    if (len > EVENT_MAX_NETWORK || !event_network_valid(name)) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "'%.64s' is not a network name",
+             name);
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_netdefs; i++)
+        if (strcmp(c->netdefs[i].name, name) == 0) {
+            fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "duplicate network section");
+            return -1;
+        }
+    if (c->n_netdefs >= CONFIG_MAX_NETWORKS) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "more than %d network sections",
+             CONFIG_MAX_NETWORKS);
+        return -1;
+    }
+    memset(&c->netdefs[c->n_netdefs], 0, sizeof c->netdefs[0]);
+    snprintf(c->netdefs[c->n_netdefs].name, sizeof c->netdefs[0].name, "%.64s", name);
+    c->n_netdefs++;
+    p->sect = SECT_NETWORK;
+    p->network_key = 0;
+    snprintf(p->label, sizeof p->label, "[network \"%s\"]", name);
+    return 0;
+}
+
+static int network_set(parse_t *p, const char *key, const char *v, char *reason, size_t rlen)
+{
+    config_netdef_t *d = &p->cfg->netdefs[p->cfg->n_netdefs - 1];
+    char item[KEYS_PUB_STR_SIZE + 8];
+    if (strcmp(key, "coordinators") != 0) {
+        snprintf(reason, rlen, "unknown key (known: coordinators)");
+        return -1;
+    }
+    if (p->network_key) {
+        snprintf(reason, rlen, "duplicate key (first at line %d)", p->network_key);
+        return -1;
+    }
+    p->network_key = p->line;
+    for (const char *s = v; *s;) {
+        size_t n = strcspn(s, ",");
+        while (n && (*s == ' ' || *s == '\t'))
+            s++, n--;
+        size_t m = n;
+        while (m && (s[m - 1] == ' ' || s[m - 1] == '\t'))
+            m--;
+        snprintf(item, sizeof item, "%.*s", (int)(m < sizeof item ? m : sizeof item - 1), s);
+        if (d->n_coordinators >= CONFIG_MAX_COORDINATORS) {
+            snprintf(reason, rlen, "more than %d coordinators", CONFIG_MAX_COORDINATORS);
+            return -1;
+        }
+        if (keys_pub_decode(d->coordinators[d->n_coordinators], item) != KEYS_OK) {
+            snprintf(reason, rlen, "'%.50s' is not a lernet public key", item);
+            return -1;
+        }
+        d->n_coordinators++;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    if (d->n_coordinators == 0) {
+        snprintf(reason, rlen, "at least one coordinator key is needed");
+        return -1;
+    }
+    return 0;
+}
+
 static int node_section(parse_t *p)
 {
     if (p->node_section) {
@@ -399,8 +469,9 @@ static int unknown_section(parse_t *p)
     return -1;
 }
 
-/* The rest of a [peer "NAME"] line after "peer", up to the end e. */
-static int peer_header(parse_t *p, const char *r, const char *e)
+/* The rest of a [peer "NAME"] (or [network "NAME"]) line after the word,
+ * up to the end e. */
+static int peer_header(parse_t *p, const char *r, const char *e, int network)
 {
     char nm[CONFIG_MAX_NAME];
     while (r < e && (*r == ' ' || *r == '\t'))
@@ -417,7 +488,7 @@ static int peer_header(parse_t *p, const char *r, const char *e)
         return unknown_section(p);
     size_t n = (size_t)(endq - name);
     snprintf(nm, sizeof nm, "%.*s", (int)(n < sizeof nm ? n : sizeof nm - 1), name);
-    return peer_section(p, nm, n);
+    return network ? network_section(p, nm, n) : peer_section(p, nm, n);
 }
 
 /* A "[...]" line, trimmed, [s, e). Accepts [node] and [peer "NAME"]. */
@@ -439,7 +510,9 @@ static int section_line(parse_t *p, const char *s, const char *e)
             return node_section(p);
         }
     } else if (e - q > 4 && memcmp(q, "peer", 4) == 0 && (q[4] == ' ' || q[4] == '\t')) {
-        return peer_header(p, q + 4, e);
+        return peer_header(p, q + 4, e, 0);
+    } else if (e - q > 7 && memcmp(q, "network", 7) == 0 && (q[7] == ' ' || q[7] == '\t')) {
+        return peer_header(p, q + 7, e, 1);
     }
     return unknown_section(p);
 }
@@ -516,6 +589,11 @@ static int handler(void *user, const char *section, const char *key, const char 
 {
     parse_t *p = user;
     char reason[384] = "";
+    if (p->sect == SECT_NETWORK) {
+        if (network_set(p, key, value, reason, sizeof reason) != 0)
+            fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "%s", reason);
+        return p->err == 0;
+    }
     int peer = p->sect == SECT_PEER;
     const char *const *keys = peer ? peer_keys : node_keys;
     int n = peer ? PK_COUNT : NK_COUNT, k = key_index(keys, n, key);

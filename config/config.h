@@ -11,6 +11,9 @@
  *   log_level = info                  ; error|warn|info|debug
  *   sync_interval_ms = 2000           ; anti-entropy round period
  *
+ *   [network "nordic-wbl"]            ; a managed network (see store_trust)
+ *   coordinators = <key>, <key>       ; whose membership statements to trust
+ *
  *   [peer "Roskilde Handelsskole"]    ; one section per partner
  *   public_key = <44-char base64 Ed25519 key>
  *   endpoint = tcp://127.0.0.1:7401
@@ -51,6 +54,13 @@ typedef struct config_peer {
     size_t n_networks;
 } config_peer_t;
 
+#define CONFIG_MAX_COORDINATORS 4 /* what fits on one line */
+typedef struct config_netdef {
+    config_network_t name;
+    uint8_t coordinators[CONFIG_MAX_COORDINATORS][KEYS_PUBLIC_BYTES];
+    size_t n_coordinators;
+} config_netdef_t;
+
 typedef struct config {
     char name[CONFIG_MAX_NAME];
     char country[3];
@@ -63,6 +73,8 @@ typedef struct config {
     int sync_interval_ms; /* 100..3600000, default 2000 */
     config_peer_t *peers; /* owned */
     size_t n_peers;
+    config_netdef_t netdefs[CONFIG_MAX_NETWORKS]; /* [network "NAME"] sections */
+    size_t n_netdefs;
 } config_t;
 
 /* Parses and validates path. *out owned by caller (config_free). */

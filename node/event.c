@@ -76,12 +76,15 @@ const char *event_kind_name(int kind)
 static int kind_supported(int kind)
 {
     return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL) ||
-           (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_IDENTITY_REVOKE);
+           (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_MEMBERSHIP);
 }
 
+/* Key events: in the author's key logs, signed by the identity itself.
+ * (Membership is a control kind too, but lives in a network's log and may be
+ * signed by a certified signing key, like content.) */
 static int is_control(int kind)
 {
-    return kind >= LERNET__KIND__KIND_KEY_CERT;
+    return kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_IDENTITY_REVOKE;
 }
 
 int event_log_reserved(const char *name)
@@ -452,6 +455,7 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
         [LERNET__KIND__KIND_KEY_CERT] = LERNET__PAYLOAD__BODY_KEY_CERT,
         [LERNET__KIND__KIND_KEY_REVOKE] = LERNET__PAYLOAD__BODY_KEY_REVOKE,
         [LERNET__KIND__KIND_IDENTITY_REVOKE] = LERNET__PAYLOAD__BODY_IDENTITY_REVOKE,
+        [LERNET__KIND__KIND_MEMBERSHIP] = LERNET__PAYLOAD__BODY_MEMBERSHIP,
     };
     if (!kind_supported(kind))
         return why_fail(why, whylen, EV_UNKNOWN_KIND, "kind %d is not supported", kind);
@@ -471,6 +475,17 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_KEY_REVOKE: return check_key_revoke(&c, p->key_revoke);
     case LERNET__PAYLOAD__BODY_IDENTITY_REVOKE:
         return check_string(&c, "reason", p->identity_revoke->reason, EVENT_MAX_SHORT, 0, 0);
+    case LERNET__PAYLOAD__BODY_MEMBERSHIP: {
+        const Lernet__Membership *m = p->membership;
+        int rc = check_key(&c, "member", m->member);
+        if (rc == EV_OK)
+            rc = check_string(&c, "name", m->name, EVENT_MAX_TITLE, 0, 0);
+        if (rc == EV_OK)
+            rc = check_string(&c, "endpoint", m->endpoint, EVENT_MAX_SHORT, 0, 0);
+        if (rc == EV_OK && m->until_ms < 0)
+            rc = why_fail(why, whylen, EV_BAD_TIME, "field 'until_ms': negative");
+        return rc;
+    }
     default: return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     }
 }
@@ -663,10 +678,11 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
         [LERNET__PAYLOAD__BODY_KEY_CERT] = LERNET__KIND__KIND_KEY_CERT,
         [LERNET__PAYLOAD__BODY_KEY_REVOKE] = LERNET__KIND__KIND_KEY_REVOKE,
         [LERNET__PAYLOAD__BODY_IDENTITY_REVOKE] = LERNET__KIND__KIND_IDENTITY_REVOKE,
+        [LERNET__PAYLOAD__BODY_MEMBERSHIP] = LERNET__KIND__KIND_MEMBERSHIP,
     };
     *out = NULL;
     if (payload->body_case <= LERNET__PAYLOAD__BODY__NOT_SET ||
-        payload->body_case > LERNET__PAYLOAD__BODY_IDENTITY_REVOKE ||
+        payload->body_case > LERNET__PAYLOAD__BODY_MEMBERSHIP ||
         kind_for_body[payload->body_case] == 0)
         return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     int kind = kind_for_body[payload->body_case];

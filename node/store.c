@@ -82,8 +82,17 @@ static const char *schema_v1 =
     "CREATE TABLE key_cuts(key INTEGER NOT NULL, network TEXT NOT NULL," \
     "  last_good_seq INTEGER NOT NULL, PRIMARY KEY(key, network)) WITHOUT ROWID;"
 
+/* v4: network membership as the coordinators' statements say it (the latest
+ * statement about a member wins). */
+#define MEMBERS_V4 \
+    "CREATE TABLE members(network TEXT NOT NULL, member BLOB NOT NULL," \
+    "  coordinator INTEGER NOT NULL, until_ms INTEGER NOT NULL, removed INTEGER NOT NULL," \
+    "  last_good_seq INTEGER NOT NULL, name TEXT, endpoint TEXT, stmt_ms INTEGER NOT NULL," \
+    "  stmt INTEGER NOT NULL, PRIMARY KEY(network, member)) WITHOUT ROWID;"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
-static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3};
+static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
+                                   MEMBERS_V4};
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
 
@@ -94,6 +103,7 @@ enum stmt_id {
     Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
     Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
     Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_PROMOTE, Q_FORK_UNMARK,
+    Q_MEMBER_GET, Q_MEMBER_PUT,
     N_STMTS
 };
 
@@ -165,6 +175,14 @@ static const char *stmt_sql[N_STMTS] = {
     [Q_FORK_AT] = "SELECT rowid, header, sig, payload, salt FROM events WHERE author = ?1"
                   " AND network = ?2 AND seq = ?3 AND fork = 1",
     [Q_PROMOTE] = "UPDATE events SET fork = 0 WHERE rowid = ?1",
+    [Q_MEMBER_GET] = "SELECT coordinator, until_ms, removed, last_good_seq FROM members"
+                     " WHERE network = ?1 AND member = ?2",
+    [Q_MEMBER_PUT] = "INSERT INTO members(network, member, coordinator, until_ms, removed,"
+                     " last_good_seq, name, endpoint, stmt_ms, stmt)"
+                     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(network, member)"
+                     " DO UPDATE SET coordinator = ?3, until_ms = ?4, removed = ?5,"
+                     " last_good_seq = ?6, name = ?7, endpoint = ?8, stmt_ms = ?9, stmt = ?10"
+                     " WHERE ?9 >= members.stmt_ms",
     [Q_FORK_UNMARK] = "UPDATE authors SET fork_count = max(fork_count - 1, 0),"
                       " forked = fork_count > 1 WHERE id = ?1",
 };
@@ -187,7 +205,14 @@ typedef struct tx_cache {
     int pending; /* 0: the pending table is empty, its lookups can be skipped */
 } tx_cache_t;
 
+#define STORE_MAX_ANCHORS 256
+
 struct store {
+    struct {
+        char network[EVENT_MAX_NETWORK + 1];
+        uint8_t key[KEYS_PUBLIC_BYTES];
+    } anchors[STORE_MAX_ANCHORS]; /* trusted coordinators, from config */
+    size_t n_anchors;
     sqlite3 *db;
     sqlite3_stmt *q[N_STMTS];
     int in_batch;
@@ -226,6 +251,7 @@ const char *store_strerror(int err)
     case STORE_ERR_FULL: return "disk full";
     case STORE_ERR_UNCERTIFIED: return "signing key not certified by the author";
     case STORE_ERR_REVOKED: return "revoked";
+    case STORE_ERR_NOT_MEMBER: return "not a member";
     default: return "unknown store error";
     }
 }
@@ -634,6 +660,137 @@ static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, 
     return step_done(s, st, why, whylen);
 }
 
+/* ---- membership ------------------------------------------------------ */
+
+static int anchor(const store_t *s, const char *network, const uint8_t *key)
+{
+    for (size_t i = 0; i < s->n_anchors; i++)
+        if (strcmp(s->anchors[i].network, network) == 0 &&
+            (!key || memcmp(s->anchors[i].key, key, KEYS_PUBLIC_BYTES) == 0))
+            return 1;
+    return 0;
+}
+
+int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES])
+{
+    if (!event_network_valid(network) || s->n_anchors >= STORE_MAX_ANCHORS)
+        return STORE_ERR_NOMEM;
+    if (anchor(s, network, coordinator))
+        return STORE_OK;
+    snprintf(s->anchors[s->n_anchors].network, sizeof s->anchors[0].network, "%s", network);
+    memcpy(s->anchors[s->n_anchors].key, coordinator, KEYS_PUBLIC_BYTES);
+    s->n_anchors++;
+    return STORE_OK;
+}
+
+int store_managed(store_t *s, const char *network)
+{
+    return anchor(s, network, NULL);
+}
+
+typedef struct member_row {
+    int found, coordinator, removed;
+    int64_t until_ms;
+    uint64_t last_good_seq;
+} member_row_t;
+
+static member_row_t member_get(store_t *s, const char *network, const uint8_t *key)
+{
+    member_row_t m = {0};
+    sqlite3_stmt *st = Q(s, Q_MEMBER_GET);
+    bind_text(st, 1, network);
+    bind_blob(st, 2, key, KEYS_PUBLIC_BYTES);
+    if ((m.found = sqlite3_step(st) == SQLITE_ROW)) {
+        m.coordinator = sqlite3_column_int(st, 0);
+        m.until_ms = sqlite3_column_int64(st, 1);
+        m.removed = sqlite3_column_int(st, 2);
+        m.last_good_seq = (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    return m;
+}
+
+/* In a managed network, only coordinators and current members publish, and
+ * only coordinators state memberships. */
+static int member_ok(store_t *s, const event_t *ev, char *why, size_t whylen)
+{
+    char fpr[KEYS_FPR_STR_SIZE];
+    if (event_log_reserved(ev->network) || !anchor(s, ev->network, NULL) ||
+        anchor(s, ev->network, ev->author))
+        return STORE_OK;
+    keys_fingerprint(fpr, ev->author);
+    member_row_t m = member_get(s, ev->network, ev->author);
+    if (!m.found)
+        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
+                        "author %s is not a member of %s (no statement from its coordinators, "
+                        "or not yet)", fpr, ev->network);
+    if (m.removed && ev->seq > m.last_good_seq)
+        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
+                        "author %s was removed from %s after seq %llu", fpr, ev->network,
+                        (unsigned long long)m.last_good_seq);
+    if (m.until_ms && ev->created_ms > m.until_ms)
+        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
+                        "author %s: membership of %s ended at %lld (ms), the event is later",
+                        fpr, ev->network, (long long)m.until_ms);
+    if (ev->kind == LERNET__KIND__KIND_MEMBERSHIP && (!m.coordinator || m.removed))
+        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
+                        "author %s states memberships of %s but is not its coordinator", fpr,
+                        ev->network);
+    return STORE_OK;
+}
+
+int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                    int64_t now_ms)
+{
+    if (anchor(s, network, key))
+        return 1;
+    member_row_t m = member_get(s, network, key);
+    return m.found && !m.removed && (!m.until_ms || now_ms <= m.until_ms);
+}
+
+static int cut_log(store_t *s, int64_t aid, const char *network, uint64_t from, char *why,
+                   size_t whylen);
+static int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
+
+/* Records a coordinator's statement (the latest about a member wins); a
+ * removal withdraws what the member published after its cut. */
+static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
+                             size_t whylen)
+{
+    const Lernet__Membership *m = ev->body->membership;
+    sqlite3_stmt *st = Q(s, Q_MEMBER_PUT);
+    bind_text(st, 1, ev->network);
+    bind_blob(st, 2, m->member.data, KEYS_PUBLIC_BYTES);
+    sqlite3_bind_int(st, 3, m->coordinator);
+    sqlite3_bind_int64(st, 4, m->until_ms);
+    sqlite3_bind_int(st, 5, m->removed);
+    sqlite3_bind_int64(st, 6, (int64_t)m->last_good_seq);
+    bind_text(st, 7, m->name);
+    bind_text(st, 8, m->endpoint);
+    sqlite3_bind_int64(st, 9, ev->created_ms);
+    sqlite3_bind_int64(st, 10, rowid);
+    int rc = step_done(s, st, why, whylen);
+    if (rc || !m->removed)
+        return rc;
+    int64_t aid, forks;
+    uint64_t head;
+    uint8_t head_id[EVENT_ID_BYTES];
+    if ((rc = author_row(s, m->member.data, &aid, &forks, NULL, why, whylen)))
+        return rc;
+    feed_head(s, aid, ev->network, &head, head_id);
+    if (head <= m->last_good_seq)
+        return STORE_OK;
+    log_warn("withdrawing events from seq %llu of %s: their author was removed",
+             (unsigned long long)m->last_good_seq + 1, ev->network);
+    if ((rc = cut_log(s, aid, ev->network, m->last_good_seq + 1, why, whylen)) || s->replaying)
+        return rc;
+    size_t skipped = 0;
+    s->replaying = 1;
+    rc = replay(s, &skipped, why, whylen);
+    s->replaying = 0;
+    return rc;
+}
+
 /* ---- key lifecycle -------------------------------------------------- */
 
 /* Whether ev's signer may sign for its author at this point of this log:
@@ -646,6 +803,9 @@ static int authorized(store_t *s, const event_t *ev, int64_t aid, int author_rev
     *signer = 0;
     if (author_revoked)
         return why_fail(why, whylen, STORE_ERR_REVOKED, "the author's identity was revoked");
+    int rc = member_ok(s, ev, why, whylen);
+    if (rc != STORE_OK)
+        return rc;
     if (memcmp(ev->signer, ev->author, KEYS_PUBLIC_BYTES) == 0)
         return STORE_OK;
     if (s->c.signer_valid && s->c.signer_aid == aid &&
@@ -867,6 +1027,8 @@ static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, cha
         return ev->body ? derive_key_cert(s, ev, aid, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_KEY_REVOKE:
         return ev->body ? derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_MEMBERSHIP:
+        return ev->body ? derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_IDENTITY_REVOKE: {
         sqlite3_stmt *st = Q(s, Q_AUTHOR_REVOKE);
         sqlite3_bind_int64(st, 1, aid);
@@ -1676,6 +1838,49 @@ int store_signing_keys(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES],
             continue;
         memcpy(k.key, sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
         stop = cb(ctx, &k);
+    }
+    sqlite3_finalize(st);
+    return STORE_OK;
+}
+
+typedef struct members_ctx {
+    store_member_cb cb;
+    void *ctx;
+} members_ctx_t;
+
+int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int stop = 0;
+    for (size_t i = 0; !stop && i < s->n_anchors; i++) {
+        if (strcmp(s->anchors[i].network, network) != 0)
+            continue;
+        store_member_t m = {.name = "", .endpoint = "", .coordinator = 1, .anchor = 1};
+        memcpy(m.key, s->anchors[i].key, KEYS_PUBLIC_BYTES);
+        stop = cb(ctx, &m);
+    }
+    if (stop || sqlite3_prepare_v2(s->db,
+                                   "SELECT member, name, endpoint, coordinator, removed, until_ms,"
+                                   " last_good_seq FROM members WHERE network = ?1 ORDER BY stmt",
+                                   -1, &st, NULL) != SQLITE_OK)
+        return stop ? STORE_OK : STORE_ERR_SQL;
+    bind_text(st, 1, network);
+    while (!stop && sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES)
+            continue;
+        store_member_t m = {.name = (const char *)sqlite3_column_text(st, 1),
+                            .endpoint = (const char *)sqlite3_column_text(st, 2),
+                            .coordinator = sqlite3_column_int(st, 3),
+                            .removed = sqlite3_column_int(st, 4),
+                            .until_ms = sqlite3_column_int64(st, 5),
+                            .last_good_seq = (uint64_t)sqlite3_column_int64(st, 6)};
+        memcpy(m.key, sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
+        if (!m.name)
+            m.name = "";
+        if (!m.endpoint)
+            m.endpoint = "";
+        m.anchor = anchor(s, network, m.key);
+        stop = cb(ctx, &m);
     }
     sqlite3_finalize(st);
     return STORE_OK;

@@ -37,7 +37,7 @@
 
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_MAX_PENDING_PER_LOG 1024
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
@@ -57,6 +57,7 @@ enum store_error {
     STORE_ERR_FULL = -11,     /* disk full */
     STORE_ERR_UNCERTIFIED = -12, /* signed by a key the author has not certified (yet) */
     STORE_ERR_REVOKED = -13,     /* signing key revoked for that point, or identity revoked */
+    STORE_ERR_NOT_MEMBER = -14,  /* managed network: author not (or no longer) a member */
 };
 const char *store_strerror(int err);
 
@@ -189,6 +190,29 @@ typedef struct store_stats {
     uint64_t events, forks, pending, authors, logs, items, bytes;
 } store_stats_t;
 int store_stats(store_t *s, store_stats_t *out);
+
+/* Network membership. A network with trusted coordinators (from the node's
+ * config: [network "NAME"] coordinators = ...) is managed: its events are
+ * accepted only from coordinators and from members a coordinator admitted
+ * in a Membership event, within their term and before any removal. A
+ * network without is open to whatever configured partners send. */
+int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES]);
+/* 1 if network has trusted coordinators. */
+int store_managed(store_t *s, const char *network);
+typedef struct store_member {
+    uint8_t key[KEYS_PUBLIC_BYTES];
+    const char *name, *endpoint;
+    int coordinator, removed, anchor; /* anchor: trusted from config */
+    int64_t until_ms;                 /* 0: no end */
+    uint64_t last_good_seq;           /* if removed */
+} store_member_t;
+typedef int (*store_member_cb)(void *ctx, const store_member_t *m);
+/* The coordinators and members of network known here. */
+int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx);
+/* 1 if key may connect and publish in network now (coordinator, or member
+ * not removed whose term has not ended at now_ms). */
+int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                    int64_t now_ms);
 
 /* 1 if the author's identity was revoked, 0 if not (or unknown), < 0 on
  * error. */

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,18 +28,35 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int h_free_port(void)
+/* Ports are taken below the kernel's ephemeral range (32768+), where the
+ * daemons' own outgoing connections would otherwise grab a port picked for
+ * a node that has not started yet; and never handed out twice per process
+ * (this table is the harness's only state, and only tests use it). */
+#define H_PORT_LO 20000
+#define H_PORT_HI 32000
+static int handed_out[H_PORT_HI - H_PORT_LO];
+
+static int port_bindable(int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
+    ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
     if (fd >= 0)
         close(fd);
-    return port;
+    return ok;
+}
+
+int h_free_port(void)
+{
+    for (int tries = 0; tries < 2000; tries++) {
+        int port = H_PORT_LO + (int)(randombytes_uniform(H_PORT_HI - H_PORT_LO));
+        if (!handed_out[port - H_PORT_LO] && port_bindable(port)) {
+            handed_out[port - H_PORT_LO] = 1;
+            return port;
+        }
+    }
+    return -1;
 }
 
 int h_lernet(const hnode_t *n, char **out, const char *fmt, ...)

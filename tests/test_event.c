@@ -392,7 +392,7 @@ static void test_field_reasons(void **state)
                      EV_KIND_MISMATCH);
     assert_int_equal(event_check_payload(LERNET__KIND__KIND_KEY_CERT, p, why, sizeof why),
                      EV_KIND_MISMATCH);
-    assert_int_equal(event_check_payload(LERNET__KIND__KIND_MEMBERSHIP, p, why, sizeof why),
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_ERASURE, p, why, sizeof why),
                      EV_UNKNOWN_KIND);
     tu_payload_free(p);
 

@@ -989,3 +989,89 @@ int config_write_new(const char *path, const char *name, const char *country,
     free(text);
     return p.err;
 }
+
+/* ---- editing ----------------------------------------------------------- */
+
+/* The [node] "networks" line of text rebuilt with net added, or NULL. */
+static char *with_network(const char *text, const config_t *c, const char *net)
+{
+    const char *line = text, *sect = NULL;
+    char list[CONFIG_MAX_NETWORKS * (EVENT_MAX_NETWORK + 2) + 1] = "";
+    for (size_t i = 0; i < c->n_networks; i++) {
+        strcat(list, c->networks[i]);
+        strcat(list, ", ");
+    }
+    strcat(list, net);
+    while (line && *line) {
+        const char *s = line, *nl = strchr(line, '\n');
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '[')
+            sect = s;
+        else if (sect && strncmp(sect, "[node]", 6) == 0 && strncmp(s, "networks", 8) == 0 &&
+                 (s[8] == ' ' || s[8] == '\t' || s[8] == '=')) {
+            char *out = NULL;
+            int len = asprintf(&out, "%.*snetworks = %s%s", (int)(line - text), text, list,
+                               nl ? nl : "\n");
+            return len < 0 ? NULL : out;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+int config_edit(const char *path, const char *add_network, const char *append, char *why,
+                size_t whylen)
+{
+    parse_t p = {.path = path, .why = why, .whylen = whylen};
+    config_t *c = NULL;
+    char *text = NULL, *edited = NULL, tmp[PATH_MAX];
+    size_t len = 0;
+    if (why && whylen)
+        why[0] = '\0';
+    if (config_load(&c, path, why, whylen) != CONFIG_OK)
+        return CONFIG_ERR_INVALID;
+    if (read_all(&p, &text, &len) != 0)
+        goto done;
+    text[len] = '\0';
+    if (add_network && !config_has_network(c, add_network)) {
+        if (c->n_networks >= CONFIG_MAX_NETWORKS || !(edited = with_network(text, c, add_network))) {
+            fail(&p, CONFIG_ERR_INVALID, 0, "[node]", "networks",
+                 "cannot add '%s' (no networks line, or %d networks already)", add_network,
+                 CONFIG_MAX_NETWORKS);
+            goto done;
+        }
+        free(text);
+        text = edited;
+        edited = NULL;
+    }
+    if (append && asprintf(&edited, "%s%s%s", text,
+                           text[0] && text[strlen(text) - 1] != '\n' ? "\n" : "", append) < 0) {
+        fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
+        goto done;
+    }
+    if (edited) {
+        free(text);
+        text = edited;
+        edited = NULL;
+    }
+    if (check_written(&p, text, strlen(text)) != 0)
+        goto done;
+    /* a whole new file renamed over the old one: never half an edit */
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    unlink(tmp);
+    parse_t w = {.path = tmp, .why = why, .whylen = whylen};
+    if (write_all(&w, text, strlen(text)) != 0) {
+        p.err = w.err;
+        goto done;
+    }
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        fail(&p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot replace: %s", strerror(errno));
+    }
+done:
+    free(text);
+    free(edited);
+    config_free(&c);
+    return p.err;
+}

@@ -94,4 +94,10 @@ int config_write_new(const char *path, const char *name, const char *country,
                      const char *municipality, const char *listen, const char *network,
                      char *why, size_t whylen);
 
+/* Edits an existing config atomically: adds add_network (may be NULL) to
+ * [node] networks if missing, then appends append (whole sections, may be
+ * NULL). The result must load, or nothing is changed. */
+int config_edit(const char *path, const char *add_network, const char *append, char *why,
+                size_t whylen);
+
 #endif

@@ -24,6 +24,7 @@
 static const cli_cmd_t commands[] = {
     {"init", cli_init, "create a node home: identity key, config, store"},
     {"keys", cli_keys, "show, list, rotate and revoke the node's keys"},
+    {"network", cli_network, "create a managed network, invite, join, list or remove members"},
     {"config", cli_config, "check the configuration file"},
     {"publish", cli_publish, "sign and store a workshop, meeting or experience report"},
     {"update", cli_update, "replace the content of one of your workshops or meetings"},
@@ -142,6 +143,15 @@ int cli_open_store(cli_ctx_t *ctx, store_t **out)
         return rc;
     if (store_open(out, cli_home_path(ctx, "store.db"), why, sizeof why) != STORE_OK)
         return cli_error(CLI_FAIL, "store %s: %s", ctx->path, why);
+    /* Membership is enforced by the store, from the coordinators the config
+     * trusts: every path that writes (daemon, CLI) must see the same. */
+    config_t *cfg = NULL;
+    if (config_load(&cfg, cli_home_path(ctx, "lernet.ini"), why, sizeof why) == CONFIG_OK) {
+        for (size_t i = 0; i < cfg->n_netdefs; i++)
+            for (size_t j = 0; j < cfg->netdefs[i].n_coordinators; j++)
+                store_trust(*out, cfg->netdefs[i].name, cfg->netdefs[i].coordinators[j]);
+        config_free(&cfg);
+    }
     return CLI_OK;
 }
 

@@ -75,6 +75,7 @@ void cli_passphrase_free(char *p);
 /* Commands (cli_*.c) */
 int cli_init(cli_ctx_t *ctx, int argc, char **argv);
 int cli_keys(cli_ctx_t *ctx, int argc, char **argv);
+int cli_network(cli_ctx_t *ctx, int argc, char **argv);
 int cli_config(cli_ctx_t *ctx, int argc, char **argv);
 int cli_publish(cli_ctx_t *ctx, int argc, char **argv);
 int cli_update(cli_ctx_t *ctx, int argc, char **argv);

@@ -33,7 +33,9 @@ static void on_signal(int sig)
 }
 
 typedef struct daemon {
-    const config_t *cfg;
+    const config_t *cfg;  /* = own_cfg: configured partners, then admitted members */
+    config_t *own_cfg;    /* a copy whose peers array has room for CONFIG_MAX_PEERS */
+    size_t n_dialed;      /* the configured partners: those with a DEALER */
     store_t *st;
     const keys_transport_t *k;      /* CurveZMQ under the node's identity */
     publish_signer_t signer;        /* signs what this node publishes */
@@ -66,30 +68,101 @@ static int io_send_server(void *ctx, const uint8_t *rid, size_t rid_len, const u
 
 /* ---- ZAP ------------------------------------------------------------ */
 
+/* A known partner may connect while its identity stands and it shares a
+ * network that is open, or managed and it is a current member there. */
+static int partner_allowed(daemon_t *d, const config_peer_t *p)
+{
+    int64_t now = event_now_ms();
+    if (store_author_revoked(d->st, p->public_key) == 1) {
+        log_warn("refused partner %s: its identity was revoked", p->name);
+        return 0;
+    }
+    for (size_t i = 0; i < p->n_networks; i++)
+        if (config_has_network(d->cfg, p->networks[i]) &&
+            (!store_managed(d->st, p->networks[i]) ||
+             store_is_member(d->st, p->networks[i], p->public_key, now)))
+            return 1;
+    log_warn("refused partner %s: not a current member of any network shared with it", p->name);
+    return 0;
+}
+
+typedef struct member_q {
+    const uint8_t *x25519;
+    uint8_t key[KEYS_PUBLIC_BYTES];
+    char name[CONFIG_MAX_NAME];
+    int found;
+} member_q_t;
+
+static int match_member(void *ctx, const store_member_t *m)
+{
+    member_q_t *q = ctx;
+    uint8_t x[32];
+    if (keys_curve_public(x, m->key) == KEYS_OK && sodium_memcmp(x, q->x25519, 32) == 0) {
+        memcpy(q->key, m->key, KEYS_PUBLIC_BYTES);
+        snprintf(q->name, sizeof q->name, "%s", m->name);
+        q->found = 1;
+    }
+    return q->found;
+}
+
+/* A node not in lernet.ini but a current member of a managed network this
+ * node takes part in: admitted as a partner that dials us (no DEALER of
+ * ours), in the networks where it is a member. Returns its index or -1. */
+static int admit_member(daemon_t *d, const uint8_t x25519[32])
+{
+    config_t *c = d->own_cfg;
+    config_peer_t p = {0};
+    member_q_t q = {.x25519 = x25519};
+    int64_t now = event_now_ms();
+    for (size_t i = 0; i < c->n_networks; i++) {
+        q.found = 0;
+        if (!store_managed(d->st, c->networks[i]))
+            continue;
+        store_members(d->st, c->networks[i], match_member, &q);
+        if (q.found && store_is_member(d->st, c->networks[i], q.key, now) &&
+            p.n_networks < CONFIG_MAX_NETWORKS)
+            snprintf(p.networks[p.n_networks++], sizeof p.networks[0], "%s", c->networks[i]);
+    }
+    if (!p.n_networks || c->n_peers >= CONFIG_MAX_PEERS ||
+        store_author_revoked(d->st, q.key) == 1)
+        return -1;
+    char fpr[KEYS_FPR_STR_SIZE];
+    keys_fingerprint(fpr, q.key);
+    snprintf(p.name, sizeof p.name, "%.100s (%s)", q.name[0] ? q.name : "member", fpr);
+    memcpy(p.public_key, q.key, KEYS_PUBLIC_BYTES);
+    c->peers[c->n_peers] = p;
+    memcpy(d->peer_x25519[c->n_peers], x25519, 32);
+    log_info("admitted %s: a member of %s%s", p.name, p.networks[0],
+             p.n_networks > 1 ? " and more" : "");
+    return (int)c->n_peers++;
+}
+
 static int allow_partner(void *ctx, const uint8_t x25519[32], char user_id[NET_USER_ID_SIZE])
 {
     daemon_t *d = ctx;
     for (size_t i = 0; i < d->cfg->n_peers; i++) {
         if (sodium_memcmp(d->peer_x25519[i], x25519, 32) == 0) {
-            if (store_author_revoked(d->st, d->cfg->peers[i].public_key) == 1) {
-                log_warn("refused partner %s: its identity was revoked", d->cfg->peers[i].name);
+            if (!partner_allowed(d, &d->cfg->peers[i]))
                 return 0;
-            }
             keys_pub_encode(user_id, d->cfg->peers[i].public_key);
             return 1;
         }
     }
-    return 0;
+    int i = admit_member(d, x25519);
+    if (i < 0)
+        return 0;
+    keys_pub_encode(user_id, d->cfg->peers[i].public_key);
+    return 1;
 }
 
 /* ---- sockets -------------------------------------------------------- */
 
 static int open_partners(daemon_t *d, char *why, size_t whylen)
 {
-    size_t n = d->cfg->n_peers;
+    size_t n = d->n_dialed;
     d->dealers = calloc(n ? n : 1, sizeof *d->dealers);
     d->monitors = calloc(n ? n : 1, sizeof *d->monitors);
-    d->peer_x25519 = calloc(n ? n : 1, sizeof *d->peer_x25519);
+    d->peer_x25519 = calloc(CONFIG_MAX_PEERS, sizeof *d->peer_x25519);
     if (!d->dealers || !d->monitors || !d->peer_x25519) {
         snprintf(why, whylen, "out of memory");
         return -1;
@@ -132,7 +205,7 @@ static int open_sockets(daemon_t *d, char *why, size_t whylen)
 static void close_sockets(daemon_t *d)
 {
     char path[4200];
-    for (size_t i = 0; d->dealers && i < d->cfg->n_peers; i++) {
+    for (size_t i = 0; d->dealers && i < d->n_dialed; i++) {
         if (d->dealers[i]) {
             zmq_socket_monitor(d->dealers[i], NULL, 0);
             zmq_close(d->dealers[i]);
@@ -363,7 +436,7 @@ static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_
         handle_control(d);
     if (d->router && (items[2].revents & ZMQ_POLLIN))
         handle_router(d);
-    for (size_t i = 0; i < d->cfg->n_peers; i++) {
+    for (size_t i = 0; i < d->n_dialed; i++) {
         if (items[3 + 2 * i].revents & ZMQ_POLLIN)
             handle_monitor(d, i);
         if (items[4 + 2 * i].revents & ZMQ_POLLIN)
@@ -374,14 +447,14 @@ static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_
 
 static int loop(daemon_t *d)
 {
-    size_t n = 3 + 2 * d->cfg->n_peers;
+    size_t n = 3 + 2 * d->n_dialed;
     zmq_pollitem_t *items = calloc(n, sizeof *items);
     if (!items)
         return -1;
     items[0] = (zmq_pollitem_t){d->zap, 0, ZMQ_POLLIN, 0};
     items[1] = (zmq_pollitem_t){d->control, 0, ZMQ_POLLIN, 0};
     items[2] = (zmq_pollitem_t){d->router, 0, d->router ? ZMQ_POLLIN : 0, 0};
-    for (size_t i = 0; i < d->cfg->n_peers; i++) {
+    for (size_t i = 0; i < d->n_dialed; i++) {
         items[3 + 2 * i] = (zmq_pollitem_t){d->monitors[i], 0, ZMQ_POLLIN, 0};
         items[4 + 2 * i] = (zmq_pollitem_t){d->dealers[i], 0, ZMQ_POLLIN, 0};
     }
@@ -400,7 +473,20 @@ static int loop(daemon_t *d)
 int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_transport_t *t,
                const keys_identity_t *signing, char *why, size_t whylen)
 {
-    daemon_t d = {.cfg = cfg, .st = st, .k = t, .home = home, .started_ms = event_now_ms()};
+    daemon_t d = {.st = st, .k = t, .home = home, .started_ms = event_now_ms()};
+    /* A copy with room for members admitted at the handshake; the peers
+     * array never moves, so sync may keep pointers into it. */
+    config_t own = *cfg;
+    own.peers = calloc(CONFIG_MAX_PEERS, sizeof *own.peers);
+    if (!own.peers) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    if (cfg->n_peers)
+        memcpy(own.peers, cfg->peers, cfg->n_peers * sizeof *own.peers);
+    d.own_cfg = &own;
+    d.cfg = &own;
+    d.n_dialed = cfg->n_peers;
     d.signer.key = signing;
     d.signer.author = keys_transport_identity(t);
     sync_io_t io = {io_send_client, io_send_server, &d};
@@ -413,7 +499,7 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     stop_requested = 0;
     if (open_sockets(&d, why, whylen) != 0)
         goto done;
-    if (sync_new(&d.sync, st, cfg, &io) != 0) {
+    if (sync_new(&d.sync, st, d.cfg, &io) != 0) {
         snprintf(why, whylen, "out of memory");
         goto done;
     }
@@ -430,5 +516,6 @@ done:
     sync_free(&d.sync);
     close_sockets(&d);
     keys_free(&d.own_signing);
+    free(own.peers);
     return rc;
 }

@@ -1120,7 +1120,8 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
     s->st = st;
     s->cfg = cfg;
     s->io = *io;
-    s->clients = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *s->clients);
+    /* room for partners admitted later (members of managed networks) */
+    s->clients = calloc(CONFIG_MAX_PEERS, sizeof *s->clients);
     s->sessions = calloc(SYNC_MAX_SESSIONS, sizeof *s->sessions);
     if (!s->clients || !s->sessions || vpool_new(&s->pool, -1) != 0) {
         sync_free(&s);

@@ -1,0 +1,478 @@
+/*
+ * cli_network: `lernet network create|invite|join|members|remove`.
+ *
+ * A managed network is one whose coordinators a node trusts (lernet.ini:
+ * [network "NAME"] coordinators = ...). Coordinators publish Membership
+ * events in the network; the store then accepts the network's events only
+ * from current members (store_trust). An invite carries what a new node
+ * needs to join in one step: the network, its coordinators, the signed
+ * statement that admits it, and one member to dial.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "control.h"
+#include "keystore.h"
+#include "publish.h"
+
+#define INVITE_PREFIX "lernet-invite-1:"
+#define INVITE_MAX 8192
+
+static const char network_usage[] =
+    "usage: lernet network create NETWORK\n"
+    "       lernet network invite NETWORK --key KEY --name ORG [--until YYYY-MM-DD]\n"
+    "                             [--coordinator] [--endpoint ENDPOINT]\n"
+    "       lernet network join INVITE\n"
+    "       lernet network members NETWORK [--json]\n"
+    "       lernet network remove NETWORK KEY\n"
+    "create   make this node the coordinator of NETWORK (a managed network)\n"
+    "invite   admit the node with identity KEY (its `lernet keys show`) and print an\n"
+    "         invite for it; --coordinator lets it admit others too\n"
+    "join     on the new node: trust the network's coordinators, take the admission,\n"
+    "         add the inviting node as partner; then (re)start `lernet run`\n"
+    "members  the coordinators and members this node knows of\n"
+    "remove   end KEY's membership: its later events and connections are refused\n";
+
+static int own_identity(cli_ctx_t *ctx, uint8_t id[KEYS_PUBLIC_BYTES])
+{
+    char why[512] = "";
+    if (keystore_load_public(cli_home_path(ctx, "keys"), id, why, sizeof why) != KEYSTORE_OK)
+        return cli_error(CLI_NOHOME, "%s", why);
+    return CLI_OK;
+}
+
+static const config_netdef_t *netdef(const config_t *cfg, const char *net)
+{
+    for (size_t i = 0; i < cfg->n_netdefs; i++)
+        if (strcmp(cfg->netdefs[i].name, net) == 0)
+            return &cfg->netdefs[i];
+    return NULL;
+}
+
+typedef struct coord_q {
+    const uint8_t *key;
+    int coordinator;
+    uint64_t dummy;
+} coord_q_t;
+
+static int note_coord(void *ctx, const store_member_t *m)
+{
+    coord_q_t *q = ctx;
+    if (memcmp(m->key, q->key, KEYS_PUBLIC_BYTES) == 0)
+        q->coordinator = m->coordinator && !m->removed;
+    return 0;
+}
+
+static int is_coordinator(store_t *st, const char *net, const uint8_t *key)
+{
+    coord_q_t q = {key, 0, 0};
+    store_members(st, net, note_coord, &q);
+    return q.coordinator;
+}
+
+/* Publishes through the running daemon (which pushes at once), else
+ * directly; *id_hex gets the event id. */
+static int publish(cli_ctx_t *ctx, store_t *st, const char *net, const Lernet__Payload *p,
+                   char id_hex[EVENT_ID_HEX_SIZE])
+{
+    size_t len = lernet__payload__get_packed_size(p);
+    size_t b64len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    uint8_t *buf = malloc(len ? len : 1);
+    char *b64 = malloc(b64len), why[512] = "";
+    json_t *reply = NULL;
+    lernet__payload__pack(p, buf);
+    sodium_bin2base64(b64, b64len, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    free(buf);
+    json_t *req = json_pack("{s:s,s:s,s:s}", "cmd", "publish", "network", net, "payload", b64);
+    free(b64);
+    int rc = control_request(ctx->home, req, &reply, CONTROL_TIMEOUT_MS);
+    json_decref(req);
+    if (rc == CONTROL_OK) {
+        const char *id = json_string_value(json_object_get(reply, "id"));
+        rc = id ? CLI_OK
+                : cli_error(CLI_FAIL, "refused: %s",
+                            json_string_value(json_object_get(reply, "error")));
+        if (id)
+            snprintf(id_hex, EVENT_ID_HEX_SIZE, "%s", id);
+        json_decref(reply);
+        return rc;
+    }
+    keys_identity_t *k = NULL;
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    event_t *ev = NULL;
+    if ((rc = cli_load_signer(ctx, &k, author)))
+        return rc;
+    publish_signer_t who = {k, author};
+    rc = publish_event(st, &who, net, p, &ev, why, sizeof why) == PUBLISH_OK
+             ? CLI_OK
+             : cli_error(CLI_FAIL, "refused: %s", why);
+    if (ev)
+        event_id_hex(id_hex, ev->id);
+    event_free(&ev);
+    keys_free(&k);
+    return rc;
+}
+
+/* ---- create ----------------------------------------------------------- */
+
+static int create(cli_ctx_t *ctx, const char *net)
+{
+    config_t *cfg = NULL;
+    uint8_t id[KEYS_PUBLIC_BYTES];
+    char pub[KEYS_PUB_STR_SIZE], section[256], why[512] = "";
+    int rc = own_identity(ctx, id);
+    if (rc || (rc = cli_load_config(ctx, &cfg)))
+        return rc;
+    if (!event_network_valid(net))
+        rc = cli_error(CLI_USAGE, "'%s' is not a network name", net);
+    else if (netdef(cfg, net))
+        rc = cli_error(CLI_FAIL, "%s already has coordinators in lernet.ini", net);
+    config_free(&cfg);
+    if (rc)
+        return rc;
+    keys_pub_encode(pub, id);
+    snprintf(section, sizeof section, "\n[network \"%s\"]\ncoordinators = %s\n", net, pub);
+    if (config_edit(cli_home_path(ctx, "lernet.ini"), net, section, why, sizeof why) !=
+        CONFIG_OK)
+        return cli_error(CLI_FAIL, "%s", why);
+    printf("this node coordinates %s: admit members with `lernet network invite %s --key KEY "
+           "--name ORG`\n(restart a running daemon to apply)\n",
+           net, net);
+    return CLI_OK;
+}
+
+/* ---- invite ----------------------------------------------------------- */
+
+typedef struct invite_opts {
+    const char *net, *key, *name, *until, *endpoint;
+    int coordinator;
+} invite_opts_t;
+
+static int parse_date_ms(const char *s, int64_t *ms)
+{
+    struct tm tm = {0};
+    const char *end = strptime(s, "%Y-%m-%d", &tm);
+    if (!end || *end)
+        return -1;
+    *ms = ((int64_t)timegm(&tm) + 86400) * 1000 - 1; /* through that day, UTC */
+    return 0;
+}
+
+static char *invite_text(const config_t *cfg, const invite_opts_t *o, const config_netdef_t *d,
+                         const uint8_t *self, const uint8_t *env, size_t env_len)
+{
+    char pub[KEYS_PUB_STR_SIZE];
+    json_t *coords = json_array();
+    for (size_t i = 0; i < d->n_coordinators; i++) {
+        keys_pub_encode(pub, d->coordinators[i]);
+        json_array_append_new(coords, json_string(pub));
+    }
+    size_t b64len = sodium_base64_ENCODED_LEN(env_len, sodium_base64_VARIANT_ORIGINAL);
+    char *stmt = malloc(b64len);
+    sodium_bin2base64(stmt, b64len, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+    keys_pub_encode(pub, self);
+    json_t *doc = json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:s}", "network", o->net, "coordinators",
+                            coords, "peer", "name", cfg->name, "public_key", pub, "endpoint",
+                            o->endpoint ? o->endpoint : cfg->listen, "statement", stmt);
+    free(stmt);
+    char *json = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    size_t jl = strlen(json), outlen = strlen(INVITE_PREFIX) +
+                                      sodium_base64_ENCODED_LEN(jl, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = malloc(outlen);
+    strcpy(out, INVITE_PREFIX);
+    sodium_bin2base64(out + strlen(INVITE_PREFIX), outlen - strlen(INVITE_PREFIX),
+                      (const uint8_t *)json, jl, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    free(json);
+    return out;
+}
+
+static int invite(cli_ctx_t *ctx, const invite_opts_t *o)
+{
+    config_t *cfg = NULL;
+    store_t *st = NULL;
+    uint8_t self[KEYS_PUBLIC_BYTES], member[KEYS_PUBLIC_BYTES];
+    char id_hex[EVENT_ID_HEX_SIZE], why[256] = "";
+    int64_t until = 0;
+    event_t *ev = NULL;
+    if (keys_pub_decode(member, o->key) != KEYS_OK)
+        return cli_error(CLI_USAGE, "--key: not a lernet public key (44 base64 characters)");
+    if (o->until && parse_date_ms(o->until, &until) != 0)
+        return cli_error(CLI_USAGE, "--until: '%s' is not YYYY-MM-DD", o->until);
+    int rc = own_identity(ctx, self);
+    if (rc || (rc = cli_load_config(ctx, &cfg)) || (rc = cli_open_store(ctx, &st)))
+        goto done;
+    const config_netdef_t *d = netdef(cfg, o->net);
+    if (!d) {
+        rc = cli_error(CLI_FAIL, "%s is not a managed network here (no [network] section; "
+                                 "see `lernet network create`)", o->net);
+        goto done;
+    }
+    if (!is_coordinator(st, o->net, self)) {
+        rc = cli_error(CLI_FAIL, "this node is not a coordinator of %s", o->net);
+        goto done;
+    }
+    Lernet__Membership m = LERNET__MEMBERSHIP__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    m.member.data = member;
+    m.member.len = KEYS_PUBLIC_BYTES;
+    m.name = (char *)o->name;
+    m.until_ms = until;
+    m.coordinator = o->coordinator;
+    m.endpoint = "";
+    p.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP;
+    p.membership = &m;
+    if ((rc = publish(ctx, st, o->net, &p, id_hex)))
+        goto done;
+    uint8_t *env = NULL;
+    size_t env_len = 0;
+    if (store_get_event(st, id_hex, &ev, why, sizeof why) != STORE_OK ||
+        event_envelope(ev, &env, &env_len) != EV_OK) {
+        rc = cli_error(CLI_FAIL, "the statement was published but cannot be read back: %s", why);
+        goto done;
+    }
+    char *text = invite_text(cfg, o, d, self, env, env_len);
+    free(env);
+    printf("admitted %s to %s (statement %.16s)\ngive the new node this invite:\n\n%s\n", o->name,
+           o->net, id_hex, text);
+    free(text);
+done:
+    event_free(&ev);
+    store_close(&st);
+    config_free(&cfg);
+    return rc;
+}
+
+/* ---- join ------------------------------------------------------------- */
+
+typedef struct invite {
+    json_t *doc;
+    const char *network, *peer_name, *peer_key, *endpoint;
+    event_t *statement;
+} invite_t;
+
+static int parse_invite(const char *text, const uint8_t self[KEYS_PUBLIC_BYTES], invite_t *iv)
+{
+    uint8_t raw[INVITE_MAX], env[4096], key[KEYS_PUBLIC_BYTES];
+    size_t len = 0, env_len = 0;
+    char why[256] = "";
+    json_error_t e;
+    memset(iv, 0, sizeof *iv);
+    if (strncmp(text, INVITE_PREFIX, strlen(INVITE_PREFIX)) != 0 ||
+        strlen(text) > INVITE_MAX ||
+        sodium_base642bin(raw, sizeof raw - 1, text + strlen(INVITE_PREFIX),
+                          strlen(text + strlen(INVITE_PREFIX)), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        return cli_error(CLI_FAIL, "invite: not a lernet invite (%s...)", INVITE_PREFIX);
+    if (!(iv->doc = json_loadb((const char *)raw, len, 0, &e)))
+        return cli_error(CLI_FAIL, "invite: damaged (%s)", e.text);
+    const char *stmt = NULL;
+    json_t *coords = NULL;
+    if (json_unpack(iv->doc, "{s:s,s:o,s:{s:s,s:s,s:s},s:s}", "network", &iv->network,
+                    "coordinators", &coords, "peer", "name", &iv->peer_name, "public_key",
+                    &iv->peer_key, "endpoint", &iv->endpoint, "statement", &stmt) != 0 ||
+        !json_is_array(coords) || json_array_size(coords) == 0 ||
+        json_array_size(coords) > CONFIG_MAX_COORDINATORS)
+        return cli_error(CLI_FAIL, "invite: a field is missing or wrong (network, coordinators, "
+                                   "peer, statement)");
+    if (!event_network_valid(iv->network) || keys_pub_decode(key, iv->peer_key) != KEYS_OK)
+        return cli_error(CLI_FAIL, "invite: 'network' or 'peer.public_key' is malformed");
+    if (sodium_base642bin(env, sizeof env, stmt, strlen(stmt), NULL, &env_len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        event_parse(&iv->statement, env, env_len, event_now_ms(), why, sizeof why) != EV_OK)
+        return cli_error(CLI_FAIL, "invite: the statement is not a valid signed event: %s", why);
+    const Lernet__Membership *m = iv->statement->body ? iv->statement->body->membership : NULL;
+    if (iv->statement->kind != LERNET__KIND__KIND_MEMBERSHIP || !m ||
+        strcmp(iv->statement->network, iv->network) != 0 || m->removed)
+        return cli_error(CLI_FAIL, "invite: the statement is not an admission to %s",
+                         iv->network);
+    if (memcmp(m->member.data, self, KEYS_PUBLIC_BYTES) != 0)
+        return cli_error(CLI_FAIL, "invite: it admits another node, not this one (check the key "
+                                   "you gave the coordinator: `lernet keys show`)");
+    return CLI_OK;
+}
+
+static int join(cli_ctx_t *ctx, const char *text)
+{
+    uint8_t self[KEYS_PUBLIC_BYTES], pk[KEYS_PUBLIC_BYTES];
+    invite_t iv;
+    config_t *cfg = NULL;
+    store_t *st = NULL;
+    char sections[2048], why[512] = "";
+    int rc = own_identity(ctx, self);
+    if (rc || (rc = parse_invite(text, self, &iv)) || (rc = cli_load_config(ctx, &cfg)))
+        goto done;
+    keys_pub_decode(pk, iv.peer_key);
+    if (netdef(cfg, iv.network) || config_peer_by_key(cfg, pk)) {
+        rc = cli_error(CLI_FAIL, "%s or the inviting node is already in lernet.ini; edit it by "
+                                 "hand to merge",
+                       iv.network);
+        goto done;
+    }
+    size_t off = (size_t)snprintf(sections, sizeof sections, "\n[network \"%s\"]\ncoordinators = ",
+                                  iv.network);
+    json_t *c;
+    size_t i;
+    json_array_foreach(json_object_get(iv.doc, "coordinators"), i, c)
+        off += (size_t)snprintf(sections + off, sizeof sections - off, "%s%s", i ? ", " : "",
+                                json_string_value(c) ? json_string_value(c) : "?");
+    snprintf(sections + off, sizeof sections - off,
+             "\n\n[peer \"%.100s\"]\npublic_key = %s\nendpoint = %s\nnetworks = %s\n",
+             iv.peer_name, iv.peer_key, iv.endpoint, iv.network);
+    if (config_edit(cli_home_path(ctx, "lernet.ini"), iv.network, sections, why, sizeof why) !=
+        CONFIG_OK) {
+        rc = cli_error(CLI_FAIL, "invite: %s", why);
+        goto done;
+    }
+    int outcome = -1;
+    if ((rc = cli_open_store(ctx, &st)))
+        goto done;
+    if (store_add(st, iv.statement, &outcome, NULL, why, sizeof why) != STORE_OK) {
+        rc = cli_error(CLI_FAIL, "invite: the admission was refused: %s", why);
+        goto done;
+    }
+    printf("joined %s: partner %s added, admission stored\n(re)start `lernet run` to sync\n",
+           iv.network, iv.peer_name);
+done:
+    event_free(&iv.statement);
+    json_decref(iv.doc);
+    store_close(&st);
+    config_free(&cfg);
+    return rc;
+}
+
+/* ---- members, remove --------------------------------------------------- */
+
+static int print_member(void *ctx, const store_member_t *m)
+{
+    json_t *arr = ctx;
+    char pub[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
+    const char *status = m->removed ? "removed" : m->anchor ? "coordinator (trusted here)"
+                         : m->coordinator                  ? "coordinator"
+                                                           : "member";
+    keys_pub_encode(pub, m->key);
+    keys_fingerprint(fpr, m->key);
+    if (arr) {
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:I}", "public_key", pub,
+                                             "fingerprint", fpr, "name", m->name, "status",
+                                             status, "until_ms", (json_int_t)m->until_ms));
+        return 0;
+    }
+    char until[32] = "";
+    if (m->until_ms) {
+        time_t t = (time_t)(m->until_ms / 1000);
+        struct tm tm;
+        strftime(until, sizeof until, " until %Y-%m-%d", gmtime_r(&t, &tm));
+    }
+    printf("%s  %-27s %s%s\n", fpr, status, m->name[0] ? m->name : "-", until);
+    return 0;
+}
+
+static int members(cli_ctx_t *ctx, const char *net, int json)
+{
+    store_t *st = NULL;
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    if (!store_managed(st, net)) {
+        store_close(&st);
+        return cli_error(CLI_FAIL, "%s is not a managed network here (open to configured "
+                                   "partners)", net);
+    }
+    json_t *arr = json ? json_array() : NULL;
+    store_members(st, net, print_member, arr);
+    if (arr) {
+        json_dumpf(arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(arr);
+    }
+    store_close(&st);
+    return CLI_OK;
+}
+
+static int remove_member(cli_ctx_t *ctx, const char *net, const char *key)
+{
+    store_t *st = NULL;
+    uint8_t self[KEYS_PUBLIC_BYTES], member[KEYS_PUBLIC_BYTES], head[EVENT_ID_BYTES];
+    char id_hex[EVENT_ID_HEX_SIZE];
+    uint64_t seq = 0;
+    if (keys_pub_decode(member, key) != KEYS_OK)
+        return cli_error(CLI_USAGE, "KEY: not a lernet public key (44 base64 characters)");
+    int rc = own_identity(ctx, self);
+    if (rc || (rc = cli_open_store(ctx, &st)))
+        return rc;
+    if (!is_coordinator(st, net, self)) {
+        store_close(&st);
+        return cli_error(CLI_FAIL, "this node is not a coordinator of %s", net);
+    }
+    store_head(st, member, net, &seq, head);
+    Lernet__Membership m = LERNET__MEMBERSHIP__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    m.member.data = member;
+    m.member.len = KEYS_PUBLIC_BYTES;
+    m.name = "";
+    m.endpoint = "";
+    m.removed = 1;
+    m.last_good_seq = seq;
+    p.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP;
+    p.membership = &m;
+    if ((rc = publish(ctx, st, net, &p, id_hex)) == CLI_OK)
+        printf("removed from %s: its events after seq %llu, and its connections, are refused\n",
+               net, (unsigned long long)seq);
+    store_close(&st);
+    return rc;
+}
+
+static int parse_invite_opts(int argc, char **argv, invite_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->net = argv[2];
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--coordinator") == 0)
+            o->coordinator = 1;
+        else if (v && strcmp(a, "--key") == 0)
+            o->key = argv[++i];
+        else if (v && strcmp(a, "--name") == 0)
+            o->name = argv[++i];
+        else if (v && strcmp(a, "--until") == 0)
+            o->until = argv[++i];
+        else if (v && strcmp(a, "--endpoint") == 0)
+            o->endpoint = argv[++i];
+        else
+            return cli_error(CLI_USAGE, "network invite: unexpected '%s'\n%s", a, network_usage);
+    }
+    if (!o->key || !o->name)
+        return cli_error(CLI_USAGE, "network invite: --key and --name are required");
+    return CLI_OK;
+}
+
+int cli_network(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *sub = argc >= 2 ? argv[1] : "";
+    if (strcmp(sub, "--help") == 0) {
+        fputs(network_usage, stdout);
+        return CLI_OK;
+    }
+    if (strcmp(sub, "create") == 0 && argc == 3)
+        return create(ctx, argv[2]);
+    if (strcmp(sub, "invite") == 0 && argc >= 3) {
+        invite_opts_t o;
+        int rc = parse_invite_opts(argc, argv, &o);
+        return rc ? rc : invite(ctx, &o);
+    }
+    if (strcmp(sub, "join") == 0 && argc == 3)
+        return join(ctx, argv[2]);
+    if (strcmp(sub, "members") == 0 && (argc == 3 || (argc == 4 && !strcmp(argv[3], "--json"))))
+        return members(ctx, argv[2], argc == 4);
+    if (strcmp(sub, "remove") == 0 && argc == 4)
+        return remove_member(ctx, argv[2], argv[3]);
+    fputs(network_usage, stderr);
+    return CLI_USAGE;
+}

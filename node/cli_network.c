@@ -22,7 +22,8 @@
 #include "publish.h"
 
 #define INVITE_PREFIX "lernet-invite-1:"
-#define INVITE_MAX 8192
+#define INVITE_MAX 32768
+#define INVITE_MAX_KEY_EVENTS 32
 
 static const char network_usage[] =
     "usage: lernet network create NETWORK\n"
@@ -164,8 +165,42 @@ static int parse_date_ms(const char *s, int64_t *ms)
     return 0;
 }
 
+static json_t *b64_json(const uint8_t *buf, size_t len)
+{
+    size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *t = malloc(n);
+    sodium_bin2base64(t, n, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    json_t *j = json_string(t);
+    free(t);
+    return j;
+}
+
+/* The coordinator's key log, so the new node can check the statement's
+ * signing key before it has synced anything. */
+static int add_key_event(void *ctx, const store_row_t *r)
+{
+    json_t *arr = ctx;
+    Lernet__Envelope e = LERNET__ENVELOPE__INIT;
+    e.header.data = (uint8_t *)r->header;
+    e.header.len = r->header_len;
+    e.signature.data = (uint8_t *)r->sig;
+    e.signature.len = KEYS_SIG_BYTES;
+    if (r->payload) {
+        e.payload.data = (uint8_t *)r->payload;
+        e.payload.len = r->payload_len;
+        e.salt.data = (uint8_t *)r->salt;
+        e.salt.len = EVENT_SALT_BYTES;
+    }
+    size_t len = lernet__envelope__get_packed_size(&e);
+    uint8_t *buf = malloc(len);
+    lernet__envelope__pack(&e, buf);
+    json_array_append_new(arr, b64_json(buf, len));
+    free(buf);
+    return json_array_size(arr) >= INVITE_MAX_KEY_EVENTS;
+}
+
 static char *invite_text(const config_t *cfg, const invite_opts_t *o, const config_netdef_t *d,
-                         const uint8_t *self, const uint8_t *env, size_t env_len)
+                         const uint8_t *self, const uint8_t *env, size_t env_len, json_t *keys)
 {
     char pub[KEYS_PUB_STR_SIZE];
     json_t *coords = json_array();
@@ -177,9 +212,10 @@ static char *invite_text(const config_t *cfg, const invite_opts_t *o, const conf
     char *stmt = malloc(b64len);
     sodium_bin2base64(stmt, b64len, env, env_len, sodium_base64_VARIANT_ORIGINAL);
     keys_pub_encode(pub, self);
-    json_t *doc = json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:s}", "network", o->net, "coordinators",
-                            coords, "peer", "name", cfg->name, "public_key", pub, "endpoint",
-                            o->endpoint ? o->endpoint : cfg->listen, "statement", stmt);
+    json_t *doc = json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:s,s:o}", "network", o->net,
+                            "coordinators", coords, "peer", "name", cfg->name, "public_key", pub,
+                            "endpoint", o->endpoint ? o->endpoint : cfg->listen, "statement",
+                            stmt, "keys", keys);
     free(stmt);
     char *json = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -237,7 +273,19 @@ static int invite(cli_ctx_t *ctx, const invite_opts_t *o)
         rc = cli_error(CLI_FAIL, "the statement was published but cannot be read back: %s", why);
         goto done;
     }
-    char *text = invite_text(cfg, o, d, self, env, env_len);
+    json_t *keys = json_array();
+    uint64_t kseq = 0;
+    uint8_t khead[EVENT_ID_BYTES];
+    store_head(st, ev->author, EVENT_LOG_KEYS, &kseq, khead);
+    if (kseq > INVITE_MAX_KEY_EVENTS) {
+        json_decref(keys);
+        free(env);
+        rc = cli_error(CLI_FAIL, "more than %d key events: an invite cannot carry them",
+                       INVITE_MAX_KEY_EVENTS);
+        goto done;
+    }
+    store_range(st, ev->author, EVENT_LOG_KEYS, 1, kseq, add_key_event, keys);
+    char *text = invite_text(cfg, o, d, self, env, env_len, keys);
     free(env);
     printf("admitted %s to %s (statement %.16s)\ngive the new node this invite:\n\n%s\n", o->name,
            o->net, id_hex, text);
@@ -255,6 +303,8 @@ typedef struct invite {
     json_t *doc;
     const char *network, *peer_name, *peer_key, *endpoint;
     event_t *statement;
+    event_t *keys[INVITE_MAX_KEY_EVENTS]; /* the coordinator's key log */
+    size_t n_keys;
 } invite_t;
 
 static int parse_invite(const char *text, const uint8_t self[KEYS_PUBLIC_BYTES], invite_t *iv)
@@ -295,6 +345,21 @@ static int parse_invite(const char *text, const uint8_t self[KEYS_PUBLIC_BYTES],
     if (memcmp(m->member.data, self, KEYS_PUBLIC_BYTES) != 0)
         return cli_error(CLI_FAIL, "invite: it admits another node, not this one (check the key "
                                    "you gave the coordinator: `lernet keys show`)");
+    json_t *keys = json_object_get(iv->doc, "keys"), *k;
+    size_t i;
+    if (!json_is_array(keys) || json_array_size(keys) > INVITE_MAX_KEY_EVENTS)
+        return cli_error(CLI_FAIL, "invite: 'keys' is missing or too long");
+    json_array_foreach(keys, i, k) {
+        const char *b = json_string_value(k);
+        if (!b || sodium_base642bin(env, sizeof env, b, strlen(b), NULL, &env_len, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            event_parse(&iv->keys[iv->n_keys], env, env_len, event_now_ms(), why, sizeof why) !=
+                EV_OK ||
+            memcmp(iv->keys[iv->n_keys]->author, iv->statement->author, KEYS_PUBLIC_BYTES) != 0)
+            return cli_error(CLI_FAIL, "invite: key event %zu is not the coordinator's: %s", i,
+                             why);
+        iv->n_keys++;
+    }
     return CLI_OK;
 }
 
@@ -333,6 +398,11 @@ static int join(cli_ctx_t *ctx, const char *text)
     int outcome = -1;
     if ((rc = cli_open_store(ctx, &st)))
         goto done;
+    for (size_t k = 0; k < iv.n_keys; k++) /* the signing key's certificate first */
+        if (store_add(st, iv.keys[k], NULL, NULL, why, sizeof why) != STORE_OK) {
+            rc = cli_error(CLI_FAIL, "invite: a key event was refused: %s", why);
+            goto done;
+        }
     if (store_add(st, iv.statement, &outcome, NULL, why, sizeof why) != STORE_OK) {
         rc = cli_error(CLI_FAIL, "invite: the admission was refused: %s", why);
         goto done;
@@ -341,6 +411,8 @@ static int join(cli_ctx_t *ctx, const char *text)
            iv.network, iv.peer_name);
 done:
     event_free(&iv.statement);
+    for (size_t k = 0; k < iv.n_keys; k++)
+        event_free(&iv.keys[k]);
     json_decref(iv.doc);
     store_close(&st);
     config_free(&cfg);

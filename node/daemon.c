@@ -149,8 +149,11 @@ static int allow_partner(void *ctx, const uint8_t x25519[32], char user_id[NET_U
         }
     }
     int i = admit_member(d, x25519);
-    if (i < 0)
+    if (i < 0) {
+        log_warn("refused a connection: not a partner, nor a current member of a managed "
+                 "network this node takes part in");
         return 0;
+    }
     keys_pub_encode(user_id, d->cfg->peers[i].public_key);
     return 1;
 }

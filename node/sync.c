@@ -61,6 +61,13 @@ typedef struct client {
      * verify the next one (see on_events). */
     vpool_item_t *held;
     size_t n_held;
+    /* The partner does not dial us (it admitted us as a member): it can
+     * only get our events if we push them, so each round we also send, up
+     * to one batch, what its heads show it lacks. */
+    int push_to_them;
+    uint8_t asked[SYNC_NBUCKETS / 8]; /* buckets of the last GetHeads */
+    want_t *offers;
+    size_t n_offers;
 } client_t;
 
 typedef struct session {
@@ -462,6 +469,9 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
     }
     scope_intersect(&c->scope, &s->cfg->peers[peer], a->networks, a->n_networks);
     c->have_scope = 1;
+    c->push_to_them = 0;
+    for (size_t i = 0; i < a->n_capabilities && i < 16; i++)
+        c->push_to_them |= strcmp(a->capabilities[i], "push-to-me") == 0;
     snprintf(c->remote_name, sizeof c->remote_name, "%s", a->node_name);
     c->last_error[0] = '\0';
     log_info("partner %s: session open, %zu network%s in scope", peer_name(s, (int)peer),
@@ -492,6 +502,7 @@ static void on_buckets(sync_t *s, size_t peer, const Lernet__Wire__Buckets *b, i
     }
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__GetHeads g = LERNET__WIRE__GET_HEADS__INIT;
+    memcpy(c->asked, bitmap, sizeof bitmap);
     g.buckets.data = bitmap;
     g.buckets.len = sizeof bitmap;
     m.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
@@ -527,12 +538,15 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
 {
     store_feed_t *ours;
     size_t n_ours;
+    /* A log of ours in a bucket we asked about that their heads do not
+     * list is one they lack entirely. */
     uint8_t in_bucket[SYNC_NBUCKETS] = {0};
+    for (unsigned b = 0; b < SYNC_NBUCKETS; b++)
+        in_bucket[b] = (c->asked[b / 8] >> (b % 8)) & 1;
     for (size_t i = 0; i < h->n_heads; i++) {
         Lernet__Wire__Head *x = h->heads[i];
         if (x->author.len != KEYS_PUBLIC_BYTES || !scope_has(&c->scope, x->network))
             return -1;
-        in_bucket[sync_bucket_of(x->author.data, x->network)] = 1;
     }
     if (h->n_heads) /* an empty list has a NULL array: not for qsort */
         qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
@@ -541,12 +555,26 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
     c->wants = calloc(h->n_heads ? h->n_heads : 1, sizeof *c->wants);
     c->n_wants = 0;
     c->we_lack = c->they_lack = 0;
+    free(c->offers);
+    c->offers = c->push_to_them ? calloc(n_ours ? n_ours : 1, sizeof *c->offers) : NULL;
+    c->n_offers = 0;
     for (size_t i = 0; i < n_ours; i++) {
         Lernet__Wire__Head *t = find_head(h->heads, h->n_heads, &ours[i]);
+        uint64_t from = 0;
         if (!t && in_bucket[sync_bucket_of(ours[i].author, ours[i].network)])
-            c->they_lack += ours[i].seq;
+            from = 1;
         else if (t && ours[i].seq > t->seq)
-            c->they_lack += ours[i].seq - t->seq;
+            from = t->seq + 1;
+        if (!from)
+            continue;
+        c->they_lack += ours[i].seq - from + 1;
+        if (c->offers) {
+            want_t *o = &c->offers[c->n_offers++];
+            memcpy(o->author, ours[i].author, KEYS_PUBLIC_BYTES);
+            snprintf(o->network, sizeof o->network, "%s", ours[i].network);
+            o->from = from;
+            o->to = ours[i].seq;
+        }
     }
     free(ours);
     for (size_t i = 0; i < h->n_heads && c->wants; i++) {
@@ -610,6 +638,8 @@ static void send_want(sync_t *s, size_t peer, int64_t now_ms)
     expect_reply(s, c, C_EVENTS, now_ms);
 }
 
+static void send_offers(sync_t *s, size_t peer);
+
 static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
@@ -622,7 +652,12 @@ static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now
         end_round(s, c, 0, now_ms);
         return;
     }
-    if (c->n_wants == 0) { /* they lack ours: their own pull fetches it */
+    log_debug("partner %s: heads: we lack %llu, they lack %llu (%zu log%s to offer)",
+              peer_name(s, (int)peer), (unsigned long long)c->we_lack,
+              (unsigned long long)c->they_lack, c->n_offers, c->n_offers == 1 ? "" : "s");
+    if (c->n_offers)
+        send_offers(s, peer);
+    if (c->n_wants == 0) { /* they lack ours: their own pull (or our offers) brings it */
         end_round(s, c, 0, now_ms);
         return;
     }
@@ -829,13 +864,14 @@ static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
     scope_intersect(&se->scope, &s->cfg->peers[se->peer], h->networks, h->n_networks);
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
-    char *caps[] = {"digest-v1", "push-v1"}, *nets[CONFIG_MAX_NETWORKS];
+    char *caps[] = {"digest-v1", "push-v1", "push-to-me"}, *nets[CONFIG_MAX_NETWORKS];
     size_t n_nets = 0;
     for (size_t i = 0; i < se->scope.n; i++)
         if (!event_log_reserved(se->scope.nets[i]) && n_nets < CONFIG_MAX_NETWORKS)
             nets[n_nets++] = se->scope.nets[i]; /* implied on both sides */
     a.protocol = SYNC_PROTOCOL;
-    a.n_capabilities = 2;
+    /* no DEALER of ours to this partner: ask it to push what we lack */
+    a.n_capabilities = s->cfg->peers[se->peer].endpoint[0] ? 2 : 3;
     a.capabilities = caps;
     a.n_networks = n_nets;
     a.networks = nets;
@@ -943,6 +979,36 @@ static int batch_row(void *ctx, const store_row_t *r)
     b->n++;
     b->bytes += len;
     return 0;
+}
+
+/* Pushes, as one batch at most, what the partner's heads showed it lacks
+ * (key logs first, like wants). */
+static void send_offers(sync_t *s, size_t peer)
+{
+    client_t *c = &s->clients[peer];
+    batch_t b = {calloc(SYNC_BATCH_EVENTS, sizeof(ProtobufCBinaryData)), 0, SYNC_BATCH_EVENTS,
+                 0, 0};
+    for (int pass = 0; pass < 2 && b.envs; pass++)
+        for (size_t i = 0; i < c->n_offers && !b.full; i++)
+            if (event_log_reserved(c->offers[i].network) == (pass == 0))
+                store_range(s->st, c->offers[i].author, c->offers[i].network, c->offers[i].from,
+                            c->offers[i].to, batch_row, &b);
+    if (b.n) {
+        msg_t m = LERNET__WIRE__MSG__INIT;
+        Lernet__Wire__Events ev = LERNET__WIRE__EVENTS__INIT;
+        ev.n_envelopes = b.n;
+        ev.envelopes = b.envs;
+        m.body_case = LERNET__WIRE__MSG__BODY_PUSH;
+        m.push = &ev;
+        send_client(s, peer, &m);
+        s->stats.events_sent += b.n;
+    }
+    for (size_t i = 0; i < b.n; i++)
+        free(b.envs[i].data);
+    free(b.envs);
+    free(c->offers);
+    c->offers = NULL;
+    c->n_offers = 0;
 }
 
 static void serve_want(sync_t *s, session_t *se, const Lernet__Wire__Want *w)
@@ -1138,6 +1204,7 @@ void sync_free(sync_t **sp)
     sync_t *s = *sp;
     for (size_t p = 0; s->clients && p < s->cfg->n_peers; p++) {
         free(s->clients[p].wants);
+        free(s->clients[p].offers);
         items_free(s->clients[p].held, s->clients[p].n_held); /* never stored */
     }
     free(s->clients);

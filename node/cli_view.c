@@ -55,6 +55,10 @@ static json_t *item_json(const store_item_t *it)
                           (json_int_t)it->updated_ms);
     if (it->cancel_reason)
         json_object_set_new(o, "cancel_reason", json_string(it->cancel_reason));
+    if (it->author_removed || it->author_revoked)
+        json_object_set_new(o, "author_standing",
+                            json_string(it->author_revoked ? "identity revoked"
+                                                           : "no longer a member"));
     if (it->kind == LERNET__KIND__KIND_EXPERIENCE) {
         event_id_hex(about, it->about);
         json_object_set_new(o, "about", json_string(about));
@@ -91,8 +95,11 @@ static int print_item(void *vctx, const store_item_t *it)
     } else {
         snprintf(when, sizeof when, "%-16s", "");
     }
-    printf("%-10s %.12s  %s  %-18.18s %s%s\n", event_kind_name(it->kind), id, when, it->network,
-           it->cancelled ? "[CANCELLED] " : "", title_of(it, c->langs));
+    printf("%-10s %.12s  %s  %-18.18s %s%s%s\n", event_kind_name(it->kind), id, when,
+           it->network, it->cancelled ? "[CANCELLED] " : "", title_of(it, c->langs),
+           it->author_revoked   ? "  (author's identity revoked)"
+           : it->author_removed ? "  (author no longer a member)"
+                                : "");
     return 0;
 }
 

@@ -1448,9 +1448,11 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
 
 static const char *items_sql =
     "SELECT o.id, i.kind, a.key, o.network, i.start, i.end_, i.cancelled, i.cancel_reason,"
-    " i.revision, o.created_ms, i.updated_ms, i.about, e.payload"
+    " i.revision, o.created_ms, i.updated_ms, i.about, e.payload, a.revoked,"
+    " coalesce(m.removed, 0)"
     " FROM items i JOIN events o ON o.rowid = i.origin JOIN authors a ON a.id = i.author"
-    " LEFT JOIN events e ON e.rowid = i.content";
+    " LEFT JOIN events e ON e.rowid = i.content"
+    " LEFT JOIN members m ON m.network = o.network AND m.member = a.key";
 
 /* Builds a store_item_t from a row of items_sql and calls cb. */
 static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
@@ -1470,6 +1472,8 @@ static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
     it.updated_ms = sqlite3_column_int64(st, 10);
     if (sqlite3_column_bytes(st, 11) == EVENT_ID_BYTES)
         memcpy(it.about, sqlite3_column_blob(st, 11), EVENT_ID_BYTES);
+    it.author_revoked = sqlite3_column_int(st, 13);
+    it.author_removed = sqlite3_column_int(st, 14);
     Lernet__Payload *p = NULL;
     if (sqlite3_column_type(st, 12) == SQLITE_BLOB)
         p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 12),

@@ -158,6 +158,9 @@ typedef struct store_item {
     const Lernet__Workshop *workshop;
     const Lernet__Meeting *meeting;
     const Lernet__Experience *experience;
+    /* The author's standing now: its items stay, marked, when it left. */
+    int author_removed;  /* no longer a member of the item's (managed) network */
+    int author_revoked;  /* its identity was revoked */
 } store_item_t;
 typedef int (*store_item_cb)(void *ctx, const store_item_t *item);
 

@@ -163,6 +163,14 @@ static void test_expiry(void **state)
     assert_false(store_is_member(f->st, NET, keys_public(f->a), now));
 }
 
+static int removed_marked(void *ctx, const store_item_t *it)
+{
+    (void)ctx;
+    assert_true(it->author_removed);
+    assert_false(it->author_revoked);
+    return 0;
+}
+
 static void test_removal(void **state)
 {
     fx_t *f = *state;
@@ -172,7 +180,9 @@ static void test_removal(void **state)
     assert_int_equal(workshop(f, f->a, 0, NULL), STORE_OK); /* seq 2: raced the removal */
     assert_int_equal(items(f), 2);
     assert_int_equal(admit(f, f->coord, f->a, 0, 0, 1, 1, NULL), STORE_OK);
-    assert_int_equal(items(f), 1); /* seq 2 withdrawn, seq 1 kept */
+    assert_int_equal(items(f), 1); /* seq 2 withdrawn, seq 1 kept, marked */
+    store_query_t q = {0};
+    assert_int_equal(store_items(f->st, &q, removed_marked, NULL), 0);
     uint64_t seq;
     uint8_t head[EVENT_ID_BYTES];
     assert_int_equal(store_head(f->st, keys_public(f->a), NET, &seq, head), STORE_OK);

@@ -182,6 +182,9 @@ static void test_invite_join_refuse_remove(void **state)
     assert_non_null(strstr(why, "removed from " NET " after seq 1"));
     store_close(&cs);
     assert_int_equal(h_count_items(&C), 2);
+    assert_int_equal(h_lernet(&C, &out, "list"), 0); /* what N published stays, marked */
+    assert_non_null(strstr(out, "Lernwerkstatt Auftakt (en)  (author no longer a member)"));
+    free(out);
     assert_int_equal(h_node_stop(&N), 0);
     assert_int_equal(h_node_start(&N), 0);
     rq.key = "refused a connection";

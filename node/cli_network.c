@@ -180,20 +180,10 @@ static json_t *b64_json(const uint8_t *buf, size_t len)
 static int add_key_event(void *ctx, const store_row_t *r)
 {
     json_t *arr = ctx;
-    Lernet__Envelope e = LERNET__ENVELOPE__INIT;
-    e.header.data = (uint8_t *)r->header;
-    e.header.len = r->header_len;
-    e.signature.data = (uint8_t *)r->sig;
-    e.signature.len = KEYS_SIG_BYTES;
-    if (r->payload) {
-        e.payload.data = (uint8_t *)r->payload;
-        e.payload.len = r->payload_len;
-        e.salt.data = (uint8_t *)r->salt;
-        e.salt.len = EVENT_SALT_BYTES;
-    }
-    size_t len = lernet__envelope__get_packed_size(&e);
-    uint8_t *buf = malloc(len);
-    lernet__envelope__pack(&e, buf);
+    uint8_t *buf;
+    size_t len;
+    if (store_row_envelope(r, &buf, &len) != 0)
+        return 1;
     json_array_append_new(arr, b64_json(buf, len));
     free(buf);
     return json_array_size(arr) >= INVITE_MAX_KEY_EVENTS;
@@ -208,15 +198,11 @@ static char *invite_text(const config_t *cfg, const invite_opts_t *o, const conf
         keys_pub_encode(pub, d->coordinators[i]);
         json_array_append_new(coords, json_string(pub));
     }
-    size_t b64len = sodium_base64_ENCODED_LEN(env_len, sodium_base64_VARIANT_ORIGINAL);
-    char *stmt = malloc(b64len);
-    sodium_bin2base64(stmt, b64len, env, env_len, sodium_base64_VARIANT_ORIGINAL);
     keys_pub_encode(pub, self);
-    json_t *doc = json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:s,s:o}", "network", o->net,
+    json_t *doc = json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:o,s:o}", "network", o->net,
                             "coordinators", coords, "peer", "name", cfg->name, "public_key", pub,
                             "endpoint", o->endpoint ? o->endpoint : cfg->listen, "statement",
-                            stmt, "keys", keys);
-    free(stmt);
+                            b64_json(env, env_len), "keys", keys);
     char *json = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     size_t jl = strlen(json), outlen = strlen(INVITE_PREFIX) +

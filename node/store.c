@@ -1889,3 +1889,23 @@ int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx
     sqlite3_finalize(st);
     return STORE_OK;
 }
+
+int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len)
+{
+    Lernet__Envelope e = LERNET__ENVELOPE__INIT;
+    e.header.data = (uint8_t *)r->header;
+    e.header.len = r->header_len;
+    e.signature.data = (uint8_t *)r->sig;
+    e.signature.len = KEYS_SIG_BYTES;
+    if (r->payload) {
+        e.payload.data = (uint8_t *)r->payload;
+        e.payload.len = r->payload_len;
+        e.salt.data = (uint8_t *)r->salt;
+        e.salt.len = EVENT_SALT_BYTES;
+    }
+    *len = lernet__envelope__get_packed_size(&e);
+    if (!(*out = malloc(*len ? *len : 1)))
+        return -1;
+    lernet__envelope__pack(&e, *out);
+    return 0;
+}

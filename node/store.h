@@ -133,6 +133,11 @@ typedef struct store_row {
 typedef int (*store_row_cb)(void *ctx, const store_row_t *row);
 
 /* Canonical events of one log with from <= seq <= to, in seq order. */
+/* A row as the signed envelope the wire and invites carry, straight from
+ * the stored parts (no parse, no re-encode of the header). *out is
+ * malloc'd; 0 on success, -1 out of memory. */
+int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len);
+
 int store_range(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                 uint64_t from, uint64_t to, store_row_cb cb, void *ctx);
 /* Every stored event (canonical and fork evidence) in the order received. */

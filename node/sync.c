@@ -958,27 +958,22 @@ static int batch_row(void *ctx, const store_row_t *r)
         b->full = 1;
         return 1;
     }
-    Lernet__Envelope e = LERNET__ENVELOPE__INIT;
-    e.header.data = (uint8_t *)r->header;
-    e.header.len = r->header_len;
-    e.signature.data = (uint8_t *)r->sig;
-    e.signature.len = KEYS_SIG_BYTES;
-    if (r->payload) {
-        e.payload.data = (uint8_t *)r->payload;
-        e.payload.len = r->payload_len;
-        e.salt.data = (uint8_t *)r->salt;
-        e.salt.len = EVENT_SALT_BYTES;
-    }
-    size_t len = lernet__envelope__get_packed_size(&e);
-    uint8_t *buf = malloc(len);
-    if (!buf)
+    uint8_t *buf;
+    size_t len;
+    if (store_row_envelope(r, &buf, &len) != 0)
         return 1;
-    lernet__envelope__pack(&e, buf);
     b->envs[b->n].data = buf;
     b->envs[b->n].len = len;
     b->n++;
     b->bytes += len;
     return 0;
+}
+
+static void batch_free(batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->envs[i].data);
+    free(b->envs);
 }
 
 /* Pushes, as one batch at most, what the partner's heads showed it lacks
@@ -1003,9 +998,7 @@ static void send_offers(sync_t *s, size_t peer)
         send_client(s, peer, &m);
         s->stats.events_sent += b.n;
     }
-    for (size_t i = 0; i < b.n; i++)
-        free(b.envs[i].data);
-    free(b.envs);
+    batch_free(&b);
     free(c->offers);
     c->offers = NULL;
     c->n_offers = 0;
@@ -1037,9 +1030,7 @@ static void serve_want(sync_t *s, session_t *se, const Lernet__Wire__Want *w)
     m.events = &ev;
     send_server(s, se, &m);
     s->stats.events_sent += b.n;
-    for (size_t i = 0; i < b.n; i++)
-        free(b.envs[i].data);
-    free(b.envs);
+    batch_free(&b);
 }
 
 static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)

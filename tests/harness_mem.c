@@ -97,6 +97,9 @@ int hm_link(hm_node_t *a, hm_node_t *b, const char *nets_csv)
         x->other = y;
         snprintf(x->peer.name, sizeof x->peer.name, "%s", y->cfg.name);
         memcpy(x->peer.public_key, keys_public(y->k), KEYS_PUBLIC_BYTES);
+        /* configured partners dial each other; an empty endpoint would make
+         * y a member that only dials in (see push-to-me in sync.c) */
+        snprintf(x->peer.endpoint, sizeof x->peer.endpoint, "inproc://%s", y->cfg.name);
         add_networks(x->peer.networks, &x->peer.n_networks, nets_csv);
         sync_io_t io = {io_client, io_server, x};
         if (sync_new(&x->sync, x->st, &x->cfg, &io) != 0)

@@ -366,31 +366,47 @@ static int join(cli_ctx_t *ctx, const char *text)
                        iv.network);
         goto done;
     }
+    /* Everything or nothing: the admission is stored (trusting the invite's
+     * coordinators) in a transaction that commits only once the config is
+     * written too. */
+    if ((rc = cli_open_store(ctx, &st)))
+        goto done;
     size_t off = (size_t)snprintf(sections, sizeof sections, "\n[network \"%s\"]\ncoordinators = ",
                                   iv.network);
     json_t *c;
     size_t i;
-    json_array_foreach(json_object_get(iv.doc, "coordinators"), i, c)
-        off += (size_t)snprintf(sections + off, sizeof sections - off, "%s%s", i ? ", " : "",
-                                json_string_value(c) ? json_string_value(c) : "?");
+    json_array_foreach(json_object_get(iv.doc, "coordinators"), i, c) {
+        uint8_t ck[KEYS_PUBLIC_BYTES];
+        const char *v = json_string_value(c);
+        if (!v || keys_pub_decode(ck, v) != KEYS_OK) {
+            rc = cli_error(CLI_FAIL, "invite: coordinator %zu is not a lernet public key", i);
+            goto done;
+        }
+        store_trust(st, iv.network, ck);
+        off += (size_t)snprintf(sections + off, sizeof sections - off, "%s%s", i ? ", " : "", v);
+    }
     snprintf(sections + off, sizeof sections - off,
              "\n\n[peer \"%.100s\"]\npublic_key = %s\nendpoint = %s\nnetworks = %s\n",
              iv.peer_name, iv.peer_key, iv.endpoint, iv.network);
-    if (config_edit(cli_home_path(ctx, "lernet.ini"), iv.network, sections, why, sizeof why) !=
-        CONFIG_OK) {
-        rc = cli_error(CLI_FAIL, "invite: %s", why);
+    if (store_begin(st) != STORE_OK) {
+        rc = cli_error(CLI_FAIL, "store is busy");
         goto done;
     }
     int outcome = -1;
-    if ((rc = cli_open_store(ctx, &st)))
-        goto done;
-    for (size_t k = 0; k < iv.n_keys; k++) /* the signing key's certificate first */
-        if (store_add(st, iv.keys[k], NULL, NULL, why, sizeof why) != STORE_OK) {
+    for (size_t k = 0; k < iv.n_keys && rc == CLI_OK; k++) /* the certificate first */
+        if (store_add(st, iv.keys[k], NULL, NULL, why, sizeof why) != STORE_OK)
             rc = cli_error(CLI_FAIL, "invite: a key event was refused: %s", why);
-            goto done;
-        }
-    if (store_add(st, iv.statement, &outcome, NULL, why, sizeof why) != STORE_OK) {
+    if (rc == CLI_OK && store_add(st, iv.statement, &outcome, NULL, why, sizeof why) != STORE_OK)
         rc = cli_error(CLI_FAIL, "invite: the admission was refused: %s", why);
+    if (rc == CLI_OK && config_edit(cli_home_path(ctx, "lernet.ini"), iv.network, sections, why,
+                                    sizeof why) != CONFIG_OK)
+        rc = cli_error(CLI_FAIL, "invite: %s", why);
+    if (rc != CLI_OK) {
+        store_rollback(st);
+        goto done;
+    }
+    if (store_commit(st) != STORE_OK) {
+        rc = cli_error(CLI_FAIL, "store: commit failed (lernet.ini was already changed)");
         goto done;
     }
     printf("joined %s: partner %s added, admission stored\n(re)start `lernet run` to sync\n",

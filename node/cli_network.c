@@ -18,12 +18,10 @@
 
 #include "cli.h"
 #include "control.h"
+#include "invite.h"
 #include "keystore.h"
 #include "publish.h"
 
-#define INVITE_PREFIX "lernet-invite-1:"
-#define INVITE_MAX 32768
-#define INVITE_MAX_KEY_EVENTS 32
 
 static const char network_usage[] =
     "usage: lernet network create NETWORK\n"
@@ -285,70 +283,6 @@ done:
 
 /* ---- join ------------------------------------------------------------- */
 
-typedef struct invite {
-    json_t *doc;
-    const char *network, *peer_name, *peer_key, *endpoint;
-    event_t *statement;
-    event_t *keys[INVITE_MAX_KEY_EVENTS]; /* the coordinator's key log */
-    size_t n_keys;
-} invite_t;
-
-static int parse_invite(const char *text, const uint8_t self[KEYS_PUBLIC_BYTES], invite_t *iv)
-{
-    uint8_t raw[INVITE_MAX], env[4096], key[KEYS_PUBLIC_BYTES];
-    size_t len = 0, env_len = 0;
-    char why[256] = "";
-    json_error_t e;
-    memset(iv, 0, sizeof *iv);
-    if (strncmp(text, INVITE_PREFIX, strlen(INVITE_PREFIX)) != 0 ||
-        strlen(text) > INVITE_MAX ||
-        sodium_base642bin(raw, sizeof raw - 1, text + strlen(INVITE_PREFIX),
-                          strlen(text + strlen(INVITE_PREFIX)), NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        return cli_error(CLI_FAIL, "invite: not a lernet invite (%s...)", INVITE_PREFIX);
-    if (!(iv->doc = json_loadb((const char *)raw, len, 0, &e)))
-        return cli_error(CLI_FAIL, "invite: damaged (%s)", e.text);
-    const char *stmt = NULL;
-    json_t *coords = NULL;
-    if (json_unpack(iv->doc, "{s:s,s:o,s:{s:s,s:s,s:s},s:s}", "network", &iv->network,
-                    "coordinators", &coords, "peer", "name", &iv->peer_name, "public_key",
-                    &iv->peer_key, "endpoint", &iv->endpoint, "statement", &stmt) != 0 ||
-        !json_is_array(coords) || json_array_size(coords) == 0 ||
-        json_array_size(coords) > CONFIG_MAX_COORDINATORS)
-        return cli_error(CLI_FAIL, "invite: a field is missing or wrong (network, coordinators, "
-                                   "peer, statement)");
-    if (!event_network_valid(iv->network) || keys_pub_decode(key, iv->peer_key) != KEYS_OK)
-        return cli_error(CLI_FAIL, "invite: 'network' or 'peer.public_key' is malformed");
-    if (sodium_base642bin(env, sizeof env, stmt, strlen(stmt), NULL, &env_len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        event_parse(&iv->statement, env, env_len, event_now_ms(), why, sizeof why) != EV_OK)
-        return cli_error(CLI_FAIL, "invite: the statement is not a valid signed event: %s", why);
-    const Lernet__Membership *m = iv->statement->body ? iv->statement->body->membership : NULL;
-    if (iv->statement->kind != LERNET__KIND__KIND_MEMBERSHIP || !m ||
-        strcmp(iv->statement->network, iv->network) != 0 || m->removed)
-        return cli_error(CLI_FAIL, "invite: the statement is not an admission to %s",
-                         iv->network);
-    if (memcmp(m->member.data, self, KEYS_PUBLIC_BYTES) != 0)
-        return cli_error(CLI_FAIL, "invite: it admits another node, not this one (check the key "
-                                   "you gave the coordinator: `lernet keys show`)");
-    json_t *keys = json_object_get(iv->doc, "keys"), *k;
-    size_t i;
-    if (!json_is_array(keys) || json_array_size(keys) > INVITE_MAX_KEY_EVENTS)
-        return cli_error(CLI_FAIL, "invite: 'keys' is missing or too long");
-    json_array_foreach(keys, i, k) {
-        const char *b = json_string_value(k);
-        if (!b || sodium_base642bin(env, sizeof env, b, strlen(b), NULL, &env_len, NULL,
-                                    sodium_base64_VARIANT_ORIGINAL) != 0 ||
-            event_parse(&iv->keys[iv->n_keys], env, env_len, event_now_ms(), why, sizeof why) !=
-                EV_OK ||
-            memcmp(iv->keys[iv->n_keys]->author, iv->statement->author, KEYS_PUBLIC_BYTES) != 0)
-            return cli_error(CLI_FAIL, "invite: key event %zu is not the coordinator's: %s", i,
-                             why);
-        iv->n_keys++;
-    }
-    return CLI_OK;
-}
-
 static int join(cli_ctx_t *ctx, const char *text)
 {
     uint8_t self[KEYS_PUBLIC_BYTES], pk[KEYS_PUBLIC_BYTES];
@@ -357,7 +291,11 @@ static int join(cli_ctx_t *ctx, const char *text)
     store_t *st = NULL;
     char sections[2048], why[512] = "";
     int rc = own_identity(ctx, self);
-    if (rc || (rc = parse_invite(text, self, &iv)) || (rc = cli_load_config(ctx, &cfg)))
+    if (rc)
+        return rc;
+    if (invite_parse(&iv, text, self, event_now_ms(), why, sizeof why) != 0)
+        return cli_error(CLI_FAIL, "%s", why);
+    if ((rc = cli_load_config(ctx, &cfg)))
         goto done;
     keys_pub_decode(pk, iv.peer_key);
     if (netdef(cfg, iv.network) || config_peer_by_key(cfg, pk)) {
@@ -373,17 +311,11 @@ static int join(cli_ctx_t *ctx, const char *text)
         goto done;
     size_t off = (size_t)snprintf(sections, sizeof sections, "\n[network \"%s\"]\ncoordinators = ",
                                   iv.network);
-    json_t *c;
-    size_t i;
-    json_array_foreach(json_object_get(iv.doc, "coordinators"), i, c) {
-        uint8_t ck[KEYS_PUBLIC_BYTES];
-        const char *v = json_string_value(c);
-        if (!v || keys_pub_decode(ck, v) != KEYS_OK) {
-            rc = cli_error(CLI_FAIL, "invite: coordinator %zu is not a lernet public key", i);
-            goto done;
-        }
-        store_trust(st, iv.network, ck);
-        off += (size_t)snprintf(sections + off, sizeof sections - off, "%s%s", i ? ", " : "", v);
+    for (size_t i = 0; i < iv.n_coordinators; i++) {
+        char pub[KEYS_PUB_STR_SIZE];
+        store_trust(st, iv.network, iv.coordinators[i]);
+        keys_pub_encode(pub, iv.coordinators[i]);
+        off += (size_t)snprintf(sections + off, sizeof sections - off, "%s%s", i ? ", " : "", pub);
     }
     snprintf(sections + off, sizeof sections - off,
              "\n\n[peer \"%.100s\"]\npublic_key = %s\nendpoint = %s\nnetworks = %s\n",
@@ -412,10 +344,7 @@ static int join(cli_ctx_t *ctx, const char *text)
     printf("joined %s: partner %s added, admission stored\n(re)start `lernet run` to sync\n",
            iv.network, iv.peer_name);
 done:
-    event_free(&iv.statement);
-    for (size_t k = 0; k < iv.n_keys; k++)
-        event_free(&iv.keys[k]);
-    json_decref(iv.doc);
+    invite_free(&iv);
     store_close(&st);
     config_free(&cfg);
     return rc;

@@ -1,9 +1,11 @@
 # Thin wrapper around CMake: `make`, `make test`, `make demo`.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure test test-asan demo bench clean format
+.PHONY: all deps configure test test-asan demo bench clean format fuzz fuzz-seeds
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -19,12 +21,22 @@ test: deps
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) fuzz FUZZ_SECONDS=3
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLERNET_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer (clang) with ASan+UBSan: every decoder of untrusted input.
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLERNET_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	bash scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-seeds: all
+	./$(BUILD)/tests/fuzz/make_seeds tests/fuzz/corpus
 
 demo: deps all
 	bash scripts/demo
@@ -34,7 +46,7 @@ bench: deps all
 	./$(BUILD)/bench/bench --out $(BUILD)/bench/bench.json
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 format:
 	clang-format -i keys/*.[ch] node/*.[ch] config/*.[ch] tests/*.[ch]

@@ -32,6 +32,8 @@ int log_level_parse(const char *s, enum log_level *out)
 }
 
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
     /* syslog priorities, understood by journald when stderr is captured */
     static const int prio[] = {3, 4, 6, 7};

@@ -147,6 +147,7 @@ void *net_server_open(void *zctx, const keys_transport_t *k, const char *endpoin
     if (!s)
         return fail_sock(NULL, why, whylen, "router socket");
     if (keys_transport_curve_setup(k, s, 1) != KEYS_OK || common_opts(s) != 0 ||
+        set_int(s, ZMQ_SNDHWM, NET_ROUTER_SNDHWM) != 0 ||
         set_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
         zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, NET_ZAP_DOMAIN, strlen(NET_ZAP_DOMAIN)) != 0 ||
         set_int(s, ZMQ_ZAP_ENFORCE_DOMAIN, 1) != 0)

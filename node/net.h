@@ -24,6 +24,10 @@
 #define NET_ZAP_DOMAIN "lernet"
 #define NET_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define NET_HWM 1000
+/* Replies queued per partner connection on the ROUTER. A reply is at most
+ * one 4 MiB batch and an honest client has at most two requests out, so 4
+ * bounds what a client that never reads can make this node hold: 16 MiB. */
+#define NET_ROUTER_SNDHWM 4
 #define NET_HANDSHAKE_MS 5000
 #define NET_HEARTBEAT_MS 2000
 #define NET_HEARTBEAT_TIMEOUT_MS 6000

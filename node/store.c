@@ -13,6 +13,7 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -224,12 +225,18 @@ struct store {
 static int sql_fail(store_t *s, int rc, char *why, size_t whylen)
 {
     int code = STORE_ERR_SQL;
+    /* SQLite reports a write that hit a full disk or a file-size limit as a
+     * generic I/O error; the operating system's errno says which it was. */
+    int sys = s && s->db ? sqlite3_system_errno(s->db) : 0;
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
         code = STORE_ERR_BUSY;
-    else if (rc == SQLITE_FULL)
+    else if (rc == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
         code = STORE_ERR_FULL;
     else if (rc == SQLITE_NOMEM)
         code = STORE_ERR_NOMEM;
+    if (code == STORE_ERR_FULL)
+        return why_fail(why, whylen, code, "disk full: %s; nothing was stored",
+                        sys ? strerror(sys) : "no space left");
     return why_fail(why, whylen, code, "sqlite: %s", s && s->db ? sqlite3_errmsg(s->db)
                                                                : sqlite3_errstr(rc));
 }

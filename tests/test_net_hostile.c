@@ -279,7 +279,10 @@ static void test_hostile_partner(void **state)
     long peak = peak_kib(B.pid);
     fprintf(stderr, "B's peak resident memory during the attack: %ld KiB (bound %d KiB)\n", peak,
             MEMORY_BOUND_KIB);
-    assert_true(peak > 0 && peak < MEMORY_BOUND_KIB);
+    assert_true(peak > 0);
+#ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine keeps freed memory resident: no bound there */
+    assert_true(peak < MEMORY_BOUND_KIB);
+#endif
     /* nothing invalid stored: verify's only finding is the fork, kept as evidence */
     assert_int_equal(h_node_stop(&B), 0);
     assert_int_equal(h_lernet(&B, &out, "verify"), 3);

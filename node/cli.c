@@ -25,6 +25,7 @@ static const cli_cmd_t commands[] = {
     {"init", cli_init, "create a node home: identity key, config, store"},
     {"keys", cli_keys, "show, list, rotate and revoke the node's keys"},
     {"network", cli_network, "create a managed network, invite, join, list or remove members"},
+    {"export", cli_export, "calendar file (iCalendar) of workshops and meetings"},
     {"config", cli_config, "check the configuration file"},
     {"publish", cli_publish, "sign and store a workshop, meeting or experience report"},
     {"update", cli_update, "replace the content of one of your workshops or meetings"},

@@ -321,6 +321,17 @@ static int format_local(time_t t, const char *tz, char *out, size_t n)
     return 1;
 }
 
+int payload_time_local(int64_t t, const char *tz, struct tm *out)
+{
+    tz_saved_t sv;
+    time_t tt = (time_t)t;
+    if (!tz || !payload_tz_known(tz) || tz_enter(tz, &sv) != PJ_OK)
+        return -1;
+    int ok = localtime_r(&tt, out) != NULL;
+    tz_leave(&sv);
+    return ok ? 0 : -1;
+}
+
 void payload_time_format(int64_t t, const char *tz, char *out, size_t n)
 {
     struct tm tm;

@@ -65,6 +65,9 @@ int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, s
 /* "2026-12-03T09:00:00+01:00" in zone tz (UTC "Z" form when tz is NULL or
  * unknown to this system). */
 void payload_time_format(int64_t t, const char *tz, char *out, size_t n);
+/* Wall-clock time of t in zone tz (a known IANA zone). 0, or -1. */
+struct tm;
+int payload_time_local(int64_t t, const char *tz, struct tm *out);
 /* 1 if the system tz database knows the zone. */
 int payload_tz_known(const char *tz);
 

@@ -1,0 +1,324 @@
+/* ical: see ical.h. */
+#include "ical.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "payload_json.h"
+
+#define FOLD_OCTETS 75
+
+/* The zones learning networks around the Baltic use, with the EU rule. */
+typedef struct zone {
+    const char *tzid, *std_name, *dst_name;
+    const char *std_off, *dst_off;     /* "+0100" */
+    const char *std_start, *dst_start; /* local DTSTART of the switch */
+} zone_t;
+
+static const zone_t zones[] = {
+    {"Europe/Stockholm", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
+    {"Europe/Copenhagen", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
+    {"Europe/Berlin", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
+    {"Europe/Oslo", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
+    {"Europe/Helsinki", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
+    {"Europe/Tallinn", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
+    {"Europe/Riga", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
+    {"Europe/Vilnius", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
+    {"Europe/London", "GMT", "BST", "+0000", "+0100", "19701025T020000", "19700329T010000"},
+};
+#define N_ZONES (sizeof zones / sizeof zones[0])
+
+struct ical {
+    char *buf;
+    size_t len, cap;
+    char *events; /* VEVENTs, appended after the VTIMEZONEs at the end */
+    size_t ev_len, ev_cap;
+    int used[N_ZONES];
+    char langs[64];
+    int failed;
+};
+
+static void put(ical_t *c, char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (c->failed)
+        return;
+    if (*len + n + 1 > *cap) {
+        size_t nc = (*cap ? *cap * 2 : 4096) + n;
+        char *b = realloc(*buf, nc);
+        if (!b) {
+            c->failed = 1;
+            return;
+        }
+        *buf = b;
+        *cap = nc;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+static void ev_put(ical_t *c, const char *s, size_t n)
+{
+    put(c, &c->events, &c->ev_len, &c->ev_cap, s, n);
+}
+
+/* Length of the UTF-8 sequence starting with byte b (1 for stray bytes,
+ * which the validated input does not contain). */
+static size_t utf8_len(unsigned char b)
+{
+    return b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+}
+
+/* One content line: name (with parameters) ':' value, folded. */
+static void line(ical_t *c, const char *name, const char *value)
+{
+    char *text = NULL;
+    size_t col = 0;
+    if (asprintf(&text, "%s:%s", name, value) < 0) {
+        c->failed = 1;
+        return;
+    }
+    for (size_t i = 0; text[i];) {
+        size_t n = utf8_len((unsigned char)text[i]);
+        if (col + n > FOLD_OCTETS) { /* CRLF + space: the space counts on the next line */
+            ev_put(c, "\r\n ", 3);
+            col = 1;
+        }
+        ev_put(c, text + i, n);
+        col += n;
+        i += n;
+    }
+    ev_put(c, "\r\n", 2);
+    free(text);
+}
+
+/* TEXT escaping (RFC 5545 3.3.11). Newlines become \n; CR is dropped. */
+static char *escape(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(2 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (; *s; s++) {
+        if (*s == '\\' || *s == ';' || *s == ',') {
+            *o++ = '\\';
+            *o++ = *s;
+        } else if (*s == '\n') {
+            *o++ = '\\';
+            *o++ = 'n';
+        } else if (*s != '\r')
+            *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+static void text_line(ical_t *c, const char *name, const char *lang, const char *value)
+{
+    char head[64];
+    char *v = escape(value);
+    if (!v) {
+        c->failed = 1;
+        return;
+    }
+    if (lang && *lang)
+        snprintf(head, sizeof head, "%s;LANGUAGE=%s", name, lang);
+    else
+        snprintf(head, sizeof head, "%s", name);
+    line(c, head, v);
+    free(v);
+}
+
+/* The text in the first preferred language that has one, else the first. */
+static const Lernet__Text *pick(const ical_t *c, Lernet__Text **t, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    for (const char *p = c->langs; *p;) {
+        size_t l = strcspn(p, ",");
+        for (size_t i = 0; i < n; i++)
+            if (strlen(t[i]->lang) == l && strncmp(t[i]->lang, p, l) == 0)
+                return t[i];
+        p += l;
+        if (*p == ',')
+            p++;
+    }
+    return t[0];
+}
+
+static void utc_stamp(char out[20], int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static int zone_index(const char *tz)
+{
+    for (size_t i = 0; tz && i < N_ZONES; i++)
+        if (strcmp(zones[i].tzid, tz) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* DTSTART/DTEND in the event's zone when it has a VTIMEZONE here, else UTC. */
+static void time_line(ical_t *c, const char *name, int64_t t, const char *tz)
+{
+    char head[96], val[24];
+    struct tm tm;
+    int z = zone_index(tz);
+    if (z >= 0 && payload_time_local(t, tz, &tm) == 0) {
+        c->used[z] = 1;
+        snprintf(head, sizeof head, "%s;TZID=%s", name, tz);
+        strftime(val, sizeof val, "%Y%m%dT%H%M%S", &tm);
+    } else {
+        snprintf(head, sizeof head, "%s", name);
+        utc_stamp(val, t * 1000);
+    }
+    line(c, head, val);
+}
+
+int ical_new(ical_t **out, const char *langs)
+{
+    ical_t *c = calloc(1, sizeof *c);
+    *out = c;
+    if (!c)
+        return -1;
+    snprintf(c->langs, sizeof c->langs, "%s", langs ? langs : "");
+    return 0;
+}
+
+void ical_free(ical_t **cp)
+{
+    if (!cp || !*cp)
+        return;
+    free((*cp)->buf);
+    free((*cp)->events);
+    free(*cp);
+    *cp = NULL;
+}
+
+typedef struct what {
+    Lernet__Text **title, **text;
+    size_t n_title, n_text;
+    int64_t start, end;
+    const char *tz, *place, *url, *organiser, *kind;
+    char **themes;
+    size_t n_themes;
+    int tentative;
+} what_t;
+
+static int describe(const store_item_t *it, what_t *w)
+{
+    memset(w, 0, sizeof *w);
+    if (it->workshop) {
+        const Lernet__Workshop *x = it->workshop;
+        *w = (what_t){x->title, x->description, x->n_title, x->n_description, x->start, x->end,
+                      x->tz, x->place, x->online_url, x->organiser, "Workshop", x->themes,
+                      x->n_themes, x->status == LERNET__STATUS__STATUS_PLANNED};
+        return 0;
+    }
+    if (it->meeting) {
+        const Lernet__Meeting *x = it->meeting;
+        *w = (what_t){x->title, x->agenda, x->n_title, x->n_agenda, x->start, x->end, x->tz,
+                      x->place, x->online_url, x->organiser, "Network meeting", x->themes,
+                      x->n_themes, 0};
+        return 0;
+    }
+    return -1;
+}
+
+int ical_add(ical_t *c, const store_item_t *it)
+{
+    what_t w;
+    char hex[EVENT_ID_HEX_SIZE], uid[96], stamp[20], buf[160];
+    if ((it->kind != LERNET__KIND__KIND_WORKSHOP && it->kind != LERNET__KIND__KIND_MEETING) ||
+        describe(it, &w) != 0)
+        return 0;
+    event_id_hex(hex, it->id);
+    ev_put(c, "BEGIN:VEVENT\r\n", 14);
+    snprintf(uid, sizeof uid, "%s@lernet", hex);
+    line(c, "UID", uid);
+    utc_stamp(stamp, it->updated_ms);
+    line(c, "DTSTAMP", stamp);
+    line(c, "LAST-MODIFIED", stamp);
+    utc_stamp(stamp, it->created_ms);
+    line(c, "CREATED", stamp);
+    snprintf(buf, sizeof buf, "%u", it->revision);
+    line(c, "SEQUENCE", buf);
+    time_line(c, "DTSTART", w.start, w.tz);
+    time_line(c, "DTEND", w.end, w.tz);
+    const Lernet__Text *t = pick(c, w.title, w.n_title);
+    if (t)
+        text_line(c, "SUMMARY", t->lang, t->text);
+    if ((t = pick(c, w.text, w.n_text)))
+        text_line(c, "DESCRIPTION", t->lang, t->text);
+    if (w.place && *w.place)
+        text_line(c, "LOCATION", NULL, w.place);
+    if (w.url && *w.url)
+        line(c, "URL", w.url); /* a URI, validated at input: no escaping */
+    if (w.organiser && *w.organiser) {
+        char cn[EVENT_MAX_SHORT + 16], author[2 * KEYS_PUBLIC_BYTES + 1], *q;
+        snprintf(cn, sizeof cn, "ORGANIZER;CN=\"%s\"", w.organiser);
+        for (q = cn + 14; *q; q++) /* a quoted parameter may not hold a quote */
+            if (*q == '"' && q[1])
+                *q = '\'';
+        sodium_bin2hex(author, sizeof author, it->author, KEYS_PUBLIC_BYTES);
+        snprintf(buf, sizeof buf, "urn:lernet:author:%s", author);
+        line(c, cn, buf);
+    }
+    char *cats = escape(w.kind);
+    for (size_t i = 0; cats && i < w.n_themes; i++) {
+        char *e = escape(w.themes[i]), *joined = NULL;
+        if (e && asprintf(&joined, "%s,%s", cats, e) >= 0) {
+            free(cats);
+            cats = joined;
+        }
+        free(e);
+    }
+    if (cats)
+        line(c, "CATEGORIES", cats); /* the commas between categories stay unescaped */
+    free(cats);
+    line(c, "STATUS", it->cancelled ? "CANCELLED" : w.tentative ? "TENTATIVE" : "CONFIRMED");
+    ev_put(c, "END:VEVENT\r\n", 12);
+    return c->failed ? -1 : 0;
+}
+
+static void timezone_block(ical_t *c, const zone_t *z)
+{
+    char b[512];
+    int n = snprintf(b, sizeof b,
+                     "BEGIN:VTIMEZONE\r\nTZID:%s\r\n"
+                     "BEGIN:STANDARD\r\nDTSTART:%s\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+                     "TZOFFSETFROM:%s\r\nTZOFFSETTO:%s\r\nTZNAME:%s\r\nEND:STANDARD\r\n"
+                     "BEGIN:DAYLIGHT\r\nDTSTART:%s\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+                     "TZOFFSETFROM:%s\r\nTZOFFSETTO:%s\r\nTZNAME:%s\r\nEND:DAYLIGHT\r\n"
+                     "END:VTIMEZONE\r\n",
+                     z->tzid, z->std_start, z->dst_off, z->std_off, z->std_name, z->dst_start,
+                     z->std_off, z->dst_off, z->dst_name);
+    put(c, &c->buf, &c->len, &c->cap, b, (size_t)n);
+}
+
+int ical_finish(ical_t *c, const char **text, size_t *len)
+{
+    static const char head[] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+                               "PRODID:-//lernet//lernet " LERNET_VERSION "//EN\r\n"
+                               "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n";
+    c->len = 0;
+    put(c, &c->buf, &c->len, &c->cap, head, sizeof head - 1);
+    for (size_t i = 0; i < N_ZONES; i++)
+        if (c->used[i])
+            timezone_block(c, &zones[i]);
+    if (c->events)
+        put(c, &c->buf, &c->len, &c->cap, c->events, c->ev_len);
+    put(c, &c->buf, &c->len, &c->cap, "END:VCALENDAR\r\n", 15);
+    if (c->failed)
+        return -1;
+    *text = c->buf;
+    *len = c->len;
+    return 0;
+}

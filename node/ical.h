@@ -1,0 +1,30 @@
+/*
+ * ical: workshops and meetings as one RFC 5545 VCALENDAR. Content lines end
+ * in CRLF and are folded at 75 octets, never inside a UTF-8 character; TEXT
+ * values escape backslash, comma, semicolon and newline. Times are given in
+ * the event's own zone with its VTIMEZONE (Europe/Stockholm, Copenhagen,
+ * Berlin, Oslo, Helsinki, Tallinn, Riga, Vilnius, London) or in UTC.
+ * UID is derived from the original event id, so it stays across updates;
+ * SEQUENCE is the item's revision.
+ *
+ * Usage: ical_new, ical_add for each item, ical_finish; the text is owned
+ * by the ical_t and freed by ical_free.
+ */
+#ifndef LERNET_ICAL_H
+#define LERNET_ICAL_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+typedef struct ical ical_t;
+
+/* langs: preferred languages for SUMMARY/DESCRIPTION ("sv,en"), or NULL. */
+int ical_new(ical_t **out, const char *langs);
+void ical_free(ical_t **c);
+/* Adds a workshop or meeting (other kinds are ignored). 0 or -1 (memory). */
+int ical_add(ical_t *c, const store_item_t *it);
+/* Closes the calendar; *text stays owned by c. */
+int ical_finish(ical_t *c, const char **text, size_t *len);
+
+#endif

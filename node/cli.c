@@ -26,6 +26,7 @@ static const cli_cmd_t commands[] = {
     {"keys", cli_keys, "show, list, rotate and revoke the node's keys"},
     {"network", cli_network, "create a managed network, invite, join, list or remove members"},
     {"export", cli_export, "calendar file (iCalendar) of workshops and meetings"},
+    {"report", cli_report, "figures for funders: events, organisations, participants by role"},
     {"config", cli_config, "check the configuration file"},
     {"publish", cli_publish, "sign and store a workshop, meeting or experience report"},
     {"update", cli_update, "replace the content of one of your workshops or meetings"},

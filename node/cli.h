@@ -77,6 +77,7 @@ int cli_init(cli_ctx_t *ctx, int argc, char **argv);
 int cli_keys(cli_ctx_t *ctx, int argc, char **argv);
 int cli_network(cli_ctx_t *ctx, int argc, char **argv);
 int cli_export(cli_ctx_t *ctx, int argc, char **argv);
+int cli_report(cli_ctx_t *ctx, int argc, char **argv);
 int cli_config(cli_ctx_t *ctx, int argc, char **argv);
 int cli_publish(cli_ctx_t *ctx, int argc, char **argv);
 int cli_update(cli_ctx_t *ctx, int argc, char **argv);

@@ -1,0 +1,135 @@
+/*
+ * cli_report: `lernet report`: the period's figures for a funder, as a
+ * table, CSV (stable columns) or JSON. See node/report.h for what counts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "report.h"
+
+static const char report_usage[] =
+    "usage: lernet report [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+    "                     [--by org|theme|role|country|month] [--format table|csv|json]\n"
+    "Workshops and meetings held (and cancelled), organisations taking part,\n"
+    "experience reports and participants (from the reports' role counts), per\n"
+    "organiser, theme, participant role, country (of the event's time zone) or\n"
+    "month, and in total. --to is inclusive. CSV columns:\n"
+    "  key,workshops,meetings,cancelled,organisations,experience_reports,participants\n";
+
+static const char *columns[] = {"workshops", "meetings", "cancelled", "organisations",
+                                "experience_reports", "participants"};
+
+static int day(const char *s, int64_t *out, int end)
+{
+    struct tm tm = {0};
+    const char *e = strptime(s, "%Y-%m-%d", &tm);
+    if (!e || *e)
+        return -1;
+    *out = (int64_t)timegm(&tm) + (end ? 86400 : 0);
+    return 0;
+}
+
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print(json_t *rows, const char *format)
+{
+    json_t *row;
+    size_t i;
+    if (strcmp(format, "json") == 0) {
+        json_dumpf(rows, stdout, JSON_INDENT(2));
+        putchar('\n');
+        return;
+    }
+    int csv = strcmp(format, "csv") == 0;
+    if (csv)
+        printf("key,workshops,meetings,cancelled,organisations,experience_reports,participants\n");
+    else
+        printf("%-32s %9s %8s %9s %13s %8s %12s\n", "", "workshops", "meetings", "cancelled",
+               "organisations", "reports", "participants");
+    json_array_foreach(rows, i, row) {
+        const char *key = json_string_value(json_object_get(row, "key"));
+        if (csv)
+            csv_field(key);
+        else
+            cli_print_col(key, 32);
+        for (size_t c = 0; c < 6; c++) {
+            long long v = json_integer_value(json_object_get(row, columns[c]));
+            static const int widths[] = {9, 8, 9, 13, 8, 12};
+            if (csv)
+                printf(",%lld", v);
+            else
+                printf(" %*lld", widths[c], v);
+        }
+        putchar('\n');
+    }
+}
+
+static int add(void *ctx, const store_item_t *it)
+{
+    return report_add(ctx, it) != 0;
+}
+
+int cli_report(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *network = NULL, *format = "table";
+    enum report_by by = REPORT_BY_ORG;
+    int64_t from = 0, to = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0) {
+            fputs(report_usage, stdout);
+            return CLI_OK;
+        }
+        int bad = !v;
+        if (!bad && strcmp(a, "--network") == 0)
+            network = v;
+        else if (!bad && strcmp(a, "--from") == 0)
+            bad = day(v, &from, 0) != 0;
+        else if (!bad && strcmp(a, "--to") == 0)
+            bad = day(v, &to, 1) != 0;
+        else if (!bad && strcmp(a, "--by") == 0)
+            bad = report_by_parse(v, &by) != 0;
+        else if (!bad && strcmp(a, "--format") == 0) {
+            format = v;
+            bad = strcmp(v, "table") && strcmp(v, "csv") && strcmp(v, "json");
+        }
+        else
+            bad = 1;
+        if (bad)
+            return cli_error(CLI_USAGE, "report: '%s%s%s' is not understood\n%s", a,
+                             v ? " " : "", v ? v : "", report_usage);
+        i++;
+    }
+    store_t *st = NULL;
+    report_t *r = NULL;
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    store_query_t q = {.network = network};
+    json_t *rows = NULL;
+    if (report_new(&r, by, from, to) != 0 || store_items(st, &q, add, r) != 0 ||
+        !(rows = report_json(r)))
+        rc = cli_error(CLI_FAIL, "report: out of memory or store error");
+    else
+        print(rows, format);
+    json_decref(rows);
+    report_free(&r);
+    store_close(&st);
+    return rc;
+}

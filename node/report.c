@@ -1,0 +1,272 @@
+/* report: see report.h. Rows and events live in growing arrays; a period
+ * of a network is thousands of events, not millions. */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define KEY_MAX 160
+
+typedef struct row {
+    char key[KEY_MAX];
+    uint64_t workshops, meetings, cancelled, reports, participants;
+    uint8_t (*orgs)[KEYS_PUBLIC_BYTES];
+    size_t n_orgs, cap_orgs;
+} row_t;
+
+typedef struct counted { /* an event of the period: where its reports count */
+    uint8_t id[EVENT_ID_BYTES];
+    size_t rows[32];
+    size_t n_rows;
+} counted_t;
+
+struct report {
+    enum report_by by;
+    int64_t from, to;
+    row_t *rows;
+    size_t n_rows, cap_rows;
+    row_t total;
+    counted_t *events;
+    size_t n_events, cap_events;
+    int failed;
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *nv = realloc(*v, c * size);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+static void add_org(report_t *r, row_t *w, const uint8_t *org)
+{
+    for (size_t i = 0; i < w->n_orgs; i++)
+        if (memcmp(w->orgs[i], org, KEYS_PUBLIC_BYTES) == 0)
+            return;
+    if (grow((void **)&w->orgs, &w->cap_orgs, w->n_orgs, sizeof *w->orgs) != 0) {
+        r->failed = 1;
+        return;
+    }
+    memcpy(w->orgs[w->n_orgs++], org, KEYS_PUBLIC_BYTES);
+}
+
+static size_t row_of(report_t *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_rows; i++)
+        if (strcmp(r->rows[i].key, key) == 0)
+            return i;
+    if (grow((void **)&r->rows, &r->cap_rows, r->n_rows, sizeof *r->rows) != 0) {
+        r->failed = 1;
+        return SIZE_MAX;
+    }
+    memset(&r->rows[r->n_rows], 0, sizeof *r->rows);
+    snprintf(r->rows[r->n_rows].key, KEY_MAX, "%s", key);
+    return r->n_rows++;
+}
+
+static const char *country_of(const char *tz)
+{
+    static const char *map[][2] = {
+        {"Europe/Stockholm", "SE"}, {"Europe/Copenhagen", "DK"}, {"Europe/Helsinki", "FI"},
+        {"Europe/Berlin", "DE"},    {"Europe/Oslo", "NO"},       {"Europe/Tallinn", "EE"},
+        {"Europe/Riga", "LV"},      {"Europe/Vilnius", "LT"},    {"Europe/London", "GB"}};
+    for (size_t i = 0; tz && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], tz) == 0)
+            return map[i][1];
+    return "other";
+}
+
+int report_by_parse(const char *s, enum report_by *out)
+{
+    static const char *names[] = {"org", "theme", "role", "country", "month"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum report_by)i;
+            return 0;
+        }
+    return -1;
+}
+
+int report_new(report_t **out, enum report_by by, int64_t from, int64_t to)
+{
+    report_t *r = calloc(1, sizeof *r);
+    *out = r;
+    if (!r)
+        return -1;
+    r->by = by;
+    r->from = from;
+    r->to = to;
+    snprintf(r->total.key, KEY_MAX, "total");
+    return 0;
+}
+
+void report_free(report_t **rp)
+{
+    if (!rp || !*rp)
+        return;
+    report_t *r = *rp;
+    for (size_t i = 0; i < r->n_rows; i++)
+        free(r->rows[i].orgs);
+    free(r->rows);
+    free(r->total.orgs);
+    free(r->events);
+    free(r);
+    *rp = NULL;
+}
+
+/* The row keys an event counts in (several for themes). */
+static size_t event_keys(const report_t *r, const store_item_t *it, int64_t start,
+                         const char *tz, char **themes, size_t n_themes, const char *organiser,
+                         char keys[][KEY_MAX], size_t max)
+{
+    time_t t = (time_t)start;
+    struct tm tm;
+    switch (r->by) {
+    case REPORT_BY_ORG:
+        snprintf(keys[0], KEY_MAX, "%s", organiser && *organiser ? organiser : "(unnamed)");
+        return 1;
+    case REPORT_BY_COUNTRY:
+        snprintf(keys[0], KEY_MAX, "%s", country_of(tz));
+        return 1;
+    case REPORT_BY_MONTH:
+        gmtime_r(&t, &tm);
+        strftime(keys[0], KEY_MAX, "%Y-%m", &tm);
+        return 1;
+    case REPORT_BY_THEME: {
+        size_t n = 0;
+        for (size_t i = 0; i < n_themes && n < max; i++)
+            snprintf(keys[n++], KEY_MAX, "%s", themes[i]);
+        if (n == 0)
+            snprintf(keys[n++], KEY_MAX, "(no theme)");
+        return n;
+    }
+    default: /* by role: events count in the total only; reports carry the roles */
+        (void)it;
+        return 0;
+    }
+}
+
+static void add_event(report_t *r, const store_item_t *it)
+{
+    const Lernet__Workshop *w = it->workshop;
+    const Lernet__Meeting *m = it->meeting;
+    int64_t start = w ? w->start : m ? m->start : it->start;
+    if ((r->from && start < r->from) || (r->to && start >= r->to))
+        return;
+    char keys[32][KEY_MAX];
+    size_t n = event_keys(r, it, start, w ? w->tz : m ? m->tz : NULL,
+                          w ? w->themes : m ? m->themes : NULL,
+                          w ? w->n_themes : m ? m->n_themes : 0,
+                          w ? w->organiser : m ? m->organiser : NULL, keys, 32);
+    if (grow((void **)&r->events, &r->cap_events, r->n_events, sizeof *r->events) != 0) {
+        r->failed = 1;
+        return;
+    }
+    counted_t *c = &r->events[r->n_events++];
+    memcpy(c->id, it->id, EVENT_ID_BYTES);
+    c->n_rows = 0;
+    row_t *targets[33];
+    size_t nt = 0;
+    targets[nt++] = &r->total;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = row_of(r, keys[i]);
+        if (k == SIZE_MAX)
+            return;
+        c->rows[c->n_rows++] = k;
+    }
+    for (size_t i = 0; i < c->n_rows; i++)
+        targets[nt++] = &r->rows[c->rows[i]];
+    for (size_t i = 0; i < nt; i++) {
+        row_t *row = targets[i];
+        if (it->cancelled)
+            row->cancelled++;
+        else if (it->kind == LERNET__KIND__KIND_WORKSHOP)
+            row->workshops++;
+        else
+            row->meetings++;
+        add_org(r, row, it->author);
+    }
+}
+
+static void add_experience(report_t *r, const store_item_t *it)
+{
+    const Lernet__Experience *x = it->experience;
+    counted_t *c = NULL;
+    for (size_t i = 0; i < r->n_events && !c; i++)
+        if (memcmp(r->events[i].id, it->about, EVENT_ID_BYTES) == 0)
+            c = &r->events[i];
+    if (!c || !x)
+        return; /* about an event outside the period (or the network) */
+    uint64_t people = 0;
+    for (size_t i = 0; i < x->n_participants; i++)
+        people += x->participants[i]->count;
+    r->total.reports++;
+    r->total.participants += people;
+    add_org(r, &r->total, it->author);
+    if (r->by == REPORT_BY_ROLE) {
+        for (size_t i = 0; i < x->n_participants; i++) {
+            size_t k = row_of(r, x->participants[i]->role);
+            if (k == SIZE_MAX)
+                return;
+            r->rows[k].reports++;
+            r->rows[k].participants += x->participants[i]->count;
+            add_org(r, &r->rows[k], it->author);
+        }
+        return;
+    }
+    for (size_t i = 0; i < c->n_rows; i++) {
+        row_t *row = &r->rows[c->rows[i]];
+        row->reports++;
+        row->participants += people;
+        add_org(r, row, it->author);
+    }
+}
+
+int report_add(report_t *r, const store_item_t *it)
+{
+    if (it->kind == LERNET__KIND__KIND_EXPERIENCE)
+        add_experience(r, it);
+    else
+        add_event(r, it);
+    return r->failed ? -1 : 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const row_t *)a)->key, ((const row_t *)b)->key);
+}
+
+static json_t *row_json(const row_t *w)
+{
+    return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "key", w->key, "workshops",
+                     (json_int_t)w->workshops, "meetings", (json_int_t)w->meetings, "cancelled",
+                     (json_int_t)w->cancelled, "organisations", (json_int_t)w->n_orgs,
+                     "experience_reports", (json_int_t)w->reports, "participants",
+                     (json_int_t)w->participants);
+}
+
+json_t *report_json(const report_t *r)
+{
+    json_t *arr = json_array();
+    row_t *sorted = malloc((r->n_rows ? r->n_rows : 1) * sizeof *sorted);
+    if (!arr || !sorted) {
+        free(sorted);
+        json_decref(arr);
+        return NULL;
+    }
+    if (r->n_rows)
+        memcpy(sorted, r->rows, r->n_rows * sizeof *sorted);
+    qsort(sorted, r->n_rows, sizeof *sorted, by_key);
+    for (size_t i = 0; i < r->n_rows; i++)
+        json_array_append_new(arr, row_json(&sorted[i]));
+    json_array_append_new(arr, row_json(&r->total));
+    free(sorted);
+    return arr;
+}

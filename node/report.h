@@ -1,0 +1,36 @@
+/*
+ * report: the figures a project owner gives a funder, from aggregate
+ * numbers in shared events only (never personal data): workshops and
+ * meetings held and cancelled, organisations taking part, experience
+ * reports, and participants by role from the reports' role counts, per
+ * organiser, theme, role, country or month, with a total.
+ *
+ * Country is that of the event's time zone (Europe/Stockholm is SE, ...),
+ * the one place events say where they happen. An organisation takes part
+ * when it organised an event of the period or reported on one.
+ */
+#ifndef LERNET_REPORT_H
+#define LERNET_REPORT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "store.h"
+
+enum report_by { REPORT_BY_ORG, REPORT_BY_THEME, REPORT_BY_ROLE, REPORT_BY_COUNTRY,
+                 REPORT_BY_MONTH };
+
+typedef struct report report_t;
+
+/* Events starting in [from, to) (Unix seconds; 0: open). */
+int report_new(report_t **out, enum report_by by, int64_t from, int64_t to);
+void report_free(report_t **r);
+/* Feed every item, events before the experiences about them (the order
+ * store_items gives). 0, or -1 when out of memory. */
+int report_add(report_t *r, const store_item_t *it);
+/* Rows sorted by key, then "total": a JSON array of objects (new ref). */
+json_t *report_json(const report_t *r);
+/* Parses org|theme|role|country|month. */
+int report_by_parse(const char *s, enum report_by *out);
+
+#endif

@@ -12,6 +12,8 @@
 
 #include <limits.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "keys.h"
 #include "store.h"
@@ -45,6 +47,10 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Prints s cut or padded to width characters (UTF-8 aware, so that
  * "Lärcentrum Östhammar" lines up with ASCII names). */
 void cli_print_col(const char *s, size_t width);
+/* An item's title in the first of langs it has (cli_view.c). */
+const char *cli_item_title(const store_item_t *it, const char *langs);
+/* An item as the JSON of `list --json` and `export json` (new reference). */
+json_t *cli_item_json(const store_item_t *it);
 
 /* "<home>/<name>" in ctx->path (overwritten by the next call). */
 const char *cli_home_path(cli_ctx_t *ctx, const char *name);
@@ -77,6 +83,7 @@ int cli_init(cli_ctx_t *ctx, int argc, char **argv);
 int cli_keys(cli_ctx_t *ctx, int argc, char **argv);
 int cli_network(cli_ctx_t *ctx, int argc, char **argv);
 int cli_export(cli_ctx_t *ctx, int argc, char **argv);
+int cli_import(cli_ctx_t *ctx, int argc, char **argv);
 int cli_report(cli_ctx_t *ctx, int argc, char **argv);
 int cli_config(cli_ctx_t *ctx, int argc, char **argv);
 int cli_publish(cli_ctx_t *ctx, int argc, char **argv);

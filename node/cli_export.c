@@ -1,21 +1,35 @@
 /*
- * cli_export: `lernet export ical`: the node's workshops and network
- * meetings as one calendar file (node/ical.c) that Outlook, Google and Apple
- * calendars subscribe to or import.
+ * cli_export: `lernet export ical|json|csv|bundle` and `lernet import
+ * bundle`: the calendar file (node/ical.c), the derived view for
+ * spreadsheets and scripts, and signed-event bundles for sites that can
+ * only exchange files (node/bundle.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bundle.h"
 #include "cli.h"
 #include "ical.h"
+#include "payload_json.h"
+
+#define CSV_COLUMNS                                                                             \
+    "id,kind,network,author,organiser,title,start,end,tz,place,online_url,themes,cancelled,"     \
+    "revision,about,participants,created,updated"
 
 static const char export_usage[] =
-    "usage: lernet export ical [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
-    "                          [--lang sv,en] [--out FILE]\n"
-    "ical  workshops and network meetings as an RFC 5545 calendar (stdout or FILE),\n"
-    "      in their own time zones, cancelled ones as STATUS:CANCELLED\n";
+    "usage: lernet export ical|json|csv [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+    "                                   [--lang sv,en] [--out FILE]\n"
+    "       lernet export bundle FILE [--network NET]\n"
+    "       lernet import bundle FILE\n"
+    "ical    workshops and network meetings as an RFC 5545 calendar (stdout or FILE),\n"
+    "        in their own time zones, cancelled ones as STATUS:CANCELLED\n"
+    "json    every workshop, meeting and experience report as `list --json` shows it\n"
+    "csv     the same, one row each; columns:\n"
+    "        " CSV_COLUMNS "\n"
+    "bundle  the signed events themselves, for a node that can only get files; import\n"
+    "        verifies every event as sync does and stores what is valid\n";
 
 typedef struct export_opts {
     const char *network, *lang, *out;
@@ -103,6 +117,160 @@ done:
     return rc;
 }
 
+static void csv_field(FILE *f, const char *s)
+{
+    fputc(',', f);
+    if (!s || !strpbrk(s, ",\"\n\r")) {
+        fputs(s ? s : "", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+typedef struct rows_ctx {
+    const export_opts_t *o;
+    FILE *f;
+    json_t *arr;
+    size_t n;
+} rows_ctx_t;
+
+static void iso(char out[32], int64_t t, const char *tz)
+{
+    if (t)
+        payload_time_format(t, tz, out, 32);
+    else
+        out[0] = '\0';
+}
+
+static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
+{
+    char id[EVENT_ID_HEX_SIZE], author[KEYS_PUB_STR_SIZE], start[32], end[32], about[65] = "",
+         created[32], updated[32], num[32];
+    const Lernet__Workshop *w = it->workshop;
+    const Lernet__Meeting *m = it->meeting;
+    const Lernet__Experience *x = it->experience;
+    const char *tz = w ? w->tz : m ? m->tz : NULL;
+    char themes[1024] = "";
+    char **tv = w ? w->themes : m ? m->themes : x ? x->tags : NULL;
+    size_t tn = w ? w->n_themes : m ? m->n_themes : x ? x->n_tags : 0;
+    for (size_t i = 0; i < tn; i++)
+        snprintf(themes + strlen(themes), sizeof themes - strlen(themes), "%s%s", i ? ";" : "",
+                 tv[i]);
+    uint64_t people = 0;
+    for (size_t i = 0; x && i < x->n_participants; i++)
+        people += x->participants[i]->count;
+    event_id_hex(id, it->id);
+    keys_pub_encode(author, it->author);
+    iso(start, w ? w->start : m ? m->start : 0, tz);
+    iso(end, w ? w->end : m ? m->end : 0, tz);
+    iso(created, it->created_ms / 1000, NULL);
+    iso(updated, it->updated_ms / 1000, NULL);
+    if (x)
+        event_id_hex(about, it->about);
+    fputs(id, f);
+    csv_field(f, event_kind_name(it->kind));
+    csv_field(f, it->network);
+    csv_field(f, author);
+    csv_field(f, w ? w->organiser : m ? m->organiser : "");
+    csv_field(f, cli_item_title(it, o->lang ? o->lang : "en,sv,da,de,fi"));
+    csv_field(f, start);
+    csv_field(f, end);
+    csv_field(f, tz ? tz : "");
+    csv_field(f, w ? w->place : m ? m->place : "");
+    csv_field(f, w ? w->online_url : m ? m->online_url : "");
+    csv_field(f, themes);
+    csv_field(f, it->cancelled ? "yes" : "no");
+    snprintf(num, sizeof num, "%u", it->revision);
+    csv_field(f, num);
+    csv_field(f, about);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)people);
+    csv_field(f, x ? num : "");
+    csv_field(f, created);
+    csv_field(f, updated);
+    return fputc('\n', f) == EOF;
+}
+
+static int add_row(void *vctx, const store_item_t *it)
+{
+    rows_ctx_t *c = vctx;
+    int64_t start = it->workshop ? it->workshop->start : it->meeting ? it->meeting->start : 0;
+    if (start && ((c->o->from && start < c->o->from) || (c->o->to && start >= c->o->to)))
+        return 0;
+    c->n++;
+    if (c->arr)
+        return json_array_append_new(c->arr, cli_item_json(it)) != 0;
+    return csv_row(it, c->o, c->f);
+}
+
+/* json or csv of the derived view, filtered like ical. */
+static int export_rows(cli_ctx_t *ctx, const export_opts_t *o, int json)
+{
+    store_t *st = NULL;
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    FILE *f = o->out ? fopen(o->out, "w") : stdout;
+    if (!f) {
+        store_close(&st);
+        return cli_error(CLI_FAIL, "export: cannot write %s", o->out);
+    }
+    rows_ctx_t c = {o, f, json ? json_array() : NULL, 0};
+    if (!json)
+        fputs(CSV_COLUMNS "\n", f);
+    store_query_t q = {.network = o->network};
+    if (store_items(st, &q, add_row, &c) != 0)
+        rc = cli_error(CLI_FAIL, "export: store error");
+    if (json && rc == CLI_OK) {
+        json_dumpf(c.arr, f, JSON_INDENT(2));
+        fputc('\n', f);
+    }
+    json_decref(c.arr);
+    if ((o->out && fclose(f) != 0) || (!o->out && fflush(f) != 0))
+        rc = cli_error(CLI_FAIL, "export: cannot write %s", o->out ? o->out : "stdout");
+    if (o->out && rc == CLI_OK)
+        fprintf(stderr, "%zu items written to %s\n", c.n, o->out);
+    store_close(&st);
+    return rc;
+}
+
+static int bundle_cmd(cli_ctx_t *ctx, int import, const char *path, const char *network)
+{
+    store_t *st = NULL;
+    config_t *cfg = NULL;
+    char why[512] = "";
+    bundle_stats_t bs = {0};
+    int rc = cli_open_store(ctx, &st);
+    if (rc || (import && (rc = cli_load_config(ctx, &cfg)))) {
+        store_close(&st);
+        return rc;
+    }
+    if (import ? bundle_import(st, cfg, path, &bs, why, sizeof why)
+               : bundle_export(st, network, path, &bs, why, sizeof why))
+        rc = cli_error(CLI_FAIL, "%s bundle: %s", import ? "import" : "export", why);
+    else if (import)
+        printf("%zu events in %s: %zu stored, %zu already here, %zu held for a gap, %zu refused\n",
+               bs.events, path, bs.applied, bs.duplicates, bs.held, bs.refused);
+    else
+        printf("%zu signed events from %zu logs written to %s\n", bs.events, bs.logs, path);
+    config_free(&cfg);
+    store_close(&st);
+    return rc;
+}
+
+int cli_import(cli_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "bundle") == 0)
+        return bundle_cmd(ctx, 1, argv[2], NULL);
+    fputs(export_usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+    return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CLI_OK : CLI_USAGE;
+}
+
 int cli_export(cli_ctx_t *ctx, int argc, char **argv)
 {
     export_opts_t o;
@@ -110,10 +278,19 @@ int cli_export(cli_ctx_t *ctx, int argc, char **argv)
         fputs(export_usage, stdout);
         return CLI_OK;
     }
-    if (argc < 2 || strcmp(argv[1], "ical") != 0) {
+    if (argc >= 3 && strcmp(argv[1], "bundle") == 0) {
+        if (argc != 3 && !(argc == 5 && strcmp(argv[3], "--network") == 0))
+            return cli_error(CLI_USAGE, "usage: lernet export bundle FILE [--network NET]");
+        return bundle_cmd(ctx, 0, argv[2], argc == 5 ? argv[4] : NULL);
+    }
+    int kind = argc < 2 ? -1 : !strcmp(argv[1], "ical") ? 0 : !strcmp(argv[1], "json") ? 1
+                             : !strcmp(argv[1], "csv")  ? 2 : -1;
+    if (kind < 0) {
         fputs(export_usage, stderr);
         return CLI_USAGE;
     }
     int rc = parse(argc, argv, &o);
-    return rc ? rc : export_ical(ctx, &o);
+    if (rc)
+        return rc;
+    return kind == 0 ? export_ical(ctx, &o) : export_rows(ctx, &o, kind == 1);
 }

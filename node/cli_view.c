@@ -26,7 +26,7 @@ static const char *default_langs(void)
     return l && *l ? l : "en,sv,da,de,fi";
 }
 
-static const char *title_of(const store_item_t *it, const char *langs)
+const char *cli_item_title(const store_item_t *it, const char *langs)
 {
     if (it->workshop)
         return payload_text_pick(it->workshop->title, it->workshop->n_title, langs);
@@ -43,7 +43,7 @@ static const char *tz_of(const store_item_t *it)
 }
 
 /* JSON of one item: identity, state and content, the shape of --json. */
-static json_t *item_json(const store_item_t *it)
+json_t *cli_item_json(const store_item_t *it)
 {
     char id[EVENT_ID_HEX_SIZE], about[EVENT_ID_HEX_SIZE], author[KEYS_PUB_STR_SIZE];
     event_id_hex(id, it->id);
@@ -84,7 +84,7 @@ static int print_item(void *vctx, const store_item_t *it)
     char id[EVENT_ID_HEX_SIZE], when[64] = "";
     c->count++;
     if (c->json) {
-        json_array_append_new(c->arr, item_json(it));
+        json_array_append_new(c->arr, cli_item_json(it));
         return 0;
     }
     event_id_hex(id, it->id);
@@ -96,7 +96,7 @@ static int print_item(void *vctx, const store_item_t *it)
         snprintf(when, sizeof when, "%-16s", "");
     }
     printf("%-10s %.12s  %s  %-18.18s %s%s%s\n", event_kind_name(it->kind), id, when,
-           it->network, it->cancelled ? "[CANCELLED] " : "", title_of(it, c->langs),
+           it->network, it->cancelled ? "[CANCELLED] " : "", cli_item_title(it, c->langs),
            it->author_revoked   ? "  (author's identity revoked)"
            : it->author_removed ? "  (author no longer a member)"
                                 : "");
@@ -247,7 +247,7 @@ static int show_item(void *vctx, const store_item_t *it)
     memcpy(c->id, it->id, EVENT_ID_BYTES);
     c->kind = it->kind;
     if (c->json) {
-        c->obj = item_json(it);
+        c->obj = cli_item_json(it);
         return 0;
     }
     event_id_hex(id, it->id);
@@ -274,11 +274,11 @@ static int show_report(void *vctx, const store_item_t *it)
     show_ctx_t *c = vctx;
     char id[EVENT_ID_HEX_SIZE];
     if (c->json) {
-        json_array_append_new(json_object_get(c->obj, "experience_reports"), item_json(it));
+        json_array_append_new(json_object_get(c->obj, "experience_reports"), cli_item_json(it));
         return 0;
     }
     event_id_hex(id, it->id);
-    printf("%-13s %.12s %s\n", "report", id, title_of(it, c->langs));
+    printf("%-13s %.12s %s\n", "report", id, cli_item_title(it, c->langs));
     return 0;
 }
 

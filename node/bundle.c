@@ -1,0 +1,172 @@
+/* bundle: see bundle.h. */
+#include "bundle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "why.h"
+
+#define IMPORT_TX 4000 /* events per store transaction */
+
+typedef struct writer {
+    FILE *f;
+    size_t n;
+    int failed;
+} writer_t;
+
+static int write_row(void *ctx, const store_row_t *r)
+{
+    writer_t *w = ctx;
+    uint8_t *env, len4[4];
+    size_t len;
+    if (store_row_envelope(r, &env, &len) != 0) {
+        w->failed = 1;
+        return 1;
+    }
+    len4[0] = (uint8_t)(len >> 24), len4[1] = (uint8_t)(len >> 16), len4[2] = (uint8_t)(len >> 8),
+    len4[3] = (uint8_t)len;
+    if (fwrite(len4, 1, 4, w->f) != 4 || fwrite(env, 1, len, w->f) != len)
+        w->failed = 1;
+    free(env);
+    w->n++;
+    return w->failed;
+}
+
+int bundle_export(store_t *st, const char *network, const char *path, bundle_stats_t *out,
+                  char *why, size_t whylen)
+{
+    store_feed_t *feeds = NULL;
+    size_t n = 0;
+    char tmp[4200];
+    memset(out, 0, sizeof *out);
+    if (store_feeds(st, NULL, 0, &feeds, &n) != STORE_OK)
+        return why_fail(why, whylen, -1, "cannot read the logs");
+    snprintf(tmp, sizeof tmp, "%s.partial", path);
+    writer_t w = {fopen(tmp, "wb"), 0, 0};
+    if (!w.f) {
+        free(feeds);
+        return why_fail(why, whylen, -1, "%s: %s", tmp, strerror(errno));
+    }
+    fputs(BUNDLE_MAGIC, w.f);
+    for (int pass = 0; pass < 2 && !w.failed; pass++) /* key logs first */
+        for (size_t i = 0; i < n && !w.failed; i++) {
+            int reserved = event_log_reserved(feeds[i].network);
+            if (reserved != (pass == 0) ||
+                (!reserved && network && strcmp(network, feeds[i].network) != 0))
+                continue;
+            store_range(st, feeds[i].author, feeds[i].network, 1, feeds[i].seq, write_row, &w);
+            out->logs++;
+        }
+    free(feeds);
+    int bad = w.failed || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0;
+    bad |= fclose(w.f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return why_fail(why, whylen, -1, "%s: %s", path, strerror(errno ? errno : EIO));
+    }
+    out->events = w.n;
+    return 0;
+}
+
+/* The next envelope: 1, 0 at the end, -1 on a malformed frame. */
+static int next_envelope(FILE *f, uint8_t *buf, size_t *len)
+{
+    uint8_t l4[4];
+    size_t got = fread(l4, 1, 4, f);
+    if (got == 0)
+        return 0;
+    if (got != 4)
+        return -1;
+    *len = (size_t)l4[0] << 24 | (size_t)l4[1] << 16 | (size_t)l4[2] << 8 | l4[3];
+    if (*len == 0 || *len > EVENT_MAX_ENVELOPE || fread(buf, 1, *len, f) != *len)
+        return -1;
+    return 1;
+}
+
+static void refuse(bundle_stats_t *s, size_t index, const char *reason, const char *detail)
+{
+    if (s->refused++ < 20)
+        log_warn("bundle event %zu refused: %s: %s", index, reason, detail);
+    else if (s->refused == 21)
+        log_warn("more refusals follow; only the count is kept");
+}
+
+int bundle_import(store_t *st, const config_t *cfg, const char *path, bundle_stats_t *out,
+                  char *why, size_t whylen)
+{
+    char magic[sizeof BUNDLE_MAGIC], detail[256];
+    uint8_t *buf = malloc(EVENT_MAX_ENVELOPE);
+    size_t len = 0, in_tx = 0;
+    int rc = 0, r;
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f || !buf) {
+        free(buf);
+        if (f)
+            fclose(f);
+        return why_fail(why, whylen, -1, "%s: %s", path, strerror(errno));
+    }
+    if (fread(magic, 1, strlen(BUNDLE_MAGIC), f) != strlen(BUNDLE_MAGIC) ||
+        memcmp(magic, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0) {
+        rc = why_fail(why, whylen, -1, "%s: not a lernet bundle", path);
+        goto done;
+    }
+    while (out->events < BUNDLE_MAX_EVENTS && (r = next_envelope(f, buf, &len)) != 0) {
+        event_t *ev = NULL;
+        int outcome = -1, prc;
+        if (r < 0) {
+            refuse(out, out->events, "malformed", "a frame is cut short or too long; stopped");
+            break;
+        }
+        out->events++;
+        prc = event_parse(&ev, buf, len, event_now_ms(), detail, sizeof detail);
+        if (prc != EV_OK) {
+            refuse(out, out->events, event_reason_name(prc), detail);
+            continue;
+        }
+        if (!event_log_reserved(ev->network) && !config_has_network(cfg, ev->network)) {
+            refuse(out, out->events, "scope", "a network this node does not take part in");
+            event_free(&ev);
+            continue;
+        }
+        if (!in_tx && store_begin(st) != STORE_OK) {
+            event_free(&ev);
+            rc = why_fail(why, whylen, -1, "the store is busy");
+            goto done;
+        }
+        in_tx++;
+        int src = store_add(st, ev, &outcome, NULL, detail, sizeof detail);
+        event_free(&ev);
+        if (src == STORE_ERR_SQL || src == STORE_ERR_FULL || src == STORE_ERR_BUSY) {
+            store_rollback(st);
+            rc = why_fail(why, whylen, -1, "store: %s", detail);
+            goto done;
+        }
+        if (src != STORE_OK)
+            refuse(out, out->events, store_strerror(src), detail);
+        else if (outcome == STORE_APPLIED)
+            out->applied++;
+        else if (outcome == STORE_DUPLICATE)
+            out->duplicates++;
+        else if (outcome == STORE_HELD)
+            out->held++;
+        if (in_tx >= IMPORT_TX) {
+            if (store_commit(st) != STORE_OK) {
+                rc = why_fail(why, whylen, -1, "store: commit failed");
+                goto done;
+            }
+            in_tx = 0;
+        }
+    }
+    if (in_tx && store_commit(st) != STORE_OK)
+        rc = why_fail(why, whylen, -1, "store: commit failed");
+done:
+    fclose(f);
+    free(buf);
+    return rc;
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bundle.h"
 #include "event.h"
 #include "invite.h"
 #include "keystore.h"
@@ -264,6 +265,24 @@ int main(int argc, char **argv)
     put_event("key_revoke", rv, NULL);
     put_event("identity_revoke", irv, NULL);
     wire_seeds(id, envs, 3);
+    {
+        /* a bundle: magic line, then length-prefixed envelopes, key log first */
+        ProtobufCBinaryData all[4] = {cert_env, envs[0], envs[1], envs[2]};
+        size_t total = strlen(BUNDLE_MAGIC);
+        for (int i = 0; i < 4; i++)
+            total += 4 + all[i].len;
+        uint8_t *b = malloc(total), *p = b;
+        memcpy(p, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC));
+        p += strlen(BUNDLE_MAGIC);
+        for (int i = 0; i < 4; i++) {
+            p[0] = (uint8_t)(all[i].len >> 24), p[1] = (uint8_t)(all[i].len >> 16),
+            p[2] = (uint8_t)(all[i].len >> 8), p[3] = (uint8_t)all[i].len;
+            memcpy(p + 4, all[i].data, all[i].len);
+            p += 4 + all[i].len;
+        }
+        put("bundle", "four-events", b, total);
+        free(b);
+    }
     invite_seed(id, &cert_env, &stmt_env);
     key_seeds(id);
     json_seeds();

@@ -13,13 +13,15 @@
 #include "cli.h"
 #include "ical.h"
 #include "payload_json.h"
+#include "xapi.h"
 
 #define CSV_COLUMNS                                                                             \
     "id,kind,network,author,organiser,title,start,end,tz,place,online_url,themes,cancelled,"     \
     "revision,about,participants,created,updated"
 
 static const char export_usage[] =
-    "usage: lernet export ical|json|csv [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+    "usage: lernet export ical|json|csv|xapi [--network NET] [--from YYYY-MM-DD]\n"
+    "                                   [--to YYYY-MM-DD]\n"
     "                                   [--lang sv,en] [--out FILE]\n"
     "       lernet export bundle FILE [--network NET]\n"
     "       lernet import bundle FILE\n"
@@ -28,6 +30,8 @@ static const char export_usage[] =
     "json    every workshop, meeting and experience report as `list --json` shows it\n"
     "csv     the same, one row each; columns:\n"
     "        " CSV_COLUMNS "\n"
+    "xapi    experience reports and participation as xAPI statements (JSON array)\n"
+    "        for a learning record store; the actor is the organisation, never a person\n"
     "bundle  the signed events themselves, for a node that can only get files; import\n"
     "        verifies every event as sync does and stores what is valid\n";
 
@@ -49,7 +53,7 @@ static int parse_day(const char *s, int64_t *out, int end_of_day)
 static int parse(int argc, char **argv, export_opts_t *o)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return cli_error(CLI_USAGE, "export: '%s' needs a value\n%s", a, export_usage);
@@ -66,7 +70,6 @@ static int parse(int argc, char **argv, export_opts_t *o)
         else
             return cli_error(CLI_USAGE, "export: '%s %s' is not understood\n%s", a, v,
                              export_usage);
-        i++;
     }
     return CLI_OK;
 }
@@ -239,6 +242,57 @@ static int export_rows(cli_ctx_t *ctx, const export_opts_t *o, int json)
     return rc;
 }
 
+typedef struct xapi_ctx {
+    store_t *st;
+    const export_opts_t *o;
+    json_t *arr;
+    const store_item_t *report;
+    int failed;
+} xapi_ctx_t;
+
+static int xapi_about(void *vctx, const store_item_t *about)
+{
+    xapi_ctx_t *c = vctx;
+    c->failed |= xapi_statements(c->arr, c->report, about, c->o->lang) != 0;
+    return 0;
+}
+
+static int xapi_report(void *vctx, const store_item_t *it)
+{
+    xapi_ctx_t *c = vctx;
+    char hex[EVENT_ID_HEX_SIZE];
+    int64_t at = it->created_ms / 1000;
+    if (it->kind != LERNET__KIND__KIND_EXPERIENCE || (c->o->from && at < c->o->from) ||
+        (c->o->to && at >= c->o->to))
+        return 0;
+    c->report = it;
+    event_id_hex(hex, it->about);
+    store_item(c->st, hex, xapi_about, c, NULL, 0); /* reports about unknown events: skipped */
+    return c->failed;
+}
+
+static int export_xapi(cli_ctx_t *ctx, const export_opts_t *o)
+{
+    store_t *st = NULL;
+    int rc = cli_open_store(ctx, &st);
+    if (rc)
+        return rc;
+    xapi_ctx_t c = {st, o, json_array(), NULL, 0};
+    store_query_t q = {.network = o->network, .kind = LERNET__KIND__KIND_EXPERIENCE};
+    FILE *f = NULL;
+    if (store_items(st, &q, xapi_report, &c) != 0 || c.failed)
+        rc = cli_error(CLI_FAIL, "export xapi: out of memory or store error");
+    else if (!(f = o->out ? fopen(o->out, "w") : stdout) ||
+             json_dumpf(c.arr, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF ||
+             (o->out && fclose(f) != 0))
+        rc = cli_error(CLI_FAIL, "export xapi: cannot write %s", o->out ? o->out : "stdout");
+    else if (o->out)
+        fprintf(stderr, "%zu statements written to %s\n", json_array_size(c.arr), o->out);
+    json_decref(c.arr);
+    store_close(&st);
+    return rc;
+}
+
 static int bundle_cmd(cli_ctx_t *ctx, int import, const char *path, const char *network)
 {
     store_t *st = NULL;
@@ -283,8 +337,12 @@ int cli_export(cli_ctx_t *ctx, int argc, char **argv)
             return cli_error(CLI_USAGE, "usage: lernet export bundle FILE [--network NET]");
         return bundle_cmd(ctx, 0, argv[2], argc == 5 ? argv[4] : NULL);
     }
-    int kind = argc < 2 ? -1 : !strcmp(argv[1], "ical") ? 0 : !strcmp(argv[1], "json") ? 1
-                             : !strcmp(argv[1], "csv")  ? 2 : -1;
+    int kind = argc < 2                   ? -1
+               : !strcmp(argv[1], "ical") ? 0
+               : !strcmp(argv[1], "json") ? 1
+               : !strcmp(argv[1], "csv")  ? 2
+               : !strcmp(argv[1], "xapi") ? 3
+                                          : -1;
     if (kind < 0) {
         fputs(export_usage, stderr);
         return CLI_USAGE;
@@ -292,5 +350,7 @@ int cli_export(cli_ctx_t *ctx, int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc;
-    return kind == 0 ? export_ical(ctx, &o) : export_rows(ctx, &o, kind == 1);
+    return kind == 0   ? export_ical(ctx, &o)
+           : kind == 3 ? export_xapi(ctx, &o)
+                       : export_rows(ctx, &o, kind == 1);
 }

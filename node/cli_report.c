@@ -90,7 +90,7 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
     const char *network = NULL, *format = "table";
     enum report_by by = REPORT_BY_ORG;
     int64_t from = 0, to = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0) {
             fputs(report_usage, stdout);
@@ -114,7 +114,6 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
         if (bad)
             return cli_error(CLI_USAGE, "report: '%s%s%s' is not understood\n%s", a,
                              v ? " " : "", v ? v : "", report_usage);
-        i++;
     }
     store_t *st = NULL;
     report_t *r = NULL;

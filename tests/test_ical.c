@@ -74,22 +74,6 @@ static char *unfold(const char *text)
     return out;
 }
 
-static json_t *parsed_by_icaljs(const char *file)
-{
-    char cmd[2048], *out = NULL;
-    snprintf(cmd, sizeof cmd, "node '%s/tests/ical_check.js' '%s/build-npm/node_modules' '%s'",
-             LERNET_SOURCE_DIR, LERNET_SOURCE_DIR, file);
-    if (tu_run(cmd, &out) != 0)
-        fail_msg("ical.js did not parse the export (is it installed? `make test` runs "
-                 "scripts/install-deps, which puts it in build-npm/): %s",
-                 out ? out : "");
-    json_error_t e;
-    json_t *doc = json_loads(out, 0, &e);
-    free(out);
-    assert_non_null(doc);
-    return doc;
-}
-
 static void test_export_ical(void **state)
 {
     (void)state;
@@ -142,7 +126,8 @@ static void test_export_ical(void **state)
     free(u);
     free(out);
 
-    json_t *doc = parsed_by_icaljs(file), *ev;
+    json_t *doc = tu_node_json("ical_check.js", file), *ev;
+    assert_non_null(doc);
     assert_string_equal(json_string_value(json_object_get(doc, "version")), "2.0");
     json_t *events = json_object_get(doc, "events");
     assert_int_equal(json_array_size(events), 2);

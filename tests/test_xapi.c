@@ -23,17 +23,9 @@
 
 static json_t *validate(const char *file)
 {
-    char cmd[2048], *out = NULL;
-    snprintf(cmd, sizeof cmd, "node '%s/tests/xapi_check.js' '%s/build-npm/node_modules' '%s'",
-             LERNET_SOURCE_DIR, LERNET_SOURCE_DIR, file);
-    if (tu_run(cmd, &out) != 0)
-        fail_msg("xapi-validation did not run (`make test` installs it into build-npm/): %s",
-                 out ? out : "");
-    json_error_t e;
-    json_t *doc = json_loads(out, 0, &e);
-    free(out);
-    assert_non_null(doc);
-    return doc;
+    json_t *w = tu_node_json("xapi_check.js", file);
+    assert_non_null(w);
+    return w;
 }
 
 static void test_export_xapi(void **state)

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,4 +218,20 @@ int tu_run(const char *cmdline, char **out)
     else
         free(buf);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+struct json_t *tu_node_json(const char *script, const char *file)
+{
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "node '%s/tests/%s' '%s/build-npm/node_modules' '%s'",
+             LERNET_SOURCE_DIR, script, LERNET_SOURCE_DIR, file);
+    int rc = tu_run(cmd, &out);
+    json_error_t e;
+    json_t *doc = rc == 0 && out ? json_loads(out, 0, &e) : NULL;
+    if (!doc)
+        fprintf(stderr, "tu_node_json: %s failed (scripts/install-deps puts the npm packages "
+                        "in build-npm/): %s\n",
+                script, out ? out : "");
+    free(out);
+    return doc;
 }

@@ -31,6 +31,11 @@ void tu_payload_free(Lernet__Payload *p);
 event_t *tu_next(const keys_identity_t *k, const char *network, const event_t *prev_ev,
                  const Lernet__Payload *p);
 
+/* Runs `node tests/SCRIPT build-npm/node_modules FILE` (a real parser or
+ * validator from the npm registry, installed by scripts/install-deps) and
+ * returns its stdout as JSON (new reference); fails the test if it cannot. */
+struct json_t;
+struct json_t *tu_node_json(const char *script, const char *file);
 /* Runs a shell command line; returns its exit status (or -1), and if out is
  * not NULL, a malloc'd copy of its stdout. */
 int tu_run(const char *cmdline, char **out);

@@ -28,12 +28,15 @@ static const char keys_usage[] =
     "usage: lernet keys show [--json]\n"
     "       lernet keys list [--json]\n"
     "       lernet keys rotate [--note TEXT]\n"
+    "       lernet keys profile\n"
     "       lernet keys revoke KEY [--cut NETWORK:SEQ]... [--reason TEXT]\n"
     "       lernet keys revoke-identity FILE\n"
     "       lernet keys export FILE | import FILE\n"
     "show    the node's identity key (what partners configure) and fingerprint\n"
     "list    the identity and every signing key it certified, with status\n"
     "rotate  make a new signing key, certify it with the identity key, use it\n"
+    "profile publish name, country and municipality from lernet.ini (init does it\n"
+    "        once; after a change, run it again): reports count border crossings\n"
     "revoke  withdraw a signing key (printable key or fingerprint): in every log,\n"
     "        events it signed after the cut (default: the log's current end here)\n"
     "        are refused by every node; revoking the key in use rotates first\n"
@@ -160,6 +163,20 @@ static int write_statement(cli_ctx_t *ctx, const keys_identity_t *id)
     return CLI_OK;
 }
 
+/* The identity's profile from lernet.ini, in its key log. */
+static int publish_profile(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id,
+                           const config_t *cfg, event_t **out)
+{
+    Lernet__Profile pr = LERNET__PROFILE__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    pr.name = (char *)cfg->name;
+    pr.country = (char *)cfg->country;
+    pr.municipality = (char *)cfg->municipality;
+    p.body_case = LERNET__PAYLOAD__BODY_PROFILE;
+    p.profile = &pr;
+    return issue(ctx, st, id, EVENT_LOG_KEYS, &p, out);
+}
+
 int cli_keys_init(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id)
 {
     char fpr[KEYS_FPR_STR_SIZE], why[512] = "";
@@ -173,6 +190,12 @@ int cli_keys_init(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id)
     keys_transport_free(&t);
     int rc = new_signing_key(ctx, st, id, "created by lernet init", fpr, &cert);
     event_free(&cert);
+    config_t *cfg = NULL;
+    if (rc == CLI_OK && (rc = cli_load_config(ctx, &cfg)) == CLI_OK) {
+        rc = publish_profile(ctx, st, id, cfg, &cert);
+        event_free(&cert);
+        config_free(&cfg);
+    }
     if (rc == CLI_OK)
         rc = write_statement(ctx, id);
     if (rc == CLI_OK)
@@ -692,6 +715,21 @@ static int do_rotate(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
     return rotate(ctx, st, id, arg);
 }
 
+static int do_profile(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
+                      const keys_identity_t *id, void *arg)
+{
+    event_t *ev = NULL;
+    (void)arg;
+    int rc = publish_profile(ctx, st, id, cfg, &ev);
+    if (rc == CLI_OK) {
+        printf("profile: %s, %s%s%s\n", cfg->name, cfg->country, cfg->municipality[0] ? ", " : "",
+               cfg->municipality);
+        announce(ctx, ev);
+    }
+    event_free(&ev);
+    return rc;
+}
+
 static int do_revoke(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
                      const keys_identity_t *id, void *arg)
 {
@@ -708,6 +746,8 @@ int cli_keys(cli_ctx_t *ctx, int argc, char **argv)
     }
     if ((strcmp(sub, "show") == 0 || strcmp(sub, "list") == 0) && (argc == 2 || json))
         return sub[0] == 's' ? show(ctx, json) : list(ctx, json);
+    if (strcmp(sub, "profile") == 0 && argc == 2)
+        return with_identity(ctx, do_profile, NULL);
     if (strcmp(sub, "rotate") == 0 && (argc == 2 || (argc == 4 && !strcmp(argv[2], "--note"))))
         return with_identity(ctx, do_rotate, argc == 4 ? argv[3] : "rotation");
     if (strcmp(sub, "revoke") == 0) {

@@ -10,17 +10,25 @@
 #include "cli.h"
 #include "report.h"
 
+#define REPORT_COLUMNS                                                                          \
+    "key,workshops,meetings,cancelled,organisations,crossed_municipal_border,"                   \
+    "crossed_national_border,experience_reports,participants"
+
 static const char report_usage[] =
     "usage: lernet report [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
     "                     [--by org|theme|role|country|month] [--format table|csv|json]\n"
     "Workshops and meetings held (and cancelled), organisations taking part,\n"
     "experience reports and participants (from the reports' role counts), per\n"
     "organiser, theme, participant role, country (of the event's time zone) or\n"
-    "month, and in total. --to is inclusive. CSV columns:\n"
-    "  key,workshops,meetings,cancelled,organisations,experience_reports,participants\n";
+    "month, and in total, with how many events crossed a municipal or national\n"
+    "border (an organisation from elsewhere reported on it; from the profiles\n"
+    "nodes publish, `lernet keys profile`). --to is inclusive. CSV columns:\n"
+    "  " REPORT_COLUMNS "\n";
 
-static const char *columns[] = {"workshops", "meetings", "cancelled", "organisations",
-                                "experience_reports", "participants"};
+static const char *columns[] = {"workshops",  "meetings", "cancelled",
+                                "organisations", "crossed_municipal_border",
+                                "crossed_national_border", "experience_reports", "participants"};
+#define N_COLUMNS (sizeof columns / sizeof columns[0])
 
 static int day(const char *s, int64_t *out, int end)
 {
@@ -58,19 +66,19 @@ static void print(json_t *rows, const char *format)
     }
     int csv = strcmp(format, "csv") == 0;
     if (csv)
-        printf("key,workshops,meetings,cancelled,organisations,experience_reports,participants\n");
+        printf(REPORT_COLUMNS "\n");
     else
-        printf("%-32s %9s %8s %9s %13s %8s %12s\n", "", "workshops", "meetings", "cancelled",
-               "organisations", "reports", "participants");
+        printf("%-32s %9s %8s %9s %13s %10s %8s %8s %12s\n", "", "workshops", "meetings",
+               "cancelled", "organisations", "municipal", "national", "reports", "participants");
     json_array_foreach(rows, i, row) {
         const char *key = json_string_value(json_object_get(row, "key"));
         if (csv)
             csv_field(key);
         else
             cli_print_col(key, 32);
-        for (size_t c = 0; c < 6; c++) {
+        for (size_t c = 0; c < N_COLUMNS; c++) {
             long long v = json_integer_value(json_object_get(row, columns[c]));
-            static const int widths[] = {9, 8, 9, 13, 8, 12};
+            static const int widths[] = {9, 8, 9, 13, 10, 8, 8, 12};
             if (csv)
                 printf(",%lld", v);
             else
@@ -123,7 +131,7 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
     store_query_t q = {.network = network};
     json_t *rows = NULL;
     if (report_new(&r, by, from, to) != 0 || store_items(st, &q, add, r) != 0 ||
-        !(rows = report_json(r)))
+        (report_finish(r, st), !(rows = report_json(r))))
         rc = cli_error(CLI_FAIL, "report: out of memory or store error");
     else
         print(rows, format);

@@ -66,6 +66,7 @@ const char *event_kind_name(int kind)
     case LERNET__KIND__KIND_KEY_REVOKE: return "key_revoke";
     case LERNET__KIND__KIND_IDENTITY_REVOKE: return "identity_revoke";
     case LERNET__KIND__KIND_MEMBERSHIP: return "membership";
+    case LERNET__KIND__KIND_PROFILE: return "profile";
     case LERNET__KIND__KIND_ERASURE: return "erasure";
     default: return NULL;
     }
@@ -76,7 +77,8 @@ const char *event_kind_name(int kind)
 static int kind_supported(int kind)
 {
     return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL) ||
-           (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_MEMBERSHIP);
+           (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_MEMBERSHIP) ||
+           kind == LERNET__KIND__KIND_PROFILE;
 }
 
 /* Key events: in the author's key logs, signed by the identity itself.
@@ -84,7 +86,8 @@ static int kind_supported(int kind)
  * signed by a certified signing key, like content.) */
 static int is_control(int kind)
 {
-    return kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_IDENTITY_REVOKE;
+    return (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_IDENTITY_REVOKE) ||
+           kind == LERNET__KIND__KIND_PROFILE;
 }
 
 int event_log_reserved(const char *name)
@@ -456,6 +459,7 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
         [LERNET__KIND__KIND_KEY_REVOKE] = LERNET__PAYLOAD__BODY_KEY_REVOKE,
         [LERNET__KIND__KIND_IDENTITY_REVOKE] = LERNET__PAYLOAD__BODY_IDENTITY_REVOKE,
         [LERNET__KIND__KIND_MEMBERSHIP] = LERNET__PAYLOAD__BODY_MEMBERSHIP,
+        [LERNET__KIND__KIND_PROFILE] = LERNET__PAYLOAD__BODY_PROFILE,
     };
     if (!kind_supported(kind))
         return why_fail(why, whylen, EV_UNKNOWN_KIND, "kind %d is not supported", kind);
@@ -475,6 +479,15 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_KEY_REVOKE: return check_key_revoke(&c, p->key_revoke);
     case LERNET__PAYLOAD__BODY_IDENTITY_REVOKE:
         return check_string(&c, "reason", p->identity_revoke->reason, EVENT_MAX_SHORT, 0, 0);
+    case LERNET__PAYLOAD__BODY_PROFILE: {
+        const Lernet__Profile *pr = p->profile;
+        int rc = check_string(&c, "name", pr->name, EVENT_MAX_TITLE, 1, 0);
+        if (rc == EV_OK && !(strlen(pr->country) == 2 && isupper((unsigned char)pr->country[0]) &&
+                             isupper((unsigned char)pr->country[1])))
+            rc = why_fail(why, whylen, EV_MISSING_FIELD,
+                          "field 'country': '%.8s' is not an ISO 3166-1 alpha-2 code", pr->country);
+        return rc ? rc : check_string(&c, "municipality", pr->municipality, EVENT_MAX_SHORT, 0, 0);
+    }
     case LERNET__PAYLOAD__BODY_MEMBERSHIP: {
         const Lernet__Membership *m = p->membership;
         int rc = check_key(&c, "member", m->member);
@@ -679,10 +692,11 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
         [LERNET__PAYLOAD__BODY_KEY_REVOKE] = LERNET__KIND__KIND_KEY_REVOKE,
         [LERNET__PAYLOAD__BODY_IDENTITY_REVOKE] = LERNET__KIND__KIND_IDENTITY_REVOKE,
         [LERNET__PAYLOAD__BODY_MEMBERSHIP] = LERNET__KIND__KIND_MEMBERSHIP,
+        [LERNET__PAYLOAD__BODY_PROFILE] = LERNET__KIND__KIND_PROFILE,
     };
     *out = NULL;
     if (payload->body_case <= LERNET__PAYLOAD__BODY__NOT_SET ||
-        payload->body_case > LERNET__PAYLOAD__BODY_MEMBERSHIP ||
+        payload->body_case > LERNET__PAYLOAD__BODY_PROFILE ||
         kind_for_body[payload->body_case] == 0)
         return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     int kind = kind_for_body[payload->body_case];

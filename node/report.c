@@ -11,12 +11,19 @@
 typedef struct row {
     char key[KEY_MAX];
     uint64_t workshops, meetings, cancelled, reports, participants;
+    uint64_t crossed_municipal, crossed_national;
     uint8_t (*orgs)[KEYS_PUBLIC_BYTES];
     size_t n_orgs, cap_orgs;
 } row_t;
 
+#define MAX_REPORTERS 16
+
 typedef struct counted { /* an event of the period: where its reports count */
     uint8_t id[EVENT_ID_BYTES];
+    uint8_t organiser[KEYS_PUBLIC_BYTES];
+    uint8_t reporters[MAX_REPORTERS][KEYS_PUBLIC_BYTES]; /* other organisations */
+    size_t n_reporters;
+    int cancelled;
     size_t rows[32];
     size_t n_rows;
 } counted_t;
@@ -171,6 +178,9 @@ static void add_event(report_t *r, const store_item_t *it)
     }
     counted_t *c = &r->events[r->n_events++];
     memcpy(c->id, it->id, EVENT_ID_BYTES);
+    memcpy(c->organiser, it->author, KEYS_PUBLIC_BYTES);
+    c->n_reporters = 0;
+    c->cancelled = it->cancelled;
     c->n_rows = 0;
     row_t *targets[33];
     size_t nt = 0;
@@ -207,6 +217,11 @@ static void add_experience(report_t *r, const store_item_t *it)
     uint64_t people = 0;
     for (size_t i = 0; i < x->n_participants; i++)
         people += x->participants[i]->count;
+    int known = memcmp(it->author, c->organiser, KEYS_PUBLIC_BYTES) == 0;
+    for (size_t i = 0; i < c->n_reporters && !known; i++)
+        known = memcmp(it->author, c->reporters[i], KEYS_PUBLIC_BYTES) == 0;
+    if (!known && c->n_reporters < MAX_REPORTERS)
+        memcpy(c->reporters[c->n_reporters++], it->author, KEYS_PUBLIC_BYTES);
     r->total.reports++;
     r->total.participants += people;
     add_org(r, &r->total, it->author);
@@ -229,6 +244,31 @@ static void add_experience(report_t *r, const store_item_t *it)
     }
 }
 
+void report_finish(report_t *r, store_t *st)
+{
+    for (size_t e = 0; e < r->n_events; e++) {
+        counted_t *c = &r->events[e];
+        store_profile_t org, other;
+        int national = 0, municipal = 0;
+        if (c->cancelled || !store_profile(st, c->organiser, &org))
+            continue;
+        for (size_t i = 0; i < c->n_reporters; i++) {
+            if (!store_profile(st, c->reporters[i], &other))
+                continue;
+            int abroad = strcmp(org.country, other.country) != 0;
+            national |= abroad;
+            municipal |= abroad || (org.municipality[0] && other.municipality[0] &&
+                                    strcmp(org.municipality, other.municipality) != 0);
+        }
+        r->total.crossed_national += (uint64_t)national;
+        r->total.crossed_municipal += (uint64_t)municipal;
+        for (size_t i = 0; i < c->n_rows; i++) {
+            r->rows[c->rows[i]].crossed_national += (uint64_t)national;
+            r->rows[c->rows[i]].crossed_municipal += (uint64_t)municipal;
+        }
+    }
+}
+
 int report_add(report_t *r, const store_item_t *it)
 {
     if (it->kind == LERNET__KIND__KIND_EXPERIENCE)
@@ -245,9 +285,11 @@ static int by_key(const void *a, const void *b)
 
 static json_t *row_json(const row_t *w)
 {
-    return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "key", w->key, "workshops",
+    return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "key", w->key, "workshops",
                      (json_int_t)w->workshops, "meetings", (json_int_t)w->meetings, "cancelled",
                      (json_int_t)w->cancelled, "organisations", (json_int_t)w->n_orgs,
+                     "crossed_municipal_border", (json_int_t)w->crossed_municipal,
+                     "crossed_national_border", (json_int_t)w->crossed_national,
                      "experience_reports", (json_int_t)w->reports, "participants",
                      (json_int_t)w->participants);
 }

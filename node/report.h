@@ -5,9 +5,12 @@
  * reports, and participants by role from the reports' role counts, per
  * organiser, theme, role, country or month, with a total.
  *
- * Country is that of the event's time zone (Europe/Stockholm is SE, ...),
- * the one place events say where they happen. An organisation takes part
- * when it organised an event of the period or reported on one.
+ * Country (the --by dimension) is that of the event's time zone
+ * (Europe/Stockholm is SE, ...), the one place events say where they
+ * happen. An organisation takes part when it organised an event of the
+ * period or reported on one. An event crossed a national (municipal) border
+ * when an organisation that reported on it is, by its profile, in another
+ * country (municipality) than the organiser; unknown profiles never count.
  */
 #ifndef LERNET_REPORT_H
 #define LERNET_REPORT_H
@@ -28,6 +31,9 @@ void report_free(report_t **r);
 /* Feed every item, events before the experiences about them (the order
  * store_items gives). 0, or -1 when out of memory. */
 int report_add(report_t *r, const store_item_t *it);
+/* After the last report_add: counts the border crossings, reading the
+ * organisations' profiles from st. */
+void report_finish(report_t *r, store_t *st);
 /* Rows sorted by key, then "total": a JSON array of objects (new ref). */
 json_t *report_json(const report_t *r);
 /* Parses org|theme|role|country|month. */

@@ -91,9 +91,14 @@ static const char *schema_v1 =
     "  last_good_seq INTEGER NOT NULL, name TEXT, endpoint TEXT, stmt_ms INTEGER NOT NULL," \
     "  stmt INTEGER NOT NULL, PRIMARY KEY(network, member)) WITHOUT ROWID;"
 
+/* v5: who each author is (its latest Profile event), for reports. */
+#define PROFILES_V5 \
+    "CREATE TABLE profiles(author INTEGER PRIMARY KEY, name TEXT NOT NULL," \
+    "  country TEXT NOT NULL, municipality TEXT NOT NULL, stmt_ms INTEGER NOT NULL);"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
-                                   MEMBERS_V4};
+                                   MEMBERS_V4, PROFILES_V5};
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
 
@@ -104,7 +109,7 @@ enum stmt_id {
     Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
     Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
     Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_PROMOTE, Q_FORK_UNMARK,
-    Q_MEMBER_GET, Q_MEMBER_PUT,
+    Q_MEMBER_GET, Q_MEMBER_PUT, Q_PROFILE_PUT,
     N_STMTS
 };
 
@@ -176,6 +181,9 @@ static const char *stmt_sql[N_STMTS] = {
     [Q_FORK_AT] = "SELECT rowid, header, sig, payload, salt FROM events WHERE author = ?1"
                   " AND network = ?2 AND seq = ?3 AND fork = 1",
     [Q_PROMOTE] = "UPDATE events SET fork = 0 WHERE rowid = ?1",
+    [Q_PROFILE_PUT] = "INSERT INTO profiles(author, name, country, municipality, stmt_ms)"
+                      " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(author) DO UPDATE SET name = ?2,"
+                      " country = ?3, municipality = ?4, stmt_ms = ?5 WHERE ?5 >= stmt_ms",
     [Q_MEMBER_GET] = "SELECT coordinator, until_ms, removed, last_good_seq FROM members"
                      " WHERE network = ?1 AND member = ?2",
     [Q_MEMBER_PUT] = "INSERT INTO members(network, member, coordinator, until_ms, removed,"
@@ -1036,6 +1044,17 @@ static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, cha
         return ev->body ? derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_MEMBERSHIP:
         return ev->body ? derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_PROFILE: {
+        if (!ev->body)
+            return STORE_OK;
+        sqlite3_stmt *st = Q(s, Q_PROFILE_PUT);
+        sqlite3_bind_int64(st, 1, aid);
+        bind_text(st, 2, ev->body->profile->name);
+        bind_text(st, 3, ev->body->profile->country);
+        bind_text(st, 4, ev->body->profile->municipality);
+        sqlite3_bind_int64(st, 5, ev->created_ms);
+        return step_done(s, st, why, whylen);
+    }
     case LERNET__KIND__KIND_IDENTITY_REVOKE: {
         sqlite3_stmt *st = Q(s, Q_AUTHOR_REVOKE);
         sqlite3_bind_int64(st, 1, aid);
@@ -1915,4 +1934,25 @@ int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len)
         return -1;
     lernet__envelope__pack(&e, *out);
     return 0;
+}
+
+int store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out)
+{
+    sqlite3_stmt *st;
+    memset(out, 0, sizeof *out);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT p.name, p.country, p.municipality FROM profiles p"
+                           " JOIN authors a ON a.id = p.author WHERE a.key = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(out->country, sizeof out->country, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(out->municipality, sizeof out->municipality, "%s",
+                 (const char *)sqlite3_column_text(st, 2));
+    }
+    sqlite3_finalize(st);
+    return found;
 }

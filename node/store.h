@@ -37,7 +37,7 @@
 
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_MAX_PENDING_PER_LOG 1024
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
@@ -221,6 +221,13 @@ int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx
  * not removed whose term has not ended at now_ms). */
 int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
                     int64_t now_ms);
+
+/* An author's latest profile (organisation, country, municipality), from
+ * its key log. 1 if known (strings copied into the buffers), 0 if not. */
+typedef struct store_profile {
+    char name[301], country[3], municipality[301];
+} store_profile_t;
+int store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out);
 
 /* 1 if the author's identity was revoked, 0 if not (or unknown), < 0 on
  * error. */

@@ -23,8 +23,8 @@
 
 #define TOTAL 20000
 /* Besides A's TOTAL events, each node's key log holds its signing key's
- * certificate: B ends with A's and its own. */
-#define KEY_EVENTS 2
+ * certificate and its profile: B ends with A's and its own. */
+#define KEY_EVENTS 4
 #define START 1796112000LL
 
 /* Fills A's store directly (the daemon is not running yet): TOTAL events of

@@ -50,9 +50,25 @@ static json_t *run(fx_t *f, enum report_by by)
     store_query_t q = {.network = NET};
     assert_int_equal(report_new(&r, by, FEB_2027, FEB_2027 + 60 * 86400), 0);
     assert_int_equal(store_items(f->st, &q, (store_item_cb)report_add, r), 0);
+    report_finish(r, f->st);
     json_t *rows = report_json(r);
     report_free(&r);
     return rows;
+}
+
+/* Who k is, in its key log, as `lernet init` publishes it. */
+static void profile(fx_t *f, const keys_identity_t *k, const char *name, const char *country,
+                    const char *municipality)
+{
+    Lernet__Profile pr = LERNET__PROFILE__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    event_t *ev = NULL;
+    pr.name = (char *)name, pr.country = (char *)country, pr.municipality = (char *)municipality;
+    p.body_case = LERNET__PAYLOAD__BODY_PROFILE, p.profile = &pr;
+    assert_int_equal(event_create(&ev, k, EVENT_LOG_KEYS, 1, NULL, event_now_ms(), &p, NULL, 0),
+                     EV_OK);
+    assert_int_equal(store_add(f->st, ev, NULL, NULL, NULL, 0), STORE_OK);
+    event_free(&ev);
 }
 
 static json_int_t cell(json_t *rows, const char *key, const char *col)
@@ -75,6 +91,9 @@ static void test_figures(void **state)
     snprintf(path, sizeof path, "%s/store.db", f.dir);
     assert_int_equal(store_open(&f.st, path, NULL, 0), STORE_OK);
     keys_generate(&f.a), keys_generate(&f.b), keys_generate(&f.c);
+    profile(&f, f.a, "Lärcentrum Östhammar", "SE", "Östhammar");
+    profile(&f, f.b, "Tampere Oppimiskeskus", "FI", "Tampere");
+    profile(&f, f.c, "OWL Lernregion", "DE", "Bielefeld");
     /* add() keeps only each author's latest event: copy ids at once */
     uint8_t ws_id[EVENT_ID_BYTES], mt_id[EVENT_ID_BYTES];
     event_t *ws = add(&f, f.a, 0, tu_workshop("Arbetsplatslärande", "Workplace", FEB_2027 + 86400 * 8));
@@ -102,6 +121,9 @@ static void test_figures(void **state)
     assert_int_equal(cell(rows, "total", "organisations"), 3);
     assert_int_equal(cell(rows, "total", "experience_reports"), 2);
     assert_int_equal(cell(rows, "total", "participants"), 38);
+    /* C (DE) reported on A's workshop (SE), A on B's meeting (FI) */
+    assert_int_equal(cell(rows, "total", "crossed_national_border"), 2);
+    assert_int_equal(cell(rows, "total", "crossed_municipal_border"), 2);
     assert_int_equal(cell(rows, "teachers", "participants"), 24);
     assert_int_equal(cell(rows, "company representatives", "participants"), 14);
     json_decref(rows);
@@ -111,6 +133,8 @@ static void test_figures(void **state)
     assert_int_equal(cell(rows, "SE", "participants"), 19);
     assert_int_equal(cell(rows, "SE", "organisations"), 2); /* A organised, C reported */
     assert_int_equal(cell(rows, "FI", "meetings"), 1);
+    assert_int_equal(cell(rows, "SE", "crossed_national_border"), 1);
+    assert_int_equal(cell(rows, "FI", "crossed_national_border"), 1);
     json_decref(rows);
     rows = run(&f, REPORT_BY_MONTH);
     assert_int_equal(cell(rows, "2027-02", "workshops"), 1);
@@ -135,8 +159,9 @@ static void test_csv_from_cli(void **state)
     assert_int_equal(h_publish_workshop(&A, "Arbetsplatslärande", NET), 0);
     assert_int_equal(h_lernet(&A, &out, "report --by month --format csv"), 0);
     assert_non_null(strstr(out, "key,workshops,meetings,cancelled,organisations,"
+                                "crossed_municipal_border,crossed_national_border,"
                                 "experience_reports,participants\n"));
-    assert_non_null(strstr(out, "\ntotal,1,0,0,1,0,0\n"));
+    assert_non_null(strstr(out, "\ntotal,1,0,0,1,0,0,0,0\n"));
     free(out);
     assert_int_equal(h_lernet(&A, NULL, "report --by planet 2>/dev/null"), 2);
     h_node_free(&A);

@@ -303,7 +303,7 @@ static void test_migrates_v1_items(void **state)
                                   "ALTER TABLE authors DROP COLUMN revoked;"
                                   "ALTER TABLE events DROP COLUMN signer;"
                                   "DROP TABLE signing_keys; DROP TABLE key_cuts;"
-                                  "DROP TABLE members;"
+                                  "DROP TABLE members; DROP TABLE profiles;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

@@ -264,6 +264,12 @@ int main(int argc, char **argv)
     put_event("membership", e6, &stmt_env);
     put_event("key_revoke", rv, NULL);
     put_event("identity_revoke", irv, NULL);
+    Lernet__Profile pf = LERNET__PROFILE__INIT;
+    pf.name = "Lärcentrum Östhammar", pf.country = "SE", pf.municipality = "Östhammar";
+    Lernet__Payload pp = LERNET__PAYLOAD__INIT;
+    pp.body_case = LERNET__PAYLOAD__BODY_PROFILE, pp.profile = &pf;
+    event_t *prof = sign(id, NULL, EVENT_LOG_KEYS, 3, rv, &pp);
+    put_event("profile", prof, NULL);
     wire_seeds(id, envs, 3);
     {
         /* a bundle: magic line, then length-prefixed envelopes, key log first */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keystore.h"
@@ -359,4 +360,29 @@ int cli_main(int argc, char **argv)
     cli_error(CLI_USAGE, "unknown command '%s'", argv[1]);
     usage(stderr);
     return CLI_USAGE;
+}
+
+int cli_parse_day(const char *s, int64_t *out, int end_of_day)
+{
+    struct tm tm = {0};
+    const char *e = strptime(s, "%Y-%m-%d", &tm);
+    if (!e || *e)
+        return -1;
+    *out = (int64_t)timegm(&tm) + (end_of_day ? 86400 : 0);
+    return 0;
+}
+
+void cli_csv_field(FILE *f, const char *s)
+{
+    if (!s || !strpbrk(s, ",\"\n\r")) {
+        fputs(s ? s : "", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }

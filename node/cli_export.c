@@ -40,16 +40,6 @@ typedef struct export_opts {
     int64_t from, to; /* Unix seconds; 0: open */
 } export_opts_t;
 
-static int parse_day(const char *s, int64_t *out, int end_of_day)
-{
-    struct tm tm = {0};
-    const char *e = strptime(s, "%Y-%m-%d", &tm);
-    if (!e || *e)
-        return -1;
-    *out = (int64_t)timegm(&tm) + (end_of_day ? 86400 : 0);
-    return 0;
-}
-
 static int parse(int argc, char **argv, export_opts_t *o)
 {
     memset(o, 0, sizeof *o);
@@ -63,9 +53,9 @@ static int parse(int argc, char **argv, export_opts_t *o)
             o->lang = v;
         else if (strcmp(a, "--out") == 0)
             o->out = v;
-        else if (strcmp(a, "--from") == 0 && parse_day(v, &o->from, 0) == 0)
+        else if (strcmp(a, "--from") == 0 && cli_parse_day(v, &o->from, 0) == 0)
             ;
-        else if (strcmp(a, "--to") == 0 && parse_day(v, &o->to, 1) == 0)
+        else if (strcmp(a, "--to") == 0 && cli_parse_day(v, &o->to, 1) == 0)
             ;
         else
             return cli_error(CLI_USAGE, "export: '%s %s' is not understood\n%s", a, v,
@@ -120,20 +110,11 @@ done:
     return rc;
 }
 
+/* A CSV field after the first: the comma, then the field. */
 static void csv_field(FILE *f, const char *s)
 {
     fputc(',', f);
-    if (!s || !strpbrk(s, ",\"\n\r")) {
-        fputs(s ? s : "", f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    cli_csv_field(f, s);
 }
 
 typedef struct rows_ctx {
@@ -253,7 +234,7 @@ typedef struct xapi_ctx {
 static int xapi_about(void *vctx, const store_item_t *about)
 {
     xapi_ctx_t *c = vctx;
-    c->failed |= xapi_statements(c->arr, c->report, about, c->o->lang) != 0;
+    c->failed |= xapi_statements(c->arr, c->report, about) != 0;
     return 0;
 }
 

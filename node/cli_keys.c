@@ -62,14 +62,13 @@ static void announce(cli_ctx_t *ctx, const event_t *ev)
 }
 
 /* Signs p with the identity key into a reserved log and stores it. */
-static int issue(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id, const char *log,
+static int issue(store_t *st, const keys_identity_t *id, const char *log,
                  const Lernet__Payload *p, event_t **out)
 {
     char why[512] = "";
     publish_signer_t who = {id, NULL};
     if (publish_event(st, &who, log, p, out, why, sizeof why) != PUBLISH_OK)
         return cli_error(CLI_FAIL, "%s event refused: %s", log, why);
-    (void)ctx;
     return CLI_OK;
 }
 
@@ -113,7 +112,7 @@ static int new_signing_key(cli_ctx_t *ctx, store_t *st, const keys_identity_t *i
     p.body_case = LERNET__PAYLOAD__BODY_KEY_CERT;
     p.key_cert = &c;
     keys_fingerprint(fpr, keys_public(k));
-    rc = issue(ctx, st, id, EVENT_LOG_KEYS, &p, cert);
+    rc = issue(st, id, EVENT_LOG_KEYS, &p, cert);
     keys_free(&k);
     if (rc == CLI_OK)
         rc = rename_pair(ctx, tmp, KEYSTORE_SIGNING);
@@ -164,8 +163,8 @@ static int write_statement(cli_ctx_t *ctx, const keys_identity_t *id)
 }
 
 /* The identity's profile from lernet.ini, in its key log. */
-static int publish_profile(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id,
-                           const config_t *cfg, event_t **out)
+static int publish_profile(store_t *st, const keys_identity_t *id, const config_t *cfg,
+                           event_t **out)
 {
     Lernet__Profile pr = LERNET__PROFILE__INIT;
     Lernet__Payload p = LERNET__PAYLOAD__INIT;
@@ -174,7 +173,7 @@ static int publish_profile(cli_ctx_t *ctx, store_t *st, const keys_identity_t *i
     pr.municipality = (char *)cfg->municipality;
     p.body_case = LERNET__PAYLOAD__BODY_PROFILE;
     p.profile = &pr;
-    return issue(ctx, st, id, EVENT_LOG_KEYS, &p, out);
+    return issue(st, id, EVENT_LOG_KEYS, &p, out);
 }
 
 int cli_keys_init(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id)
@@ -192,7 +191,7 @@ int cli_keys_init(cli_ctx_t *ctx, store_t *st, const keys_identity_t *id)
     event_free(&cert);
     config_t *cfg = NULL;
     if (rc == CLI_OK && (rc = cli_load_config(ctx, &cfg)) == CLI_OK) {
-        rc = publish_profile(ctx, st, id, cfg, &cert);
+        rc = publish_profile(st, id, cfg, &cert);
         event_free(&cert);
         config_free(&cfg);
     }
@@ -436,7 +435,7 @@ static int revoke_key(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
     p.body_case = LERNET__PAYLOAD__BODY_KEY_REVOKE;
     p.key_revoke = &r;
     event_t *ev = NULL;
-    if ((rc = issue(ctx, st, id, EVENT_LOG_KEYS, &p, &ev)))
+    if ((rc = issue(st, id, EVENT_LOG_KEYS, &p, &ev)))
         return rc;
     keys_fingerprint(fpr, f.key);
     printf("revoked signing key %s\n", fpr);
@@ -720,7 +719,7 @@ static int do_profile(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
 {
     event_t *ev = NULL;
     (void)arg;
-    int rc = publish_profile(ctx, st, id, cfg, &ev);
+    int rc = publish_profile(st, id, cfg, &ev);
     if (rc == CLI_OK) {
         printf("profile: %s, %s%s%s\n", cfg->name, cfg->country, cfg->municipality[0] ? ", " : "",
                cfg->municipality);

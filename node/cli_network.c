@@ -57,7 +57,6 @@ static const config_netdef_t *netdef(const config_t *cfg, const char *net)
 typedef struct coord_q {
     const uint8_t *key;
     int coordinator;
-    uint64_t dummy;
 } coord_q_t;
 
 static int note_coord(void *ctx, const store_member_t *m)
@@ -70,7 +69,7 @@ static int note_coord(void *ctx, const store_member_t *m)
 
 static int is_coordinator(store_t *st, const char *net, const uint8_t *key)
 {
-    coord_q_t q = {key, 0, 0};
+    coord_q_t q = {key, 0};
     store_members(st, net, note_coord, &q);
     return q.coordinator;
 }
@@ -153,16 +152,6 @@ typedef struct invite_opts {
     int coordinator;
 } invite_opts_t;
 
-static int parse_date_ms(const char *s, int64_t *ms)
-{
-    struct tm tm = {0};
-    const char *end = strptime(s, "%Y-%m-%d", &tm);
-    if (!end || *end)
-        return -1;
-    *ms = ((int64_t)timegm(&tm) + 86400) * 1000 - 1; /* through that day, UTC */
-    return 0;
-}
-
 static json_t *b64_json(const uint8_t *buf, size_t len)
 {
     size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
@@ -223,8 +212,9 @@ static int invite(cli_ctx_t *ctx, const invite_opts_t *o)
     event_t *ev = NULL;
     if (keys_pub_decode(member, o->key) != KEYS_OK)
         return cli_error(CLI_USAGE, "--key: not a lernet public key (44 base64 characters)");
-    if (o->until && parse_date_ms(o->until, &until) != 0)
+    if (o->until && cli_parse_day(o->until, &until, 1) != 0)
         return cli_error(CLI_USAGE, "--until: '%s' is not YYYY-MM-DD", o->until);
+    until = until ? until * 1000 - 1 : 0; /* through that day, UTC, in ms */
     int rc = own_identity(ctx, self);
     if (rc || (rc = cli_load_config(ctx, &cfg)) || (rc = cli_open_store(ctx, &st)))
         goto done;

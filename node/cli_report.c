@@ -30,31 +30,6 @@ static const char *columns[] = {"workshops",  "meetings", "cancelled",
                                 "crossed_national_border", "experience_reports", "participants"};
 #define N_COLUMNS (sizeof columns / sizeof columns[0])
 
-static int day(const char *s, int64_t *out, int end)
-{
-    struct tm tm = {0};
-    const char *e = strptime(s, "%Y-%m-%d", &tm);
-    if (!e || *e)
-        return -1;
-    *out = (int64_t)timegm(&tm) + (end ? 86400 : 0);
-    return 0;
-}
-
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static void print(json_t *rows, const char *format)
 {
     json_t *row;
@@ -73,7 +48,7 @@ static void print(json_t *rows, const char *format)
     json_array_foreach(rows, i, row) {
         const char *key = json_string_value(json_object_get(row, "key"));
         if (csv)
-            csv_field(key);
+            cli_csv_field(stdout, key);
         else
             cli_print_col(key, 32);
         for (size_t c = 0; c < N_COLUMNS; c++) {
@@ -108,9 +83,9 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
         if (!bad && strcmp(a, "--network") == 0)
             network = v;
         else if (!bad && strcmp(a, "--from") == 0)
-            bad = day(v, &from, 0) != 0;
+            bad = cli_parse_day(v, &from, 0) != 0;
         else if (!bad && strcmp(a, "--to") == 0)
-            bad = day(v, &to, 1) != 0;
+            bad = cli_parse_day(v, &to, 1) != 0;
         else if (!bad && strcmp(a, "--by") == 0)
             bad = report_by_parse(v, &by) != 0;
         else if (!bad && strcmp(a, "--format") == 0) {

@@ -71,10 +71,8 @@ static json_t *context(const store_item_t *about)
                      "Activity", "id", net);
 }
 
-int xapi_statements(json_t *arr, const store_item_t *report, const store_item_t *about,
-                    const char *langs)
+int xapi_statements(json_t *arr, const store_item_t *report, const store_item_t *about)
 {
-    (void)langs;
     const Lernet__Experience *x = report->experience;
     if (!x || !about || (!about->workshop && !about->meeting))
         return 0;

@@ -20,7 +20,6 @@
 
 /* Appends the statements for an experience report to arr. about is the
  * item it reports on (NULL when this node does not hold it: skipped). */
-int xapi_statements(json_t *arr, const store_item_t *report, const store_item_t *about,
-                    const char *langs);
+int xapi_statements(json_t *arr, const store_item_t *report, const store_item_t *about);
 
 #endif

@@ -187,7 +187,6 @@ static void test_invite_join_refuse_remove(void **state)
     free(out);
     assert_int_equal(h_node_stop(&N), 0);
     assert_int_equal(h_node_start(&N), 0);
-    rq.key = "refused a connection";
     assert_true(h_wait(refused_connection, &C, H_DEADLINE_MS));
     event_free(&late);
     event_free(&xev);

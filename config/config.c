@@ -43,13 +43,16 @@ enum node_key {
     NK_DEFAULT,
     NK_LOG_LEVEL,
     NK_INTERVAL,
+    NK_WEB,
+    NK_WEB_TOKEN,
     NK_COUNT
 };
 enum peer_key { PK_PUBLIC_KEY, PK_ENDPOINT, PK_NETWORKS, PK_COUNT };
 
 static const char *const node_keys[NK_COUNT] = {"name",      "country",         "municipality",
                                                 "listen",    "networks",        "default_network",
-                                                "log_level", "sync_interval_ms"};
+                                                "log_level", "sync_interval_ms", "web",
+                                                "web_token_file"};
 static const char *const peer_keys[PK_COUNT] = {"public_key", "endpoint", "networks"};
 static const char *const log_levels[] = {"error", "warn", "info", "debug"};
 
@@ -223,6 +226,30 @@ static int parse_interval(const char *v, int *out, char *reason, size_t rlen)
     }
     *out = (int)n;
     return 0;
+}
+
+/* The web page's address: "off", or IPv4-HOST:PORT. Binding to anything
+ * but loopback needs web_token_file (checked in check_node). */
+static int check_web(const char *v, char *reason, size_t rlen)
+{
+    char s[SHOW_MAX + 8];
+    unsigned a, b, c, d, port;
+    int used = 0;
+    if (strcmp(v, "off") == 0)
+        return 0;
+    if (sscanf(v, "%u.%u.%u.%u:%u%n", &a, &b, &c, &d, &port, &used) != 5 ||
+        (size_t)used != strlen(v) || a > 255 || b > 255 || c > 255 || d > 255 || port == 0 ||
+        port > 65535 || strchr(v, ' ') || strchr(v, '+') || strchr(v, '-')) {
+        snprintf(reason, rlen, "'%s' is not off or an IPv4 HOST:PORT like 127.0.0.1:8470",
+                 show(s, sizeof s, v));
+        return -1;
+    }
+    return 0;
+}
+
+int config_web_local(const config_t *c)
+{
+    return strncmp(c->web, "127.", 4) == 0;
 }
 
 static int list_has(const config_network_t *list, size_t n, const char *network)
@@ -558,6 +585,11 @@ static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen
         return keep(0, c->default_network, sizeof c->default_network, v);
     case NK_LOG_LEVEL:
         return keep(check_log_level(v, reason, rlen), c->log_level, sizeof c->log_level, v);
+    case NK_WEB:
+        return keep(check_web(v, reason, rlen), c->web, sizeof c->web, v);
+    case NK_WEB_TOKEN:
+        return keep(check_text(v, sizeof c->web_token_file, 1, reason, rlen), c->web_token_file,
+                    sizeof c->web_token_file, v);
     default:
         return parse_interval(v, &c->sync_interval_ms, reason, rlen);
     }
@@ -606,7 +638,7 @@ static int handler(void *user, const char *section, const char *key, const char 
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "unknown key (known: %s)",
              peer ? "public_key, endpoint, networks"
                   : "name, country, municipality, listen, networks, default_network, "
-                    "log_level, sync_interval_ms");
+                    "log_level, sync_interval_ms, web, web_token_file");
     else if (*seen)
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "duplicate key (first at line %d)",
              *seen);
@@ -734,6 +766,15 @@ static void check_node(parse_t *p)
         snprintf(c->log_level, sizeof c->log_level, "info");
     if (!c->sync_interval_ms)
         c->sync_interval_ms = INTERVAL_DEFAULT;
+    if (!c->web[0]) {
+        snprintf(c->web, sizeof c->web, CONFIG_WEB_DEFAULT);
+        c->web_defaulted = 1;
+    }
+    /* Anyone who can reach a non-loopback address could read and publish. */
+    if (strcmp(c->web, "off") != 0 && !config_web_local(c) && !c->web_token_file[0])
+        fail(p, CONFIG_ERR_INVALID, p->node_key[NK_WEB], "[node]", "web",
+             "%s is not a loopback address: set web_token_file (a file holding a secret of "
+             "at least 32 characters, mode 0600) so that only those with it get in", c->web);
 }
 
 static void check_peer(parse_t *p, size_t i)
@@ -874,6 +915,10 @@ static const char new_config[] =
     "log_level = info\n"
     "# Milliseconds between synchronisation rounds with each partner (100-3600000).\n"
     "sync_interval_ms = 2000\n"
+    "# The node's web page for staff (calendar, publishing, health): HOST:PORT or\n"
+    "# off. Off loopback (127.x) it needs web_token_file = PATH too: a file of\n"
+    "# at least 32 secret characters, mode 0600, that visitors must present.\n"
+    "web = %s\n"
     "\n"
     "# One section per partner node; the quoted name is a label for logs.\n"
     "#   public_key  the partner's key as `lernet keys show` prints it (required)\n"
@@ -963,8 +1008,8 @@ static int write_all(parse_t *p, const char *text, size_t len)
 }
 
 int config_write_new(const char *path, const char *name, const char *country,
-                     const char *municipality, const char *listen, const char *network, char *why,
-                     size_t whylen)
+                     const char *municipality, const char *listen, const char *web,
+                     const char *network, char *why, size_t whylen)
 {
     parse_t p = {.path = path ? path : "(null)", .why = why, .whylen = whylen};
     if (why && whylen)
@@ -975,11 +1020,12 @@ int config_write_new(const char *path, const char *name, const char *country,
     }
     municipality = municipality ? municipality : "";
     listen = listen ? listen : "";
+    web = web ? web : CONFIG_WEB_DEFAULT;
     if (check_new(&p, name, country, municipality, listen, network))
         return p.err;
     char *text = NULL;
     int len = asprintf(&text, new_config, name, country, municipality[0] ? " " : "", municipality,
-                       listen[0] ? " " : "", listen, network, network, network);
+                       listen[0] ? " " : "", listen, network, network, web, network);
     if (len < 0) {
         fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
         return p.err;

@@ -10,6 +10,8 @@
  *   default_network = malardalen-skills   (must be one of networks)
  *   log_level = info                  ; error|warn|info|debug
  *   sync_interval_ms = 2000           ; anti-entropy round period
+ *   web = 127.0.0.1:8470              ; the web page (HOST:PORT or off)
+ *   web_token_file = web.token        ; required when web is not on 127.x
  *
  *   [network "nordic-wbl"]            ; a managed network (see store_trust)
  *   coordinators = <key>, <key>       ; whose membership statements to trust
@@ -36,6 +38,7 @@
 #define CONFIG_MAX_NETWORKS 32
 #define CONFIG_MAX_NAME 128
 #define CONFIG_MAX_ENDPOINT 256
+#define CONFIG_WEB_DEFAULT "127.0.0.1:8470"
 
 enum config_error {
     CONFIG_OK = 0,
@@ -71,6 +74,9 @@ typedef struct config {
     char default_network[EVENT_MAX_NETWORK + 1];
     char log_level[16];
     int sync_interval_ms; /* 100..3600000, default 2000 */
+    char web[32];         /* "off" or IPv4 HOST:PORT of the web page */
+    int web_defaulted;    /* web was not in the file (a busy port is then no error) */
+    char web_token_file[CONFIG_MAX_ENDPOINT]; /* relative to the home, or absolute */
     config_peer_t *peers; /* owned */
     size_t n_peers;
     config_netdef_t netdefs[CONFIG_MAX_NETWORKS]; /* [network "NAME"] sections */
@@ -81,6 +87,8 @@ typedef struct config {
 int config_load(config_t **out, const char *path, char *why, size_t whylen);
 void config_free(config_t **c);
 
+/* 1 if the web page listens on loopback only (127.x). */
+int config_web_local(const config_t *c);
 /* 1 if the node takes part in network, else 0. */
 int config_has_network(const config_t *c, const char *network);
 /* Peer by public key, or NULL. Borrowed. */
@@ -88,11 +96,11 @@ const config_peer_t *config_peer_by_key(const config_t *c, const uint8_t key[KEY
 /* 1 if the peer takes part in network (and so may receive its events). */
 int config_peer_has_network(const config_peer_t *p, const char *network);
 
-/* Writes a commented config for a new node (lernet init). Refuses to
- * overwrite an existing file. */
+/* Writes a commented config for a new node (lernet init); web NULL means
+ * CONFIG_WEB_DEFAULT. Refuses to overwrite an existing file. */
 int config_write_new(const char *path, const char *name, const char *country,
-                     const char *municipality, const char *listen, const char *network,
-                     char *why, size_t whylen);
+                     const char *municipality, const char *listen, const char *web,
+                     const char *network, char *why, size_t whylen);
 
 /* Edits an existing config atomically: adds add_network (may be NULL) to
  * [node] networks if missing, then appends append (whole sections, may be

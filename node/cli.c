@@ -372,17 +372,3 @@ int cli_parse_day(const char *s, int64_t *out, int end_of_day)
     return 0;
 }
 
-void cli_csv_field(FILE *f, const char *s)
-{
-    if (!s || !strpbrk(s, ",\"\n\r")) {
-        fputs(s ? s : "", f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}

@@ -11,6 +11,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "report.h"
 #include "ical.h"
 #include "payload_json.h"
 #include "xapi.h"
@@ -114,7 +115,7 @@ done:
 static void csv_field(FILE *f, const char *s)
 {
     fputc(',', f);
-    cli_csv_field(f, s);
+    report_csv_field(f, s);
 }
 
 typedef struct rows_ctx {

@@ -15,10 +15,12 @@
 
 static const char init_usage[] =
     "usage: lernet init [--name ORG] [--country CC] [--municipality NAME] [--network NET]\n"
-    "                   [--listen ENDPOINT] [--no-passphrase | --passphrase-file FILE]\n"
+    "                   [--listen ENDPOINT] [--web HOST:PORT|off]\n"
+    "                   [--no-passphrase | --passphrase-file FILE]\n"
     "Creates the node home: an Ed25519 identity (keys/identity.key, encrypted with a\n"
     "passphrase unless --no-passphrase), a commented lernet.ini and an empty store.\n"
-    "The passphrase comes from $LERNET_PASSPHRASE, --passphrase-file or the terminal.\n";
+    "The passphrase comes from $LERNET_PASSPHRASE, --passphrase-file or the terminal.\n"
+    "--web: where the node's web page listens (default " CONFIG_WEB_DEFAULT ").\n";
 
 /* mkdir -p with mode for the last component; parents get 0755. */
 static int make_dirs(const char *path, mode_t mode)
@@ -39,7 +41,7 @@ static int make_dirs(const char *path, mode_t mode)
 }
 
 typedef struct init_opts {
-    const char *name, *country, *municipality, *network, *listen, *pass_file;
+    const char *name, *country, *municipality, *network, *listen, *pass_file, *web;
     int no_pass;
 } init_opts_t;
 
@@ -50,9 +52,11 @@ static int parse_init(int argc, char **argv, init_opts_t *o)
         {"municipality", required_argument, 0, 'm'}, {"network", required_argument, 0, 'N'},
         {"listen", required_argument, 0, 'l'},    {"no-passphrase", no_argument, 0, 'P'},
         {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {"web", required_argument, 0, 'w'},
         {0, 0, 0, 0}};
     int c;
-    *o = (init_opts_t){"lernet node", "SE", "", "lernet-demo", "tcp://127.0.0.1:7400", NULL, 0};
+    *o = (init_opts_t){"lernet node", "SE", "", "lernet-demo", "tcp://127.0.0.1:7400", NULL,
+                       NULL, 0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -63,6 +67,7 @@ static int parse_init(int argc, char **argv, init_opts_t *o)
         case 'l': o->listen = optarg; break;
         case 'P': o->no_pass = 1; break;
         case 'f': o->pass_file = optarg; break;
+        case 'w': o->web = optarg; break;
         case 'h': fputs(init_usage, stdout); return -1;
         default: fputs(init_usage, stderr); return CLI_USAGE;
         }
@@ -110,7 +115,7 @@ int cli_init(cli_ctx_t *ctx, int argc, char **argv)
         goto done;
     rc = CLI_FAIL;
     if (config_write_new(cli_home_path(ctx, "lernet.ini"), o.name, o.country, o.municipality,
-                         o.listen, o.network, why, sizeof why) != CONFIG_OK) {
+                         o.listen, o.web, o.network, why, sizeof why) != CONFIG_OK) {
         cli_error(CLI_FAIL, "%s", why);
         goto done;
     }

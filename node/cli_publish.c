@@ -200,24 +200,11 @@ static json_t *load_json_file(const char *path)
     return j;
 }
 
-/* tz default: the zone of the node's country, so that Swedish staff can
- * write --start 2026-12-03T09:00 and mean Stockholm time. */
-static const char *country_tz(const char *cc)
-{
-    static const char *map[][2] = {{"SE", "Europe/Stockholm"}, {"DK", "Europe/Copenhagen"},
-                                   {"FI", "Europe/Helsinki"},  {"DE", "Europe/Berlin"},
-                                   {"NO", "Europe/Oslo"},      {"EE", "Europe/Tallinn"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(cc, map[i][0]) == 0)
-            return map[i][1];
-    return "UTC";
-}
-
 static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
 {
     if (a->kind != LERNET__KIND__KIND_EXPERIENCE) {
         if (!json_object_get(obj, "tz"))
-            json_object_set_new(obj, "tz", json_string(country_tz(cfg->country)));
+            json_object_set_new(obj, "tz", json_string(publish_default_tz(cfg->country)));
         if (!json_object_get(obj, "organiser"))
             json_object_set_new(obj, "organiser", json_string(cfg->name));
     }

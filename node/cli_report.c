@@ -10,9 +10,6 @@
 #include "cli.h"
 #include "report.h"
 
-#define REPORT_COLUMNS                                                                          \
-    "key,workshops,meetings,cancelled,organisations,crossed_municipal_border,"                   \
-    "crossed_national_border,experience_reports,participants"
 
 static const char report_usage[] =
     "usage: lernet report [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
@@ -25,10 +22,6 @@ static const char report_usage[] =
     "nodes publish, `lernet keys profile`). --to is inclusive. CSV columns:\n"
     "  " REPORT_COLUMNS "\n";
 
-static const char *columns[] = {"workshops",  "meetings", "cancelled",
-                                "organisations", "crossed_municipal_border",
-                                "crossed_national_border", "experience_reports", "participants"};
-#define N_COLUMNS (sizeof columns / sizeof columns[0])
 
 static void print(json_t *rows, const char *format)
 {
@@ -39,25 +32,18 @@ static void print(json_t *rows, const char *format)
         putchar('\n');
         return;
     }
-    int csv = strcmp(format, "csv") == 0;
-    if (csv)
-        printf(REPORT_COLUMNS "\n");
-    else
-        printf("%-32s %9s %8s %9s %13s %10s %8s %8s %12s\n", "", "workshops", "meetings",
+    if (strcmp(format, "csv") == 0) {
+        report_write_csv(rows, stdout);
+        return;
+    }
+    printf("%-32s %9s %8s %9s %13s %10s %8s %8s %12s\n", "", "workshops", "meetings",
                "cancelled", "organisations", "municipal", "national", "reports", "participants");
     json_array_foreach(rows, i, row) {
-        const char *key = json_string_value(json_object_get(row, "key"));
-        if (csv)
-            cli_csv_field(stdout, key);
-        else
-            cli_print_col(key, 32);
-        for (size_t c = 0; c < N_COLUMNS; c++) {
-            long long v = json_integer_value(json_object_get(row, columns[c]));
+        cli_print_col(json_string_value(json_object_get(row, "key")), 32);
+        for (size_t c = 0; c < REPORT_N_COLUMNS; c++) {
             static const int widths[] = {9, 8, 9, 13, 10, 8, 8, 12};
-            if (csv)
-                printf(",%lld", v);
-            else
-                printf(" %*lld", widths[c], v);
+            printf(" %*lld", widths[c],
+                   json_integer_value(json_object_get(row, report_columns[c])));
         }
         putchar('\n');
     }

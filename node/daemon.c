@@ -21,6 +21,7 @@
 #include "net.h"
 #include "publish.h"
 #include "sync.h"
+#include "web.h"
 
 /* Set by the signal handler; the only process-wide state, since a signal
  * handler can reach nothing else. */
@@ -45,6 +46,7 @@ typedef struct daemon {
     void **dealers, **monitors;
     uint8_t (*peer_x25519)[32];
     sync_t *sync;
+    web_t *web; /* the web page, NULL when off */
     int64_t started_ms;
 } daemon_t;
 
@@ -137,13 +139,20 @@ static int admit_member(daemon_t *d, const uint8_t x25519[32])
     return (int)c->n_peers++;
 }
 
+static int refuse_handshake(daemon_t *d)
+{
+    if (d->sync)
+        sync_note_refused_handshake(d->sync);
+    return 0;
+}
+
 static int allow_partner(void *ctx, const uint8_t x25519[32], char user_id[NET_USER_ID_SIZE])
 {
     daemon_t *d = ctx;
     for (size_t i = 0; i < d->cfg->n_peers; i++) {
         if (sodium_memcmp(d->peer_x25519[i], x25519, 32) == 0) {
             if (!partner_allowed(d, &d->cfg->peers[i]))
-                return 0;
+                return refuse_handshake(d);
             keys_pub_encode(user_id, d->cfg->peers[i].public_key);
             return 1;
         }
@@ -152,7 +161,7 @@ static int allow_partner(void *ctx, const uint8_t x25519[32], char user_id[NET_U
     if (i < 0) {
         log_warn("refused a connection: not a partner, nor a current member of a managed "
                  "network this node takes part in");
-        return 0;
+        return refuse_handshake(d);
     }
     keys_pub_encode(user_id, d->cfg->peers[i].public_key);
     return 1;
@@ -389,7 +398,7 @@ static json_t *ctl_status(daemon_t *d)
     sync_stats_t sy;
     store_stats(d->st, &st);
     sync_get_stats(d->sync, &sy);
-    return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "ok", 1,
+    return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", 1,
                      "events",
                      (json_int_t)st.events, "forks", (json_int_t)st.forks, "pending",
                      (json_int_t)st.pending, "logs", (json_int_t)st.logs, "bytes_sent",
@@ -399,17 +408,16 @@ static json_t *ctl_status(daemon_t *d)
                      (json_int_t)sy.rounds, "rounds_in_sync", (json_int_t)sy.rounds_in_sync,
                      "first_connected_ms", (json_int_t)sy.first_connected_ms,
                      "last_applied_ms", (json_int_t)sy.last_applied_ms, "uptime_ms",
-                     (json_int_t)(event_now_ms() - d->started_ms));
+                     (json_int_t)(event_now_ms() - d->started_ms), "refused",
+                     sync_refusals_json(d->sync));
 }
 
-static void handle_control(daemon_t *d)
+/* One control command, from the control socket or the web page. */
+static json_t *dispatch(daemon_t *d, json_t *req)
 {
-    char err[128];
-    json_t *req = control_recv(d->control, err, sizeof err), *reply;
-    const char *cmd = req ? json_string_value(json_object_get(req, "cmd")) : NULL;
-    if (!req)
-        reply = ctl_error(err);
-    else if (cmd && strcmp(cmd, "publish") == 0)
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    json_t *reply;
+    if (cmd && strcmp(cmd, "publish") == 0)
         reply = ctl_publish(d, req);
     else if (cmd && strcmp(cmd, "peers") == 0)
         reply = json_pack("{s:b,s:o}", "ok", 1, "peers",
@@ -422,8 +430,40 @@ static void handle_control(daemon_t *d)
         reply = ctl_reload_signer(d);
     else
         reply = ctl_error("unknown command");
+    return reply;
+}
+
+static json_t *web_control(void *ctx, json_t *req)
+{
+    return dispatch(ctx, req);
+}
+
+static void handle_control(daemon_t *d)
+{
+    char err[128];
+    json_t *req = control_recv(d->control, err, sizeof err);
+    json_t *reply = req ? dispatch(d, req) : ctl_error(err);
     json_decref(req);
     control_reply(d->control, reply);
+}
+
+/* The web page, unless off. A busy default port is no reason to stop
+ * syncing; a port the operator chose is. */
+static int open_web(daemon_t *d, char *why, size_t whylen)
+{
+    web_env_t env = {d->home, d->cfg, d->st, d->signer.author, web_control, d};
+    if (strcmp(d->cfg->web, "off") == 0)
+        return 0;
+    int rc = web_open(&d->web, &env, why, whylen);
+    if (rc == WEB_ERR_LISTEN && d->cfg->web_defaulted) {
+        log_warn("%s; running without the web page (set web = HOST:PORT or off in "
+                 "lernet.ini)", why);
+        return 0;
+    }
+    if (rc != WEB_OK)
+        return -1;
+    log_info("web page on http://%s/", d->cfg->web);
+    return 0;
 }
 
 /* ---- loop ----------------------------------------------------------- */
@@ -445,12 +485,14 @@ static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_
         if (items[4 + 2 * i].revents & ZMQ_POLLIN)
             handle_dealer(d, i);
     }
+    if (d->web && ((items[n - 1].revents & ZMQ_POLLIN) || web_timeout_ms(d->web) == 0))
+        web_run(d->web);
     return 0;
 }
 
 static int loop(daemon_t *d)
 {
-    size_t n = 3 + 2 * d->n_dialed;
+    size_t n = 3 + 2 * d->n_dialed + (d->web != NULL);
     zmq_pollitem_t *items = calloc(n, sizeof *items);
     if (!items)
         return -1;
@@ -461,12 +503,16 @@ static int loop(daemon_t *d)
         items[3 + 2 * i] = (zmq_pollitem_t){d->monitors[i], 0, ZMQ_POLLIN, 0};
         items[4 + 2 * i] = (zmq_pollitem_t){d->dealers[i], 0, ZMQ_POLLIN, 0};
     }
+    if (d->web) /* a plain fd: MHD's epoll set */
+        items[n - 1] = (zmq_pollitem_t){NULL, web_fd(d->web), ZMQ_POLLIN, 0};
     if (!d->router) /* zmq_poll refuses NULL sockets: poll the ZAP socket twice */
         items[2].socket = d->zap, items[2].events = 0;
     int rc = 0;
     while (!stop_requested && rc == 0) {
         int64_t now = event_now_ms(), next = sync_tick(d->sync, now);
-        long timeout = next > now ? (long)(next - now) : 0;
+        long timeout = next > now ? (long)(next - now) : 0, wt = d->web ? web_timeout_ms(d->web) : -1;
+        if (wt >= 0 && wt < timeout)
+            timeout = wt;
         rc = poll_once(d, items, n, timeout > 1000 ? 1000 : timeout);
     }
     free(items);
@@ -506,6 +552,8 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
         snprintf(why, whylen, "out of memory");
         goto done;
     }
+    if (open_web(&d, why, whylen) != 0)
+        goto done;
     log_info("listening on %s, %zu partner%s, network%s:%s%s%s", cfg->listen[0] ? cfg->listen : "(nothing)",
              cfg->n_peers, cfg->n_peers == 1 ? "" : "s", cfg->n_networks == 1 ? "" : "s",
              cfg->networks[0], cfg->n_networks > 1 ? ", " : "",
@@ -516,6 +564,7 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     else
         log_info("stopping on signal");
 done:
+    web_close(&d.web);
     sync_free(&d.sync);
     close_sockets(&d);
     keys_free(&d.own_signing);

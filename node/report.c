@@ -312,3 +312,36 @@ json_t *report_json(const report_t *r)
     free(sorted);
     return arr;
 }
+
+const char *const report_columns[REPORT_N_COLUMNS] = {
+    "workshops",       "meetings",        "cancelled",          "organisations",
+    "crossed_municipal_border", "crossed_national_border", "experience_reports",
+    "participants"};
+
+void report_csv_field(FILE *f, const char *s)
+{
+    if (!s || !strpbrk(s, ",\"\n\r")) {
+        fputs(s ? s : "", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void report_write_csv(const json_t *rows, FILE *f)
+{
+    const json_t *row;
+    size_t i;
+    fputs(REPORT_COLUMNS "\n", f);
+    json_array_foreach(rows, i, row) {
+        report_csv_field(f, json_string_value(json_object_get(row, "key")));
+        for (size_t c = 0; c < REPORT_N_COLUMNS; c++)
+            fprintf(f, ",%lld", json_integer_value(json_object_get(row, report_columns[c])));
+        fputc('\n', f);
+    }
+}

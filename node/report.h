@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "store.h"
 
@@ -36,6 +37,17 @@ int report_add(report_t *r, const store_item_t *it);
 void report_finish(report_t *r, store_t *st);
 /* Rows sorted by key, then "total": a JSON array of objects (new ref). */
 json_t *report_json(const report_t *r);
+/* The CSV form: a header line of REPORT_COLUMNS, then one line per row. */
+#define REPORT_COLUMNS                                                                          \
+    "key,workshops,meetings,cancelled,organisations,crossed_municipal_border,"                   \
+    "crossed_national_border,experience_reports,participants"
+#define REPORT_N_COLUMNS 8
+extern const char *const report_columns[REPORT_N_COLUMNS]; /* after "key" */
+void report_write_csv(const json_t *rows, FILE *f);
+/* One CSV field (RFC 4180), quoted when it holds a comma, quote or
+ * newline; shared with `lernet export csv`. */
+void report_csv_field(FILE *f, const char *s);
+
 /* Parses org|theme|role|country|month. */
 int report_by_parse(const char *s, enum report_by *out);
 

@@ -271,6 +271,17 @@ const char *store_strerror(int err)
     }
 }
 
+const char *store_reason_name(int err)
+{
+    static const char *names[] = {"ok",          "database_error", "cannot_open",
+                                  "newer_schema", "not_found",     "ambiguous_id",
+                                  "pending_full", "forks_full",    "out_of_memory",
+                                  "database_busy", "corrupt",      "disk_full",
+                                  "uncertified_signing_key", "revoked", "not_a_member"};
+    return err <= 0 && err > -(int)(sizeof names / sizeof names[0]) ? names[-err]
+                                                                     : "unknown_store_error";
+}
+
 const char *store_outcome_name(int outcome)
 {
     static const char *names[] = {"applied", "duplicate", "held", "fork"};

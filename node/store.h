@@ -60,6 +60,8 @@ enum store_error {
     STORE_ERR_NOT_MEMBER = -14,  /* managed network: author not (or no longer) a member */
 };
 const char *store_strerror(int err);
+/* "revoked", "not_a_member", ...: snake_case name, for metrics. */
+const char *store_reason_name(int err);
 
 /* What store_add did with an event. */
 enum store_outcome {

@@ -90,7 +90,37 @@ struct sync {
     void *on_applied_ctx;
     vpool_t *pool; /* verifies received batches on every core */
     int holding;   /* clients with a held batch: at most one, to bound memory */
+    /* refusals by reason: event reasons, then store errors, then handshakes */
+    uint64_t refused[SYNC_REFUSAL_SLOTS];
 };
+
+enum { SLOT_STORE = 1 - EV_REASON_MIN, SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 };
+
+static void count_refusal(sync_t *s, int slot)
+{
+    s->stats.events_refused += slot != SLOT_HANDSHAKE;
+    if (slot > 0 && slot < SYNC_REFUSAL_SLOTS)
+        s->refused[slot]++;
+}
+
+void sync_note_refused_handshake(sync_t *s)
+{
+    count_refusal(s, SLOT_HANDSHAKE);
+}
+
+json_t *sync_refusals_json(const sync_t *s)
+{
+    json_t *o = json_object();
+    for (int i = 1; i < SYNC_REFUSAL_SLOTS; i++) {
+        if (!s->refused[i])
+            continue;
+        const char *name = i == SLOT_HANDSHAKE ? "handshake_not_allowed"
+                           : i < SLOT_STORE     ? event_reason_name(-i)
+                                                : store_reason_name(SLOT_STORE - i);
+        json_object_set_new(o, name, json_integer((json_int_t)s->refused[i]));
+    }
+    return o;
+}
 
 /* ---- digests -------------------------------------------------------- */
 
@@ -287,7 +317,7 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
             rc = EV_BAD_NETWORK;
         }
         if (rc != EV_OK) {
-            s->stats.events_refused++;
+            count_refusal(s, -rc);
             log_warn("refused event from %s: %s: %s", peer_name(s, peer), event_reason_name(rc),
                      why);
             event_free(&ev);
@@ -300,7 +330,7 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
             goto abort;
         }
         if (rc != STORE_OK) {
-            s->stats.events_refused++;
+            count_refusal(s, SLOT_STORE - rc);
             log_warn("refused event from %s: %s: %s", peer_name(s, peer), store_strerror(rc),
                      why);
         } else if (outcome == STORE_FORK) {

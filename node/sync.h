@@ -80,6 +80,13 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer);
 void sync_on_applied(sync_t *s, void (*cb)(void *ctx, const event_t *ev, int from_peer),
                      void *ctx);
 
+/* Refusals by reason since start, as {"bad_signature": 2, ...} (new
+ * reference): event_reason_name and store_reason_name names, and
+ * "handshake_not_allowed" for connections the allow-list turned away. */
+#define SYNC_REFUSAL_SLOTS 64
+json_t *sync_refusals_json(const sync_t *s);
+void sync_note_refused_handshake(sync_t *s);
+
 /* Status of every partner, for `lernet peers` (new reference). */
 json_t *sync_peers_json(sync_t *s, int64_t now_ms);
 

@@ -120,6 +120,10 @@ int h_node_write_config(hnode_t *n)
                "default_network = %s\nlog_level = %s\nsync_interval_ms = %d\n",
             n->name, n->country, n->port, n->networks, first, n->log_level,
             n->sync_interval_ms);
+    if (n->web_port)
+        fprintf(f, "web = 127.0.0.1:%d\n", n->web_port);
+    else
+        fprintf(f, "web = off\n");
     for (size_t i = 0; i < n->n_peers; i++)
         fprintf(f, "\n[peer \"%s\"]\npublic_key = %s\nendpoint = tcp://127.0.0.1:%d\nnetworks = %s\n",
                 n->peers[i].node->name, n->peers[i].node->pub, n->peers[i].node->port,

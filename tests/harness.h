@@ -26,6 +26,7 @@ typedef struct hnode {
     char networks[256]; /* comma-separated */
     int sync_interval_ms;
     char log_level[8]; /* "debug" unless changed before writing the config */
+    int web_port;      /* 0: the web page is off */
     struct {
         const struct hnode *node;
         char networks[256];

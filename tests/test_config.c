@@ -181,8 +181,7 @@ static void test_write_new_round_trip(void **state)
     path_in_dir(path, "new.ini");
     unlink(path);
     mode_t old = umask(022);
-    int rc = config_write_new(path, "Lärcentrum Östhammar", "SE", "Östhammar",
-                              "tcp://127.0.0.1:7400", "malardalen-skills", why, sizeof why);
+    int rc = config_write_new(path, "Lärcentrum Östhammar", "SE", "Östhammar", "tcp://127.0.0.1:7400", NULL, "malardalen-skills", why, sizeof why);
     umask(old);
     if (rc != CONFIG_OK)
         fail_msg("write_new: %s", why);
@@ -205,7 +204,7 @@ static void test_write_new_round_trip(void **state)
     config_free(&c);
 
     /* never overwritten */
-    rc = config_write_new(path, "Other", "DK", "", "", "nordic-wbl", why, sizeof why);
+    rc = config_write_new(path, "Other", "DK", "", "", NULL, "nordic-wbl", why, sizeof why);
     assert_int_equal(rc, CONFIG_ERR_IO);
     assert_non_null(strstr(why, "exists"));
     assert_int_equal(config_load(&c, path, why, sizeof why), CONFIG_OK);
@@ -223,7 +222,7 @@ static void test_write_new_then_add_peer(void **state)
     path_in_dir(path, "init.ini");
     unlink(path);
     assert_int_equal(
-        config_write_new(path, "lernet node", "DK", "", "", "nordic-wbl", why, sizeof why),
+        config_write_new(path, "lernet node", "DK", "", "", NULL, "nordic-wbl", why, sizeof why),
         CONFIG_OK);
     FILE *fp = fopen(path, "a");
     assert_non_null(fp);
@@ -263,19 +262,18 @@ static void test_write_new_refuses_bad_values(void **state)
     memset(listen + 6, 'h', sizeof listen - 8);
     strcat(listen, "1"); /* CONFIG_MAX_ENDPOINT bytes: one too many */
     assert_int_equal(strlen(listen), CONFIG_MAX_ENDPOINT);
-    assert_int_equal(config_write_new(path, "Ok", "SE", "", listen, "net", why, sizeof why),
+    assert_int_equal(config_write_new(path, "Ok", "SE", "", listen, NULL, "net", why, sizeof why),
                      CONFIG_ERR_INVALID);
     assert_non_null(strstr(why, "[node] listen: too long"));
     /* short enough for a config_t, too long for a line libinih can read */
     listen[200] = '\0';
-    assert_int_equal(config_write_new(path, "Ok", "SE", "", listen, "net", why, sizeof why),
+    assert_int_equal(config_write_new(path, "Ok", "SE", "", listen, NULL, "net", why, sizeof why),
                      CONFIG_ERR_INVALID);
     assert_non_null(strstr(why, "line too long"));
     assert_int_equal(stat(path, &st), -1);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         why[0] = '\0';
-        int rc = config_write_new(path, bad[i].name, bad[i].country, bad[i].municipality,
-                                  bad[i].listen, bad[i].network, why, sizeof why);
+        int rc = config_write_new(path, bad[i].name, bad[i].country, bad[i].municipality, bad[i].listen, NULL, bad[i].network, why, sizeof why);
         char want[64];
         snprintf(want, sizeof want, "[node] %s: ", bad[i].key);
         if (rc != CONFIG_ERR_INVALID || !strstr(why, want))

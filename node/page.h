@@ -1,0 +1,30 @@
+/*
+ * page: what the web page shows (web.c serves it): the calendar, one
+ * event, node health, and the calendar feed, report CSV and metrics.
+ * Every handler only reads: the store (r->env->st) and the daemon's state
+ * through its control commands. Each fills *out (see web_resp_t).
+ */
+#ifndef LERNET_PAGE_H
+#define LERNET_PAGE_H
+
+#include "web.h"
+
+/* GET /?network=&theme=&language=&org=&country= : upcoming workshops and
+ * meetings of every network this node holds, at most PAGE_MAX_ROWS. */
+#define PAGE_MAX_ROWS 500
+void page_calendar(const web_req_t *r, web_resp_t *out);
+/* GET /event/ID (r->path: id or unique prefix) */
+void page_event(const web_req_t *r, web_resp_t *out);
+/* GET /health */
+void page_health(const web_req_t *r, web_resp_t *out);
+/* GET /calendar.ics?network=&lang= (as `lernet export ical`) */
+void page_ical(const web_req_t *r, web_resp_t *out);
+/* GET /report.csv?by=&network= (as `lernet report --format csv`) */
+void page_report_csv(const web_req_t *r, web_resp_t *out);
+/* GET /metrics: Prometheus text format 0.0.4 */
+void page_metrics(const web_req_t *r, web_resp_t *out);
+
+/* "Tue 09 Feb 2027, 09:00" in zone tz (UTC if unknown). */
+void page_local_time(int64_t t, const char *tz, char *out, size_t n);
+
+#endif

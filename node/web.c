@@ -1,0 +1,668 @@
+/*
+ * web: the HTTP side of the web page (see web.h): the listening socket,
+ * who gets in, form bodies, routing and responses. What the pages show is
+ * in page.c and form.c.
+ */
+#include "web.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "form.h"
+#include "html.h"
+#include "log.h"
+#include "page.h"
+#include "why.h"
+
+#define TOKEN_MIN 32
+#define TOKEN_MAX 512
+#define MAC_BYTES 32
+#define MAC_HEX (2 * MAC_BYTES + 1)
+#define LANGS_MAX 128
+
+struct web {
+    web_env_t env;
+    struct MHD_Daemon *mhd;
+    int listen_fd;
+    /* per daemon run: keys the CSRF token and the login cookie */
+    uint8_t *secret;         /* sodium_malloc'd, MAC_BYTES */
+    char csrf[MAC_HEX];      /* not secret from the page, only from other sites */
+    char *cookie;            /* sodium_malloc'd hex of MAC(token); NULL: no token */
+};
+
+/* State of one request across MHD's calls to the handler. */
+typedef struct conn {
+    char *body;
+    size_t len;
+    int too_big;
+} conn_t;
+
+/* The only asset: plain CSS, no fonts or scripts from anywhere. */
+static const char style_css[] =
+    "body{font-family:system-ui,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}"
+    "header{background:#1f4e79;color:#fff;padding:.6em 1em;display:flex;flex-wrap:wrap;"
+    "gap:.3em 1em;align-items:baseline}"
+    "header a{color:#fff}.brand{font-weight:700;font-size:1.2em;text-decoration:none}"
+    "nav{display:flex;flex-wrap:wrap;gap:1em;margin-left:auto}"
+    "main{max-width:64em;margin:1em auto;padding:0 1em}"
+    "footer{color:#667;font-size:.85em;text-align:center;margin:2em}"
+    "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em}"
+    "table{border-collapse:collapse;width:100%;background:#fff}"
+    "th,td{border-bottom:1px solid #dde;padding:.35em .5em;text-align:left;vertical-align:top}"
+    "ul.events{list-style:none;padding:0}"
+    "li.event{background:#fff;border:1px solid #dde;border-radius:6px;padding:.6em .8em;"
+    "margin:.5em 0}"
+    "li.event .when{color:#445;font-size:.9em}.meta{color:#556;font-size:.9em}"
+    ".badge{display:inline-block;font-size:.75em;padding:0 .4em;border-radius:3px;"
+    "background:#e3ebf3;margin-right:.3em}"
+    ".cancelled .title{text-decoration:line-through}"
+    ".badge.cancelled{background:#b3261e;color:#fff}"
+    ".ok{color:#18794e}.bad,.error{color:#b3261e}.notice{background:#e6f4ea;padding:.5em}"
+    "form.filters{display:flex;flex-wrap:wrap;gap:.5em;align-items:end;margin-bottom:1em}"
+    "form.publish label{display:block;margin:.6em 0 .1em;font-weight:600}"
+    "form.publish input[type=text],form.publish input[type=url],form.publish textarea,"
+    "form.publish select,form.publish input[type=datetime-local],"
+    "form.publish input[type=number]{width:100%;box-sizing:border-box;padding:.3em}"
+    "form.publish .field-error{color:#b3261e;font-weight:600;margin:.1em 0}"
+    "form.publish .invalid{border:2px solid #b3261e}"
+    "button{margin-top:1em;padding:.4em 1.2em}"
+    "details{margin-top:.2em}code{font-size:.9em}\n";
+
+/* ---- secrets ------------------------------------------------------- */
+
+static void mac_hex(const web_t *w, const char *msg, size_t len, char out[MAC_HEX])
+{
+    uint8_t mac[MAC_BYTES];
+    crypto_generichash(mac, sizeof mac, (const uint8_t *)msg, len, w->secret, MAC_BYTES);
+    sodium_bin2hex(out, MAC_HEX, mac, sizeof mac);
+    sodium_memzero(mac, sizeof mac);
+}
+
+/* The token file: its own line of at least TOKEN_MIN characters, mode
+ * 0600, like the key files. Only a keyed hash of it is kept. */
+static int load_token(web_t *w, char *why, size_t whylen)
+{
+    const config_t *cfg = w->env.cfg;
+    char path[1024];
+    struct stat sb;
+    if (cfg->web_token_file[0] == '/')
+        snprintf(path, sizeof path, "%s", cfg->web_token_file);
+    else
+        snprintf(path, sizeof path, "%s/%s", w->env.home, cfg->web_token_file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return why_fail(why, whylen, WEB_ERR_TOKEN, "web_token_file %s: %s", path,
+                        strerror(errno));
+    char *tok = sodium_malloc(TOKEN_MAX + 1);
+    ssize_t n = -1;
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) == 0 && tok)
+        n = read(fd, tok, TOKEN_MAX + 1);
+    close(fd);
+    int rc = WEB_OK;
+    while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r'))
+        n--;
+    if (!tok)
+        rc = why_fail(why, whylen, WEB_ERR_NOMEM, "out of memory");
+    else if ((sb.st_mode & 077) != 0)
+        rc = why_fail(why, whylen, WEB_ERR_TOKEN, "web_token_file %s: mode %03o, must be 0600",
+                      path, (unsigned)(sb.st_mode & 0777));
+    else if (n < TOKEN_MIN || n > TOKEN_MAX || memchr(tok, '\n', (size_t)n))
+        rc = why_fail(why, whylen, WEB_ERR_TOKEN,
+                      "web_token_file %s: must hold one line of %d to %d characters", path,
+                      TOKEN_MIN, TOKEN_MAX);
+    else if (!(w->cookie = sodium_malloc(MAC_HEX)))
+        rc = why_fail(why, whylen, WEB_ERR_NOMEM, "out of memory");
+    else
+        mac_hex(w, tok, (size_t)n, w->cookie);
+    if (tok)
+        sodium_free(tok); /* wipes */
+    return rc;
+}
+
+/* ---- who gets in ---------------------------------------------------- */
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static int loopback_addr(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+        return 0;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+}
+
+/* "127.0.0.1:8470", "localhost:8470", "localhost" */
+static int loopback_host(const char *host)
+{
+    if (!host)
+        return 0;
+    size_t n = strcspn(host, ":");
+    if (n == 9 && strncmp(host, "localhost", 9) == 0)
+        return 1;
+    if (n < 7 || n > 15 || strncmp(host, "127.", 4) != 0)
+        return 0;
+    return strspn(host, "0123456789.") == n;
+}
+
+static int is_local(struct MHD_Connection *c)
+{
+    return loopback_addr(c) && loopback_host(header(c, MHD_HTTP_HEADER_HOST));
+}
+
+static int has_token(const web_t *w, struct MHD_Connection *c)
+{
+    if (!w->cookie)
+        return 0;
+    const char *auth = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *ck = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "lernet_auth");
+    char given[MAC_HEX];
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) <= TOKEN_MAX) {
+        mac_hex(w, auth + 7, strlen(auth + 7), given);
+        return sodium_memcmp(given, w->cookie, MAC_HEX) == 0;
+    }
+    return ck && strlen(ck) == MAC_HEX - 1 && sodium_memcmp(ck, w->cookie, MAC_HEX) == 0;
+}
+
+/* A POST must come from our own page: the CSRF field, and neither Origin
+ * nor Sec-Fetch-Site naming another site. */
+static const char *cross_site(const web_t *w, struct MHD_Connection *c, const json_t *form)
+{
+    const char *origin = header(c, "Origin"), *host = header(c, MHD_HTTP_HEADER_HOST);
+    const char *site = header(c, "Sec-Fetch-Site");
+    const char *tok = json_string_value(json_object_get(form, "csrf"));
+    char want[300];
+    snprintf(want, sizeof want, "http://%s", host ? host : "");
+    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+        return "the form was sent from another site (Sec-Fetch-Site)";
+    if (origin && strcmp(origin, want) != 0)
+        return "the form was sent from another site (Origin)";
+    if (!tok || strlen(tok) != MAC_HEX - 1 || sodium_memcmp(tok, w->csrf, MAC_HEX - 1) != 0)
+        return "the form's CSRF token is missing or out of date: reload the page";
+    return NULL;
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+/* ?lang=de, else Accept-Language by q (at most 8 tags), as "de,en". */
+static void pick_langs(struct MHD_Connection *c, char out[LANGS_MAX])
+{
+    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+    const char *al = header(c, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    out[0] = '\0';
+    if (q && strlen(q) >= 2 && strlen(q) <= 35 &&
+        strspn(q, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") == strlen(q)) {
+        snprintf(out, LANGS_MAX, "%s", q);
+        return;
+    }
+    struct { char tag[36]; int q; } tags[8];
+    size_t n = 0;
+    for (const char *p = al; p && *p && n < 8;) {
+        p += strspn(p, " ,");
+        size_t tl = strcspn(p, ";, ");
+        const char *semi = p + tl, *next = strchr(p, ',');
+        int qv = 1000;
+        if (*semi == ';' && (!next || semi < next) && strncmp(semi, ";q=", 3) == 0)
+            qv = (int)(strtod(semi + 3, NULL) * 1000);
+        if (tl >= 2 && tl <= 35 && qv > 0 && p[0] != '*') {
+            snprintf(tags[n].tag, sizeof tags[n].tag, "%.*s", (int)tl, p);
+            tags[n++].q = qv;
+        }
+        p = next ? next + 1 : p + strlen(p);
+    }
+    for (size_t i = 1; i < n; i++) /* stable insertion sort by q, descending */
+        for (size_t j = i; j > 0 && tags[j].q > tags[j - 1].q; j--) {
+            __typeof__(tags[0]) t = tags[j];
+            tags[j] = tags[j - 1];
+            tags[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, LANGS_MAX - len, "%s%s", i ? "," : "", tags[i].tag);
+    }
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* In-place percent-decoding of one urlencoded part; -1 if malformed. */
+static int url_decode(char *s, size_t n, size_t *outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            s[o++] = ' ';
+        } else if (s[i] == '%') {
+            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return -1;
+            s[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            s[o++] = s[i];
+        }
+    }
+    *outlen = o;
+    return 0;
+}
+
+/* application/x-www-form-urlencoded → {"name": "value"}; NULL with why. */
+static json_t *parse_form(char *body, size_t len, char *why, size_t whylen)
+{
+    json_t *form = json_object();
+    size_t nfields = 0;
+    for (char *p = body, *end = body + len; form && p < end;) {
+        char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+        char *eq = memchr(p, '=', (size_t)(stop - p));
+        size_t kl, vl;
+        if (stop == p) {
+            p = stop + 1;
+            continue;
+        }
+        if (!eq || url_decode(p, (size_t)(eq - p), &kl) != 0 ||
+            url_decode(eq + 1, (size_t)(stop - eq - 1), &vl) != 0) {
+            why_fail(why, whylen, -1, "the form body is not urlencoded name=value pairs");
+            goto bad;
+        }
+        char key[64];
+        if (kl == 0 || kl >= sizeof key || memchr(p, '\0', kl)) {
+            why_fail(why, whylen, -1, "a form field has an empty or overlong name");
+            goto bad;
+        }
+        memcpy(key, p, kl);
+        key[kl] = '\0';
+        json_t *v = json_stringn(eq + 1, vl);
+        if (!v || memchr(eq + 1, '\0', vl)) {
+            json_decref(v);
+            why_fail(why, whylen, -1, "field '%s': not valid UTF-8 text", key);
+            goto bad;
+        }
+        if (++nfields > WEB_MAX_FIELDS || json_object_get(form, key)) {
+            json_decref(v);
+            if (nfields > WEB_MAX_FIELDS)
+                why_fail(why, whylen, -1, "more than %d form fields", WEB_MAX_FIELDS);
+            else
+                why_fail(why, whylen, -1, "field '%s' given twice", key);
+            goto bad;
+        }
+        json_object_set_new(form, key, v);
+        p = stop + 1;
+    }
+    return form;
+bad:
+    json_decref(form);
+    return NULL;
+}
+
+const char *web_arg(const web_req_t *r, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+const char *web_field(const web_req_t *r, const char *name)
+{
+    return json_string_value(json_object_get(r->form, name));
+}
+
+/* ---- pages ----------------------------------------------------------- */
+
+void web_page(const web_req_t *r, web_resp_t *out, int status, const char *title, char *body)
+{
+    html_t *h = html_new();
+    const config_t *cfg = r->env->cfg;
+    html_raw(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                "<link rel=\"stylesheet\" href=\"/style.css\"><title>");
+    html_text(h, title);
+    html_raw(h, " · ");
+    html_text(h, cfg->name);
+    html_raw(h, "</title></head><body><header><a class=\"brand\" href=\"/\">lernet</a> <span "
+                "class=\"node\">");
+    html_text(h, cfg->name);
+    html_rawf(h, " (%s)</span><nav><a href=\"/\">Calendar</a><a href=\"/publish/workshop\">"
+                 "New workshop</a><a href=\"/publish/meeting\">New meeting</a>"
+                 "<a href=\"/publish/experience\">New experience report</a>"
+                 "<a href=\"/health\">Node health</a></nav></header><main>",
+              cfg->country);
+    html_raw(h, body ? body : "<p class=\"error\">Out of memory building this page.</p>");
+    html_raw(h, "</main><footer>lernet " LERNET_VERSION
+                " · every event is signed by the node that published it</footer></body>"
+                "</html>\n");
+    free(body);
+    out->status = status;
+    out->type = "text/html; charset=utf-8";
+    out->body = html_take(&h, &out->len);
+}
+
+void web_error_page(const web_req_t *r, web_resp_t *out, int status, const char *msg)
+{
+    html_t *h = html_new();
+    html_rawf(h, "<h1>%d</h1><p class=\"error\" id=\"error\">", status);
+    html_text(h, msg);
+    html_raw(h, "</p>");
+    web_page(r, out, status, "Error", html_take(&h, NULL));
+}
+
+static void login_page(const web_req_t *r, web_resp_t *out, int status, const char *msg)
+{
+    html_t *h = html_new();
+    html_raw(h, "<h1>Sign in</h1><p>This page is reached from another machine, so it asks for "
+                "the node's web token (the file named by <code>web_token_file</code>).</p>");
+    if (msg) {
+        html_raw(h, "<p class=\"error\" id=\"error\">");
+        html_text(h, msg);
+        html_raw(h, "</p>");
+    }
+    html_rawf(h, "<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" "
+                 "value=\"%s\"><label>Token <input type=\"password\" name=\"token\" "
+                 "autocomplete=\"current-password\"></label> <button>Sign in</button></form>",
+              r->csrf);
+    web_page(r, out, status, "Sign in", html_take(&h, NULL));
+}
+
+static void do_login(web_t *w, const web_req_t *r, web_resp_t *out, char *cookie_hdr,
+                     size_t n)
+{
+    const char *tok = web_field(r, "token");
+    char mac[MAC_HEX];
+    if (!w->cookie || !tok || strlen(tok) > TOKEN_MAX) {
+        login_page(r, out, 403, "wrong token");
+        return;
+    }
+    mac_hex(w, tok, strlen(tok), mac);
+    if (sodium_memcmp(mac, w->cookie, MAC_HEX) != 0) {
+        log_warn("web: a sign-in with a wrong token");
+        login_page(r, out, 403, "wrong token");
+        return;
+    }
+    snprintf(cookie_hdr, n, "lernet_auth=%s; Path=/; HttpOnly; SameSite=Strict", w->cookie);
+    out->status = 303;
+    snprintf(out->location, sizeof out->location, "/");
+}
+
+static void route(web_t *w, web_req_t *r, const char *url, int post, web_resp_t *out,
+                  char *cookie_hdr, size_t n)
+{
+    if (strcmp(url, "/login") == 0) {
+        if (post)
+            do_login(w, r, out, cookie_hdr, n);
+        else
+            login_page(r, out, 200, NULL);
+    } else if (strcmp(url, "/style.css") == 0 && !post) {
+        out->status = 200;
+        out->type = "text/css; charset=utf-8";
+        out->body = strdup(style_css);
+        out->len = out->body ? strlen(out->body) : 0;
+    } else if (strncmp(url, "/publish/", 9) == 0) {
+        r->path = url + 9;
+        form_publish(r, out);
+    } else if (post) {
+        web_error_page(r, out, 405, "only the publish and sign-in forms take POST");
+    } else if (strcmp(url, "/") == 0) {
+        page_calendar(r, out);
+    } else if (strncmp(url, "/event/", 7) == 0) {
+        r->path = url + 7;
+        page_event(r, out);
+    } else if (strcmp(url, "/health") == 0) {
+        page_health(r, out);
+    } else if (strcmp(url, "/calendar.ics") == 0) {
+        page_ical(r, out);
+    } else if (strcmp(url, "/report.csv") == 0) {
+        page_report_csv(r, out);
+    } else if (strcmp(url, "/metrics") == 0) {
+        page_metrics(r, out);
+    } else {
+        web_error_page(r, out, 404, "no such page");
+    }
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const char *cookie)
+{
+    static const char csp[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
+                              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    if (!out->body && !out->location[0]) {
+        out->status = 500;
+        out->type = "text/plain; charset=utf-8";
+        out->body = strdup("out of memory\n");
+        out->len = out->body ? strlen(out->body) : 0;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        out->len, out->body ? out->body : (char *)"", out->body ? MHD_RESPMEM_MUST_FREE
+                                                                : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(out->body);
+        return MHD_NO;
+    }
+    if (out->type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out->type);
+    if (out->location[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, out->location);
+    if (out->disposition)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, out->disposition);
+    if (cookie && cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)out->status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *url,
+                              const char *method, conn_t *cs)
+{
+    char langs[LANGS_MAX], why[256], cookie[160] = "";
+    web_resp_t out = {0};
+    int post = strcmp(method, "POST") == 0;
+    json_t *form = NULL;
+    pick_langs(c, langs);
+    web_req_t r = {.env = &w->env, .conn = c, .path = "", .langs = langs, .csrf = w->csrf};
+    if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        web_error_page(&r, &out, 405, "method not allowed");
+        return reply(c, &out, NULL);
+    }
+    if (post && !(form = parse_form(cs->body ? cs->body : (char *)"", cs->len, why,
+                                     sizeof why))) {
+        web_error_page(&r, &out, 400, why);
+        return reply(c, &out, NULL);
+    }
+    r.form = form;
+    const char *xsite = post ? cross_site(w, c, form) : NULL;
+    int allowed = is_local(c) || has_token(w, c);
+    if (xsite) {
+        log_warn("web: refused a %s %s: %s", method, url, xsite);
+        web_error_page(&r, &out, 403, xsite);
+    } else if (!allowed && strcmp(url, "/login") != 0 && strcmp(url, "/style.css") != 0) {
+        login_page(&r, &out, 401, "this request is not from this machine: sign in first");
+    } else {
+        route(w, &r, url, post, &out, cookie, sizeof cookie);
+    }
+    json_decref(form);
+    return reply(c, &out, cookie);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    web_t *w = cls;
+    conn_t *cs = *con_cls;
+    (void)version;
+    if (!cs) { /* headers only: refuse an announced oversized body at once */
+        const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (!(cs = calloc(1, sizeof *cs)))
+            return MHD_NO;
+        *con_cls = cs;
+        cs->too_big = cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!cs->too_big && cs->len + *upload_size <= WEB_MAX_BODY) {
+            char *b = realloc(cs->body, cs->len + *upload_size + 1);
+            if (!b)
+                return MHD_NO;
+            memcpy(b + cs->len, upload, *upload_size);
+            cs->body = b;
+            cs->len += *upload_size;
+        } else {
+            cs->too_big = 1;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (cs->too_big) {
+        web_resp_t out = {.status = 413, .type = "text/plain; charset=utf-8"};
+        if ((out.body = strdup("request body larger than 65536 bytes\n")))
+            out.len = strlen(out.body);
+        return reply(c, &out, NULL);
+    }
+    return answer(w, c, url, method, cs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    conn_t *cs = *con_cls;
+    (void)cls, (void)c, (void)toe;
+    if (cs) {
+        free(cs->body);
+        free(cs);
+    }
+    *con_cls = NULL;
+}
+
+/* The format comes from libmicrohttpd itself, never from a request. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[256];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    log_debug("web: %s", line);
+}
+#pragma GCC diagnostic pop
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+static int listen_on(const char *addr, char *why, size_t whylen)
+{
+    char host[32];
+    unsigned port = 0;
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    snprintf(host, sizeof host, "%s", addr);
+    char *colon = strrchr(host, ':');
+    if (colon) {
+        *colon = '\0';
+        port = (unsigned)strtoul(colon + 1, NULL, 10);
+    }
+    if (!colon || inet_pton(AF_INET, host, &sa.sin_addr) != 1 || port == 0 || port > 65535)
+        return why_fail(why, whylen, -1, "web: '%s' is not an IPv4 HOST:PORT", addr);
+    sa.sin_port = htons((uint16_t)port);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+    if (fd < 0)
+        return why_fail(why, whylen, -1, "web: socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0) {
+        int e = errno;
+        close(fd);
+        return why_fail(why, whylen, -1, "web: cannot listen on %s: %s", addr, strerror(e));
+    }
+    return fd;
+}
+
+int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen)
+{
+    web_t *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w || !(w->secret = sodium_malloc(MAC_BYTES))) {
+        free(w);
+        return why_fail(why, whylen, WEB_ERR_NOMEM, "out of memory");
+    }
+    w->env = *env;
+    w->listen_fd = -1;
+    randombytes_buf(w->secret, MAC_BYTES);
+    mac_hex(w, "csrf", 4, w->csrf);
+    int rc = env->cfg->web_token_file[0] ? load_token(w, why, whylen) : WEB_OK;
+    if (rc == WEB_OK && (w->listen_fd = listen_on(env->cfg->web, why, whylen)) < 0)
+        rc = WEB_ERR_LISTEN;
+    if (rc == WEB_OK &&
+        !(w->mhd = MHD_start_daemon(
+              MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,
+              MHD_OPTION_LISTEN_SOCKET, w->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+              (unsigned)WEB_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+              (unsigned)(WEB_MAX_CONNECTIONS / 2), MHD_OPTION_CONNECTION_TIMEOUT,
+              (unsigned)WEB_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+              MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_EXTERNAL_LOGGER,
+              on_mhd_log, w, MHD_OPTION_END)))
+        rc = why_fail(why, whylen, WEB_ERR_LISTEN, "web: libmicrohttpd did not start");
+    if (rc != WEB_OK) {
+        web_close(&w);
+        return rc;
+    }
+    w->listen_fd = -1; /* MHD closes it when it stops */
+    *out = w;
+    return WEB_OK;
+}
+
+void web_close(web_t **w)
+{
+    if (!w || !*w)
+        return;
+    if ((*w)->mhd)
+        MHD_stop_daemon((*w)->mhd);
+    if ((*w)->listen_fd >= 0)
+        close((*w)->listen_fd);
+    sodium_free((*w)->secret);
+    if ((*w)->cookie)
+        sodium_free((*w)->cookie);
+    free(*w);
+    *w = NULL;
+}
+
+int web_fd(const web_t *w)
+{
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    return di ? di->epoll_fd : -1;
+}
+
+long web_timeout_ms(web_t *w)
+{
+    MHD_UNSIGNED_LONG_LONG t;
+    if (MHD_get_timeout(w->mhd, &t) != MHD_YES)
+        return -1;
+    return t > 1000 ? 1000 : (long)t;
+}
+
+void web_run(web_t *w)
+{
+    MHD_run(w->mhd);
+}

@@ -1,0 +1,108 @@
+/*
+ * web: the node's web page for staff and operators, served by the daemon
+ * itself with libmicrohttpd on the daemon's own thread (MHD's epoll fd is
+ * polled in the daemon loop beside the ZeroMQ sockets), so a page reads
+ * the store and the sync state without locks, and a publish form signs
+ * and pushes exactly as `lernet publish` through the control socket does.
+ *
+ * Routes (pages in page.c, forms in form.c):
+ *   GET  /                     calendar (filters: network theme language org country)
+ *   GET  /event/ID             one event, its signature check and its reports
+ *   GET  /publish/KIND         form (workshop, meeting, experience); POST publishes
+ *   GET  /health               node health for operators
+ *   GET  /calendar.ics         iCal feed (?network= &lang=)
+ *   GET  /report.csv           report (?by=org|theme|role|country|month &network=)
+ *   GET  /metrics              Prometheus text format
+ *   GET  /style.css            the only asset; no scripts at all
+ *   GET|POST /login            token form, for requests that are not local
+ *
+ * Who gets in: a request is local when it comes from a loopback address
+ * and names a loopback host (Host: 127.0.0.1:PORT or localhost:PORT; a
+ * foreign Host is how DNS rebinding reaches loopback servers). Other
+ * requests need the token of web_token_file, as "Authorization: Bearer"
+ * or through /login, which sets a cookie holding a keyed hash of it.
+ * Every POST needs the form's CSRF token (a keyed hash, secret per daemon
+ * run), and is refused when Origin or Sec-Fetch-Site say it came from
+ * another site. Bodies are at most WEB_MAX_BODY bytes of
+ * application/x-www-form-urlencoded text, at most WEB_MAX_FIELDS fields.
+ */
+#ifndef LERNET_WEB_H
+#define LERNET_WEB_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+#define WEB_MAX_BODY (64 * 1024)
+#define WEB_MAX_FIELDS 64
+#define WEB_MAX_CONNECTIONS 64
+#define WEB_TIMEOUT_S 15
+
+enum web_error {
+    WEB_OK = 0,
+    WEB_ERR_LISTEN = -1, /* cannot bind the address */
+    WEB_ERR_TOKEN = -2,  /* web_token_file missing, too short or not 0600 */
+    WEB_ERR_NOMEM = -3,
+};
+
+/* The daemon's side, borrowed for the web_t's lifetime. control runs one
+ * control-socket command ({"cmd":"publish",...}, "status", "peers") and
+ * returns the reply (new reference). */
+typedef struct web_env {
+    const char *home;
+    const config_t *cfg;
+    store_t *st;
+    const uint8_t *author; /* this node's identity key */
+    json_t *(*control)(void *ctx, json_t *req);
+    void *control_ctx;
+} web_env_t;
+
+typedef struct web web_t;
+
+/* Listens on cfg->web. *out owned by the caller (web_close). */
+int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen);
+void web_close(web_t **w);
+/* The fd to poll for input, and how long until web_run must be called
+ * anyway (-1: no deadline). */
+int web_fd(const web_t *w);
+long web_timeout_ms(web_t *w);
+/* Serves whatever is ready; never blocks. */
+void web_run(web_t *w);
+
+/* ---- for page.c and form.c ----------------------------------------- */
+
+/* One request as a page handler sees it (all borrowed). */
+typedef struct web_req {
+    const web_env_t *env;
+    void *conn;             /* the MHD connection, for web_arg */
+    const char *path;       /* after the route prefix (the ID of /event/ID) */
+    const char *langs;      /* preferred languages, "sv,en" (?lang= or Accept-Language) */
+    const char *csrf;       /* the token every form must carry */
+    const json_t *form;     /* POST fields (name → string), or NULL for GET */
+} web_req_t;
+
+/* A handler's answer. body is malloc'd and owned by whoever holds it. */
+typedef struct web_resp {
+    int status;
+    const char *type; /* static */
+    char *body;
+    size_t len;
+    char location[200];       /* a redirect (303) when set */
+    const char *disposition;  /* Content-Disposition, static, or NULL */
+} web_resp_t;
+
+/* A query-string argument, or NULL (borrowed until the request ends). */
+const char *web_arg(const web_req_t *r, const char *name);
+/* A POST field, or NULL. */
+const char *web_field(const web_req_t *r, const char *name);
+/* A complete HTML page: header with navigation, body, footer; takes body
+ * (malloc'd HTML, may be NULL when building it ran out of memory). title
+ * is text (escaped here). */
+void web_page(const web_req_t *r, web_resp_t *out, int status, const char *title, char *body);
+/* A page with one line of error text (escaped). */
+void web_error_page(const web_req_t *r, web_resp_t *out, int status, const char *msg);
+
+#endif

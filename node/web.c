@@ -282,18 +282,22 @@ static json_t *parse_form(char *body, size_t len, char *why, size_t whylen)
             p = stop + 1;
             continue;
         }
-        if (!eq || url_decode(p, (size_t)(eq - p), &kl) != 0 ||
-            url_decode(eq + 1, (size_t)(stop - eq - 1), &vl) != 0) {
+        if (!eq) {
             why_fail(why, whylen, -1, "the form body is not urlencoded name=value pairs");
             goto bad;
         }
         char key[64];
-        if (kl == 0 || kl >= sizeof key || memchr(p, '\0', kl)) {
-            why_fail(why, whylen, -1, "a form field has an empty or overlong name");
+        if (url_decode(p, (size_t)(eq - p), &kl) != 0 || kl == 0 || kl >= sizeof key ||
+            memchr(p, '\0', kl)) {
+            why_fail(why, whylen, -1, "a form field's name is empty, overlong or badly encoded");
             goto bad;
         }
         memcpy(key, p, kl);
         key[kl] = '\0';
+        if (url_decode(eq + 1, (size_t)(stop - eq - 1), &vl) != 0) {
+            why_fail(why, whylen, -1, "field '%s': a %% not followed by two hex digits", key);
+            goto bad;
+        }
         json_t *v = json_stringn(eq + 1, vl);
         if (!v || memchr(eq + 1, '\0', vl)) {
             json_decref(v);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +109,26 @@ void h_link(hnode_t *a, hnode_t *b, const char *networks)
     }
 }
 
+static int write_token(const hnode_t *n)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/web.token", n->home);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
+    if (fchmod(fd, 0600) != 0) { /* a test may have loosened it */
+        close(fd);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return -1;
+    }
+    fprintf(f, "%s\n", n->web_token);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 int h_node_write_config(hnode_t *n)
 {
     char path[600], first[128];
@@ -124,6 +145,13 @@ int h_node_write_config(hnode_t *n)
         fprintf(f, "web = 127.0.0.1:%d\n", n->web_port);
     else
         fprintf(f, "web = off\n");
+    if (n->web_token[0]) {
+        fprintf(f, "web_token_file = web.token\n");
+        if (write_token(n) != 0) {
+            fclose(f);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < n->n_peers; i++)
         fprintf(f, "\n[peer \"%s\"]\npublic_key = %s\nendpoint = tcp://127.0.0.1:%d\nnetworks = %s\n",
                 n->peers[i].node->name, n->peers[i].node->pub, n->peers[i].node->port,

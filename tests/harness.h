@@ -27,6 +27,7 @@ typedef struct hnode {
     int sync_interval_ms;
     char log_level[8]; /* "debug" unless changed before writing the config */
     int web_port;      /* 0: the web page is off */
+    char web_token[128]; /* non-empty: written to HOME/web.token (0600) as web_token_file */
     struct {
         const struct hnode *node;
         char networks[256];

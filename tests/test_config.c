@@ -543,6 +543,36 @@ static void test_interval(void **state)
     load_bad(NODE "sync_interval_ms =\n", "lernet.ini:5: ", "not a whole number");
 }
 
+/* The web page: loopback by default, a token file needed anywhere else. */
+static void test_web(void **state)
+{
+    (void)state;
+    config_t *c = load_ok(NODE);
+    assert_string_equal(c->web, "127.0.0.1:8470");
+    assert_true(c->web_defaulted);
+    assert_true(config_web_local(c));
+    config_free(&c);
+    c = load_ok(NODE "web = off\n");
+    assert_string_equal(c->web, "off");
+    assert_false(c->web_defaulted);
+    config_free(&c);
+    c = load_ok(NODE "web = 0.0.0.0:8470\nweb_token_file = /etc/lernet/web.token\n");
+    assert_false(config_web_local(c));
+    assert_string_equal(c->web_token_file, "/etc/lernet/web.token");
+    config_free(&c);
+    load_bad(NODE "web = 0.0.0.0:8470\n", "[node] web", "not a loopback address",
+             "web_token_file");
+    load_bad(NODE "web = 192.168.1.20:80\n", "web_token_file");
+    load_bad(NODE "web = localhost:8470\n", "lernet.ini:5: ", "[node] web", "IPv4 HOST:PORT");
+    load_bad(NODE "web = 127.0.0.1\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
+    load_bad(NODE "web = 127.0.0.1:0\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
+    load_bad(NODE "web = 127.0.0.1:65536\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
+    load_bad(NODE "web = 256.0.0.1:80\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
+    load_bad(NODE "web = 127.0.0.1:80x\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
+    load_bad(NODE "web = [::1]:80\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
+    load_bad(NODE "web_token_file =\n", "lernet.ini:5: ", "[node] web_token_file");
+}
+
 static void test_missing_node(void **state)
 {
     (void)state;
@@ -672,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_bad_endpoints),
         cmocka_unit_test(test_bad_node_values),
         cmocka_unit_test(test_interval),
+        cmocka_unit_test(test_web),
         cmocka_unit_test(test_missing_node),
         cmocka_unit_test(test_text_limits),
         cmocka_unit_test(test_hostile_files),

@@ -167,6 +167,17 @@ int h_node_up(void *ctx)
     return ok;
 }
 
+int h_partners_up(void *ctx)
+{
+    const hnode_t *n = ctx;
+    json_t *peers = h_control(n, "peers"), *p;
+    size_t up = 0, i;
+    json_array_foreach(json_object_get(peers, "peers"), i, p)
+        up += json_is_true(json_object_get(p, "connected"));
+    json_decref(peers);
+    return up == n->n_peers;
+}
+
 int h_node_spawn(hnode_t *n)
 {
     char logpath[600];

@@ -51,6 +51,8 @@ int h_node_start(hnode_t *n);
 int h_node_spawn(hnode_t *n);
 /* 1 if the daemon's control socket answers a status request. */
 int h_node_up(void *n);
+/* 1 if the daemon reports every partner of its config connected. */
+int h_partners_up(void *n);
 /* SIGTERM and wait (SIGKILL after the deadline); returns exit status. */
 int h_node_stop(hnode_t *n);
 /* SIGKILL and reap. */

@@ -78,17 +78,6 @@ static int has_title(void *vctx)
     return found;
 }
 
-/* B, the relay, reports both of its partners connected. */
-static int partners_up(void *vctx)
-{
-    json_t *peers = h_control(vctx, "peers"), *p;
-    size_t up = 0, i;
-    json_array_foreach(json_object_get(peers, "peers"), i, p)
-        up += json_is_true(json_object_get(p, "connected"));
-    json_decref(peers);
-    return up == 2;
-}
-
 static void test_push_reaches_far_end(void **state)
 {
     (void)state;
@@ -104,7 +93,7 @@ static void test_push_reaches_far_end(void **state)
     /* wait for the sessions (Hello) so pushes have somewhere to go */
     assert_true(h_wait_items(all, 3, 3, H_DEADLINE_MS));
     seen_ctx_t c = {&C, "Kompetensmäklare i regionen"};
-    assert_true(h_wait(partners_up, &B, H_DEADLINE_MS));
+    assert_true(h_wait(h_partners_up, &B, H_DEADLINE_MS));
     assert_int_equal(h_publish_workshop(&A, "Kompetensmäklare i regionen", "nordic-wbl"), 0);
     assert_true(h_wait(has_title, &c, 10000));
 }

@@ -129,17 +129,6 @@ static char *csrf_of(int port)
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-/* B, the relay, has both partners connected. */
-static int partners_up(void *vctx)
-{
-    json_t *peers = h_control(vctx, "peers"), *p;
-    size_t up = 0, i;
-    json_array_foreach(json_object_get(peers, "peers"), i, p)
-        up += json_is_true(json_object_get(p, "connected"));
-    json_decref(peers);
-    return up == 2;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -158,7 +147,7 @@ static int setup(void **state)
         assert_int_equal(h_node_write_config(all[i]), 0);
         assert_int_equal(h_node_start(all[i]), 0);
     }
-    assert_true(h_wait(partners_up, &B, H_DEADLINE_MS));
+    assert_true(h_wait(h_partners_up, &B, H_DEADLINE_MS));
     /* C's workshop, in German and Swedish, reaches A only through B */
     assert_int_equal(h_lernet(&C, NULL,
                               "publish workshop --title 'de:%s' --title 'sv:%s' "

@@ -45,6 +45,7 @@ enum node_key {
     NK_INTERVAL,
     NK_WEB,
     NK_WEB_TOKEN,
+    NK_WEB_PROXY,
     NK_COUNT
 };
 enum peer_key { PK_PUBLIC_KEY, PK_ENDPOINT, PK_NETWORKS, PK_COUNT };
@@ -52,7 +53,7 @@ enum peer_key { PK_PUBLIC_KEY, PK_ENDPOINT, PK_NETWORKS, PK_COUNT };
 static const char *const node_keys[NK_COUNT] = {"name",      "country",         "municipality",
                                                 "listen",    "networks",        "default_network",
                                                 "log_level", "sync_interval_ms", "web",
-                                                "web_token_file"};
+                                                "web_token_file", "web_behind_proxy"};
 static const char *const peer_keys[PK_COUNT] = {"public_key", "endpoint", "networks"};
 static const char *const log_levels[] = {"error", "warn", "info", "debug"};
 
@@ -245,6 +246,17 @@ static int check_web(const char *v, char *reason, size_t rlen)
         return -1;
     }
     return 0;
+}
+
+static int parse_yes_no(const char *v, int *out, char *reason, size_t rlen)
+{
+    char s[SHOW_MAX + 8];
+    if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
+        *out = v[0] == 'y';
+        return 0;
+    }
+    snprintf(reason, rlen, "'%s' is not yes or no", show(s, sizeof s, v));
+    return -1;
 }
 
 int config_web_local(const config_t *c)
@@ -590,6 +602,8 @@ static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen
     case NK_WEB_TOKEN:
         return keep(check_text(v, sizeof c->web_token_file, 1, reason, rlen), c->web_token_file,
                     sizeof c->web_token_file, v);
+    case NK_WEB_PROXY:
+        return parse_yes_no(v, &c->web_behind_proxy, reason, rlen);
     default:
         return parse_interval(v, &c->sync_interval_ms, reason, rlen);
     }
@@ -638,7 +652,7 @@ static int handler(void *user, const char *section, const char *key, const char 
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "unknown key (known: %s)",
              peer ? "public_key, endpoint, networks"
                   : "name, country, municipality, listen, networks, default_network, "
-                    "log_level, sync_interval_ms, web, web_token_file");
+                    "log_level, sync_interval_ms, web, web_token_file, web_behind_proxy");
     else if (*seen)
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "duplicate key (first at line %d)",
              *seen);
@@ -775,6 +789,10 @@ static void check_node(parse_t *p)
         fail(p, CONFIG_ERR_INVALID, p->node_key[NK_WEB], "[node]", "web",
              "%s is not a loopback address: set web_token_file (a file holding a secret of "
              "at least 32 characters, mode 0600) so that only those with it get in", c->web);
+    /* Behind a proxy every visitor arrives from loopback: only the token tells them apart. */
+    if (c->web_behind_proxy && !c->web_token_file[0])
+        fail(p, CONFIG_ERR_INVALID, p->node_key[NK_WEB_PROXY], "[node]", "web_behind_proxy",
+             "yes needs web_token_file: every visitor then signs in with the token");
 }
 
 static void check_peer(parse_t *p, size_t i)
@@ -918,6 +936,8 @@ static const char new_config[] =
     "# The node's web page for staff (calendar, publishing, health): HOST:PORT or\n"
     "# off. Off loopback (127.x) it needs web_token_file = PATH too: a file of\n"
     "# at least 32 secret characters, mode 0600, that visitors must present.\n"
+    "# Behind a reverse proxy on this machine set web_behind_proxy = yes: the\n"
+    "# proxy's requests come from loopback, so every visitor must sign in.\n"
     "web = %s\n"
     "\n"
     "# One section per partner node; the quoted name is a label for logs.\n"

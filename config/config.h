@@ -12,6 +12,7 @@
  *   sync_interval_ms = 2000           ; anti-entropy round period
  *   web = 127.0.0.1:8470              ; the web page (HOST:PORT or off)
  *   web_token_file = web.token        ; required when web is not on 127.x
+ *   web_behind_proxy = no             ; yes: loopback visitors need the token too
  *
  *   [network "nordic-wbl"]            ; a managed network (see store_trust)
  *   coordinators = <key>, <key>       ; whose membership statements to trust
@@ -77,6 +78,7 @@ typedef struct config {
     char web[32];         /* "off" or IPv4 HOST:PORT of the web page */
     int web_defaulted;    /* web was not in the file (a busy port is then no error) */
     char web_token_file[CONFIG_MAX_ENDPOINT]; /* relative to the home, or absolute */
+    int web_behind_proxy; /* a reverse proxy on this machine: no request counts as local */
     config_peer_t *peers; /* owned */
     size_t n_peers;
     config_netdef_t netdefs[CONFIG_MAX_NETWORKS]; /* [network "NAME"] sections */

@@ -44,7 +44,6 @@ struct web {
 typedef struct conn {
     char *body;
     size_t len;
-    int too_big;
 } conn_t;
 
 /* The only asset: plain CSS, no fonts or scripts from anywhere. */
@@ -159,9 +158,22 @@ static int loopback_host(const char *host)
     return strspn(host, "0123456789.") == n;
 }
 
-static int is_local(struct MHD_Connection *c)
+/* A proxy on this machine makes every visitor look local; the headers
+ * proxies add give it away even when web_behind_proxy was forgotten. */
+static int proxied(struct MHD_Connection *c)
 {
-    return loopback_addr(c) && loopback_host(header(c, MHD_HTTP_HEADER_HOST));
+    static const char *const marks[] = {"X-Forwarded-For", "X-Forwarded-Host",
+                                        "X-Forwarded-Proto", "Forwarded", "X-Real-IP", "Via"};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (header(c, marks[i]))
+            return 1;
+    return 0;
+}
+
+static int is_local(const web_t *w, struct MHD_Connection *c)
+{
+    return !w->env.cfg->web_behind_proxy && loopback_addr(c) &&
+           loopback_host(header(c, MHD_HTTP_HEADER_HOST)) && !proxied(c);
 }
 
 static int has_token(const web_t *w, struct MHD_Connection *c)
@@ -178,19 +190,29 @@ static int has_token(const web_t *w, struct MHD_Connection *c)
     return ck && strlen(ck) == MAC_HEX - 1 && sodium_memcmp(ck, w->cookie, MAC_HEX) == 0;
 }
 
-/* A POST must come from our own page: the CSRF field, and neither Origin
- * nor Sec-Fetch-Site naming another site. */
+/* Origin is scheme://Host; https when a TLS proxy keeps the Host header. */
+static int same_origin(const char *origin, const char *host)
+{
+    size_t skip = strncmp(origin, "http://", 7) == 0    ? 7
+                  : strncmp(origin, "https://", 8) == 0 ? 8
+                                                        : 0;
+    return skip && host && strcmp(origin + skip, host) == 0;
+}
+
+/* A POST must come from our own page: the CSRF field, and Origin or
+ * Sec-Fetch-Site present and naming this site (every current browser sends
+ * one of them). A script holding the token as a Bearer header needs neither. */
 static const char *cross_site(const web_t *w, struct MHD_Connection *c, const json_t *form)
 {
     const char *origin = header(c, "Origin"), *host = header(c, MHD_HTTP_HEADER_HOST);
-    const char *site = header(c, "Sec-Fetch-Site");
+    const char *site = header(c, "Sec-Fetch-Site"), *auth = header(c, "Authorization");
     const char *tok = json_string_value(json_object_get(form, "csrf"));
-    char want[300];
-    snprintf(want, sizeof want, "http://%s", host ? host : "");
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
         return "the form was sent from another site (Sec-Fetch-Site)";
-    if (origin && strcmp(origin, want) != 0)
+    if (origin && !same_origin(origin, host))
         return "the form was sent from another site (Origin)";
+    if (!origin && !site && !(auth && strncmp(auth, "Bearer ", 7) == 0 && has_token(w, c)))
+        return "the form's origin is unknown (no Origin or Sec-Fetch-Site header)";
     if (!tok || strlen(tok) != MAC_HEX - 1 || sodium_memcmp(tok, w->csrf, MAC_HEX - 1) != 0)
         return "the form's CSRF token is missing or out of date: reload the page";
     return NULL;
@@ -403,7 +425,9 @@ static void do_login(web_t *w, const web_req_t *r, web_resp_t *out, char *cookie
         login_page(r, out, 403, "wrong token");
         return;
     }
-    snprintf(cookie_hdr, n, "lernet_auth=%s; Path=/; HttpOnly; SameSite=Strict", w->cookie);
+    /* a working day; Secure once a TLS proxy is in front */
+    snprintf(cookie_hdr, n, "lernet_auth=%s; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict%s",
+             w->cookie, w->env.cfg->web_behind_proxy ? "; Secure" : "");
     out->status = 303;
     snprintf(out->location, sizeof out->location, "/");
 }
@@ -482,7 +506,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const ch
 static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *url,
                               const char *method, conn_t *cs)
 {
-    char langs[LANGS_MAX], why[256], cookie[160] = "";
+    char langs[LANGS_MAX], why[256] = "out of memory", cookie[160] = "";
     web_resp_t out = {0};
     int post = strcmp(method, "POST") == 0;
     json_t *form = NULL;
@@ -499,7 +523,7 @@ static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *ur
     }
     r.form = form;
     const char *xsite = post ? cross_site(w, c, form) : NULL;
-    int allowed = is_local(c) || has_token(w, c);
+    int allowed = is_local(w, c) || has_token(w, c);
     if (xsite) {
         log_warn("web: refused a %s %s: %s", method, url, xsite);
         web_error_page(&r, &out, 403, xsite);
@@ -521,31 +545,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     if (!cs) { /* headers only: refuse an announced oversized body at once */
         const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY) {
+            web_resp_t out = {.status = 413, .type = "text/plain; charset=utf-8"};
+            if ((out.body = strdup("request body larger than 65536 bytes\n")))
+                out.len = strlen(out.body);
+            return reply(c, &out, NULL); /* MHD closes: the body is never read */
+        }
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
         *con_cls = cs;
-        cs->too_big = cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!cs->too_big && cs->len + *upload_size <= WEB_MAX_BODY) {
-            char *b = realloc(cs->body, cs->len + *upload_size + 1);
-            if (!b)
-                return MHD_NO;
-            memcpy(b + cs->len, upload, *upload_size);
-            cs->body = b;
-            cs->len += *upload_size;
-        } else {
-            cs->too_big = 1;
-        }
+        /* a chunked body past the bound: drop the connection, read no more */
+        if (cs->len + *upload_size > WEB_MAX_BODY)
+            return MHD_NO;
+        char *b = realloc(cs->body, cs->len + *upload_size + 1);
+        if (!b)
+            return MHD_NO;
+        memcpy(b + cs->len, upload, *upload_size);
+        cs->body = b;
+        cs->len += *upload_size;
         *upload_size = 0;
         return MHD_YES;
-    }
-    if (cs->too_big) {
-        web_resp_t out = {.status = 413, .type = "text/plain; charset=utf-8"};
-        if ((out.body = strdup("request body larger than 65536 bytes\n")))
-            out.len = strlen(out.body);
-        return reply(c, &out, NULL);
     }
     return answer(w, c, url, method, cs);
 }

@@ -16,14 +16,15 @@
  *   GET  /style.css            the only asset; no scripts at all
  *   GET|POST /login            token form, for requests that are not local
  *
- * Who gets in: a request is local when it comes from a loopback address
- * and names a loopback host (Host: 127.0.0.1:PORT or localhost:PORT; a
- * foreign Host is how DNS rebinding reaches loopback servers). Other
- * requests need the token of web_token_file, as "Authorization: Bearer"
- * or through /login, which sets a cookie holding a keyed hash of it.
- * Every POST needs the form's CSRF token (a keyed hash, secret per daemon
- * run), and is refused when Origin or Sec-Fetch-Site say it came from
- * another site. Bodies are at most WEB_MAX_BODY bytes of
+ * Who gets in: a request is local when it comes from a loopback address,
+ * names a loopback host (Host: 127.0.0.1:PORT or localhost:PORT; a
+ * foreign Host is how DNS rebinding reaches loopback servers), carries no
+ * header a proxy adds, and web_behind_proxy is off. Other requests need
+ * the token of web_token_file, as "Authorization: Bearer" or through
+ * /login, which sets a cookie holding a keyed hash of it. Every POST needs
+ * the form's CSRF token (a keyed hash, secret per daemon run) and an
+ * Origin or Sec-Fetch-Site naming this page (a Bearer request may omit
+ * both). Bodies are at most WEB_MAX_BODY bytes of
  * application/x-www-form-urlencoded text, at most WEB_MAX_FIELDS fields.
  */
 #ifndef LERNET_WEB_H

@@ -145,6 +145,8 @@ int h_node_write_config(hnode_t *n)
         fprintf(f, "web = 127.0.0.1:%d\n", n->web_port);
     else
         fprintf(f, "web = off\n");
+    if (n->web_behind_proxy)
+        fprintf(f, "web_behind_proxy = yes\n");
     if (n->web_token[0]) {
         fprintf(f, "web_token_file = web.token\n");
         if (write_token(n) != 0) {

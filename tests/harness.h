@@ -28,6 +28,7 @@ typedef struct hnode {
     char log_level[8]; /* "debug" unless changed before writing the config */
     int web_port;      /* 0: the web page is off */
     char web_token[128]; /* non-empty: written to HOME/web.token (0600) as web_token_file */
+    int web_behind_proxy; /* writes web_behind_proxy = yes */
     struct {
         const struct hnode *node;
         char networks[256];

@@ -571,6 +571,16 @@ static void test_web(void **state)
     load_bad(NODE "web = 127.0.0.1:80x\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
     load_bad(NODE "web = [::1]:80\n", "lernet.ini:5: ", "IPv4 HOST:PORT");
     load_bad(NODE "web_token_file =\n", "lernet.ini:5: ", "[node] web_token_file");
+    /* behind a reverse proxy every visitor needs the token */
+    c = load_ok(NODE "web_behind_proxy = yes\nweb_token_file = web.token\n");
+    assert_true(c->web_behind_proxy);
+    config_free(&c);
+    c = load_ok(NODE "web_behind_proxy = no\n");
+    assert_false(c->web_behind_proxy);
+    config_free(&c);
+    load_bad(NODE "web_behind_proxy = yes\n", "lernet.ini:5: ", "[node] web_behind_proxy",
+             "needs web_token_file");
+    load_bad(NODE "web_behind_proxy = 1\n", "lernet.ini:5: ", "'1' is not yes or no");
 }
 
 static void test_missing_node(void **state)

@@ -114,10 +114,10 @@ static void expect(int port, const char *method, const char *path, const char *h
     free(r.text);
 }
 
-/* The CSRF token A's form carries (any page's publish form has it). */
-static char *csrf_of(int port)
+/* The CSRF token the form at path carries. */
+static char *csrf_at(int port, const char *path)
 {
-    http_reply_t r = http(port, "GET", "/publish/workshop", NULL, NULL);
+    http_reply_t r = http(port, "GET", path, NULL, NULL);
     assert_int_equal(r.status, 200);
     const char *p = strstr(r.text, "name=\"csrf\" value=\"");
     assert_non_null(p);
@@ -125,6 +125,11 @@ static char *csrf_of(int port)
     char *tok = strndup(p, strcspn(p, "\""));
     free(r.text);
     return tok;
+}
+
+static char *csrf_of(int port)
+{
+    return csrf_at(port, "/publish/workshop");
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
@@ -225,28 +230,35 @@ static void test_bad_requests(void **state)
     expect(A.web_port, "GET", "/", NULL, NULL, 200, FAR_TITLE_SV);
 }
 
+/* A valid workshop form, less its CSRF field. */
+static const char *const FIELDS =
+    "network=nordic-wbl&lang_1=sv&title_1=Validering+i+arbetslivet&lang_2=&title_2="
+    "&start=2027-05-01T09%3A00&end=2027-05-01T12%3A00&tz=Europe%2FStockholm"
+    "&place=Stationsgatan+2";
+
 static void test_csrf(void **state)
 {
     (void)state;
     long before = h_count_items(&A);
-    const char *fields = "network=nordic-wbl&lang_1=sv&title_1=Validering+i+arbetslivet&lang_2=&title_2="
-                         "&start=2027-05-01T09%3A00&end=2027-05-01T12%3A00&tz=Europe%2FStockholm"
-                         "&place=Stationsgatan+2";
-    char *csrf = csrf_of(A.web_port), body[1024];
-    expect(A.web_port, "POST", "/publish/workshop", NULL, fields, 403, "CSRF");
-    snprintf(body, sizeof body, "csrf=%s&%s", csrf, fields);
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    char *csrf = csrf_of(A.web_port), body[1024], origin[64];
+    expect(A.web_port, "POST", "/publish/workshop", same, FIELDS, 403, "CSRF");
+    snprintf(body, sizeof body, "csrf=%s&%s", csrf, FIELDS);
+    /* a form with neither header: not from any current browser's page */
+    expect(A.web_port, "POST", "/publish/workshop", NULL, body, 403, "origin is unknown");
     expect(A.web_port, "POST", "/publish/workshop", "Origin: http://evil.example\r\n", body, 403,
            "another site");
     expect(A.web_port, "POST", "/publish/workshop", "Origin: http://127.0.0.1:1\r\n", body, 403,
            "another site");
     expect(A.web_port, "POST", "/publish/workshop", "Sec-Fetch-Site: same-site\r\n", body, 403,
            "another site");
-    expect(A.web_port, "POST", "/publish/workshop", NULL, "csrf=0000&title_1=x", 403, "CSRF");
+    expect(A.web_port, "POST", "/publish/workshop", same, "csrf=0000&title_1=x", 403, "CSRF");
     assert_int_equal(h_count_items(&A), before);
-    /* the same form from the page itself goes through */
-    expect(A.web_port, "POST", "/publish/workshop", "Sec-Fetch-Site: same-origin\r\n", body, 303,
-           "Location: /event/");
-    assert_int_equal(h_count_items(&A), before + 1);
+    /* the same form from the page itself goes through, also via a TLS proxy */
+    expect(A.web_port, "POST", "/publish/workshop", same, body, 303, "Location: /event/");
+    snprintf(origin, sizeof origin, "Origin: https://127.0.0.1:%d\r\n", A.web_port);
+    expect(A.web_port, "POST", "/publish/workshop", origin, body, 303, "Location: /event/");
+    assert_int_equal(h_count_items(&A), before + 2);
     free(csrf);
 }
 
@@ -259,7 +271,7 @@ static void test_token(void **state)
     char hdr[256];
     /* http() sets Host itself: raw requests for the non-local ones */
     http_reply_t r;
-    char req[512];
+    char req[2048];
     int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\n%sConnection: close\r\n\r\n", evil);
     assert_int_equal(http_raw(B.web_port, req, (size_t)n, &r), 0);
     assert_int_equal(r.status, 401);
@@ -279,6 +291,22 @@ static void test_token(void **state)
     assert_int_equal(http_raw(B.web_port, req, (size_t)n, &r), 0);
     assert_int_equal(r.status, 401);
     free(r.text);
+    /* a script with the token may post without Origin: no browser sends Bearer by itself */
+    char *csrf = csrf_of(B.web_port), body[1024];
+    long before = h_count_items(&B);
+    snprintf(body, sizeof body, "csrf=%s&%s", csrf, FIELDS);
+    free(csrf);
+    n = snprintf(req, sizeof req,
+                 "POST /publish/workshop HTTP/1.1\r\n%s%s\r\nConnection: close\r\n"
+                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+                 evil, hdr, strlen(body), body);
+    assert_int_equal(http_raw(B.web_port, req, (size_t)n, &r), 0);
+    assert_int_equal(r.status, 303);
+    free(r.text);
+    assert_int_equal(h_count_items(&B), before + 1);
+    /* a reverse proxy on this machine: loopback address and Host, yet not local */
+    expect(A.web_port, "GET", "/", "X-Forwarded-For: 203.0.113.7\r\n", NULL, 401, "sign in");
+    expect(A.web_port, "GET", "/", "Via: 1.1 nginx\r\n", NULL, 401, "sign in");
     /* A has no token file: nobody off the machine gets in at all */
     n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\n%s%s\r\nConnection: close\r\n\r\n", evil,
                  hdr);
@@ -324,6 +352,34 @@ static void test_token_file_checked(void **state)
     assert_true(h_wait(exited, &c, H_DEADLINE_MS));
     D.pid = 0;
     assert_true(h_log_contains(&D, "must hold one line of 32 to"));
+    h_node_free(&D);
+}
+
+/* web_behind_proxy: a proxy's requests all come from loopback, so loopback
+ * visitors sign in too, and the cookie is kept to TLS. */
+static void test_behind_proxy(void **state)
+{
+    (void)state;
+    hnode_t D = {0};
+    char body[256], origin[64];
+    assert_int_equal(h_node_init(&D, "Turun ammattiopisto", "FI", "nordic-wbl"), 0);
+    D.web_port = h_free_port();
+    D.web_behind_proxy = 1;
+    snprintf(D.web_token, sizeof D.web_token, "%s", TOKEN);
+    assert_int_equal(h_node_write_config(&D), 0);
+    assert_int_equal(h_node_start(&D), 0);
+    expect(D.web_port, "GET", "/", NULL, NULL, 401, "sign in");
+    char *csrf = csrf_at(D.web_port, "/login");
+    snprintf(body, sizeof body, "csrf=%s&token=%s", csrf, TOKEN);
+    snprintf(origin, sizeof origin, "Origin: https://127.0.0.1:%d\r\n", D.web_port);
+    http_reply_t r = http(D.web_port, "POST", "/login", origin, body);
+    assert_int_equal(r.status, 303);
+    const char *ck = strstr(r.text, "Set-Cookie: lernet_auth=");
+    assert_non_null(ck);
+    assert_non_null(strstr(ck, "Max-Age=43200"));
+    assert_non_null(strstr(ck, "; Secure"));
+    free(r.text);
+    free(csrf);
     h_node_free(&D);
 }
 
@@ -451,7 +507,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
-        cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_cancelled_marked),
+        cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),
+        cmocka_unit_test(test_cancelled_marked),
         cmocka_unit_test(test_browser),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

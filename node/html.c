@@ -127,6 +127,11 @@ void html_query(html_t *h, const char *s)
     }
 }
 
+size_t html_len(const html_t *h)
+{
+    return h ? h->len : 0;
+}
+
 char *html_take(html_t **h, size_t *len)
 {
     char *out = NULL;

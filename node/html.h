@@ -27,6 +27,9 @@ void html_rawf(html_t *h, const char *fmt, ...) __attribute__((format(printf, 2,
 void html_text(html_t *h, const char *s);
 /* Untrusted text for a URL query value: percent-encoded. */
 void html_query(html_t *h, const char *s);
+/* Bytes appended so far: lets a page stop adding rows well before HTML_MAX
+ * instead of failing whole. */
+size_t html_len(const html_t *h);
 /* The text (NUL-terminated) and its length; NULL when out of memory or
  * over HTML_MAX (the buffer is freed either way). */
 char *html_take(html_t **h, size_t *len);

@@ -246,7 +246,7 @@ static int cal_item(void *ctx, const store_item_t *it)
     item_org(c->r->env->st, it, &p);
     if (!passes(c, it, &p))
         return 0;
-    if (c->matched++ < PAGE_MAX_ROWS) {
+    if (c->matched++ < PAGE_MAX_ROWS && html_len(c->rows) < PAGE_ROWS_BUDGET) {
         c->shown++;
         cal_row(c, it, &p);
     }
@@ -268,7 +268,12 @@ static void filter_select(html_t *h, cal_t *c, int f)
     qsort(keys, n, sizeof keys[0], cmp_str);
     html_rawf(h, "<label>%s <select name=\"%s\"><option value=\"\">all</option>",
               filter_labels[f], filter_names[f]);
+    size_t start = html_len(h);
     for (size_t i = 0; i < n; i++) {
+        if (html_len(h) - start > PAGE_OPTIONS_BUDGET) {
+            html_rawf(h, "<option disabled>(%zu more)</option>", n - i);
+            break;
+        }
         html_raw(h, "<option value=\"");
         html_text(h, keys[i]);
         html_raw(h, cur && strcmp(cur, keys[i]) == 0 ? "\" selected>" : "\">");

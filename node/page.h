@@ -12,6 +12,13 @@
 /* GET /?network=&theme=&language=&org=&country= : upcoming workshops and
  * meetings of every network this node holds, at most PAGE_MAX_ROWS. */
 #define PAGE_MAX_ROWS 500
+/* Byte budgets inside HTML_MAX: hostile events can make each row or option
+ * large (escaping multiplies a '"' by six), and a page that stops early
+ * with "N more not shown" beats one that fails whole. One calendar row is
+ * at most about 300 KiB (a 48 KiB payload, escaped), so rows + options +
+ * frame stay below HTML_MAX. */
+#define PAGE_ROWS_BUDGET (4 * 1024 * 1024)
+#define PAGE_OPTIONS_BUDGET (256 * 1024) /* per filter */
 void page_calendar(const web_req_t *r, web_resp_t *out);
 /* GET /event/ID (r->path: id or unique prefix) */
 void page_event(const web_req_t *r, web_resp_t *out);

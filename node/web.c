@@ -374,7 +374,13 @@ void web_page(const web_req_t *r, web_resp_t *out, int status, const char *title
                  "<a href=\"/publish/experience\">New experience report</a>"
                  "<a href=\"/health\">Node health</a></nav></header><main>",
               cfg->country);
-    html_raw(h, body ? body : "<p class=\"error\">Out of memory building this page.</p>");
+    if (!body) { /* html_take failed: over HTML_MAX or out of memory */
+        log_warn("web: the %s page could not be built (size bound or memory)", title);
+        status = 500;
+    }
+    html_raw(h, body ? body
+                     : "<p class=\"error\">This page could not be built: it grew past its size "
+                       "bound or memory ran out.</p>");
     html_raw(h, "</main><footer>lernet " LERNET_VERSION
                 " · every event is signed by the node that published it</footer></body>"
                 "</html>\n");

@@ -24,9 +24,14 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "html.h"
+#include "keystore.h"
+#include "page.h"
+#include "store.h"
 #include "testutil.h"
 
 #define TOKEN "kf3Jq9vXb2LmT7wZr5YpN8sHc4DgA6eU" /* 32 characters */
@@ -383,6 +388,69 @@ static void test_behind_proxy(void **state)
     h_node_free(&D);
 }
 
+/* A workshop whose every text is 300 '"' (six bytes each once escaped),
+ * with 32 distinct such themes: as large as a page row can get. */
+static Lernet__Payload *bloated(int i, int64_t start)
+{
+    char q[EVENT_MAX_SHORT + 1];
+    memset(q, '"', EVENT_MAX_SHORT);
+    q[EVENT_MAX_SHORT] = '\0';
+    Lernet__Payload *p = tu_workshop(q, q, start);
+    Lernet__Workshop *w = p->workshop;
+    for (size_t t = 0; t < w->n_themes; t++)
+        free(w->themes[t]);
+    free(w->themes);
+    w->n_themes = EVENT_MAX_TAGS;
+    w->themes = calloc(EVENT_MAX_TAGS, sizeof *w->themes);
+    for (int t = 0; t < EVENT_MAX_TAGS; t++) {
+        w->themes[t] = strdup(q);
+        snprintf(w->themes[t] + EVENT_MAX_SHORT - 8, 9, "%04d%04d", i, t);
+    }
+    return p;
+}
+
+/* Events from the network may be as large as validation allows: the
+ * calendar then shows fewer rows and options, but it still shows. */
+static void test_bloated_events(void **state)
+{
+    (void)state;
+    enum { N = 90 };
+    hnode_t D = {0};
+    char path[600], why[256];
+    keys_identity_t *k = NULL;
+    store_t *st = NULL;
+    event_t *prev = NULL;
+    assert_int_equal(h_node_init(&D, "Vuxenutbildningen Uppsala", "SE", "nordic-wbl"), 0);
+    snprintf(path, sizeof path, "%s/keys", D.home);
+    assert_int_equal(keystore_load(path, NULL, &k, why, sizeof why), 0);
+    snprintf(path, sizeof path, "%s/store.db", D.home);
+    assert_int_equal(store_open(&st, path, why, sizeof why), 0);
+    for (int i = 0; i < N; i++) {
+        Lernet__Payload *p = bloated(i, (int64_t)time(NULL) + 86400 * (i + 1));
+        event_t *ev = tu_next(k, "nordic-wbl", prev, p);
+        tu_payload_free(p);
+        assert_non_null(ev);
+        assert_int_equal(store_add(st, ev, NULL, NULL, why, sizeof why), 0);
+        event_free(&prev);
+        prev = ev;
+    }
+    event_free(&prev);
+    store_close(&st);
+    keys_free(&k);
+    D.web_port = h_free_port();
+    assert_int_equal(h_node_write_config(&D), 0);
+    assert_int_equal(h_node_start(&D), 0);
+    http_reply_t r = http(D.web_port, "GET", "/", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.text, "90 events"));
+    assert_non_null(strstr(r.text, "more not shown: narrow the filters"));
+    assert_non_null(strstr(r.text, "more)</option>"));
+    assert_true(strlen(r.text) < HTML_MAX);
+    assert_non_null(strstr(r.text, "</html>"));
+    free(r.text);
+    h_node_free(&D);
+}
+
 /* ---- the browser --------------------------------------------------------- */
 
 static void test_browser(void **state)
@@ -508,7 +576,7 @@ int main(void)
         cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
         cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),
-        cmocka_unit_test(test_cancelled_marked),
+        cmocka_unit_test(test_bloated_events),    cmocka_unit_test(test_cancelled_marked),
         cmocka_unit_test(test_browser),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

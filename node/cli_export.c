@@ -31,6 +31,7 @@ static const char export_usage[] =
     "json    every workshop, meeting and experience report as `list --json` shows it\n"
     "csv     the same, one row each; columns:\n"
     "        " CSV_COLUMNS "\n"
+    "        (text starting with = + - @ gets a leading ' so spreadsheets never run it)\n"
     "xapi    experience reports and participation as xAPI statements (JSON array)\n"
     "        for a learning record store; the actor is the organisation, never a person\n"
     "bundle  the signed events themselves, for a node that can only get files; import\n"
@@ -141,7 +142,7 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     const Lernet__Meeting *m = it->meeting;
     const Lernet__Experience *x = it->experience;
     const char *tz = w ? w->tz : m ? m->tz : NULL;
-    char themes[1024] = "";
+    char themes[EVENT_MAX_TAGS * (EVENT_MAX_SHORT + 1)] = "";
     char **tv = w ? w->themes : m ? m->themes : x ? x->tags : NULL;
     size_t tn = w ? w->n_themes : m ? m->n_themes : x ? x->n_tags : 0;
     for (size_t i = 0; i < tn; i++)
@@ -161,7 +162,7 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     fputs(id, f);
     csv_field(f, event_kind_name(it->kind));
     csv_field(f, it->network);
-    csv_field(f, author);
+    fprintf(f, ",%s", author); /* base64 of our own making: no quoting, no formula guard */
     csv_field(f, w ? w->organiser : m ? m->organiser : "");
     csv_field(f, cli_item_title(it, o->lang ? o->lang : "en,sv,da,de,fi"));
     csv_field(f, start);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#define KEY_MAX 160
+#define KEY_MAX (EVENT_MAX_SHORT + 1) /* organiser, theme, role: never cut */
 
 typedef struct row {
     char key[KEY_MAX];
@@ -306,10 +306,15 @@ json_t *report_json(const report_t *r)
     if (r->n_rows)
         memcpy(sorted, r->rows, r->n_rows * sizeof *sorted);
     qsort(sorted, r->n_rows, sizeof *sorted, by_key);
+    int failed = 0;
     for (size_t i = 0; i < r->n_rows; i++)
-        json_array_append_new(arr, row_json(&sorted[i]));
-    json_array_append_new(arr, row_json(&r->total));
+        failed |= json_array_append_new(arr, row_json(&sorted[i]));
+    failed |= json_array_append_new(arr, row_json(&r->total));
     free(sorted);
+    if (failed) { /* a row lost would make the total disagree with the rows */
+        json_decref(arr);
+        return NULL;
+    }
     return arr;
 }
 
@@ -320,11 +325,12 @@ const char *const report_columns[REPORT_N_COLUMNS] = {
 
 void report_csv_field(FILE *f, const char *s)
 {
-    if (!s || !strpbrk(s, ",\"\n\r")) {
+    int formula = s && *s && strchr("=+-@\t\r", *s);
+    if (!s || (!formula && !strpbrk(s, ",\"\n\r"))) {
         fputs(s ? s : "", f);
         return;
     }
-    fputc('"', f);
+    fputs(formula ? "\"'" : "\"", f);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', f);

@@ -45,7 +45,9 @@ json_t *report_json(const report_t *r);
 extern const char *const report_columns[REPORT_N_COLUMNS]; /* after "key" */
 void report_write_csv(const json_t *rows, FILE *f);
 /* One CSV field (RFC 4180), quoted when it holds a comma, quote or
- * newline; shared with `lernet export csv`. */
+ * newline; shared with `lernet export csv`. Text from the network that
+ * starts like a spreadsheet formula (= + - @ tab CR) gets a leading ' so
+ * that opening the file in Excel or LibreOffice never runs it. */
 void report_csv_field(FILE *f, const char *s);
 
 /* Parses org|theme|role|country|month. */

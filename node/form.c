@@ -401,22 +401,17 @@ static int put_count(fstate_t *s, json_t *obj, const char *name, const char *v)
 static int put_participants(fstate_t *s, json_t *obj, const char *v)
 {
     json_t *o = json_object();
+    char why[256];
     for (const char *p = v; *p;) {
-        size_t n = strcspn(p, "\r\n");
-        char line[256], *end = NULL;
-        snprintf(line, sizeof line, "%.*s", (int)(n < 255 ? n : 255), p);
+        size_t n = strcspn(p, "\r\n"), blank = strspn(p, " \t");
+        const char *line = p;
         p += n + strspn(p + n, "\r\n");
-        if (!line[strspn(line, " \t")])
+        if (blank >= n)
             continue;
-        char *eq = strrchr(line, '=');
-        errno = 0;
-        long long c = eq ? strtoll(eq + 1, &end, 10) : -1;
-        if (!eq || eq == line || !eq[1] || *end || errno || c < 0 || c > EVENT_MAX_COUNT) {
+        if (payload_count_add(o, line, n, why, sizeof why) != PJ_OK) {
             json_decref(o);
-            return fail(s, "participants", "'%s': write ROLE=COUNT, e.g. teachers=12", line);
+            return fail(s, "participants", "%s", why);
         }
-        *eq = '\0';
-        json_object_set_new(o, line, json_integer(c));
     }
     json_object_set_new(obj, "participants", o);
     return 0;

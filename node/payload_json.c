@@ -26,6 +26,7 @@
 #include "payload_json.h"
 #include "why.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -377,6 +378,41 @@ static long find_lang(Lernet__Text **texts, size_t count, const char *pref, size
 
 /* Each preference in turn, exact tag before primary subtag, so that "sv-FI,en"
  * gives Swedish before English. */
+int payload_count_add(json_t *counts, const char *spec, size_t len, char *why, size_t whylen)
+{
+    char role[EVENT_MAX_SHORT + 1], num[16], *end = NULL;
+    for (; len && (*spec == ' ' || *spec == '\t'); spec++, len--)
+        ;
+    while (len && (spec[len - 1] == ' ' || spec[len - 1] == '\t'))
+        len--;
+    const char *eq = memchr(spec, '=', len);
+    size_t rlen = eq ? (size_t)(eq - spec) : 0, nlen = eq ? len - rlen - 1 : 0;
+    while (rlen && (spec[rlen - 1] == ' ' || spec[rlen - 1] == '\t')) /* "teachers = 12" */
+        rlen--;
+    if (!eq || rlen == 0 || nlen == 0)
+        return why_fail(why, whylen, PJ_ERR_INVALID, "'%.*s': write ROLE=COUNT, e.g. teachers=12",
+                        (int)(len < 80 ? len : 80), spec);
+    if (rlen > EVENT_MAX_SHORT)
+        return why_fail(why, whylen, PJ_ERR_INVALID, "role '%.40s...' is longer than %d bytes",
+                        spec, EVENT_MAX_SHORT);
+    memcpy(role, spec, rlen);
+    role[rlen] = '\0';
+    errno = 0;
+    long long n = -1;
+    if (nlen < sizeof num) {
+        memcpy(num, eq + 1, nlen);
+        num[nlen] = '\0';
+        n = strtoll(num, &end, 10);
+    }
+    if (n < 0 || !end || *end || errno || n > EVENT_MAX_COUNT)
+        return why_fail(why, whylen, PJ_ERR_INVALID,
+                        "'%s': the count must be a whole number from 0 to %d", role,
+                        EVENT_MAX_COUNT);
+    if (json_object_get(counts, role))
+        return why_fail(why, whylen, PJ_ERR_INVALID, "role '%s' is given twice", role);
+    return json_object_set_new(counts, role, json_integer(n)) ? PJ_ERR_NOMEM : PJ_OK;
+}
+
 const char *payload_text_pick(Lernet__Text **texts, size_t n, const char *prefs)
 {
     if (!texts || n == 0)

@@ -49,6 +49,13 @@ enum payload_json_error {
 int payload_from_json(Lernet__Payload **out, int kind, const json_t *obj, char *why,
                       size_t whylen);
 
+/* Adds one "ROLE=COUNT" (the first len bytes of spec) to counts, the
+ * "participants" object of an experience report: the shared parser of the
+ * CLI's --participants and the web form's lines. Refused, with why: no
+ * '=', an empty or over-long role, a count that is not a whole number in
+ * 0..EVENT_MAX_COUNT, a role already given. */
+int payload_count_add(json_t *counts, const char *spec, size_t len, char *why, size_t whylen);
+
 /* JSON of content (new reference, caller json_decref's). Times are given as
  * UTC ISO strings in "start"/"end" and also as "start_local"/"end_local"
  * ("2026-12-03T09:00:00+01:00" in the event's own zone). */

@@ -676,6 +676,47 @@ static void test_text_pick(void **state)
     assert_string_equal(payload_text_pick(texts, 3, ",,-,"), "Lärande");
 }
 
+/* "ROLE=COUNT", as typed on the CLI and in the web form's lines. */
+static void count_bad(json_t *o, const char *spec, const char *needle)
+{
+    char why[256] = "";
+    assert_int_equal(payload_count_add(o, spec, strlen(spec), why, sizeof why), PJ_ERR_INVALID);
+    if (!strstr(why, needle))
+        fail_msg("'%s': want '%s' in '%s'", spec, needle, why);
+}
+
+static void test_participant_counts(void **state)
+{
+    (void)state;
+    json_t *o = json_object();
+    char why[256], zeros[300], role[400];
+    const char *spaced = "  company representatives = 7 ";
+    assert_int_equal(payload_count_add(o, "lärare=12", strlen("lärare=12"), why, sizeof why),
+                     PJ_OK);
+    assert_int_equal(payload_count_add(o, spaced, strlen(spaced), why, sizeof why), PJ_OK);
+    assert_int_equal(payload_count_add(o, "students=3\nrest", 10, why, sizeof why), PJ_OK);
+    assert_int_equal(json_integer_value(json_object_get(o, "lärare")), 12);
+    assert_int_equal(json_integer_value(json_object_get(o, "company representatives")), 7);
+    assert_int_equal(json_integer_value(json_object_get(o, "students")), 3);
+    count_bad(o, "lärare=5", "given twice");
+    count_bad(o, "teachers", "write ROLE=COUNT");
+    count_bad(o, "=5", "write ROLE=COUNT");
+    count_bad(o, "teachers=", "write ROLE=COUNT");
+    count_bad(o, "teachers=-1", "whole number from 0 to 1000000");
+    count_bad(o, "teachers=1000001", "whole number from 0 to 1000000");
+    count_bad(o, "teachers=12x", "whole number");
+    /* a long count is refused, not cut to its first digits */
+    memset(zeros, '0', sizeof zeros - 3);
+    snprintf(zeros + sizeof zeros - 3, 3, "42");
+    snprintf(role, sizeof role, "teachers=%s", zeros);
+    count_bad(o, role, "whole number");
+    memset(role, 'a', 301);
+    snprintf(role + 301, sizeof role - 301, "=4");
+    count_bad(o, role, "longer than 300 bytes");
+    assert_int_equal(json_object_size(o), 3);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -698,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_refuse_experience),
         cmocka_unit_test(test_refuse_by_event_rules),
         cmocka_unit_test(test_refuse_bounds),
+        cmocka_unit_test(test_participant_counts),
         cmocka_unit_test(test_refuse_nul),
         cmocka_unit_test(test_text_pick),
     };

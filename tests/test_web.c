@@ -217,6 +217,13 @@ static void test_bad_requests(void **state)
     expect(A.web_port, "POST", "/publish/workshop", NULL, body, 400, "field &#39;title_1&#39;: a % not followed");
     snprintf(body, sizeof body, "csrf=%s&title_1=%%C3%%28", csrf);
     expect(A.web_port, "POST", "/publish/workshop", NULL, body, 400, "UTF-8");
+    /* the form's participant lines go through the CLI's parser */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&title_1=T&text_1=T"
+             "&participants=teachers%%3D5%%0D%%0Ateachers%%3D7",
+             csrf);
+    expect(A.web_port, "POST", "/publish/experience", "Sec-Fetch-Site: same-origin\r\n", body,
+           422, "role &#39;teachers&#39; is given twice");
     /* a body over 64 KiB is refused whole, announced or not */
     char *big = malloc(70000);
     memset(big, 'a', 69999);

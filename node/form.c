@@ -212,8 +212,10 @@ static int about_option(void *ctx, const store_item_t *it)
                                    : it->meeting ? (const Lernet__Text *const *)it->meeting->title
                                                  : NULL;
     size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
-    if (!t || a->n++ >= 1000)
+    if (!t)
         return 0;
+    if (a->n++ >= FORM_MAX_ABOUT)
+        return 1; /* stop: enough to choose from */
     event_id_hex(id, it->id);
     time_t start = (time_t)it->start;
     struct tm tm;
@@ -232,7 +234,8 @@ static int about_option(void *ctx, const store_item_t *it)
 static void about_select(html_t *h, const fstate_t *s, const char *cur)
 {
     about_ctx_t a = {h, cur, s->r->langs, 0};
-    store_query_t q = {0};
+    /* reports are written after the event: the past year and what is ahead */
+    store_query_t q = {.starts_after = time(NULL) - 366 * 86400};
     html_rawf(h, "<select name=\"about\" id=\"f-about\"%s><option value=\"\">(choose)</option>",
               invalid(s, "about"));
     store_items(s->r->env->st, &q, about_option, &a);

@@ -12,6 +12,10 @@
 
 #include "web.h"
 
+/* The report form's "about" choices: workshops and meetings that ended in
+ * the last year or are ahead, the earliest this many. */
+#define FORM_MAX_ABOUT 1000
+
 /* GET or POST /publish/KIND (r->path is KIND). */
 void form_publish(const web_req_t *r, web_resp_t *out);
 

@@ -760,7 +760,9 @@ void page_ical(const web_req_t *r, web_resp_t *out)
     ical_t *cal = NULL;
     const char *text;
     size_t len;
-    store_query_t q = {.network = web_arg(r, "network")};
+    store_query_t q = {.network = web_arg(r, "network"),
+                       .starts_after = time(NULL) - PAGE_ICAL_PAST_S,
+                       .limit = PAGE_ICAL_MAX};
     if (ical_new(&cal, r->langs[0] ? r->langs : NULL) != 0 ||
         store_items(r->env->st, &q, ical_item, cal) != 0 || ical_finish(cal, &text, &len) != 0) {
         ical_free(&cal);

@@ -12,6 +12,11 @@
 /* GET /?network=&theme=&language=&org=&country= : upcoming workshops and
  * meetings of every network this node holds, at most PAGE_MAX_ROWS. */
 #define PAGE_MAX_ROWS 500
+/* The subscription feed: events that ended in the last year or are ahead,
+ * at most this many (calendar apps give up long before); the whole history
+ * is `lernet export ical`. */
+#define PAGE_ICAL_MAX 5000
+#define PAGE_ICAL_PAST_S (366 * 86400)
 /* Byte budgets inside HTML_MAX: hostile events can make each row or option
  * large (escaping multiplies a '"' by six), and a page that stops early
  * with "N more not shown" beats one that fails whole. One calendar row is

@@ -34,8 +34,10 @@ struct report {
     row_t *rows;
     size_t n_rows, cap_rows;
     row_t total;
+    json_t *row_index; /* key -> index in rows: one hash lookup per key */
     counted_t *events;
     size_t n_events, cap_events;
+    int events_sorted; /* by id, for the experiences' bsearch */
     int failed;
 };
 
@@ -66,10 +68,11 @@ static void add_org(report_t *r, row_t *w, const uint8_t *org)
 
 static size_t row_of(report_t *r, const char *key)
 {
-    for (size_t i = 0; i < r->n_rows; i++)
-        if (strcmp(r->rows[i].key, key) == 0)
-            return i;
-    if (grow((void **)&r->rows, &r->cap_rows, r->n_rows, sizeof *r->rows) != 0) {
+    json_t *at = json_object_get(r->row_index, key);
+    if (at)
+        return (size_t)json_integer_value(at);
+    if (grow((void **)&r->rows, &r->cap_rows, r->n_rows, sizeof *r->rows) != 0 ||
+        json_object_set_new(r->row_index, key, json_integer((json_int_t)r->n_rows)) != 0) {
         r->failed = 1;
         return SIZE_MAX;
     }
@@ -105,7 +108,7 @@ int report_new(report_t **out, enum report_by by, int64_t from, int64_t to)
 {
     report_t *r = calloc(1, sizeof *r);
     *out = r;
-    if (!r)
+    if (!r || !(r->row_index = json_object()))
         return -1;
     r->by = by;
     r->from = from;
@@ -122,6 +125,7 @@ void report_free(report_t **rp)
     for (size_t i = 0; i < r->n_rows; i++)
         free(r->rows[i].orgs);
     free(r->rows);
+    json_decref(r->row_index);
     free(r->total.orgs);
     free(r->events);
     free(r);
@@ -177,6 +181,7 @@ static void add_event(report_t *r, const store_item_t *it)
         return;
     }
     counted_t *c = &r->events[r->n_events++];
+    r->events_sorted = 0;
     memcpy(c->id, it->id, EVENT_ID_BYTES);
     memcpy(c->organiser, it->author, KEYS_PUBLIC_BYTES);
     c->n_reporters = 0;
@@ -205,13 +210,22 @@ static void add_event(report_t *r, const store_item_t *it)
     }
 }
 
+static int by_id(const void *a, const void *b)
+{
+    return memcmp(a, b, EVENT_ID_BYTES); /* id is counted_t's first member */
+}
+
 static void add_experience(report_t *r, const store_item_t *it)
 {
     const Lernet__Experience *x = it->experience;
-    counted_t *c = NULL;
-    for (size_t i = 0; i < r->n_events && !c; i++)
-        if (memcmp(r->events[i].id, it->about, EVENT_ID_BYTES) == 0)
-            c = &r->events[i];
+    /* store_items gives every event before the first report: sort once */
+    if (!r->events_sorted && r->n_events) {
+        qsort(r->events, r->n_events, sizeof *r->events, by_id);
+        r->events_sorted = 1;
+    }
+    counted_t *c = r->n_events ? bsearch(it->about, r->events, r->n_events, sizeof *r->events,
+                                         by_id)
+                               : NULL;
     if (!c || !x)
         return; /* about an event outside the period (or the network) */
     uint64_t people = 0;

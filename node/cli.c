@@ -362,13 +362,3 @@ int cli_main(int argc, char **argv)
     return CLI_USAGE;
 }
 
-int cli_parse_day(const char *s, int64_t *out, int end_of_day)
-{
-    struct tm tm = {0};
-    const char *e = strptime(s, "%Y-%m-%d", &tm);
-    if (!e || *e)
-        return -1;
-    *out = (int64_t)timegm(&tm) + (end_of_day ? 86400 : 0);
-    return 0;
-}
-

@@ -47,9 +47,6 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Prints s cut or padded to width characters (UTF-8 aware, so that
  * "Lärcentrum Östhammar" lines up with ASCII names). */
 void cli_print_col(const char *s, size_t width);
-/* YYYY-MM-DD as Unix seconds at 00:00 UTC, or (end_of_day) at the next
- * day's 00:00, so a --to day is inclusive. 0, or -1 if malformed. */
-int cli_parse_day(const char *s, int64_t *out, int end_of_day);
 /* An item's title in the first of langs it has (cli_view.c). */
 const char *cli_item_title(const store_item_t *it, const char *langs);
 /* An item as the JSON of `list --json` and `export json` (new reference). */

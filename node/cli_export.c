@@ -55,9 +55,9 @@ static int parse(int argc, char **argv, export_opts_t *o)
             o->lang = v;
         else if (strcmp(a, "--out") == 0)
             o->out = v;
-        else if (strcmp(a, "--from") == 0 && cli_parse_day(v, &o->from, 0) == 0)
+        else if (strcmp(a, "--from") == 0 && payload_day_parse(v, &o->from, 0) == 0)
             ;
-        else if (strcmp(a, "--to") == 0 && cli_parse_day(v, &o->to, 1) == 0)
+        else if (strcmp(a, "--to") == 0 && payload_day_parse(v, &o->to, 1) == 0)
             ;
         else
             return cli_error(CLI_USAGE, "export: '%s %s' is not understood\n%s", a, v,

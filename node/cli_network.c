@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "payload_json.h"
 #include "control.h"
 #include "invite.h"
 #include "keystore.h"
@@ -212,7 +213,7 @@ static int invite(cli_ctx_t *ctx, const invite_opts_t *o)
     event_t *ev = NULL;
     if (keys_pub_decode(member, o->key) != KEYS_OK)
         return cli_error(CLI_USAGE, "--key: not a lernet public key (44 base64 characters)");
-    if (o->until && cli_parse_day(o->until, &until, 1) != 0)
+    if (o->until && payload_day_parse(o->until, &until, 1) != 0)
         return cli_error(CLI_USAGE, "--until: '%s' is not YYYY-MM-DD", o->until);
     until = until ? until * 1000 - 1 : 0; /* through that day, UTC, in ms */
     int rc = own_identity(ctx, self);

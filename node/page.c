@@ -283,6 +283,19 @@ static void filter_select(html_t *h, cal_t *c, int f)
     html_raw(h, "</select></label>");
 }
 
+/* The report for a funder's period, as `lernet report --format csv`. */
+static void report_form(html_t *h, cal_t *c)
+{
+    html_raw(h, "<h2>Report (CSV)</h2><form class=\"filters\" id=\"report\" method=\"get\" "
+                "action=\"/report.csv\"><label>From <input type=\"date\" name=\"from\"></label>"
+                "<label>To <input type=\"date\" name=\"to\"></label>");
+    filter_select(h, c, F_NETWORK);
+    html_raw(h, "<label>By <select name=\"by\"><option value=\"org\">organisation</option>"
+                "<option value=\"theme\">theme</option><option value=\"role\">role</option>"
+                "<option value=\"country\">country</option><option value=\"month\">month"
+                "</option></select></label><button>Download</button></form>");
+}
+
 void page_calendar(const web_req_t *r, web_resp_t *out)
 {
     cal_t c = {.r = r, .rows = html_new(), .now = time(NULL)};
@@ -308,6 +321,7 @@ void page_calendar(const web_req_t *r, web_resp_t *out)
     html_raw(h, "</ul>");
     if (c.matched > c.shown)
         html_rawf(h, "<p>%zu more not shown: narrow the filters.</p>", c.matched - c.shown);
+    report_form(h, &c);
     for (int f = 0; f < F_COUNT; f++)
         json_decref(c.opts[f]);
     web_page(r, out, 200, "Calendar", html_take(&h, NULL));
@@ -782,10 +796,18 @@ static int report_feed(void *ctx, const store_item_t *it)
     return report_add(ctx, it) != 0;
 }
 
+/* A query argument, NULL when absent or empty (a form's untouched field). */
+static const char *arg_set(const web_req_t *r, const char *name)
+{
+    const char *v = web_arg(r, name);
+    return v && *v ? v : NULL;
+}
+
 void page_report_csv(const web_req_t *r, web_resp_t *out)
 {
     enum report_by by = REPORT_BY_ORG;
-    const char *b = web_arg(r, "by");
+    const char *b = arg_set(r, "by"), *from_s = arg_set(r, "from"), *to_s = arg_set(r, "to");
+    int64_t from = 0, to = 0;
     report_t *rep = NULL;
     json_t *rows = NULL;
     char *buf = NULL;
@@ -794,9 +816,17 @@ void page_report_csv(const web_req_t *r, web_resp_t *out)
         web_error_page(r, out, 400, "by: one of org, theme, role, country, month");
         return;
     }
-    store_query_t q = {.network = web_arg(r, "network")};
+    if (from_s && payload_day_parse(from_s, &from, 0) != 0) {
+        web_error_page(r, out, 400, "from: a day as YYYY-MM-DD");
+        return;
+    }
+    if (to_s && payload_day_parse(to_s, &to, 1) != 0) {
+        web_error_page(r, out, 400, "to: a day as YYYY-MM-DD");
+        return;
+    }
+    store_query_t q = {.network = arg_set(r, "network")};
     FILE *f = NULL;
-    if (report_new(&rep, by, 0, 0) == 0 && store_items(r->env->st, &q, report_feed, rep) == 0 &&
+    if (report_new(&rep, by, from, to) == 0 && store_items(r->env->st, &q, report_feed, rep) == 0 &&
         (report_finish(rep, r->env->st), (rows = report_json(rep))) &&
         (f = open_memstream(&buf, &len))) {
         report_write_csv(rows, f);

@@ -265,6 +265,16 @@ static int local_to_utc(const civil_t *c, const char *s, const char *tz, int64_t
     return PJ_OK;
 }
 
+int payload_day_parse(const char *s, int64_t *out, int end_of_day)
+{
+    struct tm tm = {0};
+    const char *e = strptime(s, "%Y-%m-%d", &tm);
+    if (!e || *e)
+        return -1;
+    *out = (int64_t)timegm(&tm) + (end_of_day ? 86400 : 0);
+    return 0;
+}
+
 int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen)
 {
     char a[SHOW_MAX + 4];

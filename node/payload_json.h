@@ -69,6 +69,9 @@ json_t *payload_experience_json(const Lernet__Experience *e);
  * occurs twice means the earlier instant. The time functions set TZ for a
  * moment and restore it: not for use from several threads at once. */
 int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen);
+/* YYYY-MM-DD as Unix seconds at 00:00 UTC, or (end_of_day) at the next
+ * day's 00:00, so a --to day is inclusive. 0, or -1 if malformed. */
+int payload_day_parse(const char *s, int64_t *out, int end_of_day);
 /* "2026-12-03T09:00:00+01:00" in zone tz (UTC "Z" form when tz is NULL or
  * unknown to this system). */
 void payload_time_format(int64_t t, const char *tz, char *out, size_t n);

@@ -11,7 +11,8 @@
  *   GET  /publish/KIND         form (workshop, meeting, experience); POST publishes
  *   GET  /health               node health for operators
  *   GET  /calendar.ics         iCal feed (?network= &lang=)
- *   GET  /report.csv           report (?by=org|theme|role|country|month &network=)
+ *   GET  /report.csv           report (?from=&to= YYYY-MM-DD, ?by=org|theme|role|country|month,
+ *                              ?network=); the calendar has a form for it
  *   GET  /metrics              Prometheus text format
  *   GET  /style.css            the only asset; no scripts at all
  *   GET|POST /login            token form, for requests that are not local

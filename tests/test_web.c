@@ -194,6 +194,14 @@ static void test_pages_and_feeds(void **state)
     expect(A.web_port, "GET", "/health", NULL, NULL, 200, "Roskilde Handelsskole");
     expect(A.web_port, "GET", "/calendar.ics", NULL, NULL, 200, "BEGIN:VCALENDAR");
     expect(A.web_port, "GET", "/report.csv", NULL, NULL, 200, "text/csv");
+    /* a funder's period: C's workshop on 14 April 2027 only, then with B's of 2 March */
+    expect(A.web_port, "GET", "/report.csv?from=2027-04-01&to=2027-04-30&by=month&network=", NULL,
+           NULL, 200, "\n2027-04,1,0,0,1,0,0,0,0\ntotal,1,0,0,1,");
+    expect(A.web_port, "GET", "/report.csv?from=2027-03-01&to=2027-04-30&by=month", NULL, NULL, 200,
+           "\n2027-03,1,0,0,1,0,0,0,0\n2027-04,1,0,0,1,0,0,0,0\ntotal,2,0,0,2,");
+    expect(A.web_port, "GET", "/report.csv?from=2027-13-01", NULL, NULL, 400, "from: a day");
+    expect(A.web_port, "GET", "/report.csv?to=yesterday", NULL, NULL, 400, "to: a day");
+    expect(A.web_port, "GET", "/", NULL, NULL, 200, "action=\"/report.csv\"");
     expect(A.web_port, "GET", "/metrics", NULL, NULL, 200, "\nlernet_events_stored ");
     expect(A.web_port, "GET", "/metrics", NULL, NULL, 200, "lernet_peer_lag_events{peer=");
     expect(A.web_port, "GET", "/style.css", NULL, NULL, 200, "text/css");

@@ -198,7 +198,7 @@ static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
 {
     if (a->kind != LERNET__KIND__KIND_EXPERIENCE) {
         if (!json_object_get(obj, "tz"))
-            json_object_set_new(obj, "tz", json_string(publish_default_tz(cfg->country)));
+            json_object_set_new(obj, "tz", json_string(payload_zone_of_country(cfg->country)));
         if (!json_object_get(obj, "organiser"))
             json_object_set_new(obj, "organiser", json_string(cfg->name));
     }

@@ -14,7 +14,6 @@
 
 #include "html.h"
 #include "payload_json.h"
-#include "publish.h"
 
 enum ftype {
     T_NETWORK, /* select of the node's networks */
@@ -136,7 +135,7 @@ static const char *value(const fstate_t *s, const char *name)
     if (strcmp(name, "network") == 0)
         return cfg->default_network;
     if (strcmp(name, "tz") == 0)
-        return publish_default_tz(cfg->country);
+        return payload_zone_of_country(cfg->country);
     if (strcmp(name, "organiser") == 0)
         return cfg->name;
     if (strcmp(name, "about") == 0)

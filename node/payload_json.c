@@ -83,6 +83,28 @@ static int tz_name_ok(const char *tz)
     return 1;
 }
 
+static const char *const country_zones[][2] = {
+    {"SE", "Europe/Stockholm"}, {"DK", "Europe/Copenhagen"}, {"FI", "Europe/Helsinki"},
+    {"DE", "Europe/Berlin"},    {"NO", "Europe/Oslo"},       {"EE", "Europe/Tallinn"},
+    {"LV", "Europe/Riga"},      {"LT", "Europe/Vilnius"},    {"GB", "Europe/London"}};
+#define N_COUNTRY_ZONES (sizeof country_zones / sizeof country_zones[0])
+
+const char *payload_zone_of_country(const char *cc)
+{
+    for (size_t i = 0; cc && i < N_COUNTRY_ZONES; i++)
+        if (strcmp(cc, country_zones[i][0]) == 0)
+            return country_zones[i][1];
+    return "UTC";
+}
+
+const char *payload_country_of_zone(const char *tz)
+{
+    for (size_t i = 0; tz && i < N_COUNTRY_ZONES; i++)
+        if (strcmp(tz, country_zones[i][1]) == 0)
+            return country_zones[i][0];
+    return "other";
+}
+
 int payload_tz_known(const char *tz)
 {
     char path[sizeof ZONEINFO_DIR + TZ_NAME_MAX + 2], magic[4];

@@ -80,6 +80,12 @@ struct tm;
 int payload_time_local(int64_t t, const char *tz, struct tm *out);
 /* 1 if the system tz database knows the zone. */
 int payload_tz_known(const char *tz);
+/* The zone of a country of the networks (SE -> Europe/Stockholm; "UTC"
+ * when not listed): the default for times given without one, in the CLI
+ * and the web form alike. And back (Europe/Stockholm -> SE; "other"), for
+ * reports by country. One table serves both. */
+const char *payload_zone_of_country(const char *cc);
+const char *payload_country_of_zone(const char *tz);
 
 /* Picks the text for a preferred language list ("sv,en"): first exact match,
  * then primary-subtag match, then the first text. NULL if n == 0. */

@@ -154,15 +154,3 @@ abort:
     event_free(&ev);
     return rc;
 }
-
-/* So that Swedish staff can write 2026-12-03T09:00 and mean Stockholm time. */
-const char *publish_default_tz(const char *country)
-{
-    static const char *map[][2] = {{"SE", "Europe/Stockholm"}, {"DK", "Europe/Copenhagen"},
-                                   {"FI", "Europe/Helsinki"},  {"DE", "Europe/Berlin"},
-                                   {"NO", "Europe/Oslo"},      {"EE", "Europe/Tallinn"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (country && strcmp(country, map[i][0]) == 0)
-            return map[i][1];
-    return "UTC";
-}

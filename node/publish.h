@@ -45,9 +45,4 @@ typedef struct publish_signer {
 int publish_event(store_t *st, const publish_signer_t *who, const char *network,
                   const Lernet__Payload *p, event_t **out, char *why, size_t whylen);
 
-/* The time zone of a node's country (SE → Europe/Stockholm; UTC when
- * unknown): the default for times given without one, in the CLI and the
- * web form alike. */
-const char *publish_default_tz(const char *country);
-
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "payload_json.h"
+
 #define KEY_MAX (EVENT_MAX_SHORT + 1) /* organiser, theme, role: never cut */
 
 typedef struct row {
@@ -81,18 +83,6 @@ static size_t row_of(report_t *r, const char *key)
     return r->n_rows++;
 }
 
-static const char *country_of(const char *tz)
-{
-    static const char *map[][2] = {
-        {"Europe/Stockholm", "SE"}, {"Europe/Copenhagen", "DK"}, {"Europe/Helsinki", "FI"},
-        {"Europe/Berlin", "DE"},    {"Europe/Oslo", "NO"},       {"Europe/Tallinn", "EE"},
-        {"Europe/Riga", "LV"},      {"Europe/Vilnius", "LT"},    {"Europe/London", "GB"}};
-    for (size_t i = 0; tz && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], tz) == 0)
-            return map[i][1];
-    return "other";
-}
-
 int report_by_parse(const char *s, enum report_by *out)
 {
     static const char *names[] = {"org", "theme", "role", "country", "month"};
@@ -144,7 +134,7 @@ static size_t event_keys(const report_t *r, const store_item_t *it, int64_t star
         snprintf(keys[0], KEY_MAX, "%s", organiser && *organiser ? organiser : "(unnamed)");
         return 1;
     case REPORT_BY_COUNTRY:
-        snprintf(keys[0], KEY_MAX, "%s", country_of(tz));
+        snprintf(keys[0], KEY_MAX, "%s", payload_country_of_zone(tz));
         return 1;
     case REPORT_BY_MONTH:
         gmtime_r(&t, &tm);

@@ -685,6 +685,24 @@ static void count_bad(json_t *o, const char *spec, const char *needle)
         fail_msg("'%s': want '%s' in '%s'", spec, needle, why);
 }
 
+/* One table both ways: a form's default zone and a report's country. */
+static void test_country_zones(void **state)
+{
+    (void)state;
+    assert_string_equal(payload_zone_of_country("SE"), "Europe/Stockholm");
+    assert_string_equal(payload_zone_of_country("FI"), "Europe/Helsinki");
+    assert_string_equal(payload_zone_of_country("US"), "UTC");
+    assert_string_equal(payload_zone_of_country(NULL), "UTC");
+    assert_string_equal(payload_country_of_zone("Europe/Berlin"), "DE");
+    assert_string_equal(payload_country_of_zone("America/New_York"), "other");
+    assert_string_equal(payload_country_of_zone(NULL), "other");
+    static const char *cc[] = {"SE", "DK", "FI", "DE", "NO", "EE", "LV", "LT", "GB"};
+    for (size_t i = 0; i < sizeof cc / sizeof cc[0]; i++) {
+        assert_true(payload_tz_known(payload_zone_of_country(cc[i])));
+        assert_string_equal(payload_country_of_zone(payload_zone_of_country(cc[i])), cc[i]);
+    }
+}
+
 static void test_participant_counts(void **state)
 {
     (void)state;
@@ -740,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_refuse_by_event_rules),
         cmocka_unit_test(test_refuse_bounds),
         cmocka_unit_test(test_participant_counts),
+        cmocka_unit_test(test_country_zones),
         cmocka_unit_test(test_refuse_nul),
         cmocka_unit_test(test_text_pick),
     };

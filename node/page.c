@@ -100,22 +100,17 @@ static void list(html_t *h, char **v, size_t n)
     }
 }
 
-static void hex_id(char out[EVENT_ID_HEX_SIZE], const uint8_t id[EVENT_ID_BYTES])
-{
-    event_id_hex(out, id);
-}
-
 /* ---- calendar -------------------------------------------------------- */
+
+enum { F_NETWORK, F_THEME, F_LANGUAGE, F_ORG, F_COUNTRY, F_COUNT };
 
 typedef struct cal {
     const web_req_t *r;
     html_t *rows;
-    json_t *opts[5]; /* seen values, one set per filter, for the selects */
+    json_t *opts[F_COUNT]; /* seen values, one set per filter, for the selects */
     size_t shown, matched;
     int64_t now;
 } cal_t;
-
-enum { F_NETWORK, F_THEME, F_LANGUAGE, F_ORG, F_COUNTRY, F_COUNT };
 static const char *const filter_names[F_COUNT] = {"network", "theme", "language", "org",
                                                   "country"};
 static const char *const filter_labels[F_COUNT] = {"Network", "Theme", "Language",
@@ -123,7 +118,7 @@ static const char *const filter_labels[F_COUNT] = {"Network", "Theme", "Language
 
 static void seen(cal_t *c, int f, const char *v)
 {
-    if (v && *v && json_object_size(c->opts[f]) < 1000)
+    if (v && *v && json_object_size(c->opts[f]) < PAGE_MAX_OPTIONS)
         json_object_set_new(c->opts[f], v, json_true());
 }
 
@@ -206,7 +201,7 @@ static void cal_row(cal_t *c, const store_item_t *it, const store_profile_t *p)
     char id[EVENT_ID_HEX_SIZE];
     char **themes = it->workshop ? it->workshop->themes : it->meeting->themes;
     size_t n_themes = it->workshop ? it->workshop->n_themes : it->meeting->n_themes;
-    hex_id(id, it->id);
+    event_id_hex(id, it->id);
     html_rawf(h, "<li class=\"event%s\" data-id=\"%s\" data-kind=\"%s\"><div class=\"when\">",
               it->cancelled ? " cancelled" : "", id,
               it->kind == LERNET__KIND__KIND_WORKSHOP ? "workshop" : "meeting");
@@ -261,7 +256,7 @@ static int cmp_str(const void *a, const void *b)
 static void filter_select(html_t *h, cal_t *c, int f)
 {
     const char *cur = web_arg(c->r, filter_names[f]), *k;
-    const char *keys[1000];
+    const char *keys[PAGE_MAX_OPTIONS];
     size_t n = 0;
     json_t *v;
     json_object_foreach(c->opts[f], k, v) keys[n++] = k;
@@ -429,7 +424,7 @@ static void experience_rows(html_t *h, const store_item_t *it)
 {
     const Lernet__Experience *e = it->experience;
     char about[EVENT_ID_HEX_SIZE];
-    hex_id(about, it->about);
+    event_id_hex(about, it->about);
     html_rawf(h, "<tr><th>About</th><td><a href=\"/event/%s\">%.16s…</a></td></tr>", about,
               about);
     texts_row(h, "Title", e->title, e->n_title);
@@ -502,7 +497,7 @@ static void signature_section(html_t *h, ev_page_t *e)
     char hex[EVENT_ID_HEX_SIZE], why[256] = "", fpr[KEYS_FPR_STR_SIZE], afpr[KEYS_FPR_STR_SIZE];
     event_t *ev = NULL;
     store_profile_t p;
-    hex_id(hex, e->id);
+    event_id_hex(hex, e->id);
     int rc = store_get_event(e->r->env->st, hex, &ev, why, sizeof why);
     keys_fingerprint(afpr, e->author);
     html_raw(h, "<h2>Organiser's node</h2><table><tr><th>Organisation</th><td id=\"org\">");
@@ -549,7 +544,7 @@ static int report_item(void *ctx, const store_item_t *it)
     unsigned total = 0;
     if (c->n++ >= PAGE_MAX_ROWS)
         return 1;
-    hex_id(id, it->id);
+    event_id_hex(id, it->id);
     item_org(c->r->env->st, it, &p);
     for (size_t i = 0; it->experience && i < it->experience->n_participants; i++)
         total += it->experience->participants[i]->count;
@@ -589,7 +584,7 @@ void page_event(const web_req_t *r, web_resp_t *out)
     if (!rep.n)
         html_raw(e.h, "<p>None yet.</p>");
     char hex[EVENT_ID_HEX_SIZE];
-    hex_id(hex, e.id);
+    event_id_hex(hex, e.id);
     html_rawf(e.h, "<p><a href=\"/publish/experience?about=%s\">Write an experience report "
                    "about this event</a></p>", hex);
     web_page(r, out, 200, e.title, html_take(&e.h, NULL));
@@ -796,17 +791,10 @@ static int report_feed(void *ctx, const store_item_t *it)
     return report_add(ctx, it) != 0;
 }
 
-/* A query argument, NULL when absent or empty (a form's untouched field). */
-static const char *arg_set(const web_req_t *r, const char *name)
-{
-    const char *v = web_arg(r, name);
-    return v && *v ? v : NULL;
-}
-
 void page_report_csv(const web_req_t *r, web_resp_t *out)
 {
     enum report_by by = REPORT_BY_ORG;
-    const char *b = arg_set(r, "by"), *from_s = arg_set(r, "from"), *to_s = arg_set(r, "to");
+    const char *b = web_arg(r, "by"), *from_s = web_arg(r, "from"), *to_s = web_arg(r, "to");
     int64_t from = 0, to = 0;
     report_t *rep = NULL;
     json_t *rows = NULL;
@@ -824,7 +812,7 @@ void page_report_csv(const web_req_t *r, web_resp_t *out)
         web_error_page(r, out, 400, "to: a day as YYYY-MM-DD");
         return;
     }
-    store_query_t q = {.network = arg_set(r, "network")};
+    store_query_t q = {.network = web_arg(r, "network")};
     FILE *f = NULL;
     if (report_new(&rep, by, from, to) == 0 && store_items(r->env->st, &q, report_feed, rep) == 0 &&
         (report_finish(rep, r->env->st), (rows = report_json(rep))) &&

@@ -24,6 +24,7 @@
  * frame stay below HTML_MAX. */
 #define PAGE_ROWS_BUDGET (4 * 1024 * 1024)
 #define PAGE_OPTIONS_BUDGET (256 * 1024) /* per filter */
+#define PAGE_MAX_OPTIONS 1000             /* distinct values per filter */
 void page_calendar(const web_req_t *r, web_resp_t *out);
 /* GET /event/ID (r->path: id or unique prefix) */
 void page_event(const web_req_t *r, web_resp_t *out);

@@ -96,7 +96,8 @@ typedef struct web_resp {
     const char *disposition;  /* Content-Disposition, static, or NULL */
 } web_resp_t;
 
-/* A query-string argument, or NULL (borrowed until the request ends). */
+/* A query-string argument, or NULL when absent or empty, as a form's
+ * untouched field or "all" option sends it (borrowed until the request ends). */
 const char *web_arg(const web_req_t *r, const char *name);
 /* A POST field, or NULL. */
 const char *web_field(const web_req_t *r, const char *name);

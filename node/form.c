@@ -96,10 +96,6 @@ static const fkind_t kinds[] = {
          experience_fields),
 };
 
-static const char *const zones[] = {"Europe/Stockholm", "Europe/Copenhagen", "Europe/Helsinki",
-                                    "Europe/Berlin",    "Europe/Oslo",       "Europe/Tallinn",
-                                    "Europe/Riga",      "Europe/Vilnius",    "Europe/London",
-                                    "UTC"};
 static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"fi", "suomi"},
                                        {"de", "Deutsch"}, {"nb", "norsk"},   {"en", "English"},
                                        {"et", "eesti"},   {"lv", "latviešu"}, {"lt", "lietuvių"},
@@ -279,8 +275,9 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
     case T_TIME: input(h, s, f->name, "datetime-local", v); break;
     case T_TZ:
         html_rawf(h, "<select name=\"tz\" id=\"f-tz\"%s>", invalid(s, "tz"));
-        for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
-            option(h, zones[i], zones[i], v);
+        for (size_t i = 0; payload_zone_at(i); i++)
+            option(h, payload_zone_at(i), payload_zone_at(i), v);
+        option(h, "UTC", "UTC", v);
         html_raw(h, "</select>");
         break;
     case T_URL: input(h, s, f->name, "url", v); break;

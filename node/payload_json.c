@@ -97,6 +97,11 @@ const char *payload_zone_of_country(const char *cc)
     return "UTC";
 }
 
+const char *payload_zone_at(size_t i)
+{
+    return i < N_COUNTRY_ZONES ? country_zones[i][1] : NULL;
+}
+
 const char *payload_country_of_zone(const char *tz)
 {
     for (size_t i = 0; tz && i < N_COUNTRY_ZONES; i++)

@@ -86,6 +86,8 @@ int payload_tz_known(const char *tz);
  * reports by country. One table serves both. */
 const char *payload_zone_of_country(const char *cc);
 const char *payload_country_of_zone(const char *tz);
+/* The table's i-th zone, NULL past its end (the web form's choices). */
+const char *payload_zone_at(size_t i);
 
 /* Picks the text for a preferred language list ("sv,en"): first exact match,
  * then primary-subtag match, then the first text. NULL if n == 0. */

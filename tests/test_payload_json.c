@@ -700,7 +700,9 @@ static void test_country_zones(void **state)
     for (size_t i = 0; i < sizeof cc / sizeof cc[0]; i++) {
         assert_true(payload_tz_known(payload_zone_of_country(cc[i])));
         assert_string_equal(payload_country_of_zone(payload_zone_of_country(cc[i])), cc[i]);
+        assert_string_equal(payload_zone_at(i), payload_zone_of_country(cc[i]));
     }
+    assert_null(payload_zone_at(sizeof cc / sizeof cc[0]));
 }
 
 static void test_participant_counts(void **state)

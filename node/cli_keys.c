@@ -355,6 +355,7 @@ typedef struct revoke_opts {
     Lernet__LogCut cuts[CONFIG_MAX_NETWORKS];
     Lernet__LogCut *ptrs[CONFIG_MAX_NETWORKS];
     char nets[CONFIG_MAX_NETWORKS][EVENT_MAX_NETWORK + 1];
+    uint8_t ids[CONFIG_MAX_NETWORKS][EVENT_ID_BYTES]; /* the last good event of each cut */
     size_t n_cuts;
 } revoke_opts_t;
 
@@ -404,6 +405,28 @@ static void default_cuts(store_t *st, const config_t *cfg, const uint8_t *id, re
     }
 }
 
+/* A cut pins the history up to it: each names its last good event by id,
+ * which must be on this node's own chain. */
+static int name_cuts(store_t *st, const uint8_t *self, revoke_opts_t *o)
+{
+    for (size_t i = 0; i < o->n_cuts; i++) {
+        Lernet__LogCut *c = &o->cuts[i];
+        if (c->last_good_seq == 0)
+            continue;
+        if (store_id_at(st, self, c->network, c->last_good_seq, o->ids[i]) != STORE_OK) {
+            uint64_t head = 0;
+            uint8_t hid[EVENT_ID_BYTES];
+            store_head(st, self, c->network, &head, hid);
+            return cli_error(CLI_FAIL, "--cut %s:%llu: this node's own log of %s ends at seq %llu",
+                             c->network, (unsigned long long)c->last_good_seq, c->network,
+                             (unsigned long long)head);
+        }
+        c->last_good_id.data = o->ids[i];
+        c->last_good_id.len = EVENT_ID_BYTES;
+    }
+    return CLI_OK;
+}
+
 static int revoke_key(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
                       const keys_identity_t *id, revoke_opts_t *o)
 {
@@ -425,6 +448,8 @@ static int revoke_key(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
             return rc;
     }
     default_cuts(st, cfg, keys_public(id), o);
+    if ((rc = name_cuts(st, keys_public(id), o)))
+        return rc;
     Lernet__KeyRevoke r = LERNET__KEY_REVOKE__INIT;
     Lernet__Payload p = LERNET__PAYLOAD__INIT;
     r.signing_key.data = f.key;

@@ -413,7 +413,11 @@ static int remove_member(cli_ctx_t *ctx, const char *net, const char *key)
     m.name = "";
     m.endpoint = "";
     m.removed = 1;
-    m.last_good_seq = seq;
+    m.last_good_seq = seq; /* its history up to here is pinned by the head's id */
+    if (seq) {
+        m.last_good_id.data = head;
+        m.last_good_id.len = EVENT_ID_BYTES;
+    }
     p.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP;
     p.membership = &m;
     if ((rc = publish(ctx, st, net, &p, id_hex)) == CLI_OK)

@@ -30,7 +30,7 @@ static const char *reason_names[] = {
     "payload_hash_mismatch", "payload_malformed", "kind_mismatch",    "missing_field",
     "field_too_long",     "bad_utf8",           "bad_lang",           "bad_time",
     "bad_tz",             "bad_url",            "too_many",           "bad_salt",
-    "bad_reference",      "no_memory",          "wrong_log",
+    "bad_reference",      "no_memory",          "wrong_log",          "payload_missing",
 };
 
 const char *event_reason_name(int reason)
@@ -433,16 +433,39 @@ static int check_key(check_t *c, const char *field, ProtobufCBinaryData key)
     return EV_OK;
 }
 
+/* A cut names its last good event by seq and id: the id is required for
+ * seq > 0 (it pins the history) and must be absent for seq 0. */
+static int check_cut_id(check_t *c, const char *field, uint64_t seq, ProtobufCBinaryData id)
+{
+    if (seq > 0 && id.len != EVENT_ID_BYTES)
+        return why_fail(c->why, c->whylen, EV_BAD_REFERENCE,
+                        "field '%s' is %zu bytes; a cut after seq %llu names that event's "
+                        "%d-byte id", field, id.len, (unsigned long long)seq, EVENT_ID_BYTES);
+    if (seq == 0 && id.len != 0)
+        return why_fail(c->why, c->whylen, EV_BAD_REFERENCE,
+                        "field '%s' must be empty when nothing stays valid (seq 0)", field);
+    return EV_OK;
+}
+
 static int check_key_revoke(check_t *c, const Lernet__KeyRevoke *r)
 {
+    char field[48];
     int rc = check_key(c, "signing_key", r->signing_key);
     if (rc == EV_OK && r->n_cuts > EVENT_MAX_CUTS)
         return why_fail(c->why, c->whylen, EV_TOO_MANY, "field 'cuts': %zu, at most %d",
                         r->n_cuts, EVENT_MAX_CUTS);
-    for (size_t i = 0; rc == EV_OK && i < r->n_cuts; i++)
+    for (size_t i = 0; rc == EV_OK && i < r->n_cuts; i++) {
         if (!event_network_valid(r->cuts[i]->network))
             rc = why_fail(c->why, c->whylen, EV_BAD_NETWORK,
                           "field 'cuts': '%.64s' is not a network name", r->cuts[i]->network);
+        snprintf(field, sizeof field, "cuts[%zu].last_good_id", i);
+        if (rc == EV_OK)
+            rc = check_cut_id(c, field, r->cuts[i]->last_good_seq, r->cuts[i]->last_good_id);
+        for (size_t j = 0; rc == EV_OK && j < i; j++)
+            if (strcmp(r->cuts[j]->network, r->cuts[i]->network) == 0)
+                rc = why_fail(c->why, c->whylen, EV_BAD_NETWORK,
+                              "field 'cuts': network '%s' is cut twice", r->cuts[i]->network);
+    }
     return rc ? rc : check_string(c, "reason", r->reason, EVENT_MAX_SHORT, 0, 0);
 }
 
@@ -497,6 +520,11 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
             rc = check_string(&c, "endpoint", m->endpoint, EVENT_MAX_SHORT, 0, 0);
         if (rc == EV_OK && m->until_ms < 0)
             rc = why_fail(why, whylen, EV_BAD_TIME, "field 'until_ms': negative");
+        if (rc == EV_OK && !m->removed && (m->last_good_seq || m->last_good_id.len))
+            rc = why_fail(why, whylen, EV_BAD_REFERENCE,
+                          "field 'last_good_seq': only a removal has a cut");
+        if (rc == EV_OK)
+            rc = check_cut_id(&c, "last_good_id", m->last_good_seq, m->last_good_id);
         return rc;
     }
     default: return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
@@ -661,6 +689,10 @@ int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_
                   EVENT_SALT_BYTES);
     else if (!e->payload.len && e->salt.len)
         rc = why_fail(why, whylen, EV_BAD_SALT, "envelope 'salt' present without a payload");
+    else if (!e->payload.len)
+        rc = why_fail(why, whylen, EV_PAYLOAD_MISSING,
+                      "envelope has no payload: a copy stripped of its content is not the "
+                      "event (only an erasure may remove one)");
     else
         rc = event_from_parts(out, e->header.data, e->header.len, e->signature.data,
                               e->payload.len ? e->payload.data : NULL, e->payload.len,

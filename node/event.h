@@ -10,8 +10,13 @@
  *    sizes, structure, signature, payload hash and size, field rules per
  *    kind, creation time not too far in the future. What needs other events
  *    (the chain, forks, references) is the store's job.
- *  - A payload may be absent (erased): the event then still verifies by its
- *    header and signature; its content is simply gone.
+ *  - Input from outside (event_parse: partners, bundles, invites) must carry
+ *    its payload, whatever the kind: a relay that strips payload and salt
+ *    could otherwise hide a revocation, a cancel or a removal behind a copy
+ *    that verifies by its header alone (and, once stored, blocks the real
+ *    one as a duplicate). Only the store's own parts (event_from_parts) may
+ *    lack one, which no path writes yet: erasure (a later issue) is the one
+ *    case that will.
  */
 #ifndef LERNET_EVENT_H
 #define LERNET_EVENT_H
@@ -76,7 +81,8 @@ enum event_reason {
     EV_BAD_REFERENCE = -28,  /* update/cancel/experience target malformed */
     EV_NO_MEMORY = -29,
     EV_WRONG_LOG = -30, /* kind not allowed in that log, or a control event not signed by its author */
-    EV_REASON_MIN = -30,
+    EV_PAYLOAD_MISSING = -31, /* an envelope from outside without payload and salt */
+    EV_REASON_MIN = -31,
 };
 /* "bad_signature", ... : snake_case name of the reason, for logs and metrics. */
 const char *event_reason_name(int reason);
@@ -108,8 +114,9 @@ typedef struct event {
     Lernet__Payload *body;
 } event_t;
 
-/* Parses and checks one encoded Envelope. now_ms is the local clock (for the
- * future-time rule). On success *out is a new event the caller owns. On
+/* Parses and checks one encoded Envelope from outside. now_ms is the local
+ * clock (for the future-time rule). An envelope without payload is refused
+ * (EV_PAYLOAD_MISSING). On success *out is a new event the caller owns. On
  * failure returns an enum event_reason and writes a one-line message naming
  * the field into why (may be NULL). */
 int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,

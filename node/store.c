@@ -96,9 +96,21 @@ static const char *schema_v1 =
     "CREATE TABLE profiles(author INTEGER PRIMARY KEY, name TEXT NOT NULL," \
     "  country TEXT NOT NULL, municipality TEXT NOT NULL, stmt_ms INTEGER NOT NULL);"
 
+/* v6: cuts pin the history, not only its length. A cut (of a revoked key,
+ * or of a removed member) names its last good event by id; pins holds the
+ * ids a log must have at seqs above its head, learned top-down from the
+ * cut's id and each pinned event's prev (see pin_follow). meta keeps
+ * facts about how derived tables were made (which anchors). */
+#define PINS_V6 \
+    "ALTER TABLE key_cuts ADD COLUMN last_good_id BLOB;" \
+    "ALTER TABLE members ADD COLUMN last_good_id BLOB;" \
+    "CREATE TABLE pins(author INTEGER NOT NULL, network TEXT NOT NULL, seq INTEGER NOT NULL," \
+    "  id BLOB NOT NULL, PRIMARY KEY(author, network, seq)) WITHOUT ROWID;" \
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB);"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
-                                   MEMBERS_V4, PROFILES_V5};
+                                   MEMBERS_V4, PROFILES_V5, PINS_V6};
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
 
@@ -110,6 +122,9 @@ enum stmt_id {
     Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
     Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_PROMOTE, Q_FORK_UNMARK,
     Q_MEMBER_GET, Q_MEMBER_PUT, Q_PROFILE_PUT,
+    Q_EVENT_STATE, Q_EVENT_DEL_OFF, Q_OFF_BY_ID, Q_PENDING_BY_ID, Q_PENDING_AT, Q_PENDING_SEQ_COUNT,
+    Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
+    Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO,
     N_STMTS
 };
 
@@ -166,7 +181,8 @@ static const char *stmt_sql[N_STMTS] = {
                      " ON CONFLICT(author, key) DO UPDATE SET cert = coalesce(cert, ?3)",
     [Q_SIGNER_REVOKE] = "UPDATE signing_keys SET revoked = 1 WHERE id = ?1",
     [Q_CUT_GET] = "SELECT last_good_seq FROM key_cuts WHERE key = ?1 AND network = ?2",
-    [Q_CUT_PUT] = "INSERT OR REPLACE INTO key_cuts(key, network, last_good_seq) VALUES (?1,?2,?3)",
+    [Q_CUT_PUT] = "INSERT OR REPLACE INTO key_cuts(key, network, last_good_seq, last_good_id)"
+                  " VALUES (?1,?2,?3,?4)",
     [Q_AUTHOR_REVOKE] = "UPDATE authors SET revoked = 1 WHERE id = ?1",
     /* per log, the first canonical event the revoked key signed after the cut */
     [Q_WITHDRAW_FROM] = "SELECT e.network, min(e.seq) FROM events e"
@@ -187,13 +203,39 @@ static const char *stmt_sql[N_STMTS] = {
     [Q_MEMBER_GET] = "SELECT coordinator, until_ms, removed, last_good_seq FROM members"
                      " WHERE network = ?1 AND member = ?2",
     [Q_MEMBER_PUT] = "INSERT INTO members(network, member, coordinator, until_ms, removed,"
-                     " last_good_seq, name, endpoint, stmt_ms, stmt)"
-                     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(network, member)"
+                     " last_good_seq, name, endpoint, stmt_ms, stmt, last_good_id)"
+                     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT(network, member)"
                      " DO UPDATE SET coordinator = ?3, until_ms = ?4, removed = ?5,"
-                     " last_good_seq = ?6, name = ?7, endpoint = ?8, stmt_ms = ?9, stmt = ?10"
+                     " last_good_seq = ?6, name = ?7, endpoint = ?8, stmt_ms = ?9, stmt = ?10,"
+                     " last_good_id = ?11"
                      " WHERE ?9 >= members.stmt_ms",
     [Q_FORK_UNMARK] = "UPDATE authors SET fork_count = max(fork_count - 1, 0),"
                       " forked = fork_count > 1 WHERE id = ?1",
+    /* state of a stored event: its row state and whether its payload is gone */
+    [Q_EVENT_STATE] = "SELECT fork, payload IS NULL FROM events WHERE id = ?1",
+    /* an event off the chain (evidence or withdrawn) that is about to join it */
+    [Q_EVENT_DEL_OFF] = "DELETE FROM events WHERE id = ?1 AND fork != 0 RETURNING fork",
+    [Q_OFF_BY_ID] = "SELECT header, sig, payload, salt FROM events WHERE id = ?1 AND fork != 0",
+    [Q_PENDING_BY_ID] = "SELECT header, sig, payload, salt FROM pending WHERE id = ?1",
+    [Q_PENDING_AT] = "SELECT id, header, sig, payload, salt FROM pending"
+                     " WHERE author = ?1 AND network = ?2 AND seq = ?3",
+    [Q_PENDING_SEQ_COUNT] = "SELECT count(*) FROM pending WHERE author = ?1 AND network = ?2"
+                            " AND seq = ?3",
+    [Q_PENDING_DISPROVE] = "DELETE FROM pending WHERE author = ?1 AND network = ?2 AND seq = ?3"
+                           " AND id != ?4",
+    [Q_PENDING_LOG_SEQS] = "SELECT DISTINCT seq FROM pending WHERE author = ?1 AND network = ?2"
+                           " AND seq > ?3 ORDER BY seq LIMIT ?4",
+    [Q_PIN_ANY] = "SELECT EXISTS(SELECT 1 FROM pins)",
+    [Q_PIN_TOP] = "SELECT max(seq) FROM pins WHERE author = ?1 AND network = ?2",
+    [Q_PIN_GET] = "SELECT id FROM pins WHERE author = ?1 AND network = ?2 AND seq = ?3",
+    [Q_PIN_PUT] = "INSERT OR IGNORE INTO pins(author, network, seq, id) VALUES (?1,?2,?3,?4)",
+    [Q_PIN_DROP] = "DELETE FROM pins WHERE author = ?1 AND network = ?2 AND seq <= ?3",
+    [Q_FIRST_SIGNED] = "SELECT min(seq) FROM events WHERE author = ?1 AND network = ?2"
+                       " AND signer = ?3 AND fork = 0",
+    [Q_FILL_PAYLOAD] = "UPDATE events SET payload = ?2, salt = ?3 WHERE id = ?1"
+                       " AND payload IS NULL",
+    [Q_PENDING_UPTO] = "SELECT id, header, sig, payload, salt FROM pending"
+                       " WHERE author = ?1 AND network = ?2 AND seq <= ?3",
 };
 
 /* What the current write transaction already looked up. Only valid while
@@ -212,9 +254,24 @@ typedef struct tx_cache {
     uint64_t feed_seq;
     uint8_t feed_id[EVENT_ID_BYTES];
     int pending; /* 0: the pending table is empty, its lookups can be skipped */
+    int pins;    /* 0: no log is pinned above its head, pin lookups can be skipped */
+    int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
 } tx_cache_t;
 
 #define STORE_MAX_ANCHORS 256
+
+/* One log, as the chain code addresses it: the author's row and key (the
+ * pending table names authors by key) and the network. Borrowed. */
+typedef struct logref {
+    int64_t aid;
+    const uint8_t *key;
+    const char *net;
+} logref_t;
+
+/* Where an event above its log's head stands against the log's pins (see
+ * "pinned history"): above every pin (FREE), the pinned event (PROVEN),
+ * not it (WRONG), or at a seq the pins have not reached yet (UNKNOWN). */
+enum pin_state { PIN_FREE, PIN_PROVEN, PIN_WRONG, PIN_UNKNOWN };
 
 struct store {
     struct {
@@ -226,6 +283,8 @@ struct store {
     sqlite3_stmt *q[N_STMTS];
     int in_batch;
     int replaying; /* inside replay(): a revocation does not re-derive again */
+    uint64_t cuts; /* logs cut back so far (members_sync re-derives when it grew) */
+    int anchors_synced; /* members was derived under the anchors set now */
     tx_cache_t c;
 };
 
@@ -267,6 +326,7 @@ const char *store_strerror(int err)
     case STORE_ERR_UNCERTIFIED: return "signing key not certified by the author";
     case STORE_ERR_REVOKED: return "revoked";
     case STORE_ERR_NOT_MEMBER: return "not a member";
+    case STORE_ERR_NO_PAYLOAD: return "payload missing";
     default: return "unknown store error";
     }
 }
@@ -277,7 +337,8 @@ const char *store_reason_name(int err)
                                   "newer_schema", "not_found",     "ambiguous_id",
                                   "pending_full", "forks_full",    "out_of_memory",
                                   "database_busy", "corrupt",      "disk_full",
-                                  "uncertified_signing_key", "revoked", "not_a_member"};
+                                  "uncertified_signing_key", "revoked", "not_a_member",
+                                  "payload_missing"};
     return err <= 0 && err > -(int)(sizeof names / sizeof names[0]) ? names[-err]
                                                                      : "unknown_store_error";
 }
@@ -415,16 +476,25 @@ static void cache_clear(store_t *s)
 {
     memset(&s->c, 0, sizeof s->c);
     s->c.pending = 1;
+    s->c.pins = 1;
+    s->c.n_pending = -1;
 }
 
 /* Opens a write transaction and fills what the cache may know. */
+static int members_sync(store_t *s, char *why, size_t whylen);
+
 static int tx_begin(store_t *s, char *why, size_t whylen)
 {
     int rc = run(s, Q_BEGIN, why, whylen);
     cache_clear(s);
+    if (rc == STORE_OK && (rc = members_sync(s, why, whylen)) != STORE_OK)
+        run(s, Q_ROLLBACK, NULL, 0);
     if (rc == STORE_OK) {
         sqlite3_stmt *st = Q(s, Q_PENDING_ANY);
         s->c.pending = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
+        sqlite3_reset(st);
+        st = Q(s, Q_PIN_ANY);
+        s->c.pins = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
         sqlite3_reset(st);
     }
     return rc;
@@ -566,10 +636,32 @@ static void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *se
     sqlite3_reset(st);
 }
 
+/* Inserts ev as a row in state fork. A canonical row takes the place of an
+ * off-chain copy of itself (fork evidence, or withdrawn while its place in
+ * the chain was unproven): the copy is deleted and the event inserted
+ * afresh, so that rowid order stays the order in which events joined
+ * their log's chain (replay relies on it). */
 static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t signer, int fork,
                         int64_t *rowid, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = Q(s, Q_EVENT_INS);
+    sqlite3_stmt *st;
+    if (fork == 0) {
+        st = Q(s, Q_EVENT_DEL_OFF);
+        bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
+        int was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        while (sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_reset(st);
+        if (was == 1) { /* it was kept as fork evidence: no longer that */
+            st = Q(s, Q_FORK_UNMARK);
+            sqlite3_bind_int64(st, 1, aid);
+            int rc = step_done(s, st, why, whylen);
+            s->c.author_valid = 0;
+            if (rc)
+                return rc;
+        }
+    }
+    st = Q(s, Q_EVENT_INS);
     bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
     sqlite3_bind_int64(st, 2, aid);
     bind_text(st, 3, ev->network);
@@ -706,7 +798,127 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
     snprintf(s->anchors[s->n_anchors].network, sizeof s->anchors[0].network, "%s", network);
     memcpy(s->anchors[s->n_anchors].key, coordinator, KEYS_PUBLIC_BYTES);
     s->n_anchors++;
+    s->anchors_synced = 0; /* members is judged again under the new anchors */
     return STORE_OK;
+}
+
+static event_t *stored_event(sqlite3_stmt *st, int col);
+static int rederive(store_t *s, char *why, size_t whylen);
+static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
+                             size_t whylen);
+
+static int anchor_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof ((store_t *)0)->anchors[0]);
+}
+
+/* A digest of the anchors, independent of the order they were given in. */
+static void anchors_digest(const store_t *s, uint8_t out[32])
+{
+    size_t n = s->n_anchors, one = sizeof s->anchors[0];
+    uint8_t *copy = malloc(n ? n * one : 1);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    if (copy) {
+        for (size_t i = 0; i < n; i++) {
+            memset(copy + i * one, 0, one);
+            memcpy(copy + i * one, &s->anchors[i], one);
+        }
+        qsort(copy, n, one, anchor_cmp);
+        crypto_generichash_update(&h, copy, n * one);
+        free(copy);
+    }
+    crypto_generichash_final(&h, out, 32);
+}
+
+/* members holds the statements that are valid under the anchors this node
+ * trusts now. When those differ from the ones it was derived under (meta
+ * 'anchors'), every membership statement is judged again in log order
+ * (a statement stored while a network was open, or before its
+ * coordinators were known, counts only if its author may make it now).
+ * Runs inside the caller's write transaction. */
+static int members_sync(store_t *s, char *why, size_t whylen)
+{
+    uint8_t digest[32];
+    sqlite3_stmt *st;
+    if (s->anchors_synced)
+        return STORE_OK;
+    anchors_digest(s, digest);
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'anchors'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32 &&
+               memcmp(sqlite3_column_blob(st, 0), digest, 32) == 0;
+    sqlite3_finalize(st);
+    if (same) {
+        s->anchors_synced = 1;
+        return STORE_OK;
+    }
+    /* the statements' rows first: judging one may withdraw events */
+    size_t n = 0, cap = 64;
+    int64_t *rows = malloc(cap * sizeof *rows);
+    int rc = rows ? exec(s, "DELETE FROM members", why, whylen) : STORE_ERR_NOMEM;
+    if (rc == STORE_OK &&
+        sqlite3_prepare_v2(s->db, "SELECT rowid FROM events WHERE fork = 0 AND kind = 19"
+                                  " ORDER BY rowid", -1, &st, NULL) == SQLITE_OK) {
+        while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t *more = n == cap ? realloc(rows, 2 * cap * sizeof *rows) : rows;
+            if (!more)
+                rc = STORE_ERR_NOMEM;
+            else {
+                cap = more == rows ? cap : 2 * cap;
+                rows = more;
+                rows[n++] = sqlite3_column_int64(st, 0);
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    uint64_t cuts = s->cuts;
+    int was = s->replaying;
+    s->replaying = 1; /* one re-derivation at the end, not one per removal */
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        if (sqlite3_prepare_v2(s->db, "SELECT header, sig, payload, salt FROM events"
+                                      " WHERE rowid = ?1 AND fork = 0", -1, &st, NULL) != SQLITE_OK) {
+            rc = sql_fail(s, SQLITE_ERROR, why, whylen);
+            break;
+        }
+        sqlite3_bind_int64(st, 1, rows[i]);
+        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? stored_event(st, 0) : NULL;
+        sqlite3_finalize(st);
+        if (ev && ev->body)
+            rc = derive_membership(s, ev, rows[i], why, whylen);
+        event_free(&ev);
+    }
+    s->replaying = was;
+    free(rows);
+    if (rc == STORE_OK && s->cuts != cuts)
+        rc = rederive(s, why, whylen);
+    if (rc == STORE_OK &&
+        sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('anchors', ?1)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        bind_blob(st, 1, digest, 32);
+        rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
+        sqlite3_finalize(st);
+    }
+    if (rc == STORE_OK)
+        s->anchors_synced = 1;
+    return rc;
+}
+
+/* For readers outside a write transaction: members_sync in one of its
+ * own. A failure (a locked or read-only store) leaves the old judgement. */
+static void members_ensure(store_t *s)
+{
+    if (s->anchors_synced || s->in_batch)
+        return;
+    if (exec(s, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
+        return;
+    cache_clear(s);
+    if (members_sync(s, NULL, 0) == STORE_OK)
+        exec(s, "COMMIT", NULL, 0);
+    else
+        exec(s, "ROLLBACK", NULL, 0);
+    cache_clear(s);
 }
 
 int store_managed(store_t *s, const char *network)
@@ -768,22 +980,49 @@ static int member_ok(store_t *s, const event_t *ev, char *why, size_t whylen)
 int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
                     int64_t now_ms)
 {
+    members_ensure(s);
     if (anchor(s, network, key))
         return 1;
     member_row_t m = member_get(s, network, key);
     return m.found && !m.removed && (!m.until_ms || now_ms <= m.until_ms);
 }
 
-static int cut_log(store_t *s, int64_t aid, const char *network, uint64_t from, char *why,
-                   size_t whylen);
+static int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
+static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
+                   int *cut, size_t *applied, char *why, size_t whylen);
+static int rederive(store_t *s, char *why, size_t whylen);
 static int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
+static int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
+                   size_t whylen);
+static int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                 uint8_t id[EVENT_ID_BYTES]);
 
 /* Records a coordinator's statement (the latest about a member wins); a
  * removal withdraws what the member published after its cut. */
+/* Whether key may state memberships of network now: a coordinator this
+ * node trusts (config), or one a valid statement made coordinator, not
+ * removed, within its term at when_ms. */
+static int coordinator_now(store_t *s, const char *network, const uint8_t *key, int64_t when_ms)
+{
+    if (anchor(s, network, key))
+        return 1;
+    member_row_t c = member_get(s, network, key);
+    return c.found && c.coordinator && !c.removed && (!c.until_ms || when_ms <= c.until_ms);
+}
+
+/* Records a coordinator's statement (the latest about a member wins); a
+ * removal pins the member's history up to its cut and withdraws what it
+ * published after. Statements count only in a managed network and only
+ * from who may make them when they are judged: an open network's
+ * statements mean nothing here, and when the trusted coordinators change,
+ * members_sync judges every statement again. */
 static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
                              size_t whylen)
 {
     const Lernet__Membership *m = ev->body->membership;
+    if (!anchor(s, ev->network, NULL) ||
+        !coordinator_now(s, ev->network, ev->author, ev->created_ms))
+        return STORE_OK;
     sqlite3_stmt *st = Q(s, Q_MEMBER_PUT);
     bind_text(st, 1, ev->network);
     bind_blob(st, 2, m->member.data, KEYS_PUBLIC_BYTES);
@@ -795,26 +1034,27 @@ static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char 
     bind_text(st, 8, m->endpoint);
     sqlite3_bind_int64(st, 9, ev->created_ms);
     sqlite3_bind_int64(st, 10, rowid);
-    int rc = step_done(s, st, why, whylen);
+    bind_blob(st, 11, m->last_good_id.len ? m->last_good_id.data : NULL, EVENT_ID_BYTES);
+    int rc = step_done(s, st, why, whylen), cut = 0;
     if (rc || !m->removed)
         return rc;
     int64_t aid, forks;
     uint64_t head;
     uint8_t head_id[EVENT_ID_BYTES];
+    size_t applied = 0;
     if ((rc = author_row(s, m->member.data, &aid, &forks, NULL, why, whylen)))
         return rc;
+    logref_t lr = {aid, m->member.data, ev->network};
+    rc = pin_cut(s, &lr, m->last_good_seq, m->last_good_id.len ? m->last_good_id.data : NULL, 0,
+                 &cut, &applied, why, whylen);
     feed_head(s, aid, ev->network, &head, head_id);
-    if (head <= m->last_good_seq)
-        return STORE_OK;
-    log_warn("withdrawing events from seq %llu of %s: their author was removed",
-             (unsigned long long)m->last_good_seq + 1, ev->network);
-    if ((rc = cut_log(s, aid, ev->network, m->last_good_seq + 1, why, whylen)) || s->replaying)
-        return rc;
-    size_t skipped = 0;
-    s->replaying = 1;
-    rc = replay(s, &skipped, why, whylen);
-    s->replaying = 0;
-    return rc;
+    if (rc == STORE_OK && head > m->last_good_seq) {
+        log_warn("withdrawing events from seq %llu of %s: their author was removed",
+                 (unsigned long long)m->last_good_seq + 1, ev->network);
+        rc = cut_log(s, &lr, m->last_good_seq + 1, why, whylen);
+        cut = 1;
+    }
+    return rc || !cut ? rc : rederive(s, why, whylen);
 }
 
 /* ---- key lifecycle -------------------------------------------------- */
@@ -898,87 +1138,24 @@ static int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t r
     return signer_row(s, aid, ev->body->key_cert->signing_key.data, rowid, NULL, why, whylen);
 }
 
-/* After withdrawing the tail of a log: fork evidence that continues the
- * shortened chain (the owner's own events, which lost a race against ones
- * signed with the stolen key) becomes canonical again. */
-static int promote(store_t *s, int64_t aid, const char *network, char *why, size_t whylen)
-{
-    for (int i = 0; i < STORE_MAX_FORKS; i++) {
-        uint64_t head;
-        uint8_t head_id[EVENT_ID_BYTES];
-        int64_t rowid = 0, signer = 0;
-        event_t *ev = NULL;
-        s->c.feed_valid = 0;
-        feed_head(s, aid, network, &head, head_id);
-        sqlite3_stmt *st = Q(s, Q_FORK_AT);
-        sqlite3_bind_int64(st, 1, aid);
-        bind_text(st, 2, network);
-        sqlite3_bind_int64(st, 3, (int64_t)head + 1);
-        while (!rowid && sqlite3_step(st) == SQLITE_ROW) {
-            const void *payload = sqlite3_column_blob(st, 3);
-            if (event_from_parts(&ev, sqlite3_column_blob(st, 1),
-                                 (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 2),
-                                 payload, (size_t)sqlite3_column_bytes(st, 3),
-                                 payload ? sqlite3_column_blob(st, 4) : NULL, STORED_NOW, NULL,
-                                 0) == EV_OK &&
-                (head == 0 || memcmp(ev->prev, head_id, EVENT_ID_BYTES) == 0) &&
-                authorized(s, ev, aid, 0, &signer, NULL, 0) == STORE_OK)
-                rowid = sqlite3_column_int64(st, 0);
-            else
-                event_free(&ev);
-        }
-        sqlite3_reset(st);
-        if (!rowid)
-            return STORE_OK;
-        st = Q(s, Q_PROMOTE);
-        sqlite3_bind_int64(st, 1, rowid);
-        int rc = step_done(s, st, why, whylen);
-        if (rc == STORE_OK) { /* no longer evidence of a fork: it is the chain */
-            st = Q(s, Q_FORK_UNMARK);
-            sqlite3_bind_int64(st, 1, aid);
-            rc = step_done(s, st, why, whylen);
-            s->c.author_valid = 0;
-        }
-        if (rc == STORE_OK) {
-            st = Q(s, Q_FEED_PUT);
-            sqlite3_bind_int64(st, 1, aid);
-            bind_text(st, 2, network);
-            sqlite3_bind_int64(st, 3, (int64_t)ev->seq);
-            bind_blob(st, 4, ev->id, EVENT_ID_BYTES);
-            rc = step_done(s, st, why, whylen);
-        }
-        event_free(&ev);
-        if (rc)
-            return rc;
-    }
-    return STORE_OK;
-}
-
 /* Cuts one log back to before seq `from`: those events are withdrawn
- * (fork = 2: kept, never served, not in the derived items). */
-static int cut_log(store_t *s, int64_t aid, const char *network, uint64_t from, char *why,
-                   size_t whylen)
+ * (fork = 2: kept, never served, not in the derived items). Then what is
+ * held here and may follow the shortened chain joins it (advance with fork
+ * evidence: the owner's own events that lost a race against ones signed
+ * with a stolen key take their place). The caller re-derives the items. */
+static int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
 {
     sqlite3_stmt *st = Q(s, Q_WITHDRAW);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, network);
+    sqlite3_bind_int64(st, 1, lr->aid);
+    bind_text(st, 2, lr->net);
     sqlite3_bind_int64(st, 3, (int64_t)from);
     int rc = step_done(s, st, why, whylen);
     uint8_t id[EVENT_ID_BYTES];
-    int have = 0;
-    if (rc == STORE_OK && from > 1) {
-        st = Q(s, Q_EVENT_AT);
-        sqlite3_bind_int64(st, 1, aid);
-        bind_text(st, 2, network);
-        sqlite3_bind_int64(st, 3, (int64_t)from - 1);
-        if ((have = sqlite3_step(st) == SQLITE_ROW))
-            memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-        sqlite3_reset(st);
-    }
+    int have = rc == STORE_OK && from > 1 && id_at(s, lr->aid, lr->net, from - 1, id);
     if (rc == STORE_OK) {
         st = Q(s, have ? Q_FEED_PUT : Q_FEED_DEL);
-        sqlite3_bind_int64(st, 1, aid);
-        bind_text(st, 2, network);
+        sqlite3_bind_int64(st, 1, lr->aid);
+        bind_text(st, 2, lr->net);
         if (have) {
             sqlite3_bind_int64(st, 3, (int64_t)from - 1);
             bind_blob(st, 4, id, EVENT_ID_BYTES);
@@ -986,12 +1163,28 @@ static int cut_log(store_t *s, int64_t aid, const char *network, uint64_t from, 
         rc = step_done(s, st, why, whylen);
     }
     s->c.feed_valid = 0;
-    return rc ? rc : promote(s, aid, network, why, whylen);
+    s->cuts++;
+    size_t applied = 0;
+    return rc ? rc : advance(s, lr, 1, &applied, why, whylen);
+}
+
+/* Re-derives the items after rows left the chain, unless a replay is
+ * already running (which then sees the rows as they are now). */
+static int rederive(store_t *s, char *why, size_t whylen)
+{
+    size_t skipped = 0;
+    if (s->replaying)
+        return STORE_OK;
+    s->replaying = 1;
+    int rc = replay(s, &skipped, why, whylen);
+    s->replaying = 0;
+    return rc;
 }
 
 /* Withdraws, in every log of the author, what the revoked key signed after
  * the cut and everything chained on it; then re-derives the items. */
-static int withdraw(store_t *s, int64_t aid, int64_t key, char *why, size_t whylen)
+static int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
+                    char *why, size_t whylen)
 {
     enum { MAX_LOGS = 1024 };
     char(*nets)[EVENT_MAX_NETWORK + 1] = calloc(MAX_LOGS, sizeof *nets);
@@ -1007,19 +1200,14 @@ static int withdraw(store_t *s, int64_t aid, int64_t key, char *why, size_t whyl
     }
     sqlite3_reset(st);
     for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        logref_t lr = {aid, author, nets[i]};
         log_warn("withdrawing events from seq %llu of %s: signed with a revoked key",
                  (unsigned long long)from[i], nets[i]);
-        rc = cut_log(s, aid, nets[i], from[i], why, whylen);
+        rc = cut_log(s, &lr, from[i], why, whylen);
     }
     free(nets);
     free(from);
-    if (rc == STORE_OK && n > 0 && !s->replaying) {
-        size_t skipped = 0;
-        s->replaying = 1;
-        rc = replay(s, &skipped, why, whylen);
-        s->replaying = 0;
-    }
-    return rc;
+    return rc == STORE_OK && (n > 0 || cut) ? rederive(s, why, whylen) : rc;
 }
 
 static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
@@ -1036,13 +1224,25 @@ static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *w
         rc = step_done(s, st, why, whylen);
     }
     for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
+        const Lernet__LogCut *c = r->cuts[i];
         st = Q(s, Q_CUT_PUT);
         sqlite3_bind_int64(st, 1, key);
-        bind_text(st, 2, r->cuts[i]->network);
-        sqlite3_bind_int64(st, 3, (int64_t)r->cuts[i]->last_good_seq);
+        bind_text(st, 2, c->network);
+        sqlite3_bind_int64(st, 3, (int64_t)c->last_good_seq);
+        bind_blob(st, 4, c->last_good_id.len ? c->last_good_id.data : NULL, EVENT_ID_BYTES);
         rc = step_done(s, st, why, whylen);
     }
-    return rc ? rc : withdraw(s, aid, key, why, whylen);
+    /* Each cut pins its log's history; then what the key signed after the
+     * cuts leaves the chains. */
+    int cut = 0;
+    size_t applied = 0;
+    for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
+        logref_t lr = {aid, ev->author, r->cuts[i]->network};
+        rc = pin_cut(s, &lr, r->cuts[i]->last_good_seq,
+                     r->cuts[i]->last_good_id.len ? r->cuts[i]->last_good_id.data : NULL, key,
+                     &cut, &applied, why, whylen);
+    }
+    return rc ? rc : withdraw(s, aid, ev->author, key, cut, why, whylen);
 }
 
 static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
@@ -1126,17 +1326,33 @@ static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t signer,
     return step_done(s, st, why, whylen);
 }
 
-static int hold(store_t *s, const event_t *ev, char *why, size_t whylen)
+/* Holds ev back in pending. Bounds: STORE_MAX_PENDING in all; an event
+ * ahead of a gap at most STORE_MAX_PENDING_PER_LOG per log; an unproven
+ * event of a pinned range at most two copies per seq (one is the real one
+ * when a liar got there first; the pins delete the others); a proven one
+ * only the total, since there is one per seq. */
+static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = Q(s, Q_PENDING_LOG_COUNT);
-    bind_blob(st, 1, ev->author, KEYS_PUBLIC_BYTES);
-    bind_text(st, 2, ev->network);
-    if (count_of(st) >= STORE_MAX_PENDING_PER_LOG ||
-        count_of(Q(s, Q_PENDING_COUNT)) >= STORE_MAX_PENDING)
+    sqlite3_stmt *st;
+    if (s->c.n_pending < 0)
+        s->c.n_pending = count_of(Q(s, Q_PENDING_COUNT));
+    int full = s->c.n_pending >= STORE_MAX_PENDING;
+    if (!full && pin != PIN_PROVEN) {
+        st = Q(s, pin == PIN_UNKNOWN ? Q_PENDING_SEQ_COUNT : Q_PENDING_LOG_COUNT);
+        bind_blob(st, 1, ev->author, KEYS_PUBLIC_BYTES);
+        bind_text(st, 2, ev->network);
+        if (pin == PIN_UNKNOWN)
+            sqlite3_bind_int64(st, 3, (int64_t)ev->seq);
+        full = count_of(st) >= (pin == PIN_UNKNOWN ? 2 : STORE_MAX_PENDING_PER_LOG);
+    }
+    if (full)
         return why_fail(why, whylen, STORE_ERR_PENDING_FULL,
-                    "seq %llu is ahead of a gap and too many events are already held back",
-                    (unsigned long long)ev->seq);
+                        "seq %llu %s and too many events are already held back",
+                        (unsigned long long)ev->seq,
+                        pin == PIN_UNKNOWN ? "waits for proof that it is on its log's pinned history"
+                                           : "is ahead of a gap");
     s->c.pending = 1;
+    s->c.n_pending++;
     st = Q(s, Q_PENDING_INS);
     bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
     bind_blob(st, 2, ev->author, KEYS_PUBLIC_BYTES);
@@ -1145,75 +1361,380 @@ static int hold(store_t *s, const event_t *ev, char *why, size_t whylen)
     sqlite3_bind_int64(st, 5, event_now_ms());
     bind_blob(st, 6, ev->header, ev->header_len);
     bind_blob(st, 7, ev->sig, KEYS_SIG_BYTES);
-    bind_blob(st, 8, ev->has_payload ? ev->payload : NULL, ev->payload_len);
-    bind_blob(st, 9, ev->has_payload ? ev->salt : NULL, EVENT_SALT_BYTES);
+    bind_blob(st, 8, ev->payload, ev->payload_len);
+    bind_blob(st, 9, ev->salt, EVENT_SALT_BYTES);
     return step_done(s, st, why, whylen);
 }
 
-/* Takes the held-back event for seq out of pending, parsed; NULL if none. */
-static event_t *take_pending(store_t *s, const event_t *like, uint64_t seq)
+/* ---- pinned history ------------------------------------------------ */
+
+/* A cut (of a revoked signing key, or of a removed member) names the last
+ * good event of a log by seq and id. Up to that seq the log's history is
+ * fixed: only the chain that ends at that id may be there. This node shows
+ * an event of such a range to be on it top-down: the cut's id pins its seq,
+ * and every pinned event's prev pins the seq below (pins holds those, above
+ * the log's head). An event at a seq without a pin yet waits in pending;
+ * when the pins reach the head, what they proved is appended in order. */
+
+/* Parses four columns (header, sig, payload, salt) from col on, of a row
+ * this store wrote; NULL if they no longer parse. Owned by the caller. */
+static event_t *stored_event(sqlite3_stmt *st, int col)
 {
-    sqlite3_stmt *st = Q(s, Q_PENDING_NEXT);
     event_t *ev = NULL;
-    uint8_t id[EVENT_ID_BYTES];
-    bind_blob(st, 1, like->author, KEYS_PUBLIC_BYTES);
-    bind_text(st, 2, like->network);
-    sqlite3_bind_int64(st, 3, (int64_t)seq);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    const void *payload = sqlite3_column_blob(st, col + 2);
+    if (sqlite3_column_bytes(st, col + 1) != KEYS_SIG_BYTES ||
+        event_from_parts(&ev, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col),
+                         sqlite3_column_blob(st, col + 1), payload,
+                         (size_t)sqlite3_column_bytes(st, col + 2),
+                         payload ? sqlite3_column_blob(st, col + 3) : NULL, STORED_NOW, NULL,
+                         0) != EV_OK)
         return NULL;
-    }
-    memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-    const void *payload = sqlite3_column_blob(st, 3);
-    event_from_parts(&ev, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                     sqlite3_column_blob(st, 2), payload, (size_t)sqlite3_column_bytes(st, 3),
-                     payload ? sqlite3_column_blob(st, 4) : NULL, STORED_NOW, NULL, 0);
-    sqlite3_reset(st);
-    st = Q(s, Q_PENDING_DEL);
-    bind_blob(st, 1, id, EVENT_ID_BYTES);
-    sqlite3_step(st);
-    sqlite3_reset(st);
     return ev;
 }
 
-/* After an append: apply the held-back events that now follow, in order.
- * Bounded by STORE_MAX_PENDING_PER_LOG. */
-static int drain(store_t *s, const event_t *last, int64_t aid, int64_t *forks, size_t *applied,
-                 char *why, size_t whylen)
+/* The id of the canonical event at seq of the log: 1 if there is one. */
+static int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                 uint8_t id[EVENT_ID_BYTES])
 {
-    uint8_t head[EVENT_ID_BYTES];
-    uint64_t seq = last->seq;
-    if (!s->c.pending)
-        return STORE_OK; /* nothing held back anywhere */
-    memcpy(head, last->id, EVENT_ID_BYTES);
-    for (int i = 0; i < STORE_MAX_PENDING_PER_LOG; i++) {
-        event_t *ev = take_pending(s, last, seq + 1);
+    sqlite3_stmt *st = Q(s, Q_EVENT_AT);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, net);
+    sqlite3_bind_int64(st, 3, (int64_t)seq);
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
+    if (found)
+        memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
+    sqlite3_reset(st);
+    return found;
+}
+
+/* The first seq of the log on the chain that signing key `key` signed
+ * (0: none). */
+static uint64_t first_signed(store_t *s, int64_t aid, const char *net, int64_t key)
+{
+    sqlite3_stmt *st = Q(s, Q_FIRST_SIGNED);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, net);
+    sqlite3_bind_int64(st, 3, key);
+    uint64_t seq = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return seq;
+}
+
+/* The highest pinned seq of the log (0: not pinned). */
+static uint64_t pin_top(store_t *s, int64_t aid, const char *net)
+{
+    if (!s->c.pins)
+        return 0;
+    sqlite3_stmt *st = Q(s, Q_PIN_TOP);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, net);
+    uint64_t top = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return top;
+}
+
+static int pin_get(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                   uint8_t id[EVENT_ID_BYTES])
+{
+    sqlite3_stmt *st = Q(s, Q_PIN_GET);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, net);
+    sqlite3_bind_int64(st, 3, (int64_t)seq);
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
+    if (found)
+        memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
+    sqlite3_reset(st);
+    return found;
+}
+
+/* Where ev stands against its log's pins (ev->seq is above the head). */
+static enum pin_state pin_state(store_t *s, int64_t aid, const event_t *ev)
+{
+    uint8_t id[EVENT_ID_BYTES];
+    if (!s->c.pins || ev->seq > pin_top(s, aid, ev->network))
+        return PIN_FREE;
+    if (!pin_get(s, aid, ev->network, ev->seq, id))
+        return PIN_UNKNOWN;
+    return memcmp(id, ev->id, EVENT_ID_BYTES) == 0 ? PIN_PROVEN : PIN_WRONG;
+}
+
+/* A copy of the event with this id that is held here but on no chain:
+ * held back (pending; *in_pending = 1) or off the chain (fork evidence,
+ * withdrawn). NULL if none. Owned by the caller. */
+static event_t *held_copy(store_t *s, const uint8_t id[EVENT_ID_BYTES], int *in_pending)
+{
+    static const enum stmt_id where[] = {Q_PENDING_BY_ID, Q_OFF_BY_ID};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = Q(s, where[i]);
+        bind_blob(st, 1, id, EVENT_ID_BYTES);
+        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? stored_event(st, 0) : NULL;
+        sqlite3_reset(st);
+        if (ev) {
+            *in_pending = i == 0;
+            return ev;
+        }
+    }
+    return NULL;
+}
+
+static void pending_del(store_t *s, const uint8_t id[EVENT_ID_BYTES])
+{
+    sqlite3_stmt *st = Q(s, Q_PENDING_DEL);
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    sqlite3_step(st);
+    sqlite3_reset(st);
+}
+
+/* Pins (seq, id) in the log; other copies held back for that seq are not
+ * on the pinned history and are dropped. */
+static int pin_put(store_t *s, const logref_t *lr, uint64_t seq, const uint8_t id[EVENT_ID_BYTES],
+                   char *why, size_t whylen)
+{
+    sqlite3_stmt *st = Q(s, Q_PIN_PUT);
+    sqlite3_bind_int64(st, 1, lr->aid);
+    bind_text(st, 2, lr->net);
+    sqlite3_bind_int64(st, 3, (int64_t)seq);
+    bind_blob(st, 4, id, EVENT_ID_BYTES);
+    int rc = step_done(s, st, why, whylen);
+    s->c.pins = 1;
+    if (rc || !s->c.pending)
+        return rc;
+    st = Q(s, Q_PENDING_DISPROVE);
+    bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
+    bind_text(st, 2, lr->net);
+    sqlite3_bind_int64(st, 3, (int64_t)seq);
+    bind_blob(st, 4, id, EVENT_ID_BYTES);
+    return step_done(s, st, why, whylen);
+}
+
+static int links_to(const event_t *ev, uint64_t seq, const uint8_t head_id[EVENT_ID_BYTES])
+{
+    return ev->seq == seq && (seq == 1 || memcmp(ev->prev, head_id, EVENT_ID_BYTES) == 0);
+}
+
+/* The copy held here that may take seq (the one after head_id) now: the
+ * pinned one where the log is pinned there; nothing where the seq is in a
+ * pinned range without its pin yet; else a held-back event that links,
+ * else (with_forks) fork evidence that links. */
+static event_t *next_link(store_t *s, const logref_t *lr, uint64_t seq,
+                          const uint8_t head_id[EVENT_ID_BYTES], int with_forks, int *in_pending)
+{
+    uint8_t pin[EVENT_ID_BYTES];
+    event_t *ev = NULL;
+    if (s->c.pins && pin_get(s, lr->aid, lr->net, seq, pin)) {
+        ev = held_copy(s, pin, in_pending);
+        if (ev && !links_to(ev, seq, head_id))
+            event_free(&ev);
+        return ev;
+    }
+    if (s->c.pins && seq <= pin_top(s, lr->aid, lr->net))
+        return NULL; /* unproven yet */
+    for (int i = 0; i < 2 && !ev; i++) {
+        if ((i == 0 && !s->c.pending) || (i == 1 && !with_forks))
+            continue;
+        sqlite3_stmt *st = Q(s, i == 0 ? Q_PENDING_AT : Q_FORK_AT);
+        if (i == 0)
+            bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
+        else
+            sqlite3_bind_int64(st, 1, lr->aid);
+        bind_text(st, 2, lr->net);
+        sqlite3_bind_int64(st, 3, (int64_t)seq);
+        while (!ev && sqlite3_step(st) == SQLITE_ROW)
+            if ((ev = stored_event(st, 1)) && !links_to(ev, seq, head_id))
+                event_free(&ev);
+        sqlite3_reset(st);
+        *in_pending = i == 0;
+    }
+    return ev;
+}
+
+/* After the chain moved past held-back copies: those at or below the head
+ * conflict with it. In a log without pins they are evidence of a fork
+ * (kept, bounded); where the log was pinned they were not on the pinned
+ * history and are dropped. Pins at or below the head have done their job. */
+static int settle(store_t *s, const logref_t *lr, int pinned, char *why, size_t whylen)
+{
+    enum { MAX_SETTLE = 16 };
+    uint64_t head;
+    uint8_t head_id[EVENT_ID_BYTES];
+    int rc = STORE_OK;
+    feed_head(s, lr->aid, lr->net, &head, head_id);
+    if (s->c.pending && !pinned) {
+        event_t *left[MAX_SETTLE];
+        size_t n = 0;
+        sqlite3_stmt *st = Q(s, Q_PENDING_UPTO);
+        bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
+        bind_text(st, 2, lr->net);
+        sqlite3_bind_int64(st, 3, (int64_t)head);
+        while (n < MAX_SETTLE && sqlite3_step(st) == SQLITE_ROW)
+            if ((left[n] = stored_event(st, 1)))
+                n++;
+        sqlite3_reset(st);
+        int64_t aid, forks;
+        for (size_t i = 0; i < n; i++) {
+            if (rc == STORE_OK &&
+                (rc = author_row(s, lr->key, &aid, &forks, NULL, why, whylen)) == STORE_OK &&
+                !exists(s, Q_HAS_EVENT, left[i]->id))
+                rc = keep_fork(s, left[i], lr->aid, 0, forks, why, whylen);
+            if (rc == STORE_ERR_FORKS_FULL)
+                rc = STORE_OK;
+            event_free(&left[i]);
+        }
+    }
+    if (rc == STORE_OK && s->c.pending) {
+        sqlite3_stmt *st = Q(s, Q_PENDING_STALE);
+        bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
+        bind_text(st, 2, lr->net);
+        sqlite3_bind_int64(st, 3, (int64_t)head);
+        rc = step_done(s, st, why, whylen);
+    }
+    if (rc == STORE_OK && pinned) {
+        sqlite3_stmt *st = Q(s, Q_PIN_DROP);
+        sqlite3_bind_int64(st, 1, lr->aid);
+        bind_text(st, 2, lr->net);
+        sqlite3_bind_int64(st, 3, (int64_t)head);
+        rc = step_done(s, st, why, whylen);
+    }
+    return rc;
+}
+
+/* Appends to the log, in order, what is held here and may now follow its
+ * head (next_link), counting into *applied; then settles what is left.
+ * Bounded: every step takes one held copy off the pending table or off
+ * the chain's side. */
+static int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
+                   size_t whylen)
+{
+    int rc = STORE_OK, pinned = pin_top(s, lr->aid, lr->net) > 0;
+    if (!s->c.pending && !pinned && !with_forks)
+        return STORE_OK; /* nothing held back anywhere: the common case */
+    for (size_t i = 0; rc == STORE_OK && i < STORE_MAX_PENDING + STORE_MAX_FORKS; i++) {
+        uint64_t head;
+        uint8_t head_id[EVENT_ID_BYTES];
+        int in_pending = 0;
+        int64_t signer;
+        feed_head(s, lr->aid, lr->net, &head, head_id);
+        event_t *ev = next_link(s, lr, head + 1, head_id, with_forks, &in_pending);
         if (!ev)
             break;
-        int64_t signer;
-        int rc = authorized(s, ev, aid, 0, &signer, NULL, 0);
-        if (rc != STORE_OK) { /* held before its key was revoked: dropped */
-            event_free(&ev);
+        if (in_pending)
+            pending_del(s, ev->id);
+        if (authorized(s, ev, lr->aid, 0, &signer, NULL, 0) != STORE_OK) {
+            event_free(&ev); /* held before its key was revoked, or its author removed */
+            if (in_pending)
+                continue;
             break;
         }
-        if (memcmp(ev->prev, head, EVENT_ID_BYTES) == 0) {
-            rc = append(s, ev, aid, signer, why, whylen);
-            (*applied)++;
-            seq = ev->seq;
-            memcpy(head, ev->id, EVENT_ID_BYTES);
-        } else {
-            rc = keep_fork(s, ev, aid, signer, *forks, why, whylen);
-            (*forks)++;
-        }
+        rc = append(s, ev, lr->aid, signer, why, whylen);
+        (*applied)++;
         event_free(&ev);
-        if (rc && rc != STORE_ERR_FORKS_FULL)
-            return rc;
     }
-    sqlite3_stmt *st = Q(s, Q_PENDING_STALE);
-    bind_blob(st, 1, last->author, KEYS_PUBLIC_BYTES);
-    bind_text(st, 2, last->network);
-    sqlite3_bind_int64(st, 3, (int64_t)seq);
-    return step_done(s, st, why, whylen);
+    return rc ? rc : settle(s, lr, pinned, why, whylen);
+}
+
+/* Pins the log at (seq, id) and follows the chain down from there through
+ * the copies held here, each one's prev pinning the seq below, until a
+ * copy is missing (the next arrival goes on from there) or the chain
+ * reaches the head: then, if it meets the head's id, what it proved is
+ * appended. Bounded by seq - head steps. */
+static int pin_follow(store_t *s, const logref_t *lr, uint64_t seq,
+                      const uint8_t id[EVENT_ID_BYTES], size_t *applied, char *why, size_t whylen)
+{
+    uint8_t cur[EVENT_ID_BYTES], head_id[EVENT_ID_BYTES];
+    uint64_t head;
+    memcpy(cur, id, EVENT_ID_BYTES);
+    feed_head(s, lr->aid, lr->net, &head, head_id);
+    while (seq > head) {
+        int in_pending, rc = pin_put(s, lr, seq, cur, why, whylen);
+        if (rc)
+            return rc;
+        event_t *ev = held_copy(s, cur, &in_pending);
+        int found = ev && ev->seq == seq && strcmp(ev->network, lr->net) == 0 &&
+                    memcmp(ev->author, lr->key, KEYS_PUBLIC_BYTES) == 0;
+        if (found && seq > 1)
+            memcpy(cur, ev->prev, EVENT_ID_BYTES);
+        event_free(&ev);
+        if (!found)
+            return STORE_OK;
+        seq--;
+    }
+    if (seq > 0 && seq == head && memcmp(head_id, cur, EVENT_ID_BYTES) != 0) {
+        char fpr[KEYS_FPR_STR_SIZE];
+        keys_fingerprint(fpr, lr->key);
+        log_warn("log %s of %s: the history a cut pins does not continue this node's chain at "
+                 "seq %llu; it waits", lr->net, fpr, (unsigned long long)seq);
+        return STORE_OK;
+    }
+    return advance(s, lr, 0, applied, why, whylen);
+}
+
+/* A cut names the last good event of a log by seq c and id x. If this
+ * node's chain reaches c with x there, nothing changes. Otherwise what it
+ * holds from the first event the cut could concern is unproven: from the
+ * first one the revoked key signed (key; events signed by other keys
+ * cannot have been forged with it), or all of it for a removed member
+ * (key 0). That part is withdrawn, the log is pinned at (c, x), and copies
+ * held or arriving later rejoin the chain as the pins prove them. *cut is
+ * set when rows left the chain (the caller re-derives the items). */
+static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
+                   int *cut, size_t *applied, char *why, size_t whylen)
+{
+    uint64_t head, w;
+    uint8_t head_id[EVENT_ID_BYTES], at[EVENT_ID_BYTES];
+    if (c == 0 || !x)
+        return STORE_OK;
+    feed_head(s, lr->aid, lr->net, &head, head_id);
+    if (head >= c && id_at(s, lr->aid, lr->net, c, at) && memcmp(at, x, EVENT_ID_BYTES) == 0)
+        return STORE_OK;
+    w = key ? first_signed(s, lr->aid, lr->net, key) : 1;
+    if (head >= c && (w == 0 || w > c))
+        w = 1; /* a history the revoked key alone cannot explain: nothing up to c stands */
+    /* pinned first, so that what cut_log lets rejoin must be on the history */
+    int rc = pin_put(s, lr, c, x, why, whylen);
+    if (rc == STORE_OK && w && w <= head) {
+        char fpr[KEYS_FPR_STR_SIZE];
+        keys_fingerprint(fpr, lr->key);
+        log_warn("withdrawing seq %llu to %llu of %s by %s until they are shown to lead to the "
+                 "event its cut names", (unsigned long long)w, (unsigned long long)head, lr->net,
+                 fpr);
+        rc = cut_log(s, lr, w, why, whylen);
+        *cut = 1;
+    }
+    return rc ? rc : pin_follow(s, lr, c, x, applied, why, whylen);
+}
+
+/* ---- adding events -------------------------------------------------- */
+
+enum row_state { ROW_NONE = -1, ROW_CANONICAL = 0, ROW_EVIDENCE = 1, ROW_WITHDRAWN = 2 };
+
+/* How the events table holds id; *gone: stored without its payload. */
+static enum row_state event_state(store_t *s, const uint8_t id[EVENT_ID_BYTES], int *gone)
+{
+    sqlite3_stmt *st = Q(s, Q_EVENT_STATE);
+    enum row_state r = ROW_NONE;
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        r = (enum row_state)sqlite3_column_int(st, 0);
+        *gone = sqlite3_column_int(st, 1);
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
+/* A chain row stored without its payload (by an older lernet, from a
+ * partner that stripped it) gets it back from a genuine copy, and what it
+ * says is derived again: a stored copy never keeps the real one out. */
+static int fill_payload(store_t *s, const event_t *ev, char *why, size_t whylen)
+{
+    char hex[EVENT_ID_HEX_SIZE];
+    sqlite3_stmt *st = Q(s, Q_FILL_PAYLOAD);
+    bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
+    bind_blob(st, 2, ev->payload, ev->payload_len);
+    bind_blob(st, 3, ev->salt, EVENT_SALT_BYTES);
+    int rc = step_done(s, st, why, whylen);
+    event_id_hex(hex, ev->id);
+    log_warn("event %.16s… was stored without its payload; a genuine copy restores it", hex);
+    return rc ? rc : rederive(s, why, whylen);
 }
 
 static int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
@@ -1222,29 +1743,54 @@ static int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied,
     int64_t aid, forks, signer;
     uint64_t head;
     uint8_t head_id[EVENT_ID_BYTES];
-    int rc, revoked;
-    if (exists(s, Q_HAS_EVENT, ev->id) || (s->c.pending && exists(s, Q_HAS_PENDING, ev->id))) {
-        *outcome = STORE_DUPLICATE;
+    int rc, revoked, gone = 0;
+    if (!ev->has_payload)
+        return why_fail(why, whylen, STORE_ERR_NO_PAYLOAD,
+                        "event has no payload (nothing but an erasure may remove one)");
+    enum row_state state = event_state(s, ev->id, &gone);
+    *outcome = STORE_DUPLICATE;
+    if (state == ROW_CANONICAL)
+        return gone ? fill_payload(s, ev, why, whylen) : STORE_OK;
+    if (s->c.pending && exists(s, Q_HAS_PENDING, ev->id))
         return STORE_OK;
-    }
     if ((rc = author_row(s, ev->author, &aid, &forks, &revoked, why, whylen)) ||
         (rc = authorized(s, ev, aid, revoked, &signer, why, whylen)))
         return rc;
+    logref_t lr = {aid, ev->author, ev->network};
     feed_head(s, aid, ev->network, &head, head_id);
-    int links = ev->seq == 1 || memcmp(ev->prev, head_id, EVENT_ID_BYTES) == 0;
-    if (ev->seq == head + 1 && links) {
+    enum pin_state pin = ev->seq > head ? pin_state(s, aid, ev) : PIN_FREE;
+    /* Fork evidence stays that unless it is in a pinned range (where it
+     * may be the real one); a withdrawn copy may rejoin above the head. */
+    if ((state == ROW_EVIDENCE && pin == PIN_FREE) ||
+        (state == ROW_WITHDRAWN && pin == PIN_FREE && ev->seq <= head))
+        return STORE_OK;
+    if (pin == PIN_WRONG) {
+        char fpr[KEYS_FPR_STR_SIZE];
+        keys_fingerprint(fpr, ev->author);
+        return why_fail(why, whylen, STORE_ERR_REVOKED,
+                        "seq %llu of %s by %s is not on the history its cut pins (signed with "
+                        "a revoked key, or by a removed member, for another history)",
+                        (unsigned long long)ev->seq, ev->network, fpr);
+    }
+    int links = links_to(ev, head + 1, head_id);
+    if (links && pin != PIN_UNKNOWN) {
         *outcome = STORE_APPLIED;
         if ((rc = append(s, ev, aid, signer, why, whylen)))
             return rc;
         (*applied)++;
-        return drain(s, ev, aid, &forks, applied, why, whylen);
+        return advance(s, &lr, 0, applied, why, whylen);
     }
-    if (ev->seq <= head + 1) { /* a taken seq, or a next one that disowns our chain */
+    if (ev->seq <= head + 1 && pin == PIN_FREE) { /* a taken seq, or a next one that disowns our chain */
+        if (state != ROW_NONE)
+            return STORE_OK;
         *outcome = STORE_FORK;
         return keep_fork(s, ev, aid, signer, forks, why, whylen);
     }
     *outcome = STORE_HELD;
-    return hold(s, ev, why, whylen);
+    if ((rc = hold(s, ev, pin, why, whylen)))
+        return rc;
+    return pin == PIN_PROVEN ? pin_follow(s, &lr, ev->seq, ev->id, applied, why, whylen)
+                             : STORE_OK;
 }
 
 int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
@@ -1291,6 +1837,46 @@ int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, NULL, 0);
+}
+
+int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+                uint64_t seq, uint8_t id[EVENT_ID_BYTES])
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT e.id FROM events e JOIN authors a ON a.id = e.author"
+                                  " WHERE a.key = ?1 AND e.network = ?2 AND e.seq = ?3"
+                                  " AND e.fork = 0", -1, &st, NULL) != SQLITE_OK)
+        return STORE_ERR_SQL;
+    bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
+    bind_text(st, 2, network);
+    sqlite3_bind_int64(st, 3, (int64_t)seq);
+    int rc = STORE_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES) {
+        memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
+        rc = STORE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_have(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+               uint64_t *seq)
+{
+    uint8_t id[EVENT_ID_BYTES];
+    uint64_t have;
+    int rc = store_head(s, author, network, &have, id);
+    if (rc != STORE_OK)
+        return rc;
+    sqlite3_stmt *st = Q(s, Q_PENDING_LOG_SEQS);
+    bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
+    bind_text(st, 2, network);
+    sqlite3_bind_int64(st, 3, (int64_t)have);
+    sqlite3_bind_int64(st, 4, STORE_MAX_PENDING);
+    while (sqlite3_step(st) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) == have + 1)
+        have++;
+    sqlite3_reset(st);
+    *seq = have;
+    return STORE_OK;
 }
 
 static int net_in(const char *net, const char *const *nets, size_t n)
@@ -1893,6 +2479,7 @@ int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx
 {
     sqlite3_stmt *st;
     int stop = 0;
+    members_ensure(s);
     for (size_t i = 0; !stop && i < s->n_anchors; i++) {
         if (strcmp(s->anchors[i].network, network) != 0)
             continue;

@@ -37,7 +37,7 @@
 
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define STORE_MAX_PENDING_PER_LOG 1024
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
@@ -58,6 +58,7 @@ enum store_error {
     STORE_ERR_UNCERTIFIED = -12, /* signed by a key the author has not certified (yet) */
     STORE_ERR_REVOKED = -13,     /* signing key revoked for that point, or identity revoked */
     STORE_ERR_NOT_MEMBER = -14,  /* managed network: author not (or no longer) a member */
+    STORE_ERR_NO_PAYLOAD = -15,  /* an event without its payload (only erasure may remove one) */
 };
 const char *store_strerror(int err);
 /* "revoked", "not_a_member", ...: snake_case name, for metrics. */
@@ -99,6 +100,19 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
 /* Head of a log: *seq = 0 (and id zeroed) when the log is empty. */
 int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq, uint8_t id[EVENT_ID_BYTES]);
+
+/* The id of the event at seq on the chain of (author, network):
+ * STORE_ERR_NOT_FOUND when this node holds none there. id is written only
+ * on success. A cut names its last good event with it. */
+int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+                uint64_t seq, uint8_t id[EVENT_ID_BYTES]);
+
+/* How far a log reaches here: its head, or beyond it where the events
+ * that follow are held back already (waiting for proof that they are on
+ * the history a cut pinned, see store.c "pinned history"), so a puller
+ * asks for what comes next rather than for those again. */
+int store_have(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+               uint64_t *seq);
 
 /* One log's head, as sync announces it. */
 typedef struct store_feed {

@@ -92,13 +92,18 @@ static event_t *cert(fx_t *f, const keys_identity_t *k)
     return key_event(f, &p);
 }
 
-static event_t *revoke(fx_t *f, const keys_identity_t *k, uint64_t cut)
+/* Revokes k; the cut keeps NET valid up to and including last_good. */
+static event_t *revoke(fx_t *f, const keys_identity_t *k, const event_t *last_good)
 {
     Lernet__KeyRevoke r = LERNET__KEY_REVOKE__INIT;
     Lernet__LogCut c = LERNET__LOG_CUT__INIT, *cp = &c;
     Lernet__Payload p = LERNET__PAYLOAD__INIT;
     c.network = NET;
-    c.last_good_seq = cut;
+    c.last_good_seq = last_good ? last_good->seq : 0;
+    if (last_good) {
+        c.last_good_id.data = (uint8_t *)last_good->id;
+        c.last_good_id.len = EVENT_ID_BYTES;
+    }
     r.signing_key.data = (uint8_t *)keys_public(k);
     r.signing_key.len = KEYS_PUBLIC_BYTES;
     r.n_cuts = 1;
@@ -190,7 +195,7 @@ static void test_revocation_withdraws_raced_and_refuses_late(void **state)
     assert_int_equal(add(f, own, NULL), STORE_FORK);
     assert_int_equal(count_items(f), 2);
 
-    event_t *r = revoke(f, f->s1, 1);
+    event_t *r = revoke(f, f->s1, w1);
     assert_int_equal(add(f, r, NULL), STORE_APPLIED);
     /* the thief's event is withdrawn, the owner's takes seq 2 */
     assert_int_equal(store_head(f->st, keys_public(f->id), NET, &seq, head), STORE_OK);
@@ -271,7 +276,7 @@ static void test_sync_carries_revocation(void **state)
     event_t *w1 = workshop(f, f->s1, 1, NULL, "Äkta");
     event_t *thief = workshop(f, f->s1, 2, w1, "Falsk");
     event_t *own = workshop(f, f->s2, 2, w1, "Ägarens");
-    event_t *r = revoke(f, f->s1, 1);
+    event_t *r = revoke(f, f->s1, w1);
     /* b took the thief's event before the revocation existed */
     event_t *at_b[] = {c1, c2, w1, thief};
     for (size_t i = 0; i < 4; i++)

@@ -103,6 +103,12 @@ static int admit(fx_t *f, const keys_identity_t *by, const keys_identity_t *who,
     m.coordinator = coordinator;
     m.removed = removed;
     m.last_good_seq = cut;
+    uint8_t last_good[EVENT_ID_BYTES];
+    if (cut) { /* a removal pins the history up to the cut by its id */
+        assert_int_equal(store_id_at(f->st, keys_public(who), NET, cut, last_good), STORE_OK);
+        m.last_good_id.data = last_good;
+        m.last_good_id.len = EVENT_ID_BYTES;
+    }
     p.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP;
     p.membership = &m;
     return add(f, by, next(f, by, &p, 0), why);

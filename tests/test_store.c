@@ -304,6 +304,7 @@ static void test_migrates_v1_items(void **state)
                                   "ALTER TABLE events DROP COLUMN signer;"
                                   "DROP TABLE signing_keys; DROP TABLE key_cuts;"
                                   "DROP TABLE members; DROP TABLE profiles;"
+                                  "DROP TABLE pins; DROP TABLE meta;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

@@ -243,6 +243,7 @@ int main(int argc, char **argv)
     event_t *e6 = sign(sk, me, NET, 6, e5, &pm);
     Lernet__LogCut cut = LERNET__LOG_CUT__INIT, *cp = &cut;
     cut.network = NET, cut.last_good_seq = 5;
+    cut.last_good_id.data = e5->id, cut.last_good_id.len = EVENT_ID_BYTES;
     Lernet__KeyRevoke kr = LERNET__KEY_REVOKE__INIT;
     kr.signing_key = kc.signing_key, kr.n_cuts = 1, kr.cuts = &cp, kr.reason = "stolen";
     Lernet__Payload pr = LERNET__PAYLOAD__INIT;

@@ -124,7 +124,7 @@ enum stmt_id {
     Q_MEMBER_GET, Q_MEMBER_PUT, Q_PROFILE_PUT,
     Q_EVENT_STATE, Q_EVENT_DEL_OFF, Q_OFF_BY_ID, Q_PENDING_BY_ID, Q_PENDING_AT, Q_PENDING_SEQ_COUNT,
     Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
-    Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO,
+    Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO, Q_SIGNER_REVOKED,
     N_STMTS
 };
 
@@ -234,6 +234,7 @@ static const char *stmt_sql[N_STMTS] = {
                        " AND signer = ?3 AND fork = 0",
     [Q_FILL_PAYLOAD] = "UPDATE events SET payload = ?2, salt = ?3 WHERE id = ?1"
                        " AND payload IS NULL",
+    [Q_SIGNER_REVOKED] = "SELECT revoked FROM signing_keys WHERE id = ?1",
     [Q_PENDING_UPTO] = "SELECT id, header, sig, payload, salt FROM pending"
                        " WHERE author = ?1 AND network = ?2 AND seq <= ?3",
 };
@@ -1703,6 +1704,25 @@ static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x,
     return rc ? rc : pin_follow(s, lr, c, x, applied, why, whylen);
 }
 
+/* 1 if ev, at a seq its log's chain holds already, falls under a cut: its
+ * signer was revoked, or its author removed, with that seq still in the
+ * part the cut keeps. That part of the chain is the pinned history, so a
+ * different event there is not evidence of the author forking but of a
+ * revoked key or a removed member signing another history. */
+static int under_cut(store_t *s, const event_t *ev, int64_t signer)
+{
+    if (signer) {
+        sqlite3_stmt *st = Q(s, Q_SIGNER_REVOKED);
+        sqlite3_bind_int64(st, 1, signer);
+        int revoked = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+        sqlite3_reset(st);
+        if (revoked)
+            return 1; /* authorized() let it through: its seq is within the cut */
+    }
+    member_row_t m = member_get(s, ev->network, ev->author);
+    return anchor(s, ev->network, NULL) && m.found && m.removed && ev->seq <= m.last_good_seq;
+}
+
 /* ---- adding events -------------------------------------------------- */
 
 enum row_state { ROW_NONE = -1, ROW_CANONICAL = 0, ROW_EVIDENCE = 1, ROW_WITHDRAWN = 2 };
@@ -1783,6 +1803,14 @@ static int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied,
     if (ev->seq <= head + 1 && pin == PIN_FREE) { /* a taken seq, or a next one that disowns our chain */
         if (state != ROW_NONE)
             return STORE_OK;
+        if (under_cut(s, ev, signer)) {
+            char fpr[KEYS_FPR_STR_SIZE];
+            keys_fingerprint(fpr, ev->author);
+            return why_fail(why, whylen, STORE_ERR_REVOKED,
+                            "seq %llu of %s by %s conflicts with the history its cut keeps "
+                            "(signed with a revoked key, or by a removed member)",
+                            (unsigned long long)ev->seq, ev->network, fpr);
+        }
         *outcome = STORE_FORK;
         return keep_fork(s, ev, aid, signer, forks, why, whylen);
     }

@@ -292,12 +292,14 @@ static void items_free(vpool_item_t *items, size_t n)
 }
 
 /* Stores a verified batch in one transaction; after the commit, pushes
- * what was new to the other partners. Frees the items. Returns events
- * applied, or -1 when the store failed (the whole batch is then dropped). */
+ * what was new to the other partners. Frees the items. Returns the
+ * progress made: events applied plus events newly held back (a puller
+ * asks past those, see store_have); -1 when the store failed (the whole
+ * batch is then dropped). */
 static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *items, size_t n)
 {
     event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
-    size_t n_fresh = 0, applied_total = 0;
+    size_t n_fresh = 0, applied_total = 0, held = 0;
     char why[256];
     if (!fresh || store_begin(s->st) != STORE_OK) {
         items_free(items, n);
@@ -340,6 +342,7 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
                      "(kept as evidence)", fpr, (unsigned long long)ev->seq, ev->network);
         }
         applied_total += applied;
+        held += rc == STORE_OK && outcome == STORE_HELD;
         if (rc == STORE_OK && outcome == STORE_APPLIED)
             fresh[n_fresh++] = ev;
         else
@@ -359,7 +362,7 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
     }
     free(fresh);
     items_free(items, n);
-    return (long)applied_total;
+    return (long)(applied_total + held);
 abort:
     store_rollback(s->st);
     for (size_t i = 0; i < n_fresh; i++)
@@ -610,8 +613,7 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
     for (size_t i = 0; i < h->n_heads && c->wants; i++) {
         Lernet__Wire__Head *x = h->heads[i];
         uint64_t mine = 0;
-        uint8_t id[EVENT_ID_BYTES];
-        if (store_head(s->st, x->author.data, x->network, &mine, id) != STORE_OK)
+        if (store_have(s->st, x->author.data, x->network, &mine) != STORE_OK)
             return -1;
         if (x->seq <= mine)
             continue;
@@ -700,8 +702,7 @@ static void advance_wants(sync_t *s, client_t *c)
     size_t keep = 0;
     for (size_t i = 0; i < c->n_wants; i++) {
         uint64_t mine = 0;
-        uint8_t id[EVENT_ID_BYTES];
-        store_head(s->st, c->wants[i].author, c->wants[i].network, &mine, id);
+        store_have(s->st, c->wants[i].author, c->wants[i].network, &mine);
         if (mine >= c->wants[i].to)
             continue;
         c->wants[i].from = mine + 1;

@@ -60,6 +60,12 @@ int h_free_port(void)
     return -1;
 }
 
+const char *h_bin(void)
+{
+    const char *b = getenv("LERNET_TEST_BIN");
+    return b && *b ? b : LERNET_BIN;
+}
+
 int h_lernet(const hnode_t *n, char **out, const char *fmt, ...)
 {
     char args[8192], cmd[9000];
@@ -67,7 +73,7 @@ int h_lernet(const hnode_t *n, char **out, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' --home '%s' %s 2>>'%s/cli.log'", LERNET_BIN, n->home, args,
+    snprintf(cmd, sizeof cmd, "'%s' --home '%s' %s 2>>'%s/cli.log'", h_bin(), n->home, args,
              n->home);
     return tu_run(cmd, out);
 }
@@ -193,7 +199,7 @@ int h_node_spawn(hnode_t *n)
             dup2(fd, 2);
             dup2(fd, 1);
         }
-        execl(LERNET_BIN, "lernet", "--home", n->home, "run", (char *)NULL);
+        execl(h_bin(), "lernet", "--home", n->home, "run", (char *)NULL);
         _exit(127);
     }
     n->pid = pid;

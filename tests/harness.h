@@ -36,6 +36,11 @@ typedef struct hnode {
     size_t n_peers;
 } hnode_t;
 
+/* The lernet binary the harness runs: $LERNET_TEST_BIN if set (to run a
+ * test against another build, e.g. to show it fails on older code), else
+ * the one built beside the tests. */
+const char *h_bin(void);
+
 /* A free TCP port on 127.0.0.1 (bind to port 0, read it back). */
 int h_free_port(void);
 

@@ -308,6 +308,163 @@ static void test_sync_carries_revocation(void **state)
     free(net);
 }
 
+
+static void assert_head(store_t *st, const keys_identity_t *id, uint64_t want_seq,
+                        const event_t *want)
+{
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    assert_int_equal(store_head(st, keys_public(id), NET, &seq, head), STORE_OK);
+    assert_int_equal(seq, want_seq);
+    if (want)
+        assert_memory_equal(head, want->id, EVENT_ID_BYTES);
+}
+
+/* Issue 14 item 3: a revocation cutting at seq 3; the thief signs another
+ * seq 2 and 3 with the stolen key; a node holding only seq 1 must not take
+ * them (before: it applied both and kept them after meeting the owner, and
+ * verify was clean). The genuine 2 and 3 still arrive. */
+static void test_cut_pins_history_against_forged_seqs(void **state)
+{
+    fx_t *f = *state;
+    char why[256] = "";
+    event_t *c1 = cert(f, f->s1);
+    event_t *w1 = workshop(f, f->s1, 1, NULL, "Äkta ett");
+    event_t *w2 = workshop(f, f->s1, 2, w1, "Äkta två");
+    event_t *w3 = workshop(f, f->s1, 3, w2, "Äkta tre");
+    event_t *r = revoke(f, f->s1, w3);
+    event_t *f2 = workshop(f, f->s1, 2, w1, "Falsk två"); /* the thief, after the cut */
+    event_t *f3 = workshop(f, f->s1, 3, f2, "Falsk tre");
+    assert_int_equal(add(f, c1, NULL), STORE_APPLIED);
+    assert_int_equal(add(f, w1, NULL), STORE_APPLIED);
+    assert_int_equal(add(f, r, NULL), STORE_APPLIED);
+    /* even seq 1 was signed with the stolen key: unproven until the pins reach it */
+    assert_head(f->st, f->id, 0, NULL);
+    assert_int_equal(count_items(f), 0);
+    /* seq 2 cannot be told apart yet: it waits; seq 3 is not the pinned one */
+    assert_int_equal(add(f, f2, NULL), STORE_HELD);
+    assert_int_equal(add(f, f3, why), STORE_ERR_REVOKED);
+    assert_non_null(strstr(why, "not on the history its cut pins"));
+    assert_head(f->st, f->id, 0, NULL);
+    /* the owner's events arrive and take their place, in order */
+    assert_int_equal(add(f, w2, NULL), STORE_HELD);
+    assert_int_equal(add(f, w3, NULL), STORE_HELD); /* proven: the chain follows down to 1 */
+    assert_head(f->st, f->id, 3, w3);
+    assert_int_equal(count_items(f), 3);
+    assert_verifies(f);
+    store_stats_t st;
+    assert_int_equal(store_stats(f->st, &st), STORE_OK);
+    assert_int_equal(st.pending, 0); /* the forged seq 2 did not stay */
+    /* later, the forged seq 2 is refused, not kept as evidence of a fork by the owner */
+    assert_int_equal(add(f, f2, why), STORE_ERR_REVOKED);
+    assert_non_null(strstr(why, "conflicts with the history its cut keeps"));
+    event_t *v[] = {c1, w1, w2, w3, r, f2, f3};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        event_free(&v[i]);
+}
+
+/* The same when the forged events were taken before the revocation was
+ * known: they are withdrawn (from the first event the stolen key signed,
+ * since nothing shows where the histories part), and the owner's copies,
+ * including the ones identical to withdrawn rows, rejoin when proven. */
+static void test_cut_withdraws_unproven_then_reinstates(void **state)
+{
+    fx_t *f = *state;
+    event_t *c1 = cert(f, f->s1);
+    event_t *w1 = workshop(f, f->s1, 1, NULL, "Äkta ett");
+    event_t *w2 = workshop(f, f->s1, 2, w1, "Äkta två");
+    event_t *w3 = workshop(f, f->s1, 3, w2, "Äkta tre");
+    event_t *r = revoke(f, f->s1, w3);
+    event_t *f3 = workshop(f, f->s1, 3, w2, "Falsk tre");
+    event_t *f4 = workshop(f, f->s1, 4, f3, "Falsk fyra");
+    event_t *at_b[] = {c1, w1, w2, f3, f4};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(add(f, at_b[i], NULL), STORE_APPLIED);
+    assert_int_equal(count_items(f), 4);
+    assert_int_equal(add(f, r, NULL), STORE_APPLIED);
+    assert_head(f->st, f->id, 0, NULL); /* nothing the stolen key signed is proven */
+    assert_int_equal(count_items(f), 0);
+    assert_int_equal(add(f, w1, NULL), STORE_HELD); /* a withdrawn row's twin waits too */
+    assert_int_equal(add(f, w2, NULL), STORE_HELD);
+    assert_int_equal(add(f, f3, NULL), STORE_ERR_REVOKED);
+    assert_int_equal(add(f, w3, NULL), STORE_HELD);
+    assert_head(f->st, f->id, 3, w3);
+    assert_int_equal(count_items(f), 3);
+    assert_int_equal(add(f, f4, NULL), STORE_ERR_REVOKED);
+    assert_verifies(f);
+    assert_int_equal(store_rebuild(f->st, NULL, 0), STORE_OK);
+    assert_int_equal(count_items(f), 3);
+    event_t *v[] = {c1, w1, w2, w3, r, f3, f4};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        event_free(&v[i]);
+}
+
+/* A stored fork-evidence copy that the pins prove is the real one is not
+ * a duplicate that blocks it: it joins the chain. */
+static void test_cut_uses_evidence_copy(void **state)
+{
+    fx_t *f = *state;
+    event_t *c1 = cert(f, f->s1), *c2 = cert(f, f->s2);
+    event_t *w1 = workshop(f, f->s2, 1, NULL, "Äkta ett");
+    event_t *w2 = workshop(f, f->s1, 2, w1, "Äkta två");
+    event_t *f2 = workshop(f, f->s1, 2, w1, "Falsk två");
+    event_t *r = revoke(f, f->s1, w2);
+    assert_int_equal(add(f, c1, NULL), STORE_APPLIED);
+    assert_int_equal(add(f, c2, NULL), STORE_APPLIED);
+    assert_int_equal(add(f, w1, NULL), STORE_APPLIED);
+    assert_int_equal(add(f, f2, NULL), STORE_APPLIED);
+    assert_int_equal(add(f, w2, NULL), STORE_FORK); /* lost the race: evidence */
+    assert_int_equal(add(f, r, NULL), STORE_APPLIED);
+    /* w1 (another key) stands; the forged 2 left; the evidence copy of w2 is pinned */
+    assert_head(f->st, f->id, 2, w2);
+    assert_int_equal(count_items(f), 2);
+    assert_verifies(f);
+    event_t *v[] = {c1, c2, w1, w2, f2, r};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        event_free(&v[i]);
+}
+
+/* Through the protocol, a revoked key's long history (more than one batch
+ * and more than the per-log hold-back bound) reaches a fresh node: it asks
+ * past what it holds for proof (store_have) until the cut's event arrives. */
+static void test_sync_long_pinned_history(void **state)
+{
+    fx_t *f = *state;
+    enum { N = 5000 }; /* more than a batch (4,000) and the per-log hold-back bound */
+    hm_net_t *net = calloc(1, sizeof *net);
+    hm_node_t a, b;
+    assert_int_equal(hm_node_init(&a, net, "a", NET), 0);
+    assert_int_equal(hm_node_init(&b, net, "b", NET), 0);
+    assert_int_equal(hm_link(&a, &b, NET), 0);
+    net->clock_ms = event_now_ms();
+    event_t *c1 = cert(f, f->s1), *prev = NULL, *last = NULL;
+    assert_int_equal(store_add(a.st, c1, NULL, NULL, NULL, 0), STORE_OK);
+    assert_int_equal(store_begin(a.st), STORE_OK);
+    for (uint64_t i = 1; i <= N; i++) {
+        event_t *w = workshop(f, f->s1, i, prev, "Lång historia");
+        assert_int_equal(store_add(a.st, w, NULL, NULL, NULL, 0), STORE_OK);
+        event_free(&prev);
+        prev = w;
+    }
+    assert_int_equal(store_commit(a.st), STORE_OK);
+    last = prev;
+    event_t *r = revoke(f, f->s1, last);
+    assert_int_equal(store_add(a.st, r, NULL, NULL, NULL, 0), STORE_OK);
+    assert_int_equal(hm_connect(&a, &b), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(hm_round(&b), 0);
+    assert_head(b.st, f->id, N, last);
+    size_t checked = 0, problems = 0;
+    store_verify(b.st, NULL, NULL, &checked, &problems);
+    assert_int_equal(problems, 0);
+    event_free(&c1);
+    event_free(&last);
+    event_free(&r);
+    hm_node_free(&a);
+    hm_node_free(&b);
+    free(net);
+}
+
 int main(void)
 {
     keys_init();
@@ -320,6 +477,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_identity_revocation_stops_everything, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sync_carries_revocation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_pins_history_against_forged_seqs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cut_withdraws_unproven_then_reinstates, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cut_uses_evidence_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_long_pinned_history, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

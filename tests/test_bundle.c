@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "harness.h"
 #include "testutil.h"
 
@@ -76,6 +77,43 @@ static void test_bundle_round_trip_and_tamper(void **state)
     free(out);
     assert_int_equal(h_count_items(&C), 1);
     assert_int_equal(h_lernet(&C, NULL, "verify"), 0);
+    /* the same bundle with every envelope stripped of payload and salt (a
+     * courier that lies): each is refused, nothing stored (issue 14 item 2) */
+    hnode_t D;
+    assert_int_equal(h_node_init(&D, "Køge Handelsskole", "DK", NET), 0);
+    buf = slurp(path, &len);
+    snprintf(bad, sizeof bad, "%s/stripped.bundle", A.home);
+    f = fopen(bad, "wb");
+    fputs(BUNDLE_MAGIC, f);
+    for (size_t off = strlen(BUNDLE_MAGIC); off + 4 <= len;) {
+        const uint8_t *p = (const uint8_t *)buf + off;
+        size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        Lernet__Envelope *e = lernet__envelope__unpack(NULL, n, p + 4);
+        assert_non_null(e);
+        e->payload.len = 0, e->salt.len = 0;
+        uint8_t out4[4], env[2048];
+        size_t m = lernet__envelope__pack(e, env);
+        out4[0] = (uint8_t)(m >> 24), out4[1] = (uint8_t)(m >> 16), out4[2] = (uint8_t)(m >> 8),
+        out4[3] = (uint8_t)m;
+        fwrite(out4, 1, 4, f);
+        fwrite(env, 1, m, f);
+        lernet__envelope__free_unpacked(e, NULL);
+        off += 4 + n;
+    }
+    fclose(f);
+    free(buf);
+    assert_int_equal(h_lernet(&D, &out, "import bundle '%s'", bad), 0);
+    assert_non_null(strstr(out, "0 stored"));
+    assert_non_null(strstr(out, "4 refused"));
+    free(out);
+    char cmd[1200]; /* each refusal named on stderr (the harness keeps it in cli.log) */
+    snprintf(cmd, sizeof cmd, "grep -c 'refused: payload_missing' '%s/cli.log'", D.home);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    assert_int_equal(atoi(out), 4);
+    free(out);
+    assert_int_equal(h_count_items(&D), 0);
+    assert_int_equal(h_lernet(&D, NULL, "verify"), 0);
+    h_node_free(&D);
     /* not a bundle at all */
     snprintf(bad, sizeof bad, "%s/lernet.ini", A.home);
     assert_int_equal(h_lernet(&C, NULL, "import bundle '%s'", bad), 1);

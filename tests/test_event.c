@@ -189,6 +189,48 @@ static void test_erased_payload_still_verifies(void **state)
     event_free(&ev);
 }
 
+/* Issue 14 item 2: from outside, an envelope without payload and salt is
+ * refused whatever its kind. Generated: every kind event_kind_name knows
+ * must have a seed envelope in tests/fuzz/corpus/event (erasure, not
+ * implemented yet, excepted); each parses whole and is refused stripped. */
+static void test_stripped_refused_for_every_kind(void **state)
+{
+    (void)state;
+    size_t kinds = 0;
+    for (int kind = 1; kind < 64; kind++) {
+        const char *name = event_kind_name(kind);
+        if (!name || kind == LERNET__KIND__KIND_ERASURE)
+            continue;
+        char path[600];
+        uint8_t buf[EVENT_MAX_ENVELOPE];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/event/%s", LERNET_SOURCE_DIR, name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            fail_msg("kind %s has no seed envelope %s (make fuzz-seeds)", name, path);
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        event_t *ev = NULL, *out = NULL;
+        char why[256] = "";
+        if (event_parse(&ev, buf, n, INT64_MAX / 4, why, sizeof why) != EV_OK)
+            fail_msg("seed of kind %s does not parse: %s", name, why);
+        assert_int_equal(ev->kind, kind);
+        Lernet__Envelope e = LERNET__ENVELOPE__INIT;
+        e.header.data = ev->header, e.header.len = ev->header_len;
+        e.signature.data = ev->sig, e.signature.len = KEYS_SIG_BYTES;
+        uint8_t stripped[1024];
+        size_t sn = lernet__envelope__pack(&e, stripped);
+        int rc = event_parse(&out, stripped, sn, INT64_MAX / 4, why, sizeof why);
+        if (rc != EV_PAYLOAD_MISSING)
+            fail_msg("kind %s stripped of its payload: %s, want payload_missing", name,
+                     event_reason_name(rc));
+        assert_null(out);
+        assert_non_null(strstr(why, "no payload"));
+        event_free(&ev);
+        kinds++;
+    }
+    assert_true(kinds >= 10);
+}
+
 static void test_envelope_reasons(void **state)
 {
     (void)state;
@@ -448,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_single_byte_flips),
         cmocka_unit_test(test_erased_payload_still_verifies),
         cmocka_unit_test(test_envelope_reasons),
+        cmocka_unit_test(test_stripped_refused_for_every_kind),
         cmocka_unit_test(test_header_reasons),
         cmocka_unit_test(test_field_reasons),
         cmocka_unit_test(test_reason_names),

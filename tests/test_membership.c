@@ -207,6 +207,116 @@ static void test_removal(void **state)
     assert_int_equal(problems, 0);
 }
 
+
+/* a's NET event at seq after prev, not stored: a removed member's
+ * back-dated history, or its genuine one that has not reached us yet. */
+static event_t *a_at(fx_t *f, uint64_t seq, const event_t *prev, const char *title)
+{
+    event_t *ev = NULL;
+    Lernet__Payload *p = tu_workshop(title, "Workplace learning", START + (int64_t)seq * 60);
+    assert_int_equal(event_create(&ev, f->a, NET, seq, prev ? prev->id : NULL, event_now_ms(), p,
+                                  NULL, 0),
+                     EV_OK);
+    tu_payload_free(p);
+    return ev;
+}
+
+static int put(fx_t *f, const event_t *ev, char *why)
+{
+    int outcome = -1;
+    int rc = store_add(f->st, ev, &outcome, NULL, why, why ? 256 : 0);
+    return rc != STORE_OK ? rc : -100 - outcome;
+}
+#define PUT_APPLIED (-100 - STORE_APPLIED)
+#define PUT_HELD (-100 - STORE_HELD)
+
+/* Issue 14 item 3, for a removal: the coordinator removes a with its cut
+ * at seq 3 (named by id); a, removed, signs another seq 2 and 3; a node
+ * that holds only seq 1 must not take them, and takes the genuine ones. */
+static void test_removal_pins_history(void **state)
+{
+    fx_t *f = *state;
+    char why[256] = "";
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK);
+    event_t *a1 = a_at(f, 1, NULL, "Ett"), *a2 = a_at(f, 2, a1, "Två"), *a3 = a_at(f, 3, a2, "Tre");
+    event_t *b2 = a_at(f, 2, a1, "Efterhand två"), *b3 = a_at(f, 3, b2, "Efterhand tre");
+    event_t *a4 = a_at(f, 4, a3, "Efter");
+    assert_int_equal(put(f, a1, NULL), PUT_APPLIED);
+    Lernet__Membership m = LERNET__MEMBERSHIP__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    m.member.data = (uint8_t *)keys_public(f->a), m.member.len = KEYS_PUBLIC_BYTES;
+    m.name = "", m.endpoint = "", m.removed = 1, m.last_good_seq = 3;
+    m.last_good_id.data = a3->id, m.last_good_id.len = EVENT_ID_BYTES;
+    p.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP, p.membership = &m;
+    assert_int_equal(add(f, f->coord, next(f, f->coord, &p, 0), NULL), STORE_OK);
+    assert_int_equal(items(f), 0); /* seq 1 is unproven until the pins reach it */
+    assert_int_equal(put(f, b2, NULL), PUT_HELD);
+    assert_int_equal(put(f, b3, why), STORE_ERR_REVOKED);
+    assert_non_null(strstr(why, "not on the history its cut pins"));
+    assert_int_equal(put(f, a2, NULL), PUT_HELD);
+    assert_int_equal(put(f, a3, NULL), PUT_HELD); /* proves 2 and 1: all three join */
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    assert_int_equal(store_head(f->st, keys_public(f->a), NET, &seq, head), STORE_OK);
+    assert_int_equal(seq, 3);
+    assert_memory_equal(head, a3->id, EVENT_ID_BYTES);
+    assert_int_equal(items(f), 3);
+    assert_int_equal(put(f, a4, why), STORE_ERR_NOT_MEMBER);
+    assert_int_equal(put(f, b2, why), STORE_ERR_REVOKED); /* no fork evidence against a */
+    size_t checked, problems;
+    store_verify(f->st, NULL, NULL, &checked, &problems);
+    assert_int_equal(problems, 0);
+    event_t *v[] = {a1, a2, a3, b2, b3, a4};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        event_free(&v[i]);
+}
+
+/* Issue 14 item 5: statements stored while a network was open count once
+ * it is managed only if their author may make them then. Before: b, a
+ * partner in the open network, pre-seeded itself as coordinator and a as
+ * member; when this node later trusted coord for it, both were honoured. */
+static void test_open_statements_judged_when_managed(void **state)
+{
+    fx_t *f = *state;
+    const char *net2 = "open-then-managed";
+    event_t *prev = NULL;
+    const keys_identity_t *who[] = {f->b, f->a};
+    int coordinator[] = {1, 0};
+    for (int i = 0; i < 2; i++) {
+        Lernet__Membership m = LERNET__MEMBERSHIP__INIT;
+        Lernet__Payload p = LERNET__PAYLOAD__INIT;
+        m.member.data = (uint8_t *)keys_public(who[i]), m.member.len = KEYS_PUBLIC_BYTES;
+        m.name = "Mallory", m.endpoint = "", m.coordinator = coordinator[i];
+        p.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP, p.membership = &m;
+        event_t *ev = NULL;
+        assert_int_equal(event_create(&ev, f->b, net2, (uint64_t)i + 1, prev ? prev->id : NULL,
+                                      event_now_ms(), &p, NULL, 0),
+                         EV_OK);
+        assert_int_equal(store_add(f->st, ev, NULL, NULL, NULL, 0), STORE_OK); /* open: kept */
+        event_free(&prev);
+        prev = ev;
+    }
+    event_free(&prev);
+    assert_int_equal(store_trust(f->st, net2, keys_public(f->coord)), STORE_OK);
+    assert_false(store_is_member(f->st, net2, keys_public(f->b), event_now_ms()));
+    assert_false(store_is_member(f->st, net2, keys_public(f->a), event_now_ms()));
+    /* and a's events there are refused as from a non-member */
+    char why[256] = "";
+    Lernet__Payload *w = tu_workshop("Inte medlem", "Not a member", START);
+    event_t *ev = NULL;
+    assert_int_equal(event_create(&ev, f->a, net2, 1, NULL, event_now_ms(), w, NULL, 0), EV_OK);
+    assert_int_equal(store_add(f->st, ev, NULL, NULL, why, sizeof why), STORE_ERR_NOT_MEMBER);
+    event_free(&ev);
+    tu_payload_free(w);
+    /* the store reopened under the same anchors judges the same */
+    char path[600];
+    snprintf(path, sizeof path, "%s/store.db", f->dir);
+    store_close(&f->st);
+    assert_int_equal(store_open(&f->st, path, NULL, 0), STORE_OK);
+    assert_int_equal(store_trust(f->st, net2, keys_public(f->coord)), STORE_OK);
+    assert_false(store_is_member(f->st, net2, keys_public(f->a), event_now_ms()));
+}
+
 int main(void)
 {
     keys_init();
@@ -216,6 +326,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_coordinator_can_make_coordinators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removal_pins_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_statements_judged_when_managed, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "control.h"
@@ -48,6 +49,8 @@ typedef struct daemon {
     sync_t *sync;
     web_t *web; /* the web page, NULL when off */
     int64_t started_ms;
+    uint64_t authz;   /* store_authz_version when partners' rights were last derived */
+    uint8_t *cut_off; /* per dialed partner: its DEALER is disconnected (no rights) */
 } daemon_t;
 
 /* ---- sync_io ---------------------------------------------------------- */
@@ -174,8 +177,9 @@ static int open_partners(daemon_t *d, char *why, size_t whylen)
     size_t n = d->n_dialed;
     d->dealers = calloc(n ? n : 1, sizeof *d->dealers);
     d->monitors = calloc(n ? n : 1, sizeof *d->monitors);
+    d->cut_off = calloc(n ? n : 1, 1);
     d->peer_x25519 = calloc(CONFIG_MAX_PEERS, sizeof *d->peer_x25519);
-    if (!d->dealers || !d->monitors || !d->peer_x25519) {
+    if (!d->dealers || !d->monitors || !d->peer_x25519 || !d->cut_off) {
         snprintf(why, whylen, "out of memory");
         return -1;
     }
@@ -237,6 +241,7 @@ static void close_sockets(daemon_t *d)
     unlink(path);
     free(d->dealers);
     free(d->monitors);
+    free(d->cut_off);
     free(d->peer_x25519);
 }
 
@@ -466,6 +471,56 @@ static int open_web(daemon_t *d, char *why, size_t whylen)
     return 0;
 }
 
+/* ---- rights under open connections --------------------------------- */
+
+/* Closes every connection partners made to us by opening the ROUTER
+ * afresh: libzmq cannot drop one accepted connection, and a partner that
+ * lost its rights must not keep one open. The others reconnect at once
+ * (their handshakes pass ZAP again); the port may take a moment to be
+ * free, so this retries, bounded. */
+static void reopen_router(daemon_t *d)
+{
+    char why[256] = "";
+    if (!d->router)
+        return;
+    zmq_close(d->router);
+    d->router = NULL;
+    for (int i = 0; i < 100 && !d->router; i++) {
+        d->router = net_server_open(d->zctx, d->k, d->cfg->listen, why, sizeof why);
+        if (!d->router) {
+            struct timespec ts = {0, 10 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (d->router)
+        log_info("closed every connection partners made to this node, so that one that lost "
+                 "its rights keeps none; the others reconnect");
+    else
+        log_error("cannot listen again on %s: %s", d->cfg->listen, why);
+}
+
+/* After a change of who may do what (store_authz_version moved): rights
+ * derived again; sessions of partners that lost them ended and their
+ * connections closed; our own connections to configured partners that
+ * may have nothing dropped, and made again when they may. */
+static void recheck_rights(daemon_t *d)
+{
+    uint64_t v = store_authz_version(d->st);
+    if (v == d->authz)
+        return;
+    d->authz = v;
+    if (sync_rescope(d->sync, event_now_ms()) > 0)
+        reopen_router(d);
+    for (size_t i = 0; i < d->n_dialed; i++) {
+        int allowed = sync_peer_allowed(d->sync, i);
+        const char *ep = d->cfg->peers[i].endpoint;
+        if (!allowed && !d->cut_off[i] && zmq_disconnect(d->dealers[i], ep) == 0)
+            d->cut_off[i] = 1;
+        else if (allowed && d->cut_off[i] && zmq_connect(d->dealers[i], ep) == 0)
+            d->cut_off[i] = 0;
+    }
+}
+
 /* ---- loop ----------------------------------------------------------- */
 
 static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_ms)
@@ -508,7 +563,11 @@ static int loop(daemon_t *d)
     if (!d->router) /* zmq_poll refuses NULL sockets: poll the ZAP socket twice */
         items[2].socket = d->zap, items[2].events = 0;
     int rc = 0;
+    d->authz = store_authz_version(d->st);
     while (!stop_requested && rc == 0) {
+        recheck_rights(d);
+        items[2].socket = d->router ? d->router : d->zap;
+        items[2].events = d->router ? ZMQ_POLLIN : 0;
         int64_t now = event_now_ms(), next = sync_tick(d->sync, now);
         long timeout = next > now ? (long)(next - now) : 0, wt = d->web ? web_timeout_ms(d->web) : -1;
         if (wt >= 0 && wt < timeout)

@@ -286,6 +286,7 @@ struct store {
     int replaying; /* inside replay(): a revocation does not re-derive again */
     uint64_t cuts; /* logs cut back so far (members_sync re-derives when it grew) */
     int anchors_synced; /* members was derived under the anchors set now */
+    uint64_t authz;     /* moves when who may do what may have changed here */
     tx_cache_t c;
 };
 
@@ -800,6 +801,7 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
     memcpy(s->anchors[s->n_anchors].key, coordinator, KEYS_PUBLIC_BYTES);
     s->n_anchors++;
     s->anchors_synced = 0; /* members is judged again under the new anchors */
+    s->authz++;
     return STORE_OK;
 }
 
@@ -922,6 +924,18 @@ static void members_ensure(store_t *s)
     cache_clear(s);
 }
 
+uint64_t store_authz_version(store_t *s)
+{
+    sqlite3_stmt *st;
+    uint64_t other = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            other = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return other << 32 ^ s->authz;
+}
+
 int store_managed(store_t *s, const char *network)
 {
     return anchor(s, network, NULL);
@@ -1037,6 +1051,7 @@ static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char 
     sqlite3_bind_int64(st, 10, rowid);
     bind_blob(st, 11, m->last_good_id.len ? m->last_good_id.data : NULL, EVENT_ID_BYTES);
     int rc = step_done(s, st, why, whylen), cut = 0;
+    s->authz++;
     if (rc || !m->removed)
         return rc;
     int64_t aid, forks;
@@ -1219,6 +1234,7 @@ static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *w
     int rc = signer_row(s, aid, r->signing_key.data, 0, &key, why, whylen);
     sqlite3_stmt *st;
     s->c.signer_valid = 0; /* a revocation changes what the cache may say */
+    s->authz++;
     if (rc == STORE_OK) {
         st = Q(s, Q_SIGNER_REVOKE);
         sqlite3_bind_int64(st, 1, key);
@@ -1271,6 +1287,7 @@ static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, cha
         sqlite3_stmt *st = Q(s, Q_AUTHOR_REVOKE);
         sqlite3_bind_int64(st, 1, aid);
         s->c.author_valid = 0;
+        s->authz++;
         return step_done(s, st, why, whylen);
     }
     case LERNET__KIND__KIND_WORKSHOP:

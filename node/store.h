@@ -221,6 +221,11 @@ int store_stats(store_t *s, store_stats_t *out);
  * in a Membership event, within their term and before any removal. A
  * network without is open to whatever configured partners send. */
 int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES]);
+/* A number that changes whenever who may publish or connect may have
+ * changed: a membership statement, a key or identity revocation, new
+ * anchors (this process), or any commit by another process (PRAGMA
+ * data_version). The daemon re-checks its partners' rights when it moves. */
+uint64_t store_authz_version(store_t *s);
 /* 1 if network has trusted coordinators. */
 int store_managed(store_t *s, const char *network);
 typedef struct store_member {

@@ -32,9 +32,12 @@ typedef struct want {
     uint64_t from, to;
 } want_t;
 
-/* The logs a session exchanges: the networks both sides share, and every
- * author's key logs ("@keys", "@revoked"), which belong to no network and
- * must reach everyone who may receive that author's events. */
+/* The logs a session exchanges: the networks both sides share and the
+ * partner may have now (see rights_of), and the key logs ("@keys",
+ * "@revoked") of the authors that publish in them, which belong to no
+ * network and must reach everyone who may receive those authors' events.
+ * An author's key logs go to no partner that shares no network with it
+ * (scoped_feeds, serve_want, sync_push): they hold its profile. */
 #define SCOPE_RESERVED 2
 typedef struct scope {
     config_network_t nets[CONFIG_MAX_NETWORKS + SCOPE_RESERVED];
@@ -68,6 +71,12 @@ typedef struct client {
     uint8_t asked[SYNC_NBUCKETS / 8]; /* buckets of the last GetHeads */
     want_t *offers;
     size_t n_offers;
+    /* the networks the partner's HelloAck put in scope; the scope is these
+     * as far as the partner's rights go now (re-derived when gen moves) */
+    config_network_t acked[CONFIG_MAX_NETWORKS];
+    size_t n_acked;
+    uint64_t gen;
+    int barred; /* it has no right to any network now: no rounds */
 } client_t;
 
 typedef struct session {
@@ -77,7 +86,19 @@ typedef struct session {
     int used;
     int64_t last_ms;
     scope_t scope;
+    /* the networks its Hello asked for (only ones this node takes part
+     * in); the scope is these as far as its rights go now */
+    config_network_t asked[CONFIG_MAX_NETWORKS];
+    size_t n_asked;
+    uint64_t gen;
 } session_t;
+
+/* What a partner may exchange now, as of generation gen of sync's view of
+ * the store (see rights_of). */
+typedef struct rights {
+    uint64_t gen;
+    uint32_t nets; /* bit i: cfg->networks[i] */
+} rights_t;
 
 struct sync {
     store_t *st;
@@ -92,6 +113,8 @@ struct sync {
     int holding;   /* clients with a held batch: at most one, to bound memory */
     /* refusals by reason: event reasons, then store errors, then handshakes */
     uint64_t refused[SYNC_REFUSAL_SLOTS];
+    uint64_t gen;      /* moves when rights may have changed (sync_rescope) */
+    rights_t *rights;  /* per partner, CONFIG_MAX_PEERS */
 };
 
 enum { SLOT_STORE = 1 - EV_REASON_MIN, SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 };
@@ -164,13 +187,29 @@ void sync_digest(const store_feed_t *feeds, size_t n, uint8_t root[SYNC_ROOT_BYT
                        0);
 }
 
+/* The logs of a scope, sorted by author then network: its networks' logs,
+ * and the key logs of the authors among them (store_feeds sorts an
+ * author's logs together, so one pass decides each author). */
 static int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n)
 {
     *feeds = NULL;
     *n = 0;
     if (sc->n == 0)
         return 0;
-    return store_feeds(s->st, sc->ptrs, sc->n, feeds, n) == STORE_OK ? 0 : -1;
+    if (store_feeds(s->st, sc->ptrs, sc->n, feeds, n) != STORE_OK)
+        return -1;
+    size_t keep = 0;
+    for (size_t i = 0; i < *n;) {
+        size_t j = i;
+        int publishes = 0;
+        while (j < *n && memcmp((*feeds)[j].author, (*feeds)[i].author, KEYS_PUBLIC_BYTES) == 0)
+            publishes |= !event_log_reserved((*feeds)[j++].network);
+        for (; i < j; i++)
+            if (publishes)
+                (*feeds)[keep++] = (*feeds)[i];
+    }
+    *n = keep;
+    return 0;
 }
 
 static int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
@@ -206,7 +245,6 @@ static int scope_has(const scope_t *sc, const char *net)
     return 0;
 }
 
-/* asked ∩ networks the config allows this partner (a subset of ours). */
 static void scope_reserved(scope_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -214,12 +252,98 @@ static void scope_reserved(scope_t *out)
     scope_add(out, EVENT_LOG_REVOKED);
 }
 
-static void scope_intersect(scope_t *out, const config_peer_t *p, char **asked, size_t n_asked)
+/* Which of this node's networks partner peer may exchange now: the config
+ * lists it there and, where the network is managed, it is a current member
+ * (a configured partner that shares an open network too gets no managed
+ * one it is not a member of); none once its identity is revoked. Cached
+ * until sync_rescope moves gen, so that a right lost is lost at once for
+ * every session, request and push. */
+static uint32_t rights_of(sync_t *s, size_t peer)
+{
+    rights_t *r = &s->rights[peer];
+    if (r->gen == s->gen)
+        return r->nets;
+    const config_peer_t *p = &s->cfg->peers[peer];
+    uint32_t nets = 0;
+    int64_t now = event_now_ms();
+    if (store_author_revoked(s->st, p->public_key) != 1)
+        for (size_t i = 0; i < s->cfg->n_networks && i < 32; i++) {
+            const char *net = s->cfg->networks[i];
+            if (config_peer_has_network(p, net) &&
+                (!store_managed(s->st, net) || store_is_member(s->st, net, p->public_key, now)))
+                nets |= 1u << i;
+        }
+    r->gen = s->gen;
+    r->nets = nets;
+    return nets;
+}
+
+/* 1 if peer may have net now (a key log: if it may have any network). */
+static int net_allowed(sync_t *s, size_t peer, const char *net)
+{
+    uint32_t nets = rights_of(s, peer);
+    if (event_log_reserved(net))
+        return nets != 0;
+    for (size_t i = 0; i < s->cfg->n_networks && i < 32; i++)
+        if (strcmp(s->cfg->networks[i], net) == 0)
+            return (nets >> i) & 1;
+    return 0;
+}
+
+/* The key logs of author belong in a scope if the author publishes in one
+ * of its networks (this node holds a log of it there). */
+static int author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author)
+{
+    for (size_t i = 0; i < sc->n; i++) {
+        uint64_t seq = 0;
+        uint8_t id[EVENT_ID_BYTES];
+        if (!event_log_reserved(sc->nets[i]) &&
+            store_head(s->st, author, sc->nets[i], &seq, id) == STORE_OK && seq > 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The scope of a session with peer: the key logs, and those of nets (the
+ * networks one side asked for and the other answered) it may have now. */
+static void scope_intersect(sync_t *s, scope_t *out, size_t peer, const config_network_t *nets,
+                            size_t n)
 {
     scope_reserved(out);
-    for (size_t i = 0; i < n_asked && i < CONFIG_MAX_NETWORKS * 4; i++)
-        if (config_peer_has_network(p, asked[i]) && !scope_has(out, asked[i]))
-            scope_add(out, asked[i]);
+    for (size_t i = 0; i < n; i++)
+        if (net_allowed(s, peer, nets[i]) && !scope_has(out, nets[i]))
+            scope_add(out, nets[i]);
+}
+
+/* Keeps the networks of a Hello or HelloAck this node takes part in (the
+ * others can never be in scope); bounded. */
+static size_t keep_networks(const config_t *cfg, config_network_t *out, char **nets, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < CONFIG_MAX_NETWORKS; i++)
+        if (config_has_network(cfg, nets[i]))
+            snprintf(out[k++], sizeof out[0], "%s", nets[i]);
+    return k;
+}
+
+/* A session's scope as of now; NULL once its partner may have nothing. */
+static const scope_t *session_scope(sync_t *s, session_t *se)
+{
+    if (se->gen != s->gen) {
+        scope_intersect(s, &se->scope, se->peer, se->asked, se->n_asked);
+        se->gen = s->gen;
+    }
+    return rights_of(s, se->peer) ? &se->scope : NULL;
+}
+
+static const scope_t *client_scope(sync_t *s, size_t peer)
+{
+    client_t *c = &s->clients[peer];
+    if (c->gen != s->gen) {
+        scope_intersect(s, &c->scope, peer, c->acked, c->n_acked);
+        c->gen = s->gen;
+    }
+    return rights_of(s, peer) ? &c->scope : NULL;
 }
 
 /* ---- sending -------------------------------------------------------- */
@@ -313,7 +437,8 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
         items[i].ev = NULL;
         s->stats.events_received++;
         snprintf(why, sizeof why, "%s", items[i].why);
-        if (rc == EV_OK && !scope_has(sc, ev->network)) {
+        if (rc == EV_OK && (!scope_has(sc, ev->network) ||
+                            (peer >= 0 && !net_allowed(s, (size_t)peer, ev->network)))) {
             snprintf(why, sizeof why, "network '%s' is not shared with this partner",
                      ev->network);
             rc = EV_BAD_NETWORK;
@@ -482,7 +607,18 @@ static void send_summary(sync_t *s, size_t peer, int64_t now_ms)
 
 static void start_round(sync_t *s, size_t peer, int64_t now_ms)
 {
-    if (s->clients[peer].have_scope)
+    client_t *c = &s->clients[peer];
+    if (!rights_of(s, peer)) { /* nothing to exchange with it: no rounds until that changes */
+        if (!c->barred)
+            log_warn("partner %s: it shares no network with this node any more (membership "
+                     "ended, or its identity was revoked); not syncing with it",
+                     peer_name(s, (int)peer));
+        c->barred = 1;
+        c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
+        return;
+    }
+    c->barred = 0;
+    if (c->have_scope && client_scope(s, peer))
         send_summary(s, peer, now_ms);
     else
         send_hello(s, peer, now_ms);
@@ -500,7 +636,13 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
         c->next_round_ms = now_ms + 10 * (int64_t)s->cfg->sync_interval_ms;
         return;
     }
-    scope_intersect(&c->scope, &s->cfg->peers[peer], a->networks, a->n_networks);
+    c->n_acked = keep_networks(s->cfg, c->acked, a->networks, a->n_networks);
+    c->gen = 0; /* derive the scope now */
+    if (!client_scope(s, peer)) {
+        client_reset(s, c);
+        c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
+        return;
+    }
     c->have_scope = 1;
     c->push_to_them = 0;
     for (size_t i = 0; i < a->n_capabilities && i < 16; i++)
@@ -881,6 +1023,17 @@ static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_
     return oldest;
 }
 
+/* The partner may have nothing now: it is told so, and its session ends
+ * (the daemon also closes its connection, see sync_rescope). */
+static void bar_session(sync_t *s, session_t *se)
+{
+    log_warn("partner %s: it shares no network with this node any more (membership ended, or "
+             "its identity was revoked); its session is closed", peer_name(s, (int)se->peer));
+    send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_SCOPE,
+               "this node shares no network with you any more");
+    se->used = 0;
+}
+
 static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
 {
     char text[160];
@@ -892,7 +1045,12 @@ static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
         se->used = 0;
         return;
     }
-    scope_intersect(&se->scope, &s->cfg->peers[se->peer], h->networks, h->n_networks);
+    se->n_asked = keep_networks(s->cfg, se->asked, h->networks, h->n_networks);
+    se->gen = 0;
+    if (!session_scope(s, se)) {
+        bar_session(s, se);
+        return;
+    }
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
     char *caps[] = {"digest-v1", "push-v1", "push-to-me"}, *nets[CONFIG_MAX_NETWORKS];
@@ -912,11 +1070,12 @@ static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
     send_server(s, se, &m);
 }
 
-static void serve_summary(sync_t *s, session_t *se, const Lernet__Wire__Summary *q)
+static void serve_summary(sync_t *s, session_t *se, const scope_t *sc,
+                          const Lernet__Wire__Summary *q)
 {
     uint8_t root[SYNC_ROOT_BYTES], buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
     size_t logs;
-    if (scope_digest(s, &se->scope, root, buckets, &logs) != 0)
+    if (scope_digest(s, sc, root, buckets, &logs) != 0)
         return;
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
@@ -936,7 +1095,8 @@ static void serve_summary(sync_t *s, session_t *se, const Lernet__Wire__Summary 
     send_server(s, se, &m);
 }
 
-static void serve_get_heads(sync_t *s, session_t *se, const Lernet__Wire__GetHeads *g)
+static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
+                            const Lernet__Wire__GetHeads *g)
 {
     store_feed_t *feeds;
     size_t n;
@@ -944,7 +1104,7 @@ static void serve_get_heads(sync_t *s, session_t *se, const Lernet__Wire__GetHea
         send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "get_heads: bad bitmap");
         return;
     }
-    if (scoped_feeds(s, &se->scope, &feeds, &n) != 0)
+    if (scoped_feeds(s, sc, &feeds, &n) != 0)
         return;
     Lernet__Wire__Head *heads = calloc(n ? n : 1, sizeof *heads);
     Lernet__Wire__Head **hp = calloc(n ? n : 1, sizeof *hp);
@@ -1035,7 +1195,8 @@ static void send_offers(sync_t *s, size_t peer)
     c->n_offers = 0;
 }
 
-static void serve_want(sync_t *s, session_t *se, const Lernet__Wire__Want *w)
+static void serve_want(sync_t *s, session_t *se, const scope_t *sc,
+                       const Lernet__Wire__Want *w)
 {
     size_t max = w->max_events && w->max_events < SYNC_BATCH_EVENTS ? w->max_events
                                                                     : SYNC_BATCH_EVENTS;
@@ -1047,8 +1208,9 @@ static void serve_want(sync_t *s, session_t *se, const Lernet__Wire__Want *w)
     }
     for (size_t i = 0; i < w->n_ranges && !b.full; i++) {
         const Lernet__Wire__Range *r = w->ranges[i];
-        if (r->author.len != KEYS_PUBLIC_BYTES || !scope_has(&se->scope, r->network) ||
-            r->from == 0 || r->to < r->from)
+        if (r->author.len != KEYS_PUBLIC_BYTES || !scope_has(sc, r->network) ||
+            r->from == 0 || r->to < r->from ||
+            (event_log_reserved(r->network) && !author_in_scope(s, sc, r->author.data)))
             continue; /* out of scope or nonsense: nothing to send for it */
         store_range(s->st, r->author.data, r->network, r->from, r->to, batch_row, &b);
     }
@@ -1067,10 +1229,11 @@ static void serve_want(sync_t *s, session_t *se, const Lernet__Wire__Want *w)
 static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)
 {
     scope_t sc;
-    const config_peer_t *p = &s->cfg->peers[peer];
+    uint32_t nets = rights_of(s, peer);
     scope_reserved(&sc);
-    for (size_t i = 0; i < p->n_networks; i++)
-        scope_add(&sc, p->networks[i]);
+    for (size_t i = 0; i < s->cfg->n_networks && i < 32; i++)
+        if ((nets >> i) & 1)
+            scope_add(&sc, s->cfg->networks[i]);
     if (e->n_envelopes > SYNC_BATCH_EVENTS)
         return;
     apply_batch(s, (int)peer, &sc, e->envelopes, e->n_envelopes, now_ms);
@@ -1092,20 +1255,25 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
         send_error(s, &tmp, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "undecodable message");
         return;
     }
-    if (m->body_case == LERNET__WIRE__MSG__BODY_PUSH)
-        serve_push(s, peer, m->push, now_ms);
-    else if (m->body_case == LERNET__WIRE__MSG__BODY_HELLO)
+    const scope_t *sc = se && m->body_case != LERNET__WIRE__MSG__BODY_HELLO
+                            ? session_scope(s, se) : NULL;
+    if (m->body_case == LERNET__WIRE__MSG__BODY_PUSH) {
+        if (rights_of(s, peer))
+            serve_push(s, peer, m->push, now_ms);
+    } else if (m->body_case == LERNET__WIRE__MSG__BODY_HELLO)
         serve_hello(s, se, m->hello);
     else if (!se) {
         session_t tmp = {.rid_len = rid_len, .peer = peer};
         memcpy(tmp.rid, rid, rid_len);
         send_error(s, &tmp, LERNET__WIRE__ERROR__CODE__CODE_NO_SESSION, "send hello first");
-    } else if (m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
-        serve_summary(s, se, m->summary);
+    } else if (!sc)
+        bar_session(s, se); /* rights lost since its Hello: checked on every request */
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
+        serve_summary(s, se, sc, m->summary);
     else if (m->body_case == LERNET__WIRE__MSG__BODY_GET_HEADS)
-        serve_get_heads(s, se, m->get_heads);
+        serve_get_heads(s, se, sc, m->get_heads);
     else if (m->body_case == LERNET__WIRE__MSG__BODY_WANT)
-        serve_want(s, se, m->want);
+        serve_want(s, se, sc, m->want);
     else
         log_debug("partner %s: unexpected request %d", peer_name(s, (int)peer),
                   (int)m->body_case);
@@ -1113,6 +1281,31 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
 }
 
 /* ---- push, timers, status ------------------------------------------- */
+
+static int batch_row(void *ctx, const store_row_t *r);
+static void batch_free(batch_t *b);
+
+/* An author's key logs go to a partner only once the author publishes in
+ * a network they share (author_in_scope), so with its first event there
+ * the partner may lack them: they go first, in one Push, or the event
+ * would be refused as signed by a key not (yet) certified. */
+static void push_key_logs(sync_t *s, size_t peer, const uint8_t *author)
+{
+    static const char *logs[] = {EVENT_LOG_KEYS, EVENT_LOG_REVOKED};
+    batch_t b = {calloc(SYNC_BATCH_EVENTS, sizeof(ProtobufCBinaryData)), 0, SYNC_BATCH_EVENTS,
+                 0, 0};
+    for (size_t i = 0; i < 2 && b.envs; i++)
+        store_range(s->st, author, logs[i], 1, UINT64_MAX, batch_row, &b);
+    if (b.n) {
+        msg_t m = LERNET__WIRE__MSG__INIT;
+        Lernet__Wire__Events e = LERNET__WIRE__EVENTS__INIT;
+        e.n_envelopes = b.n, e.envelopes = b.envs;
+        m.body_case = LERNET__WIRE__MSG__BODY_PUSH, m.push = &e;
+        send_client(s, peer, &m);
+        s->stats.events_sent += b.n;
+    }
+    batch_free(&b);
+}
 
 void sync_push(sync_t *s, const event_t *ev, int from_peer)
 {
@@ -1129,9 +1322,12 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer)
     m.push = &e;
     for (size_t p = 0; p < s->cfg->n_peers; p++) {
         if ((int)p == from_peer || !s->clients[p].connected ||
-            !(event_log_reserved(ev->network) ||
-              config_peer_has_network(&s->cfg->peers[p], ev->network)))
+            !net_allowed(s, p, ev->network) || !client_scope(s, p) ||
+            (event_log_reserved(ev->network) &&
+             !author_in_scope(s, &s->clients[p].scope, ev->author)))
             continue;
+        if (ev->seq == 1 && !event_log_reserved(ev->network))
+            push_key_logs(s, p, ev->author);
         send_client(s, p, &m);
         s->stats.events_sent++;
     }
@@ -1188,6 +1384,33 @@ json_t *sync_peers_json(sync_t *s, int64_t now_ms)
     return arr;
 }
 
+size_t sync_rescope(sync_t *s, int64_t now_ms)
+{
+    size_t closed = 0;
+    s->gen++;
+    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
+        session_t *se = &s->sessions[i];
+        if (se->used && !session_scope(s, se)) {
+            bar_session(s, se);
+            closed++;
+        }
+    }
+    for (size_t p = 0; p < s->cfg->n_peers; p++) {
+        client_t *c = &s->clients[p];
+        if (c->connected && !rights_of(s, p) && !c->barred) {
+            client_reset(s, c);
+            start_round(s, p, now_ms); /* logs it, and holds the rounds */
+            closed++;
+        }
+    }
+    return closed;
+}
+
+int sync_peer_allowed(sync_t *s, size_t peer)
+{
+    return peer < s->cfg->n_peers && rights_of(s, peer) != 0;
+}
+
 void sync_get_stats(const sync_t *s, sync_stats_t *out)
 {
     *out = s->stats;
@@ -1211,7 +1434,9 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
     /* room for partners admitted later (members of managed networks) */
     s->clients = calloc(CONFIG_MAX_PEERS, sizeof *s->clients);
     s->sessions = calloc(SYNC_MAX_SESSIONS, sizeof *s->sessions);
-    if (!s->clients || !s->sessions || vpool_new(&s->pool, -1) != 0) {
+    s->rights = calloc(CONFIG_MAX_PEERS, sizeof *s->rights);
+    s->gen = 1;
+    if (!s->clients || !s->sessions || !s->rights || vpool_new(&s->pool, -1) != 0) {
         sync_free(&s);
         return -1;
     }
@@ -1231,6 +1456,7 @@ void sync_free(sync_t **sp)
     }
     free(s->clients);
     free(s->sessions);
+    free(s->rights);
     vpool_free(&s->pool);
     free(s);
     *sp = NULL;

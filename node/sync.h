@@ -75,6 +75,18 @@ int64_t sync_tick(sync_t *s, int64_t now_ms);
  * partner in its network. */
 void sync_push(sync_t *s, const event_t *ev, int from_peer);
 
+/* What a partner may have can change under open connections: a coordinator
+ * removes it, its identity is revoked, the store was changed by another
+ * process. The daemon calls this when the store says so
+ * (store_authz_version): every partner's rights are derived again, every
+ * session and client scope follows, and sessions of partners that may
+ * have nothing now are told so and ended. Returns how many sessions or
+ * client connections were ended (the daemon then closes their
+ * connections). Rights are checked again on every request and push. */
+size_t sync_rescope(sync_t *s, int64_t now_ms);
+/* 1 if partner peer may exchange any network with this node now. */
+int sync_peer_allowed(sync_t *s, size_t peer);
+
 /* Called with every event sync stores, after commit (for the daemon's
  * logging/metrics; may be NULL). */
 void sync_on_applied(sync_t *s, void (*cb)(void *ctx, const event_t *ev, int from_peer),

@@ -291,6 +291,7 @@ static void test_publish_not_member_says_so(void **state)
 
 int main(void)
 {
+    keys_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_into_open_directory),
         cmocka_unit_test(test_init_refuses_open_nonempty_directory),

@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #define CONFIG_MAX_FILE (256 * 1024)
 #define LABEL_SIZE (CONFIG_MAX_NAME + 16)
 #define SHOW_MAX 80 /* bytes of a hostile value quoted back in a message */
@@ -1001,29 +1003,19 @@ static int check_written(parse_t *p, const char *text, size_t len)
     return p->err;
 }
 
-static int write_all(parse_t *p, const char *text, size_t len)
+/* text as the file's whole content, 0600 (it names the node's partners
+ * and files), through the node's one atomic writer (node/fileio.h). */
+static int write_all(parse_t *p, const char *text, size_t len, int flags)
 {
-    int fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "%s",
-             errno == EEXIST ? "exists; refusing to overwrite it" : strerror(errno));
-        return p->err;
+    char w[512] = "";
+    int rc = fileio_write_atomic(p->path, text, len, 0600, flags, w, sizeof w);
+    if (rc == FILEIO_ERR_EXISTS) {
+        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "exists; refusing to overwrite it");
+    } else if (rc != FILEIO_OK && !p->err) {
+        p->err = CONFIG_ERR_IO; /* fileio's reason names the path already */
+        if (p->why && p->whylen)
+            snprintf(p->why, p->whylen, "%s", w);
     }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    if (done < len || fsync(fd) != 0)
-        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot write: %s", strerror(errno));
-    if (close(fd) != 0)
-        fail(p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot write: %s", strerror(errno));
-    if (p->err)
-        unlink(p->path);
     return p->err;
 }
 
@@ -1051,7 +1043,7 @@ int config_write_new(const char *path, const char *name, const char *country,
         return p.err;
     }
     if (check_written(&p, text, (size_t)len) == 0)
-        write_all(&p, text, (size_t)len);
+        write_all(&p, text, (size_t)len, FILEIO_NOREPLACE);
     free(text);
     return p.err;
 }
@@ -1091,7 +1083,7 @@ int config_edit(const char *path, const char *add_network, const char *append, c
 {
     parse_t p = {.path = path, .why = why, .whylen = whylen};
     config_t *c = NULL;
-    char *text = NULL, *edited = NULL, tmp[PATH_MAX];
+    char *text = NULL, *edited = NULL;
     size_t len = 0;
     if (why && whylen)
         why[0] = '\0';
@@ -1124,17 +1116,7 @@ int config_edit(const char *path, const char *add_network, const char *append, c
     if (check_written(&p, text, strlen(text)) != 0)
         goto done;
     /* a whole new file renamed over the old one: never half an edit */
-    snprintf(tmp, sizeof tmp, "%s.new", path);
-    unlink(tmp);
-    parse_t w = {.path = tmp, .why = why, .whylen = whylen};
-    if (write_all(&w, text, strlen(text)) != 0) {
-        p.err = w.err;
-        goto done;
-    }
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        fail(&p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot replace: %s", strerror(errno));
-    }
+    write_all(&p, text, strlen(text), 0);
 done:
     free(text);
     free(edited);

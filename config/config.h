@@ -99,14 +99,16 @@ const config_peer_t *config_peer_by_key(const config_t *c, const uint8_t key[KEY
 int config_peer_has_network(const config_peer_t *p, const char *network);
 
 /* Writes a commented config for a new node (lernet init); web NULL means
- * CONFIG_WEB_DEFAULT. Refuses to overwrite an existing file. */
+ * CONFIG_WEB_DEFAULT. Mode 0600, atomically (node/fileio.h); refuses to
+ * overwrite an existing file. */
 int config_write_new(const char *path, const char *name, const char *country,
                      const char *municipality, const char *listen, const char *web,
                      const char *network, char *why, size_t whylen);
 
-/* Edits an existing config atomically: adds add_network (may be NULL) to
- * [node] networks if missing, then appends append (whole sections, may be
- * NULL). The result must load, or nothing is changed. */
+/* Edits an existing config atomically (node/fileio.h; the new file is
+ * 0600): adds add_network (may be NULL) to [node] networks if missing, then
+ * appends append (whole sections, may be NULL). The result must load, or
+ * nothing is changed. */
 int config_edit(const char *path, const char *add_network, const char *append, char *why,
                 size_t whylen);
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "why.h"
 
 #define KS_MAGIC "lernet-secret-key 1"
@@ -612,103 +613,21 @@ cleanup:
     return ret;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+/* Writes path through the node's one atomic writer (node/fileio.h): a
+ * random temporary name created exclusively, exactly mode, fsync, rename,
+ * fsync of the directory. A crash leaves either the old state or the whole
+ * new file; with noreplace an existing key is never replaced. */
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+                        int noreplace, char *why, size_t whylen)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Some filesystems cannot fsync a directory (EINVAL); that is not a failure
- * of ours, and there is nothing better to do there. */
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd) != 0 && errno != EINVAL ? -1 : 0;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
-/* Moves tmp to path. With noreplace, an existing path is never replaced
- * (EEXIST), where the kernel and filesystem can promise that. */
-static int publish(const char *tmp, const char *path, int noreplace)
-{
-#ifdef RENAME_NOREPLACE
-    if (noreplace) {
-        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-            return 0;
-        if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
-            return -1;
-        /* Filesystem without RENAME_NOREPLACE: the existence check made by
-         * keystore_save stands in for it. */
-    }
-#else
-    (void)noreplace;
-#endif
-    return rename(tmp, path);
-}
-
-/* Writes path via path.tmp: create exclusively, set the mode regardless of
- * umask, write, fsync, close, rename, fsync the directory. A crash leaves
- * either the old state or the whole new file, never half of it. */
-static int write_atomic(const char *dir, const char *path, const char *data, size_t len,
-                        mode_t mode, int noreplace, char *why, size_t whylen)
-{
-    char tmp[PATH_MAX];
-    int ret = KEYSTORE_ERR_IO, fd = -1, rc, saved;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: path too long", path);
-    }
-    /* A .tmp file can only be the remains of a crashed save: never a key. */
-    if (unlink(tmp) != 0 && errno != ENOENT)
-        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
-    fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
-    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    if (publish(tmp, path, noreplace) != 0) {
-        if (errno == EEXIST)
-            ret = why_fail(why, whylen, KEYSTORE_ERR_EXISTS,
-                       "%s already exists; refusing to overwrite a key", path);
-        else
-            ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
-                       strerror(errno));
-        goto cleanup;
-    }
-    if (fsync_dir(dir) != 0) {
-        ret = why_fail(why, whylen, KEYSTORE_ERR_IO, "%s: fsync: %s", dir, strerror(errno));
-        goto cleanup;
-    }
-    ret = KEYSTORE_OK;
-cleanup:
-    saved = errno;
-    if (fd >= 0)
-        close(fd);
-    if (ret != KEYSTORE_OK)
-        unlink(tmp);
-    errno = saved;
-    return ret;
+    int rc = fileio_write_atomic(path, data, len, mode, noreplace ? FILEIO_NOREPLACE : 0, why,
+                                 whylen);
+    if (rc == FILEIO_ERR_EXISTS)
+        return why_fail(why, whylen, KEYSTORE_ERR_EXISTS,
+                        "%s already exists; refusing to overwrite a key", path);
+    if (rc == FILEIO_ERR_NOMEM)
+        return KEYSTORE_ERR_MEMORY;
+    return rc == FILEIO_OK ? KEYSTORE_OK : KEYSTORE_ERR_IO;
 }
 
 /* Creates dir (only dir, not its parents) as 0700. An existing directory is
@@ -770,9 +689,9 @@ int keystore_save_as(const char *dir, const char *name, const keys_identity_t *k
      * finished save, so a crash in between leaves a state a new save
      * simply overwrites. (Only two saves racing into one directory could
      * leave identity.pub naming the loser's key; the key itself is kept.) */
-    if ((ret = write_atomic(dir, pubpath, pubtext, KEYS_PUB_STR_LEN + 1, 0644, 0, why, whylen)))
+    if ((ret = write_atomic(pubpath, pubtext, KEYS_PUB_STR_LEN + 1, 0644, 0, why, whylen)))
         goto cleanup;
-    ret = write_atomic(dir, keypath, t.buf, t.len, 0600, 1, why, whylen);
+    ret = write_atomic(keypath, t.buf, t.len, 0600, 1, why, whylen);
     if (ret != KEYSTORE_OK && ret != KEYSTORE_ERR_EXISTS) {
         saved = errno;
         unlink(pubpath);
@@ -836,7 +755,7 @@ int keystore_save_transport(const char *dir, const keys_transport_t *t, char *wh
     sodium_bin2base64(b64, sizeof b64, secret, KEYS_X25519_BYTES, sodium_base64_VARIANT_ORIGINAL);
     keys_pub_encode(pub, keys_transport_identity(t));
     int n = snprintf(text, 256, "lernet-transport-key 1\nidentity %s\nsecret %s\n", pub, b64);
-    ret = write_atomic(dir, path, text, (size_t)n, 0600, 1, why, whylen);
+    ret = write_atomic(path, text, (size_t)n, 0600, 1, why, whylen);
     sodium_memzero(b64, sizeof b64);
 cleanup:
     sodium_free(secret);

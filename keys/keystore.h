@@ -7,8 +7,9 @@
  * XChaCha20-Poly1305 with the public key as associated data) or, when the
  * operator asks for it explicitly, stored unencrypted for unattended servers.
  * A secret file readable or writable by group or others is refused.
- * Files are written to a temporary name, fsynced, then renamed, so a crash
- * never leaves half a key.
+ * Files are written through node/fileio.h (an exclusive random temporary
+ * name, fsync, rename, fsync of the directory), so a crash never leaves
+ * half a key and no planted file or symlink is ever written through.
  *
  * File format (text, one field per line, so an operator can tell what it is):
  *   lernet-secret-key 1

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "fileio.h"
 #include "log.h"
 #include "why.h"
 
@@ -41,17 +42,16 @@ int bundle_export(store_t *st, const char *network, const char *path, bundle_sta
                   char *why, size_t whylen)
 {
     store_feed_t *feeds = NULL;
-    size_t n = 0;
-    char tmp[4200];
-    memset(out, 0, sizeof *out);
+    size_t n = 0, logs = 0;
+    fileio_t *fio = NULL;
     if (store_feeds(st, NULL, 0, &feeds, &n) != STORE_OK)
         return why_fail(why, whylen, -1, "cannot read the logs");
-    snprintf(tmp, sizeof tmp, "%s.partial", path);
-    writer_t w = {fopen(tmp, "wb"), 0, 0};
-    if (!w.f) {
+    /* a random temporary name beside path, never a planted FILE.partial */
+    if (fileio_open(&fio, path, 0644, FILEIO_UMASK, why, whylen) != FILEIO_OK) {
         free(feeds);
-        return why_fail(why, whylen, -1, "%s: %s", tmp, strerror(errno));
+        return -1;
     }
+    writer_t w = {fileio_stream(fio), 0, 0};
     fputs(BUNDLE_MAGIC, w.f);
     for (int pass = 0; pass < 2 && !w.failed; pass++) /* key logs first */
         for (size_t i = 0; i < n && !w.failed; i++) {
@@ -60,16 +60,18 @@ int bundle_export(store_t *st, const char *network, const char *path, bundle_sta
                 (!reserved && network && strcmp(network, feeds[i].network) != 0))
                 continue;
             store_range(st, feeds[i].author, feeds[i].network, 1, feeds[i].seq, write_row, &w);
-            out->logs++;
+            logs++;
         }
     free(feeds);
-    int bad = w.failed || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0;
-    bad |= fclose(w.f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return why_fail(why, whylen, -1, "%s: %s", path, strerror(errno ? errno : EIO));
+    if (w.failed) {
+        fileio_abort(&fio);
+        return why_fail(why, whylen, -1, "%s: an event could not be read or written", path);
     }
+    if (fileio_commit(&fio, why, whylen) != FILEIO_OK)
+        return -1;
+    memset(out, 0, sizeof *out);
     out->events = w.n;
+    out->logs = logs;
     return 0;
 }
 

@@ -23,7 +23,8 @@ typedef struct bundle_stats {
 } bundle_stats_t;
 
 /* Writes every log (of network, and the key logs; NULL: every log) to path,
- * atomically. 0, or -1 with why. */
+ * atomically and without following a planted symlink (node/fileio.h;
+ * mode 0644 less the umask). 0 and *out, or -1 with why (*out untouched). */
 int bundle_export(store_t *st, const char *network, const char *path, bundle_stats_t *out,
                   char *why, size_t whylen);
 /* Reads path and stores what verifies; refusals are logged one line each

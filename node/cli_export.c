@@ -11,6 +11,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "fileio.h"
 #include "report.h"
 #include "ical.h"
 #include "payload_json.h"
@@ -66,6 +67,46 @@ static int parse(int argc, char **argv, export_opts_t *o)
     return CLI_OK;
 }
 
+/* Where an export goes: stdout, or --out FILE through the node's one
+ * atomic writer (node/fileio.h), so FILE is the whole export or what it
+ * was before, and a symlink planted in a shared directory is replaced,
+ * never followed. Mode 0644 less the umask: a calendar feed is for others
+ * to read. End with dest_commit or dest_abort. */
+typedef struct dest {
+    fileio_t *fio; /* NULL: stdout */
+    FILE *f;
+} dest_t;
+
+static int dest_open(const export_opts_t *o, dest_t *d, const char *what)
+{
+    char why[512] = "";
+    d->fio = NULL;
+    d->f = stdout;
+    if (!o->out)
+        return CLI_OK;
+    if (fileio_open(&d->fio, o->out, 0644, FILEIO_UMASK, why, sizeof why) != FILEIO_OK)
+        return cli_error(CLI_FAIL, "export %s: %s", what, why);
+    d->f = fileio_stream(d->fio);
+    return CLI_OK;
+}
+
+static void dest_abort(dest_t *d)
+{
+    fileio_abort(&d->fio);
+}
+
+static int dest_commit(dest_t *d, const char *what)
+{
+    char why[512] = "";
+    if (!d->fio)
+        return fflush(stdout) != 0 || ferror(stdout)
+                   ? cli_error(CLI_FAIL, "export %s: cannot write stdout", what)
+                   : CLI_OK;
+    if (fileio_commit(&d->fio, why, sizeof why) != FILEIO_OK)
+        return cli_error(CLI_FAIL, "export %s: %s", what, why);
+    return CLI_OK;
+}
+
 typedef struct add_ctx {
     ical_t *cal;
     const export_opts_t *o;
@@ -99,11 +140,12 @@ static int export_ical(cli_ctx_t *ctx, const export_opts_t *o)
         rc = cli_error(CLI_FAIL, "export ical: out of memory or store error");
         goto done;
     }
-    FILE *f = o->out ? fopen(o->out, "wb") : stdout;
-    if (!f || fwrite(text, 1, len, f) != len || (o->out && fclose(f) != 0)) {
-        rc = cli_error(CLI_FAIL, "export ical: cannot write %s", o->out ? o->out : "stdout");
+    dest_t d;
+    if ((rc = dest_open(o, &d, "ical")))
         goto done;
-    }
+    fwrite(text, 1, len, d.f); /* a short write is an error on the stream: see dest_commit */
+    if ((rc = dest_commit(&d, "ical")))
+        goto done;
     if (o->out)
         fprintf(stderr, "%zu workshops and meetings written to %s\n", ac.n, o->out);
 done:
@@ -201,24 +243,27 @@ static int export_rows(cli_ctx_t *ctx, const export_opts_t *o, int json)
     int rc = cli_open_store(ctx, &st);
     if (rc)
         return rc;
-    FILE *f = o->out ? fopen(o->out, "w") : stdout;
-    if (!f) {
+    const char *what = json ? "json" : "csv";
+    dest_t d;
+    if ((rc = dest_open(o, &d, what))) {
         store_close(&st);
-        return cli_error(CLI_FAIL, "export: cannot write %s", o->out);
+        return rc;
     }
-    rows_ctx_t c = {o, f, json ? json_array() : NULL, 0};
+    rows_ctx_t c = {o, d.f, json ? json_array() : NULL, 0};
     if (!json)
-        fputs(CSV_COLUMNS "\n", f);
+        fputs(CSV_COLUMNS "\n", d.f);
     store_query_t q = {.network = o->network};
     if (store_items(st, &q, add_row, &c) != 0)
-        rc = cli_error(CLI_FAIL, "export: store error");
-    if (json && rc == CLI_OK) {
-        json_dumpf(c.arr, f, JSON_INDENT(2));
-        fputc('\n', f);
-    }
+        rc = cli_error(CLI_FAIL, "export %s: store error", what);
+    if (json && rc == CLI_OK && json_dumpf(c.arr, d.f, JSON_INDENT(2)) != 0)
+        rc = cli_error(CLI_FAIL, "export json: cannot write %s", o->out ? o->out : "stdout");
+    if (json && rc == CLI_OK)
+        fputc('\n', d.f);
     json_decref(c.arr);
-    if ((o->out && fclose(f) != 0) || (!o->out && fflush(f) != 0))
-        rc = cli_error(CLI_FAIL, "export: cannot write %s", o->out ? o->out : "stdout");
+    if (rc == CLI_OK)
+        rc = dest_commit(&d, what);
+    else
+        dest_abort(&d);
     if (o->out && rc == CLI_OK)
         fprintf(stderr, "%zu items written to %s\n", c.n, o->out);
     store_close(&st);
@@ -262,13 +307,16 @@ static int export_xapi(cli_ctx_t *ctx, const export_opts_t *o)
         return rc;
     xapi_ctx_t c = {st, o, json_array(), NULL, 0};
     store_query_t q = {.network = o->network, .kind = LERNET__KIND__KIND_EXPERIENCE};
-    FILE *f = NULL;
+    dest_t d;
     if (store_items(st, &q, xapi_report, &c) != 0 || c.failed)
         rc = cli_error(CLI_FAIL, "export xapi: out of memory or store error");
-    else if (!(f = o->out ? fopen(o->out, "w") : stdout) ||
-             json_dumpf(c.arr, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF ||
-             (o->out && fclose(f) != 0))
+    else if ((rc = dest_open(o, &d, "xapi")))
+        ;
+    else if (json_dumpf(c.arr, d.f, JSON_INDENT(2)) != 0 || fputc('\n', d.f) == EOF) {
+        dest_abort(&d);
         rc = cli_error(CLI_FAIL, "export xapi: cannot write %s", o->out ? o->out : "stdout");
+    } else if ((rc = dest_commit(&d, "xapi")))
+        ;
     else if (o->out)
         fprintf(stderr, "%zu statements written to %s\n", json_array_size(c.arr), o->out);
     json_decref(c.arr);

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "fileio.h"
 #include "keystore.h"
 #include "publish.h"
 
@@ -144,21 +145,22 @@ static int write_statement(cli_ctx_t *ctx, const keys_identity_t *id)
     free(env);
     keys_fingerprint(fpr, keys_public(id));
     const char *path = cli_home_path(ctx, "keys/" STATEMENT_FILE);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (fd >= 0 && !f)
-        close(fd);
-    int ok = f && fprintf(f,
-                     "# lernet identity revocation statement for %s\n"
-                     "# Whoever holds this file can revoke that identity for good: keep it\n"
-                     "# offline and apart from the identity key. If the key is lost or stolen:\n"
-                     "#   lernet keys revoke-identity %s\n%s\n",
-                     fpr, STATEMENT_FILE, b64) > 0;
-    if (f && fclose(f) != 0)
-        ok = 0;
+    char *text = NULL, fwhy[512] = "";
+    int n = b64 ? asprintf(&text,
+                           "# lernet identity revocation statement for %s\n"
+                           "# Whoever holds this file can revoke that identity for good: keep it\n"
+                           "# offline and apart from the identity key. If the key is lost or "
+                           "stolen:\n#   lernet keys revoke-identity %s\n%s\n",
+                           fpr, STATEMENT_FILE, b64)
+                : -1;
     free(b64);
-    if (!ok)
-        return cli_error(CLI_FAIL, "cannot write %s: %s", path, strerror(errno));
+    if (n < 0)
+        return cli_error(CLI_FAIL, "cannot write %s: out of memory", path);
+    int rc = fileio_write_atomic(path, text, (size_t)n, 0600, FILEIO_NOREPLACE, fwhy,
+                                 sizeof fwhy);
+    free(text);
+    if (rc != FILEIO_OK)
+        return cli_error(CLI_FAIL, "revocation statement: %s", fwhy);
     return CLI_OK;
 }
 
@@ -595,24 +597,25 @@ static int export_keys(cli_ctx_t *ctx, const char *path)
         goto done;
     }
     stmt = slurp(cli_home_path(ctx, "keys/" STATEMENT_FILE), 8192, &stlen);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        cli_error(CLI_FAIL, "%s: %s", path, strerror(errno == EEXIST ? EEXIST : errno));
+    /* never over an existing file, nothing at path until the whole backup is */
+    fileio_t *fio = NULL;
+    if (fileio_open(&fio, path, 0600, FILEIO_NOREPLACE, why, sizeof why) != FILEIO_OK) {
+        cli_error(CLI_FAIL, "backup: %s", why);
         goto done;
     }
+    FILE *f = fileio_stream(fio);
     keys_pub_encode(pub, keys_public(id));
     int bad = fprintf(f, "lernet-backup 1\nidentity %s\n", pub) < 0 ||
               put_section(f, "identity.key", idtext, idlen) ||
               (sktext && put_section(f, "signing.key", sktext, sklen)) ||
               (stmt && put_section(f, STATEMENT_FILE, stmt, stlen));
-    bad |= fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
     if (bad) {
-        unlink(path);
-        cli_error(CLI_FAIL, "%s: %s", path, strerror(errno));
+        fileio_abort(&fio);
+        cli_error(CLI_FAIL, "backup: %s: cannot write", path);
+        goto done;
+    }
+    if (fileio_commit(&fio, why, sizeof why) != FILEIO_OK) {
+        cli_error(CLI_FAIL, "backup: %s", why);
         goto done;
     }
     printf("backup written to %s (identity%s%s, encrypted)\n", path, sktext ? ", signing key" : "",
@@ -642,15 +645,6 @@ static const char *section(const char *buf, const char *name, size_t *len)
         return NULL;
     *len = (size_t)(b + 1 - a);
     return a;
-}
-
-static int write_file_0600(const char *path, const char *text, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return -1;
-    int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-    return close(fd) == 0 && ok ? 0 : -1;
 }
 
 static int import_keys(cli_ctx_t *ctx, const char *path)
@@ -697,7 +691,8 @@ static int import_keys(cli_ctx_t *ctx, const char *path)
         goto done;
     }
     if ((text = section(buf, STATEMENT_FILE, &n)) &&
-        write_file_0600(cli_home_path(ctx, "keys/" STATEMENT_FILE), text, n) != 0)
+        fileio_write_atomic(cli_home_path(ctx, "keys/" STATEMENT_FILE), text, n, 0600,
+                            FILEIO_NOREPLACE, NULL, 0) != FILEIO_OK)
         fprintf(stderr, "lernet: could not restore the revocation statement\n");
     keys_fingerprint(fpr, keys_public(id));
     printf("restored identity %s%s (identity.key encrypted with the backup passphrase)\n"

@@ -1,14 +1,32 @@
 /*
- * cli_run: `lernet run` (the daemon) and `lernet peers` (asks it).
+ * cli_run: `lernet run` (the daemon, which cannot dump core) and `lernet
+ * peers` (asks it).
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+
+/* The daemon holds the transport and signing keys in memory for as long as
+ * it runs, so it must never be dumped: RLIMIT_CORE 0 stops a core file in
+ * the working directory, and only not being dumpable also stops a pipe
+ * core_pattern (systemd-coredump, apport ignore the limit) and ptrace by
+ * other processes of the same user. Done before any key is loaded. */
+static int no_core_dumps(void)
+{
+    struct rlimit zero = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &zero) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+        prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return cli_error(CLI_FAIL, "run: cannot turn core dumps off: %s", strerror(errno));
+    return CLI_OK;
+}
 
 int cli_run(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -28,7 +46,9 @@ int cli_run(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (argc != 1)
         return cli_error(CLI_USAGE, "usage: lernet run");
-    int rc = cli_load_config(ctx, &cfg);
+    int rc = no_core_dumps();
+    if (!rc)
+        rc = cli_load_config(ctx, &cfg);
     /* The daemon needs no identity key when keys/transport.key and
      * keys/signing.key exist: identity.key can stay offline. */
     if (rc || (rc = cli_open_store(ctx, &st)) || (rc = cli_load_transport(ctx, &t)) ||

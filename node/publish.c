@@ -130,12 +130,18 @@ int publish_event(store_t *st, const publish_signer_t *who, const char *network,
         rc = PUBLISH_ERR_INVALID;
         goto abort;
     }
+    /* The store's refusal (not a member, revoked key, ...) is the reason the
+     * person must read: it is passed on whole. Only an event the store took
+     * without applying gets a reason of ours. */
     rc = PUBLISH_ERR_STORE;
-    if ((rc = store_add(st, ev, &outcome, NULL, why, whylen)) != STORE_OK ||
-        outcome != STORE_APPLIED) {
-        rc = PUBLISH_ERR_STORE;
-        if (outcome >= 0)
-            why_fail(why, whylen, rc, "store: event was %s, not applied",
+    int src = store_add(st, ev, &outcome, NULL, why, whylen);
+    if (src != STORE_OK) {
+        if (why && whylen && !why[0])
+            why_fail(why, whylen, rc, "store: %s", store_strerror(src));
+        goto abort;
+    }
+    if (outcome != STORE_APPLIED) {
+        why_fail(why, whylen, rc, "store: event was %s, not applied",
                  store_outcome_name(outcome));
         goto abort;
     }

@@ -1858,9 +1858,9 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
         cache_clear(s);
         n = 0;
     }
-    if (outcome)
+    if (rc == STORE_OK && outcome)
         *outcome = out;
-    if (applied)
+    if (rc == STORE_OK && applied)
         *applied = n;
     return rc;
 }

@@ -91,9 +91,10 @@ int store_rollback(store_t *s);
 /* Adds one checked event (from event_parse/event_create). Checks the chain
  * against the log's head; appends, or holds back, or keeps as fork evidence,
  * or recognises a duplicate; updates derived items; then applies any held-back
- * events that now follow. *outcome (may be NULL) receives enum store_outcome.
- * *applied (may be NULL) receives how many events were appended, counting
- * drained pending ones. On error nothing of this call is kept. */
+ * events that now follow. On success *outcome (may be NULL) receives enum
+ * store_outcome and *applied (may be NULL) how many events were appended,
+ * counting drained pending ones. On error neither is written and nothing of
+ * this call is kept. */
 int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen);
 

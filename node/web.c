@@ -1,7 +1,7 @@
 /*
  * web: the HTTP side of the web page (see web.h): the listening socket,
- * who gets in, form bodies, routing and responses. What the pages show is
- * in page.c and form.c.
+ * who gets in, how long a connection may take to ask, form bodies, routing
+ * and responses. What the pages show is in page.c and form.c.
  */
 #include "web.h"
 
@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "form.h"
@@ -29,15 +31,31 @@
 #define MAC_BYTES 32
 #define MAC_HEX (2 * MAC_BYTES + 1)
 #define LANGS_MAX 128
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* One TCP connection, from MHD's connect notification to its close. */
+typedef struct slot {
+    struct MHD_Connection *c; /* NULL: free */
+    int fd;
+    int64_t since_ms; /* when the request now being received began */
+    int answering;    /* the request is in; a response is under way */
+    int cut;          /* shut down by us, MHD has not closed it yet */
+} slot_t;
 
 struct web {
     web_env_t env;
     struct MHD_Daemon *mhd;
     int listen_fd;
-    /* per daemon run: keys the CSRF token and the login cookie */
+    unsigned port; /* the one a local Host header must name */
+    /* per daemon run: keys the CSRF tokens and the login cookie */
     uint8_t *secret;         /* sodium_malloc'd, MAC_BYTES */
-    char csrf[MAC_HEX];      /* not secret from the page, only from other sites */
+    char csrf[MAC_HEX];      /* the forms': not secret from the page, only from other sites */
+    char login_csrf[MAC_HEX]; /* the sign-in page's: shown to anyone, so never csrf */
     char *cookie;            /* sodium_malloc'd hex of MAC(token); NULL: no token */
+    slot_t slots[WEB_MAX_CONNECTIONS];
+    size_t n_live;   /* slots in use and not cut */
+    size_t n_closed; /* connections MHD has closed, ever */
 };
 
 /* State of one request across MHD's calls to the handler. */
@@ -145,17 +163,29 @@ static int loopback_addr(struct MHD_Connection *c)
     return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
 }
 
-/* "127.0.0.1:8470", "localhost:8470", "localhost" */
-static int loopback_host(const char *host)
+/* A loopback name for this very server, and nothing else: "localhost",
+ * "[::1]" or a 127.x address in its canonical dotted form, then exactly
+ * ":PORT" (no port only when it is 80). Anything after the port, as in
+ * "localhost:8470.evil.example", is another site's name. */
+static int loopback_host(const char *host, unsigned port)
 {
+    char name[64], canon[INET_ADDRSTRLEN], want[8];
+    struct in_addr a;
     if (!host)
         return 0;
-    size_t n = strcspn(host, ":");
-    if (n == 9 && strncmp(host, "localhost", 9) == 0)
-        return 1;
-    if (n < 7 || n > 15 || strncmp(host, "127.", 4) != 0)
+    const char *colon = host[0] == '[' ? strstr(host, "]:") : strchr(host, ':');
+    size_t n = colon ? (size_t)(colon - host) + (host[0] == '[') : strlen(host);
+    if (n >= sizeof name)
         return 0;
-    return strspn(host, "0123456789.") == n;
+    memcpy(name, host, n);
+    name[n] = '\0';
+    snprintf(want, sizeof want, "%u", port);
+    if (colon ? strcmp(host + n + 1, want) != 0 : port != 80)
+        return 0;
+    if (strcasecmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
+        return 1;
+    return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127 &&
+           inet_ntop(AF_INET, &a, canon, sizeof canon) && strcmp(canon, name) == 0;
 }
 
 /* A proxy on this machine makes every visitor look local; the headers
@@ -173,7 +203,7 @@ static int proxied(struct MHD_Connection *c)
 static int is_local(const web_t *w, struct MHD_Connection *c)
 {
     return !w->env.cfg->web_behind_proxy && loopback_addr(c) &&
-           loopback_host(header(c, MHD_HTTP_HEADER_HOST)) && !proxied(c);
+           loopback_host(header(c, MHD_HTTP_HEADER_HOST), w->port) && !proxied(c);
 }
 
 static int has_token(const web_t *w, struct MHD_Connection *c)
@@ -202,8 +232,10 @@ static int same_origin(const char *origin, const char *host)
 /* A POST must come from our own page: the CSRF field, and Origin or
  * Sec-Fetch-Site present and naming this site (every current browser sends
  * one of them). A script holding the token as a Bearer header needs neither. */
-static const char *cross_site(const web_t *w, struct MHD_Connection *c, const json_t *form)
+static const char *cross_site(const web_t *w, struct MHD_Connection *c, const char *url,
+                              const json_t *form)
 {
+    const char *want = strcmp(url, "/login") == 0 ? w->login_csrf : w->csrf;
     const char *origin = header(c, "Origin"), *host = header(c, MHD_HTTP_HEADER_HOST);
     const char *site = header(c, "Sec-Fetch-Site"), *auth = header(c, "Authorization");
     const char *tok = json_string_value(json_object_get(form, "csrf"));
@@ -213,9 +245,123 @@ static const char *cross_site(const web_t *w, struct MHD_Connection *c, const js
         return "the form was sent from another site (Origin)";
     if (!origin && !site && !(auth && strncmp(auth, "Bearer ", 7) == 0 && has_token(w, c)))
         return "the form's origin is unknown (no Origin or Sec-Fetch-Site header)";
-    if (!tok || strlen(tok) != MAC_HEX - 1 || sodium_memcmp(tok, w->csrf, MAC_HEX - 1) != 0)
+    if (!tok || strlen(tok) != MAC_HEX - 1 || sodium_memcmp(tok, want, MAC_HEX - 1) != 0)
         return "the form's CSRF token is missing or out of date: reload the page";
     return NULL;
+}
+
+/* ---- slots ------------------------------------------------------------ *
+ * MHD's connection timeout is idle time only: a client sending a byte now
+ * and then keeps its connection, and 64 of them held every slot. So each
+ * connection's request must be in whole within WEB_REQUEST_S of its start
+ * (or of the end of its previous response): web_run shuts down any that is
+ * still receiving past that. And while more than WEB_MAX_CONNECTIONS -
+ * WEB_RESERVED are open, each new connection cuts the oldest one still
+ * receiving, so a quick request from staff always finds a slot. MHD's limit
+ * per address is not used: local staff share 127.0.0.1 with any local
+ * trickler, and would be the ones shut out. */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cut(web_t *w, slot_t *s, const char *why)
+{
+    log_debug("web: closed a connection %s", why);
+    shutdown(s->fd, SHUT_RDWR); /* MHD sees the end and closes it */
+    s->cut = 1;
+    w->n_live--;
+}
+
+/* The connection receiving a request for longest, other than keep. */
+static slot_t *oldest_receiving(web_t *w, const slot_t *keep)
+{
+    slot_t *old = NULL;
+    for (size_t i = 0; i < WEB_MAX_CONNECTIONS; i++) {
+        slot_t *s = &w->slots[i];
+        if (s->c && !s->cut && !s->answering && s != keep && (!old || s->since_ms < old->since_ms))
+            old = s;
+    }
+    return old;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    web_t *w = cls;
+    slot_t *s = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        w->n_closed++;
+        if (s && !s->cut)
+            w->n_live--;
+        if (s)
+            memset(s, 0, sizeof *s);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    for (size_t i = 0; !s && i < WEB_MAX_CONNECTIONS; i++)
+        if (!w->slots[i].c)
+            s = &w->slots[i];
+    if (!s || !ci) { /* MHD's limit is the table's size: cannot happen */
+        if (ci)
+            shutdown(ci->connect_fd, SHUT_RDWR);
+        return;
+    }
+    *s = (slot_t){.c = c, .fd = ci->connect_fd, .since_ms = now_ms()};
+    *socket_context = s;
+    if (++w->n_live > WEB_MAX_CONNECTIONS - WEB_RESERVED) {
+        slot_t *old = oldest_receiving(w, s);
+        if (old)
+            cut(w, old, "to make room: the slots are nearly all taken");
+    }
+}
+
+static slot_t *slot_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The request is in: from here on only MHD's idle timeout applies. */
+static void answering(struct MHD_Connection *c)
+{
+    slot_t *s = slot_of(c);
+    if (s)
+        s->answering = 1;
+}
+
+/* ms until the first connection still receiving is due (0: overdue), or -1. */
+static long next_due(const web_t *w)
+{
+    int64_t now = now_ms(), next = -1;
+    for (size_t i = 0; i < WEB_MAX_CONNECTIONS; i++) {
+        const slot_t *s = &w->slots[i];
+        if (!s->c || s->cut || s->answering)
+            continue;
+        int64_t left = s->since_ms + WEB_REQUEST_S * 1000 - now;
+        left = left < 0 ? 0 : left;
+        if (next < 0 || left < next)
+            next = left;
+    }
+    return (long)next;
+}
+
+/* Cuts every connection that has had WEB_REQUEST_S for a request and not
+ * sent it whole. */
+static void cut_slow(web_t *w)
+{
+    int64_t now = now_ms();
+    for (size_t i = 0; i < WEB_MAX_CONNECTIONS; i++) {
+        slot_t *s = &w->slots[i];
+        if (s->c && !s->cut && !s->answering && now >= s->since_ms + WEB_REQUEST_S * 1000)
+            cut(w, s, "that had not sent a whole request in " STR(WEB_REQUEST_S) " s");
+    }
 }
 
 /* ---- requests -------------------------------------------------------- */
@@ -517,7 +663,10 @@ static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *ur
     int post = strcmp(method, "POST") == 0;
     json_t *form = NULL;
     pick_langs(c, langs);
-    web_req_t r = {.env = &w->env, .conn = c, .path = "", .langs = langs, .csrf = w->csrf};
+    int allowed = is_local(w, c) || has_token(w, c);
+    /* a visitor not let in sees only the sign-in form, and only its token */
+    const char *csrf = allowed && strcmp(url, "/login") != 0 ? w->csrf : w->login_csrf;
+    web_req_t r = {.env = &w->env, .conn = c, .path = "", .langs = langs, .csrf = csrf};
     if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         web_error_page(&r, &out, 405, "method not allowed");
         return reply(c, &out, NULL);
@@ -528,8 +677,7 @@ static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *ur
         return reply(c, &out, NULL);
     }
     r.form = form;
-    const char *xsite = post ? cross_site(w, c, form) : NULL;
-    int allowed = is_local(w, c) || has_token(w, c);
+    const char *xsite = post ? cross_site(w, c, url, form) : NULL;
     if (xsite) {
         log_warn("web: refused a %s %s: %s", method, url, xsite);
         web_error_page(&r, &out, 403, xsite);
@@ -553,6 +701,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY) {
             web_resp_t out = {.status = 413, .type = "text/plain; charset=utf-8"};
+            answering(c);
             if ((out.body = strdup("request body larger than 65536 bytes\n")))
                 out.len = strlen(out.body);
             return reply(c, &out, NULL); /* MHD closes: the body is never read */
@@ -575,6 +724,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    answering(c);
     return answer(w, c, url, method, cs);
 }
 
@@ -582,12 +732,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     conn_t *cs = *con_cls;
-    (void)cls, (void)c, (void)toe;
+    slot_t *s = slot_of(c);
+    (void)cls, (void)toe;
     if (cs) {
         free(cs->body);
         free(cs);
     }
     *con_cls = NULL;
+    if (s) { /* kept alive: the next request has its own WEB_REQUEST_S */
+        s->answering = 0;
+        s->since_ms = now_ms();
+    }
 }
 
 /* The format comes from libmicrohttpd itself, never from a request. */
@@ -643,18 +798,24 @@ int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen)
     w->listen_fd = -1;
     randombytes_buf(w->secret, MAC_BYTES);
     mac_hex(w, "csrf", 4, w->csrf);
+    mac_hex(w, "login", 5, w->login_csrf);
     int rc = env->cfg->web_token_file[0] ? load_token(w, why, whylen) : WEB_OK;
     if (rc == WEB_OK && (w->listen_fd = listen_on(env->cfg->web, why, whylen)) < 0)
         rc = WEB_ERR_LISTEN;
+    struct sockaddr_in bound;
+    socklen_t blen = sizeof bound;
+    if (rc == WEB_OK && getsockname(w->listen_fd, (struct sockaddr *)&bound, &blen) != 0)
+        rc = why_fail(why, whylen, WEB_ERR_LISTEN, "web: getsockname: %s", strerror(errno));
+    else if (rc == WEB_OK)
+        w->port = ntohs(bound.sin_port);
     if (rc == WEB_OK &&
         !(w->mhd = MHD_start_daemon(
               MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,
               MHD_OPTION_LISTEN_SOCKET, w->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-              (unsigned)WEB_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-              (unsigned)(WEB_MAX_CONNECTIONS / 2), MHD_OPTION_CONNECTION_TIMEOUT,
+              (unsigned)WEB_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
               (unsigned)WEB_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-              MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_EXTERNAL_LOGGER,
-              on_mhd_log, w, MHD_OPTION_END)))
+              MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_NOTIFY_CONNECTION,
+              on_connection, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w, MHD_OPTION_END)))
         rc = why_fail(why, whylen, WEB_ERR_LISTEN, "web: libmicrohttpd did not start");
     if (rc != WEB_OK) {
         web_close(&w);
@@ -689,12 +850,29 @@ int web_fd(const web_t *w)
 long web_timeout_ms(web_t *w)
 {
     MHD_UNSIGNED_LONG_LONG t;
-    if (MHD_get_timeout(w->mhd, &t) != MHD_YES)
-        return -1;
+    long due = next_due(w);
+    if (MHD_get_timeout(w->mhd, &t) != MHD_YES) {
+        if (due < 0)
+            return -1;
+        t = (MHD_UNSIGNED_LONG_LONG)due;
+    }
+    if (due >= 0 && (MHD_UNSIGNED_LONG_LONG)due < t)
+        t = (MHD_UNSIGNED_LONG_LONG)due;
     return t > 1000 ? 1000 : (long)t;
 }
 
 void web_run(web_t *w)
 {
-    MHD_run(w->mhd);
+    cut_slow(w);
+    /* At its connection limit MHD stops polling the listening socket and
+     * takes it back only in a later run than the one that closed
+     * connections: run again while runs close some, or a client waiting in
+     * the backlog (staff, after cuts made room) waits for the next
+     * unrelated event. */
+    for (int i = 0; i < 4; i++) {
+        size_t closed = w->n_closed;
+        MHD_run(w->mhd);
+        if (w->n_closed == closed)
+            break;
+    }
 }

@@ -18,15 +18,23 @@
  *   GET|POST /login            token form, for requests that are not local
  *
  * Who gets in: a request is local when it comes from a loopback address,
- * names a loopback host (Host: 127.0.0.1:PORT or localhost:PORT; a
- * foreign Host is how DNS rebinding reaches loopback servers), carries no
- * header a proxy adds, and web_behind_proxy is off. Other requests need
- * the token of web_token_file, as "Authorization: Bearer" or through
- * /login, which sets a cookie holding a keyed hash of it. Every POST needs
- * the form's CSRF token (a keyed hash, secret per daemon run) and an
+ * names this server by a loopback name and its exact port (Host:
+ * 127.0.0.1:PORT, localhost:PORT or [::1]:PORT, nothing more; a foreign
+ * Host is how DNS rebinding reaches loopback servers), carries no header
+ * a proxy adds, and web_behind_proxy is off. Other requests need the token
+ * of web_token_file, as "Authorization: Bearer" or through /login, which
+ * sets a cookie holding a keyed hash of it. Every POST needs its form's
+ * CSRF token (keyed hashes, secret per daemon run; the sign-in form, shown
+ * to anyone, has a token of its own, never the publish forms') and an
  * Origin or Sec-Fetch-Site naming this page (a Bearer request may omit
  * both). Bodies are at most WEB_MAX_BODY bytes of
  * application/x-www-form-urlencoded text, at most WEB_MAX_FIELDS fields.
+ *
+ * Limits: at most WEB_MAX_CONNECTIONS connections; a request must be in
+ * whole within WEB_REQUEST_S of its connection (or of the previous
+ * response), however steadily it trickles; and past WEB_MAX_CONNECTIONS -
+ * WEB_RESERVED open connections each new one cuts the oldest that is
+ * still sending its request, so staff always get a slot.
  */
 #ifndef LERNET_WEB_H
 #define LERNET_WEB_H
@@ -41,7 +49,9 @@
 #define WEB_MAX_BODY (64 * 1024)
 #define WEB_MAX_FIELDS 64
 #define WEB_MAX_CONNECTIONS 64
-#define WEB_TIMEOUT_S 15
+#define WEB_RESERVED 8   /* past MAX - RESERVED open, a new one cuts the oldest unfinished */
+#define WEB_TIMEOUT_S 15 /* idle */
+#define WEB_REQUEST_S 10 /* to send a whole request (headers and body) */
 
 enum web_error {
     WEB_OK = 0,
@@ -71,7 +81,8 @@ void web_close(web_t **w);
  * anyway (-1: no deadline). */
 int web_fd(const web_t *w);
 long web_timeout_ms(web_t *w);
-/* Serves whatever is ready; never blocks. */
+/* Cuts connections past WEB_REQUEST_S, serves whatever is ready; never
+ * blocks. */
 void web_run(web_t *w);
 
 /* ---- for page.c and form.c ----------------------------------------- */
@@ -82,7 +93,8 @@ typedef struct web_req {
     void *conn;             /* the MHD connection, for web_arg */
     const char *path;       /* after the route prefix (the ID of /event/ID) */
     const char *langs;      /* preferred languages, "sv,en" (?lang= or Accept-Language) */
-    const char *csrf;       /* the token every form must carry */
+    const char *csrf;       /* the token this page's form must carry (the sign-in form
+                               has its own: it is shown to visitors not yet let in) */
     const json_t *form;     /* POST fields (name → string), or NULL for GET */
 } web_req_t;
 

@@ -4,7 +4,8 @@
  * by anyone else is refused; a coordinator can make another coordinator;
  * expiry refuses events created after the term; removal refuses later
  * events, withdraws what raced it and keeps what came before; an open
- * network (no trusted coordinators) is unaffected.
+ * network (no trusted coordinators) is unaffected. Publishing as a
+ * non-member reports the store's reason.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "publish.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -317,6 +319,32 @@ static void test_open_statements_judged_when_managed(void **state)
     assert_false(store_is_member(f->st, net2, keys_public(f->a), event_now_ms()));
 }
 
+/* Publishing where this node is not (yet) a member: the person is told
+ * why, in the store's words, not that the event "was duplicate"; and a
+ * refused store_add leaves its out-parameters as they were. */
+static void test_publish_keeps_the_reason(void **state)
+{
+    fx_t *f = *state;
+    char why[512] = "";
+    event_t *ev = (event_t *)&why; /* must become NULL, not stay garbage */
+    publish_signer_t who = {f->a, NULL};
+    Lernet__Payload *p = tu_workshop("Arbetsplatslärande", "Workplace learning", START);
+    assert_int_equal(publish_event(f->st, &who, NET, p, &ev, why, sizeof why), PUBLISH_ERR_STORE);
+    assert_null(ev);
+    assert_non_null(strstr(why, "is not a member of " NET));
+    assert_null(strstr(why, "duplicate"));
+    event_t *raw = next(f, f->a, p, 0);
+    int outcome = -7;
+    size_t applied = 77;
+    assert_int_equal(store_add(f->st, raw, &outcome, &applied, why, sizeof why),
+                     STORE_ERR_NOT_MEMBER);
+    assert_int_equal(outcome, -7);
+    assert_int_equal(applied, 77);
+    event_free(&raw);
+    tu_payload_free(p);
+    assert_int_equal(items(f), 0);
+}
+
 int main(void)
 {
     keys_init();
@@ -329,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_removal_pins_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_statements_judged_when_managed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_publish_keeps_the_reason, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,13 @@ const char *cli_item_title(const store_item_t *it, const char *langs);
 /* An item as the JSON of `list --json` and `export json` (new reference). */
 json_t *cli_item_json(const store_item_t *it);
 
+/* The i-th format of `lernet export FORMAT` (cli_export.c; bundle aside),
+ * NULL past the end: for the help and for tests that read every item back
+ * through every format. */
+const char *cli_export_format_at(size_t i);
+/* The i-th --format of `lernet report` (cli_report.c), NULL past the end. */
+const char *cli_report_format_at(size_t i);
+
 /* "<home>/<name>" in ctx->path (overwritten by the next call). */
 const char *cli_home_path(cli_ctx_t *ctx, const char *name);
 

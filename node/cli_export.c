@@ -1,8 +1,9 @@
 /*
- * cli_export: `lernet export ical|json|csv|bundle` and `lernet import
+ * cli_export: `lernet export ical|json|csv|xapi|bundle` and `lernet import
  * bundle`: the calendar file (node/ical.c), the derived view for
- * spreadsheets and scripts, and signed-event bundles for sites that can
- * only exchange files (node/bundle.c).
+ * spreadsheets and scripts, xAPI statements (node/xapi.c), and signed-event
+ * bundles for sites that can only exchange files (node/bundle.c). The
+ * formats are one table (formats[]), which the help is printed from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +22,10 @@
     "id,kind,network,author,organiser,title,start,end,tz,place,online_url,themes,cancelled,"     \
     "revision,about,participants,created,updated"
 
-static const char export_usage[] =
-    "usage: lernet export ical|json|csv|xapi [--network NET] [--from YYYY-MM-DD]\n"
-    "                                   [--to YYYY-MM-DD]\n"
-    "                                   [--lang sv,en] [--out FILE]\n"
+static const char export_usage_tail[] =
     "       lernet export bundle FILE [--network NET]\n"
-    "       lernet import bundle FILE\n"
-    "ical    workshops and network meetings as an RFC 5545 calendar (stdout or FILE),\n"
-    "        in their own time zones, cancelled ones as STATUS:CANCELLED\n"
-    "json    every workshop, meeting and experience report as `list --json` shows it\n"
-    "csv     the same, one row each; columns:\n"
-    "        " CSV_COLUMNS "\n"
-    "        (text starting with = + - @ gets a leading ' so spreadsheets never run it)\n"
-    "xapi    experience reports and participation as xAPI statements (JSON array)\n"
-    "        for a learning record store; the actor is the organisation, never a person\n"
+    "       lernet import bundle FILE\n";
+static const char bundle_help[] =
     "bundle  the signed events themselves, for a node that can only get files; import\n"
     "        verifies every event as sync does and stores what is valid\n";
 
@@ -43,13 +34,15 @@ typedef struct export_opts {
     int64_t from, to; /* Unix seconds; 0: open */
 } export_opts_t;
 
+static int usage(FILE *f, int code);
+
 static int parse(int argc, char **argv, export_opts_t *o)
 {
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
-            return cli_error(CLI_USAGE, "export: '%s' needs a value\n%s", a, export_usage);
+            return usage(stderr, cli_error(CLI_USAGE, "export: '%s' needs a value", a));
         if (strcmp(a, "--network") == 0)
             o->network = v;
         else if (strcmp(a, "--lang") == 0)
@@ -61,8 +54,7 @@ static int parse(int argc, char **argv, export_opts_t *o)
         else if (strcmp(a, "--to") == 0 && payload_day_parse(v, &o->to, 1) == 0)
             ;
         else
-            return cli_error(CLI_USAGE, "export: '%s %s' is not understood\n%s", a, v,
-                             export_usage);
+            return usage(stderr, cli_error(CLI_USAGE, "export: '%s %s' is not understood", a, v));
     }
     return CLI_OK;
 }
@@ -348,40 +340,84 @@ static int bundle_cmd(cli_ctx_t *ctx, int import, const char *path, const char *
     return rc;
 }
 
+static int export_json(cli_ctx_t *ctx, const export_opts_t *o)
+{
+    return export_rows(ctx, o, 1);
+}
+
+static int export_csv(cli_ctx_t *ctx, const export_opts_t *o)
+{
+    return export_rows(ctx, o, 0);
+}
+
+/* The formats of `lernet export FORMAT`, in the order of the help, which
+ * is printed from here; tests/test_matrix.c reads every item back through
+ * each. bundle, signed events into a FILE, is apart. */
+static const struct export_format {
+    const char *name;
+    int (*run)(cli_ctx_t *ctx, const export_opts_t *o);
+    const char *help; /* after the name, its lines indented to column 8 */
+} formats[] = {
+    {"ical", export_ical,
+     "workshops and network meetings as an RFC 5545 calendar (stdout or FILE),\n"
+     "        in their own time zones, cancelled ones as STATUS:CANCELLED\n"},
+    {"json", export_json,
+     "every workshop, meeting and experience report as `list --json` shows it\n"},
+    {"csv", export_csv,
+     "the same, one row each; columns:\n"
+     "        " CSV_COLUMNS "\n"
+     "        (text starting with = + - @ gets a leading ' so spreadsheets never run it)\n"},
+    {"xapi", export_xapi,
+     "experience reports and participation as xAPI statements (JSON array)\n"
+     "        for a learning record store; the actor is the organisation, never a person\n"},
+};
+#define N_FORMATS (sizeof formats / sizeof formats[0])
+
+const char *cli_export_format_at(size_t i)
+{
+    return i < N_FORMATS ? formats[i].name : NULL;
+}
+
+static int usage(FILE *f, int code)
+{
+    fputs("usage: lernet export ", f);
+    for (size_t i = 0; i < N_FORMATS; i++)
+        fprintf(f, "%s%s", i ? "|" : "", formats[i].name);
+    fputs(" [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+          "                     [--lang sv,en] [--out FILE]\n",
+          f);
+    fputs(export_usage_tail, f);
+    for (size_t i = 0; i < N_FORMATS; i++)
+        fprintf(f, "%-7s %s", formats[i].name, formats[i].help);
+    fputs(bundle_help, f);
+    return code;
+}
+
 int cli_import(cli_ctx_t *ctx, int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "bundle") == 0)
         return bundle_cmd(ctx, 1, argv[2], NULL);
-    fputs(export_usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-    return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CLI_OK : CLI_USAGE;
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0)
+        return usage(stdout, CLI_OK);
+    return usage(stderr, CLI_USAGE);
 }
 
 int cli_export(cli_ctx_t *ctx, int argc, char **argv)
 {
     export_opts_t o;
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(export_usage, stdout);
-        return CLI_OK;
-    }
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0)
+        return usage(stdout, CLI_OK);
     if (argc >= 3 && strcmp(argv[1], "bundle") == 0) {
         if (argc != 3 && !(argc == 5 && strcmp(argv[3], "--network") == 0))
             return cli_error(CLI_USAGE, "usage: lernet export bundle FILE [--network NET]");
         return bundle_cmd(ctx, 0, argv[2], argc == 5 ? argv[4] : NULL);
     }
-    int kind = argc < 2                   ? -1
-               : !strcmp(argv[1], "ical") ? 0
-               : !strcmp(argv[1], "json") ? 1
-               : !strcmp(argv[1], "csv")  ? 2
-               : !strcmp(argv[1], "xapi") ? 3
-                                          : -1;
-    if (kind < 0) {
-        fputs(export_usage, stderr);
-        return CLI_USAGE;
-    }
+    const struct export_format *fmt = NULL;
+    for (size_t i = 0; argc >= 2 && i < N_FORMATS && !fmt; i++)
+        if (strcmp(argv[1], formats[i].name) == 0)
+            fmt = &formats[i];
+    if (!fmt)
+        return usage(stderr, CLI_USAGE);
     int rc = parse(argc, argv, &o);
-    if (rc)
-        return rc;
-    return kind == 0   ? export_ical(ctx, &o)
-           : kind == 3 ? export_xapi(ctx, &o)
-                       : export_rows(ctx, &o, kind == 1);
+    return rc ? rc : fmt->run(ctx, &o);
 }

@@ -44,6 +44,15 @@ enum { F_TITLE = 256, F_DESC, F_START, F_END, F_TZ, F_PLACE, F_URL, F_ORG, F_CAP
        F_ROLE, F_LANG, F_STATUS, F_AGENDA, F_MINUTES, F_ABOUT, F_TEXT, F_LESSONS, F_TAG,
        F_PART, F_NETWORK, F_JSON, F_REASON, F_HELP };
 
+/* --help: the usage, then a sample --json FILE of every content kind. */
+static void print_help(void)
+{
+    const payload_kind_t *k;
+    fputs(publish_usage, stdout);
+    for (size_t i = 0; (k = payload_kind_at(i)); i++)
+        printf("\nlernet publish %s --json FILE, for example:\n%s\n", k->name, k->sample);
+}
+
 static const struct option field_opts[] = {
     {"title", required_argument, 0, F_TITLE},     {"description", required_argument, 0, F_DESC},
     {"start", required_argument, 0, F_START},     {"end", required_argument, 0, F_END},
@@ -157,7 +166,7 @@ static int parse_fields(int argc, char **argv, pub_args_t *a)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", field_opts, NULL)) != -1) {
         if (c == F_HELP) {
-            fputs(publish_usage, stdout);
+            print_help();
             return -1;
         }
         if (c == '?' || c == ':')
@@ -320,15 +329,11 @@ static int sign_and_store(pub_env_t *e, const char *network, Lernet__Payload *p,
     return CLI_OK;
 }
 
+/* The content kind `publish KIND` names (by its singular name); 0 for none. */
 static int kind_arg(const char *s)
 {
-    if (strcmp(s, "workshop") == 0)
-        return LERNET__KIND__KIND_WORKSHOP;
-    if (strcmp(s, "meeting") == 0)
-        return LERNET__KIND__KIND_MEETING;
-    if (strcmp(s, "experience") == 0)
-        return LERNET__KIND__KIND_EXPERIENCE;
-    return 0;
+    const payload_kind_t *k = payload_kind_named(s);
+    return k && strcmp(s, k->name) == 0 ? k->kind : 0;
 }
 
 /* Shared by publish and update: flags or file → validated payload content. */
@@ -363,7 +368,7 @@ int cli_publish(cli_ctx_t *ctx, int argc, char **argv)
     pub_env_t e;
     Lernet__Payload *p = NULL;
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(publish_usage, stdout);
+        print_help();
         return CLI_OK;
     }
     if (argc < 2 || !(a.kind = kind_arg(argv[1]))) {
@@ -415,9 +420,10 @@ static int current_content(store_t *st, const char *id, current_t *cur)
     memset(cur, 0, sizeof *cur);
     if (store_item(st, id, take_current, cur, why, sizeof why) != STORE_OK)
         return cli_error(CLI_FAIL, "%s", why);
-    if (cur->kind == LERNET__KIND__KIND_EXPERIENCE)
-        return cli_error(CLI_FAIL, "%s is an experience report; only workshops and meetings "
-                                   "can be updated", id);
+    const payload_kind_t *k = payload_kind_of(cur->kind);
+    if (!k || !(k->ops & PAYLOAD_KIND_UPDATE))
+        return cli_error(CLI_FAIL, "%s: an item of kind %s cannot be updated", id,
+                         k ? k->name : "unknown");
     if (!cur->content)
         return cli_error(CLI_FAIL, "%s: its content was erased; give --json FILE", id);
     json_object_del(cur->content, "start_local");
@@ -461,9 +467,13 @@ static int start_on_target(cli_ctx_t *ctx, int argc, char **argv, const char *wh
 {
     char why[256];
     memset(e, 0, sizeof *e);
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fputs(publish_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : -1;
+    if (argc < 2) {
+        fputs(publish_usage, stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0) {
+        print_help();
+        return -1;
     }
     a->fields = json_object();
     int rc = parse_fields(argc - 1, argv + 1, a);

@@ -12,9 +12,7 @@
 #include "report.h"
 
 
-static const char report_usage[] =
-    "usage: lernet report [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
-    "                     [--by org|theme|role|country|month] [--format table|csv|json]\n"
+static const char report_help[] =
     "Workshops and meetings held (and cancelled), organisations taking part,\n"
     "experience reports and participants (from the reports' role counts), per\n"
     "organiser, theme, participant role, country (of the event's time zone) or\n"
@@ -23,20 +21,21 @@ static const char report_usage[] =
     "nodes publish, `lernet keys profile`). --to is inclusive. CSV columns:\n"
     "  " REPORT_COLUMNS "\n";
 
+static void print_json(json_t *rows)
+{
+    json_dumpf(rows, stdout, JSON_INDENT(2));
+    putchar('\n');
+}
 
-static void print(json_t *rows, const char *format)
+static void print_csv(json_t *rows)
+{
+    report_write_csv(rows, stdout);
+}
+
+static void print_table(json_t *rows)
 {
     json_t *row;
     size_t i;
-    if (strcmp(format, "json") == 0) {
-        json_dumpf(rows, stdout, JSON_INDENT(2));
-        putchar('\n');
-        return;
-    }
-    if (strcmp(format, "csv") == 0) {
-        report_write_csv(rows, stdout);
-        return;
-    }
     printf("%-32s %9s %8s %9s %13s %10s %8s %8s %12s\n", "", "workshops", "meetings",
                "cancelled", "organisations", "municipal", "national", "reports", "participants");
     json_array_foreach(rows, i, row) {
@@ -50,6 +49,32 @@ static void print(json_t *rows, const char *format)
     }
 }
 
+/* The --format choices, the first the default; the usage is printed from
+ * here and from the groupings of report.c. */
+static const struct report_format {
+    const char *name;
+    void (*print)(json_t *rows);
+} formats[] = {{"table", print_table}, {"csv", print_csv}, {"json", print_json}};
+#define N_FORMATS (sizeof formats / sizeof formats[0])
+
+const char *cli_report_format_at(size_t i)
+{
+    return i < N_FORMATS ? formats[i].name : NULL;
+}
+
+static void usage(FILE *f)
+{
+    const report_grouping_t *g;
+    fputs("usage: lernet report [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+          "                     [--by ", f);
+    for (size_t i = 0; (g = report_grouping_at(i)); i++)
+        fprintf(f, "%s%s", i ? "|" : "", g->name);
+    fputs("] [--format ", f);
+    for (size_t i = 0; i < N_FORMATS; i++)
+        fprintf(f, "%s%s", i ? "|" : "", formats[i].name);
+    fprintf(f, "]\n%s", report_help);
+}
+
 static int add(void *ctx, const store_item_t *it)
 {
     return report_add(ctx, it) != 0;
@@ -57,13 +82,14 @@ static int add(void *ctx, const store_item_t *it)
 
 int cli_report(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *network = NULL, *format = "table";
+    const char *network = NULL;
+    const struct report_format *format = &formats[0];
     enum report_by by = REPORT_BY_ORG;
     int64_t from = 0, to = 0;
     for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0) {
-            fputs(report_usage, stdout);
+            usage(stdout);
             return CLI_OK;
         }
         int bad = !v;
@@ -76,14 +102,20 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
         else if (!bad && strcmp(a, "--by") == 0)
             bad = report_by_parse(v, &by) != 0;
         else if (!bad && strcmp(a, "--format") == 0) {
-            format = v;
-            bad = strcmp(v, "table") && strcmp(v, "csv") && strcmp(v, "json");
+            format = NULL;
+            for (size_t f = 0; f < N_FORMATS && !format; f++)
+                if (strcmp(v, formats[f].name) == 0)
+                    format = &formats[f];
+            bad = !format;
         }
         else
             bad = 1;
-        if (bad)
-            return cli_error(CLI_USAGE, "report: '%s%s%s' is not understood\n%s", a,
-                             v ? " " : "", v ? v : "", report_usage);
+        if (bad) {
+            cli_error(CLI_USAGE, "report: '%s%s%s' is not understood", a, v ? " " : "",
+                      v ? v : "");
+            usage(stderr);
+            return CLI_USAGE;
+        }
     }
     store_t *st = NULL;
     report_t *r = NULL;
@@ -96,7 +128,7 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
         (report_finish(r, st), !(rows = report_json(r))))
         rc = cli_error(CLI_FAIL, "report: out of memory or store error");
     else
-        print(rows, format);
+        format->print(rows);
     json_decref(rows);
     report_free(&r);
     store_close(&st);

@@ -105,13 +105,8 @@ static int print_item(void *vctx, const store_item_t *it)
 
 static int list_kind(const char *s)
 {
-    if (strcmp(s, "workshops") == 0 || strcmp(s, "workshop") == 0)
-        return LERNET__KIND__KIND_WORKSHOP;
-    if (strcmp(s, "meetings") == 0 || strcmp(s, "meeting") == 0)
-        return LERNET__KIND__KIND_MEETING;
-    if (strcmp(s, "experiences") == 0 || strcmp(s, "experience") == 0)
-        return LERNET__KIND__KIND_EXPERIENCE;
-    return -1;
+    const payload_kind_t *k = payload_kind_named(s);
+    return k ? k->kind : -1;
 }
 
 int cli_list(cli_ctx_t *ctx, int argc, char **argv)

@@ -285,10 +285,11 @@ static void report_form(html_t *h, cal_t *c)
                 "action=\"/report.csv\"><label>From <input type=\"date\" name=\"from\"></label>"
                 "<label>To <input type=\"date\" name=\"to\"></label>");
     filter_select(h, c, F_NETWORK);
-    html_raw(h, "<label>By <select name=\"by\"><option value=\"org\">organisation</option>"
-                "<option value=\"theme\">theme</option><option value=\"role\">role</option>"
-                "<option value=\"country\">country</option><option value=\"month\">month"
-                "</option></select></label><button>Download</button></form>");
+    html_raw(h, "<label>By <select name=\"by\">");
+    const report_grouping_t *g;
+    for (size_t i = 0; (g = report_grouping_at(i)); i++)
+        html_rawf(h, "<option value=\"%s\">%s</option>", g->name, g->label);
+    html_raw(h, "</select></label><button>Download</button></form>");
 }
 
 void page_calendar(const web_req_t *r, web_resp_t *out)

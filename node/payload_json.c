@@ -537,25 +537,80 @@ static const field_t experience_fields[] = {
 };
 
 typedef struct kind_spec {
-    int kind;
-    const char *what; /* "a workshop", for messages */
+    payload_kind_t pub; /* what the commands, their help and the tests see */
+    const char *what;   /* "a workshop", for messages */
     const field_t *fields;
     size_t nfields;
 } kind_spec_t;
 
-#define SPEC(k, what, f) {k, what, f, sizeof f / sizeof f[0]}
+#define SPEC(name, plural, k, ops, sample, what, f)                                              \
+    {{name, plural, k, ops, sample}, what, f, sizeof f / sizeof f[0]}
+
+/* The samples are what `lernet publish --help` prints: realistic, and
+ * each one published as it stands by tests/test_matrix.c. */
+static const char workshop_sample[] =
+    "{\"title\": {\"sv\": \"Arbetsplatslärande i praktiken\",\n"
+    "           \"en\": \"Workplace learning in practice\"},\n"
+    " \"description\": {\"en\": \"How learning centres and companies plan learning at "
+    "work.\"},\n"
+    " \"start\": \"2027-02-09T09:00\", \"end\": \"2027-02-09T15:00\", "
+    "\"tz\": \"Europe/Stockholm\",\n"
+    " \"place\": \"Storgatan 1, Östhammar\", \"organiser\": \"Lärcentrum Östhammar\",\n"
+    " \"capacity\": 30, \"language\": \"sv\", \"status\": \"confirmed\",\n"
+    " \"themes\": [\"workplace learning\"], \"roles\": [\"teachers\", \"competence brokers\"]}";
+static const char meeting_sample[] =
+    "{\"title\": {\"da\": \"Netværksmøde: læringscentre som mæglere\",\n"
+    "           \"en\": \"Network meeting: learning centres as brokers\"},\n"
+    " \"start\": \"2027-02-16T13:00\", \"end\": \"2027-02-16T15:00\", "
+    "\"tz\": \"Europe/Copenhagen\",\n"
+    " \"place\": \"Roskilde Handelsskole\", \"organiser\": \"Roskilde Handelsskole\",\n"
+    " \"online_url\": \"https://meet.example.org/net\",\n"
+    " \"agenda\": {\"da\": \"1. Velkomst\\n2. Erfaringer fra innovationscamp\"},\n"
+    " \"themes\": [\"learning centre as broker\"]}";
+static const char experience_sample[] =
+    "{\"about\": \"3f2a91c0\",\n"
+    " \"title\": {\"en\": \"What we learned at the innovation camp\"},\n"
+    " \"text\": {\"en\": \"Coaching at the workplace worked better than the classroom.\"},\n"
+    " \"lessons\": {\"en\": \"Book the companies' rooms early.\"},\n"
+    " \"tags\": [\"workplace learning\"],\n"
+    " \"participants\": {\"teachers\": 12, \"company representatives\": 7}}";
 
 static const kind_spec_t specs[] = {
-    SPEC(LERNET__KIND__KIND_WORKSHOP, "a workshop", workshop_fields),
-    SPEC(LERNET__KIND__KIND_MEETING, "a meeting", meeting_fields),
-    SPEC(LERNET__KIND__KIND_EXPERIENCE, "an experience report", experience_fields),
+    SPEC("workshop", "workshops", LERNET__KIND__KIND_WORKSHOP,
+         PAYLOAD_KIND_UPDATE | PAYLOAD_KIND_CANCEL | PAYLOAD_KIND_REPORTED, workshop_sample,
+         "a workshop", workshop_fields),
+    SPEC("meeting", "meetings", LERNET__KIND__KIND_MEETING,
+         PAYLOAD_KIND_UPDATE | PAYLOAD_KIND_CANCEL | PAYLOAD_KIND_REPORTED, meeting_sample,
+         "a meeting", meeting_fields),
+    SPEC("experience", "experiences", LERNET__KIND__KIND_EXPERIENCE, PAYLOAD_KIND_ABOUT,
+         experience_sample, "an experience report", experience_fields),
 };
+#define N_SPECS (sizeof specs / sizeof specs[0])
 
 static const kind_spec_t *spec_of(int kind)
 {
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
-        if (specs[i].kind == kind)
+    for (size_t i = 0; i < N_SPECS; i++)
+        if (specs[i].pub.kind == kind)
             return &specs[i];
+    return NULL;
+}
+
+const payload_kind_t *payload_kind_at(size_t i)
+{
+    return i < N_SPECS ? &specs[i].pub : NULL;
+}
+
+const payload_kind_t *payload_kind_of(int kind)
+{
+    const kind_spec_t *k = spec_of(kind);
+    return k ? &k->pub : NULL;
+}
+
+const payload_kind_t *payload_kind_named(const char *name)
+{
+    for (size_t i = 0; name && i < N_SPECS; i++)
+        if (strcmp(name, specs[i].pub.name) == 0 || strcmp(name, specs[i].pub.plural) == 0)
+            return &specs[i].pub;
     return NULL;
 }
 

@@ -42,6 +42,33 @@ enum payload_json_error {
     PJ_ERR_NOMEM = -2,
 };
 
+/* The content kinds, one row each: the names `lernet publish KIND` and
+ * `lernet list` take, what can be done to an item of the kind, and a sample
+ * of its JSON. The commands, their help and tests/test_matrix.c (every
+ * kind through every operation and reader) all walk this table, so a new
+ * kind is a row here and a field table in payload_json.c. */
+enum payload_kind_ops {
+    PAYLOAD_KIND_UPDATE = 1,   /* `lernet update` replaces its content (an Update carries it) */
+    PAYLOAD_KIND_CANCEL = 2,   /* `lernet cancel` applies */
+    PAYLOAD_KIND_REPORTED = 4, /* an experience report may be about it */
+    PAYLOAD_KIND_ABOUT = 8,    /* it is about another item: "about" names a REPORTED one */
+};
+typedef struct payload_kind {
+    const char *name;   /* "workshop" */
+    const char *plural; /* "workshops", which `lernet list` also takes */
+    int kind;           /* LERNET__KIND__KIND_* */
+    unsigned ops;       /* enum payload_kind_ops */
+    /* A complete, realistic content as `lernet publish KIND --json FILE`
+     * takes it (an "about" may be an id prefix there); `lernet publish
+     * --help` prints it. */
+    const char *sample;
+} payload_kind_t;
+/* The i-th content kind, NULL past the end (static). */
+const payload_kind_t *payload_kind_at(size_t i);
+/* The row of a kind number, or of a name or plural; NULL when none. */
+const payload_kind_t *payload_kind_of(int kind);
+const payload_kind_t *payload_kind_named(const char *name);
+
 /* Builds a payload of kind (LERNET__KIND__KIND_WORKSHOP, _MEETING or
  * _EXPERIENCE) from obj. *out is owned by the caller:
  * lernet__payload__free_unpacked(*out, NULL). On error returns PJ_ERR_INVALID

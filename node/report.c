@@ -83,12 +83,23 @@ static size_t row_of(report_t *r, const char *key)
     return r->n_rows++;
 }
 
+static const report_grouping_t groupings[] = {
+    {"org", REPORT_BY_ORG, "organisation"}, {"theme", REPORT_BY_THEME, "theme"},
+    {"role", REPORT_BY_ROLE, "role"},       {"country", REPORT_BY_COUNTRY, "country"},
+    {"month", REPORT_BY_MONTH, "month"},
+};
+#define N_GROUPINGS (sizeof groupings / sizeof groupings[0])
+
+const report_grouping_t *report_grouping_at(size_t i)
+{
+    return i < N_GROUPINGS ? &groupings[i] : NULL;
+}
+
 int report_by_parse(const char *s, enum report_by *out)
 {
-    static const char *names[] = {"org", "theme", "role", "country", "month"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (enum report_by)i;
+    for (size_t i = 0; i < N_GROUPINGS; i++)
+        if (strcmp(s, groupings[i].name) == 0) {
+            *out = groupings[i].by;
             return 0;
         }
     return -1;

@@ -50,7 +50,16 @@ void report_write_csv(const json_t *rows, FILE *f);
  * that opening the file in Excel or LibreOffice never runs it. */
 void report_csv_field(FILE *f, const char *s);
 
-/* Parses org|theme|role|country|month. */
+/* The groupings (--by, ?by=), one row each: the CLI, the web form and
+ * tests/test_matrix.c walk this table. */
+typedef struct report_grouping {
+    const char *name;  /* "org", as --by takes it */
+    enum report_by by;
+    const char *label; /* "organisation", for people */
+} report_grouping_t;
+/* The i-th grouping, NULL past the end (static). */
+const report_grouping_t *report_grouping_at(size_t i);
+/* Parses a grouping's name (org|theme|role|country|month). */
 int report_by_parse(const char *s, enum report_by *out);
 
 #endif

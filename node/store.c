@@ -2153,8 +2153,12 @@ static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
         it.experience = p->experience;
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_UPDATE) {
-        it.workshop = p->update->workshop;
-        it.meeting = p->update->meeting;
+        /* workshop and meeting share a union (a protobuf-c oneof): only the
+         * member content_case names may be read */
+        if (p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP)
+            it.workshop = p->update->workshop;
+        else if (p->update->content_case == LERNET__UPDATE__CONTENT_MEETING)
+            it.meeting = p->update->meeting;
     }
     int rc = cb(ctx, &it);
     if (p)

@@ -163,8 +163,8 @@ int store_foreach_event(store_t *s, store_row_cb cb, void *ctx);
  * *out is a freshly parsed event the caller owns. */
 int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, size_t whylen);
 
-/* Derived items. Content pointers are NULL when the payload was erased, and
- * valid only during the callback. */
+/* Derived items. At most one content pointer is set, the one of kind; all
+ * are NULL when the payload was erased. Valid only during the callback. */
 typedef struct store_item {
     uint8_t id[EVENT_ID_BYTES]; /* id of the original event */
     int kind;                   /* LERNET__KIND__WORKSHOP / MEETING / EXPERIENCE */

@@ -584,40 +584,81 @@ static void do_login(web_t *w, const web_req_t *r, web_resp_t *out, char *cookie
     snprintf(out->location, sizeof out->location, "/");
 }
 
+static void style(const web_req_t *r, web_resp_t *out)
+{
+    (void)r;
+    out->status = 200;
+    out->type = "text/css; charset=utf-8";
+    out->body = strdup(style_css);
+    out->len = out->body ? strlen(out->body) : 0;
+}
+
+static void login(web_t *w, web_req_t *r, int post, web_resp_t *out, char *cookie_hdr,
+                  size_t n)
+{
+    if (post)
+        do_login(w, r, out, cookie_hdr, n);
+    else
+        login_page(r, out, 200, NULL);
+}
+
+/* Every address the page answers, tried in order; the first whose path
+ * matches answers. A row has one handler: page (page.c, form.c) or, for
+ * what needs this file's secrets, own. */
+static const struct route {
+    web_route_t pub;
+    void (*page)(const web_req_t *r, web_resp_t *out);
+    void (*own)(web_t *w, web_req_t *r, int post, web_resp_t *out, char *cookie_hdr,
+                size_t n);
+} routes[] = {
+    {{"/login", 0, WEB_GET | WEB_POST, "/login", "sign in with the node's web token"},
+     NULL, login},
+    {{"/style.css", 0, WEB_GET, "/style.css", "the only asset: plain CSS, no scripts"},
+     style, NULL},
+    {{"/publish/", 1, WEB_GET | WEB_POST, "/publish/{kind}",
+      "the form for a content kind (workshop, meeting, experience); POST publishes"},
+     form_publish, NULL},
+    {{"/", 0, WEB_GET, "/",
+      "calendar of what is ahead (?network= &theme= &language= &org= &country=)"},
+     page_calendar, NULL},
+    {{"/event/", 1, WEB_GET, "/event/{id}", "one event, its signature check and its reports"},
+     page_event, NULL},
+    {{"/health", 0, WEB_GET, "/health", "node health for operators"}, page_health, NULL},
+    {{"/calendar.ics", 0, WEB_GET, "/calendar.ics", "iCal feed (?network= &lang=)"},
+     page_ical, NULL},
+    {{"/report.csv", 0, WEB_GET, "/report.csv",
+      "report (?from=&to= YYYY-MM-DD, ?by= a grouping, ?network=)"},
+     page_report_csv, NULL},
+    {{"/metrics", 0, WEB_GET, "/metrics", "Prometheus text format"}, page_metrics, NULL},
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+const web_route_t *web_route_at(size_t i)
+{
+    return i < N_ROUTES ? &routes[i].pub : NULL;
+}
+
 static void route(web_t *w, web_req_t *r, const char *url, int post, web_resp_t *out,
                   char *cookie_hdr, size_t n)
 {
-    if (strcmp(url, "/login") == 0) {
-        if (post)
-            do_login(w, r, out, cookie_hdr, n);
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const struct route *rt = &routes[i];
+        size_t len = strlen(rt->pub.path);
+        if (rt->pub.prefix ? strncmp(url, rt->pub.path, len) != 0 : strcmp(url, rt->pub.path) != 0)
+            continue;
+        if (!(rt->pub.methods & (post ? WEB_POST : WEB_GET))) {
+            web_error_page(r, out, 405, post ? "only the publish and sign-in forms take POST"
+                                             : "this address only takes POST");
+            return;
+        }
+        r->path = rt->pub.prefix ? url + len : "";
+        if (rt->own)
+            rt->own(w, r, post, out, cookie_hdr, n);
         else
-            login_page(r, out, 200, NULL);
-    } else if (strcmp(url, "/style.css") == 0 && !post) {
-        out->status = 200;
-        out->type = "text/css; charset=utf-8";
-        out->body = strdup(style_css);
-        out->len = out->body ? strlen(out->body) : 0;
-    } else if (strncmp(url, "/publish/", 9) == 0) {
-        r->path = url + 9;
-        form_publish(r, out);
-    } else if (post) {
-        web_error_page(r, out, 405, "only the publish and sign-in forms take POST");
-    } else if (strcmp(url, "/") == 0) {
-        page_calendar(r, out);
-    } else if (strncmp(url, "/event/", 7) == 0) {
-        r->path = url + 7;
-        page_event(r, out);
-    } else if (strcmp(url, "/health") == 0) {
-        page_health(r, out);
-    } else if (strcmp(url, "/calendar.ics") == 0) {
-        page_ical(r, out);
-    } else if (strcmp(url, "/report.csv") == 0) {
-        page_report_csv(r, out);
-    } else if (strcmp(url, "/metrics") == 0) {
-        page_metrics(r, out);
-    } else {
-        web_error_page(r, out, 404, "no such page");
+            rt->page(r, out);
+        return;
     }
+    web_error_page(r, out, 404, "no such page");
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const char *cookie)

@@ -5,17 +5,10 @@
  * the store and the sync state without locks, and a publish form signs
  * and pushes exactly as `lernet publish` through the control socket does.
  *
- * Routes (pages in page.c, forms in form.c):
- *   GET  /                     calendar (filters: network theme language org country)
- *   GET  /event/ID             one event, its signature check and its reports
- *   GET  /publish/KIND         form (workshop, meeting, experience); POST publishes
- *   GET  /health               node health for operators
- *   GET  /calendar.ics         iCal feed (?network= &lang=)
- *   GET  /report.csv           report (?from=&to= YYYY-MM-DD, ?by=org|theme|role|country|month,
- *                              ?network=); the calendar has a form for it
- *   GET  /metrics              Prometheus text format
- *   GET  /style.css            the only asset; no scripts at all
- *   GET|POST /login            token form, for requests that are not local
+ * Routes: the table in web.c, which web_route_at gives (pages in page.c,
+ * forms in form.c): the calendar, /event/ID, /publish/KIND, /health,
+ * /calendar.ics, /report.csv, /metrics, /style.css (the only asset; no
+ * scripts at all) and /login.
  *
  * Who gets in: a request is local when it comes from a loopback address,
  * names this server by a loopback name and its exact port (Host:
@@ -84,6 +77,24 @@ long web_timeout_ms(web_t *w);
 /* Cuts connections past WEB_REQUEST_S, serves whatever is ready; never
  * blocks. */
 void web_run(web_t *w);
+
+/* ---- routes -------------------------------------------------------- */
+
+enum web_method { WEB_GET = 1, WEB_POST = 2 }; /* GET includes HEAD */
+
+/* One address of the page. The server dispatches by the table of these in
+ * web.c; help, docs and tests/test_matrix.c (which fetches every GET route
+ * for every kind of item) walk it, so a new page is one row there. */
+typedef struct web_route {
+    const char *path;    /* the URL path, or with prefix what it starts with */
+    int prefix;          /* the rest of the path goes to the handler (r->path) */
+    unsigned methods;    /* enum web_method bits */
+    const char *example; /* the path as asked for, the rest as a placeholder:
+                          * {id} an event id, {kind} a content kind's name */
+    const char *summary; /* one line, for people */
+} web_route_t;
+/* The i-th route in the order they are tried, NULL past the end (static). */
+const web_route_t *web_route_at(size_t i);
 
 /* ---- for page.c and form.c ----------------------------------------- */
 

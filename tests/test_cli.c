@@ -200,6 +200,38 @@ static void test_update_cancel(void **state)
     free(id);
 }
 
+/* The meeting of test_publish_list_show (13:00 in Stockholm) gets minutes
+ * by an update: every reader must still take it for a meeting (an update's
+ * content is a oneof, and reading it as a workshop too crashed `show`), and
+ * plain `list` must show it in its own zone, not in UTC. */
+static void test_update_meeting(void **state)
+{
+    (void)state;
+    char *out = NULL, *id;
+    json_t *m = json_out("list meetings --json");
+    id = strdup(json_string_value(json_object_get(json_array_get(m, 0), "id")));
+    json_decref(m);
+    assert_int_equal(L(&out, "update %.8s --minutes 'sv:Protokoll: alla närvarande'", id), 0);
+    free(out);
+    assert_int_equal(L(&out, "list meetings"), 0);
+    if (!strstr(out, "2027-02-16 13:00"))
+        fprintf(stderr, "list shows:\n%s", out);
+    assert_non_null(strstr(out, "2027-02-16 13:00"));
+    free(out);
+    assert_int_equal(L(&out, "show %.12s", id), 0);
+    assert_non_null(strstr(out, "Protokoll: alla närvarande"));
+    free(out);
+    json_t *s = json_out("show %s --json", id);
+    assert_string_equal(json_string_value(json_object_get(s, "kind")), "meeting");
+    json_t *c = json_object_get(s, "content");
+    assert_string_equal(json_string_value(json_object_get(c, "tz")), "Europe/Stockholm");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(c, "minutes"), "sv")),
+                        "Protokoll: alla närvarande");
+    assert_null(json_object_get(c, "capacity")); /* nothing of a workshop */
+    json_decref(s);
+    free(id);
+}
+
 static void test_publish_json_file(void **state)
 {
     (void)state;
@@ -330,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_init_and_keys),
         cmocka_unit_test(test_publish_list_show),
         cmocka_unit_test(test_update_cancel),
+        cmocka_unit_test(test_update_meeting),
         cmocka_unit_test(test_publish_json_file),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_key_file_problems),

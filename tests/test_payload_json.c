@@ -737,6 +737,40 @@ static void test_participant_counts(void **state)
     json_decref(o);
 }
 
+/* Every content kind of the table has a sample that is valid content of
+ * its kind (the "about" of a report, a prefix for the CLI to resolve,
+ * replaced by a full id), and its names find its row again. */
+static void test_kind_table_samples(void **state)
+{
+    (void)state;
+    const payload_kind_t *k;
+    size_t n = 0;
+    for (size_t i = 0; (k = payload_kind_at(i)); i++, n++) {
+        json_error_t e;
+        char why[256] = "";
+        Lernet__Payload *p = NULL;
+        if (!k->sample)
+            fail_msg("content kind %s has no sample", k->name);
+        json_t *o = json_loads(k->sample, JSON_REJECT_DUPLICATES, &e);
+        if (!json_is_object(o))
+            fail_msg("the sample of %s is not a JSON object: %s", k->name, e.text);
+        assert_int_equal(!!json_object_get(o, "about"), !!(k->ops & PAYLOAD_KIND_ABOUT));
+        if (json_object_get(o, "about"))
+            json_object_set_new(o, "about", json_string(ABOUT_HEX));
+        if (payload_from_json(&p, k->kind, o, why, sizeof why) != PJ_OK)
+            fail_msg("the sample of %s is refused: %s", k->name, why);
+        lernet__payload__free_unpacked(p, NULL);
+        json_decref(o);
+        assert_ptr_equal(payload_kind_named(k->name), k);
+        assert_ptr_equal(payload_kind_named(k->plural), k);
+        assert_ptr_equal(payload_kind_of(k->kind), k);
+        assert_string_equal(event_kind_name(k->kind), k->name);
+    }
+    assert_true(n >= 3);
+    assert_null(payload_kind_named("poem"));
+    assert_null(payload_kind_of(LERNET__KIND__KIND_UPDATE));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -760,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_refuse_by_event_rules),
         cmocka_unit_test(test_refuse_bounds),
         cmocka_unit_test(test_participant_counts),
+        cmocka_unit_test(test_kind_table_samples),
         cmocka_unit_test(test_country_zones),
         cmocka_unit_test(test_refuse_nul),
         cmocka_unit_test(test_text_pick),

@@ -1,8 +1,8 @@
 /*
  * test_store: the chain rules (append, duplicate, gap held back then
  * applied, forks kept as evidence), bounds, derived items (update, cancel,
- * foreign updates ignored), rebuild equivalence, persistence, schema
- * versions and verify.
+ * foreign updates ignored, an updated meeting read as a meeting only),
+ * rebuild equivalence, persistence, schema versions and verify.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -261,6 +261,63 @@ static void test_derived_and_rebuild(void **state)
     keys_free(&stranger);
 }
 
+/* What emit_item hands a reader for an updated meeting. */
+typedef struct content_seen {
+    int items, workshop, meeting, experience;
+    char minutes[64], tz[64];
+} content_seen_t;
+
+static int see_content(void *ctx, const store_item_t *it)
+{
+    content_seen_t *c = ctx;
+    c->items++;
+    c->workshop += it->workshop != NULL;
+    c->meeting += it->meeting != NULL;
+    c->experience += it->experience != NULL;
+    if (it->meeting && it->meeting->n_minutes)
+        snprintf(c->minutes, sizeof c->minutes, "%s", it->meeting->minutes[0]->text);
+    if (it->meeting)
+        snprintf(c->tz, sizeof c->tz, "%s", it->meeting->tz);
+    return 0;
+}
+
+/* An update's content is a oneof (workshop and meeting share a union in
+ * protobuf-c): an updated meeting must reach readers as a meeting only,
+ * never also as a workshop read from the same pointer (which crashed
+ * `lernet show` and the calendar of every node holding such an update). */
+static void test_updated_meeting_is_only_a_meeting(void **state)
+{
+    fx_t *f = *state;
+    Lernet__Payload *m = tu_meeting("Netværksmøde", START);
+    event_t *e1 = tu_next(f->k, NET, NULL, m);
+    Lernet__Payload *u = tu_update_meeting(e1->id, "Netværksmøde", START, "Referat: mødet holdt");
+    event_t *e2 = tu_next(f->k, NET, e1, u);
+    assert_int_equal(add(f, e1, NULL), STORE_APPLIED);
+    assert_int_equal(add(f, e2, NULL), STORE_APPLIED);
+    char hex[EVENT_ID_HEX_SIZE];
+    event_id_hex(hex, e1->id);
+    for (int pass = 0; pass < 2; pass++) { /* as stored, then as rebuilt */
+        content_seen_t one = {0}, all = {0};
+        store_query_t q = {0};
+        assert_int_equal(store_item(f->st, hex, see_content, &one, NULL, 0), STORE_OK);
+        assert_int_equal(store_items(f->st, &q, see_content, &all), 0);
+        assert_int_equal(one.items, 1);
+        assert_int_equal(one.meeting, 1);
+        assert_int_equal(one.workshop, 0);
+        assert_int_equal(one.experience, 0);
+        assert_string_equal(one.minutes, "Referat: mødet holdt");
+        assert_string_equal(one.tz, "Europe/Copenhagen");
+        assert_int_equal(all.items, 1);
+        assert_int_equal(all.workshop, 0);
+        assert_int_equal(all.meeting, 1);
+        assert_int_equal(store_rebuild(f->st, NULL, 0), STORE_OK);
+    }
+    event_free(&e1);
+    event_free(&e2);
+    tu_payload_free(m);
+    tu_payload_free(u);
+}
+
 static void test_persistence_and_schema(void **state)
 {
     fx_t *f = *state;
@@ -388,6 +445,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forks_are_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_derived_and_rebuild, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_updated_meeting_is_only_a_meeting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence_and_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_v1_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_catches_altered_bytes, setup, teardown),

@@ -158,6 +158,26 @@ Lernet__Payload *tu_update_workshop(const uint8_t target[EVENT_ID_BYTES], const 
     return p;
 }
 
+Lernet__Payload *tu_update_meeting(const uint8_t target[EVENT_ID_BYTES], const char *title,
+                                   int64_t start, const char *minutes)
+{
+    Lernet__Payload *p = tu_meeting(title, start);
+    Lernet__Meeting *m = p->meeting;
+    m->n_minutes = 1;
+    m->minutes = calloc(1, sizeof *m->minutes);
+    m->minutes[0] = text("da", minutes);
+    Lernet__Update *u = malloc(sizeof *u);
+    lernet__update__init(u);
+    u->target.len = EVENT_ID_BYTES;
+    u->target.data = malloc(EVENT_ID_BYTES);
+    memcpy(u->target.data, target, EVENT_ID_BYTES);
+    u->content_case = LERNET__UPDATE__CONTENT_MEETING;
+    u->meeting = m;
+    p->body_case = LERNET__PAYLOAD__BODY_UPDATE;
+    p->update = u;
+    return p;
+}
+
 Lernet__Payload *tu_cancel(const uint8_t target[EVENT_ID_BYTES], const char *reason)
 {
     Lernet__Payload *p = malloc(sizeof *p);

@@ -24,6 +24,9 @@ Lernet__Payload *tu_meeting(const char *title, int64_t start);
 Lernet__Payload *tu_experience(const uint8_t about[EVENT_ID_BYTES], const char *title);
 Lernet__Payload *tu_update_workshop(const uint8_t target[EVENT_ID_BYTES], const char *title,
                                     int64_t start);
+/* An update of a meeting: tu_meeting's content with minutes added. */
+Lernet__Payload *tu_update_meeting(const uint8_t target[EVENT_ID_BYTES], const char *title,
+                                   int64_t start, const char *minutes);
 Lernet__Payload *tu_cancel(const uint8_t target[EVENT_ID_BYTES], const char *reason);
 void tu_payload_free(Lernet__Payload *p);
 

@@ -182,13 +182,32 @@ static int check_endpoint(const char *v, int required, char *reason, size_t rlen
         snprintf(reason, rlen, "too long (%zu bytes, at most %d)", n, CONFIG_MAX_ENDPOINT - 1);
     else if (n == 6)
         snprintf(reason, rlen, "'%s' has no address after the scheme", v);
-    else if (strpbrk(v, " \t") || has_control(v))
+    else if (has_control(v))
+        snprintf(reason, rlen, "'%s' contains a control character", show(s, sizeof s, v));
+    else if (strpbrk(v, " "))
         snprintf(reason, rlen, "'%s' must not contain spaces", show(s, sizeof s, v));
     else if (!utf8_valid((const unsigned char *)v, n))
         snprintf(reason, rlen, "not valid UTF-8");
     else
         return 0;
     return -1;
+}
+
+int config_check_peer_name(const char *name, char *reason, size_t rlen)
+{
+    if (check_text(name, CONFIG_MAX_NAME, 1, reason, rlen) != 0)
+        return -1;
+    /* the header ends the name at its first quote: [peer "a"] ;"] is "a" */
+    if (strchr(name, '"')) {
+        snprintf(reason, rlen, "contains a double quote");
+        return -1;
+    }
+    return 0;
+}
+
+int config_check_endpoint(const char *endpoint, char *reason, size_t rlen)
+{
+    return check_endpoint(endpoint, 1, reason, rlen);
 }
 
 static int check_country(const char *v, char *reason, size_t rlen)
@@ -390,7 +409,7 @@ static int peer_section(parse_t *p, const char *name, size_t len)
              "peer name too long (%zu bytes, at most %d)", len, CONFIG_MAX_NAME - 1);
         return -1;
     }
-    if (check_text(name, CONFIG_MAX_NAME, 1, reason, sizeof reason) != 0) {
+    if (config_check_peer_name(name, reason, sizeof reason) != 0) {
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "peer name %s", reason);
         return -1;
     }
@@ -986,16 +1005,25 @@ static int check_new(parse_t *p, const char *name, const char *country, const ch
 }
 
 /* The text must load back exactly as config_load will read it (this also
- * catches values too long for a line). */
-static int check_written(parse_t *p, const char *text, size_t len)
+ * catches values too long for a line, and a file grown past the limit);
+ * check, if given, then sees that very config. */
+static int check_written(parse_t *p, const char *text, size_t len, config_check_fn check,
+                         void *check_ctx)
 {
     parse_t chk = {.path = p->path, .why = p->why, .whylen = p->whylen};
+    if (len > CONFIG_MAX_FILE) {
+        fail(p, CONFIG_ERR_INVALID, 0, NULL, NULL, "would grow too large (%zu bytes, at most %d)",
+             len, CONFIG_MAX_FILE);
+        return p->err;
+    }
     if (!(chk.cfg = calloc(1, sizeof *chk.cfg))) {
         fail(p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
         return p->err;
     }
     parse(&chk, text, len);
     free(chk.lines);
+    if (!chk.err && check && check(check_ctx, chk.cfg, p->why, p->whylen) != 0)
+        chk.err = CONFIG_ERR_INVALID;
     config_free(&chk.cfg);
     p->err = chk.err;
     return p->err;
@@ -1050,13 +1078,32 @@ int config_write_new(const char *path, const char *name, const char *country,
         fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
         return p.err;
     }
-    if (check_written(&p, text, (size_t)len) == 0)
+    if (check_written(&p, text, (size_t)len, NULL, NULL) == 0)
         write_all(&p, text, (size_t)len);
     free(text);
     return p.err;
 }
 
 /* ---- editing ----------------------------------------------------------- */
+
+/* fsync of the directory holding path, so that a rename into it is durable. */
+static void sync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
 
 /* The [node] "networks" line of text rebuilt with net added, or NULL. */
 static char *with_network(const char *text, const config_t *c, const char *net)
@@ -1088,6 +1135,12 @@ static char *with_network(const char *text, const config_t *c, const char *net)
 
 int config_edit(const char *path, const char *add_network, const char *append, char *why,
                 size_t whylen)
+{
+    return config_edit_checked(path, add_network, append, NULL, NULL, why, whylen);
+}
+
+int config_edit_checked(const char *path, const char *add_network, const char *append,
+                        config_check_fn check, void *check_ctx, char *why, size_t whylen)
 {
     parse_t p = {.path = path, .why = why, .whylen = whylen};
     config_t *c = NULL;
@@ -1121,7 +1174,7 @@ int config_edit(const char *path, const char *add_network, const char *append, c
         text = edited;
         edited = NULL;
     }
-    if (check_written(&p, text, strlen(text)) != 0)
+    if (check_written(&p, text, strlen(text), check, check_ctx) != 0)
         goto done;
     /* a whole new file renamed over the old one: never half an edit */
     snprintf(tmp, sizeof tmp, "%s.new", path);
@@ -1134,6 +1187,8 @@ int config_edit(const char *path, const char *add_network, const char *append, c
     if (rename(tmp, path) != 0) {
         unlink(tmp);
         fail(&p, CONFIG_ERR_IO, 0, NULL, NULL, "cannot replace: %s", strerror(errno));
+    } else {
+        sync_dir(path); /* the rename survives a crash: the caller commits after it */
     }
 done:
     free(text);

@@ -227,6 +227,8 @@ struct store {
     int in_batch;
     int replaying; /* inside replay(): a revocation does not re-derive again */
     tx_cache_t c;
+    uint32_t membership_gen;      /* counts membership changes on this connection */
+    sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
 };
 
 /* Maps a SQLite failure to a store error, with its message in why. */
@@ -395,6 +397,7 @@ void store_close(store_t **sp)
     store_t *s = *sp;
     for (int i = 0; i < N_STMTS; i++)
         sqlite3_finalize(s->q[i]);
+    sqlite3_finalize(s->data_version);
     sqlite3_close(s->db);
     free(s);
     *sp = NULL;
@@ -706,7 +709,21 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
     snprintf(s->anchors[s->n_anchors].network, sizeof s->anchors[0].network, "%s", network);
     memcpy(s->anchors[s->n_anchors].key, coordinator, KEYS_PUBLIC_BYTES);
     s->n_anchors++;
+    s->membership_gen++;
     return STORE_OK;
+}
+
+uint64_t store_membership_version(store_t *s)
+{
+    int64_t other = 0;
+    if (s->data_version ||
+        sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) ==
+            SQLITE_OK) {
+        if (sqlite3_step(s->data_version) == SQLITE_ROW)
+            other = sqlite3_column_int64(s->data_version, 0);
+        sqlite3_reset(s->data_version);
+    }
+    return (uint64_t)other << 32 | s->membership_gen;
 }
 
 int store_managed(store_t *s, const char *network)
@@ -785,6 +802,7 @@ static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char 
 {
     const Lernet__Membership *m = ev->body->membership;
     sqlite3_stmt *st = Q(s, Q_MEMBER_PUT);
+    s->membership_gen++; /* even if the statement turns out older: "may have changed" */
     bind_text(st, 1, ev->network);
     bind_blob(st, 2, m->member.data, KEYS_PUBLIC_BYTES);
     sqlite3_bind_int(st, 3, m->coordinator);

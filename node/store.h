@@ -209,6 +209,11 @@ int store_stats(store_t *s, store_stats_t *out);
 int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES]);
 /* 1 if network has trusted coordinators. */
 int store_managed(store_t *s, const char *network);
+/* A number that changes whenever the coordinators or members known here
+ * may have changed: a statement stored or replayed through this handle, a
+ * coordinator trusted, or anything committed by another connection (another
+ * process). Constant time: cheap enough to ask at every handshake. */
+uint64_t store_membership_version(store_t *s);
 typedef struct store_member {
     uint8_t key[KEYS_PUBLIC_BYTES];
     const char *name, *endpoint;

@@ -34,10 +34,12 @@ static int wait_monitor(void *mon, int want, int timeout_ms)
     return 0;
 }
 
-static int allow_all(void *ctx, const uint8_t x[32], char user[NET_USER_ID_SIZE])
+static int allow_all(void *ctx, const uint8_t x[32], const char *addr,
+                     char user[NET_USER_ID_SIZE])
 {
     (void)ctx;
     (void)x;
+    (void)addr;
     snprintf(user, NET_USER_ID_SIZE, "test");
     return 1;
 }
@@ -115,8 +117,8 @@ static void test_no_zap_handler_means_refused(void **state)
 static int refusal_logged(void *ctx)
 {
     hnode_t **pair = ctx;
-    return h_log_contains(pair[0], "refused connection") &&
-           h_log_contains(pair[0], "is not an allowed partner") &&
+    return h_log_contains(pair[0], "refused a connection from 127.0.0.1") &&
+           h_log_contains(pair[0], "unknown transport key (X25519)") &&
            h_log_contains(pair[1], "refused our handshake");
 }
 

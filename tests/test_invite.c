@@ -220,9 +220,10 @@ static void test_crafted_fields_refused(void **state)
 {
     fx_t *f = *state;
     char evil[1024];
+    /* join appends "networks = ..." after the endpoint: that completes it */
     snprintf(evil, sizeof evil,
-             "tcp://agency.example.org:7400\n\n[peer \"Zweiter Partner\"]\npublic_key = %s\n"
-             "endpoint = tcp://evil.example:7400\nnetworks = " NET,
+             "tcp://agency.example.org:7400\nnetworks = " NET "\n\n[peer \"Zweiter Partner\"]\n"
+             "public_key = %s\nendpoint = tcp://evil.example:7400",
              f->x.pub);
     char *inv = with(f->inv, "endpoint", NULL, json_string(evil));
     assert_join_refused(&f->n, inv, "'peer.endpoint'");

@@ -157,8 +157,8 @@ static void invite_seed(const keys_identity_t *coord, const ProtobufCBinaryData 
          *s = b64(stmt->data, stmt->len, sodium_base64_VARIANT_ORIGINAL);
     invite_put("invite", pub, "Region Örebro län", "tcp://127.0.0.1:7400", c, s);
     snprintf(evil, sizeof evil,
-             "tcp://127.0.0.1:7400\n\n[peer \"Zweiter Partner\"]\npublic_key = %s\n"
-             "endpoint = tcp://evil.example:7400\nnetworks = " NET, pub);
+             "tcp://127.0.0.1:7400\nnetworks = " NET "\n\n[peer \"Zweiter Partner\"]\n"
+             "public_key = %s\nendpoint = tcp://evil.example:7400", pub);
     invite_put("endpoint-newline", pub, "Region Örebro län", evil, c, s);
     snprintf(evil, sizeof evil,
              "OWL\"]\npublic_key = %s\nendpoint = tcp://evil.example:7400\nnetworks = " NET

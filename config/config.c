@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "utf8.h"
 
 #define CONFIG_MAX_FILE (256 * 1024)
 #define LABEL_SIZE (CONFIG_MAX_NAME + 16)
@@ -89,30 +90,6 @@ typedef struct parse {
 } parse_t;
 
 /* ---- text checks ------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    unsigned c = s[0];
-    size_t len = c < 0x80             ? 1
-                 : (c & 0xe0) == 0xc0 ? 2
-                 : (c & 0xf0) == 0xe0 ? 3
-                 : (c & 0xf8) == 0xf0 ? 4
-                                      : 0;
-    if (len <= 1 || len > n)
-        return len > n ? 0 : len;
-    unsigned cp = c & (0x7fu >> len);
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
 
 static int utf8_valid(const unsigned char *s, size_t n)
 {
@@ -184,13 +161,32 @@ static int check_endpoint(const char *v, int required, char *reason, size_t rlen
         snprintf(reason, rlen, "too long (%zu bytes, at most %d)", n, CONFIG_MAX_ENDPOINT - 1);
     else if (n == 6)
         snprintf(reason, rlen, "'%s' has no address after the scheme", v);
-    else if (strpbrk(v, " \t") || has_control(v))
+    else if (has_control(v))
+        snprintf(reason, rlen, "'%s' contains a control character", show(s, sizeof s, v));
+    else if (strpbrk(v, " "))
         snprintf(reason, rlen, "'%s' must not contain spaces", show(s, sizeof s, v));
     else if (!utf8_valid((const unsigned char *)v, n))
         snprintf(reason, rlen, "not valid UTF-8");
     else
         return 0;
     return -1;
+}
+
+int config_check_peer_name(const char *name, char *reason, size_t rlen)
+{
+    if (check_text(name, CONFIG_MAX_NAME, 1, reason, rlen) != 0)
+        return -1;
+    /* the header ends the name at its first quote: [peer "a"] ;"] is "a" */
+    if (strchr(name, '"')) {
+        snprintf(reason, rlen, "contains a double quote");
+        return -1;
+    }
+    return 0;
+}
+
+int config_check_endpoint(const char *endpoint, char *reason, size_t rlen)
+{
+    return check_endpoint(endpoint, 1, reason, rlen);
 }
 
 static int check_country(const char *v, char *reason, size_t rlen)
@@ -392,7 +388,7 @@ static int peer_section(parse_t *p, const char *name, size_t len)
              "peer name too long (%zu bytes, at most %d)", len, CONFIG_MAX_NAME - 1);
         return -1;
     }
-    if (check_text(name, CONFIG_MAX_NAME, 1, reason, sizeof reason) != 0) {
+    if (config_check_peer_name(name, reason, sizeof reason) != 0) {
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "peer name %s", reason);
         return -1;
     }
@@ -988,16 +984,25 @@ static int check_new(parse_t *p, const char *name, const char *country, const ch
 }
 
 /* The text must load back exactly as config_load will read it (this also
- * catches values too long for a line). */
-static int check_written(parse_t *p, const char *text, size_t len)
+ * catches values too long for a line, and a file grown past the limit);
+ * check, if given, then sees that very config. */
+static int check_written(parse_t *p, const char *text, size_t len, config_check_fn check,
+                         void *check_ctx)
 {
     parse_t chk = {.path = p->path, .why = p->why, .whylen = p->whylen};
+    if (len > CONFIG_MAX_FILE) {
+        fail(p, CONFIG_ERR_INVALID, 0, NULL, NULL, "would grow too large (%zu bytes, at most %d)",
+             len, CONFIG_MAX_FILE);
+        return p->err;
+    }
     if (!(chk.cfg = calloc(1, sizeof *chk.cfg))) {
         fail(p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
         return p->err;
     }
     parse(&chk, text, len);
     free(chk.lines);
+    if (!chk.err && check && check(check_ctx, chk.cfg, p->why, p->whylen) != 0)
+        chk.err = CONFIG_ERR_INVALID;
     config_free(&chk.cfg);
     p->err = chk.err;
     return p->err;
@@ -1042,7 +1047,7 @@ int config_write_new(const char *path, const char *name, const char *country,
         fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "out of memory");
         return p.err;
     }
-    if (check_written(&p, text, (size_t)len) == 0)
+    if (check_written(&p, text, (size_t)len, NULL, NULL) == 0)
         write_all(&p, text, (size_t)len, FILEIO_NOREPLACE);
     free(text);
     return p.err;
@@ -1081,6 +1086,12 @@ static char *with_network(const char *text, const config_t *c, const char *net)
 int config_edit(const char *path, const char *add_network, const char *append, char *why,
                 size_t whylen)
 {
+    return config_edit_checked(path, add_network, append, NULL, NULL, why, whylen);
+}
+
+int config_edit_checked(const char *path, const char *add_network, const char *append,
+                        config_check_fn check, void *check_ctx, char *why, size_t whylen)
+{
     parse_t p = {.path = path, .why = why, .whylen = whylen};
     config_t *c = NULL;
     char *text = NULL, *edited = NULL;
@@ -1113,10 +1124,10 @@ int config_edit(const char *path, const char *add_network, const char *append, c
         text = edited;
         edited = NULL;
     }
-    if (check_written(&p, text, strlen(text)) != 0)
+    if (check_written(&p, text, strlen(text), check, check_ctx) != 0)
         goto done;
     /* a whole new file renamed over the old one: never half an edit */
-    write_all(&p, text, strlen(text), 0);
+    write_all(&p, text, strlen(text), 0); /* fileio: rename, then the directory synced */
 done:
     free(text);
     free(edited);

@@ -98,6 +98,12 @@ const config_peer_t *config_peer_by_key(const config_t *c, const uint8_t key[KEY
 /* 1 if the peer takes part in network (and so may receive its events). */
 int config_peer_has_network(const config_peer_t *p, const char *network);
 
+/* The rules lernet.ini applies to a [peer "NAME"] name and to an endpoint,
+ * for text from elsewhere that will be written into it (an invite): 0, or
+ * -1 with the reason (naming no field: the caller does) in reason. */
+int config_check_peer_name(const char *name, char *reason, size_t rlen);
+int config_check_endpoint(const char *endpoint, char *reason, size_t rlen);
+
 /* Writes a commented config for a new node (lernet init); web NULL means
  * CONFIG_WEB_DEFAULT. Mode 0600, atomically (node/fileio.h); refuses to
  * overwrite an existing file. */
@@ -111,5 +117,13 @@ int config_write_new(const char *path, const char *name, const char *country,
  * nothing is changed. */
 int config_edit(const char *path, const char *add_network, const char *append, char *why,
                 size_t whylen);
+/* config_edit, and the edit must also pass check (may be NULL): it gets
+ * the config exactly as the edited file will load (borrowed for the call)
+ * before anything is written, and returns 0 to let the edit go ahead, or
+ * non-zero with a one-line reason in why to refuse it (nothing changes;
+ * config_edit then returns CONFIG_ERR_INVALID). */
+typedef int (*config_check_fn)(void *ctx, const config_t *edited, char *why, size_t whylen);
+int config_edit_checked(const char *path, const char *add_network, const char *append,
+                        config_check_fn check, void *check_ctx, char *why, size_t whylen);
 
 #endif

@@ -274,43 +274,129 @@ done:
 
 /* ---- join ------------------------------------------------------------- */
 
+/* What lernet.ini must say once the invite is in it. */
+typedef struct join_expect {
+    const invite_t *iv;
+    const config_t *before;
+    uint8_t peer_key[KEYS_PUBLIC_BYTES];
+} join_expect_t;
+
+/* The edited lernet.ini, exactly as it will load, holds what the invite
+ * said and nothing more: one new peer with the invite's name, key,
+ * endpoint and network, one new [network] section with its coordinators,
+ * the network among the node's. Anything else means a field of the invite
+ * said more than it seemed to: refused, nothing written. */
+static int join_check(void *ctx, const config_t *c, char *why, size_t whylen)
+{
+    const join_expect_t *x = ctx;
+    const invite_t *iv = x->iv;
+    const config_peer_t *p = config_peer_by_key(c, x->peer_key);
+    const config_netdef_t *d = netdef(c, iv->network);
+    size_t nets = x->before->n_networks + !config_has_network(x->before, iv->network);
+    int ok = c->n_peers == x->before->n_peers + 1 && c->n_netdefs == x->before->n_netdefs + 1 &&
+             c->n_networks == nets && config_has_network(c, iv->network) && p &&
+             strcmp(p->name, iv->peer_name) == 0 && strcmp(p->endpoint, iv->endpoint) == 0 &&
+             p->n_networks == 1 && strcmp(p->networks[0], iv->network) == 0 && d &&
+             d->n_coordinators == iv->n_coordinators;
+    for (size_t i = 0; ok && i < iv->n_coordinators; i++)
+        ok = memcmp(d->coordinators[i], iv->coordinators[i], KEYS_PUBLIC_BYTES) == 0;
+    if (ok)
+        return 0;
+    snprintf(why, whylen, "lernet.ini would not hold exactly the invite's peer and network; "
+                          "nothing was changed");
+    return -1;
+}
+
+/* How this node already takes part in net (into buf), or NULL if it does
+ * not: net has coordinators in lernet.ini, a partner shares it, or the
+ * store holds logs of it. Joining such a network by invite would make the
+ * invite's issuer its coordinator, and every partner the issuer did not
+ * admit would then be refused there. A network only named in [node]
+ * networks (as `init --network` leaves it) is shared with no one yet. */
+static const char *takes_part(const config_t *cfg, store_t *st, const char *net, char *buf,
+                              size_t len)
+{
+    const char *nets[] = {net};
+    store_feed_t *feeds = NULL;
+    size_t n = 0;
+    if (netdef(cfg, net)) {
+        snprintf(buf, len, "lernet.ini names its coordinators");
+        return buf;
+    }
+    for (size_t i = 0; i < cfg->n_peers; i++)
+        if (config_peer_has_network(&cfg->peers[i], net)) {
+            snprintf(buf, len, "shared with partner '%s'", cfg->peers[i].name);
+            return buf;
+        }
+    if (store_feeds(st, nets, 1, &feeds, &n) == STORE_OK && n > 0) {
+        free(feeds);
+        snprintf(buf, len, "the store holds %zu log%s of it", n, n == 1 ? "" : "s");
+        return buf;
+    }
+    free(feeds);
+    return NULL;
+}
+
+/* The [network] and [peer] sections the invite adds, keys re-encoded in
+ * their one printable form; -1 if they do not fit. */
+static int join_sections(char *out, size_t len, const invite_t *iv, const uint8_t *peer_key)
+{
+    char pub[KEYS_PUB_STR_SIZE];
+    size_t off = (size_t)snprintf(out, len, "\n[network \"%s\"]\ncoordinators = ", iv->network);
+    for (size_t i = 0; i < iv->n_coordinators && off < len; i++) {
+        keys_pub_encode(pub, iv->coordinators[i]);
+        off += (size_t)snprintf(out + off, len - off, "%s%s", i ? ", " : "", pub);
+    }
+    keys_pub_encode(pub, peer_key);
+    if (off < len)
+        off += (size_t)snprintf(out + off, len - off,
+                                "\n\n[peer \"%s\"]\npublic_key = %s\nendpoint = %s\nnetworks = %s\n",
+                                iv->peer_name, pub, iv->endpoint, iv->network);
+    return off < len ? 0 : -1;
+}
+
 static int join(cli_ctx_t *ctx, const char *text)
 {
-    uint8_t self[KEYS_PUBLIC_BYTES], pk[KEYS_PUBLIC_BYTES];
+    uint8_t self[KEYS_PUBLIC_BYTES];
     invite_t iv;
     config_t *cfg = NULL;
     store_t *st = NULL;
-    char sections[2048], why[512] = "";
+    join_expect_t x;
+    char sections[2048], why[512] = "", how[192];
     int rc = own_identity(ctx, self);
     if (rc)
         return rc;
     if (invite_parse(&iv, text, self, event_now_ms(), why, sizeof why) != 0)
         return cli_error(CLI_FAIL, "%s", why);
-    if ((rc = cli_load_config(ctx, &cfg)))
+    if ((rc = cli_load_config(ctx, &cfg)) || (rc = cli_open_store(ctx, &st)))
         goto done;
-    keys_pub_decode(pk, iv.peer_key);
-    if (netdef(cfg, iv.network) || config_peer_by_key(cfg, pk)) {
-        rc = cli_error(CLI_FAIL, "%s or the inviting node is already in lernet.ini; edit it by "
-                                 "hand to merge",
+    x = (join_expect_t){.iv = &iv, .before = cfg};
+    keys_pub_decode(x.peer_key, iv.peer_key);
+    if (takes_part(cfg, st, iv.network, how, sizeof how)) {
+        rc = cli_error(CLI_FAIL, "invite: this node already takes part in %s (%s): joining "
+                                 "would make the invite's issuer its coordinator and refuse "
+                                 "the partners it did not admit; to manage an existing "
+                                 "network, agree on its coordinators and set [network \"%s\"] "
+                                 "in lernet.ini by hand",
+                       iv.network, how, iv.network);
+        goto done;
+    }
+    if (config_peer_by_key(cfg, x.peer_key)) {
+        rc = cli_error(CLI_FAIL, "invite: the inviting node is already a partner in lernet.ini; "
+                                 "edit it by hand to add %s",
                        iv.network);
+        goto done;
+    }
+    if (join_sections(sections, sizeof sections, &iv, x.peer_key) != 0) {
+        rc = cli_error(CLI_FAIL, "invite: its sections do not fit in %zu bytes", sizeof sections);
         goto done;
     }
     /* Everything or nothing: the admission is stored (trusting the invite's
      * coordinators) in a transaction that commits only once the config is
-     * written too. */
-    if ((rc = cli_open_store(ctx, &st)))
-        goto done;
-    size_t off = (size_t)snprintf(sections, sizeof sections, "\n[network \"%s\"]\ncoordinators = ",
-                                  iv.network);
-    for (size_t i = 0; i < iv.n_coordinators; i++) {
-        char pub[KEYS_PUB_STR_SIZE];
+     * written too, and the config only if it then says what the invite
+     * said (join_check). */
+    for (size_t i = 0; i < iv.n_coordinators; i++)
         store_trust(st, iv.network, iv.coordinators[i]);
-        keys_pub_encode(pub, iv.coordinators[i]);
-        off += (size_t)snprintf(sections + off, sizeof sections - off, "%s%s", i ? ", " : "", pub);
-    }
-    snprintf(sections + off, sizeof sections - off,
-             "\n\n[peer \"%.100s\"]\npublic_key = %s\nendpoint = %s\nnetworks = %s\n",
-             iv.peer_name, iv.peer_key, iv.endpoint, iv.network);
     if (store_begin(st) != STORE_OK) {
         rc = cli_error(CLI_FAIL, "store is busy");
         goto done;
@@ -321,8 +407,9 @@ static int join(cli_ctx_t *ctx, const char *text)
             rc = cli_error(CLI_FAIL, "invite: a key event was refused: %s", why);
     if (rc == CLI_OK && store_add(st, iv.statement, &outcome, NULL, why, sizeof why) != STORE_OK)
         rc = cli_error(CLI_FAIL, "invite: the admission was refused: %s", why);
-    if (rc == CLI_OK && config_edit(cli_home_path(ctx, "lernet.ini"), iv.network, sections, why,
-                                    sizeof why) != CONFIG_OK)
+    if (rc == CLI_OK &&
+        config_edit_checked(cli_home_path(ctx, "lernet.ini"), iv.network, sections, join_check,
+                            &x, why, sizeof why) != CONFIG_OK)
         rc = cli_error(CLI_FAIL, "invite: %s", why);
     if (rc != CLI_OK) {
         store_rollback(st);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <zmq.h>
 
 #include "control.h"
+#include "keymap.h"
 #include "keystore.h"
 #include "log.h"
 #include "net.h"
@@ -46,6 +48,10 @@ typedef struct daemon {
     void *zctx, *zap, *router, *control;
     void **dealers, **monitors;
     uint8_t (*peer_x25519)[32];
+    keymap_t *keys;        /* every transport key this node knows (see known_key) */
+    uint64_t keys_version; /* store_authz_version when keys was built */
+    int64_t refusal_window_ms;
+    uint64_t refusals_logged, refusals_unlogged;
     sync_t *sync;
     web_t *web; /* the web page, NULL when off */
     int64_t started_ms;
@@ -71,102 +77,204 @@ static int io_send_server(void *ctx, const uint8_t *rid, size_t rid_len, const u
     return rc;
 }
 
-/* ---- ZAP ------------------------------------------------------------ */
+/* ---- who may connect ------------------------------------------------ */
 
-/* A known partner may connect while its identity stands and it shares a
- * network that is open, or managed and it is a current member there. */
-static int partner_allowed(daemon_t *d, const config_peer_t *p)
+/* 1 if id may take part with this node in net: a network of this node that
+ * is open, or managed with id a current member there. */
+static int allowed_in(daemon_t *d, const char *net, const uint8_t id[KEYS_PUBLIC_BYTES],
+                      int64_t now)
+{
+    return config_has_network(d->cfg, net) &&
+           (!store_managed(d->st, net) || store_is_member(d->st, net, id, now));
+}
+
+/* The admission rule, the one place it is decided: the ZAP handler asks it
+ * at every handshake, and whatever re-checks open sessions when membership
+ * changes must ask it too. The node with identity id may be connected now
+ * while its identity is not revoked and
+ *  - p, a partner (configured, or a member admitted before): one of p's
+ *    networks allows it (allowed_in);
+ *  - p NULL, a node lernet.ini does not name: it is a current member of at
+ *    least one of this node's managed networks (open networks never let
+ *    such a node in). Those networks go into nets->networks (nets may be
+ *    NULL).
+ * Returns 1 or 0; on 0, *why says why, for the log. Reads the store only
+ * (a few lookups by key), changes nothing. */
+static int may_connect(daemon_t *d, const uint8_t id[KEYS_PUBLIC_BYTES], const config_peer_t *p,
+                       config_peer_t *nets, const char **why)
 {
     int64_t now = event_now_ms();
-    if (store_author_revoked(d->st, p->public_key) == 1) {
-        log_warn("refused partner %s: its identity was revoked", p->name);
+    size_t n = 0;
+    if (store_author_revoked(d->st, id) == 1) {
+        *why = "its identity was revoked";
         return 0;
     }
-    for (size_t i = 0; i < p->n_networks; i++)
-        if (config_has_network(d->cfg, p->networks[i]) &&
-            (!store_managed(d->st, p->networks[i]) ||
-             store_is_member(d->st, p->networks[i], p->public_key, now)))
-            return 1;
-    log_warn("refused partner %s: not a current member of any network shared with it", p->name);
+    if (p) {
+        for (size_t i = 0; i < p->n_networks; i++)
+            if (allowed_in(d, p->networks[i], id, now))
+                return 1;
+        *why = "not a current member of any network shared with it";
+        return 0;
+    }
+    for (size_t i = 0; i < d->cfg->n_networks; i++) {
+        const char *net = d->cfg->networks[i];
+        if (!store_managed(d->st, net) || !store_is_member(d->st, net, id, now))
+            continue;
+        if (nets && n < CONFIG_MAX_NETWORKS)
+            snprintf(nets->networks[n], sizeof nets->networks[0], "%s", net);
+        n++;
+    }
+    if (nets)
+        nets->n_networks = n < CONFIG_MAX_NETWORKS ? n : CONFIG_MAX_NETWORKS;
+    *why = "not a current member of a managed network this node takes part in";
+    return n > 0;
+}
+
+/* ---- the transport keys this node knows ----------------------------- */
+
+/* d->keys maps the X25519 key of every partner (configured, or admitted)
+ * and of every coordinator and member of this node's managed networks to
+ * its identity, so that a handshake costs one lookup, not a conversion of
+ * every member key. It is rebuilt when a key is not in it and the store's
+ * membership may have changed since it was built. */
+static int add_identity(void *ctx, const store_member_t *m)
+{
+    daemon_t *d = ctx;
+    uint8_t x[32];
+    if (keys_curve_public(x, m->key) == KEYS_OK && !keymap_put(d->keys, x, m->key, -1)) {
+        log_warn("more than %u partners and members: the rest cannot connect", KEYMAP_MAX);
+        return 1;
+    }
     return 0;
 }
 
-typedef struct member_q {
-    const uint8_t *x25519;
-    uint8_t key[KEYS_PUBLIC_BYTES];
-    char name[CONFIG_MAX_NAME];
-    int found;
-} member_q_t;
-
-static int match_member(void *ctx, const store_member_t *m)
+static void rebuild_keys(daemon_t *d)
 {
-    member_q_t *q = ctx;
-    uint8_t x[32];
-    if (keys_curve_public(x, m->key) == KEYS_OK && sodium_memcmp(x, q->x25519, 32) == 0) {
-        memcpy(q->key, m->key, KEYS_PUBLIC_BYTES);
-        snprintf(q->name, sizeof q->name, "%s", m->name);
-        q->found = 1;
-    }
-    return q->found;
+    keymap_clear(d->keys);
+    d->keys_version = store_authz_version(d->st);
+    for (size_t i = 0; i < d->cfg->n_peers; i++) /* first: a partner's own entry wins */
+        keymap_put(d->keys, d->peer_x25519[i], d->cfg->peers[i].public_key, (int)i);
+    for (size_t i = 0; i < d->cfg->n_networks; i++)
+        if (store_managed(d->st, d->cfg->networks[i]))
+            store_members(d->st, d->cfg->networks[i], add_identity, d);
+    log_debug("%zu transport keys known", keymap_count(d->keys));
 }
 
-/* A node not in lernet.ini but a current member of a managed network this
- * node takes part in: admitted as a partner that dials us (no DEALER of
- * ours), in the networks where it is a member. Returns its index or -1. */
-static int admit_member(daemon_t *d, const uint8_t x25519[32])
+static keymap_entry_t *known_key(daemon_t *d, const uint8_t x25519[32])
+{
+    keymap_entry_t *e = keymap_get(d->keys, x25519);
+    if (!e && store_authz_version(d->st) != d->keys_version) {
+        rebuild_keys(d);
+        e = keymap_get(d->keys, x25519);
+    }
+    return e;
+}
+
+typedef struct member_name_q {
+    const uint8_t *key;
+    char name[CONFIG_MAX_NAME];
+} member_name_q_t;
+
+static int note_member_name(void *ctx, const store_member_t *m)
+{
+    member_name_q_t *q = ctx;
+    if (memcmp(m->key, q->key, KEYS_PUBLIC_BYTES) != 0)
+        return 0;
+    snprintf(q->name, sizeof q->name, "%s", m->name);
+    return 1;
+}
+
+/* A member lernet.ini does not name, admitted as a partner that dials us
+ * (no DEALER of ours) in the networks where it is a member. Returns its
+ * index, or -1 when the peers array is full. */
+static int admit_member(daemon_t *d, keymap_entry_t *e, const config_peer_t *nets)
 {
     config_t *c = d->own_cfg;
-    config_peer_t p = {0};
-    member_q_t q = {.x25519 = x25519};
-    int64_t now = event_now_ms();
-    for (size_t i = 0; i < c->n_networks; i++) {
-        q.found = 0;
-        if (!store_managed(d->st, c->networks[i]))
-            continue;
-        store_members(d->st, c->networks[i], match_member, &q);
-        if (q.found && store_is_member(d->st, c->networks[i], q.key, now) &&
-            p.n_networks < CONFIG_MAX_NETWORKS)
-            snprintf(p.networks[p.n_networks++], sizeof p.networks[0], "%s", c->networks[i]);
-    }
-    if (!p.n_networks || c->n_peers >= CONFIG_MAX_PEERS ||
-        store_author_revoked(d->st, q.key) == 1)
+    member_name_q_t q = {.key = e->id};
+    if (c->n_peers >= CONFIG_MAX_PEERS)
         return -1;
+    config_peer_t p = *nets;
     char fpr[KEYS_FPR_STR_SIZE];
-    keys_fingerprint(fpr, q.key);
+    store_members(d->st, nets->networks[0], note_member_name, &q);
+    keys_fingerprint(fpr, e->id);
     snprintf(p.name, sizeof p.name, "%.100s (%s)", q.name[0] ? q.name : "member", fpr);
-    memcpy(p.public_key, q.key, KEYS_PUBLIC_BYTES);
+    memcpy(p.public_key, e->id, KEYS_PUBLIC_BYTES);
     c->peers[c->n_peers] = p;
-    memcpy(d->peer_x25519[c->n_peers], x25519, 32);
-    log_info("admitted %s: a member of %s%s", p.name, p.networks[0],
+    memcpy(d->peer_x25519[c->n_peers], e->x25519, 32);
+    e->peer = (int)c->n_peers;
+    char key[KEYS_PUB_STR_SIZE];
+    keys_pub_encode(key, e->id);
+    log_info("admitted %s, key %s: a member of %s%s", p.name, key, p.networks[0],
              p.n_networks > 1 ? " and more" : "");
     return (int)c->n_peers++;
 }
 
-static int refuse_handshake(daemon_t *d)
+/* ---- ZAP ------------------------------------------------------------ */
+
+/* Refusals are logged one by one up to REFUSALS_LOGGED per window, then
+ * only counted: a flood of handshakes must not become a flood of log lines
+ * that buries everything else. */
+#define REFUSALS_LOGGED 20
+#define REFUSAL_WINDOW_MS 10000
+
+static void refusal_window(daemon_t *d, int64_t now)
 {
+    if (now - d->refusal_window_ms < REFUSAL_WINDOW_MS)
+        return;
+    if (d->refusals_unlogged)
+        log_warn("%llu more connections refused in the last %d s (only the first %d of a "
+                 "window are logged one by one)",
+                 (unsigned long long)d->refusals_unlogged, REFUSAL_WINDOW_MS / 1000,
+                 REFUSALS_LOGGED);
+    d->refusal_window_ms = now;
+    d->refusals_logged = d->refusals_unlogged = 0;
+}
+
+static int refuse(daemon_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(daemon_t *d, const char *fmt, ...)
+{
+    refusal_window(d, event_now_ms());
+    if (d->refusals_logged < REFUSALS_LOGGED) {
+        char line[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        log_warn("%s", line);
+        d->refusals_logged++;
+    } else {
+        d->refusals_unlogged++;
+    }
     if (d->sync)
         sync_note_refused_handshake(d->sync);
     return 0;
 }
 
-static int allow_partner(void *ctx, const uint8_t x25519[32], char user_id[NET_USER_ID_SIZE])
+static int allow_partner(void *ctx, const uint8_t x25519[32], const char *addr,
+                         char user_id[NET_USER_ID_SIZE])
 {
     daemon_t *d = ctx;
-    for (size_t i = 0; i < d->cfg->n_peers; i++) {
-        if (sodium_memcmp(d->peer_x25519[i], x25519, 32) == 0) {
-            if (!partner_allowed(d, &d->cfg->peers[i]))
-                return refuse_handshake(d);
-            keys_pub_encode(user_id, d->cfg->peers[i].public_key);
-            return 1;
-        }
+    char key[KEYS_PUB_STR_SIZE];
+    const char *why = "";
+    keymap_entry_t *e = known_key(d, x25519);
+    if (!e) {
+        /* only the X25519 key is known: it is no `lernet keys show` key */
+        sodium_bin2base64(key, sizeof key, x25519, 32, sodium_base64_VARIANT_ORIGINAL);
+        return refuse(d, "refused a connection from %s: unknown transport key (X25519) %s: "
+                         "not a partner, nor a member of a managed network this node takes "
+                         "part in",
+                      addr, key);
     }
-    int i = admit_member(d, x25519);
-    if (i < 0) {
-        log_warn("refused a connection: not a partner, nor a current member of a managed "
-                 "network this node takes part in");
-        return refuse_handshake(d);
-    }
-    keys_pub_encode(user_id, d->cfg->peers[i].public_key);
+    const config_peer_t *p = e->peer >= 0 ? &d->cfg->peers[e->peer] : NULL;
+    config_peer_t nets = {0};
+    keys_pub_encode(key, e->id);
+    if (!may_connect(d, e->id, p, &nets, &why))
+        return p ? refuse(d, "refused partner %s (%s) from %s: %s", p->name, key, addr, why)
+                 : refuse(d, "refused member %s from %s: %s", key, addr, why);
+    if (!p && admit_member(d, e, &nets) < 0)
+        return refuse(d, "refused member %s from %s: this node has %d partners already", key,
+                      addr, CONFIG_MAX_PEERS);
+    keys_pub_encode(user_id, e->id);
     return 1;
 }
 
@@ -179,7 +287,8 @@ static int open_partners(daemon_t *d, char *why, size_t whylen)
     d->monitors = calloc(n ? n : 1, sizeof *d->monitors);
     d->cut_off = calloc(n ? n : 1, 1);
     d->peer_x25519 = calloc(CONFIG_MAX_PEERS, sizeof *d->peer_x25519);
-    if (!d->dealers || !d->monitors || !d->peer_x25519 || !d->cut_off) {
+    if (!d->dealers || !d->monitors || !d->peer_x25519 || !d->cut_off ||
+        keymap_new(&d->keys) != 0) {
         snprintf(why, whylen, "out of memory");
         return -1;
     }
@@ -243,6 +352,7 @@ static void close_sockets(daemon_t *d)
     free(d->monitors);
     free(d->cut_off);
     free(d->peer_x25519);
+    keymap_free(&d->keys);
 }
 
 /* ---- handlers ------------------------------------------------------- */
@@ -530,6 +640,7 @@ static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_
         return errno == EINTR ? 0 : -1;
     if (items[0].revents & ZMQ_POLLIN)
         net_zap_handle(d->zap, allow_partner, d);
+    refusal_window(d, event_now_ms()); /* the count of unlogged refusals, when due */
     if (items[1].revents & ZMQ_POLLIN)
         handle_control(d);
     if (d->router && (items[2].revents & ZMQ_POLLIN))
@@ -607,6 +718,7 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     stop_requested = 0;
     if (open_sockets(&d, why, whylen) != 0)
         goto done;
+    rebuild_keys(&d);
     if (sync_new(&d.sync, st, d.cfg, &io) != 0) {
         snprintf(why, whylen, "out of memory");
         goto done;

@@ -30,10 +30,12 @@ typedef struct invite {
     size_t n_keys;
 } invite_t;
 
-/* Parses and checks text: every field present and well-formed, the
- * statement a valid signed admission to the network (of self, unless self
- * is NULL), the key events the statement author's. 0, or -1 with a
- * one-line reason in why; iv needs invite_free() only on success. */
+/* Parses and checks text: every field present and well-formed by the rule
+ * lernet.ini applies to it (network name, peer name as a [peer "NAME"]
+ * name, public keys, endpoint as `endpoint =`), the statement a valid
+ * signed admission to the network (of self, unless self is NULL), the key
+ * events the statement author's. 0, or -1 with a one-line reason naming
+ * the field in why; iv needs invite_free() only on success. */
 int invite_parse(invite_t *iv, const char *text, const uint8_t self[KEYS_PUBLIC_BYTES],
                  int64_t now_ms, char *why, size_t whylen);
 void invite_free(invite_t *iv);

@@ -79,24 +79,28 @@ void *net_zap_open(void *zctx, char *why, size_t whylen)
     return zap;
 }
 
-/* Receives up to n frames of one multipart message into bufs; returns the
- * frame count, or -1. Frames beyond n are drained and make it fail. */
-static int recv_frames(void *s, zmq_msg_t *frames, int n)
+/* Receives one multipart message, keeping its first n frames in frames
+ * (the rest are drained); returns how many were kept, or -1 if nothing was
+ * received (none waiting, with ZMQ_DONTWAIT in first_flags). *total (may
+ * be NULL) gets the message's frame count. */
+static int recv_frames(void *s, zmq_msg_t *frames, int n, int first_flags, int *total)
 {
     int count = 0, more = 1;
     while (more) {
         zmq_msg_t tmp, *m = count < n ? &frames[count] : &tmp;
         zmq_msg_init(m);
-        if (zmq_msg_recv(m, s, 0) < 0) {
+        if (zmq_msg_recv(m, s, count ? 0 : first_flags) < 0) {
             zmq_msg_close(m);
-            return -1;
+            break; /* a message is delivered whole: only the first frame can fail */
         }
         more = zmq_msg_more(m);
         if (m == &tmp)
             zmq_msg_close(m);
         count++;
     }
-    return count <= n ? count : -1;
+    if (total)
+        *total = count;
+    return count == 0 ? -1 : count < n ? count : n;
 }
 
 static void zap_reply(void *zap, zmq_msg_t *reqid, const char *code, const char *text,
@@ -110,34 +114,42 @@ static void zap_reply(void *zap, zmq_msg_t *reqid, const char *code, const char 
     zmq_send(zap, "", 0, 0);
 }
 
-int net_zap_handle(void *zap, net_allow_fn allow, void *allow_ctx)
+/* Answers one request; 0, or -1 when none was waiting. */
+static int zap_one(void *zap, net_allow_fn allow, void *allow_ctx)
 {
     /* version, request id, domain, address, identity, mechanism, key */
     zmq_msg_t f[7];
-    char user[NET_USER_ID_SIZE] = "", addr[64] = "", key[KEYS_PUB_STR_SIZE];
-    int n = recv_frames(zap, f, 7), rc = NET_OK;
-    if (n < 6) {
-        for (int i = 0; i < n && i < 7; i++)
+    char user[NET_USER_ID_SIZE] = "", addr[64] = "";
+    int total = 0, n = recv_frames(zap, f, 7, ZMQ_DONTWAIT, &total);
+    if (n < 0)
+        return -1;
+    if (n < 6) { /* malformed, from libzmq itself: still answered, or REP stays stuck */
+        zap_reply(zap, n >= 2 ? &f[1] : &f[0], "500", "malformed ZAP request", "");
+        for (int i = 0; i < n; i++)
             zmq_msg_close(&f[i]);
-        return NET_ERR_SOCKET; /* malformed request from libzmq itself: drop */
+        return 0;
     }
     snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&f[3]), (char *)zmq_msg_data(&f[3]));
     int curve = zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
-    if (!curve || n != 7 || zmq_msg_size(&f[6]) != 32) {
+    if (!curve || total != 7 || zmq_msg_size(&f[6]) != 32) {
         log_warn("refused connection from %s: not a CURVE handshake", addr);
         zap_reply(zap, &f[1], "400", "CURVE required", "");
-    } else if (!allow(allow_ctx, zmq_msg_data(&f[6]), user)) {
-        sodium_bin2base64(key, sizeof key, zmq_msg_data(&f[6]), 32,
-                          sodium_base64_VARIANT_ORIGINAL);
-        log_warn("refused connection from %s: transport key %s is not an allowed partner",
-                 addr, key);
+    } else if (!allow(allow_ctx, zmq_msg_data(&f[6]), addr, user)) {
         zap_reply(zap, &f[1], "400", "key not allowed", "");
     } else {
         zap_reply(zap, &f[1], "200", "OK", user);
     }
     for (int i = 0; i < n; i++)
         zmq_msg_close(&f[i]);
-    return rc;
+    return 0;
+}
+
+int net_zap_handle(void *zap, net_allow_fn allow, void *allow_ctx)
+{
+    int answered = 0;
+    while (answered < NET_ZAP_TURN_MAX && zap_one(zap, allow, allow_ctx) == 0)
+        answered++;
+    return answered;
 }
 
 void *net_server_open(void *zctx, const keys_transport_t *k, const char *endpoint, char *why,
@@ -203,7 +215,7 @@ void *net_monitor_open(void *zctx, const char *monitor_ep)
 int net_monitor_read(void *mon)
 {
     zmq_msg_t f[2];
-    int n = recv_frames(mon, f, 2), ev = 0;
+    int n = recv_frames(mon, f, 2, 0, NULL), ev = 0;
     if (n >= 1 && zmq_msg_size(&f[0]) >= 2) {
         uint16_t id;
         memcpy(&id, zmq_msg_data(&f[0]), 2);

@@ -44,12 +44,18 @@ enum net_error {
 int net_check_version(char *why, size_t whylen);
 
 /* ZAP: decides which client keys may connect. allow() gets the client's
- * X25519 key and returns 1 to admit it, filling user_id (shown on every
- * message of that connection as the "User-Id" property). */
-typedef int (*net_allow_fn)(void *ctx, const uint8_t x25519[32],
+ * X25519 key and its address (for its log line: a refusal is logged by
+ * allow(), which knows why) and returns 1 to admit it, filling user_id
+ * (shown on every message of that connection as the "User-Id" property). */
+typedef int (*net_allow_fn)(void *ctx, const uint8_t x25519[32], const char *address,
                             char user_id[NET_USER_ID_SIZE]);
 void *net_zap_open(void *zctx, char *why, size_t whylen);
-/* Answers one pending ZAP request (call when the socket is readable). */
+/* Answers every pending ZAP request, at most NET_ZAP_TURN_MAX, without
+ * blocking (call when the socket is readable); returns how many. All of
+ * them, not one: while requests wait, libzmq holds those handshakes, and
+ * one answer per loop turn lets a flood of unknown keys push honest
+ * partners past their handshake timeout. */
+#define NET_ZAP_TURN_MAX 256
 int net_zap_handle(void *zap, net_allow_fn allow, void *allow_ctx);
 
 /* CURVE server (ROUTER) bound to endpoint, enforcing the ZAP domain. */

@@ -288,6 +288,7 @@ struct store {
     int anchors_synced; /* members was derived under the anchors set now */
     uint64_t authz;     /* moves when who may do what may have changed here */
     tx_cache_t c;
+    sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
 };
 
 /* Maps a SQLite failure to a store error, with its message in why. */
@@ -458,6 +459,7 @@ void store_close(store_t **sp)
     store_t *s = *sp;
     for (int i = 0; i < N_STMTS; i++)
         sqlite3_finalize(s->q[i]);
+    sqlite3_finalize(s->data_version);
     sqlite3_close(s->db);
     free(s);
     *sp = NULL;
@@ -926,14 +928,15 @@ static void members_ensure(store_t *s)
 
 uint64_t store_authz_version(store_t *s)
 {
-    sqlite3_stmt *st;
-    uint64_t other = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            other = (uint64_t)sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+    int64_t other = 0;
+    if (s->data_version ||
+        sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) ==
+            SQLITE_OK) {
+        if (sqlite3_step(s->data_version) == SQLITE_ROW)
+            other = sqlite3_column_int64(s->data_version, 0);
+        sqlite3_reset(s->data_version);
     }
-    return other << 32 ^ s->authz;
+    return (uint64_t)other << 32 ^ s->authz;
 }
 
 int store_managed(store_t *s, const char *network)

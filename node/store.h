@@ -224,8 +224,10 @@ int store_stats(store_t *s, store_stats_t *out);
 int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES]);
 /* A number that changes whenever who may publish or connect may have
  * changed: a membership statement, a key or identity revocation, new
- * anchors (this process), or any commit by another process (PRAGMA
- * data_version). The daemon re-checks its partners' rights when it moves. */
+ * anchors (through this handle), or any commit by another connection (another
+ * process; PRAGMA data_version). Constant time: cheap enough to ask at every
+ * handshake and loop turn. The daemon re-checks its partners' rights and
+ * rebuilds its key index when it moves. */
 uint64_t store_authz_version(store_t *s);
 /* 1 if network has trusted coordinators. */
 int store_managed(store_t *s, const char *network);

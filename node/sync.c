@@ -938,8 +938,9 @@ static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e
                             int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
-    snprintf(c->last_error, sizeof c->last_error, "%.190s", e->message);
-    log_error("partner %s refused: %s", peer_name(s, (int)peer), c->last_error);
+    /* escaped here too: `lernet peers` prints it to a terminal, JSON needs UTF-8 */
+    log_escape(c->last_error, sizeof c->last_error, e->message ? e->message : "");
+    log_error("partner %s refused: %.190s", peer_name(s, (int)peer), e->message ? e->message : "");
     client_reset(s, c);
     /* A version mismatch will not fix itself soon: back off. */
     c->next_round_ms = now_ms + (e->code == LERNET__WIRE__ERROR__CODE__CODE_VERSION

@@ -692,6 +692,104 @@ static void test_helpers(void **state)
     config_free(&c);
 }
 
+/* What a check saw of the edited file; refuses when asked to. */
+typedef struct seen {
+    size_t peers;
+    char name[CONFIG_MAX_NAME];
+    int refuse;
+} seen_t;
+
+static int note_edit(void *ctx, const config_t *c, char *why, size_t whylen)
+{
+    seen_t *s = ctx;
+    s->peers = c->n_peers;
+    snprintf(s->name, sizeof s->name, "%s", c->n_peers ? c->peers[c->n_peers - 1].name : "");
+    if (s->refuse)
+        snprintf(why, whylen, "not what was asked for");
+    return s->refuse;
+}
+
+static char *file_text(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char *buf = calloc(1, 400 * 1024);
+    fread(buf, 1, 400 * 1024 - 1, fp);
+    fclose(fp);
+    return buf;
+}
+
+/* config_edit_checked: the check sees the file as it will load; a refusal,
+ * an unloadable result or one over the size limit leave it byte for byte. */
+static void test_edit_checked(void **state)
+{
+    (void)state;
+    char path[PATH_BUF], why[WHY_BUF] = "";
+    const char *peer = "\n[peer \"Köge\"]\npublic_key = " K1 "\nendpoint = tcp://k:1\n"
+                       "networks = nordic-wbl\n";
+    put_file(path, NODE, strlen(NODE));
+    char *before = file_text(path);
+    seen_t s = {.refuse = 1};
+    assert_int_equal(config_edit_checked(path, "vet-net", peer, note_edit, &s, why, sizeof why),
+                     CONFIG_ERR_INVALID);
+    assert_string_equal(why, "not what was asked for");
+    assert_int_equal(s.peers, 1);
+    assert_string_equal(s.name, "Köge");
+    char *after = file_text(path);
+    assert_string_equal(before, after);
+    free(after);
+    /* a result that would not load is refused before the check is asked */
+    s = (seen_t){0};
+    assert_int_equal(config_edit_checked(path, NULL, "\n[peer \"x\"]\n", note_edit, &s, why,
+                                         sizeof why),
+                     CONFIG_ERR_INVALID);
+    assert_int_equal(s.peers, 0);
+    assert_non_null(strstr(why, "missing (required)"));
+    /* nor one past the size limit config_load keeps to */
+    size_t big = 300 * 1024;
+    char *pad = malloc(big + 1);
+    memset(pad, '#', big);
+    pad[big] = '\0';
+    pad[0] = '\n';
+    assert_int_equal(config_edit_checked(path, NULL, pad, NULL, NULL, why, sizeof why),
+                     CONFIG_ERR_INVALID);
+    assert_non_null(strstr(why, "too large"));
+    free(pad);
+    after = file_text(path);
+    assert_string_equal(before, after);
+    free(after);
+    /* accepted: written, and loads as the check saw it */
+    s = (seen_t){0};
+    assert_int_equal(config_edit_checked(path, NULL, peer, note_edit, &s, why, sizeof why),
+                     CONFIG_OK);
+    config_t *c = NULL;
+    assert_int_equal(config_load(&c, path, why, sizeof why), CONFIG_OK);
+    assert_int_equal(c->n_peers, s.peers);
+    assert_string_equal(c->peers[0].name, s.name);
+    config_free(&c);
+    free(before);
+}
+
+/* The validators an invite's fields go through are the file's own. */
+static void test_exposed_checks(void **state)
+{
+    (void)state;
+    char r[256];
+    assert_int_equal(config_check_peer_name("Region Örebro län", r, sizeof r), 0);
+    assert_int_equal(config_check_peer_name("a\nb", r, sizeof r), -1);
+    assert_int_equal(config_check_peer_name("a\"] ;", r, sizeof r), -1);
+    assert_non_null(strstr(r, "double quote"));
+    assert_int_equal(config_check_peer_name("", r, sizeof r), -1);
+    assert_int_equal(config_check_endpoint("tcp://127.0.0.1:7400", r, sizeof r), 0);
+    assert_int_equal(config_check_endpoint("", r, sizeof r), -1);
+    assert_int_equal(config_check_endpoint("tcp://a:1\n[peer \"x\"]", r, sizeof r), -1);
+    assert_non_null(strstr(r, "control character"));
+    assert_null(strchr(r, '\n'));
+    load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nendpoint = tcp://a:1\x01\n"
+                  "networks = nordic-wbl\n",
+             "lernet.ini:7: ", "endpoint", "control character");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +816,8 @@ int main(void)
         cmocka_unit_test(test_hostile_files),
         cmocka_unit_test(test_why_optional),
         cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_edit_checked),
+        cmocka_unit_test(test_exposed_checks),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

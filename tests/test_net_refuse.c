@@ -2,7 +2,8 @@
  * test_net_refuse: who gets in. A CURVE server whose ZAP handler is missing
  * refuses everyone (ZMQ_ZAP_ENFORCE_DOMAIN); a daemon refuses a key it does
  * not know at the handshake and logs it; a partner speaking another protocol
- * version gets a clear error, and the daemon logs it too.
+ * version gets a clear error, and the daemon logs it too; a partner's error
+ * text with newlines is logged escaped on one line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,10 +34,12 @@ static int wait_monitor(void *mon, int want, int timeout_ms)
     return 0;
 }
 
-static int allow_all(void *ctx, const uint8_t x[32], char user[NET_USER_ID_SIZE])
+static int allow_all(void *ctx, const uint8_t x[32], const char *addr,
+                     char user[NET_USER_ID_SIZE])
 {
     (void)ctx;
     (void)x;
+    (void)addr;
     snprintf(user, NET_USER_ID_SIZE, "test");
     return 1;
 }
@@ -114,8 +117,8 @@ static void test_no_zap_handler_means_refused(void **state)
 static int refusal_logged(void *ctx)
 {
     hnode_t **pair = ctx;
-    return h_log_contains(pair[0], "refused connection") &&
-           h_log_contains(pair[0], "is not an allowed partner") &&
+    return h_log_contains(pair[0], "refused a connection from 127.0.0.1") &&
+           h_log_contains(pair[0], "unknown transport key (X25519)") &&
            h_log_contains(pair[1], "refused our handshake");
 }
 
@@ -209,6 +212,86 @@ static void test_protocol_version_mismatch(void **state)
     h_node_free(&X);
 }
 
+static int log_has_escaped_error(void *ctx)
+{
+    return h_log_contains(ctx, "nicht erlaubt\\n<0>evil line\\r\\x1b[31m");
+}
+
+/* A partner whose server answers B's Hello with an Error whose text holds
+ * newlines, a journald priority and an escape sequence: B logs it escaped,
+ * on its own line, and no line of B's log starts with the text's "<0>". */
+static void test_partner_error_escaped(void **state)
+{
+    (void)state;
+    hnode_t B, X;
+    char why[512], keydir[600], ep[64];
+    assert_int_equal(h_node_init(&B, "Roskilde Handelsskole", "DK", "nordic-wbl"), 0);
+    assert_int_equal(h_node_init(&X, "Feindliche GmbH", "DE", "nordic-wbl"), 0);
+    h_link(&B, &X, "nordic-wbl");
+    assert_int_equal(h_node_write_config(&B), 0);
+
+    /* X is a bare CURVE server under X's key that admits anyone */
+    keys_identity_t *xk = NULL;
+    keys_transport_t *xt = NULL;
+    snprintf(keydir, sizeof keydir, "%s/keys", X.home);
+    assert_int_equal(keystore_load(keydir, NULL, &xk, why, sizeof why), 0);
+    assert_int_equal(keys_transport_from_identity(&xt, xk), KEYS_OK);
+    void *ctx = zmq_ctx_new();
+    void *zap = net_zap_open(ctx, why, sizeof why);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", X.port);
+    void *server = net_server_open(ctx, xt, ep, why, sizeof why);
+    assert_non_null(zap);
+    assert_non_null(server);
+
+    setenv("LERNET_LOG_PREFIX", "journal", 1); /* B's lines start with <N> */
+    assert_int_equal(h_node_start(&B), 0);
+    unsetenv("LERNET_LOG_PREFIX");
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Error er = LERNET__WIRE__ERROR__INIT;
+    er.code = LERNET__WIRE__ERROR__CODE__CODE_MALFORMED;
+    er.message = "nicht erlaubt\n<0>evil line\r\x1b[31m";
+    m.body_case = LERNET__WIRE__MSG__BODY_ERROR;
+    m.error = &er;
+    uint8_t buf[256];
+    size_t len = lernet__wire__msg__pack(&m, buf);
+    int logged = 0;
+    for (int waited = 0; waited < H_DEADLINE_MS && !logged; waited += 50) {
+        zmq_pollitem_t items[2] = {{zap, 0, ZMQ_POLLIN, 0}, {server, 0, ZMQ_POLLIN, 0}};
+        zmq_poll(items, 2, 50);
+        if (items[0].revents & ZMQ_POLLIN)
+            net_zap_handle(zap, allow_all, NULL);
+        if (items[1].revents & ZMQ_POLLIN) { /* whatever B asks: the hostile error */
+            zmq_msg_t rid, body;
+            zmq_msg_init(&rid);
+            zmq_msg_init(&body);
+            if (zmq_msg_recv(&rid, server, 0) > 0 && zmq_msg_recv(&body, server, 0) >= 0)
+                net_send(server, zmq_msg_data(&rid), zmq_msg_size(&rid), buf, len);
+            zmq_msg_close(&rid);
+            zmq_msg_close(&body);
+        }
+        logged = log_has_escaped_error(&B);
+    }
+    assert_true(logged);
+    /* what `lernet peers` prints is the escaped text too */
+    json_t *peers = h_control(&B, "peers");
+    json_t *p0 = json_array_get(json_object_get(peers, "peers"), 0);
+    assert_string_equal(json_string_value(json_object_get(p0, "last_error")),
+                        "nicht erlaubt\\n<0>evil line\\r\\x1b[31m");
+    json_decref(peers);
+    char cmd[700], *out = NULL;
+    snprintf(cmd, sizeof cmd, "grep -c '^<0>\\|^evil\\|\x1b' '%s/daemon.log'", B.home);
+    tu_run(cmd, &out);
+    assert_string_equal(out, "0\n");
+    free(out);
+    zmq_close(server);
+    zmq_close(zap);
+    zmq_ctx_term(ctx);
+    keys_free(&xk);
+    keys_transport_free(&xt);
+    h_node_free(&B);
+    h_node_free(&X);
+}
+
 int main(void)
 {
     keys_init();
@@ -216,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_no_zap_handler_means_refused),
         cmocka_unit_test(test_unknown_key_refused),
         cmocka_unit_test(test_protocol_version_mismatch),
+        cmocka_unit_test(test_partner_error_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,24 +131,40 @@ static char *b64(const uint8_t *buf, size_t len, int variant)
     return t;
 }
 
-static void invite_seed(const keys_identity_t *coord, const ProtobufCBinaryData *cert,
-                        const ProtobufCBinaryData *stmt)
+static void invite_put(const char *seed, const char *pub, const char *name,
+                       const char *endpoint, const char *cert, const char *stmt)
 {
-    char pub[KEYS_PUB_STR_SIZE];
-    keys_pub_encode(pub, keys_public(coord));
-    char *c = b64(cert->data, cert->len, sodium_base64_VARIANT_ORIGINAL),
-         *s = b64(stmt->data, stmt->len, sodium_base64_VARIANT_ORIGINAL);
     json_t *doc = json_pack("{s:s,s:[s],s:{s:s,s:s,s:s},s:s,s:[s]}", "network", NET,
-                            "coordinators", pub, "peer", "name", "Region Örebro län",
-                            "public_key", pub, "endpoint", "tcp://127.0.0.1:7400", "statement", s,
-                            "keys", c);
+                            "coordinators", pub, "peer", "name", name, "public_key", pub,
+                            "endpoint", endpoint, "statement", stmt, "keys", cert);
     char *json = json_dumps(doc, JSON_COMPACT);
     char *body = b64((const uint8_t *)json, strlen(json), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char *text = malloc(strlen(INVITE_PREFIX) + strlen(body) + 1);
     sprintf(text, "%s%s", INVITE_PREFIX, body);
-    put("invite", "invite", text, strlen(text));
-    free(c), free(s), free(json), free(body), free(text);
+    put("invite", seed, text, strlen(text));
+    free(json), free(body), free(text);
     json_decref(doc);
+}
+
+/* A valid invite, and two crafted ones whose endpoint or peer name would
+ * write a [peer] section of the sender's into the joiner's lernet.ini. */
+static void invite_seed(const keys_identity_t *coord, const ProtobufCBinaryData *cert,
+                        const ProtobufCBinaryData *stmt)
+{
+    char pub[KEYS_PUB_STR_SIZE], evil[512];
+    keys_pub_encode(pub, keys_public(coord));
+    char *c = b64(cert->data, cert->len, sodium_base64_VARIANT_ORIGINAL),
+         *s = b64(stmt->data, stmt->len, sodium_base64_VARIANT_ORIGINAL);
+    invite_put("invite", pub, "Region Örebro län", "tcp://127.0.0.1:7400", c, s);
+    snprintf(evil, sizeof evil,
+             "tcp://127.0.0.1:7400\nnetworks = " NET "\n\n[peer \"Zweiter Partner\"]\n"
+             "public_key = %s\nendpoint = tcp://evil.example:7400", pub);
+    invite_put("endpoint-newline", pub, "Region Örebro län", evil, c, s);
+    snprintf(evil, sizeof evil,
+             "OWL\"]\npublic_key = %s\nendpoint = tcp://evil.example:7400\nnetworks = " NET
+             "\n\n[peer \"Region", pub);
+    invite_put("name-section", pub, evil, "tcp://127.0.0.1:7400", c, s);
+    free(c), free(s);
 }
 
 static void key_seeds(const keys_identity_t *k)

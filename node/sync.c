@@ -77,6 +77,16 @@ typedef struct client {
     size_t n_acked;
     uint64_t gen;
     int barred; /* it has no right to any network now: no rounds */
+    /* Logs this partner served only refusals or forks for (an author that
+     * equivocates, a history that cannot apply here): not asked for again
+     * until the time passes, so they cannot starve the other logs. */
+    struct stuck {
+        uint8_t author[KEYS_PUBLIC_BYTES];
+        config_network_t network;
+        int64_t until_ms;
+        unsigned strikes; /* each time again: twice as long, up to an hour */
+    } stuck[SYNC_MAX_STUCK];
+    size_t put_aside; /* logs put aside by the batches of this round's last reply */
 } client_t;
 
 typedef struct session {
@@ -92,6 +102,13 @@ typedef struct session {
     size_t n_asked;
     uint64_t gen;
 } session_t;
+
+/* Refusals from one partner for one reason: logged a few a minute, the
+ * rest counted and summed up when the minute is over. */
+typedef struct refusal_log {
+    int64_t window_ms;
+    uint32_t lines, suppressed;
+} refusal_log_t;
 
 /* What a partner may exchange now, as of generation gen of sync's view of
  * the store (see rights_of). */
@@ -115,6 +132,7 @@ struct sync {
     uint64_t refused[SYNC_REFUSAL_SLOTS];
     uint64_t gen;      /* moves when rights may have changed (sync_rescope) */
     rights_t *rights;  /* per partner, CONFIG_MAX_PEERS */
+    refusal_log_t *rlog; /* (CONFIG_MAX_PEERS + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
 };
 
 enum { SLOT_STORE = 1 - EV_REASON_MIN, SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 };
@@ -124,6 +142,34 @@ static void count_refusal(sync_t *s, int slot)
     s->stats.events_refused += slot != SLOT_HANDSHAKE;
     if (slot > 0 && slot < SYNC_REFUSAL_SLOTS)
         s->refused[slot]++;
+}
+
+/* Counts a refused event and logs it, at most SYNC_REFUSAL_LINES a minute
+ * per partner and reason (a partner that sends thousands must not fill
+ * the log): the rest are summed up in one line when the minute is over. */
+static void refusal(sync_t *s, int peer, int slot, const char *name, const char *why,
+                    int64_t now_ms)
+{
+    count_refusal(s, slot);
+    refusal_log_t *r = s->rlog && slot > 0 && slot < SYNC_REFUSAL_SLOTS && peer >= -1 &&
+                               peer < CONFIG_MAX_PEERS
+                           ? &s->rlog[(size_t)(peer + 1) * SYNC_REFUSAL_SLOTS + (size_t)slot]
+                           : NULL;
+    const char *who = peer >= 0 ? s->cfg->peers[peer].name : "local";
+    if (r && now_ms - r->window_ms >= 60000) {
+        if (r->suppressed)
+            log_warn("refused %u more events from %s in the last minute: %s", r->suppressed,
+                     who, name);
+        r->window_ms = now_ms;
+        r->lines = r->suppressed = 0;
+    }
+    if (r && r->lines >= SYNC_REFUSAL_LINES) {
+        r->suppressed++;
+        return;
+    }
+    if (r)
+        r->lines++;
+    log_warn("refused event from %s: %s: %s", who, name, why);
 }
 
 void sync_note_refused_handshake(sync_t *s)
@@ -420,11 +466,88 @@ static void items_free(vpool_item_t *items, size_t n)
  * progress made: events applied plus events newly held back (a puller
  * asks past those, see store_have); -1 when the store failed (the whole
  * batch is then dropped). */
-static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *items, size_t n)
+/* The logs of one batch: which made progress, which brought only
+ * refusals or forks (bounded; logs beyond the bound are not judged). */
+#define BATCH_LOGS 32
+typedef struct batch_logs {
+    struct {
+        uint8_t author[KEYS_PUBLIC_BYTES];
+        config_network_t network;
+        int progress, bad;
+    } l[BATCH_LOGS];
+    size_t n;
+} batch_logs_t;
+
+static void batch_log_note(batch_logs_t *b, const event_t *ev, int progress, int bad)
+{
+    size_t i = 0;
+    while (i < b->n && (memcmp(b->l[i].author, ev->author, KEYS_PUBLIC_BYTES) != 0 ||
+                        strcmp(b->l[i].network, ev->network) != 0))
+        i++;
+    if (i == b->n) {
+        if (b->n == BATCH_LOGS)
+            return;
+        memcpy(b->l[i].author, ev->author, KEYS_PUBLIC_BYTES);
+        snprintf(b->l[i].network, sizeof b->l[i].network, "%s", ev->network);
+        b->l[i].progress = b->l[i].bad = 0;
+        b->n++;
+    }
+    b->l[i].progress |= progress;
+    b->l[i].bad |= bad;
+}
+
+static int stuck_at(const client_t *c, const uint8_t *author, const char *network, int64_t now_ms)
+{
+    for (size_t i = 0; i < SYNC_MAX_STUCK; i++)
+        if (c->stuck[i].until_ms > now_ms && strcmp(c->stuck[i].network, network) == 0 &&
+            memcmp(c->stuck[i].author, author, KEYS_PUBLIC_BYTES) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Puts a log this partner served nothing usable for aside: 60 s, doubling
+ * each time it happens again, at most an hour. Returns 1 if it was new. */
+static int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
+                     int64_t now_ms)
+{
+    size_t slot = 0;
+    unsigned strikes = 0;
+    for (size_t i = 0; i < SYNC_MAX_STUCK; i++) {
+        if (strcmp(c->stuck[i].network, network) == 0 &&
+            memcmp(c->stuck[i].author, author, KEYS_PUBLIC_BYTES) == 0) {
+            if (c->stuck[i].until_ms > now_ms)
+                return 0;
+            slot = i, strikes = c->stuck[i].strikes + 1;
+            break;
+        }
+        if (c->stuck[i].until_ms < c->stuck[slot].until_ms)
+            slot = i;
+    }
+    if (strikes > 6)
+        strikes = 6;
+    memcpy(c->stuck[slot].author, author, KEYS_PUBLIC_BYTES);
+    snprintf(c->stuck[slot].network, sizeof c->stuck[slot].network, "%s", network);
+    c->stuck[slot].strikes = strikes;
+    c->stuck[slot].until_ms = now_ms + (60000LL << strikes);
+    char fpr[KEYS_FPR_STR_SIZE];
+    keys_fingerprint(fpr, author);
+    log_warn("partner %s: its copy of log %s of %s brought only refusals or forks; not asking it "
+             "for that log for %lld s, so the other logs go on", peer_name(s, (int)(c - s->clients)),
+             network, fpr, (long long)(60LL << strikes));
+    return 1;
+}
+
+static long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
+                         size_t n, size_t *stuck)
 {
     event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
     size_t n_fresh = 0, applied_total = 0, held = 0;
+    int64_t now_ms = event_now_ms();
+    batch_logs_t logs;
     char why[256];
+    logs.n = 0;
+    if (stuck)
+        *stuck = 0;
     if (!fresh || store_begin(s->st) != STORE_OK) {
         items_free(items, n);
         free(fresh);
@@ -444,9 +567,7 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
             rc = EV_BAD_NETWORK;
         }
         if (rc != EV_OK) {
-            count_refusal(s, -rc);
-            log_warn("refused event from %s: %s: %s", peer_name(s, peer), event_reason_name(rc),
-                     why);
+            refusal(s, peer, -rc, event_reason_name(rc), why, now_ms);
             event_free(&ev);
             continue;
         }
@@ -456,11 +577,9 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
             event_free(&ev);
             goto abort;
         }
-        if (rc != STORE_OK) {
-            count_refusal(s, SLOT_STORE - rc);
-            log_warn("refused event from %s: %s: %s", peer_name(s, peer), store_strerror(rc),
-                     why);
-        } else if (outcome == STORE_FORK) {
+        if (rc != STORE_OK)
+            refusal(s, peer, SLOT_STORE - rc, store_strerror(rc), why, now_ms);
+        else if (outcome == STORE_FORK) {
             char fpr[KEYS_FPR_STR_SIZE];
             keys_fingerprint(fpr, ev->author);
             log_warn("fork: author %s signed two different events for seq %llu in %s "
@@ -468,6 +587,8 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
         }
         applied_total += applied;
         held += rc == STORE_OK && outcome == STORE_HELD;
+        batch_log_note(&logs, ev, rc == STORE_OK && (applied > 0 || outcome == STORE_HELD),
+                       rc != STORE_OK || outcome == STORE_FORK);
         if (rc == STORE_OK && outcome == STORE_APPLIED)
             fresh[n_fresh++] = ev;
         else
@@ -478,6 +599,13 @@ static long store_parsed(sync_t *s, int peer, const scope_t *sc, vpool_item_t *i
     s->stats.events_applied += applied_total;
     if (applied_total)
         s->stats.last_applied_ms = event_now_ms();
+    for (size_t i = 0; c && i < logs.n; i++)
+        if (logs.l[i].bad && !logs.l[i].progress &&
+            stuck_add(s, c, logs.l[i].author, logs.l[i].network, now_ms)) {
+            c->put_aside++;
+            if (stuck)
+                (*stuck)++;
+        }
     /* Durable now: only from here may others hear of these events. */
     for (size_t i = 0; i < n_fresh; i++) {
         if (s->on_applied)
@@ -505,7 +633,7 @@ static long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryD
     if (!items)
         return -1;
     vpool_parse(s->pool, items, n, now_ms);
-    return store_parsed(s, peer, sc, items, n);
+    return store_parsed(s, peer, NULL, sc, items, n, NULL);
 }
 
 /* ---- client side ---------------------------------------------------- */
@@ -519,12 +647,18 @@ static void account(client_t *c, long applied)
     c->we_lack = c->we_lack > (uint64_t)applied ? c->we_lack - (uint64_t)applied : 0;
 }
 
+static void drop_stuck_wants(client_t *c, int64_t now_ms);
+
 /* Stores the held batch, if any (it is verified: storing is always right). */
 static long store_held(sync_t *s, client_t *c)
 {
     if (!c->held)
         return 0;
-    long applied = store_parsed(s, (int)(c - s->clients), &c->scope, c->held, c->n_held);
+    size_t stuck = 0;
+    long applied = store_parsed(s, (int)(c - s->clients), c, &c->scope, c->held, c->n_held,
+                                &stuck);
+    if (stuck)
+        drop_stuck_wants(c, event_now_ms());
     c->held = NULL;
     c->n_held = 0;
     s->holding--;
@@ -757,7 +891,7 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
         uint64_t mine = 0;
         if (store_have(s->st, x->author.data, x->network, &mine) != STORE_OK)
             return -1;
-        if (x->seq <= mine)
+        if (x->seq <= mine || stuck_at(c, x->author.data, x->network, event_now_ms()) >= 0)
             continue;
         want_t *w = &c->wants[c->n_wants++];
         memcpy(w->author, x->author.data, KEYS_PUBLIC_BYTES);
@@ -838,6 +972,16 @@ static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now
     send_want(s, peer, now_ms);
 }
 
+/* Drops the wants of logs put aside (stuck_add). */
+static void drop_stuck_wants(client_t *c, int64_t now_ms)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < c->n_wants; i++)
+        if (stuck_at(c, c->wants[i].author, c->wants[i].network, now_ms) < 0)
+            c->wants[keep++] = c->wants[i];
+    c->n_wants = keep;
+}
+
 /* After a batch: move each range past what is now held; drop finished. */
 static void advance_wants(sync_t *s, client_t *c)
 {
@@ -907,6 +1051,9 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
     if (prev <= 0) { /* the store failed or the last batch brought nothing new */
         items_free(items, n);
         end_round(s, c, 0, now_ms); /* a reply in flight is dropped */
+        if (c->put_aside && c->n_wants)
+            c->next_round_ms = now_ms; /* logs put aside: the others go on at once */
+        c->put_aside = 0;
         return;
     }
     if (early && s->holding == 0) {
@@ -915,18 +1062,25 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
         s->holding++;
         return;
     }
-    long applied = store_parsed(s, (int)peer, &c->scope, items, n);
+    size_t stuck = 0;
+    c->put_aside = 0;
+    long applied = store_parsed(s, (int)peer, c, &c->scope, items, n, &stuck);
     if (applied < 0) {
         end_round(s, c, 0, now_ms);
         return;
     }
     account(c, applied);
     advance_wants(s, c);
+    drop_stuck_wants(c, now_ms);
     if (early && applied > 0)
         return; /* the next batch is on its way */
-    if (early)
-        end_round(s, c, 0, now_ms); /* no progress: the reply in flight is dropped */
-    else if (c->n_wants && applied > 0)
+    if (early || (applied <= 0 && c->put_aside && c->n_wants)) {
+        /* no progress: the reply in flight is dropped; where a log was put
+         * aside, the others are asked for at once in a new round */
+        end_round(s, c, 0, now_ms);
+        if (c->put_aside && c->n_wants)
+            c->next_round_ms = now_ms;
+    } else if (c->n_wants && applied > 0)
         send_want(s, peer, now_ms);
     else if (applied > 0)
         send_summary(s, peer, now_ms); /* confirm: usually ends in sync */
@@ -998,10 +1152,50 @@ void sync_client_disconnected(sync_t *s, size_t peer)
 
 /* ---- server side ---------------------------------------------------- */
 
+/* Where a new session of peer goes. Quotas: a partner holds at most
+ * SYNC_SESSIONS_PER_PEER (a new one replaces its own least recently used);
+ * in a full table, the least recently used session of the partner holding
+ * the most goes: a partner opening hundreds of connections only ever
+ * evicts its own. */
+static session_t *session_slot(sync_t *s, size_t peer)
+{
+    size_t own = 0, *count = calloc(CONFIG_MAX_PEERS, sizeof *count);
+    session_t *own_lru = NULL, *free_slot = NULL, *victim = NULL;
+    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
+        session_t *se = &s->sessions[i];
+        if (!se->used) {
+            free_slot = free_slot ? free_slot : se;
+            continue;
+        }
+        if (count && se->peer < CONFIG_MAX_PEERS)
+            count[se->peer]++;
+        if (se->peer == peer) {
+            own++;
+            if (!own_lru || se->last_ms < own_lru->last_ms)
+                own_lru = se;
+        }
+    }
+    if (own >= SYNC_SESSIONS_PER_PEER || (!free_slot && own_lru)) {
+        free(count);
+        return own_lru;
+    }
+    if (free_slot || !count) {
+        free(count);
+        return free_slot ? free_slot : &s->sessions[0];
+    }
+    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
+        session_t *se = &s->sessions[i];
+        if (!victim || count[se->peer] > count[victim->peer] ||
+            (count[se->peer] == count[victim->peer] && se->last_ms < victim->last_ms))
+            victim = se;
+    }
+    free(count);
+    return victim;
+}
+
 static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
                                int create, int64_t now_ms)
 {
-    session_t *oldest = &s->sessions[0];
     for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
         session_t *se = &s->sessions[i];
         if (se->used && se->rid_len == rid_len && memcmp(se->rid, rid, rid_len) == 0 &&
@@ -1009,12 +1203,10 @@ static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_
             se->last_ms = now_ms;
             return se;
         }
-        if (!se->used || (oldest->used && se->last_ms < oldest->last_ms))
-            oldest = se;
     }
     if (!create)
         return NULL;
-    /* Bounded table: a new session evicts the least recently used one. */
+    session_t *oldest = session_slot(s, peer);
     memset(oldest, 0, sizeof *oldest);
     oldest->used = 1;
     oldest->peer = peer;
@@ -1436,8 +1628,10 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
     s->clients = calloc(CONFIG_MAX_PEERS, sizeof *s->clients);
     s->sessions = calloc(SYNC_MAX_SESSIONS, sizeof *s->sessions);
     s->rights = calloc(CONFIG_MAX_PEERS, sizeof *s->rights);
+    s->rlog = calloc((size_t)(CONFIG_MAX_PEERS + 1) * SYNC_REFUSAL_SLOTS, sizeof *s->rlog);
     s->gen = 1;
-    if (!s->clients || !s->sessions || !s->rights || vpool_new(&s->pool, -1) != 0) {
+    if (!s->clients || !s->sessions || !s->rights || !s->rlog ||
+        vpool_new(&s->pool, -1) != 0) {
         sync_free(&s);
         return -1;
     }
@@ -1458,6 +1652,7 @@ void sync_free(sync_t **sp)
     free(s->clients);
     free(s->sessions);
     free(s->rights);
+    free(s->rlog);
     vpool_free(&s->pool);
     free(s);
     *sp = NULL;

@@ -37,6 +37,9 @@
 #define SYNC_REPLY_TIMEOUT_MS 15000
 #define SYNC_HELLO_TIMEOUT_MS 3000
 #define SYNC_MAX_SESSIONS (2 * CONFIG_MAX_PEERS)
+#define SYNC_SESSIONS_PER_PEER 4 /* a partner's connections beyond these replace its own */
+#define SYNC_MAX_STUCK 32         /* logs put aside per partner (see stuck_add) */
+#define SYNC_REFUSAL_LINES 5      /* refusals logged per partner and reason a minute */
 
 /* How sync sends. Both return 0 on success; a failure (peer gone, queue
  * full) is not an error for sync: the next round repairs it. */

@@ -10,11 +10,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness_mem.h"
+#include "log.h"
 #include "store.h"
 #include "sync.h"
 #include "testutil.h"
@@ -212,6 +215,61 @@ static void test_garbage_and_pushes(void **state)
     pair_free(p);
 }
 
+
+/* Issue 14 item 6: an author that equivocates (branch A at the victim,
+ * 8,400 events of branch B at the relay) must not starve the other logs:
+ * before, every round ended on a batch of B that applied nothing and the
+ * logs after it were never asked for. Now the log is put aside and the
+ * others come in the same pull. Refusal lines are bounded too. */
+static void test_fork_does_not_starve(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    keys_identity_t *x = NULL, *y = NULL;
+    /* x sorts before y, so its log comes first in the wants */
+    do {
+        keys_free(&x);
+        keys_free(&y);
+        assert_int_equal(keys_generate(&x), 0);
+        assert_int_equal(keys_generate(&y), 0);
+    } while (memcmp(keys_public(x), keys_public(y), KEYS_PUBLIC_BYTES) > 0);
+    p->net->clock_ms = event_now_ms();
+    assert_int_equal(hm_add_events(&p->b, x, "nordic-wbl", 10), 0);   /* branch A, victim b */
+    assert_int_equal(hm_add_events(&p->a, x, "nordic-wbl", 8400), 0); /* branch B, relay a */
+    assert_int_equal(hm_add_events(&p->a, y, "nordic-wbl", 100), 0);  /* an honest author */
+    char logpath[600];
+    snprintf(logpath, sizeof logpath, "%s/stderr.log", p->b.dir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    log_init(LOG_LVL_WARN, "");
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hm_round(&p->b), 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    log_init(LOG_LVL_ERROR, "");
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    assert_int_equal(store_head(p->b.st, keys_public(y), "nordic-wbl", &seq, head), STORE_OK);
+    assert_int_equal(seq, 100); /* y's log came through despite x's fork */
+    assert_int_equal(store_head(p->b.st, keys_public(x), "nordic-wbl", &seq, head), STORE_OK);
+    assert_int_equal(seq, 10);
+    char cmd[700], *out = NULL;
+    snprintf(cmd, sizeof cmd, "grep -c 'refused event from' '%s'", logpath);
+    tu_run(cmd, &out);
+    long lines = out ? atol(out) : -1;
+    free(out);
+    fprintf(stderr, "refusal lines logged for thousands of refused events: %ld\n", lines);
+    assert_true(lines >= 1 && lines <= SYNC_REFUSAL_LINES * 2);
+    keys_free(&x);
+    keys_free(&y);
+    pair_free(p);
+}
+
 int main(void)
 {
     keys_init();
@@ -220,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_one_missing_event),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_garbage_and_pushes),
+        cmocka_unit_test(test_fork_does_not_starve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

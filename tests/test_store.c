@@ -374,6 +374,34 @@ static void test_migrates_v1_items(void **state)
     free_chain(v, 3);
 }
 
+/* A chain row without its payload (stored by an older lernet from a relay
+ * that stripped it) is reported by verify, and a genuine copy restores it
+ * instead of being dropped as a duplicate (issue 14 item 2). */
+static void test_stripped_row_reported_and_restored(void **state)
+{
+    fx_t *f = *state;
+    event_t **v = chain(f->k, 3);
+    for (int i = 0; i < 3; i++)
+        add(f, v[i], NULL);
+    store_close(&f->st);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE events SET payload = NULL, salt = NULL WHERE seq = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(&f->st, f->path, NULL, 0), STORE_OK);
+    size_t checked = 0, problems = 0;
+    store_verify(f->st, NULL, NULL, &checked, &problems);
+    assert_true(problems >= 1);
+    int outcome = -1;
+    assert_int_equal(store_add(f->st, v[1], &outcome, NULL, NULL, 0), STORE_OK);
+    assert_int_equal(outcome, STORE_DUPLICATE);
+    store_verify(f->st, NULL, NULL, &checked, &problems);
+    assert_int_equal(problems, 0);
+    free_chain(v, 3);
+}
+
 static void test_verify_catches_altered_bytes(void **state)
 {
     fx_t *f = *state;
@@ -449,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persistence_and_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_v1_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_catches_altered_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stripped_row_reported_and_restored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1593,7 +1593,6 @@ size_t sync_rescope(sync_t *s, int64_t now_ms)
         if (c->connected && !rights_of(s, p) && !c->barred) {
             client_reset(s, c);
             start_round(s, p, now_ms); /* logs it, and holds the rounds */
-            closed++;
         }
     }
     return closed;

@@ -83,9 +83,10 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer);
  * process. The daemon calls this when the store says so
  * (store_authz_version): every partner's rights are derived again, every
  * session and client scope follows, and sessions of partners that may
- * have nothing now are told so and ended. Returns how many sessions or
- * client connections were ended (the daemon then closes their
- * connections). Rights are checked again on every request and push. */
+ * have nothing now are told so and ended; clients of such partners stop
+ * their rounds. Returns how many sessions were ended (the daemon then
+ * closes the connections made to it; its own it disconnects by
+ * sync_peer_allowed). Rights are checked again on every request and push. */
 size_t sync_rescope(sync_t *s, int64_t now_ms);
 /* 1 if partner peer may exchange any network with this node now. */
 int sync_peer_allowed(sync_t *s, size_t peer);

@@ -162,12 +162,27 @@ int liar_dial(liar_t *l, const hnode_t *victim)
     return ok ? 0 : -1;
 }
 
+/* A daemon may drop a reply when its queue to this connection is full
+ * (ZMQ_SNDHWM 4 on its ROUTER, and libzmq learns late that the queue was
+ * read): honest clients then retry after a timeout. A liar asks again every
+ * second instead, until timeout_ms; requests are idempotent. Replies left
+ * from an earlier ask are dropped first, so each ask gets its own. */
 Lernet__Wire__Msg *liar_ask(liar_t *l, const Lernet__Wire__Msg *m, int timeout_ms)
 {
     void *d = newest(l);
-    if (!d || send_msg(d, m) != 0)
+    Lernet__Wire__Msg *stale;
+    if (!d)
         return NULL;
-    return recv_msg(d, timeout_ms);
+    while ((stale = recv_msg(d, 0)))
+        lernet__wire__msg__free_unpacked(stale, NULL);
+    for (int waited = 0; waited < timeout_ms; waited += 1000) {
+        if (send_msg(d, m) != 0)
+            return NULL;
+        Lernet__Wire__Msg *r = recv_msg(d, timeout_ms - waited < 1000 ? timeout_ms - waited : 1000);
+        if (r)
+            return r;
+    }
+    return NULL;
 }
 
 int liar_push(liar_t *l, event_t *const *evs, size_t n, enum liar_mangle how)

@@ -2,9 +2,15 @@
  * store: the SQLite replica (see store.h for what it keeps and the rules).
  *
  * Invariants kept here:
- *  - events rows are never updated or deleted; canonical rows (fork = 0) of
- *    a log have seq 1..head, each prev = id of seq-1 (the partial unique
- *    index enforces one canonical row per seq);
+ *  - an event's bytes, once stored, never change, and a row is dropped only
+ *    to be inserted again at once (a withdrawn or fork-evidence copy joining
+ *    the chain, so that rowid order stays chain order). What does change is
+ *    a row's state (fork: 0 canonical, 1 fork evidence, 2 withdrawn: off the
+ *    chain after a revocation, a removal, or as unproven below a cut), and a
+ *    payload a stripped copy lacked is filled in from a genuine one;
+ *  - canonical rows (fork = 0) of a log have seq 1..head, each prev = id of
+ *    seq-1 (the partial unique index enforces one canonical row per seq);
+ *  - pins only name seqs above their log's head;
  *  - feeds.head_seq/head_id always name the last canonical row of the log;
  *  - items are a pure function of the canonical rows in rowid order, which
  *    is log order within every log (store_rebuild relies on it);
@@ -117,10 +123,10 @@ static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KE
 enum stmt_id {
     Q_HAS_EVENT, Q_HAS_PENDING, Q_AUTHOR_GET, Q_AUTHOR_INS, Q_FEED_GET, Q_FEED_PUT,
     Q_EVENT_INS, Q_FORK_MARK, Q_PENDING_INS, Q_PENDING_LOG_COUNT, Q_PENDING_COUNT,
-    Q_PENDING_NEXT, Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
+Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
     Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
     Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
-    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_PROMOTE, Q_FORK_UNMARK,
+    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_FORK_UNMARK,
     Q_MEMBER_GET, Q_MEMBER_PUT, Q_PROFILE_PUT,
     Q_EVENT_STATE, Q_EVENT_DEL_OFF, Q_OFF_BY_ID, Q_PENDING_BY_ID, Q_PENDING_AT, Q_PENDING_SEQ_COUNT,
     Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
@@ -144,8 +150,6 @@ static const char *stmt_sql[N_STMTS] = {
                       " payload, salt) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [Q_PENDING_LOG_COUNT] = "SELECT count(*) FROM pending WHERE author = ?1 AND network = ?2",
     [Q_PENDING_COUNT] = "SELECT count(*) FROM pending",
-    [Q_PENDING_NEXT] = "SELECT id, header, sig, payload, salt FROM pending"
-                       " WHERE author = ?1 AND network = ?2 AND seq = ?3 LIMIT 1",
     [Q_PENDING_DEL] = "DELETE FROM pending WHERE id = ?1",
     [Q_PENDING_STALE] = "DELETE FROM pending WHERE author = ?1 AND network = ?2 AND seq <= ?3",
     /* ?1, the id, is not stored: it is the id of the origin event ?5 */
@@ -196,7 +200,6 @@ static const char *stmt_sql[N_STMTS] = {
     [Q_FEED_DEL] = "DELETE FROM feeds WHERE author = ?1 AND network = ?2",
     [Q_FORK_AT] = "SELECT rowid, header, sig, payload, salt FROM events WHERE author = ?1"
                   " AND network = ?2 AND seq = ?3 AND fork = 1",
-    [Q_PROMOTE] = "UPDATE events SET fork = 0 WHERE rowid = ?1",
     [Q_PROFILE_PUT] = "INSERT INTO profiles(author, name, country, municipality, stmt_ms)"
                       " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(author) DO UPDATE SET name = ?2,"
                       " country = ?3, municipality = ?4, stmt_ms = ?5 WHERE ?5 >= stmt_ms",

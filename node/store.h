@@ -3,14 +3,19 @@
  *
  * What it keeps:
  *  - events: every accepted signed event, byte-exact (header, signature,
- *    payload, salt), append-only. A log is (author, network); canonical
- *    events of a log have seq 1..head with no gaps, each prev = id of seq-1.
+ *    payload, salt). A log is (author, network); canonical events of a log
+ *    have seq 1..head with no gaps, each prev = id of seq-1. Events taken
+ *    off the chain (signed with a revoked key after its cut, by a removed
+ *    member after its removal, or unproven below a cut) stay, withdrawn.
  *  - fork evidence: a second, different event signed by the same author for
  *    a seq already taken (or whose prev disagrees with our chain) is kept
  *    too, marked fork=1, never applied nor forwarded; the author is marked
  *    forked. Bounded per author (STORE_MAX_FORKS).
- *  - pending: events that arrived ahead of a gap, held back (not applied)
- *    until the gap is filled; bounded per log and in total.
+ *  - pending: events that arrived ahead of a gap, or below a cut before
+ *    they can be shown to be on the history it pins, held back (not
+ *    applied) until they can; bounded per log and in total.
+ *  - pins: per log, the ids its history must have above the head, learned
+ *    top-down from a cut's last good id (see store.c "pinned history").
  *  - feeds: per-log heads (the version vector sync announces).
  *  - items: the current workshops, meetings and experiences derived from the
  *    log by applying updates and cancels in log order; store_rebuild()

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "log.h"
+#include "util/log.h"
 
 static void print_table(const bench_t *b)
 {

@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "utf8.h"
+#include "util/fileio.h"
+#include "util/utf8.h"
 
 #define CONFIG_MAX_FILE (256 * 1024)
 #define LABEL_SIZE (CONFIG_MAX_NAME + 16)

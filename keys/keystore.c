@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "why.h"
+#include "util/fileio.h"
+#include "util/why.h"
 
 #define KS_MAGIC "lernet-secret-key 1"
 #define KS_PROT_AEAD "argon2id-xchacha20poly1305"

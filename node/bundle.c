@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "event.h"
-#include "fileio.h"
-#include "log.h"
-#include "why.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/why.h"
 
 #define IMPORT_TX 4000 /* events per store transaction */
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "keystore.h"
-#include "log.h"
+#include "util/log.h"
 #include "sync.h"
 
 #define PASSPHRASE_MAX 1024

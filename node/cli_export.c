@@ -12,7 +12,7 @@
 
 #include "bundle.h"
 #include "cli.h"
-#include "fileio.h"
+#include "util/fileio.h"
 #include "report.h"
 #include "ical.h"
 #include "payload_json.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "fileio.h"
+#include "util/fileio.h"
 #include "keystore.h"
 
 static const char init_usage[] =

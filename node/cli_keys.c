@@ -19,7 +19,7 @@
 
 #include "cli.h"
 #include "control.h"
-#include "fileio.h"
+#include "util/fileio.h"
 #include "keystore.h"
 #include "publish.h"
 

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "control.h"
 #include "daemon.h"
-#include "log.h"
+#include "util/log.h"
 
 /* The daemon holds the transport and signing keys in memory for as long as
  * it runs, so it must never be dumped: RLIMIT_CORE 0 stops a core file in

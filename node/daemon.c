@@ -20,7 +20,7 @@
 #include "control.h"
 #include "keymap.h"
 #include "keystore.h"
-#include "log.h"
+#include "util/log.h"
 #include "net.h"
 #include "publish.h"
 #include "sync.h"

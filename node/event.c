@@ -7,7 +7,7 @@
  * payload against the signed hash, then the payload's fields.
  */
 #include "event.h"
-#include "why.h"
+#include "util/why.h"
 
 #include <ctype.h>
 #include <sodium.h>

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "why.h"
+#include "util/why.h"
 
 void invite_free(invite_t *iv)
 {

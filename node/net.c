@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "sync.h"
 
 /* In libzmq 4.3 this option sits in the draft section of zmq.h, but the

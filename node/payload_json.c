@@ -24,7 +24,7 @@
  * local time; the CLI that calls them is single-threaded.
  */
 #include "payload_json.h"
-#include "why.h"
+#include "util/why.h"
 
 #include <errno.h>
 #include <fcntl.h>

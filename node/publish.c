@@ -5,7 +5,7 @@
  * nothing, while a local user gets an error before anything is signed.
  */
 #include "publish.h"
-#include "why.h"
+#include "util/why.h"
 
 #include <stdarg.h>
 #include <stdio.h>

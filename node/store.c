@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "why.h"
+#include "util/log.h"
+#include "util/why.h"
 
 /* A parse of bytes we stored ourselves: the future-time rule was applied
  * when they arrived, so a "now" far ahead disables it here. */

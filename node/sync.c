@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "wire.pb-c.h"
 
 typedef Lernet__Wire__Msg msg_t;

@@ -22,9 +22,9 @@
 
 #include "form.h"
 #include "html.h"
-#include "log.h"
+#include "util/log.h"
 #include "page.h"
-#include "why.h"
+#include "util/why.h"
 
 #define TOKEN_MIN 32
 #define TOKEN_MAX 512

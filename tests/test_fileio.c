@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "harness.h"
 #include "testutil.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "harness_mem.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 #include "testutil.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "testutil.h"
 
 static void escapes(const char *in, const char *want)

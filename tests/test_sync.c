@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "harness_mem.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 #include "sync.h"
 #include "testutil.h"

@@ -5,7 +5,7 @@
 
 #include "fuzz.h"
 #include "keys.h"
-#include "log.h"
+#include "util/log.h"
 
 static char dir[256];
 

@@ -14,7 +14,7 @@
 #include "event.h"
 #include "invite.h"
 #include "keystore.h"
-#include "log.h"
+#include "util/log.h"
 #include "payload_json.h"
 #include "testutil.h"
 #include "wire.pb-c.h"

@@ -4,7 +4,7 @@
  * Escaping happens here, once, on the whole formatted record: no caller
  * has to remember which of its arguments came from the network.
  */
-#include "log.h"
+#include "util/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "utf8.h"
+#include "util/utf8.h"
 
 static enum log_level threshold = LOG_LVL_INFO;
 static char log_tag[48];

@@ -4,7 +4,7 @@
  * openat for the temporary file, renameat (or linkat) to put it in place,
  * fsync of the same descriptor.
  */
-#include "fileio.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "why.h"
+#include "util/why.h"
 
 #define TMP_TRIES 8    /* a random name already taken: someone planted it, try another */
 #define TMP_BASE_MAX 200 /* of the target's name in the temporary one (NAME_MAX is 255) */

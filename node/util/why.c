@@ -1,7 +1,7 @@
 /*
  * why: one-line error details (see why.h).
  */
-#include "why.h"
+#include "util/why.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "keys.h"
+#include "keys/keys.h"
 #include "store.h"
 
 #define BENCH_MAX_ROWS 48

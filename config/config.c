@@ -15,7 +15,7 @@
  * itself (handing libinih a placeholder) and strips indentation (so that
  * libinih never glues an indented line onto the previous value).
  */
-#include "config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <fcntl.h>

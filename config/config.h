@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "keys.h"
+#include "keys/keys.h"
 
 #define CONFIG_MAX_PEERS 256
 #define CONFIG_MAX_NETWORKS 32

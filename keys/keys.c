@@ -3,7 +3,7 @@
  * rules; the invariant kept here is that the secret bytes are readable only
  * inside a function of this file, between unprotect and protect.
  */
-#include "keys.h"
+#include "keys/keys.h"
 
 #include <sodium.h>
 #include <stdio.h>

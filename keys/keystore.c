@@ -8,7 +8,7 @@
  * secret, and the whole file text while it is parsed or built) live only in
  * sodium_malloc'd memory, which sodium_free wipes.
  */
-#include "keystore.h"
+#include "keys/keystore.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -22,7 +22,7 @@
 #ifndef LERNET_KEYSTORE_H
 #define LERNET_KEYSTORE_H
 
-#include "keys.h"
+#include "keys/keys.h"
 
 enum keystore_error {
     KEYSTORE_OK = 0,

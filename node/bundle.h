@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "store.h"
 
 #define BUNDLE_MAGIC "lernet-bundle 1\n"

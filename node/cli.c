@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "util/log.h"
 #include "sync.h"
 

@@ -14,8 +14,8 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "keys.h"
+#include "config/config.h"
+#include "keys/keys.h"
 #include "store.h"
 
 /* Documented exit codes (README, lernet --help). */

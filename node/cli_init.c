@@ -14,7 +14,7 @@
 
 #include "cli.h"
 #include "util/fileio.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 
 static const char init_usage[] =
     "usage: lernet init [--name ORG] [--country CC] [--municipality NAME] [--network NET]...\n"

@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "control.h"
 #include "util/fileio.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "publish.h"
 
 #define STATEMENT_FILE "identity-revocation.txt"

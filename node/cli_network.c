@@ -20,7 +20,7 @@
 #include "payload_json.h"
 #include "control.h"
 #include "invite.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "publish.h"
 
 

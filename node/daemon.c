@@ -19,7 +19,7 @@
 
 #include "control.h"
 #include "keymap.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "util/log.h"
 #include "net.h"
 #include "publish.h"

@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "keys.h"
+#include "config/config.h"
+#include "keys/keys.h"
 #include "store.h"
 
 /* Runs the node until SIGTERM/SIGINT. t is the transport key (CurveZMQ

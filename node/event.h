@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "event.pb-c.h"
-#include "keys.h"
+#include "keys/keys.h"
 
 #define EVENT_VERSION 1
 #define EVENT_ID_BYTES 32

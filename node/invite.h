@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "event.h"
-#include "keys.h"
+#include "keys/keys.h"
 
 #define INVITE_PREFIX "lernet-invite-1:"
 #define INVITE_MAX 32768

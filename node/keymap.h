@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
+#include "keys/keys.h"
 
 #define KEYMAP_MAX (1u << 20) /* entries; a put beyond fails */
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
+#include "keys/keys.h"
 
 #define NET_ZAP_DOMAIN "lernet"
 #define NET_ZAP_ENDPOINT "inproc://zeromq.zap.01"

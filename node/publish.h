@@ -9,7 +9,7 @@
 #define LERNET_PUBLISH_H
 
 #include "event.h"
-#include "keys.h"
+#include "keys/keys.h"
 #include "store.h"
 
 enum publish_error {

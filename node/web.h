@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "store.h"
 
 #define WEB_MAX_BODY (64 * 1024)

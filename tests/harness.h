@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "keys.h"
+#include "keys/keys.h"
 
 #define H_MAX_PEERS 16
 #define H_DEADLINE_MS 30000

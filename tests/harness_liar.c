@@ -9,7 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "net.h"
 #include "store.h"
 #include "testutil.h"

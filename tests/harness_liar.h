@@ -19,7 +19,7 @@
 
 #include "event.h"
 #include "harness.h"
-#include "keys.h"
+#include "keys/keys.h"
 #include "wire.pb-c.h"
 
 typedef struct liar liar_t;

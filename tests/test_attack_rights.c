@@ -30,7 +30,7 @@
 
 #include "harness.h"
 #include "harness_liar.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "net.h"
 #include "sync.h"
 #include "testutil.h"

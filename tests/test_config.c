@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "keys.h"
+#include "config/config.h"
+#include "keys/keys.h"
 #include "testutil.h"
 
 #define PATH_BUF 1024

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "store.h"
 #include "testutil.h"
 

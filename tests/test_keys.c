@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keys.h"
-#include "keystore.h"
+#include "keys/keys.h"
+#include "keys/keystore.h"
 #include "testutil.h"
 
 #define PASS "correct horse battery staple"

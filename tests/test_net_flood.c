@@ -24,7 +24,7 @@
 #include <zmq.h>
 
 #include "harness.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "store.h"
 #include "testutil.h"
 

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "store.h"
 #include "testutil.h"
 

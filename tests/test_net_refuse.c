@@ -17,7 +17,7 @@
 #include <zmq.h>
 
 #include "harness.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "net.h"
 #include "sync.h"
 #include "testutil.h"

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "harness.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "store.h"
 #include "testutil.h"
 

@@ -20,7 +20,7 @@
 
 #include "control.h"
 #include "harness.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "testutil.h"
 
 #define NET "nordic-wbl"

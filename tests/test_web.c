@@ -29,7 +29,7 @@
 
 #include "harness.h"
 #include "html.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "page.h"
 #include "store.h"
 #include "testutil.h"

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "keys.h"
+#include "keys/keys.h"
 
 /* mkdtemp under $TMPDIR (or /tmp); returns a malloc'd path. */
 char *tu_tempdir(void);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "keys.h"
+#include "keys/keys.h"
 #include "util/log.h"
 
 static char dir[256];

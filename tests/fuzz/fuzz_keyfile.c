@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "fuzz.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,7 +13,7 @@
 #include "bundle.h"
 #include "event.h"
 #include "invite.h"
-#include "keystore.h"
+#include "keys/keystore.h"
 #include "util/log.h"
 #include "payload_json.h"
 #include "testutil.h"

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "core/event.h"
 #include "keys/keys.h"
 
 #define CONFIG_MAX_PEERS 256

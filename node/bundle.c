@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "event.h"
+#include "core/event.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/why.h"

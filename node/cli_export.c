@@ -15,7 +15,7 @@
 #include "util/fileio.h"
 #include "report.h"
 #include "ical.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "xapi.h"
 
 #define CSV_COLUMNS                                                                             \

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "control.h"
 #include "invite.h"
 #include "keys/keystore.h"

@@ -17,7 +17,7 @@
 
 #include "cli.h"
 #include "control.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "publish.h"
 
 #define JSON_FILE_MAX (256 * 1024)

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "report.h"
 
 

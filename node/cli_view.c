@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 
 static const char list_usage[] =
     "usage: lernet list [workshops|meetings|experiences] [--upcoming] [--network NET]\n"

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "html.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 
 enum ftype {
     T_NETWORK, /* select of the node's networks */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "payload_json.h"
+#include "core/payload_json.h"
 
 #define FOLD_OCTETS 75
 

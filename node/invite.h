@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "event.h"
+#include "core/event.h"
 #include "keys/keys.h"
 
 #define INVITE_PREFIX "lernet-invite-1:"

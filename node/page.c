@@ -12,7 +12,7 @@
 
 #include "html.h"
 #include "ical.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "report.h"
 
 /* ---- shared --------------------------------------------------------- */

@@ -8,7 +8,7 @@
 #ifndef LERNET_PUBLISH_H
 #define LERNET_PUBLISH_H
 
-#include "event.h"
+#include "core/event.h"
 #include "keys/keys.h"
 #include "store.h"
 

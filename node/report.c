@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "payload_json.h"
+#include "core/payload_json.h"
 
 #define KEY_MAX (EVENT_MAX_SHORT + 1) /* organiser, theme, role: never cut */
 

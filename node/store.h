@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "core/event.h"
 
 #define STORE_SCHEMA_VERSION 6
 #define STORE_MAX_PENDING_PER_LOG 1024

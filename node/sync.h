@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "event.h"
+#include "core/event.h"
 #include "store.h"
 
 #define SYNC_PROTOCOL 1

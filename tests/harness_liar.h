@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "core/event.h"
 #include "harness.h"
 #include "keys/keys.h"
 #include "wire.pb-c.h"

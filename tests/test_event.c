@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "core/event.h"
 #include "testutil.h"
 
 #define START 1796112000LL /* 2026-12-01 09:00 UTC */

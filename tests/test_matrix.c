@@ -44,7 +44,7 @@
 
 #include "cli.h"
 #include "harness.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "report.h"
 #include "testutil.h"
 #include "web.h"

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "payload_json.h"
+#include "core/event.h"
+#include "core/payload_json.h"
 #include "testutil.h"
 
 /* Instants used below, each checked against `date -u -d ... +%s`. */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "core/event.h"
 #include "keys/keys.h"
 
 /* mkdtemp under $TMPDIR (or /tmp); returns a malloc'd path. */

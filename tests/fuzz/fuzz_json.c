@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "fuzz.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 
 #include "bundle.h"
-#include "event.h"
+#include "core/event.h"
 #include "invite.h"
 #include "keys/keystore.h"
 #include "util/log.h"
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "testutil.h"
 #include "wire.pb-c.h"
 

@@ -23,7 +23,7 @@
  * these functions must not run concurrently with other threads that use
  * local time; the CLI that calls them is single-threaded.
  */
-#include "payload_json.h"
+#include "core/payload_json.h"
 #include "util/why.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
  * header bytes (so nothing unauthenticated is interpreted further), then the
  * payload against the signed hash, then the payload's fields.
  */
-#include "event.h"
+#include "core/event.h"
 #include "util/why.h"
 
 #include <ctype.h>

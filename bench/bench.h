@@ -11,7 +11,7 @@
 
 #include "core/event.h"
 #include "keys/keys.h"
-#include "store.h"
+#include "store/store.h"
 
 #define BENCH_MAX_ROWS 48
 #define BENCH_NET "nordic-wbl"

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "store.h"
+#include "store/store.h"
 
 #define BUNDLE_MAGIC "lernet-bundle 1\n"
 #define BUNDLE_MAX_EVENTS 10000000

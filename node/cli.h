@@ -16,7 +16,7 @@
 
 #include "config/config.h"
 #include "keys/keys.h"
-#include "store.h"
+#include "store/store.h"
 
 /* Documented exit codes (README, lernet --help). */
 enum cli_exit {

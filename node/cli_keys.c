@@ -21,7 +21,7 @@
 #include "control.h"
 #include "util/fileio.h"
 #include "keys/keystore.h"
-#include "publish.h"
+#include "store/publish.h"
 
 #define STATEMENT_FILE "identity-revocation.txt"
 

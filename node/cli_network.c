@@ -21,7 +21,7 @@
 #include "control.h"
 #include "invite.h"
 #include "keys/keystore.h"
-#include "publish.h"
+#include "store/publish.h"
 
 
 static const char network_usage[] =

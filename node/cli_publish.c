@@ -18,7 +18,7 @@
 #include "cli.h"
 #include "control.h"
 #include "core/payload_json.h"
-#include "publish.h"
+#include "store/publish.h"
 
 #define JSON_FILE_MAX (256 * 1024)
 

@@ -5,7 +5,7 @@
  * are short; the sync module does the protocol work.
  */
 #include "daemon.h"
-#include "publish.h"
+#include "store/publish.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -22,7 +22,7 @@
 #include "keys/keystore.h"
 #include "util/log.h"
 #include "net.h"
-#include "publish.h"
+#include "store/publish.h"
 #include "sync.h"
 #include "web.h"
 

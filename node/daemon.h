@@ -10,7 +10,7 @@
 
 #include "config/config.h"
 #include "keys/keys.h"
-#include "store.h"
+#include "store/store.h"
 
 /* Runs the node until SIGTERM/SIGINT. t is the transport key (CurveZMQ
  * under the node's identity); signing signs what the node publishes (the

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "store.h"
+#include "store/store.h"
 
 typedef struct ical ical_t;
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "store.h"
+#include "store/store.h"
 
 enum report_by { REPORT_BY_ORG, REPORT_BY_THEME, REPORT_BY_ROLE, REPORT_BY_COUNTRY,
                  REPORT_BY_MONTH };

@@ -23,7 +23,7 @@
 
 #include "config/config.h"
 #include "core/event.h"
-#include "store.h"
+#include "store/store.h"
 
 #define SYNC_PROTOCOL 1
 #define SYNC_MAX_MSG (8 * 1024 * 1024) /* also ZMQ_MAXMSGSIZE */

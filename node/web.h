@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "store.h"
+#include "store/store.h"
 
 #define WEB_MAX_BODY (64 * 1024)
 #define WEB_MAX_FIELDS 64

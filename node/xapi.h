@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define XAPI_HOME "https://lernet.invalid/authors"
 #define XAPI_EXT "https://lernet.invalid/xapi/"

@@ -11,7 +11,7 @@
 
 #include "keys/keystore.h"
 #include "net.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define LIAR_MAX_CONNS 8

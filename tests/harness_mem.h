@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "store.h"
+#include "store/store.h"
 #include "sync.h"
 
 #define HM_QMAX 4096

@@ -22,7 +22,7 @@
 
 #include "config/config.h"
 #include "invite.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define NET "nordic-wbl"

@@ -18,7 +18,7 @@
 
 #include "harness_mem.h"
 #include "util/log.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define START 1796112000LL

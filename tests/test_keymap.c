@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "keymap.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define NET "nordic-wbl"

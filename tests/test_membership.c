@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "util/log.h"
-#include "publish.h"
-#include "store.h"
+#include "store/publish.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define NET "nordic-wbl"

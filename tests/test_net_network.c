@@ -20,7 +20,7 @@
 
 #include "harness.h"
 #include "keys/keystore.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define NET "nordic-wbl"

@@ -18,7 +18,7 @@
 
 #include "harness.h"
 #include "keys/keystore.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define TOTAL 20000

@@ -18,7 +18,7 @@
 
 #include "harness.h"
 #include "report.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define NET "nordic-wbl"

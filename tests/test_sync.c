@@ -18,7 +18,7 @@
 
 #include "harness_mem.h"
 #include "util/log.h"
-#include "store.h"
+#include "store/store.h"
 #include "sync.h"
 #include "testutil.h"
 #include "wire.pb-c.h"

@@ -31,7 +31,7 @@
 #include "html.h"
 #include "keys/keystore.h"
 #include "page.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define TOKEN "kf3Jq9vXb2LmT7wZr5YpN8sHc4DgA6eU" /* 32 characters */

@@ -10,7 +10,7 @@
 
 #include "core/event.h"
 #include "keys/keys.h"
-#include "store.h"
+#include "store/store.h"
 
 enum publish_error {
     PUBLISH_OK = 0,

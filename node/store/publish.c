@@ -4,7 +4,7 @@
  * that break them are kept (the author's chain must not break) but change
  * nothing, while a local user gets an error before anything is signed.
  */
-#include "publish.h"
+#include "store/publish.h"
 #include "util/why.h"
 
 #include <stdarg.h>

@@ -17,7 +17,7 @@
  *  - every store_add runs inside a transaction or savepoint and leaves
  *    nothing behind when it fails.
  */
-#include "store.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <sodium.h>

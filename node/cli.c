@@ -18,7 +18,7 @@
 
 #include "keys/keystore.h"
 #include "util/log.h"
-#include "sync.h"
+#include "sync/sync.h"
 
 #define PASSPHRASE_MAX 1024
 

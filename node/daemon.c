@@ -23,7 +23,7 @@
 #include "util/log.h"
 #include "net.h"
 #include "store/publish.h"
-#include "sync.h"
+#include "sync/sync.h"
 #include "web.h"
 
 /* Set by the signal handler; the only process-wide state, since a signal

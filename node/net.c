@@ -12,7 +12,7 @@
 #include <zmq.h>
 
 #include "util/log.h"
-#include "sync.h"
+#include "sync/sync.h"
 
 /* In libzmq 4.3 this option sits in the draft section of zmq.h, but the
  * library implements it; net_server_open reads it back to be sure. */

@@ -11,7 +11,7 @@
 
 #include "config/config.h"
 #include "store/store.h"
-#include "sync.h"
+#include "sync/sync.h"
 
 #define HM_QMAX 4096
 

@@ -32,7 +32,7 @@
 #include "harness_liar.h"
 #include "keys/keystore.h"
 #include "net.h"
-#include "sync.h"
+#include "sync/sync.h"
 #include "testutil.h"
 
 #define NET "nordic-wbl"

@@ -19,7 +19,7 @@
 #include "harness.h"
 #include "keys/keystore.h"
 #include "net.h"
-#include "sync.h"
+#include "sync/sync.h"
 #include "testutil.h"
 #include "wire.pb-c.h"
 

@@ -19,7 +19,7 @@
 #include "harness_mem.h"
 #include "util/log.h"
 #include "store/store.h"
-#include "sync.h"
+#include "sync/sync.h"
 #include "testutil.h"
 #include "wire.pb-c.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "vpool.h"
+#include "sync/vpool.h"
 
 #define START 1796112000LL
 #define N 64

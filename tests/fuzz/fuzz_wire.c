@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sync.h"
+#include "sync/sync.h"
 
 static int drop_client(void *ctx, size_t peer, const uint8_t *buf, size_t len)
 {

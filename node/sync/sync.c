@@ -10,8 +10,8 @@
  * is verified and committed in one transaction before the next is asked
  * for (flow control) and before any of it is pushed on to other partners.
  */
-#include "sync.h"
-#include "vpool.h"
+#include "sync/sync.h"
+#include "sync/vpool.h"
 
 #include <sodium.h>
 #include <stdio.h>

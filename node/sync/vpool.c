@@ -1,6 +1,6 @@
 /* vpool: see vpool.h. One job at a time; items are claimed one by one
  * with an atomic counter, so a slow item never holds up a whole share. */
-#include "vpool.h"
+#include "sync/vpool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -10,13 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "bundle.h"
+#include "export/bundle.h"
 #include "cli.h"
 #include "util/fileio.h"
-#include "report.h"
-#include "ical.h"
+#include "export/report.h"
+#include "export/ical.h"
 #include "core/payload_json.h"
-#include "xapi.h"
+#include "export/xapi.h"
 
 #define CSV_COLUMNS                                                                             \
     "id,kind,network,author,organiser,title,start,end,tz,place,online_url,themes,cancelled,"     \

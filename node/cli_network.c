@@ -19,7 +19,7 @@
 #include "cli.h"
 #include "core/payload_json.h"
 #include "control.h"
-#include "invite.h"
+#include "export/invite.h"
 #include "keys/keystore.h"
 #include "store/publish.h"
 

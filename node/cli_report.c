@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "core/payload_json.h"
-#include "report.h"
+#include "export/report.h"
 
 
 static const char report_help[] =

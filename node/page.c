@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "html.h"
-#include "ical.h"
+#include "export/ical.h"
 #include "core/payload_json.h"
-#include "report.h"
+#include "export/report.h"
 
 /* ---- shared --------------------------------------------------------- */
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "export/bundle.h"
 #include "harness.h"
 #include "testutil.h"
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "invite.h"
+#include "export/invite.h"
 #include "store/store.h"
 #include "testutil.h"
 

@@ -45,7 +45,7 @@
 #include "cli.h"
 #include "harness.h"
 #include "core/payload_json.h"
-#include "report.h"
+#include "export/report.h"
 #include "testutil.h"
 #include "web.h"
 

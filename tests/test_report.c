@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "report.h"
+#include "export/report.h"
 #include "store/store.h"
 #include "testutil.h"
 

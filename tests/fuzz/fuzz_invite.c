@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "invite.h"
+#include "export/invite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bundle.h"
+#include "export/bundle.h"
 #include "core/event.h"
-#include "invite.h"
+#include "export/invite.h"
 #include "keys/keystore.h"
 #include "util/log.h"
 #include "core/payload_json.h"

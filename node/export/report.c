@@ -1,6 +1,6 @@
 /* report: see report.h. Rows and events live in growing arrays; a period
  * of a network is thousands of events, not millions. */
-#include "report.h"
+#include "export/report.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* xapi: see xapi.h. */
-#include "xapi.h"
+#include "export/xapi.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* ical: see ical.h. */
-#include "ical.h"
+#include "export/ical.h"
 
 #include <sodium.h>
 #include <stdio.h>

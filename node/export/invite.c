@@ -2,7 +2,7 @@
  * what `network join` copies into lernet.ini must be what lernet.ini itself
  * accepts (the same validators), so an invite can never add a section or a
  * line of its own to the joiner's file. */
-#include "invite.h"
+#include "export/invite.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* bundle: see bundle.h. */
-#include "bundle.h"
+#include "export/bundle.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -24,7 +24,7 @@
 #include "net.h"
 #include "store/publish.h"
 #include "sync/sync.h"
-#include "web.h"
+#include "web/web.h"
 
 /* Set by the signal handler; the only process-wide state, since a signal
  * handler can reach nothing else. */

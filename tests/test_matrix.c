@@ -47,7 +47,7 @@
 #include "core/payload_json.h"
 #include "export/report.h"
 #include "testutil.h"
-#include "web.h"
+#include "web/web.h"
 
 #define NET "matrix-wbl"
 #define ID_HEX 64

@@ -28,9 +28,9 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "html.h"
+#include "web/html.h"
 #include "keys/keystore.h"
-#include "page.h"
+#include "web/page.h"
 #include "store/store.h"
 #include "testutil.h"
 

@@ -30,7 +30,7 @@
 
 #include "harness.h"
 #include "testutil.h"
-#include "web.h"
+#include "web/web.h"
 
 #define NET "nordic-wbl"
 #define TOKEN "kf3Jq9vXb2LmT7wZr5YpN8sHc4DgA6eU"

@@ -7,7 +7,7 @@
 #ifndef LERNET_PAGE_H
 #define LERNET_PAGE_H
 
-#include "web.h"
+#include "web/web.h"
 
 /* GET /?network=&theme=&language=&org=&country= : upcoming workshops and
  * meetings of every network this node holds, at most PAGE_MAX_ROWS. */

@@ -2,7 +2,7 @@
  * form: see form.h. One table describes each kind's fields; the same
  * table draws the form and turns a posted form into the JSON content.
  */
-#include "form.h"
+#include "web/form.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "html.h"
+#include "web/html.h"
 #include "core/payload_json.h"
 
 enum ftype {

@@ -3,14 +3,14 @@
  * only ever written through html_text; numbers and our own names are
  * written with html_rawf.
  */
-#include "page.h"
+#include "web/page.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "html.h"
+#include "web/html.h"
 #include "export/ical.h"
 #include "core/payload_json.h"
 #include "export/report.h"

@@ -3,7 +3,7 @@
  * the bound), the buffer stays failed and html_take returns NULL, so
  * callers need not check every append.
  */
-#include "html.h"
+#include "web/html.h"
 
 #include <stdarg.h>
 #include <stdio.h>

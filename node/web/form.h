@@ -10,7 +10,7 @@
 #ifndef LERNET_FORM_H
 #define LERNET_FORM_H
 
-#include "web.h"
+#include "web/web.h"
 
 /* The report form's "about" choices: workshops and meetings that ended in
  * the last year or are ahead, the earliest this many. */

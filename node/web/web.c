@@ -3,7 +3,7 @@
  * who gets in, how long a connection may take to ask, form bodies, routing
  * and responses. What the pages show is in page.c and form.c.
  */
-#include "web.h"
+#include "web/web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "form.h"
-#include "html.h"
+#include "web/form.h"
+#include "web/html.h"
 #include "util/log.h"
-#include "page.h"
+#include "web/page.h"
 #include "util/why.h"
 
 #define TOKEN_MIN 32

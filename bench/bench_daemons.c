@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "control.h"
+#include "daemon/control.h"
 #include "harness.h"
 #include "testutil.h"
 

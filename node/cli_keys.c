@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "control.h"
+#include "daemon/control.h"
 #include "util/fileio.h"
 #include "keys/keystore.h"
 #include "store/publish.h"

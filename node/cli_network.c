@@ -18,7 +18,7 @@
 
 #include "cli.h"
 #include "core/payload_json.h"
-#include "control.h"
+#include "daemon/control.h"
 #include "export/invite.h"
 #include "keys/keystore.h"
 #include "store/publish.h"

@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "control.h"
+#include "daemon/control.h"
 #include "core/payload_json.h"
 #include "store/publish.h"
 

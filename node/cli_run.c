@@ -10,8 +10,8 @@
 #include <sys/resource.h>
 
 #include "cli.h"
-#include "control.h"
-#include "daemon.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
 #include "util/log.h"
 
 /* The daemon holds the transport and signing keys in memory for as long as

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "daemon/control.h"
 #include "testutil.h"
 
 static long long now_ms(void)

@@ -10,7 +10,7 @@
 #include <zmq.h>
 
 #include "keys/keystore.h"
-#include "net.h"
+#include "daemon/net.h"
 #include "store/store.h"
 #include "testutil.h"
 

@@ -31,7 +31,7 @@
 #include "harness.h"
 #include "harness_liar.h"
 #include "keys/keystore.h"
-#include "net.h"
+#include "daemon/net.h"
 #include "sync/sync.h"
 #include "testutil.h"
 

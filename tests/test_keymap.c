@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keymap.h"
+#include "daemon/keymap.h"
 #include "store/store.h"
 #include "testutil.h"
 

@@ -18,7 +18,7 @@
 
 #include "harness.h"
 #include "keys/keystore.h"
-#include "net.h"
+#include "daemon/net.h"
 #include "sync/sync.h"
 #include "testutil.h"
 #include "wire.pb-c.h"

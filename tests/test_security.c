@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "daemon/control.h"
 #include "harness.h"
 #include "keys/keystore.h"
 #include "testutil.h"

@@ -4,7 +4,7 @@
  * monitor) per configured partner, and the local control socket. Handlers
  * are short; the sync module does the protocol work.
  */
-#include "daemon.h"
+#include "daemon/daemon.h"
 #include "store/publish.h"
 
 #include <errno.h>
@@ -17,11 +17,11 @@
 #include <time.h>
 #include <zmq.h>
 
-#include "control.h"
-#include "keymap.h"
+#include "daemon/control.h"
+#include "daemon/keymap.h"
 #include "keys/keystore.h"
 #include "util/log.h"
-#include "net.h"
+#include "daemon/net.h"
 #include "store/publish.h"
 #include "sync/sync.h"
 #include "web/web.h"

@@ -1,6 +1,6 @@
 /* keymap: see keymap.h. Linear probing in a table at most half full, so a
  * miss ends at an empty slot after a couple of probes on average. */
-#include "keymap.h"
+#include "daemon/keymap.h"
 
 #include <sodium.h>
 #include <stdlib.h>

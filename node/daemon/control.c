@@ -1,7 +1,7 @@
 /*
  * control: local control socket, both ends (see control.h).
  */
-#include "control.h"
+#include "daemon/control.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -2,7 +2,7 @@
  * net: CURVE sockets, the ZAP allow-list handler and connection monitors
  * (see net.h for the rules this file keeps).
  */
-#include "net.h"
+#include "daemon/net.h"
 
 #include <errno.h>
 #include <sodium.h>

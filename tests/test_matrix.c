@@ -42,7 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "harness.h"
 #include "core/payload_json.h"
 #include "export/report.h"

@@ -2,7 +2,7 @@
  * lernet: the operator CLI and daemon entry point. Dispatches to the
  * command table in cli.c.
  */
-#include "cli.h"
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {

@@ -9,7 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "util/log.h"

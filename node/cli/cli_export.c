@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "export/bundle.h"
-#include "cli.h"
+#include "cli/cli.h"
 #include "util/fileio.h"
 #include "export/report.h"
 #include "export/ical.h"

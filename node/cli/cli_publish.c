@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "daemon/control.h"
 #include "core/payload_json.h"
 #include "store/publish.h"

@@ -2,7 +2,7 @@
  * cli: dispatcher and shared helpers for the lernet commands (see cli.h).
  * `lernet --help` is printed from the command table, so it cannot drift.
  */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "daemon/control.h"
 #include "util/fileio.h"
 #include "keys/keystore.h"

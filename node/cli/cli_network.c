@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/payload_json.h"
 #include "daemon/control.h"
 #include "export/invite.h"

@@ -49,4 +49,4 @@ clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 format:
-	clang-format -i keys/*.[ch] node/*.[ch] config/*.[ch] tests/*.[ch]
+	clang-format -i keys/*.[ch] node/*/*.[ch] config/*.[ch] tests/*/*.[ch] bench/*.[ch]

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "bench.h"
-#include "testutil.h"
+#include "harness/testutil.h"
 
 #define START 1796112000LL /* 2026-12-01, start time of the sample workshops */
 

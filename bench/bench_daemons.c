@@ -22,8 +22,8 @@
 
 #include "bench.h"
 #include "daemon/control.h"
-#include "harness.h"
-#include "testutil.h"
+#include "harness/harness.h"
+#include "harness/testutil.h"
 
 #define START 1796112000LL
 

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "bench.h"
-#include "harness_mem.h"
-#include "testutil.h"
+#include "harness/harness_mem.h"
+#include "harness/testutil.h"
 
 #define START 1796112000LL
 

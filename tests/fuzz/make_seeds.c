@@ -16,7 +16,7 @@
 #include "keys/keystore.h"
 #include "util/log.h"
 #include "core/payload_json.h"
-#include "testutil.h"
+#include "harness/testutil.h"
 #include "wire.pb-c.h"
 
 #define START 1796112000LL

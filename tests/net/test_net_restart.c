@@ -1,0 +1,186 @@
+/*
+ * test_net_restart: a partner killed with SIGKILL in the middle of a large
+ * catch-up, then restarted, ends with exactly the sender's events: nothing
+ * lost, nothing duplicated, every chain intact, and it does not download
+ * again what it had already committed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness/harness.h"
+#include "keys/keystore.h"
+#include "store/store.h"
+#include "harness/testutil.h"
+
+#define TOTAL 20000
+/* Besides A's TOTAL events, each node's key log holds its signing key's
+ * certificate and its profile: B ends with A's and its own. */
+#define KEY_EVENTS 4
+#define START 1796112000LL
+
+/* Fills A's store directly (the daemon is not running yet): TOTAL events of
+ * A's own log, in one transaction. */
+static void fill_store(hnode_t *a)
+{
+    char path[600], why[256];
+    store_t *st;
+    keys_identity_t *k;
+    snprintf(path, sizeof path, "%s/keys", a->home);
+    assert_int_equal(keystore_load(path, NULL, &k, why, sizeof why), 0);
+    snprintf(path, sizeof path, "%s/store.db", a->home);
+    assert_int_equal(store_open(&st, path, why, sizeof why), 0);
+    assert_int_equal(store_begin(st), 0);
+    event_t *prev = NULL;
+    for (int i = 0; i < TOTAL; i++) {
+        Lernet__Payload *p = tu_workshop("Arbetsplatsförlagt lärande", "Workplace learning",
+                                         START + i * 600);
+        event_t *ev = tu_next(k, "nordic-wbl", prev, p);
+        assert_non_null(ev);
+        assert_int_equal(store_add(st, ev, NULL, NULL, why, sizeof why), 0);
+        event_free(&prev);
+        prev = ev;
+        tu_payload_free(p);
+    }
+    event_free(&prev);
+    assert_int_equal(store_commit(st), 0);
+    store_close(&st);
+    keys_free(&k);
+}
+
+static int partway(void *ctx)
+{
+    long n = h_count_events(ctx);
+    return n > KEY_EVENTS && n < TOTAL;
+}
+
+static int complete(void *ctx)
+{
+    return h_count_events(ctx) == TOTAL + KEY_EVENTS;
+}
+
+static void test_kill_mid_catch_up(void **state)
+{
+    (void)state;
+    hnode_t A, B;
+    assert_int_equal(h_node_init(&A, "Region Örebro län", "SE", "nordic-wbl"), 0);
+    assert_int_equal(h_node_init(&B, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
+    h_link(&A, &B, "nordic-wbl");
+    assert_int_equal(h_node_write_config(&A), 0);
+    assert_int_equal(h_node_write_config(&B), 0);
+    fill_store(&A);
+    assert_int_equal(h_node_start(&A), 0);
+    assert_int_equal(h_node_start(&B), 0);
+
+    assert_true(h_wait(partway, &B, H_DEADLINE_MS));
+    h_node_kill(&B);
+    /* what B committed before the kill survives whole */
+    assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
+    char *out = NULL;
+    assert_int_equal(h_lernet(&B, &out, "log"), 0);
+    size_t had = 0;
+    for (char *p = out; (p = strchr(p, '\n')); p++)
+        had++;
+    free(out);
+    had -= had >= KEY_EVENTS ? KEY_EVENTS : had; /* count A's workshops only */
+    fprintf(stderr, "B had %zu of %d events when killed\n", had, TOTAL);
+    assert_true(had > 0 && had < TOTAL);
+
+    assert_int_equal(h_node_start(&B), 0);
+    assert_true(h_wait(complete, &B, 120000));
+    /* it resumed: what it had committed was not downloaded again */
+    json_t *st = h_control(&B, "status");
+    long long received = json_integer_value(json_object_get(st, "events_received"));
+    json_decref(st);
+    fprintf(stderr, "after restart B received %lld events for the %zu it lacked\n", received,
+            TOTAL - had);
+    assert_true(received >= (long long)(TOTAL - had));
+    assert_true(received <= (long long)(TOTAL - had) + 1000); /* at most one batch again */
+    assert_int_equal(h_node_stop(&B), 0);
+    assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
+    assert_int_equal(h_count_items(&B), TOTAL);
+    /* exactly the sender's events: same ids, none twice */
+    char *la = NULL, *lb = NULL;
+    assert_int_equal(h_lernet(&A, &la, "log | grep -v @keys | cut -c1-64 | sort"), 0);
+    assert_int_equal(h_lernet(&B, &lb, "log | grep -v @keys | cut -c1-64 | sort"), 0);
+    assert_string_equal(la, lb);
+    free(la);
+    free(lb);
+    h_node_free(&A);
+    h_node_free(&B);
+}
+
+static int up_and_running(void *ctx)
+{
+    return h_count_events(ctx) >= 0;
+}
+
+/* SIGKILL at random moments of a catch-up, LERNET_KILLS times (default 5;
+ * docs/reliability.md gives the 50-kill figures): after every kill the
+ * store passes `lernet verify` (SQLite integrity_check, every signature and
+ * chain); at the end B holds exactly A's events. */
+static void test_many_kills(void **state)
+{
+    (void)state;
+    hnode_t A, B;
+    const char *env = getenv("LERNET_KILLS");
+    int kills = env ? atoi(env) : 5, done = 0;
+    long last = 0;
+    assert_int_equal(h_node_init(&A, "Region Örebro län", "SE", "nordic-wbl"), 0);
+    assert_int_equal(h_node_init(&B, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
+    h_link(&A, &B, "nordic-wbl");
+    assert_int_equal(h_node_write_config(&A), 0);
+    assert_int_equal(h_node_write_config(&B), 0);
+    fill_store(&A);
+    assert_int_equal(h_node_start(&A), 0);
+    for (int i = 0; i < kills; i++) {
+        assert_int_equal(h_node_start(&B), 0);
+        /* the kill lands at a random point of the transfer that follows */
+        struct timespec ts = {0, (long)randombytes_uniform(80) * 1000000};
+        nanosleep(&ts, NULL);
+        h_node_kill(&B);
+        assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
+        store_t *st = NULL;
+        char path[600];
+        snprintf(path, sizeof path, "%s/store.db", B.home);
+        assert_int_equal(store_open(&st, path, NULL, 0), STORE_OK);
+        store_stats_t ss;
+        assert_int_equal(store_stats(st, &ss), STORE_OK);
+        store_close(&st);
+        assert_true((long)ss.events >= last); /* what was committed stays */
+        last = (long)ss.events;
+        done++;
+    }
+    assert_int_equal(h_node_start(&B), 0);
+    assert_true(h_wait(up_and_running, &B, H_DEADLINE_MS));
+    assert_true(h_wait(complete, &B, 120000));
+    assert_int_equal(h_node_stop(&B), 0);
+    assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
+    char *la = NULL, *lb = NULL;
+    assert_int_equal(h_lernet(&A, &la, "log | grep -v @keys | cut -c1-64 | sort"), 0);
+    assert_int_equal(h_lernet(&B, &lb, "log | grep -v @keys | cut -c1-64 | sort"), 0);
+    assert_string_equal(la, lb);
+    fprintf(stderr, "survived %d kills: every store verified, %ld events at the last kill, "
+                    "exactly the sender's %d at the end\n",
+            done, last, TOTAL);
+    free(la);
+    free(lb);
+    h_node_free(&A);
+    h_node_free(&B);
+}
+
+int main(void)
+{
+    keys_init();
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_kill_mid_catch_up),
+                                       cmocka_unit_test(test_many_kills)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

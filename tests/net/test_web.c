@@ -1,0 +1,598 @@
+/*
+ * test_web: the page each daemon serves, on three real daemons in a chain
+ * A–B–C (a Swedish learning centre, a Danish business college relaying, a
+ * German regional agency). Raw HTTP checks the refusals byte by byte
+ * (token, CSRF, sizes, methods); tests/harness/web_check.js then drives a real
+ * headless Chromium (playwright-core) through the calendar, the event page,
+ * the three publish forms, a bad field, a forged cross-site post, a
+ * non-local visit with the token, and saves screenshots of the calendar
+ * and the health page into build/web-artifacts/.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/harness.h"
+#include "web/html.h"
+#include "keys/keystore.h"
+#include "web/page.h"
+#include "store/store.h"
+#include "harness/testutil.h"
+
+#define TOKEN "kf3Jq9vXb2LmT7wZr5YpN8sHc4DgA6eU" /* 32 characters */
+#define FAR_TITLE_DE "Lernwerkstatt Ausbildung 4.0"
+#define FAR_TITLE_SV "Lärverkstad Yrkesutbildning 4.0"
+
+static hnode_t A, B, C;
+
+/* ---- a raw HTTP/1.1 client: one request, read to close ------------------ */
+
+typedef struct http_reply {
+    int status;
+    char *text; /* headers and body, NUL-terminated */
+} http_reply_t;
+
+static int http_raw(int port, const char *req, size_t len, http_reply_t *r)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {10, 0};
+    size_t cap = 1 << 16, got = 0;
+    memset(r, 0, sizeof *r);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    /* the server may answer (413) and close before taking the whole body */
+    for (size_t off = 0; off < len;) {
+        ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    r->text = malloc(cap);
+    for (ssize_t n; r->text && (n = recv(fd, r->text + got, cap - got - 1, 0)) > 0;) {
+        got += (size_t)n;
+        if (got + 1 == cap)
+            r->text = realloc(r->text, cap *= 2);
+    }
+    close(fd);
+    if (!r->text)
+        return -1;
+    r->text[got] = '\0';
+    if (sscanf(r->text, "HTTP/1.%*d %d", &r->status) != 1)
+        r->status = -1;
+    return 0;
+}
+
+/* A request with the given extra header lines (each ending in \r\n). */
+static http_reply_t http(int port, const char *method, const char *path, const char *headers,
+                         const char *body)
+{
+    char *req = NULL;
+    size_t blen = body ? strlen(body) : 0;
+    int n = asprintf(&req,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s"
+                     "%s%zu\r\n\r\n%s",
+                     method, path, port, headers ? headers : "",
+                     body ? "Content-Type: application/x-www-form-urlencoded\r\n"
+                            "Content-Length: "
+                          : "X-Body: ",
+                     blen, body ? body : "");
+    assert_true(n > 0);
+    http_reply_t r;
+    assert_int_equal(http_raw(port, req, (size_t)n, &r), 0);
+    free(req);
+    return r;
+}
+
+static void expect(int port, const char *method, const char *path, const char *headers,
+                   const char *body, int status, const char *needle)
+{
+    http_reply_t r = http(port, method, path, headers, body);
+    if (r.status != status || (needle && !strstr(r.text, needle))) {
+        const char *b = strstr(r.text, "field-error");
+        b = b ? b : strstr(r.text, "<main>");
+        fprintf(stderr, "%s %s: want %d with '%s', got %d:\n%.1500s\n", method, path, status,
+                needle ? needle : "", r.status, b ? b : r.text);
+        fail();
+    }
+    free(r.text);
+}
+
+/* The CSRF token the form at path carries. */
+static char *csrf_at(int port, const char *path)
+{
+    http_reply_t r = http(port, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    const char *p = strstr(r.text, "name=\"csrf\" value=\"");
+    assert_non_null(p);
+    p += strlen("name=\"csrf\" value=\"");
+    char *tok = strndup(p, strcspn(p, "\""));
+    free(r.text);
+    return tok;
+}
+
+static char *csrf_of(int port)
+{
+    return csrf_at(port, "/publish/workshop");
+}
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(h_node_init(&A, "Lärcentrum Östhammar", "SE", "nordic-wbl"), 0);
+    assert_int_equal(h_node_init(&B, "Roskilde Handelsskole", "DK", "nordic-wbl"), 0);
+    assert_int_equal(h_node_init(&C, "OWL Lernregion", "DE", "nordic-wbl"), 0);
+    h_link(&A, &B, "nordic-wbl");
+    h_link(&B, &C, "nordic-wbl");
+    snprintf(B.web_token, sizeof B.web_token, "%s", TOKEN);
+    hnode_t *all[] = {&A, &B, &C};
+    /* rounds a minute apart: whatever arrives within the tests' deadlines
+     * was pushed the moment it was published */
+    for (int i = 0; i < 3; i++) {
+        all[i]->web_port = h_free_port();
+        all[i]->sync_interval_ms = 60000;
+        assert_int_equal(h_node_write_config(all[i]), 0);
+        assert_int_equal(h_node_start(all[i]), 0);
+    }
+    assert_true(h_wait(h_partners_up, &B, H_DEADLINE_MS));
+    /* C's workshop, in German and Swedish, reaches A only through B */
+    assert_int_equal(h_lernet(&C, NULL,
+                              "publish workshop --title 'de:%s' --title 'sv:%s' "
+                              "--start 2027-04-14T09:00 --end 2027-04-14T15:00 "
+                              "--place 'Jahnplatz 5, Bielefeld' --theme 'apprenticeships' "
+                              "--role 'company representatives' --language de --capacity 30",
+                              FAR_TITLE_DE, FAR_TITLE_SV),
+                     0);
+    assert_int_equal(h_publish_workshop(&B, "Innovationscamp med SMV-virksomheder", "nordic-wbl"),
+                     0);
+    assert_true(h_wait_items(all, 3, 2, H_DEADLINE_MS));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    h_node_free(&A);
+    h_node_free(&B);
+    h_node_free(&C);
+    return 0;
+}
+
+/* ---- raw HTTP ------------------------------------------------------------ */
+
+static void test_pages_and_feeds(void **state)
+{
+    (void)state;
+    expect(A.web_port, "GET", "/", "Accept-Language: de-DE,de;q=0.9\r\n", NULL, 200,
+           FAR_TITLE_DE);
+    expect(A.web_port, "GET", "/", "Accept-Language: sv\r\n", NULL, 200, FAR_TITLE_SV);
+    expect(A.web_port, "GET", "/?country=DE", NULL, NULL, 200, "1 event<");
+    expect(A.web_port, "GET", "/?country=DK", NULL, NULL, 200, "Innovationscamp");
+    expect(A.web_port, "GET", "/health", NULL, NULL, 200, "Roskilde Handelsskole");
+    expect(A.web_port, "GET", "/calendar.ics", NULL, NULL, 200, "BEGIN:VCALENDAR");
+    expect(A.web_port, "GET", "/report.csv", NULL, NULL, 200, "text/csv");
+    /* a funder's period: C's workshop on 14 April 2027 only, then with B's of 2 March */
+    expect(A.web_port, "GET", "/report.csv?from=2027-04-01&to=2027-04-30&by=month&network=", NULL,
+           NULL, 200, "\n2027-04,1,0,0,1,0,0,0,0\ntotal,1,0,0,1,");
+    expect(A.web_port, "GET", "/report.csv?from=2027-03-01&to=2027-04-30&by=month", NULL, NULL, 200,
+           "\n2027-03,1,0,0,1,0,0,0,0\n2027-04,1,0,0,1,0,0,0,0\ntotal,2,0,0,2,");
+    expect(A.web_port, "GET", "/report.csv?from=2027-13-01", NULL, NULL, 400, "from: a day");
+    expect(A.web_port, "GET", "/report.csv?to=yesterday", NULL, NULL, 400, "to: a day");
+    expect(A.web_port, "GET", "/", NULL, NULL, 200, "action=\"/report.csv\"");
+    expect(A.web_port, "GET", "/metrics", NULL, NULL, 200, "\nlernet_events_stored ");
+    expect(A.web_port, "GET", "/metrics", NULL, NULL, 200, "lernet_peer_lag_events{peer=");
+    expect(A.web_port, "GET", "/style.css", NULL, NULL, 200, "text/css");
+    /* every page forbids scripts, framing and sniffing */
+    expect(A.web_port, "GET", "/", NULL, NULL, 200, "Content-Security-Policy: default-src 'none'");
+    expect(A.web_port, "GET", "/", NULL, NULL, 200, "X-Frame-Options: DENY");
+}
+
+static void test_bad_requests(void **state)
+{
+    (void)state;
+    expect(A.web_port, "GET", "/nowhere", NULL, NULL, 404, NULL);
+    expect(A.web_port, "GET", "/event/zz", NULL, NULL, 404, NULL);
+    expect(A.web_port, "GET", "/event/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+           NULL, NULL, 404, "no such event");
+    expect(A.web_port, "GET", "/publish/poem", NULL, NULL, 404, NULL);
+    expect(A.web_port, "DELETE", "/", NULL, NULL, 405, NULL);
+    expect(A.web_port, "GET", "/?lang=%ff%fe", NULL, NULL, 200, NULL);
+    char *csrf = csrf_of(A.web_port), body[512];
+    snprintf(body, sizeof body, "csrf=%s&title_1=%%zz", csrf);
+    expect(A.web_port, "POST", "/publish/workshop", NULL, body, 400, "field &#39;title_1&#39;: a % not followed");
+    snprintf(body, sizeof body, "csrf=%s&title_1=%%C3%%28", csrf);
+    expect(A.web_port, "POST", "/publish/workshop", NULL, body, 400, "UTF-8");
+    /* the form's participant lines go through the CLI's parser */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&title_1=T&text_1=T"
+             "&participants=teachers%%3D5%%0D%%0Ateachers%%3D7",
+             csrf);
+    expect(A.web_port, "POST", "/publish/experience", "Sec-Fetch-Site: same-origin\r\n", body,
+           422, "role &#39;teachers&#39; is given twice");
+    /* a body over 64 KiB is refused whole, announced or not */
+    char *big = malloc(70000);
+    memset(big, 'a', 69999);
+    big[69999] = '\0';
+    memcpy(big, "title_1=", 8);
+    expect(A.web_port, "POST", "/publish/workshop", NULL, big, 413, NULL);
+    free(big);
+    /* more fields than any form has */
+    char many[4096] = "";
+    snprintf(many, sizeof many, "csrf=%s", csrf);
+    for (int i = 0; i < 80; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "&f%d=x", i);
+    expect(A.web_port, "POST", "/publish/workshop", NULL, many, 400, "fields");
+    free(csrf);
+    /* and the node still serves */
+    expect(A.web_port, "GET", "/", NULL, NULL, 200, FAR_TITLE_SV);
+}
+
+/* A valid workshop form, less its CSRF field. */
+static const char *const FIELDS =
+    "network=nordic-wbl&lang_1=sv&title_1=Validering+i+arbetslivet&lang_2=&title_2="
+    "&start=2027-05-01T09%3A00&end=2027-05-01T12%3A00&tz=Europe%2FStockholm"
+    "&place=Stationsgatan+2";
+
+static void test_csrf(void **state)
+{
+    (void)state;
+    long before = h_count_items(&A);
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    char *csrf = csrf_of(A.web_port), body[1024], origin[64];
+    expect(A.web_port, "POST", "/publish/workshop", same, FIELDS, 403, "CSRF");
+    snprintf(body, sizeof body, "csrf=%s&%s", csrf, FIELDS);
+    /* a form with neither header: not from any current browser's page */
+    expect(A.web_port, "POST", "/publish/workshop", NULL, body, 403, "origin is unknown");
+    expect(A.web_port, "POST", "/publish/workshop", "Origin: http://evil.example\r\n", body, 403,
+           "another site");
+    expect(A.web_port, "POST", "/publish/workshop", "Origin: http://127.0.0.1:1\r\n", body, 403,
+           "another site");
+    expect(A.web_port, "POST", "/publish/workshop", "Sec-Fetch-Site: same-site\r\n", body, 403,
+           "another site");
+    expect(A.web_port, "POST", "/publish/workshop", same, "csrf=0000&title_1=x", 403, "CSRF");
+    assert_int_equal(h_count_items(&A), before);
+    /* the same form from the page itself goes through, also via a TLS proxy */
+    expect(A.web_port, "POST", "/publish/workshop", same, body, 303, "Location: /event/");
+    snprintf(origin, sizeof origin, "Origin: https://127.0.0.1:%d\r\n", A.web_port);
+    expect(A.web_port, "POST", "/publish/workshop", origin, body, 303, "Location: /event/");
+    assert_int_equal(h_count_items(&A), before + 2);
+    free(csrf);
+}
+
+/* Only requests from this machine, to a loopback name, get in without the
+ * token: a browser sent here by DNS rebinding carries another Host. */
+static void test_token(void **state)
+{
+    (void)state;
+    const char *evil = "Host: lernet.example.org\r\n";
+    char hdr[256];
+    /* http() sets Host itself: raw requests for the non-local ones */
+    http_reply_t r;
+    char req[2048];
+    int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\n%sConnection: close\r\n\r\n", evil);
+    assert_int_equal(http_raw(B.web_port, req, (size_t)n, &r), 0);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.text, "sign in"));
+    assert_null(strstr(r.text, "Innovationscamp"));
+    free(r.text);
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", TOKEN);
+    n = snprintf(req, sizeof req, "GET /metrics HTTP/1.1\r\n%s%s\r\nConnection: close\r\n\r\n",
+                 evil, hdr);
+    assert_int_equal(http_raw(B.web_port, req, (size_t)n, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.text, "lernet_events_stored"));
+    free(r.text);
+    n = snprintf(req, sizeof req,
+                 "GET / HTTP/1.1\r\n%sAuthorization: Bearer %.31sX\r\nConnection: close\r\n\r\n",
+                 evil, TOKEN);
+    assert_int_equal(http_raw(B.web_port, req, (size_t)n, &r), 0);
+    assert_int_equal(r.status, 401);
+    free(r.text);
+    /* a script with the token may post without Origin: no browser sends Bearer by itself */
+    char *csrf = csrf_of(B.web_port), body[1024];
+    long before = h_count_items(&B);
+    snprintf(body, sizeof body, "csrf=%s&%s", csrf, FIELDS);
+    free(csrf);
+    n = snprintf(req, sizeof req,
+                 "POST /publish/workshop HTTP/1.1\r\n%s%s\r\nConnection: close\r\n"
+                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+                 evil, hdr, strlen(body), body);
+    assert_int_equal(http_raw(B.web_port, req, (size_t)n, &r), 0);
+    assert_int_equal(r.status, 303);
+    free(r.text);
+    assert_int_equal(h_count_items(&B), before + 1);
+    /* a reverse proxy on this machine: loopback address and Host, yet not local */
+    expect(A.web_port, "GET", "/", "X-Forwarded-For: 203.0.113.7\r\n", NULL, 401, "sign in");
+    expect(A.web_port, "GET", "/", "Via: 1.1 nginx\r\n", NULL, 401, "sign in");
+    /* A has no token file: nobody off the machine gets in at all */
+    n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\n%s%s\r\nConnection: close\r\n\r\n", evil,
+                 hdr);
+    assert_int_equal(http_raw(A.web_port, req, (size_t)n, &r), 0);
+    assert_int_equal(r.status, 401);
+    free(r.text);
+}
+
+typedef struct exit_ctx {
+    hnode_t *node;
+    int status;
+} exit_ctx_t;
+
+static int exited(void *vctx)
+{
+    exit_ctx_t *c = vctx;
+    return waitpid(c->node->pid, &c->status, WNOHANG) == c->node->pid;
+}
+
+/* The daemon will not start on a token file others can read. */
+static void test_token_file_checked(void **state)
+{
+    (void)state;
+    hnode_t D = {0};
+    char path[600];
+    assert_int_equal(h_node_init(&D, "Vuxenutbildningen Uppsala", "SE", "nordic-wbl"), 0);
+    D.web_port = h_free_port();
+    snprintf(D.web_token, sizeof D.web_token, "%s", TOKEN);
+    assert_int_equal(h_node_write_config(&D), 0);
+    snprintf(path, sizeof path, "%s/web.token", D.home);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(h_node_spawn(&D), 0);
+    exit_ctx_t c = {&D, 0};
+    assert_true(h_wait(exited, &c, H_DEADLINE_MS));
+    D.pid = 0;
+    assert_true(WIFEXITED(c.status) && WEXITSTATUS(c.status) != 0);
+    assert_true(h_log_contains(&D, "web.token: mode 644, must be 0600"));
+    /* too short a secret */
+    snprintf(D.web_token, sizeof D.web_token, "%s", "short");
+    assert_int_equal(h_node_write_config(&D), 0);
+    assert_int_equal(h_node_spawn(&D), 0);
+    c.status = 0;
+    assert_true(h_wait(exited, &c, H_DEADLINE_MS));
+    D.pid = 0;
+    assert_true(h_log_contains(&D, "must hold one line of 32 to"));
+    h_node_free(&D);
+}
+
+/* web_behind_proxy: a proxy's requests all come from loopback, so loopback
+ * visitors sign in too, and the cookie is kept to TLS. */
+static void test_behind_proxy(void **state)
+{
+    (void)state;
+    hnode_t D = {0};
+    char body[256], origin[64];
+    assert_int_equal(h_node_init(&D, "Turun ammattiopisto", "FI", "nordic-wbl"), 0);
+    D.web_port = h_free_port();
+    D.web_behind_proxy = 1;
+    snprintf(D.web_token, sizeof D.web_token, "%s", TOKEN);
+    assert_int_equal(h_node_write_config(&D), 0);
+    assert_int_equal(h_node_start(&D), 0);
+    expect(D.web_port, "GET", "/", NULL, NULL, 401, "sign in");
+    char *csrf = csrf_at(D.web_port, "/login");
+    snprintf(body, sizeof body, "csrf=%s&token=%s", csrf, TOKEN);
+    snprintf(origin, sizeof origin, "Origin: https://127.0.0.1:%d\r\n", D.web_port);
+    http_reply_t r = http(D.web_port, "POST", "/login", origin, body);
+    assert_int_equal(r.status, 303);
+    const char *ck = strstr(r.text, "Set-Cookie: lernet_auth=");
+    assert_non_null(ck);
+    assert_non_null(strstr(ck, "Max-Age=43200"));
+    assert_non_null(strstr(ck, "; Secure"));
+    free(r.text);
+    free(csrf);
+    h_node_free(&D);
+}
+
+/* A workshop whose every text is 300 '"' (six bytes each once escaped),
+ * with 32 distinct such themes: as large as a page row can get. */
+static Lernet__Payload *bloated(int i, int64_t start)
+{
+    char q[EVENT_MAX_SHORT + 1];
+    memset(q, '"', EVENT_MAX_SHORT);
+    q[EVENT_MAX_SHORT] = '\0';
+    Lernet__Payload *p = tu_workshop(q, q, start);
+    Lernet__Workshop *w = p->workshop;
+    for (size_t t = 0; t < w->n_themes; t++)
+        free(w->themes[t]);
+    free(w->themes);
+    w->n_themes = EVENT_MAX_TAGS;
+    w->themes = calloc(EVENT_MAX_TAGS, sizeof *w->themes);
+    for (int t = 0; t < EVENT_MAX_TAGS; t++) {
+        w->themes[t] = strdup(q);
+        snprintf(w->themes[t] + EVENT_MAX_SHORT - 8, 9, "%04d%04d", i, t);
+    }
+    return p;
+}
+
+/* Events from the network may be as large as validation allows: the
+ * calendar then shows fewer rows and options, but it still shows. */
+static void test_bloated_events(void **state)
+{
+    (void)state;
+    enum { N = 90 };
+    hnode_t D = {0};
+    char path[600], why[256];
+    keys_identity_t *k = NULL;
+    store_t *st = NULL;
+    event_t *prev = NULL;
+    assert_int_equal(h_node_init(&D, "Vuxenutbildningen Uppsala", "SE", "nordic-wbl"), 0);
+    snprintf(path, sizeof path, "%s/keys", D.home);
+    assert_int_equal(keystore_load(path, NULL, &k, why, sizeof why), 0);
+    snprintf(path, sizeof path, "%s/store.db", D.home);
+    assert_int_equal(store_open(&st, path, why, sizeof why), 0);
+    for (int i = 0; i < N; i++) {
+        Lernet__Payload *p = bloated(i, (int64_t)time(NULL) + 86400 * (i + 1));
+        event_t *ev = tu_next(k, "nordic-wbl", prev, p);
+        tu_payload_free(p);
+        assert_non_null(ev);
+        assert_int_equal(store_add(st, ev, NULL, NULL, why, sizeof why), 0);
+        event_free(&prev);
+        prev = ev;
+    }
+    event_free(&prev);
+    store_close(&st);
+    keys_free(&k);
+    D.web_port = h_free_port();
+    assert_int_equal(h_node_write_config(&D), 0);
+    assert_int_equal(h_node_start(&D), 0);
+    http_reply_t r = http(D.web_port, "GET", "/", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.text, "90 events"));
+    assert_non_null(strstr(r.text, "more not shown: narrow the filters"));
+    assert_non_null(strstr(r.text, "more)</option>"));
+    assert_true(strlen(r.text) < HTML_MAX);
+    assert_non_null(strstr(r.text, "</html>"));
+    free(r.text);
+    h_node_free(&D);
+}
+
+/* ---- the browser --------------------------------------------------------- */
+
+static void test_browser(void **state)
+{
+    (void)state;
+    char cfg_path[600], dir[600];
+    snprintf(dir, sizeof dir, "%s/web-artifacts", LERNET_BUILD_DIR);
+    mkdir(dir, 0755);
+    snprintf(cfg_path, sizeof cfg_path, "%s/web-check.json", A.home);
+    const char *chromium = getenv("LERNET_CHROMIUM");
+    json_t *cfg = json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", TOKEN, "artifacts", dir,
+                            "far_de", FAR_TITLE_DE, "far_sv", FAR_TITLE_SV, "chromium",
+                            chromium ? chromium : "/usr/bin/chromium");
+    char url[64];
+    hnode_t *all[] = {&A, &B, &C};
+    const char *keys[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", all[i]->web_port);
+        json_object_set_new(cfg, keys[i], json_string(url));
+    }
+    json_object_set_new(cfg, "b_port", json_integer(B.web_port));
+    assert_int_equal(json_dump_file(cfg, cfg_path, 0), 0);
+    json_decref(cfg);
+    long a_before = h_count_items(&A);
+
+    json_t *res = tu_node_json("web_check.js", cfg_path);
+    assert_non_null(res);
+    char *dump = json_dumps(res, JSON_INDENT(1));
+    fprintf(stderr, "web_check.js: %s\n", dump);
+    free(dump);
+    assert_null(json_object_get(res, "error"));
+#define RES_STR(k) json_string_value(json_object_get(res, k))
+#define RES_INT(k) json_integer_value(json_object_get(res, k))
+#define RES_TRUE(k) json_is_true(json_object_get(res, k))
+    /* the calendar at A shows C's event in the reader's language */
+    assert_true(RES_TRUE("sv_title_shown"));
+    assert_true(RES_TRUE("de_title_shown"));
+    assert_true(RES_TRUE("other_lang_one_click"));
+    assert_int_equal(RES_INT("country_filter_count"), 1);
+    /* its event page: fields, organiser's node, signature */
+    assert_non_null(strstr(RES_STR("far_org"), "OWL Lernregion"));
+    assert_non_null(strstr(RES_STR("far_signature"), "verified"));
+    assert_non_null(strstr(RES_STR("far_fields"), "Jahnplatz 5, Bielefeld"));
+    /* a bad field: the message next to it, nothing published */
+    assert_int_equal(RES_INT("bad_status"), 422);
+    assert_non_null(strstr(RES_STR("bad_end_message"), "end"));
+    assert_true(RES_TRUE("bad_value_kept"));
+    /* the workshop published in A's form arrives on C's page */
+    assert_true(RES_TRUE("published_notice"));
+    assert_true(RES_TRUE("workshop_at_c"));
+    assert_true(RES_TRUE("meeting_at_a"));
+    assert_true(RES_TRUE("report_listed_at_c"));
+    /* the forged cross-site form is refused */
+    assert_int_equal(RES_INT("forged_status"), 403);
+    assert_false(RES_TRUE("forged_published"));
+    /* non-local: the sign-in page until the token is given */
+    assert_int_equal(RES_INT("nonlocal_status"), 401);
+    assert_false(RES_TRUE("nonlocal_leaked"));
+    assert_int_equal(RES_INT("wrong_token_status"), 403);
+    assert_true(RES_TRUE("nonlocal_after_login"));
+    /* the health page as an operator sees it */
+    assert_int_equal(RES_INT("health_peers_up"), 1);
+    assert_true(RES_TRUE("screenshots"));
+    json_decref(res);
+    /* three publications from the forms, none from the forgery */
+    assert_int_equal(h_count_items(&A), a_before + 3);
+    char shot[700];
+    snprintf(shot, sizeof shot, "%s/calendar.png", dir);
+    struct stat st;
+    assert_int_equal(stat(shot, &st), 0);
+    assert_true(st.st_size > 10000);
+    snprintf(shot, sizeof shot, "%s/health.png", dir);
+    assert_int_equal(stat(shot, &st), 0);
+    assert_true(st.st_size > 10000);
+}
+
+typedef struct marked_ctx {
+    int port;
+    const char *path, *needle;
+} marked_ctx_t;
+
+static int page_has(void *vctx)
+{
+    marked_ctx_t *c = vctx;
+    http_reply_t r = http(c->port, "GET", c->path, NULL, NULL);
+    int found = r.status == 200 && strstr(r.text, c->needle) != NULL;
+    free(r.text);
+    return found;
+}
+
+/* Cancelled at B, marked as such on A's calendar and event page. */
+static void test_cancelled_marked(void **state)
+{
+    (void)state;
+    char *out = NULL, id[80], path[120];
+    assert_int_equal(h_lernet(&B, &out, "list --json"), 0);
+    json_t *items = json_loads(out, 0, NULL), *it;
+    free(out);
+    size_t i;
+    id[0] = '\0';
+    json_array_foreach(items, i, it) {
+        char *one = json_dumps(it, 0);
+        if (one && strstr(one, "Innovationscamp"))
+            snprintf(id, sizeof id, "%s", json_string_value(json_object_get(it, "id")));
+        free(one);
+    }
+    json_decref(items);
+    assert_true(id[0]);
+    assert_int_equal(h_lernet(&B, NULL, "cancel %s --reason 'Too few registrations'", id), 0);
+    marked_ctx_t c = {A.web_port, "/?lang=sv", "<li class=\"event cancelled\""};
+    assert_true(h_wait(page_has, &c, H_DEADLINE_MS));
+    snprintf(path, sizeof path, "/event/%s", id);
+    c.path = path;
+    c.needle = "Too few registrations";
+    assert_true(page_has(&c));
+    c.needle = "id=\"cancelled\"";
+    assert_true(page_has(&c));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
+        cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),
+        cmocka_unit_test(test_bloated_events),    cmocka_unit_test(test_cancelled_marked),
+        cmocka_unit_test(test_browser),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

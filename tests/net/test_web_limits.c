@@ -1,0 +1,345 @@
+/*
+ * test_web_limits: who the web page lets in and how long a client may hold
+ * a slot, on one real daemon. A Host naming a loopback name and this port
+ * exactly is local; "localhost:PORT.evil.example" and every near miss is
+ * not. The sign-in page, shown to anyone, never carries the publish forms'
+ * CSRF token. 32 trickling connections from 127.0.0.1 and 32 from
+ * 127.0.0.2 (a byte every half second, never a whole request) do not keep
+ * a staff request from being answered at once, and each is cut once it has
+ * had WEB_REQUEST_S for its request, although it was never idle. A publish
+ * form into a managed network where the node is not (yet) a member shows
+ * the store's reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/harness.h"
+#include "harness/testutil.h"
+#include "web/web.h"
+
+#define NET "nordic-wbl"
+#define TOKEN "kf3Jq9vXb2LmT7wZr5YpN8sHc4DgA6eU"
+#define PER_ADDRESS 32
+
+static hnode_t D;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A TCP connection to the page from the given loopback source address. */
+static int dial(const char *from)
+{
+    struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(inet_pton(AF_INET, from, &src.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
+    dst.sin_port = htons((uint16_t)D.web_port);
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof dst), 0);
+    return fd;
+}
+
+typedef struct reply {
+    int status;
+    char *text;
+} reply_t;
+
+/* Sends req whole and reads the answer to the close, for at most 5 s. */
+static reply_t request(const char *req)
+{
+    reply_t r = {-1, calloc(1, 1 << 17)};
+    struct timeval tv = {5, 0};
+    size_t got = 0;
+    int fd = dial("127.0.0.1");
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    for (ssize_t n; (n = recv(fd, r.text + got, (1 << 17) - 1 - got, 0)) > 0;)
+        got += (size_t)n;
+    close(fd);
+    r.text[got] = '\0';
+    if (sscanf(r.text, "HTTP/1.%*d %d", &r.status) != 1)
+        r.status = -1;
+    return r;
+}
+
+static reply_t get_as(const char *host, const char *path)
+{
+    char req[512];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path,
+             host);
+    return request(req);
+}
+
+static int status_for_host(const char *host)
+{
+    reply_t r = get_as(host, "/health");
+    free(r.text);
+    return r.status;
+}
+
+/* The value of the first csrf field in a page. */
+static char *csrf_in(const char *page)
+{
+    const char *p = strstr(page, "name=\"csrf\" value=\"");
+    assert_non_null(p);
+    p += strlen("name=\"csrf\" value=\"");
+    return strndup(p, strcspn(p, "\""));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    keys_identity_t *coord = NULL;
+    char pub[KEYS_PUB_STR_SIZE], path[600];
+    assert_int_equal(h_node_init(&D, "Lärcentrum Östhammar", "SE", NET), 0);
+    D.web_port = h_free_port();
+    snprintf(D.web_token, sizeof D.web_token, "%s", TOKEN);
+    assert_int_equal(h_node_write_config(&D), 0);
+    /* NET is managed by a coordinator whose admission of D has not come */
+    assert_int_equal(keys_generate(&coord), KEYS_OK);
+    keys_pub_encode(pub, keys_public(coord));
+    keys_free(&coord);
+    snprintf(path, sizeof path, "%s/lernet.ini", D.home);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fprintf(f, "\n[network \"%s\"]\ncoordinators = %s\n", NET, pub);
+    fclose(f);
+    assert_int_equal(h_node_start(&D), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    h_node_free(&D);
+    return 0;
+}
+
+/* ---- Host ------------------------------------------------------------------ */
+
+static void test_host_exact(void **state)
+{
+    (void)state;
+    char h[128];
+    /* HOST:PORT with these before and after the port */
+    static const char *const local[][2] = {{"127.0.0.1:", ""}, {"localhost:", ""},
+                                           {"LocalHost:", ""}, {"127.0.0.2:", ""},
+                                           {"[::1]:", ""}};
+    static const char *const foreign[][2] = {
+        {"localhost:", ".evil.example"}, {"127.0.0.1:", ".evil.example"}, {"localhost:", "x"},
+        {"localhost:", ":1"}, {"127.0.0.1:0", ""}, {"127.1:", ""}, {"127.0.0.01:", ""},
+        {"localhost.evil.example:", ""}, {"[::1]:", ".evil.example"}, {"127.0.0.1:", "/"}};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        snprintf(h, sizeof h, "%s%d%s", foreign[i][0], D.web_port, foreign[i][1]);
+        if (status_for_host(h) != 401)
+            fail_msg("Host: %s must not be local", h);
+    }
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        snprintf(h, sizeof h, "%s%d%s", local[i][0], D.web_port, local[i][1]);
+        if (status_for_host(h) != 200)
+            fail_msg("Host: %s should be local", h);
+    }
+    /* another port, or none (that would be 80) */
+    snprintf(h, sizeof h, "127.0.0.1:%d", D.web_port == 1 ? 2 : D.web_port - 1);
+    assert_int_equal(status_for_host(h), 401);
+    assert_int_equal(status_for_host("localhost"), 401);
+    assert_int_equal(status_for_host("127.0.0.1"), 401);
+}
+
+/* ---- the sign-in page's token ---------------------------------------------- */
+
+static void test_login_token_is_its_own(void **state)
+{
+    (void)state;
+    char local[64], body[1024], req[2048];
+    snprintf(local, sizeof local, "127.0.0.1:%d", D.web_port);
+    reply_t form = get_as(local, "/publish/workshop");
+    reply_t login = get_as(local, "/login");
+    reply_t held = get_as("lernet.example.org", "/publish/workshop"); /* not let in */
+    assert_int_equal(form.status, 200);
+    assert_int_equal(login.status, 200);
+    assert_int_equal(held.status, 401);
+    char *ftok = csrf_in(form.text), *ltok = csrf_in(login.text), *htok = csrf_in(held.text);
+    assert_string_not_equal(ftok, ltok);
+    assert_string_equal(htok, ltok); /* a visitor not let in sees only the sign-in token */
+    /* the sign-in token does not pass for a form's */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=%s&lang_1=sv&title_1=Validering&start=2027-05-01T09%%3A00"
+             "&end=2027-05-01T12%%3A00&tz=Europe%%2FStockholm&place=Stationsgatan+2",
+             ltok, NET);
+    snprintf(req, sizeof req,
+             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+             "Sec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             local, strlen(body), body);
+    reply_t r = request(req);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.text, "CSRF"));
+    free(r.text);
+    /* and signing in with it still works */
+    snprintf(body, sizeof body, "csrf=%s&token=%s", ltok, TOKEN);
+    snprintf(req, sizeof req,
+             "POST /login HTTP/1.1\r\nHost: lernet.example.org\r\nConnection: close\r\n"
+             "Origin: http://lernet.example.org\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    r = request(req);
+    assert_int_equal(r.status, 303);
+    assert_non_null(strstr(r.text, "Set-Cookie: lernet_auth="));
+    free(r.text);
+    free(ftok);
+    free(ltok);
+    free(htok);
+    free(form.text);
+    free(login.text);
+    free(held.text);
+}
+
+/* ---- the store's reason in the form ---------------------------------------- */
+
+static void test_form_shows_store_reason(void **state)
+{
+    (void)state;
+    char local[64], body[1024], req[2048];
+    snprintf(local, sizeof local, "127.0.0.1:%d", D.web_port);
+    reply_t form = get_as(local, "/publish/workshop");
+    char *tok = csrf_in(form.text);
+    snprintf(body, sizeof body,
+             "csrf=%s&network=%s&lang_1=sv&title_1=Validering+i+arbetslivet&lang_2=&title_2="
+             "&start=2027-05-01T09%%3A00&end=2027-05-01T12%%3A00&tz=Europe%%2FStockholm"
+             "&place=Stationsgatan+2",
+             tok, NET);
+    snprintf(req, sizeof req,
+             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+             "Sec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             local, strlen(body), body);
+    reply_t r = request(req);
+    if (r.status != 422 || !strstr(r.text, "is not a member of " NET))
+        fail_msg("want 422 with the store's reason, got %d: %.600s", r.status,
+                 strstr(r.text, "<main>") ? strstr(r.text, "<main>") : r.text);
+    assert_null(strstr(r.text, "duplicate"));
+    free(r.text);
+    free(tok);
+    free(form.text);
+}
+
+/* ---- trickling clients ----------------------------------------------------- */
+
+typedef struct trickler {
+    int fd;
+    long long opened_ms, closed_ms; /* closed_ms 0: still open */
+} trickler_t;
+
+/* 1 once the server has ended the connection (EOF or reset). */
+static int ended(int fd)
+{
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* One more byte of a header line that never ends, to every open one. */
+static size_t trickle(trickler_t *t, size_t n, size_t step)
+{
+    static const char drip[] = "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    size_t open = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].closed_ms)
+            continue;
+        if (ended(t[i].fd) ||
+            send(t[i].fd, drip + step % (sizeof drip - 1), 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+            t[i].closed_ms = mono_ms();
+            continue;
+        }
+        open++;
+    }
+    return open;
+}
+
+static void test_tricklers_do_not_hold_the_page(void **state)
+{
+    (void)state;
+    enum { N = 2 * PER_ADDRESS };
+    trickler_t t[N];
+    char start[128], local[64];
+    snprintf(local, sizeof local, "127.0.0.1:%d", D.web_port);
+    snprintf(start, sizeof start, "GET / HTTP/1.1\r\nHost: %s\r\n", local);
+    /* every slot taken, by two addresses at their old per-address limit */
+    for (size_t i = 0; i < N; i++) {
+        t[i].fd = dial(i < PER_ADDRESS ? "127.0.0.1" : "127.0.0.2");
+        t[i].opened_ms = mono_ms();
+        t[i].closed_ms = 0;
+        assert_int_equal(send(t[i].fd, start, strlen(start), MSG_NOSIGNAL), (ssize_t)strlen(start));
+    }
+    /* staff: answered at once, not after the tricklers give up */
+    long long asked = mono_ms();
+    reply_t r = get_as(local, "/health");
+    long long took = mono_ms() - asked;
+    if (r.status != 200)
+        fail_msg("staff request: status %d after %lld ms", r.status, took);
+    assert_true(took < 3000);
+    free(r.text);
+    /* the tricklers send a byte every half second, so they are never idle
+     * for MHD's WEB_TIMEOUT_S; each is cut once it has had WEB_REQUEST_S */
+    long long deadline = t[N - 1].opened_ms + (WEB_REQUEST_S + 4) * 1000LL;
+    for (size_t step = 0; trickle(t, N, step) > 0 && mono_ms() < deadline; step++) {
+        struct timespec half = {0, 500 * 1000000L}; /* the attacker's pace */
+        nanosleep(&half, NULL);
+    }
+    size_t at_bound = 0, early = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (!t[i].closed_ms)
+            fail_msg("trickler %zu still open after %d s", i, WEB_REQUEST_S + 4);
+        long long held = t[i].closed_ms - t[i].opened_ms;
+        if (held >= (WEB_REQUEST_S - 1) * 1000LL && held <= (WEB_REQUEST_S + 3) * 1000LL)
+            at_bound++;
+        else if (held < (WEB_REQUEST_S - 1) * 1000LL)
+            early++; /* cut to make room for newer connections */
+        close(t[i].fd);
+    }
+    fprintf(stderr, "tricklers: %zu cut early to make room, %zu at the %d s bound\n", early,
+            at_bound, WEB_REQUEST_S);
+    /* room for staff was made by cutting the oldest few, the rest ran to the bound */
+    assert_true(early <= WEB_RESERVED + 2);
+    assert_int_equal(at_bound + early, N);
+    char needle[80];
+    snprintf(needle, sizeof needle, "had not sent a whole request in %d s", WEB_REQUEST_S);
+    assert_true(h_log_contains(&D, needle));
+    /* and the page serves as before */
+    r = get_as(local, "/health");
+    assert_int_equal(r.status, 200);
+    free(r.text);
+}
+
+int main(void)
+{
+    keys_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_host_exact),
+        cmocka_unit_test(test_login_token_is_its_own),
+        cmocka_unit_test(test_form_shows_store_reason),
+        cmocka_unit_test(test_tricklers_do_not_hold_the_page),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

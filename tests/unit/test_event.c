@@ -1,0 +1,500 @@
+/*
+ * test_event: encode/decode round trips, signatures, single-byte tampering,
+ * and every named refusal reason of the validation layer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/event.h"
+#include "harness/testutil.h"
+
+#define START 1796112000LL /* 2026-12-01 09:00 UTC */
+
+static keys_identity_t *key;
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(keys_init(), 0);
+    return keys_generate(&key);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    keys_free(&key);
+    return 0;
+}
+
+/* A header whose fields a test can change before it is packed and signed,
+ * to reach refusals that a well-behaved event_create never produces. */
+typedef struct raw {
+    Lernet__Header h;
+    uint8_t author[32], phash[32], prev[32], salt[32];
+    uint8_t *payload;
+    size_t payload_len;
+    uint8_t header[1024];
+    size_t header_len;
+    uint8_t sig[64];
+} raw_t;
+
+static void raw_init(raw_t *r, const Lernet__Payload *p)
+{
+    memset(r, 0, sizeof *r);
+    lernet__header__init(&r->h);
+    memcpy(r->author, keys_public(key), 32);
+    r->payload_len = lernet__payload__get_packed_size(p);
+    r->payload = malloc(r->payload_len);
+    lernet__payload__pack(p, r->payload);
+    randombytes_buf(r->salt, 32);
+    crypto_generichash(r->phash, 32, r->payload, r->payload_len, r->salt, 32);
+    r->h.version = 1;
+    r->h.author.data = r->author;
+    r->h.author.len = 32;
+    r->h.signer = r->h.author;
+    r->h.seq = 1;
+    r->h.created_ms = event_now_ms();
+    r->h.network = "malardalen-skills";
+    r->h.kind = LERNET__KIND__KIND_WORKSHOP;
+    r->h.payload_hash.data = r->phash;
+    r->h.payload_hash.len = 32;
+    r->h.payload_size = r->payload_len;
+}
+
+/* Packs and signs (with key) the possibly modified header, then parses. */
+static int raw_check(raw_t *r, char *why, size_t whylen)
+{
+    event_t *ev = NULL;
+    r->header_len = lernet__header__pack(&r->h, r->header);
+    assert_int_equal(keys_sign(key, r->sig, r->header, r->header_len), 0);
+    int rc = event_from_parts(&ev, r->header, r->header_len, r->sig, r->payload, r->payload_len,
+                              r->salt, event_now_ms(), why, whylen);
+    event_free(&ev);
+    free(r->payload);
+    r->payload = NULL;
+    return rc;
+}
+
+static event_t *sample(void)
+{
+    Lernet__Payload *p = tu_workshop("Arbetsplatslärande i praktiken",
+                                     "Workplace learning in practice", START);
+    event_t *ev = tu_next(key, "malardalen-skills", NULL, p);
+    tu_payload_free(p);
+    assert_non_null(ev);
+    return ev;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    event_t *ev = sample(), *back = NULL;
+    uint8_t *env;
+    size_t len;
+    char why[256];
+    assert_int_equal(event_envelope(ev, &env, &len), 0);
+    assert_int_equal(event_parse(&back, env, len, event_now_ms(), why, sizeof why), EV_OK);
+    assert_memory_equal(back->id, ev->id, 32);
+    assert_int_equal(back->header_len, ev->header_len);
+    assert_memory_equal(back->header, ev->header, ev->header_len);
+    assert_memory_equal(back->payload, ev->payload, ev->payload_len);
+    assert_int_equal(back->seq, 1);
+    assert_string_equal(back->network, "malardalen-skills");
+    assert_int_equal(back->kind, LERNET__KIND__KIND_WORKSHOP);
+    assert_string_equal(back->body->workshop->title[1]->text, "Workplace learning in practice");
+    /* id is BLAKE2b-256 of the exact header bytes */
+    uint8_t id[32];
+    crypto_generichash(id, 32, ev->header, ev->header_len, NULL, 0);
+    assert_memory_equal(id, ev->id, 32);
+    free(env);
+    event_free(&back);
+    event_free(&ev);
+}
+
+static void test_chain_fields(void **state)
+{
+    (void)state;
+    event_t *a = sample();
+    Lernet__Payload *p = tu_meeting("Netværksmøde om arbejdspladslæring", START + 86400);
+    event_t *b = tu_next(key, "malardalen-skills", a, p);
+    assert_non_null(b);
+    assert_int_equal(b->seq, 2);
+    assert_memory_equal(b->prev, a->id, 32);
+    tu_payload_free(p);
+    event_free(&a);
+    event_free(&b);
+}
+
+/* Flipping any single byte of header, signature, payload or salt must be
+ * refused: the header by its signature (or structure), the rest by the
+ * signature or the keyed payload hash. */
+static void test_single_byte_flips(void **state)
+{
+    (void)state;
+    event_t *ev = sample(), *out = NULL;
+    uint8_t hdr[EVENT_MAX_HEADER], sig[64], salt[32];
+    uint8_t *pay = malloc(ev->payload_len);
+    for (size_t i = 0; i < ev->header_len; i++) {
+        memcpy(hdr, ev->header, ev->header_len);
+        hdr[i] ^= 0x01;
+        int rc = event_from_parts(&out, hdr, ev->header_len, ev->sig, ev->payload,
+                                  ev->payload_len, ev->salt, event_now_ms(), NULL, 0);
+        assert_int_not_equal(rc, EV_OK);
+        assert_null(out);
+    }
+    for (size_t i = 0; i < 64; i++) {
+        memcpy(sig, ev->sig, 64);
+        sig[i] ^= 0x80;
+        assert_int_equal(event_from_parts(&out, ev->header, ev->header_len, sig, ev->payload,
+                                          ev->payload_len, ev->salt, event_now_ms(), NULL, 0),
+                         EV_BAD_SIGNATURE);
+    }
+    for (size_t i = 0; i < ev->payload_len; i++) {
+        memcpy(pay, ev->payload, ev->payload_len);
+        pay[i] ^= 0x01;
+        assert_int_equal(event_from_parts(&out, ev->header, ev->header_len, ev->sig, pay,
+                                          ev->payload_len, ev->salt, event_now_ms(), NULL, 0),
+                         EV_PAYLOAD_HASH_MISMATCH);
+    }
+    for (size_t i = 0; i < 32; i++) {
+        memcpy(salt, ev->salt, 32);
+        salt[i] ^= 0x01;
+        assert_int_equal(event_from_parts(&out, ev->header, ev->header_len, ev->sig, ev->payload,
+                                          ev->payload_len, salt, event_now_ms(), NULL, 0),
+                         EV_PAYLOAD_HASH_MISMATCH);
+    }
+    free(pay);
+    event_free(&ev);
+}
+
+static void test_erased_payload_still_verifies(void **state)
+{
+    (void)state;
+    event_t *ev = sample(), *out = NULL;
+    assert_int_equal(event_from_parts(&out, ev->header, ev->header_len, ev->sig, NULL, 0, NULL,
+                                      event_now_ms(), NULL, 0),
+                     EV_OK);
+    assert_false(out->has_payload);
+    assert_null(out->body);
+    assert_memory_equal(out->id, ev->id, 32);
+    event_free(&out);
+    event_free(&ev);
+}
+
+/* Issue 14 item 2: from outside, an envelope without payload and salt is
+ * refused whatever its kind. Generated: every kind event_kind_name knows
+ * must have a seed envelope in tests/fuzz/corpus/event (erasure, not
+ * implemented yet, excepted); each parses whole and is refused stripped. */
+static void test_stripped_refused_for_every_kind(void **state)
+{
+    (void)state;
+    size_t kinds = 0;
+    for (int kind = 1; kind < 64; kind++) {
+        const char *name = event_kind_name(kind);
+        if (!name || kind == LERNET__KIND__KIND_ERASURE)
+            continue;
+        char path[600];
+        uint8_t buf[EVENT_MAX_ENVELOPE];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/event/%s", LERNET_SOURCE_DIR, name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            fail_msg("kind %s has no seed envelope %s (make fuzz-seeds)", name, path);
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        event_t *ev = NULL, *out = NULL;
+        char why[256] = "";
+        if (event_parse(&ev, buf, n, INT64_MAX / 4, why, sizeof why) != EV_OK)
+            fail_msg("seed of kind %s does not parse: %s", name, why);
+        assert_int_equal(ev->kind, kind);
+        Lernet__Envelope e = LERNET__ENVELOPE__INIT;
+        e.header.data = ev->header, e.header.len = ev->header_len;
+        e.signature.data = ev->sig, e.signature.len = KEYS_SIG_BYTES;
+        uint8_t stripped[1024];
+        size_t sn = lernet__envelope__pack(&e, stripped);
+        int rc = event_parse(&out, stripped, sn, INT64_MAX / 4, why, sizeof why);
+        if (rc != EV_PAYLOAD_MISSING)
+            fail_msg("kind %s stripped of its payload: %s, want payload_missing", name,
+                     event_reason_name(rc));
+        assert_null(out);
+        assert_non_null(strstr(why, "no payload"));
+        event_free(&ev);
+        kinds++;
+    }
+    assert_true(kinds >= 10);
+}
+
+static void test_envelope_reasons(void **state)
+{
+    (void)state;
+    event_t *ev = sample(), *out = NULL;
+    char why[256];
+    uint8_t junk[64];
+    memset(junk, 0xff, sizeof junk);
+    uint8_t *big = calloc(1, EVENT_MAX_ENVELOPE + 1);
+    assert_int_equal(event_parse(&out, big, EVENT_MAX_ENVELOPE + 1, 0, why, sizeof why),
+                     EV_ENVELOPE_TOO_LARGE);
+    free(big);
+    assert_int_equal(event_parse(&out, junk, sizeof junk, 0, why, sizeof why),
+                     EV_ENVELOPE_MALFORMED);
+    /* envelope with a 16-byte salt */
+    Lernet__Envelope e = LERNET__ENVELOPE__INIT;
+    e.header.data = ev->header;
+    e.header.len = ev->header_len;
+    e.signature.data = ev->sig;
+    e.signature.len = 64;
+    e.payload.data = ev->payload;
+    e.payload.len = ev->payload_len;
+    e.salt.data = ev->salt;
+    e.salt.len = 16;
+    uint8_t buf[4096];
+    size_t n = lernet__envelope__pack(&e, buf);
+    assert_int_equal(event_parse(&out, buf, n, event_now_ms(), why, sizeof why), EV_BAD_SALT);
+    assert_non_null(strstr(why, "salt"));
+    e.salt.len = 32;
+    e.signature.len = 63;
+    n = lernet__envelope__pack(&e, buf);
+    assert_int_equal(event_parse(&out, buf, n, event_now_ms(), why, sizeof why),
+                     EV_BAD_SIGNATURE);
+    /* header sizes */
+    uint8_t hdr[600] = {0};
+    assert_int_equal(event_from_parts(&out, hdr, sizeof hdr, ev->sig, NULL, 0, NULL, 0, why,
+                                      sizeof why),
+                     EV_HEADER_TOO_LARGE);
+    assert_int_equal(event_from_parts(&out, junk, 8, ev->sig, NULL, 0, NULL, 0, why, sizeof why),
+                     EV_HEADER_MALFORMED);
+    event_free(&ev);
+}
+
+static void test_header_reasons(void **state)
+{
+    (void)state;
+    Lernet__Payload *p = tu_workshop("Kompetensförsörjning", NULL, START);
+    Lernet__Payload *m = tu_meeting("Netværksmøde", START);
+    raw_t r;
+    char why[256];
+    uint8_t other[32], prev[32] = {1};
+
+    raw_init(&r, p);
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_OK);
+
+    raw_init(&r, p);
+    r.h.version = 2;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_VERSION);
+    assert_non_null(strstr(why, "version"));
+
+    raw_init(&r, p);
+    r.h.author.len = 31;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_AUTHOR);
+
+    raw_init(&r, p);
+    r.h.signer.len = 31;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_SIGNER);
+
+    /* another signer is allowed by the format (a certified signing key; the
+     * store decides), but the signature must then be that key's */
+    raw_init(&r, p);
+    randombytes_buf(other, 32);
+    r.h.signer.data = other;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_SIGNATURE);
+
+    /* control events live in their reserved log, content never does */
+    raw_init(&r, p);
+    r.h.network = "@keys";
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_WRONG_LOG);
+    assert_non_null(strstr(why, "@keys"));
+
+    raw_init(&r, p);
+    r.h.seq = 0;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_SEQ);
+
+    raw_init(&r, p);
+    r.h.seq = 2;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_PREV);
+    raw_init(&r, p);
+    r.h.prev.data = prev;
+    r.h.prev.len = 32;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_PREV);
+
+    raw_init(&r, p);
+    r.h.network = "Mälardalen Skills";
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_BAD_NETWORK);
+
+    raw_init(&r, p);
+    r.h.kind = (Lernet__Kind)99;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_UNKNOWN_KIND);
+
+    raw_init(&r, p);
+    r.h.created_ms = event_now_ms() + 3600 * 1000;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_FUTURE_TIME);
+
+    raw_init(&r, p);
+    r.h.payload_hash.len = 31;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_HEADER_MALFORMED);
+
+    raw_init(&r, p);
+    r.h.payload_size = EVENT_MAX_PAYLOAD + 1;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_PAYLOAD_TOO_LARGE);
+
+    raw_init(&r, p);
+    r.h.payload_size += 1;
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_PAYLOAD_SIZE_MISMATCH);
+
+    /* a meeting payload under a workshop header: remote input reaches the
+     * same field rules as local input */
+    raw_init(&r, m);
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_KIND_MISMATCH);
+
+    /* garbage payload with a correct hash */
+    raw_init(&r, p);
+    memset(r.payload, 0xff, r.payload_len);
+    crypto_generichash(r.phash, 32, r.payload, r.payload_len, r.salt, 32);
+    assert_int_equal(raw_check(&r, why, sizeof why), EV_PAYLOAD_MALFORMED);
+
+    tu_payload_free(p);
+    tu_payload_free(m);
+}
+
+static int check_ws(Lernet__Payload *p, char *why)
+{
+    return event_check_payload(LERNET__KIND__KIND_WORKSHOP, p, why, 256);
+}
+
+static void test_field_reasons(void **state)
+{
+    (void)state;
+    char why[256];
+    Lernet__Payload *p = tu_workshop("Lärande på arbetsplatsen", "Workplace learning", START);
+    Lernet__Workshop *w = p->workshop;
+    assert_int_equal(check_ws(p, why), EV_OK);
+
+    char *saved = w->title[0]->text;
+    w->title[0]->text = "";
+    assert_int_equal(check_ws(p, why), EV_MISSING_FIELD);
+    assert_non_null(strstr(why, "title[0]"));
+    char longtitle[EVENT_MAX_TITLE + 10];
+    memset(longtitle, 'a', sizeof longtitle - 1);
+    longtitle[sizeof longtitle - 1] = 0;
+    w->title[0]->text = longtitle;
+    assert_int_equal(check_ws(p, why), EV_FIELD_TOO_LONG);
+    w->title[0]->text = "bad \xff byte";
+    assert_int_equal(check_ws(p, why), EV_BAD_UTF8);
+    w->title[0]->text = "overlong \xc0\xaf";
+    assert_int_equal(check_ws(p, why), EV_BAD_UTF8);
+    w->title[0]->text = "Emoji ok 🎓 æøå äöü";
+    assert_int_equal(check_ws(p, why), EV_OK);
+    w->title[0]->text = saved;
+
+    char *lang = w->title[1]->lang;
+    w->title[1]->lang = "english!";
+    assert_int_equal(check_ws(p, why), EV_BAD_LANG);
+    w->title[1]->lang = "sv";
+    assert_int_equal(check_ws(p, why), EV_BAD_LANG); /* same language twice */
+    w->title[1]->lang = lang;
+
+    w->end = w->start - 1;
+    assert_int_equal(check_ws(p, why), EV_BAD_TIME);
+    assert_non_null(strstr(why, "'end'"));
+    w->end = w->start + 3600;
+
+    char *tz = w->tz;
+    w->tz = "Europe/../../etc/passwd";
+    assert_int_equal(check_ws(p, why), EV_BAD_TZ);
+    w->tz = tz;
+
+    char *url = w->online_url;
+    w->online_url = "ftp://example.org/room";
+    assert_int_equal(check_ws(p, why), EV_BAD_URL);
+    w->online_url = url;
+
+    char *place = w->place;
+    w->place = "";
+    assert_int_equal(check_ws(p, why), EV_MISSING_FIELD);
+    w->place = place;
+
+    size_t nthemes = w->n_themes;
+    w->n_themes = EVENT_MAX_TAGS + 1;
+    char **themes = w->themes;
+    char *many[EVENT_MAX_TAGS + 1];
+    for (int i = 0; i <= EVENT_MAX_TAGS; i++)
+        many[i] = "tema";
+    w->themes = many;
+    assert_int_equal(check_ws(p, why), EV_TOO_MANY);
+    w->themes = themes;
+    w->n_themes = nthemes;
+
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_MEETING, p, why, sizeof why),
+                     EV_KIND_MISMATCH);
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_KEY_CERT, p, why, sizeof why),
+                     EV_KIND_MISMATCH);
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_ERASURE, p, why, sizeof why),
+                     EV_UNKNOWN_KIND);
+    tu_payload_free(p);
+
+    uint8_t target[32] = {7};
+    Lernet__Payload *c = tu_cancel(target, "Inställd på grund av snöstorm");
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_CANCEL, c, why, sizeof why), EV_OK);
+    c->cancel->target.len = 5;
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_CANCEL, c, why, sizeof why),
+                     EV_BAD_REFERENCE);
+    tu_payload_free(c);
+
+    Lernet__Payload *x = tu_experience(target, "Erfahrungen aus der Lernwerkstatt");
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_EXPERIENCE, x, why, sizeof why),
+                     EV_OK);
+    x->experience->participants[0]->count = EVENT_MAX_COUNT + 1;
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_EXPERIENCE, x, why, sizeof why),
+                     EV_FIELD_TOO_LONG);
+    tu_payload_free(x);
+}
+
+static void test_reason_names(void **state)
+{
+    (void)state;
+    for (int r = 0; r >= EV_REASON_MIN; r--) {
+        const char *n = event_reason_name(r);
+        assert_non_null(n);
+        assert_string_not_equal(n, "unknown_reason");
+    }
+    assert_string_equal(event_reason_name(EV_BAD_SIGNATURE), "bad_signature");
+    assert_string_equal(event_reason_name(EV_REASON_MIN - 1), "unknown_reason");
+}
+
+static void test_network_names(void **state)
+{
+    (void)state;
+    assert_true(event_network_valid("malardalen-skills"));
+    assert_true(event_network_valid("nordic.wbl_2026"));
+    assert_false(event_network_valid(""));
+    assert_false(event_network_valid("-leading-dash"));
+    assert_false(event_network_valid("Upper"));
+    assert_false(event_network_valid("mälardalen"));
+    char longname[EVENT_MAX_NETWORK + 2];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    assert_false(event_network_valid(longname));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_chain_fields),
+        cmocka_unit_test(test_single_byte_flips),
+        cmocka_unit_test(test_erased_payload_still_verifies),
+        cmocka_unit_test(test_envelope_reasons),
+        cmocka_unit_test(test_stripped_refused_for_every_kind),
+        cmocka_unit_test(test_header_reasons),
+        cmocka_unit_test(test_field_reasons),
+        cmocka_unit_test(test_reason_names),
+        cmocka_unit_test(test_network_names),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,284 @@
+/*
+ * test_sync: the protocol logic of sync.c driven in-process, two nodes
+ * joined by in-memory queues instead of sockets. Deterministic, so it can
+ * assert exact properties: convergence, bytes of an in-sync round, bytes
+ * and round trips for one missing event, scope, hostile requests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/harness_mem.h"
+#include "util/log.h"
+#include "store/store.h"
+#include "sync/sync.h"
+#include "harness/testutil.h"
+#include "wire.pb-c.h"
+
+#define START 1796112000LL
+
+/* Two partner nodes sharing nets, a-side holding extra networks a_nets. */
+typedef struct pair {
+    hm_net_t *net;
+    hm_node_t a, b;
+} pair_t;
+
+static pair_t *pair_new(const char *a_nets, const char *b_nets, const char *shared)
+{
+    pair_t *p = calloc(1, sizeof *p);
+    p->net = calloc(1, sizeof *p->net);
+    assert_int_equal(hm_node_init(&p->a, p->net, "Lärcentrum Östhammar", a_nets), 0);
+    assert_int_equal(hm_node_init(&p->b, p->net, "Roskilde Handelsskole", b_nets), 0);
+    assert_int_equal(hm_link(&p->a, &p->b, shared), 0);
+    return p;
+}
+
+static void pair_free(pair_t *p)
+{
+    hm_node_free(&p->a);
+    hm_node_free(&p->b);
+    free(p->net);
+    free(p);
+}
+
+static void test_converge_and_in_sync_bytes(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    hm_net_t *net = p->net;
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 1000), 0);
+    assert_int_equal(hm_add_events(&p->b, NULL, "nordic-wbl", 10), 0);
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    assert_int_equal(hm_events(&p->a), 1010);
+    assert_int_equal(hm_events(&p->b), 1010);
+
+    /* an in-sync round: one Summary each way */
+    hm_reset_counters(net);
+    assert_int_equal(hm_round(&p->b), 0);
+    fprintf(stderr, "in-sync round at 1,010 events: %zu bytes client→server, %zu back\n",
+            net->bytes[0], net->bytes[1]);
+    assert_true(net->bytes[0] <= 256);
+    assert_true(net->bytes[1] <= 256);
+    assert_int_equal(net->client_msgs, 1);
+    size_t small = net->bytes[0] + net->bytes[1];
+
+    /* ten times the events: the round costs the same */
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 9000), 0);
+    assert_int_equal(hm_round(&p->b), 0);
+    assert_int_equal(hm_events(&p->b), 10010);
+    hm_reset_counters(net);
+    assert_int_equal(hm_round(&p->b), 0);
+    fprintf(stderr, "in-sync round at 10,010 events: %zu bytes\n", net->bytes[0] + net->bytes[1]);
+    assert_int_equal(net->bytes[0] + net->bytes[1], small);
+    pair_free(p);
+}
+
+static void test_one_missing_event(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    hm_net_t *net = p->net;
+    /* 100 other authors' logs, relayed by a */
+    for (int i = 0; i < 100; i++) {
+        keys_identity_t *k;
+        assert_int_equal(keys_generate(&k), 0);
+        assert_int_equal(hm_add_events(&p->a, k, "nordic-wbl", 20), 0);
+        keys_free(&k);
+    }
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    assert_int_equal(hm_events(&p->b), 2000);
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 1), 0);
+    hm_reset_counters(net);
+    assert_int_equal(hm_round(&p->b), 0);
+    assert_int_equal(hm_events(&p->b), 2001);
+    size_t total = net->bytes[0] + net->bytes[1];
+    fprintf(stderr, "one missing event among 2,000 from 101 logs: %zu bytes, %zu round trips "
+                    "(then 1 to confirm)\n", total, net->client_msgs - 1);
+    /* Summary, GetHeads, Want; the final Summary confirms the round */
+    assert_true(net->client_msgs - 1 <= 3);
+    assert_true(total <= 2048);
+    pair_free(p);
+}
+
+/* Sends one raw message to a's server side; returns a's single reply. */
+static Lernet__Wire__Msg *ask(pair_t *p, const Lernet__Wire__Msg *m)
+{
+    uint8_t buf[4096];
+    size_t len = lernet__wire__msg__pack(m, buf);
+    hm_net_t *net = p->net;
+    net->head = net->tail = 0;
+    sync_server_recv(p->a.sync, 0, (const uint8_t *)"r", 1, buf, len, net->clock_ms);
+    assert_int_equal(net->tail, 1);
+    Lernet__Wire__Msg *reply = lernet__wire__msg__unpack(NULL, net->q[0].len, net->q[0].buf);
+    free(net->q[0].buf);
+    net->head = net->tail = 0;
+    assert_non_null(reply);
+    return reply;
+}
+
+static void test_scope(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl,sweden-local", "nordic-wbl", "nordic-wbl");
+    assert_int_equal(hm_add_events(&p->a, NULL, "sweden-local", 5), 0);
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 3), 0);
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    assert_int_equal(hm_round(&p->b), 0);
+    assert_int_equal(hm_events(&p->b), 3);
+    store_feed_t *feeds;
+    size_t n;
+    assert_int_equal(store_feeds(p->b.st, NULL, 0, &feeds, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(feeds[0].network, "nordic-wbl");
+    free(feeds);
+
+    /* a hostile Want for the other network gets nothing */
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Want w = LERNET__WIRE__WANT__INIT;
+    Lernet__Wire__Range r = LERNET__WIRE__RANGE__INIT, *rp = &r;
+    r.author.data = (uint8_t *)keys_public(p->a.k);
+    r.author.len = 32;
+    r.network = "sweden-local";
+    r.from = 1;
+    r.to = 5;
+    w.n_ranges = 1;
+    w.ranges = &rp;
+    m.body_case = LERNET__WIRE__MSG__BODY_WANT;
+    m.want = &w;
+    Lernet__Wire__Msg *reply = ask(p, &m);
+    assert_int_equal(reply->body_case, LERNET__WIRE__MSG__BODY_EVENTS);
+    assert_int_equal(reply->events->n_envelopes, 0);
+    lernet__wire__msg__free_unpacked(reply, NULL);
+    pair_free(p);
+}
+
+static void test_garbage_and_pushes(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    /* undecodable bytes: an error reply, nothing stored, still serving */
+    uint8_t junk[32];
+    memset(junk, 0xff, sizeof junk);
+    p->net->head = p->net->tail = 0;
+    sync_server_recv(p->a.sync, 0, (const uint8_t *)"r", 1, junk, sizeof junk, p->net->clock_ms);
+    assert_int_equal(p->net->tail, 1);
+    Lernet__Wire__Msg *err = lernet__wire__msg__unpack(NULL, p->net->q[0].len, p->net->q[0].buf);
+    assert_int_equal(err->body_case, LERNET__WIRE__MSG__BODY_ERROR);
+    assert_int_equal(err->error->code, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED);
+    lernet__wire__msg__free_unpacked(err, NULL);
+    assert_int_equal(hm_run(p->net), 0);
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 2), 0);
+
+    /* a push of an event with a flipped signature byte is refused */
+    char why[256];
+    Lernet__Payload *pl = tu_workshop("Förfalskad", NULL, START);
+    event_t *ev = NULL;
+    keys_identity_t *k;
+    assert_int_equal(keys_generate(&k), 0);
+    assert_int_equal(event_create(&ev, k, "nordic-wbl", 1, NULL, p->net->clock_ms, pl, why,
+                                  sizeof why),
+                     0);
+    ev->sig[10] ^= 1;
+    uint8_t *env;
+    size_t len;
+    assert_int_equal(event_envelope(ev, &env, &len), 0);
+    ProtobufCBinaryData one = {len, env};
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Events e = LERNET__WIRE__EVENTS__INIT;
+    e.n_envelopes = 1;
+    e.envelopes = &one;
+    m.body_case = LERNET__WIRE__MSG__BODY_PUSH;
+    m.push = &e;
+    uint8_t buf[4096];
+    size_t n = lernet__wire__msg__pack(&m, buf);
+    sync_server_recv(p->b.sync, 0, (const uint8_t *)"r", 1, buf, n, p->net->clock_ms);
+    sync_stats_t st;
+    sync_get_stats(p->b.sync, &st);
+    assert_int_equal(st.events_refused, 1);
+    assert_int_equal(hm_events(&p->b), 0);
+    /* the honest events still arrive */
+    assert_int_equal(hm_round(&p->b), 0);
+    assert_int_equal(hm_events(&p->b), 2);
+    free(env);
+    event_free(&ev);
+    keys_free(&k);
+    tu_payload_free(pl);
+    pair_free(p);
+}
+
+
+/* Issue 14 item 6: an author that equivocates (branch A at the victim,
+ * 8,400 events of branch B at the relay) must not starve the other logs:
+ * before, every round ended on a batch of B that applied nothing and the
+ * logs after it were never asked for. Now the log is put aside and the
+ * others come in the same pull. Refusal lines are bounded too. */
+static void test_fork_does_not_starve(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    keys_identity_t *x = NULL, *y = NULL;
+    /* x sorts before y, so its log comes first in the wants */
+    do {
+        keys_free(&x);
+        keys_free(&y);
+        assert_int_equal(keys_generate(&x), 0);
+        assert_int_equal(keys_generate(&y), 0);
+    } while (memcmp(keys_public(x), keys_public(y), KEYS_PUBLIC_BYTES) > 0);
+    p->net->clock_ms = event_now_ms();
+    assert_int_equal(hm_add_events(&p->b, x, "nordic-wbl", 10), 0);   /* branch A, victim b */
+    assert_int_equal(hm_add_events(&p->a, x, "nordic-wbl", 8400), 0); /* branch B, relay a */
+    assert_int_equal(hm_add_events(&p->a, y, "nordic-wbl", 100), 0);  /* an honest author */
+    char logpath[600];
+    snprintf(logpath, sizeof logpath, "%s/stderr.log", p->b.dir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    log_init(LOG_LVL_WARN, "");
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hm_round(&p->b), 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    log_init(LOG_LVL_ERROR, "");
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    assert_int_equal(store_head(p->b.st, keys_public(y), "nordic-wbl", &seq, head), STORE_OK);
+    assert_int_equal(seq, 100); /* y's log came through despite x's fork */
+    assert_int_equal(store_head(p->b.st, keys_public(x), "nordic-wbl", &seq, head), STORE_OK);
+    assert_int_equal(seq, 10);
+    char cmd[700], *out = NULL;
+    snprintf(cmd, sizeof cmd, "grep -c 'refused event from' '%s'", logpath);
+    tu_run(cmd, &out);
+    long lines = out ? atol(out) : -1;
+    free(out);
+    fprintf(stderr, "refusal lines logged for thousands of refused events: %ld\n", lines);
+    assert_true(lines >= 1 && lines <= SYNC_REFUSAL_LINES * 2);
+    keys_free(&x);
+    keys_free(&y);
+    pair_free(p);
+}
+
+int main(void)
+{
+    keys_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_converge_and_in_sync_bytes),
+        cmocka_unit_test(test_one_missing_event),
+        cmocka_unit_test(test_scope),
+        cmocka_unit_test(test_garbage_and_pushes),
+        cmocka_unit_test(test_fork_does_not_starve),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

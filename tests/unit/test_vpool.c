@@ -1,0 +1,107 @@
+/*
+ * test_vpool: parallel verification gives exactly the serial result, for
+ * valid and corrupted envelopes, with and without workers, over many
+ * back-to-back jobs (the hand-over between jobs is where a pool races).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/testutil.h"
+#include "sync/vpool.h"
+
+#define START 1796112000LL
+#define N 64
+
+typedef struct fx {
+    uint8_t *env[N];
+    size_t len[N];
+    int expect[N];
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    keys_identity_t *k;
+    event_t *prev = NULL;
+    assert_int_equal(keys_generate(&k), 0);
+    for (int i = 0; i < N; i++) {
+        Lernet__Payload *p = tu_workshop("Lärcentrum som mäklare", "Brokers", START + i);
+        event_t *ev = tu_next(k, "nordic-wbl", prev, p);
+        assert_non_null(ev);
+        assert_int_equal(event_envelope(ev, &f->env[i], &f->len[i]), 0);
+        if (i % 5 == 3) /* corrupt one byte near the end: signature or payload */
+            f->env[i][f->len[i] - 40] ^= 0x01;
+        event_t *chk = NULL;
+        f->expect[i] = event_parse(&chk, f->env[i], f->len[i], event_now_ms(), NULL, 0);
+        event_free(&chk);
+        event_free(&prev);
+        prev = ev;
+        tu_payload_free(p);
+    }
+    event_free(&prev);
+    keys_free(&k);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    for (int i = 0; i < N; i++)
+        free(f->env[i]);
+    free(f);
+    return 0;
+}
+
+static void run_jobs(fx_t *f, int workers, int jobs)
+{
+    vpool_t *p;
+    vpool_item_t items[N];
+    assert_int_equal(vpool_new(&p, workers), 0);
+    assert_int_equal(vpool_threads(p), workers + 1);
+    for (int j = 0; j < jobs; j++) {
+        size_t n = (size_t)(j % N) + 1; /* sizes 1..N, so hand-overs vary */
+        memset(items, 0, sizeof items);
+        for (size_t i = 0; i < n; i++) {
+            items[i].buf = f->env[i];
+            items[i].len = f->len[i];
+        }
+        vpool_parse(p, items, n, event_now_ms());
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(items[i].rc, f->expect[i]);
+            assert_true((items[i].ev != NULL) == (f->expect[i] == EV_OK));
+            if (f->expect[i] != EV_OK)
+                assert_true(strlen(items[i].why) > 0);
+            event_free(&items[i].ev);
+        }
+    }
+    vpool_free(&p);
+    assert_null(p);
+}
+
+static void test_serial_and_parallel_agree(void **state)
+{
+    fx_t *f = *state;
+    int refused = 0;
+    for (int i = 0; i < N; i++)
+        refused += f->expect[i] != EV_OK;
+    assert_int_equal(refused, (N + 1) / 5); /* the corrupted ones, and only they */
+    run_jobs(f, 0, 8);
+    run_jobs(f, 1, 300);
+    run_jobs(f, 3, 300);
+}
+
+int main(void)
+{
+    keys_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_serial_and_parallel_agree, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

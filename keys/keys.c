@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 struct keys_identity {
     uint8_t pk[KEYS_PUBLIC_BYTES];
@@ -149,30 +148,6 @@ int keys_export_secret(const keys_identity_t *k, uint8_t *secret_out)
     return KEYS_OK;
 }
 
-int keys_curve_setup(const keys_identity_t *k, void *zsock, int as_server)
-{
-    uint8_t xpk[32];
-    uint8_t *xsk = sodium_malloc(32);
-    int rc = KEYS_ERR_CRYPTO;
-    if (!xsk)
-        return KEYS_ERR_SODIUM;
-    sodium_mprotect_readonly(k->sk);
-    int conv = crypto_sign_ed25519_sk_to_curve25519(xsk, k->sk);
-    sodium_mprotect_noaccess(k->sk);
-    if (conv != 0 || crypto_sign_ed25519_pk_to_curve25519(xpk, k->pk) != 0)
-        goto cleanup;
-    int server = as_server ? 1 : 0;
-    if (zmq_setsockopt(zsock, ZMQ_CURVE_PUBLICKEY, xpk, 32) != 0 ||
-        zmq_setsockopt(zsock, ZMQ_CURVE_SECRETKEY, xsk, 32) != 0)
-        goto cleanup;
-    if (as_server && zmq_setsockopt(zsock, ZMQ_CURVE_SERVER, &server, sizeof server) != 0)
-        goto cleanup;
-    rc = KEYS_OK;
-cleanup:
-    sodium_free(xsk);
-    return rc;
-}
-
 int keys_curve_public(uint8_t x25519[32], const uint8_t ed25519[KEYS_PUBLIC_BYTES])
 {
     return crypto_sign_ed25519_pk_to_curve25519(x25519, ed25519) == 0 ? KEYS_OK
@@ -291,14 +266,12 @@ void keys_transport_free(keys_transport_t **tp)
     *tp = NULL;
 }
 
-int keys_transport_curve_setup(const keys_transport_t *t, void *zsock, int as_server)
+int keys_transport_lend(const keys_transport_t *t, keys_curve_use_fn use, void *ctx)
 {
-    int server = as_server ? 1 : 0, rc = KEYS_ERR_CRYPTO;
+    if (!use)
+        return KEYS_ERR_CRYPTO;
     sodium_mprotect_readonly(t->xsk);
-    if (zmq_setsockopt(zsock, ZMQ_CURVE_PUBLICKEY, t->xpk, KEYS_X25519_BYTES) == 0 &&
-        zmq_setsockopt(zsock, ZMQ_CURVE_SECRETKEY, t->xsk, KEYS_X25519_BYTES) == 0 &&
-        (!as_server || zmq_setsockopt(zsock, ZMQ_CURVE_SERVER, &server, sizeof server) == 0))
-        rc = KEYS_OK;
+    int rc = use(ctx, t->xpk, t->xsk);
     sodium_mprotect_noaccess(t->xsk);
     return rc;
 }

@@ -63,10 +63,6 @@ int keys_verify(const uint8_t pk[KEYS_PUBLIC_BYTES], const uint8_t sig[KEYS_SIG_
  * the caller allocated with sodium_malloc and must sodium_free. */
 int keys_export_secret(const keys_identity_t *k, uint8_t *secret_out /* KEYS_SECRET_BYTES */);
 
-/* Sets ZMQ_CURVE_PUBLICKEY/SECRETKEY (and ZMQ_CURVE_SERVER when as_server)
- * on a ZeroMQ socket, from the identity converted to X25519. The converted
- * secret lives in secure memory only for the duration of the call. */
-int keys_curve_setup(const keys_identity_t *k, void *zsock, int as_server);
 /* The transport key: the identity converted to X25519, kept on its own so
  * the daemon can run CurveZMQ under the identity partners know while the
  * Ed25519 identity key itself stays offline. Its secret can authenticate a
@@ -81,8 +77,14 @@ int keys_transport_from_secret(keys_transport_t **out, const uint8_t identity[KE
 int keys_transport_export(const keys_transport_t *t, uint8_t *secret_out);
 const uint8_t *keys_transport_identity(const keys_transport_t *t);
 void keys_transport_free(keys_transport_t **t);
-/* As keys_curve_setup, from the transport key. */
-int keys_transport_curve_setup(const keys_transport_t *t, void *zsock, int as_server);
+/* Lends the transport key pair to use(), which hands it to CurveZMQ
+ * (daemon/net.c sets ZMQ_CURVE_PUBLICKEY/SECRETKEY with it): the secret is
+ * readable only during the call and keys/ copies it nowhere, so keys/ needs
+ * no socket library. Returns use()'s result (0 on success), or
+ * KEYS_ERR_CRYPTO when use is NULL. */
+typedef int (*keys_curve_use_fn)(void *ctx, const uint8_t pub[KEYS_X25519_BYTES],
+                                 const uint8_t secret[KEYS_X25519_BYTES]);
+int keys_transport_lend(const keys_transport_t *t, keys_curve_use_fn use, void *ctx);
 
 /* X25519 public key for an Ed25519 public key (a partner's, for
  * ZMQ_CURVE_SERVERKEY and for matching ZAP requests). */

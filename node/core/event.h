@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.pb-c.h"
+#include "proto/event.pb-c.h"
 #include "keys/keys.h"
 
 #define EVENT_VERSION 1

@@ -69,6 +69,31 @@ static int common_opts(void *s)
            set_int(s, ZMQ_HEARTBEAT_TTL, NET_HEARTBEAT_TIMEOUT_MS) | set_int(s, ZMQ_LINGER, 0);
 }
 
+typedef struct curve_opts {
+    void *sock;
+    int as_server;
+} curve_opts_t;
+
+/* Given the transport key pair by keys_transport_lend for this call only:
+ * libzmq copies what it needs. */
+static int set_curve(void *ctx, const uint8_t pub[KEYS_X25519_BYTES],
+                     const uint8_t secret[KEYS_X25519_BYTES])
+{
+    curve_opts_t *o = ctx;
+    int server = o->as_server;
+    return zmq_setsockopt(o->sock, ZMQ_CURVE_PUBLICKEY, pub, KEYS_X25519_BYTES) == 0 &&
+                   zmq_setsockopt(o->sock, ZMQ_CURVE_SECRETKEY, secret, KEYS_X25519_BYTES) == 0 &&
+                   (!server || zmq_setsockopt(o->sock, ZMQ_CURVE_SERVER, &server, sizeof server) == 0)
+               ? KEYS_OK
+               : KEYS_ERR_CRYPTO;
+}
+
+static int curve_setup(const keys_transport_t *k, void *sock, int as_server)
+{
+    curve_opts_t o = {sock, as_server};
+    return keys_transport_lend(k, set_curve, &o);
+}
+
 void *net_zap_open(void *zctx, char *why, size_t whylen)
 {
     void *zap = zmq_socket(zctx, ZMQ_REP);
@@ -159,7 +184,7 @@ void *net_server_open(void *zctx, const keys_transport_t *k, const char *endpoin
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     if (!s)
         return fail_sock(NULL, why, whylen, "router socket");
-    if (keys_transport_curve_setup(k, s, 1) != KEYS_OK || common_opts(s) != 0 ||
+    if (curve_setup(k, s, 1) != KEYS_OK || common_opts(s) != 0 ||
         set_int(s, ZMQ_SNDHWM, NET_ROUTER_SNDHWM) != 0 ||
         set_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
         zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, NET_ZAP_DOMAIN, strlen(NET_ZAP_DOMAIN)) != 0 ||
@@ -185,7 +210,7 @@ void *net_client_open(void *zctx, const keys_transport_t *k, const uint8_t partn
         return fail_sock(s, why, whylen, "partner key cannot be converted to X25519");
     /* IMMEDIATE: queue only to completed connections, so nothing piles up
      * for a partner that is down; sync repairs what was not sent. */
-    if (keys_transport_curve_setup(k, s, 0) != KEYS_OK || common_opts(s) != 0 ||
+    if (curve_setup(k, s, 0) != KEYS_OK || common_opts(s) != 0 ||
         zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32) != 0 ||
         set_int(s, ZMQ_IMMEDIATE, 1) != 0 || set_int(s, ZMQ_RECONNECT_IVL, 200) != 0 ||
         set_int(s, ZMQ_RECONNECT_IVL_MAX, 5000) != 0)

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "util/log.h"
-#include "wire.pb-c.h"
+#include "proto/wire.pb-c.h"
 
 typedef Lernet__Wire__Msg msg_t;
 

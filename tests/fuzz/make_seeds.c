@@ -17,7 +17,7 @@
 #include "util/log.h"
 #include "core/payload_json.h"
 #include "harness/testutil.h"
-#include "wire.pb-c.h"
+#include "proto/wire.pb-c.h"
 
 #define START 1796112000LL
 #define NET "nordic-wbl"

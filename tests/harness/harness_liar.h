@@ -20,7 +20,7 @@
 #include "core/event.h"
 #include "harness/harness.h"
 #include "keys/keys.h"
-#include "wire.pb-c.h"
+#include "proto/wire.pb-c.h"
 
 typedef struct liar liar_t;
 

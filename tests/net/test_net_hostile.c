@@ -27,7 +27,7 @@
 #include "daemon/net.h"
 #include "sync/sync.h"
 #include "harness/testutil.h"
-#include "wire.pb-c.h"
+#include "proto/wire.pb-c.h"
 
 #define NET "nordic-wbl"
 #define START 1796112000LL

@@ -21,7 +21,7 @@
 #include "daemon/net.h"
 #include "sync/sync.h"
 #include "harness/testutil.h"
-#include "wire.pb-c.h"
+#include "proto/wire.pb-c.h"
 
 /* Waits for a monitor event of the given kind; 1 if it came in time. */
 static int wait_monitor(void *mon, int want, int timeout_ms)

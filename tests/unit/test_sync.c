@@ -21,7 +21,7 @@
 #include "store/store.h"
 #include "sync/sync.h"
 #include "harness/testutil.h"
-#include "wire.pb-c.h"
+#include "proto/wire.pb-c.h"
 
 #define START 1796112000LL
 

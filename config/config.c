@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "util/fileio.h"
-#include "util/utf8.h"
+#include "util/text.h"
 
 #define CONFIG_MAX_FILE (256 * 1024)
 #define LABEL_SIZE (CONFIG_MAX_NAME + 16)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/utf8.h"
+#include "util/text.h"
 
 static enum log_level threshold = LOG_LVL_INFO;
 static char log_tag[48];

@@ -2,8 +2,8 @@
  * utf8: the strict UTF-8 decoder that lernet.ini checks and the log's
  * escaping share, so that both call the same bytes valid.
  */
-#ifndef LERNET_UTF8_H
-#define LERNET_UTF8_H
+#ifndef LERNET_TEXT_H
+#define LERNET_TEXT_H
 
 #include <stddef.h>
 

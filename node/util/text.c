@@ -1,5 +1,5 @@
-/* utf8: see utf8.h. */
-#include "util/utf8.h"
+/* text: see text.h. */
+#include "util/text.h"
 
 size_t utf8_seq(const unsigned char *s, size_t n)
 {

@@ -7,6 +7,7 @@
  * payload against the signed hash, then the payload's fields.
  */
 #include "core/event.h"
+#include "util/text.h"
 #include "util/why.h"
 
 #include <ctype.h>
@@ -51,7 +52,7 @@ int64_t event_now_ms(void)
 
 void event_id_hex(char out[EVENT_ID_HEX_SIZE], const uint8_t id[EVENT_ID_BYTES])
 {
-    sodium_bin2hex(out, EVENT_ID_HEX_SIZE, id, EVENT_ID_BYTES);
+    text_hex(out, id, EVENT_ID_BYTES);
 }
 
 const char *event_kind_name(int kind)
@@ -139,50 +140,6 @@ int event_network_valid(const char *name)
 
 /* ---- field rules ---------------------------------------------------- */
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF, and no
- * C0 controls except tab and newline (allowed only in long texts). */
-static int utf8_valid(const char *s, size_t n, int allow_newlines)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            if ((c < 0x20 && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r'))) ||
-                c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + len > n)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* BCP-47 syntax, the subset real tags use: a 2-3 letter language, then
  * subtags of 1-8 alphanumerics separated by '-'. */
 static int lang_valid(const char *s)
@@ -248,7 +205,7 @@ static int check_string(check_t *c, const char *field, const char *s, size_t max
     if (n > max)
         return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field '%s' is %zu bytes, at most %zu",
                     field, n, max);
-    if (!utf8_valid(s, n, long_text))
+    if (!text_plain(s, n, long_text ? TEXT_MULTILINE : 0))
         return why_fail(c->why, c->whylen, EV_BAD_UTF8,
                     "field '%s' is not valid UTF-8 text (or holds control characters)", field);
     return EV_OK;

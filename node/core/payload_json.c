@@ -24,6 +24,7 @@
  * local time; the CLI that calls them is single-threaded.
  */
 #include "core/payload_json.h"
+#include "util/text.h"
 #include "util/why.h"
 
 #include <errno.h>
@@ -42,27 +43,6 @@
 #define TIME_STR_MAX 40     /* longest TIME: "2026-12-03T09:00:00+01:00" is 25 */
 #define MAX_CAPACITY 100000 /* the same bound event_check_payload applies */
 #define SHOW_MAX 48         /* bytes of user input echoed in a message */
-
-/* ---- messages ------------------------------------------------------- */
-
-/* Copy of untrusted text that is safe inside a one-line message: control
- * bytes become '?', and long input is cut at a UTF-8 boundary. */
-static const char *show(const char *s, char out[SHOW_MAX + 4])
-{
-    size_t n = 0;
-    for (; s[n] && n < SHOW_MAX; n++) {
-        unsigned char c = (unsigned char)s[n];
-        out[n] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (s[n]) {
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--; /* s[n] continues a character: cut before its start */
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-    return out;
-}
 
 /* ---- time zones ----------------------------------------------------- */
 
@@ -274,21 +254,22 @@ static int local_to_utc_here(const civil_t *c, int64_t *out)
 static int local_to_utc(const civil_t *c, const char *s, const char *tz, int64_t *out,
                         char *why, size_t whylen)
 {
-    char a[SHOW_MAX + 4], b[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)], b[TEXT_SHOW_SIZE(SHOW_MAX)];
     tz_saved_t sv;
     if (!tz || !*tz)
         return why_fail(why, whylen, PJ_ERR_INVALID,
-                    "%s has no Z or offset, and no time zone is given", show(s, a));
+                        "%s has no Z or offset, and no time zone is given",
+                        text_show(a, sizeof a, s));
     if (!payload_tz_known(tz))
         return why_fail(why, whylen, PJ_ERR_INVALID, "'%s' is not a time zone known to this system",
-                    show(tz, a));
+                        text_show(a, sizeof a, tz));
     if (tz_enter(tz, &sv) != PJ_OK)
         return why_fail(why, whylen, PJ_ERR_NOMEM, "out of memory");
     int ok = local_to_utc_here(c, out);
     tz_leave(&sv);
     if (!ok)
-        return why_fail(why, whylen, PJ_ERR_INVALID, "%s does not exist in %s", show(s, a),
-                    show(tz, b));
+        return why_fail(why, whylen, PJ_ERR_INVALID, "%s does not exist in %s",
+                        text_show(a, sizeof a, s), text_show(b, sizeof b, tz));
     return PJ_OK;
 }
 
@@ -304,7 +285,7 @@ int payload_day_parse(const char *s, int64_t *out, int end_of_day)
 
 int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen)
 {
-    char a[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *rest;
     civil_t c;
     int is_local, offset;
@@ -314,10 +295,12 @@ int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, s
     if (strlen(s) > TIME_STR_MAX || !parse_civil(s, &c, &rest) ||
         !parse_zone(rest, &is_local, &offset))
         return why_fail(why, whylen, PJ_ERR_INVALID,
-                    "'%s' is not a time like 2026-12-03T09:00, 2026-12-03T09:00:00Z or "
-                    "2026-12-03T09:00+01:00", show(s, a));
+                        "'%s' is not a time like 2026-12-03T09:00, 2026-12-03T09:00:00Z or "
+                        "2026-12-03T09:00+01:00",
+                        text_show(a, sizeof a, s));
     if (!civil_to_utc(&c, &t))
-        return why_fail(why, whylen, PJ_ERR_INVALID, "%s is not a valid date and time", show(s, a));
+        return why_fail(why, whylen, PJ_ERR_INVALID, "%s is not a valid date and time",
+                        text_show(a, sizeof a, s));
     if (is_local)
         return local_to_utc(&c, s, tz, out, why, whylen);
     *out = t - offset;
@@ -713,10 +696,10 @@ static int alloc_array(in_t *in, void *msg, const field_t *f, size_t n, size_t s
 static int text_entry(in_t *in, const field_t *f, const char *lang, const json_t *val,
                       Lernet__Text ***arr, size_t *count)
 {
-    char name[96], a[SHOW_MAX + 4];
+    char name[96], a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *s = plain_string(val);
     if (!s) {
-        snprintf(name, sizeof name, "%s.%s", f->name, show(lang, a));
+        snprintf(name, sizeof name, "%s.%s", f->name, text_show(a, sizeof a, lang));
         return string_error(in, name, val);
     }
     Lernet__Text *t = new_text(lang, s);
@@ -764,12 +747,12 @@ static int in_string(in_t *in, void *msg, const field_t *f, const json_t *v)
 
 static int in_tz(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
-    char a[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *s = plain_string(v);
     if (s && *s && !payload_tz_known(s))
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
-                    "field '%s': '%s' is not a time zone known to this system", f->name,
-                    show(s, a));
+                        "field '%s': '%s' is not a time zone known to this system", f->name,
+                        text_show(a, sizeof a, s));
     return in_string(in, msg, f, v);
 }
 
@@ -867,17 +850,6 @@ static int in_status(in_t *in, void *msg, const field_t *f, const json_t *v)
                 "field '%s': must be one of planned, confirmed, full, cancelled", f->name);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
     const char *s = plain_string(v);
@@ -886,14 +858,10 @@ static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be an event id of %d hex digits", f->name,
                     2 * EVENT_ID_BYTES);
-    for (size_t i = 0; i < EVENT_ID_BYTES; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+    if (text_hex_decode(id, EVENT_ID_BYTES, s) != 0)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                         "field '%s': character %zu is not a hex digit", f->name,
-                        2 * i + (hi < 0 ? 1 : 2));
-        id[i] = (uint8_t)(hi << 4 | lo);
-    }
+                        text_hex_span(s) + 1);
     ProtobufCBinaryData *b = MEMBER(msg, f, ProtobufCBinaryData);
     if (!(b->data = malloc(EVENT_ID_BYTES)))
         return nomem(in);
@@ -905,12 +873,12 @@ static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
 static int count_entry(in_t *in, const field_t *f, const char *role, const json_t *val,
                        Lernet__RoleCount ***arr, size_t *count)
 {
-    char a[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     json_int_t i = json_integer_value(val);
     if (!json_is_integer(val) || i < 0 || i > EVENT_MAX_COUNT)
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
-                    "field '%s.%s': must be an integer 0..%d", f->name, show(role, a),
-                    EVENT_MAX_COUNT);
+                        "field '%s.%s': must be an integer 0..%d", f->name,
+                        text_show(a, sizeof a, role), EVENT_MAX_COUNT);
     Lernet__RoleCount *rc = malloc(sizeof *rc);
     if (!rc)
         return nomem(in);
@@ -976,16 +944,17 @@ static int in_field(in_t *in, void *msg, const field_t *f)
  * vanish silently. */
 static int check_keys(in_t *in, const kind_spec_t *k)
 {
-    char a[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *key;
     json_t *val;
     json_object_foreach ((json_t *)in->obj, key, val) {
         if (!key_ok(key, KEY_LEN(key)))
             return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
-                        "field '%s': a key contains a NUL character", show(key, a));
+                            "field '%s': a key contains a NUL character",
+                            text_show(a, sizeof a, key));
         if (!field_of(k, key))
             return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': unknown for %s",
-                        show(key, a), k->what);
+                            text_show(a, sizeof a, key), k->what);
     }
     return PJ_OK;
 }
@@ -1076,15 +1045,10 @@ static json_t *out_counts(Lernet__RoleCount **v, size_t n)
 
 static json_t *out_id(const ProtobufCBinaryData *b)
 {
-    static const char hex[] = "0123456789abcdef";
-    char s[2 * EVENT_ID_BYTES + 1];
+    char s[EVENT_ID_HEX_SIZE];
     if (b->len != EVENT_ID_BYTES)
         return NULL; /* event_check_payload allows no other length */
-    for (size_t i = 0; i < b->len; i++) {
-        s[2 * i] = hex[b->data[i] >> 4];
-        s[2 * i + 1] = hex[b->data[i] & 15];
-    }
-    s[2 * b->len] = '\0';
+    event_id_hex(s, b->data);
     return json_string(s);
 }
 

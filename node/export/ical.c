@@ -1,13 +1,13 @@
 /* ical: see ical.h. */
 #include "export/ical.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/payload_json.h"
+#include "util/text.h"
 
 #define FOLD_OCTETS 75
 
@@ -65,14 +65,8 @@ static void ev_put(ical_t *c, const char *s, size_t n)
     put(c, &c->events, &c->ev_len, &c->ev_cap, s, n);
 }
 
-/* Length of the UTF-8 sequence starting with byte b (1 for stray bytes,
- * which the validated input does not contain). */
-static size_t utf8_len(unsigned char b)
-{
-    return b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-}
-
-/* One content line: name (with parameters) ':' value, folded. */
+/* One content line: name (with parameters) ':' value, folded between
+ * characters (a stray byte, which validated input does not hold, is one). */
 static void line(ical_t *c, const char *name, const char *value)
 {
     char *text = NULL;
@@ -81,8 +75,9 @@ static void line(ical_t *c, const char *name, const char *value)
         c->failed = 1;
         return;
     }
-    for (size_t i = 0; text[i];) {
-        size_t n = utf8_len((unsigned char)text[i]);
+    for (size_t i = 0, len = strlen(text); i < len;) {
+        size_t n = text_utf8_seq((const unsigned char *)text + i, len - i);
+        n = n ? n : 1;
         if (col + n > FOLD_OCTETS) { /* CRLF + space: the space counts on the next line */
             ev_put(c, "\r\n ", 3);
             col = 1;
@@ -267,7 +262,7 @@ int ical_add(ical_t *c, const store_item_t *it)
         for (q = cn + 14; *q; q++) /* a quoted parameter may not hold a quote */
             if (*q == '"' && q[1])
                 *q = '\'';
-        sodium_bin2hex(author, sizeof author, it->author, KEYS_PUBLIC_BYTES);
+        text_hex(author, it->author, KEYS_PUBLIC_BYTES);
         snprintf(buf, sizeof buf, "urn:lernet:author:%s", author);
         line(c, cn, buf);
     }

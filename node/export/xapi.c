@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/text.h"
+
 /* A version-4-shaped UUID from BLAKE2b(event id || verb): stable per
  * report and verb. */
 static void statement_id(char out[37], const uint8_t id[EVENT_ID_BYTES], const char *verb)
@@ -26,7 +28,7 @@ static void statement_id(char out[37], const uint8_t id[EVENT_ID_BYTES], const c
 static json_t *actor(const uint8_t key[KEYS_PUBLIC_BYTES])
 {
     char hex[2 * KEYS_PUBLIC_BYTES + 1];
-    sodium_bin2hex(hex, sizeof hex, key, KEYS_PUBLIC_BYTES);
+    text_hex(hex, key, KEYS_PUBLIC_BYTES);
     return json_pack("{s:s,s:{s:s,s:s}}", "objectType", "Agent", "account", "homePage",
                      XAPI_HOME, "name", hex);
 }

@@ -14,6 +14,7 @@
 #include "export/ical.h"
 #include "core/payload_json.h"
 #include "export/report.h"
+#include "util/text.h"
 
 /* ---- shared --------------------------------------------------------- */
 
@@ -561,8 +562,7 @@ void page_event(const web_req_t *r, web_resp_t *out)
 {
     ev_page_t e = {.r = r, .h = html_new()};
     char why[256] = "";
-    if (strlen(r->path) < 8 || strlen(r->path) > 64 ||
-        strspn(r->path, "0123456789abcdef") != strlen(r->path)) {
+    if (text_hex_prefix(r->path, EVENT_ID_BYTES, TEXT_HEX_LOWER, NULL, NULL) != 0) {
         html_free(&e.h);
         web_error_page(r, out, 404, "an event id is 8 to 64 lowercase hex characters");
         return;

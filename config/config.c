@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "util/fileio.h"
+#include "util/country.h"
 #include "util/text.h"
 
 #define CONFIG_MAX_FILE (256 * 1024)
@@ -159,7 +160,7 @@ int config_check_endpoint(const char *endpoint, char *reason, size_t rlen)
 static int check_country(const char *v, char *reason, size_t rlen)
 {
     char s[TEXT_SHOW_SIZE(SHOW_MAX)];
-    if (strlen(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z')
+    if (country_code_valid(v))
         return 0;
     snprintf(reason, rlen, "'%s' is not two capital letters (ISO 3166-1 alpha-2, e.g. SE)",
              text_show(s, sizeof s, v));

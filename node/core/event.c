@@ -7,7 +7,9 @@
  * payload against the signed hash, then the payload's fields.
  */
 #include "core/event.h"
+#include "util/country.h"
 #include "util/text.h"
+#include "util/time.h"
 #include "util/why.h"
 
 #include <ctype.h>
@@ -163,21 +165,6 @@ static int lang_valid(const char *s)
     return 1;
 }
 
-/* IANA zone names: "UTC" or Area/Location[/Sub], letters, digits, _ + -. */
-static int tz_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") ||
-        strstr(s, "//"))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && c != '/' && c != '_' && c != '+' && c != '-')
-            return 0;
-    }
-    return 1;
-}
-
 static int url_valid(const char *s)
 {
     if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
@@ -262,7 +249,7 @@ static int check_when(check_t *c, int64_t start, int64_t end, const char *tz)
         return why_fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' must be after 'start'");
     if (end - start > MAX_DURATION_S)
         return why_fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' is more than a year after 'start'");
-    if (!tz_valid(tz))
+    if (!civil_zone_name_valid(tz))
         return why_fail(c->why, c->whylen, EV_BAD_TZ,
                     "field 'tz': '%.64s' is not an IANA time-zone name", tz);
     return EV_OK;
@@ -462,8 +449,7 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_PROFILE: {
         const Lernet__Profile *pr = p->profile;
         int rc = check_string(&c, "name", pr->name, EVENT_MAX_TITLE, 1, 0);
-        if (rc == EV_OK && !(strlen(pr->country) == 2 && isupper((unsigned char)pr->country[0]) &&
-                             isupper((unsigned char)pr->country[1])))
+        if (rc == EV_OK && !country_code_valid(pr->country))
             rc = why_fail(why, whylen, EV_MISSING_FIELD,
                           "field 'country': '%.8s' is not an ISO 3166-1 alpha-2 code", pr->country);
         return rc ? rc : check_string(&c, "municipality", pr->municipality, EVENT_MAX_SHORT, 0, 0);

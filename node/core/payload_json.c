@@ -17,356 +17,23 @@
  *    lernet__payload__unpack; everything else is plain malloc, so
  *    lernet__payload__free_unpacked frees a payload built here.
  *
- * Local times are converted with the C library's own tz code: TZ is pointed
- * at the zone file, tzset()/mktime()/localtime_r() do the work, and TZ is
- * restored afterwards. That changes process-wide state for a moment, so
- * these functions must not run concurrently with other threads that use
- * local time; the CLI that calls them is single-threaded.
+ * Times are read and written by util/time (civil_parse, civil_format),
+ * which sets TZ for a moment: not for use from several threads at once.
  */
 #include "core/payload_json.h"
 #include "util/text.h"
+#include "util/time.h"
 #include "util/why.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define ZONEINFO_DIR "/usr/share/zoneinfo"
-#define TZ_NAME_MAX 64
-#define TIME_STR_MAX 40     /* longest TIME: "2026-12-03T09:00:00+01:00" is 25 */
 #define MAX_CAPACITY 100000 /* the same bound event_check_payload applies */
 #define SHOW_MAX 48         /* bytes of user input echoed in a message */
-
-/* ---- time zones ----------------------------------------------------- */
-
-/* Same character rules as event.c's tz_valid, plus no "right/" zones:
- * those count leap seconds, which Unix time does not. */
-static int tz_name_ok(const char *tz)
-{
-    size_t n = strlen(tz);
-    if (n == 0 || n > TZ_NAME_MAX || tz[0] == '/' || tz[n - 1] == '/' || strstr(tz, "..") ||
-        strstr(tz, "//") || strncmp(tz, "right/", 6) == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = tz[i];
-        if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
-            c != '/' && c != '_' && c != '+' && c != '-')
-            return 0;
-    }
-    return 1;
-}
-
-static const char *const country_zones[][2] = {
-    {"SE", "Europe/Stockholm"}, {"DK", "Europe/Copenhagen"}, {"FI", "Europe/Helsinki"},
-    {"DE", "Europe/Berlin"},    {"NO", "Europe/Oslo"},       {"EE", "Europe/Tallinn"},
-    {"LV", "Europe/Riga"},      {"LT", "Europe/Vilnius"},    {"GB", "Europe/London"}};
-#define N_COUNTRY_ZONES (sizeof country_zones / sizeof country_zones[0])
-
-const char *payload_zone_of_country(const char *cc)
-{
-    for (size_t i = 0; cc && i < N_COUNTRY_ZONES; i++)
-        if (strcmp(cc, country_zones[i][0]) == 0)
-            return country_zones[i][1];
-    return "UTC";
-}
-
-const char *payload_zone_at(size_t i)
-{
-    return i < N_COUNTRY_ZONES ? country_zones[i][1] : NULL;
-}
-
-const char *payload_country_of_zone(const char *tz)
-{
-    for (size_t i = 0; tz && i < N_COUNTRY_ZONES; i++)
-        if (strcmp(tz, country_zones[i][1]) == 0)
-            return country_zones[i][0];
-    return "other";
-}
-
-int payload_tz_known(const char *tz)
-{
-    char path[sizeof ZONEINFO_DIR + TZ_NAME_MAX + 2], magic[4];
-    struct stat st;
-    if (!tz || !tz_name_ok(tz))
-        return 0;
-    snprintf(path, sizeof path, "%s/%s", ZONEINFO_DIR, tz);
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
-    /* zone.tab, tzdata.zi, ... are regular files too; the C library would
-     * silently treat them as UTC, so only real TZif files count. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t got = read(fd, magic, sizeof magic);
-    close(fd);
-    return got == (ssize_t)sizeof magic && memcmp(magic, "TZif", 4) == 0;
-}
-
-typedef struct tz_saved {
-    char *old;
-    int had;
-} tz_saved_t;
-
-/* Points TZ at the zone file (absolute, so TZDIR cannot make it disagree
- * with payload_tz_known). tz must be known. */
-static int tz_enter(const char *tz, tz_saved_t *sv)
-{
-    char val[sizeof ZONEINFO_DIR + TZ_NAME_MAX + 3];
-    const char *old = getenv("TZ");
-    sv->had = old != NULL;
-    sv->old = old ? strdup(old) : NULL;
-    if (sv->had && !sv->old)
-        return PJ_ERR_NOMEM;
-    snprintf(val, sizeof val, ":%s/%s", ZONEINFO_DIR, tz);
-    if (setenv("TZ", val, 1) != 0) {
-        free(sv->old);
-        return PJ_ERR_NOMEM;
-    }
-    tzset();
-    return PJ_OK;
-}
-
-static void tz_leave(tz_saved_t *sv)
-{
-    if (sv->had)
-        setenv("TZ", sv->old, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(sv->old);
-    sv->old = NULL;
-}
-
-/* ---- time parsing --------------------------------------------------- */
-
-typedef struct civil {
-    int y, mo, d, h, mi, s;
-} civil_t;
-
-/* Exactly n ASCII digits. */
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-/* "YYYY-MM-DDTHH:MM[:SS]"; *rest is what follows. Syntax only. */
-static int parse_civil(const char *s, civil_t *c, const char **rest)
-{
-    c->s = 0;
-    if (!digits(s, 4, &c->y) || s[4] != '-' || !digits(s + 5, 2, &c->mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &c->d) || s[10] != 'T' || !digits(s + 11, 2, &c->h) ||
-        s[13] != ':' || !digits(s + 14, 2, &c->mi))
-        return 0;
-    s += 16;
-    if (*s == ':') {
-        if (!digits(s + 1, 2, &c->s))
-            return 0;
-        s += 3;
-    }
-    *rest = s;
-    return 1;
-}
-
-/* "" (local), "Z", or "+HH:MM"/"-HH:MM" → seconds east of UTC. */
-static int parse_zone(const char *s, int *is_local, int *offset)
-{
-    int hh, mm;
-    *is_local = *s == '\0';
-    *offset = 0;
-    if (*is_local || strcmp(s, "Z") == 0)
-        return 1;
-    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &hh) || s[3] != ':' ||
-        !digits(s + 4, 2, &mm) || s[6] != '\0' || hh > 18 || mm > 59)
-        return 0;
-    *offset = (s[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
-    return 1;
-}
-
-static void civil_to_tm(const civil_t *c, struct tm *tm)
-{
-    memset(tm, 0, sizeof *tm);
-    tm->tm_year = c->y - 1900;
-    tm->tm_mon = c->mo - 1;
-    tm->tm_mday = c->d;
-    tm->tm_hour = c->h;
-    tm->tm_min = c->mi;
-    tm->tm_sec = c->s;
-}
-
-static int same_wall(const struct tm *tm, const civil_t *c)
-{
-    return tm->tm_year == c->y - 1900 && tm->tm_mon == c->mo - 1 && tm->tm_mday == c->d &&
-           tm->tm_hour == c->h && tm->tm_min == c->mi && tm->tm_sec == c->s;
-}
-
-/* Range checks, then a timegm round trip: it normalises Feb 30 to Mar 2,
- * which is how an impossible date shows itself. */
-static int civil_to_utc(const civil_t *c, int64_t *out)
-{
-    struct tm tm;
-    if (c->mo < 1 || c->mo > 12 || c->d < 1 || c->d > 31 || c->h > 23 || c->mi > 59 ||
-        c->s > 59)
-        return 0;
-    civil_to_tm(c, &tm);
-    time_t t = timegm(&tm);
-    if (!same_wall(&tm, c))
-        return 0;
-    *out = (int64_t)t;
-    return 1;
-}
-
-/* Wall-clock time in the zone currently in TZ. mktime is tried with each
- * tm_isdst hint; a candidate counts only if localtime_r gives the same wall
- * clock back. None: the time falls in a gap (spring forward). Two: it is
- * ambiguous (fall back), and the earlier instant is taken. */
-static int local_to_utc_here(const civil_t *c, int64_t *out)
-{
-    static const int hints[] = {-1, 0, 1};
-    int found = 0;
-    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
-        struct tm tm, back;
-        civil_to_tm(c, &tm);
-        tm.tm_isdst = hints[i];
-        time_t t = mktime(&tm);
-        if (!localtime_r(&t, &back) || !same_wall(&back, c))
-            continue;
-        if (!found || (int64_t)t < *out)
-            *out = (int64_t)t;
-        found = 1;
-    }
-    return found;
-}
-
-static int local_to_utc(const civil_t *c, const char *s, const char *tz, int64_t *out,
-                        char *why, size_t whylen)
-{
-    char a[TEXT_SHOW_SIZE(SHOW_MAX)], b[TEXT_SHOW_SIZE(SHOW_MAX)];
-    tz_saved_t sv;
-    if (!tz || !*tz)
-        return why_fail(why, whylen, PJ_ERR_INVALID,
-                        "%s has no Z or offset, and no time zone is given",
-                        text_show(a, sizeof a, s));
-    if (!payload_tz_known(tz))
-        return why_fail(why, whylen, PJ_ERR_INVALID, "'%s' is not a time zone known to this system",
-                        text_show(a, sizeof a, tz));
-    if (tz_enter(tz, &sv) != PJ_OK)
-        return why_fail(why, whylen, PJ_ERR_NOMEM, "out of memory");
-    int ok = local_to_utc_here(c, out);
-    tz_leave(&sv);
-    if (!ok)
-        return why_fail(why, whylen, PJ_ERR_INVALID, "%s does not exist in %s",
-                        text_show(a, sizeof a, s), text_show(b, sizeof b, tz));
-    return PJ_OK;
-}
-
-int payload_day_parse(const char *s, int64_t *out, int end_of_day)
-{
-    struct tm tm = {0};
-    const char *e = strptime(s, "%Y-%m-%d", &tm);
-    if (!e || *e)
-        return -1;
-    *out = (int64_t)timegm(&tm) + (end_of_day ? 86400 : 0);
-    return 0;
-}
-
-int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen)
-{
-    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
-    const char *rest;
-    civil_t c;
-    int is_local, offset;
-    int64_t t;
-    if (!s)
-        return why_fail(why, whylen, PJ_ERR_INVALID, "no time given");
-    if (strlen(s) > TIME_STR_MAX || !parse_civil(s, &c, &rest) ||
-        !parse_zone(rest, &is_local, &offset))
-        return why_fail(why, whylen, PJ_ERR_INVALID,
-                        "'%s' is not a time like 2026-12-03T09:00, 2026-12-03T09:00:00Z or "
-                        "2026-12-03T09:00+01:00",
-                        text_show(a, sizeof a, s));
-    if (!civil_to_utc(&c, &t))
-        return why_fail(why, whylen, PJ_ERR_INVALID, "%s is not a valid date and time",
-                        text_show(a, sizeof a, s));
-    if (is_local)
-        return local_to_utc(&c, s, tz, out, why, whylen);
-    *out = t - offset;
-    return PJ_OK;
-}
-
-/* ---- time formatting ------------------------------------------------ */
-
-static void format_tm(const struct tm *tm, long off, int utc, char *out, size_t n)
-{
-    long a = off < 0 ? -off : off;
-    int y = tm->tm_year + 1900;
-    if (y < 0 || y > 9999) {
-        out[0] = '\0'; /* not a TIME that payload_time_parse would take back */
-        return;
-    }
-    if (utc)
-        snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, tm->tm_mon + 1, tm->tm_mday,
-                 tm->tm_hour, tm->tm_min, tm->tm_sec);
-    else
-        snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", y, tm->tm_mon + 1,
-                 tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, off < 0 ? '-' : '+',
-                 a / 3600, a / 60 % 60);
-}
-
-/* Local form; 0 if the zone cannot express t (e.g. a historic offset with
- * seconds, which ±HH:MM cannot carry). */
-static int format_local(time_t t, const char *tz, char *out, size_t n)
-{
-    struct tm tm;
-    tz_saved_t sv;
-    if (tz_enter(tz, &sv) != PJ_OK)
-        return 0;
-    int ok = localtime_r(&t, &tm) != NULL;
-    tz_leave(&sv);
-    if (!ok || tm.tm_gmtoff % 60 != 0)
-        return 0;
-    format_tm(&tm, tm.tm_gmtoff, 0, out, n);
-    return 1;
-}
-
-int payload_time_local(int64_t t, const char *tz, struct tm *out)
-{
-    tz_saved_t sv;
-    time_t tt = (time_t)t;
-    if (!tz || !payload_tz_known(tz) || tz_enter(tz, &sv) != PJ_OK)
-        return -1;
-    int ok = localtime_r(&tt, out) != NULL;
-    tz_leave(&sv);
-    return ok ? 0 : -1;
-}
-
-void payload_time_format(int64_t t, const char *tz, char *out, size_t n)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    if (!out || n == 0)
-        return;
-    if (tz && payload_tz_known(tz) && format_local(tt, tz, out, n))
-        return;
-    if (!gmtime_r(&tt, &tm)) {
-        out[0] = '\0';
-        return;
-    }
-    format_tm(&tm, 0, 1, out, n);
-}
 
 /* ---- language choice ------------------------------------------------ */
 
@@ -749,7 +416,7 @@ static int in_tz(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
     char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *s = plain_string(v);
-    if (s && *s && !payload_tz_known(s))
+    if (s && *s && !civil_zone_known(s))
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                         "field '%s': '%s' is not a time zone known to this system", f->name,
                         text_show(a, sizeof a, s));
@@ -765,9 +432,10 @@ static int time_value(in_t *in, const char *name, const json_t *v, int64_t *out)
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be a time string like 2026-12-03T09:00:00Z", name);
     const char *tz = plain_string(json_object_get(in->obj, "tz"));
-    int rc = payload_time_parse(s, tz, out, msg, sizeof msg);
+    int rc = civil_parse(s, tz, out, msg, sizeof msg);
     if (rc)
-        return why_fail(in->why, in->whylen, rc, "field '%s': %s", name, msg);
+        return why_fail(in->why, in->whylen, rc == CIVIL_ERR_NOMEM ? PJ_ERR_NOMEM : PJ_ERR_INVALID,
+                        "field '%s': %s", name, msg);
     return PJ_OK;
 }
 
@@ -1055,7 +723,7 @@ static json_t *out_id(const ProtobufCBinaryData *b)
 static json_t *out_time(int64_t t, const char *tz)
 {
     char s[64];
-    payload_time_format(t, tz, s, sizeof s);
+    civil_format(t, tz, s, sizeof s);
     return json_string(s);
 }
 

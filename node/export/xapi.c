@@ -4,9 +4,9 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/text.h"
+#include "util/time.h"
 
 /* A version-4-shaped UUID from BLAKE2b(event id || verb): stable per
  * report and verb. */
@@ -46,10 +46,8 @@ static json_t *lang_map(Lernet__Text **t, size_t n)
 
 static void iso_ms(char out[32], int64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    civil_strftime(ms / 1000, NULL, "%Y-%m-%dT%H:%M:%S", out, 32);
+    size_t n = strlen(out);
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 

@@ -241,10 +241,14 @@ static void test_hex_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_seq),       cmocka_unit_test(test_utf8_valid_and_plain),
-        cmocka_unit_test(test_utf8_cut),       cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_escape_bounds),  cmocka_unit_test(test_show),
-        cmocka_unit_test(test_hex_round_trip), cmocka_unit_test(test_hex_decode_refusals),
+        cmocka_unit_test(test_utf8_seq),
+        cmocka_unit_test(test_utf8_valid_and_plain),
+        cmocka_unit_test(test_utf8_cut),
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_escape_bounds),
+        cmocka_unit_test(test_show),
+        cmocka_unit_test(test_hex_round_trip),
+        cmocka_unit_test(test_hex_decode_refusals),
         cmocka_unit_test(test_hex_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,14 +92,6 @@ typedef struct parse {
 
 /* ---- text checks ------------------------------------------------------ */
 
-static int has_control(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
 /* Names and other free text: bounded, UTF-8, single line. */
 static int check_text(const char *v, size_t size, int required, char *reason, size_t rlen)
 {
@@ -110,7 +102,7 @@ static int check_text(const char *v, size_t size, int required, char *reason, si
         snprintf(reason, rlen, "too long (%zu bytes, at most %zu)", n, size - 1);
     else if (!text_utf8_valid(v, n))
         snprintf(reason, rlen, "not valid UTF-8");
-    else if (has_control(v))
+    else if (text_has_control(v, n, 0))
         snprintf(reason, rlen, "contains a control character");
     else
         return 0;
@@ -129,7 +121,7 @@ static int check_endpoint(const char *v, int required, char *reason, size_t rlen
         snprintf(reason, rlen, "too long (%zu bytes, at most %d)", n, CONFIG_MAX_ENDPOINT - 1);
     else if (n == 6)
         snprintf(reason, rlen, "'%s' has no address after the scheme", v);
-    else if (has_control(v))
+    else if (text_has_control(v, n, 0))
         snprintf(reason, rlen, "'%s' contains a control character", text_show(s, sizeof s, v));
     else if (strpbrk(v, " "))
         snprintf(reason, rlen, "'%s' must not contain spaces", text_show(s, sizeof s, v));

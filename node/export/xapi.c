@@ -20,9 +20,9 @@ static void statement_id(char out[37], const uint8_t id[EVENT_ID_BYTES], const c
     crypto_generichash_final(&st, h, sizeof h);
     h[6] = (uint8_t)((h[6] & 0x0f) | 0x40);
     h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
-             h[13], h[14], h[15]);
+    char hex[2 * sizeof h + 1];
+    text_hex(hex, h, sizeof h);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 static json_t *actor(const uint8_t key[KEYS_PUBLIC_BYTES])

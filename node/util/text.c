@@ -45,17 +45,20 @@ static int is_control(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-int text_plain(const char *s, size_t n, int flags)
+int text_has_control(const char *s, size_t n, int flags)
 {
-    if (!text_utf8_valid(s, n))
-        return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         int line = c == '\n' || c == '\t' || c == '\r';
         if (is_control(c) && !(line && (flags & TEXT_MULTILINE)))
-            return 0;
+            return 1;
     }
-    return 1;
+    return 0;
+}
+
+int text_plain(const char *s, size_t n, int flags)
+{
+    return text_utf8_valid(s, n) && !text_has_control(s, n, flags);
 }
 
 size_t text_utf8_cut(const char *s, size_t max_chars, size_t *chars)

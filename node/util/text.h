@@ -35,9 +35,13 @@ enum text_flags {
     TEXT_MULTILINE = 1, /* text_plain: tab, newline and carriage return allowed */
 };
 
-/* 1 if the n bytes at s are valid UTF-8 holding no control character: no
- * byte below 0x20 and no 0x7f, except tab, newline and carriage return
- * with TEXT_MULTILINE. The rule for every text field a person reads. */
+/* 1 if the n bytes at s hold a control character: a byte below 0x20 or
+ * 0x7f, where tab, newline and carriage return do not count with
+ * TEXT_MULTILINE. */
+int text_has_control(const char *s, size_t n, int flags);
+
+/* 1 if the n bytes at s are valid UTF-8 holding no control character (as
+ * text_has_control): the rule for every text field a person reads. */
 int text_plain(const char *s, size_t n, int flags);
 
 /* Bytes of the longest start of s that holds at most max_chars characters

@@ -66,6 +66,12 @@ static void test_utf8_valid_and_plain(void **state)
     assert_false(text_plain("a\x7f", 2, TEXT_MULTILINE));
     assert_false(text_plain("a\0b", 3, TEXT_MULTILINE)); /* NUL is a control too */
     assert_false(text_plain("\xff", 1, TEXT_MULTILINE)); /* and invalid UTF-8 is never plain */
+    /* the control rule alone, for checks that name the two faults apart */
+    assert_true(text_has_control("a\tb", 3, 0));
+    assert_false(text_has_control("a\tb", 3, TEXT_MULTILINE));
+    assert_true(text_has_control("a\x1b", 2, TEXT_MULTILINE));
+    assert_false(text_has_control("\xff\xc3", 2, 0)); /* not UTF-8, but no control */
+    assert_false(text_has_control("a\x01", 1, 0));     /* only n bytes are read */
 }
 
 static void test_utf8_cut(void **state)

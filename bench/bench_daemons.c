@@ -24,6 +24,7 @@
 #include "daemon/control.h"
 #include "harness/harness.h"
 #include "harness/testutil.h"
+#include "util/text.h"
 
 #define START 1796112000LL
 
@@ -168,9 +169,7 @@ static void publish(const hnode_t *origin, uint64_t i, uint8_t id[EVENT_ID_BYTES
     control_request(origin->home, req, &reply, 5000);
     json_decref(req);
     const char *hex = json_string_value(json_object_get(reply, "id"));
-    size_t got = 0;
-    if (!hex || sodium_hex2bin(id, EVENT_ID_BYTES, hex, strlen(hex), NULL, &got, NULL) != 0 ||
-        got != EVENT_ID_BYTES)
+    if (!hex || text_hex_decode(id, EVENT_ID_BYTES, hex) != 0)
         bench_die("publish at %s failed: %s", origin->name,
                   json_string_value(json_object_get(reply, "error")));
     json_decref(reply);

@@ -28,7 +28,8 @@
 #include <unistd.h>
 
 #include "util/fileio.h"
-#include "util/utf8.h"
+#include "util/country.h"
+#include "util/text.h"
 
 #define CONFIG_MAX_FILE (256 * 1024)
 #define LABEL_SIZE (CONFIG_MAX_NAME + 16)
@@ -91,47 +92,6 @@ typedef struct parse {
 
 /* ---- text checks ------------------------------------------------------ */
 
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0, len; i < n; i += len)
-        if (!(len = utf8_seq(s + i, n - i)))
-            return 0;
-    return 1;
-}
-
-static int has_control(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
-/* Copies untrusted text for a message: control bytes and bytes that are
- * not part of valid UTF-8 become '?'; cut after SHOW_MAX bytes. */
-static const char *show(char *dst, size_t dstlen, const char *src)
-{
-    const unsigned char *u = (const unsigned char *)src;
-    size_t n = strlen(src), o = 0, len;
-    for (size_t i = 0; i < n && o + 8 < dstlen; i += len) {
-        if (i >= SHOW_MAX) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-            break;
-        }
-        len = utf8_seq(u + i, n - i);
-        if (len == 0 || (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
-            dst[o++] = '?';
-            len = 1;
-        } else {
-            memcpy(dst + o, src + i, len);
-            o += len;
-        }
-    }
-    dst[o] = '\0';
-    return dst;
-}
-
 /* Names and other free text: bounded, UTF-8, single line. */
 static int check_text(const char *v, size_t size, int required, char *reason, size_t rlen)
 {
@@ -140,9 +100,9 @@ static int check_text(const char *v, size_t size, int required, char *reason, si
         snprintf(reason, rlen, "must not be empty");
     else if (n >= size)
         snprintf(reason, rlen, "too long (%zu bytes, at most %zu)", n, size - 1);
-    else if (!utf8_valid((const unsigned char *)v, n))
+    else if (!text_utf8_valid(v, n))
         snprintf(reason, rlen, "not valid UTF-8");
-    else if (has_control(v))
+    else if (text_has_control(v, n, 0))
         snprintf(reason, rlen, "contains a control character");
     else
         return 0;
@@ -151,21 +111,21 @@ static int check_text(const char *v, size_t size, int required, char *reason, si
 
 static int check_endpoint(const char *v, int required, char *reason, size_t rlen)
 {
-    char s[SHOW_MAX + 8];
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)];
     size_t n = strlen(v);
     if (n == 0 && !required)
         return 0;
     if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0)
-        snprintf(reason, rlen, "'%s' must start with tcp:// or ipc://", show(s, sizeof s, v));
+        snprintf(reason, rlen, "'%s' must start with tcp:// or ipc://", text_show(s, sizeof s, v));
     else if (n >= CONFIG_MAX_ENDPOINT)
         snprintf(reason, rlen, "too long (%zu bytes, at most %d)", n, CONFIG_MAX_ENDPOINT - 1);
     else if (n == 6)
         snprintf(reason, rlen, "'%s' has no address after the scheme", v);
-    else if (has_control(v))
-        snprintf(reason, rlen, "'%s' contains a control character", show(s, sizeof s, v));
+    else if (text_has_control(v, n, 0))
+        snprintf(reason, rlen, "'%s' contains a control character", text_show(s, sizeof s, v));
     else if (strpbrk(v, " "))
-        snprintf(reason, rlen, "'%s' must not contain spaces", show(s, sizeof s, v));
-    else if (!utf8_valid((const unsigned char *)v, n))
+        snprintf(reason, rlen, "'%s' must not contain spaces", text_show(s, sizeof s, v));
+    else if (!text_utf8_valid(v, n))
         snprintf(reason, rlen, "not valid UTF-8");
     else
         return 0;
@@ -191,36 +151,38 @@ int config_check_endpoint(const char *endpoint, char *reason, size_t rlen)
 
 static int check_country(const char *v, char *reason, size_t rlen)
 {
-    char s[SHOW_MAX + 8];
-    if (strlen(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z')
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)];
+    if (country_code_valid(v))
         return 0;
     snprintf(reason, rlen, "'%s' is not two capital letters (ISO 3166-1 alpha-2, e.g. SE)",
-             show(s, sizeof s, v));
+             text_show(s, sizeof s, v));
     return -1;
 }
 
 static int check_log_level(const char *v, char *reason, size_t rlen)
 {
-    char s[SHOW_MAX + 8];
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)];
     for (size_t i = 0; i < sizeof log_levels / sizeof log_levels[0]; i++)
         if (strcmp(v, log_levels[i]) == 0)
             return 0;
-    snprintf(reason, rlen, "'%s' is not one of error, warn, info, debug", show(s, sizeof s, v));
+    snprintf(reason, rlen, "'%s' is not one of error, warn, info, debug",
+             text_show(s, sizeof s, v));
     return -1;
 }
 
 static int parse_interval(const char *v, int *out, char *reason, size_t rlen)
 {
-    char s[SHOW_MAX + 8], *end = NULL;
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)], *end = NULL;
     errno = 0;
     long long n = (v[0] >= '0' && v[0] <= '9') || v[0] == '-' ? strtoll(v, &end, 10) : 0;
     if (!end || end == v || *end != '\0') {
-        snprintf(reason, rlen, "'%s' is not a whole number of milliseconds", show(s, sizeof s, v));
+        snprintf(reason, rlen, "'%s' is not a whole number of milliseconds",
+                 text_show(s, sizeof s, v));
         return -1;
     }
     if (errno == ERANGE || n < INTERVAL_MIN || n > INTERVAL_MAX) {
-        snprintf(reason, rlen, "%s is out of range (%d..%d)", show(s, sizeof s, v), INTERVAL_MIN,
-                 INTERVAL_MAX);
+        snprintf(reason, rlen, "%s is out of range (%d..%d)", text_show(s, sizeof s, v),
+                 INTERVAL_MIN, INTERVAL_MAX);
         return -1;
     }
     *out = (int)n;
@@ -231,7 +193,7 @@ static int parse_interval(const char *v, int *out, char *reason, size_t rlen)
  * but loopback needs web_token_file (checked in check_node). */
 static int check_web(const char *v, char *reason, size_t rlen)
 {
-    char s[SHOW_MAX + 8];
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)];
     unsigned a, b, c, d, port;
     int used = 0;
     if (strcmp(v, "off") == 0)
@@ -240,7 +202,7 @@ static int check_web(const char *v, char *reason, size_t rlen)
         (size_t)used != strlen(v) || a > 255 || b > 255 || c > 255 || d > 255 || port == 0 ||
         port > 65535 || strchr(v, ' ') || strchr(v, '+') || strchr(v, '-')) {
         snprintf(reason, rlen, "'%s' is not off or an IPv4 HOST:PORT like 127.0.0.1:8470",
-                 show(s, sizeof s, v));
+                 text_show(s, sizeof s, v));
         return -1;
     }
     return 0;
@@ -248,12 +210,12 @@ static int check_web(const char *v, char *reason, size_t rlen)
 
 static int parse_yes_no(const char *v, int *out, char *reason, size_t rlen)
 {
-    char s[SHOW_MAX + 8];
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)];
     if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
         *out = v[0] == 'y';
         return 0;
     }
-    snprintf(reason, rlen, "'%s' is not yes or no", show(s, sizeof s, v));
+    snprintf(reason, rlen, "'%s' is not yes or no", text_show(s, sizeof s, v));
     return -1;
 }
 
@@ -274,7 +236,7 @@ static int list_has(const config_network_t *list, size_t n, const char *network)
 static int add_network(config_network_t *out, size_t *n, const char *s, size_t len, char *reason,
                        size_t rlen)
 {
-    char item[EVENT_MAX_NETWORK + 1], shown[SHOW_MAX + 8], raw[SHOW_MAX + 1];
+    char item[EVENT_MAX_NETWORK + 1], shown[TEXT_SHOW_SIZE(SHOW_MAX)], raw[SHOW_MAX + 1];
     snprintf(raw, sizeof raw, "%.*s", (int)(len < SHOW_MAX ? len : SHOW_MAX), s);
     if (len == 0) {
         snprintf(reason, rlen, "empty entry in the list");
@@ -288,7 +250,8 @@ static int add_network(config_network_t *out, size_t *n, const char *s, size_t l
         snprintf(reason, rlen,
                  "'%s%s' is not a network name (1-%d of a-z 0-9 . _ -, starting "
                  "with a letter or digit)",
-                 show(shown, sizeof shown, raw), len > SHOW_MAX ? "..." : "", EVENT_MAX_NETWORK);
+                 text_show(shown, sizeof shown, raw), len > SHOW_MAX ? "..." : "",
+                 EVENT_MAX_NETWORK);
         return -1;
     }
     if (list_has(out, *n, item)) {
@@ -333,7 +296,8 @@ static int parse_networks(const char *v, config_network_t *out, size_t *n, char 
 __attribute__((format(printf, 6, 7))) static void
 fail(parse_t *p, int code, int line, const char *label, const char *key, const char *fmt, ...)
 {
-    char reason[512], where[32] = "", k[SHOW_MAX + 8] = "", ctx[LABEL_SIZE + sizeof k + 4];
+    char reason[512], where[32] = "", k[TEXT_SHOW_SIZE(SHOW_MAX)] = "",
+                      ctx[LABEL_SIZE + sizeof k + 4];
     va_list ap;
     if (p->err && !(p->final && line > 0 && line < p->err_line))
         return;
@@ -347,7 +311,7 @@ fail(parse_t *p, int code, int line, const char *label, const char *key, const c
     if (line > 0)
         snprintf(where, sizeof where, ":%d", line);
     if (key)
-        show(k, sizeof k, key);
+        text_show(k, sizeof k, key);
     snprintf(ctx, sizeof ctx, "%s%s%s", label ? label : "", label && key ? " " : "", k);
     snprintf(p->why, p->whylen, "%s%s: %s%s%s", p->path, where, ctx, ctx[0] ? ": " : "", reason);
 }
@@ -531,10 +495,10 @@ static int peer_header(parse_t *p, const char *r, const char *e, int network)
 /* A "[...]" line, trimmed, [s, e). Accepts [node] and [peer "NAME"]. */
 static int section_line(parse_t *p, const char *s, const char *e)
 {
-    char raw[LABEL_SIZE + 4], shown[LABEL_SIZE + 8];
+    char raw[LABEL_SIZE + 4], shown[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *close = memchr(s, ']', (size_t)(e - s));
     snprintf(raw, sizeof raw, "%.*s", (int)((close ? close + 1 : e) - s), s);
-    snprintf(p->label, sizeof p->label, "%s", show(shown, sizeof shown, raw));
+    snprintf(p->label, sizeof p->label, "%s", text_show(shown, sizeof shown, raw));
     const char *q = s + 1;
     while (q < e && (*q == ' ' || *q == '\t'))
         q++;
@@ -574,7 +538,7 @@ static int keep(int rc, char *dst, size_t size, const char *v)
 
 static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen)
 {
-    char s[SHOW_MAX + 8];
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)];
     switch (k) {
     case NK_NAME:
         return keep(check_text(v, sizeof c->name, 1, reason, rlen), c->name, sizeof c->name, v);
@@ -589,7 +553,7 @@ static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen
         return parse_networks(v, c->networks, &c->n_networks, reason, rlen);
     case NK_DEFAULT:
         if (!event_network_valid(v)) {
-            snprintf(reason, rlen, "'%s' is not a network name", show(s, sizeof s, v));
+            snprintf(reason, rlen, "'%s' is not a network name", text_show(s, sizeof s, v));
             return -1;
         }
         return keep(0, c->default_network, sizeof c->default_network, v);

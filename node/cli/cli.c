@@ -18,6 +18,7 @@
 
 #include "keys/keystore.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "sync/sync.h"
 
 #define PASSPHRASE_MAX 1024
@@ -67,16 +68,9 @@ int cli_error(int code, const char *fmt, ...)
 
 void cli_print_col(const char *s, size_t width)
 {
-    size_t chars = 0, i = 0;
-    for (; s && s[i]; i++) {
-        if (((unsigned char)s[i] & 0xc0) != 0x80) { /* a character starts here */
-            if (chars == width)
-                break;
-            chars++;
-        }
-    }
+    size_t chars = 0;
     if (s)
-        fwrite(s, 1, i, stdout);
+        fwrite(s, 1, text_utf8_cut(s, width, &chars), stdout);
     for (; chars < width; chars++)
         putchar(' ');
 }

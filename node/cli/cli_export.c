@@ -16,6 +16,7 @@
 #include "export/report.h"
 #include "export/ical.h"
 #include "core/payload_json.h"
+#include "util/time.h"
 #include "export/xapi.h"
 
 #define CSV_COLUMNS                                                                             \
@@ -49,9 +50,9 @@ static int parse(int argc, char **argv, export_opts_t *o)
             o->lang = v;
         else if (strcmp(a, "--out") == 0)
             o->out = v;
-        else if (strcmp(a, "--from") == 0 && payload_day_parse(v, &o->from, 0) == 0)
+        else if (strcmp(a, "--from") == 0 && civil_day_parse(v, &o->from, 0) == 0)
             ;
-        else if (strcmp(a, "--to") == 0 && payload_day_parse(v, &o->to, 1) == 0)
+        else if (strcmp(a, "--to") == 0 && civil_day_parse(v, &o->to, 1) == 0)
             ;
         else
             return usage(stderr, cli_error(CLI_USAGE, "export: '%s %s' is not understood", a, v));
@@ -163,7 +164,7 @@ typedef struct rows_ctx {
 static void iso(char out[32], int64_t t, const char *tz)
 {
     if (t)
-        payload_time_format(t, tz, out, 32);
+        civil_format(t, tz, out, 32);
     else
         out[0] = '\0';
 }

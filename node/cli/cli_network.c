@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "core/payload_json.h"
+#include "util/time.h"
 #include "daemon/control.h"
 #include "export/invite.h"
 #include "keys/keystore.h"
@@ -213,7 +214,7 @@ static int invite(cli_ctx_t *ctx, const invite_opts_t *o)
     event_t *ev = NULL;
     if (keys_pub_decode(member, o->key) != KEYS_OK)
         return cli_error(CLI_USAGE, "--key: not a lernet public key (44 base64 characters)");
-    if (o->until && payload_day_parse(o->until, &until, 1) != 0)
+    if (o->until && civil_day_parse(o->until, &until, 1) != 0)
         return cli_error(CLI_USAGE, "--until: '%s' is not YYYY-MM-DD", o->until);
     until = until ? until * 1000 - 1 : 0; /* through that day, UTC, in ms */
     int rc = own_identity(ctx, self);
@@ -447,9 +448,7 @@ static int print_member(void *ctx, const store_member_t *m)
     }
     char until[32] = "";
     if (m->until_ms) {
-        time_t t = (time_t)(m->until_ms / 1000);
-        struct tm tm;
-        strftime(until, sizeof until, " until %Y-%m-%d", gmtime_r(&t, &tm));
+        civil_strftime(m->until_ms / 1000, NULL, " until %Y-%m-%d", until, sizeof until);
     }
     printf("%s  %-27s %s%s\n", fpr, status, m->name[0] ? m->name : "-", until);
     return 0;

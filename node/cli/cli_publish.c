@@ -18,6 +18,8 @@
 #include "cli/cli.h"
 #include "daemon/control.h"
 #include "core/payload_json.h"
+#include "util/country.h"
+#include "util/time.h"
 #include "store/publish.h"
 
 #define JSON_FILE_MAX (256 * 1024)
@@ -207,7 +209,7 @@ static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
 {
     if (a->kind != LERNET__KIND__KIND_EXPERIENCE) {
         if (!json_object_get(obj, "tz"))
-            json_object_set_new(obj, "tz", json_string(payload_zone_of_country(cfg->country)));
+            json_object_set_new(obj, "tz", json_string(country_zone(cfg->country)));
         if (!json_object_get(obj, "organiser"))
             json_object_set_new(obj, "organiser", json_string(cfg->name));
     }
@@ -218,11 +220,11 @@ static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
     for (int i = 0; i < 2; i++) {
         if (!times[i])
             continue;
-        if (payload_time_parse(times[i], tz, &t, why, sizeof why) != PJ_OK)
+        if (civil_parse(times[i], tz, &t, why, sizeof why) != CIVIL_OK)
             return cli_error(CLI_FAIL, "--%s: %s", keys[i], why);
         /* hand the instant on in UTC so payload_from_json needs no zone */
         char iso[64];
-        payload_time_format(t, NULL, iso, sizeof iso);
+        civil_format(t, NULL, iso, sizeof iso);
         json_object_set_new(obj, keys[i], json_string(iso));
     }
     return CLI_OK;

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/payload_json.h"
+#include "util/time.h"
 #include "export/report.h"
 
 
@@ -96,9 +97,9 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
         if (!bad && strcmp(a, "--network") == 0)
             network = v;
         else if (!bad && strcmp(a, "--from") == 0)
-            bad = payload_day_parse(v, &from, 0) != 0;
+            bad = civil_day_parse(v, &from, 0) != 0;
         else if (!bad && strcmp(a, "--to") == 0)
-            bad = payload_day_parse(v, &to, 1) != 0;
+            bad = civil_day_parse(v, &to, 1) != 0;
         else if (!bad && strcmp(a, "--by") == 0)
             bad = report_by_parse(v, &by) != 0;
         else if (!bad && strcmp(a, "--format") == 0) {

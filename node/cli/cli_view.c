@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "core/payload_json.h"
+#include "util/time.h"
 
 static const char list_usage[] =
     "usage: lernet list [workshops|meetings|experiences] [--upcoming] [--network NET]\n"
@@ -89,7 +90,7 @@ static int print_item(void *vctx, const store_item_t *it)
     }
     event_id_hex(id, it->id);
     if (it->kind != LERNET__KIND__KIND_EXPERIENCE) {
-        payload_time_format(it->start, tz_of(it), when, sizeof when);
+        civil_format(it->start, tz_of(it), when, sizeof when);
         when[16] = '\0'; /* "2026-12-03T09:00" */
         when[10] = ' ';
     } else {
@@ -173,8 +174,8 @@ static void print_list(const char *label, char **v, size_t n)
 static void print_when(const char *tz, int64_t start, int64_t end)
 {
     char a[64], b[64];
-    payload_time_format(start, tz, a, sizeof a);
-    payload_time_format(end, tz, b, sizeof b);
+    civil_format(start, tz, a, sizeof a);
+    civil_format(end, tz, b, sizeof b);
     printf("%-13s %s – %s (%s)\n", "when", a, b, tz);
 }
 

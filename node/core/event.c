@@ -7,6 +7,9 @@
  * payload against the signed hash, then the payload's fields.
  */
 #include "core/event.h"
+#include "util/country.h"
+#include "util/text.h"
+#include "util/time.h"
 #include "util/why.h"
 
 #include <ctype.h>
@@ -51,7 +54,7 @@ int64_t event_now_ms(void)
 
 void event_id_hex(char out[EVENT_ID_HEX_SIZE], const uint8_t id[EVENT_ID_BYTES])
 {
-    sodium_bin2hex(out, EVENT_ID_HEX_SIZE, id, EVENT_ID_BYTES);
+    text_hex(out, id, EVENT_ID_BYTES);
 }
 
 const char *event_kind_name(int kind)
@@ -139,50 +142,6 @@ int event_network_valid(const char *name)
 
 /* ---- field rules ---------------------------------------------------- */
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF, and no
- * C0 controls except tab and newline (allowed only in long texts). */
-static int utf8_valid(const char *s, size_t n, int allow_newlines)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            if ((c < 0x20 && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r'))) ||
-                c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + len > n)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* BCP-47 syntax, the subset real tags use: a 2-3 letter language, then
  * subtags of 1-8 alphanumerics separated by '-'. */
 static int lang_valid(const char *s)
@@ -201,21 +160,6 @@ static int lang_valid(const char *s)
         while (i < n && isalnum((unsigned char)s[i]))
             i++;
         if (i - start < 1 || i - start > 8)
-            return 0;
-    }
-    return 1;
-}
-
-/* IANA zone names: "UTC" or Area/Location[/Sub], letters, digits, _ + -. */
-static int tz_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") ||
-        strstr(s, "//"))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && c != '/' && c != '_' && c != '+' && c != '-')
             return 0;
     }
     return 1;
@@ -248,7 +192,7 @@ static int check_string(check_t *c, const char *field, const char *s, size_t max
     if (n > max)
         return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field '%s' is %zu bytes, at most %zu",
                     field, n, max);
-    if (!utf8_valid(s, n, long_text))
+    if (!text_plain(s, n, long_text ? TEXT_MULTILINE : 0))
         return why_fail(c->why, c->whylen, EV_BAD_UTF8,
                     "field '%s' is not valid UTF-8 text (or holds control characters)", field);
     return EV_OK;
@@ -305,7 +249,7 @@ static int check_when(check_t *c, int64_t start, int64_t end, const char *tz)
         return why_fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' must be after 'start'");
     if (end - start > MAX_DURATION_S)
         return why_fail(c->why, c->whylen, EV_BAD_TIME, "field 'end' is more than a year after 'start'");
-    if (!tz_valid(tz))
+    if (!civil_zone_name_valid(tz))
         return why_fail(c->why, c->whylen, EV_BAD_TZ,
                     "field 'tz': '%.64s' is not an IANA time-zone name", tz);
     return EV_OK;
@@ -505,8 +449,7 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_PROFILE: {
         const Lernet__Profile *pr = p->profile;
         int rc = check_string(&c, "name", pr->name, EVENT_MAX_TITLE, 1, 0);
-        if (rc == EV_OK && !(strlen(pr->country) == 2 && isupper((unsigned char)pr->country[0]) &&
-                             isupper((unsigned char)pr->country[1])))
+        if (rc == EV_OK && !country_code_valid(pr->country))
             rc = why_fail(why, whylen, EV_MISSING_FIELD,
                           "field 'country': '%.8s' is not an ISO 3166-1 alpha-2 code", pr->country);
         return rc ? rc : check_string(&c, "municipality", pr->municipality, EVENT_MAX_SHORT, 0, 0);

@@ -17,373 +17,23 @@
  *    lernet__payload__unpack; everything else is plain malloc, so
  *    lernet__payload__free_unpacked frees a payload built here.
  *
- * Local times are converted with the C library's own tz code: TZ is pointed
- * at the zone file, tzset()/mktime()/localtime_r() do the work, and TZ is
- * restored afterwards. That changes process-wide state for a moment, so
- * these functions must not run concurrently with other threads that use
- * local time; the CLI that calls them is single-threaded.
+ * Times are read and written by util/time (civil_parse, civil_format),
+ * which sets TZ for a moment: not for use from several threads at once.
  */
 #include "core/payload_json.h"
+#include "util/text.h"
+#include "util/time.h"
 #include "util/why.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define ZONEINFO_DIR "/usr/share/zoneinfo"
-#define TZ_NAME_MAX 64
-#define TIME_STR_MAX 40     /* longest TIME: "2026-12-03T09:00:00+01:00" is 25 */
 #define MAX_CAPACITY 100000 /* the same bound event_check_payload applies */
 #define SHOW_MAX 48         /* bytes of user input echoed in a message */
-
-/* ---- messages ------------------------------------------------------- */
-
-/* Copy of untrusted text that is safe inside a one-line message: control
- * bytes become '?', and long input is cut at a UTF-8 boundary. */
-static const char *show(const char *s, char out[SHOW_MAX + 4])
-{
-    size_t n = 0;
-    for (; s[n] && n < SHOW_MAX; n++) {
-        unsigned char c = (unsigned char)s[n];
-        out[n] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (s[n]) {
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--; /* s[n] continues a character: cut before its start */
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-    return out;
-}
-
-/* ---- time zones ----------------------------------------------------- */
-
-/* Same character rules as event.c's tz_valid, plus no "right/" zones:
- * those count leap seconds, which Unix time does not. */
-static int tz_name_ok(const char *tz)
-{
-    size_t n = strlen(tz);
-    if (n == 0 || n > TZ_NAME_MAX || tz[0] == '/' || tz[n - 1] == '/' || strstr(tz, "..") ||
-        strstr(tz, "//") || strncmp(tz, "right/", 6) == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = tz[i];
-        if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
-            c != '/' && c != '_' && c != '+' && c != '-')
-            return 0;
-    }
-    return 1;
-}
-
-static const char *const country_zones[][2] = {
-    {"SE", "Europe/Stockholm"}, {"DK", "Europe/Copenhagen"}, {"FI", "Europe/Helsinki"},
-    {"DE", "Europe/Berlin"},    {"NO", "Europe/Oslo"},       {"EE", "Europe/Tallinn"},
-    {"LV", "Europe/Riga"},      {"LT", "Europe/Vilnius"},    {"GB", "Europe/London"}};
-#define N_COUNTRY_ZONES (sizeof country_zones / sizeof country_zones[0])
-
-const char *payload_zone_of_country(const char *cc)
-{
-    for (size_t i = 0; cc && i < N_COUNTRY_ZONES; i++)
-        if (strcmp(cc, country_zones[i][0]) == 0)
-            return country_zones[i][1];
-    return "UTC";
-}
-
-const char *payload_zone_at(size_t i)
-{
-    return i < N_COUNTRY_ZONES ? country_zones[i][1] : NULL;
-}
-
-const char *payload_country_of_zone(const char *tz)
-{
-    for (size_t i = 0; tz && i < N_COUNTRY_ZONES; i++)
-        if (strcmp(tz, country_zones[i][1]) == 0)
-            return country_zones[i][0];
-    return "other";
-}
-
-int payload_tz_known(const char *tz)
-{
-    char path[sizeof ZONEINFO_DIR + TZ_NAME_MAX + 2], magic[4];
-    struct stat st;
-    if (!tz || !tz_name_ok(tz))
-        return 0;
-    snprintf(path, sizeof path, "%s/%s", ZONEINFO_DIR, tz);
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
-    /* zone.tab, tzdata.zi, ... are regular files too; the C library would
-     * silently treat them as UTC, so only real TZif files count. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t got = read(fd, magic, sizeof magic);
-    close(fd);
-    return got == (ssize_t)sizeof magic && memcmp(magic, "TZif", 4) == 0;
-}
-
-typedef struct tz_saved {
-    char *old;
-    int had;
-} tz_saved_t;
-
-/* Points TZ at the zone file (absolute, so TZDIR cannot make it disagree
- * with payload_tz_known). tz must be known. */
-static int tz_enter(const char *tz, tz_saved_t *sv)
-{
-    char val[sizeof ZONEINFO_DIR + TZ_NAME_MAX + 3];
-    const char *old = getenv("TZ");
-    sv->had = old != NULL;
-    sv->old = old ? strdup(old) : NULL;
-    if (sv->had && !sv->old)
-        return PJ_ERR_NOMEM;
-    snprintf(val, sizeof val, ":%s/%s", ZONEINFO_DIR, tz);
-    if (setenv("TZ", val, 1) != 0) {
-        free(sv->old);
-        return PJ_ERR_NOMEM;
-    }
-    tzset();
-    return PJ_OK;
-}
-
-static void tz_leave(tz_saved_t *sv)
-{
-    if (sv->had)
-        setenv("TZ", sv->old, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(sv->old);
-    sv->old = NULL;
-}
-
-/* ---- time parsing --------------------------------------------------- */
-
-typedef struct civil {
-    int y, mo, d, h, mi, s;
-} civil_t;
-
-/* Exactly n ASCII digits. */
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-/* "YYYY-MM-DDTHH:MM[:SS]"; *rest is what follows. Syntax only. */
-static int parse_civil(const char *s, civil_t *c, const char **rest)
-{
-    c->s = 0;
-    if (!digits(s, 4, &c->y) || s[4] != '-' || !digits(s + 5, 2, &c->mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &c->d) || s[10] != 'T' || !digits(s + 11, 2, &c->h) ||
-        s[13] != ':' || !digits(s + 14, 2, &c->mi))
-        return 0;
-    s += 16;
-    if (*s == ':') {
-        if (!digits(s + 1, 2, &c->s))
-            return 0;
-        s += 3;
-    }
-    *rest = s;
-    return 1;
-}
-
-/* "" (local), "Z", or "+HH:MM"/"-HH:MM" → seconds east of UTC. */
-static int parse_zone(const char *s, int *is_local, int *offset)
-{
-    int hh, mm;
-    *is_local = *s == '\0';
-    *offset = 0;
-    if (*is_local || strcmp(s, "Z") == 0)
-        return 1;
-    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &hh) || s[3] != ':' ||
-        !digits(s + 4, 2, &mm) || s[6] != '\0' || hh > 18 || mm > 59)
-        return 0;
-    *offset = (s[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
-    return 1;
-}
-
-static void civil_to_tm(const civil_t *c, struct tm *tm)
-{
-    memset(tm, 0, sizeof *tm);
-    tm->tm_year = c->y - 1900;
-    tm->tm_mon = c->mo - 1;
-    tm->tm_mday = c->d;
-    tm->tm_hour = c->h;
-    tm->tm_min = c->mi;
-    tm->tm_sec = c->s;
-}
-
-static int same_wall(const struct tm *tm, const civil_t *c)
-{
-    return tm->tm_year == c->y - 1900 && tm->tm_mon == c->mo - 1 && tm->tm_mday == c->d &&
-           tm->tm_hour == c->h && tm->tm_min == c->mi && tm->tm_sec == c->s;
-}
-
-/* Range checks, then a timegm round trip: it normalises Feb 30 to Mar 2,
- * which is how an impossible date shows itself. */
-static int civil_to_utc(const civil_t *c, int64_t *out)
-{
-    struct tm tm;
-    if (c->mo < 1 || c->mo > 12 || c->d < 1 || c->d > 31 || c->h > 23 || c->mi > 59 ||
-        c->s > 59)
-        return 0;
-    civil_to_tm(c, &tm);
-    time_t t = timegm(&tm);
-    if (!same_wall(&tm, c))
-        return 0;
-    *out = (int64_t)t;
-    return 1;
-}
-
-/* Wall-clock time in the zone currently in TZ. mktime is tried with each
- * tm_isdst hint; a candidate counts only if localtime_r gives the same wall
- * clock back. None: the time falls in a gap (spring forward). Two: it is
- * ambiguous (fall back), and the earlier instant is taken. */
-static int local_to_utc_here(const civil_t *c, int64_t *out)
-{
-    static const int hints[] = {-1, 0, 1};
-    int found = 0;
-    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
-        struct tm tm, back;
-        civil_to_tm(c, &tm);
-        tm.tm_isdst = hints[i];
-        time_t t = mktime(&tm);
-        if (!localtime_r(&t, &back) || !same_wall(&back, c))
-            continue;
-        if (!found || (int64_t)t < *out)
-            *out = (int64_t)t;
-        found = 1;
-    }
-    return found;
-}
-
-static int local_to_utc(const civil_t *c, const char *s, const char *tz, int64_t *out,
-                        char *why, size_t whylen)
-{
-    char a[SHOW_MAX + 4], b[SHOW_MAX + 4];
-    tz_saved_t sv;
-    if (!tz || !*tz)
-        return why_fail(why, whylen, PJ_ERR_INVALID,
-                    "%s has no Z or offset, and no time zone is given", show(s, a));
-    if (!payload_tz_known(tz))
-        return why_fail(why, whylen, PJ_ERR_INVALID, "'%s' is not a time zone known to this system",
-                    show(tz, a));
-    if (tz_enter(tz, &sv) != PJ_OK)
-        return why_fail(why, whylen, PJ_ERR_NOMEM, "out of memory");
-    int ok = local_to_utc_here(c, out);
-    tz_leave(&sv);
-    if (!ok)
-        return why_fail(why, whylen, PJ_ERR_INVALID, "%s does not exist in %s", show(s, a),
-                    show(tz, b));
-    return PJ_OK;
-}
-
-int payload_day_parse(const char *s, int64_t *out, int end_of_day)
-{
-    struct tm tm = {0};
-    const char *e = strptime(s, "%Y-%m-%d", &tm);
-    if (!e || *e)
-        return -1;
-    *out = (int64_t)timegm(&tm) + (end_of_day ? 86400 : 0);
-    return 0;
-}
-
-int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen)
-{
-    char a[SHOW_MAX + 4];
-    const char *rest;
-    civil_t c;
-    int is_local, offset;
-    int64_t t;
-    if (!s)
-        return why_fail(why, whylen, PJ_ERR_INVALID, "no time given");
-    if (strlen(s) > TIME_STR_MAX || !parse_civil(s, &c, &rest) ||
-        !parse_zone(rest, &is_local, &offset))
-        return why_fail(why, whylen, PJ_ERR_INVALID,
-                    "'%s' is not a time like 2026-12-03T09:00, 2026-12-03T09:00:00Z or "
-                    "2026-12-03T09:00+01:00", show(s, a));
-    if (!civil_to_utc(&c, &t))
-        return why_fail(why, whylen, PJ_ERR_INVALID, "%s is not a valid date and time", show(s, a));
-    if (is_local)
-        return local_to_utc(&c, s, tz, out, why, whylen);
-    *out = t - offset;
-    return PJ_OK;
-}
-
-/* ---- time formatting ------------------------------------------------ */
-
-static void format_tm(const struct tm *tm, long off, int utc, char *out, size_t n)
-{
-    long a = off < 0 ? -off : off;
-    int y = tm->tm_year + 1900;
-    if (y < 0 || y > 9999) {
-        out[0] = '\0'; /* not a TIME that payload_time_parse would take back */
-        return;
-    }
-    if (utc)
-        snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, tm->tm_mon + 1, tm->tm_mday,
-                 tm->tm_hour, tm->tm_min, tm->tm_sec);
-    else
-        snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", y, tm->tm_mon + 1,
-                 tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, off < 0 ? '-' : '+',
-                 a / 3600, a / 60 % 60);
-}
-
-/* Local form; 0 if the zone cannot express t (e.g. a historic offset with
- * seconds, which ±HH:MM cannot carry). */
-static int format_local(time_t t, const char *tz, char *out, size_t n)
-{
-    struct tm tm;
-    tz_saved_t sv;
-    if (tz_enter(tz, &sv) != PJ_OK)
-        return 0;
-    int ok = localtime_r(&t, &tm) != NULL;
-    tz_leave(&sv);
-    if (!ok || tm.tm_gmtoff % 60 != 0)
-        return 0;
-    format_tm(&tm, tm.tm_gmtoff, 0, out, n);
-    return 1;
-}
-
-int payload_time_local(int64_t t, const char *tz, struct tm *out)
-{
-    tz_saved_t sv;
-    time_t tt = (time_t)t;
-    if (!tz || !payload_tz_known(tz) || tz_enter(tz, &sv) != PJ_OK)
-        return -1;
-    int ok = localtime_r(&tt, out) != NULL;
-    tz_leave(&sv);
-    return ok ? 0 : -1;
-}
-
-void payload_time_format(int64_t t, const char *tz, char *out, size_t n)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    if (!out || n == 0)
-        return;
-    if (tz && payload_tz_known(tz) && format_local(tt, tz, out, n))
-        return;
-    if (!gmtime_r(&tt, &tm)) {
-        out[0] = '\0';
-        return;
-    }
-    format_tm(&tm, 0, 1, out, n);
-}
 
 /* ---- language choice ------------------------------------------------ */
 
@@ -713,10 +363,10 @@ static int alloc_array(in_t *in, void *msg, const field_t *f, size_t n, size_t s
 static int text_entry(in_t *in, const field_t *f, const char *lang, const json_t *val,
                       Lernet__Text ***arr, size_t *count)
 {
-    char name[96], a[SHOW_MAX + 4];
+    char name[96], a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *s = plain_string(val);
     if (!s) {
-        snprintf(name, sizeof name, "%s.%s", f->name, show(lang, a));
+        snprintf(name, sizeof name, "%s.%s", f->name, text_show(a, sizeof a, lang));
         return string_error(in, name, val);
     }
     Lernet__Text *t = new_text(lang, s);
@@ -764,12 +414,12 @@ static int in_string(in_t *in, void *msg, const field_t *f, const json_t *v)
 
 static int in_tz(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
-    char a[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *s = plain_string(v);
-    if (s && *s && !payload_tz_known(s))
+    if (s && *s && !civil_zone_known(s))
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
-                    "field '%s': '%s' is not a time zone known to this system", f->name,
-                    show(s, a));
+                        "field '%s': '%s' is not a time zone known to this system", f->name,
+                        text_show(a, sizeof a, s));
     return in_string(in, msg, f, v);
 }
 
@@ -782,9 +432,10 @@ static int time_value(in_t *in, const char *name, const json_t *v, int64_t *out)
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be a time string like 2026-12-03T09:00:00Z", name);
     const char *tz = plain_string(json_object_get(in->obj, "tz"));
-    int rc = payload_time_parse(s, tz, out, msg, sizeof msg);
+    int rc = civil_parse(s, tz, out, msg, sizeof msg);
     if (rc)
-        return why_fail(in->why, in->whylen, rc, "field '%s': %s", name, msg);
+        return why_fail(in->why, in->whylen, rc == CIVIL_ERR_NOMEM ? PJ_ERR_NOMEM : PJ_ERR_INVALID,
+                        "field '%s': %s", name, msg);
     return PJ_OK;
 }
 
@@ -867,17 +518,6 @@ static int in_status(in_t *in, void *msg, const field_t *f, const json_t *v)
                 "field '%s': must be one of planned, confirmed, full, cancelled", f->name);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
     const char *s = plain_string(v);
@@ -886,14 +526,10 @@ static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                     "field '%s': must be an event id of %d hex digits", f->name,
                     2 * EVENT_ID_BYTES);
-    for (size_t i = 0; i < EVENT_ID_BYTES; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+    if (text_hex_decode(id, EVENT_ID_BYTES, s) != 0)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
                         "field '%s': character %zu is not a hex digit", f->name,
-                        2 * i + (hi < 0 ? 1 : 2));
-        id[i] = (uint8_t)(hi << 4 | lo);
-    }
+                        text_hex_span(s) + 1);
     ProtobufCBinaryData *b = MEMBER(msg, f, ProtobufCBinaryData);
     if (!(b->data = malloc(EVENT_ID_BYTES)))
         return nomem(in);
@@ -905,12 +541,12 @@ static int in_id(in_t *in, void *msg, const field_t *f, const json_t *v)
 static int count_entry(in_t *in, const field_t *f, const char *role, const json_t *val,
                        Lernet__RoleCount ***arr, size_t *count)
 {
-    char a[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     json_int_t i = json_integer_value(val);
     if (!json_is_integer(val) || i < 0 || i > EVENT_MAX_COUNT)
         return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
-                    "field '%s.%s': must be an integer 0..%d", f->name, show(role, a),
-                    EVENT_MAX_COUNT);
+                        "field '%s.%s': must be an integer 0..%d", f->name,
+                        text_show(a, sizeof a, role), EVENT_MAX_COUNT);
     Lernet__RoleCount *rc = malloc(sizeof *rc);
     if (!rc)
         return nomem(in);
@@ -976,16 +612,17 @@ static int in_field(in_t *in, void *msg, const field_t *f)
  * vanish silently. */
 static int check_keys(in_t *in, const kind_spec_t *k)
 {
-    char a[SHOW_MAX + 4];
+    char a[TEXT_SHOW_SIZE(SHOW_MAX)];
     const char *key;
     json_t *val;
     json_object_foreach ((json_t *)in->obj, key, val) {
         if (!key_ok(key, KEY_LEN(key)))
             return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
-                        "field '%s': a key contains a NUL character", show(key, a));
+                            "field '%s': a key contains a NUL character",
+                            text_show(a, sizeof a, key));
         if (!field_of(k, key))
             return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': unknown for %s",
-                        show(key, a), k->what);
+                            text_show(a, sizeof a, key), k->what);
     }
     return PJ_OK;
 }
@@ -1076,22 +713,17 @@ static json_t *out_counts(Lernet__RoleCount **v, size_t n)
 
 static json_t *out_id(const ProtobufCBinaryData *b)
 {
-    static const char hex[] = "0123456789abcdef";
-    char s[2 * EVENT_ID_BYTES + 1];
+    char s[EVENT_ID_HEX_SIZE];
     if (b->len != EVENT_ID_BYTES)
         return NULL; /* event_check_payload allows no other length */
-    for (size_t i = 0; i < b->len; i++) {
-        s[2 * i] = hex[b->data[i] >> 4];
-        s[2 * i + 1] = hex[b->data[i] & 15];
-    }
-    s[2 * b->len] = '\0';
+    event_id_hex(s, b->data);
     return json_string(s);
 }
 
 static json_t *out_time(int64_t t, const char *tz)
 {
     char s[64];
-    payload_time_format(t, tz, s, sizeof s);
+    civil_format(t, tz, s, sizeof s);
     return json_string(s);
 }
 

@@ -15,7 +15,8 @@
  *              "lessons": {...}, "tags": [...],
  *              "participants": {"teachers": 12, "company representatives": 7}}
  * TIME is ISO 8601: "2026-12-03T09:00:00Z" (UTC), "2026-12-03T09:00+01:00"
- * (offset), or "2026-12-03T09:00" (local time in "tz"); seconds optional.
+ * (offset), or "2026-12-03T09:00" (local time in "tz"); seconds optional
+ * (util/time.h: civil_parse reads it, civil_format writes it).
  * Multilingual fields are objects keyed by BCP-47 tag; a plain string is an
  * error naming the field, because every text must say its language.
  * Output also carries "start_local"/"end_local"; on input either of "start"
@@ -89,32 +90,6 @@ int payload_count_add(json_t *counts, const char *spec, size_t len, char *why, s
 json_t *payload_workshop_json(const Lernet__Workshop *w);
 json_t *payload_meeting_json(const Lernet__Meeting *m);
 json_t *payload_experience_json(const Lernet__Experience *e);
-
-/* Parses TIME (see above); tz is used for times without Z/offset and may be
- * NULL (then such times are an error). Must handle DST correctly (e.g. via
- * the system tz database): a local time in a DST gap is an error, one that
- * occurs twice means the earlier instant. The time functions set TZ for a
- * moment and restore it: not for use from several threads at once. */
-int payload_time_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen);
-/* YYYY-MM-DD as Unix seconds at 00:00 UTC, or (end_of_day) at the next
- * day's 00:00, so a --to day is inclusive. 0, or -1 if malformed. */
-int payload_day_parse(const char *s, int64_t *out, int end_of_day);
-/* "2026-12-03T09:00:00+01:00" in zone tz (UTC "Z" form when tz is NULL or
- * unknown to this system). */
-void payload_time_format(int64_t t, const char *tz, char *out, size_t n);
-/* Wall-clock time of t in zone tz (a known IANA zone). 0, or -1. */
-struct tm;
-int payload_time_local(int64_t t, const char *tz, struct tm *out);
-/* 1 if the system tz database knows the zone. */
-int payload_tz_known(const char *tz);
-/* The zone of a country of the networks (SE -> Europe/Stockholm; "UTC"
- * when not listed): the default for times given without one, in the CLI
- * and the web form alike. And back (Europe/Stockholm -> SE; "other"), for
- * reports by country. One table serves both. */
-const char *payload_zone_of_country(const char *cc);
-const char *payload_country_of_zone(const char *tz);
-/* The table's i-th zone, NULL past its end (the web form's choices). */
-const char *payload_zone_at(size_t i);
 
 /* Picks the text for a preferred language list ("sv,en"): first exact match,
  * then primary-subtag match, then the first text. NULL if n == 0. */

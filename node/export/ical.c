@@ -1,42 +1,21 @@
 /* ical: see ical.h. */
 #include "export/ical.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
 #include "core/payload_json.h"
+#include "util/text.h"
+#include "util/time.h"
 
 #define FOLD_OCTETS 75
-
-/* The zones learning networks around the Baltic use, with the EU rule. */
-typedef struct zone {
-    const char *tzid, *std_name, *dst_name;
-    const char *std_off, *dst_off;     /* "+0100" */
-    const char *std_start, *dst_start; /* local DTSTART of the switch */
-} zone_t;
-
-static const zone_t zones[] = {
-    {"Europe/Stockholm", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
-    {"Europe/Copenhagen", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
-    {"Europe/Berlin", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
-    {"Europe/Oslo", "CET", "CEST", "+0100", "+0200", "19701025T030000", "19700329T020000"},
-    {"Europe/Helsinki", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
-    {"Europe/Tallinn", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
-    {"Europe/Riga", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
-    {"Europe/Vilnius", "EET", "EEST", "+0200", "+0300", "19701025T040000", "19700329T030000"},
-    {"Europe/London", "GMT", "BST", "+0000", "+0100", "19701025T020000", "19700329T010000"},
-};
-#define N_ZONES (sizeof zones / sizeof zones[0])
 
 struct ical {
     char *buf;
     size_t len, cap;
     char *events; /* VEVENTs, appended after the VTIMEZONEs at the end */
     size_t ev_len, ev_cap;
-    int used[N_ZONES];
+    int used[CIVIL_ZONES_MAX]; /* the rows of util/time's zone table in use */
     char langs[64];
     int failed;
 };
@@ -65,14 +44,8 @@ static void ev_put(ical_t *c, const char *s, size_t n)
     put(c, &c->events, &c->ev_len, &c->ev_cap, s, n);
 }
 
-/* Length of the UTF-8 sequence starting with byte b (1 for stray bytes,
- * which the validated input does not contain). */
-static size_t utf8_len(unsigned char b)
-{
-    return b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-}
-
-/* One content line: name (with parameters) ':' value, folded. */
+/* One content line: name (with parameters) ':' value, folded between
+ * characters (a stray byte, which validated input does not hold, is one). */
 static void line(ical_t *c, const char *name, const char *value)
 {
     char *text = NULL;
@@ -81,8 +54,9 @@ static void line(ical_t *c, const char *name, const char *value)
         c->failed = 1;
         return;
     }
-    for (size_t i = 0; text[i];) {
-        size_t n = utf8_len((unsigned char)text[i]);
+    for (size_t i = 0, len = strlen(text); i < len;) {
+        size_t n = text_utf8_seq((const unsigned char *)text + i, len - i);
+        n = n ? n : 1;
         if (col + n > FOLD_OCTETS) { /* CRLF + space: the space counts on the next line */
             ev_put(c, "\r\n ", 3);
             col = 1;
@@ -151,16 +125,15 @@ static const Lernet__Text *pick(const ical_t *c, Lernet__Text **t, size_t n)
 
 static void utc_stamp(char out[20], int64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 20, "%Y%m%dT%H%M%SZ", &tm);
+    civil_strftime(ms / 1000, NULL, "%Y%m%dT%H%M%SZ", out, 20);
 }
 
+/* The row of zone tz in util/time's table, -1 when it has none. */
 static int zone_index(const char *tz)
 {
-    for (size_t i = 0; tz && i < N_ZONES; i++)
-        if (strcmp(zones[i].tzid, tz) == 0)
+    const civil_zone_t *z;
+    for (size_t i = 0; tz && (z = civil_zone_at(i)); i++)
+        if (strcmp(z->tzid, tz) == 0)
             return (int)i;
     return -1;
 }
@@ -169,12 +142,10 @@ static int zone_index(const char *tz)
 static void time_line(ical_t *c, const char *name, int64_t t, const char *tz)
 {
     char head[96], val[24];
-    struct tm tm;
     int z = zone_index(tz);
-    if (z >= 0 && payload_time_local(t, tz, &tm) == 0) {
+    if (z >= 0 && civil_strftime(t, tz, "%Y%m%dT%H%M%S", val, sizeof val) == 0) {
         c->used[z] = 1;
         snprintf(head, sizeof head, "%s;TZID=%s", name, tz);
-        strftime(val, sizeof val, "%Y%m%dT%H%M%S", &tm);
     } else {
         snprintf(head, sizeof head, "%s", name);
         utc_stamp(val, t * 1000);
@@ -267,7 +238,7 @@ int ical_add(ical_t *c, const store_item_t *it)
         for (q = cn + 14; *q; q++) /* a quoted parameter may not hold a quote */
             if (*q == '"' && q[1])
                 *q = '\'';
-        sodium_bin2hex(author, sizeof author, it->author, KEYS_PUBLIC_BYTES);
+        text_hex(author, it->author, KEYS_PUBLIC_BYTES);
         snprintf(buf, sizeof buf, "urn:lernet:author:%s", author);
         line(c, cn, buf);
     }
@@ -288,9 +259,25 @@ int ical_add(ical_t *c, const store_item_t *it)
     return c->failed ? -1 : 0;
 }
 
-static void timezone_block(ical_t *c, const zone_t *z)
+/* "+0100": an offset as TZOFFSETFROM/TO write it. */
+static void ical_offset(char out[16], int seconds)
 {
-    char b[512];
+    int a = seconds < 0 ? -seconds : seconds;
+    snprintf(out, 16, "%c%02d%02d", seconds < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+}
+
+/* One VTIMEZONE: the EU rule of util/time's table, written out. Both
+ * switches are at 01:00 UTC; DTSTART is the local time just before each,
+ * in the offset then in force (October 1970 and March 1970 are merely the
+ * first years the rule is stated for). */
+static void timezone_block(ical_t *c, const civil_zone_t *z)
+{
+    char b[512], std_off[16], dst_off[16], std_start[32], dst_start[32];
+    int dst = z->std_offset + CIVIL_DST_SHIFT;
+    ical_offset(std_off, z->std_offset);
+    ical_offset(dst_off, dst);
+    snprintf(std_start, sizeof std_start, "19701025T%02d0000", 1 + dst / 3600);
+    snprintf(dst_start, sizeof dst_start, "19700329T%02d0000", 1 + z->std_offset / 3600);
     int n = snprintf(b, sizeof b,
                      "BEGIN:VTIMEZONE\r\nTZID:%s\r\n"
                      "BEGIN:STANDARD\r\nDTSTART:%s\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
@@ -298,8 +285,8 @@ static void timezone_block(ical_t *c, const zone_t *z)
                      "BEGIN:DAYLIGHT\r\nDTSTART:%s\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
                      "TZOFFSETFROM:%s\r\nTZOFFSETTO:%s\r\nTZNAME:%s\r\nEND:DAYLIGHT\r\n"
                      "END:VTIMEZONE\r\n",
-                     z->tzid, z->std_start, z->dst_off, z->std_off, z->std_name, z->dst_start,
-                     z->std_off, z->dst_off, z->dst_name);
+                     z->tzid, std_start, dst_off, std_off, z->std_name, dst_start, std_off, dst_off,
+                     z->dst_name);
     put(c, &c->buf, &c->len, &c->cap, b, (size_t)n);
 }
 
@@ -310,9 +297,9 @@ int ical_finish(ical_t *c, const char **text, size_t *len)
                                "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n";
     c->len = 0;
     put(c, &c->buf, &c->len, &c->cap, head, sizeof head - 1);
-    for (size_t i = 0; i < N_ZONES; i++)
+    for (size_t i = 0; civil_zone_at(i); i++)
         if (c->used[i])
-            timezone_block(c, &zones[i]);
+            timezone_block(c, civil_zone_at(i));
     if (c->events)
         put(c, &c->buf, &c->len, &c->cap, c->events, c->ev_len);
     put(c, &c->buf, &c->len, &c->cap, "END:VCALENDAR\r\n", 15);

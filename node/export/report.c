@@ -4,9 +4,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/payload_json.h"
+#include "util/country.h"
+#include "util/time.h"
 
 #define KEY_MAX (EVENT_MAX_SHORT + 1) /* organiser, theme, role: never cut */
 
@@ -138,18 +139,15 @@ static size_t event_keys(const report_t *r, const store_item_t *it, int64_t star
                          const char *tz, char **themes, size_t n_themes, const char *organiser,
                          char keys[][KEY_MAX], size_t max)
 {
-    time_t t = (time_t)start;
-    struct tm tm;
     switch (r->by) {
     case REPORT_BY_ORG:
         snprintf(keys[0], KEY_MAX, "%s", organiser && *organiser ? organiser : "(unnamed)");
         return 1;
     case REPORT_BY_COUNTRY:
-        snprintf(keys[0], KEY_MAX, "%s", payload_country_of_zone(tz));
+        snprintf(keys[0], KEY_MAX, "%s", country_of_zone(tz));
         return 1;
     case REPORT_BY_MONTH:
-        gmtime_r(&t, &tm);
-        strftime(keys[0], KEY_MAX, "%Y-%m", &tm);
+        civil_strftime(start, NULL, "%Y-%m", keys[0], KEY_MAX);
         return 1;
     case REPORT_BY_THEME: {
         size_t n = 0;

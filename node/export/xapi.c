@@ -4,7 +4,9 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "util/text.h"
+#include "util/time.h"
 
 /* A version-4-shaped UUID from BLAKE2b(event id || verb): stable per
  * report and verb. */
@@ -18,15 +20,15 @@ static void statement_id(char out[37], const uint8_t id[EVENT_ID_BYTES], const c
     crypto_generichash_final(&st, h, sizeof h);
     h[6] = (uint8_t)((h[6] & 0x0f) | 0x40);
     h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
-             h[13], h[14], h[15]);
+    char hex[2 * sizeof h + 1];
+    text_hex(hex, h, sizeof h);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 static json_t *actor(const uint8_t key[KEYS_PUBLIC_BYTES])
 {
     char hex[2 * KEYS_PUBLIC_BYTES + 1];
-    sodium_bin2hex(hex, sizeof hex, key, KEYS_PUBLIC_BYTES);
+    text_hex(hex, key, KEYS_PUBLIC_BYTES);
     return json_pack("{s:s,s:{s:s,s:s}}", "objectType", "Agent", "account", "homePage",
                      XAPI_HOME, "name", hex);
 }
@@ -44,10 +46,8 @@ static json_t *lang_map(Lernet__Text **t, size_t n)
 
 static void iso_ms(char out[32], int64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    civil_strftime(ms / 1000, NULL, "%Y-%m-%dT%H:%M:%S", out, 32);
+    size_t n = strlen(out);
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/text.h"
 #include "util/why.h"
 
 #define TMP_TRIES 8    /* a random name already taken: someone planted it, try another */
@@ -82,7 +83,7 @@ static int create_tmp(fileio_t *w, mode_t mode, char *why, size_t whylen)
         uint8_t r[8];
         char hex[2 * sizeof r + 1];
         randombytes_buf(r, sizeof r);
-        sodium_bin2hex(hex, sizeof hex, r, sizeof r);
+        text_hex(hex, r, sizeof r);
         snprintf(w->tmp, sizeof w->tmp, ".%.*s.%s.tmp", TMP_BASE_MAX, w->base, hex);
         w->fd = openat(w->dirfd, w->tmp,
                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,

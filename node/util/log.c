@@ -1,8 +1,8 @@
 /*
  * log: the one place that writes diagnostics. Process-wide state (level and
  * tag) is set once at start-up by main; every module just calls log_*.
- * Escaping happens here, once, on the whole formatted record: no caller
- * has to remember which of its arguments came from the network.
+ * Escaping (text_escape) happens here, once, on the whole formatted record:
+ * no caller has to remember which of its arguments came from the network.
  */
 #include "util/log.h"
 
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/utf8.h"
+#include "util/text.h"
 
 static enum log_level threshold = LOG_LVL_INFO;
 static char log_tag[48];
@@ -20,7 +20,7 @@ static char log_tag[48];
 void log_init(enum log_level level, const char *tag)
 {
     threshold = level;
-    log_escape(log_tag, sizeof log_tag, tag ? tag : "");
+    text_escape(log_tag, sizeof log_tag, tag ? tag : "");
 }
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -35,35 +35,6 @@ int log_level_parse(const char *s, enum log_level *out)
     return -1;
 }
 
-size_t log_escape(char *dst, size_t dstlen, const char *src)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *u = (const unsigned char *)src;
-    size_t n = strlen(src), o = 0;
-    for (size_t i = 0; i < n;) {
-        char esc[5];
-        const char *out = esc;
-        size_t len = utf8_seq(u + i, n - i), used = len ? len : 1;
-        unsigned char c = u[i];
-        if (c == '\\' || c == '\n' || c == '\r' || c == '\t') {
-            esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
-            len = 2;
-        } else if (!len || c < 0x20 || c == 0x7f) {
-            esc[0] = '\\', esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15];
-            len = 4;
-        } else {
-            out = src + i;
-        }
-        if (o + len >= dstlen)
-            break;
-        memcpy(dst + o, out, len);
-        o += len;
-        i += used;
-    }
-    dst[o] = '\0';
-    return o;
-}
-
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
@@ -75,7 +46,7 @@ static void vlog(enum log_level lvl, const char *fmt, va_list ap)
         return;
     char raw[1024], line[4 * sizeof raw + 1];
     vsnprintf(raw, sizeof raw, fmt, ap);
-    log_escape(line, sizeof line, raw);
+    text_escape(line, sizeof line, raw);
     const char *journal = getenv("LERNET_LOG_PREFIX");
     if (journal && strcmp(journal, "journal") == 0) {
         fprintf(stderr, "<%d>%s%s%s\n", prio[lvl], log_tag, log_tag[0] ? ": " : "", line);

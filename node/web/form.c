@@ -14,6 +14,8 @@
 
 #include "web/html.h"
 #include "core/payload_json.h"
+#include "util/country.h"
+#include "util/time.h"
 
 enum ftype {
     T_NETWORK, /* select of the node's networks */
@@ -111,17 +113,6 @@ typedef struct fstate {
     char lang1[36], lang2[36];
 } fstate_t;
 
-static const char *home_lang(const char *country)
-{
-    static const char *map[][2] = {{"SE", "sv"}, {"DK", "da"}, {"FI", "fi"}, {"DE", "de"},
-                                   {"NO", "nb"}, {"EE", "et"}, {"LV", "lv"}, {"LT", "lt"},
-                                   {"PL", "pl"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(country, map[i][0]) == 0)
-            return map[i][1];
-    return "en";
-}
-
 /* A field's current value: what was posted, else a default for a new form. */
 static const char *value(const fstate_t *s, const char *name)
 {
@@ -131,7 +122,7 @@ static const char *value(const fstate_t *s, const char *name)
     if (strcmp(name, "network") == 0)
         return cfg->default_network;
     if (strcmp(name, "tz") == 0)
-        return payload_zone_of_country(cfg->country);
+        return country_zone(cfg->country);
     if (strcmp(name, "organiser") == 0)
         return cfg->name;
     if (strcmp(name, "about") == 0)
@@ -212,10 +203,7 @@ static int about_option(void *ctx, const store_item_t *it)
     if (a->n++ >= FORM_MAX_ABOUT)
         return 1; /* stop: enough to choose from */
     event_id_hex(id, it->id);
-    time_t start = (time_t)it->start;
-    struct tm tm;
-    gmtime_r(&start, &tm);
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    civil_strftime(it->start, NULL, "%Y-%m-%d", day, sizeof day);
     html_raw(a->h, "<option value=\"");
     html_raw(a->h, id);
     html_raw(a->h, a->cur && strcmp(a->cur, id) == 0 ? "\" selected>" : "\">");
@@ -275,8 +263,8 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
     case T_TIME: input(h, s, f->name, "datetime-local", v); break;
     case T_TZ:
         html_rawf(h, "<select name=\"tz\" id=\"f-tz\"%s>", invalid(s, "tz"));
-        for (size_t i = 0; payload_zone_at(i); i++)
-            option(h, payload_zone_at(i), payload_zone_at(i), v);
+        for (size_t i = 0; civil_zone_at(i); i++)
+            option(h, civil_zone_at(i)->tzid, civil_zone_at(i)->tzid, v);
         option(h, "UTC", "UTC", v);
         html_raw(h, "</select>");
         break;
@@ -299,7 +287,7 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
 static void draw(const fstate_t *s, web_resp_t *out, int status)
 {
     html_t *h = html_new();
-    const char *l1 = s->r->form ? web_field(s->r, "lang_1") : home_lang(s->r->env->cfg->country);
+    const char *l1 = s->r->form ? web_field(s->r, "lang_1") : country_lang(s->r->env->cfg->country);
     const char *l2 = s->r->form ? web_field(s->r, "lang_2") : "en";
     html_rawf(h, "<h1>%s</h1>", s->k->title);
     if (s->err[0] && !s->err_field[0]) {

@@ -14,18 +14,14 @@
 #include "export/ical.h"
 #include "core/payload_json.h"
 #include "export/report.h"
+#include "util/text.h"
+#include "util/time.h"
 
 /* ---- shared --------------------------------------------------------- */
 
-void page_local_time(int64_t t, const char *tz, char *out, size_t n)
-{
-    struct tm tm;
-    if (!tz || payload_time_local(t, tz, &tm) != 0) {
-        time_t tt = (time_t)t;
-        gmtime_r(&tt, &tm);
-    }
-    strftime(out, n, "%a %d %b %Y, %H:%M", &tm);
-}
+/* "Tue 09 Feb 2027, 09:00": a time as the pages show it, in the event's
+ * zone (UTC if unknown). when() relies on it ending in "HH:MM". */
+#define WHEN_FORMAT "%a %d %b %Y, %H:%M"
 
 static const char *kind_label(int kind)
 {
@@ -80,8 +76,8 @@ static void when(html_t *h, const store_item_t *it)
 {
     char a[64], b[64];
     const char *tz = item_tz(it);
-    page_local_time(it->start, tz, a, sizeof a);
-    page_local_time(it->end, tz, b, sizeof b);
+    civil_strftime(it->start, tz, WHEN_FORMAT, a, sizeof a);
+    civil_strftime(it->end, tz, WHEN_FORMAT, b, sizeof b);
     html_text(h, a);
     html_raw(h, " – ");
     /* same day: just the time, which is the last five characters "HH:MM" */
@@ -561,8 +557,7 @@ void page_event(const web_req_t *r, web_resp_t *out)
 {
     ev_page_t e = {.r = r, .h = html_new()};
     char why[256] = "";
-    if (strlen(r->path) < 8 || strlen(r->path) > 64 ||
-        strspn(r->path, "0123456789abcdef") != strlen(r->path)) {
+    if (text_hex_prefix(r->path, EVENT_ID_BYTES, TEXT_HEX_LOWER, NULL, NULL) != 0) {
         html_free(&e.h);
         web_error_page(r, out, 404, "an event id is 8 to 64 lowercase hex characters");
         return;
@@ -805,11 +800,11 @@ void page_report_csv(const web_req_t *r, web_resp_t *out)
         web_error_page(r, out, 400, "by: one of org, theme, role, country, month");
         return;
     }
-    if (from_s && payload_day_parse(from_s, &from, 0) != 0) {
+    if (from_s && civil_day_parse(from_s, &from, 0) != 0) {
         web_error_page(r, out, 400, "from: a day as YYYY-MM-DD");
         return;
     }
-    if (to_s && payload_day_parse(to_s, &to, 1) != 0) {
+    if (to_s && civil_day_parse(to_s, &to, 1) != 0) {
         web_error_page(r, out, 400, "to: a day as YYYY-MM-DD");
         return;
     }

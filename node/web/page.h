@@ -37,7 +37,4 @@ void page_report_csv(const web_req_t *r, web_resp_t *out);
 /* GET /metrics: Prometheus text format 0.0.4 */
 void page_metrics(const web_req_t *r, web_resp_t *out);
 
-/* "Tue 09 Feb 2027, 09:00" in zone tz (UTC if unknown). */
-void page_local_time(int64_t t, const char *tz, char *out, size_t n);
-
 #endif

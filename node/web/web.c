@@ -23,6 +23,7 @@
 #include "web/form.h"
 #include "web/html.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "web/page.h"
 #include "util/why.h"
 
@@ -101,7 +102,7 @@ static void mac_hex(const web_t *w, const char *msg, size_t len, char out[MAC_HE
 {
     uint8_t mac[MAC_BYTES];
     crypto_generichash(mac, sizeof mac, (const uint8_t *)msg, len, w->secret, MAC_BYTES);
-    sodium_bin2hex(out, MAC_HEX, mac, sizeof mac);
+    text_hex(out, mac, sizeof mac);
     sodium_memzero(mac, sizeof mac);
 }
 
@@ -404,17 +405,6 @@ static void pick_langs(struct MHD_Connection *c, char out[LANGS_MAX])
     }
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* In-place percent-decoding of one urlencoded part; -1 if malformed. */
 static int url_decode(char *s, size_t n, size_t *outlen)
 {
@@ -423,8 +413,8 @@ static int url_decode(char *s, size_t n, size_t *outlen)
         if (s[i] == '+') {
             s[o++] = ' ';
         } else if (s[i] == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? text_hex_digit((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? text_hex_digit((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return -1;
             s[o++] = (char)(hi * 16 + lo);

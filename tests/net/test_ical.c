@@ -20,26 +20,12 @@
 
 #include "harness/harness.h"
 #include "harness/testutil.h"
+#include "util/text.h"
 
 #define NET "nordic-wbl"
 #define DESC "En lång beskrivning, med kommatecken; semikolon och\nradbrytningar. " \
              "Dansk: æøå. Deutsch: äöü ß. Emoji: 🎓📚. Lång text som måste vikas flera gånger " \
              "eftersom en rad i iCalendar får vara högst 75 oktetter lång, åäö åäö åäö."
-
-static int utf8_whole(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char b = (unsigned char)s[i];
-        size_t l = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-        if (!l || i + l > n)
-            return 0;
-        for (size_t k = 1; k < l; k++)
-            if (((unsigned char)s[i + k] >> 6) != 2)
-                return 0;
-        i += l;
-    }
-    return 1;
-}
 
 /* Every line CRLF-terminated, at most 75 octets, whole UTF-8 on its own. */
 static void check_lines(const char *text)
@@ -52,7 +38,7 @@ static void check_lines(const char *text)
         assert_null(memchr(p, '\n', n)); /* no bare LF */
         if (n > 75)
             fail_msg("line %zu is %zu octets: %.40s", lines + 1, n, p);
-        if (!utf8_whole(p, n))
+        if (!text_utf8_valid(p, n))
             fail_msg("line %zu splits a UTF-8 character: %.40s", lines + 1, p);
         p = crlf + 2;
         lines++;

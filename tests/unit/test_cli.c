@@ -345,10 +345,13 @@ static void test_log_verify_tamper_rebuild(void **state)
     free(out);
     assert_int_equal(L(NULL, "store rebuild"), 0);
     assert_int_equal(L(NULL, "verify"), 0);
-    /* alter one byte of a signed payload: verify names the event */
+    /* alter one byte of a signed payload: verify names the event. The
+     * byte is part of a random key, so it is flipped, not set: set to a
+     * fixed value it would be unchanged in one run out of 256. */
     snprintf(cmd, sizeof cmd,
-             "sqlite3 '%s/store.db' \"UPDATE events SET payload = "
-             "substr(payload, 1, 10) || X'7A' || substr(payload, 12) WHERE rowid = 1\"",
+             "sqlite3 '%s/store.db' \"UPDATE events SET payload = substr(payload, 1, 10) || "
+             "CASE substr(payload, 11, 1) WHEN X'7A' THEN X'7B' ELSE X'7A' END || "
+             "substr(payload, 12) WHERE rowid = 1\"",
              home);
     assert_int_equal(tu_run(cmd, NULL), 0);
     assert_int_equal(L(&out, "verify"), 3);

@@ -3,6 +3,7 @@
  * arguments hold. Text from the network (a partner's error message, a
  * name) with newlines, "<0>" (an emergency under journald), escape
  * sequences or broken UTF-8 is escaped in the line, never written raw.
+ * The escaping rules themselves are test_text's (text_escape).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,47 +18,6 @@
 
 #include "util/log.h"
 #include "harness/testutil.h"
-
-static void escapes(const char *in, const char *want)
-{
-    char out[256];
-    size_t n = log_escape(out, sizeof out, in);
-    assert_string_equal(out, want);
-    assert_int_equal(n, strlen(want));
-}
-
-static void test_escape(void **state)
-{
-    (void)state;
-    escapes("partner Köge Handelsskole: ok", "partner Köge Handelsskole: ok");
-    escapes("bad\n<0>evil", "bad\\n<0>evil");
-    escapes("a\r\nb\tc", "a\\r\\nb\\tc");
-    escapes("C:\\temp", "C:\\\\temp");
-    escapes("\x1b[31mred\x7f\x01", "\\x1b[31mred\\x7f\\x01");
-    escapes("\xff\xfe", "\\xff\\xfe");
-    escapes("\xc0\x80", "\\xc0\\x80");         /* overlong NUL */
-    escapes("\xed\xa0\x80", "\\xed\\xa0\\x80"); /* a surrogate */
-    escapes("cut \xe2\x82", "cut \\xe2\\x82");  /* a sequence cut short */
-    escapes("\xf0\x9d\x84\x9e \xe2\x82\xac", "\xf0\x9d\x84\x9e \xe2\x82\xac");
-    escapes("", "");
-}
-
-/* A full buffer ends before an escape or a character that does not fit. */
-static void test_escape_bounds(void **state)
-{
-    (void)state;
-    char out[6];
-    assert_int_equal(log_escape(out, sizeof out, "abcd\n"), 4);
-    assert_string_equal(out, "abcd");
-    assert_int_equal(log_escape(out, sizeof out, "ab\x01"), 2);
-    assert_string_equal(out, "ab");
-    assert_int_equal(log_escape(out, sizeof out, "abcö"), 5);
-    assert_string_equal(out, "abcö");
-    assert_int_equal(log_escape(out, sizeof out, "abcdö"), 4);
-    assert_string_equal(out, "abcd");
-    assert_int_equal(log_escape(out, 1, "abc"), 0);
-    assert_string_equal(out, "");
-}
 
 /* What the log functions write to stderr, for one call of each kind. */
 static char *captured(const char *prefix_env)
@@ -122,8 +82,6 @@ static void test_records_stay_one_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_escape_bounds),
         cmocka_unit_test(test_records_stay_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

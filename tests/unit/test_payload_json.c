@@ -1,8 +1,9 @@
 /*
  * test_payload_json: the JSON form of content. Multilingual input from the
  * partner countries, round trips JSON -> payload -> JSON -> payload, local
- * times across DST in the partners' zones, and refusals of hostile input
- * with a message naming the field.
+ * times in the partners' zones as fields, and refusals of hostile input
+ * with a message naming the field. The time rules themselves (DST edges,
+ * malformed TIMEs, zones) are test_time's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,10 +22,8 @@
 
 /* Instants used below, each checked against `date -u -d ... +%s`. */
 #define T_DEC3_0800Z 1796284800LL /* 2026-12-03T08:00:00Z */
-#define T_DEC3_0700Z 1796281200LL /* 2026-12-03T07:00:00Z */
 #define T_DEC3_1200Z 1796299200LL /* 2026-12-03T12:00:00Z */
 #define T_JUN15_0700Z 1781506800LL /* 2026-06-15T07:00:00Z */
-#define T_OCT25_0030Z 1792888200LL /* 2026-10-25T00:30:00Z */
 
 #define ABOUT_HEX "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
 
@@ -321,157 +320,6 @@ static void test_local_keys(void **state)
     json_decref(j);
 }
 
-/* ---- times -------------------------------------------------------------- */
-
-static int64_t parse_ok(const char *s, const char *tz)
-{
-    char why[256] = "";
-    int64_t t = 0;
-    int rc = payload_time_parse(s, tz, &t, why, sizeof why);
-    if (rc != PJ_OK)
-        fail_msg("payload_time_parse(%s, %s): %s", s, tz ? tz : "NULL", why);
-    return t;
-}
-
-static void parse_bad(const char *s, const char *tz, const char *want_why)
-{
-    char why[256] = "";
-    int64_t t = 0;
-    assert_int_equal(payload_time_parse(s, tz, &t, why, sizeof why), PJ_ERR_INVALID);
-    assert_null(strchr(why, '\n'));
-    if (!strstr(why, want_why))
-        fail_msg("why '%s' for '%s' lacks '%s'", why, s, want_why);
-}
-
-static void test_time_local_zones(void **state)
-{
-    (void)state;
-    assert_int_equal(parse_ok("2026-12-03T09:00", "Europe/Stockholm"), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-12-03T09:00:00", "Europe/Stockholm"), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-06-15T09:00", "Europe/Stockholm"), T_JUN15_0700Z);
-    assert_int_equal(parse_ok("2026-12-03T09:00", "Europe/Helsinki"), T_DEC3_0700Z);
-    assert_int_equal(parse_ok("2026-06-15T10:00", "Europe/Helsinki"), T_JUN15_0700Z);
-    assert_int_equal(parse_ok("2026-12-03T09:00", "Europe/Berlin"), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-12-03T08:00", "UTC"), T_DEC3_0800Z);
-    /* the zone in effect before the call is left as it was */
-    setenv("TZ", "Asia/Tokyo", 1);
-    parse_ok("2026-12-03T09:00", "Europe/Copenhagen");
-    assert_string_equal(getenv("TZ"), "Asia/Tokyo");
-    unsetenv("TZ");
-    parse_ok("2026-12-03T09:00", "Europe/Copenhagen");
-    assert_null(getenv("TZ"));
-}
-
-static void test_time_utc_and_offset(void **state)
-{
-    (void)state;
-    assert_int_equal(parse_ok("2026-12-03T08:00:00Z", NULL), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-12-03T08:00Z", "Europe/Helsinki"), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-12-03T09:00+01:00", NULL), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-12-03T10:00:00+02:00", NULL), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-12-03T02:30-05:30", NULL), T_DEC3_0800Z);
-    assert_int_equal(parse_ok("2026-12-03T08:00:00-00:00", NULL), T_DEC3_0800Z);
-}
-
-static void test_time_dst_edges(void **state)
-{
-    (void)state;
-    /* spring forward: 02:00-03:00 does not happen in Stockholm */
-    parse_bad("2026-03-29T02:30", "Europe/Stockholm",
-              "2026-03-29T02:30 does not exist in Europe/Stockholm");
-    parse_bad("2026-03-29T03:30", "Europe/Helsinki", "does not exist in Europe/Helsinki");
-    /* fall back: 02:30 happens twice; the first (summer time) is taken */
-    assert_int_equal(parse_ok("2026-10-25T02:30", "Europe/Stockholm"), T_OCT25_0030Z);
-    assert_int_equal(parse_ok("2026-10-25T03:30", "Europe/Stockholm"), T_OCT25_0030Z + 7200);
-}
-
-static void test_time_malformed(void **state)
-{
-    (void)state;
-    parse_bad("2026-02-30T09:00Z", NULL, "not a valid date");
-    parse_bad("2026-02-29T09:00", "Europe/Stockholm", "not a valid date");
-    parse_bad("2026-13-01T09:00Z", NULL, "not a valid date");
-    parse_bad("2026-00-10T09:00Z", NULL, "not a valid date");
-    parse_bad("2026-04-31T09:00Z", NULL, "not a valid date");
-    parse_bad("2026-12-03T24:00Z", NULL, "not a valid date");
-    parse_bad("2026-12-03T09:60Z", NULL, "not a valid date");
-    parse_bad("2026-12-03T09:00:60Z", NULL, "not a valid date");
-    parse_bad("2026-12-03T09:00Zjunk", NULL, "not a time like");
-    parse_bad("2026-12-03T09:00:00 ", NULL, "not a time like");
-    parse_bad("2026-12-03T09:00+01:00x", NULL, "not a time like");
-    parse_bad("2026-12-03T09:00+0100", NULL, "not a time like");
-    parse_bad("2026-12-03T09:00+19:00", NULL, "not a time like");
-    parse_bad("2026-12-03 09:00Z", NULL, "not a time like");
-    parse_bad("2026-12-03T9:00Z", NULL, "not a time like");
-    parse_bad("2026-12-03T09:00:00.5Z", NULL, "not a time like");
-    parse_bad("2026-12-03", NULL, "not a time like");
-    parse_bad("", NULL, "not a time like");
-    parse_bad("2026-12-03T09:00\n", NULL, "not a time like"); /* and why stays one line */
-    parse_bad("2026-12-03T09:00", NULL, "no time zone");
-    parse_bad("2026-12-03T09:00", "Mars/Olympus_Mons", "not a time zone known");
-    parse_bad("2026-12-03T09:00", "../../etc/passwd", "not a time zone known");
-    parse_bad(NULL, NULL, "no time");
-    /* a 100 kB "time" is refused without echoing it all */
-    char *big = malloc(100000);
-    memset(big, '2', 99999);
-    big[99999] = '\0';
-    char why[256];
-    int64_t t;
-    assert_int_equal(payload_time_parse(big, NULL, &t, why, sizeof why), PJ_ERR_INVALID);
-    assert_true(strlen(why) < 200);
-    free(big);
-}
-
-static void test_time_format(void **state)
-{
-    (void)state;
-    char s[64];
-    payload_time_format(T_DEC3_0800Z, "Europe/Stockholm", s, sizeof s);
-    assert_string_equal(s, "2026-12-03T09:00:00+01:00");
-    payload_time_format(T_JUN15_0700Z, "Europe/Stockholm", s, sizeof s);
-    assert_string_equal(s, "2026-06-15T09:00:00+02:00");
-    payload_time_format(T_DEC3_0800Z, "Europe/Helsinki", s, sizeof s);
-    assert_string_equal(s, "2026-12-03T10:00:00+02:00");
-    payload_time_format(T_DEC3_0800Z, "America/St_Johns", s, sizeof s);
-    assert_string_equal(s, "2026-12-03T04:30:00-03:30");
-    payload_time_format(T_DEC3_0800Z, NULL, s, sizeof s);
-    assert_string_equal(s, "2026-12-03T08:00:00Z");
-    payload_time_format(T_DEC3_0800Z, "Mars/Olympus_Mons", s, sizeof s);
-    assert_string_equal(s, "2026-12-03T08:00:00Z");
-    payload_time_format(T_DEC3_0800Z, "", s, sizeof s);
-    assert_string_equal(s, "2026-12-03T08:00:00Z");
-    /* format and parse agree */
-    payload_time_format(T_OCT25_0030Z, "Europe/Copenhagen", s, sizeof s);
-    assert_int_equal(parse_ok(s, NULL), T_OCT25_0030Z);
-    /* Stockholm mean time (+01:00:14) cannot be written as +HH:MM */
-    payload_time_format(-2524521600LL, "Europe/Stockholm", s, sizeof s);
-    assert_string_equal(s, "1890-01-01T00:00:00Z");
-    /* a short buffer is cut, never overrun */
-    char tiny[8];
-    payload_time_format(T_DEC3_0800Z, "Europe/Stockholm", tiny, sizeof tiny);
-    assert_string_equal(tiny, "2026-12");
-}
-
-static void test_tz_known(void **state)
-{
-    (void)state;
-    assert_true(payload_tz_known("Europe/Stockholm"));
-    assert_true(payload_tz_known("Europe/Copenhagen"));
-    assert_true(payload_tz_known("Europe/Berlin"));
-    assert_true(payload_tz_known("Europe/Helsinki"));
-    assert_true(payload_tz_known("UTC"));
-    assert_false(payload_tz_known(NULL));
-    assert_false(payload_tz_known(""));
-    assert_false(payload_tz_known("Europe"));          /* a directory */
-    assert_false(payload_tz_known("Europe/../UTC"));   /* no climbing */
-    assert_false(payload_tz_known("/etc/localtime"));  /* no absolute paths */
-    assert_false(payload_tz_known("Europe/Stockholm/")); /* not a directory either */
-    assert_false(payload_tz_known("zone.tab"));        /* a file, but not a zone */
-    assert_false(payload_tz_known("leapseconds"));     /* the same, with a zone-like name */
-    assert_false(payload_tz_known("right/Europe/Stockholm")); /* counts leap seconds */
-    assert_false(payload_tz_known("Mars/Olympus_Mons"));
-}
-
 /* ---- refusals ----------------------------------------------------------- */
 
 static void test_refuse_keys_and_types(void **state)
@@ -685,26 +533,6 @@ static void count_bad(json_t *o, const char *spec, const char *needle)
         fail_msg("'%s': want '%s' in '%s'", spec, needle, why);
 }
 
-/* One table both ways: a form's default zone and a report's country. */
-static void test_country_zones(void **state)
-{
-    (void)state;
-    assert_string_equal(payload_zone_of_country("SE"), "Europe/Stockholm");
-    assert_string_equal(payload_zone_of_country("FI"), "Europe/Helsinki");
-    assert_string_equal(payload_zone_of_country("US"), "UTC");
-    assert_string_equal(payload_zone_of_country(NULL), "UTC");
-    assert_string_equal(payload_country_of_zone("Europe/Berlin"), "DE");
-    assert_string_equal(payload_country_of_zone("America/New_York"), "other");
-    assert_string_equal(payload_country_of_zone(NULL), "other");
-    static const char *cc[] = {"SE", "DK", "FI", "DE", "NO", "EE", "LV", "LT", "GB"};
-    for (size_t i = 0; i < sizeof cc / sizeof cc[0]; i++) {
-        assert_true(payload_tz_known(payload_zone_of_country(cc[i])));
-        assert_string_equal(payload_country_of_zone(payload_zone_of_country(cc[i])), cc[i]);
-        assert_string_equal(payload_zone_at(i), payload_zone_of_country(cc[i]));
-    }
-    assert_null(payload_zone_at(sizeof cc / sizeof cc[0]));
-}
-
 static void test_participant_counts(void **state)
 {
     (void)state;
@@ -782,12 +610,6 @@ int main(void)
         cmocka_unit_test(test_round_trip_meeting_experience),
         cmocka_unit_test(test_round_trip_testutil),
         cmocka_unit_test(test_local_keys),
-        cmocka_unit_test(test_time_local_zones),
-        cmocka_unit_test(test_time_utc_and_offset),
-        cmocka_unit_test(test_time_dst_edges),
-        cmocka_unit_test(test_time_malformed),
-        cmocka_unit_test(test_time_format),
-        cmocka_unit_test(test_tz_known),
         cmocka_unit_test(test_refuse_keys_and_types),
         cmocka_unit_test(test_refuse_times),
         cmocka_unit_test(test_refuse_experience),
@@ -795,7 +617,6 @@ int main(void)
         cmocka_unit_test(test_refuse_bounds),
         cmocka_unit_test(test_participant_counts),
         cmocka_unit_test(test_kind_table_samples),
-        cmocka_unit_test(test_country_zones),
         cmocka_unit_test(test_refuse_nul),
         cmocka_unit_test(test_text_pick),
     };

@@ -1,0 +1,103 @@
+/*
+ * time: instants and civil time. An instant is int64 Unix seconds (UTC,
+ * no leap seconds); civil time is what a wall clock in a named IANA zone
+ * shows. This module converts between the two (parsing and writing
+ * ISO 8601 TIMEs, days, any strftime form), says which zones the system
+ * knows, and holds the one table of the zones the networks use, with the
+ * EU summer-time rule iCal needs to describe them.
+ *
+ * The prefix is civil_, not time_: these functions are about civil time,
+ * and time_ would read like a wrapper of time(2) or a relative of libc's
+ * time_t, timegm and timezone.
+ *
+ * TIME is ISO 8601: "2026-12-03T09:00:00Z" (UTC), "2026-12-03T09:00+01:00"
+ * (offset), or "2026-12-03T09:00" (local time in a zone given beside it);
+ * seconds optional. A local time is resolved by the system tz database:
+ * one in a DST gap is an error, one that occurs twice means the earlier
+ * instant.
+ *
+ * Local times are converted with the C library's own tz code: TZ is
+ * pointed at the zone file, tzset()/mktime()/localtime_r() do the work,
+ * and TZ is restored afterwards. That changes process-wide state for a
+ * moment, so the functions that take a zone must not run concurrently with
+ * other threads that use local time or TZ.
+ */
+#ifndef LERNET_TIME_H
+#define LERNET_TIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tm;
+
+enum civil_error {
+    CIVIL_OK = 0,
+    CIVIL_ERR_INVALID = -1, /* why says what is wrong with the input */
+    CIVIL_ERR_NOMEM = -2,
+};
+
+/* ---- zones ------------------------------------------------------------ */
+
+/* The longest zone name taken ("America/Argentina/ComodRivadavia" is 32). */
+#define CIVIL_ZONE_NAME_MAX 64
+
+/* 1 if tz has the shape of an IANA zone name: "UTC" or Area/Location[/Sub]
+ * of letters, digits, '_', '+' and '-', at most CIVIL_ZONE_NAME_MAX bytes,
+ * no empty or ".." part. The rule event content is checked by; it says
+ * nothing of whether this system has the zone. */
+int civil_zone_name_valid(const char *tz);
+
+/* 1 if the system tz database has tz as a real zone file (TZif), and its
+ * name is valid and not a "right/" zone (those count leap seconds, which
+ * Unix time does not). NULL is not a zone. */
+int civil_zone_known(const char *tz);
+
+/* One zone the networks use. All of them keep EU summer time: from the
+ * last Sunday of March to the last Sunday of October, switching at 01:00
+ * UTC, one hour ahead of standard time. */
+typedef struct civil_zone {
+    const char *tzid;                /* "Europe/Stockholm" */
+    const char *std_name, *dst_name; /* "CET", "CEST" */
+    int std_offset;                  /* seconds east of UTC in standard time: whole hours, >= 0 */
+} civil_zone_t;
+#define CIVIL_DST_SHIFT 3600 /* summer time is this many seconds ahead */
+#define CIVIL_ZONES_MAX 32   /* the table has at most this many rows */
+
+/* The i-th zone of the table (static), NULL past its end: the countries'
+ * zones, in the order of util/country's table (the web form's choices). */
+const civil_zone_t *civil_zone_at(size_t i);
+/* The row of zone tz, NULL when the table has none. */
+const civil_zone_t *civil_zone_named(const char *tz);
+
+/* ---- parsing ---------------------------------------------------------- */
+
+/* Parses TIME (see above) into *out; tz is the zone of a time without Z or
+ * offset and may be NULL (then such a time is an error). 0, or a
+ * civil_error with why. */
+int civil_parse(const char *s, const char *tz, int64_t *out, char *why, size_t whylen);
+
+/* YYYY-MM-DD as the instant 00:00 UTC of that day, or (end_of_day) of the
+ * next day's 00:00, so that a --to day is inclusive. 0, or -1 if s is not
+ * such a day. */
+int civil_day_parse(const char *s, int64_t *out, int end_of_day);
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* TIME of t in zone tz: "2026-12-03T09:00:00+01:00", or the UTC form
+ * "2026-12-03T08:00:00Z" when tz is NULL, not known to this system, or
+ * has an offset ±HH:MM cannot carry. "" when t is outside years 0-9999
+ * (not a TIME civil_parse would take back) or n is too small. */
+void civil_format(int64_t t, const char *tz, char *out, size_t n);
+
+/* The wall clock of t in zone tz (a known zone) into *out. 0, or -1 with
+ * *out untouched. */
+int civil_local(int64_t t, const char *tz, struct tm *out);
+
+/* t written with strftime format fmt as the wall clock of zone tz shows it
+ * (UTC when tz is NULL). 0 when so written; -1 when tz is not a zone this
+ * system knows (out then holds t in UTC) or t cannot be written (out is
+ * ""). out always ends in a NUL when n > 0. */
+int civil_strftime(int64_t t, const char *tz, const char *fmt, char *out, size_t n)
+    __attribute__((format(strftime, 3, 0)));
+
+#endif

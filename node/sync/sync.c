@@ -20,122 +20,9 @@
 
 #include "util/log.h"
 #include "proto/wire.pb-c.h"
+#include "sync/sync_impl.h"
 
-typedef Lernet__Wire__Msg msg_t;
-
-enum cstate { C_IDLE, C_HELLO, C_SUMMARY, C_HEADS, C_EVENTS, C_DONE };
-static const char *cstate_names[] = {"idle", "hello", "summary", "heads", "events", "in-sync"};
-
-typedef struct want {
-    uint8_t author[KEYS_PUBLIC_BYTES];
-    char network[EVENT_MAX_NETWORK + 1];
-    uint64_t from, to;
-} want_t;
-
-/* The logs a session exchanges: the networks both sides share and the
- * partner may have now (see rights_of), and the key logs ("@keys",
- * "@revoked") of the authors that publish in them, which belong to no
- * network and must reach everyone who may receive those authors' events.
- * An author's key logs go to no partner that shares no network with it
- * (scoped_feeds, serve_want, sync_push): they hold its profile. */
-#define SCOPE_RESERVED 2
-typedef struct scope {
-    config_network_t nets[CONFIG_MAX_NETWORKS + SCOPE_RESERVED];
-    const char *ptrs[CONFIG_MAX_NETWORKS + SCOPE_RESERVED];
-    size_t n;
-} scope_t;
-
-typedef struct client {
-    int connected;
-    enum cstate state;
-    int64_t deadline_ms;   /* reply expected by */
-    int64_t next_round_ms; /* next round starts */
-    scope_t scope;
-    int have_scope;
-    want_t *wants;
-    size_t n_wants;
-    uint64_t round_applied;
-    int64_t last_sync_ms;
-    uint64_t we_lack, they_lack; /* events, as of the last heads exchange */
-    uint64_t applied_total;
-    char remote_name[CONFIG_MAX_NAME];
-    char last_error[200];
-    /* A verified batch not stored yet: it is stored while the workers
-     * verify the next one (see on_events). */
-    vpool_item_t *held;
-    size_t n_held;
-    /* The partner does not dial us (it admitted us as a member): it can
-     * only get our events if we push them, so each round we also send, up
-     * to one batch, what its heads show it lacks. */
-    int push_to_them;
-    uint8_t asked[SYNC_NBUCKETS / 8]; /* buckets of the last GetHeads */
-    want_t *offers;
-    size_t n_offers;
-    /* the networks the partner's HelloAck put in scope; the scope is these
-     * as far as the partner's rights go now (re-derived when gen moves) */
-    config_network_t acked[CONFIG_MAX_NETWORKS];
-    size_t n_acked;
-    uint64_t gen;
-    int barred; /* it has no right to any network now: no rounds */
-    /* Logs this partner served only refusals or forks for (an author that
-     * equivocates, a history that cannot apply here): not asked for again
-     * until the time passes, so they cannot starve the other logs. */
-    struct stuck {
-        uint8_t author[KEYS_PUBLIC_BYTES];
-        config_network_t network;
-        int64_t until_ms;
-        unsigned strikes; /* each time again: twice as long, up to an hour */
-    } stuck[SYNC_MAX_STUCK];
-    size_t put_aside; /* logs put aside by the batches of this round's last reply */
-} client_t;
-
-typedef struct session {
-    uint8_t rid[256];
-    size_t rid_len;
-    size_t peer;
-    int used;
-    int64_t last_ms;
-    scope_t scope;
-    /* the networks its Hello asked for (only ones this node takes part
-     * in); the scope is these as far as its rights go now */
-    config_network_t asked[CONFIG_MAX_NETWORKS];
-    size_t n_asked;
-    uint64_t gen;
-} session_t;
-
-/* Refusals from one partner for one reason: logged a few a minute, the
- * rest counted and summed up when the minute is over. */
-typedef struct refusal_log {
-    int64_t window_ms;
-    uint32_t lines, suppressed;
-} refusal_log_t;
-
-/* What a partner may exchange now, as of generation gen of sync's view of
- * the store (see rights_of). */
-typedef struct rights {
-    uint64_t gen;
-    uint32_t nets; /* bit i: cfg->networks[i] */
-} rights_t;
-
-struct sync {
-    store_t *st;
-    const config_t *cfg;
-    sync_io_t io;
-    client_t *clients;
-    session_t *sessions;
-    sync_stats_t stats;
-    void (*on_applied)(void *ctx, const event_t *ev, int from_peer);
-    void *on_applied_ctx;
-    vpool_t *pool; /* verifies received batches on every core */
-    int holding;   /* clients with a held batch: at most one, to bound memory */
-    /* refusals by reason: event reasons, then store errors, then handshakes */
-    uint64_t refused[SYNC_REFUSAL_SLOTS];
-    uint64_t gen;      /* moves when rights may have changed (sync_rescope) */
-    rights_t *rights;  /* per partner, CONFIG_MAX_PEERS */
-    refusal_log_t *rlog; /* (CONFIG_MAX_PEERS + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
-};
-
-enum { SLOT_STORE = 1 - EV_REASON_MIN, SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 };
+const char *const cstate_names[] = {"idle", "hello", "summary", "heads", "events", "in-sync"};
 
 static void count_refusal(sync_t *s, int slot)
 {
@@ -147,7 +34,7 @@ static void count_refusal(sync_t *s, int slot)
 /* Counts a refused event and logs it, at most SYNC_REFUSAL_LINES a minute
  * per partner and reason (a partner that sends thousands must not fill
  * the log): the rest are summed up in one line when the minute is over. */
-static void refusal(sync_t *s, int peer, int slot, const char *name, const char *why,
+void refusal(sync_t *s, int peer, int slot, const char *name, const char *why,
                     int64_t now_ms)
 {
     count_refusal(s, slot);
@@ -236,7 +123,7 @@ void sync_digest(const store_feed_t *feeds, size_t n, uint8_t root[SYNC_ROOT_BYT
 /* The logs of a scope, sorted by author then network: its networks' logs,
  * and the key logs of the authors among them (store_feeds sorts an
  * author's logs together, so one pass decides each author). */
-static int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n)
+int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n)
 {
     *feeds = NULL;
     *n = 0;
@@ -258,7 +145,7 @@ static int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size
     return 0;
 }
 
-static int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
+int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
                         uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs)
 {
     store_feed_t *feeds;
@@ -274,7 +161,7 @@ static int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYT
 
 /* ---- scope ---------------------------------------------------------- */
 
-static void scope_add(scope_t *sc, const char *net)
+void scope_add(scope_t *sc, const char *net)
 {
     if (sc->n >= CONFIG_MAX_NETWORKS + SCOPE_RESERVED)
         return;
@@ -283,7 +170,7 @@ static void scope_add(scope_t *sc, const char *net)
     sc->n++;
 }
 
-static int scope_has(const scope_t *sc, const char *net)
+int scope_has(const scope_t *sc, const char *net)
 {
     for (size_t i = 0; i < sc->n; i++)
         if (strcmp(sc->nets[i], net) == 0)
@@ -291,7 +178,7 @@ static int scope_has(const scope_t *sc, const char *net)
     return 0;
 }
 
-static void scope_reserved(scope_t *out)
+void scope_reserved(scope_t *out)
 {
     memset(out, 0, sizeof *out);
     scope_add(out, EVENT_LOG_KEYS);
@@ -304,7 +191,7 @@ static void scope_reserved(scope_t *out)
  * one it is not a member of); none once its identity is revoked. Cached
  * until sync_rescope moves gen, so that a right lost is lost at once for
  * every session, request and push. */
-static uint32_t rights_of(sync_t *s, size_t peer)
+uint32_t rights_of(sync_t *s, size_t peer)
 {
     rights_t *r = &s->rights[peer];
     if (r->gen == s->gen)
@@ -325,7 +212,7 @@ static uint32_t rights_of(sync_t *s, size_t peer)
 }
 
 /* 1 if peer may have net now (a key log: if it may have any network). */
-static int net_allowed(sync_t *s, size_t peer, const char *net)
+int net_allowed(sync_t *s, size_t peer, const char *net)
 {
     uint32_t nets = rights_of(s, peer);
     if (event_log_reserved(net))
@@ -338,7 +225,7 @@ static int net_allowed(sync_t *s, size_t peer, const char *net)
 
 /* The key logs of author belong in a scope if the author publishes in one
  * of its networks (this node holds a log of it there). */
-static int author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author)
+int author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author)
 {
     for (size_t i = 0; i < sc->n; i++) {
         uint64_t seq = 0;
@@ -363,7 +250,7 @@ static void scope_intersect(sync_t *s, scope_t *out, size_t peer, const config_n
 
 /* Keeps the networks of a Hello or HelloAck this node takes part in (the
  * others can never be in scope); bounded. */
-static size_t keep_networks(const config_t *cfg, config_network_t *out, char **nets, size_t n)
+size_t keep_networks(const config_t *cfg, config_network_t *out, char **nets, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n && k < CONFIG_MAX_NETWORKS; i++)
@@ -373,7 +260,7 @@ static size_t keep_networks(const config_t *cfg, config_network_t *out, char **n
 }
 
 /* A session's scope as of now; NULL once its partner may have nothing. */
-static const scope_t *session_scope(sync_t *s, session_t *se)
+const scope_t *session_scope(sync_t *s, session_t *se)
 {
     if (se->gen != s->gen) {
         scope_intersect(s, &se->scope, se->peer, se->asked, se->n_asked);
@@ -382,7 +269,7 @@ static const scope_t *session_scope(sync_t *s, session_t *se)
     return rights_of(s, se->peer) ? &se->scope : NULL;
 }
 
-static const scope_t *client_scope(sync_t *s, size_t peer)
+const scope_t *client_scope(sync_t *s, size_t peer)
 {
     client_t *c = &s->clients[peer];
     if (c->gen != s->gen) {
@@ -403,7 +290,7 @@ static uint8_t *pack(const msg_t *m, size_t *len)
     return buf;
 }
 
-static void send_client(sync_t *s, size_t peer, const msg_t *m)
+void send_client(sync_t *s, size_t peer, const msg_t *m)
 {
     size_t len;
     uint8_t *buf = pack(m, &len);
@@ -412,7 +299,7 @@ static void send_client(sync_t *s, size_t peer, const msg_t *m)
     free(buf);
 }
 
-static void send_server(sync_t *s, const session_t *se, const msg_t *m)
+void send_server(sync_t *s, const session_t *se, const msg_t *m)
 {
     size_t len;
     uint8_t *buf = pack(m, &len);
@@ -421,7 +308,7 @@ static void send_server(sync_t *s, const session_t *se, const msg_t *m)
     free(buf);
 }
 
-static void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
+void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
                        const char *text)
 {
     msg_t m = LERNET__WIRE__MSG__INIT;
@@ -435,7 +322,7 @@ static void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code
 
 /* ---- receiving events ----------------------------------------------- */
 
-static const char *peer_name(const sync_t *s, int peer)
+const char *peer_name(const sync_t *s, int peer)
 {
     return peer >= 0 ? s->cfg->peers[peer].name : "local";
 }
@@ -444,7 +331,7 @@ static const char *peer_name(const sync_t *s, int peer)
  * what was new to the other partners. Returns events applied, or -1 when
  * the store failed (the whole batch is then discarded). */
 /* Items for a batch's envelopes (which they point into), or NULL. */
-static vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n)
+vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n)
 {
     vpool_item_t *items = calloc(n ? n : 1, sizeof *items);
     for (size_t i = 0; items && i < n; i++) {
@@ -454,7 +341,7 @@ static vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n)
     return items;
 }
 
-static void items_free(vpool_item_t *items, size_t n)
+void items_free(vpool_item_t *items, size_t n)
 {
     for (size_t i = 0; items && i < n; i++)
         event_free(&items[i].ev);
@@ -507,7 +394,7 @@ static int stuck_at(const client_t *c, const uint8_t *author, const char *networ
 
 /* Puts a log this partner served nothing usable for aside: 60 s, doubling
  * each time it happens again, at most an hour. Returns 1 if it was new. */
-static int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
+int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
                      int64_t now_ms)
 {
     size_t slot = 0;
@@ -537,7 +424,7 @@ static int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *
     return 1;
 }
 
-static long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
+long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
                          size_t n, size_t *stuck)
 {
     event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
@@ -626,7 +513,7 @@ abort:
 }
 
 /* Verifies a received batch on every core, then stores it. */
-static long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
+long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
                         size_t n, int64_t now_ms)
 {
     vpool_item_t *items = items_of(envs, n);
@@ -666,7 +553,7 @@ static long store_held(sync_t *s, client_t *c)
     return applied;
 }
 
-static void client_reset(sync_t *s, client_t *c)
+void client_reset(sync_t *s, client_t *c)
 {
     store_held(s, c);
     c->state = C_IDLE;
@@ -739,7 +626,7 @@ static void send_summary(sync_t *s, size_t peer, int64_t now_ms)
     expect_reply(s, c, C_SUMMARY, now_ms);
 }
 
-static void start_round(sync_t *s, size_t peer, int64_t now_ms)
+void start_round(sync_t *s, size_t peer, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
     if (!rights_of(s, peer)) { /* nothing to exchange with it: no rounds until that changes */
@@ -945,8 +832,6 @@ static void send_want(sync_t *s, size_t peer, int64_t now_ms)
     free(rp);
     expect_reply(s, c, C_EVENTS, now_ms);
 }
-
-static void send_offers(sync_t *s, size_t peer);
 
 static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now_ms)
 {
@@ -1218,7 +1103,7 @@ static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_
 
 /* The partner may have nothing now: it is told so, and its session ends
  * (the daemon also closes its connection, see sync_rescope). */
-static void bar_session(sync_t *s, session_t *se)
+void bar_session(sync_t *s, session_t *se)
 {
     log_warn("partner %s: it shares no network with this node any more (membership ended, or "
              "its identity was revoked); its session is closed", peer_name(s, (int)se->peer));
@@ -1327,15 +1212,9 @@ static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
     free(feeds);
 }
 
-typedef struct batch {
-    ProtobufCBinaryData *envs;
-    size_t n, max, bytes;
-    int full;
-} batch_t;
-
 /* Envelope bytes straight from the stored parts: no parse, no re-encode
  * of the header. */
-static int batch_row(void *ctx, const store_row_t *r)
+int batch_row(void *ctx, const store_row_t *r)
 {
     batch_t *b = ctx;
     if (b->n >= b->max || b->bytes >= SYNC_BATCH_BYTES) {
@@ -1353,7 +1232,7 @@ static int batch_row(void *ctx, const store_row_t *r)
     return 0;
 }
 
-static void batch_free(batch_t *b)
+void batch_free(batch_t *b)
 {
     for (size_t i = 0; i < b->n; i++)
         free(b->envs[i].data);
@@ -1362,7 +1241,7 @@ static void batch_free(batch_t *b)
 
 /* Pushes, as one batch at most, what the partner's heads showed it lacks
  * (key logs first, like wants). */
-static void send_offers(sync_t *s, size_t peer)
+void send_offers(sync_t *s, size_t peer)
 {
     client_t *c = &s->clients[peer];
     batch_t b = {calloc(SYNC_BATCH_EVENTS, sizeof(ProtobufCBinaryData)), 0, SYNC_BATCH_EVENTS,
@@ -1474,9 +1353,6 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
 }
 
 /* ---- push, timers, status ------------------------------------------- */
-
-static int batch_row(void *ctx, const store_row_t *r);
-static void batch_free(batch_t *b);
 
 /* An author's key logs go to a partner only once the author publishes in
  * a network they share (author_in_scope), so with its first event there

@@ -1,0 +1,169 @@
+/*
+ * apply: what happens to a batch of events a partner sent (an Events reply
+ * or a Push). The envelopes are verified on every core (vpool, event_parse:
+ * nothing unverified reaches the store), refused ones are counted and
+ * logged by reason, the rest are stored in one transaction, and only after
+ * the commit are the new ones handed on to the other partners (sync_push):
+ * an event is never forwarded before it is durable here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "sync/sync_impl.h"
+
+/* Verifies and stores a batch in one transaction; after the commit, pushes
+ * what was new to the other partners. Returns events applied, or -1 when
+ * the store failed (the whole batch is then discarded). */
+/* Items for a batch's envelopes (which they point into), or NULL. */
+vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n)
+{
+    vpool_item_t *items = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; items && i < n; i++) {
+        items[i].buf = envs[i].data;
+        items[i].len = envs[i].len;
+    }
+    return items;
+}
+
+void items_free(vpool_item_t *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        event_free(&items[i].ev);
+    free(items);
+}
+
+/* Stores a verified batch in one transaction; after the commit, pushes
+ * what was new to the other partners. Frees the items. Returns the
+ * progress made: events applied plus events newly held back (a puller
+ * asks past those, see store_have); -1 when the store failed (the whole
+ * batch is then dropped). */
+/* The logs of one batch: which made progress, which brought only
+ * refusals or forks (bounded; logs beyond the bound are not judged). */
+#define BATCH_LOGS 32
+typedef struct batch_logs {
+    struct {
+        uint8_t author[KEYS_PUBLIC_BYTES];
+        config_network_t network;
+        int progress, bad;
+    } l[BATCH_LOGS];
+    size_t n;
+} batch_logs_t;
+
+static void batch_log_note(batch_logs_t *b, const event_t *ev, int progress, int bad)
+{
+    size_t i = 0;
+    while (i < b->n && (memcmp(b->l[i].author, ev->author, KEYS_PUBLIC_BYTES) != 0 ||
+                        strcmp(b->l[i].network, ev->network) != 0))
+        i++;
+    if (i == b->n) {
+        if (b->n == BATCH_LOGS)
+            return;
+        memcpy(b->l[i].author, ev->author, KEYS_PUBLIC_BYTES);
+        snprintf(b->l[i].network, sizeof b->l[i].network, "%s", ev->network);
+        b->l[i].progress = b->l[i].bad = 0;
+        b->n++;
+    }
+    b->l[i].progress |= progress;
+    b->l[i].bad |= bad;
+}
+
+long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
+                         size_t n, size_t *stuck)
+{
+    event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
+    size_t n_fresh = 0, applied_total = 0, held = 0;
+    int64_t now_ms = event_now_ms();
+    batch_logs_t logs;
+    char why[256];
+    logs.n = 0;
+    if (stuck)
+        *stuck = 0;
+    if (!fresh || store_begin(s->st) != STORE_OK) {
+        items_free(items, n);
+        free(fresh);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        event_t *ev = items[i].ev;
+        int outcome, rc = items[i].rc;
+        size_t applied = 0;
+        items[i].ev = NULL;
+        s->stats.events_received++;
+        snprintf(why, sizeof why, "%s", items[i].why);
+        if (rc == EV_OK && (!scope_has(sc, ev->network) ||
+                            (peer >= 0 && !net_allowed(s, (size_t)peer, ev->network)))) {
+            snprintf(why, sizeof why, "network '%s' is not shared with this partner",
+                     ev->network);
+            rc = EV_BAD_NETWORK;
+        }
+        if (rc != EV_OK) {
+            refusal(s, peer, -rc, event_reason_name(rc), why, now_ms);
+            event_free(&ev);
+            continue;
+        }
+        rc = store_add(s->st, ev, &outcome, &applied, why, sizeof why);
+        if (rc == STORE_ERR_SQL || rc == STORE_ERR_FULL || rc == STORE_ERR_BUSY) {
+            log_error("store failed on an event from %s: %s", peer_name(s, peer), why);
+            event_free(&ev);
+            goto abort;
+        }
+        if (rc != STORE_OK)
+            refusal(s, peer, SLOT_STORE - rc, store_strerror(rc), why, now_ms);
+        else if (outcome == STORE_FORK) {
+            char fpr[KEYS_FPR_STR_SIZE];
+            keys_fingerprint(fpr, ev->author);
+            log_warn("fork: author %s signed two different events for seq %llu in %s "
+                     "(kept as evidence)", fpr, (unsigned long long)ev->seq, ev->network);
+        }
+        applied_total += applied;
+        held += rc == STORE_OK && outcome == STORE_HELD;
+        batch_log_note(&logs, ev, rc == STORE_OK && (applied > 0 || outcome == STORE_HELD),
+                       rc != STORE_OK || outcome == STORE_FORK);
+        if (rc == STORE_OK && outcome == STORE_APPLIED)
+            fresh[n_fresh++] = ev;
+        else
+            event_free(&ev);
+    }
+    if (store_commit(s->st) != STORE_OK)
+        goto abort;
+    s->stats.events_applied += applied_total;
+    if (applied_total)
+        s->stats.last_applied_ms = event_now_ms();
+    for (size_t i = 0; c && i < logs.n; i++)
+        if (logs.l[i].bad && !logs.l[i].progress &&
+            stuck_add(s, c, logs.l[i].author, logs.l[i].network, now_ms)) {
+            c->put_aside++;
+            if (stuck)
+                (*stuck)++;
+        }
+    /* Durable now: only from here may others hear of these events. */
+    for (size_t i = 0; i < n_fresh; i++) {
+        if (s->on_applied)
+            s->on_applied(s->on_applied_ctx, fresh[i], peer);
+        sync_push(s, fresh[i], peer);
+        event_free(&fresh[i]);
+    }
+    free(fresh);
+    items_free(items, n);
+    return (long)(applied_total + held);
+abort:
+    store_rollback(s->st);
+    for (size_t i = 0; i < n_fresh; i++)
+        event_free(&fresh[i]);
+    free(fresh);
+    items_free(items, n);
+    return -1;
+}
+
+/* Verifies a received batch on every core, then stores it. */
+long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
+                        size_t n, int64_t now_ms)
+{
+    vpool_item_t *items = items_of(envs, n);
+    if (!items)
+        return -1;
+    vpool_parse(s->pool, items, n, now_ms);
+    return store_parsed(s, peer, NULL, sc, items, n, NULL);
+}

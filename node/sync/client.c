@@ -1,0 +1,569 @@
+/*
+ * client: this node pulling from one partner over its own connection. A
+ * round: Hello (once per connection) → Summary; equal roots end the round
+ * in a few dozen bytes each way. Otherwise the server's bucket digests
+ * narrow the difference to a few buckets, their heads give the missing
+ * ranges (wants), and Want/Events moves them in bounded batches, each
+ * verified and committed before it counts (apply.c). Logs a partner serves
+ * only refusals or forks for are put aside for a while (stuck_add), so they
+ * cannot starve the others.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "sync/sync_impl.h"
+
+const char *const cstate_names[] = {"idle", "hello", "summary", "heads", "events", "in-sync"};
+
+static int stuck_at(const client_t *c, const uint8_t *author, const char *network, int64_t now_ms)
+{
+    for (size_t i = 0; i < SYNC_MAX_STUCK; i++)
+        if (c->stuck[i].until_ms > now_ms && strcmp(c->stuck[i].network, network) == 0 &&
+            memcmp(c->stuck[i].author, author, KEYS_PUBLIC_BYTES) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Puts a log this partner served nothing usable for aside: 60 s, doubling
+ * each time it happens again, at most an hour. Returns 1 if it was new. */
+int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
+                     int64_t now_ms)
+{
+    size_t slot = 0;
+    unsigned strikes = 0;
+    for (size_t i = 0; i < SYNC_MAX_STUCK; i++) {
+        if (strcmp(c->stuck[i].network, network) == 0 &&
+            memcmp(c->stuck[i].author, author, KEYS_PUBLIC_BYTES) == 0) {
+            if (c->stuck[i].until_ms > now_ms)
+                return 0;
+            slot = i, strikes = c->stuck[i].strikes + 1;
+            break;
+        }
+        if (c->stuck[i].until_ms < c->stuck[slot].until_ms)
+            slot = i;
+    }
+    if (strikes > 6)
+        strikes = 6;
+    memcpy(c->stuck[slot].author, author, KEYS_PUBLIC_BYTES);
+    snprintf(c->stuck[slot].network, sizeof c->stuck[slot].network, "%s", network);
+    c->stuck[slot].strikes = strikes;
+    c->stuck[slot].until_ms = now_ms + (60000LL << strikes);
+    char fpr[KEYS_FPR_STR_SIZE];
+    keys_fingerprint(fpr, author);
+    log_warn("partner %s: its copy of log %s of %s brought only refusals or forks; not asking it "
+             "for that log for %lld s, so the other logs go on", peer_name(s, (int)(c - s->clients)),
+             network, fpr, (long long)(60LL << strikes));
+    return 1;
+}
+
+static void account(client_t *c, long applied)
+{
+    if (applied <= 0)
+        return;
+    c->round_applied += (uint64_t)applied;
+    c->applied_total += (uint64_t)applied;
+    c->we_lack = c->we_lack > (uint64_t)applied ? c->we_lack - (uint64_t)applied : 0;
+}
+
+static void drop_stuck_wants(client_t *c, int64_t now_ms);
+
+/* Stores the held batch, if any (it is verified: storing is always right). */
+static long store_held(sync_t *s, client_t *c)
+{
+    if (!c->held)
+        return 0;
+    size_t stuck = 0;
+    long applied = store_parsed(s, (int)(c - s->clients), c, &c->scope, c->held, c->n_held,
+                                &stuck);
+    if (stuck)
+        drop_stuck_wants(c, event_now_ms());
+    c->held = NULL;
+    c->n_held = 0;
+    s->holding--;
+    account(c, applied);
+    return applied;
+}
+
+void client_reset(sync_t *s, client_t *c)
+{
+    store_held(s, c);
+    c->state = C_IDLE;
+    c->have_scope = 0;
+    free(c->wants);
+    c->wants = NULL;
+    c->n_wants = 0;
+}
+
+static void expect_reply(sync_t *s, client_t *c, enum cstate st, int64_t now_ms)
+{
+    (void)s;
+    c->state = st;
+    /* A Hello costs the server nothing to answer: if none comes quickly,
+     * it was lost in a reconnect and is worth sending again. */
+    c->deadline_ms = now_ms + (st == C_HELLO ? SYNC_HELLO_TIMEOUT_MS : SYNC_REPLY_TIMEOUT_MS);
+}
+
+static void end_round(sync_t *s, client_t *c, int in_sync, int64_t now_ms)
+{
+    store_held(s, c);
+    c->state = C_DONE;
+    c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
+    s->stats.rounds++;
+    if (in_sync) {
+        s->stats.rounds_in_sync++;
+        c->last_sync_ms = now_ms;
+        c->we_lack = c->they_lack = 0;
+    }
+}
+
+static void send_hello(sync_t *s, size_t peer, int64_t now_ms)
+{
+    const config_peer_t *p = &s->cfg->peers[peer];
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Hello h = LERNET__WIRE__HELLO__INIT;
+    char *caps[] = {"digest-v1", "push-v1"};
+    char *nets[CONFIG_MAX_NETWORKS];
+    for (size_t i = 0; i < p->n_networks; i++)
+        nets[i] = (char *)p->networks[i];
+    h.protocol = SYNC_PROTOCOL;
+    h.n_capabilities = 2;
+    h.capabilities = caps;
+    h.n_networks = p->n_networks;
+    h.networks = nets;
+    h.node_name = (char *)s->cfg->name;
+    m.body_case = LERNET__WIRE__MSG__BODY_HELLO;
+    m.hello = &h;
+    send_client(s, peer, &m);
+    expect_reply(s, &s->clients[peer], C_HELLO, now_ms);
+}
+
+static void send_summary(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    uint8_t root[SYNC_ROOT_BYTES], buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
+    size_t logs = 0;
+    if (scope_digest(s, &c->scope, root, buckets, &logs) != 0) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
+    sum.root.data = root;
+    sum.root.len = sizeof root;
+    sum.logs = (uint32_t)logs;
+    m.body_case = LERNET__WIRE__MSG__BODY_SUMMARY;
+    m.summary = &sum;
+    send_client(s, peer, &m);
+    expect_reply(s, c, C_SUMMARY, now_ms);
+}
+
+void start_round(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (!rights_of(s, peer)) { /* nothing to exchange with it: no rounds until that changes */
+        if (!c->barred)
+            log_warn("partner %s: it shares no network with this node any more (membership "
+                     "ended, or its identity was revoked); not syncing with it",
+                     peer_name(s, (int)peer));
+        c->barred = 1;
+        c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
+        return;
+    }
+    c->barred = 0;
+    if (c->have_scope && client_scope(s, peer))
+        send_summary(s, peer, now_ms);
+    else
+        send_hello(s, peer, now_ms);
+}
+
+static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a,
+                         int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (a->protocol != SYNC_PROTOCOL) {
+        snprintf(c->last_error, sizeof c->last_error,
+                 "partner speaks protocol %u, this node speaks %d", a->protocol, SYNC_PROTOCOL);
+        log_error("partner %s: %s", peer_name(s, (int)peer), c->last_error);
+        client_reset(s, c);
+        c->next_round_ms = now_ms + 10 * (int64_t)s->cfg->sync_interval_ms;
+        return;
+    }
+    c->n_acked = keep_networks(s->cfg, c->acked, a->networks, a->n_networks);
+    c->gen = 0; /* derive the scope now */
+    if (!client_scope(s, peer)) {
+        client_reset(s, c);
+        c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
+        return;
+    }
+    c->have_scope = 1;
+    c->push_to_them = 0;
+    for (size_t i = 0; i < a->n_capabilities && i < 16; i++)
+        c->push_to_them |= strcmp(a->capabilities[i], "push-to-me") == 0;
+    snprintf(c->remote_name, sizeof c->remote_name, "%s", a->node_name);
+    c->last_error[0] = '\0';
+    log_info("partner %s: session open, %zu network%s in scope", peer_name(s, (int)peer),
+             c->scope.n, c->scope.n == 1 ? "" : "s");
+    send_summary(s, peer, now_ms);
+}
+
+static void on_buckets(sync_t *s, size_t peer, const Lernet__Wire__Buckets *b, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    uint8_t root[SYNC_ROOT_BYTES], ours[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
+    uint8_t bitmap[SYNC_NBUCKETS / 8] = {0};
+    int any = 0;
+    if (b->digests.len != sizeof ours || scope_digest(s, &c->scope, root, ours, NULL) != 0) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    for (unsigned i = 0; i < SYNC_NBUCKETS; i++) {
+        if (memcmp(ours + i * SYNC_BUCKET_BYTES, b->digests.data + i * SYNC_BUCKET_BYTES,
+                   SYNC_BUCKET_BYTES) != 0) {
+            bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+            any = 1;
+        }
+    }
+    if (!any) { /* changed between the two messages; the next round sees it */
+        end_round(s, c, 1, now_ms);
+        return;
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__GetHeads g = LERNET__WIRE__GET_HEADS__INIT;
+    memcpy(c->asked, bitmap, sizeof bitmap);
+    g.buckets.data = bitmap;
+    g.buckets.len = sizeof bitmap;
+    m.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
+    m.get_heads = &g;
+    send_client(s, peer, &m);
+    expect_reply(s, c, C_HEADS, now_ms);
+}
+
+static int head_cmp(const void *a, const void *b)
+{
+    const Lernet__Wire__Head *x = *(Lernet__Wire__Head *const *)a;
+    const Lernet__Wire__Head *y = *(Lernet__Wire__Head *const *)b;
+    int c = memcmp(x->author.data, y->author.data, KEYS_PUBLIC_BYTES);
+    return c ? c : strcmp(x->network, y->network);
+}
+
+static Lernet__Wire__Head *find_head(Lernet__Wire__Head **sorted, size_t n,
+                                     const store_feed_t *f)
+{
+    Lernet__Wire__Head key = LERNET__WIRE__HEAD__INIT, *kp = &key;
+    if (n == 0)
+        return NULL;
+    key.author.data = (uint8_t *)f->author;
+    key.author.len = KEYS_PUBLIC_BYTES;
+    key.network = (char *)f->network;
+    Lernet__Wire__Head **hit = bsearch(&kp, sorted, n, sizeof *sorted, head_cmp);
+    return hit ? *hit : NULL;
+}
+
+/* Their heads for the differing buckets → the ranges we miss, and how far
+ * apart the two nodes are (for `lernet peers`). */
+static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
+{
+    store_feed_t *ours;
+    size_t n_ours;
+    /* A log of ours in a bucket we asked about that their heads do not
+     * list is one they lack entirely. */
+    uint8_t in_bucket[SYNC_NBUCKETS] = {0};
+    for (unsigned b = 0; b < SYNC_NBUCKETS; b++)
+        in_bucket[b] = (c->asked[b / 8] >> (b % 8)) & 1;
+    for (size_t i = 0; i < h->n_heads; i++) {
+        Lernet__Wire__Head *x = h->heads[i];
+        if (x->author.len != KEYS_PUBLIC_BYTES || !scope_has(&c->scope, x->network))
+            return -1;
+    }
+    if (h->n_heads) /* an empty list has a NULL array: not for qsort */
+        qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
+    if (scoped_feeds(s, &c->scope, &ours, &n_ours) != 0)
+        return -1;
+    c->wants = calloc(h->n_heads ? h->n_heads : 1, sizeof *c->wants);
+    c->n_wants = 0;
+    c->we_lack = c->they_lack = 0;
+    free(c->offers);
+    c->offers = c->push_to_them ? calloc(n_ours ? n_ours : 1, sizeof *c->offers) : NULL;
+    c->n_offers = 0;
+    for (size_t i = 0; i < n_ours; i++) {
+        Lernet__Wire__Head *t = find_head(h->heads, h->n_heads, &ours[i]);
+        uint64_t from = 0;
+        if (!t && in_bucket[sync_bucket_of(ours[i].author, ours[i].network)])
+            from = 1;
+        else if (t && ours[i].seq > t->seq)
+            from = t->seq + 1;
+        if (!from)
+            continue;
+        c->they_lack += ours[i].seq - from + 1;
+        if (c->offers) {
+            want_t *o = &c->offers[c->n_offers++];
+            memcpy(o->author, ours[i].author, KEYS_PUBLIC_BYTES);
+            snprintf(o->network, sizeof o->network, "%s", ours[i].network);
+            o->from = from;
+            o->to = ours[i].seq;
+        }
+    }
+    free(ours);
+    for (size_t i = 0; i < h->n_heads && c->wants; i++) {
+        Lernet__Wire__Head *x = h->heads[i];
+        uint64_t mine = 0;
+        if (store_have(s->st, x->author.data, x->network, &mine) != STORE_OK)
+            return -1;
+        if (x->seq <= mine || stuck_at(c, x->author.data, x->network, event_now_ms()) >= 0)
+            continue;
+        want_t *w = &c->wants[c->n_wants++];
+        memcpy(w->author, x->author.data, KEYS_PUBLIC_BYTES);
+        snprintf(w->network, sizeof w->network, "%s", x->network);
+        w->from = mine + 1;
+        w->to = x->seq;
+        c->we_lack += x->seq - mine;
+    }
+    /* Key logs first, so certificates and revocations are stored before
+     * the content they decide on (the server sends ranges in order). */
+    size_t front = 0;
+    for (size_t i = 0; i < c->n_wants; i++)
+        if (event_log_reserved(c->wants[i].network)) {
+            want_t w = c->wants[i];
+            memmove(&c->wants[front + 1], &c->wants[front], (i - front) * sizeof w);
+            c->wants[front++] = w;
+        }
+    return 0;
+}
+
+static void send_want(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    size_t n = c->n_wants < SYNC_MAX_RANGES ? c->n_wants : SYNC_MAX_RANGES;
+    Lernet__Wire__Range *ranges = calloc(n, sizeof *ranges);
+    Lernet__Wire__Range **rp = calloc(n, sizeof *rp);
+    if (!ranges || !rp) {
+        free(ranges);
+        free(rp);
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lernet__wire__range__init(&ranges[i]);
+        ranges[i].author.data = c->wants[i].author;
+        ranges[i].author.len = KEYS_PUBLIC_BYTES;
+        ranges[i].network = c->wants[i].network;
+        ranges[i].from = c->wants[i].from;
+        ranges[i].to = c->wants[i].to;
+        rp[i] = &ranges[i];
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Want w = LERNET__WIRE__WANT__INIT;
+    w.n_ranges = n;
+    w.ranges = rp;
+    w.max_events = SYNC_BATCH_EVENTS;
+    m.body_case = LERNET__WIRE__MSG__BODY_WANT;
+    m.want = &w;
+    send_client(s, peer, &m);
+    free(ranges);
+    free(rp);
+    expect_reply(s, c, C_EVENTS, now_ms);
+}
+
+static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    free(c->wants);
+    c->wants = NULL;
+    c->n_wants = 0;
+    c->round_applied = 0;
+    if (h->n_heads > SYNC_MAX_HEADS || heads_to_wants(s, c, h) != 0) {
+        log_warn("partner %s: malformed heads", peer_name(s, (int)peer));
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    log_debug("partner %s: heads: we lack %llu, they lack %llu (%zu log%s to offer)",
+              peer_name(s, (int)peer), (unsigned long long)c->we_lack,
+              (unsigned long long)c->they_lack, c->n_offers, c->n_offers == 1 ? "" : "s");
+    if (c->n_offers)
+        send_offers(s, peer);
+    if (c->n_wants == 0) { /* they lack ours: their own pull (or our offers) brings it */
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    send_want(s, peer, now_ms);
+}
+
+/* Drops the wants of logs put aside (stuck_add). */
+static void drop_stuck_wants(client_t *c, int64_t now_ms)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < c->n_wants; i++)
+        if (stuck_at(c, c->wants[i].author, c->wants[i].network, now_ms) < 0)
+            c->wants[keep++] = c->wants[i];
+    c->n_wants = keep;
+}
+
+/* After a batch: move each range past what is now held; drop finished. */
+static void advance_wants(sync_t *s, client_t *c)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < c->n_wants; i++) {
+        uint64_t mine = 0;
+        store_have(s->st, c->wants[i].author, c->wants[i].network, &mine);
+        if (mine >= c->wants[i].to)
+            continue;
+        c->wants[i].from = mine + 1;
+        c->wants[keep++] = c->wants[i];
+    }
+    c->n_wants = keep;
+}
+
+/* Moves the wants past the next `count` events, assuming the batch holds
+ * them in the order the server reads ranges (see serve_want), so the next
+ * Want can leave before this batch is verified. A wrong guess costs only a
+ * batch of duplicates or held-back events: advance_wants then corrects the
+ * wants from what the store really holds. */
+static void guess_advance(client_t *c, size_t count)
+{
+    size_t keep = 0, n = c->n_wants < SYNC_MAX_RANGES ? c->n_wants : SYNC_MAX_RANGES;
+    for (size_t i = 0; i < c->n_wants; i++) {
+        want_t *w = &c->wants[i];
+        uint64_t span = w->to - w->from + 1;
+        if (i < n && count >= span) {
+            count -= (size_t)span;
+            continue;
+        }
+        if (i < n) {
+            w->from += count;
+            count = 0;
+        }
+        c->wants[keep++] = *w;
+    }
+    c->n_wants = keep;
+}
+
+static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (e->n_envelopes > SYNC_BATCH_EVENTS) {
+        log_warn("partner %s: batch of %zu events exceeds %d", peer_name(s, (int)peer),
+                 e->n_envelopes, SYNC_BATCH_EVENTS);
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    /* A pipeline of three: while the workers verify this batch, this
+     * thread stores the previous one, and the partner already reads and
+     * sends the next one. */
+    size_t n = e->n_envelopes;
+    int early = 0;
+    if (e->more && n > 0) {
+        guess_advance(c, n);
+        if ((early = c->n_wants > 0))
+            send_want(s, peer, now_ms);
+    }
+    vpool_item_t *items = items_of(e->envelopes, n);
+    if (!items) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    vpool_submit(s->pool, items, n, now_ms);
+    long prev = c->held ? store_held(s, c) : 1;
+    vpool_join(s->pool);
+    if (prev <= 0) { /* the store failed or the last batch brought nothing new */
+        items_free(items, n);
+        end_round(s, c, 0, now_ms); /* a reply in flight is dropped */
+        if (c->put_aside && c->n_wants)
+            c->next_round_ms = now_ms; /* logs put aside: the others go on at once */
+        c->put_aside = 0;
+        return;
+    }
+    if (early && s->holding == 0) {
+        c->held = items; /* stored when the next batch arrives */
+        c->n_held = n;
+        s->holding++;
+        return;
+    }
+    size_t stuck = 0;
+    c->put_aside = 0;
+    long applied = store_parsed(s, (int)peer, c, &c->scope, items, n, &stuck);
+    if (applied < 0) {
+        end_round(s, c, 0, now_ms);
+        return;
+    }
+    account(c, applied);
+    advance_wants(s, c);
+    drop_stuck_wants(c, now_ms);
+    if (early && applied > 0)
+        return; /* the next batch is on its way */
+    if (early || (applied <= 0 && c->put_aside && c->n_wants)) {
+        /* no progress: the reply in flight is dropped; where a log was put
+         * aside, the others are asked for at once in a new round */
+        end_round(s, c, 0, now_ms);
+        if (c->put_aside && c->n_wants)
+            c->next_round_ms = now_ms;
+    } else if (c->n_wants && applied > 0)
+        send_want(s, peer, now_ms);
+    else if (applied > 0)
+        send_summary(s, peer, now_ms); /* confirm: usually ends in sync */
+    else
+        end_round(s, c, 0, now_ms); /* no progress: do not loop, retry next round */
+}
+
+static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e,
+                            int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    /* escaped here too: `lernet peers` prints it to a terminal, JSON needs UTF-8 */
+    log_escape(c->last_error, sizeof c->last_error, e->message ? e->message : "");
+    log_error("partner %s refused: %.190s", peer_name(s, (int)peer), e->message ? e->message : "");
+    client_reset(s, c);
+    /* A version mismatch will not fix itself soon: back off. */
+    c->next_round_ms = now_ms + (e->code == LERNET__WIRE__ERROR__CODE__CODE_VERSION
+                                     ? 30 * (int64_t)s->cfg->sync_interval_ms
+                                     : (int64_t)s->cfg->sync_interval_ms);
+}
+
+void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    s->stats.bytes_received += len;
+    msg_t *m = lernet__wire__msg__unpack(NULL, len, buf);
+    if (!m) {
+        log_warn("partner %s: undecodable reply (%zu bytes)", peer_name(s, (int)peer), len);
+        return;
+    }
+    enum cstate st = c->state;
+    if (m->body_case == LERNET__WIRE__MSG__BODY_ERROR)
+        on_client_error(s, peer, m->error, now_ms);
+    else if (st == C_HELLO && m->body_case == LERNET__WIRE__MSG__BODY_HELLO_ACK)
+        on_hello_ack(s, peer, m->hello_ack, now_ms);
+    else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
+        end_round(s, c, 1, now_ms);
+    else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_BUCKETS)
+        on_buckets(s, peer, m->buckets, now_ms);
+    else if (st == C_HEADS && m->body_case == LERNET__WIRE__MSG__BODY_HEADS)
+        on_heads(s, peer, m->heads, now_ms);
+    else if (st == C_EVENTS && m->body_case == LERNET__WIRE__MSG__BODY_EVENTS)
+        on_events(s, peer, m->events, now_ms);
+    else
+        log_debug("partner %s: unexpected message %d in state %s", peer_name(s, (int)peer),
+                  (int)m->body_case, cstate_names[st]);
+    lernet__wire__msg__free_unpacked(m, NULL);
+}
+
+void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    client_reset(s, c);
+    c->connected = 1;
+    if (!s->stats.first_connected_ms)
+        s->stats.first_connected_ms = event_now_ms();
+    log_info("partner %s: connected", peer_name(s, (int)peer));
+    send_hello(s, peer, now_ms);
+}
+
+void sync_client_disconnected(sync_t *s, size_t peer)
+{
+    client_t *c = &s->clients[peer];
+    if (c->connected)
+        log_info("partner %s: disconnected", peer_name(s, (int)peer));
+    client_reset(s, c);
+    c->connected = 0;
+}

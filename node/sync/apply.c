@@ -13,9 +13,6 @@
 #include "util/log.h"
 #include "sync/sync_impl.h"
 
-/* Verifies and stores a batch in one transaction; after the commit, pushes
- * what was new to the other partners. Returns events applied, or -1 when
- * the store failed (the whole batch is then discarded). */
 /* Items for a batch's envelopes (which they point into), or NULL. */
 vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n)
 {
@@ -34,11 +31,6 @@ void items_free(vpool_item_t *items, size_t n)
     free(items);
 }
 
-/* Stores a verified batch in one transaction; after the commit, pushes
- * what was new to the other partners. Frees the items. Returns the
- * progress made: events applied plus events newly held back (a puller
- * asks past those, see store_have); -1 when the store failed (the whole
- * batch is then dropped). */
 /* The logs of one batch: which made progress, which brought only
  * refusals or forks (bounded; logs beyond the bound are not judged). */
 #define BATCH_LOGS 32
@@ -70,7 +62,7 @@ static void batch_log_note(batch_logs_t *b, const event_t *ev, int progress, int
 }
 
 long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
-                         size_t n, size_t *stuck)
+                  size_t n, size_t *stuck)
 {
     event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
     size_t n_fresh = 0, applied_total = 0, held = 0;
@@ -159,7 +151,7 @@ abort:
 
 /* Verifies a received batch on every core, then stores it. */
 long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
-                        size_t n, int64_t now_ms)
+                 size_t n, int64_t now_ms)
 {
     vpool_item_t *items = items_of(envs, n);
     if (!items)

@@ -29,7 +29,7 @@ static int stuck_at(const client_t *c, const uint8_t *author, const char *networ
 /* Puts a log this partner served nothing usable for aside: 60 s, doubling
  * each time it happens again, at most an hour. Returns 1 if it was new. */
 int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
-                     int64_t now_ms)
+              int64_t now_ms)
 {
     size_t slot = 0;
     unsigned strikes = 0;

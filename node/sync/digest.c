@@ -77,7 +77,7 @@ int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n)
 }
 
 int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
-                        uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs)
+                 uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs)
 {
     store_feed_t *feeds;
     size_t n;

@@ -1,26 +1,21 @@
 /*
- * sync: the partner protocol, client and server halves (see sync.h and
- * docs/protocol.md). Everything a partner can send is decoded and bounded
- * here before anything else sees it.
- *
- * A client round: Hello (once per connection) → Summary; equal roots end
- * the round in a few dozen bytes each way. Otherwise the server's bucket
- * digests narrow the difference to a few buckets, their heads give the
- * missing ranges, and Want/Events moves them in bounded batches. Each batch
- * is verified and committed in one transaction before the next is asked
- * for (flow control) and before any of it is pushed on to other partners.
+ * sync: the partner protocol (see sync.h and docs/protocol.md): the state
+ * every half shares, refusals, sending, the timer that starts and expires
+ * rounds, the status `lernet peers` shows, and rescoping when rights
+ * change. The protocol itself is in the other files of node/sync/
+ * (sync_impl.h lists them); everything a partner can send is decoded and
+ * bounded there before anything else sees it.
  */
 #include "sync/sync.h"
-#include "sync/vpool.h"
 
-#include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "util/log.h"
 #include "proto/wire.pb-c.h"
 #include "sync/sync_impl.h"
+#include "sync/vpool.h"
+
+/* ---- refusals --------------------------------------------------------- */
 
 static void count_refusal(sync_t *s, int slot)
 {
@@ -33,7 +28,7 @@ static void count_refusal(sync_t *s, int slot)
  * per partner and reason (a partner that sends thousands must not fill
  * the log): the rest are summed up in one line when the minute is over. */
 void refusal(sync_t *s, int peer, int slot, const char *name, const char *why,
-                    int64_t now_ms)
+             int64_t now_ms)
 {
     count_refusal(s, slot);
     refusal_log_t *r = s->rlog && slot > 0 && slot < SYNC_REFUSAL_SLOTS && peer >= -1 &&
@@ -78,6 +73,11 @@ json_t *sync_refusals_json(const sync_t *s)
 
 /* ---- sending -------------------------------------------------------- */
 
+const char *peer_name(const sync_t *s, int peer)
+{
+    return peer >= 0 ? s->cfg->peers[peer].name : "local";
+}
+
 static uint8_t *pack(const msg_t *m, size_t *len)
 {
     *len = lernet__wire__msg__get_packed_size(m);
@@ -106,7 +106,7 @@ void send_server(sync_t *s, const session_t *se, const msg_t *m)
 }
 
 void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
-                       const char *text)
+                const char *text)
 {
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__Error e = LERNET__WIRE__ERROR__INIT;
@@ -117,14 +117,7 @@ void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
     send_server(s, se, &m);
 }
 
-/* ---- receiving events ----------------------------------------------- */
-
-const char *peer_name(const sync_t *s, int peer)
-{
-    return peer >= 0 ? s->cfg->peers[peer].name : "local";
-}
-
-/* ---- push, timers, status ------------------------------------------- */
+/* ---- timers, status, rescope ----------------------------------------- */
 
 int64_t sync_tick(sync_t *s, int64_t now_ms)
 {

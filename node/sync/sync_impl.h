@@ -162,46 +162,79 @@ void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
 
 /* ---- digest.c --------------------------------------------------------- */
 
+/* The logs of a scope (its networks' logs, and the key logs of the authors
+ * among them), sorted as store_feeds sorts; *feeds is the caller's to free. */
 int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n);
+/* The root and bucket digests of a scope's logs; *logs (may be NULL) gets
+ * how many logs they cover. */
 int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
                  uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs);
 
 /* ---- scope.c ---------------------------------------------------------- */
 
+/* A scope's networks: add one (bounded), ask for one, start from the key
+ * logs alone. */
 void scope_add(scope_t *sc, const char *net);
 int scope_has(const scope_t *sc, const char *net);
 void scope_reserved(scope_t *out);
+/* Bit i: partner peer may exchange cfg->networks[i] now (cached until
+ * sync_rescope moves the generation). */
 uint32_t rights_of(sync_t *s, size_t peer);
+/* peer may have net now (a key log: if it may have any network). */
 int net_allowed(sync_t *s, size_t peer, const char *net);
+/* The key logs of author belong in sc: it publishes in one of its networks. */
 int author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author);
+/* The networks of a Hello or HelloAck this node takes part in, bounded. */
 size_t keep_networks(const config_t *cfg, config_network_t *out, char **nets, size_t n);
+/* The scope of a session, or of the client of peer, as of now; NULL once
+ * the partner may have nothing. */
 const scope_t *session_scope(sync_t *s, session_t *se);
 const scope_t *client_scope(sync_t *s, size_t peer);
 
 /* ---- apply.c ---------------------------------------------------------- */
 
+/* Items for a batch's envelopes (which they point into), or NULL; freed
+ * with items_free, which frees their parsed events too. */
 vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n);
 void items_free(vpool_item_t *items, size_t n);
+/* Stores a verified batch from peer (-1: local) in one transaction; after
+ * the commit, pushes what was new to the other partners. Events outside sc,
+ * or that peer may not have now, are refused. c (may be NULL): the client
+ * whose round this is; logs that brought only refusals or forks are put
+ * aside for it, and *stuck (may be NULL) says how many. Frees the items.
+ * Returns the progress made: events applied plus events newly held back (a
+ * puller asks past those, see store_have); -1 when the store failed (the
+ * whole batch is then dropped). */
 long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
                   size_t n, size_t *stuck);
+/* Verifies a received batch on every core, then stores it (store_parsed). */
 long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs, size_t n,
                  int64_t now_ms);
 
 /* ---- client.c --------------------------------------------------------- */
 
+/* Puts a log that brought only refusals or forks aside for client c; 1 if
+ * it was not aside already. */
 int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
               int64_t now_ms);
+/* Ends what the client was doing (a held batch is stored first) and
+ * forgets its scope and wants. */
 void client_reset(sync_t *s, client_t *c);
+/* Starts a round with peer (Summary, or Hello without a scope), or holds
+ * the rounds while the partner has no rights. */
 void start_round(sync_t *s, size_t peer, int64_t now_ms);
 
 /* ---- server.c --------------------------------------------------------- */
 
+/* Tells the session's partner it may have nothing now, and ends it. */
 void bar_session(sync_t *s, session_t *se);
 
 /* ---- push.c ----------------------------------------------------------- */
 
+/* store_range callback: appends a stored envelope to a batch_t. */
 int batch_row(void *ctx, const store_row_t *r);
 void batch_free(batch_t *b);
+/* Pushes, as one batch at most, what the partner's heads showed it lacks. */
 void send_offers(sync_t *s, size_t peer);
 
 #endif

@@ -6,6 +6,7 @@
  * the commit are the new ones handed on to the other partners (sync_push):
  * an event is never forwarded before it is durable here.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,92 +62,130 @@ static void batch_log_note(batch_logs_t *b, const event_t *ev, int progress, int
     b->l[i].bad |= bad;
 }
 
+/* A batch in its transaction: the events new here (handed on after the
+ * commit), the progress made, and the outcome per log. */
+typedef struct stored {
+    event_t **fresh;
+    size_t n_fresh, applied, held;
+    batch_logs_t logs;
+} stored_t;
+
+/* Refused like a bad event: one outside the scope of the exchange, or of a
+ * network the partner may not have now (local events: any in scope). */
+static bool may_receive(sync_t *s, int peer, const scope_t *sc, const char *network)
+{
+    return scope_has(sc, network) && (peer < 0 || net_allowed(s, (size_t)peer, network));
+}
+
+static void log_fork(const event_t *ev)
+{
+    char fpr[KEYS_FPR_STR_SIZE];
+    keys_fingerprint(fpr, ev->author);
+    log_warn("fork: author %s signed two different events for seq %llu in %s "
+             "(kept as evidence)", fpr, (unsigned long long)ev->seq, ev->network);
+}
+
+/* Stores one verified item inside b's transaction, taking its event;
+ * refusals are counted and logged. -1: the store failed, the transaction
+ * must be rolled back. */
+static int store_one(sync_t *s, int peer, const scope_t *sc, vpool_item_t *it, stored_t *b,
+                     int64_t now_ms)
+{
+    event_t *ev = it->ev;
+    int outcome, rc = it->rc;
+    size_t applied = 0;
+    char why[256];
+    it->ev = NULL;
+    s->stats.events_received++;
+    snprintf(why, sizeof why, "%s", it->why);
+    if (rc == EV_OK && !may_receive(s, peer, sc, ev->network)) {
+        snprintf(why, sizeof why, "network '%s' is not shared with this partner", ev->network);
+        rc = EV_BAD_NETWORK;
+    }
+    if (rc != EV_OK) {
+        refusal(s, peer, -rc, event_reason_name(rc), why, now_ms);
+        event_free(&ev);
+        return 0;
+    }
+    rc = store_add(s->st, ev, &outcome, &applied, why, sizeof why);
+    if (rc == STORE_ERR_SQL || rc == STORE_ERR_FULL || rc == STORE_ERR_BUSY) {
+        log_error("store failed on an event from %s: %s", peer_name(s, peer), why);
+        event_free(&ev);
+        return -1;
+    }
+    if (rc != STORE_OK)
+        refusal(s, peer, SLOT_STORE - rc, store_strerror(rc), why, now_ms);
+    else if (outcome == STORE_FORK)
+        log_fork(ev);
+    b->applied += applied;
+    b->held += rc == STORE_OK && outcome == STORE_HELD;
+    batch_log_note(&b->logs, ev, rc == STORE_OK && (applied > 0 || outcome == STORE_HELD),
+                   rc != STORE_OK || outcome == STORE_FORK);
+    if (rc == STORE_OK && outcome == STORE_APPLIED)
+        b->fresh[b->n_fresh++] = ev;
+    else
+        event_free(&ev);
+    return 0;
+}
+
+/* The logs of the batch that brought only refusals or forks are put aside
+ * for client c (stuck_add). Returns how many were new. */
+static size_t put_aside_logs(sync_t *s, client_t *c, const batch_logs_t *logs, int64_t now_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; c && i < logs->n; i++)
+        if (logs->l[i].bad && !logs->l[i].progress &&
+            stuck_add(s, c, logs->l[i].author, logs->l[i].network, now_ms)) {
+            c->put_aside++;
+            n++;
+        }
+    return n;
+}
+
+/* Durable now: only from here may others hear of these events. */
+static void hand_on(sync_t *s, int peer, stored_t *b)
+{
+    for (size_t i = 0; i < b->n_fresh; i++) {
+        if (s->on_applied)
+            s->on_applied(s->on_applied_ctx, b->fresh[i], peer);
+        sync_push(s, b->fresh[i], peer);
+        event_free(&b->fresh[i]);
+    }
+}
+
 long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
                   size_t n, size_t *stuck)
 {
-    event_t **fresh = calloc(n ? n : 1, sizeof *fresh);
-    size_t n_fresh = 0, applied_total = 0, held = 0;
+    stored_t b = {.fresh = calloc(n ? n : 1, sizeof *b.fresh)};
     int64_t now_ms = event_now_ms();
-    batch_logs_t logs;
-    char why[256];
-    logs.n = 0;
+    int failed = 0;
     if (stuck)
         *stuck = 0;
-    if (!fresh || store_begin(s->st) != STORE_OK) {
+    if (!b.fresh || store_begin(s->st) != STORE_OK) {
         items_free(items, n);
-        free(fresh);
+        free(b.fresh);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        event_t *ev = items[i].ev;
-        int outcome, rc = items[i].rc;
-        size_t applied = 0;
-        items[i].ev = NULL;
-        s->stats.events_received++;
-        snprintf(why, sizeof why, "%s", items[i].why);
-        if (rc == EV_OK && (!scope_has(sc, ev->network) ||
-                            (peer >= 0 && !net_allowed(s, (size_t)peer, ev->network)))) {
-            snprintf(why, sizeof why, "network '%s' is not shared with this partner",
-                     ev->network);
-            rc = EV_BAD_NETWORK;
-        }
-        if (rc != EV_OK) {
-            refusal(s, peer, -rc, event_reason_name(rc), why, now_ms);
-            event_free(&ev);
-            continue;
-        }
-        rc = store_add(s->st, ev, &outcome, &applied, why, sizeof why);
-        if (rc == STORE_ERR_SQL || rc == STORE_ERR_FULL || rc == STORE_ERR_BUSY) {
-            log_error("store failed on an event from %s: %s", peer_name(s, peer), why);
-            event_free(&ev);
-            goto abort;
-        }
-        if (rc != STORE_OK)
-            refusal(s, peer, SLOT_STORE - rc, store_strerror(rc), why, now_ms);
-        else if (outcome == STORE_FORK) {
-            char fpr[KEYS_FPR_STR_SIZE];
-            keys_fingerprint(fpr, ev->author);
-            log_warn("fork: author %s signed two different events for seq %llu in %s "
-                     "(kept as evidence)", fpr, (unsigned long long)ev->seq, ev->network);
-        }
-        applied_total += applied;
-        held += rc == STORE_OK && outcome == STORE_HELD;
-        batch_log_note(&logs, ev, rc == STORE_OK && (applied > 0 || outcome == STORE_HELD),
-                       rc != STORE_OK || outcome == STORE_FORK);
-        if (rc == STORE_OK && outcome == STORE_APPLIED)
-            fresh[n_fresh++] = ev;
-        else
-            event_free(&ev);
+    for (size_t i = 0; i < n && !failed; i++)
+        failed = store_one(s, peer, sc, &items[i], &b, now_ms) != 0;
+    if (failed || store_commit(s->st) != STORE_OK) {
+        store_rollback(s->st);
+        for (size_t i = 0; i < b.n_fresh; i++)
+            event_free(&b.fresh[i]);
+        free(b.fresh);
+        items_free(items, n);
+        return -1;
     }
-    if (store_commit(s->st) != STORE_OK)
-        goto abort;
-    s->stats.events_applied += applied_total;
-    if (applied_total)
+    s->stats.events_applied += b.applied;
+    if (b.applied)
         s->stats.last_applied_ms = event_now_ms();
-    for (size_t i = 0; c && i < logs.n; i++)
-        if (logs.l[i].bad && !logs.l[i].progress &&
-            stuck_add(s, c, logs.l[i].author, logs.l[i].network, now_ms)) {
-            c->put_aside++;
-            if (stuck)
-                (*stuck)++;
-        }
-    /* Durable now: only from here may others hear of these events. */
-    for (size_t i = 0; i < n_fresh; i++) {
-        if (s->on_applied)
-            s->on_applied(s->on_applied_ctx, fresh[i], peer);
-        sync_push(s, fresh[i], peer);
-        event_free(&fresh[i]);
-    }
-    free(fresh);
+    size_t aside = put_aside_logs(s, c, &b.logs, now_ms);
+    if (stuck)
+        *stuck = aside;
+    hand_on(s, peer, &b);
+    free(b.fresh);
     items_free(items, n);
-    return (long)(applied_total + held);
-abort:
-    store_rollback(s->st);
-    for (size_t i = 0; i < n_fresh; i++)
-        event_free(&fresh[i]);
-    free(fresh);
-    items_free(items, n);
-    return -1;
+    return (long)(b.applied + b.held);
 }
 
 /* Verifies a received batch on every core, then stores it. */

@@ -8,6 +8,7 @@
  * only refusals or forks for are put aside for a while (stuck_add), so they
  * cannot starve the others.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,36 +262,36 @@ static Lernet__Wire__Head *find_head(Lernet__Wire__Head **sorted, size_t n,
     return hit ? *hit : NULL;
 }
 
-/* Their heads for the differing buckets → the ranges we miss, and how far
- * apart the two nodes are (for `lernet peers`). */
-static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
+/* Their heads name only logs in scope, each with a whole key. */
+static bool heads_valid(const client_t *c, const Lernet__Wire__Heads *h)
 {
-    store_feed_t *ours;
-    size_t n_ours;
-    /* A log of ours in a bucket we asked about that their heads do not
-     * list is one they lack entirely. */
-    uint8_t in_bucket[SYNC_NBUCKETS] = {0};
-    for (unsigned b = 0; b < SYNC_NBUCKETS; b++)
-        in_bucket[b] = (c->asked[b / 8] >> (b % 8)) & 1;
     for (size_t i = 0; i < h->n_heads; i++) {
-        Lernet__Wire__Head *x = h->heads[i];
+        const Lernet__Wire__Head *x = h->heads[i];
         if (x->author.len != KEYS_PUBLIC_BYTES || !scope_has(&c->scope, x->network))
-            return -1;
+            return false;
     }
-    if (h->n_heads) /* an empty list has a NULL array: not for qsort */
-        qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
-    if (scoped_feeds(s, &c->scope, &ours, &n_ours) != 0)
-        return -1;
-    c->wants = calloc(h->n_heads ? h->n_heads : 1, sizeof *c->wants);
-    c->n_wants = 0;
-    c->we_lack = c->they_lack = 0;
+    return true;
+}
+
+static bool bucket_asked(const client_t *c, unsigned b)
+{
+    return (c->asked[b / 8] >> (b % 8)) & 1;
+}
+
+/* Our logs against their (sorted) heads: how many events they lack and,
+ * for a partner we push to, the ranges to offer it. A log of ours in a
+ * bucket we asked about that their heads do not list is one they lack
+ * entirely. */
+static void what_they_lack(client_t *c, Lernet__Wire__Heads *h, const store_feed_t *ours,
+                           size_t n_ours)
+{
     free(c->offers);
     c->offers = c->push_to_them ? calloc(n_ours ? n_ours : 1, sizeof *c->offers) : NULL;
     c->n_offers = 0;
     for (size_t i = 0; i < n_ours; i++) {
         Lernet__Wire__Head *t = find_head(h->heads, h->n_heads, &ours[i]);
         uint64_t from = 0;
-        if (!t && in_bucket[sync_bucket_of(ours[i].author, ours[i].network)])
+        if (!t && bucket_asked(c, sync_bucket_of(ours[i].author, ours[i].network)))
             from = 1;
         else if (t && ours[i].seq > t->seq)
             from = t->seq + 1;
@@ -305,9 +306,16 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
             o->to = ours[i].seq;
         }
     }
-    free(ours);
+}
+
+/* Their heads against what this node holds: the ranges to ask for (not of
+ * logs put aside) and how many events we lack. -1: the store failed. */
+static int what_we_lack(sync_t *s, client_t *c, const Lernet__Wire__Heads *h)
+{
+    c->wants = calloc(h->n_heads ? h->n_heads : 1, sizeof *c->wants);
+    c->n_wants = 0;
     for (size_t i = 0; i < h->n_heads && c->wants; i++) {
-        Lernet__Wire__Head *x = h->heads[i];
+        const Lernet__Wire__Head *x = h->heads[i];
         uint64_t mine = 0;
         if (store_have(s->st, x->author.data, x->network, &mine) != STORE_OK)
             return -1;
@@ -320,15 +328,41 @@ static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
         w->to = x->seq;
         c->we_lack += x->seq - mine;
     }
-    /* Key logs first, so certificates and revocations are stored before
-     * the content they decide on (the server sends ranges in order). */
+    return 0;
+}
+
+/* Key logs first, so certificates and revocations are stored before the
+ * content they decide on (the server sends ranges in order). Stable. */
+static void key_logs_first(want_t *wants, size_t n)
+{
     size_t front = 0;
-    for (size_t i = 0; i < c->n_wants; i++)
-        if (event_log_reserved(c->wants[i].network)) {
-            want_t w = c->wants[i];
-            memmove(&c->wants[front + 1], &c->wants[front], (i - front) * sizeof w);
-            c->wants[front++] = w;
+    for (size_t i = 0; i < n; i++)
+        if (event_log_reserved(wants[i].network)) {
+            want_t w = wants[i];
+            memmove(&wants[front + 1], &wants[front], (i - front) * sizeof w);
+            wants[front++] = w;
         }
+}
+
+/* Their heads for the differing buckets → the ranges we miss, and how far
+ * apart the two nodes are (for `lernet peers`). -1: malformed heads or
+ * the store failed. */
+static int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
+{
+    store_feed_t *ours;
+    size_t n_ours;
+    if (!heads_valid(c, h))
+        return -1;
+    if (h->n_heads) /* an empty list has a NULL array: not for qsort */
+        qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
+    if (scoped_feeds(s, &c->scope, &ours, &n_ours) != 0)
+        return -1;
+    c->we_lack = c->they_lack = 0;
+    what_they_lack(c, h, ours, n_ours);
+    free(ours);
+    if (what_we_lack(s, c, h) != 0)
+        return -1;
+    key_logs_first(c->wants, c->n_wants);
     return 0;
 }
 

@@ -473,50 +473,117 @@ static void guess_advance(client_t *c, size_t count)
     c->n_wants = keep;
 }
 
+/*
+ * The batch pipeline. A batch of events passes three stages: the partner
+ * reads and sends it, the workers verify it, this thread stores it. When a
+ * batch says more follow, the next Want leaves before the batch is
+ * verified (PIPE_AHEAD: asked for past it as far as can be guessed), and
+ * the verified batch is held, stored only while the workers verify the
+ * next one: so all three stages run at once, on three batches. One client
+ * at a time may hold a batch (sync_t.holding), which bounds the memory.
+ * Otherwise (PIPE_LOCKSTEP) a batch is stored at once and the next Want
+ * waits for it.
+ */
+enum pipe { PIPE_LOCKSTEP, PIPE_AHEAD };
+
+/* What a client does once a batch is stored. */
+enum next_step {
+    STEP_AWAIT,      /* progress, and the next batch is on its way already */
+    STEP_WANT,       /* progress: ask for the next batch */
+    STEP_CONFIRM,    /* progress, no wants left: a Summary, which usually ends in sync */
+    STEP_END,        /* no progress: do not loop, the next round retries */
+    STEP_END_RESUME, /* logs were put aside: a new round asks for the others at once */
+};
+
+/* The first stage of the next batch: if this one says more follow, the
+ * next Want leaves now (see guess_advance). */
+static enum pipe ask_ahead(sync_t *s, size_t peer, const Lernet__Wire__Events *e,
+                           int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (!e->more || e->n_envelopes == 0)
+        return PIPE_LOCKSTEP;
+    guess_advance(c, e->n_envelopes);
+    if (c->n_wants == 0)
+        return PIPE_LOCKSTEP;
+    send_want(s, peer, now_ms);
+    return PIPE_AHEAD;
+}
+
+/* A round that makes no progress ends; a reply in flight is then dropped. */
+static enum next_step no_progress(const client_t *c)
+{
+    return c->put_aside && c->n_wants ? STEP_END_RESUME : STEP_END;
+}
+
+static enum next_step after_store(const client_t *c, enum pipe pipe, long applied)
+{
+    if (applied <= 0 || pipe == PIPE_AHEAD)
+        return applied > 0 ? STEP_AWAIT : no_progress(c);
+    return c->n_wants ? STEP_WANT : STEP_CONFIRM;
+}
+
+static void take_step(sync_t *s, size_t peer, enum next_step step, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    switch (step) {
+    case STEP_AWAIT:
+        break;
+    case STEP_WANT:
+        send_want(s, peer, now_ms);
+        break;
+    case STEP_CONFIRM:
+        send_summary(s, peer, now_ms);
+        break;
+    case STEP_END:
+    case STEP_END_RESUME:
+        end_round(s, c, 0, now_ms);
+        if (step == STEP_END_RESUME)
+            c->next_round_ms = now_ms;
+        break;
+    }
+}
+
+/* Verified: kept to be stored while the next batch is verified. */
+static void hold_batch(sync_t *s, client_t *c, vpool_item_t *items, size_t n)
+{
+    c->held = items;
+    c->n_held = n;
+    s->holding++;
+}
+
 static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
-    if (e->n_envelopes > SYNC_BATCH_EVENTS) {
-        log_warn("partner %s: batch of %zu events exceeds %d", peer_name(s, (int)peer),
-                 e->n_envelopes, SYNC_BATCH_EVENTS);
+    size_t n = e->n_envelopes;
+    if (n > SYNC_BATCH_EVENTS) {
+        log_warn("partner %s: batch of %zu events exceeds %d", peer_name(s, (int)peer), n,
+                 SYNC_BATCH_EVENTS);
         end_round(s, c, 0, now_ms);
         return;
     }
-    /* A pipeline of three: while the workers verify this batch, this
-     * thread stores the previous one, and the partner already reads and
-     * sends the next one. */
-    size_t n = e->n_envelopes;
-    int early = 0;
-    if (e->more && n > 0) {
-        guess_advance(c, n);
-        if ((early = c->n_wants > 0))
-            send_want(s, peer, now_ms);
-    }
+    enum pipe pipe = ask_ahead(s, peer, e, now_ms);
     vpool_item_t *items = items_of(e->envelopes, n);
     if (!items) {
         end_round(s, c, 0, now_ms);
         return;
     }
+    /* the workers verify this batch while this thread stores the one before */
     vpool_submit(s->pool, items, n, now_ms);
     long prev = c->held ? store_held(s, c) : 1;
     vpool_join(s->pool);
-    if (prev <= 0) { /* the store failed or the last batch brought nothing new */
+    if (prev <= 0) { /* the store failed or the batch before brought nothing new */
         items_free(items, n);
-        end_round(s, c, 0, now_ms); /* a reply in flight is dropped */
-        if (c->put_aside && c->n_wants)
-            c->next_round_ms = now_ms; /* logs put aside: the others go on at once */
+        take_step(s, peer, no_progress(c), now_ms);
         c->put_aside = 0;
         return;
     }
-    if (early && s->holding == 0) {
-        c->held = items; /* stored when the next batch arrives */
-        c->n_held = n;
-        s->holding++;
+    if (pipe == PIPE_AHEAD && s->holding == 0) {
+        hold_batch(s, c, items, n);
         return;
     }
-    size_t stuck = 0;
     c->put_aside = 0;
-    long applied = store_parsed(s, (int)peer, c, &c->scope, items, n, &stuck);
+    long applied = store_parsed(s, (int)peer, c, &c->scope, items, n, NULL);
     if (applied < 0) {
         end_round(s, c, 0, now_ms);
         return;
@@ -524,20 +591,7 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
     account(c, applied);
     advance_wants(s, c);
     drop_stuck_wants(c, now_ms);
-    if (early && applied > 0)
-        return; /* the next batch is on its way */
-    if (early || (applied <= 0 && c->put_aside && c->n_wants)) {
-        /* no progress: the reply in flight is dropped; where a log was put
-         * aside, the others are asked for at once in a new round */
-        end_round(s, c, 0, now_ms);
-        if (c->put_aside && c->n_wants)
-            c->next_round_ms = now_ms;
-    } else if (c->n_wants && applied > 0)
-        send_want(s, peer, now_ms);
-    else if (applied > 0)
-        send_summary(s, peer, now_ms); /* confirm: usually ends in sync */
-    else
-        end_round(s, c, 0, now_ms); /* no progress: do not loop, retry next round */
+    take_step(s, peer, after_store(c, pipe, applied), now_ms);
 }
 
 static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e,

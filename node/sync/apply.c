@@ -39,12 +39,12 @@ typedef struct batch_logs {
     struct {
         uint8_t author[KEYS_PUBLIC_BYTES];
         config_network_t network;
-        int progress, bad;
+        bool progress, bad;
     } l[BATCH_LOGS];
     size_t n;
 } batch_logs_t;
 
-static void batch_log_note(batch_logs_t *b, const event_t *ev, int progress, int bad)
+static void batch_log_note(batch_logs_t *b, const event_t *ev, bool progress, bool bad)
 {
     size_t i = 0;
     while (i < b->n && (memcmp(b->l[i].author, ev->author, KEYS_PUBLIC_BYTES) != 0 ||
@@ -55,7 +55,7 @@ static void batch_log_note(batch_logs_t *b, const event_t *ev, int progress, int
             return;
         memcpy(b->l[i].author, ev->author, KEYS_PUBLIC_BYTES);
         snprintf(b->l[i].network, sizeof b->l[i].network, "%s", ev->network);
-        b->l[i].progress = b->l[i].bad = 0;
+        b->l[i].progress = b->l[i].bad = false;
         b->n++;
     }
     b->l[i].progress |= progress;
@@ -158,7 +158,7 @@ long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_ite
 {
     stored_t b = {.fresh = calloc(n ? n : 1, sizeof *b.fresh)};
     int64_t now_ms = event_now_ms();
-    int failed = 0;
+    bool failed = false;
     if (stuck)
         *stuck = 0;
     if (!b.fresh || store_begin(s->st) != STORE_OK) {

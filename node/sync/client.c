@@ -18,19 +18,21 @@
 
 const char *const cstate_names[] = {"idle", "hello", "summary", "heads", "events", "in-sync"};
 
-static int stuck_at(const client_t *c, const uint8_t *author, const char *network, int64_t now_ms)
+/* The log is put aside for this client now. */
+static bool is_stuck(const client_t *c, const uint8_t *author, const char *network,
+                     int64_t now_ms)
 {
     for (size_t i = 0; i < SYNC_MAX_STUCK; i++)
         if (c->stuck[i].until_ms > now_ms && strcmp(c->stuck[i].network, network) == 0 &&
             memcmp(c->stuck[i].author, author, KEYS_PUBLIC_BYTES) == 0)
-            return (int)i;
-    return -1;
+            return true;
+    return false;
 }
 
 /* Puts a log this partner served nothing usable for aside: 60 s, doubling
- * each time it happens again, at most an hour. Returns 1 if it was new. */
-int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
-              int64_t now_ms)
+ * each time it happens again, at most an hour. Returns true if it was new. */
+bool stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
+               int64_t now_ms)
 {
     size_t slot = 0;
     unsigned strikes = 0;
@@ -38,7 +40,7 @@ int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network
         if (strcmp(c->stuck[i].network, network) == 0 &&
             memcmp(c->stuck[i].author, author, KEYS_PUBLIC_BYTES) == 0) {
             if (c->stuck[i].until_ms > now_ms)
-                return 0;
+                return false;
             slot = i, strikes = c->stuck[i].strikes + 1;
             break;
         }
@@ -56,7 +58,7 @@ int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network
     log_warn("partner %s: its copy of log %s of %s brought only refusals or forks; not asking it "
              "for that log for %lld s, so the other logs go on", peer_name(s, (int)(c - s->clients)),
              network, fpr, (long long)(60LL << strikes));
-    return 1;
+    return true;
 }
 
 static void account(client_t *c, long applied)
@@ -91,7 +93,7 @@ void client_reset(sync_t *s, client_t *c)
 {
     store_held(s, c);
     c->state = C_IDLE;
-    c->have_scope = 0;
+    c->have_scope = false;
     free(c->wants);
     c->wants = NULL;
     c->n_wants = 0;
@@ -106,7 +108,7 @@ static void expect_reply(sync_t *s, client_t *c, enum cstate st, int64_t now_ms)
     c->deadline_ms = now_ms + (st == C_HELLO ? SYNC_HELLO_TIMEOUT_MS : SYNC_REPLY_TIMEOUT_MS);
 }
 
-static void end_round(sync_t *s, client_t *c, int in_sync, int64_t now_ms)
+static void end_round(sync_t *s, client_t *c, bool in_sync, int64_t now_ms)
 {
     store_held(s, c);
     c->state = C_DONE;
@@ -146,7 +148,7 @@ static void send_summary(sync_t *s, size_t peer, int64_t now_ms)
     uint8_t root[SYNC_ROOT_BYTES], buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
     size_t logs = 0;
     if (scope_digest(s, &c->scope, root, buckets, &logs) != 0) {
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     msg_t m = LERNET__WIRE__MSG__INIT;
@@ -168,11 +170,11 @@ void start_round(sync_t *s, size_t peer, int64_t now_ms)
             log_warn("partner %s: it shares no network with this node any more (membership "
                      "ended, or its identity was revoked); not syncing with it",
                      peer_name(s, (int)peer));
-        c->barred = 1;
+        c->barred = true;
         c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
         return;
     }
-    c->barred = 0;
+    c->barred = false;
     if (c->have_scope && client_scope(s, peer))
         send_summary(s, peer, now_ms);
     else
@@ -198,8 +200,8 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
         c->next_round_ms = now_ms + s->cfg->sync_interval_ms;
         return;
     }
-    c->have_scope = 1;
-    c->push_to_them = 0;
+    c->have_scope = true;
+    c->push_to_them = false;
     for (size_t i = 0; i < a->n_capabilities && i < 16; i++)
         c->push_to_them |= strcmp(a->capabilities[i], "push-to-me") == 0;
     snprintf(c->remote_name, sizeof c->remote_name, "%s", a->node_name);
@@ -214,20 +216,20 @@ static void on_buckets(sync_t *s, size_t peer, const Lernet__Wire__Buckets *b, i
     client_t *c = &s->clients[peer];
     uint8_t root[SYNC_ROOT_BYTES], ours[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
     uint8_t bitmap[SYNC_NBUCKETS / 8] = {0};
-    int any = 0;
+    bool any = false;
     if (b->digests.len != sizeof ours || scope_digest(s, &c->scope, root, ours, NULL) != 0) {
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     for (unsigned i = 0; i < SYNC_NBUCKETS; i++) {
         if (memcmp(ours + i * SYNC_BUCKET_BYTES, b->digests.data + i * SYNC_BUCKET_BYTES,
                    SYNC_BUCKET_BYTES) != 0) {
             bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
-            any = 1;
+            any = true;
         }
     }
     if (!any) { /* changed between the two messages; the next round sees it */
-        end_round(s, c, 1, now_ms);
+        end_round(s, c, true, now_ms);
         return;
     }
     msg_t m = LERNET__WIRE__MSG__INIT;
@@ -319,7 +321,7 @@ static int what_we_lack(sync_t *s, client_t *c, const Lernet__Wire__Heads *h)
         uint64_t mine = 0;
         if (store_have(s->st, x->author.data, x->network, &mine) != STORE_OK)
             return -1;
-        if (x->seq <= mine || stuck_at(c, x->author.data, x->network, event_now_ms()) >= 0)
+        if (x->seq <= mine || is_stuck(c, x->author.data, x->network, event_now_ms()))
             continue;
         want_t *w = &c->wants[c->n_wants++];
         memcpy(w->author, x->author.data, KEYS_PUBLIC_BYTES);
@@ -375,7 +377,7 @@ static void send_want(sync_t *s, size_t peer, int64_t now_ms)
     if (!ranges || !rp) {
         free(ranges);
         free(rp);
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -409,7 +411,7 @@ static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now
     c->round_applied = 0;
     if (h->n_heads > SYNC_MAX_HEADS || heads_to_wants(s, c, h) != 0) {
         log_warn("partner %s: malformed heads", peer_name(s, (int)peer));
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     log_debug("partner %s: heads: we lack %llu, they lack %llu (%zu log%s to offer)",
@@ -418,7 +420,7 @@ static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now
     if (c->n_offers)
         send_offers(s, peer);
     if (c->n_wants == 0) { /* they lack ours: their own pull (or our offers) brings it */
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     send_want(s, peer, now_ms);
@@ -429,7 +431,7 @@ static void drop_stuck_wants(client_t *c, int64_t now_ms)
 {
     size_t keep = 0;
     for (size_t i = 0; i < c->n_wants; i++)
-        if (stuck_at(c, c->wants[i].author, c->wants[i].network, now_ms) < 0)
+        if (!is_stuck(c, c->wants[i].author, c->wants[i].network, now_ms))
             c->wants[keep++] = c->wants[i];
     c->n_wants = keep;
 }
@@ -537,7 +539,7 @@ static void take_step(sync_t *s, size_t peer, enum next_step step, int64_t now_m
         break;
     case STEP_END:
     case STEP_END_RESUME:
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         if (step == STEP_END_RESUME)
             c->next_round_ms = now_ms;
         break;
@@ -559,13 +561,13 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
     if (n > SYNC_BATCH_EVENTS) {
         log_warn("partner %s: batch of %zu events exceeds %d", peer_name(s, (int)peer), n,
                  SYNC_BATCH_EVENTS);
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     enum pipe pipe = ask_ahead(s, peer, e, now_ms);
     vpool_item_t *items = items_of(e->envelopes, n);
     if (!items) {
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     /* the workers verify this batch while this thread stores the one before */
@@ -585,7 +587,7 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
     c->put_aside = 0;
     long applied = store_parsed(s, (int)peer, c, &c->scope, items, n, NULL);
     if (applied < 0) {
-        end_round(s, c, 0, now_ms);
+        end_round(s, c, false, now_ms);
         return;
     }
     account(c, applied);
@@ -623,7 +625,7 @@ void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, in
     else if (st == C_HELLO && m->body_case == LERNET__WIRE__MSG__BODY_HELLO_ACK)
         on_hello_ack(s, peer, m->hello_ack, now_ms);
     else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
-        end_round(s, c, 1, now_ms);
+        end_round(s, c, true, now_ms);
     else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_BUCKETS)
         on_buckets(s, peer, m->buckets, now_ms);
     else if (st == C_HEADS && m->body_case == LERNET__WIRE__MSG__BODY_HEADS)
@@ -640,7 +642,7 @@ void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
     client_reset(s, c);
-    c->connected = 1;
+    c->connected = true;
     if (!s->stats.first_connected_ms)
         s->stats.first_connected_ms = event_now_ms();
     log_info("partner %s: connected", peer_name(s, (int)peer));
@@ -653,5 +655,5 @@ void sync_client_disconnected(sync_t *s, size_t peer)
     if (c->connected)
         log_info("partner %s: disconnected", peer_name(s, (int)peer));
     client_reset(s, c);
-    c->connected = 0;
+    c->connected = false;
 }

@@ -6,6 +6,7 @@
  * roots end a round and unequal ones name the buckets worth listing.
  */
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +66,7 @@ int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n)
     size_t keep = 0;
     for (size_t i = 0; i < *n;) {
         size_t j = i;
-        int publishes = 0;
+        bool publishes = false;
         while (j < *n && memcmp((*feeds)[j].author, (*feeds)[i].author, KEYS_PUBLIC_BYTES) == 0)
             publishes |= !event_log_reserved((*feeds)[j++].network);
         for (; i < j; i++)

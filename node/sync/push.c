@@ -6,6 +6,7 @@
  * offered, a batch per round, what its heads show it lacks (send_offers).
  * Batches are read straight from the stored envelope bytes (batch_row).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "sync/sync_impl.h"
@@ -16,7 +17,7 @@ int batch_row(void *ctx, const store_row_t *r)
 {
     batch_t *b = ctx;
     if (b->n >= b->max || b->bytes >= SYNC_BATCH_BYTES) {
-        b->full = 1;
+        b->full = true;
         return 1;
     }
     uint8_t *buf;

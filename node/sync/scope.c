@@ -20,12 +20,12 @@ void scope_add(scope_t *sc, const char *net)
     sc->n++;
 }
 
-int scope_has(const scope_t *sc, const char *net)
+bool scope_has(const scope_t *sc, const char *net)
 {
     for (size_t i = 0; i < sc->n; i++)
         if (strcmp(sc->nets[i], net) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 void scope_reserved(scope_t *out)
@@ -61,8 +61,8 @@ uint32_t rights_of(sync_t *s, size_t peer)
     return nets;
 }
 
-/* 1 if peer may have net now (a key log: if it may have any network). */
-int net_allowed(sync_t *s, size_t peer, const char *net)
+/* peer may have net now (a key log: if it may have any network). */
+bool net_allowed(sync_t *s, size_t peer, const char *net)
 {
     uint32_t nets = rights_of(s, peer);
     if (event_log_reserved(net))
@@ -70,21 +70,21 @@ int net_allowed(sync_t *s, size_t peer, const char *net)
     for (size_t i = 0; i < s->cfg->n_networks && i < 32; i++)
         if (strcmp(s->cfg->networks[i], net) == 0)
             return (nets >> i) & 1;
-    return 0;
+    return false;
 }
 
 /* The key logs of author belong in a scope if the author publishes in one
  * of its networks (this node holds a log of it there). */
-int author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author)
+bool author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author)
 {
     for (size_t i = 0; i < sc->n; i++) {
         uint64_t seq = 0;
         uint8_t id[EVENT_ID_BYTES];
         if (!event_log_reserved(sc->nets[i]) &&
             store_head(s->st, author, sc->nets[i], &seq, id) == STORE_OK && seq > 0)
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 /* The scope of a session with peer: the key logs, and those of nets (the

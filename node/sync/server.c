@@ -7,6 +7,7 @@
  * every size a request names is bounded before anything is read.
  */
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static session_t *session_slot(sync_t *s, size_t peer)
 }
 
 static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
-                               int create, int64_t now_ms)
+                               bool create, int64_t now_ms)
 {
     for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
         session_t *se = &s->sessions[i];
@@ -70,7 +71,7 @@ static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_
         return NULL;
     session_t *oldest = session_slot(s, peer);
     memset(oldest, 0, sizeof *oldest);
-    oldest->used = 1;
+    oldest->used = true;
     oldest->peer = peer;
     oldest->rid_len = rid_len;
     memcpy(oldest->rid, rid, rid_len);
@@ -86,7 +87,7 @@ void bar_session(sync_t *s, session_t *se)
              "its identity was revoked); its session is closed", peer_name(s, (int)se->peer));
     send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_SCOPE,
                "this node shares no network with you any more");
-    se->used = 0;
+    se->used = false;
 }
 
 static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
@@ -97,7 +98,7 @@ static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
                  h->protocol, SYNC_PROTOCOL);
         log_error("partner %s: %s", peer_name(s, (int)se->peer), text);
         send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_VERSION, text);
-        se->used = 0;
+        se->used = false;
         return;
     }
     se->n_asked = keep_networks(s->cfg, se->asked, h->networks, h->n_networks);

@@ -126,13 +126,13 @@ int64_t sync_tick(sync_t *s, int64_t now_ms)
         client_t *c = &s->clients[p];
         if (!c->connected)
             continue;
-        int waiting = c->state != C_IDLE && c->state != C_DONE;
+        bool waiting = c->state != C_IDLE && c->state != C_DONE;
         if (waiting && now_ms >= c->deadline_ms) {
             log_warn("partner %s: no reply for %d s in state %s, starting over",
                      peer_name(s, (int)p), SYNC_REPLY_TIMEOUT_MS / 1000, cstate_names[c->state]);
             client_reset(s, c);
             c->next_round_ms = now_ms;
-            waiting = 0;
+            waiting = false;
         }
         if (!waiting && now_ms >= c->next_round_ms)
             start_round(s, p, now_ms);
@@ -190,7 +190,7 @@ size_t sync_rescope(sync_t *s, int64_t now_ms)
     return closed;
 }
 
-int sync_peer_allowed(sync_t *s, size_t peer)
+bool sync_peer_allowed(sync_t *s, size_t peer)
 {
     return peer < s->cfg->n_peers && rights_of(s, peer) != 0;
 }

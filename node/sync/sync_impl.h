@@ -17,6 +17,7 @@
 #ifndef LERNET_SYNC_IMPL_H
 #define LERNET_SYNC_IMPL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "proto/wire.pb-c.h"
@@ -48,12 +49,12 @@ typedef struct scope {
 } scope_t;
 
 typedef struct client {
-    int connected;
+    bool connected;
     enum cstate state;
     int64_t deadline_ms;   /* reply expected by */
     int64_t next_round_ms; /* next round starts */
     scope_t scope;
-    int have_scope;
+    bool have_scope;
     want_t *wants;
     size_t n_wants;
     uint64_t round_applied;
@@ -69,7 +70,7 @@ typedef struct client {
     /* The partner does not dial us (it admitted us as a member): it can
      * only get our events if we push them, so each round we also send, up
      * to one batch, what its heads show it lacks. */
-    int push_to_them;
+    bool push_to_them;
     uint8_t asked[SYNC_NBUCKETS / 8]; /* buckets of the last GetHeads */
     want_t *offers;
     size_t n_offers;
@@ -78,7 +79,7 @@ typedef struct client {
     config_network_t acked[CONFIG_MAX_NETWORKS];
     size_t n_acked;
     uint64_t gen;
-    int barred; /* it has no right to any network now: no rounds */
+    bool barred; /* it has no right to any network now: no rounds */
     /* Logs this partner served only refusals or forks for (an author that
      * equivocates, a history that cannot apply here): not asked for again
      * until the time passes, so they cannot starve the other logs. */
@@ -95,7 +96,7 @@ typedef struct session {
     uint8_t rid[256];
     size_t rid_len;
     size_t peer;
-    int used;
+    bool used;
     int64_t last_ms;
     scope_t scope;
     /* the networks its Hello asked for (only ones this node takes part
@@ -145,7 +146,7 @@ enum { SLOT_STORE = 1 - EV_REASON_MIN, SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 }
 typedef struct batch {
     ProtobufCBinaryData *envs;
     size_t n, max, bytes;
-    int full;
+    bool full;
 } batch_t;
 
 /* ---- sync.c ----------------------------------------------------------- */
@@ -175,15 +176,15 @@ int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
 /* A scope's networks: add one (bounded), ask for one, start from the key
  * logs alone. */
 void scope_add(scope_t *sc, const char *net);
-int scope_has(const scope_t *sc, const char *net);
+bool scope_has(const scope_t *sc, const char *net);
 void scope_reserved(scope_t *out);
 /* Bit i: partner peer may exchange cfg->networks[i] now (cached until
  * sync_rescope moves the generation). */
 uint32_t rights_of(sync_t *s, size_t peer);
 /* peer may have net now (a key log: if it may have any network). */
-int net_allowed(sync_t *s, size_t peer, const char *net);
+bool net_allowed(sync_t *s, size_t peer, const char *net);
 /* The key logs of author belong in sc: it publishes in one of its networks. */
-int author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author);
+bool author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author);
 /* The networks of a Hello or HelloAck this node takes part in, bounded. */
 size_t keep_networks(const config_t *cfg, config_network_t *out, char **nets, size_t n);
 /* The scope of a session, or of the client of peer, as of now; NULL once
@@ -213,10 +214,10 @@ long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *en
 
 /* ---- client.c --------------------------------------------------------- */
 
-/* Puts a log that brought only refusals or forks aside for client c; 1 if
- * it was not aside already. */
-int stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
-              int64_t now_ms);
+/* Puts a log that brought only refusals or forks aside for client c; true
+ * if it was not aside already. */
+bool stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
+               int64_t now_ms);
 /* Ends what the client was doing (a held batch is stored first) and
  * forgets its scope and wants. */
 void client_reset(sync_t *s, client_t *c);

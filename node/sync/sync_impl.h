@@ -9,6 +9,7 @@
  *   scope.c   what a partner may have: rights, scopes of clients and sessions
  *   digest.c  bucket and root digests of a scope's logs
  *   client.c  a client round: Hello, Summary, Buckets, Heads, Want/Events
+ *   wants.c   what a round asks for: heads → wants, offers, logs put aside
  *   server.c  sessions and their quotas; answers to Hello..Want and Push
  *   apply.c   a received batch: verified on every core, stored, forwarded
  *   push.c    eager push of new events, key logs, offers to partners that
@@ -214,16 +215,28 @@ long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *en
 
 /* ---- client.c --------------------------------------------------------- */
 
-/* Puts a log that brought only refusals or forks aside for client c; true
- * if it was not aside already. */
-bool stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
-               int64_t now_ms);
 /* Ends what the client was doing (a held batch is stored first) and
  * forgets its scope and wants. */
 void client_reset(sync_t *s, client_t *c);
 /* Starts a round with peer (Summary, or Hello without a scope), or holds
  * the rounds while the partner has no rights. */
 void start_round(sync_t *s, size_t peer, int64_t now_ms);
+
+/* ---- wants.c ---------------------------------------------------------- */
+
+/* Puts a log that brought only refusals or forks aside for client c; true
+ * if it was not aside already. */
+bool stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
+               int64_t now_ms);
+/* Their heads (sorted here) → c's wants and offers, and how far apart the
+ * two nodes are. -1: malformed heads or the store failed. */
+int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h);
+/* Drops the wants of logs put aside. */
+void drop_stuck_wants(client_t *c, int64_t now_ms);
+/* After a stored batch: each want past what the store now holds. */
+void advance_wants(sync_t *s, client_t *c);
+/* Before a batch is verified: the wants past its count events, guessed. */
+void guess_advance(client_t *c, size_t count);
 
 /* ---- server.c --------------------------------------------------------- */
 

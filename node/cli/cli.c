@@ -1,6 +1,8 @@
 /*
  * cli: dispatcher and shared helpers for the lernet commands (see cli.h).
- * `lernet --help` is printed from the command table, so it cannot drift.
+ * `lernet --help` is printed from the command table, and each command
+ * group's usage from its subcommand table (cli_dispatch), so neither can
+ * drift from what runs.
  */
 #include "cli/cli.h"
 
@@ -8,6 +10,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,113 @@ static void usage(FILE *f)
                "            4 node home missing, 5 key file problem\n"
                "environment: LERNET_HOME (node home), LERNET_PASSPHRASE (key passphrase)\n");
 }
+
+/* ---- subcommand tables ------------------------------------------------ */
+
+#define USAGE_WIDTH 79
+
+/* Up to the next blank or newline outside [...]: an option with its value
+ * ("[--out FILE]") is not broken over two lines. */
+static size_t word_len(const char *p)
+{
+    size_t len = 0;
+    for (int depth = 0; p[len] && p[len] != '\n' && (p[len] != ' ' || depth > 0); len++)
+        depth += p[len] == '[' ? 1 : p[len] == ']' ? -1 : 0;
+    return len;
+}
+
+/* Prints text from column col on, breaking between words before
+ * USAGE_WIDTH and where it holds '\n'; each further line is indented to
+ * indent. A word longer than a line stands on its own. Ends the line. */
+static void put_wrapped(FILE *f, const char *text, size_t col, size_t indent)
+{
+    bool line_empty = true; /* nothing of text on this line yet */
+    for (const char *p = text; *p;) {
+        size_t len = word_len(p);
+        if (*p == ' ') {
+            p++;
+        } else if (*p == '\n' || (!line_empty && col + 1 + len > USAGE_WIDTH)) {
+            fputc('\n', f);
+            col = 0;
+            line_empty = true;
+            p += *p == '\n';
+        } else {
+            if (col < indent) /* the indent only before a word: no trailing blanks */
+                col += (size_t)fprintf(f, "%*s", (int)(indent - col), "");
+            else if (!line_empty)
+                col += (size_t)fprintf(f, " ");
+            col += fwrite(p, 1, len, f);
+            line_empty = false;
+            p += len;
+        }
+    }
+    fputc('\n', f);
+}
+
+void cli_sub_usage(FILE *f, const char *group, const cli_sub_t *subs, size_t n)
+{
+    size_t longest = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        int start = fprintf(f, "%s lernet %s ", i ? "      " : "usage:", group), col = start;
+        for (j = i; j < n && (j == i || (subs[i].args[0] && !strcmp(subs[j].args, subs[i].args)));
+             j++)
+            col += fprintf(f, "%s%s", j > i ? "|" : "", subs[j].name);
+        if (subs[i].args[0]) {
+            fputc(' ', f);
+            /* further lines under the arguments, unless they start far right */
+            put_wrapped(f, subs[i].args, (size_t)col + 1,
+                        (size_t)(col + 1 <= 32 ? col + 1 : start + 4));
+        } else {
+            fputc('\n', f);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        longest = strlen(subs[i].name) > longest ? strlen(subs[i].name) : longest;
+    /* a column for the summaries; a name longer than it runs into it */
+    size_t col = longest + 2 <= 12 ? longest + 2 : 9;
+    fputc('\n', f);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(subs[i].name);
+        fprintf(f, "%s%*s", subs[i].name, (int)(len + 2 > col ? 2 : col - len), "");
+        put_wrapped(f, subs[i].summary, len + 2 > col ? len + 2 : col, col);
+    }
+}
+
+static bool is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int cli_dispatch(cli_ctx_t *ctx, const char *group, const cli_sub_t *subs, size_t n, int argc,
+                 char **argv)
+{
+    if ((argc >= 2 && is_help(argv[1])) || (argc >= 3 && is_help(argv[2]))) {
+        cli_sub_usage(stdout, group, subs, n);
+        return CLI_OK;
+    }
+    for (size_t i = 0; argc >= 2 && i < n; i++) {
+        if (strcmp(argv[1], subs[i].name) != 0)
+            continue;
+        int rc = subs[i].run(ctx, argc, argv);
+        if (rc != CLI_ARGS)
+            return rc;
+        cli_sub_usage(stderr, group, subs, n);
+        return CLI_USAGE;
+    }
+    if (argc >= 2)
+        cli_error(CLI_USAGE, "%s: no subcommand '%s'", group, argv[1]);
+    cli_sub_usage(stderr, group, subs, n);
+    return CLI_USAGE;
+}
+
+int cli_json_flag(int argc, char **argv, int at)
+{
+    if (argc == at)
+        return 0;
+    return argc == at + 1 && strcmp(argv[at], "--json") == 0 ? 1 : -1;
+}
+
+/* ---- shared helpers --------------------------------------------------- */
 
 int cli_error(int code, const char *fmt, ...)
 {

@@ -11,6 +11,7 @@
 #define LERNET_CLI_H
 
 #include <limits.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -40,6 +41,34 @@ typedef struct cli_cmd {
 } cli_cmd_t;
 
 int cli_main(int argc, char **argv);
+
+/* A subcommand of a command group (`lernet keys rotate`). A group's table
+ * is at once its dispatch, its usage and its --help, so they cannot drift
+ * apart. run gets the group's argc and argv (argv[1] is the subcommand)
+ * and returns an exit code, or CLI_ARGS when the arguments do not fit the
+ * synopsis (after its own one-line error, if it has one to add). */
+typedef struct cli_sub {
+    const char *name;
+    const char *args; /* synopsis of the arguments, "" for none */
+    int (*run)(cli_ctx_t *ctx, int argc, char **argv);
+    const char *summary; /* for --help: wrapped to the terminal width; '\n' breaks a line */
+} cli_sub_t;
+
+#define CLI_ARGS (-1) /* from a cli_sub_t's run: print the usage, exit CLI_USAGE */
+
+/* Runs the subcommand argv[1] from subs. --help or -h (in place of the
+ * subcommand or just after it) prints the group's usage on stdout; no
+ * subcommand, an unknown one or CLI_ARGS print it on stderr and return
+ * CLI_USAGE. */
+int cli_dispatch(cli_ctx_t *ctx, const char *group, const cli_sub_t *subs, size_t n, int argc,
+                 char **argv);
+/* The usage of `lernet group`: a synopsis line per subcommand (neighbours
+ * with the same arguments share one: "export|import FILE"), then each
+ * subcommand's summary. */
+void cli_sub_usage(FILE *f, const char *group, const cli_sub_t *subs, size_t n);
+/* An optional last argument "--json" at argv[at]: 1 if given, 0 if absent,
+ * -1 if anything else is there. */
+int cli_json_flag(int argc, char **argv, int at);
 
 /* Prints "lernet: <message>" on stderr; returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

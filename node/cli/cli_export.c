@@ -3,7 +3,8 @@
  * bundle`: the calendar file (node/ical.c), the derived view for
  * spreadsheets and scripts, xAPI statements (node/xapi.c), and signed-event
  * bundles for sites that can only exchange files (node/bundle.c). The
- * formats are one table (formats[]), which the help is printed from.
+ * formats and bundle are one table (export_subs), which dispatch and the
+ * help come from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,19 +24,10 @@
     "id,kind,network,author,organiser,title,start,end,tz,place,online_url,themes,cancelled,"     \
     "revision,about,participants,created,updated"
 
-static const char export_usage_tail[] =
-    "       lernet export bundle FILE [--network NET]\n"
-    "       lernet import bundle FILE\n";
-static const char bundle_help[] =
-    "bundle  the signed events themselves, for a node that can only get files; import\n"
-    "        verifies every event as sync does and stores what is valid\n";
-
 typedef struct export_opts {
     const char *network, *lang, *out;
     int64_t from, to; /* Unix seconds; 0: open */
 } export_opts_t;
-
-static int usage(FILE *f, int code);
 
 static int parse(int argc, char **argv, export_opts_t *o)
 {
@@ -43,7 +35,7 @@ static int parse(int argc, char **argv, export_opts_t *o)
     for (int i = 2; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
-            return usage(stderr, cli_error(CLI_USAGE, "export: '%s' needs a value", a));
+            return cli_error(CLI_ARGS, "export: '%s' needs a value", a);
         if (strcmp(a, "--network") == 0)
             o->network = v;
         else if (strcmp(a, "--lang") == 0)
@@ -55,7 +47,7 @@ static int parse(int argc, char **argv, export_opts_t *o)
         else if (strcmp(a, "--to") == 0 && civil_day_parse(v, &o->to, 1) == 0)
             ;
         else
-            return usage(stderr, cli_error(CLI_USAGE, "export: '%s %s' is not understood", a, v));
+            return cli_error(CLI_ARGS, "export: '%s %s' is not understood", a, v);
     }
     return CLI_OK;
 }
@@ -351,74 +343,91 @@ static int export_csv(cli_ctx_t *ctx, const export_opts_t *o)
     return export_rows(ctx, o, 0);
 }
 
+/* `lernet export FORMAT [options]`: the options, then the format. */
+static int run_format(cli_ctx_t *ctx, int argc, char **argv,
+                      int (*format)(cli_ctx_t *ctx, const export_opts_t *o))
+{
+    export_opts_t o;
+    int rc = parse(argc, argv, &o);
+    return rc ? rc : format(ctx, &o);
+}
+
+static int run_ical(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return run_format(ctx, argc, argv, export_ical);
+}
+
+static int run_json(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return run_format(ctx, argc, argv, export_json);
+}
+
+static int run_csv(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return run_format(ctx, argc, argv, export_csv);
+}
+
+static int run_xapi(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return run_format(ctx, argc, argv, export_xapi);
+}
+
+static int run_export_bundle(cli_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc == 3)
+        return bundle_cmd(ctx, 0, argv[2], NULL);
+    if (argc == 5 && strcmp(argv[3], "--network") == 0)
+        return bundle_cmd(ctx, 0, argv[2], argv[4]);
+    return CLI_ARGS;
+}
+
+static int run_import_bundle(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return argc == 3 ? bundle_cmd(ctx, 1, argv[2], NULL) : CLI_ARGS;
+}
+
+#define EXPORT_OPTS "[--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--lang sv,en] [--out FILE]"
+
 /* The formats of `lernet export FORMAT`, in the order of the help, which
- * is printed from here; tests/test_matrix.c reads every item back through
- * each. bundle, signed events into a FILE, is apart. */
-static const struct export_format {
-    const char *name;
-    int (*run)(cli_ctx_t *ctx, const export_opts_t *o);
-    const char *help; /* after the name, its lines indented to column 8 */
-} formats[] = {
-    {"ical", export_ical,
-     "workshops and network meetings as an RFC 5545 calendar (stdout or FILE),\n"
-     "        in their own time zones, cancelled ones as STATUS:CANCELLED\n"},
-    {"json", export_json,
-     "every workshop, meeting and experience report as `list --json` shows it\n"},
-    {"csv", export_csv,
-     "the same, one row each; columns:\n"
-     "        " CSV_COLUMNS "\n"
-     "        (text starting with = + - @ gets a leading ' so spreadsheets never run it)\n"},
-    {"xapi", export_xapi,
-     "experience reports and participation as xAPI statements (JSON array)\n"
-     "        for a learning record store; the actor is the organisation, never a person\n"},
+ * is printed from here; tests/net/test_matrix.c reads every item back
+ * through each. bundle, the signed events themselves, is last: it is no
+ * format of the items (cli_export_format_at leaves it out). */
+static const cli_sub_t export_subs[] = {
+    {"ical", EXPORT_OPTS, run_ical,
+     "workshops and network meetings as an RFC 5545 calendar (stdout or FILE), in their own "
+     "time zones, cancelled ones as STATUS:CANCELLED"},
+    {"json", EXPORT_OPTS, run_json,
+     "every workshop, meeting and experience report as `list --json` shows it"},
+    {"csv", EXPORT_OPTS, run_csv,
+     "the same, one row each; columns:\n" CSV_COLUMNS
+     "\n(text starting with = + - @ gets a leading ' so spreadsheets never run it)"},
+    {"xapi", EXPORT_OPTS, run_xapi,
+     "experience reports and participation as xAPI statements (JSON array) for a learning "
+     "record store; the actor is the organisation, never a person"},
+    {"bundle", "FILE [--network NET]", run_export_bundle,
+     "the signed events themselves, for a node that can only get files: `lernet import "
+     "bundle FILE` there verifies every event as sync does and stores what is valid"},
 };
-#define N_FORMATS (sizeof formats / sizeof formats[0])
+#define N_EXPORT_SUBS (sizeof export_subs / sizeof export_subs[0])
+
+static const cli_sub_t import_subs[] = {
+    {"bundle", "FILE", run_import_bundle,
+     "the signed events of a bundle (`lernet export bundle`): every event is verified as sync "
+     "verifies it, and what is valid is stored"},
+};
 
 const char *cli_export_format_at(size_t i)
 {
-    return i < N_FORMATS ? formats[i].name : NULL;
-}
-
-static int usage(FILE *f, int code)
-{
-    fputs("usage: lernet export ", f);
-    for (size_t i = 0; i < N_FORMATS; i++)
-        fprintf(f, "%s%s", i ? "|" : "", formats[i].name);
-    fputs(" [--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
-          "                     [--lang sv,en] [--out FILE]\n",
-          f);
-    fputs(export_usage_tail, f);
-    for (size_t i = 0; i < N_FORMATS; i++)
-        fprintf(f, "%-7s %s", formats[i].name, formats[i].help);
-    fputs(bundle_help, f);
-    return code;
+    return i + 1 < N_EXPORT_SUBS ? export_subs[i].name : NULL;
 }
 
 int cli_import(cli_ctx_t *ctx, int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "bundle") == 0)
-        return bundle_cmd(ctx, 1, argv[2], NULL);
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0)
-        return usage(stdout, CLI_OK);
-    return usage(stderr, CLI_USAGE);
+    return cli_dispatch(ctx, "import", import_subs, sizeof import_subs / sizeof import_subs[0],
+                        argc, argv);
 }
 
 int cli_export(cli_ctx_t *ctx, int argc, char **argv)
 {
-    export_opts_t o;
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0)
-        return usage(stdout, CLI_OK);
-    if (argc >= 3 && strcmp(argv[1], "bundle") == 0) {
-        if (argc != 3 && !(argc == 5 && strcmp(argv[3], "--network") == 0))
-            return cli_error(CLI_USAGE, "usage: lernet export bundle FILE [--network NET]");
-        return bundle_cmd(ctx, 0, argv[2], argc == 5 ? argv[4] : NULL);
-    }
-    const struct export_format *fmt = NULL;
-    for (size_t i = 0; argc >= 2 && i < N_FORMATS && !fmt; i++)
-        if (strcmp(argv[1], formats[i].name) == 0)
-            fmt = &formats[i];
-    if (!fmt)
-        return usage(stderr, CLI_USAGE);
-    int rc = parse(argc, argv, &o);
-    return rc ? rc : fmt->run(ctx, &o);
+    return cli_dispatch(ctx, "export", export_subs, N_EXPORT_SUBS, argc, argv);
 }

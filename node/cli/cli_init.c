@@ -223,21 +223,12 @@ done:
     return rc;
 }
 
-static const char config_usage[] = "usage: lernet config check\n"
-                                   "Parses and validates lernet.ini; prints the first problem\n"
-                                   "as file:line: [section] key: reason.\n";
-
-int cli_config(cli_ctx_t *ctx, int argc, char **argv)
+static int run_check(cli_ctx_t *ctx, int argc, char **argv)
 {
     config_t *cfg = NULL;
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(config_usage, stdout);
-        return CLI_OK;
-    }
-    if (argc != 2 || strcmp(argv[1], "check") != 0) {
-        fputs(config_usage, stderr);
-        return CLI_USAGE;
-    }
+    (void)argv;
+    if (argc != 2)
+        return CLI_ARGS;
     int rc = cli_load_config(ctx, &cfg);
     if (rc)
         return rc;
@@ -246,4 +237,16 @@ int cli_config(cli_ctx_t *ctx, int argc, char **argv)
            cfg->n_peers == 1 ? "" : "s");
     config_free(&cfg);
     return CLI_OK;
+}
+
+static const cli_sub_t config_subs[] = {
+    {"check", "", run_check,
+     "parse and validate lernet.ini; print the first problem as file:line: [section] key: "
+     "reason"},
+};
+
+int cli_config(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return cli_dispatch(ctx, "config", config_subs, sizeof config_subs / sizeof config_subs[0],
+                        argc, argv);
 }

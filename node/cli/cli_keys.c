@@ -1,5 +1,6 @@
 /*
- * cli_keys: `lernet keys show|list|rotate|revoke|revoke-identity`, and the
+ * cli_keys: `lernet keys` (the subcommands are the table keys_subs: show,
+ * list, rotate, profile, revoke, revoke-identity, export, import), and the
  * signing key and revocation statement `lernet init` creates.
  *
  * Key events (certificates, revocations) are signed by the identity key,
@@ -24,28 +25,6 @@
 #include "store/publish.h"
 
 #define STATEMENT_FILE "identity-revocation.txt"
-
-static const char keys_usage[] =
-    "usage: lernet keys show [--json]\n"
-    "       lernet keys list [--json]\n"
-    "       lernet keys rotate [--note TEXT]\n"
-    "       lernet keys profile\n"
-    "       lernet keys revoke KEY [--cut NETWORK:SEQ]... [--reason TEXT]\n"
-    "       lernet keys revoke-identity FILE\n"
-    "       lernet keys export FILE | import FILE\n"
-    "show    the node's identity key (what partners configure) and fingerprint\n"
-    "list    the identity and every signing key it certified, with status\n"
-    "rotate  make a new signing key, certify it with the identity key, use it\n"
-    "profile publish name, country and municipality from lernet.ini (init does it\n"
-    "        once; after a change, run it again): reports count border crossings\n"
-    "revoke  withdraw a signing key (printable key or fingerprint): in every log,\n"
-    "        events it signed after the cut (default: the log's current end here)\n"
-    "        are refused by every node; revoking the key in use rotates first\n"
-    "revoke-identity  publish an identity revocation statement (the file `init`\n"
-    "        wrote to keys/" STATEMENT_FILE "): every node stops accepting it\n"
-    "export  write an encrypted backup of the identity and signing keys (and the\n"
-    "        revocation statement); the backup passphrase is asked for\n"
-    "import  restore such a backup into a home without keys\n";
 
 /* Asks a running daemon to push an event this process stored. */
 static void announce(cli_ctx_t *ctx, const event_t *ev)
@@ -380,7 +359,7 @@ static int parse_revoke(int argc, char **argv, revoke_opts_t *o)
         } else if (argv[i][0] != '-' && !o->key)
             o->key = argv[i];
         else
-            return cli_error(CLI_USAGE, "keys revoke: unexpected '%s'\n%s", argv[i], keys_usage);
+            return cli_error(CLI_ARGS, "keys revoke: unexpected '%s'", argv[i]);
     }
     if (!o->key)
         return cli_error(CLI_USAGE, "keys revoke: which key? (see lernet keys list)");
@@ -755,31 +734,80 @@ static int do_revoke(cli_ctx_t *ctx, store_t *st, const config_t *cfg,
     return revoke_key(ctx, st, cfg, id, arg);
 }
 
+static int run_show(cli_ctx_t *ctx, int argc, char **argv)
+{
+    int json = cli_json_flag(argc, argv, 2);
+    return json < 0 ? CLI_ARGS : show(ctx, json);
+}
+
+static int run_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+    int json = cli_json_flag(argc, argv, 2);
+    return json < 0 ? CLI_ARGS : list(ctx, json);
+}
+
+static int run_rotate(cli_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc == 2)
+        return with_identity(ctx, do_rotate, "rotation");
+    if (argc == 4 && strcmp(argv[2], "--note") == 0)
+        return with_identity(ctx, do_rotate, argv[3]);
+    return CLI_ARGS;
+}
+
+static int run_profile(cli_ctx_t *ctx, int argc, char **argv)
+{
+    (void)argv;
+    return argc == 2 ? with_identity(ctx, do_profile, NULL) : CLI_ARGS;
+}
+
+static int run_revoke(cli_ctx_t *ctx, int argc, char **argv)
+{
+    revoke_opts_t o;
+    int rc = parse_revoke(argc, argv, &o);
+    return rc ? rc : with_identity(ctx, do_revoke, &o);
+}
+
+static int run_revoke_identity(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return argc == 3 ? revoke_identity(ctx, argv[2]) : CLI_ARGS;
+}
+
+static int run_export(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return argc == 3 ? export_keys(ctx, argv[2]) : CLI_ARGS;
+}
+
+static int run_import(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return argc == 3 ? import_keys(ctx, argv[2]) : CLI_ARGS;
+}
+
+static const cli_sub_t keys_subs[] = {
+    {"show", "[--json]", run_show,
+     "the node's identity key (what partners configure) and fingerprint"},
+    {"list", "[--json]", run_list,
+     "the identity and every signing key it certified, with status"},
+    {"rotate", "[--note TEXT]", run_rotate,
+     "make a new signing key, certify it with the identity key, use it"},
+    {"profile", "", run_profile,
+     "publish name, country and municipality from lernet.ini (init does it once; after a "
+     "change, run it again): reports count border crossings"},
+    {"revoke", "KEY [--cut NETWORK:SEQ]... [--reason TEXT]", run_revoke,
+     "withdraw a signing key (printable key or fingerprint): in every log, events it signed "
+     "after the cut (default: the log's current end here) are refused by every node; revoking "
+     "the key in use rotates first"},
+    {"revoke-identity", "FILE", run_revoke_identity,
+     "publish an identity revocation statement (the file `init` wrote to keys/" STATEMENT_FILE
+     "): every node stops accepting it"},
+    {"export", "FILE", run_export,
+     "write an encrypted backup of the identity and signing keys (and the revocation "
+     "statement); the backup passphrase is asked for"},
+    {"import", "FILE", run_import, "restore such a backup into a home without keys"},
+};
+
 int cli_keys(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *sub = argc >= 2 ? argv[1] : "";
-    int json = argc == 3 && strcmp(argv[2], "--json") == 0;
-    if (strcmp(sub, "--help") == 0) {
-        fputs(keys_usage, stdout);
-        return CLI_OK;
-    }
-    if ((strcmp(sub, "show") == 0 || strcmp(sub, "list") == 0) && (argc == 2 || json))
-        return sub[0] == 's' ? show(ctx, json) : list(ctx, json);
-    if (strcmp(sub, "profile") == 0 && argc == 2)
-        return with_identity(ctx, do_profile, NULL);
-    if (strcmp(sub, "rotate") == 0 && (argc == 2 || (argc == 4 && !strcmp(argv[2], "--note"))))
-        return with_identity(ctx, do_rotate, argc == 4 ? argv[3] : "rotation");
-    if (strcmp(sub, "revoke") == 0) {
-        revoke_opts_t o;
-        int rc = parse_revoke(argc, argv, &o);
-        return rc ? rc : with_identity(ctx, do_revoke, &o);
-    }
-    if (strcmp(sub, "revoke-identity") == 0 && argc == 3)
-        return revoke_identity(ctx, argv[2]);
-    if (strcmp(sub, "export") == 0 && argc == 3)
-        return export_keys(ctx, argv[2]);
-    if (strcmp(sub, "import") == 0 && argc == 3)
-        return import_keys(ctx, argv[2]);
-    fputs(keys_usage, stderr);
-    return CLI_USAGE;
+    return cli_dispatch(ctx, "keys", keys_subs, sizeof keys_subs / sizeof keys_subs[0], argc,
+                        argv);
 }

@@ -1,5 +1,6 @@
 /*
- * cli_network: `lernet network create|invite|join|members|remove`.
+ * cli_network: `lernet network create|invite|join|members|remove` (the table
+ * network_subs).
  *
  * A managed network is one whose coordinators a node trusts (lernet.ini:
  * [network "NAME"] coordinators = ...). Coordinators publish Membership
@@ -23,22 +24,6 @@
 #include "export/invite.h"
 #include "keys/keystore.h"
 #include "store/publish.h"
-
-
-static const char network_usage[] =
-    "usage: lernet network create NETWORK\n"
-    "       lernet network invite NETWORK --key KEY --name ORG [--until YYYY-MM-DD]\n"
-    "                             [--coordinator] [--endpoint ENDPOINT]\n"
-    "       lernet network join INVITE\n"
-    "       lernet network members NETWORK [--json]\n"
-    "       lernet network remove NETWORK KEY\n"
-    "create   make this node the coordinator of NETWORK (a managed network)\n"
-    "invite   admit the node with identity KEY (its `lernet keys show`) and print an\n"
-    "         invite for it; --coordinator lets it admit others too\n"
-    "join     on the new node: trust the network's coordinators, take the admission,\n"
-    "         add the inviting node as partner; then (re)start `lernet run`\n"
-    "members  the coordinators and members this node knows of\n"
-    "remove   end KEY's membership: its later events and connections are refused\n";
 
 static int own_identity(cli_ctx_t *ctx, uint8_t id[KEYS_PUBLIC_BYTES])
 {
@@ -530,33 +515,62 @@ static int parse_invite_opts(int argc, char **argv, invite_opts_t *o)
         else if (v && strcmp(a, "--endpoint") == 0)
             o->endpoint = argv[++i];
         else
-            return cli_error(CLI_USAGE, "network invite: unexpected '%s'\n%s", a, network_usage);
+            return cli_error(CLI_ARGS, "network invite: unexpected '%s'", a);
     }
     if (!o->key || !o->name)
         return cli_error(CLI_USAGE, "network invite: --key and --name are required");
     return CLI_OK;
 }
 
+static int run_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return argc == 3 ? create(ctx, argv[2]) : CLI_ARGS;
+}
+
+static int run_invite(cli_ctx_t *ctx, int argc, char **argv)
+{
+    invite_opts_t o;
+    if (argc < 3)
+        return CLI_ARGS;
+    int rc = parse_invite_opts(argc, argv, &o);
+    return rc ? rc : invite(ctx, &o);
+}
+
+static int run_join(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return argc == 3 ? join(ctx, argv[2]) : CLI_ARGS;
+}
+
+static int run_members(cli_ctx_t *ctx, int argc, char **argv)
+{
+    int json = argc >= 3 ? cli_json_flag(argc, argv, 3) : -1;
+    return json < 0 ? CLI_ARGS : members(ctx, argv[2], json);
+}
+
+static int run_remove(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return argc == 4 ? remove_member(ctx, argv[2], argv[3]) : CLI_ARGS;
+}
+
+static const cli_sub_t network_subs[] = {
+    {"create", "NETWORK", run_create,
+     "make this node the coordinator of NETWORK (a managed network)"},
+    {"invite", "NETWORK --key KEY --name ORG [--until YYYY-MM-DD] [--coordinator] "
+               "[--endpoint ENDPOINT]",
+     run_invite,
+     "admit the node with identity KEY (its `lernet keys show`) and print an invite for it; "
+     "--coordinator lets it admit others too"},
+    {"join", "INVITE", run_join,
+     "on the new node: trust the network's coordinators, take the admission, add the inviting "
+     "node as partner; then (re)start `lernet run`"},
+    {"members", "NETWORK [--json]", run_members,
+     "the coordinators and members this node knows of"},
+    {"remove", "NETWORK KEY", run_remove,
+     "end KEY's membership: its later events and connections are refused"},
+};
+
 int cli_network(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *sub = argc >= 2 ? argv[1] : "";
-    if (strcmp(sub, "--help") == 0) {
-        fputs(network_usage, stdout);
-        return CLI_OK;
-    }
-    if (strcmp(sub, "create") == 0 && argc == 3)
-        return create(ctx, argv[2]);
-    if (strcmp(sub, "invite") == 0 && argc >= 3) {
-        invite_opts_t o;
-        int rc = parse_invite_opts(argc, argv, &o);
-        return rc ? rc : invite(ctx, &o);
-    }
-    if (strcmp(sub, "join") == 0 && argc == 3)
-        return join(ctx, argv[2]);
-    if (strcmp(sub, "members") == 0 && (argc == 3 || (argc == 4 && !strcmp(argv[3], "--json"))))
-        return members(ctx, argv[2], argc == 4);
-    if (strcmp(sub, "remove") == 0 && argc == 4)
-        return remove_member(ctx, argv[2], argv[3]);
-    fputs(network_usage, stderr);
-    return CLI_USAGE;
+    return cli_dispatch(ctx, "network", network_subs,
+                        sizeof network_subs / sizeof network_subs[0], argc, argv);
 }

@@ -431,19 +431,14 @@ int cli_verify(cli_ctx_t *ctx, int argc, char **argv)
     return CLI_OK;
 }
 
-int cli_store(cli_ctx_t *ctx, int argc, char **argv)
+static int run_rebuild(cli_ctx_t *ctx, int argc, char **argv)
 {
     store_t *st = NULL;
     store_stats_t s;
     char why[256] = "";
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        printf("usage: lernet store rebuild\nDerives the workshop, meeting and experience "
-               "tables again from the signed\nevents alone; the result is the same as the "
-               "incremental one.\n");
-        return CLI_OK;
-    }
-    if (argc != 2 || strcmp(argv[1], "rebuild") != 0)
-        return cli_error(CLI_USAGE, "usage: lernet store rebuild");
+    (void)argv;
+    if (argc != 2)
+        return CLI_ARGS;
     int rc = cli_open_store(ctx, &st);
     if (rc)
         return rc;
@@ -454,4 +449,16 @@ int cli_store(cli_ctx_t *ctx, int argc, char **argv)
                (unsigned long long)s.events);
     store_close(&st);
     return rc;
+}
+
+static const cli_sub_t store_subs[] = {
+    {"rebuild", "", run_rebuild,
+     "derive the workshop, meeting and experience tables again from the signed events "
+     "alone; the result is the same as the incremental one"},
+};
+
+int cli_store(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return cli_dispatch(ctx, "store", store_subs, sizeof store_subs / sizeof store_subs[0], argc,
+                        argv);
 }

@@ -2,11 +2,18 @@
  * control: the local control socket through which CLI commands reach a
  * running daemon: ZeroMQ ipc at <home>/control.sock, created 0600 inside
  * the 0700 node home, so no other user can open it. Requests and replies
- * are single JSON objects, at most CONTROL_MAX_MSG bytes:
+ * are single JSON objects, at most CONTROL_MAX_MSG bytes. The commands are
+ * the table ctl_commands in daemon.c (the web page runs the same ones);
+ * an unknown command is refused with the list of them:
  *   {"cmd":"publish","network":"…"|null,"payload":"<base64 Payload>"}
- *      → {"ok":true,"id":"…","seq":N,"network":"…"}
- *   {"cmd":"peers"}  → {"ok":true,"peers":[…]}
- *   {"cmd":"status"} → {"ok":true,"events":N,…}
+ *      → {"ok":true,"id":"…","seq":N,"network":"…","kind":"…"}
+ *      sign with the node's signing key, store, push to partners
+ *   {"cmd":"peers"}  → {"ok":true,"peers":[…]}   each partner's sync state
+ *   {"cmd":"status"} → {"ok":true,"events":N,…}  store and sync counters
+ *   {"cmd":"announce","id":"<event id>"} → {"ok":true}
+ *      push an event the CLI stored itself (key events)
+ *   {"cmd":"reload-signer"} → {"ok":true,"signing_key":"<fingerprint>"}
+ *      sign with keys/signing.key from now on (after `lernet keys rotate`)
  *   any failure      → {"ok":false,"error":"one line"}
  */
 #ifndef LERNET_CONTROL_H

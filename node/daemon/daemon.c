@@ -491,8 +491,9 @@ static json_t *ctl_announce(daemon_t *d, json_t *req)
 }
 
 /* After `lernet keys rotate`: sign with the new key from now on. */
-static json_t *ctl_reload_signer(daemon_t *d)
+static json_t *ctl_reload_signer(daemon_t *d, json_t *req)
 {
+    (void)req;
     char why[512] = "", dir[600];
     keys_identity_t *k = NULL;
     snprintf(dir, sizeof dir, "%s/keys", d->home);
@@ -507,8 +508,9 @@ static json_t *ctl_reload_signer(daemon_t *d)
     return json_pack("{s:b,s:s}", "ok", 1, "signing_key", fpr);
 }
 
-static json_t *ctl_status(daemon_t *d)
+static json_t *ctl_status(daemon_t *d, json_t *req)
 {
+    (void)req;
     store_stats_t st = {0};
     sync_stats_t sy;
     store_stats(d->st, &st);
@@ -527,25 +529,61 @@ static json_t *ctl_status(daemon_t *d)
                      sync_refusals_json(d->sync));
 }
 
+static json_t *ctl_peers(daemon_t *d, json_t *req)
+{
+    (void)req;
+    return json_pack("{s:b,s:o}", "ok", 1, "peers", sync_peers_json(d->sync, event_now_ms()));
+}
+
+/* The control commands, for the CLI (control.h documents them to match)
+ * and the web page: a request {"cmd": name, args...} runs the handler,
+ * which checks its own fields and replies {"ok":true,...} or ctl_error. */
+typedef struct ctl_cmd {
+    const char *name;
+    const char *args; /* the request's fields besides "cmd" */
+    json_t *(*run)(daemon_t *d, json_t *req);
+    const char *summary;
+} ctl_cmd_t;
+
+static const ctl_cmd_t ctl_commands[] = {
+    {"publish", "network, payload", ctl_publish,
+     "sign a Payload (base64) with the node's signing key, store it, push it"},
+    {"peers", "", ctl_peers, "each partner's connection and sync state (lernet peers)"},
+    {"status", "", ctl_status, "store and sync counters, refusals by reason, uptime"},
+    {"announce", "id", ctl_announce, "push an event the CLI stored itself (key events)"},
+    {"reload-signer", "", ctl_reload_signer,
+     "sign with keys/signing.key from now on (after lernet keys rotate)"},
+};
+#define N_CTL_COMMANDS (sizeof ctl_commands / sizeof ctl_commands[0])
+
+/* "publish(network, payload), peers, ...": for a request that names none. */
+static void ctl_list(char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_CTL_COMMANDS && used < len; i++) {
+        const ctl_cmd_t *c = &ctl_commands[i];
+        int n = snprintf(buf + used, len - used, "%s%s%s%s%s", i ? ", " : "", c->name,
+                         c->args[0] ? "(" : "", c->args, c->args[0] ? ")" : "");
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
 /* One control command, from the control socket or the web page. */
 static json_t *dispatch(daemon_t *d, json_t *req)
 {
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
-    json_t *reply;
-    if (cmd && strcmp(cmd, "publish") == 0)
-        reply = ctl_publish(d, req);
-    else if (cmd && strcmp(cmd, "peers") == 0)
-        reply = json_pack("{s:b,s:o}", "ok", 1, "peers",
-                          sync_peers_json(d->sync, event_now_ms()));
-    else if (cmd && strcmp(cmd, "status") == 0)
-        reply = ctl_status(d);
-    else if (cmd && strcmp(cmd, "announce") == 0)
-        reply = ctl_announce(d, req);
-    else if (cmd && strcmp(cmd, "reload-signer") == 0)
-        reply = ctl_reload_signer(d);
-    else
-        reply = ctl_error("unknown command");
-    return reply;
+    char known[256], name[65], msg[400];
+    for (size_t i = 0; cmd && i < N_CTL_COMMANDS; i++)
+        if (strcmp(cmd, ctl_commands[i].name) == 0)
+            return ctl_commands[i].run(d, req);
+    ctl_list(known, sizeof known);
+    if (cmd) {
+        log_escape(name, sizeof name, cmd); /* one line of UTF-8 whatever it holds */
+        snprintf(msg, sizeof msg, "unknown command '%s'; the commands: %s", name, known);
+    } else
+        snprintf(msg, sizeof msg, "'cmd' (a string) is required; the commands: %s", known);
+    return ctl_error(msg);
 }
 
 static json_t *web_control(void *ctx, json_t *req)

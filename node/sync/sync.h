@@ -18,6 +18,7 @@
 #define LERNET_SYNC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,8 +89,8 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer);
  * closes the connections made to it; its own it disconnects by
  * sync_peer_allowed). Rights are checked again on every request and push. */
 size_t sync_rescope(sync_t *s, int64_t now_ms);
-/* 1 if partner peer may exchange any network with this node now. */
-int sync_peer_allowed(sync_t *s, size_t peer);
+/* Partner peer may exchange some network with this node now. */
+bool sync_peer_allowed(sync_t *s, size_t peer);
 
 /* Called with every event sync stores, after commit (for the daemon's
  * logging/metrics; may be NULL). */

@@ -2,7 +2,8 @@
  * test_security: after a full run (init with a passphrase, sync, publish,
  * rotation, revocation, a backup), no secret key appears in any log, the
  * store or the backup, in any printable form; the control socket is private
- * to the node's user.
+ * to the node's user, and refuses a command it does not know with the list
+ * of those it does, which is the list control.h documents.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "daemon/control.h"
 #include "harness/harness.h"
@@ -223,12 +226,75 @@ static void test_control_socket_is_private(void **state)
     h_node_free(&A);
 }
 
+/* The "cmd" names control.h documents ({"cmd":"NAME"...), comma-separated. */
+static void documented_commands(char *out, size_t len)
+{
+    char path[700], line[512];
+    snprintf(path, sizeof path, "%s/node/daemon/control.h", LERNET_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        const char *c = strstr(line, "{\"cmd\":\"");
+        if (c)
+            snprintf(out + strlen(out), len - strlen(out), "%s%.*s", out[0] ? ", " : "",
+                     (int)strcspn(c + 8, "\""), c + 8);
+    }
+    fclose(f);
+}
+
+/* "publish(network, payload), peers" -> "publish, peers" */
+static void names_only(char *s)
+{
+    char *w = s;
+    for (int depth = 0; *s; s++) {
+        depth += *s == '(' ? 1 : *s == ')' ? -1 : 0;
+        if (depth == 0 && *s != ')')
+            *w++ = *s;
+    }
+    *w = '\0';
+}
+
+static void test_control_commands_listed_as_documented(void **state)
+{
+    (void)state;
+    hnode_t A;
+    char documented[512], listed[512];
+    assert_int_equal(h_node_init(&A, "Lärcentrum Tierp", "SE", NET), 0);
+    assert_int_equal(h_node_write_config(&A), 0);
+    assert_int_equal(h_node_start(&A), 0);
+    json_t *r = h_control(&A, "frobnicate");
+    assert_non_null(r);
+    assert_true(json_is_false(json_object_get(r, "ok")));
+    const char *err = json_string_value(json_object_get(r, "error"));
+    assert_non_null(err);
+    assert_non_null(strstr(err, "unknown command 'frobnicate'"));
+    const char *list = strstr(err, "the commands: ");
+    assert_non_null(list);
+    snprintf(listed, sizeof listed, "%s", list + strlen("the commands: "));
+    names_only(listed);
+    documented_commands(documented, sizeof documented);
+    assert_string_equal(listed, documented);
+    assert_non_null(strstr(listed, "reload-signer"));
+    json_decref(r);
+    /* every listed command is served (none answers "unknown") */
+    for (char *name = strtok(listed, ", "); name; name = strtok(NULL, ", ")) {
+        r = h_control(&A, name);
+        assert_non_null(r);
+        const char *e = json_string_value(json_object_get(r, "error"));
+        assert_true(!e || !strstr(e, "unknown command"));
+        json_decref(r);
+    }
+    h_node_free(&A);
+}
+
 int main(void)
 {
     keys_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_secret_in_logs_store_or_backup),
         cmocka_unit_test(test_control_socket_is_private),
+        cmocka_unit_test(test_control_commands_listed_as_documented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

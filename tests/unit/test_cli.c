@@ -359,6 +359,55 @@ static void test_log_verify_tamper_rebuild(void **state)
     free(out);
 }
 
+/* Every command group dispatches from its table and prints its usage from
+ * it: --help lists each subcommand on stdout, in place of the subcommand
+ * or after it; an unknown subcommand or arguments that do not fit are a
+ * usage error (exit 2) that names the problem and shows the usage. */
+static void test_subcommand_tables(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *group, *subs;
+    } groups[] = {
+        {"keys", "show list rotate profile revoke revoke-identity export import"},
+        {"network", "create invite join members remove"},
+        {"export", "ical json csv xapi bundle"},
+        {"import", "bundle"},
+        {"store", "rebuild"},
+        {"config", "check"},
+    };
+    char *out = NULL, subs[128], line[160];
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        assert_int_equal(L(&out, "%s --help", groups[g].group), 0);
+        snprintf(line, sizeof line, "usage: lernet %s ", groups[g].group);
+        assert_non_null(strstr(out, line));
+        snprintf(subs, sizeof subs, "%s", groups[g].subs);
+        for (char *sub = strtok(subs, " "); sub; sub = strtok(NULL, " ")) {
+            snprintf(line, sizeof line, "\n%s ", sub); /* its summary line */
+            if (!strstr(out, line))
+                fprintf(stderr, "%s --help lacks %s:\n%s", groups[g].group, sub, out);
+            assert_non_null(strstr(out, line));
+        }
+        free(out);
+        assert_int_equal(L(NULL, "%s frobnicate", groups[g].group), 2);
+        snprintf(line, sizeof line, "%s: no subcommand 'frobnicate'", groups[g].group);
+        assert_error_has(line);
+        assert_int_equal(L(NULL, "%s", groups[g].group), 2);
+        assert_error_has("usage: lernet ");
+    }
+    assert_int_equal(L(&out, "keys rotate --help"), 0);
+    assert_non_null(strstr(out, "lernet keys rotate [--note TEXT]"));
+    free(out);
+    assert_int_equal(L(NULL, "keys show extra"), 2);
+    assert_error_has("usage: lernet keys show|list [--json]");
+    assert_int_equal(L(NULL, "keys revoke KEY --frob"), 2);
+    assert_error_has("keys revoke: unexpected '--frob'");
+    assert_int_equal(L(NULL, "network members malardalen-skills --xml"), 2);
+    assert_error_has("lernet network members NETWORK [--json]");
+    assert_int_equal(L(NULL, "export ical --from tomorrow"), 2);
+    assert_error_has("export: '--from tomorrow' is not understood");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_key_file_problems),
         cmocka_unit_test(test_log_verify_tamper_rebuild),
+        cmocka_unit_test(test_subcommand_tables),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,276 @@
+/*
+ * server: this node answering the partners that dial it, on the ROUTER.
+ * Each connection (routing id) is a session that starts with a Hello; a
+ * partner holds at most SYNC_SESSIONS_PER_PEER of them, and a full table
+ * evicts from the partner holding the most. Every request is answered from
+ * the session's scope as of now (rights can be lost mid-session), and
+ * every size a request names is bounded before anything is read.
+ */
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "sync/sync_impl.h"
+
+/* Where a new session of peer goes. Quotas: a partner holds at most
+ * SYNC_SESSIONS_PER_PEER (a new one replaces its own least recently used);
+ * in a full table, the least recently used session of the partner holding
+ * the most goes: a partner opening hundreds of connections only ever
+ * evicts its own. */
+static session_t *session_slot(sync_t *s, size_t peer)
+{
+    size_t own = 0, *count = calloc(CONFIG_MAX_PEERS, sizeof *count);
+    session_t *own_lru = NULL, *free_slot = NULL, *victim = NULL;
+    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
+        session_t *se = &s->sessions[i];
+        if (!se->used) {
+            free_slot = free_slot ? free_slot : se;
+            continue;
+        }
+        if (count && se->peer < CONFIG_MAX_PEERS)
+            count[se->peer]++;
+        if (se->peer == peer) {
+            own++;
+            if (!own_lru || se->last_ms < own_lru->last_ms)
+                own_lru = se;
+        }
+    }
+    if (own >= SYNC_SESSIONS_PER_PEER || (!free_slot && own_lru)) {
+        free(count);
+        return own_lru;
+    }
+    if (free_slot || !count) {
+        free(count);
+        return free_slot ? free_slot : &s->sessions[0];
+    }
+    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
+        session_t *se = &s->sessions[i];
+        if (!victim || count[se->peer] > count[victim->peer] ||
+            (count[se->peer] == count[victim->peer] && se->last_ms < victim->last_ms))
+            victim = se;
+    }
+    free(count);
+    return victim;
+}
+
+static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
+                               bool create, int64_t now_ms)
+{
+    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
+        session_t *se = &s->sessions[i];
+        if (se->used && se->rid_len == rid_len && memcmp(se->rid, rid, rid_len) == 0 &&
+            se->peer == peer) {
+            se->last_ms = now_ms;
+            return se;
+        }
+    }
+    if (!create)
+        return NULL;
+    session_t *oldest = session_slot(s, peer);
+    memset(oldest, 0, sizeof *oldest);
+    oldest->used = true;
+    oldest->peer = peer;
+    oldest->rid_len = rid_len;
+    memcpy(oldest->rid, rid, rid_len);
+    oldest->last_ms = now_ms;
+    return oldest;
+}
+
+/* The partner may have nothing now: it is told so, and its session ends
+ * (the daemon also closes its connection, see sync_rescope). */
+void bar_session(sync_t *s, session_t *se)
+{
+    log_warn("partner %s: it shares no network with this node any more (membership ended, or "
+             "its identity was revoked); its session is closed", peer_name(s, (int)se->peer));
+    send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_SCOPE,
+               "this node shares no network with you any more");
+    se->used = false;
+}
+
+static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
+{
+    char text[160];
+    if (h->protocol != SYNC_PROTOCOL) {
+        snprintf(text, sizeof text, "protocol version %u is not supported; this node speaks %d",
+                 h->protocol, SYNC_PROTOCOL);
+        log_error("partner %s: %s", peer_name(s, (int)se->peer), text);
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_VERSION, text);
+        se->used = false;
+        return;
+    }
+    se->n_asked = keep_networks(s->cfg, se->asked, h->networks, h->n_networks);
+    se->gen = 0;
+    if (!session_scope(s, se)) {
+        bar_session(s, se);
+        return;
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
+    char *caps[] = {"digest-v1", "push-v1", "push-to-me"}, *nets[CONFIG_MAX_NETWORKS];
+    size_t n_nets = 0;
+    for (size_t i = 0; i < se->scope.n; i++)
+        if (!event_log_reserved(se->scope.nets[i]) && n_nets < CONFIG_MAX_NETWORKS)
+            nets[n_nets++] = se->scope.nets[i]; /* implied on both sides */
+    a.protocol = SYNC_PROTOCOL;
+    /* no DEALER of ours to this partner: ask it to push what we lack */
+    a.n_capabilities = s->cfg->peers[se->peer].endpoint[0] ? 2 : 3;
+    a.capabilities = caps;
+    a.n_networks = n_nets;
+    a.networks = nets;
+    a.node_name = (char *)s->cfg->name;
+    m.body_case = LERNET__WIRE__MSG__BODY_HELLO_ACK;
+    m.hello_ack = &a;
+    send_server(s, se, &m);
+}
+
+static void serve_summary(sync_t *s, session_t *se, const scope_t *sc,
+                          const Lernet__Wire__Summary *q)
+{
+    uint8_t root[SYNC_ROOT_BYTES], buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
+    size_t logs;
+    if (scope_digest(s, sc, root, buckets, &logs) != 0)
+        return;
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
+    Lernet__Wire__Buckets b = LERNET__WIRE__BUCKETS__INIT;
+    if (q->root.len == sizeof root && sodium_memcmp(q->root.data, root, sizeof root) == 0) {
+        sum.root.data = root;
+        sum.root.len = sizeof root;
+        sum.logs = (uint32_t)logs;
+        m.body_case = LERNET__WIRE__MSG__BODY_SUMMARY;
+        m.summary = &sum;
+    } else {
+        b.digests.data = buckets;
+        b.digests.len = sizeof buckets;
+        m.body_case = LERNET__WIRE__MSG__BODY_BUCKETS;
+        m.buckets = &b;
+    }
+    send_server(s, se, &m);
+}
+
+static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
+                            const Lernet__Wire__GetHeads *g)
+{
+    store_feed_t *feeds;
+    size_t n;
+    if (g->buckets.len != SYNC_NBUCKETS / 8) {
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "get_heads: bad bitmap");
+        return;
+    }
+    if (scoped_feeds(s, sc, &feeds, &n) != 0)
+        return;
+    Lernet__Wire__Head *heads = calloc(n ? n : 1, sizeof *heads);
+    Lernet__Wire__Head **hp = calloc(n ? n : 1, sizeof *hp);
+    size_t k = 0;
+    for (size_t i = 0; heads && hp && i < n && k < SYNC_MAX_HEADS; i++) {
+        unsigned b = sync_bucket_of(feeds[i].author, feeds[i].network);
+        if (!(g->buckets.data[b / 8] & (1u << (b % 8))))
+            continue;
+        lernet__wire__head__init(&heads[k]);
+        heads[k].author.data = feeds[i].author;
+        heads[k].author.len = KEYS_PUBLIC_BYTES;
+        heads[k].network = feeds[i].network;
+        heads[k].seq = feeds[i].seq;
+        hp[k] = &heads[k];
+        k++;
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Heads h = LERNET__WIRE__HEADS__INIT;
+    h.n_heads = k;
+    h.heads = hp;
+    m.body_case = LERNET__WIRE__MSG__BODY_HEADS;
+    m.heads = &h;
+    if (heads && hp)
+        send_server(s, se, &m);
+    free(heads);
+    free(hp);
+    free(feeds);
+}
+
+static void serve_want(sync_t *s, session_t *se, const scope_t *sc,
+                       const Lernet__Wire__Want *w)
+{
+    size_t max = w->max_events && w->max_events < SYNC_BATCH_EVENTS ? w->max_events
+                                                                    : SYNC_BATCH_EVENTS;
+    batch_t b = {calloc(max, sizeof(ProtobufCBinaryData)), 0, max, 0, 0};
+    if (w->n_ranges > SYNC_MAX_RANGES || !b.envs) {
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "want: too many ranges");
+        free(b.envs);
+        return;
+    }
+    for (size_t i = 0; i < w->n_ranges && !b.full; i++) {
+        const Lernet__Wire__Range *r = w->ranges[i];
+        if (r->author.len != KEYS_PUBLIC_BYTES || !scope_has(sc, r->network) ||
+            r->from == 0 || r->to < r->from ||
+            (event_log_reserved(r->network) && !author_in_scope(s, sc, r->author.data)))
+            continue; /* out of scope or nonsense: nothing to send for it */
+        store_range(s->st, r->author.data, r->network, r->from, r->to, batch_row, &b);
+    }
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Events ev = LERNET__WIRE__EVENTS__INIT;
+    ev.n_envelopes = b.n;
+    ev.envelopes = b.envs;
+    ev.more = b.full;
+    m.body_case = LERNET__WIRE__MSG__BODY_EVENTS;
+    m.events = &ev;
+    send_server(s, se, &m);
+    s->stats.events_sent += b.n;
+    batch_free(&b);
+}
+
+static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t now_ms)
+{
+    scope_t sc;
+    uint32_t nets = rights_of(s, peer);
+    scope_reserved(&sc);
+    for (size_t i = 0; i < s->cfg->n_networks && i < 32; i++)
+        if ((nets >> i) & 1)
+            scope_add(&sc, s->cfg->networks[i]);
+    if (e->n_envelopes > SYNC_BATCH_EVENTS)
+        return;
+    apply_batch(s, (int)peer, &sc, e->envelopes, e->n_envelopes, now_ms);
+}
+
+void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
+                      const uint8_t *buf, size_t len, int64_t now_ms)
+{
+    s->stats.bytes_received += len;
+    if (rid_len == 0 || rid_len > sizeof s->sessions[0].rid || peer >= s->cfg->n_peers)
+        return;
+    msg_t *m = lernet__wire__msg__unpack(NULL, len, buf);
+    session_t *se = session_find(s, peer, rid, rid_len, m && m->body_case ==
+                                 LERNET__WIRE__MSG__BODY_HELLO, now_ms);
+    if (!m) {
+        log_warn("partner %s: undecodable message (%zu bytes)", peer_name(s, (int)peer), len);
+        session_t tmp = {.rid_len = rid_len, .peer = peer};
+        memcpy(tmp.rid, rid, rid_len);
+        send_error(s, &tmp, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "undecodable message");
+        return;
+    }
+    const scope_t *sc = se && m->body_case != LERNET__WIRE__MSG__BODY_HELLO
+                            ? session_scope(s, se) : NULL;
+    if (m->body_case == LERNET__WIRE__MSG__BODY_PUSH) {
+        if (rights_of(s, peer))
+            serve_push(s, peer, m->push, now_ms);
+    } else if (m->body_case == LERNET__WIRE__MSG__BODY_HELLO)
+        serve_hello(s, se, m->hello);
+    else if (!se) {
+        session_t tmp = {.rid_len = rid_len, .peer = peer};
+        memcpy(tmp.rid, rid, rid_len);
+        send_error(s, &tmp, LERNET__WIRE__ERROR__CODE__CODE_NO_SESSION, "send hello first");
+    } else if (!sc)
+        bar_session(s, se); /* rights lost since its Hello: checked on every request */
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
+        serve_summary(s, se, sc, m->summary);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_GET_HEADS)
+        serve_get_heads(s, se, sc, m->get_heads);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_WANT)
+        serve_want(s, se, sc, m->want);
+    else
+        log_debug("partner %s: unexpected request %d", peer_name(s, (int)peer),
+                  (int)m->body_case);
+    lernet__wire__msg__free_unpacked(m, NULL);
+}

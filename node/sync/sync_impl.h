@@ -1,0 +1,254 @@
+/*
+ * sync_impl: what the files of node/sync/ share and nothing outside it may
+ * use (the layer's API is sync.h): the state of a sync_t, of each client
+ * (this node pulling from a partner) and of each server session (a partner
+ * pulling from this node), and the functions one file of the protocol
+ * calls in another. The files, in the order a received event passes them:
+ *
+ *   sync.c    sync_new/free, refusals, sending, timers, status, rescope
+ *   scope.c   what a partner may have: rights, scopes of clients and sessions
+ *   digest.c  bucket and root digests of a scope's logs
+ *   client.c  a client round: Hello, Summary, Buckets, Heads, Want/Events
+ *   wants.c   what a round asks for: heads → wants, offers, logs put aside
+ *   server.c  sessions and their quotas; answers to Hello..Want and Push
+ *   apply.c   a received batch: verified on every core, stored, forwarded
+ *   push.c    eager push of new events, key logs, offers to partners that
+ *             do not dial us
+ */
+#ifndef LERNET_SYNC_IMPL_H
+#define LERNET_SYNC_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/wire.pb-c.h"
+#include "sync/sync.h"
+#include "sync/vpool.h"
+
+typedef Lernet__Wire__Msg msg_t;
+
+enum cstate { C_IDLE, C_HELLO, C_SUMMARY, C_HEADS, C_EVENTS, C_DONE };
+extern const char *const cstate_names[]; /* for logs and `lernet peers` */
+
+typedef struct want {
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    char network[EVENT_MAX_NETWORK + 1];
+    uint64_t from, to;
+} want_t;
+
+/* The logs a session exchanges: the networks both sides share and the
+ * partner may have now (see rights_of), and the key logs ("@keys",
+ * "@revoked") of the authors that publish in them, which belong to no
+ * network and must reach everyone who may receive those authors' events.
+ * An author's key logs go to no partner that shares no network with it
+ * (scoped_feeds, serve_want, sync_push): they hold its profile. */
+#define SCOPE_RESERVED 2
+typedef struct scope {
+    config_network_t nets[CONFIG_MAX_NETWORKS + SCOPE_RESERVED];
+    const char *ptrs[CONFIG_MAX_NETWORKS + SCOPE_RESERVED];
+    size_t n;
+} scope_t;
+
+typedef struct client {
+    bool connected;
+    enum cstate state;
+    int64_t deadline_ms;   /* reply expected by */
+    int64_t next_round_ms; /* next round starts */
+    scope_t scope;
+    bool have_scope;
+    want_t *wants;
+    size_t n_wants;
+    uint64_t round_applied;
+    int64_t last_sync_ms;
+    uint64_t we_lack, they_lack; /* events, as of the last heads exchange */
+    uint64_t applied_total;
+    char remote_name[CONFIG_MAX_NAME];
+    char last_error[200];
+    /* A verified batch not stored yet: it is stored while the workers
+     * verify the next one (see on_events). */
+    vpool_item_t *held;
+    size_t n_held;
+    /* The partner does not dial us (it admitted us as a member): it can
+     * only get our events if we push them, so each round we also send, up
+     * to one batch, what its heads show it lacks. */
+    bool push_to_them;
+    uint8_t asked[SYNC_NBUCKETS / 8]; /* buckets of the last GetHeads */
+    want_t *offers;
+    size_t n_offers;
+    /* the networks the partner's HelloAck put in scope; the scope is these
+     * as far as the partner's rights go now (re-derived when gen moves) */
+    config_network_t acked[CONFIG_MAX_NETWORKS];
+    size_t n_acked;
+    uint64_t gen;
+    bool barred; /* it has no right to any network now: no rounds */
+    /* Logs this partner served only refusals or forks for (an author that
+     * equivocates, a history that cannot apply here): not asked for again
+     * until the time passes, so they cannot starve the other logs. */
+    struct stuck {
+        uint8_t author[KEYS_PUBLIC_BYTES];
+        config_network_t network;
+        int64_t until_ms;
+        unsigned strikes; /* each time again: twice as long, up to an hour */
+    } stuck[SYNC_MAX_STUCK];
+    size_t put_aside; /* logs put aside by the batches of this round's last reply */
+} client_t;
+
+typedef struct session {
+    uint8_t rid[256];
+    size_t rid_len;
+    size_t peer;
+    bool used;
+    int64_t last_ms;
+    scope_t scope;
+    /* the networks its Hello asked for (only ones this node takes part
+     * in); the scope is these as far as its rights go now */
+    config_network_t asked[CONFIG_MAX_NETWORKS];
+    size_t n_asked;
+    uint64_t gen;
+} session_t;
+
+/* Refusals from one partner for one reason: logged a few a minute, the
+ * rest counted and summed up when the minute is over. */
+typedef struct refusal_log {
+    int64_t window_ms;
+    uint32_t lines, suppressed;
+} refusal_log_t;
+
+/* What a partner may exchange now, as of generation gen of sync's view of
+ * the store (see rights_of). */
+typedef struct rights {
+    uint64_t gen;
+    uint32_t nets; /* bit i: cfg->networks[i] */
+} rights_t;
+
+struct sync {
+    store_t *st;
+    const config_t *cfg;
+    sync_io_t io;
+    client_t *clients;
+    session_t *sessions;
+    sync_stats_t stats;
+    void (*on_applied)(void *ctx, const event_t *ev, int from_peer);
+    void *on_applied_ctx;
+    vpool_t *pool; /* verifies received batches on every core */
+    int holding;   /* clients with a held batch: at most one, to bound memory */
+    /* refusals by reason: event reasons, then store errors, then handshakes */
+    uint64_t refused[SYNC_REFUSAL_SLOTS];
+    uint64_t gen;      /* moves when rights may have changed (sync_rescope) */
+    rights_t *rights;  /* per partner, CONFIG_MAX_PEERS */
+    refusal_log_t *rlog; /* (CONFIG_MAX_PEERS + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
+};
+
+/* Slots of sync_t.refused: event reasons, then store errors, then handshakes. */
+enum { SLOT_STORE = 1 - EV_REASON_MIN, SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 };
+
+/* An Events or Push message being filled from the store (batch_row): at
+ * most max events and about SYNC_BATCH_BYTES; full once either is reached. */
+typedef struct batch {
+    ProtobufCBinaryData *envs;
+    size_t n, max, bytes;
+    bool full;
+} batch_t;
+
+/* ---- sync.c ----------------------------------------------------------- */
+
+/* Counts a refused event (slot: SLOT_* or an event reason) and logs it,
+ * rate-limited per partner and reason. peer -1: local. */
+void refusal(sync_t *s, int peer, int slot, const char *name, const char *why, int64_t now_ms);
+const char *peer_name(const sync_t *s, int peer);
+/* Sends m; a failure is not an error for sync (see sync_io_t). */
+void send_client(sync_t *s, size_t peer, const msg_t *m);
+void send_server(sync_t *s, const session_t *se, const msg_t *m);
+void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
+                const char *text);
+
+/* ---- digest.c --------------------------------------------------------- */
+
+/* The logs of a scope (its networks' logs, and the key logs of the authors
+ * among them), sorted as store_feeds sorts; *feeds is the caller's to free. */
+int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n);
+/* The root and bucket digests of a scope's logs; *logs (may be NULL) gets
+ * how many logs they cover. */
+int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
+                 uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs);
+
+/* ---- scope.c ---------------------------------------------------------- */
+
+/* A scope's networks: add one (bounded), ask for one, start from the key
+ * logs alone. */
+void scope_add(scope_t *sc, const char *net);
+bool scope_has(const scope_t *sc, const char *net);
+void scope_reserved(scope_t *out);
+/* Bit i: partner peer may exchange cfg->networks[i] now (cached until
+ * sync_rescope moves the generation). */
+uint32_t rights_of(sync_t *s, size_t peer);
+/* peer may have net now (a key log: if it may have any network). */
+bool net_allowed(sync_t *s, size_t peer, const char *net);
+/* The key logs of author belong in sc: it publishes in one of its networks. */
+bool author_in_scope(sync_t *s, const scope_t *sc, const uint8_t *author);
+/* The networks of a Hello or HelloAck this node takes part in, bounded. */
+size_t keep_networks(const config_t *cfg, config_network_t *out, char **nets, size_t n);
+/* The scope of a session, or of the client of peer, as of now; NULL once
+ * the partner may have nothing. */
+const scope_t *session_scope(sync_t *s, session_t *se);
+const scope_t *client_scope(sync_t *s, size_t peer);
+
+/* ---- apply.c ---------------------------------------------------------- */
+
+/* Items for a batch's envelopes (which they point into), or NULL; freed
+ * with items_free, which frees their parsed events too. */
+vpool_item_t *items_of(ProtobufCBinaryData *envs, size_t n);
+void items_free(vpool_item_t *items, size_t n);
+/* Stores a verified batch from peer (-1: local) in one transaction; after
+ * the commit, pushes what was new to the other partners. Events outside sc,
+ * or that peer may not have now, are refused. c (may be NULL): the client
+ * whose round this is; logs that brought only refusals or forks are put
+ * aside for it, and *stuck (may be NULL) says how many. Frees the items.
+ * Returns the progress made: events applied plus events newly held back (a
+ * puller asks past those, see store_have); -1 when the store failed (the
+ * whole batch is then dropped). */
+long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
+                  size_t n, size_t *stuck);
+/* Verifies a received batch on every core, then stores it (store_parsed). */
+long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs, size_t n,
+                 int64_t now_ms);
+
+/* ---- client.c --------------------------------------------------------- */
+
+/* Ends what the client was doing (a held batch is stored first) and
+ * forgets its scope and wants. */
+void client_reset(sync_t *s, client_t *c);
+/* Starts a round with peer (Summary, or Hello without a scope), or holds
+ * the rounds while the partner has no rights. */
+void start_round(sync_t *s, size_t peer, int64_t now_ms);
+
+/* ---- wants.c ---------------------------------------------------------- */
+
+/* Puts a log that brought only refusals or forks aside for client c; true
+ * if it was not aside already. */
+bool stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
+               int64_t now_ms);
+/* Their heads (sorted here) → c's wants and offers, and how far apart the
+ * two nodes are. -1: malformed heads or the store failed. */
+int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h);
+/* Drops the wants of logs put aside. */
+void drop_stuck_wants(client_t *c, int64_t now_ms);
+/* After a stored batch: each want past what the store now holds. */
+void advance_wants(sync_t *s, client_t *c);
+/* Before a batch is verified: the wants past its count events, guessed. */
+void guess_advance(client_t *c, size_t count);
+
+/* ---- server.c --------------------------------------------------------- */
+
+/* Tells the session's partner it may have nothing now, and ends it. */
+void bar_session(sync_t *s, session_t *se);
+
+/* ---- push.c ----------------------------------------------------------- */
+
+/* store_range callback: appends a stored envelope to a batch_t. */
+int batch_row(void *ctx, const store_row_t *r);
+void batch_free(batch_t *b);
+/* Pushes, as one batch at most, what the partner's heads showed it lacks. */
+void send_offers(sync_t *s, size_t peer);
+
+#endif

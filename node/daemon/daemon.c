@@ -21,6 +21,7 @@
 #include "daemon/keymap.h"
 #include "keys/keystore.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "daemon/net.h"
 #include "store/publish.h"
 #include "sync/sync.h"
@@ -579,7 +580,7 @@ static json_t *dispatch(daemon_t *d, json_t *req)
             return ctl_commands[i].run(d, req);
     ctl_list(known, sizeof known);
     if (cmd) {
-        log_escape(name, sizeof name, cmd); /* one line of UTF-8 whatever it holds */
+        text_escape(name, sizeof name, cmd); /* one line of UTF-8 whatever it holds */
         snprintf(msg, sizeof msg, "unknown command '%s'; the commands: %s", name, known);
     } else
         snprintf(msg, sizeof msg, "'cmd' (a string) is required; the commands: %s", known);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/text.h"
 #include "sync/sync_impl.h"
 
 const char *const cstate_names[] = {"idle", "hello", "summary", "heads", "events", "in-sync"};
@@ -381,7 +382,7 @@ static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e
 {
     client_t *c = &s->clients[peer];
     /* escaped here too: `lernet peers` prints it to a terminal, JSON needs UTF-8 */
-    log_escape(c->last_error, sizeof c->last_error, e->message ? e->message : "");
+    text_escape(c->last_error, sizeof c->last_error, e->message ? e->message : "");
     log_error("partner %s refused: %.190s", peer_name(s, (int)peer), e->message ? e->message : "");
     client_reset(s, c);
     /* A version mismatch will not fix itself soon: back off. */

@@ -8,7 +8,6 @@
 
 #include <stddef.h>
 
-#include "util/text.h"
 
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN = 1, LOG_LVL_INFO = 2, LOG_LVL_DEBUG = 3 };
 
@@ -26,12 +25,5 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Transitional: node/sync/sync.c still calls the log's old name of
- * text_escape (util/text.h), which is where escaping lives now. */
-static inline size_t log_escape(char *dst, size_t dstlen, const char *src)
-{
-    return text_escape(dst, dstlen, src);
-}
 
 #endif

@@ -18,6 +18,7 @@
  *    nothing behind when it fails.
  */
 #include "store/store.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -29,10 +30,6 @@
 
 #include "util/log.h"
 #include "util/why.h"
-
-/* A parse of bytes we stored ourselves: the future-time rule was applied
- * when they arrived, so a "now" far ahead disables it here. */
-#define STORED_NOW (INT64_MAX / 4)
 
 static const char *schema_v1 =
     "CREATE TABLE authors(id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE,"
@@ -120,21 +117,7 @@ static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KE
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
 
-enum stmt_id {
-    Q_HAS_EVENT, Q_HAS_PENDING, Q_AUTHOR_GET, Q_AUTHOR_INS, Q_FEED_GET, Q_FEED_PUT,
-    Q_EVENT_INS, Q_FORK_MARK, Q_PENDING_INS, Q_PENDING_LOG_COUNT, Q_PENDING_COUNT,
-Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
-    Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
-    Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
-    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_FORK_UNMARK,
-    Q_MEMBER_GET, Q_MEMBER_PUT, Q_PROFILE_PUT,
-    Q_EVENT_STATE, Q_EVENT_DEL_OFF, Q_OFF_BY_ID, Q_PENDING_BY_ID, Q_PENDING_AT, Q_PENDING_SEQ_COUNT,
-    Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
-    Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO, Q_SIGNER_REVOKED,
-    N_STMTS
-};
-
-static const char *stmt_sql[N_STMTS] = {
+const char *const stmt_sql[N_STMTS] = {
     [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",
     [Q_HAS_PENDING] = "SELECT 1 FROM pending WHERE id = ?1",
     [Q_AUTHOR_GET] = "SELECT id, fork_count, revoked FROM authors WHERE key = ?1",
@@ -242,77 +225,10 @@ static const char *stmt_sql[N_STMTS] = {
                        " WHERE author = ?1 AND network = ?2 AND seq <= ?3",
 };
 
-/* What the current write transaction already looked up. Only valid while
- * it holds the write lock (another process may write between two
- * transactions), so it is cleared when one begins or rolls back. */
-typedef struct tx_cache {
-    int author_valid, feed_valid;
-    uint8_t author[KEYS_PUBLIC_BYTES];
-    int64_t aid, forks;
-    int revoked;
-    int signer_valid; /* last certified, unrevoked signing key looked up */
-    int64_t signer_aid, signer_id;
-    uint8_t signer[KEYS_PUBLIC_BYTES];
-    int64_t feed_aid;
-    char feed_net[EVENT_MAX_NETWORK + 1];
-    uint64_t feed_seq;
-    uint8_t feed_id[EVENT_ID_BYTES];
-    int pending; /* 0: the pending table is empty, its lookups can be skipped */
-    int pins;    /* 0: no log is pinned above its head, pin lookups can be skipped */
-    int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
-} tx_cache_t;
-
-#define STORE_MAX_ANCHORS 256
-
-/* One log, as the chain code addresses it: the author's row and key (the
- * pending table names authors by key) and the network. Borrowed. */
-typedef struct logref {
-    int64_t aid;
-    const uint8_t *key;
-    const char *net;
-} logref_t;
-
 /* Where an event above its log's head stands against the log's pins (see
  * "pinned history"): above every pin (FREE), the pinned event (PROVEN),
  * not it (WRONG), or at a seq the pins have not reached yet (UNKNOWN). */
 enum pin_state { PIN_FREE, PIN_PROVEN, PIN_WRONG, PIN_UNKNOWN };
-
-struct store {
-    struct {
-        char network[EVENT_MAX_NETWORK + 1];
-        uint8_t key[KEYS_PUBLIC_BYTES];
-    } anchors[STORE_MAX_ANCHORS]; /* trusted coordinators, from config */
-    size_t n_anchors;
-    sqlite3 *db;
-    sqlite3_stmt *q[N_STMTS];
-    int in_batch;
-    int replaying; /* inside replay(): a revocation does not re-derive again */
-    uint64_t cuts; /* logs cut back so far (members_sync re-derives when it grew) */
-    int anchors_synced; /* members was derived under the anchors set now */
-    uint64_t authz;     /* moves when who may do what may have changed here */
-    tx_cache_t c;
-    sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
-};
-
-/* Maps a SQLite failure to a store error, with its message in why. */
-static int sql_fail(store_t *s, int rc, char *why, size_t whylen)
-{
-    int code = STORE_ERR_SQL;
-    /* SQLite reports a write that hit a full disk or a file-size limit as a
-     * generic I/O error; the operating system's errno says which it was. */
-    int sys = s && s->db ? sqlite3_system_errno(s->db) : 0;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        code = STORE_ERR_BUSY;
-    else if (rc == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
-        code = STORE_ERR_FULL;
-    else if (rc == SQLITE_NOMEM)
-        code = STORE_ERR_NOMEM;
-    if (code == STORE_ERR_FULL)
-        return why_fail(why, whylen, code, "disk full: %s; nothing was stored",
-                        sys ? strerror(sys) : "no space left");
-    return why_fail(why, whylen, code, "sqlite: %s", s && s->db ? sqlite3_errmsg(s->db)
-                                                               : sqlite3_errstr(rc));
-}
 
 const char *store_strerror(int err)
 {
@@ -355,25 +271,11 @@ const char *store_outcome_name(int outcome)
     return outcome >= 0 && outcome <= STORE_FORK ? names[outcome] : "unknown";
 }
 
-static sqlite3_stmt *Q(store_t *s, enum stmt_id id)
-{
-    sqlite3_stmt *st = s->q[id];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-static int exec(store_t *s, const char *sql, char *why, size_t whylen)
-{
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? STORE_OK : sql_fail(s, rc, why, whylen);
-}
-
 /* ---- open / close --------------------------------------------------- */
 
 /* Brings the schema to STORE_SCHEMA_VERSION; *rederive is set when the
  * items were recreated empty and must be replayed (needs the statements). */
-static int migrate(store_t *s, int *rederive, char *why, size_t whylen)
+int migrate(store_t *s, int *rederive, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
     int version = 0, rc;
@@ -479,7 +381,7 @@ static int run(store_t *s, enum stmt_id id, char *why, size_t whylen)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : sql_fail(s, rc, why, whylen);
 }
 
-static void cache_clear(store_t *s)
+void cache_clear(store_t *s)
 {
     memset(&s->c, 0, sizeof s->c);
     s->c.pending = 1;
@@ -488,8 +390,6 @@ static void cache_clear(store_t *s)
 }
 
 /* Opens a write transaction and fills what the cache may know. */
-static int members_sync(store_t *s, char *why, size_t whylen);
-
 static int tx_begin(store_t *s, char *why, size_t whylen)
 {
     int rc = run(s, Q_BEGIN, why, whylen);
@@ -538,43 +438,6 @@ int store_rollback(store_t *s)
 
 /* ---- helpers -------------------------------------------------------- */
 
-static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
-{
-    if (p)
-        sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-    sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
-}
-
-/* Runs a statement that returns no rows. */
-static int step_done(store_t *s, sqlite3_stmt *st, char *why, size_t whylen)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, why, whylen);
-}
-
-static int exists(store_t *s, enum stmt_id q, const uint8_t id[EVENT_ID_BYTES])
-{
-    sqlite3_stmt *st = Q(s, q);
-    bind_blob(st, 1, id, EVENT_ID_BYTES);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return found;
-}
-
-static int64_t count_of(sqlite3_stmt *st)
-{
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return n;
-}
-
 static void author_cache(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t aid,
                          int64_t forks, int revoked)
 {
@@ -587,8 +450,8 @@ static void author_cache(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64
 
 /* The author's row id (created if new), fork count and whether its identity
  * was revoked (all three may be NULL-free outputs; revoked may be NULL). */
-static int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
-                      int64_t *forks, int *revoked, char *why, size_t whylen)
+int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
+               int64_t *forks, int *revoked, char *why, size_t whylen)
 {
     int dummy;
     if (!revoked)
@@ -622,8 +485,8 @@ static int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t 
 }
 
 
-static void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
-                      uint8_t id[EVENT_ID_BYTES])
+void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
+               uint8_t id[EVENT_ID_BYTES])
 {
     if (s->c.feed_valid && s->c.feed_aid == aid && strcmp(s->c.feed_net, network) == 0) {
         *seq = s->c.feed_seq;
@@ -810,10 +673,6 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
     return STORE_OK;
 }
 
-static event_t *stored_event(sqlite3_stmt *st, int col);
-static int rederive(store_t *s, char *why, size_t whylen);
-static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                             size_t whylen);
 
 static int anchor_cmp(const void *a, const void *b)
 {
@@ -845,7 +704,7 @@ static void anchors_digest(const store_t *s, uint8_t out[32])
  * (a statement stored while a network was open, or before its
  * coordinators were known, counts only if its author may make it now).
  * Runs inside the caller's write transaction. */
-static int members_sync(store_t *s, char *why, size_t whylen)
+int members_sync(store_t *s, char *why, size_t whylen)
 {
     uint8_t digest[32];
     sqlite3_stmt *st;
@@ -1008,15 +867,6 @@ int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBL
     return m.found && !m.removed && (!m.until_ms || now_ms <= m.until_ms);
 }
 
-static int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
-static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-                   int *cut, size_t *applied, char *why, size_t whylen);
-static int rederive(store_t *s, char *why, size_t whylen);
-static int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
-static int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
-                   size_t whylen);
-static int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                 uint8_t id[EVENT_ID_BYTES]);
 
 /* Records a coordinator's statement (the latest about a member wins); a
  * removal withdraws what the member published after its cut. */
@@ -1037,8 +887,8 @@ static int coordinator_now(store_t *s, const char *network, const uint8_t *key, 
  * from who may make them when they are judged: an open network's
  * statements mean nothing here, and when the trusted coordinators change,
  * members_sync judges every statement again. */
-static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                             size_t whylen)
+int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
+                      size_t whylen)
 {
     const Lernet__Membership *m = ev->body->membership;
     if (!anchor(s, ev->network, NULL) ||
@@ -1084,8 +934,8 @@ static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char 
 /* Whether ev's signer may sign for its author at this point of this log:
  * the identity itself, or a certified key not revoked before ev->seq.
  * *signer gets the key's signing_keys row (0 for the identity). */
-static int authorized(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
-                      int64_t *signer, char *why, size_t whylen)
+int authorized(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
+               int64_t *signer, char *why, size_t whylen)
 {
     char fpr[KEYS_FPR_STR_SIZE];
     *signer = 0;
@@ -1131,9 +981,6 @@ static int authorized(store_t *s, const event_t *ev, int64_t aid, int author_rev
     return STORE_OK;
 }
 
-static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                  size_t whylen);
-static int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
 
 static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert, int64_t *id,
                       char *why, size_t whylen)
@@ -1154,8 +1001,8 @@ static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert,
     return *id ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
 }
 
-static int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                           size_t whylen)
+int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                    size_t whylen)
 {
     return signer_row(s, aid, ev->body->key_cert->signing_key.data, rowid, NULL, why, whylen);
 }
@@ -1165,7 +1012,7 @@ static int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t r
  * held here and may follow the shortened chain joins it (advance with fork
  * evidence: the owner's own events that lost a race against ones signed
  * with a stolen key take their place). The caller re-derives the items. */
-static int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
+int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
 {
     sqlite3_stmt *st = Q(s, Q_WITHDRAW);
     sqlite3_bind_int64(st, 1, lr->aid);
@@ -1192,7 +1039,7 @@ static int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, siz
 
 /* Re-derives the items after rows left the chain, unless a replay is
  * already running (which then sees the rows as they are now). */
-static int rederive(store_t *s, char *why, size_t whylen)
+int rederive(store_t *s, char *why, size_t whylen)
 {
     size_t skipped = 0;
     if (s->replaying)
@@ -1205,8 +1052,8 @@ static int rederive(store_t *s, char *why, size_t whylen)
 
 /* Withdraws, in every log of the author, what the revoked key signed after
  * the cut and everything chained on it; then re-derives the items. */
-static int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
-                    char *why, size_t whylen)
+int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
+             char *why, size_t whylen)
 {
     enum { MAX_LOGS = 1024 };
     char(*nets)[EVENT_MAX_NETWORK + 1] = calloc(MAX_LOGS, sizeof *nets);
@@ -1232,8 +1079,8 @@ static int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
     return rc == STORE_OK && (n > 0 || cut) ? rederive(s, why, whylen) : rc;
 }
 
-static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
-                             size_t whylen)
+int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
+                      size_t whylen)
 {
     const Lernet__KeyRevoke *r = ev->body->key_revoke;
     int64_t key;
@@ -1268,8 +1115,8 @@ static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *w
     return rc ? rc : withdraw(s, aid, ev->author, key, cut, why, whylen);
 }
 
-static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                  size_t whylen)
+int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+           size_t whylen)
 {
     switch (ev->kind) {
     case LERNET__KIND__KIND_KEY_CERT:
@@ -1402,7 +1249,7 @@ static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, si
 
 /* Parses four columns (header, sig, payload, salt) from col on, of a row
  * this store wrote; NULL if they no longer parse. Owned by the caller. */
-static event_t *stored_event(sqlite3_stmt *st, int col)
+event_t *stored_event(sqlite3_stmt *st, int col)
 {
     event_t *ev = NULL;
     const void *payload = sqlite3_column_blob(st, col + 2);
@@ -1417,8 +1264,8 @@ static event_t *stored_event(sqlite3_stmt *st, int col)
 }
 
 /* The id of the canonical event at seq of the log: 1 if there is one. */
-static int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                 uint8_t id[EVENT_ID_BYTES])
+int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+          uint8_t id[EVENT_ID_BYTES])
 {
     sqlite3_stmt *st = Q(s, Q_EVENT_AT);
     sqlite3_bind_int64(st, 1, aid);
@@ -1626,8 +1473,8 @@ static int settle(store_t *s, const logref_t *lr, int pinned, char *why, size_t 
  * head (next_link), counting into *applied; then settles what is left.
  * Bounded: every step takes one held copy off the pending table or off
  * the chain's side. */
-static int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
-                   size_t whylen)
+int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
+            size_t whylen)
 {
     int rc = STORE_OK, pinned = pin_top(s, lr->aid, lr->net) > 0;
     if (!s->c.pending && !pinned && !with_forks)
@@ -1700,8 +1547,8 @@ static int pin_follow(store_t *s, const logref_t *lr, uint64_t seq,
  * (key 0). That part is withdrawn, the log is pinned at (c, x), and copies
  * held or arriving later rejoin the chain as the pins prove them. *cut is
  * set when rows left the chain (the caller re-derives the items). */
-static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-                   int *cut, size_t *applied, char *why, size_t whylen)
+int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
+            int *cut, size_t *applied, char *why, size_t whylen)
 {
     uint64_t head, w;
     uint8_t head_id[EVENT_ID_BYTES], at[EVENT_ID_BYTES];
@@ -1732,7 +1579,7 @@ static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x,
  * part the cut keeps. That part of the chain is the pinned history, so a
  * different event there is not evidence of the author forking but of a
  * revoked key or a removed member signing another history. */
-static int under_cut(store_t *s, const event_t *ev, int64_t signer)
+int under_cut(store_t *s, const event_t *ev, int64_t signer)
 {
     if (signer) {
         sqlite3_stmt *st = Q(s, Q_SIGNER_REVOKED);
@@ -1780,8 +1627,8 @@ static int fill_payload(store_t *s, const event_t *ev, char *why, size_t whylen)
     return rc ? rc : rederive(s, why, whylen);
 }
 
-static int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
-                   size_t whylen)
+int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+            size_t whylen)
 {
     int64_t aid, forks, signer;
     uint64_t head;
@@ -2062,8 +1909,8 @@ static int prefix_range(const char *hex, uint8_t lo[EVENT_ID_BYTES], uint8_t hi[
 }
 
 /* Resolves a prefix in table (events or items) to the one full id. */
-static int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
-                   char *why, size_t whylen)
+int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
+            char *why, size_t whylen)
 {
     uint8_t lo[EVENT_ID_BYTES], hi[EVENT_ID_BYTES];
     char sql[160];
@@ -2223,7 +2070,7 @@ int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char
 
 /* Replays canonical events in rowid order into an emptied items table;
  * *skipped counts events whose stored bytes no longer parse. */
-static int replay(store_t *s, size_t *skipped, char *why, size_t whylen)
+int replay(store_t *s, size_t *skipped, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
     int rc = exec(s, "DELETE FROM items", why, whylen);
@@ -2405,7 +2252,7 @@ static void check_forks(verify_t *v)
     sqlite3_finalize(st);
 }
 
-static int64_t scalar(store_t *s, const char *sql)
+int64_t scalar(store_t *s, const char *sql)
 {
     sqlite3_stmt *st;
     int64_t v = -1;

@@ -303,78 +303,6 @@ static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, 
 
 
 
-/* Cuts one log back to before seq `from`: those events are withdrawn
- * (fork = 2: kept, never served, not in the derived items). Then what is
- * held here and may follow the shortened chain joins it (advance with fork
- * evidence: the owner's own events that lost a race against ones signed
- * with a stolen key take their place). The caller re-derives the items. */
-int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
-{
-    sqlite3_stmt *st = Q(s, Q_WITHDRAW);
-    sqlite3_bind_int64(st, 1, lr->aid);
-    bind_text(st, 2, lr->net);
-    sqlite3_bind_int64(st, 3, (int64_t)from);
-    int rc = step_done(s, st, why, whylen);
-    uint8_t id[EVENT_ID_BYTES];
-    int have = rc == STORE_OK && from > 1 && id_at(s, lr->aid, lr->net, from - 1, id);
-    if (rc == STORE_OK) {
-        st = Q(s, have ? Q_FEED_PUT : Q_FEED_DEL);
-        sqlite3_bind_int64(st, 1, lr->aid);
-        bind_text(st, 2, lr->net);
-        if (have) {
-            sqlite3_bind_int64(st, 3, (int64_t)from - 1);
-            bind_blob(st, 4, id, EVENT_ID_BYTES);
-        }
-        rc = step_done(s, st, why, whylen);
-    }
-    s->c.feed_valid = 0;
-    s->cuts++;
-    size_t applied = 0;
-    return rc ? rc : advance(s, lr, 1, &applied, why, whylen);
-}
-
-/* Re-derives the items after rows left the chain, unless a replay is
- * already running (which then sees the rows as they are now). */
-int rederive(store_t *s, char *why, size_t whylen)
-{
-    size_t skipped = 0;
-    if (s->replaying)
-        return STORE_OK;
-    s->replaying = 1;
-    int rc = replay(s, &skipped, why, whylen);
-    s->replaying = 0;
-    return rc;
-}
-
-/* Withdraws, in every log of the author, what the revoked key signed after
- * the cut and everything chained on it; then re-derives the items. */
-int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
-             char *why, size_t whylen)
-{
-    enum { MAX_LOGS = 1024 };
-    char(*nets)[EVENT_MAX_NETWORK + 1] = calloc(MAX_LOGS, sizeof *nets);
-    uint64_t *from = calloc(MAX_LOGS, sizeof *from);
-    size_t n = 0;
-    int rc = nets && from ? STORE_OK : STORE_ERR_NOMEM;
-    sqlite3_stmt *st = Q(s, Q_WITHDRAW_FROM);
-    sqlite3_bind_int64(st, 1, aid);
-    sqlite3_bind_int64(st, 2, key);
-    while (rc == STORE_OK && n < MAX_LOGS && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(nets[n], sizeof nets[n], "%s", (const char *)sqlite3_column_text(st, 0));
-        from[n++] = (uint64_t)sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-        logref_t lr = {aid, author, nets[i]};
-        log_warn("withdrawing events from seq %llu of %s: signed with a revoked key",
-                 (unsigned long long)from[i], nets[i]);
-        rc = cut_log(s, &lr, from[i], why, whylen);
-    }
-    free(nets);
-    free(from);
-    return rc == STORE_OK && (n > 0 || cut) ? rederive(s, why, whylen) : rc;
-}
-
 int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
            size_t whylen)
 {
@@ -808,53 +736,6 @@ int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char
 }
 
 /* ---- rebuild, verify, stats ----------------------------------------- */
-
-/* Replays canonical events in rowid order into an emptied items table;
- * *skipped counts events whose stored bytes no longer parse. */
-int replay(store_t *s, size_t *skipped, char *why, size_t whylen)
-{
-    sqlite3_stmt *st;
-    int rc = exec(s, "DELETE FROM items", why, whylen);
-    if (rc)
-        return rc;
-    if (sqlite3_prepare_v2(s->db, "SELECT rowid, author, header, sig, payload, salt FROM events"
-                                  " WHERE fork = 0 ORDER BY rowid",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(s, SQLITE_ERROR, why, whylen);
-    while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        event_t *ev = NULL;
-        const void *payload = sqlite3_column_blob(st, 4);
-        if (event_from_parts(&ev, sqlite3_column_blob(st, 2),
-                             (size_t)sqlite3_column_bytes(st, 2), sqlite3_column_blob(st, 3),
-                             payload, (size_t)sqlite3_column_bytes(st, 4),
-                             payload ? sqlite3_column_blob(st, 5) : NULL, STORED_NOW, NULL,
-                             0) != EV_OK) {
-            (*skipped)++;
-            continue;
-        }
-        rc = derive(s, ev, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0), why, whylen);
-        event_free(&ev);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int store_rebuild(store_t *s, char *why, size_t whylen)
-{
-    size_t skipped = 0;
-    int rc = exec(s, "BEGIN IMMEDIATE", why, whylen);
-    if (rc)
-        return rc;
-    rc = replay(s, &skipped, why, whylen);
-    if (rc == STORE_OK && skipped)
-        rc = why_fail(why, whylen, STORE_ERR_CORRUPT,
-                  "%zu stored events no longer verify; run 'lernet verify'", skipped);
-    if (rc == STORE_OK)
-        rc = exec(s, "COMMIT", why, whylen);
-    if (rc != STORE_OK)
-        exec(s, "ROLLBACK", NULL, 0);
-    return rc;
-}
 
 typedef struct verify {
     store_t *s;

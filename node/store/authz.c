@@ -63,7 +63,7 @@ static void anchors_digest(const store_t *s, uint8_t out[32])
  * (a statement stored while a network was open, or before its
  * coordinators were known, counts only if its author may make it now).
  * Runs inside the caller's write transaction. */
-int members_sync(store_t *s, char *why, size_t whylen)
+int authz_members_sync(store_t *s, char *why, size_t whylen)
 {
     uint8_t digest[32];
     sqlite3_stmt *st;
@@ -109,16 +109,16 @@ int members_sync(store_t *s, char *why, size_t whylen)
             break;
         }
         sqlite3_bind_int64(st, 1, rows[i]);
-        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? stored_event(st, 0) : NULL;
+        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? store_row_event(st, 0) : NULL;
         sqlite3_finalize(st);
         if (ev && ev->body)
-            rc = derive_membership(s, ev, rows[i], why, whylen);
+            rc = authz_derive_membership(s, ev, rows[i], why, whylen);
         event_free(&ev);
     }
     s->replaying = was;
     free(rows);
     if (rc == STORE_OK && s->cuts != cuts)
-        rc = rederive(s, why, whylen);
+        rc = lifecycle_rederive(s, why, whylen);
     if (rc == STORE_OK &&
         sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('anchors', ?1)",
                            -1, &st, NULL) == SQLITE_OK) {
@@ -131,7 +131,7 @@ int members_sync(store_t *s, char *why, size_t whylen)
     return rc;
 }
 
-/* For readers outside a write transaction: members_sync in one of its
+/* For readers outside a write transaction: authz_members_sync in one of its
  * own. A failure (a locked or read-only store) leaves the old judgement. */
 static void members_ensure(store_t *s)
 {
@@ -139,12 +139,12 @@ static void members_ensure(store_t *s)
         return;
     if (exec(s, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
         return;
-    cache_clear(s);
-    if (members_sync(s, NULL, 0) == STORE_OK)
+    store_cache_clear(s);
+    if (authz_members_sync(s, NULL, 0) == STORE_OK)
         exec(s, "COMMIT", NULL, 0);
     else
         exec(s, "ROLLBACK", NULL, 0);
-    cache_clear(s);
+    store_cache_clear(s);
 }
 
 uint64_t store_authz_version(store_t *s)
@@ -245,9 +245,9 @@ static int coordinator_now(store_t *s, const char *network, const uint8_t *key, 
  * published after. Statements count only in a managed network and only
  * from who may make them when they are judged: an open network's
  * statements mean nothing here, and when the trusted coordinators change,
- * members_sync judges every statement again. */
-int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                      size_t whylen)
+ * authz_members_sync judges every statement again. */
+int authz_derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
+                            size_t whylen)
 {
     const Lernet__Membership *m = ev->body->membership;
     if (!anchor(s, ev->network, NULL) ||
@@ -273,19 +273,20 @@ int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
     uint64_t head;
     uint8_t head_id[EVENT_ID_BYTES];
     size_t applied = 0;
-    if ((rc = author_row(s, m->member.data, &aid, &forks, NULL, why, whylen)))
+    if ((rc = chain_author(s, m->member.data, &aid, &forks, NULL, why, whylen)))
         return rc;
     logref_t lr = {aid, m->member.data, ev->network};
-    rc = pin_cut(s, &lr, m->last_good_seq, m->last_good_id.len ? m->last_good_id.data : NULL, 0,
-                 &cut, &applied, why, whylen);
-    feed_head(s, aid, ev->network, &head, head_id);
+    rc = chain_pin_cut(s, &lr, m->last_good_seq,
+                       m->last_good_id.len ? m->last_good_id.data : NULL, 0, &cut, &applied, why,
+                       whylen);
+    chain_head(s, aid, ev->network, &head, head_id);
     if (rc == STORE_OK && head > m->last_good_seq) {
         log_warn("withdrawing events from seq %llu of %s: their author was removed",
                  (unsigned long long)m->last_good_seq + 1, ev->network);
-        rc = cut_log(s, &lr, m->last_good_seq + 1, why, whylen);
+        rc = lifecycle_cut_log(s, &lr, m->last_good_seq + 1, why, whylen);
         cut = 1;
     }
-    return rc || !cut ? rc : rederive(s, why, whylen);
+    return rc || !cut ? rc : lifecycle_rederive(s, why, whylen);
 }
 
 /* ---- key lifecycle -------------------------------------------------- */
@@ -293,8 +294,8 @@ int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
 /* Whether ev's signer may sign for its author at this point of this log:
  * the identity itself, or a certified key not revoked before ev->seq.
  * *signer gets the key's signing_keys row (0 for the identity). */
-int authorized(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
-               int64_t *signer, char *why, size_t whylen)
+int authz_check(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
+                int64_t *signer, char *why, size_t whylen)
 {
     char fpr[KEYS_FPR_STR_SIZE];
     *signer = 0;
@@ -359,14 +360,14 @@ static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert,
     return *id ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
 }
 
-int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                    size_t whylen)
+int authz_derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                          size_t whylen)
 {
     return signer_row(s, aid, ev->body->key_cert->signing_key.data, rowid, NULL, why, whylen);
 }
 
-int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
-                      size_t whylen)
+int authz_derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
+                            size_t whylen)
 {
     const Lernet__KeyRevoke *r = ev->body->key_revoke;
     int64_t key;
@@ -394,11 +395,11 @@ int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
     size_t applied = 0;
     for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
         logref_t lr = {aid, ev->author, r->cuts[i]->network};
-        rc = pin_cut(s, &lr, r->cuts[i]->last_good_seq,
-                     r->cuts[i]->last_good_id.len ? r->cuts[i]->last_good_id.data : NULL, key,
-                     &cut, &applied, why, whylen);
+        rc = chain_pin_cut(s, &lr, r->cuts[i]->last_good_seq,
+                           r->cuts[i]->last_good_id.len ? r->cuts[i]->last_good_id.data : NULL, key,
+                           &cut, &applied, why, whylen);
     }
-    return rc ? rc : withdraw(s, aid, ev->author, key, cut, why, whylen);
+    return rc ? rc : lifecycle_withdraw(s, aid, ev->author, key, cut, why, whylen);
 }
 
 /* 1 if ev, at a seq its log's chain holds already, falls under a cut: its
@@ -406,7 +407,7 @@ int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
  * part the cut keeps. That part of the chain is the pinned history, so a
  * different event there is not evidence of the author forking but of a
  * revoked key or a removed member signing another history. */
-int under_cut(store_t *s, const event_t *ev, int64_t signer)
+int authz_under_cut(store_t *s, const event_t *ev, int64_t signer)
 {
     if (signer) {
         sqlite3_stmt *st = Q(s, Q_SIGNER_REVOKED);
@@ -414,7 +415,7 @@ int under_cut(store_t *s, const event_t *ev, int64_t signer)
         int revoked = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
         sqlite3_reset(st);
         if (revoked)
-            return 1; /* authorized() let it through: its seq is within the cut */
+            return 1; /* authz_check() let it through: its seq is within the cut */
     }
     member_row_t m = member_get(s, ev->network, ev->author);
     return anchor(s, ev->network, NULL) && m.found && m.removed && ev->seq <= m.last_good_seq;

@@ -26,8 +26,8 @@ static void author_cache(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64
 
 /* The author's row id (created if new), fork count and whether its identity
  * was revoked (all three may be NULL-free outputs; revoked may be NULL). */
-int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
-               int64_t *forks, int *revoked, char *why, size_t whylen)
+int chain_author(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
+                 int64_t *forks, int *revoked, char *why, size_t whylen)
 {
     int dummy;
     if (!revoked)
@@ -60,8 +60,8 @@ int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
     return rc;
 }
 
-void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
-               uint8_t id[EVENT_ID_BYTES])
+void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
+                uint8_t id[EVENT_ID_BYTES])
 {
     if (s->c.feed_valid && s->c.feed_aid == aid && strcmp(s->c.feed_net, network) == 0) {
         *seq = s->c.feed_seq;
@@ -146,7 +146,7 @@ static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, ch
     snprintf(s->c.feed_net, sizeof s->c.feed_net, "%s", ev->network);
     s->c.feed_seq = ev->seq;
     memcpy(s->c.feed_id, ev->id, EVENT_ID_BYTES);
-    return derive(s, ev, aid, rowid, why, whylen);
+    return items_derive(s, ev, aid, rowid, why, whylen);
 }
 
 static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t signer, int64_t forks,
@@ -217,8 +217,8 @@ static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, si
  * when the pins reach the head, what they proved is appended in order. */
 
 /* The id of the canonical event at seq of the log: 1 if there is one. */
-int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-          uint8_t id[EVENT_ID_BYTES])
+int chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                uint8_t id[EVENT_ID_BYTES])
 {
     sqlite3_stmt *st = Q(s, Q_EVENT_AT);
     sqlite3_bind_int64(st, 1, aid);
@@ -291,7 +291,7 @@ static event_t *held_copy(store_t *s, const uint8_t id[EVENT_ID_BYTES], int *in_
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *st = Q(s, where[i]);
         bind_blob(st, 1, id, EVENT_ID_BYTES);
-        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? stored_event(st, 0) : NULL;
+        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? store_row_event(st, 0) : NULL;
         sqlite3_reset(st);
         if (ev) {
             *in_pending = i == 0;
@@ -364,7 +364,7 @@ static event_t *next_link(store_t *s, const logref_t *lr, uint64_t seq,
         bind_text(st, 2, lr->net);
         sqlite3_bind_int64(st, 3, (int64_t)seq);
         while (!ev && sqlite3_step(st) == SQLITE_ROW)
-            if ((ev = stored_event(st, 1)) && !links_to(ev, seq, head_id))
+            if ((ev = store_row_event(st, 1)) && !links_to(ev, seq, head_id))
                 event_free(&ev);
         sqlite3_reset(st);
         *in_pending = i == 0;
@@ -382,7 +382,7 @@ static int settle(store_t *s, const logref_t *lr, int pinned, char *why, size_t 
     uint64_t head;
     uint8_t head_id[EVENT_ID_BYTES];
     int rc = STORE_OK;
-    feed_head(s, lr->aid, lr->net, &head, head_id);
+    chain_head(s, lr->aid, lr->net, &head, head_id);
     if (s->c.pending && !pinned) {
         event_t *left[MAX_SETTLE];
         size_t n = 0;
@@ -391,13 +391,13 @@ static int settle(store_t *s, const logref_t *lr, int pinned, char *why, size_t 
         bind_text(st, 2, lr->net);
         sqlite3_bind_int64(st, 3, (int64_t)head);
         while (n < MAX_SETTLE && sqlite3_step(st) == SQLITE_ROW)
-            if ((left[n] = stored_event(st, 1)))
+            if ((left[n] = store_row_event(st, 1)))
                 n++;
         sqlite3_reset(st);
         int64_t aid, forks;
         for (size_t i = 0; i < n; i++) {
             if (rc == STORE_OK &&
-                (rc = author_row(s, lr->key, &aid, &forks, NULL, why, whylen)) == STORE_OK &&
+                (rc = chain_author(s, lr->key, &aid, &forks, NULL, why, whylen)) == STORE_OK &&
                 !exists(s, Q_HAS_EVENT, left[i]->id))
                 rc = keep_fork(s, left[i], lr->aid, 0, forks, why, whylen);
             if (rc == STORE_ERR_FORKS_FULL)
@@ -426,8 +426,8 @@ static int settle(store_t *s, const logref_t *lr, int pinned, char *why, size_t 
  * head (next_link), counting into *applied; then settles what is left.
  * Bounded: every step takes one held copy off the pending table or off
  * the chain's side. */
-int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
-            size_t whylen)
+int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
+                  size_t whylen)
 {
     int rc = STORE_OK, pinned = pin_top(s, lr->aid, lr->net) > 0;
     if (!s->c.pending && !pinned && !with_forks)
@@ -437,13 +437,13 @@ int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, cha
         uint8_t head_id[EVENT_ID_BYTES];
         int in_pending = 0;
         int64_t signer;
-        feed_head(s, lr->aid, lr->net, &head, head_id);
+        chain_head(s, lr->aid, lr->net, &head, head_id);
         event_t *ev = next_link(s, lr, head + 1, head_id, with_forks, &in_pending);
         if (!ev)
             break;
         if (in_pending)
             pending_del(s, ev->id);
-        if (authorized(s, ev, lr->aid, 0, &signer, NULL, 0) != STORE_OK) {
+        if (authz_check(s, ev, lr->aid, 0, &signer, NULL, 0) != STORE_OK) {
             event_free(&ev); /* held before its key was revoked, or its author removed */
             if (in_pending)
                 continue;
@@ -467,7 +467,7 @@ static int pin_follow(store_t *s, const logref_t *lr, uint64_t seq,
     uint8_t cur[EVENT_ID_BYTES], head_id[EVENT_ID_BYTES];
     uint64_t head;
     memcpy(cur, id, EVENT_ID_BYTES);
-    feed_head(s, lr->aid, lr->net, &head, head_id);
+    chain_head(s, lr->aid, lr->net, &head, head_id);
     while (seq > head) {
         int in_pending, rc = pin_put(s, lr, seq, cur, why, whylen);
         if (rc)
@@ -489,7 +489,7 @@ static int pin_follow(store_t *s, const logref_t *lr, uint64_t seq,
                  "seq %llu; it waits", lr->net, fpr, (unsigned long long)seq);
         return STORE_OK;
     }
-    return advance(s, lr, 0, applied, why, whylen);
+    return chain_advance(s, lr, 0, applied, why, whylen);
 }
 
 /* A cut names the last good event of a log by seq c and id x. If this
@@ -500,20 +500,20 @@ static int pin_follow(store_t *s, const logref_t *lr, uint64_t seq,
  * (key 0). That part is withdrawn, the log is pinned at (c, x), and copies
  * held or arriving later rejoin the chain as the pins prove them. *cut is
  * set when rows left the chain (the caller re-derives the items). */
-int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-            int *cut, size_t *applied, char *why, size_t whylen)
+int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
+                  int *cut, size_t *applied, char *why, size_t whylen)
 {
     uint64_t head, w;
     uint8_t head_id[EVENT_ID_BYTES], at[EVENT_ID_BYTES];
     if (c == 0 || !x)
         return STORE_OK;
-    feed_head(s, lr->aid, lr->net, &head, head_id);
-    if (head >= c && id_at(s, lr->aid, lr->net, c, at) && memcmp(at, x, EVENT_ID_BYTES) == 0)
+    chain_head(s, lr->aid, lr->net, &head, head_id);
+    if (head >= c && chain_id_at(s, lr->aid, lr->net, c, at) && memcmp(at, x, EVENT_ID_BYTES) == 0)
         return STORE_OK;
     w = key ? first_signed(s, lr->aid, lr->net, key) : 1;
     if (head >= c && (w == 0 || w > c))
         w = 1; /* a history the revoked key alone cannot explain: nothing up to c stands */
-    /* pinned first, so that what cut_log lets rejoin must be on the history */
+    /* pinned first, so that what lifecycle_cut_log lets rejoin must be on the history */
     int rc = pin_put(s, lr, c, x, why, whylen);
     if (rc == STORE_OK && w && w <= head) {
         char fpr[KEYS_FPR_STR_SIZE];
@@ -521,7 +521,7 @@ int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_
         log_warn("withdrawing seq %llu to %llu of %s by %s until they are shown to lead to the "
                  "event its cut names", (unsigned long long)w, (unsigned long long)head, lr->net,
                  fpr);
-        rc = cut_log(s, lr, w, why, whylen);
+        rc = lifecycle_cut_log(s, lr, w, why, whylen);
         *cut = 1;
     }
     return rc ? rc : pin_follow(s, lr, c, x, applied, why, whylen);
@@ -558,11 +558,11 @@ static int fill_payload(store_t *s, const event_t *ev, char *why, size_t whylen)
     int rc = step_done(s, st, why, whylen);
     event_id_hex(hex, ev->id);
     log_warn("event %.16s… was stored without its payload; a genuine copy restores it", hex);
-    return rc ? rc : rederive(s, why, whylen);
+    return rc ? rc : lifecycle_rederive(s, why, whylen);
 }
 
-int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
-            size_t whylen)
+int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+              size_t whylen)
 {
     int64_t aid, forks, signer;
     uint64_t head;
@@ -577,11 +577,11 @@ int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *
         return gone ? fill_payload(s, ev, why, whylen) : STORE_OK;
     if (s->c.pending && exists(s, Q_HAS_PENDING, ev->id))
         return STORE_OK;
-    if ((rc = author_row(s, ev->author, &aid, &forks, &revoked, why, whylen)) ||
-        (rc = authorized(s, ev, aid, revoked, &signer, why, whylen)))
+    if ((rc = chain_author(s, ev->author, &aid, &forks, &revoked, why, whylen)) ||
+        (rc = authz_check(s, ev, aid, revoked, &signer, why, whylen)))
         return rc;
     logref_t lr = {aid, ev->author, ev->network};
-    feed_head(s, aid, ev->network, &head, head_id);
+    chain_head(s, aid, ev->network, &head, head_id);
     enum pin_state pin = ev->seq > head ? pin_state(s, aid, ev) : PIN_FREE;
     /* Fork evidence stays that unless it is in a pinned range (where it
      * may be the real one); a withdrawn copy may rejoin above the head. */
@@ -602,12 +602,12 @@ int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *
         if ((rc = append(s, ev, aid, signer, why, whylen)))
             return rc;
         (*applied)++;
-        return advance(s, &lr, 0, applied, why, whylen);
+        return chain_advance(s, &lr, 0, applied, why, whylen);
     }
     if (ev->seq <= head + 1 && pin == PIN_FREE) { /* a taken seq, or a next one that disowns our chain */
         if (state != ROW_NONE)
             return STORE_OK;
-        if (under_cut(s, ev, signer)) {
+        if (authz_under_cut(s, ev, signer)) {
             char fpr[KEYS_FPR_STR_SIZE];
             keys_fingerprint(fpr, ev->author);
             return why_fail(why, whylen, STORE_ERR_REVOKED,

@@ -105,16 +105,16 @@ static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, 
     return step_done(s, st, why, whylen);
 }
 
-int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-           size_t whylen)
+int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                 size_t whylen)
 {
     switch (ev->kind) {
     case LERNET__KIND__KIND_KEY_CERT:
-        return ev->body ? derive_key_cert(s, ev, aid, rowid, why, whylen) : STORE_OK;
+        return ev->body ? authz_derive_key_cert(s, ev, aid, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_KEY_REVOKE:
-        return ev->body ? derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
+        return ev->body ? authz_derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_MEMBERSHIP:
-        return ev->body ? derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
+        return ev->body ? authz_derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_PROFILE: {
         if (!ev->body)
             return STORE_OK;
@@ -231,7 +231,7 @@ int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char
     uint8_t id[EVENT_ID_BYTES];
     char sql[512];
     sqlite3_stmt *st;
-    int rc = resolve(s, "items", id_hex, id, why, whylen);
+    int rc = store_resolve(s, "items", id_hex, id, why, whylen);
     if (rc)
         return rc;
     snprintf(sql, sizeof sql, "%s WHERE o.id = ?1", items_sql);

@@ -9,10 +9,10 @@
 
 /* Cuts one log back to before seq `from`: those events are withdrawn
  * (fork = 2: kept, never served, not in the derived items). Then what is
- * held here and may follow the shortened chain joins it (advance with fork
+ * held here and may follow the shortened chain joins it (chain_advance with fork
  * evidence: the owner's own events that lost a race against ones signed
  * with a stolen key take their place). The caller re-derives the items. */
-int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
+int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
 {
     sqlite3_stmt *st = Q(s, Q_WITHDRAW);
     sqlite3_bind_int64(st, 1, lr->aid);
@@ -20,7 +20,7 @@ int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t why
     sqlite3_bind_int64(st, 3, (int64_t)from);
     int rc = step_done(s, st, why, whylen);
     uint8_t id[EVENT_ID_BYTES];
-    int have = rc == STORE_OK && from > 1 && id_at(s, lr->aid, lr->net, from - 1, id);
+    int have = rc == STORE_OK && from > 1 && chain_id_at(s, lr->aid, lr->net, from - 1, id);
     if (rc == STORE_OK) {
         st = Q(s, have ? Q_FEED_PUT : Q_FEED_DEL);
         sqlite3_bind_int64(st, 1, lr->aid);
@@ -34,26 +34,26 @@ int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t why
     s->c.feed_valid = 0;
     s->cuts++;
     size_t applied = 0;
-    return rc ? rc : advance(s, lr, 1, &applied, why, whylen);
+    return rc ? rc : chain_advance(s, lr, 1, &applied, why, whylen);
 }
 
 /* Re-derives the items after rows left the chain, unless a replay is
  * already running (which then sees the rows as they are now). */
-int rederive(store_t *s, char *why, size_t whylen)
+int lifecycle_rederive(store_t *s, char *why, size_t whylen)
 {
     size_t skipped = 0;
     if (s->replaying)
         return STORE_OK;
     s->replaying = 1;
-    int rc = replay(s, &skipped, why, whylen);
+    int rc = lifecycle_replay(s, &skipped, why, whylen);
     s->replaying = 0;
     return rc;
 }
 
 /* Withdraws, in every log of the author, what the revoked key signed after
  * the cut and everything chained on it; then re-derives the items. */
-int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
-             char *why, size_t whylen)
+int lifecycle_withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
+                       char *why, size_t whylen)
 {
     enum { MAX_LOGS = 1024 };
     char(*nets)[EVENT_MAX_NETWORK + 1] = calloc(MAX_LOGS, sizeof *nets);
@@ -72,16 +72,16 @@ int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cu
         logref_t lr = {aid, author, nets[i]};
         log_warn("withdrawing events from seq %llu of %s: signed with a revoked key",
                  (unsigned long long)from[i], nets[i]);
-        rc = cut_log(s, &lr, from[i], why, whylen);
+        rc = lifecycle_cut_log(s, &lr, from[i], why, whylen);
     }
     free(nets);
     free(from);
-    return rc == STORE_OK && (n > 0 || cut) ? rederive(s, why, whylen) : rc;
+    return rc == STORE_OK && (n > 0 || cut) ? lifecycle_rederive(s, why, whylen) : rc;
 }
 
 /* Replays canonical events in rowid order into an emptied items table;
  * *skipped counts events whose stored bytes no longer parse. */
-int replay(store_t *s, size_t *skipped, char *why, size_t whylen)
+int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
     int rc = exec(s, "DELETE FROM items", why, whylen);
@@ -102,7 +102,8 @@ int replay(store_t *s, size_t *skipped, char *why, size_t whylen)
             (*skipped)++;
             continue;
         }
-        rc = derive(s, ev, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0), why, whylen);
+        rc = items_derive(s, ev, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0), why,
+                          whylen);
         event_free(&ev);
     }
     sqlite3_finalize(st);
@@ -115,7 +116,7 @@ int store_rebuild(store_t *s, char *why, size_t whylen)
     int rc = exec(s, "BEGIN IMMEDIATE", why, whylen);
     if (rc)
         return rc;
-    rc = replay(s, &skipped, why, whylen);
+    rc = lifecycle_replay(s, &skipped, why, whylen);
     if (rc == STORE_OK && skipped)
         rc = why_fail(why, whylen, STORE_ERR_CORRUPT,
                   "%zu stored events no longer verify; run 'lernet verify'", skipped);

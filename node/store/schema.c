@@ -89,7 +89,7 @@ static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KE
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
 
-const char *const stmt_sql[N_STMTS] = {
+const char *const schema_sql[N_STMTS] = {
     [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",
     [Q_HAS_PENDING] = "SELECT 1 FROM pending WHERE id = ?1",
     [Q_AUTHOR_GET] = "SELECT id, fork_count, revoked FROM authors WHERE key = ?1",
@@ -199,7 +199,7 @@ const char *const stmt_sql[N_STMTS] = {
 
 /* Brings the schema to STORE_SCHEMA_VERSION; *rederive is set when the
  * items were recreated empty and must be replayed (needs the statements). */
-int migrate(store_t *s, int *rederive, char *why, size_t whylen)
+int schema_migrate(store_t *s, int *rederive, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
     int version = 0, rc;

@@ -102,12 +102,12 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
                       " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096;"
                       " PRAGMA journal_size_limit=67108864;"
                       " PRAGMA foreign_keys=OFF;", why, whylen)) ||
-        (rc = migrate(s, &rederive, why, whylen))) {
+        (rc = schema_migrate(s, &rederive, why, whylen))) {
         store_close(&s);
         return rc;
     }
     for (int i = 0; i < N_STMTS; i++) {
-        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+        if (sqlite3_prepare_v3(s->db, schema_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
                                NULL) != SQLITE_OK) {
             rc = sql_fail(s, SQLITE_ERROR, why, whylen);
             store_close(&s);
@@ -146,7 +146,7 @@ static int run(store_t *s, enum stmt_id id, char *why, size_t whylen)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : sql_fail(s, rc, why, whylen);
 }
 
-void cache_clear(store_t *s)
+void store_cache_clear(store_t *s)
 {
     memset(&s->c, 0, sizeof s->c);
     s->c.pending = 1;
@@ -158,8 +158,8 @@ void cache_clear(store_t *s)
 static int tx_begin(store_t *s, char *why, size_t whylen)
 {
     int rc = run(s, Q_BEGIN, why, whylen);
-    cache_clear(s);
-    if (rc == STORE_OK && (rc = members_sync(s, why, whylen)) != STORE_OK)
+    store_cache_clear(s);
+    if (rc == STORE_OK && (rc = authz_members_sync(s, why, whylen)) != STORE_OK)
         run(s, Q_ROLLBACK, NULL, 0);
     if (rc == STORE_OK) {
         sqlite3_stmt *st = Q(s, Q_PENDING_ANY);
@@ -197,7 +197,7 @@ int store_rollback(store_t *s)
     if (!s->in_batch)
         return STORE_ERR_SQL;
     s->in_batch = 0;
-    cache_clear(s);
+    store_cache_clear(s);
     return run(s, Q_ROLLBACK, NULL, 0);
 }
 
@@ -207,7 +207,7 @@ int store_rollback(store_t *s)
 
 /* Parses four columns (header, sig, payload, salt) from col on, of a row
  * this store wrote; NULL if they no longer parse. Owned by the caller. */
-event_t *stored_event(sqlite3_stmt *st, int col)
+event_t *store_row_event(sqlite3_stmt *st, int col)
 {
     event_t *ev = NULL;
     const void *payload = sqlite3_column_blob(st, col + 2);
@@ -229,7 +229,7 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
     /* Inside a batch a savepoint undoes just this event on failure. */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
-    rc = add_one(s, ev, &out, &n, why, whylen);
+    rc = chain_add(s, ev, &out, &n, why, whylen);
     if (rc == STORE_OK)
         rc = run(s, s->in_batch ? Q_SP_RELEASE : Q_COMMIT, why, whylen);
     if (rc != STORE_OK) {
@@ -238,7 +238,7 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
             run(s, Q_SP_RELEASE, NULL, 0);
         } else
             run(s, Q_ROLLBACK, NULL, 0);
-        cache_clear(s);
+        store_cache_clear(s);
         n = 0;
     }
     if (rc == STORE_OK && outcome)
@@ -439,8 +439,8 @@ static int prefix_range(const char *hex, uint8_t lo[EVENT_ID_BYTES], uint8_t hi[
 }
 
 /* Resolves a prefix in table (events or items) to the one full id. */
-int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
-            char *why, size_t whylen)
+int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
+                  char *why, size_t whylen)
 {
     uint8_t lo[EVENT_ID_BYTES], hi[EVENT_ID_BYTES];
     char sql[160];
@@ -473,7 +473,7 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
     uint8_t id[EVENT_ID_BYTES];
     sqlite3_stmt *st;
     *out = NULL;
-    int rc = resolve(s, "events", id_hex, id, why, whylen);
+    int rc = store_resolve(s, "events", id_hex, id, why, whylen);
     if (rc)
         return rc;
     if (sqlite3_prepare_v2(s->db, "SELECT header, sig, payload, salt FROM events WHERE id = ?1",
@@ -497,7 +497,7 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
 
 /* ---- rebuild, verify, stats ----------------------------------------- */
 
-int64_t scalar(store_t *s, const char *sql)
+int64_t store_scalar(store_t *s, const char *sql)
 {
     sqlite3_stmt *st;
     int64_t v = -1;
@@ -510,13 +510,13 @@ int64_t scalar(store_t *s, const char *sql)
 
 int store_stats(store_t *s, store_stats_t *out)
 {
-    out->events = (uint64_t)scalar(s, "SELECT count(*) FROM events WHERE fork = 0");
-    out->forks = (uint64_t)scalar(s, "SELECT count(*) FROM events WHERE fork = 1");
-    out->pending = (uint64_t)scalar(s, "SELECT count(*) FROM pending");
-    out->authors = (uint64_t)scalar(s, "SELECT count(*) FROM authors");
-    out->logs = (uint64_t)scalar(s, "SELECT count(*) FROM feeds");
-    out->items = (uint64_t)scalar(s, "SELECT count(*) FROM items");
-    out->bytes = (uint64_t)scalar(s, "SELECT page_count * page_size FROM pragma_page_count,"
+    out->events = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = 0");
+    out->forks = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = 1");
+    out->pending = (uint64_t)store_scalar(s, "SELECT count(*) FROM pending");
+    out->authors = (uint64_t)store_scalar(s, "SELECT count(*) FROM authors");
+    out->logs = (uint64_t)store_scalar(s, "SELECT count(*) FROM feeds");
+    out->items = (uint64_t)store_scalar(s, "SELECT count(*) FROM items");
+    out->bytes = (uint64_t)store_scalar(s, "SELECT page_count * page_size FROM pragma_page_count,"
                                      " pragma_page_size");
     return STORE_OK;
 }
@@ -524,7 +524,7 @@ int store_stats(store_t *s, store_stats_t *out)
 int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t *count)
 {
     sqlite3_stmt *st;
-    size_t n = 0, cap = (size_t)scalar(s, "SELECT count(*) FROM authors WHERE forked = 1");
+    size_t n = 0, cap = (size_t)store_scalar(s, "SELECT count(*) FROM authors WHERE forked = 1");
     *out = calloc(cap ? cap : 1, KEYS_PUBLIC_BYTES);
     *count = 0;
     if (!*out)

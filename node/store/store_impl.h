@@ -73,7 +73,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *q[N_STMTS];
     int in_batch;
-    int replaying; /* inside replay(): a revocation does not re-derive again */
+    int replaying; /* inside lifecycle_replay(): a revocation does not re-derive again */
     uint64_t cuts; /* logs cut back so far (members_sync re-derives when it grew) */
     int anchors_synced; /* members was derived under the anchors set now */
     uint64_t authz;     /* moves when who may do what may have changed here */
@@ -153,43 +153,43 @@ static inline int64_t count_of(sqlite3_stmt *st)
 }
 
 /* The text of every prepared statement, by id. */
-extern const char *const stmt_sql[N_STMTS];
+extern const char *const schema_sql[N_STMTS];
 
 /* Called from one part of the store by another. */
-event_t *stored_event(sqlite3_stmt *st, int col);
-int64_t scalar(store_t *s, const char *sql);
-int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
-            char *why, size_t whylen);
-void cache_clear(store_t *s);
-int migrate(store_t *s, int *rederive, char *why, size_t whylen);
-int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
-               int64_t *forks, int *revoked, char *why, size_t whylen);
-void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
-               uint8_t id[EVENT_ID_BYTES]);
-int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-          uint8_t id[EVENT_ID_BYTES]);
-int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
-            size_t whylen);
-int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-            int *cut, size_t *applied, char *why, size_t whylen);
-int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
-            size_t whylen);
-int authorized(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
-               int64_t *signer, char *why, size_t whylen);
-int under_cut(store_t *s, const event_t *ev, int64_t signer);
-int members_sync(store_t *s, char *why, size_t whylen);
-int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                      size_t whylen);
-int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                    size_t whylen);
-int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
-                      size_t whylen);
-int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
-int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
-             char *why, size_t whylen);
-int rederive(store_t *s, char *why, size_t whylen);
-int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
-int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-           size_t whylen);
+event_t *store_row_event(sqlite3_stmt *st, int col);
+int64_t store_scalar(store_t *s, const char *sql);
+int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
+                  char *why, size_t whylen);
+void store_cache_clear(store_t *s);
+int schema_migrate(store_t *s, int *rederive, char *why, size_t whylen);
+int chain_author(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
+                 int64_t *forks, int *revoked, char *why, size_t whylen);
+void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
+                uint8_t id[EVENT_ID_BYTES]);
+int chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                uint8_t id[EVENT_ID_BYTES]);
+int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
+                  size_t whylen);
+int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
+                  int *cut, size_t *applied, char *why, size_t whylen);
+int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+              size_t whylen);
+int authz_check(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
+                int64_t *signer, char *why, size_t whylen);
+int authz_under_cut(store_t *s, const event_t *ev, int64_t signer);
+int authz_members_sync(store_t *s, char *why, size_t whylen);
+int authz_derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
+                            size_t whylen);
+int authz_derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                          size_t whylen);
+int authz_derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
+                            size_t whylen);
+int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
+int lifecycle_withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
+                       char *why, size_t whylen);
+int lifecycle_rederive(store_t *s, char *why, size_t whylen);
+int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen);
+int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                 size_t whylen);
 
 #endif

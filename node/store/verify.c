@@ -53,7 +53,7 @@ static void check_feed_end(verify_t *v)
     uint8_t id[EVENT_ID_BYTES];
     if (v->author == 0 || v->damaged)
         return;
-    feed_head(v->s, v->author, v->network, &seq, id);
+    chain_head(v->s, v->author, v->network, &seq, id);
     if (seq != v->seq || memcmp(id, v->head, EVENT_ID_BYTES) != 0)
         problem(v, "log %s of author #%lld: head says seq %llu, events end at %llu", v->network,
                 (long long)v->author, (unsigned long long)seq, (unsigned long long)v->seq);
@@ -152,10 +152,10 @@ static void check_derived(verify_t *v)
         problem(v, "derived tables could not be checked: %s", sqlite3_errmsg(v->s->db));
         return;
     }
-    if (replay(v->s, &skipped, NULL, 0) == STORE_OK) {
-        int64_t extra = scalar(v->s, "SELECT count(*) FROM (SELECT * FROM verify_snap EXCEPT"
+    if (lifecycle_replay(v->s, &skipped, NULL, 0) == STORE_OK) {
+        int64_t extra = store_scalar(v->s, "SELECT count(*) FROM (SELECT * FROM verify_snap EXCEPT"
                                      " SELECT * FROM items)");
-        int64_t missing = scalar(v->s, "SELECT count(*) FROM (SELECT * FROM items EXCEPT"
+        int64_t missing = store_scalar(v->s, "SELECT count(*) FROM (SELECT * FROM items EXCEPT"
                                        " SELECT * FROM verify_snap)");
         if (extra || missing)
             problem(v, "derived tables differ from the signed events (%lld rows altered or "

@@ -57,6 +57,9 @@ static void anchors_digest(const store_t *s, uint8_t out[32])
     crypto_generichash_final(&h, out, 32);
 }
 
+static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
+                             size_t whylen);
+
 /* members holds the statements that are valid under the anchors this node
  * trusts now. When those differ from the ones it was derived under (meta
  * 'anchors'), every membership statement is judged again in log order
@@ -99,9 +102,6 @@ int authz_members_sync(store_t *s, char *why, size_t whylen)
         }
         sqlite3_finalize(st);
     }
-    uint64_t cuts = s->cuts;
-    int was = s->replaying;
-    s->replaying = 1; /* one re-derivation at the end, not one per removal */
     for (size_t i = 0; rc == STORE_OK && i < n; i++) {
         if (sqlite3_prepare_v2(s->db, "SELECT header, sig, payload, salt FROM events"
                                       " WHERE rowid = ?1 AND fork = 0", -1, &st, NULL) != SQLITE_OK) {
@@ -112,12 +112,12 @@ int authz_members_sync(store_t *s, char *why, size_t whylen)
         event_t *ev = sqlite3_step(st) == SQLITE_ROW ? store_row_event(st, 0) : NULL;
         sqlite3_finalize(st);
         if (ev && ev->body)
-            rc = authz_derive_membership(s, ev, rows[i], why, whylen);
+            rc = derive_membership(s, ev, rows[i], why, whylen);
         event_free(&ev);
     }
-    s->replaying = was;
     free(rows);
-    if (rc == STORE_OK && s->cuts != cuts)
+    /* removals may have cut logs: the items are derived again once, here */
+    if (rc == STORE_OK)
         rc = lifecycle_rederive(s, why, whylen);
     if (rc == STORE_OK &&
         sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('anchors', ?1)",
@@ -140,11 +140,13 @@ static void members_ensure(store_t *s)
     if (exec(s, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
         return;
     store_cache_clear(s);
+    s->items_stale = false;
     if (authz_members_sync(s, NULL, 0) == STORE_OK)
         exec(s, "COMMIT", NULL, 0);
     else
         exec(s, "ROLLBACK", NULL, 0);
     store_cache_clear(s);
+    s->items_stale = false;
 }
 
 uint64_t store_authz_version(store_t *s)
@@ -246,8 +248,8 @@ static int coordinator_now(store_t *s, const char *network, const uint8_t *key, 
  * from who may make them when they are judged: an open network's
  * statements mean nothing here, and when the trusted coordinators change,
  * authz_members_sync judges every statement again. */
-int authz_derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                            size_t whylen)
+static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
+                             size_t whylen)
 {
     const Lernet__Membership *m = ev->body->membership;
     if (!anchor(s, ev->network, NULL) ||
@@ -265,28 +267,11 @@ int authz_derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *
     sqlite3_bind_int64(st, 9, ev->created_ms);
     sqlite3_bind_int64(st, 10, rowid);
     bind_blob(st, 11, m->last_good_id.len ? m->last_good_id.data : NULL, EVENT_ID_BYTES);
-    int rc = step_done(s, st, why, whylen), cut = 0;
+    int rc = step_done(s, st, why, whylen);
     s->authz++;
     if (rc || !m->removed)
         return rc;
-    int64_t aid, forks;
-    uint64_t head;
-    uint8_t head_id[EVENT_ID_BYTES];
-    size_t applied = 0;
-    if ((rc = chain_author(s, m->member.data, &aid, &forks, NULL, why, whylen)))
-        return rc;
-    logref_t lr = {aid, m->member.data, ev->network};
-    rc = chain_pin_cut(s, &lr, m->last_good_seq,
-                       m->last_good_id.len ? m->last_good_id.data : NULL, 0, &cut, &applied, why,
-                       whylen);
-    chain_head(s, aid, ev->network, &head, head_id);
-    if (rc == STORE_OK && head > m->last_good_seq) {
-        log_warn("withdrawing events from seq %llu of %s: their author was removed",
-                 (unsigned long long)m->last_good_seq + 1, ev->network);
-        rc = lifecycle_cut_log(s, &lr, m->last_good_seq + 1, why, whylen);
-        cut = 1;
-    }
-    return rc || !cut ? rc : lifecycle_rederive(s, why, whylen);
+    return lifecycle_member_removed(s, ev->network, m, why, whylen);
 }
 
 /* ---- key lifecycle -------------------------------------------------- */
@@ -360,14 +345,14 @@ static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert,
     return *id ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
 }
 
-int authz_derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                          size_t whylen)
+static int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,
+                           char *why, size_t whylen)
 {
     return signer_row(s, aid, ev->body->key_cert->signing_key.data, rowid, NULL, why, whylen);
 }
 
-int authz_derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
-                            size_t whylen)
+static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
+                             size_t whylen)
 {
     const Lernet__KeyRevoke *r = ev->body->key_revoke;
     int64_t key;
@@ -389,17 +374,33 @@ int authz_derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *wh
         bind_blob(st, 4, c->last_good_id.len ? c->last_good_id.data : NULL, EVENT_ID_BYTES);
         rc = step_done(s, st, why, whylen);
     }
-    /* Each cut pins its log's history; then what the key signed after the
-     * cuts leaves the chains. */
-    int cut = 0;
-    size_t applied = 0;
-    for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
-        logref_t lr = {aid, ev->author, r->cuts[i]->network};
-        rc = chain_pin_cut(s, &lr, r->cuts[i]->last_good_seq,
-                           r->cuts[i]->last_good_id.len ? r->cuts[i]->last_good_id.data : NULL, key,
-                           &cut, &applied, why, whylen);
+    return rc ? rc : lifecycle_key_revoked(s, aid, ev->author, key, r, why, whylen);
+}
+
+static int derive_identity_revoke(store_t *s, int64_t aid, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = Q(s, Q_AUTHOR_REVOKE);
+    sqlite3_bind_int64(st, 1, aid);
+    s->c.author_valid = 0;
+    s->authz++;
+    return step_done(s, st, why, whylen);
+}
+
+int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                 size_t whylen)
+{
+    switch (ev->kind) {
+    case LERNET__KIND__KIND_KEY_CERT:
+        return ev->body ? derive_key_cert(s, ev, aid, rowid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_KEY_REVOKE:
+        return ev->body ? derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_MEMBERSHIP:
+        return ev->body ? derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_IDENTITY_REVOKE:
+        return derive_identity_revoke(s, aid, why, whylen);
+    default:
+        return STORE_OK;
     }
-    return rc ? rc : lifecycle_withdraw(s, aid, ev->author, key, cut, why, whylen);
 }
 
 /* 1 if ev, at a seq its log's chain holds already, falls under a cut: its

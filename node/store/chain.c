@@ -146,6 +146,10 @@ static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, ch
     snprintf(s->c.feed_net, sizeof s->c.feed_net, "%s", ev->network);
     s->c.feed_seq = ev->seq;
     memcpy(s->c.feed_id, ev->id, EVENT_ID_BYTES);
+    /* what the event says beyond its place in the log: who may sign or
+     * publish (control kinds), and the derived items */
+    if ((rc = authz_derive(s, ev, aid, rowid, why, whylen)))
+        return rc;
     return items_derive(s, ev, aid, rowid, why, whylen);
 }
 
@@ -497,11 +501,11 @@ static int pin_follow(store_t *s, const logref_t *lr, uint64_t seq,
  * holds from the first event the cut could concern is unproven: from the
  * first one the revoked key signed (key; events signed by other keys
  * cannot have been forged with it), or all of it for a removed member
- * (key 0). That part is withdrawn, the log is pinned at (c, x), and copies
- * held or arriving later rejoin the chain as the pins prove them. *cut is
- * set when rows left the chain (the caller re-derives the items). */
+ * (key 0). That part is withdrawn (lifecycle_cut_log, which marks the items
+ * stale), the log is pinned at (c, x), and copies held or arriving later
+ * rejoin the chain as the pins prove them. */
 int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-                  int *cut, size_t *applied, char *why, size_t whylen)
+                  size_t *applied, char *why, size_t whylen)
 {
     uint64_t head, w;
     uint8_t head_id[EVENT_ID_BYTES], at[EVENT_ID_BYTES];
@@ -522,7 +526,6 @@ int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, 
                  "event its cut names", (unsigned long long)w, (unsigned long long)head, lr->net,
                  fpr);
         rc = lifecycle_cut_log(s, lr, w, why, whylen);
-        *cut = 1;
     }
     return rc ? rc : pin_follow(s, lr, c, x, applied, why, whylen);
 }
@@ -547,7 +550,8 @@ static enum row_state event_state(store_t *s, const uint8_t id[EVENT_ID_BYTES], 
 
 /* A chain row stored without its payload (by an older lernet, from a
  * partner that stripped it) gets it back from a genuine copy, and what it
- * says is derived again: a stored copy never keeps the real one out. */
+ * says is derived again (the items are marked stale: the commit re-derives
+ * them): a stored copy never keeps the real one out. */
 static int fill_payload(store_t *s, const event_t *ev, char *why, size_t whylen)
 {
     char hex[EVENT_ID_HEX_SIZE];
@@ -558,7 +562,9 @@ static int fill_payload(store_t *s, const event_t *ev, char *why, size_t whylen)
     int rc = step_done(s, st, why, whylen);
     event_id_hex(hex, ev->id);
     log_warn("event %.16s… was stored without its payload; a genuine copy restores it", hex);
-    return rc ? rc : lifecycle_rederive(s, why, whylen);
+    if (rc == STORE_OK)
+        lifecycle_mark_stale(s);
+    return rc;
 }
 
 int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,

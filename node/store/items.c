@@ -109,12 +109,6 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
                  size_t whylen)
 {
     switch (ev->kind) {
-    case LERNET__KIND__KIND_KEY_CERT:
-        return ev->body ? authz_derive_key_cert(s, ev, aid, rowid, why, whylen) : STORE_OK;
-    case LERNET__KIND__KIND_KEY_REVOKE:
-        return ev->body ? authz_derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
-    case LERNET__KIND__KIND_MEMBERSHIP:
-        return ev->body ? authz_derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_PROFILE: {
         if (!ev->body)
             return STORE_OK;
@@ -124,13 +118,6 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
         bind_text(st, 3, ev->body->profile->country);
         bind_text(st, 4, ev->body->profile->municipality);
         sqlite3_bind_int64(st, 5, ev->created_ms);
-        return step_done(s, st, why, whylen);
-    }
-    case LERNET__KIND__KIND_IDENTITY_REVOKE: {
-        sqlite3_stmt *st = Q(s, Q_AUTHOR_REVOKE);
-        sqlite3_bind_int64(st, 1, aid);
-        s->c.author_valid = 0;
-        s->authz++;
         return step_done(s, st, why, whylen);
     }
     case LERNET__KIND__KIND_WORKSHOP:

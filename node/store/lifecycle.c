@@ -32,28 +32,33 @@ int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, 
         rc = step_done(s, st, why, whylen);
     }
     s->c.feed_valid = 0;
-    s->cuts++;
+    lifecycle_mark_stale(s);
     size_t applied = 0;
     return rc ? rc : chain_advance(s, lr, 1, &applied, why, whylen);
 }
 
-/* Re-derives the items after rows left the chain, unless a replay is
- * already running (which then sees the rows as they are now). */
+void lifecycle_mark_stale(store_t *s)
+{
+    s->items_stale = true;
+}
+
+/* At a commit point of a write: if it left the items stale, they are
+ * derived again, once, from the canonical rows. */
 int lifecycle_rederive(store_t *s, char *why, size_t whylen)
 {
     size_t skipped = 0;
-    if (s->replaying)
+    if (!s->items_stale)
         return STORE_OK;
-    s->replaying = 1;
     int rc = lifecycle_replay(s, &skipped, why, whylen);
-    s->replaying = 0;
+    if (rc == STORE_OK)
+        s->items_stale = false;
     return rc;
 }
 
 /* Withdraws, in every log of the author, what the revoked key signed after
- * the cut and everything chained on it; then re-derives the items. */
-int lifecycle_withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
-                       char *why, size_t whylen)
+ * the cut and everything chained on it. */
+static int withdraw_signed(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
+                           char *why, size_t whylen)
 {
     enum { MAX_LOGS = 1024 };
     char(*nets)[EVENT_MAX_NETWORK + 1] = calloc(MAX_LOGS, sizeof *nets);
@@ -76,11 +81,53 @@ int lifecycle_withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t k
     }
     free(nets);
     free(from);
-    return rc == STORE_OK && (n > 0 || cut) ? lifecycle_rederive(s, why, whylen) : rc;
+    return rc;
+}
+
+int lifecycle_key_revoked(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
+                          const Lernet__KeyRevoke *r, char *why, size_t whylen)
+{
+    size_t applied = 0;
+    int rc = STORE_OK;
+    /* Each cut pins its log's history; then what the key signed after the
+     * cuts leaves the chains. */
+    for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
+        const Lernet__LogCut *c = r->cuts[i];
+        logref_t lr = {aid, author, c->network};
+        rc = chain_pin_cut(s, &lr, c->last_good_seq, c->last_good_id.len ? c->last_good_id.data : NULL,
+                           key, &applied, why, whylen);
+    }
+    return rc ? rc : withdraw_signed(s, aid, author, key, why, whylen);
+}
+
+int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Membership *m,
+                             char *why, size_t whylen)
+{
+    int64_t aid, forks;
+    uint64_t head;
+    uint8_t head_id[EVENT_ID_BYTES];
+    size_t applied = 0;
+    int rc = chain_author(s, m->member.data, &aid, &forks, NULL, why, whylen);
+    if (rc)
+        return rc;
+    logref_t lr = {aid, m->member.data, network};
+    rc = chain_pin_cut(s, &lr, m->last_good_seq, m->last_good_id.len ? m->last_good_id.data : NULL,
+                       0, &applied, why, whylen);
+    if (rc)
+        return rc;
+    chain_head(s, aid, network, &head, head_id);
+    if (head <= m->last_good_seq)
+        return STORE_OK;
+    log_warn("withdrawing events from seq %llu of %s: their author was removed",
+             (unsigned long long)m->last_good_seq + 1, network);
+    return lifecycle_cut_log(s, &lr, m->last_good_seq + 1, why, whylen);
 }
 
 /* Replays canonical events in rowid order into an emptied items table;
- * *skipped counts events whose stored bytes no longer parse. */
+ * *skipped counts events whose stored bytes no longer parse. Only
+ * items_derive runs, which writes the items and profiles tables and
+ * nothing else: the events table is not changed while it is read here,
+ * and nothing here can mark the items stale again. */
 int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
 {
     sqlite3_stmt *st;

@@ -159,8 +159,11 @@ static int tx_begin(store_t *s, char *why, size_t whylen)
 {
     int rc = run(s, Q_BEGIN, why, whylen);
     store_cache_clear(s);
-    if (rc == STORE_OK && (rc = authz_members_sync(s, why, whylen)) != STORE_OK)
+    s->items_stale = false;
+    if (rc == STORE_OK && (rc = authz_members_sync(s, why, whylen)) != STORE_OK) {
         run(s, Q_ROLLBACK, NULL, 0);
+        s->items_stale = false;
+    }
     if (rc == STORE_OK) {
         sqlite3_stmt *st = Q(s, Q_PENDING_ANY);
         s->c.pending = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
@@ -186,7 +189,9 @@ int store_commit(store_t *s)
 {
     if (!s->in_batch)
         return STORE_ERR_SQL;
-    int rc = run(s, Q_COMMIT, NULL, 0);
+    int rc = lifecycle_rederive(s, NULL, 0); /* once for the whole batch */
+    if (rc == STORE_OK)
+        rc = run(s, Q_COMMIT, NULL, 0);
     if (rc == STORE_OK)
         s->in_batch = 0;
     return rc;
@@ -198,6 +203,7 @@ int store_rollback(store_t *s)
         return STORE_ERR_SQL;
     s->in_batch = 0;
     store_cache_clear(s);
+    s->items_stale = false;
     return run(s, Q_ROLLBACK, NULL, 0);
 }
 
@@ -226,10 +232,14 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
 {
     int out = STORE_DUPLICATE, rc;
     size_t n = 0;
+    bool stale = s->items_stale; /* what the batch owes so far */
     /* Inside a batch a savepoint undoes just this event on failure. */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
     rc = chain_add(s, ev, &out, &n, why, whylen);
+    /* outside a batch this is the commit point; a batch re-derives at its end */
+    if (rc == STORE_OK && !s->in_batch)
+        rc = lifecycle_rederive(s, why, whylen);
     if (rc == STORE_OK)
         rc = run(s, s->in_batch ? Q_SP_RELEASE : Q_COMMIT, why, whylen);
     if (rc != STORE_OK) {
@@ -239,6 +249,7 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
         } else
             run(s, Q_ROLLBACK, NULL, 0);
         store_cache_clear(s);
+        s->items_stale = s->in_batch && stale;
         n = 0;
     }
     if (rc == STORE_OK && outcome)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -73,8 +74,10 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *q[N_STMTS];
     int in_batch;
-    int replaying; /* inside lifecycle_replay(): a revocation does not re-derive again */
-    uint64_t cuts; /* logs cut back so far (members_sync re-derives when it grew) */
+    /* This write took rows off the chain or restored a payload, so the
+     * items no longer follow from the canonical rows; its commit point
+     * re-derives them once (lifecycle_rederive). */
+    bool items_stale;
     int anchors_synced; /* members was derived under the anchors set now */
     uint64_t authz;     /* moves when who may do what may have changed here */
     tx_cache_t c;
@@ -171,22 +174,21 @@ int chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
 int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
                   size_t whylen);
 int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-                  int *cut, size_t *applied, char *why, size_t whylen);
+                  size_t *applied, char *why, size_t whylen);
 int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen);
 int authz_check(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
                 int64_t *signer, char *why, size_t whylen);
 int authz_under_cut(store_t *s, const event_t *ev, int64_t signer);
 int authz_members_sync(store_t *s, char *why, size_t whylen);
-int authz_derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                            size_t whylen);
-int authz_derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                          size_t whylen);
-int authz_derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
-                            size_t whylen);
+int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                 size_t whylen);
 int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
-int lifecycle_withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
-                       char *why, size_t whylen);
+int lifecycle_key_revoked(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
+                          const Lernet__KeyRevoke *r, char *why, size_t whylen);
+int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Membership *m,
+                             char *why, size_t whylen);
+void lifecycle_mark_stale(store_t *s);
 int lifecycle_rederive(store_t *s, char *why, size_t whylen);
 int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen);
 int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,

@@ -5,7 +5,9 @@
  * expiry refuses events created after the term; removal refuses later
  * events, withdraws what raced it and keeps what came before; an open
  * network (no trusted coordinators) is unaffected. Publishing as a
- * non-member reports the store's reason.
+ * non-member reports the store's reason. Re-deriving the items (rebuild,
+ * verify) changes no chain: a member removed and admitted again keeps what
+ * it published after its return.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -319,6 +321,31 @@ static void test_open_statements_judged_when_managed(void **state)
     assert_false(store_is_member(f->st, net2, keys_public(f->a), event_now_ms()));
 }
 
+/* Re-deriving the items replays no membership statement: a member removed
+ * and then admitted again keeps what it published after its return. Before,
+ * the replay (store_rebuild, and the one store_verify runs to compare)
+ * applied the old removal again and withdrew those events. */
+static void test_rederive_keeps_a_readmitted_member(void **state)
+{
+    fx_t *f = *state;
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    size_t checked, problems = 99;
+    char why[256] = "";
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK);
+    assert_int_equal(workshop(f, f->a, 0, NULL), STORE_OK);               /* seq 1 */
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 1, 1, NULL), STORE_OK); /* removed after 1 */
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK); /* admitted again */
+    assert_int_equal(workshop(f, f->a, 0, NULL), STORE_OK);               /* seq 2 */
+    assert_int_equal(items(f), 2);
+    assert_int_equal(store_verify(f->st, NULL, NULL, &checked, &problems), STORE_OK);
+    assert_int_equal(problems, 0);
+    assert_int_equal(store_rebuild(f->st, why, sizeof why), STORE_OK);
+    assert_int_equal(store_head(f->st, keys_public(f->a), NET, &seq, head), STORE_OK);
+    assert_int_equal(seq, 2);
+    assert_int_equal(items(f), 2);
+}
+
 /* Publishing where this node is not (yet) a member: the person is told
  * why, in the store's words, not that the event "was duplicate"; and a
  * refused store_add leaves its out-parameters as they were. */
@@ -358,6 +385,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_statements_judged_when_managed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_publish_keeps_the_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rederive_keeps_a_readmitted_member, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,13 +10,13 @@
 
 /* ---- membership ------------------------------------------------------ */
 
-static int anchor(const store_t *s, const char *network, const uint8_t *key)
+static bool anchor(const store_t *s, const char *network, const uint8_t *key)
 {
     for (size_t i = 0; i < s->n_anchors; i++)
         if (strcmp(s->anchors[i].network, network) == 0 &&
             (!key || memcmp(s->anchors[i].key, key, KEYS_PUBLIC_BYTES) == 0))
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES])
@@ -60,72 +60,128 @@ static void anchors_digest(const store_t *s, uint8_t out[32])
 static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
                              size_t whylen);
 
-/* members holds the statements that are valid under the anchors this node
- * trusts now. When those differ from the ones it was derived under (meta
- * 'anchors'), every membership statement is judged again in log order
- * (a statement stored while a network was open, or before its
- * coordinators were known, counts only if its author may make it now).
- * Runs inside the caller's write transaction. */
-int authz_members_sync(store_t *s, char *why, size_t whylen)
+/* 1 if members was derived under the anchors whose digest this is, 0 if
+ * not (or never), < 0 on error. */
+static int anchors_same(store_t *s, const uint8_t digest[32], char *why, size_t whylen)
 {
-    uint8_t digest[32];
     sqlite3_stmt *st;
-    if (s->anchors_synced)
-        return STORE_OK;
-    anchors_digest(s, digest);
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'anchors'", -1, &st,
                            NULL) != SQLITE_OK)
         return sql_fail(s, SQLITE_ERROR, why, whylen);
     int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32 &&
                memcmp(sqlite3_column_blob(st, 0), digest, 32) == 0;
     sqlite3_finalize(st);
-    if (same) {
-        s->anchors_synced = 1;
-        return STORE_OK;
-    }
-    /* the statements' rows first: judging one may withdraw events */
+    return same;
+}
+
+static int anchors_record(store_t *s, const uint8_t digest[32], char *why, size_t whylen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('anchors', ?1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    bind_blob(st, 1, digest, 32);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, why, whylen);
+}
+
+/* The rows of the canonical membership statements, in log order. *out is
+ * malloc'd (the caller frees it); *out and *count are written on success. */
+static int statement_rows(store_t *s, int64_t **out, size_t *count, char *why, size_t whylen)
+{
+    sqlite3_stmt *st;
     size_t n = 0, cap = 64;
     int64_t *rows = malloc(cap * sizeof *rows);
-    int rc = rows ? exec(s, "DELETE FROM members", why, whylen) : STORE_ERR_NOMEM;
-    if (rc == STORE_OK &&
-        sqlite3_prepare_v2(s->db, "SELECT rowid FROM events WHERE fork = 0 AND kind = 19"
-                                  " ORDER BY rowid", -1, &st, NULL) == SQLITE_OK) {
-        while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
-            int64_t *more = n == cap ? realloc(rows, 2 * cap * sizeof *rows) : rows;
-            if (!more)
-                rc = STORE_ERR_NOMEM;
-            else {
-                cap = more == rows ? cap : 2 * cap;
-                rows = more;
-                rows[n++] = sqlite3_column_int64(st, 0);
-            }
-        }
-        sqlite3_finalize(st);
+    if (!rows)
+        return why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
+    if (sqlite3_prepare_v2(s->db, "SELECT rowid FROM events WHERE fork = " SQL_CANONICAL
+                                  " AND kind = ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK) {
+        free(rows);
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
     }
-    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-        if (sqlite3_prepare_v2(s->db, "SELECT header, sig, payload, salt FROM events"
-                                      " WHERE rowid = ?1 AND fork = 0", -1, &st, NULL) != SQLITE_OK) {
-            rc = sql_fail(s, SQLITE_ERROR, why, whylen);
+    sqlite3_bind_int(st, 1, LERNET__KIND__KIND_MEMBERSHIP);
+    int rc = STORE_OK, step;
+    while (rc == STORE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t *more = n < cap ? rows : realloc(rows, 2 * cap * sizeof *rows);
+        if (!more) {
+            rc = why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
             break;
         }
+        cap = more == rows ? cap : 2 * cap;
+        rows = more;
+        rows[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == STORE_OK && step != SQLITE_DONE)
+        rc = sql_fail(s, step, why, whylen);
+    sqlite3_finalize(st);
+    if (rc != STORE_OK) {
+        free(rows);
+        return rc;
+    }
+    *out = rows;
+    *count = n;
+    return STORE_OK;
+}
+
+/* Judges the statements at rows again, in that order. One that left the
+ * chain since the rows were read (a removal judged before it cut its
+ * author's log) counts no more. */
+static int judge_statements(store_t *s, const int64_t *rows, size_t n, char *why, size_t whylen)
+{
+    sqlite3_stmt *st;
+    int rc = STORE_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT header, sig, payload, salt FROM events"
+                                  " WHERE rowid = ?1 AND fork = " SQL_CANONICAL, -1, &st,
+                           NULL) != SQLITE_OK)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, rows[i]);
         event_t *ev = sqlite3_step(st) == SQLITE_ROW ? store_row_event(st, 0) : NULL;
-        sqlite3_finalize(st);
+        sqlite3_reset(st); /* done reading before judging writes */
         if (ev && ev->body)
             rc = derive_membership(s, ev, rows[i], why, whylen);
         event_free(&ev);
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* members holds the statements that are valid under the anchors this node
+ * trusts now. When those differ from the ones it was derived under (meta
+ * 'anchors'), every membership statement is judged again in log order
+ * (a statement stored while a network was open, or before its
+ * coordinators were known, counts only if its author may make it now).
+ * Runs inside the caller's write transaction; a removal judged here may
+ * cut its author's log, and the items are then derived again once, at
+ * the end. */
+int authz_members_sync(store_t *s, char *why, size_t whylen)
+{
+    uint8_t digest[32];
+    int64_t *rows = NULL;
+    size_t n = 0;
+    if (s->anchors_synced)
+        return STORE_OK;
+    anchors_digest(s, digest);
+    int rc = anchors_same(s, digest, why, whylen);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        s->anchors_synced = 1;
+        return STORE_OK;
+    }
+    /* the statements' rows first: judging one may withdraw events */
+    if ((rc = statement_rows(s, &rows, &n, why, whylen)))
+        return rc;
+    rc = exec(s, "DELETE FROM members", why, whylen);
+    if (rc == STORE_OK)
+        rc = judge_statements(s, rows, n, why, whylen);
     free(rows);
-    /* removals may have cut logs: the items are derived again once, here */
     if (rc == STORE_OK)
         rc = lifecycle_rederive(s, why, whylen);
-    if (rc == STORE_OK &&
-        sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('anchors', ?1)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        bind_blob(st, 1, digest, 32);
-        rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
-        sqlite3_finalize(st);
-    }
+    if (rc == STORE_OK)
+        rc = anchors_record(s, digest, why, whylen);
     if (rc == STORE_OK)
         s->anchors_synced = 1;
     return rc;
@@ -162,13 +218,13 @@ uint64_t store_authz_version(store_t *s)
     return (uint64_t)other << 32 ^ s->authz;
 }
 
-int store_managed(store_t *s, const char *network)
+bool store_managed(store_t *s, const char *network)
 {
     return anchor(s, network, NULL);
 }
 
 typedef struct member_row {
-    int found, coordinator, removed;
+    bool found, coordinator, removed;
     int64_t until_ms;
     uint64_t last_good_seq;
 } member_row_t;
@@ -218,12 +274,12 @@ static int member_ok(store_t *s, const event_t *ev, char *why, size_t whylen)
     return STORE_OK;
 }
 
-int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
-                    int64_t now_ms)
+bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                     int64_t now_ms)
 {
     members_ensure(s);
     if (anchor(s, network, key))
-        return 1;
+        return true;
     member_row_t m = member_get(s, network, key);
     return m.found && !m.removed && (!m.until_ms || now_ms <= m.until_ms);
 }
@@ -234,10 +290,10 @@ int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBL
 /* Whether key may state memberships of network now: a coordinator this
  * node trusts (config), or one a valid statement made coordinator, not
  * removed, within its term at when_ms. */
-static int coordinator_now(store_t *s, const char *network, const uint8_t *key, int64_t when_ms)
+static bool coordinator_now(store_t *s, const char *network, const uint8_t *key, int64_t when_ms)
 {
     if (anchor(s, network, key))
-        return 1;
+        return true;
     member_row_t c = member_get(s, network, key);
     return c.found && c.coordinator && !c.removed && (!c.until_ms || when_ms <= c.until_ms);
 }
@@ -408,15 +464,15 @@ int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
  * part the cut keeps. That part of the chain is the pinned history, so a
  * different event there is not evidence of the author forking but of a
  * revoked key or a removed member signing another history. */
-int authz_under_cut(store_t *s, const event_t *ev, int64_t signer)
+bool authz_under_cut(store_t *s, const event_t *ev, int64_t signer)
 {
     if (signer) {
         sqlite3_stmt *st = Q(s, Q_SIGNER_REVOKED);
         sqlite3_bind_int64(st, 1, signer);
-        int revoked = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+        bool revoked = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
         sqlite3_reset(st);
         if (revoked)
-            return 1; /* authz_check() let it through: its seq is within the cut */
+            return true; /* authz_check() let it through: its seq is within the cut */
     }
     member_row_t m = member_get(s, ev->network, ev->author);
     return anchor(s, ev->network, NULL) && m.found && m.removed && ev->seq <= m.last_good_seq;

@@ -81,23 +81,23 @@ void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
     sqlite3_reset(st);
 }
 
-/* Inserts ev as a row in state fork. A canonical row takes the place of an
+/* Inserts ev as a row in state `state`. A canonical row takes the place of an
  * off-chain copy of itself (fork evidence, or withdrawn while its place in
  * the chain was unproven): the copy is deleted and the event inserted
  * afresh, so that rowid order stays the order in which events joined
  * their log's chain (replay relies on it). */
-static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t signer, int fork,
-                        int64_t *rowid, char *why, size_t whylen)
+static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t signer,
+                        enum row_state state, int64_t *rowid, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
-    if (fork == 0) {
+    if (state == ROW_CANONICAL) {
         st = Q(s, Q_EVENT_DEL_OFF);
         bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
-        int was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        int was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : ROW_NONE;
         while (sqlite3_step(st) == SQLITE_ROW)
             ;
         sqlite3_reset(st);
-        if (was == 1) { /* it was kept as fork evidence: no longer that */
+        if (was == ROW_EVIDENCE) { /* no longer evidence of a fork */
             st = Q(s, Q_FORK_UNMARK);
             sqlite3_bind_int64(st, 1, aid);
             int rc = step_done(s, st, why, whylen);
@@ -114,14 +114,15 @@ static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t sign
     sqlite3_bind_int(st, 5, ev->kind);
     sqlite3_bind_int64(st, 6, ev->created_ms);
     sqlite3_bind_int64(st, 7, event_now_ms());
-    sqlite3_bind_int(st, 8, fork);
+    sqlite3_bind_int(st, 8, state);
     bind_blob(st, 9, ev->header, ev->header_len);
     bind_blob(st, 10, ev->sig, KEYS_SIG_BYTES);
     bind_blob(st, 11, ev->has_payload ? ev->payload : NULL, ev->payload_len);
     bind_blob(st, 12, ev->has_payload ? ev->salt : NULL, EVENT_SALT_BYTES);
     sqlite3_bind_int64(st, 13, signer);
     int rc = step_done(s, st, why, whylen);
-    *rowid = sqlite3_last_insert_rowid(s->db);
+    if (rc == STORE_OK)
+        *rowid = sqlite3_last_insert_rowid(s->db);
     return rc;
 }
 
@@ -131,7 +132,7 @@ static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, ch
                   size_t whylen)
 {
     int64_t rowid;
-    int rc = insert_event(s, ev, aid, signer, 0, &rowid, why, whylen);
+    int rc = insert_event(s, ev, aid, signer, ROW_CANONICAL, &rowid, why, whylen);
     if (rc)
         return rc;
     sqlite3_stmt *st = Q(s, Q_FEED_PUT);
@@ -161,7 +162,7 @@ static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t signer,
         return why_fail(why, whylen, STORE_ERR_FORKS_FULL,
                     "author already has %d fork evidence events; not keeping more",
                     STORE_MAX_FORKS);
-    int rc = insert_event(s, ev, aid, signer, 1, &rowid, why, whylen);
+    int rc = insert_event(s, ev, aid, signer, ROW_EVIDENCE, &rowid, why, whylen);
     if (rc)
         return rc;
     sqlite3_stmt *st = Q(s, Q_FORK_MARK);
@@ -221,14 +222,14 @@ static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, si
  * when the pins reach the head, what they proved is appended in order. */
 
 /* The id of the canonical event at seq of the log: 1 if there is one. */
-int chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                uint8_t id[EVENT_ID_BYTES])
+bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                 uint8_t id[EVENT_ID_BYTES])
 {
     sqlite3_stmt *st = Q(s, Q_EVENT_AT);
     sqlite3_bind_int64(st, 1, aid);
     bind_text(st, 2, net);
     sqlite3_bind_int64(st, 3, (int64_t)seq);
-    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
+    bool found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
     if (found)
         memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
     sqlite3_reset(st);
@@ -261,14 +262,14 @@ static uint64_t pin_top(store_t *s, int64_t aid, const char *net)
     return top;
 }
 
-static int pin_get(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                   uint8_t id[EVENT_ID_BYTES])
+static bool pin_get(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                    uint8_t id[EVENT_ID_BYTES])
 {
     sqlite3_stmt *st = Q(s, Q_PIN_GET);
     sqlite3_bind_int64(st, 1, aid);
     bind_text(st, 2, net);
     sqlite3_bind_int64(st, 3, (int64_t)seq);
-    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
+    bool found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
     if (found)
         memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
     sqlite3_reset(st);
@@ -335,7 +336,7 @@ static int pin_put(store_t *s, const logref_t *lr, uint64_t seq, const uint8_t i
     return step_done(s, st, why, whylen);
 }
 
-static int links_to(const event_t *ev, uint64_t seq, const uint8_t head_id[EVENT_ID_BYTES])
+static bool links_to(const event_t *ev, uint64_t seq, const uint8_t head_id[EVENT_ID_BYTES])
 {
     return ev->seq == seq && (seq == 1 || memcmp(ev->prev, head_id, EVENT_ID_BYTES) == 0);
 }
@@ -531,8 +532,6 @@ int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, 
 }
 
 /* ---- adding events -------------------------------------------------- */
-
-enum row_state { ROW_NONE = -1, ROW_CANONICAL = 0, ROW_EVIDENCE = 1, ROW_WITHDRAWN = 2 };
 
 /* How the events table holds id; *gone: stored without its payload. */
 static enum row_state event_state(store_t *s, const uint8_t id[EVENT_ID_BYTES], int *gone)

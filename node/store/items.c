@@ -49,14 +49,14 @@ static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,
     return step_done(s, st, why, whylen);
 }
 
-/* The target an update or cancel may change: an item of the same author
- * and network whose kind is allowed. Returns 1 if it qualifies. */
-static int target_ok(store_t *s, const uint8_t *target, int64_t aid, const char *network,
-                     int want_kind)
+/* Whether target is an item an update or cancel may change: one of the
+ * same author and network whose kind is allowed. */
+static bool target_ok(store_t *s, const uint8_t *target, int64_t aid, const char *network,
+                      int want_kind)
 {
     sqlite3_stmt *st = Q(s, Q_ITEM_GET);
     bind_blob(st, 1, target, EVENT_ID_BYTES);
-    int ok = 0;
+    bool ok = false;
     if (sqlite3_step(st) == SQLITE_ROW) {
         int kind = sqlite3_column_int(st, 0);
         ok = sqlite3_column_int64(st, 1) == aid &&
@@ -193,10 +193,10 @@ int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
     sqlite3_stmt *st;
     int stop = 0;
     snprintf(sql, sizeof sql,
-             "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind != 3 AND i.end_ >= ?2))"
+             "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind != ?6 AND i.end_ >= ?2))"
              " AND (?3 IS NULL OR o.network = ?3) AND (?4 IS NULL OR i.about = ?4)"
-             " ORDER BY i.kind = 3, CASE WHEN i.kind = 3 THEN o.created_ms ELSE i.start END, o.id"
-             " LIMIT ?5",
+             " ORDER BY i.kind = ?6, CASE WHEN i.kind = ?6 THEN o.created_ms ELSE i.start END,"
+             " o.id LIMIT ?5",
              items_sql);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return STORE_ERR_SQL;
@@ -206,6 +206,7 @@ int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
         bind_text(st, 3, q->network);
     bind_blob(st, 4, q->about, EVENT_ID_BYTES);
     sqlite3_bind_int64(st, 5, q->limit ? (int64_t)q->limit : -1);
+    sqlite3_bind_int(st, 6, LERNET__KIND__KIND_EXPERIENCE); /* no dates: by creation time */
     while (!stop && sqlite3_step(st) == SQLITE_ROW)
         stop = emit_item(st, cb, ctx);
     sqlite3_finalize(st);

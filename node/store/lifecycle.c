@@ -135,7 +135,7 @@ int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
     if (rc)
         return rc;
     if (sqlite3_prepare_v2(s->db, "SELECT rowid, author, header, sig, payload, salt FROM events"
-                                  " WHERE fork = 0 ORDER BY rowid",
+                                  " WHERE fork = " SQL_CANONICAL " ORDER BY rowid",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_fail(s, SQLITE_ERROR, why, whylen);
     while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {

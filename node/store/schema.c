@@ -2,6 +2,12 @@
 
 #include <stdio.h>
 
+/* The schema texts are kept as each version shipped them (a migration is
+ * history: a database of that version was made by exactly this text), so
+ * they spell row states and kinds as numbers: fork = 0 is ROW_CANONICAL
+ * (the partial index events_chain holds each log's chain), 2 is
+ * ROW_WITHDRAWN; the views' kinds 1, 2 and 3 are LERNET__KIND__KIND_WORKSHOP,
+ * _MEETING and _EXPERIENCE. */
 static const char *schema_v1 =
     "CREATE TABLE authors(id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE,"
     "  forked INTEGER NOT NULL DEFAULT 0, fork_count INTEGER NOT NULL DEFAULT 0);"
@@ -123,7 +129,7 @@ const char *const schema_sql[N_STMTS] = {
     [Q_RANGE] = "SELECT e.rowid, e.id, e.network, e.seq, e.kind, e.created_ms, e.received_ms,"
                 " e.fork, e.header, e.sig, e.payload, e.salt FROM events e"
                 " WHERE e.author = (SELECT id FROM authors WHERE key = ?1) AND e.network = ?2"
-                " AND e.seq BETWEEN ?3 AND ?4 AND e.fork = 0 ORDER BY e.seq",
+                " AND e.seq BETWEEN ?3 AND ?4 AND e.fork = " SQL_CANONICAL " ORDER BY e.seq",
     [Q_HEAD] = "SELECT f.head_seq, f.head_id FROM feeds f JOIN authors a ON a.id = f.author"
                " WHERE a.key = ?1 AND f.network = ?2",
     [Q_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM pending)",
@@ -146,15 +152,15 @@ const char *const schema_sql[N_STMTS] = {
     /* per log, the first canonical event the revoked key signed after the cut */
     [Q_WITHDRAW_FROM] = "SELECT e.network, min(e.seq) FROM events e"
                         " LEFT JOIN key_cuts c ON c.key = ?2 AND c.network = e.network"
-                        " WHERE e.author = ?1 AND e.signer = ?2 AND e.fork = 0"
+                        " WHERE e.author = ?1 AND e.signer = ?2 AND e.fork = " SQL_CANONICAL
                         " AND e.seq > coalesce(c.last_good_seq, 0) GROUP BY e.network",
-    [Q_WITHDRAW] = "UPDATE events SET fork = 2 WHERE author = ?1 AND network = ?2 AND fork = 0"
-                   " AND seq >= ?3",
+    [Q_WITHDRAW] = "UPDATE events SET fork = " SQL_WITHDRAWN " WHERE author = ?1 AND network = ?2"
+                   " AND fork = " SQL_CANONICAL " AND seq >= ?3",
     [Q_EVENT_AT] = "SELECT id FROM events WHERE author = ?1 AND network = ?2 AND seq = ?3"
-                   " AND fork = 0",
+                   " AND fork = " SQL_CANONICAL,
     [Q_FEED_DEL] = "DELETE FROM feeds WHERE author = ?1 AND network = ?2",
     [Q_FORK_AT] = "SELECT rowid, header, sig, payload, salt FROM events WHERE author = ?1"
-                  " AND network = ?2 AND seq = ?3 AND fork = 1",
+                  " AND network = ?2 AND seq = ?3 AND fork = " SQL_EVIDENCE,
     [Q_PROFILE_PUT] = "INSERT INTO profiles(author, name, country, municipality, stmt_ms)"
                       " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(author) DO UPDATE SET name = ?2,"
                       " country = ?3, municipality = ?4, stmt_ms = ?5 WHERE ?5 >= stmt_ms",
@@ -172,8 +178,10 @@ const char *const schema_sql[N_STMTS] = {
     /* state of a stored event: its row state and whether its payload is gone */
     [Q_EVENT_STATE] = "SELECT fork, payload IS NULL FROM events WHERE id = ?1",
     /* an event off the chain (evidence or withdrawn) that is about to join it */
-    [Q_EVENT_DEL_OFF] = "DELETE FROM events WHERE id = ?1 AND fork != 0 RETURNING fork",
-    [Q_OFF_BY_ID] = "SELECT header, sig, payload, salt FROM events WHERE id = ?1 AND fork != 0",
+    [Q_EVENT_DEL_OFF] = "DELETE FROM events WHERE id = ?1 AND fork != " SQL_CANONICAL
+                        " RETURNING fork",
+    [Q_OFF_BY_ID] = "SELECT header, sig, payload, salt FROM events WHERE id = ?1"
+                    " AND fork != " SQL_CANONICAL,
     [Q_PENDING_BY_ID] = "SELECT header, sig, payload, salt FROM pending WHERE id = ?1",
     [Q_PENDING_AT] = "SELECT id, header, sig, payload, salt FROM pending"
                      " WHERE author = ?1 AND network = ?2 AND seq = ?3",
@@ -189,7 +197,7 @@ const char *const schema_sql[N_STMTS] = {
     [Q_PIN_PUT] = "INSERT OR IGNORE INTO pins(author, network, seq, id) VALUES (?1,?2,?3,?4)",
     [Q_PIN_DROP] = "DELETE FROM pins WHERE author = ?1 AND network = ?2 AND seq <= ?3",
     [Q_FIRST_SIGNED] = "SELECT min(seq) FROM events WHERE author = ?1 AND network = ?2"
-                       " AND signer = ?3 AND fork = 0",
+                       " AND signer = ?3 AND fork = " SQL_CANONICAL,
     [Q_FILL_PAYLOAD] = "UPDATE events SET payload = ?2, salt = ?3 WHERE id = ?1"
                        " AND payload IS NULL",
     [Q_SIGNER_REVOKED] = "SELECT revoked FROM signing_keys WHERE id = ?1",

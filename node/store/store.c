@@ -284,7 +284,7 @@ int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char 
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT e.id FROM events e JOIN authors a ON a.id = e.author"
                                   " WHERE a.key = ?1 AND e.network = ?2 AND e.seq = ?3"
-                                  " AND e.fork = 0", -1, &st, NULL) != SQLITE_OK)
+                                  " AND e.fork = " SQL_CANONICAL, -1, &st, NULL) != SQLITE_OK)
         return STORE_ERR_SQL;
     bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
     bind_text(st, 2, network);
@@ -318,12 +318,12 @@ int store_have(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
     return STORE_OK;
 }
 
-static int net_in(const char *net, const char *const *nets, size_t n)
+static bool net_in(const char *net, const char *const *nets, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(net, nets[i]) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 int store_feeds(store_t *s, const char *const *networks, size_t n_networks, store_feed_t **out,
@@ -521,8 +521,8 @@ int64_t store_scalar(store_t *s, const char *sql)
 
 int store_stats(store_t *s, store_stats_t *out)
 {
-    out->events = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = 0");
-    out->forks = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = 1");
+    out->events = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = " SQL_CANONICAL);
+    out->forks = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = " SQL_EVIDENCE);
     out->pending = (uint64_t)store_scalar(s, "SELECT count(*) FROM pending");
     out->authors = (uint64_t)store_scalar(s, "SELECT count(*) FROM authors");
     out->logs = (uint64_t)store_scalar(s, "SELECT count(*) FROM feeds");

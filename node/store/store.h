@@ -37,6 +37,7 @@
 #ifndef LERNET_STORE_H
 #define LERNET_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,6 +134,14 @@ typedef struct store_feed {
 int store_feeds(store_t *s, const char *const *networks, size_t n_networks,
                 store_feed_t **out, size_t *count);
 
+/* What a stored event row is (store_row_t.fork). */
+enum store_row_state {
+    STORE_ROW_CANONICAL = 0, /* on its log's chain: served, derived */
+    STORE_ROW_EVIDENCE = 1,  /* fork evidence: conflicts with the chain; kept, never served */
+    STORE_ROW_WITHDRAWN = 2, /* taken off the chain (revoked key, removed member, or unproven
+                              * below a cut); kept, never served, may rejoin when proven */
+};
+
 /* A stored event row; pointers valid only during the callback. */
 typedef struct store_row {
     int64_t rowid;
@@ -143,7 +152,7 @@ typedef struct store_row {
     int kind;
     int64_t created_ms;
     int64_t received_ms;
-    int fork;
+    int fork; /* enum store_row_state */
     const uint8_t *header;
     size_t header_len;
     const uint8_t *sig; /* KEYS_SIG_BYTES */
@@ -235,7 +244,7 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
  * rebuilds its key index when it moves. */
 uint64_t store_authz_version(store_t *s);
 /* 1 if network has trusted coordinators. */
-int store_managed(store_t *s, const char *network);
+bool store_managed(store_t *s, const char *network);
 typedef struct store_member {
     uint8_t key[KEYS_PUBLIC_BYTES];
     const char *name, *endpoint;
@@ -248,8 +257,8 @@ typedef int (*store_member_cb)(void *ctx, const store_member_t *m);
 int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx);
 /* 1 if key may connect and publish in network now (coordinator, or member
  * not removed whose term has not ended at now_ms). */
-int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
-                    int64_t now_ms);
+bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                     int64_t now_ms);
 
 /* An author's latest profile (organisation, country, municipality), from
  * its key log. 1 if known (strings copied into the buffers), 0 if not. */

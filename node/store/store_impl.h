@@ -35,6 +35,24 @@ Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
     N_STMTS
 };
 
+/* Row states (events.fork) as the store's code names them; ROW_NONE:
+ * no such row. */
+enum row_state {
+    ROW_NONE = -1,
+    ROW_CANONICAL = STORE_ROW_CANONICAL,
+    ROW_EVIDENCE = STORE_ROW_EVIDENCE,
+    ROW_WITHDRAWN = STORE_ROW_WITHDRAWN,
+};
+/* The same in statement texts. They are literals, not bound parameters:
+ * SQLite uses the partial index events_chain (WHERE fork = 0) only for a
+ * statement whose text says fork = 0 (with fork = ?N it scans the table,
+ * or re-prepares the statement at every new binding). */
+#define SQL_CANONICAL "0"
+#define SQL_EVIDENCE "1"
+#define SQL_WITHDRAWN "2"
+_Static_assert(ROW_CANONICAL == 0 && ROW_EVIDENCE == 1 && ROW_WITHDRAWN == 2,
+               "SQL_CANONICAL, SQL_EVIDENCE and SQL_WITHDRAWN spell enum row_state");
+
 /* What the current write transaction already looked up. Only valid while
  * it holds the write lock (another process may write between two
  * transactions), so it is cleared when one begins or rolls back. */
@@ -139,11 +157,11 @@ static inline int step_done(store_t *s, sqlite3_stmt *st, char *why, size_t whyl
     return rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, why, whylen);
 }
 
-static inline int exists(store_t *s, enum stmt_id q, const uint8_t id[EVENT_ID_BYTES])
+static inline bool exists(store_t *s, enum stmt_id q, const uint8_t id[EVENT_ID_BYTES])
 {
     sqlite3_stmt *st = Q(s, q);
     bind_blob(st, 1, id, EVENT_ID_BYTES);
-    int found = sqlite3_step(st) == SQLITE_ROW;
+    bool found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     return found;
 }
@@ -169,8 +187,8 @@ int chain_author(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
                  int64_t *forks, int *revoked, char *why, size_t whylen);
 void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
                 uint8_t id[EVENT_ID_BYTES]);
-int chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                uint8_t id[EVENT_ID_BYTES]);
+bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                 uint8_t id[EVENT_ID_BYTES]);
 int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
                   size_t whylen);
 int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
@@ -179,7 +197,7 @@ int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
               size_t whylen);
 int authz_check(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
                 int64_t *signer, char *why, size_t whylen);
-int authz_under_cut(store_t *s, const event_t *ev, int64_t signer);
+bool authz_under_cut(store_t *s, const event_t *ev, int64_t signer);
 int authz_members_sync(store_t *s, char *why, size_t whylen);
 int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen);

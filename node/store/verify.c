@@ -67,12 +67,12 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
     int64_t author = sqlite3_column_int64(st, 1);
     const char *network = (const char *)sqlite3_column_text(st, 2);
     uint64_t seq = (uint64_t)sqlite3_column_int64(st, 3);
-    int fork = sqlite3_column_int(st, 5);
+    bool canonical = sqlite3_column_int(st, 5) == ROW_CANONICAL;
     const void *payload = sqlite3_column_blob(st, 8);
     v->checked++;
     if (sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES)
         event_id_hex(hex, sqlite3_column_blob(st, 0));
-    if (!fork && (author != v->author || !network || strcmp(network, v->network) != 0)) {
+    if (canonical && (author != v->author || !network || strcmp(network, v->network) != 0)) {
         check_feed_end(v);
         v->author = author;
         snprintf(v->network, sizeof v->network, "%s", network ? network : "");
@@ -91,7 +91,7 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
         problem(v, "event %.16s… (%s seq %llu): %s: %s", hex, network ? network : "?",
                 (unsigned long long)seq, event_reason_name(rc),
                 rc == EV_BAD_SIGNATURE ? "stored bytes were altered" : why);
-        if (!fork) { /* keep walking the chain past the damage */
+        if (canonical) { /* keep walking the chain past the damage */
             v->seq = seq;
             v->damaged = 1;
         }
@@ -100,7 +100,7 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
     if (memcmp(ev->id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES) != 0 || ev->seq != seq ||
         strcmp(ev->network, network) != 0 || ev->kind != sqlite3_column_int(st, 4))
         problem(v, "event %.16s…: stored columns disagree with its signed header", hex);
-    if (!fork) {
+    if (canonical) {
         if (seq != v->seq + 1 || (seq > 1 && memcmp(ev->prev, v->head, EVENT_ID_BYTES) != 0))
             problem(v, "event %.16s…: chain broken in %s at seq %llu", hex, network,
                     (unsigned long long)seq);
@@ -114,6 +114,7 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
 static void check_events(verify_t *v)
 {
     sqlite3_stmt *st;
+    /* each log's chain first (ROW_CANONICAL is the lowest state), in seq order */
     if (sqlite3_prepare_v2(v->s->db,
                            "SELECT id, author, network, seq, kind, fork, header, sig, payload, salt"
                            " FROM events ORDER BY author, network, fork, seq, rowid",
@@ -172,7 +173,8 @@ static void check_payloads(verify_t *v)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(v->s->db, "SELECT id, network, seq FROM events"
-                                     " WHERE fork = 0 AND payload IS NULL", -1, &st, NULL) != SQLITE_OK)
+                                     " WHERE fork = " SQL_CANONICAL " AND payload IS NULL", -1,
+                           &st, NULL) != SQLITE_OK)
         return;
     while (sqlite3_step(st) == SQLITE_ROW) {
         char hex[EVENT_ID_HEX_SIZE] = "?";
@@ -193,11 +195,11 @@ static void check_cuts(verify_t *v)
     static const char *sql =
         "SELECT c.network, c.last_good_seq, c.last_good_id, e.id FROM key_cuts c"
         " JOIN signing_keys k ON k.id = c.key JOIN events e ON e.author = k.author"
-        " AND e.network = c.network AND e.seq = c.last_good_seq AND e.fork = 0"
+        " AND e.network = c.network AND e.seq = c.last_good_seq AND e.fork = " SQL_CANONICAL
         " WHERE c.last_good_id IS NOT NULL AND e.id != c.last_good_id"
         " UNION ALL SELECT m.network, m.last_good_seq, m.last_good_id, e.id FROM members m"
         " JOIN authors a ON a.key = m.member JOIN events e ON e.author = a.id"
-        " AND e.network = m.network AND e.seq = m.last_good_seq AND e.fork = 0"
+        " AND e.network = m.network AND e.seq = m.last_good_seq AND e.fork = " SQL_CANONICAL
         " WHERE m.removed = 1 AND m.last_good_id IS NOT NULL AND e.id != m.last_good_id";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(v->s->db, sql, -1, &st, NULL) != SQLITE_OK) {

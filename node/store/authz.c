@@ -332,54 +332,65 @@ static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char 
 
 /* ---- key lifecycle -------------------------------------------------- */
 
+/* A certified signing key's row, for ev's author (aid): may it sign ev?
+ * Not once it was revoked, except for seqs up to the cut of ev's log. */
+static int check_signer(store_t *s, const event_t *ev, int64_t aid, int64_t *signer, char *why,
+                        size_t whylen)
+{
+    char fpr[KEYS_FPR_STR_SIZE];
+    sqlite3_stmt *st = Q(s, Q_SIGNER_GET);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_blob(st, 2, ev->signer, KEYS_PUBLIC_BYTES);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    bool revoked = found && sqlite3_column_int(st, 1), certified = found && sqlite3_column_int(st, 2);
+    int64_t id = found ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    keys_fingerprint(fpr, ev->signer);
+    if (!certified)
+        return why_fail(why, whylen, STORE_ERR_UNCERTIFIED,
+                        "signing key %s is not certified by the author (not yet, or never)", fpr);
+    if (revoked) {
+        st = Q(s, Q_CUT_GET);
+        sqlite3_bind_int64(st, 1, id);
+        bind_text(st, 2, ev->network);
+        uint64_t cut = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (ev->seq > cut)
+            return why_fail(why, whylen, STORE_ERR_REVOKED,
+                            "signing key %s was revoked after seq %llu of %s", fpr,
+                            (unsigned long long)cut, ev->network);
+    } else {
+        s->c.signer_valid = 1;
+        s->c.signer_aid = aid;
+        s->c.signer_id = id;
+        memcpy(s->c.signer, ev->signer, KEYS_PUBLIC_BYTES);
+    }
+    *signer = id;
+    return STORE_OK;
+}
+
 /* Whether ev's signer may sign for its author at this point of this log:
- * the identity itself, or a certified key not revoked before ev->seq.
- * *signer gets the key's signing_keys row (0 for the identity). */
+ * the identity itself, or a certified key not revoked before ev->seq; and
+ * in a managed network, whether its author may publish there (member_ok).
+ * On success *signer gets the key's signing_keys row (0 for the identity). */
 int authz_check(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
                 int64_t *signer, char *why, size_t whylen)
 {
-    char fpr[KEYS_FPR_STR_SIZE];
-    *signer = 0;
     if (author_revoked)
         return why_fail(why, whylen, STORE_ERR_REVOKED, "the author's identity was revoked");
     int rc = member_ok(s, ev, why, whylen);
     if (rc != STORE_OK)
         return rc;
-    if (memcmp(ev->signer, ev->author, KEYS_PUBLIC_BYTES) == 0)
+    if (memcmp(ev->signer, ev->author, KEYS_PUBLIC_BYTES) == 0) {
+        *signer = 0;
         return STORE_OK;
+    }
     if (s->c.signer_valid && s->c.signer_aid == aid &&
         memcmp(s->c.signer, ev->signer, KEYS_PUBLIC_BYTES) == 0) {
         *signer = s->c.signer_id; /* a batch is mostly one signer: skip the lookup */
         return STORE_OK;
     }
-    keys_fingerprint(fpr, ev->signer);
-    sqlite3_stmt *st = Q(s, Q_SIGNER_GET);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_blob(st, 2, ev->signer, KEYS_PUBLIC_BYTES);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    int revoked = found && sqlite3_column_int(st, 1), certified = found && sqlite3_column_int(st, 2);
-    *signer = found ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (!certified)
-        return why_fail(why, whylen, STORE_ERR_UNCERTIFIED,
-                        "signing key %s is not certified by the author (not yet, or never)", fpr);
-    if (!revoked) {
-        s->c.signer_valid = 1;
-        s->c.signer_aid = aid;
-        s->c.signer_id = *signer;
-        memcpy(s->c.signer, ev->signer, KEYS_PUBLIC_BYTES);
-        return STORE_OK;
-    }
-    st = Q(s, Q_CUT_GET);
-    sqlite3_bind_int64(st, 1, *signer);
-    bind_text(st, 2, ev->network);
-    uint64_t cut = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (ev->seq > cut)
-        return why_fail(why, whylen, STORE_ERR_REVOKED,
-                        "signing key %s was revoked after seq %llu of %s", fpr,
-                        (unsigned long long)cut, ev->network);
-    return STORE_OK;
+    return check_signer(s, ev, aid, signer, why, whylen);
 }
 
 static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert, int64_t *id,
@@ -396,9 +407,12 @@ static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert,
     st = Q(s, Q_SIGNER_GET);
     sqlite3_bind_int64(st, 1, aid);
     bind_blob(st, 2, key, KEYS_PUBLIC_BYTES);
-    *id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t row = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    return *id ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
+    if (!row)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    *id = row;
+    return STORE_OK;
 }
 
 static int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,

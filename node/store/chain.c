@@ -25,39 +25,32 @@ static void author_cache(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64
 }
 
 /* The author's row id (created if new), fork count and whether its identity
- * was revoked (all three may be NULL-free outputs; revoked may be NULL). */
+ * was revoked (revoked may be NULL). Written on success only. */
 int chain_author(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
                  int64_t *forks, int *revoked, char *why, size_t whylen)
 {
-    int dummy;
-    if (!revoked)
-        revoked = &dummy;
-    if (s->c.author_valid && memcmp(s->c.author, key, KEYS_PUBLIC_BYTES) == 0) {
-        *aid = s->c.aid;
-        *forks = s->c.forks;
+    if (!s->c.author_valid || memcmp(s->c.author, key, KEYS_PUBLIC_BYTES) != 0) {
+        sqlite3_stmt *st = Q(s, Q_AUTHOR_GET);
+        bind_blob(st, 1, key, KEYS_PUBLIC_BYTES);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            author_cache(s, key, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                         sqlite3_column_int(st, 2));
+            sqlite3_reset(st);
+        } else {
+            sqlite3_reset(st);
+            st = Q(s, Q_AUTHOR_INS);
+            bind_blob(st, 1, key, KEYS_PUBLIC_BYTES);
+            int rc = step_done(s, st, why, whylen);
+            if (rc != STORE_OK)
+                return rc;
+            author_cache(s, key, sqlite3_last_insert_rowid(s->db), 0, 0);
+        }
+    }
+    *aid = s->c.aid;
+    *forks = s->c.forks;
+    if (revoked)
         *revoked = s->c.revoked;
-        return STORE_OK;
-    }
-    sqlite3_stmt *st = Q(s, Q_AUTHOR_GET);
-    bind_blob(st, 1, key, KEYS_PUBLIC_BYTES);
-    *revoked = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *aid = sqlite3_column_int64(st, 0);
-        *forks = sqlite3_column_int64(st, 1);
-        *revoked = sqlite3_column_int(st, 2);
-        sqlite3_reset(st);
-        author_cache(s, key, *aid, *forks, *revoked);
-        return STORE_OK;
-    }
-    sqlite3_reset(st);
-    st = Q(s, Q_AUTHOR_INS);
-    bind_blob(st, 1, key, KEYS_PUBLIC_BYTES);
-    int rc = step_done(s, st, why, whylen);
-    *aid = sqlite3_last_insert_rowid(s->db);
-    *forks = 0;
-    if (rc == STORE_OK)
-        author_cache(s, key, *aid, 0, 0);
-    return rc;
+    return STORE_OK;
 }
 
 void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,

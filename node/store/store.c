@@ -78,7 +78,6 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
 {
     store_t *s = calloc(1, sizeof *s);
     int rc;
-    *out = NULL;
     if (!s)
         return why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -264,18 +263,27 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
 int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq, uint8_t id[EVENT_ID_BYTES])
 {
+    uint64_t head = 0;
+    uint8_t head_id[EVENT_ID_BYTES] = {0};
     sqlite3_stmt *st = Q(s, Q_HEAD);
     bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
     bind_text(st, 2, network);
-    *seq = 0;
-    memset(id, 0, EVENT_ID_BYTES);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-        memcpy(id, sqlite3_column_blob(st, 1), EVENT_ID_BYTES);
+        head = (uint64_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == EVENT_ID_BYTES)
+            memcpy(head_id, sqlite3_column_blob(st, 1), EVENT_ID_BYTES);
+        else
+            rc = SQLITE_CORRUPT;
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, NULL, 0);
+    if (rc == SQLITE_CORRUPT)
+        return STORE_ERR_CORRUPT;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sql_fail(s, rc, NULL, 0);
+    *seq = head;
+    memcpy(id, head_id, EVENT_ID_BYTES);
+    return STORE_OK;
 }
 
 int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
@@ -332,8 +340,6 @@ int store_feeds(store_t *s, const char *const *networks, size_t n_networks, stor
     sqlite3_stmt *st;
     size_t cap = 64, n = 0;
     store_feed_t *v = malloc(cap * sizeof *v);
-    *out = NULL;
-    *count = 0;
     if (!v || sqlite3_prepare_v2(s->db,
                                  "SELECT a.key, f.network, f.head_seq, f.head_id, a.forked"
                                  " FROM feeds f JOIN authors a ON a.id = f.author"
@@ -344,6 +350,9 @@ int store_feeds(store_t *s, const char *const *networks, size_t n_networks, stor
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *net = (const char *)sqlite3_column_text(st, 1);
+        if (!net || sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES ||
+            sqlite3_column_bytes(st, 3) != EVENT_ID_BYTES)
+            continue; /* a damaged row: store_verify reports it */
         if (networks && !net_in(net, networks, n_networks))
             continue;
         if (n == cap) {
@@ -456,6 +465,7 @@ int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVE
     uint8_t lo[EVENT_ID_BYTES], hi[EVENT_ID_BYTES];
     char sql[160];
     sqlite3_stmt *st;
+    uint8_t first[EVENT_ID_BYTES];
     int rc = prefix_range(hex, lo, hi, why, whylen), found = 0;
     if (rc)
         return rc;
@@ -465,10 +475,9 @@ int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVE
         return sql_fail(s, SQLITE_ERROR, why, whylen);
     bind_blob(st, 1, lo, EVENT_ID_BYTES);
     bind_blob(st, 2, hi, EVENT_ID_BYTES);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (found++ == 0)
-            memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES && found++ == 0)
+            memcpy(first, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
     sqlite3_finalize(st);
     if (found == 0)
         return why_fail(why, whylen, STORE_ERR_NOT_FOUND, "no %s with id %s",
@@ -476,6 +485,7 @@ int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVE
     if (found > 1)
         return why_fail(why, whylen, STORE_ERR_AMBIGUOUS, "id %s matches several; give more digits",
                     hex);
+    memcpy(id, first, EVENT_ID_BYTES);
     return STORE_OK;
 }
 
@@ -483,7 +493,7 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
 {
     uint8_t id[EVENT_ID_BYTES];
     sqlite3_stmt *st;
-    *out = NULL;
+    event_t *ev = NULL;
     int rc = store_resolve(s, "events", id_hex, id, why, whylen);
     if (rc)
         return rc;
@@ -494,7 +504,7 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
     rc = STORE_ERR_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         const void *payload = sqlite3_column_blob(st, 2);
-        rc = event_from_parts(out, sqlite3_column_blob(st, 0),
+        rc = event_from_parts(&ev, sqlite3_column_blob(st, 0),
                               (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 1),
                               payload, (size_t)sqlite3_column_bytes(st, 2),
                               payload ? sqlite3_column_blob(st, 3) : NULL, STORED_NOW, why,
@@ -503,49 +513,84 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
                  : STORE_ERR_CORRUPT;
     }
     sqlite3_finalize(st);
+    if (rc == STORE_OK)
+        *out = ev;
     return rc;
 }
 
 /* ---- rebuild, verify, stats ----------------------------------------- */
 
-int64_t store_scalar(store_t *s, const char *sql)
+int store_scalar(store_t *s, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return STORE_ERR_SQL;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? STORE_OK : STORE_ERR_SQL;
+    if (rc == STORE_OK)
+        *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    return v;
+    return rc;
 }
 
 int store_stats(store_t *s, store_stats_t *out)
 {
-    out->events = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = " SQL_CANONICAL);
-    out->forks = (uint64_t)store_scalar(s, "SELECT count(*) FROM events WHERE fork = " SQL_EVIDENCE);
-    out->pending = (uint64_t)store_scalar(s, "SELECT count(*) FROM pending");
-    out->authors = (uint64_t)store_scalar(s, "SELECT count(*) FROM authors");
-    out->logs = (uint64_t)store_scalar(s, "SELECT count(*) FROM feeds");
-    out->items = (uint64_t)store_scalar(s, "SELECT count(*) FROM items");
-    out->bytes = (uint64_t)store_scalar(s, "SELECT page_count * page_size FROM pragma_page_count,"
-                                     " pragma_page_size");
+    static const char *const sql[] = {
+        "SELECT count(*) FROM events WHERE fork = " SQL_CANONICAL,
+        "SELECT count(*) FROM events WHERE fork = " SQL_EVIDENCE,
+        "SELECT count(*) FROM pending",
+        "SELECT count(*) FROM authors",
+        "SELECT count(*) FROM feeds",
+        "SELECT count(*) FROM items",
+        "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
+    };
+    int64_t v[sizeof sql / sizeof sql[0]];
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        int rc = store_scalar(s, sql[i], &v[i]);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    *out = (store_stats_t){.events = (uint64_t)v[0], .forks = (uint64_t)v[1],
+                           .pending = (uint64_t)v[2], .authors = (uint64_t)v[3],
+                           .logs = (uint64_t)v[4], .items = (uint64_t)v[5],
+                           .bytes = (uint64_t)v[6]};
     return STORE_OK;
 }
 
 int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t *count)
 {
     sqlite3_stmt *st;
-    size_t n = 0, cap = (size_t)store_scalar(s, "SELECT count(*) FROM authors WHERE forked = 1");
-    *out = calloc(cap ? cap : 1, KEYS_PUBLIC_BYTES);
-    *count = 0;
-    if (!*out)
+    size_t n = 0, cap = 16;
+    uint8_t(*v)[KEYS_PUBLIC_BYTES] = malloc(cap * sizeof *v);
+    if (!v)
         return STORE_ERR_NOMEM;
     if (sqlite3_prepare_v2(s->db, "SELECT key FROM authors WHERE forked = 1 ORDER BY key", -1,
-                           &st, NULL) != SQLITE_OK)
+                           &st, NULL) != SQLITE_OK) {
+        free(v);
         return STORE_ERR_SQL;
-    while (n < cap && sqlite3_step(st) == SQLITE_ROW)
-        memcpy((*out)[n++], sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
+    }
+    int rc = STORE_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES)
+            continue;
+        if (n == cap) {
+            uint8_t(*more)[KEYS_PUBLIC_BYTES] = realloc(v, 2 * cap * sizeof *v);
+            if (!more) {
+                rc = STORE_ERR_NOMEM;
+                break;
+            }
+            v = more;
+            cap *= 2;
+        }
+        memcpy(v[n++], sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
+    }
+    if (rc == STORE_OK && step != SQLITE_DONE)
+        rc = STORE_ERR_SQL;
     sqlite3_finalize(st);
+    if (rc != STORE_OK) {
+        free(v);
+        return rc;
+    }
+    *out = v;
     *count = n;
     return STORE_OK;
 }
@@ -563,30 +608,35 @@ int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len)
         e.salt.data = (uint8_t *)r->salt;
         e.salt.len = EVENT_SALT_BYTES;
     }
-    *len = lernet__envelope__get_packed_size(&e);
-    if (!(*out = malloc(*len ? *len : 1)))
+    size_t n = lernet__envelope__get_packed_size(&e);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
         return -1;
-    lernet__envelope__pack(&e, *out);
+    lernet__envelope__pack(&e, buf);
+    *out = buf;
+    *len = n;
     return 0;
 }
 
-int store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out)
+bool store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out)
 {
     sqlite3_stmt *st;
-    memset(out, 0, sizeof *out);
+    store_profile_t p;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT p.name, p.country, p.municipality FROM profiles p"
                            " JOIN authors a ON a.id = p.author WHERE a.key = ?1",
                            -1, &st, NULL) != SQLITE_OK)
-        return 0;
+        return false;
     bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
-    int found = sqlite3_step(st) == SQLITE_ROW;
+    bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found) {
-        snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(out->country, sizeof out->country, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(out->municipality, sizeof out->municipality, "%s",
+        snprintf(p.name, sizeof p.name, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(p.country, sizeof p.country, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(p.municipality, sizeof p.municipality, "%s",
                  (const char *)sqlite3_column_text(st, 2));
     }
     sqlite3_finalize(st);
+    if (found)
+        *out = p;
     return found;
 }

@@ -81,6 +81,11 @@ const char *store_outcome_name(int outcome);
 
 typedef struct store store_t;
 
+/* Out-parameters throughout: written only when the call returns STORE_OK
+ * (or, for store_profile, true); after a failure they hold what the caller
+ * put there. A why buffer, where there is one, receives a one-line reason
+ * on failure. */
+
 /* Opens (creating and migrating if needed) the database at path.
  * *out is owned by the caller: store_close() it. */
 int store_open(store_t **out, const char *path, char *why, size_t whylen);
@@ -104,7 +109,8 @@ int store_rollback(store_t *s);
 int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen);
 
-/* Head of a log: *seq = 0 (and id zeroed) when the log is empty. */
+/* Head of a log: *seq = 0 (and id zeroed) when the log is empty.
+ * STORE_ERR_CORRUPT if the stored head is damaged. */
 int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq, uint8_t id[EVENT_ID_BYTES]);
 
@@ -130,7 +136,8 @@ typedef struct store_feed {
     int forked; /* author has fork evidence */
 } store_feed_t;
 /* All logs of the given networks (networks NULL: all), sorted by author
- * then network. *out is malloc'd (caller frees), *count its length. */
+ * then network. *out is malloc'd (caller frees), *count its length.
+ * Damaged rows are left out (store_verify reports them). */
 int store_feeds(store_t *s, const char *const *networks, size_t n_networks,
                 store_feed_t **out, size_t *count);
 
@@ -174,7 +181,9 @@ int store_range(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char 
 /* Every stored event (canonical and fork evidence) in the order received. */
 int store_foreach_event(store_t *s, store_row_cb cb, void *ctx);
 /* One event by id, or by a unique hex prefix of at least 8 characters.
- * *out is a freshly parsed event the caller owns. */
+ * *out is a freshly parsed event the caller owns. STORE_ERR_NOT_FOUND,
+ * STORE_ERR_AMBIGUOUS or STORE_ERR_CORRUPT (its bytes no longer parse),
+ * with the reason in why. */
 int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, size_t whylen);
 
 /* Derived items. At most one content pointer is set, the one of kind; all
@@ -228,6 +237,8 @@ int store_verify(store_t *s, store_report_cb report, void *ctx, size_t *checked,
 typedef struct store_stats {
     uint64_t events, forks, pending, authors, logs, items, bytes;
 } store_stats_t;
+/* Counts (events: canonical rows; forks: fork evidence). STORE_ERR_SQL if
+ * one could not be read; *out is then untouched. */
 int store_stats(store_t *s, store_stats_t *out);
 
 /* Network membership. A network with trusted coordinators (from the node's
@@ -261,11 +272,12 @@ bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUB
                      int64_t now_ms);
 
 /* An author's latest profile (organisation, country, municipality), from
- * its key log. 1 if known (strings copied into the buffers), 0 if not. */
+ * its key log. true if known (strings copied into *out), false if not (or
+ * on a database error; *out is then untouched). */
 typedef struct store_profile {
     char name[301], country[3], municipality[301];
 } store_profile_t;
-int store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out);
+bool store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out);
 
 /* 1 if the author's identity was revoked, 0 if not (or unknown), < 0 on
  * error. */
@@ -281,7 +293,8 @@ typedef int (*store_signing_key_cb)(void *ctx, const store_signing_key_t *k);
 int store_signing_keys(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES],
                        store_signing_key_cb cb, void *ctx);
 
-/* Authors with fork evidence (malloc'd array of keys, caller frees). */
+/* Authors with fork evidence: *out a malloc'd array of *count keys
+ * (caller frees; not NULL on success, even when *count is 0). */
 int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t *count);
 
 #endif

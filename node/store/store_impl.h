@@ -178,7 +178,7 @@ extern const char *const schema_sql[N_STMTS];
 
 /* Called from one part of the store by another. */
 event_t *store_row_event(sqlite3_stmt *st, int col);
-int64_t store_scalar(store_t *s, const char *sql);
+int store_scalar(store_t *s, const char *sql, int64_t *out);
 int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
                   char *why, size_t whylen);
 void store_cache_clear(store_t *s);

@@ -153,16 +153,18 @@ static void check_derived(verify_t *v)
         problem(v, "derived tables could not be checked: %s", sqlite3_errmsg(v->s->db));
         return;
     }
-    if (lifecycle_replay(v->s, &skipped, NULL, 0) == STORE_OK) {
-        int64_t extra = store_scalar(v->s, "SELECT count(*) FROM (SELECT * FROM verify_snap EXCEPT"
-                                     " SELECT * FROM items)");
-        int64_t missing = store_scalar(v->s, "SELECT count(*) FROM (SELECT * FROM items EXCEPT"
-                                       " SELECT * FROM verify_snap)");
-        if (extra || missing)
-            problem(v, "derived tables differ from the signed events (%lld rows altered or "
-                       "extra, %lld missing); 'lernet store rebuild' re-derives them",
-                    (long long)extra, (long long)missing);
-    }
+    int64_t extra = 0, missing = 0;
+    if (lifecycle_replay(v->s, &skipped, NULL, 0) != STORE_OK ||
+        store_scalar(v->s, "SELECT count(*) FROM (SELECT * FROM verify_snap EXCEPT"
+                           " SELECT * FROM items)", &extra) != STORE_OK ||
+        store_scalar(v->s, "SELECT count(*) FROM (SELECT * FROM items EXCEPT"
+                           " SELECT * FROM verify_snap)", &missing) != STORE_OK)
+        problem(v, "derived tables could not be compared with the signed events: %s",
+                sqlite3_errmsg(v->s->db));
+    else if (extra || missing)
+        problem(v, "derived tables differ from the signed events (%lld rows altered or "
+                   "extra, %lld missing); 'lernet store rebuild' re-derives them",
+                (long long)extra, (long long)missing);
     exec(v->s, "ROLLBACK TO verify; RELEASE verify", NULL, 0);
     exec(v->s, "DROP TABLE IF EXISTS temp.verify_snap", NULL, 0);
 }

@@ -1,3 +1,26 @@
+/*
+ * authz: who may sign and who may publish, as this node judges it.
+ *
+ * Signing keys: an author's identity signs, or a key it certified in a
+ * KeyCert of its key log (signing_keys). A KeyRevoke revokes a key with a
+ * cut per log (key_cuts): what the key signed up to the cut stands, the
+ * rest does not. An IdentityRevoke stops the author altogether.
+ *
+ * Membership: a network with anchors (its coordinators in the node's
+ * config, given by store_trust) is managed: only the anchors, and the
+ * members a coordinator admitted in a Membership statement, publish there,
+ * within their term and before any removal (members: the latest statement
+ * about a member wins). A network without anchors is open.
+ *
+ * authz_derive records what a control event says; what a revocation or a
+ * removal does to the chains is lifecycle.c's. authz_check judges one
+ * event at the point where it would join its chain.
+ *
+ * Invariants kept here: members holds the statements valid under the
+ * anchors whose digest meta 'anchors' records (authz_members_sync judges
+ * them all again when the anchors change); s->authz moves whenever who
+ * may sign or publish may have changed (store_authz_version).
+ */
 #include "store/store_impl.h"
 
 #include <sodium.h>
@@ -8,7 +31,7 @@
 #include "util/log.h"
 #include "util/why.h"
 
-/* ---- membership ------------------------------------------------------ */
+/* ---- anchors and members -------------------------------------------- */
 
 static bool anchor(const store_t *s, const char *network, const uint8_t *key)
 {
@@ -284,9 +307,6 @@ bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUB
     return m.found && !m.removed && (!m.until_ms || now_ms <= m.until_ms);
 }
 
-/* Records a coordinator's statement (the latest about a member wins); a
- * removal withdraws what the member published after its cut. */
-
 /* Whether key may state memberships of network now: a coordinator this
  * node trusts (config), or one a valid statement made coordinator, not
  * removed, within its term at when_ms. */
@@ -330,7 +350,7 @@ static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char 
     return lifecycle_member_removed(s, ev->network, m, why, whylen);
 }
 
-/* ---- key lifecycle -------------------------------------------------- */
+/* ---- signing keys and revocations ----------------------------------- */
 
 /* A certified signing key's row, for ev's author (aid): may it sign ev?
  * Not once it was revoked, except for seqs up to the cut of ev's log. */
@@ -456,6 +476,9 @@ static int derive_identity_revoke(store_t *s, int64_t aid, char *why, size_t why
     return step_done(s, st, why, whylen);
 }
 
+/* What a control event of the chain says, recorded: a certificate, a
+ * revocation (with its cuts), an identity revocation, a membership
+ * statement. Other kinds change nothing here. */
 int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen)
 {
@@ -473,7 +496,7 @@ int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
     }
 }
 
-/* 1 if ev, at a seq its log's chain holds already, falls under a cut: its
+/* Whether ev, at a seq its log's chain holds already, falls under a cut: its
  * signer was revoked, or its author removed, with that seq still in the
  * part the cut keeps. That part of the chain is the pinned history, so a
  * different event there is not evidence of the author forking but of a
@@ -492,7 +515,7 @@ bool authz_under_cut(store_t *s, const event_t *ev, int64_t signer)
     return anchor(s, ev->network, NULL) && m.found && m.removed && ev->seq <= m.last_good_seq;
 }
 
-/* ---- key lifecycle, read side ------------------------------------------ */
+/* ---- reading -------------------------------------------------------- */
 
 int store_author_revoked(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES])
 {
@@ -530,11 +553,6 @@ int store_signing_keys(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES],
     sqlite3_finalize(st);
     return STORE_OK;
 }
-
-typedef struct members_ctx {
-    store_member_cb cb;
-    void *ctx;
-} members_ctx_t;
 
 int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx)
 {

@@ -1,3 +1,29 @@
+/*
+ * chain: each log's chain of canonical rows, and what waits beside it.
+ *
+ * chain_add decides what an arriving event is. One that links to its
+ * log's head is appended (and derived: authz_derive, items_derive); one
+ * ahead of a gap is held back in pending until the gap closes; a second,
+ * different event for a seq already taken is kept as fork evidence and
+ * its author marked forked; where a cut pinned the log's history
+ * ("pinned history" below) an event joins only once the pins prove it is
+ * on that history. chain_advance appends, in order, what may follow a
+ * head that moved.
+ *
+ * Invariants kept here:
+ *  - an event's bytes, once stored, never change, and a row is dropped
+ *    only to be inserted again at once (a withdrawn or fork-evidence copy
+ *    joining the chain, so that rowid order stays chain order). What does
+ *    change is a row's state (enum row_state; lifecycle_cut_log withdraws)
+ *    and a payload a stripped copy lacked, filled in from a genuine one
+ *    (fill_payload);
+ *  - the canonical rows of a log have seq 1..head, each prev = id of seq-1
+ *    (the partial unique index events_chain allows one per seq);
+ *  - pins only name seqs above their log's head;
+ *  - feeds.head_seq/head_id always name the last canonical row of the log;
+ *  - held-back events and fork evidence are bounded (STORE_MAX_PENDING,
+ *    STORE_MAX_PENDING_PER_LOG, STORE_MAX_FORKS per author).
+ */
 #include "store/store_impl.h"
 
 #include <stdio.h>
@@ -12,7 +38,7 @@
  * not it (WRONG), or at a seq the pins have not reached yet (UNKNOWN). */
 enum pin_state { PIN_FREE, PIN_PROVEN, PIN_WRONG, PIN_UNKNOWN };
 
-/* ---- helpers -------------------------------------------------------- */
+/* ---- authors and heads ---------------------------------------------- */
 
 static void author_cache(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t aid,
                          int64_t forks, int revoked)
@@ -119,7 +145,7 @@ static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t sign
     return rc;
 }
 
-/* ---- adding events -------------------------------------------------- */
+/* ---- append, fork evidence, hold back ------------------------------- */
 
 static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, char *why,
                   size_t whylen)
@@ -214,7 +240,7 @@ static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, si
  * the log's head). An event at a seq without a pin yet waits in pending;
  * when the pins reach the head, what they proved is appended in order. */
 
-/* The id of the canonical event at seq of the log: 1 if there is one. */
+/* Whether the log has a canonical event at seq; its id in id if so. */
 bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
                  uint8_t id[EVENT_ID_BYTES])
 {

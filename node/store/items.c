@@ -1,3 +1,19 @@
+/*
+ * items: the workshops, meetings and experiences derived from the
+ * canonical events (the items table), and the authors' profiles.
+ *
+ * Derivation rules (for users in README, summed up in store.h): an update
+ * or a cancel applies only to a workshop or meeting of the same author in
+ * the same network, an update only with the same content type; anything
+ * else stays in the log and changes nothing. The later event of the log
+ * wins: an update after a cancel reinstates the item unless its status
+ * says cancelled.
+ *
+ * Invariant: the items are a pure function of the canonical rows in rowid
+ * order, which is log order within every log; lifecycle_replay relies on
+ * it, and store_rebuild derives them again to the same result.
+ * items_derive writes only the items and profiles tables.
+ */
 #include "store/store_impl.h"
 
 #include <stdio.h>
@@ -36,16 +52,14 @@ static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
         about = p->experience->about.data;
     sqlite3_stmt *st = Q(s, Q_ITEM_INS);
-    bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
+    sqlite3_bind_int64(st, 1, rowid);
     sqlite3_bind_int(st, 2, ev->kind);
     sqlite3_bind_int64(st, 3, aid);
-    bind_text(st, 4, ev->network);
-    sqlite3_bind_int64(st, 5, rowid);
-    sqlite3_bind_int64(st, 6, w.start);
-    sqlite3_bind_int64(st, 7, w.end);
-    sqlite3_bind_int(st, 8, w.cancelled);
-    sqlite3_bind_int64(st, 9, ev->created_ms);
-    bind_blob(st, 10, about, EVENT_ID_BYTES);
+    sqlite3_bind_int64(st, 4, w.start);
+    sqlite3_bind_int64(st, 5, w.end);
+    sqlite3_bind_int(st, 6, w.cancelled);
+    sqlite3_bind_int64(st, 7, ev->created_ms);
+    bind_blob(st, 8, about, EVENT_ID_BYTES);
     return step_done(s, st, why, whylen);
 }
 
@@ -105,21 +119,27 @@ static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, 
     return step_done(s, st, why, whylen);
 }
 
+/* The author's profile: the latest by creation time wins, whatever the
+ * order in which Profile events are derived. */
+static int derive_profile(store_t *s, const event_t *ev, int64_t aid, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = Q(s, Q_PROFILE_PUT);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, ev->body->profile->name);
+    bind_text(st, 3, ev->body->profile->country);
+    bind_text(st, 4, ev->body->profile->municipality);
+    sqlite3_bind_int64(st, 5, ev->created_ms);
+    return step_done(s, st, why, whylen);
+}
+
+/* What a canonical event at rowid changes in the items and profiles
+ * tables, and nothing else. Other kinds change nothing here. */
 int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen)
 {
     switch (ev->kind) {
-    case LERNET__KIND__KIND_PROFILE: {
-        if (!ev->body)
-            return STORE_OK;
-        sqlite3_stmt *st = Q(s, Q_PROFILE_PUT);
-        sqlite3_bind_int64(st, 1, aid);
-        bind_text(st, 2, ev->body->profile->name);
-        bind_text(st, 3, ev->body->profile->country);
-        bind_text(st, 4, ev->body->profile->municipality);
-        sqlite3_bind_int64(st, 5, ev->created_ms);
-        return step_done(s, st, why, whylen);
-    }
+    case LERNET__KIND__KIND_PROFILE:
+        return ev->body ? derive_profile(s, ev, aid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_WORKSHOP:
     case LERNET__KIND__KIND_MEETING:
     case LERNET__KIND__KIND_EXPERIENCE:
@@ -133,7 +153,7 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
     }
 }
 
-/* ---- items ---------------------------------------------------------- */
+/* ---- reading -------------------------------------------------------- */
 
 static const char *items_sql =
     "SELECT o.id, i.kind, a.key, o.network, i.start, i.end_, i.cancelled, i.cancel_reason,"

@@ -1,3 +1,21 @@
+/*
+ * lifecycle: what happens to the chains when rights change, and keeping
+ * the items in step with them.
+ *
+ * A revoked signing key's cuts (lifecycle_key_revoked) and a removed
+ * member's cut (lifecycle_member_removed) pin the log's history up to the
+ * cut (chain_pin_cut) and withdraw what came after (lifecycle_cut_log:
+ * those rows become ROW_WITHDRAWN, kept, never served); then what is held
+ * here and follows the shortened chain joins it, such as the owner's own
+ * events that lost a race against ones signed with a stolen key.
+ *
+ * Withdrawing leaves the items stale. They are derived again from the
+ * canonical rows once per write, at its commit point (lifecycle_rederive:
+ * store_add, store_commit, authz_members_sync), never from inside a
+ * derivation. lifecycle_replay derives with items_derive alone, which
+ * writes only the items and profiles tables: it changes no event row while
+ * it reads them and cannot start another replay.
+ */
 #include "store/store_impl.h"
 
 #include <stdio.h>
@@ -8,10 +26,11 @@
 #include "util/why.h"
 
 /* Cuts one log back to before seq `from`: those events are withdrawn
- * (fork = 2: kept, never served, not in the derived items). Then what is
- * held here and may follow the shortened chain joins it (chain_advance with fork
- * evidence: the owner's own events that lost a race against ones signed
- * with a stolen key take their place). The caller re-derives the items. */
+ * (ROW_WITHDRAWN: kept, never served, not in the derived items) and the
+ * items marked stale. Then what is held here and may follow the shortened
+ * chain joins it (chain_advance with fork evidence: the owner's own events
+ * that lost a race against ones signed with a stolen key take their
+ * place). */
 int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
 {
     sqlite3_stmt *st = Q(s, Q_WITHDRAW);
@@ -37,6 +56,8 @@ int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, 
     return rc ? rc : chain_advance(s, lr, 1, &applied, why, whylen);
 }
 
+/* Rows left or joined the chain out of log order, or a payload was
+ * restored: the items no longer follow from the canonical rows. */
 void lifecycle_mark_stale(store_t *s)
 {
     s->items_stale = true;
@@ -56,7 +77,7 @@ int lifecycle_rederive(store_t *s, char *why, size_t whylen)
 }
 
 /* Withdraws, in every log of the author, what the revoked key signed after
- * the cut and everything chained on it. */
+ * the cut and everything chained on it. At most MAX_LOGS logs per key. */
 static int withdraw_signed(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
                            char *why, size_t whylen)
 {
@@ -84,13 +105,14 @@ static int withdraw_signed(store_t *s, int64_t aid, const uint8_t *author, int64
     return rc;
 }
 
+/* After authz recorded the revocation of signing key `key` (its
+ * signing_keys row) with its cuts r: each cut pins its log's history, then
+ * what the key signed after the cuts leaves the chains. */
 int lifecycle_key_revoked(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
                           const Lernet__KeyRevoke *r, char *why, size_t whylen)
 {
     size_t applied = 0;
     int rc = STORE_OK;
-    /* Each cut pins its log's history; then what the key signed after the
-     * cuts leaves the chains. */
     for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
         const Lernet__LogCut *c = r->cuts[i];
         logref_t lr = {aid, author, c->network};
@@ -100,6 +122,9 @@ int lifecycle_key_revoked(store_t *s, int64_t aid, const uint8_t *author, int64_
     return rc ? rc : withdraw_signed(s, aid, author, key, why, whylen);
 }
 
+/* After authz recorded a coordinator's removal m of a member of network:
+ * the member's history is pinned up to its cut, and what it published
+ * after the cut leaves the chain. */
 int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Membership *m,
                              char *why, size_t whylen)
 {
@@ -139,13 +164,8 @@ int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
                            -1, &st, NULL) != SQLITE_OK)
         return sql_fail(s, SQLITE_ERROR, why, whylen);
     while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        event_t *ev = NULL;
-        const void *payload = sqlite3_column_blob(st, 4);
-        if (event_from_parts(&ev, sqlite3_column_blob(st, 2),
-                             (size_t)sqlite3_column_bytes(st, 2), sqlite3_column_blob(st, 3),
-                             payload, (size_t)sqlite3_column_bytes(st, 4),
-                             payload ? sqlite3_column_blob(st, 5) : NULL, STORED_NOW, NULL,
-                             0) != EV_OK) {
+        event_t *ev = store_row_event(st, 2);
+        if (!ev) {
             (*skipped)++;
             continue;
         }

@@ -1,3 +1,13 @@
+/*
+ * schema: the store's tables, the migrations between their versions, and
+ * the text of every prepared statement.
+ *
+ * PRAGMA user_version is the schema version. schema_migrate takes an
+ * older database to STORE_SCHEMA_VERSION in one transaction (migrations[v]
+ * goes from version v to v + 1) and refuses a newer one. A migration, once
+ * shipped, never changes. The statements (schema_sql, by enum stmt_id) are
+ * prepared once, when the store opens, and reused.
+ */
 #include "store/store_impl.h"
 
 #include <stdio.h>
@@ -113,11 +123,11 @@ const char *const schema_sql[N_STMTS] = {
     [Q_PENDING_COUNT] = "SELECT count(*) FROM pending",
     [Q_PENDING_DEL] = "DELETE FROM pending WHERE id = ?1",
     [Q_PENDING_STALE] = "DELETE FROM pending WHERE author = ?1 AND network = ?2 AND seq <= ?3",
-    /* ?1, the id, is not stored: it is the id of the origin event ?5 */
-    /* ?1 (id) and ?4 (network) are the origin event's: not stored twice */
+    /* the item's id, network and creation time are its origin event's (?1):
+     * not stored twice */
     [Q_ITEM_INS] = "INSERT OR IGNORE INTO items(origin, kind, author, content,"
                    " start, end_, cancelled, cancel_reason, revision, updated_ms,"
-                   " about) VALUES (?5,?2,?3,?5,?6,?7,?8,NULL,0,?9,?10)",
+                   " about) VALUES (?1,?2,?3,?1,?4,?5,?6,NULL,0,?7,?8)",
     [Q_ITEM_GET] = "SELECT i.kind, i.author, e.network FROM items i JOIN events e"
                    " ON e.rowid = i.origin WHERE e.id = ?1",
     [Q_ITEM_UPDATE] = "UPDATE items SET content = ?2, start = ?3, end_ = ?4, cancelled = ?5,"

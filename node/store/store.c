@@ -1,34 +1,37 @@
 /*
- * store: the SQLite replica (see store.h for what it keeps and the rules).
+ * store: the node's SQLite replica: opening it, transactions, store_add's
+ * commit point, and reading the logs (store.h says what the store keeps
+ * and the rules it applies).
+ *
+ * The store's modules, each a .c of node/store sharing the private
+ * store_impl.h:
+ *   store.c      open and close, transactions, store_add, reading events
+ *   schema.c     tables, migrations, the text of every prepared statement
+ *   chain.c      each log's chain: append, hold back, fork evidence, pins
+ *   authz.c      who may sign and publish: keys, revocations, members
+ *   lifecycle.c  what a revocation or a removal does to the chains; the
+ *                items derived again after it
+ *   items.c      the derived items (workshops, meetings, experiences)
+ *   verify.c     store_verify
  *
  * Invariants kept here:
- *  - an event's bytes, once stored, never change, and a row is dropped only
- *    to be inserted again at once (a withdrawn or fork-evidence copy joining
- *    the chain, so that rowid order stays chain order). What does change is
- *    a row's state (fork: 0 canonical, 1 fork evidence, 2 withdrawn: off the
- *    chain after a revocation, a removal, or as unproven below a cut), and a
- *    payload a stripped copy lacked is filled in from a genuine one;
- *  - canonical rows (fork = 0) of a log have seq 1..head, each prev = id of
- *    seq-1 (the partial unique index enforces one canonical row per seq);
- *  - pins only name seqs above their log's head;
- *  - feeds.head_seq/head_id always name the last canonical row of the log;
- *  - items are a pure function of the canonical rows in rowid order, which
- *    is log order within every log (store_rebuild relies on it);
- *  - every store_add runs inside a transaction or savepoint and leaves
- *    nothing behind when it fails.
+ *  - every store_add runs inside a transaction (its own, or a savepoint of
+ *    the caller's store_begin batch) and leaves nothing behind when it
+ *    fails, out-parameters included;
+ *  - at every commit the items follow from the canonical rows: a write that
+ *    made them stale (s->items_stale) derives them again first, once
+ *    (store_add outside a batch, store_commit for a batch);
+ *  - a commit that returned is on disk (synchronous=FULL).
  */
 #include "store/store.h"
 #include "store/store_impl.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/log.h"
 #include "util/why.h"
 
 const char *store_strerror(int err)
@@ -206,26 +209,8 @@ int store_rollback(store_t *s)
     return run(s, Q_ROLLBACK, NULL, 0);
 }
 
-
-
-
-
-/* Parses four columns (header, sig, payload, salt) from col on, of a row
- * this store wrote; NULL if they no longer parse. Owned by the caller. */
-event_t *store_row_event(sqlite3_stmt *st, int col)
-{
-    event_t *ev = NULL;
-    const void *payload = sqlite3_column_blob(st, col + 2);
-    if (sqlite3_column_bytes(st, col + 1) != KEYS_SIG_BYTES ||
-        event_from_parts(&ev, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col),
-                         sqlite3_column_blob(st, col + 1), payload,
-                         (size_t)sqlite3_column_bytes(st, col + 2),
-                         payload ? sqlite3_column_blob(st, col + 3) : NULL, STORED_NOW, NULL,
-                         0) != EV_OK)
-        return NULL;
-    return ev;
-}
-
+/* One event's write: chain_add decides what the event is; outside a batch
+ * this is also the commit point. */
 int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen)
 {
@@ -259,6 +244,35 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
 }
 
 /* ---- reading -------------------------------------------------------- */
+
+/* Parses four columns (header, sig, payload, salt) from col on, of a row
+ * this store wrote, into *out (the caller's): STORE_ERR_CORRUPT, with the
+ * reason in why, if they no longer parse. A signature or salt of the
+ * wrong length is not read past its end. */
+static int row_parse(sqlite3_stmt *st, int col, event_t **out, char *why, size_t whylen)
+{
+    event_t *ev = NULL;
+    const void *payload = sqlite3_column_blob(st, col + 2);
+    if (sqlite3_column_bytes(st, col + 1) != KEYS_SIG_BYTES ||
+        (payload && sqlite3_column_bytes(st, col + 3) != EVENT_SALT_BYTES))
+        return why_fail(why, whylen, STORE_ERR_CORRUPT,
+                        "stored signature or salt has the wrong length");
+    if (event_from_parts(&ev, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col),
+                         sqlite3_column_blob(st, col + 1), payload,
+                         (size_t)sqlite3_column_bytes(st, col + 2),
+                         payload ? sqlite3_column_blob(st, col + 3) : NULL, STORED_NOW, why,
+                         whylen) != EV_OK)
+        return STORE_ERR_CORRUPT;
+    *out = ev;
+    return STORE_OK;
+}
+
+/* The same, NULL if they no longer parse. Owned by the caller. */
+event_t *store_row_event(sqlite3_stmt *st, int col)
+{
+    event_t *ev = NULL;
+    return row_parse(st, col, &ev, NULL, 0) == STORE_OK ? ev : NULL;
+}
 
 int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq, uint8_t id[EVENT_ID_BYTES])
@@ -501,24 +515,16 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
                            -1, &st, NULL) != SQLITE_OK)
         return sql_fail(s, SQLITE_ERROR, why, whylen);
     bind_blob(st, 1, id, EVENT_ID_BYTES);
-    rc = STORE_ERR_NOT_FOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const void *payload = sqlite3_column_blob(st, 2);
-        rc = event_from_parts(&ev, sqlite3_column_blob(st, 0),
-                              (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 1),
-                              payload, (size_t)sqlite3_column_bytes(st, 2),
-                              payload ? sqlite3_column_blob(st, 3) : NULL, STORED_NOW, why,
-                              whylen) == EV_OK
-                 ? STORE_OK
-                 : STORE_ERR_CORRUPT;
-    }
+    rc = sqlite3_step(st) == SQLITE_ROW ? row_parse(st, 0, &ev, why, whylen)
+                                        : why_fail(why, whylen, STORE_ERR_NOT_FOUND,
+                                                   "no event with id %s", id_hex);
     sqlite3_finalize(st);
     if (rc == STORE_OK)
         *out = ev;
     return rc;
 }
 
-/* ---- rebuild, verify, stats ----------------------------------------- */
+/* ---- counts, envelopes, profiles ------------------------------------ */
 
 int store_scalar(store_t *s, const char *sql, int64_t *out)
 {

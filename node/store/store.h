@@ -6,20 +6,26 @@
  *    payload, salt). A log is (author, network); canonical events of a log
  *    have seq 1..head with no gaps, each prev = id of seq-1. Events taken
  *    off the chain (signed with a revoked key after its cut, by a removed
- *    member after its removal, or unproven below a cut) stay, withdrawn.
+ *    member after its removal, or unproven below a cut) stay, withdrawn
+ *    (STORE_ROW_WITHDRAWN); those withdrawn as unproven rejoin it when the
+ *    pins prove them.
  *  - fork evidence: a second, different event signed by the same author for
  *    a seq already taken (or whose prev disagrees with our chain) is kept
- *    too, marked fork=1, never applied nor forwarded; the author is marked
- *    forked. Bounded per author (STORE_MAX_FORKS).
+ *    too (STORE_ROW_EVIDENCE), never applied nor forwarded; the author is
+ *    marked forked. Bounded per author (STORE_MAX_FORKS).
  *  - pending: events that arrived ahead of a gap, or below a cut before
  *    they can be shown to be on the history it pins, held back (not
  *    applied) until they can; bounded per log and in total.
  *  - pins: per log, the ids its history must have above the head, learned
- *    top-down from a cut's last good id (see store.c "pinned history").
+ *    top-down from a cut's last good id (see chain.c "pinned history").
  *  - feeds: per-log heads (the version vector sync announces).
  *  - items: the current workshops, meetings and experiences derived from the
  *    log by applying updates and cancels in log order; store_rebuild()
- *    derives them again from the events alone, to the same result.
+ *    derives them again from the events alone, to the same result. When a
+ *    write takes events off the chain, the items are derived again before
+ *    it commits (for a batch: once, in store_commit).
+ *  - who may sign and publish: certified and revoked signing keys with
+ *    their cuts, revoked identities, and the members of managed networks.
  *
  * Every write is one transaction (or joins the caller's store_begin() batch);
  * every statement is prepared once and reused; schema changes are
@@ -94,7 +100,10 @@ void store_close(store_t **s);
 
 /* Batching: store_add calls between begin and commit share one transaction
  * (BEGIN IMMEDIATE, so a batch never fails half way on a lock upgrade).
- * Nested begin is an error. rollback discards the whole batch. */
+ * Nested begin is an error. rollback discards the whole batch. Items a
+ * batch's events made stale are derived again in store_commit; read from
+ * inside the batch they may still show what it withdrew. When
+ * store_commit fails the batch is still open: store_rollback it. */
 int store_begin(store_t *s);
 int store_commit(store_t *s);
 int store_rollback(store_t *s);
@@ -122,7 +131,7 @@ int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char 
 
 /* How far a log reaches here: its head, or beyond it where the events
  * that follow are held back already (waiting for proof that they are on
- * the history a cut pinned, see store.c "pinned history"), so a puller
+ * the history a cut pinned, see chain.c "pinned history"), so a puller
  * asks for what comes next rather than for those again. */
 int store_have(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq);
@@ -170,12 +179,12 @@ typedef struct store_row {
 /* Return non-zero from the callback to stop early (that value is returned). */
 typedef int (*store_row_cb)(void *ctx, const store_row_t *row);
 
-/* Canonical events of one log with from <= seq <= to, in seq order. */
 /* A row as the signed envelope the wire and invites carry, straight from
  * the stored parts (no parse, no re-encode of the header). *out is
  * malloc'd; 0 on success, -1 out of memory. */
 int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len);
 
+/* Canonical events of one log with from <= seq <= to, in seq order. */
 int store_range(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                 uint64_t from, uint64_t to, store_row_cb cb, void *ctx);
 /* Every stored event (canonical and fork evidence) in the order received. */
@@ -254,7 +263,7 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
  * handshake and loop turn. The daemon re-checks its partners' rights and
  * rebuilds its key index when it moves. */
 uint64_t store_authz_version(store_t *s);
-/* 1 if network has trusted coordinators. */
+/* Whether network has trusted coordinators. */
 bool store_managed(store_t *s, const char *network);
 typedef struct store_member {
     uint8_t key[KEYS_PUBLIC_BYTES];
@@ -266,7 +275,7 @@ typedef struct store_member {
 typedef int (*store_member_cb)(void *ctx, const store_member_t *m);
 /* The coordinators and members of network known here. */
 int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx);
-/* 1 if key may connect and publish in network now (coordinator, or member
+/* Whether key may connect and publish in network now (coordinator, or member
  * not removed whose term has not ended at now_ms). */
 bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
                      int64_t now_ms);

@@ -21,10 +21,11 @@
  * when they arrived, so a "now" far ahead disables it here. */
 #define STORED_NOW (INT64_MAX / 4)
 
+/* The prepared statements (their texts: schema_sql in schema.c). */
 enum stmt_id {
     Q_HAS_EVENT, Q_HAS_PENDING, Q_AUTHOR_GET, Q_AUTHOR_INS, Q_FEED_GET, Q_FEED_PUT,
     Q_EVENT_INS, Q_FORK_MARK, Q_PENDING_INS, Q_PENDING_LOG_COUNT, Q_PENDING_COUNT,
-Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
+    Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
     Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
     Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
     Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_FORK_UNMARK,
@@ -73,7 +74,7 @@ typedef struct tx_cache {
     int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
 } tx_cache_t;
 
-#define STORE_MAX_ANCHORS 256
+#define STORE_MAX_ANCHORS 256 /* trusted coordinators (store_trust) */
 
 /* One log, as the chain code addresses it: the author's row and key (the
  * pending table names authors by key) and the network. Borrowed. */
@@ -173,18 +174,25 @@ static inline int64_t count_of(sqlite3_stmt *st)
     return n;
 }
 
-/* The text of every prepared statement, by id. */
-extern const char *const schema_sql[N_STMTS];
+/* ---- what each module offers the others ----------------------------- */
 
-/* Called from one part of the store by another. */
+/* store.c */
 event_t *store_row_event(sqlite3_stmt *st, int col);
+/* The one integer sql selects, in *out. */
 int store_scalar(store_t *s, const char *sql, int64_t *out);
 int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
                   char *why, size_t whylen);
+/* Forgets what the transaction cache knew (a transaction began or ended). */
 void store_cache_clear(store_t *s);
+
+/* schema.c: the text of every prepared statement, by id; migrations. */
+extern const char *const schema_sql[N_STMTS];
 int schema_migrate(store_t *s, int *rederive, char *why, size_t whylen);
+
+/* chain.c */
 int chain_author(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
                  int64_t *forks, int *revoked, char *why, size_t whylen);
+/* The log's head (seq 0 and a zero id when it is empty). */
 void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
                 uint8_t id[EVENT_ID_BYTES]);
 bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
@@ -195,12 +203,16 @@ int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, 
                   size_t *applied, char *why, size_t whylen);
 int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen);
+
+/* authz.c */
 int authz_check(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
                 int64_t *signer, char *why, size_t whylen);
 bool authz_under_cut(store_t *s, const event_t *ev, int64_t signer);
 int authz_members_sync(store_t *s, char *why, size_t whylen);
 int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen);
+
+/* lifecycle.c */
 int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
 int lifecycle_key_revoked(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
                           const Lernet__KeyRevoke *r, char *why, size_t whylen);
@@ -209,6 +221,8 @@ int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Memb
 void lifecycle_mark_stale(store_t *s);
 int lifecycle_rederive(store_t *s, char *why, size_t whylen);
 int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen);
+
+/* items.c */
 int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen);
 

@@ -1,3 +1,10 @@
+/*
+ * verify: store_verify, the whole store re-checked (lernet verify).
+ *
+ * It changes nothing: every check reads the stored rows; the derived
+ * items are compared with a fresh replay inside a savepoint that is
+ * rolled back. Each problem is one line to the caller's report callback.
+ */
 #include "store/store_impl.h"
 
 #include <stdarg.h>

@@ -319,8 +319,8 @@ static bool coordinator_now(store_t *s, const char *network, const uint8_t *key,
 }
 
 /* Records a coordinator's statement (the latest about a member wins); a
- * removal pins the member's history up to its cut and withdraws what it
- * published after. Statements count only in a managed network and only
+ * removal that is the latest pins the member's history up to its cut and
+ * withdraws what it published after. Statements count only in a managed network and only
  * from who may make them when they are judged: an open network's
  * statements mean nothing here, and when the trusted coordinators change,
  * authz_members_sync judges every statement again. */
@@ -345,7 +345,9 @@ static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char 
     bind_blob(st, 11, m->last_good_id.len ? m->last_good_id.data : NULL, EVENT_ID_BYTES);
     int rc = step_done(s, st, why, whylen);
     s->authz++;
-    if (rc || !m->removed)
+    /* a removal older than the statement members holds was superseded:
+     * it cuts nothing (the upsert changed no row) */
+    if (rc || !m->removed || sqlite3_changes(s->db) == 0)
         return rc;
     return lifecycle_member_removed(s, ev->network, m, why, whylen);
 }

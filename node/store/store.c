@@ -1,318 +1,38 @@
 /*
- * store: the SQLite replica (see store.h for what it keeps and the rules).
+ * store: the node's SQLite replica: opening it, transactions, store_add's
+ * commit point, and reading the logs (store.h says what the store keeps
+ * and the rules it applies).
+ *
+ * The store's modules, each a .c of node/store sharing the private
+ * store_impl.h:
+ *   store.c      open and close, transactions, store_add, reading events
+ *   schema.c     tables, migrations, the text of every prepared statement
+ *   chain.c      each log's chain: append, hold back, fork evidence, pins
+ *   authz.c      who may sign and publish: keys, revocations, members
+ *   lifecycle.c  what a revocation or a removal does to the chains; the
+ *                items derived again after it
+ *   items.c      the derived items (workshops, meetings, experiences)
+ *   verify.c     store_verify
  *
  * Invariants kept here:
- *  - an event's bytes, once stored, never change, and a row is dropped only
- *    to be inserted again at once (a withdrawn or fork-evidence copy joining
- *    the chain, so that rowid order stays chain order). What does change is
- *    a row's state (fork: 0 canonical, 1 fork evidence, 2 withdrawn: off the
- *    chain after a revocation, a removal, or as unproven below a cut), and a
- *    payload a stripped copy lacked is filled in from a genuine one;
- *  - canonical rows (fork = 0) of a log have seq 1..head, each prev = id of
- *    seq-1 (the partial unique index enforces one canonical row per seq);
- *  - pins only name seqs above their log's head;
- *  - feeds.head_seq/head_id always name the last canonical row of the log;
- *  - items are a pure function of the canonical rows in rowid order, which
- *    is log order within every log (store_rebuild relies on it);
- *  - every store_add runs inside a transaction or savepoint and leaves
- *    nothing behind when it fails.
+ *  - every store_add runs inside a transaction (its own, or a savepoint of
+ *    the caller's store_begin batch) and leaves nothing behind when it
+ *    fails, out-parameters included;
+ *  - at every commit the items follow from the canonical rows: a write that
+ *    made them stale (s->items_stale) derives them again first, once
+ *    (store_add outside a batch, store_commit for a batch);
+ *  - a commit that returned is on disk (synchronous=FULL).
  */
 #include "store/store.h"
+#include "store/store_impl.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/log.h"
 #include "util/why.h"
-
-/* A parse of bytes we stored ourselves: the future-time rule was applied
- * when they arrived, so a "now" far ahead disables it here. */
-#define STORED_NOW (INT64_MAX / 4)
-
-static const char *schema_v1 =
-    "CREATE TABLE authors(id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE,"
-    "  forked INTEGER NOT NULL DEFAULT 0, fork_count INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE feeds(author INTEGER NOT NULL, network TEXT NOT NULL,"
-    "  head_seq INTEGER NOT NULL, head_id BLOB NOT NULL, PRIMARY KEY(author, network))"
-    "  WITHOUT ROWID;"
-    "CREATE TABLE events(rowid INTEGER PRIMARY KEY, id BLOB NOT NULL, author INTEGER NOT NULL,"
-    "  network TEXT NOT NULL, seq INTEGER NOT NULL, kind INTEGER NOT NULL,"
-    "  created_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
-    "  fork INTEGER NOT NULL DEFAULT 0, header BLOB NOT NULL, sig BLOB NOT NULL,"
-    "  payload BLOB, salt BLOB);"
-    "CREATE UNIQUE INDEX events_id ON events(id);"
-    "CREATE UNIQUE INDEX events_chain ON events(author, network, seq) WHERE fork = 0;"
-    "CREATE TABLE pending(id BLOB PRIMARY KEY, author BLOB NOT NULL, network TEXT NOT NULL,"
-    "  seq INTEGER NOT NULL, received_ms INTEGER NOT NULL, header BLOB NOT NULL,"
-    "  sig BLOB NOT NULL, payload BLOB, salt BLOB);"
-    "CREATE INDEX pending_log ON pending(author, network, seq);"
-    "CREATE TABLE items(id BLOB PRIMARY KEY);"; /* replaced by v2 */
-
-/* v2: an item is keyed by the rowid of the event that created it; its id,
- * network and creation time are that event's, not copies with a second
- * random-order index on the id: a sixth less disk per event and one index
- * fewer to update on every insert. Items are derived, so they are rebuilt. */
-#define ITEMS_V2 \
-    "DROP VIEW IF EXISTS workshops; DROP VIEW IF EXISTS meetings;" \
-    "DROP VIEW IF EXISTS experiences; DROP TABLE items;" \
-    "CREATE TABLE items(origin INTEGER PRIMARY KEY, kind INTEGER NOT NULL," \
-    "  author INTEGER NOT NULL, content INTEGER," \
-    "  start INTEGER NOT NULL, end_ INTEGER NOT NULL, cancelled INTEGER NOT NULL," \
-    "  cancel_reason TEXT, revision INTEGER NOT NULL," \
-    "  updated_ms INTEGER NOT NULL, about BLOB);" \
-    "CREATE INDEX items_kind_start ON items(kind, start);" \
-    "CREATE INDEX items_about ON items(about) WHERE about IS NOT NULL;" \
-    "CREATE VIEW workshops AS SELECT e.id AS id, e.network AS network," \
-    "  e.created_ms AS created_ms, i.* FROM items i" \
-    "  JOIN events e ON e.rowid = i.origin WHERE i.kind = 1;" \
-    "CREATE VIEW meetings AS SELECT e.id AS id, e.network AS network," \
-    "  e.created_ms AS created_ms, i.* FROM items i" \
-    "  JOIN events e ON e.rowid = i.origin WHERE i.kind = 2;" \
-    "CREATE VIEW experiences AS SELECT e.id AS id, e.network AS network," \
-    "  e.created_ms AS created_ms, i.* FROM items i" \
-    "  JOIN events e ON e.rowid = i.origin WHERE i.kind = 3;"
-
-/* v3: key lifecycle. events.signer is 0 for an event its author's identity
- * signed, else the signing_keys row of the certified key that did; a
- * revocation adds cuts and withdraws (fork = 2) what was signed after them. */
-#define KEYS_V3 \
-    "ALTER TABLE authors ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;" \
-    "ALTER TABLE events ADD COLUMN signer INTEGER NOT NULL DEFAULT 0;" \
-    "CREATE TABLE signing_keys(id INTEGER PRIMARY KEY, author INTEGER NOT NULL," \
-    "  key BLOB NOT NULL, cert INTEGER, revoked INTEGER NOT NULL DEFAULT 0," \
-    "  UNIQUE(author, key));" \
-    "CREATE TABLE key_cuts(key INTEGER NOT NULL, network TEXT NOT NULL," \
-    "  last_good_seq INTEGER NOT NULL, PRIMARY KEY(key, network)) WITHOUT ROWID;"
-
-/* v4: network membership as the coordinators' statements say it (the latest
- * statement about a member wins). */
-#define MEMBERS_V4 \
-    "CREATE TABLE members(network TEXT NOT NULL, member BLOB NOT NULL," \
-    "  coordinator INTEGER NOT NULL, until_ms INTEGER NOT NULL, removed INTEGER NOT NULL," \
-    "  last_good_seq INTEGER NOT NULL, name TEXT, endpoint TEXT, stmt_ms INTEGER NOT NULL," \
-    "  stmt INTEGER NOT NULL, PRIMARY KEY(network, member)) WITHOUT ROWID;"
-
-/* v5: who each author is (its latest Profile event), for reports. */
-#define PROFILES_V5 \
-    "CREATE TABLE profiles(author INTEGER PRIMARY KEY, name TEXT NOT NULL," \
-    "  country TEXT NOT NULL, municipality TEXT NOT NULL, stmt_ms INTEGER NOT NULL);"
-
-/* v6: cuts pin the history, not only its length. A cut (of a revoked key,
- * or of a removed member) names its last good event by id; pins holds the
- * ids a log must have at seqs above its head, learned top-down from the
- * cut's id and each pinned event's prev (see pin_follow). meta keeps
- * facts about how derived tables were made (which anchors). */
-#define PINS_V6 \
-    "ALTER TABLE key_cuts ADD COLUMN last_good_id BLOB;" \
-    "ALTER TABLE members ADD COLUMN last_good_id BLOB;" \
-    "CREATE TABLE pins(author INTEGER NOT NULL, network TEXT NOT NULL, seq INTEGER NOT NULL," \
-    "  id BLOB NOT NULL, PRIMARY KEY(author, network, seq)) WITHOUT ROWID;" \
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB);"
-
-/* Migrations: entry i takes the schema from version i to i+1. */
-static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
-                                   MEMBERS_V4, PROFILES_V5, PINS_V6};
-/* The first version whose items must be re-derived after migrating. */
-#define ITEMS_REDERIVED_AT 2
-
-enum stmt_id {
-    Q_HAS_EVENT, Q_HAS_PENDING, Q_AUTHOR_GET, Q_AUTHOR_INS, Q_FEED_GET, Q_FEED_PUT,
-    Q_EVENT_INS, Q_FORK_MARK, Q_PENDING_INS, Q_PENDING_LOG_COUNT, Q_PENDING_COUNT,
-Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
-    Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
-    Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
-    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_FORK_UNMARK,
-    Q_MEMBER_GET, Q_MEMBER_PUT, Q_PROFILE_PUT,
-    Q_EVENT_STATE, Q_EVENT_DEL_OFF, Q_OFF_BY_ID, Q_PENDING_BY_ID, Q_PENDING_AT, Q_PENDING_SEQ_COUNT,
-    Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
-    Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO, Q_SIGNER_REVOKED,
-    N_STMTS
-};
-
-static const char *stmt_sql[N_STMTS] = {
-    [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",
-    [Q_HAS_PENDING] = "SELECT 1 FROM pending WHERE id = ?1",
-    [Q_AUTHOR_GET] = "SELECT id, fork_count, revoked FROM authors WHERE key = ?1",
-    [Q_AUTHOR_INS] = "INSERT INTO authors(key) VALUES (?1)",
-    [Q_FEED_GET] = "SELECT head_seq, head_id FROM feeds WHERE author = ?1 AND network = ?2",
-    [Q_FEED_PUT] = "INSERT INTO feeds(author, network, head_seq, head_id) VALUES (?1,?2,?3,?4)"
-                   " ON CONFLICT(author, network) DO UPDATE SET head_seq = ?3, head_id = ?4",
-    [Q_EVENT_INS] = "INSERT INTO events(id, author, network, seq, kind, created_ms, received_ms,"
-                    " fork, header, sig, payload, salt, signer) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
-                    "?9,?10,?11,?12,?13)",
-    [Q_FORK_MARK] = "UPDATE authors SET forked = 1, fork_count = fork_count + 1 WHERE id = ?1",
-    [Q_PENDING_INS] = "INSERT INTO pending(id, author, network, seq, received_ms, header, sig,"
-                      " payload, salt) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-    [Q_PENDING_LOG_COUNT] = "SELECT count(*) FROM pending WHERE author = ?1 AND network = ?2",
-    [Q_PENDING_COUNT] = "SELECT count(*) FROM pending",
-    [Q_PENDING_DEL] = "DELETE FROM pending WHERE id = ?1",
-    [Q_PENDING_STALE] = "DELETE FROM pending WHERE author = ?1 AND network = ?2 AND seq <= ?3",
-    /* ?1, the id, is not stored: it is the id of the origin event ?5 */
-    /* ?1 (id) and ?4 (network) are the origin event's: not stored twice */
-    [Q_ITEM_INS] = "INSERT OR IGNORE INTO items(origin, kind, author, content,"
-                   " start, end_, cancelled, cancel_reason, revision, updated_ms,"
-                   " about) VALUES (?5,?2,?3,?5,?6,?7,?8,NULL,0,?9,?10)",
-    [Q_ITEM_GET] = "SELECT i.kind, i.author, e.network FROM items i JOIN events e"
-                   " ON e.rowid = i.origin WHERE e.id = ?1",
-    [Q_ITEM_UPDATE] = "UPDATE items SET content = ?2, start = ?3, end_ = ?4, cancelled = ?5,"
-                      " cancel_reason = NULL, revision = revision + 1, updated_ms = ?6"
-                      " WHERE origin = (SELECT rowid FROM events WHERE id = ?1)",
-    [Q_ITEM_CANCEL] = "UPDATE items SET cancelled = 1, cancel_reason = ?2,"
-                      " revision = revision + 1, updated_ms = ?3"
-                      " WHERE origin = (SELECT rowid FROM events WHERE id = ?1)",
-    [Q_RANGE] = "SELECT e.rowid, e.id, e.network, e.seq, e.kind, e.created_ms, e.received_ms,"
-                " e.fork, e.header, e.sig, e.payload, e.salt FROM events e"
-                " WHERE e.author = (SELECT id FROM authors WHERE key = ?1) AND e.network = ?2"
-                " AND e.seq BETWEEN ?3 AND ?4 AND e.fork = 0 ORDER BY e.seq",
-    [Q_HEAD] = "SELECT f.head_seq, f.head_id FROM feeds f JOIN authors a ON a.id = f.author"
-               " WHERE a.key = ?1 AND f.network = ?2",
-    [Q_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM pending)",
-    /* prepared once: parsing these for every event cost as much as an insert */
-    [Q_BEGIN] = "BEGIN IMMEDIATE",
-    [Q_COMMIT] = "COMMIT",
-    [Q_ROLLBACK] = "ROLLBACK",
-    [Q_SP_OPEN] = "SAVEPOINT store_add",
-    [Q_SP_RELEASE] = "RELEASE store_add",
-    [Q_SP_UNDO] = "ROLLBACK TO store_add",
-    [Q_SIGNER_GET] = "SELECT id, revoked, cert IS NOT NULL FROM signing_keys"
-                     " WHERE author = ?1 AND key = ?2",
-    [Q_SIGNER_PUT] = "INSERT INTO signing_keys(author, key, cert) VALUES (?1,?2,?3)"
-                     " ON CONFLICT(author, key) DO UPDATE SET cert = coalesce(cert, ?3)",
-    [Q_SIGNER_REVOKE] = "UPDATE signing_keys SET revoked = 1 WHERE id = ?1",
-    [Q_CUT_GET] = "SELECT last_good_seq FROM key_cuts WHERE key = ?1 AND network = ?2",
-    [Q_CUT_PUT] = "INSERT OR REPLACE INTO key_cuts(key, network, last_good_seq, last_good_id)"
-                  " VALUES (?1,?2,?3,?4)",
-    [Q_AUTHOR_REVOKE] = "UPDATE authors SET revoked = 1 WHERE id = ?1",
-    /* per log, the first canonical event the revoked key signed after the cut */
-    [Q_WITHDRAW_FROM] = "SELECT e.network, min(e.seq) FROM events e"
-                        " LEFT JOIN key_cuts c ON c.key = ?2 AND c.network = e.network"
-                        " WHERE e.author = ?1 AND e.signer = ?2 AND e.fork = 0"
-                        " AND e.seq > coalesce(c.last_good_seq, 0) GROUP BY e.network",
-    [Q_WITHDRAW] = "UPDATE events SET fork = 2 WHERE author = ?1 AND network = ?2 AND fork = 0"
-                   " AND seq >= ?3",
-    [Q_EVENT_AT] = "SELECT id FROM events WHERE author = ?1 AND network = ?2 AND seq = ?3"
-                   " AND fork = 0",
-    [Q_FEED_DEL] = "DELETE FROM feeds WHERE author = ?1 AND network = ?2",
-    [Q_FORK_AT] = "SELECT rowid, header, sig, payload, salt FROM events WHERE author = ?1"
-                  " AND network = ?2 AND seq = ?3 AND fork = 1",
-    [Q_PROFILE_PUT] = "INSERT INTO profiles(author, name, country, municipality, stmt_ms)"
-                      " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(author) DO UPDATE SET name = ?2,"
-                      " country = ?3, municipality = ?4, stmt_ms = ?5 WHERE ?5 >= stmt_ms",
-    [Q_MEMBER_GET] = "SELECT coordinator, until_ms, removed, last_good_seq FROM members"
-                     " WHERE network = ?1 AND member = ?2",
-    [Q_MEMBER_PUT] = "INSERT INTO members(network, member, coordinator, until_ms, removed,"
-                     " last_good_seq, name, endpoint, stmt_ms, stmt, last_good_id)"
-                     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT(network, member)"
-                     " DO UPDATE SET coordinator = ?3, until_ms = ?4, removed = ?5,"
-                     " last_good_seq = ?6, name = ?7, endpoint = ?8, stmt_ms = ?9, stmt = ?10,"
-                     " last_good_id = ?11"
-                     " WHERE ?9 >= members.stmt_ms",
-    [Q_FORK_UNMARK] = "UPDATE authors SET fork_count = max(fork_count - 1, 0),"
-                      " forked = fork_count > 1 WHERE id = ?1",
-    /* state of a stored event: its row state and whether its payload is gone */
-    [Q_EVENT_STATE] = "SELECT fork, payload IS NULL FROM events WHERE id = ?1",
-    /* an event off the chain (evidence or withdrawn) that is about to join it */
-    [Q_EVENT_DEL_OFF] = "DELETE FROM events WHERE id = ?1 AND fork != 0 RETURNING fork",
-    [Q_OFF_BY_ID] = "SELECT header, sig, payload, salt FROM events WHERE id = ?1 AND fork != 0",
-    [Q_PENDING_BY_ID] = "SELECT header, sig, payload, salt FROM pending WHERE id = ?1",
-    [Q_PENDING_AT] = "SELECT id, header, sig, payload, salt FROM pending"
-                     " WHERE author = ?1 AND network = ?2 AND seq = ?3",
-    [Q_PENDING_SEQ_COUNT] = "SELECT count(*) FROM pending WHERE author = ?1 AND network = ?2"
-                            " AND seq = ?3",
-    [Q_PENDING_DISPROVE] = "DELETE FROM pending WHERE author = ?1 AND network = ?2 AND seq = ?3"
-                           " AND id != ?4",
-    [Q_PENDING_LOG_SEQS] = "SELECT DISTINCT seq FROM pending WHERE author = ?1 AND network = ?2"
-                           " AND seq > ?3 ORDER BY seq LIMIT ?4",
-    [Q_PIN_ANY] = "SELECT EXISTS(SELECT 1 FROM pins)",
-    [Q_PIN_TOP] = "SELECT max(seq) FROM pins WHERE author = ?1 AND network = ?2",
-    [Q_PIN_GET] = "SELECT id FROM pins WHERE author = ?1 AND network = ?2 AND seq = ?3",
-    [Q_PIN_PUT] = "INSERT OR IGNORE INTO pins(author, network, seq, id) VALUES (?1,?2,?3,?4)",
-    [Q_PIN_DROP] = "DELETE FROM pins WHERE author = ?1 AND network = ?2 AND seq <= ?3",
-    [Q_FIRST_SIGNED] = "SELECT min(seq) FROM events WHERE author = ?1 AND network = ?2"
-                       " AND signer = ?3 AND fork = 0",
-    [Q_FILL_PAYLOAD] = "UPDATE events SET payload = ?2, salt = ?3 WHERE id = ?1"
-                       " AND payload IS NULL",
-    [Q_SIGNER_REVOKED] = "SELECT revoked FROM signing_keys WHERE id = ?1",
-    [Q_PENDING_UPTO] = "SELECT id, header, sig, payload, salt FROM pending"
-                       " WHERE author = ?1 AND network = ?2 AND seq <= ?3",
-};
-
-/* What the current write transaction already looked up. Only valid while
- * it holds the write lock (another process may write between two
- * transactions), so it is cleared when one begins or rolls back. */
-typedef struct tx_cache {
-    int author_valid, feed_valid;
-    uint8_t author[KEYS_PUBLIC_BYTES];
-    int64_t aid, forks;
-    int revoked;
-    int signer_valid; /* last certified, unrevoked signing key looked up */
-    int64_t signer_aid, signer_id;
-    uint8_t signer[KEYS_PUBLIC_BYTES];
-    int64_t feed_aid;
-    char feed_net[EVENT_MAX_NETWORK + 1];
-    uint64_t feed_seq;
-    uint8_t feed_id[EVENT_ID_BYTES];
-    int pending; /* 0: the pending table is empty, its lookups can be skipped */
-    int pins;    /* 0: no log is pinned above its head, pin lookups can be skipped */
-    int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
-} tx_cache_t;
-
-#define STORE_MAX_ANCHORS 256
-
-/* One log, as the chain code addresses it: the author's row and key (the
- * pending table names authors by key) and the network. Borrowed. */
-typedef struct logref {
-    int64_t aid;
-    const uint8_t *key;
-    const char *net;
-} logref_t;
-
-/* Where an event above its log's head stands against the log's pins (see
- * "pinned history"): above every pin (FREE), the pinned event (PROVEN),
- * not it (WRONG), or at a seq the pins have not reached yet (UNKNOWN). */
-enum pin_state { PIN_FREE, PIN_PROVEN, PIN_WRONG, PIN_UNKNOWN };
-
-struct store {
-    struct {
-        char network[EVENT_MAX_NETWORK + 1];
-        uint8_t key[KEYS_PUBLIC_BYTES];
-    } anchors[STORE_MAX_ANCHORS]; /* trusted coordinators, from config */
-    size_t n_anchors;
-    sqlite3 *db;
-    sqlite3_stmt *q[N_STMTS];
-    int in_batch;
-    int replaying; /* inside replay(): a revocation does not re-derive again */
-    uint64_t cuts; /* logs cut back so far (members_sync re-derives when it grew) */
-    int anchors_synced; /* members was derived under the anchors set now */
-    uint64_t authz;     /* moves when who may do what may have changed here */
-    tx_cache_t c;
-    sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
-};
-
-/* Maps a SQLite failure to a store error, with its message in why. */
-static int sql_fail(store_t *s, int rc, char *why, size_t whylen)
-{
-    int code = STORE_ERR_SQL;
-    /* SQLite reports a write that hit a full disk or a file-size limit as a
-     * generic I/O error; the operating system's errno says which it was. */
-    int sys = s && s->db ? sqlite3_system_errno(s->db) : 0;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        code = STORE_ERR_BUSY;
-    else if (rc == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
-        code = STORE_ERR_FULL;
-    else if (rc == SQLITE_NOMEM)
-        code = STORE_ERR_NOMEM;
-    if (code == STORE_ERR_FULL)
-        return why_fail(why, whylen, code, "disk full: %s; nothing was stored",
-                        sys ? strerror(sys) : "no space left");
-    return why_fail(why, whylen, code, "sqlite: %s", s && s->db ? sqlite3_errmsg(s->db)
-                                                               : sqlite3_errstr(rc));
-}
 
 const char *store_strerror(int err)
 {
@@ -355,63 +75,12 @@ const char *store_outcome_name(int outcome)
     return outcome >= 0 && outcome <= STORE_FORK ? names[outcome] : "unknown";
 }
 
-static sqlite3_stmt *Q(store_t *s, enum stmt_id id)
-{
-    sqlite3_stmt *st = s->q[id];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-static int exec(store_t *s, const char *sql, char *why, size_t whylen)
-{
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? STORE_OK : sql_fail(s, rc, why, whylen);
-}
-
 /* ---- open / close --------------------------------------------------- */
-
-/* Brings the schema to STORE_SCHEMA_VERSION; *rederive is set when the
- * items were recreated empty and must be replayed (needs the statements). */
-static int migrate(store_t *s, int *rederive, char *why, size_t whylen)
-{
-    sqlite3_stmt *st;
-    int version = 0, rc;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(s, SQLITE_ERROR, why, whylen);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (version > STORE_SCHEMA_VERSION)
-        return why_fail(why, whylen, STORE_ERR_SCHEMA,
-                    "database schema %d is newer than this lernet (%d); upgrade lernet",
-                    version, STORE_SCHEMA_VERSION);
-    if (version == STORE_SCHEMA_VERSION)
-        return STORE_OK;
-    *rederive = version > 0 && version < ITEMS_REDERIVED_AT;
-    if ((rc = exec(s, "BEGIN IMMEDIATE", why, whylen)))
-        return rc;
-    for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
-        const char *sql = v == 0 ? schema_v1 : migrations[v];
-        if ((rc = exec(s, sql, why, whylen))) {
-            exec(s, "ROLLBACK", NULL, 0);
-            return rc;
-        }
-    }
-    char set[64];
-    snprintf(set, sizeof set, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-    if ((rc = exec(s, set, why, whylen)) || (rc = exec(s, "COMMIT", why, whylen))) {
-        exec(s, "ROLLBACK", NULL, 0);
-        return rc;
-    }
-    return STORE_OK;
-}
 
 int store_open(store_t **out, const char *path, char *why, size_t whylen)
 {
     store_t *s = calloc(1, sizeof *s);
     int rc;
-    *out = NULL;
     if (!s)
         return why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -435,12 +104,12 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
                       " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096;"
                       " PRAGMA journal_size_limit=67108864;"
                       " PRAGMA foreign_keys=OFF;", why, whylen)) ||
-        (rc = migrate(s, &rederive, why, whylen))) {
+        (rc = schema_migrate(s, &rederive, why, whylen))) {
         store_close(&s);
         return rc;
     }
     for (int i = 0; i < N_STMTS; i++) {
-        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+        if (sqlite3_prepare_v3(s->db, schema_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
                                NULL) != SQLITE_OK) {
             rc = sql_fail(s, SQLITE_ERROR, why, whylen);
             store_close(&s);
@@ -479,7 +148,7 @@ static int run(store_t *s, enum stmt_id id, char *why, size_t whylen)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : sql_fail(s, rc, why, whylen);
 }
 
-static void cache_clear(store_t *s)
+void store_cache_clear(store_t *s)
 {
     memset(&s->c, 0, sizeof s->c);
     s->c.pending = 1;
@@ -488,14 +157,15 @@ static void cache_clear(store_t *s)
 }
 
 /* Opens a write transaction and fills what the cache may know. */
-static int members_sync(store_t *s, char *why, size_t whylen);
-
 static int tx_begin(store_t *s, char *why, size_t whylen)
 {
     int rc = run(s, Q_BEGIN, why, whylen);
-    cache_clear(s);
-    if (rc == STORE_OK && (rc = members_sync(s, why, whylen)) != STORE_OK)
+    store_cache_clear(s);
+    s->items_stale = false;
+    if (rc == STORE_OK && (rc = authz_members_sync(s, why, whylen)) != STORE_OK) {
         run(s, Q_ROLLBACK, NULL, 0);
+        s->items_stale = false;
+    }
     if (rc == STORE_OK) {
         sqlite3_stmt *st = Q(s, Q_PENDING_ANY);
         s->c.pending = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
@@ -521,7 +191,9 @@ int store_commit(store_t *s)
 {
     if (!s->in_batch)
         return STORE_ERR_SQL;
-    int rc = run(s, Q_COMMIT, NULL, 0);
+    int rc = lifecycle_rederive(s, NULL, 0); /* once for the whole batch */
+    if (rc == STORE_OK)
+        rc = run(s, Q_COMMIT, NULL, 0);
     if (rc == STORE_OK)
         s->in_batch = 0;
     return rc;
@@ -532,1327 +204,26 @@ int store_rollback(store_t *s)
     if (!s->in_batch)
         return STORE_ERR_SQL;
     s->in_batch = 0;
-    cache_clear(s);
+    store_cache_clear(s);
+    s->items_stale = false;
     return run(s, Q_ROLLBACK, NULL, 0);
 }
 
-/* ---- helpers -------------------------------------------------------- */
-
-static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
-{
-    if (p)
-        sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-    sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
-}
-
-/* Runs a statement that returns no rows. */
-static int step_done(store_t *s, sqlite3_stmt *st, char *why, size_t whylen)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, why, whylen);
-}
-
-static int exists(store_t *s, enum stmt_id q, const uint8_t id[EVENT_ID_BYTES])
-{
-    sqlite3_stmt *st = Q(s, q);
-    bind_blob(st, 1, id, EVENT_ID_BYTES);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return found;
-}
-
-static int64_t count_of(sqlite3_stmt *st)
-{
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return n;
-}
-
-static void author_cache(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t aid,
-                         int64_t forks, int revoked)
-{
-    memcpy(s->c.author, key, KEYS_PUBLIC_BYTES);
-    s->c.aid = aid;
-    s->c.forks = forks;
-    s->c.revoked = revoked;
-    s->c.author_valid = 1;
-}
-
-/* The author's row id (created if new), fork count and whether its identity
- * was revoked (all three may be NULL-free outputs; revoked may be NULL). */
-static int author_row(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
-                      int64_t *forks, int *revoked, char *why, size_t whylen)
-{
-    int dummy;
-    if (!revoked)
-        revoked = &dummy;
-    if (s->c.author_valid && memcmp(s->c.author, key, KEYS_PUBLIC_BYTES) == 0) {
-        *aid = s->c.aid;
-        *forks = s->c.forks;
-        *revoked = s->c.revoked;
-        return STORE_OK;
-    }
-    sqlite3_stmt *st = Q(s, Q_AUTHOR_GET);
-    bind_blob(st, 1, key, KEYS_PUBLIC_BYTES);
-    *revoked = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *aid = sqlite3_column_int64(st, 0);
-        *forks = sqlite3_column_int64(st, 1);
-        *revoked = sqlite3_column_int(st, 2);
-        sqlite3_reset(st);
-        author_cache(s, key, *aid, *forks, *revoked);
-        return STORE_OK;
-    }
-    sqlite3_reset(st);
-    st = Q(s, Q_AUTHOR_INS);
-    bind_blob(st, 1, key, KEYS_PUBLIC_BYTES);
-    int rc = step_done(s, st, why, whylen);
-    *aid = sqlite3_last_insert_rowid(s->db);
-    *forks = 0;
-    if (rc == STORE_OK)
-        author_cache(s, key, *aid, 0, 0);
-    return rc;
-}
-
-
-static void feed_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
-                      uint8_t id[EVENT_ID_BYTES])
-{
-    if (s->c.feed_valid && s->c.feed_aid == aid && strcmp(s->c.feed_net, network) == 0) {
-        *seq = s->c.feed_seq;
-        memcpy(id, s->c.feed_id, EVENT_ID_BYTES);
-        return;
-    }
-    sqlite3_stmt *st = Q(s, Q_FEED_GET);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, network);
-    *seq = 0;
-    memset(id, 0, EVENT_ID_BYTES);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-        if (sqlite3_column_bytes(st, 1) == EVENT_ID_BYTES)
-            memcpy(id, sqlite3_column_blob(st, 1), EVENT_ID_BYTES);
-    }
-    sqlite3_reset(st);
-}
-
-/* Inserts ev as a row in state fork. A canonical row takes the place of an
- * off-chain copy of itself (fork evidence, or withdrawn while its place in
- * the chain was unproven): the copy is deleted and the event inserted
- * afresh, so that rowid order stays the order in which events joined
- * their log's chain (replay relies on it). */
-static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t signer, int fork,
-                        int64_t *rowid, char *why, size_t whylen)
-{
-    sqlite3_stmt *st;
-    if (fork == 0) {
-        st = Q(s, Q_EVENT_DEL_OFF);
-        bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
-        int was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-        while (sqlite3_step(st) == SQLITE_ROW)
-            ;
-        sqlite3_reset(st);
-        if (was == 1) { /* it was kept as fork evidence: no longer that */
-            st = Q(s, Q_FORK_UNMARK);
-            sqlite3_bind_int64(st, 1, aid);
-            int rc = step_done(s, st, why, whylen);
-            s->c.author_valid = 0;
-            if (rc)
-                return rc;
-        }
-    }
-    st = Q(s, Q_EVENT_INS);
-    bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
-    sqlite3_bind_int64(st, 2, aid);
-    bind_text(st, 3, ev->network);
-    sqlite3_bind_int64(st, 4, (int64_t)ev->seq);
-    sqlite3_bind_int(st, 5, ev->kind);
-    sqlite3_bind_int64(st, 6, ev->created_ms);
-    sqlite3_bind_int64(st, 7, event_now_ms());
-    sqlite3_bind_int(st, 8, fork);
-    bind_blob(st, 9, ev->header, ev->header_len);
-    bind_blob(st, 10, ev->sig, KEYS_SIG_BYTES);
-    bind_blob(st, 11, ev->has_payload ? ev->payload : NULL, ev->payload_len);
-    bind_blob(st, 12, ev->has_payload ? ev->salt : NULL, EVENT_SALT_BYTES);
-    sqlite3_bind_int64(st, 13, signer);
-    int rc = step_done(s, st, why, whylen);
-    *rowid = sqlite3_last_insert_rowid(s->db);
-    return rc;
-}
-
-/* ---- derivation ----------------------------------------------------- */
-
-typedef struct when {
-    int64_t start, end;
-    int cancelled;
-} when_t;
-
-static when_t content_when(const Lernet__Workshop *w, const Lernet__Meeting *m)
-{
-    if (w)
-        return (when_t){w->start, w->end, w->status == LERNET__STATUS__STATUS_CANCELLED};
-    if (m)
-        return (when_t){m->start, m->end, 0};
-    return (when_t){0, 0, 0};
-}
-
-static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                      size_t whylen)
-{
-    const Lernet__Payload *p = ev->body;
-    when_t w = {0, 0, 0};
-    const uint8_t *about = NULL;
-    if (p && p->body_case == LERNET__PAYLOAD__BODY_WORKSHOP)
-        w = content_when(p->workshop, NULL);
-    else if (p && p->body_case == LERNET__PAYLOAD__BODY_MEETING)
-        w = content_when(NULL, p->meeting);
-    else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
-        about = p->experience->about.data;
-    sqlite3_stmt *st = Q(s, Q_ITEM_INS);
-    bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
-    sqlite3_bind_int(st, 2, ev->kind);
-    sqlite3_bind_int64(st, 3, aid);
-    bind_text(st, 4, ev->network);
-    sqlite3_bind_int64(st, 5, rowid);
-    sqlite3_bind_int64(st, 6, w.start);
-    sqlite3_bind_int64(st, 7, w.end);
-    sqlite3_bind_int(st, 8, w.cancelled);
-    sqlite3_bind_int64(st, 9, ev->created_ms);
-    bind_blob(st, 10, about, EVENT_ID_BYTES);
-    return step_done(s, st, why, whylen);
-}
-
-/* The target an update or cancel may change: an item of the same author
- * and network whose kind is allowed. Returns 1 if it qualifies. */
-static int target_ok(store_t *s, const uint8_t *target, int64_t aid, const char *network,
-                     int want_kind)
-{
-    sqlite3_stmt *st = Q(s, Q_ITEM_GET);
-    bind_blob(st, 1, target, EVENT_ID_BYTES);
-    int ok = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int kind = sqlite3_column_int(st, 0);
-        ok = sqlite3_column_int64(st, 1) == aid &&
-             strcmp((const char *)sqlite3_column_text(st, 2), network) == 0 &&
-             (want_kind ? kind == want_kind
-                        : (kind == LERNET__KIND__KIND_WORKSHOP || kind == LERNET__KIND__KIND_MEETING));
-    }
-    sqlite3_reset(st);
-    return ok;
-}
-
-static int derive_update(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                         size_t whylen)
-{
-    const Lernet__Update *u = ev->body->update;
-    int is_ws = u->content_case == LERNET__UPDATE__CONTENT_WORKSHOP;
-    if (!target_ok(s, u->target.data, aid, ev->network,
-                   is_ws ? LERNET__KIND__KIND_WORKSHOP : LERNET__KIND__KIND_MEETING)) {
-        log_debug("update %02x%02x…: target not an own %s in %s; ignored", ev->id[0], ev->id[1],
-                  is_ws ? "workshop" : "meeting", ev->network);
-        return STORE_OK;
-    }
-    when_t w = content_when(is_ws ? u->workshop : NULL, is_ws ? NULL : u->meeting);
-    sqlite3_stmt *st = Q(s, Q_ITEM_UPDATE);
-    bind_blob(st, 1, u->target.data, EVENT_ID_BYTES);
-    sqlite3_bind_int64(st, 2, rowid);
-    sqlite3_bind_int64(st, 3, w.start);
-    sqlite3_bind_int64(st, 4, w.end);
-    sqlite3_bind_int(st, 5, w.cancelled);
-    sqlite3_bind_int64(st, 6, ev->created_ms);
-    return step_done(s, st, why, whylen);
-}
-
-static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, size_t whylen)
-{
-    const Lernet__Cancel *c = ev->body->cancel;
-    if (!target_ok(s, c->target.data, aid, ev->network, 0)) {
-        log_debug("cancel %02x%02x…: target not an own workshop or meeting; ignored", ev->id[0],
-                  ev->id[1]);
-        return STORE_OK;
-    }
-    sqlite3_stmt *st = Q(s, Q_ITEM_CANCEL);
-    bind_blob(st, 1, c->target.data, EVENT_ID_BYTES);
-    bind_text(st, 2, c->reason);
-    sqlite3_bind_int64(st, 3, ev->created_ms);
-    return step_done(s, st, why, whylen);
-}
-
-/* ---- membership ------------------------------------------------------ */
-
-static int anchor(const store_t *s, const char *network, const uint8_t *key)
-{
-    for (size_t i = 0; i < s->n_anchors; i++)
-        if (strcmp(s->anchors[i].network, network) == 0 &&
-            (!key || memcmp(s->anchors[i].key, key, KEYS_PUBLIC_BYTES) == 0))
-            return 1;
-    return 0;
-}
-
-int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES])
-{
-    if (!event_network_valid(network) || s->n_anchors >= STORE_MAX_ANCHORS)
-        return STORE_ERR_NOMEM;
-    if (anchor(s, network, coordinator))
-        return STORE_OK;
-    snprintf(s->anchors[s->n_anchors].network, sizeof s->anchors[0].network, "%s", network);
-    memcpy(s->anchors[s->n_anchors].key, coordinator, KEYS_PUBLIC_BYTES);
-    s->n_anchors++;
-    s->anchors_synced = 0; /* members is judged again under the new anchors */
-    s->authz++;
-    return STORE_OK;
-}
-
-static event_t *stored_event(sqlite3_stmt *st, int col);
-static int rederive(store_t *s, char *why, size_t whylen);
-static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                             size_t whylen);
-
-static int anchor_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, sizeof ((store_t *)0)->anchors[0]);
-}
-
-/* A digest of the anchors, independent of the order they were given in. */
-static void anchors_digest(const store_t *s, uint8_t out[32])
-{
-    size_t n = s->n_anchors, one = sizeof s->anchors[0];
-    uint8_t *copy = malloc(n ? n * one : 1);
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, 32);
-    if (copy) {
-        for (size_t i = 0; i < n; i++) {
-            memset(copy + i * one, 0, one);
-            memcpy(copy + i * one, &s->anchors[i], one);
-        }
-        qsort(copy, n, one, anchor_cmp);
-        crypto_generichash_update(&h, copy, n * one);
-        free(copy);
-    }
-    crypto_generichash_final(&h, out, 32);
-}
-
-/* members holds the statements that are valid under the anchors this node
- * trusts now. When those differ from the ones it was derived under (meta
- * 'anchors'), every membership statement is judged again in log order
- * (a statement stored while a network was open, or before its
- * coordinators were known, counts only if its author may make it now).
- * Runs inside the caller's write transaction. */
-static int members_sync(store_t *s, char *why, size_t whylen)
-{
-    uint8_t digest[32];
-    sqlite3_stmt *st;
-    if (s->anchors_synced)
-        return STORE_OK;
-    anchors_digest(s, digest);
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'anchors'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return sql_fail(s, SQLITE_ERROR, why, whylen);
-    int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32 &&
-               memcmp(sqlite3_column_blob(st, 0), digest, 32) == 0;
-    sqlite3_finalize(st);
-    if (same) {
-        s->anchors_synced = 1;
-        return STORE_OK;
-    }
-    /* the statements' rows first: judging one may withdraw events */
-    size_t n = 0, cap = 64;
-    int64_t *rows = malloc(cap * sizeof *rows);
-    int rc = rows ? exec(s, "DELETE FROM members", why, whylen) : STORE_ERR_NOMEM;
-    if (rc == STORE_OK &&
-        sqlite3_prepare_v2(s->db, "SELECT rowid FROM events WHERE fork = 0 AND kind = 19"
-                                  " ORDER BY rowid", -1, &st, NULL) == SQLITE_OK) {
-        while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
-            int64_t *more = n == cap ? realloc(rows, 2 * cap * sizeof *rows) : rows;
-            if (!more)
-                rc = STORE_ERR_NOMEM;
-            else {
-                cap = more == rows ? cap : 2 * cap;
-                rows = more;
-                rows[n++] = sqlite3_column_int64(st, 0);
-            }
-        }
-        sqlite3_finalize(st);
-    }
-    uint64_t cuts = s->cuts;
-    int was = s->replaying;
-    s->replaying = 1; /* one re-derivation at the end, not one per removal */
-    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-        if (sqlite3_prepare_v2(s->db, "SELECT header, sig, payload, salt FROM events"
-                                      " WHERE rowid = ?1 AND fork = 0", -1, &st, NULL) != SQLITE_OK) {
-            rc = sql_fail(s, SQLITE_ERROR, why, whylen);
-            break;
-        }
-        sqlite3_bind_int64(st, 1, rows[i]);
-        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? stored_event(st, 0) : NULL;
-        sqlite3_finalize(st);
-        if (ev && ev->body)
-            rc = derive_membership(s, ev, rows[i], why, whylen);
-        event_free(&ev);
-    }
-    s->replaying = was;
-    free(rows);
-    if (rc == STORE_OK && s->cuts != cuts)
-        rc = rederive(s, why, whylen);
-    if (rc == STORE_OK &&
-        sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('anchors', ?1)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        bind_blob(st, 1, digest, 32);
-        rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
-        sqlite3_finalize(st);
-    }
-    if (rc == STORE_OK)
-        s->anchors_synced = 1;
-    return rc;
-}
-
-/* For readers outside a write transaction: members_sync in one of its
- * own. A failure (a locked or read-only store) leaves the old judgement. */
-static void members_ensure(store_t *s)
-{
-    if (s->anchors_synced || s->in_batch)
-        return;
-    if (exec(s, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
-        return;
-    cache_clear(s);
-    if (members_sync(s, NULL, 0) == STORE_OK)
-        exec(s, "COMMIT", NULL, 0);
-    else
-        exec(s, "ROLLBACK", NULL, 0);
-    cache_clear(s);
-}
-
-uint64_t store_authz_version(store_t *s)
-{
-    int64_t other = 0;
-    if (s->data_version ||
-        sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) ==
-            SQLITE_OK) {
-        if (sqlite3_step(s->data_version) == SQLITE_ROW)
-            other = sqlite3_column_int64(s->data_version, 0);
-        sqlite3_reset(s->data_version);
-    }
-    return (uint64_t)other << 32 ^ s->authz;
-}
-
-int store_managed(store_t *s, const char *network)
-{
-    return anchor(s, network, NULL);
-}
-
-typedef struct member_row {
-    int found, coordinator, removed;
-    int64_t until_ms;
-    uint64_t last_good_seq;
-} member_row_t;
-
-static member_row_t member_get(store_t *s, const char *network, const uint8_t *key)
-{
-    member_row_t m = {0};
-    sqlite3_stmt *st = Q(s, Q_MEMBER_GET);
-    bind_text(st, 1, network);
-    bind_blob(st, 2, key, KEYS_PUBLIC_BYTES);
-    if ((m.found = sqlite3_step(st) == SQLITE_ROW)) {
-        m.coordinator = sqlite3_column_int(st, 0);
-        m.until_ms = sqlite3_column_int64(st, 1);
-        m.removed = sqlite3_column_int(st, 2);
-        m.last_good_seq = (uint64_t)sqlite3_column_int64(st, 3);
-    }
-    sqlite3_reset(st);
-    return m;
-}
-
-/* In a managed network, only coordinators and current members publish, and
- * only coordinators state memberships. */
-static int member_ok(store_t *s, const event_t *ev, char *why, size_t whylen)
-{
-    char fpr[KEYS_FPR_STR_SIZE];
-    if (event_log_reserved(ev->network) || !anchor(s, ev->network, NULL) ||
-        anchor(s, ev->network, ev->author))
-        return STORE_OK;
-    keys_fingerprint(fpr, ev->author);
-    member_row_t m = member_get(s, ev->network, ev->author);
-    if (!m.found)
-        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
-                        "author %s is not a member of %s (no statement from its coordinators, "
-                        "or not yet)", fpr, ev->network);
-    if (m.removed && ev->seq > m.last_good_seq)
-        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
-                        "author %s was removed from %s after seq %llu", fpr, ev->network,
-                        (unsigned long long)m.last_good_seq);
-    if (m.until_ms && ev->created_ms > m.until_ms)
-        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
-                        "author %s: membership of %s ended at %lld (ms), the event is later",
-                        fpr, ev->network, (long long)m.until_ms);
-    if (ev->kind == LERNET__KIND__KIND_MEMBERSHIP && (!m.coordinator || m.removed))
-        return why_fail(why, whylen, STORE_ERR_NOT_MEMBER,
-                        "author %s states memberships of %s but is not its coordinator", fpr,
-                        ev->network);
-    return STORE_OK;
-}
-
-int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
-                    int64_t now_ms)
-{
-    members_ensure(s);
-    if (anchor(s, network, key))
-        return 1;
-    member_row_t m = member_get(s, network, key);
-    return m.found && !m.removed && (!m.until_ms || now_ms <= m.until_ms);
-}
-
-static int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
-static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-                   int *cut, size_t *applied, char *why, size_t whylen);
-static int rederive(store_t *s, char *why, size_t whylen);
-static int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
-static int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
-                   size_t whylen);
-static int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                 uint8_t id[EVENT_ID_BYTES]);
-
-/* Records a coordinator's statement (the latest about a member wins); a
- * removal withdraws what the member published after its cut. */
-/* Whether key may state memberships of network now: a coordinator this
- * node trusts (config), or one a valid statement made coordinator, not
- * removed, within its term at when_ms. */
-static int coordinator_now(store_t *s, const char *network, const uint8_t *key, int64_t when_ms)
-{
-    if (anchor(s, network, key))
-        return 1;
-    member_row_t c = member_get(s, network, key);
-    return c.found && c.coordinator && !c.removed && (!c.until_ms || when_ms <= c.until_ms);
-}
-
-/* Records a coordinator's statement (the latest about a member wins); a
- * removal pins the member's history up to its cut and withdraws what it
- * published after. Statements count only in a managed network and only
- * from who may make them when they are judged: an open network's
- * statements mean nothing here, and when the trusted coordinators change,
- * members_sync judges every statement again. */
-static int derive_membership(store_t *s, const event_t *ev, int64_t rowid, char *why,
-                             size_t whylen)
-{
-    const Lernet__Membership *m = ev->body->membership;
-    if (!anchor(s, ev->network, NULL) ||
-        !coordinator_now(s, ev->network, ev->author, ev->created_ms))
-        return STORE_OK;
-    sqlite3_stmt *st = Q(s, Q_MEMBER_PUT);
-    bind_text(st, 1, ev->network);
-    bind_blob(st, 2, m->member.data, KEYS_PUBLIC_BYTES);
-    sqlite3_bind_int(st, 3, m->coordinator);
-    sqlite3_bind_int64(st, 4, m->until_ms);
-    sqlite3_bind_int(st, 5, m->removed);
-    sqlite3_bind_int64(st, 6, (int64_t)m->last_good_seq);
-    bind_text(st, 7, m->name);
-    bind_text(st, 8, m->endpoint);
-    sqlite3_bind_int64(st, 9, ev->created_ms);
-    sqlite3_bind_int64(st, 10, rowid);
-    bind_blob(st, 11, m->last_good_id.len ? m->last_good_id.data : NULL, EVENT_ID_BYTES);
-    int rc = step_done(s, st, why, whylen), cut = 0;
-    s->authz++;
-    if (rc || !m->removed)
-        return rc;
-    int64_t aid, forks;
-    uint64_t head;
-    uint8_t head_id[EVENT_ID_BYTES];
-    size_t applied = 0;
-    if ((rc = author_row(s, m->member.data, &aid, &forks, NULL, why, whylen)))
-        return rc;
-    logref_t lr = {aid, m->member.data, ev->network};
-    rc = pin_cut(s, &lr, m->last_good_seq, m->last_good_id.len ? m->last_good_id.data : NULL, 0,
-                 &cut, &applied, why, whylen);
-    feed_head(s, aid, ev->network, &head, head_id);
-    if (rc == STORE_OK && head > m->last_good_seq) {
-        log_warn("withdrawing events from seq %llu of %s: their author was removed",
-                 (unsigned long long)m->last_good_seq + 1, ev->network);
-        rc = cut_log(s, &lr, m->last_good_seq + 1, why, whylen);
-        cut = 1;
-    }
-    return rc || !cut ? rc : rederive(s, why, whylen);
-}
-
-/* ---- key lifecycle -------------------------------------------------- */
-
-/* Whether ev's signer may sign for its author at this point of this log:
- * the identity itself, or a certified key not revoked before ev->seq.
- * *signer gets the key's signing_keys row (0 for the identity). */
-static int authorized(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
-                      int64_t *signer, char *why, size_t whylen)
-{
-    char fpr[KEYS_FPR_STR_SIZE];
-    *signer = 0;
-    if (author_revoked)
-        return why_fail(why, whylen, STORE_ERR_REVOKED, "the author's identity was revoked");
-    int rc = member_ok(s, ev, why, whylen);
-    if (rc != STORE_OK)
-        return rc;
-    if (memcmp(ev->signer, ev->author, KEYS_PUBLIC_BYTES) == 0)
-        return STORE_OK;
-    if (s->c.signer_valid && s->c.signer_aid == aid &&
-        memcmp(s->c.signer, ev->signer, KEYS_PUBLIC_BYTES) == 0) {
-        *signer = s->c.signer_id; /* a batch is mostly one signer: skip the lookup */
-        return STORE_OK;
-    }
-    keys_fingerprint(fpr, ev->signer);
-    sqlite3_stmt *st = Q(s, Q_SIGNER_GET);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_blob(st, 2, ev->signer, KEYS_PUBLIC_BYTES);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    int revoked = found && sqlite3_column_int(st, 1), certified = found && sqlite3_column_int(st, 2);
-    *signer = found ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (!certified)
-        return why_fail(why, whylen, STORE_ERR_UNCERTIFIED,
-                        "signing key %s is not certified by the author (not yet, or never)", fpr);
-    if (!revoked) {
-        s->c.signer_valid = 1;
-        s->c.signer_aid = aid;
-        s->c.signer_id = *signer;
-        memcpy(s->c.signer, ev->signer, KEYS_PUBLIC_BYTES);
-        return STORE_OK;
-    }
-    st = Q(s, Q_CUT_GET);
-    sqlite3_bind_int64(st, 1, *signer);
-    bind_text(st, 2, ev->network);
-    uint64_t cut = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (ev->seq > cut)
-        return why_fail(why, whylen, STORE_ERR_REVOKED,
-                        "signing key %s was revoked after seq %llu of %s", fpr,
-                        (unsigned long long)cut, ev->network);
-    return STORE_OK;
-}
-
-static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                  size_t whylen);
-static int replay(store_t *s, size_t *skipped, char *why, size_t whylen);
-
-static int signer_row(store_t *s, int64_t aid, const uint8_t *key, int64_t cert, int64_t *id,
-                      char *why, size_t whylen)
-{
-    sqlite3_stmt *st = Q(s, Q_SIGNER_PUT);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_blob(st, 2, key, KEYS_PUBLIC_BYTES);
-    if (cert)
-        sqlite3_bind_int64(st, 3, cert);
-    int rc = step_done(s, st, why, whylen);
-    if (rc || !id)
-        return rc;
-    st = Q(s, Q_SIGNER_GET);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_blob(st, 2, key, KEYS_PUBLIC_BYTES);
-    *id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return *id ? STORE_OK : sql_fail(s, SQLITE_ERROR, why, whylen);
-}
-
-static int derive_key_cert(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                           size_t whylen)
-{
-    return signer_row(s, aid, ev->body->key_cert->signing_key.data, rowid, NULL, why, whylen);
-}
-
-/* Cuts one log back to before seq `from`: those events are withdrawn
- * (fork = 2: kept, never served, not in the derived items). Then what is
- * held here and may follow the shortened chain joins it (advance with fork
- * evidence: the owner's own events that lost a race against ones signed
- * with a stolen key take their place). The caller re-derives the items. */
-static int cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen)
-{
-    sqlite3_stmt *st = Q(s, Q_WITHDRAW);
-    sqlite3_bind_int64(st, 1, lr->aid);
-    bind_text(st, 2, lr->net);
-    sqlite3_bind_int64(st, 3, (int64_t)from);
-    int rc = step_done(s, st, why, whylen);
-    uint8_t id[EVENT_ID_BYTES];
-    int have = rc == STORE_OK && from > 1 && id_at(s, lr->aid, lr->net, from - 1, id);
-    if (rc == STORE_OK) {
-        st = Q(s, have ? Q_FEED_PUT : Q_FEED_DEL);
-        sqlite3_bind_int64(st, 1, lr->aid);
-        bind_text(st, 2, lr->net);
-        if (have) {
-            sqlite3_bind_int64(st, 3, (int64_t)from - 1);
-            bind_blob(st, 4, id, EVENT_ID_BYTES);
-        }
-        rc = step_done(s, st, why, whylen);
-    }
-    s->c.feed_valid = 0;
-    s->cuts++;
-    size_t applied = 0;
-    return rc ? rc : advance(s, lr, 1, &applied, why, whylen);
-}
-
-/* Re-derives the items after rows left the chain, unless a replay is
- * already running (which then sees the rows as they are now). */
-static int rederive(store_t *s, char *why, size_t whylen)
-{
-    size_t skipped = 0;
-    if (s->replaying)
-        return STORE_OK;
-    s->replaying = 1;
-    int rc = replay(s, &skipped, why, whylen);
-    s->replaying = 0;
-    return rc;
-}
-
-/* Withdraws, in every log of the author, what the revoked key signed after
- * the cut and everything chained on it; then re-derives the items. */
-static int withdraw(store_t *s, int64_t aid, const uint8_t *author, int64_t key, int cut,
-                    char *why, size_t whylen)
-{
-    enum { MAX_LOGS = 1024 };
-    char(*nets)[EVENT_MAX_NETWORK + 1] = calloc(MAX_LOGS, sizeof *nets);
-    uint64_t *from = calloc(MAX_LOGS, sizeof *from);
-    size_t n = 0;
-    int rc = nets && from ? STORE_OK : STORE_ERR_NOMEM;
-    sqlite3_stmt *st = Q(s, Q_WITHDRAW_FROM);
-    sqlite3_bind_int64(st, 1, aid);
-    sqlite3_bind_int64(st, 2, key);
-    while (rc == STORE_OK && n < MAX_LOGS && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(nets[n], sizeof nets[n], "%s", (const char *)sqlite3_column_text(st, 0));
-        from[n++] = (uint64_t)sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-        logref_t lr = {aid, author, nets[i]};
-        log_warn("withdrawing events from seq %llu of %s: signed with a revoked key",
-                 (unsigned long long)from[i], nets[i]);
-        rc = cut_log(s, &lr, from[i], why, whylen);
-    }
-    free(nets);
-    free(from);
-    return rc == STORE_OK && (n > 0 || cut) ? rederive(s, why, whylen) : rc;
-}
-
-static int derive_key_revoke(store_t *s, const event_t *ev, int64_t aid, char *why,
-                             size_t whylen)
-{
-    const Lernet__KeyRevoke *r = ev->body->key_revoke;
-    int64_t key;
-    int rc = signer_row(s, aid, r->signing_key.data, 0, &key, why, whylen);
-    sqlite3_stmt *st;
-    s->c.signer_valid = 0; /* a revocation changes what the cache may say */
-    s->authz++;
-    if (rc == STORE_OK) {
-        st = Q(s, Q_SIGNER_REVOKE);
-        sqlite3_bind_int64(st, 1, key);
-        rc = step_done(s, st, why, whylen);
-    }
-    for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
-        const Lernet__LogCut *c = r->cuts[i];
-        st = Q(s, Q_CUT_PUT);
-        sqlite3_bind_int64(st, 1, key);
-        bind_text(st, 2, c->network);
-        sqlite3_bind_int64(st, 3, (int64_t)c->last_good_seq);
-        bind_blob(st, 4, c->last_good_id.len ? c->last_good_id.data : NULL, EVENT_ID_BYTES);
-        rc = step_done(s, st, why, whylen);
-    }
-    /* Each cut pins its log's history; then what the key signed after the
-     * cuts leaves the chains. */
-    int cut = 0;
-    size_t applied = 0;
-    for (size_t i = 0; rc == STORE_OK && i < r->n_cuts; i++) {
-        logref_t lr = {aid, ev->author, r->cuts[i]->network};
-        rc = pin_cut(s, &lr, r->cuts[i]->last_good_seq,
-                     r->cuts[i]->last_good_id.len ? r->cuts[i]->last_good_id.data : NULL, key,
-                     &cut, &applied, why, whylen);
-    }
-    return rc ? rc : withdraw(s, aid, ev->author, key, cut, why, whylen);
-}
-
-static int derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
-                  size_t whylen)
-{
-    switch (ev->kind) {
-    case LERNET__KIND__KIND_KEY_CERT:
-        return ev->body ? derive_key_cert(s, ev, aid, rowid, why, whylen) : STORE_OK;
-    case LERNET__KIND__KIND_KEY_REVOKE:
-        return ev->body ? derive_key_revoke(s, ev, aid, why, whylen) : STORE_OK;
-    case LERNET__KIND__KIND_MEMBERSHIP:
-        return ev->body ? derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
-    case LERNET__KIND__KIND_PROFILE: {
-        if (!ev->body)
-            return STORE_OK;
-        sqlite3_stmt *st = Q(s, Q_PROFILE_PUT);
-        sqlite3_bind_int64(st, 1, aid);
-        bind_text(st, 2, ev->body->profile->name);
-        bind_text(st, 3, ev->body->profile->country);
-        bind_text(st, 4, ev->body->profile->municipality);
-        sqlite3_bind_int64(st, 5, ev->created_ms);
-        return step_done(s, st, why, whylen);
-    }
-    case LERNET__KIND__KIND_IDENTITY_REVOKE: {
-        sqlite3_stmt *st = Q(s, Q_AUTHOR_REVOKE);
-        sqlite3_bind_int64(st, 1, aid);
-        s->c.author_valid = 0;
-        s->authz++;
-        return step_done(s, st, why, whylen);
-    }
-    case LERNET__KIND__KIND_WORKSHOP:
-    case LERNET__KIND__KIND_MEETING:
-    case LERNET__KIND__KIND_EXPERIENCE:
-        return derive_new(s, ev, aid, rowid, why, whylen);
-    case LERNET__KIND__KIND_UPDATE:
-        return ev->body ? derive_update(s, ev, aid, rowid, why, whylen) : STORE_OK;
-    case LERNET__KIND__KIND_CANCEL:
-        return ev->body ? derive_cancel(s, ev, aid, why, whylen) : STORE_OK;
-    default:
-        return STORE_OK;
-    }
-}
-
-/* ---- adding events -------------------------------------------------- */
-
-static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, char *why,
-                  size_t whylen)
-{
-    int64_t rowid;
-    int rc = insert_event(s, ev, aid, signer, 0, &rowid, why, whylen);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = Q(s, Q_FEED_PUT);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, ev->network);
-    sqlite3_bind_int64(st, 3, (int64_t)ev->seq);
-    bind_blob(st, 4, ev->id, EVENT_ID_BYTES);
-    if ((rc = step_done(s, st, why, whylen)))
-        return rc;
-    s->c.feed_valid = 1;
-    s->c.feed_aid = aid;
-    snprintf(s->c.feed_net, sizeof s->c.feed_net, "%s", ev->network);
-    s->c.feed_seq = ev->seq;
-    memcpy(s->c.feed_id, ev->id, EVENT_ID_BYTES);
-    return derive(s, ev, aid, rowid, why, whylen);
-}
-
-static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t signer, int64_t forks,
-                     char *why, size_t whylen)
-{
-    int64_t rowid;
-    if (forks >= STORE_MAX_FORKS)
-        return why_fail(why, whylen, STORE_ERR_FORKS_FULL,
-                    "author already has %d fork evidence events; not keeping more",
-                    STORE_MAX_FORKS);
-    int rc = insert_event(s, ev, aid, signer, 1, &rowid, why, whylen);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = Q(s, Q_FORK_MARK);
-    sqlite3_bind_int64(st, 1, aid);
-    s->c.author_valid = 0; /* fork_count changed */
-    return step_done(s, st, why, whylen);
-}
-
-/* Holds ev back in pending. Bounds: STORE_MAX_PENDING in all; an event
- * ahead of a gap at most STORE_MAX_PENDING_PER_LOG per log; an unproven
- * event of a pinned range at most two copies per seq (one is the real one
- * when a liar got there first; the pins delete the others); a proven one
- * only the total, since there is one per seq. */
-static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, size_t whylen)
-{
-    sqlite3_stmt *st;
-    if (s->c.n_pending < 0)
-        s->c.n_pending = count_of(Q(s, Q_PENDING_COUNT));
-    int full = s->c.n_pending >= STORE_MAX_PENDING;
-    if (!full && pin != PIN_PROVEN) {
-        st = Q(s, pin == PIN_UNKNOWN ? Q_PENDING_SEQ_COUNT : Q_PENDING_LOG_COUNT);
-        bind_blob(st, 1, ev->author, KEYS_PUBLIC_BYTES);
-        bind_text(st, 2, ev->network);
-        if (pin == PIN_UNKNOWN)
-            sqlite3_bind_int64(st, 3, (int64_t)ev->seq);
-        full = count_of(st) >= (pin == PIN_UNKNOWN ? 2 : STORE_MAX_PENDING_PER_LOG);
-    }
-    if (full)
-        return why_fail(why, whylen, STORE_ERR_PENDING_FULL,
-                        "seq %llu %s and too many events are already held back",
-                        (unsigned long long)ev->seq,
-                        pin == PIN_UNKNOWN ? "waits for proof that it is on its log's pinned history"
-                                           : "is ahead of a gap");
-    s->c.pending = 1;
-    s->c.n_pending++;
-    st = Q(s, Q_PENDING_INS);
-    bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
-    bind_blob(st, 2, ev->author, KEYS_PUBLIC_BYTES);
-    bind_text(st, 3, ev->network);
-    sqlite3_bind_int64(st, 4, (int64_t)ev->seq);
-    sqlite3_bind_int64(st, 5, event_now_ms());
-    bind_blob(st, 6, ev->header, ev->header_len);
-    bind_blob(st, 7, ev->sig, KEYS_SIG_BYTES);
-    bind_blob(st, 8, ev->payload, ev->payload_len);
-    bind_blob(st, 9, ev->salt, EVENT_SALT_BYTES);
-    return step_done(s, st, why, whylen);
-}
-
-/* ---- pinned history ------------------------------------------------ */
-
-/* A cut (of a revoked signing key, or of a removed member) names the last
- * good event of a log by seq and id. Up to that seq the log's history is
- * fixed: only the chain that ends at that id may be there. This node shows
- * an event of such a range to be on it top-down: the cut's id pins its seq,
- * and every pinned event's prev pins the seq below (pins holds those, above
- * the log's head). An event at a seq without a pin yet waits in pending;
- * when the pins reach the head, what they proved is appended in order. */
-
-/* Parses four columns (header, sig, payload, salt) from col on, of a row
- * this store wrote; NULL if they no longer parse. Owned by the caller. */
-static event_t *stored_event(sqlite3_stmt *st, int col)
-{
-    event_t *ev = NULL;
-    const void *payload = sqlite3_column_blob(st, col + 2);
-    if (sqlite3_column_bytes(st, col + 1) != KEYS_SIG_BYTES ||
-        event_from_parts(&ev, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col),
-                         sqlite3_column_blob(st, col + 1), payload,
-                         (size_t)sqlite3_column_bytes(st, col + 2),
-                         payload ? sqlite3_column_blob(st, col + 3) : NULL, STORED_NOW, NULL,
-                         0) != EV_OK)
-        return NULL;
-    return ev;
-}
-
-/* The id of the canonical event at seq of the log: 1 if there is one. */
-static int id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                 uint8_t id[EVENT_ID_BYTES])
-{
-    sqlite3_stmt *st = Q(s, Q_EVENT_AT);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, net);
-    sqlite3_bind_int64(st, 3, (int64_t)seq);
-    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
-    if (found)
-        memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-    sqlite3_reset(st);
-    return found;
-}
-
-/* The first seq of the log on the chain that signing key `key` signed
- * (0: none). */
-static uint64_t first_signed(store_t *s, int64_t aid, const char *net, int64_t key)
-{
-    sqlite3_stmt *st = Q(s, Q_FIRST_SIGNED);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, net);
-    sqlite3_bind_int64(st, 3, key);
-    uint64_t seq = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return seq;
-}
-
-/* The highest pinned seq of the log (0: not pinned). */
-static uint64_t pin_top(store_t *s, int64_t aid, const char *net)
-{
-    if (!s->c.pins)
-        return 0;
-    sqlite3_stmt *st = Q(s, Q_PIN_TOP);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, net);
-    uint64_t top = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return top;
-}
-
-static int pin_get(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                   uint8_t id[EVENT_ID_BYTES])
-{
-    sqlite3_stmt *st = Q(s, Q_PIN_GET);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, net);
-    sqlite3_bind_int64(st, 3, (int64_t)seq);
-    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
-    if (found)
-        memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-    sqlite3_reset(st);
-    return found;
-}
-
-/* Where ev stands against its log's pins (ev->seq is above the head). */
-static enum pin_state pin_state(store_t *s, int64_t aid, const event_t *ev)
-{
-    uint8_t id[EVENT_ID_BYTES];
-    if (!s->c.pins || ev->seq > pin_top(s, aid, ev->network))
-        return PIN_FREE;
-    if (!pin_get(s, aid, ev->network, ev->seq, id))
-        return PIN_UNKNOWN;
-    return memcmp(id, ev->id, EVENT_ID_BYTES) == 0 ? PIN_PROVEN : PIN_WRONG;
-}
-
-/* A copy of the event with this id that is held here but on no chain:
- * held back (pending; *in_pending = 1) or off the chain (fork evidence,
- * withdrawn). NULL if none. Owned by the caller. */
-static event_t *held_copy(store_t *s, const uint8_t id[EVENT_ID_BYTES], int *in_pending)
-{
-    static const enum stmt_id where[] = {Q_PENDING_BY_ID, Q_OFF_BY_ID};
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = Q(s, where[i]);
-        bind_blob(st, 1, id, EVENT_ID_BYTES);
-        event_t *ev = sqlite3_step(st) == SQLITE_ROW ? stored_event(st, 0) : NULL;
-        sqlite3_reset(st);
-        if (ev) {
-            *in_pending = i == 0;
-            return ev;
-        }
-    }
-    return NULL;
-}
-
-static void pending_del(store_t *s, const uint8_t id[EVENT_ID_BYTES])
-{
-    sqlite3_stmt *st = Q(s, Q_PENDING_DEL);
-    bind_blob(st, 1, id, EVENT_ID_BYTES);
-    sqlite3_step(st);
-    sqlite3_reset(st);
-}
-
-/* Pins (seq, id) in the log; other copies held back for that seq are not
- * on the pinned history and are dropped. */
-static int pin_put(store_t *s, const logref_t *lr, uint64_t seq, const uint8_t id[EVENT_ID_BYTES],
-                   char *why, size_t whylen)
-{
-    sqlite3_stmt *st = Q(s, Q_PIN_PUT);
-    sqlite3_bind_int64(st, 1, lr->aid);
-    bind_text(st, 2, lr->net);
-    sqlite3_bind_int64(st, 3, (int64_t)seq);
-    bind_blob(st, 4, id, EVENT_ID_BYTES);
-    int rc = step_done(s, st, why, whylen);
-    s->c.pins = 1;
-    if (rc || !s->c.pending)
-        return rc;
-    st = Q(s, Q_PENDING_DISPROVE);
-    bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
-    bind_text(st, 2, lr->net);
-    sqlite3_bind_int64(st, 3, (int64_t)seq);
-    bind_blob(st, 4, id, EVENT_ID_BYTES);
-    return step_done(s, st, why, whylen);
-}
-
-static int links_to(const event_t *ev, uint64_t seq, const uint8_t head_id[EVENT_ID_BYTES])
-{
-    return ev->seq == seq && (seq == 1 || memcmp(ev->prev, head_id, EVENT_ID_BYTES) == 0);
-}
-
-/* The copy held here that may take seq (the one after head_id) now: the
- * pinned one where the log is pinned there; nothing where the seq is in a
- * pinned range without its pin yet; else a held-back event that links,
- * else (with_forks) fork evidence that links. */
-static event_t *next_link(store_t *s, const logref_t *lr, uint64_t seq,
-                          const uint8_t head_id[EVENT_ID_BYTES], int with_forks, int *in_pending)
-{
-    uint8_t pin[EVENT_ID_BYTES];
-    event_t *ev = NULL;
-    if (s->c.pins && pin_get(s, lr->aid, lr->net, seq, pin)) {
-        ev = held_copy(s, pin, in_pending);
-        if (ev && !links_to(ev, seq, head_id))
-            event_free(&ev);
-        return ev;
-    }
-    if (s->c.pins && seq <= pin_top(s, lr->aid, lr->net))
-        return NULL; /* unproven yet */
-    for (int i = 0; i < 2 && !ev; i++) {
-        if ((i == 0 && !s->c.pending) || (i == 1 && !with_forks))
-            continue;
-        sqlite3_stmt *st = Q(s, i == 0 ? Q_PENDING_AT : Q_FORK_AT);
-        if (i == 0)
-            bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
-        else
-            sqlite3_bind_int64(st, 1, lr->aid);
-        bind_text(st, 2, lr->net);
-        sqlite3_bind_int64(st, 3, (int64_t)seq);
-        while (!ev && sqlite3_step(st) == SQLITE_ROW)
-            if ((ev = stored_event(st, 1)) && !links_to(ev, seq, head_id))
-                event_free(&ev);
-        sqlite3_reset(st);
-        *in_pending = i == 0;
-    }
-    return ev;
-}
-
-/* After the chain moved past held-back copies: those at or below the head
- * conflict with it. In a log without pins they are evidence of a fork
- * (kept, bounded); where the log was pinned they were not on the pinned
- * history and are dropped. Pins at or below the head have done their job. */
-static int settle(store_t *s, const logref_t *lr, int pinned, char *why, size_t whylen)
-{
-    enum { MAX_SETTLE = 16 };
-    uint64_t head;
-    uint8_t head_id[EVENT_ID_BYTES];
-    int rc = STORE_OK;
-    feed_head(s, lr->aid, lr->net, &head, head_id);
-    if (s->c.pending && !pinned) {
-        event_t *left[MAX_SETTLE];
-        size_t n = 0;
-        sqlite3_stmt *st = Q(s, Q_PENDING_UPTO);
-        bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
-        bind_text(st, 2, lr->net);
-        sqlite3_bind_int64(st, 3, (int64_t)head);
-        while (n < MAX_SETTLE && sqlite3_step(st) == SQLITE_ROW)
-            if ((left[n] = stored_event(st, 1)))
-                n++;
-        sqlite3_reset(st);
-        int64_t aid, forks;
-        for (size_t i = 0; i < n; i++) {
-            if (rc == STORE_OK &&
-                (rc = author_row(s, lr->key, &aid, &forks, NULL, why, whylen)) == STORE_OK &&
-                !exists(s, Q_HAS_EVENT, left[i]->id))
-                rc = keep_fork(s, left[i], lr->aid, 0, forks, why, whylen);
-            if (rc == STORE_ERR_FORKS_FULL)
-                rc = STORE_OK;
-            event_free(&left[i]);
-        }
-    }
-    if (rc == STORE_OK && s->c.pending) {
-        sqlite3_stmt *st = Q(s, Q_PENDING_STALE);
-        bind_blob(st, 1, lr->key, KEYS_PUBLIC_BYTES);
-        bind_text(st, 2, lr->net);
-        sqlite3_bind_int64(st, 3, (int64_t)head);
-        rc = step_done(s, st, why, whylen);
-    }
-    if (rc == STORE_OK && pinned) {
-        sqlite3_stmt *st = Q(s, Q_PIN_DROP);
-        sqlite3_bind_int64(st, 1, lr->aid);
-        bind_text(st, 2, lr->net);
-        sqlite3_bind_int64(st, 3, (int64_t)head);
-        rc = step_done(s, st, why, whylen);
-    }
-    return rc;
-}
-
-/* Appends to the log, in order, what is held here and may now follow its
- * head (next_link), counting into *applied; then settles what is left.
- * Bounded: every step takes one held copy off the pending table or off
- * the chain's side. */
-static int advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
-                   size_t whylen)
-{
-    int rc = STORE_OK, pinned = pin_top(s, lr->aid, lr->net) > 0;
-    if (!s->c.pending && !pinned && !with_forks)
-        return STORE_OK; /* nothing held back anywhere: the common case */
-    for (size_t i = 0; rc == STORE_OK && i < STORE_MAX_PENDING + STORE_MAX_FORKS; i++) {
-        uint64_t head;
-        uint8_t head_id[EVENT_ID_BYTES];
-        int in_pending = 0;
-        int64_t signer;
-        feed_head(s, lr->aid, lr->net, &head, head_id);
-        event_t *ev = next_link(s, lr, head + 1, head_id, with_forks, &in_pending);
-        if (!ev)
-            break;
-        if (in_pending)
-            pending_del(s, ev->id);
-        if (authorized(s, ev, lr->aid, 0, &signer, NULL, 0) != STORE_OK) {
-            event_free(&ev); /* held before its key was revoked, or its author removed */
-            if (in_pending)
-                continue;
-            break;
-        }
-        rc = append(s, ev, lr->aid, signer, why, whylen);
-        (*applied)++;
-        event_free(&ev);
-    }
-    return rc ? rc : settle(s, lr, pinned, why, whylen);
-}
-
-/* Pins the log at (seq, id) and follows the chain down from there through
- * the copies held here, each one's prev pinning the seq below, until a
- * copy is missing (the next arrival goes on from there) or the chain
- * reaches the head: then, if it meets the head's id, what it proved is
- * appended. Bounded by seq - head steps. */
-static int pin_follow(store_t *s, const logref_t *lr, uint64_t seq,
-                      const uint8_t id[EVENT_ID_BYTES], size_t *applied, char *why, size_t whylen)
-{
-    uint8_t cur[EVENT_ID_BYTES], head_id[EVENT_ID_BYTES];
-    uint64_t head;
-    memcpy(cur, id, EVENT_ID_BYTES);
-    feed_head(s, lr->aid, lr->net, &head, head_id);
-    while (seq > head) {
-        int in_pending, rc = pin_put(s, lr, seq, cur, why, whylen);
-        if (rc)
-            return rc;
-        event_t *ev = held_copy(s, cur, &in_pending);
-        int found = ev && ev->seq == seq && strcmp(ev->network, lr->net) == 0 &&
-                    memcmp(ev->author, lr->key, KEYS_PUBLIC_BYTES) == 0;
-        if (found && seq > 1)
-            memcpy(cur, ev->prev, EVENT_ID_BYTES);
-        event_free(&ev);
-        if (!found)
-            return STORE_OK;
-        seq--;
-    }
-    if (seq > 0 && seq == head && memcmp(head_id, cur, EVENT_ID_BYTES) != 0) {
-        char fpr[KEYS_FPR_STR_SIZE];
-        keys_fingerprint(fpr, lr->key);
-        log_warn("log %s of %s: the history a cut pins does not continue this node's chain at "
-                 "seq %llu; it waits", lr->net, fpr, (unsigned long long)seq);
-        return STORE_OK;
-    }
-    return advance(s, lr, 0, applied, why, whylen);
-}
-
-/* A cut names the last good event of a log by seq c and id x. If this
- * node's chain reaches c with x there, nothing changes. Otherwise what it
- * holds from the first event the cut could concern is unproven: from the
- * first one the revoked key signed (key; events signed by other keys
- * cannot have been forged with it), or all of it for a removed member
- * (key 0). That part is withdrawn, the log is pinned at (c, x), and copies
- * held or arriving later rejoin the chain as the pins prove them. *cut is
- * set when rows left the chain (the caller re-derives the items). */
-static int pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
-                   int *cut, size_t *applied, char *why, size_t whylen)
-{
-    uint64_t head, w;
-    uint8_t head_id[EVENT_ID_BYTES], at[EVENT_ID_BYTES];
-    if (c == 0 || !x)
-        return STORE_OK;
-    feed_head(s, lr->aid, lr->net, &head, head_id);
-    if (head >= c && id_at(s, lr->aid, lr->net, c, at) && memcmp(at, x, EVENT_ID_BYTES) == 0)
-        return STORE_OK;
-    w = key ? first_signed(s, lr->aid, lr->net, key) : 1;
-    if (head >= c && (w == 0 || w > c))
-        w = 1; /* a history the revoked key alone cannot explain: nothing up to c stands */
-    /* pinned first, so that what cut_log lets rejoin must be on the history */
-    int rc = pin_put(s, lr, c, x, why, whylen);
-    if (rc == STORE_OK && w && w <= head) {
-        char fpr[KEYS_FPR_STR_SIZE];
-        keys_fingerprint(fpr, lr->key);
-        log_warn("withdrawing seq %llu to %llu of %s by %s until they are shown to lead to the "
-                 "event its cut names", (unsigned long long)w, (unsigned long long)head, lr->net,
-                 fpr);
-        rc = cut_log(s, lr, w, why, whylen);
-        *cut = 1;
-    }
-    return rc ? rc : pin_follow(s, lr, c, x, applied, why, whylen);
-}
-
-/* 1 if ev, at a seq its log's chain holds already, falls under a cut: its
- * signer was revoked, or its author removed, with that seq still in the
- * part the cut keeps. That part of the chain is the pinned history, so a
- * different event there is not evidence of the author forking but of a
- * revoked key or a removed member signing another history. */
-static int under_cut(store_t *s, const event_t *ev, int64_t signer)
-{
-    if (signer) {
-        sqlite3_stmt *st = Q(s, Q_SIGNER_REVOKED);
-        sqlite3_bind_int64(st, 1, signer);
-        int revoked = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-        sqlite3_reset(st);
-        if (revoked)
-            return 1; /* authorized() let it through: its seq is within the cut */
-    }
-    member_row_t m = member_get(s, ev->network, ev->author);
-    return anchor(s, ev->network, NULL) && m.found && m.removed && ev->seq <= m.last_good_seq;
-}
-
-/* ---- adding events -------------------------------------------------- */
-
-enum row_state { ROW_NONE = -1, ROW_CANONICAL = 0, ROW_EVIDENCE = 1, ROW_WITHDRAWN = 2 };
-
-/* How the events table holds id; *gone: stored without its payload. */
-static enum row_state event_state(store_t *s, const uint8_t id[EVENT_ID_BYTES], int *gone)
-{
-    sqlite3_stmt *st = Q(s, Q_EVENT_STATE);
-    enum row_state r = ROW_NONE;
-    bind_blob(st, 1, id, EVENT_ID_BYTES);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        r = (enum row_state)sqlite3_column_int(st, 0);
-        *gone = sqlite3_column_int(st, 1);
-    }
-    sqlite3_reset(st);
-    return r;
-}
-
-/* A chain row stored without its payload (by an older lernet, from a
- * partner that stripped it) gets it back from a genuine copy, and what it
- * says is derived again: a stored copy never keeps the real one out. */
-static int fill_payload(store_t *s, const event_t *ev, char *why, size_t whylen)
-{
-    char hex[EVENT_ID_HEX_SIZE];
-    sqlite3_stmt *st = Q(s, Q_FILL_PAYLOAD);
-    bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
-    bind_blob(st, 2, ev->payload, ev->payload_len);
-    bind_blob(st, 3, ev->salt, EVENT_SALT_BYTES);
-    int rc = step_done(s, st, why, whylen);
-    event_id_hex(hex, ev->id);
-    log_warn("event %.16s… was stored without its payload; a genuine copy restores it", hex);
-    return rc ? rc : rederive(s, why, whylen);
-}
-
-static int add_one(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
-                   size_t whylen)
-{
-    int64_t aid, forks, signer;
-    uint64_t head;
-    uint8_t head_id[EVENT_ID_BYTES];
-    int rc, revoked, gone = 0;
-    if (!ev->has_payload)
-        return why_fail(why, whylen, STORE_ERR_NO_PAYLOAD,
-                        "event has no payload (nothing but an erasure may remove one)");
-    enum row_state state = event_state(s, ev->id, &gone);
-    *outcome = STORE_DUPLICATE;
-    if (state == ROW_CANONICAL)
-        return gone ? fill_payload(s, ev, why, whylen) : STORE_OK;
-    if (s->c.pending && exists(s, Q_HAS_PENDING, ev->id))
-        return STORE_OK;
-    if ((rc = author_row(s, ev->author, &aid, &forks, &revoked, why, whylen)) ||
-        (rc = authorized(s, ev, aid, revoked, &signer, why, whylen)))
-        return rc;
-    logref_t lr = {aid, ev->author, ev->network};
-    feed_head(s, aid, ev->network, &head, head_id);
-    enum pin_state pin = ev->seq > head ? pin_state(s, aid, ev) : PIN_FREE;
-    /* Fork evidence stays that unless it is in a pinned range (where it
-     * may be the real one); a withdrawn copy may rejoin above the head. */
-    if ((state == ROW_EVIDENCE && pin == PIN_FREE) ||
-        (state == ROW_WITHDRAWN && pin == PIN_FREE && ev->seq <= head))
-        return STORE_OK;
-    if (pin == PIN_WRONG) {
-        char fpr[KEYS_FPR_STR_SIZE];
-        keys_fingerprint(fpr, ev->author);
-        return why_fail(why, whylen, STORE_ERR_REVOKED,
-                        "seq %llu of %s by %s is not on the history its cut pins (signed with "
-                        "a revoked key, or by a removed member, for another history)",
-                        (unsigned long long)ev->seq, ev->network, fpr);
-    }
-    int links = links_to(ev, head + 1, head_id);
-    if (links && pin != PIN_UNKNOWN) {
-        *outcome = STORE_APPLIED;
-        if ((rc = append(s, ev, aid, signer, why, whylen)))
-            return rc;
-        (*applied)++;
-        return advance(s, &lr, 0, applied, why, whylen);
-    }
-    if (ev->seq <= head + 1 && pin == PIN_FREE) { /* a taken seq, or a next one that disowns our chain */
-        if (state != ROW_NONE)
-            return STORE_OK;
-        if (under_cut(s, ev, signer)) {
-            char fpr[KEYS_FPR_STR_SIZE];
-            keys_fingerprint(fpr, ev->author);
-            return why_fail(why, whylen, STORE_ERR_REVOKED,
-                            "seq %llu of %s by %s conflicts with the history its cut keeps "
-                            "(signed with a revoked key, or by a removed member)",
-                            (unsigned long long)ev->seq, ev->network, fpr);
-        }
-        *outcome = STORE_FORK;
-        return keep_fork(s, ev, aid, signer, forks, why, whylen);
-    }
-    *outcome = STORE_HELD;
-    if ((rc = hold(s, ev, pin, why, whylen)))
-        return rc;
-    return pin == PIN_PROVEN ? pin_follow(s, &lr, ev->seq, ev->id, applied, why, whylen)
-                             : STORE_OK;
-}
-
+/* One event's write: chain_add decides what the event is; outside a batch
+ * this is also the commit point. */
 int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen)
 {
     int out = STORE_DUPLICATE, rc;
     size_t n = 0;
+    bool stale = s->items_stale; /* what the batch owes so far */
     /* Inside a batch a savepoint undoes just this event on failure. */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
-    rc = add_one(s, ev, &out, &n, why, whylen);
+    rc = chain_add(s, ev, &out, &n, why, whylen);
+    /* outside a batch this is the commit point; a batch re-derives at its end */
+    if (rc == STORE_OK && !s->in_batch)
+        rc = lifecycle_rederive(s, why, whylen);
     if (rc == STORE_OK)
         rc = run(s, s->in_batch ? Q_SP_RELEASE : Q_COMMIT, why, whylen);
     if (rc != STORE_OK) {
@@ -1861,7 +232,8 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
             run(s, Q_SP_RELEASE, NULL, 0);
         } else
             run(s, Q_ROLLBACK, NULL, 0);
-        cache_clear(s);
+        store_cache_clear(s);
+        s->items_stale = s->in_batch && stale;
         n = 0;
     }
     if (rc == STORE_OK && outcome)
@@ -1873,21 +245,59 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
 
 /* ---- reading -------------------------------------------------------- */
 
+/* Parses four columns (header, sig, payload, salt) from col on, of a row
+ * this store wrote, into *out (the caller's): STORE_ERR_CORRUPT, with the
+ * reason in why, if they no longer parse. A signature or salt of the
+ * wrong length is not read past its end. */
+static int row_parse(sqlite3_stmt *st, int col, event_t **out, char *why, size_t whylen)
+{
+    event_t *ev = NULL;
+    const void *payload = sqlite3_column_blob(st, col + 2);
+    if (sqlite3_column_bytes(st, col + 1) != KEYS_SIG_BYTES ||
+        (payload && sqlite3_column_bytes(st, col + 3) != EVENT_SALT_BYTES))
+        return why_fail(why, whylen, STORE_ERR_CORRUPT,
+                        "stored signature or salt has the wrong length");
+    if (event_from_parts(&ev, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col),
+                         sqlite3_column_blob(st, col + 1), payload,
+                         (size_t)sqlite3_column_bytes(st, col + 2),
+                         payload ? sqlite3_column_blob(st, col + 3) : NULL, STORED_NOW, why,
+                         whylen) != EV_OK)
+        return STORE_ERR_CORRUPT;
+    *out = ev;
+    return STORE_OK;
+}
+
+/* The same, NULL if they no longer parse. Owned by the caller. */
+event_t *store_row_event(sqlite3_stmt *st, int col)
+{
+    event_t *ev = NULL;
+    return row_parse(st, col, &ev, NULL, 0) == STORE_OK ? ev : NULL;
+}
+
 int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq, uint8_t id[EVENT_ID_BYTES])
 {
+    uint64_t head = 0;
+    uint8_t head_id[EVENT_ID_BYTES] = {0};
     sqlite3_stmt *st = Q(s, Q_HEAD);
     bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
     bind_text(st, 2, network);
-    *seq = 0;
-    memset(id, 0, EVENT_ID_BYTES);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-        memcpy(id, sqlite3_column_blob(st, 1), EVENT_ID_BYTES);
+        head = (uint64_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == EVENT_ID_BYTES)
+            memcpy(head_id, sqlite3_column_blob(st, 1), EVENT_ID_BYTES);
+        else
+            rc = SQLITE_CORRUPT;
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, NULL, 0);
+    if (rc == SQLITE_CORRUPT)
+        return STORE_ERR_CORRUPT;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sql_fail(s, rc, NULL, 0);
+    *seq = head;
+    memcpy(id, head_id, EVENT_ID_BYTES);
+    return STORE_OK;
 }
 
 int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
@@ -1896,7 +306,7 @@ int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char 
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT e.id FROM events e JOIN authors a ON a.id = e.author"
                                   " WHERE a.key = ?1 AND e.network = ?2 AND e.seq = ?3"
-                                  " AND e.fork = 0", -1, &st, NULL) != SQLITE_OK)
+                                  " AND e.fork = " SQL_CANONICAL, -1, &st, NULL) != SQLITE_OK)
         return STORE_ERR_SQL;
     bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
     bind_text(st, 2, network);
@@ -1930,12 +340,12 @@ int store_have(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
     return STORE_OK;
 }
 
-static int net_in(const char *net, const char *const *nets, size_t n)
+static bool net_in(const char *net, const char *const *nets, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(net, nets[i]) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 int store_feeds(store_t *s, const char *const *networks, size_t n_networks, store_feed_t **out,
@@ -1944,8 +354,6 @@ int store_feeds(store_t *s, const char *const *networks, size_t n_networks, stor
     sqlite3_stmt *st;
     size_t cap = 64, n = 0;
     store_feed_t *v = malloc(cap * sizeof *v);
-    *out = NULL;
-    *count = 0;
     if (!v || sqlite3_prepare_v2(s->db,
                                  "SELECT a.key, f.network, f.head_seq, f.head_id, a.forked"
                                  " FROM feeds f JOIN authors a ON a.id = f.author"
@@ -1956,6 +364,9 @@ int store_feeds(store_t *s, const char *const *networks, size_t n_networks, stor
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *net = (const char *)sqlite3_column_text(st, 1);
+        if (!net || sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES ||
+            sqlite3_column_bytes(st, 3) != EVENT_ID_BYTES)
+            continue; /* a damaged row: store_verify reports it */
         if (networks && !net_in(net, networks, n_networks))
             continue;
         if (n == cap) {
@@ -2062,12 +473,13 @@ static int prefix_range(const char *hex, uint8_t lo[EVENT_ID_BYTES], uint8_t hi[
 }
 
 /* Resolves a prefix in table (events or items) to the one full id. */
-static int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
-                   char *why, size_t whylen)
+int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
+                  char *why, size_t whylen)
 {
     uint8_t lo[EVENT_ID_BYTES], hi[EVENT_ID_BYTES];
     char sql[160];
     sqlite3_stmt *st;
+    uint8_t first[EVENT_ID_BYTES];
     int rc = prefix_range(hex, lo, hi, why, whylen), found = 0;
     if (rc)
         return rc;
@@ -2077,10 +489,9 @@ static int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EV
         return sql_fail(s, SQLITE_ERROR, why, whylen);
     bind_blob(st, 1, lo, EVENT_ID_BYTES);
     bind_blob(st, 2, hi, EVENT_ID_BYTES);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (found++ == 0)
-            memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES && found++ == 0)
+            memcpy(first, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
     sqlite3_finalize(st);
     if (found == 0)
         return why_fail(why, whylen, STORE_ERR_NOT_FOUND, "no %s with id %s",
@@ -2088,6 +499,7 @@ static int resolve(store_t *s, const char *table, const char *hex, uint8_t id[EV
     if (found > 1)
         return why_fail(why, whylen, STORE_ERR_AMBIGUOUS, "id %s matches several; give more digits",
                     hex);
+    memcpy(id, first, EVENT_ID_BYTES);
     return STORE_OK;
 }
 
@@ -2095,524 +507,97 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
 {
     uint8_t id[EVENT_ID_BYTES];
     sqlite3_stmt *st;
-    *out = NULL;
-    int rc = resolve(s, "events", id_hex, id, why, whylen);
+    event_t *ev = NULL;
+    int rc = store_resolve(s, "events", id_hex, id, why, whylen);
     if (rc)
         return rc;
     if (sqlite3_prepare_v2(s->db, "SELECT header, sig, payload, salt FROM events WHERE id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_fail(s, SQLITE_ERROR, why, whylen);
     bind_blob(st, 1, id, EVENT_ID_BYTES);
-    rc = STORE_ERR_NOT_FOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const void *payload = sqlite3_column_blob(st, 2);
-        rc = event_from_parts(out, sqlite3_column_blob(st, 0),
-                              (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 1),
-                              payload, (size_t)sqlite3_column_bytes(st, 2),
-                              payload ? sqlite3_column_blob(st, 3) : NULL, STORED_NOW, why,
-                              whylen) == EV_OK
-                 ? STORE_OK
-                 : STORE_ERR_CORRUPT;
-    }
+    rc = sqlite3_step(st) == SQLITE_ROW ? row_parse(st, 0, &ev, why, whylen)
+                                        : why_fail(why, whylen, STORE_ERR_NOT_FOUND,
+                                                   "no event with id %s", id_hex);
     sqlite3_finalize(st);
+    if (rc == STORE_OK)
+        *out = ev;
     return rc;
 }
 
-/* ---- items ---------------------------------------------------------- */
+/* ---- counts, envelopes, profiles ------------------------------------ */
 
-static const char *items_sql =
-    "SELECT o.id, i.kind, a.key, o.network, i.start, i.end_, i.cancelled, i.cancel_reason,"
-    " i.revision, o.created_ms, i.updated_ms, i.about, e.payload, a.revoked,"
-    " coalesce(m.removed, 0)"
-    " FROM items i JOIN events o ON o.rowid = i.origin JOIN authors a ON a.id = i.author"
-    " LEFT JOIN events e ON e.rowid = i.content"
-    " LEFT JOIN members m ON m.network = o.network AND m.member = a.key";
-
-/* Builds a store_item_t from a row of items_sql and calls cb. */
-static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
+int store_scalar(store_t *s, const char *sql, int64_t *out)
 {
-    store_item_t it;
-    memset(&it, 0, sizeof it);
-    memcpy(it.id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-    it.kind = sqlite3_column_int(st, 1);
-    memcpy(it.author, sqlite3_column_blob(st, 2), KEYS_PUBLIC_BYTES);
-    it.network = (const char *)sqlite3_column_text(st, 3);
-    it.start = sqlite3_column_int64(st, 4);
-    it.end = sqlite3_column_int64(st, 5);
-    it.cancelled = sqlite3_column_int(st, 6);
-    it.cancel_reason = (const char *)sqlite3_column_text(st, 7);
-    it.revision = (uint32_t)sqlite3_column_int(st, 8);
-    it.created_ms = sqlite3_column_int64(st, 9);
-    it.updated_ms = sqlite3_column_int64(st, 10);
-    if (sqlite3_column_bytes(st, 11) == EVENT_ID_BYTES)
-        memcpy(it.about, sqlite3_column_blob(st, 11), EVENT_ID_BYTES);
-    it.author_revoked = sqlite3_column_int(st, 13);
-    it.author_removed = sqlite3_column_int(st, 14);
-    Lernet__Payload *p = NULL;
-    if (sqlite3_column_type(st, 12) == SQLITE_BLOB)
-        p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 12),
-                                    sqlite3_column_blob(st, 12));
-    if (p && p->body_case == LERNET__PAYLOAD__BODY_WORKSHOP)
-        it.workshop = p->workshop;
-    else if (p && p->body_case == LERNET__PAYLOAD__BODY_MEETING)
-        it.meeting = p->meeting;
-    else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
-        it.experience = p->experience;
-    else if (p && p->body_case == LERNET__PAYLOAD__BODY_UPDATE) {
-        /* workshop and meeting share a union (a protobuf-c oneof): only the
-         * member content_case names may be read */
-        if (p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP)
-            it.workshop = p->update->workshop;
-        else if (p->update->content_case == LERNET__UPDATE__CONTENT_MEETING)
-            it.meeting = p->update->meeting;
-    }
-    int rc = cb(ctx, &it);
-    if (p)
-        lernet__payload__free_unpacked(p, NULL);
-    return rc;
-}
-
-int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
-{
-    char sql[1024];
     sqlite3_stmt *st;
-    int stop = 0;
-    snprintf(sql, sizeof sql,
-             "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind != 3 AND i.end_ >= ?2))"
-             " AND (?3 IS NULL OR o.network = ?3) AND (?4 IS NULL OR i.about = ?4)"
-             " ORDER BY i.kind = 3, CASE WHEN i.kind = 3 THEN o.created_ms ELSE i.start END, o.id"
-             " LIMIT ?5",
-             items_sql);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return STORE_ERR_SQL;
-    sqlite3_bind_int(st, 1, q->kind);
-    sqlite3_bind_int64(st, 2, q->starts_after);
-    if (q->network)
-        bind_text(st, 3, q->network);
-    bind_blob(st, 4, q->about, EVENT_ID_BYTES);
-    sqlite3_bind_int64(st, 5, q->limit ? (int64_t)q->limit : -1);
-    while (!stop && sqlite3_step(st) == SQLITE_ROW)
-        stop = emit_item(st, cb, ctx);
-    sqlite3_finalize(st);
-    return stop;
-}
-
-int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char *why,
-               size_t whylen)
-{
-    uint8_t id[EVENT_ID_BYTES];
-    char sql[512];
-    sqlite3_stmt *st;
-    int rc = resolve(s, "items", id_hex, id, why, whylen);
-    if (rc)
-        return rc;
-    snprintf(sql, sizeof sql, "%s WHERE o.id = ?1", items_sql);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(s, SQLITE_ERROR, why, whylen);
-    bind_blob(st, 1, id, EVENT_ID_BYTES);
-    rc = STORE_ERR_NOT_FOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        emit_item(st, cb, ctx);
-        rc = STORE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---- rebuild, verify, stats ----------------------------------------- */
-
-/* Replays canonical events in rowid order into an emptied items table;
- * *skipped counts events whose stored bytes no longer parse. */
-static int replay(store_t *s, size_t *skipped, char *why, size_t whylen)
-{
-    sqlite3_stmt *st;
-    int rc = exec(s, "DELETE FROM items", why, whylen);
-    if (rc)
-        return rc;
-    if (sqlite3_prepare_v2(s->db, "SELECT rowid, author, header, sig, payload, salt FROM events"
-                                  " WHERE fork = 0 ORDER BY rowid",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(s, SQLITE_ERROR, why, whylen);
-    while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        event_t *ev = NULL;
-        const void *payload = sqlite3_column_blob(st, 4);
-        if (event_from_parts(&ev, sqlite3_column_blob(st, 2),
-                             (size_t)sqlite3_column_bytes(st, 2), sqlite3_column_blob(st, 3),
-                             payload, (size_t)sqlite3_column_bytes(st, 4),
-                             payload ? sqlite3_column_blob(st, 5) : NULL, STORED_NOW, NULL,
-                             0) != EV_OK) {
-            (*skipped)++;
-            continue;
-        }
-        rc = derive(s, ev, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0), why, whylen);
-        event_free(&ev);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int store_rebuild(store_t *s, char *why, size_t whylen)
-{
-    size_t skipped = 0;
-    int rc = exec(s, "BEGIN IMMEDIATE", why, whylen);
-    if (rc)
-        return rc;
-    rc = replay(s, &skipped, why, whylen);
-    if (rc == STORE_OK && skipped)
-        rc = why_fail(why, whylen, STORE_ERR_CORRUPT,
-                  "%zu stored events no longer verify; run 'lernet verify'", skipped);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? STORE_OK : STORE_ERR_SQL;
     if (rc == STORE_OK)
-        rc = exec(s, "COMMIT", why, whylen);
-    if (rc != STORE_OK)
-        exec(s, "ROLLBACK", NULL, 0);
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
     return rc;
-}
-
-typedef struct verify {
-    store_t *s;
-    store_report_cb report;
-    void *ctx;
-    size_t problems, checked;
-    /* chain state of the log being walked */
-    int64_t author;
-    char network[EVENT_MAX_NETWORK + 1];
-    uint64_t seq;
-    uint8_t head[EVENT_ID_BYTES];
-    int damaged; /* the log's last event did not parse: its id is unknown */
-} verify_t;
-
-static void problem(verify_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(verify_t *v, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    v->problems++;
-    if (v->report)
-        v->report(v->ctx, line);
-}
-
-static void check_integrity(verify_t *v)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(v->s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
-        problem(v, "sqlite integrity check could not run: %s", sqlite3_errmsg(v->s->db));
-        return;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *r = (const char *)sqlite3_column_text(st, 0);
-        if (r && strcmp(r, "ok") != 0)
-            problem(v, "sqlite integrity: %s", r);
-    }
-    sqlite3_finalize(st);
-}
-
-/* At the end of a log: the feeds row must name the last canonical event. */
-static void check_feed_end(verify_t *v)
-{
-    uint64_t seq;
-    uint8_t id[EVENT_ID_BYTES];
-    if (v->author == 0 || v->damaged)
-        return;
-    feed_head(v->s, v->author, v->network, &seq, id);
-    if (seq != v->seq || memcmp(id, v->head, EVENT_ID_BYTES) != 0)
-        problem(v, "log %s of author #%lld: head says seq %llu, events end at %llu", v->network,
-                (long long)v->author, (unsigned long long)seq, (unsigned long long)v->seq);
-}
-
-static void check_row(verify_t *v, sqlite3_stmt *st)
-{
-    char hex[EVENT_ID_HEX_SIZE] = "?";
-    event_t *ev = NULL;
-    char why[256];
-    int64_t author = sqlite3_column_int64(st, 1);
-    const char *network = (const char *)sqlite3_column_text(st, 2);
-    uint64_t seq = (uint64_t)sqlite3_column_int64(st, 3);
-    int fork = sqlite3_column_int(st, 5);
-    const void *payload = sqlite3_column_blob(st, 8);
-    v->checked++;
-    if (sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES)
-        event_id_hex(hex, sqlite3_column_blob(st, 0));
-    if (!fork && (author != v->author || !network || strcmp(network, v->network) != 0)) {
-        check_feed_end(v);
-        v->author = author;
-        snprintf(v->network, sizeof v->network, "%s", network ? network : "");
-        v->seq = 0;
-        v->damaged = 0;
-        memset(v->head, 0, EVENT_ID_BYTES);
-    }
-    int rc = sqlite3_column_bytes(st, 7) != KEYS_SIG_BYTES
-                 ? EV_BAD_SIGNATURE
-                 : event_from_parts(&ev, sqlite3_column_blob(st, 6),
-                                    (size_t)sqlite3_column_bytes(st, 6), sqlite3_column_blob(st, 7),
-                                    payload, (size_t)sqlite3_column_bytes(st, 8),
-                                    payload ? sqlite3_column_blob(st, 9) : NULL, STORED_NOW, why,
-                                    sizeof why);
-    if (rc != EV_OK) {
-        problem(v, "event %.16s… (%s seq %llu): %s: %s", hex, network ? network : "?",
-                (unsigned long long)seq, event_reason_name(rc),
-                rc == EV_BAD_SIGNATURE ? "stored bytes were altered" : why);
-        if (!fork) { /* keep walking the chain past the damage */
-            v->seq = seq;
-            v->damaged = 1;
-        }
-        return;
-    }
-    if (memcmp(ev->id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES) != 0 || ev->seq != seq ||
-        strcmp(ev->network, network) != 0 || ev->kind != sqlite3_column_int(st, 4))
-        problem(v, "event %.16s…: stored columns disagree with its signed header", hex);
-    if (!fork) {
-        if (seq != v->seq + 1 || (seq > 1 && memcmp(ev->prev, v->head, EVENT_ID_BYTES) != 0))
-            problem(v, "event %.16s…: chain broken in %s at seq %llu", hex, network,
-                    (unsigned long long)seq);
-        v->seq = seq;
-        v->damaged = 0;
-        memcpy(v->head, ev->id, EVENT_ID_BYTES);
-    }
-    event_free(&ev);
-}
-
-static void check_events(verify_t *v)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(v->s->db,
-                           "SELECT id, author, network, seq, kind, fork, header, sig, payload, salt"
-                           " FROM events ORDER BY author, network, fork, seq, rowid",
-                           -1, &st, NULL) != SQLITE_OK) {
-        problem(v, "events could not be read: %s", sqlite3_errmsg(v->s->db));
-        return;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW)
-        check_row(v, st);
-    check_feed_end(v);
-    sqlite3_finalize(st);
-}
-
-static void check_forks(verify_t *v)
-{
-    sqlite3_stmt *st;
-    char key[KEYS_PUB_STR_SIZE];
-    if (sqlite3_prepare_v2(v->s->db, "SELECT key, fork_count FROM authors WHERE forked = 1", -1,
-                           &st, NULL) != SQLITE_OK)
-        return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        keys_pub_encode(key, sqlite3_column_blob(st, 0));
-        problem(v, "fork: author %s signed %d conflicting event%s (kept as evidence)", key,
-                sqlite3_column_int(st, 1), sqlite3_column_int(st, 1) == 1 ? "" : "s");
-    }
-    sqlite3_finalize(st);
-}
-
-static int64_t scalar(store_t *s, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* Derived tables equal a fresh rebuild: rebuild inside a savepoint,
- * compare with a snapshot, roll back. */
-static void check_derived(verify_t *v)
-{
-    size_t skipped = 0;
-    if (exec(v->s, "SAVEPOINT verify; CREATE TEMP TABLE verify_snap AS SELECT * FROM items",
-             NULL, 0) != STORE_OK) {
-        problem(v, "derived tables could not be checked: %s", sqlite3_errmsg(v->s->db));
-        return;
-    }
-    if (replay(v->s, &skipped, NULL, 0) == STORE_OK) {
-        int64_t extra = scalar(v->s, "SELECT count(*) FROM (SELECT * FROM verify_snap EXCEPT"
-                                     " SELECT * FROM items)");
-        int64_t missing = scalar(v->s, "SELECT count(*) FROM (SELECT * FROM items EXCEPT"
-                                       " SELECT * FROM verify_snap)");
-        if (extra || missing)
-            problem(v, "derived tables differ from the signed events (%lld rows altered or "
-                       "extra, %lld missing); 'lernet store rebuild' re-derives them",
-                    (long long)extra, (long long)missing);
-    }
-    exec(v->s, "ROLLBACK TO verify; RELEASE verify", NULL, 0);
-    exec(v->s, "DROP TABLE IF EXISTS temp.verify_snap", NULL, 0);
-}
-
-/* Chain rows without their payload: nothing may remove one yet (erasure
- * is not implemented), so each is a copy that was stripped. */
-static void check_payloads(verify_t *v)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(v->s->db, "SELECT id, network, seq FROM events"
-                                     " WHERE fork = 0 AND payload IS NULL", -1, &st, NULL) != SQLITE_OK)
-        return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        char hex[EVENT_ID_HEX_SIZE] = "?";
-        if (sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES)
-            event_id_hex(hex, sqlite3_column_blob(st, 0));
-        problem(v, "event %.16s… (%s seq %lld): payload missing, and nothing erased it; a "
-                   "genuine copy from a partner restores it",
-                hex, (const char *)sqlite3_column_text(st, 1),
-                (long long)sqlite3_column_int64(st, 2));
-    }
-    sqlite3_finalize(st);
-}
-
-/* Every cut (a revoked key's, a removed member's) names its last good
- * event: where the chain reaches that seq, the id there must be it. */
-static void check_cuts(verify_t *v)
-{
-    static const char *sql =
-        "SELECT c.network, c.last_good_seq, c.last_good_id, e.id FROM key_cuts c"
-        " JOIN signing_keys k ON k.id = c.key JOIN events e ON e.author = k.author"
-        " AND e.network = c.network AND e.seq = c.last_good_seq AND e.fork = 0"
-        " WHERE c.last_good_id IS NOT NULL AND e.id != c.last_good_id"
-        " UNION ALL SELECT m.network, m.last_good_seq, m.last_good_id, e.id FROM members m"
-        " JOIN authors a ON a.key = m.member JOIN events e ON e.author = a.id"
-        " AND e.network = m.network AND e.seq = m.last_good_seq AND e.fork = 0"
-        " WHERE m.removed = 1 AND m.last_good_id IS NOT NULL AND e.id != m.last_good_id";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(v->s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        problem(v, "cuts could not be checked: %s", sqlite3_errmsg(v->s->db));
-        return;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW)
-        problem(v, "log of %s: seq %lld is not the event its cut names (a history the cut "
-                   "does not pin is on the chain)",
-                (const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
-    sqlite3_finalize(st);
-}
-
-int store_verify(store_t *s, store_report_cb report, void *ctx, size_t *checked,
-                 size_t *problems)
-{
-    verify_t v = {.s = s, .report = report, .ctx = ctx};
-    check_integrity(&v);
-    check_events(&v);
-    check_payloads(&v);
-    check_cuts(&v);
-    check_forks(&v);
-    check_derived(&v);
-    if (checked)
-        *checked = v.checked;
-    if (problems)
-        *problems = v.problems;
-    return STORE_OK;
 }
 
 int store_stats(store_t *s, store_stats_t *out)
 {
-    out->events = (uint64_t)scalar(s, "SELECT count(*) FROM events WHERE fork = 0");
-    out->forks = (uint64_t)scalar(s, "SELECT count(*) FROM events WHERE fork = 1");
-    out->pending = (uint64_t)scalar(s, "SELECT count(*) FROM pending");
-    out->authors = (uint64_t)scalar(s, "SELECT count(*) FROM authors");
-    out->logs = (uint64_t)scalar(s, "SELECT count(*) FROM feeds");
-    out->items = (uint64_t)scalar(s, "SELECT count(*) FROM items");
-    out->bytes = (uint64_t)scalar(s, "SELECT page_count * page_size FROM pragma_page_count,"
-                                     " pragma_page_size");
+    static const char *const sql[] = {
+        "SELECT count(*) FROM events WHERE fork = " SQL_CANONICAL,
+        "SELECT count(*) FROM events WHERE fork = " SQL_EVIDENCE,
+        "SELECT count(*) FROM pending",
+        "SELECT count(*) FROM authors",
+        "SELECT count(*) FROM feeds",
+        "SELECT count(*) FROM items",
+        "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
+    };
+    int64_t v[sizeof sql / sizeof sql[0]];
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        int rc = store_scalar(s, sql[i], &v[i]);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    *out = (store_stats_t){.events = (uint64_t)v[0], .forks = (uint64_t)v[1],
+                           .pending = (uint64_t)v[2], .authors = (uint64_t)v[3],
+                           .logs = (uint64_t)v[4], .items = (uint64_t)v[5],
+                           .bytes = (uint64_t)v[6]};
     return STORE_OK;
 }
 
 int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t *count)
 {
     sqlite3_stmt *st;
-    size_t n = 0, cap = (size_t)scalar(s, "SELECT count(*) FROM authors WHERE forked = 1");
-    *out = calloc(cap ? cap : 1, KEYS_PUBLIC_BYTES);
-    *count = 0;
-    if (!*out)
+    size_t n = 0, cap = 16;
+    uint8_t(*v)[KEYS_PUBLIC_BYTES] = malloc(cap * sizeof *v);
+    if (!v)
         return STORE_ERR_NOMEM;
     if (sqlite3_prepare_v2(s->db, "SELECT key FROM authors WHERE forked = 1 ORDER BY key", -1,
-                           &st, NULL) != SQLITE_OK)
+                           &st, NULL) != SQLITE_OK) {
+        free(v);
         return STORE_ERR_SQL;
-    while (n < cap && sqlite3_step(st) == SQLITE_ROW)
-        memcpy((*out)[n++], sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
+    }
+    int rc = STORE_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES)
+            continue;
+        if (n == cap) {
+            uint8_t(*more)[KEYS_PUBLIC_BYTES] = realloc(v, 2 * cap * sizeof *v);
+            if (!more) {
+                rc = STORE_ERR_NOMEM;
+                break;
+            }
+            v = more;
+            cap *= 2;
+        }
+        memcpy(v[n++], sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
+    }
+    if (rc == STORE_OK && step != SQLITE_DONE)
+        rc = STORE_ERR_SQL;
     sqlite3_finalize(st);
+    if (rc != STORE_OK) {
+        free(v);
+        return rc;
+    }
+    *out = v;
     *count = n;
-    return STORE_OK;
-}
-
-/* ---- key lifecycle, read side ------------------------------------------ */
-
-int store_author_revoked(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES])
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT revoked FROM authors WHERE key = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return STORE_ERR_SQL;
-    bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
-    int r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : 0;
-    sqlite3_finalize(st);
-    return r;
-}
-
-int store_signing_keys(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES],
-                       store_signing_key_cb cb, void *ctx)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT k.key, k.cert IS NOT NULL, k.revoked, coalesce(e.created_ms, 0)"
-                           " FROM signing_keys k JOIN authors a ON a.id = k.author"
-                           " LEFT JOIN events e ON e.rowid = k.cert WHERE a.key = ?1 ORDER BY k.id",
-                           -1, &st, NULL) != SQLITE_OK)
-        return STORE_ERR_SQL;
-    bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
-    int stop = 0;
-    while (!stop && sqlite3_step(st) == SQLITE_ROW) {
-        store_signing_key_t k = {.certified = sqlite3_column_int(st, 1),
-                                 .revoked = sqlite3_column_int(st, 2),
-                                 .certified_ms = sqlite3_column_int64(st, 3)};
-        if (sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES)
-            continue;
-        memcpy(k.key, sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
-        stop = cb(ctx, &k);
-    }
-    sqlite3_finalize(st);
-    return STORE_OK;
-}
-
-typedef struct members_ctx {
-    store_member_cb cb;
-    void *ctx;
-} members_ctx_t;
-
-int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx)
-{
-    sqlite3_stmt *st;
-    int stop = 0;
-    members_ensure(s);
-    for (size_t i = 0; !stop && i < s->n_anchors; i++) {
-        if (strcmp(s->anchors[i].network, network) != 0)
-            continue;
-        store_member_t m = {.name = "", .endpoint = "", .coordinator = 1, .anchor = 1};
-        memcpy(m.key, s->anchors[i].key, KEYS_PUBLIC_BYTES);
-        stop = cb(ctx, &m);
-    }
-    if (stop || sqlite3_prepare_v2(s->db,
-                                   "SELECT member, name, endpoint, coordinator, removed, until_ms,"
-                                   " last_good_seq FROM members WHERE network = ?1 ORDER BY stmt",
-                                   -1, &st, NULL) != SQLITE_OK)
-        return stop ? STORE_OK : STORE_ERR_SQL;
-    bind_text(st, 1, network);
-    while (!stop && sqlite3_step(st) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES)
-            continue;
-        store_member_t m = {.name = (const char *)sqlite3_column_text(st, 1),
-                            .endpoint = (const char *)sqlite3_column_text(st, 2),
-                            .coordinator = sqlite3_column_int(st, 3),
-                            .removed = sqlite3_column_int(st, 4),
-                            .until_ms = sqlite3_column_int64(st, 5),
-                            .last_good_seq = (uint64_t)sqlite3_column_int64(st, 6)};
-        memcpy(m.key, sqlite3_column_blob(st, 0), KEYS_PUBLIC_BYTES);
-        if (!m.name)
-            m.name = "";
-        if (!m.endpoint)
-            m.endpoint = "";
-        m.anchor = anchor(s, network, m.key);
-        stop = cb(ctx, &m);
-    }
-    sqlite3_finalize(st);
     return STORE_OK;
 }
 
@@ -2629,30 +614,35 @@ int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len)
         e.salt.data = (uint8_t *)r->salt;
         e.salt.len = EVENT_SALT_BYTES;
     }
-    *len = lernet__envelope__get_packed_size(&e);
-    if (!(*out = malloc(*len ? *len : 1)))
+    size_t n = lernet__envelope__get_packed_size(&e);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
         return -1;
-    lernet__envelope__pack(&e, *out);
+    lernet__envelope__pack(&e, buf);
+    *out = buf;
+    *len = n;
     return 0;
 }
 
-int store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out)
+bool store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out)
 {
     sqlite3_stmt *st;
-    memset(out, 0, sizeof *out);
+    store_profile_t p;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT p.name, p.country, p.municipality FROM profiles p"
                            " JOIN authors a ON a.id = p.author WHERE a.key = ?1",
                            -1, &st, NULL) != SQLITE_OK)
-        return 0;
+        return false;
     bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
-    int found = sqlite3_step(st) == SQLITE_ROW;
+    bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found) {
-        snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(out->country, sizeof out->country, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(out->municipality, sizeof out->municipality, "%s",
+        snprintf(p.name, sizeof p.name, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(p.country, sizeof p.country, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(p.municipality, sizeof p.municipality, "%s",
                  (const char *)sqlite3_column_text(st, 2));
     }
     sqlite3_finalize(st);
+    if (found)
+        *out = p;
     return found;
 }

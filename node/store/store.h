@@ -6,20 +6,26 @@
  *    payload, salt). A log is (author, network); canonical events of a log
  *    have seq 1..head with no gaps, each prev = id of seq-1. Events taken
  *    off the chain (signed with a revoked key after its cut, by a removed
- *    member after its removal, or unproven below a cut) stay, withdrawn.
+ *    member after its removal, or unproven below a cut) stay, withdrawn
+ *    (STORE_ROW_WITHDRAWN); those withdrawn as unproven rejoin it when the
+ *    pins prove them.
  *  - fork evidence: a second, different event signed by the same author for
  *    a seq already taken (or whose prev disagrees with our chain) is kept
- *    too, marked fork=1, never applied nor forwarded; the author is marked
- *    forked. Bounded per author (STORE_MAX_FORKS).
+ *    too (STORE_ROW_EVIDENCE), never applied nor forwarded; the author is
+ *    marked forked. Bounded per author (STORE_MAX_FORKS).
  *  - pending: events that arrived ahead of a gap, or below a cut before
  *    they can be shown to be on the history it pins, held back (not
  *    applied) until they can; bounded per log and in total.
  *  - pins: per log, the ids its history must have above the head, learned
- *    top-down from a cut's last good id (see store.c "pinned history").
+ *    top-down from a cut's last good id (see chain.c "pinned history").
  *  - feeds: per-log heads (the version vector sync announces).
  *  - items: the current workshops, meetings and experiences derived from the
  *    log by applying updates and cancels in log order; store_rebuild()
- *    derives them again from the events alone, to the same result.
+ *    derives them again from the events alone, to the same result. When a
+ *    write takes events off the chain, the items are derived again before
+ *    it commits (for a batch: once, in store_commit).
+ *  - who may sign and publish: certified and revoked signing keys with
+ *    their cuts, revoked identities, and the members of managed networks.
  *
  * Every write is one transaction (or joins the caller's store_begin() batch);
  * every statement is prepared once and reused; schema changes are
@@ -37,6 +43,7 @@
 #ifndef LERNET_STORE_H
 #define LERNET_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +87,11 @@ const char *store_outcome_name(int outcome);
 
 typedef struct store store_t;
 
+/* Out-parameters throughout: written only when the call returns STORE_OK
+ * (or, for store_profile, true); after a failure they hold what the caller
+ * put there. A why buffer, where there is one, receives a one-line reason
+ * on failure. */
+
 /* Opens (creating and migrating if needed) the database at path.
  * *out is owned by the caller: store_close() it. */
 int store_open(store_t **out, const char *path, char *why, size_t whylen);
@@ -88,7 +100,10 @@ void store_close(store_t **s);
 
 /* Batching: store_add calls between begin and commit share one transaction
  * (BEGIN IMMEDIATE, so a batch never fails half way on a lock upgrade).
- * Nested begin is an error. rollback discards the whole batch. */
+ * Nested begin is an error. rollback discards the whole batch. Items a
+ * batch's events made stale are derived again in store_commit; read from
+ * inside the batch they may still show what it withdrew. When
+ * store_commit fails the batch is still open: store_rollback it. */
 int store_begin(store_t *s);
 int store_commit(store_t *s);
 int store_rollback(store_t *s);
@@ -103,7 +118,8 @@ int store_rollback(store_t *s);
 int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen);
 
-/* Head of a log: *seq = 0 (and id zeroed) when the log is empty. */
+/* Head of a log: *seq = 0 (and id zeroed) when the log is empty.
+ * STORE_ERR_CORRUPT if the stored head is damaged. */
 int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq, uint8_t id[EVENT_ID_BYTES]);
 
@@ -115,7 +131,7 @@ int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char 
 
 /* How far a log reaches here: its head, or beyond it where the events
  * that follow are held back already (waiting for proof that they are on
- * the history a cut pinned, see store.c "pinned history"), so a puller
+ * the history a cut pinned, see chain.c "pinned history"), so a puller
  * asks for what comes next rather than for those again. */
 int store_have(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq);
@@ -129,9 +145,18 @@ typedef struct store_feed {
     int forked; /* author has fork evidence */
 } store_feed_t;
 /* All logs of the given networks (networks NULL: all), sorted by author
- * then network. *out is malloc'd (caller frees), *count its length. */
+ * then network. *out is malloc'd (caller frees), *count its length.
+ * Damaged rows are left out (store_verify reports them). */
 int store_feeds(store_t *s, const char *const *networks, size_t n_networks,
                 store_feed_t **out, size_t *count);
+
+/* What a stored event row is (store_row_t.fork). */
+enum store_row_state {
+    STORE_ROW_CANONICAL = 0, /* on its log's chain: served, derived */
+    STORE_ROW_EVIDENCE = 1,  /* fork evidence: conflicts with the chain; kept, never served */
+    STORE_ROW_WITHDRAWN = 2, /* taken off the chain (revoked key, removed member, or unproven
+                              * below a cut); kept, never served, may rejoin when proven */
+};
 
 /* A stored event row; pointers valid only during the callback. */
 typedef struct store_row {
@@ -143,7 +168,7 @@ typedef struct store_row {
     int kind;
     int64_t created_ms;
     int64_t received_ms;
-    int fork;
+    int fork; /* enum store_row_state */
     const uint8_t *header;
     size_t header_len;
     const uint8_t *sig; /* KEYS_SIG_BYTES */
@@ -154,18 +179,20 @@ typedef struct store_row {
 /* Return non-zero from the callback to stop early (that value is returned). */
 typedef int (*store_row_cb)(void *ctx, const store_row_t *row);
 
-/* Canonical events of one log with from <= seq <= to, in seq order. */
 /* A row as the signed envelope the wire and invites carry, straight from
  * the stored parts (no parse, no re-encode of the header). *out is
  * malloc'd; 0 on success, -1 out of memory. */
 int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len);
 
+/* Canonical events of one log with from <= seq <= to, in seq order. */
 int store_range(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                 uint64_t from, uint64_t to, store_row_cb cb, void *ctx);
 /* Every stored event (canonical and fork evidence) in the order received. */
 int store_foreach_event(store_t *s, store_row_cb cb, void *ctx);
 /* One event by id, or by a unique hex prefix of at least 8 characters.
- * *out is a freshly parsed event the caller owns. */
+ * *out is a freshly parsed event the caller owns. STORE_ERR_NOT_FOUND,
+ * STORE_ERR_AMBIGUOUS or STORE_ERR_CORRUPT (its bytes no longer parse),
+ * with the reason in why. */
 int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, size_t whylen);
 
 /* Derived items. At most one content pointer is set, the one of kind; all
@@ -219,6 +246,8 @@ int store_verify(store_t *s, store_report_cb report, void *ctx, size_t *checked,
 typedef struct store_stats {
     uint64_t events, forks, pending, authors, logs, items, bytes;
 } store_stats_t;
+/* Counts (events: canonical rows; forks: fork evidence). STORE_ERR_SQL if
+ * one could not be read; *out is then untouched. */
 int store_stats(store_t *s, store_stats_t *out);
 
 /* Network membership. A network with trusted coordinators (from the node's
@@ -234,8 +263,8 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
  * handshake and loop turn. The daemon re-checks its partners' rights and
  * rebuilds its key index when it moves. */
 uint64_t store_authz_version(store_t *s);
-/* 1 if network has trusted coordinators. */
-int store_managed(store_t *s, const char *network);
+/* Whether network has trusted coordinators. */
+bool store_managed(store_t *s, const char *network);
 typedef struct store_member {
     uint8_t key[KEYS_PUBLIC_BYTES];
     const char *name, *endpoint;
@@ -246,17 +275,18 @@ typedef struct store_member {
 typedef int (*store_member_cb)(void *ctx, const store_member_t *m);
 /* The coordinators and members of network known here. */
 int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx);
-/* 1 if key may connect and publish in network now (coordinator, or member
+/* Whether key may connect and publish in network now (coordinator, or member
  * not removed whose term has not ended at now_ms). */
-int store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
-                    int64_t now_ms);
+bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                     int64_t now_ms);
 
 /* An author's latest profile (organisation, country, municipality), from
- * its key log. 1 if known (strings copied into the buffers), 0 if not. */
+ * its key log. true if known (strings copied into *out), false if not (or
+ * on a database error; *out is then untouched). */
 typedef struct store_profile {
     char name[301], country[3], municipality[301];
 } store_profile_t;
-int store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out);
+bool store_profile(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], store_profile_t *out);
 
 /* 1 if the author's identity was revoked, 0 if not (or unknown), < 0 on
  * error. */
@@ -272,7 +302,8 @@ typedef int (*store_signing_key_cb)(void *ctx, const store_signing_key_t *k);
 int store_signing_keys(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES],
                        store_signing_key_cb cb, void *ctx);
 
-/* Authors with fork evidence (malloc'd array of keys, caller frees). */
+/* Authors with fork evidence: *out a malloc'd array of *count keys
+ * (caller frees; not NULL on success, even when *count is 0). */
 int store_forked_authors(store_t *s, uint8_t (**out)[KEYS_PUBLIC_BYTES], size_t *count);
 
 #endif

@@ -5,6 +5,7 @@
  * ones that raced the revocation are withdrawn and the owner's own events
  * that lost the race take their place; an identity revocation stops
  * everything from that author. In-process sync shows the refusals travel.
+ * In a batch the items are re-derived once, when it commits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -465,6 +466,34 @@ static void test_sync_long_pinned_history(void **state)
     free(net);
 }
 
+/* In a batch the items are derived again once, when it commits, also when
+ * a later event of the batch fails (its savepoint is undone, what the
+ * revocation made stale is not forgotten). */
+static void test_batch_rederives_at_commit(void **state)
+{
+    fx_t *f = *state;
+    event_t *c1 = cert(f, f->s1), *c2 = cert(f, f->s2);
+    event_t *w1 = workshop(f, f->s1, 1, NULL, "Äkta workshop");
+    event_t *thief = workshop(f, f->s1, 2, w1, "Falsk workshop");
+    event_t *own = workshop(f, f->s2, 2, w1, "Ägarens workshop");
+    event_t *late = workshop(f, f->s1, 3, thief, "Ännu en falsk");
+    event_t *r = revoke(f, f->s1, w1);
+    assert_int_equal(store_begin(f->st), STORE_OK);
+    event_t *v[] = {c1, c2, w1, thief, own, r};
+    int want[] = {STORE_APPLIED, STORE_APPLIED, STORE_APPLIED, STORE_APPLIED, STORE_FORK,
+                  STORE_APPLIED};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(add(f, v[i], NULL), want[i]);
+    assert_int_equal(add(f, late, NULL), STORE_ERR_REVOKED);
+    assert_int_equal(store_commit(f->st), STORE_OK);
+    assert_head(f->st, f->id, 2, own);
+    assert_int_equal(count_items(f), 2); /* w1 and the owner's; not the thief's */
+    assert_verifies(f);
+    for (size_t i = 0; i < 6; i++)
+        event_free(&v[i]);
+    event_free(&late);
+}
+
 int main(void)
 {
     keys_init();
@@ -482,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cut_withdraws_unproven_then_reinstates, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cut_uses_evidence_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_rederives_at_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_long_pinned_history, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,10 @@
  * expiry refuses events created after the term; removal refuses later
  * events, withdraws what raced it and keeps what came before; an open
  * network (no trusted coordinators) is unaffected. Publishing as a
- * non-member reports the store's reason.
+ * non-member reports the store's reason. Re-deriving the items (rebuild,
+ * verify) changes no chain: a member removed and admitted again keeps what
+ * it published after its return; a removal that arrives after a later
+ * admission cuts nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -319,6 +322,62 @@ static void test_open_statements_judged_when_managed(void **state)
     assert_false(store_is_member(f->st, net2, keys_public(f->a), event_now_ms()));
 }
 
+/* Re-deriving the items replays no membership statement: a member removed
+ * and then admitted again keeps what it published after its return. Before,
+ * the replay (store_rebuild, and the one store_verify runs to compare)
+ * applied the old removal again and withdrew those events. */
+static void test_rederive_keeps_a_readmitted_member(void **state)
+{
+    fx_t *f = *state;
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    size_t checked, problems = 99;
+    char why[256] = "";
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK);
+    assert_int_equal(workshop(f, f->a, 0, NULL), STORE_OK);               /* seq 1 */
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 1, 1, NULL), STORE_OK); /* removed after 1 */
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK); /* admitted again */
+    assert_int_equal(workshop(f, f->a, 0, NULL), STORE_OK);               /* seq 2 */
+    assert_int_equal(items(f), 2);
+    assert_int_equal(store_verify(f->st, NULL, NULL, &checked, &problems), STORE_OK);
+    assert_int_equal(problems, 0);
+    assert_int_equal(store_rebuild(f->st, why, sizeof why), STORE_OK);
+    assert_int_equal(store_head(f->st, keys_public(f->a), NET, &seq, head), STORE_OK);
+    assert_int_equal(seq, 2);
+    assert_int_equal(items(f), 2);
+}
+
+/* A removal that an admission made later already superseded (it arrived
+ * after it, but is older) does not cut the member's log: the latest
+ * statement says member, so what it published stays. Before, the cut was
+ * applied although members kept the later admission. */
+static void test_superseded_removal_does_not_cut(void **state)
+{
+    fx_t *f = *state;
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES], one[EVENT_ID_BYTES];
+    size_t checked, problems = 99;
+    int64_t then = event_now_ms() - 60000;
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK);
+    assert_int_equal(workshop(f, f->a, 0, NULL), STORE_OK); /* seq 1 */
+    assert_int_equal(workshop(f, f->a, 0, NULL), STORE_OK); /* seq 2 */
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK); /* now */
+    Lernet__Membership m = LERNET__MEMBERSHIP__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    assert_int_equal(store_id_at(f->st, keys_public(f->a), NET, 1, one), STORE_OK);
+    m.member.data = (uint8_t *)keys_public(f->a), m.member.len = KEYS_PUBLIC_BYTES;
+    m.name = "", m.endpoint = "", m.removed = 1, m.last_good_seq = 1;
+    m.last_good_id.data = one, m.last_good_id.len = EVENT_ID_BYTES;
+    p.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP, p.membership = &m;
+    assert_int_equal(add(f, f->coord, next(f, f->coord, &p, then), NULL), STORE_OK);
+    assert_true(store_is_member(f->st, NET, keys_public(f->a), event_now_ms()));
+    assert_int_equal(store_head(f->st, keys_public(f->a), NET, &seq, head), STORE_OK);
+    assert_int_equal(seq, 2);
+    assert_int_equal(items(f), 2);
+    assert_int_equal(store_verify(f->st, NULL, NULL, &checked, &problems), STORE_OK);
+    assert_int_equal(problems, 0);
+}
+
 /* Publishing where this node is not (yet) a member: the person is told
  * why, in the store's words, not that the event "was duplicate"; and a
  * refused store_add leaves its out-parameters as they were. */
@@ -358,6 +417,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_statements_judged_when_managed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_publish_keeps_the_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rederive_keeps_a_readmitted_member, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_superseded_removal_does_not_cut, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * test_store: the chain rules (append, duplicate, gap held back then
  * applied, forks kept as evidence), bounds, derived items (update, cancel,
  * foreign updates ignored, an updated meeting read as a meeting only),
- * rebuild equivalence, persistence, schema versions and verify.
+ * rebuild equivalence, persistence, schema versions and verify; failed
+ * calls leave their out-parameters alone, damaged rows are not over-read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -464,6 +465,100 @@ static void test_rollback_leaves_nothing(void **state)
     free_chain(v, 5);
 }
 
+/* A call that fails leaves its out-parameters as the caller had them:
+ * store_open and store_get_event set them to NULL before. */
+static void test_failed_calls_leave_outputs(void **state)
+{
+    fx_t *f = *state;
+    char path[700], why[256] = "";
+    int sentinel;
+    store_t *st = (store_t *)&sentinel;
+    snprintf(path, sizeof path, "%s/no-such-dir/store.db", f->dir);
+    assert_int_equal(store_open(&st, path, why, sizeof why), STORE_ERR_OPEN);
+    assert_ptr_equal(st, &sentinel);
+    event_t *ev = (event_t *)&sentinel;
+    assert_int_equal(store_get_event(f->st, "00000000deadbeef", &ev, NULL, 0), STORE_ERR_NOT_FOUND);
+    assert_ptr_equal(ev, &sentinel);
+    assert_int_equal(store_get_event(f->st, "abc", &ev, NULL, 0), STORE_ERR_NOT_FOUND);
+    assert_ptr_equal(ev, &sentinel);
+    uint8_t id[EVENT_ID_BYTES], id_was[EVENT_ID_BYTES];
+    memset(id, 7, sizeof id);
+    memcpy(id_was, id, sizeof id);
+    assert_int_equal(store_id_at(f->st, keys_public(f->k), NET, 2, id), STORE_ERR_NOT_FOUND);
+    assert_memory_equal(id, id_was, sizeof id);
+}
+
+/* An author without a profile: false, and *out untouched (it was zeroed). */
+static void test_unknown_profile_leaves_output(void **state)
+{
+    fx_t *f = *state;
+    event_t **v = chain(f->k, 1);
+    add(f, v[0], NULL);
+    store_profile_t p, was;
+    memset(&p, 'x', sizeof p);
+    was = p;
+    assert_false(store_profile(f->st, keys_public(f->k), &p));
+    assert_memory_equal(&p, &was, sizeof p);
+    free_chain(v, 1);
+}
+
+/* Runs sql on the closed store's file, then opens it again. */
+static void tamper(fx_t *f, const char *sql)
+{
+    sqlite3 *db;
+    store_close(&f->st);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(&f->st, f->path, NULL, 0), STORE_OK);
+}
+
+/* A head id of the wrong length is not read past its end nor handed out:
+ * store_head says the row is corrupt and writes nothing. */
+static void test_damaged_head_not_overread(void **state)
+{
+    fx_t *f = *state;
+    event_t **v = chain(f->k, 2);
+    add(f, v[0], NULL);
+    add(f, v[1], NULL);
+    tamper(f, "UPDATE feeds SET head_id = x'01'");
+    uint64_t seq = 77;
+    uint8_t head[EVENT_ID_BYTES];
+    assert_int_equal(store_head(f->st, keys_public(f->k), NET, &seq, head), STORE_ERR_CORRUPT);
+    assert_int_equal(seq, 77);
+    free_chain(v, 2);
+}
+
+/* store_feeds leaves such a row out (sync would announce garbage). */
+static void test_damaged_feed_left_out(void **state)
+{
+    fx_t *f = *state;
+    event_t **v = chain(f->k, 1);
+    add(f, v[0], NULL);
+    tamper(f, "UPDATE feeds SET head_id = x'01'");
+    store_feed_t *feeds = NULL;
+    size_t n = 99;
+    assert_int_equal(store_feeds(f->st, NULL, 0, &feeds, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    free(feeds);
+    free_chain(v, 1);
+}
+
+/* store_forked_authors leaves out a key of the wrong length. */
+static void test_damaged_key_left_out(void **state)
+{
+    fx_t *f = *state;
+    event_t **v = chain(f->k, 1);
+    add(f, v[0], NULL);
+    tamper(f, "UPDATE authors SET forked = 1, key = x'02'");
+    uint8_t(*forked)[KEYS_PUBLIC_BYTES] = NULL;
+    size_t n = 99;
+    assert_int_equal(store_forked_authors(f->st, &forked, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    free(forked);
+    free_chain(v, 1);
+}
+
 int main(void)
 {
     keys_init();
@@ -479,6 +574,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_catches_altered_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stripped_row_reported_and_restored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_calls_leave_outputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_profile_leaves_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_head_not_overread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_feed_left_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_key_left_out, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

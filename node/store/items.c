@@ -1,0 +1,256 @@
+/*
+ * items: the workshops, meetings and experiences derived from the
+ * canonical events (the items table), and the authors' profiles.
+ *
+ * Derivation rules (for users in README, summed up in store.h): an update
+ * or a cancel applies only to a workshop or meeting of the same author in
+ * the same network, an update only with the same content type; anything
+ * else stays in the log and changes nothing. The later event of the log
+ * wins: an update after a cancel reinstates the item unless its status
+ * says cancelled.
+ *
+ * Invariant: the items are a pure function of the canonical rows in rowid
+ * order, which is log order within every log; lifecycle_replay relies on
+ * it, and store_rebuild derives them again to the same result.
+ * items_derive writes only the items and profiles tables.
+ */
+#include "store/store_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/why.h"
+
+/* ---- derivation ----------------------------------------------------- */
+
+typedef struct when {
+    int64_t start, end;
+    int cancelled;
+} when_t;
+
+static when_t content_when(const Lernet__Workshop *w, const Lernet__Meeting *m)
+{
+    if (w)
+        return (when_t){w->start, w->end, w->status == LERNET__STATUS__STATUS_CANCELLED};
+    if (m)
+        return (when_t){m->start, m->end, 0};
+    return (when_t){0, 0, 0};
+}
+
+static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                      size_t whylen)
+{
+    const Lernet__Payload *p = ev->body;
+    when_t w = {0, 0, 0};
+    const uint8_t *about = NULL;
+    if (p && p->body_case == LERNET__PAYLOAD__BODY_WORKSHOP)
+        w = content_when(p->workshop, NULL);
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_MEETING)
+        w = content_when(NULL, p->meeting);
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
+        about = p->experience->about.data;
+    sqlite3_stmt *st = Q(s, Q_ITEM_INS);
+    sqlite3_bind_int64(st, 1, rowid);
+    sqlite3_bind_int(st, 2, ev->kind);
+    sqlite3_bind_int64(st, 3, aid);
+    sqlite3_bind_int64(st, 4, w.start);
+    sqlite3_bind_int64(st, 5, w.end);
+    sqlite3_bind_int(st, 6, w.cancelled);
+    sqlite3_bind_int64(st, 7, ev->created_ms);
+    bind_blob(st, 8, about, EVENT_ID_BYTES);
+    return step_done(s, st, why, whylen);
+}
+
+/* Whether target is an item an update or cancel may change: one of the
+ * same author and network whose kind is allowed. */
+static bool target_ok(store_t *s, const uint8_t *target, int64_t aid, const char *network,
+                      int want_kind)
+{
+    sqlite3_stmt *st = Q(s, Q_ITEM_GET);
+    bind_blob(st, 1, target, EVENT_ID_BYTES);
+    bool ok = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(st, 0);
+        ok = sqlite3_column_int64(st, 1) == aid &&
+             strcmp((const char *)sqlite3_column_text(st, 2), network) == 0 &&
+             (want_kind ? kind == want_kind
+                        : (kind == LERNET__KIND__KIND_WORKSHOP || kind == LERNET__KIND__KIND_MEETING));
+    }
+    sqlite3_reset(st);
+    return ok;
+}
+
+static int derive_update(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                         size_t whylen)
+{
+    const Lernet__Update *u = ev->body->update;
+    int is_ws = u->content_case == LERNET__UPDATE__CONTENT_WORKSHOP;
+    if (!target_ok(s, u->target.data, aid, ev->network,
+                   is_ws ? LERNET__KIND__KIND_WORKSHOP : LERNET__KIND__KIND_MEETING)) {
+        log_debug("update %02x%02x…: target not an own %s in %s; ignored", ev->id[0], ev->id[1],
+                  is_ws ? "workshop" : "meeting", ev->network);
+        return STORE_OK;
+    }
+    when_t w = content_when(is_ws ? u->workshop : NULL, is_ws ? NULL : u->meeting);
+    sqlite3_stmt *st = Q(s, Q_ITEM_UPDATE);
+    bind_blob(st, 1, u->target.data, EVENT_ID_BYTES);
+    sqlite3_bind_int64(st, 2, rowid);
+    sqlite3_bind_int64(st, 3, w.start);
+    sqlite3_bind_int64(st, 4, w.end);
+    sqlite3_bind_int(st, 5, w.cancelled);
+    sqlite3_bind_int64(st, 6, ev->created_ms);
+    return step_done(s, st, why, whylen);
+}
+
+static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, size_t whylen)
+{
+    const Lernet__Cancel *c = ev->body->cancel;
+    if (!target_ok(s, c->target.data, aid, ev->network, 0)) {
+        log_debug("cancel %02x%02x…: target not an own workshop or meeting; ignored", ev->id[0],
+                  ev->id[1]);
+        return STORE_OK;
+    }
+    sqlite3_stmt *st = Q(s, Q_ITEM_CANCEL);
+    bind_blob(st, 1, c->target.data, EVENT_ID_BYTES);
+    bind_text(st, 2, c->reason);
+    sqlite3_bind_int64(st, 3, ev->created_ms);
+    return step_done(s, st, why, whylen);
+}
+
+/* The author's profile: the latest by creation time wins, whatever the
+ * order in which Profile events are derived. */
+static int derive_profile(store_t *s, const event_t *ev, int64_t aid, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = Q(s, Q_PROFILE_PUT);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, ev->body->profile->name);
+    bind_text(st, 3, ev->body->profile->country);
+    bind_text(st, 4, ev->body->profile->municipality);
+    sqlite3_bind_int64(st, 5, ev->created_ms);
+    return step_done(s, st, why, whylen);
+}
+
+/* What a canonical event at rowid changes in the items and profiles
+ * tables, and nothing else. Other kinds change nothing here. */
+int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                 size_t whylen)
+{
+    switch (ev->kind) {
+    case LERNET__KIND__KIND_PROFILE:
+        return ev->body ? derive_profile(s, ev, aid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_WORKSHOP:
+    case LERNET__KIND__KIND_MEETING:
+    case LERNET__KIND__KIND_EXPERIENCE:
+        return derive_new(s, ev, aid, rowid, why, whylen);
+    case LERNET__KIND__KIND_UPDATE:
+        return ev->body ? derive_update(s, ev, aid, rowid, why, whylen) : STORE_OK;
+    case LERNET__KIND__KIND_CANCEL:
+        return ev->body ? derive_cancel(s, ev, aid, why, whylen) : STORE_OK;
+    default:
+        return STORE_OK;
+    }
+}
+
+/* ---- reading -------------------------------------------------------- */
+
+static const char *items_sql =
+    "SELECT o.id, i.kind, a.key, o.network, i.start, i.end_, i.cancelled, i.cancel_reason,"
+    " i.revision, o.created_ms, i.updated_ms, i.about, e.payload, a.revoked,"
+    " coalesce(m.removed, 0)"
+    " FROM items i JOIN events o ON o.rowid = i.origin JOIN authors a ON a.id = i.author"
+    " LEFT JOIN events e ON e.rowid = i.content"
+    " LEFT JOIN members m ON m.network = o.network AND m.member = a.key";
+
+/* Builds a store_item_t from a row of items_sql and calls cb. */
+static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
+{
+    store_item_t it;
+    memset(&it, 0, sizeof it);
+    memcpy(it.id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
+    it.kind = sqlite3_column_int(st, 1);
+    memcpy(it.author, sqlite3_column_blob(st, 2), KEYS_PUBLIC_BYTES);
+    it.network = (const char *)sqlite3_column_text(st, 3);
+    it.start = sqlite3_column_int64(st, 4);
+    it.end = sqlite3_column_int64(st, 5);
+    it.cancelled = sqlite3_column_int(st, 6);
+    it.cancel_reason = (const char *)sqlite3_column_text(st, 7);
+    it.revision = (uint32_t)sqlite3_column_int(st, 8);
+    it.created_ms = sqlite3_column_int64(st, 9);
+    it.updated_ms = sqlite3_column_int64(st, 10);
+    if (sqlite3_column_bytes(st, 11) == EVENT_ID_BYTES)
+        memcpy(it.about, sqlite3_column_blob(st, 11), EVENT_ID_BYTES);
+    it.author_revoked = sqlite3_column_int(st, 13);
+    it.author_removed = sqlite3_column_int(st, 14);
+    Lernet__Payload *p = NULL;
+    if (sqlite3_column_type(st, 12) == SQLITE_BLOB)
+        p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 12),
+                                    sqlite3_column_blob(st, 12));
+    if (p && p->body_case == LERNET__PAYLOAD__BODY_WORKSHOP)
+        it.workshop = p->workshop;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_MEETING)
+        it.meeting = p->meeting;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
+        it.experience = p->experience;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_UPDATE) {
+        /* workshop and meeting share a union (a protobuf-c oneof): only the
+         * member content_case names may be read */
+        if (p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP)
+            it.workshop = p->update->workshop;
+        else if (p->update->content_case == LERNET__UPDATE__CONTENT_MEETING)
+            it.meeting = p->update->meeting;
+    }
+    int rc = cb(ctx, &it);
+    if (p)
+        lernet__payload__free_unpacked(p, NULL);
+    return rc;
+}
+
+int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
+{
+    char sql[1024];
+    sqlite3_stmt *st;
+    int stop = 0;
+    snprintf(sql, sizeof sql,
+             "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind != ?6 AND i.end_ >= ?2))"
+             " AND (?3 IS NULL OR o.network = ?3) AND (?4 IS NULL OR i.about = ?4)"
+             " ORDER BY i.kind = ?6, CASE WHEN i.kind = ?6 THEN o.created_ms ELSE i.start END,"
+             " o.id LIMIT ?5",
+             items_sql);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return STORE_ERR_SQL;
+    sqlite3_bind_int(st, 1, q->kind);
+    sqlite3_bind_int64(st, 2, q->starts_after);
+    if (q->network)
+        bind_text(st, 3, q->network);
+    bind_blob(st, 4, q->about, EVENT_ID_BYTES);
+    sqlite3_bind_int64(st, 5, q->limit ? (int64_t)q->limit : -1);
+    sqlite3_bind_int(st, 6, LERNET__KIND__KIND_EXPERIENCE); /* no dates: by creation time */
+    while (!stop && sqlite3_step(st) == SQLITE_ROW)
+        stop = emit_item(st, cb, ctx);
+    sqlite3_finalize(st);
+    return stop;
+}
+
+int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char *why,
+               size_t whylen)
+{
+    uint8_t id[EVENT_ID_BYTES];
+    char sql[512];
+    sqlite3_stmt *st;
+    int rc = store_resolve(s, "items", id_hex, id, why, whylen);
+    if (rc)
+        return rc;
+    snprintf(sql, sizeof sql, "%s WHERE o.id = ?1", items_sql);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    rc = STORE_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        emit_item(st, cb, ctx);
+        rc = STORE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,229 @@
+/*
+ * store_impl.h: private to the store layer (the .c files of node/store);
+ * nothing above the store includes it, store.h is the API. It holds what
+ * the store's modules share: struct store, the per-transaction cache, the
+ * ids of the prepared statements and the small helpers every module uses
+ * to bind and step them.
+ */
+#ifndef LERNET_STORE_IMPL_H
+#define LERNET_STORE_IMPL_H
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/why.h"
+
+/* A parse of bytes we stored ourselves: the future-time rule was applied
+ * when they arrived, so a "now" far ahead disables it here. */
+#define STORED_NOW (INT64_MAX / 4)
+
+/* The prepared statements (their texts: schema_sql in schema.c). */
+enum stmt_id {
+    Q_HAS_EVENT, Q_HAS_PENDING, Q_AUTHOR_GET, Q_AUTHOR_INS, Q_FEED_GET, Q_FEED_PUT,
+    Q_EVENT_INS, Q_FORK_MARK, Q_PENDING_INS, Q_PENDING_LOG_COUNT, Q_PENDING_COUNT,
+    Q_PENDING_DEL, Q_PENDING_STALE, Q_ITEM_INS, Q_ITEM_GET, Q_ITEM_UPDATE,
+    Q_ITEM_CANCEL, Q_RANGE, Q_HEAD, Q_PENDING_ANY, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP_OPEN,
+    Q_SP_RELEASE, Q_SP_UNDO, Q_SIGNER_GET, Q_SIGNER_PUT, Q_SIGNER_REVOKE, Q_CUT_GET, Q_CUT_PUT,
+    Q_AUTHOR_REVOKE, Q_WITHDRAW_FROM, Q_WITHDRAW, Q_EVENT_AT, Q_FEED_DEL, Q_FORK_AT, Q_FORK_UNMARK,
+    Q_MEMBER_GET, Q_MEMBER_PUT, Q_PROFILE_PUT,
+    Q_EVENT_STATE, Q_EVENT_DEL_OFF, Q_OFF_BY_ID, Q_PENDING_BY_ID, Q_PENDING_AT, Q_PENDING_SEQ_COUNT,
+    Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
+    Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO, Q_SIGNER_REVOKED,
+    N_STMTS
+};
+
+/* Row states (events.fork) as the store's code names them; ROW_NONE:
+ * no such row. */
+enum row_state {
+    ROW_NONE = -1,
+    ROW_CANONICAL = STORE_ROW_CANONICAL,
+    ROW_EVIDENCE = STORE_ROW_EVIDENCE,
+    ROW_WITHDRAWN = STORE_ROW_WITHDRAWN,
+};
+/* The same in statement texts. They are literals, not bound parameters:
+ * SQLite uses the partial index events_chain (WHERE fork = 0) only for a
+ * statement whose text says fork = 0 (with fork = ?N it scans the table,
+ * or re-prepares the statement at every new binding). */
+#define SQL_CANONICAL "0"
+#define SQL_EVIDENCE "1"
+#define SQL_WITHDRAWN "2"
+_Static_assert(ROW_CANONICAL == 0 && ROW_EVIDENCE == 1 && ROW_WITHDRAWN == 2,
+               "SQL_CANONICAL, SQL_EVIDENCE and SQL_WITHDRAWN spell enum row_state");
+
+/* What the current write transaction already looked up. Only valid while
+ * it holds the write lock (another process may write between two
+ * transactions), so it is cleared when one begins or rolls back. */
+typedef struct tx_cache {
+    int author_valid, feed_valid;
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    int64_t aid, forks;
+    int revoked;
+    int signer_valid; /* last certified, unrevoked signing key looked up */
+    int64_t signer_aid, signer_id;
+    uint8_t signer[KEYS_PUBLIC_BYTES];
+    int64_t feed_aid;
+    char feed_net[EVENT_MAX_NETWORK + 1];
+    uint64_t feed_seq;
+    uint8_t feed_id[EVENT_ID_BYTES];
+    int pending; /* 0: the pending table is empty, its lookups can be skipped */
+    int pins;    /* 0: no log is pinned above its head, pin lookups can be skipped */
+    int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
+} tx_cache_t;
+
+#define STORE_MAX_ANCHORS 256 /* trusted coordinators (store_trust) */
+
+/* One log, as the chain code addresses it: the author's row and key (the
+ * pending table names authors by key) and the network. Borrowed. */
+typedef struct logref {
+    int64_t aid;
+    const uint8_t *key;
+    const char *net;
+} logref_t;
+
+struct store {
+    struct {
+        char network[EVENT_MAX_NETWORK + 1];
+        uint8_t key[KEYS_PUBLIC_BYTES];
+    } anchors[STORE_MAX_ANCHORS]; /* trusted coordinators, from config */
+    size_t n_anchors;
+    sqlite3 *db;
+    sqlite3_stmt *q[N_STMTS];
+    int in_batch;
+    /* This write took rows off the chain or restored a payload, so the
+     * items no longer follow from the canonical rows; its commit point
+     * re-derives them once (lifecycle_rederive). */
+    bool items_stale;
+    int anchors_synced; /* members was derived under the anchors set now */
+    uint64_t authz;     /* moves when who may do what may have changed here */
+    tx_cache_t c;
+    sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
+};
+
+/* Maps a SQLite failure to a store error, with its message in why. */
+static inline int sql_fail(store_t *s, int rc, char *why, size_t whylen)
+{
+    int code = STORE_ERR_SQL;
+    /* SQLite reports a write that hit a full disk or a file-size limit as a
+     * generic I/O error; the operating system's errno says which it was. */
+    int sys = s && s->db ? sqlite3_system_errno(s->db) : 0;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        code = STORE_ERR_BUSY;
+    else if (rc == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
+        code = STORE_ERR_FULL;
+    else if (rc == SQLITE_NOMEM)
+        code = STORE_ERR_NOMEM;
+    if (code == STORE_ERR_FULL)
+        return why_fail(why, whylen, code, "disk full: %s; nothing was stored",
+                        sys ? strerror(sys) : "no space left");
+    return why_fail(why, whylen, code, "sqlite: %s", s && s->db ? sqlite3_errmsg(s->db)
+                                                               : sqlite3_errstr(rc));
+}
+
+static inline sqlite3_stmt *Q(store_t *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->q[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static inline int exec(store_t *s, const char *sql, char *why, size_t whylen)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? STORE_OK : sql_fail(s, rc, why, whylen);
+}
+
+static inline void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    if (p)
+        sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static inline void bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+    sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows. */
+static inline int step_done(store_t *s, sqlite3_stmt *st, char *why, size_t whylen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : sql_fail(s, rc, why, whylen);
+}
+
+static inline bool exists(store_t *s, enum stmt_id q, const uint8_t id[EVENT_ID_BYTES])
+{
+    sqlite3_stmt *st = Q(s, q);
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return found;
+}
+
+static inline int64_t count_of(sqlite3_stmt *st)
+{
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return n;
+}
+
+/* ---- what each module offers the others ----------------------------- */
+
+/* store.c */
+event_t *store_row_event(sqlite3_stmt *st, int col);
+/* The one integer sql selects, in *out. */
+int store_scalar(store_t *s, const char *sql, int64_t *out);
+int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
+                  char *why, size_t whylen);
+/* Forgets what the transaction cache knew (a transaction began or ended). */
+void store_cache_clear(store_t *s);
+
+/* schema.c: the text of every prepared statement, by id; migrations. */
+extern const char *const schema_sql[N_STMTS];
+int schema_migrate(store_t *s, int *rederive, char *why, size_t whylen);
+
+/* chain.c */
+int chain_author(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
+                 int64_t *forks, int *revoked, char *why, size_t whylen);
+/* The log's head (seq 0 and a zero id when it is empty). */
+void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
+                uint8_t id[EVENT_ID_BYTES]);
+bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                 uint8_t id[EVENT_ID_BYTES]);
+int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applied, char *why,
+                  size_t whylen);
+int chain_pin_cut(store_t *s, const logref_t *lr, uint64_t c, const uint8_t *x, int64_t key,
+                  size_t *applied, char *why, size_t whylen);
+int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+              size_t whylen);
+
+/* authz.c */
+int authz_check(store_t *s, const event_t *ev, int64_t aid, int author_revoked,
+                int64_t *signer, char *why, size_t whylen);
+bool authz_under_cut(store_t *s, const event_t *ev, int64_t signer);
+int authz_members_sync(store_t *s, char *why, size_t whylen);
+int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                 size_t whylen);
+
+/* lifecycle.c */
+int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);
+int lifecycle_key_revoked(store_t *s, int64_t aid, const uint8_t *author, int64_t key,
+                          const Lernet__KeyRevoke *r, char *why, size_t whylen);
+int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Membership *m,
+                             char *why, size_t whylen);
+void lifecycle_mark_stale(store_t *s);
+int lifecycle_rederive(store_t *s, char *why, size_t whylen);
+int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen);
+
+/* items.c */
+int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
+                 size_t whylen);
+
+#endif

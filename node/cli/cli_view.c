@@ -339,14 +339,14 @@ static int print_row(void *vctx, const store_row_t *r)
     event_id_hex(id, r->id);
     keys_pub_encode(author, r->author);
     c->count++;
-    c->forks += r->fork == 1;
-    c->withdrawn += r->fork == 2;
+    c->forks += r->fork == STORE_ROW_EVIDENCE;
+    c->withdrawn += r->fork == STORE_ROW_WITHDRAWN;
     if (c->json) {
         json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:b}", "id", id, "author", author,
                               "network", r->network, "seq", (json_int_t)r->seq, "kind",
                               event_kind_name(r->kind), "created_ms", (json_int_t)r->created_ms,
-                              "fork", r->fork == 1);
-        json_object_set_new(o, "withdrawn", json_boolean(r->fork == 2));
+                              "fork", r->fork == STORE_ROW_EVIDENCE);
+        json_object_set_new(o, "withdrawn", json_boolean(r->fork == STORE_ROW_WITHDRAWN));
         json_object_set_new(o, "header", b64(r->header, r->header_len));
         json_object_set_new(o, "signature", b64(r->sig, KEYS_SIG_BYTES));
         json_object_set_new(o, "payload", b64(r->payload, r->payload_len));
@@ -359,8 +359,8 @@ static int print_row(void *vctx, const store_row_t *r)
     keys_fingerprint(fpr, r->author);
     printf("%s  %s  %-18.18s seq %-6llu %-10s%s\n", id, fpr, r->network,
            (unsigned long long)r->seq, event_kind_name(r->kind),
-           r->fork == 1   ? "  FORK EVIDENCE (conflicts with this author's chain)"
-           : r->fork == 2 ? "  WITHDRAWN (signed with a revoked key, or chained on such)"
+           r->fork == STORE_ROW_EVIDENCE   ? "  FORK EVIDENCE (conflicts with this author's chain)"
+           : r->fork == STORE_ROW_WITHDRAWN ? "  WITHDRAWN (signed with a revoked key, or chained on such)"
                           : "");
     return 0;
 }

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/text.h"
 #include "util/why.h"
 
 const char *store_strerror(int err)
@@ -457,21 +458,14 @@ int store_foreach_event(store_t *s, store_row_cb cb, void *ctx)
 static int prefix_range(const char *hex, uint8_t lo[EVENT_ID_BYTES], uint8_t hi[EVENT_ID_BYTES],
                         char *why, size_t whylen)
 {
-    size_t n = strlen(hex);
-    char l[65], h[65];
-    if (n < 8 || n > 64 || strspn(hex, "0123456789abcdefABCDEF") != n)
+    char shown[TEXT_SHOW_SIZE(70)];
+    if (text_hex_prefix(hex, EVENT_ID_BYTES, 0, lo, hi) != 0)
         return why_fail(why, whylen, STORE_ERR_NOT_FOUND,
-                    "'%.70s' is not an event id (8 to 64 hex characters)", hex);
-    memset(l, '0', 64);
-    memset(h, 'f', 64);
-    memcpy(l, hex, n);
-    memcpy(h, hex, n);
-    l[64] = h[64] = '\0';
-    sodium_hex2bin(lo, EVENT_ID_BYTES, l, 64, NULL, NULL, NULL);
-    sodium_hex2bin(hi, EVENT_ID_BYTES, h, 64, NULL, NULL, NULL);
+                        "'%s' is not an event id (%d to %d hex characters)",
+                        text_show(shown, sizeof shown, hex), TEXT_HEX_PREFIX_MIN,
+                        2 * EVENT_ID_BYTES);
     return STORE_OK;
 }
-
 /* Resolves a prefix in table (events or items) to the one full id. */
 int store_resolve(store_t *s, const char *table, const char *hex, uint8_t id[EVENT_ID_BYTES],
                   char *why, size_t whylen)

@@ -812,7 +812,6 @@ int config_load(config_t **out, const char *path, char *why, size_t whylen)
         fail(&p, CONFIG_ERR_INVALID, 0, NULL, NULL, "no path");
         return p.err;
     }
-    *out = NULL;
     if (keys_init() != KEYS_OK) {
         fail(&p, CONFIG_ERR_NOMEM, 0, NULL, NULL, "libsodium initialisation failed");
         return p.err;

@@ -29,6 +29,8 @@
 #ifndef LERNET_CONFIG_H
 #define LERNET_CONFIG_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,12 +43,7 @@
 #define CONFIG_MAX_ENDPOINT 256
 #define CONFIG_WEB_DEFAULT "127.0.0.1:8470"
 
-enum config_error {
-    CONFIG_OK = 0,
-    CONFIG_ERR_IO = -1,      /* cannot open/read/write the file */
-    CONFIG_ERR_INVALID = -2, /* a value or section is wrong; why says which */
-    CONFIG_ERR_NOMEM = -3,
-};
+/* Error codes: CONFIG_ERR_* (-500s) of the one namespace in util/err.h. */
 
 typedef char config_network_t[EVENT_MAX_NETWORK + 1];
 

@@ -15,18 +15,6 @@ struct keys_identity {
     uint8_t *sk; /* sodium_malloc'd, PROT_NONE while unused */
 };
 
-const char *keys_strerror(int err)
-{
-    switch (err) {
-    case KEYS_OK: return "ok";
-    case KEYS_ERR_SODIUM: return "libsodium initialisation or secure allocation failed";
-    case KEYS_ERR_ARG: return "invalid key argument";
-    case KEYS_ERR_ENCODING: return "not a lernet public key (44 base64 characters)";
-    case KEYS_ERR_CRYPTO: return "signature or key check failed";
-    default: return "unknown keys error";
-    }
-}
-
 int keys_init(void)
 {
     return sodium_init() < 0 ? KEYS_ERR_SODIUM : KEYS_OK;
@@ -196,7 +184,6 @@ struct keys_transport {
 static int transport_new(keys_transport_t **out, const uint8_t identity[KEYS_PUBLIC_BYTES])
 {
     keys_transport_t *t = calloc(1, sizeof *t);
-    *out = NULL;
     if (!t || !(t->xsk = sodium_malloc(KEYS_X25519_BYTES))) {
         free(t);
         return KEYS_ERR_SODIUM;

@@ -15,6 +15,8 @@
 #ifndef LERNET_KEYS_H
 #define LERNET_KEYS_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,14 +30,7 @@
 
 typedef struct keys_identity keys_identity_t;
 
-enum keys_error {
-    KEYS_OK = 0,
-    KEYS_ERR_SODIUM = -1, /* sodium_init or secure allocation failed */
-    KEYS_ERR_ARG = -2,    /* bad argument (wrong length, NULL) */
-    KEYS_ERR_ENCODING = -3,
-    KEYS_ERR_CRYPTO = -4,
-};
-const char *keys_strerror(int err);
+/* Error codes: KEYS_ERR_* (-300s) of the one namespace in util/err.h. */
 
 /* Must be called once before anything else (wraps sodium_init). */
 int keys_init(void);

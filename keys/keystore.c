@@ -60,22 +60,6 @@ typedef struct tbuf {
     size_t len, cap;
 } tbuf_t;
 
-const char *keystore_strerror(int err)
-{
-    switch (err) {
-    case KEYSTORE_OK: return "ok";
-    case KEYSTORE_ERR_IO: return "cannot read or write the key files";
-    case KEYSTORE_ERR_MODE: return "secret key file is accessible by group or others";
-    case KEYSTORE_ERR_FORMAT: return "not a lernet key file, or corrupted";
-    case KEYSTORE_ERR_PASSPHRASE: return "wrong passphrase (or the key file was altered)";
-    case KEYSTORE_ERR_NEED_PASS: return "the secret key is encrypted; a passphrase is needed";
-    case KEYSTORE_ERR_EXISTS: return "a key already exists; refusing to overwrite it";
-    case KEYSTORE_ERR_MEMORY: return "out of memory";
-    case KEYSTORE_ERR_MISMATCH: return "the public key in the key file does not match the secret";
-    default: return "unknown keystore error";
-    }
-}
-
 static void why_clear(char *why, size_t whylen)
 {
     if (why && whylen)
@@ -442,7 +426,6 @@ int keystore_load_as(const char *dir, const char *name, const char *passphrase,
         errno = EINVAL;
         return why_fail(why, whylen, KEYSTORE_ERR_IO, "no place for the loaded key");
     }
-    *out = NULL;
     if ((ret = join_path(path, dir, file_of(file, name, "key"), why, whylen)))
         return ret;
     if ((ret = read_key_file(path, &buf, &len, why, whylen)) == KEYSTORE_OK)
@@ -770,7 +753,6 @@ int keystore_load_transport(const char *dir, keys_transport_t **out, char *why, 
     uint8_t id[KEYS_PUBLIC_BYTES], *secret = sodium_malloc(KEYS_X25519_BYTES);
     int ret;
     why_clear(why, whylen);
-    *out = NULL;
     if (!secret)
         return why_fail(why, whylen, KEYSTORE_ERR_MEMORY, "out of secure memory");
     if ((ret = join_path(path, dir, KS_TRANSPORT, why, whylen)) ||
@@ -819,7 +801,6 @@ int keystore_unseal(const char *text, size_t len, const char *label, const char 
                     keys_identity_t **out, char *why, size_t whylen)
 {
     why_clear(why, whylen);
-    *out = NULL;
     if (len > KS_FILE_MAX)
         return why_fail(why, whylen, KEYSTORE_ERR_FORMAT, "%s: larger than a key file", label);
     char *buf = sodium_malloc(len + 1);

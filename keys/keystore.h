@@ -22,20 +22,11 @@
 #ifndef LERNET_KEYSTORE_H
 #define LERNET_KEYSTORE_H
 
+#include "util/err.h"
+
 #include "keys/keys.h"
 
-enum keystore_error {
-    KEYSTORE_OK = 0,
-    KEYSTORE_ERR_IO = -1,          /* cannot read, write or rename (errno kept) */
-    KEYSTORE_ERR_MODE = -2,        /* secret file readable/writable by group or others */
-    KEYSTORE_ERR_FORMAT = -3,      /* not a lernet key file, or corrupted */
-    KEYSTORE_ERR_PASSPHRASE = -4,  /* wrong passphrase (authentication failed) */
-    KEYSTORE_ERR_NEED_PASS = -5,   /* file is encrypted and no passphrase given */
-    KEYSTORE_ERR_EXISTS = -6,      /* refusing to overwrite an existing key */
-    KEYSTORE_ERR_MEMORY = -7,
-    KEYSTORE_ERR_MISMATCH = -8,    /* public line disagrees with the secret */
-};
-const char *keystore_strerror(int err);
+/* Error codes: KEYSTORE_ERR_* (-400s) of the one namespace in util/err.h. */
 
 /* Writes identity.key and identity.pub under dir (created 0700 if missing).
  * passphrase NULL means unencrypted. Refuses to overwrite (KEYSTORE_ERR_EXISTS).

@@ -298,7 +298,7 @@ int cli_load_transport(cli_ctx_t *ctx, keys_transport_t **out)
     rc = keys_transport_from_identity(out, id);
     keys_free(&id);
     if (rc != KEYS_OK)
-        return cli_error(CLI_KEYS, "transport key: %s", keys_strerror(rc));
+        return cli_error(CLI_KEYS, "transport key: %s", err_text(rc));
     if (keystore_save_transport(keydir, *out, why, sizeof why) != KEYSTORE_OK)
         log_warn("could not keep the transport key: %s", why);
     return CLI_OK;
@@ -314,7 +314,7 @@ int cli_load_signer(cli_ctx_t *ctx, keys_identity_t **out, uint8_t author[KEYS_P
         return cli_load_keys(ctx, out);
     int rc = keystore_load_as(keydir, KEYSTORE_SIGNING, NULL, out, why, sizeof why);
     if (rc != KEYSTORE_OK)
-        return cli_error(CLI_KEYS, "%s", why[0] ? why : keystore_strerror(rc));
+        return cli_error(CLI_KEYS, "%s", why[0] ? why : err_text(rc));
     return CLI_OK;
 }
 
@@ -337,7 +337,7 @@ int cli_load_keys(cli_ctx_t *ctx, keys_identity_t **out)
     int rc = keystore_load(keydir, pass, out, why, sizeof why);
     cli_passphrase_free(pass);
     if (rc != KEYSTORE_OK)
-        return cli_error(CLI_KEYS, "%s", why[0] ? why : keystore_strerror(rc));
+        return cli_error(CLI_KEYS, "%s", why[0] ? why : err_text(rc));
     return CLI_OK;
 }
 

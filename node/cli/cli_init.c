@@ -157,7 +157,7 @@ static int write_identity(cli_ctx_t *ctx, const init_opts_t *o, keys_identity_t 
     int rc = keystore_save(cli_home_path(ctx, "keys"), k, pass, why, sizeof why);
     cli_passphrase_free(pass);
     if (rc != KEYSTORE_OK)
-        return cli_error(CLI_KEYS, "%s", why[0] ? why : keystore_strerror(rc));
+        return cli_error(CLI_KEYS, "%s", why[0] ? why : err_text(rc));
     return CLI_OK;
 }
 

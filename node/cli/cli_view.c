@@ -421,7 +421,7 @@ int cli_verify(cli_ctx_t *ctx, int argc, char **argv)
     store_close(&st);
     if (rc != STORE_OK && problems == 0)
         return cli_error(CLI_TAMPERED, "verify: the store could not be read (%s)",
-                         store_strerror(rc));
+                         err_text(rc));
     if (problems) {
         printf("verify: %zu problem%s in %zu events\n", problems, problems == 1 ? "" : "s",
                checked);

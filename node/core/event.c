@@ -25,24 +25,6 @@
 #define MIN_TIME_S 946684800LL   /* 2000-01-01: earlier start times are typos */
 #define MAX_TIME_S 4102444800LL  /* 2100-01-01 */
 
-static const char *reason_names[] = {
-    "ok",                 "envelope_too_large", "envelope_malformed", "header_too_large",
-    "header_malformed",   "bad_version",        "bad_author",         "bad_signer",
-    "bad_seq",            "bad_prev",           "bad_network",        "unknown_kind",
-    "future_time",        "bad_signature",      "payload_too_large",  "payload_size_mismatch",
-    "payload_hash_mismatch", "payload_malformed", "kind_mismatch",    "missing_field",
-    "field_too_long",     "bad_utf8",           "bad_lang",           "bad_time",
-    "bad_tz",             "bad_url",            "too_many",           "bad_salt",
-    "bad_reference",      "no_memory",          "wrong_log",          "payload_missing",
-};
-
-const char *event_reason_name(int reason)
-{
-    if (reason > 0 || reason < EV_REASON_MIN)
-        return "unknown_reason";
-    return reason_names[-reason];
-}
-
 /* Records the reason and a one-line message; returns the reason so that
  * checks can be written as `return why_fail(...)`. */
 int64_t event_now_ms(void)
@@ -580,7 +562,6 @@ int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
                      size_t whylen)
 {
     int rc;
-    *out = NULL;
     if (header_len == 0 || header_len > EVENT_MAX_HEADER)
         return why_fail(why, whylen, EV_HEADER_TOO_LARGE, "header is %zu bytes, must be 1..%d",
                     header_len, EVENT_MAX_HEADER);
@@ -616,7 +597,6 @@ fail:
 int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,
                 size_t whylen)
 {
-    *out = NULL;
     if (len > EVENT_MAX_ENVELOPE)
         return why_fail(why, whylen, EV_ENVELOPE_TOO_LARGE, "envelope is %zu bytes, at most %d", len,
                     EVENT_MAX_ENVELOPE);
@@ -669,7 +649,6 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
         [LERNET__PAYLOAD__BODY_MEMBERSHIP] = LERNET__KIND__KIND_MEMBERSHIP,
         [LERNET__PAYLOAD__BODY_PROFILE] = LERNET__KIND__KIND_PROFILE,
     };
-    *out = NULL;
     if (payload->body_case <= LERNET__PAYLOAD__BODY__NOT_SET ||
         payload->body_case > LERNET__PAYLOAD__BODY_PROFILE ||
         kind_for_body[payload->body_case] == 0)
@@ -725,7 +704,7 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
     lernet__header__pack(&h, hbuf);
     if (keys_sign(k, sig, hbuf, hlen) != KEYS_OK) {
         free(pbuf);
-        return why_fail(why, whylen, EV_NO_MEMORY, "signing failed");
+        return why_fail(why, whylen, EV_SIGN_FAILED, "signing failed (the signing key is unusable)");
     }
     /* Re-check the result through the same path remote input takes. */
     rc = event_from_parts(out, hbuf, hlen, sig, pbuf, plen, salt, created_ms, why, whylen);

@@ -21,6 +21,8 @@
 #ifndef LERNET_EVENT_H
 #define LERNET_EVENT_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,45 +49,9 @@
 #define EVENT_MAX_COUNT 1000000   /* a participant count above this is an error */
 #define EVENT_MAX_CUTS 256        /* log cuts in one key revocation */
 
-/* Named reasons for refusing an event. Stable: they appear in logs, CLI
- * output, metrics and tests. */
-enum event_reason {
-    EV_OK = 0,
-    EV_ENVELOPE_TOO_LARGE = -1,
-    EV_ENVELOPE_MALFORMED = -2,
-    EV_HEADER_TOO_LARGE = -3,
-    EV_HEADER_MALFORMED = -4,
-    EV_BAD_VERSION = -5,
-    EV_BAD_AUTHOR = -6,
-    EV_BAD_SIGNER = -7,
-    EV_BAD_SEQ = -8,
-    EV_BAD_PREV = -9,
-    EV_BAD_NETWORK = -10,
-    EV_UNKNOWN_KIND = -11,
-    EV_FUTURE_TIME = -12,
-    EV_BAD_SIGNATURE = -13,
-    EV_PAYLOAD_TOO_LARGE = -14,
-    EV_PAYLOAD_SIZE_MISMATCH = -15,
-    EV_PAYLOAD_HASH_MISMATCH = -16,
-    EV_PAYLOAD_MALFORMED = -17,
-    EV_KIND_MISMATCH = -18,
-    EV_MISSING_FIELD = -19,
-    EV_FIELD_TOO_LONG = -20,
-    EV_BAD_UTF8 = -21,
-    EV_BAD_LANG = -22,
-    EV_BAD_TIME = -23,
-    EV_BAD_TZ = -24,
-    EV_BAD_URL = -25,
-    EV_TOO_MANY = -26,
-    EV_BAD_SALT = -27,
-    EV_BAD_REFERENCE = -28,  /* update/cancel/experience target malformed */
-    EV_NO_MEMORY = -29,
-    EV_WRONG_LOG = -30, /* kind not allowed in that log, or a control event not signed by its author */
-    EV_PAYLOAD_MISSING = -31, /* an envelope from outside without payload and salt */
-    EV_REASON_MIN = -31,
-};
-/* "bad_signature", ... : snake_case name of the reason, for logs and metrics. */
-const char *event_reason_name(int reason);
+/* Why an event is refused: EV_* codes (-100s) of the one namespace in
+ * util/err.h; err_name() gives the stable name ("bad_signature") that logs,
+ * CLI output, metrics and tests show. */
 
 /* A checked event. Owned by whoever got it from event_parse/event_create;
  * release with event_free. */

@@ -661,7 +661,6 @@ int payload_from_json(Lernet__Payload **out, int kind, const json_t *obj, char *
     const kind_spec_t *k = spec_of(kind);
     void *body = NULL;
     int rc;
-    *out = NULL;
     if (!k)
         return why_fail(why, whylen, PJ_ERR_INVALID, "kind %d has no JSON form", kind);
     if (!json_is_object(obj))

@@ -31,17 +31,15 @@
 #ifndef LERNET_PAYLOAD_JSON_H
 #define LERNET_PAYLOAD_JSON_H
 
+#include "util/err.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/event.h"
 
-enum payload_json_error {
-    PJ_OK = 0,
-    PJ_ERR_INVALID = -1, /* why names the field */
-    PJ_ERR_NOMEM = -2,
-};
+/* Error codes: PJ_ERR_* (-700s) of the one namespace in util/err.h. */
 
 /* The content kinds, one row each: the names `lernet publish KIND` and
  * `lernet list` take, what can be done to an item of the kind, and a sample

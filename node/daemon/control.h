@@ -19,6 +19,8 @@
 #ifndef LERNET_CONTROL_H
 #define LERNET_CONTROL_H
 
+#include "util/err.h"
+
 #include <jansson.h>
 #include <stddef.h>
 
@@ -26,12 +28,7 @@
 #define CONTROL_MAX_MSG (256 * 1024)
 #define CONTROL_TIMEOUT_MS 10000
 
-enum control_error {
-    CONTROL_OK = 0,
-    CONTROL_ERR_NO_DAEMON = -1, /* no socket, or nobody answered */
-    CONTROL_ERR_SOCKET = -2,
-    CONTROL_ERR_REPLY = -3,     /* the daemon's reply was not JSON */
-};
+/* Error codes: CONTROL_ERR_* (-1200s) of the one namespace in util/err.h. */
 
 /* Daemon side: a REP socket bound to <home>/control.sock. */
 void *control_open(void *zctx, const char *home, char *why, size_t whylen);

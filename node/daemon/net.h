@@ -16,6 +16,8 @@
 #ifndef LERNET_NET_H
 #define LERNET_NET_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,12 +35,7 @@
 #define NET_HEARTBEAT_TIMEOUT_MS 6000
 #define NET_USER_ID_SIZE 64
 
-enum net_error {
-    NET_OK = 0,
-    NET_ERR_VERSION = -1, /* libzmq too old or without CURVE */
-    NET_ERR_SOCKET = -2,  /* socket creation, option or bind/connect failed */
-    NET_ERR_AGAIN = -3,   /* would block / peer not connected */
-};
+/* Error codes: NET_ERR_* (-1000s) of the one namespace in util/err.h. */
 
 /* Refuses libzmq older than 4.3.3 (known CVEs) and builds without CURVE. */
 int net_check_version(char *why, size_t whylen);

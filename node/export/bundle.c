@@ -128,7 +128,7 @@ int bundle_import(store_t *st, const config_t *cfg, const char *path, bundle_sta
         out->events++;
         prc = event_parse(&ev, buf, len, event_now_ms(), detail, sizeof detail);
         if (prc != EV_OK) {
-            refuse(out, out->events, event_reason_name(prc), detail);
+            refuse(out, out->events, err_name(prc), detail);
             continue;
         }
         if (!event_log_reserved(ev->network) && !config_has_network(cfg, ev->network)) {
@@ -150,7 +150,7 @@ int bundle_import(store_t *st, const config_t *cfg, const char *path, bundle_sta
             goto done;
         }
         if (src != STORE_OK)
-            refuse(out, out->events, store_strerror(src), detail);
+            refuse(out, out->events, err_text(src), detail);
         else if (outcome == STORE_APPLIED)
             out->applied++;
         else if (outcome == STORE_DUPLICATE)

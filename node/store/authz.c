@@ -44,8 +44,10 @@ static bool anchor(const store_t *s, const char *network, const uint8_t *key)
 
 int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES])
 {
-    if (!event_network_valid(network) || s->n_anchors >= STORE_MAX_ANCHORS)
-        return STORE_ERR_NOMEM;
+    if (!event_network_valid(network))
+        return STORE_ERR_INVALID; /* not a network name */
+    if (s->n_anchors >= STORE_MAX_ANCHORS)
+        return STORE_ERR_LIMIT;
     if (anchor(s, network, coordinator))
         return STORE_OK;
     snprintf(s->anchors[s->n_anchors].network, sizeof s->anchors[0].network, "%s", network);

@@ -108,8 +108,6 @@ int publish_event(store_t *st, const publish_signer_t *who, const char *network,
     uint8_t head[EVENT_ID_BYTES];
     int outcome = -1, rc;
     publish_target_t target;
-    if (out)
-        *out = NULL;
     if (store_begin(st) != STORE_OK)
         return why_fail(why, whylen, PUBLISH_ERR_STORE, "store is busy or unwritable");
     if ((rc = check_refs(st, author, p, &target, &network, why, whylen)))
@@ -137,7 +135,7 @@ int publish_event(store_t *st, const publish_signer_t *who, const char *network,
     int src = store_add(st, ev, &outcome, NULL, why, whylen);
     if (src != STORE_OK) {
         if (why && whylen && !why[0])
-            why_fail(why, whylen, rc, "store: %s", store_strerror(src));
+            why_fail(why, whylen, rc, "store: %s", err_text(src));
         goto abort;
     }
     if (outcome != STORE_APPLIED) {

@@ -8,17 +8,13 @@
 #ifndef LERNET_PUBLISH_H
 #define LERNET_PUBLISH_H
 
+#include "util/err.h"
+
 #include "core/event.h"
 #include "keys/keys.h"
 #include "store/store.h"
 
-enum publish_error {
-    PUBLISH_OK = 0,
-    PUBLISH_ERR_INVALID = -1, /* content breaks a field rule; why names it */
-    PUBLISH_ERR_TARGET = -2,  /* update/cancel/experience refers to the wrong thing */
-    PUBLISH_ERR_STORE = -3,   /* the store refused or failed */
-    PUBLISH_ERR_NETWORK = -4, /* network missing or not one of ours */
-};
+/* Error codes: PUBLISH_ERR_* (-600s) of the one namespace in util/err.h. */
 
 /* What a publish refers to, looked up by id or unique hex prefix. */
 typedef struct publish_target {

@@ -35,41 +35,6 @@
 #include "util/text.h"
 #include "util/why.h"
 
-const char *store_strerror(int err)
-{
-    switch (err) {
-    case STORE_OK: return "ok";
-    case STORE_ERR_SQL: return "database error";
-    case STORE_ERR_OPEN: return "cannot open the database";
-    case STORE_ERR_SCHEMA: return "database was written by a newer lernet";
-    case STORE_ERR_NOT_FOUND: return "not found";
-    case STORE_ERR_AMBIGUOUS: return "id prefix matches several events";
-    case STORE_ERR_PENDING_FULL: return "too many held-back events";
-    case STORE_ERR_FORKS_FULL: return "fork evidence limit reached for this author";
-    case STORE_ERR_NOMEM: return "out of memory";
-    case STORE_ERR_BUSY: return "database is locked by another process";
-    case STORE_ERR_CORRUPT: return "stored bytes no longer verify";
-    case STORE_ERR_FULL: return "disk full";
-    case STORE_ERR_UNCERTIFIED: return "signing key not certified by the author";
-    case STORE_ERR_REVOKED: return "revoked";
-    case STORE_ERR_NOT_MEMBER: return "not a member";
-    case STORE_ERR_NO_PAYLOAD: return "payload missing";
-    default: return "unknown store error";
-    }
-}
-
-const char *store_reason_name(int err)
-{
-    static const char *names[] = {"ok",          "database_error", "cannot_open",
-                                  "newer_schema", "not_found",     "ambiguous_id",
-                                  "pending_full", "forks_full",    "out_of_memory",
-                                  "database_busy", "corrupt",      "disk_full",
-                                  "uncertified_signing_key", "revoked", "not_a_member",
-                                  "payload_missing"};
-    return err <= 0 && err > -(int)(sizeof names / sizeof names[0]) ? names[-err]
-                                                                     : "unknown_store_error";
-}
-
 const char *store_outcome_name(int outcome)
 {
     static const char *names[] = {"applied", "duplicate", "held", "fork"};

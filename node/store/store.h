@@ -43,6 +43,8 @@
 #ifndef LERNET_STORE_H
 #define LERNET_STORE_H
 
+#include "util/err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,27 +56,8 @@
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
 
-enum store_error {
-    STORE_OK = 0,
-    STORE_ERR_SQL = -1,       /* SQLite error; why has sqlite3_errmsg */
-    STORE_ERR_OPEN = -2,      /* cannot open or create the database */
-    STORE_ERR_SCHEMA = -3,    /* database is from a newer lernet */
-    STORE_ERR_NOT_FOUND = -4,
-    STORE_ERR_AMBIGUOUS = -5, /* id prefix matches several events */
-    STORE_ERR_PENDING_FULL = -6, /* too many held-back events */
-    STORE_ERR_FORKS_FULL = -7,   /* fork evidence bound reached for author */
-    STORE_ERR_NOMEM = -8,
-    STORE_ERR_BUSY = -9,      /* database locked by another process too long */
-    STORE_ERR_CORRUPT = -10,  /* stored bytes no longer verify */
-    STORE_ERR_FULL = -11,     /* disk full */
-    STORE_ERR_UNCERTIFIED = -12, /* signed by a key the author has not certified (yet) */
-    STORE_ERR_REVOKED = -13,     /* signing key revoked for that point, or identity revoked */
-    STORE_ERR_NOT_MEMBER = -14,  /* managed network: author not (or no longer) a member */
-    STORE_ERR_NO_PAYLOAD = -15,  /* an event without its payload (only erasure may remove one) */
-};
-const char *store_strerror(int err);
-/* "revoked", "not_a_member", ...: snake_case name, for metrics. */
-const char *store_reason_name(int err);
+/* Error codes: STORE_ERR_* (-200s) of the one namespace in util/err.h
+ * (err_name: "not_a_member", for metrics; err_text: "not a member"). */
 
 /* What store_add did with an event. */
 enum store_outcome {
@@ -254,7 +237,9 @@ int store_stats(store_t *s, store_stats_t *out);
  * config: [network "NAME"] coordinators = ...) is managed: its events are
  * accepted only from coordinators and from members a coordinator admitted
  * in a Membership event, within their term and before any removal. A
- * network without is open to whatever configured partners send. */
+ * network without is open to whatever configured partners send.
+ * STORE_ERR_INVALID if network is not a network name, STORE_ERR_LIMIT past
+ * STORE_MAX_ANCHORS (256) coordinators in all. */
 int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_PUBLIC_BYTES]);
 /* A number that changes whenever who may publish or connect may have
  * changed: a membership statement, a key or identity revocation, new

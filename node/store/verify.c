@@ -96,7 +96,7 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
                                     sizeof why);
     if (rc != EV_OK) {
         problem(v, "event %.16s… (%s seq %llu): %s: %s", hex, network ? network : "?",
-                (unsigned long long)seq, event_reason_name(rc),
+                (unsigned long long)seq, err_name(rc),
                 rc == EV_BAD_SIGNATURE ? "stored bytes were altered" : why);
         if (canonical) { /* keep walking the chain past the damage */
             v->seq = seq;

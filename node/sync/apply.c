@@ -103,7 +103,7 @@ static int store_one(sync_t *s, int peer, const scope_t *sc, vpool_item_t *it, s
         rc = EV_BAD_NETWORK;
     }
     if (rc != EV_OK) {
-        refusal(s, peer, -rc, event_reason_name(rc), why, now_ms);
+        refusal(s, peer, rc, err_name(rc), why, now_ms);
         event_free(&ev);
         return 0;
     }
@@ -114,7 +114,7 @@ static int store_one(sync_t *s, int peer, const scope_t *sc, vpool_item_t *it, s
         return -1;
     }
     if (rc != STORE_OK)
-        refusal(s, peer, SLOT_STORE - rc, store_strerror(rc), why, now_ms);
+        refusal(s, peer, rc, err_text(rc), why, now_ms);
     else if (outcome == STORE_FORK)
         log_fork(ev);
     b->applied += applied;

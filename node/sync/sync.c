@@ -27,9 +27,10 @@ static void count_refusal(sync_t *s, int slot)
 /* Counts a refused event and logs it, at most SYNC_REFUSAL_LINES a minute
  * per partner and reason (a partner that sends thousands must not fill
  * the log): the rest are summed up in one line when the minute is over. */
-void refusal(sync_t *s, int peer, int slot, const char *name, const char *why,
+void refusal(sync_t *s, int peer, int code, const char *name, const char *why,
              int64_t now_ms)
 {
+    int slot = (int)err_index(code);
     count_refusal(s, slot);
     refusal_log_t *r = s->rlog && slot > 0 && slot < SYNC_REFUSAL_SLOTS && peer >= -1 &&
                                peer < CONFIG_MAX_PEERS
@@ -63,9 +64,8 @@ json_t *sync_refusals_json(const sync_t *s)
     for (int i = 1; i < SYNC_REFUSAL_SLOTS; i++) {
         if (!s->refused[i])
             continue;
-        const char *name = i == SLOT_HANDSHAKE ? "handshake_not_allowed"
-                           : i < SLOT_STORE     ? event_reason_name(-i)
-                                                : store_reason_name(SLOT_STORE - i);
+        const char *name =
+            i == SLOT_HANDSHAKE ? "handshake_not_allowed" : err_name(err_at((size_t)i));
         json_object_set_new(o, name, json_integer((json_int_t)s->refused[i]));
     }
     return o;

@@ -98,9 +98,9 @@ void sync_on_applied(sync_t *s, void (*cb)(void *ctx, const event_t *ev, int fro
                      void *ctx);
 
 /* Refusals by reason since start, as {"bad_signature": 2, ...} (new
- * reference): event_reason_name and store_reason_name names, and
+ * reference): err_name of each code (util/err.h), and
  * "handshake_not_allowed" for connections the allow-list turned away. */
-#define SYNC_REFUSAL_SLOTS 64
+#define SYNC_REFUSAL_SLOTS (ERR_COUNT + 2)
 json_t *sync_refusals_json(const sync_t *s);
 void sync_note_refused_handshake(sync_t *s);
 

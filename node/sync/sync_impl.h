@@ -140,7 +140,8 @@ struct sync {
 };
 
 /* Slots of sync_t.refused: event reasons, then store errors, then handshakes. */
-enum { SLOT_STORE = 1 - EV_REASON_MIN, SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 };
+/* Refusal counters: one slot per error code (err_index), then handshakes. */
+enum { SLOT_HANDSHAKE = SYNC_REFUSAL_SLOTS - 1 };
 
 /* An Events or Push message being filled from the store (batch_row): at
  * most max events and about SYNC_BATCH_BYTES; full once either is reached. */
@@ -154,7 +155,7 @@ typedef struct batch {
 
 /* Counts a refused event (slot: SLOT_* or an event reason) and logs it,
  * rate-limited per partner and reason. peer -1: local. */
-void refusal(sync_t *s, int peer, int slot, const char *name, const char *why, int64_t now_ms);
+void refusal(sync_t *s, int peer, int code, const char *name, const char *why, int64_t now_ms);
 const char *peer_name(const sync_t *s, int peer);
 /* Sends m; a failure is not an error for sync (see sync_io_t). */
 void send_client(sync_t *s, size_t peer, const msg_t *m);

@@ -64,7 +64,6 @@ static void *worker(void *arg)
 int vpool_new(vpool_t **out, int workers)
 {
     vpool_t *p = calloc(1, sizeof *p);
-    *out = NULL;
     if (!p)
         return -1;
     if (workers < 0) {

@@ -112,7 +112,6 @@ static int begin(fileio_t **out, const char *path, mode_t mode, int flags, char 
 {
     fileio_t *w = calloc(1, sizeof *w);
     int rc;
-    *out = NULL;
     if (!w)
         return why_fail(why, whylen, FILEIO_ERR_NOMEM, "out of memory");
     w->dirfd = w->fd = -1;

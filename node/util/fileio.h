@@ -18,16 +18,13 @@
 #ifndef LERNET_FILEIO_H
 #define LERNET_FILEIO_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
 
-enum fileio_error {
-    FILEIO_OK = 0,
-    FILEIO_ERR_IO = -1,     /* cannot create, write, sync or rename (errno kept) */
-    FILEIO_ERR_EXISTS = -2, /* FILEIO_NOREPLACE and path exists */
-    FILEIO_ERR_NOMEM = -3,
-};
+/* Error codes: FILEIO_ERR_* (-900s) of the one namespace in util/err.h. */
 
 enum fileio_flags {
     /* Never replace an existing path (key files): the rename itself refuses

@@ -25,16 +25,14 @@
 #ifndef LERNET_TIME_H
 #define LERNET_TIME_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 struct tm;
 
-enum civil_error {
-    CIVIL_OK = 0,
-    CIVIL_ERR_INVALID = -1, /* why says what is wrong with the input */
-    CIVIL_ERR_NOMEM = -2,
-};
+/* Error codes: CIVIL_ERR_* (-800s) of the one namespace in util/err.h. */
 
 /* ---- zones ------------------------------------------------------------ */
 

@@ -820,7 +820,6 @@ static int listen_on(const char *addr, char *why, size_t whylen)
 int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen)
 {
     web_t *w = calloc(1, sizeof *w);
-    *out = NULL;
     if (!w || !(w->secret = sodium_malloc(MAC_BYTES))) {
         free(w);
         return why_fail(why, whylen, WEB_ERR_NOMEM, "out of memory");

@@ -32,6 +32,8 @@
 #ifndef LERNET_WEB_H
 #define LERNET_WEB_H
 
+#include "util/err.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,12 +48,7 @@
 #define WEB_TIMEOUT_S 15 /* idle */
 #define WEB_REQUEST_S 10 /* to send a whole request (headers and body) */
 
-enum web_error {
-    WEB_OK = 0,
-    WEB_ERR_LISTEN = -1, /* cannot bind the address */
-    WEB_ERR_TOKEN = -2,  /* web_token_file missing, too short or not 0600 */
-    WEB_ERR_NOMEM = -3,
-};
+/* Error codes: WEB_ERR_* (-1100s) of the one namespace in util/err.h. */
 
 /* The daemon's side, borrowed for the web_t's lifetime. control runs one
  * control-socket command ({"cmd":"publish",...}, "status", "peers") and

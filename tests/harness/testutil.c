@@ -210,7 +210,7 @@ event_t *tu_next(const keys_identity_t *k, const char *network, const event_t *p
     int rc = event_create(&ev, k, network, seq, prev_ev ? prev_ev->id : NULL,
                           event_now_ms(), p, why, sizeof why);
     if (rc != 0) {
-        fprintf(stderr, "tu_next: %s: %s\n", event_reason_name(rc), why);
+        fprintf(stderr, "tu_next: %s: %s\n", err_name(rc), why);
         return NULL;
     }
     return ev;

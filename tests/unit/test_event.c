@@ -222,7 +222,7 @@ static void test_stripped_refused_for_every_kind(void **state)
         int rc = event_parse(&out, stripped, sn, INT64_MAX / 4, why, sizeof why);
         if (rc != EV_PAYLOAD_MISSING)
             fail_msg("kind %s stripped of its payload: %s, want payload_missing", name,
-                     event_reason_name(rc));
+                     err_name(rc));
         assert_null(out);
         assert_non_null(strstr(why, "no payload"));
         event_free(&ev);
@@ -455,18 +455,33 @@ static void test_field_reasons(void **state)
     tu_payload_free(x);
 }
 
+/* The one namespace (util/err.h): every code has a name and a text, each
+ * name is used once, every code sits in its module's range, and a number
+ * that is no code is named as such. */
 static void test_reason_names(void **state)
 {
     (void)state;
-    for (int r = 0; r >= EV_REASON_MIN; r--) {
-        const char *n = event_reason_name(r);
-        assert_non_null(n);
-        assert_string_not_equal(n, "unknown_reason");
+    assert_true(ERR_COUNT > 80); /* 32 event reasons, 17 store errors, ... */
+    for (size_t i = 1; i <= ERR_COUNT; i++) {
+        int code = err_at(i);
+        assert_true(code < 0);
+        assert_int_equal(err_index(code), i);
+        assert_string_not_equal(err_name(code), "unknown_error");
+        assert_true(strlen(err_text(code)) > 0);
+        for (size_t j = 1; j < i; j++)
+            if (strcmp(err_name(err_at(j)), err_name(code)) == 0)
+                fail_msg("name %s given to %d and %d", err_name(code), err_at(j), code);
     }
-    assert_string_equal(event_reason_name(EV_BAD_SIGNATURE), "bad_signature");
-    assert_string_equal(event_reason_name(EV_REASON_MIN - 1), "unknown_reason");
+    /* each module's codes in its own hundred */
+    assert_true(EV_BAD_SIGNATURE / 100 == -1 && STORE_ERR_NOT_MEMBER / 100 == -2);
+    assert_true(KEYS_ERR_CRYPTO / 100 == -3 && KEYSTORE_ERR_MODE / 100 == -4);
+    assert_true(CONFIG_ERR_INVALID / 100 == -5 && PUBLISH_ERR_STORE / 100 == -6);
+    assert_string_equal(err_name(EV_BAD_SIGNATURE), "bad_signature");
+    assert_string_equal(err_name(STORE_ERR_NOT_MEMBER), "not_a_member");
+    assert_string_equal(err_name(0), "ok");
+    assert_string_equal(err_name(-99), "unknown_error");
+    assert_int_equal(err_index(-99), 0);
 }
-
 static void test_network_names(void **state)
 {
     (void)state;

@@ -79,7 +79,8 @@ static Lernet__Payload *from_obj(int kind, const json_t *obj, int want_rc, const
     if (rc != want_rc)
         fail_msg("rc %d (%s), want %d", rc, why, want_rc);
     if (rc != PJ_OK) {
-        assert_null(p);
+        assert_ptr_equal(p, (Lernet__Payload *)0x1); /* out-parameters only on success */
+        p = NULL;
         assert_null(strchr(why, '\n'));
         if (want_why && !strstr(why, want_why))
             fail_msg("why '%s' lacks '%s'", why, want_why);

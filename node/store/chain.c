@@ -240,11 +240,13 @@ static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, si
  * the log's head). An event at a seq without a pin yet waits in pending;
  * when the pins reach the head, what they proved is appended in order. */
 
-/* Whether the log has a canonical event at seq; its id in id if so. */
-bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
-                 uint8_t id[EVENT_ID_BYTES])
+/* One id from a statement over (author row, network, seq): the canonical
+ * event there (Q_EVENT_AT), or the log's pin there (Q_PIN_GET). true, with
+ * the id in id, if there is one. */
+static bool id_by(store_t *s, enum stmt_id q, int64_t aid, const char *net, uint64_t seq,
+                  uint8_t id[EVENT_ID_BYTES])
 {
-    sqlite3_stmt *st = Q(s, Q_EVENT_AT);
+    sqlite3_stmt *st = Q(s, q);
     sqlite3_bind_int64(st, 1, aid);
     bind_text(st, 2, net);
     sqlite3_bind_int64(st, 3, (int64_t)seq);
@@ -253,46 +255,45 @@ bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
         memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
     sqlite3_reset(st);
     return found;
+}
+
+/* Whether the log has a canonical event at seq; its id in id if so. */
+bool chain_id_at(store_t *s, int64_t aid, const char *net, uint64_t seq,
+                 uint8_t id[EVENT_ID_BYTES])
+{
+    return id_by(s, Q_EVENT_AT, aid, net, seq, id);
+}
+
+/* One seq from a statement over (author row, network[, extra]): 0 if none. */
+static uint64_t seq_by(store_t *s, enum stmt_id q, int64_t aid, const char *net, int64_t extra)
+{
+    sqlite3_stmt *st = Q(s, q);
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, net);
+    if (extra)
+        sqlite3_bind_int64(st, 3, extra);
+    uint64_t seq = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return seq;
 }
 
 /* The first seq of the log on the chain that signing key `key` signed
  * (0: none). */
 static uint64_t first_signed(store_t *s, int64_t aid, const char *net, int64_t key)
 {
-    sqlite3_stmt *st = Q(s, Q_FIRST_SIGNED);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, net);
-    sqlite3_bind_int64(st, 3, key);
-    uint64_t seq = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return seq;
+    return seq_by(s, Q_FIRST_SIGNED, aid, net, key);
 }
 
 /* The highest pinned seq of the log (0: not pinned). */
 static uint64_t pin_top(store_t *s, int64_t aid, const char *net)
 {
-    if (!s->c.pins)
-        return 0;
-    sqlite3_stmt *st = Q(s, Q_PIN_TOP);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, net);
-    uint64_t top = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return top;
+    return s->c.pins ? seq_by(s, Q_PIN_TOP, aid, net, 0) : 0;
 }
 
 static bool pin_get(store_t *s, int64_t aid, const char *net, uint64_t seq,
                     uint8_t id[EVENT_ID_BYTES])
 {
-    sqlite3_stmt *st = Q(s, Q_PIN_GET);
-    sqlite3_bind_int64(st, 1, aid);
-    bind_text(st, 2, net);
-    sqlite3_bind_int64(st, 3, (int64_t)seq);
-    bool found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
-    if (found)
-        memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
-    sqlite3_reset(st);
-    return found;
+    return id_by(s, Q_PIN_GET, aid, net, seq, id);
 }
 
 /* Where ev stands against its log's pins (ev->seq is above the head). */

@@ -351,3 +351,19 @@ int h_publish_workshop(const hnode_t *n, const char *title, const char *network)
                     "--theme 'workplace learning' --role teachers --capacity 25",
                     network, title, title);
 }
+
+char *h_invite(const hnode_t *c, const hnode_t *n, const char *network, const char *name)
+{
+    char *out = NULL, *inv = NULL;
+    if (h_lernet(c, &out, "network invite %s --key '%s' --name '%s'", network, n->pub, name) ==
+            0 &&
+        out) {
+        char *line = strstr(out, "lernet-invite-1:");
+        if (line) {
+            line[strcspn(line, "\n")] = '\0';
+            inv = strdup(line);
+        }
+    }
+    free(out);
+    return inv;
+}

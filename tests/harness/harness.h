@@ -83,6 +83,10 @@ int h_wait(int (*cond)(void *ctx), void *ctx, int timeout_ms);
 int h_wait_items(hnode_t **nodes, size_t n, long want, int timeout_ms);
 /* 1 if the node's daemon log contains needle. */
 int h_log_contains(const hnode_t *n, const char *needle);
+/* `lernet network invite NET --key n's key --name NAME` on coordinator c:
+ * the invite it prints (malloc'd), or NULL if it printed none. */
+char *h_invite(const hnode_t *c, const hnode_t *n, const char *network, const char *name);
+
 /* Publishes a workshop titled title via the CLI; returns exit code. */
 int h_publish_workshop(const hnode_t *n, const char *title, const char *network);
 

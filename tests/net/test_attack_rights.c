@@ -76,18 +76,10 @@ static int lists(void *ctx)
 
 static char *invite_for(hnode_t *c, const hnode_t *n, const char *name)
 {
-    char *out = NULL;
-    assert_int_equal(h_lernet(c, &out, "network invite %s --key '%s' --name '%s'", NET, n->pub,
-                              name),
-                     0);
-    char *line = strstr(out, "lernet-invite-1:");
-    assert_non_null(line);
-    line[strcspn(line, "\n")] = '\0';
-    char *inv = strdup(line);
-    free(out);
+    char *inv = h_invite(c, n, NET, name);
+    assert_non_null(inv);
     return inv;
 }
-
 static void join(hnode_t *c, hnode_t *n, const char *name)
 {
     char *inv = invite_for(c, n, name), *out = NULL;

@@ -38,18 +38,10 @@ static store_t *open_store(const hnode_t *n)
 /* The invite is the last line C prints. */
 static char *invite_for(hnode_t *c, const hnode_t *n, const char *name)
 {
-    char *out = NULL;
-    assert_int_equal(h_lernet(c, &out, "network invite %s --key '%s' --name '%s'", NET, n->pub,
-                              name),
-                     0);
-    char *line = strstr(out, "lernet-invite-1:");
-    assert_non_null(line);
-    line[strcspn(line, "\n")] = '\0';
-    char *inv = strdup(line);
-    free(out);
+    char *inv = h_invite(c, n, NET, name);
+    assert_non_null(inv);
     return inv;
 }
-
 static int c_admitted(void *ctx)
 {
     return h_log_contains(ctx, "admitted OWL Lernregion");

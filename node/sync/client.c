@@ -49,6 +49,8 @@ void client_reset(sync_t *s, client_t *c)
     store_held(s, c);
     c->state = C_IDLE;
     c->have_scope = false;
+    c->after.set = false;
+    c->heads_more = false;
     free(c->wants);
     c->wants = NULL;
     c->n_wants = 0;
@@ -166,6 +168,26 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
     send_summary(s, peer, now_ms);
 }
 
+/* Asks for the heads of the buckets in c->asked: the first page, or the
+ * one after c->after (see serve_get_heads). */
+static void send_get_heads(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__GetHeads g = LERNET__WIRE__GET_HEADS__INIT;
+    g.buckets.data = c->asked;
+    g.buckets.len = sizeof c->asked;
+    if (c->after.set) {
+        g.after_author.data = c->after.author;
+        g.after_author.len = KEYS_PUBLIC_BYTES;
+        g.after_network = c->after.network;
+    }
+    m.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
+    m.get_heads = &g;
+    send_client(s, peer, &m);
+    expect_reply(s, c, C_HEADS, now_ms);
+}
+
 static void on_buckets(sync_t *s, size_t peer, const Lernet__Wire__Buckets *b, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
@@ -187,15 +209,10 @@ static void on_buckets(sync_t *s, size_t peer, const Lernet__Wire__Buckets *b, i
         end_round(s, c, true, now_ms);
         return;
     }
-    msg_t m = LERNET__WIRE__MSG__INIT;
-    Lernet__Wire__GetHeads g = LERNET__WIRE__GET_HEADS__INIT;
     memcpy(c->asked, bitmap, sizeof bitmap);
-    g.buckets.data = bitmap;
-    g.buckets.len = sizeof bitmap;
-    m.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
-    m.get_heads = &g;
-    send_client(s, peer, &m);
-    expect_reply(s, c, C_HEADS, now_ms);
+    c->after.set = false;
+    c->heads_more = false;
+    send_get_heads(s, peer, now_ms);
 }
 
 static void send_want(sync_t *s, size_t peer, int64_t now_ms)
@@ -249,11 +266,12 @@ static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now
               (unsigned long long)c->they_lack, c->n_offers, c->n_offers == 1 ? "" : "s");
     if (c->n_offers)
         send_offers(s, peer);
-    if (c->n_wants == 0) { /* they lack ours: their own pull (or our offers) brings it */
+    if (c->n_wants == 0 && c->heads_more) /* nothing to ask in this page: the next one */
+        send_get_heads(s, peer, now_ms);
+    else if (c->n_wants == 0) /* they lack ours: their own pull (or our offers) brings it */
         end_round(s, c, false, now_ms);
-        return;
-    }
-    send_want(s, peer, now_ms);
+    else
+        send_want(s, peer, now_ms);
 }
 
 /*
@@ -273,7 +291,8 @@ enum pipe { PIPE_LOCKSTEP, PIPE_AHEAD };
 enum next_step {
     STEP_AWAIT,      /* progress, and the next batch is on its way already */
     STEP_WANT,       /* progress: ask for the next batch */
-    STEP_CONFIRM,    /* progress, no wants left: a Summary, which usually ends in sync */
+    STEP_CONFIRM,    /* progress, no wants left: the next page of heads, if the partner
+                      * has more; else a Summary, which usually ends in sync */
     STEP_END,        /* no progress: do not loop, the next round retries */
     STEP_END_RESUME, /* logs were put aside: a new round asks for the others at once */
 };
@@ -316,7 +335,10 @@ static void take_step(sync_t *s, size_t peer, enum next_step step, int64_t now_m
         send_want(s, peer, now_ms);
         break;
     case STEP_CONFIRM:
-        send_summary(s, peer, now_ms);
+        if (c->heads_more)
+            send_get_heads(s, peer, now_ms);
+        else
+            send_summary(s, peer, now_ms);
         break;
     case STEP_END:
     case STEP_END_RESUME:

@@ -151,6 +151,18 @@ static void serve_summary(sync_t *s, session_t *se, const scope_t *sc,
     send_server(s, se, &m);
 }
 
+/* (author, network) of feed f comes after the cursor of a GetHeads: the
+ * order store_feeds sorts in, which pages of heads follow. */
+static bool after_cursor(const store_feed_t *f, const Lernet__Wire__GetHeads *g)
+{
+    if (g->after_author.len == 0)
+        return true;
+    int c = memcmp(f->author, g->after_author.data, KEYS_PUBLIC_BYTES);
+    return c > 0 || (c == 0 && strcmp(f->network, g->after_network) > 0);
+}
+
+/* The heads of the asked buckets after the cursor, at most SYNC_MAX_HEADS;
+ * `more` when one more would have followed. */
 static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
                             const Lernet__Wire__GetHeads *g)
 {
@@ -160,15 +172,26 @@ static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
         send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "get_heads: bad bitmap");
         return;
     }
+    if (g->after_author.len != 0 && g->after_author.len != KEYS_PUBLIC_BYTES) {
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED,
+                   "get_heads: after_author is not a key");
+        return;
+    }
     if (scoped_feeds(s, sc, &feeds, &n) != 0)
         return;
-    Lernet__Wire__Head *heads = calloc(n ? n : 1, sizeof *heads);
-    Lernet__Wire__Head **hp = calloc(n ? n : 1, sizeof *hp);
+    size_t cap = n < SYNC_MAX_HEADS ? n : SYNC_MAX_HEADS;
+    Lernet__Wire__Head *heads = calloc(cap ? cap : 1, sizeof *heads);
+    Lernet__Wire__Head **hp = calloc(cap ? cap : 1, sizeof *hp);
     size_t k = 0;
-    for (size_t i = 0; heads && hp && i < n && k < SYNC_MAX_HEADS; i++) {
+    bool more = false;
+    for (size_t i = 0; heads && hp && i < n; i++) {
         unsigned b = sync_bucket_of(feeds[i].author, feeds[i].network);
-        if (!(g->buckets.data[b / 8] & (1u << (b % 8))))
+        if (!(g->buckets.data[b / 8] & (1u << (b % 8))) || !after_cursor(&feeds[i], g))
             continue;
+        if (k == SYNC_MAX_HEADS) {
+            more = true;
+            break;
+        }
         lernet__wire__head__init(&heads[k]);
         heads[k].author.data = feeds[i].author;
         heads[k].author.len = KEYS_PUBLIC_BYTES;
@@ -181,6 +204,7 @@ static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
     Lernet__Wire__Heads h = LERNET__WIRE__HEADS__INIT;
     h.n_heads = k;
     h.heads = hp;
+    h.more = more;
     m.body_case = LERNET__WIRE__MSG__BODY_HEADS;
     m.heads = &h;
     if (heads && hp)

@@ -73,6 +73,16 @@ typedef struct client {
      * to one batch, what its heads show it lacks. */
     bool push_to_them;
     uint8_t asked[SYNC_NBUCKETS / 8]; /* buckets of the last GetHeads */
+    /* Heads come in pages (see serve_get_heads): the page asked for starts
+     * after this cursor (none: the first page); heads_more says the
+     * partner has more after the page being worked on, asked for once
+     * its wants are done. */
+    struct heads_cursor {
+        bool set;
+        uint8_t author[KEYS_PUBLIC_BYTES];
+        config_network_t network;
+    } after;
+    bool heads_more;
     want_t *offers;
     size_t n_offers;
     /* the networks the partner's HelloAck put in scope; the scope is these

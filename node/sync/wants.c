@@ -58,12 +58,34 @@ bool stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *networ
     return true;
 }
 
+/* The order of logs everywhere in the protocol: author bytes, then network
+ * (store_feeds sorts so; pages of heads follow it). */
+static int log_cmp(const uint8_t *a, const char *a_net, const uint8_t *b, const char *b_net)
+{
+    int c = memcmp(a, b, KEYS_PUBLIC_BYTES);
+    return c ? c : strcmp(a_net, b_net);
+}
+
 static int head_cmp(const void *a, const void *b)
 {
     const Lernet__Wire__Head *x = *(Lernet__Wire__Head *const *)a;
     const Lernet__Wire__Head *y = *(Lernet__Wire__Head *const *)b;
-    int c = memcmp(x->author.data, y->author.data, KEYS_PUBLIC_BYTES);
-    return c ? c : strcmp(x->network, y->network);
+    return log_cmp(x->author.data, x->network, y->author.data, y->network);
+}
+
+/* After the cursor of the page asked for (every log, on the first page). */
+static bool past_cursor(const client_t *c, const uint8_t *author, const char *network)
+{
+    return !c->after.set || log_cmp(author, network, c->after.author, c->after.network) > 0;
+}
+
+/* One of our logs falls in the page of (sorted) heads h: after the cursor
+ * and, when more pages follow, not after the page's last head. */
+static bool in_page(const client_t *c, const Lernet__Wire__Heads *h, const store_feed_t *f)
+{
+    const Lernet__Wire__Head *last = h->n_heads ? h->heads[h->n_heads - 1] : NULL;
+    return past_cursor(c, f->author, f->network) &&
+           (!h->more || log_cmp(f->author, f->network, last->author.data, last->network) <= 0);
 }
 
 static Lernet__Wire__Head *find_head(Lernet__Wire__Head **sorted, size_t n,
@@ -79,12 +101,17 @@ static Lernet__Wire__Head *find_head(Lernet__Wire__Head **sorted, size_t n,
     return hit ? *hit : NULL;
 }
 
-/* Their heads name only logs in scope, each with a whole key. */
+/* Their heads name only logs in scope, each with a whole key, all after
+ * the cursor asked for; a page that says more follow is not empty (so
+ * the pages of a round always move on). */
 static bool heads_valid(const client_t *c, const Lernet__Wire__Heads *h)
 {
+    if (h->more && h->n_heads == 0)
+        return false;
     for (size_t i = 0; i < h->n_heads; i++) {
         const Lernet__Wire__Head *x = h->heads[i];
-        if (x->author.len != KEYS_PUBLIC_BYTES || !scope_has(&c->scope, x->network))
+        if (x->author.len != KEYS_PUBLIC_BYTES || !scope_has(&c->scope, x->network) ||
+            !past_cursor(c, x->author.data, x->network))
             return false;
     }
     return true;
@@ -97,8 +124,8 @@ static bool bucket_asked(const client_t *c, unsigned b)
 
 /* Our logs against their (sorted) heads: how many events they lack and,
  * for a partner we push to, the ranges to offer it. A log of ours in a
- * bucket we asked about that their heads do not list is one they lack
- * entirely. */
+ * bucket we asked about and in this page's span that their heads do not
+ * list is one they lack entirely. */
 static void what_they_lack(client_t *c, Lernet__Wire__Heads *h, const store_feed_t *ours,
                            size_t n_ours)
 {
@@ -106,6 +133,8 @@ static void what_they_lack(client_t *c, Lernet__Wire__Heads *h, const store_feed
     c->offers = c->push_to_them ? calloc(n_ours ? n_ours : 1, sizeof *c->offers) : NULL;
     c->n_offers = 0;
     for (size_t i = 0; i < n_ours; i++) {
+        if (!in_page(c, h, &ours[i]))
+            continue;
         Lernet__Wire__Head *t = find_head(h->heads, h->n_heads, &ours[i]);
         uint64_t from = 0;
         if (!t && bucket_asked(c, sync_bucket_of(ours[i].author, ours[i].network)))
@@ -161,9 +190,10 @@ static void key_logs_first(want_t *wants, size_t n)
         }
 }
 
-/* Their heads for the differing buckets → the ranges we miss, and how far
- * apart the two nodes are (for `lernet peers`). -1: malformed heads or
- * the store failed. */
+/* Their heads for the differing buckets, one page → the ranges we miss,
+ * and how far apart the two nodes are (for `lernet peers`, summed over
+ * the pages of a round); c->after moves to the page's last head when more
+ * follow. -1: malformed heads or the store failed. */
 int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
 {
     store_feed_t *ours;
@@ -174,12 +204,20 @@ int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
         qsort(h->heads, h->n_heads, sizeof *h->heads, head_cmp);
     if (scoped_feeds(s, &c->scope, &ours, &n_ours) != 0)
         return -1;
-    c->we_lack = c->they_lack = 0;
+    if (!c->after.set)
+        c->we_lack = c->they_lack = 0;
     what_they_lack(c, h, ours, n_ours);
     free(ours);
     if (what_we_lack(s, c, h) != 0)
         return -1;
     key_logs_first(c->wants, c->n_wants);
+    c->heads_more = h->more;
+    if (h->more) {
+        const Lernet__Wire__Head *last = h->heads[h->n_heads - 1];
+        c->after.set = true;
+        memcpy(c->after.author, last->author.data, KEYS_PUBLIC_BYTES);
+        snprintf(c->after.network, sizeof c->after.network, "%s", last->network);
+    }
     return 0;
 }
 

@@ -25,10 +25,14 @@
 
 #define NET_ZAP_DOMAIN "lernet"
 #define NET_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+/* Messages queued per connection: receiving on every socket, sending on
+ * the DEALERs (ZMQ_IMMEDIATE: only to a connected partner). */
 #define NET_HWM 1000
 /* Replies queued per partner connection on the ROUTER. A reply is at most
- * one 4 MiB batch and an honest client has at most two requests out, so 4
- * bounds what a client that never reads can make this node hold: 16 MiB. */
+ * one batch (SYNC_BATCH_BYTES plus one envelope) and an honest client has
+ * one request out at a time, so 4 bounds what a client that never reads
+ * can make this node hold: about 16 MiB. A reply past it is dropped (the
+ * client's round times out, SYNC_REPLY_TIMEOUT_MS). */
 #define NET_ROUTER_SNDHWM 4
 #define NET_HANDSHAKE_MS 5000
 #define NET_HEARTBEAT_MS 2000

@@ -147,7 +147,8 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
                  "partner speaks protocol %u, this node speaks %d", a->protocol, SYNC_PROTOCOL);
         log_error("partner %s: %s", peer_name(s, (int)peer), c->last_error);
         client_reset(s, c);
-        c->next_round_ms = now_ms + 10 * (int64_t)s->cfg->sync_interval_ms;
+        c->next_round_ms =
+            now_ms + SYNC_VERSION_BACKOFF_ROUNDS * (int64_t)s->cfg->sync_interval_ms;
         return;
     }
     c->n_acked = keep_networks(s->cfg, c->acked, a->networks, a->n_networks);
@@ -408,9 +409,9 @@ static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e
     log_error("partner %s refused: %.190s", peer_name(s, (int)peer), e->message ? e->message : "");
     client_reset(s, c);
     /* A version mismatch will not fix itself soon: back off. */
-    c->next_round_ms = now_ms + (e->code == LERNET__WIRE__ERROR__CODE__CODE_VERSION
-                                     ? 30 * (int64_t)s->cfg->sync_interval_ms
-                                     : (int64_t)s->cfg->sync_interval_ms);
+    int64_t rounds = e->code == LERNET__WIRE__ERROR__CODE__CODE_VERSION
+                         ? SYNC_VERSION_BACKOFF_ROUNDS : 1;
+    c->next_round_ms = now_ms + rounds * (int64_t)s->cfg->sync_interval_ms;
 }
 
 void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, int64_t now_ms)

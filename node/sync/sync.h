@@ -37,6 +37,9 @@
 #define SYNC_BATCH_BYTES (4 * 1024 * 1024)
 #define SYNC_REPLY_TIMEOUT_MS 15000
 #define SYNC_HELLO_TIMEOUT_MS 3000
+/* Rounds (sync_interval_ms) a client waits after a partner speaking another
+ * protocol version, however it learnt it (Error CODE_VERSION or HelloAck). */
+#define SYNC_VERSION_BACKOFF_ROUNDS 30
 #define SYNC_MAX_SESSIONS (2 * CONFIG_MAX_PEERS)
 #define SYNC_SESSIONS_PER_PEER 4 /* a partner's connections beyond these replace its own */
 #define SYNC_MAX_STUCK 32         /* logs put aside per partner (see stuck_add) */

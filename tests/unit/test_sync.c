@@ -329,6 +329,268 @@ static void test_heads_continue_past_bound(void **state)
     pair_free(p);
 }
 
+/* Sends one raw message to a's server side from connection rid; returns
+ * how many replies came and, when one did, the reply in *out. */
+static size_t ask_rid(pair_t *p, const char *rid, const Lernet__Wire__Msg *m,
+                      Lernet__Wire__Msg **out)
+{
+    size_t len = lernet__wire__msg__get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    assert_non_null(buf);
+    lernet__wire__msg__pack(m, buf);
+    hm_net_t *net = p->net;
+    net->head = net->tail = 0;
+    sync_server_recv(p->a.sync, 0, (const uint8_t *)rid, strlen(rid), buf, len, net->clock_ms);
+    free(buf);
+    size_t n = net->tail;
+    *out = NULL;
+    if (n == 1) {
+        *out = lernet__wire__msg__unpack(NULL, net->q[0].len, net->q[0].buf);
+        assert_non_null(*out);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(net->q[i].buf);
+    net->head = net->tail = 0;
+    return n;
+}
+
+/* The reply is an Error with this code; frees it. */
+static void expect_error(Lernet__Wire__Msg *r, int code)
+{
+    assert_non_null(r);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_ERROR);
+    assert_int_equal(r->error->code, code);
+    lernet__wire__msg__free_unpacked(r, NULL);
+}
+
+static size_t send_hello(pair_t *p, const char *rid, uint32_t protocol, Lernet__Wire__Msg **out)
+{
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Hello h = LERNET__WIRE__HELLO__INIT;
+    char *nets[] = {"nordic-wbl"};
+    h.protocol = protocol;
+    h.n_networks = 1;
+    h.networks = nets;
+    m.body_case = LERNET__WIRE__MSG__BODY_HELLO;
+    m.hello = &h;
+    return ask_rid(p, rid, &m, out);
+}
+
+static size_t send_get_heads(pair_t *p, size_t bitmap_len, size_t after_len,
+                             Lernet__Wire__Msg **out)
+{
+    uint8_t bitmap[8], after[33] = {0};
+    memset(bitmap, 0xff, sizeof bitmap);
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__GetHeads g = LERNET__WIRE__GET_HEADS__INIT;
+    g.buckets.data = bitmap;
+    g.buckets.len = bitmap_len;
+    g.after_author.data = after;
+    g.after_author.len = after_len;
+    m.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
+    m.get_heads = &g;
+    return ask_rid(p, "s", &m, out);
+}
+
+/* A Want of n copies of range r, for at most max events. */
+static size_t send_want(pair_t *p, Lernet__Wire__Range *r, size_t n, uint32_t max,
+                        Lernet__Wire__Msg **out)
+{
+    Lernet__Wire__Range **rp = calloc(n, sizeof *rp);
+    for (size_t i = 0; i < n; i++)
+        rp[i] = r;
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Want w = LERNET__WIRE__WANT__INIT;
+    w.n_ranges = n;
+    w.ranges = rp;
+    w.max_events = max;
+    m.body_case = LERNET__WIRE__MSG__BODY_WANT;
+    m.want = &w;
+    size_t replies = ask_rid(p, "s", &m, out);
+    free(rp);
+    return replies;
+}
+
+/* Issue 16 item 5: what each out-of-bounds or hostile request gets, as
+ * docs/protocol.md ("What a request gets") lists it, one row at a time. */
+static void test_request_replies(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 12), 0);
+    Lernet__Wire__Msg *r;
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
+    uint8_t root[3] = {1, 2, 3};
+    sum.root.data = root;
+    sum.root.len = sizeof root;
+    m.body_case = LERNET__WIRE__MSG__BODY_SUMMARY;
+    m.summary = &sum;
+
+    /* a request before Hello: CODE_NO_SESSION */
+    assert_int_equal(ask_rid(p, "s", &m, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_NO_SESSION);
+    /* another protocol version: CODE_VERSION, and no session */
+    assert_int_equal(send_hello(p, "s", 2, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_VERSION);
+    assert_int_equal(ask_rid(p, "s", &m, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_NO_SESSION);
+    assert_int_equal(send_hello(p, "s", SYNC_PROTOCOL, &r), 1);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_HELLO_ACK);
+    assert_int_equal(r->hello_ack->n_networks, 1); /* the key logs are not listed */
+    lernet__wire__msg__free_unpacked(r, NULL);
+
+    /* a root that is not 16 bytes: differs, so the buckets come */
+    assert_int_equal(ask_rid(p, "s", &m, &r), 1);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_BUCKETS);
+    assert_int_equal(r->buckets->digests.len, SYNC_NBUCKETS * SYNC_BUCKET_BYTES);
+    lernet__wire__msg__free_unpacked(r, NULL);
+
+    /* GetHeads: a bitmap of other than 4 bytes, a cursor not a key: CODE_MALFORMED */
+    assert_int_equal(send_get_heads(p, 3, 0, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED);
+    assert_int_equal(send_get_heads(p, 5, 0, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED);
+    assert_int_equal(send_get_heads(p, 4, 31, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED);
+    /* every bucket: a's one log (a holds no key logs of its own here) */
+    assert_int_equal(send_get_heads(p, 4, 0, &r), 1);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_HEADS);
+    assert_int_equal(r->heads->n_heads, 1);
+    assert_int_equal(r->heads->heads[0]->seq, 12);
+    assert_false(r->heads->more);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    /* after the all-0xff key nothing follows: an empty page */
+    uint8_t ff[32];
+    memset(ff, 0xff, sizeof ff);
+    Lernet__Wire__GetHeads g = LERNET__WIRE__GET_HEADS__INIT;
+    uint8_t bitmap[4] = {0xff, 0xff, 0xff, 0xff};
+    g.buckets.data = bitmap;
+    g.buckets.len = 4;
+    g.after_author.data = ff;
+    g.after_author.len = 32;
+    Lernet__Wire__Msg gm = LERNET__WIRE__MSG__INIT;
+    gm.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
+    gm.get_heads = &g;
+    assert_int_equal(ask_rid(p, "s", &gm, &r), 1);
+    assert_int_equal(r->heads->n_heads, 0);
+    lernet__wire__msg__free_unpacked(r, NULL);
+
+    /* Want: more than 256 ranges: CODE_MALFORMED */
+    Lernet__Wire__Range range = LERNET__WIRE__RANGE__INIT;
+    range.author.data = (uint8_t *)keys_public(p->a.k);
+    range.author.len = 32;
+    range.network = "nordic-wbl";
+    range.from = 1;
+    range.to = 12;
+    assert_int_equal(send_want(p, &range, SYNC_MAX_RANGES + 1, 0, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED);
+    /* max_events bounds the batch and `more` says it stopped there */
+    assert_int_equal(send_want(p, &range, 1, 5, &r), 1);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_EVENTS);
+    assert_int_equal(r->events->n_envelopes, 5);
+    assert_true(r->events->more);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    /* 0: the server's bound; the same range twice is served twice */
+    assert_int_equal(send_want(p, &range, 2, 0, &r), 1);
+    assert_int_equal(r->events->n_envelopes, 24);
+    assert_false(r->events->more);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    /* nonsense ranges are skipped: an empty batch, not an error */
+    range.from = 0;
+    assert_int_equal(send_want(p, &range, 1, 0, &r), 1);
+    assert_int_equal(r->events->n_envelopes, 0);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    range.from = 5, range.to = 4;
+    assert_int_equal(send_want(p, &range, 1, 0, &r), 1);
+    assert_int_equal(r->events->n_envelopes, 0);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    range.from = 1, range.to = 12, range.author.len = 31;
+    assert_int_equal(send_want(p, &range, 1, 0, &r), 1);
+    assert_int_equal(r->events->n_envelopes, 0);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    range.author.len = 32, range.network = "@keys"; /* a's key log: none stored */
+    assert_int_equal(send_want(p, &range, 1, 0, &r), 1);
+    assert_int_equal(r->events->n_envelopes, 0);
+    lernet__wire__msg__free_unpacked(r, NULL);
+
+    /* a reply sent as a request: no answer */
+    Lernet__Wire__Msg hm = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Heads heads = LERNET__WIRE__HEADS__INIT;
+    hm.body_case = LERNET__WIRE__MSG__BODY_HEADS;
+    hm.heads = &heads;
+    assert_int_equal(ask_rid(p, "s", &hm, &r), 0);
+    /* a Push, even one over the batch bound: never an answer */
+    Lernet__Wire__Msg pm = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Events ev = LERNET__WIRE__EVENTS__INIT;
+    ProtobufCBinaryData *envs = calloc(SYNC_BATCH_EVENTS + 1, sizeof *envs);
+    uint8_t junk[4] = {1, 2, 3, 4};
+    for (size_t i = 0; i <= SYNC_BATCH_EVENTS; i++)
+        envs[i] = (ProtobufCBinaryData){sizeof junk, junk};
+    ev.envelopes = envs;
+    ev.n_envelopes = SYNC_BATCH_EVENTS + 1;
+    pm.body_case = LERNET__WIRE__MSG__BODY_PUSH;
+    pm.push = &ev;
+    sync_stats_t before, after;
+    sync_get_stats(p->a.sync, &before);
+    assert_int_equal(ask_rid(p, "t", &pm, &r), 0);
+    sync_get_stats(p->a.sync, &after);
+    assert_int_equal(after.events_received, before.events_received); /* dropped unread */
+    ev.n_envelopes = 1;
+    assert_int_equal(ask_rid(p, "t", &pm, &r), 0);
+    sync_get_stats(p->a.sync, &after);
+    assert_int_equal(after.events_refused, before.events_refused + 1); /* read and refused */
+    free(envs);
+    pair_free(p);
+
+    /* a partner that may have no network here: CODE_SCOPE, at Hello */
+    p = pair_new("nordic-wbl", "nordic-wbl", "sweden-local");
+    assert_int_equal(send_hello(p, "s", SYNC_PROTOCOL, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_SCOPE);
+    pair_free(p);
+}
+
+/* Issue 16 item 5: a partner speaking another protocol version is asked
+ * again after SYNC_VERSION_BACKOFF_ROUNDS rounds, however the client learnt
+ * it (a HelloAck waited 10 rounds, an Error 30). */
+static void test_version_backoff(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    hm_net_t *net = p->net;
+    int64_t round = p->b.cfg.sync_interval_ms;
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
+    Lernet__Wire__Error e = LERNET__WIRE__ERROR__INIT;
+    a.protocol = SYNC_PROTOCOL + 1;
+    e.code = LERNET__WIRE__ERROR__CODE__CODE_VERSION;
+    e.message = "protocol version 1 is not supported";
+    for (int way = 0; way < 2; way++) {
+        uint8_t buf[256];
+        m.body_case = way ? LERNET__WIRE__MSG__BODY_ERROR : LERNET__WIRE__MSG__BODY_HELLO_ACK;
+        if (way)
+            m.error = &e; /* one member of a oneof */
+        else
+            m.hello_ack = &a;
+        size_t len = lernet__wire__msg__pack(&m, buf);
+        sync_client_connected(p->b.sync, 0, net->clock_ms); /* sends a Hello */
+        for (size_t i = net->head; i < net->tail; i++)
+            free(net->q[i % HM_QMAX].buf);
+        net->head = net->tail = 0;
+        sync_client_recv(p->b.sync, 0, buf, len, net->clock_ms);
+        int64_t t0 = net->clock_ms;
+        net->clock_ms = t0 + (SYNC_VERSION_BACKOFF_ROUNDS - 1) * round;
+        sync_tick(p->b.sync, net->clock_ms);
+        assert_int_equal(net->tail, 0); /* not asked again yet */
+        net->clock_ms = t0 + SYNC_VERSION_BACKOFF_ROUNDS * round;
+        sync_tick(p->b.sync, net->clock_ms);
+        assert_int_equal(net->tail, 1); /* a Hello again */
+        free(net->q[0].buf);
+        net->head = net->tail = 0;
+    }
+    pair_free(p);
+}
+
 int main(void)
 {
     keys_init();
@@ -339,6 +601,8 @@ int main(void)
         cmocka_unit_test(test_garbage_and_pushes),
         cmocka_unit_test(test_fork_does_not_starve),
         cmocka_unit_test(test_heads_continue_past_bound),
+        cmocka_unit_test(test_request_replies),
+        cmocka_unit_test(test_version_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

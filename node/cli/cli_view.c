@@ -347,6 +347,7 @@ static int print_row(void *vctx, const store_row_t *r)
                               event_kind_name(r->kind), "created_ms", (json_int_t)r->created_ms,
                               "fork", r->fork == STORE_ROW_EVIDENCE);
         json_object_set_new(o, "withdrawn", json_boolean(r->fork == STORE_ROW_WITHDRAWN));
+        json_object_set_new(o, "received_ms", json_integer((json_int_t)r->received_ms));
         json_object_set_new(o, "header", b64(r->header, r->header_len));
         json_object_set_new(o, "signature", b64(r->sig, KEYS_SIG_BYTES));
         json_object_set_new(o, "payload", b64(r->payload, r->payload_len));
@@ -375,7 +376,10 @@ int cli_log(cli_ctx_t *ctx, int argc, char **argv)
                "--json: one JSON object per line with the raw header, signature, payload\n"
                "and salt in base64. Anyone can check an event with any Ed25519 library:\n"
                "signature over \"%s\\0\" || header, id = BLAKE2b-256(header),\n"
-               "payload_hash = BLAKE2b-256(payload, key = salt).\n",
+               "payload_hash = BLAKE2b-256(payload, key = salt). The other fields are\n"
+               "this node's: copies of header fields, its state and when it came; a\n"
+               "checker decodes the header itself (docs/protocol.md, \"Checking events\n"
+               "yourself\").\n",
                KEYS_SIGN_DOMAIN);
         return CLI_OK;
     }

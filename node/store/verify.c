@@ -104,8 +104,12 @@ static void check_row(verify_t *v, sqlite3_stmt *st)
         }
         return;
     }
+    /* every column `lernet log` prints beside the header bytes */
     if (memcmp(ev->id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES) != 0 || ev->seq != seq ||
-        strcmp(ev->network, network) != 0 || ev->kind != sqlite3_column_int(st, 4))
+        strcmp(ev->network, network) != 0 || ev->kind != sqlite3_column_int(st, 4) ||
+        sqlite3_column_bytes(st, 10) != KEYS_PUBLIC_BYTES ||
+        memcmp(ev->author, sqlite3_column_blob(st, 10), KEYS_PUBLIC_BYTES) != 0 ||
+        ev->created_ms != sqlite3_column_int64(st, 11))
         problem(v, "event %.16s…: stored columns disagree with its signed header", hex);
     if (canonical) {
         if (seq != v->seq + 1 || (seq > 1 && memcmp(ev->prev, v->head, EVENT_ID_BYTES) != 0))
@@ -123,8 +127,10 @@ static void check_events(verify_t *v)
     sqlite3_stmt *st;
     /* each log's chain first (ROW_CANONICAL is the lowest state), in seq order */
     if (sqlite3_prepare_v2(v->s->db,
-                           "SELECT id, author, network, seq, kind, fork, header, sig, payload, salt"
-                           " FROM events ORDER BY author, network, fork, seq, rowid",
+                           "SELECT e.id, e.author, e.network, e.seq, e.kind, e.fork, e.header,"
+                           " e.sig, e.payload, e.salt, a.key, e.created_ms"
+                           " FROM events e LEFT JOIN authors a ON a.id = e.author"
+                           " ORDER BY e.author, e.network, e.fork, e.seq, e.rowid",
                            -1, &st, NULL) != SQLITE_OK) {
         problem(v, "events could not be read: %s", sqlite3_errmsg(v->s->db));
         return;

@@ -328,6 +328,13 @@ static void test_log_verify_tamper_rebuild(void **state)
     assert_non_null(json_string_value(json_object_get(first, "header")));
     assert_non_null(json_string_value(json_object_get(first, "signature")));
     assert_non_null(json_string_value(json_object_get(first, "payload")));
+    /* every field docs/protocol.md ("Checking events yourself") lists, no other */
+    static const char *fields[] = {"id", "author", "network", "seq", "kind", "created_ms",
+                                   "fork", "withdrawn", "received_ms", "header", "signature",
+                                   "payload", "salt"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        assert_non_null(json_object_get(first, fields[i]));
+    assert_int_equal(json_object_size(first), sizeof fields / sizeof fields[0]);
     json_decref(first);
     free(out);
     assert_int_equal(L(&out, "verify"), 0);
@@ -345,6 +352,25 @@ static void test_log_verify_tamper_rebuild(void **state)
     free(out);
     assert_int_equal(L(NULL, "store rebuild"), 0);
     assert_int_equal(L(NULL, "verify"), 0);
+    /* alter a column `log --json` prints from the store (issue 16 item 5:
+     * created_ms and author were not compared with the header) */
+    static const char *alter[] = {"UPDATE events SET created_ms = created_ms + 1",
+                                  "UPDATE events SET author = (SELECT max(id) + 1 FROM authors)"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "sqlite3 '%s/store.db' 'CREATE TABLE kept AS SELECT * FROM events WHERE rowid = 1;"
+                 " %s WHERE rowid = 1'", home, alter[i]);
+        assert_int_equal(tu_run(cmd, NULL), 0);
+        assert_int_equal(L(&out, "verify"), 3);
+        assert_non_null(strstr(out, "stored columns disagree with its signed header"));
+        free(out);
+        snprintf(cmd, sizeof cmd,
+                 "sqlite3 '%s/store.db' 'UPDATE events SET author = (SELECT author FROM kept),"
+                 " created_ms = (SELECT created_ms FROM kept) WHERE rowid = 1; DROP TABLE kept'",
+                 home);
+        assert_int_equal(tu_run(cmd, NULL), 0);
+        assert_int_equal(L(NULL, "verify"), 0);
+    }
     /* alter one byte of a signed payload: verify names the event. The
      * byte is part of a random key, so it is flipped, not set: set to a
      * fixed value it would be unchanged in one run out of 256. */

@@ -389,16 +389,17 @@ static void handle_router(daemon_t *d)
         }
         if (zmq_msg_more(&rid) && zmq_msg_recv(&body, d->router, 0) >= 0) {
             int peer = peer_of_message(d, &body);
-            /* A sender that appends extra frames is speaking badly: drain them. */
+            /* A sender that appends extra frames is speaking badly: the
+             * whole message is drained and dropped, unanswered. */
             while (zmq_msg_more(&body)) {
                 zmq_msg_t extra;
                 zmq_msg_init(&extra);
                 zmq_msg_recv(&extra, d->router, 0);
                 int more = zmq_msg_more(&extra);
                 zmq_msg_close(&extra);
+                peer = -1;
                 if (!more)
                     break;
-                peer = -1;
             }
             if (peer >= 0)
                 sync_server_recv(d->sync, (size_t)peer, zmq_msg_data(&rid), zmq_msg_size(&rid),

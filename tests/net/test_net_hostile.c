@@ -219,6 +219,61 @@ static void attack(hostile_t *h, const hnode_t *b, const hnode_t *a)
     zmq_close(mute);
 }
 
+/* The next reply on d within timeout_ms, or NULL. */
+static Lernet__Wire__Msg *next_reply(void *d, int timeout_ms)
+{
+    zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+        return NULL;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    Lernet__Wire__Msg *r = NULL;
+    if (zmq_msg_recv(&m, d, ZMQ_DONTWAIT) >= 0)
+        r = lernet__wire__msg__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    return r;
+}
+
+/* Issue 16 item 5: a message of more than one frame is dropped whole. (A
+ * request with one extra frame was answered, one with two was not.) Two
+ * Wants that would each be answered with an event, sent with one and with
+ * two extra frames, then a one-frame Summary: the first reply is the
+ * Summary's. */
+static void extra_frames(hostile_t *h, const hnode_t *b, const hnode_t *a)
+{
+    void *mon, *d = dial(h, b, "inproc://hostile-4", &mon);
+    uint8_t akey[32];
+    assert_int_equal(keys_pub_decode(akey, a->pub), 0);
+    hello(d, SYNC_PROTOCOL);
+    Lernet__Wire__Msg *r = next_reply(d, H_DEADLINE_MS);
+    assert_non_null(r);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_HELLO_ACK);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__Range rg = LERNET__WIRE__RANGE__INIT, *rp = &rg;
+    Lernet__Wire__Want w = LERNET__WIRE__WANT__INIT;
+    rg.author.data = akey, rg.author.len = 32, rg.network = NET, rg.from = 1, rg.to = 1;
+    w.n_ranges = 1, w.ranges = &rp;
+    m.body_case = LERNET__WIRE__MSG__BODY_WANT, m.want = &w;
+    uint8_t buf[256];
+    size_t len = lernet__wire__msg__pack(&m, buf);
+    for (int extra = 1; extra <= 2; extra++) {
+        assert_int_equal(zmq_send(d, buf, len, ZMQ_SNDMORE), (int)len);
+        for (int i = 0; i < extra; i++)
+            assert_int_equal(zmq_send(d, buf, len, i + 1 < extra ? ZMQ_SNDMORE : 0), (int)len);
+    }
+    Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
+    m.body_case = LERNET__WIRE__MSG__BODY_SUMMARY, m.summary = &sum;
+    send_msg(d, &m);
+    r = next_reply(d, H_DEADLINE_MS);
+    assert_non_null(r);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_BUCKETS);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    zmq_socket_monitor(d, NULL, 0);
+    zmq_close(mon);
+    zmq_close(d);
+}
+
 /* Gives A a log big enough that every reply B sends the mute connection is
  * a full batch: the memory bound is then tested, not assumed. */
 #define A_EVENTS 8000
@@ -277,6 +332,8 @@ static void test_hostile_partner(void **state)
     assert_int_equal(h_publish_workshop(&B, "Svar under angreppet", NET), 0);
     /* A's, B's and the one valid event of H's */
     assert_true(h_wait_items(honest, 2, A_EVENTS + 4, H_DEADLINE_MS));
+
+    extra_frames(&h, &B, &A);
 
     /* every refusal, with its reason */
     static const char *reasons[] = {

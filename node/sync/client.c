@@ -85,12 +85,16 @@ static void send_hello(sync_t *s, size_t peer, int64_t now_ms)
     Lernet__Wire__Hello h = LERNET__WIRE__HELLO__INIT;
     char *caps[] = {"digest-v1", "push-v1"};
     char *nets[CONFIG_MAX_NETWORKS];
+    size_t n = 0;
+    /* only what we let the partner have now: the server digests what we
+     * ask for, so asking for more would leave the two roots unequal for good */
     for (size_t i = 0; i < p->n_networks; i++)
-        nets[i] = (char *)p->networks[i];
+        if (net_allowed(s, peer, p->networks[i]))
+            nets[n++] = (char *)p->networks[i];
     h.protocol = SYNC_PROTOCOL;
     h.n_capabilities = 2;
     h.capabilities = caps;
-    h.n_networks = p->n_networks;
+    h.n_networks = n;
     h.networks = nets;
     h.node_name = (char *)s->cfg->name;
     m.body_case = LERNET__WIRE__MSG__BODY_HELLO;

@@ -169,24 +169,46 @@ json_t *sync_peers_json(sync_t *s, int64_t now_ms)
     return arr;
 }
 
+/* The partner's rights changed, not to nothing: its session ends so that
+ * its client says Hello again. Both sides must digest the same networks,
+ * and its client's scope is what this node's HelloAck listed. */
+static void rescope_session(sync_t *s, session_t *se)
+{
+    log_info("partner %s: the networks it may exchange with this node changed; it is asked "
+             "to say Hello again", peer_name(s, (int)se->peer));
+    send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_SCOPE,
+               "the networks you may exchange with this node changed: send Hello again");
+    se->used = false;
+}
+
 size_t sync_rescope(sync_t *s, int64_t now_ms)
 {
     size_t closed = 0;
+    uint32_t *was = calloc(s->cfg->n_peers ? s->cfg->n_peers : 1, sizeof *was);
+    for (size_t p = 0; was && p < s->cfg->n_peers; p++)
+        was[p] = rights_of(s, p);
     s->gen++;
     for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
         session_t *se = &s->sessions[i];
         if (se->used && !session_scope(s, se)) {
             bar_session(s, se);
             closed++;
-        }
+        } else if (se->used && (!was || rights_of(s, se->peer) != was[se->peer]))
+            rescope_session(s, se);
     }
     for (size_t p = 0; p < s->cfg->n_peers; p++) {
         client_t *c = &s->clients[p];
-        if (c->connected && !rights_of(s, p) && !c->barred) {
+        uint32_t now = rights_of(s, p);
+        if (c->connected && !now && !c->barred) {
             client_reset(s, c);
             start_round(s, p, now_ms); /* logs it, and holds the rounds */
+        } else if (c->connected && c->have_scope && (!was || now != was[p])) {
+            /* its Hello asked for what it could exchange then: ask again */
+            client_reset(s, c);
+            c->next_round_ms = now_ms;
         }
     }
+    free(was);
     return closed;
 }
 

@@ -88,9 +88,13 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer);
  * (store_authz_version): every partner's rights are derived again, every
  * session and client scope follows, and sessions of partners that may
  * have nothing now are told so and ended; clients of such partners stop
- * their rounds. Returns how many sessions were ended (the daemon then
- * closes the connections made to it; its own it disconnects by
- * sync_peer_allowed). Rights are checked again on every request and push. */
+ * their rounds. A partner whose rights changed otherwise says Hello again,
+ * so that both sides digest the same networks: its sessions are ended with
+ * CODE_SCOPE (its client then sends a new Hello) and this node's client to
+ * it starts over with one. Returns how many sessions were ended for having
+ * no rights (the daemon then closes the connections made to it; its own it
+ * disconnects by sync_peer_allowed). Rights are checked again on every
+ * request and push. */
 size_t sync_rescope(sync_t *s, int64_t now_ms);
 /* Partner peer may exchange some network with this node now. */
 bool sync_peer_allowed(sync_t *s, size_t peer);

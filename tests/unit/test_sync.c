@@ -591,6 +591,87 @@ static void test_version_backoff(void **state)
     pair_free(p);
 }
 
+/* x, the coordinator of net, states that y is a member (stored at x). */
+static void admit(hm_node_t *x, hm_node_t *y, const char *net)
+{
+    Lernet__Membership m = LERNET__MEMBERSHIP__INIT;
+    Lernet__Payload pl = LERNET__PAYLOAD__INIT;
+    event_t *ev = NULL;
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    int outcome;
+    m.member.data = (uint8_t *)keys_public(y->k);
+    m.member.len = KEYS_PUBLIC_BYTES;
+    m.name = y->cfg.name;
+    m.endpoint = "";
+    pl.body_case = LERNET__PAYLOAD__BODY_MEMBERSHIP;
+    pl.membership = &m;
+    assert_int_equal(store_head(x->st, keys_public(x->k), net, &seq, head), STORE_OK);
+    assert_int_equal(event_create(&ev, x->k, net, seq + 1, seq ? head : NULL, x->net->clock_ms,
+                                  &pl, NULL, 0),
+                     EV_OK);
+    assert_int_equal(store_add(x->st, ev, &outcome, NULL, NULL, 0), STORE_OK);
+    assert_int_equal(outcome, STORE_APPLIED);
+    event_free(&ev);
+}
+
+/* Issue 16 item 5 (scope): both sides of a session must compute digests
+ * over the same networks. A client asked in its Hello for every network it
+ * lists for the partner, also one it does not let the partner have (a
+ * managed network the partner is not a member of, as the client sees
+ * it); the server put it in scope, the client did not, so the roots never
+ * matched and every Heads reply named a log outside the client's scope:
+ * "malformed heads", and nothing came at all, not even the open network's
+ * events. Now a Hello asks only for what the client may exchange. */
+static void test_scope_same_both_sides(void **state)
+{
+    (void)state;
+    const char *nets = "nordic-wbl,sweden-local";
+    pair_t *p = pair_new(nets, nets, nets);
+    /* b manages sweden-local and never admitted a; a sees it as open */
+    assert_int_equal(store_trust(p->b.st, "sweden-local", keys_public(p->b.k)), STORE_OK);
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 5), 0);
+    assert_int_equal(hm_add_events(&p->a, NULL, "sweden-local", 3), 0);
+    sync_client_connected(p->b.sync, 0, p->net->clock_ms);
+    assert_int_equal(hm_run(p->net), 0);
+    assert_int_equal(hm_events(&p->b), 5);
+    sync_stats_t before, after;
+    sync_get_stats(p->b.sync, &before);
+    assert_int_equal(hm_round(&p->b), 0);
+    sync_get_stats(p->b.sync, &after);
+    assert_int_equal(after.rounds_in_sync, before.rounds_in_sync + 1);
+    /* b admits a: its rights grow, the client asks again with a Hello */
+    admit(&p->b, &p->a, "sweden-local");
+    sync_rescope(p->b.sync, p->net->clock_ms);
+    assert_int_equal(hm_round(&p->b), 0);
+    assert_int_equal(hm_events(&p->b), 5 + 3 + 1);
+    pair_free(p);
+
+    /* the mirror case: the server's rights for its client grow under an
+     * open session (a manages sweden-local and admits b): the session is
+     * ended so that the client says Hello again, or the server would
+     * digest a network the client's scope lacks, and every Heads reply
+     * would be malformed to it */
+    p = pair_new(nets, nets, nets);
+    assert_int_equal(store_trust(p->a.st, "sweden-local", keys_public(p->a.k)), STORE_OK);
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 5), 0);
+    assert_int_equal(hm_add_events(&p->a, NULL, "sweden-local", 3), 0);
+    sync_client_connected(p->b.sync, 0, p->net->clock_ms);
+    assert_int_equal(hm_run(p->net), 0);
+    assert_int_equal(hm_events(&p->b), 5);
+    admit(&p->a, &p->b, "sweden-local");
+    sync_rescope(p->a.sync, p->net->clock_ms);
+    assert_int_equal(hm_run(p->net), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(hm_round(&p->b), 0);
+    assert_int_equal(hm_events(&p->b), 5 + 4); /* a's sweden-local log, the admission last */
+    sync_get_stats(p->b.sync, &before);
+    assert_int_equal(hm_round(&p->b), 0);
+    sync_get_stats(p->b.sync, &after);
+    assert_int_equal(after.rounds_in_sync, before.rounds_in_sync + 1);
+    pair_free(p);
+}
+
 int main(void)
 {
     keys_init();
@@ -603,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_heads_continue_past_bound),
         cmocka_unit_test(test_request_replies),
         cmocka_unit_test(test_version_backoff),
+        cmocka_unit_test(test_scope_same_both_sides),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

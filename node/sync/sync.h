@@ -31,10 +31,11 @@
 #define SYNC_NBUCKETS 32
 #define SYNC_ROOT_BYTES 16
 #define SYNC_BUCKET_BYTES 8
-#define SYNC_MAX_HEADS 8192       /* heads in one Heads message */
+/* The bounds of docs/protocol.md ("Sizes"), each the one value of its limit. */
+#define SYNC_MAX_HEADS 8192       /* heads in one Heads message: a page (Heads.more) */
 #define SYNC_MAX_RANGES 256       /* ranges in one Want */
-#define SYNC_BATCH_EVENTS 4000    /* events in one Events reply */
-#define SYNC_BATCH_BYTES (4 * 1024 * 1024)
+#define SYNC_BATCH_EVENTS 4000    /* envelopes in one Events, reply or push */
+#define SYNC_BATCH_BYTES (4 * 1024 * 1024) /* a batch stops once its envelopes reach it */
 #define SYNC_REPLY_TIMEOUT_MS 15000
 #define SYNC_HELLO_TIMEOUT_MS 3000
 /* Rounds (sync_interval_ms) a client waits after a partner speaking another

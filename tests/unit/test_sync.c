@@ -460,6 +460,22 @@ static void test_request_replies(void **state)
     assert_int_equal(r->heads->heads[0]->seq, 12);
     assert_false(r->heads->more);
     lernet__wire__msg__free_unpacked(r, NULL);
+    /* the bit order: bucket b is 1 << (b % 8) of byte b / 8 */
+    unsigned b = sync_bucket_of(keys_public(p->a.k), "nordic-wbl");
+    for (int only = 1; only >= 0; only--) {
+        uint8_t bits[4];
+        memset(bits, only ? 0 : 0xff, sizeof bits);
+        bits[b / 8] ^= (uint8_t)(1u << (b % 8));
+        Lernet__Wire__GetHeads one = LERNET__WIRE__GET_HEADS__INIT;
+        one.buckets.data = bits;
+        one.buckets.len = 4;
+        Lernet__Wire__Msg om = LERNET__WIRE__MSG__INIT;
+        om.body_case = LERNET__WIRE__MSG__BODY_GET_HEADS;
+        om.get_heads = &one;
+        assert_int_equal(ask_rid(p, "s", &om, &r), 1);
+        assert_int_equal(r->heads->n_heads, only ? 1 : 0);
+        lernet__wire__msg__free_unpacked(r, NULL);
+    }
     /* after the all-0xff key nothing follows: an empty page */
     uint8_t ff[32];
     memset(ff, 0xff, sizeof ff);

@@ -410,6 +410,8 @@ static json_t *doc_block(const char *name)
     static char text[256 * 1024];
     size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
+    if (n == sizeof text - 1)
+        fail_msg("%s is larger than this test reads (%zu bytes)", DOC, sizeof text - 1);
     text[n] = '\0';
     for (char *p = text; (p = strstr(p, "```json\n")) != NULL;) {
         p += 8;

@@ -57,7 +57,6 @@ typedef struct daemon {
     web_t *web; /* the web page, NULL when off */
     int64_t started_ms;
     uint64_t authz;   /* store_authz_version when partners' rights were last derived */
-    uint8_t *cut_off; /* per dialed partner: its DEALER is disconnected (no rights) */
 } daemon_t;
 
 /* ---- sync_io ---------------------------------------------------------- */
@@ -286,9 +285,8 @@ static int open_partners(daemon_t *d, char *why, size_t whylen)
     size_t n = d->n_dialed;
     d->dealers = calloc(n ? n : 1, sizeof *d->dealers);
     d->monitors = calloc(n ? n : 1, sizeof *d->monitors);
-    d->cut_off = calloc(n ? n : 1, 1);
     d->peer_x25519 = calloc(CONFIG_MAX_PEERS, sizeof *d->peer_x25519);
-    if (!d->dealers || !d->monitors || !d->peer_x25519 || !d->cut_off ||
+    if (!d->dealers || !d->monitors || !d->peer_x25519 ||
         keymap_new(&d->keys) != 0) {
         snprintf(why, whylen, "out of memory");
         return -1;
@@ -351,7 +349,6 @@ static void close_sockets(daemon_t *d)
     unlink(path);
     free(d->dealers);
     free(d->monitors);
-    free(d->cut_off);
     free(d->peer_x25519);
     keymap_free(&d->keys);
 }
@@ -650,9 +647,11 @@ static void reopen_router(daemon_t *d)
 }
 
 /* After a change of who may do what (store_authz_version moved): rights
- * derived again; sessions of partners that lost them ended and their
- * connections closed; our own connections to configured partners that
- * may have nothing dropped, and made again when they may. */
+ * derived again, and sessions of partners that lost them ended and their
+ * connections to us closed. Our own connection to such a partner stays
+ * open but carries nothing of ours any more (no rounds, no pushes; sync
+ * refuses what it sends) except the statements that tell it why (its own
+ * identity revocation, its removal), so that its honest owner learns it. */
 static void recheck_rights(daemon_t *d)
 {
     uint64_t v = store_authz_version(d->st);
@@ -661,14 +660,6 @@ static void recheck_rights(daemon_t *d)
     d->authz = v;
     if (sync_rescope(d->sync, event_now_ms()) > 0)
         reopen_router(d);
-    for (size_t i = 0; i < d->n_dialed; i++) {
-        int allowed = sync_peer_allowed(d->sync, i);
-        const char *ep = d->cfg->peers[i].endpoint;
-        if (!allowed && !d->cut_off[i] && zmq_disconnect(d->dealers[i], ep) == 0)
-            d->cut_off[i] = 1;
-        else if (allowed && d->cut_off[i] && zmq_connect(d->dealers[i], ep) == 0)
-            d->cut_off[i] = 0;
-    }
 }
 
 /* ---- loop ----------------------------------------------------------- */

@@ -8,6 +8,7 @@
  */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sync/sync_impl.h"
 
@@ -88,6 +89,20 @@ static void push_key_logs(sync_t *s, size_t peer, const uint8_t *author)
     batch_free(&b);
 }
 
+/* A statement about partner p itself that takes its rights away: its own
+ * identity revocation, or its removal from a network. It goes to p even
+ * though p may have nothing else now: its honest owner must learn it (a
+ * thief learns nothing it did not know). */
+static bool tells_why(sync_t *s, size_t p, const event_t *ev)
+{
+    const uint8_t *key = s->cfg->peers[p].public_key;
+    if (ev->kind == LERNET__KIND__KIND_IDENTITY_REVOKE)
+        return memcmp(ev->author, key, KEYS_PUBLIC_BYTES) == 0;
+    return ev->kind == LERNET__KIND__KIND_MEMBERSHIP && ev->body &&
+           ev->body->membership->removed &&
+           memcmp(ev->body->membership->member.data, key, KEYS_PUBLIC_BYTES) == 0;
+}
+
 void sync_push(sync_t *s, const event_t *ev, int from_peer)
 {
     uint8_t *env;
@@ -102,10 +117,12 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer)
     m.body_case = LERNET__WIRE__MSG__BODY_PUSH;
     m.push = &e;
     for (size_t p = 0; p < s->cfg->n_peers; p++) {
-        if ((int)p == from_peer || !s->clients[p].connected ||
-            !net_allowed(s, p, ev->network) || !client_scope(s, p) ||
-            (event_log_reserved(ev->network) &&
-             !author_in_scope(s, &s->clients[p].scope, ev->author)))
+        if ((int)p == from_peer || !s->clients[p].connected)
+            continue;
+        if (!tells_why(s, p, ev) &&
+            (!net_allowed(s, p, ev->network) || !client_scope(s, p) ||
+             (event_log_reserved(ev->network) &&
+              !author_in_scope(s, &s->clients[p].scope, ev->author))))
             continue;
         if (ev->seq == 1 && !event_log_reserved(ev->network))
             push_key_logs(s, p, ev->author);

@@ -446,8 +446,11 @@ static void attach(daemon_t *d, size_t i)
 
 static void detach(daemon_t *d, size_t i)
 {
-    if (d->attached[i] && zmq_disconnect(d->dealers[i], d->cfg->peers[i].endpoint) == 0)
-        d->attached[i] = 0;
+    /* a failed handshake may have ended the connection already (libzmq
+     * does not try again after one): then there is nothing to disconnect */
+    if (d->attached[i])
+        zmq_disconnect(d->dealers[i], d->cfg->peers[i].endpoint);
+    d->attached[i] = 0;
 }
 
 /* "12 s", "5 min", "3.0 h": for the one line logged when a partner is back. */

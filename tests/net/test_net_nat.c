@@ -29,6 +29,20 @@
 #define SCHOOL "Lärcentrum Östhammar"
 #define LAPTOP "Studieförbundet Vuxenskolan Tierp"
 
+/* The nodes of the running test: freed by teardown, whether it passed or
+ * failed, so that no daemon outlives it. */
+static hnode_t nodes[3];
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 3; i++)
+        if (nodes[i].home)
+            h_node_free(&nodes[i]);
+    memset(nodes, 0, sizeof nodes);
+    return 0;
+}
+
 static long long mono_ms(void)
 {
     struct timespec ts;
@@ -103,31 +117,31 @@ static void publish(const hnode_t *n, const char *title)
 static void test_school_without_listen(void **state)
 {
     (void)state;
-    hnode_t H, S, *all[] = {&H, &S};
-    assert_int_equal(h_node_init(&H, HUB, "SE", NET), 0);
-    assert_int_equal(h_node_init(&S, SCHOOL, "SE", NET), 0);
-    h_link_dialing(&S, &H, NET);
-    assert_int_equal(h_node_write_config(&H), 0);
-    assert_int_equal(h_node_write_config(&S), 0);
-    assert_int_equal(h_lernet(&H, NULL, "config check"), 0);
-    publish(&S, "Validering av yrkeskunskaper");
-    publish(&S, "Arbetsplatslärande i praktiken");
-    publish(&H, "Regionalt nätverksmöte om kompetensförsörjning");
-    assert_int_equal(h_node_start(&H), 0);
-    assert_int_equal(h_node_start(&S), 0);
+    hnode_t *H = &nodes[0], *S = &nodes[1], *all[] = {H, S};
+    assert_int_equal(h_node_init(H, HUB, "SE", NET), 0);
+    assert_int_equal(h_node_init(S, SCHOOL, "SE", NET), 0);
+    h_link_dialing(S, H, NET);
+    assert_int_equal(h_node_write_config(H), 0);
+    assert_int_equal(h_node_write_config(S), 0);
+    assert_int_equal(h_lernet(H, NULL, "config check"), 0);
+    publish(S, "Validering av yrkeskunskaper");
+    publish(S, "Arbetsplatslärande i praktiken");
+    publish(H, "Regionalt nätverksmöte om kompetensförsörjning");
+    assert_int_equal(h_node_start(H), 0);
+    assert_int_equal(h_node_start(S), 0);
     assert_true(h_wait_items(all, 2, 3, H_DEADLINE_MS));
-    assert_true(h_wait(h_partners_up, &H, H_DEADLINE_MS));
-    assert_true(h_wait(h_partners_up, &S, H_DEADLINE_MS));
-    publish(&S, "Studiebesök hos Forsmarks kraftgrupp");
-    publish(&H, "Digital kompetens för handledare");
+    assert_true(h_wait(h_partners_up, H, H_DEADLINE_MS));
+    assert_true(h_wait(h_partners_up, S, H_DEADLINE_MS));
+    publish(S, "Studiebesök hos Forsmarks kraftgrupp");
+    publish(H, "Digital kompetens för handledare");
     assert_true(h_wait_items(all, 2, 5, H_DEADLINE_MS));
-    assert_nothing_refused(&H);
-    assert_nothing_refused(&S);
-    assert_says_in_sync(&S, HUB, "we");
-    assert_says_in_sync(&H, SCHOOL, "they");
+    assert_nothing_refused(H);
+    assert_nothing_refused(S);
+    assert_says_in_sync(S, HUB, "we");
+    assert_says_in_sync(H, SCHOOL, "they");
     /* the table says the same, and where the school is: nowhere to dial */
     char *out = NULL;
-    assert_int_equal(h_lernet(&H, &out, "peers"), 0);
+    assert_int_equal(h_lernet(H, &out, "peers"), 0);
     assert_non_null(strstr(out, "IN SYNC"));
     assert_non_null(strstr(out, "none (it dials this node)"));
     char *row = strstr(out, SCHOOL);
@@ -136,15 +150,13 @@ static void test_school_without_listen(void **state)
     snprintf(want, sizeof want, "they  yes yes");
     assert_non_null(strstr(row, want));
     free(out);
-    json_t *p = peer_status(&H, SCHOOL);
+    json_t *p = peer_status(H, SCHOOL);
     assert_string_equal(json_string_value(json_object_get(p, "endpoint")), "");
     assert_true(json_is_null(json_object_get(p, "our_connection")));
     assert_true(json_integer_value(json_object_get(p, "last_request_ago_ms")) < 5000);
     json_decref(p);
     for (int i = 0; i < 2; i++)
         assert_int_equal(h_lernet(all[i], NULL, "verify"), 0);
-    h_node_free(&S);
-    h_node_free(&H);
 }
 
 /* The hub lists the school with an endpoint that leads nowhere (NAT): it
@@ -153,30 +165,30 @@ static void test_school_without_listen(void **state)
 static void test_unreachable_endpoint(void **state)
 {
     (void)state;
-    hnode_t H, S, *all[] = {&H, &S};
-    assert_int_equal(h_node_init(&H, HUB, "SE", NET), 0);
-    assert_int_equal(h_node_init(&S, SCHOOL, "SE", NET), 0);
-    h_link_dialing(&S, &H, NET);
-    H.peers[0].no_endpoint = 0;
-    snprintf(H.peers[0].endpoint, sizeof H.peers[0].endpoint, "tcp://127.0.0.1:%d",
+    hnode_t *H = &nodes[0], *S = &nodes[1], *all[] = {H, S};
+    assert_int_equal(h_node_init(H, HUB, "SE", NET), 0);
+    assert_int_equal(h_node_init(S, SCHOOL, "SE", NET), 0);
+    h_link_dialing(S, H, NET);
+    H->peers[0].no_endpoint = 0;
+    snprintf(H->peers[0].endpoint, sizeof H->peers[0].endpoint, "tcp://127.0.0.1:%d",
              h_free_port());
-    assert_int_equal(h_node_write_config(&H), 0);
-    assert_int_equal(h_node_write_config(&S), 0);
-    publish(&S, "Validering av yrkeskunskaper");
-    publish(&S, "Arbetsplatslärande i praktiken");
-    assert_int_equal(h_node_start(&H), 0);
+    assert_int_equal(h_node_write_config(H), 0);
+    assert_int_equal(h_node_write_config(S), 0);
+    publish(S, "Validering av yrkeskunskaper");
+    publish(S, "Arbetsplatslärande i praktiken");
+    assert_int_equal(h_node_start(H), 0);
     long long t0 = mono_ms();
-    assert_int_equal(h_node_start(&S), 0);
+    assert_int_equal(h_node_start(S), 0);
     assert_true(h_wait_items(all, 2, 2, H_DEADLINE_MS));
-    assert_nothing_refused(&H);
-    assert_says_in_sync(&H, SCHOOL, "both");
+    assert_nothing_refused(H);
+    assert_says_in_sync(H, SCHOOL, "both");
     /* some seconds of trying: one line, and the tries backing off */
-    in_sync_q_t q = {&S, HUB};
+    in_sync_q_t q = {S, HUB};
     assert_true(h_wait(says_in_sync, &q, H_DEADLINE_MS));
     while (mono_ms() - t0 < 4000)
         assert_true(h_wait(says_in_sync, &q, 1000));
-    assert_int_equal(h_log_count(&H, "partner " SCHOOL " unreachable"), 1);
-    json_t *p = peer_status(&H, SCHOOL);
+    assert_int_equal(h_log_count(H, "partner " SCHOOL " unreachable"), 1);
+    json_t *p = peer_status(H, SCHOOL);
     long long tries = json_integer_value(json_object_get(p, "failed_tries"));
     long long down_ms = json_integer_value(json_object_get(p, "unreachable_since_ago_ms"));
     fprintf(stderr, "%lld failed tries in %lld ms\n", tries, down_ms);
@@ -184,8 +196,6 @@ static void test_unreachable_endpoint(void **state)
     assert_true(tries <= 8); /* 200-400 ms doubling: 4 s hold at most 5 or so */
     assert_non_null(strstr(json_string_value(json_object_get(p, "last_error")), "cannot connect"));
     json_decref(p);
-    h_node_free(&S);
-    h_node_free(&H);
 }
 
 /* A laptop that only dials was off while the hub and a school published;
@@ -193,35 +203,34 @@ static void test_unreachable_endpoint(void **state)
 static void test_laptop_offline_then_back(void **state)
 {
     (void)state;
-    hnode_t H, S, L, *all[] = {&H, &S, &L}, *online[] = {&H, &S};
-    assert_int_equal(h_node_init(&H, HUB, "SE", NET), 0);
-    assert_int_equal(h_node_init(&S, SCHOOL, "SE", NET), 0);
-    assert_int_equal(h_node_init(&L, LAPTOP, "SE", NET), 0);
-    h_link_dialing(&S, &H, NET);
-    h_link_dialing(&L, &H, NET);
+    hnode_t *H = &nodes[0], *S = &nodes[1], *L = &nodes[2];
+    hnode_t *all[] = {H, S, L}, *online[] = {H, S};
+    assert_int_equal(h_node_init(H, HUB, "SE", NET), 0);
+    assert_int_equal(h_node_init(S, SCHOOL, "SE", NET), 0);
+    assert_int_equal(h_node_init(L, LAPTOP, "SE", NET), 0);
+    h_link_dialing(S, H, NET);
+    h_link_dialing(L, H, NET);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(h_node_write_config(all[i]), 0);
         assert_int_equal(h_node_start(all[i]), 0);
     }
-    publish(&L, "Cirkelledarutbildning");
+    publish(L, "Cirkelledarutbildning");
     assert_true(h_wait_items(all, 3, 1, H_DEADLINE_MS));
-    assert_int_equal(h_node_stop(&L), 0);
-    publish(&H, "Regionalt nätverksmöte om kompetensförsörjning");
-    publish(&S, "Validering av yrkeskunskaper");
-    publish(&S, "Arbetsplatslärande i praktiken");
-    publish(&L, "Svenska för yrkeslivet"); /* offline: no daemon, into its store */
-    publish(&L, "Digitala verktyg i cirkeln");
+    assert_int_equal(h_node_stop(L), 0);
+    publish(H, "Regionalt nätverksmöte om kompetensförsörjning");
+    publish(S, "Validering av yrkeskunskaper");
+    publish(S, "Arbetsplatslärande i praktiken");
+    publish(L, "Svenska för yrkeslivet"); /* offline: no daemon, into its store */
+    publish(L, "Digitala verktyg i cirkeln");
     assert_true(h_wait_items(online, 2, 4, H_DEADLINE_MS));
-    assert_int_equal(h_count_items(&L), 3);
-    assert_int_equal(h_node_start(&L), 0);
+    assert_int_equal(h_count_items(L), 3);
+    assert_int_equal(h_node_start(L), 0);
     assert_true(h_wait_items(all, 3, 6, H_DEADLINE_MS));
-    assert_nothing_refused(&H);
-    assert_says_in_sync(&L, HUB, "we");
-    assert_says_in_sync(&H, LAPTOP, "they");
+    assert_nothing_refused(H);
+    assert_says_in_sync(L, HUB, "we");
+    assert_says_in_sync(H, LAPTOP, "they");
     for (int i = 0; i < 3; i++)
         assert_int_equal(h_lernet(all[i], NULL, "verify"), 0);
-    for (int i = 0; i < 3; i++)
-        h_node_free(all[i]);
 }
 
 typedef struct refusals_q {
@@ -262,16 +271,16 @@ static int logged(void *ctx)
 static void test_refused_handshake_backs_off(void **state)
 {
     (void)state;
-    hnode_t A, P;
-    assert_int_equal(h_node_init(&A, SCHOOL, "SE", NET), 0);
-    assert_int_equal(h_node_init(&P, HUB, "SE", NET), 0);
-    h_link(&A, &P, NET);
-    P.n_peers = 0; /* P does not know A yet */
-    assert_int_equal(h_node_write_config(&A), 0);
-    assert_int_equal(h_node_write_config(&P), 0);
-    assert_int_equal(h_node_start(&P), 0);
-    assert_int_equal(h_node_start(&A), 0);
-    refusals_q_t q = {&P, 1};
+    hnode_t *A = &nodes[0], *P = &nodes[1];
+    assert_int_equal(h_node_init(A, SCHOOL, "SE", NET), 0);
+    assert_int_equal(h_node_init(P, HUB, "SE", NET), 0);
+    h_link(A, P, NET);
+    P->n_peers = 0; /* P does not know A yet */
+    assert_int_equal(h_node_write_config(A), 0);
+    assert_int_equal(h_node_write_config(P), 0);
+    assert_int_equal(h_node_start(P), 0);
+    assert_int_equal(h_node_start(A), 0);
+    refusals_q_t q = {P, 1};
     assert_true(h_wait(refused_at_least, &q, H_DEADLINE_MS));
     long long t1 = mono_ms();
     q.want = 4;
@@ -280,27 +289,25 @@ static void test_refused_handshake_backs_off(void **state)
     fprintf(stderr, "3 more refused handshakes took %lld ms\n", spent);
     /* back-off from 1 s, each delay at least half its step: 0.5 + 1 + 2 */
     assert_true(spent >= 3000);
-    assert_int_equal(h_log_count(&A, "refused our handshake"), 1);
+    assert_int_equal(h_log_count(A, "refused our handshake"), 1);
     /* P learns of A: A gets in at its next try, and says so once */
-    assert_int_equal(h_node_stop(&P), 0);
-    P.n_peers = 1; /* the entry h_link made */
-    assert_int_equal(h_node_write_config(&P), 0);
-    assert_int_equal(h_node_start(&P), 0);
-    back_q_t b = {&A, "partner " HUB " reachable again"};
+    assert_int_equal(h_node_stop(P), 0);
+    P->n_peers = 1; /* the entry h_link made */
+    assert_int_equal(h_node_write_config(P), 0);
+    assert_int_equal(h_node_start(P), 0);
+    back_q_t b = {A, "partner " HUB " reachable again"};
     assert_true(h_wait(logged, &b, 90000));
-    assert_int_equal(h_log_count(&A, "reachable again"), 1);
-    assert_true(h_wait(h_partners_up, &A, H_DEADLINE_MS));
-    h_node_free(&A);
-    h_node_free(&P);
+    assert_int_equal(h_log_count(A, "reachable again"), 1);
+    assert_true(h_wait(h_partners_up, A, H_DEADLINE_MS));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_school_without_listen),
-        cmocka_unit_test(test_unreachable_endpoint),
-        cmocka_unit_test(test_laptop_offline_then_back),
-        cmocka_unit_test(test_refused_handshake_backs_off),
+        cmocka_unit_test_teardown(test_school_without_listen, teardown),
+        cmocka_unit_test_teardown(test_unreachable_endpoint, teardown),
+        cmocka_unit_test_teardown(test_laptop_offline_then_back, teardown),
+        cmocka_unit_test_teardown(test_refused_handshake_backs_off, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,23 +108,45 @@ static long stored_events(const hnode_t *n)
     return count;
 }
 
+/* The star of the running test: teardown stops and frees it, whether the
+ * test passed or failed, so that no daemon outlives it. */
+static star_t star;
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; star.schools && i < STAR; i++) /* all at once: each stops in its own time */
+        if (star.schools[i].pid > 0)
+            kill(star.schools[i].pid, SIGTERM);
+    if (star.hub && star.hub->home)
+        h_node_free(star.hub);
+    for (size_t i = 0; star.schools && i < STAR; i++)
+        if (star.schools[i].home)
+            h_node_free(&star.schools[i]);
+    free(star.hub);
+    free(star.schools);
+    memset(&star, 0, sizeof star);
+    return 0;
+}
+
 static void test_star_converges(void **state)
 {
     (void)state;
-    star_t w = {calloc(1, sizeof(hnode_t)), calloc(STAR, sizeof(hnode_t)), 0};
-    assert_non_null(w.hub);
-    assert_non_null(w.schools);
-    assert_int_equal(h_node_init(w.hub, "Region Uppsala", "SE", NET), 0);
+    star.hub = calloc(1, sizeof(hnode_t));
+    star.schools = calloc(STAR, sizeof(hnode_t));
+    assert_non_null(star.hub);
+    assert_non_null(star.schools);
+    assert_int_equal(h_node_init(star.hub, "Region Uppsala", "SE", NET), 0);
     for (size_t i = 0; i < STAR; i++) {
         char name[96];
         snprintf(name, sizeof name, "Lärcentrum %s %zu", towns[i % 12], i / 12 + 1);
-        assert_int_equal(h_node_init(&w.schools[i], name, "SE", NET), 0);
-        h_link_dialing(&w.schools[i], w.hub, NET);
+        assert_int_equal(h_node_init(&star.schools[i], name, "SE", NET), 0);
+        h_link_dialing(&star.schools[i], star.hub, NET);
     }
     hnode_t *all[STAR + 1];
-    all[0] = w.hub;
+    all[0] = star.hub;
     for (size_t i = 0; i < STAR; i++)
-        all[i + 1] = &w.schools[i];
+        all[i + 1] = &star.schools[i];
     for (size_t i = 0; i <= STAR; i++) {
         all[i]->sync_interval_ms = 1000;
         snprintf(all[i]->log_level, sizeof all[i]->log_level, "info");
@@ -133,48 +155,41 @@ static void test_star_converges(void **state)
     long long t0 = mono_ms();
     /* every node publishes before its daemon runs (the hub's events, and
      * so its key logs, are in the network too) */
-    assert_int_equal(h_publish_workshop(w.hub, "Regionalt nätverksmöte", NET), 0);
-    w.total += stored_events(w.hub);
+    assert_int_equal(h_publish_workshop(star.hub, "Regionalt nätverksmöte", NET), 0);
+    star.total += stored_events(star.hub);
     for (size_t i = 0; i < STAR; i++) {
         char title[128];
         snprintf(title, sizeof title, "Validering på arbetsplatsen, omgång %zu", i + 1);
-        assert_int_equal(h_publish_workshop(&w.schools[i], title, NET), 0);
-        w.total += stored_events(&w.schools[i]);
+        assert_int_equal(h_publish_workshop(&star.schools[i], title, NET), 0);
+        star.total += stored_events(&star.schools[i]);
     }
     /* the hub, then the schools dialling it as they come up */
-    assert_int_equal(h_node_start(w.hub), 0);
+    assert_int_equal(h_node_start(star.hub), 0);
     long long t1 = mono_ms();
     for (size_t i = 0; i < STAR; i++)
-        assert_int_equal(h_node_spawn(&w.schools[i]), 0);
-    up_q_t q = {w.schools, STAR};
+        assert_int_equal(h_node_spawn(&star.schools[i]), 0);
+    up_q_t q = {star.schools, STAR};
     assert_true(h_wait(all_up, &q, 60000));
-    if (!h_wait(converged, &w, 120000)) {
+    if (!h_wait(converged, &star, 120000)) {
         for (size_t i = 0; i <= STAR; i++)
             fprintf(stderr, "%s (%s): %ld of %ld events\n", all[i]->name, all[i]->home,
-                    h_count_events(all[i]), w.total);
+                    h_count_events(all[i]), star.total);
         fail();
     }
     long long t2 = mono_ms();
-    assert_true(h_wait(hub_in_sync, &w, 60000));
+    assert_true(h_wait(hub_in_sync, &star, 60000));
     fprintf(stderr,
             "star of %d schools: set up in %lld ms, converged on %ld events %lld ms after the "
             "daemons began to start, the hub in sync with all after %lld ms more\n",
-            STAR, t1 - t0, w.total, t2 - t1, mono_ms() - t2);
+            STAR, t1 - t0, star.total, t2 - t1, mono_ms() - t2);
     /* nothing was refused on the way */
-    json_t *st = h_control(w.hub, "status");
+    json_t *st = h_control(star.hub, "status");
     assert_int_equal(json_object_size(json_object_get(st, "refused")), 0);
     json_decref(st);
-    for (size_t i = 0; i <= STAR; i++) /* all at once: each stops in its own time */
-        if (all[i]->pid > 0)
-            kill(all[i]->pid, SIGTERM);
-    for (size_t i = 0; i <= STAR; i++)
-        h_node_free(all[i]);
-    free(w.hub);
-    free(w.schools);
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_star_converges)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test_teardown(test_star_converges, teardown)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

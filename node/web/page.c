@@ -644,7 +644,8 @@ static void sync_cell(html_t *h, const json_t *p)
         html_raw(h, "<td>not known yet</td>");
         return;
     }
-    html_rawf(h, "<td class=\"%s\">%s, since ", json_is_true(v) ? "ok" : "bad",
+    /* coloured by a span: td.ok marks a partner that is connected */
+    html_rawf(h, "<td><span class=\"%s\">%s</span>, since ", json_is_true(v) ? "ok" : "bad",
               json_is_true(v) ? "in sync" : "not in sync");
     ago(h, json_object_get(p, "since_ago_ms"));
     html_raw(h, "</td>");

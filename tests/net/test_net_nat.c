@@ -5,8 +5,9 @@
  * converge over the school's one connection, what the school published
  * offline included, and an event published while connected is not
  * refused for want of its key log; a laptop that was off while the others
- * published comes back and converges both ways; `lernet peers` at both
- * ends says in sync, nothing lacking, as of a recent exchange. Dialling a
+ * published comes back and converges both ways; `lernet peers` (table and
+ * JSON), the health page and /metrics at both ends say in sync, nothing
+ * lacking, as of a recent exchange. Dialling a
  * partner that cannot be reached, or that refuses the handshake, backs off
  * and is logged once, and once again when it is back.
  */
@@ -16,10 +17,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness/harness.h"
 #include "harness/testutil.h"
@@ -106,6 +111,41 @@ static void assert_nothing_refused(const hnode_t *n)
     assert_false(h_log_contains(n, "not certified"));
 }
 
+/* GET path from the node's web page, as a local visitor: the whole reply
+ * (malloc'd, NUL-terminated), or NULL. */
+static char *http_get(const hnode_t *n, const char *path)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)n->web_port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    char req[256];
+    int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                                        "Connection: close\r\n\r\n", path, n->web_port);
+    size_t cap = 1 << 20, got = 0;
+    char *buf = malloc(cap);
+    if (buf && write(fd, req, (size_t)len) == len)
+        for (ssize_t r; got + 1 < cap && (r = read(fd, buf + got, cap - 1 - got)) > 0;)
+            got += (size_t)r;
+    close(fd);
+    if (buf)
+        buf[got] = '\0';
+    return buf;
+}
+
+static void assert_page_has(const hnode_t *n, const char *path, const char *needle)
+{
+    char *page = http_get(n, path);
+    assert_non_null(page);
+    if (!strstr(page, needle))
+        fail_msg("%s lacks: %s", path, needle);
+    free(page);
+}
+
 static void publish(const hnode_t *n, const char *title)
 {
     assert_int_equal(h_publish_workshop(n, title, NET), 0);
@@ -121,6 +161,7 @@ static void test_school_without_listen(void **state)
     assert_int_equal(h_node_init(H, HUB, "SE", NET), 0);
     assert_int_equal(h_node_init(S, SCHOOL, "SE", NET), 0);
     h_link_dialing(S, H, NET);
+    H->web_port = h_free_port();
     assert_int_equal(h_node_write_config(H), 0);
     assert_int_equal(h_node_write_config(S), 0);
     assert_int_equal(h_lernet(H, NULL, "config check"), 0);
@@ -155,6 +196,16 @@ static void test_school_without_listen(void **state)
     assert_true(json_is_null(json_object_get(p, "our_connection")));
     assert_true(json_integer_value(json_object_get(p, "last_request_ago_ms")) < 5000);
     json_decref(p);
+    /* the health page and /metrics say the same */
+    assert_page_has(H, "/health", "none: it dials this node");
+    assert_page_has(H, "/health", "<span class=\"ok\">in sync</span>, since");
+    assert_page_has(H, "/metrics", "lernet_peer_in_sync{peer=\"" SCHOOL "\"} 1");
+    assert_page_has(H, "/metrics",
+                    "lernet_peer_info{peer=\"" SCHOOL "\",dials=\"they\",endpoint=\"\"} 1");
+    assert_page_has(H, "/metrics",
+                    "lernet_peer_lag_events{peer=\"" SCHOOL "\",direction=\"they_lack\"} 0");
+    assert_page_has(H, "/metrics",
+                    "lernet_peer_bytes_total{peer=\"" SCHOOL "\",direction=\"sent\"}");
     for (int i = 0; i < 2; i++)
         assert_int_equal(h_lernet(all[i], NULL, "verify"), 0);
 }

@@ -442,6 +442,7 @@ void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
     client_t *c = &s->clients[peer];
     client_reset(s, c);
     c->connected = true;
+    c->down_since_ms = 0;
     if (!s->stats.first_connected_ms)
         s->stats.first_connected_ms = event_now_ms();
     log_info("partner %s: connected", peer_name(s, (int)peer));
@@ -455,4 +456,5 @@ void sync_client_disconnected(sync_t *s, size_t peer)
         log_info("partner %s: disconnected", peer_name(s, (int)peer));
     client_reset(s, c);
     c->connected = false;
+    c->down_since_ms = 0; /* pulls_from starts the grace when first asked */
 }

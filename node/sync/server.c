@@ -165,7 +165,7 @@ static void serve_summary(sync_t *s, session_t *se, const scope_t *sc,
         b.digests.data = buckets;
         b.digests.len = sizeof buckets;
         /* what we lack of its comes by our own rounds, or it must offer it */
-        b.push_to_me = !pulls_from(s, se->peer);
+        b.push_to_me = !pulls_from(s, se->peer, now_ms);
         m.body_case = LERNET__WIRE__MSG__BODY_BUCKETS;
         m.buckets = &b;
     }

@@ -174,10 +174,16 @@ void status_acked(sync_t *s, size_t peer, uint64_t applied)
     ps->they_lack = ps->they_lack > applied ? ps->they_lack - applied : 0;
 }
 
-bool pulls_from(const sync_t *s, size_t peer)
+bool pulls_from(sync_t *s, size_t peer, int64_t now_ms)
 {
-    return peer < s->cfg->n_peers && s->cfg->peers[peer].endpoint[0] &&
-           s->clients[peer].connected;
+    client_t *c = &s->clients[peer];
+    if (peer >= s->cfg->n_peers || !s->cfg->peers[peer].endpoint[0])
+        return false;
+    if (c->connected)
+        return true;
+    if (!c->down_since_ms) /* first asked since it went down (or since start) */
+        c->down_since_ms = now_ms;
+    return now_ms - c->down_since_ms < SYNC_DIAL_GRACE_MS;
 }
 
 /* ---- timers, rescope ---------------------------------------------------- */

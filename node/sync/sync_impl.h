@@ -51,6 +51,7 @@ typedef struct scope {
 
 typedef struct client {
     bool connected;
+    int64_t down_since_ms; /* not connected since (0: not looked at since it went down) */
     enum cstate state;
     int64_t deadline_ms;   /* reply expected by */
     int64_t next_round_ms; /* next round starts */
@@ -200,8 +201,10 @@ void status_apart(sync_t *s, size_t peer, bool known, uint64_t we_lack, uint64_t
  * (it lacks fewer). */
 void status_received(sync_t *s, size_t peer, uint64_t applied);
 void status_acked(sync_t *s, size_t peer, uint64_t applied);
-/* This node pulls from peer itself now: its connection to it is up. */
-bool pulls_from(const sync_t *s, size_t peer);
+/* This node pulls from peer itself: it has an endpoint for it, and its
+ * connection to it is up, or has been down less than SYNC_DIAL_GRACE_MS
+ * (it may be a moment from coming up: a restart, a reconnect). */
+bool pulls_from(sync_t *s, size_t peer, int64_t now_ms);
 
 /* ---- digest.c --------------------------------------------------------- */
 

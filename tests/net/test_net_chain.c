@@ -98,6 +98,9 @@ static void test_push_reaches_far_end(void **state)
         assert_true(h_wait(h_partners_up, all[i], H_DEADLINE_MS));
     assert_int_equal(h_publish_workshop(&A, "Kompetensmäklare i regionen", "nordic-wbl"), 0);
     assert_true(h_wait(has_title, &c, 10000));
+    /* each dials the other: each pulls, none offers, not even on a restart */
+    for (int i = 0; i < 3; i++)
+        assert_false(h_log_contains(all[i], ": offered "));
 }
 
 static void test_scope_nothing_leaks(void **state)

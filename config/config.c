@@ -574,8 +574,8 @@ static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen
 static int peer_set(parse_t *p, int k, const char *v, char *reason, size_t rlen)
 {
     config_peer_t *peer = &p->cfg->peers[p->cfg->n_peers - 1];
-    if (k == PK_ENDPOINT)
-        return keep(check_endpoint(v, 1, reason, rlen), peer->endpoint, sizeof peer->endpoint, v);
+    if (k == PK_ENDPOINT) /* empty: it dials us (no listen address of its own, or behind NAT) */
+        return keep(check_endpoint(v, 0, reason, rlen), peer->endpoint, sizeof peer->endpoint, v);
     if (k == PK_NETWORKS)
         return parse_networks(v, peer->networks, &peer->n_networks, reason, rlen);
     if (keys_pub_decode(peer->public_key, v) != KEYS_OK) {
@@ -764,8 +764,13 @@ static void check_peer(parse_t *p, size_t i)
     char label[LABEL_SIZE];
     snprintf(label, sizeof label, "[peer \"%s\"]", peer->name);
     for (int k = 0; k < PK_COUNT; k++)
-        if (!l->key[k])
+        if (!l->key[k] && k != PK_ENDPOINT)
             fail(p, CONFIG_ERR_INVALID, l->section, label, peer_keys[k], "missing (required)");
+    /* a partner without an endpoint must dial us: it can only if we listen */
+    if (!peer->endpoint[0] && !p->cfg->listen[0])
+        fail(p, CONFIG_ERR_INVALID, l->key[PK_ENDPOINT] ? l->key[PK_ENDPOINT] : l->section, label,
+             "endpoint", "empty, and [node] listen is empty too: neither node could dial the "
+                         "other (give its endpoint, or set listen)");
     for (size_t j = 0; j < peer->n_networks; j++)
         if (!config_has_network(p->cfg, peer->networks[j]))
             fail(p, CONFIG_ERR_INVALID, l->key[PK_NETWORKS], label, "networks",
@@ -883,7 +888,9 @@ static const char new_config[] =
     "# Municipality, shown with the name. Optional: may be left empty.\n"
     "municipality =%s%s\n"
     "# ZeroMQ endpoint partners connect to: tcp://HOST:PORT or ipc://PATH.\n"
-    "# Only keys listed as peers below are let in. Empty: do not listen.\n"
+    "# Only keys listed as peers below are let in. Empty: do not listen (a\n"
+    "# node behind NAT): it then dials its partners, and syncs both ways all\n"
+    "# the same.\n"
     "listen =%s%s\n"
     "# Networks this node takes part in, comma-separated (at least one).\n"
     "# Events are only shared inside their network, with peers listed for it.\n"
@@ -903,7 +910,9 @@ static const char new_config[] =
     "\n"
     "# One section per partner node; the quoted name is a label for logs.\n"
     "#   public_key  the partner's key as `lernet keys show` prints it (required)\n"
-    "#   endpoint    tcp://HOST:PORT or ipc://PATH to reach it (required)\n"
+    "#   endpoint    tcp://HOST:PORT or ipc://PATH to reach it; empty or left\n"
+    "#               out: it dials this node (it has no listen address of its\n"
+    "#               own, or sits behind NAT), which then needs listen above\n"
     "#   networks    networks shared with this partner, each one of the node's\n"
     "#               networks above (required)\n"
     "# Example (remove the '# ' and put in your partner's real key):\n"

@@ -19,7 +19,7 @@
  *
  *   [peer "Roskilde Handelsskole"]    ; one section per partner
  *   public_key = <44-char base64 Ed25519 key>
- *   endpoint = tcp://127.0.0.1:7401
+ *   endpoint = tcp://127.0.0.1:7401   ; empty or absent: it dials us (needs listen)
  *   networks = nordic-wbl             ; networks this partner takes part in
  *
  * Every value is validated; an error names file:line, section, key and why.
@@ -50,7 +50,7 @@ typedef char config_network_t[EVENT_MAX_NETWORK + 1];
 typedef struct config_peer {
     char name[CONFIG_MAX_NAME];
     uint8_t public_key[KEYS_PUBLIC_BYTES];
-    char endpoint[CONFIG_MAX_ENDPOINT];
+    char endpoint[CONFIG_MAX_ENDPOINT]; /* empty: it dials us, we open no connection to it */
     config_network_t networks[CONFIG_MAX_NETWORKS];
     size_t n_networks;
 } config_peer_t;

@@ -69,12 +69,63 @@ done:
     return rc;
 }
 
-static const char *ago(json_t *ms, char *buf, size_t n)
+/* "0.4 s ago", "12 min ago", "3.1 h ago", "5 d ago"; "never" for null. */
+static const char *ago(const json_t *ms, char *buf, size_t n)
 {
     if (!json_is_integer(ms))
         return "never";
-    snprintf(buf, n, "%.1f s ago", (double)json_integer_value(ms) / 1000.0);
+    double v = (double)json_integer_value(ms);
+    if (v < 60000)
+        snprintf(buf, n, "%.1f s ago", v / 1000.0);
+    else if (v < 3600000)
+        snprintf(buf, n, "%.0f min ago", v / 60000.0);
+    else if (v < 172800000)
+        snprintf(buf, n, "%.1f h ago", v / 3600000.0);
+    else
+        snprintf(buf, n, "%.0f d ago", v / 86400000.0);
     return buf;
+}
+
+static const char *bytes(const json_t *b, char *buf, size_t n)
+{
+    double v = (double)json_integer_value(b);
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < sizeof unit / sizeof unit[0])
+        v /= 1024, u++;
+    snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+    return buf;
+}
+
+/* A count, or "?" while it was never measured (null). */
+static const char *count(const json_t *v, char *buf, size_t n)
+{
+    if (!json_is_integer(v))
+        return "?";
+    snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    return buf;
+}
+
+static void print_peer(const json_t *peer)
+{
+    char a[32], b[32], c[32], d[32], e[32], f[32];
+    const json_t *in_sync = json_object_get(peer, "in_sync");
+    const char *ep = json_string_value(json_object_get(peer, "endpoint"));
+    cli_print_col(json_string_value(json_object_get(peer, "name")), 28);
+    printf(" %-5s %-3s %-7s %-11s %7s %8s %-11s %9s %9s\n",
+           json_string_value(json_object_get(peer, "dials")),
+           json_is_true(json_object_get(peer, "connected")) ? "yes" : "no",
+           json_is_boolean(in_sync) ? (json_is_true(in_sync) ? "yes" : "no") : "?",
+           ago(json_object_get(peer, "since_ago_ms"), a, sizeof a),
+           count(json_object_get(peer, "we_lack"), b, sizeof b),
+           count(json_object_get(peer, "they_lack"), c, sizeof c),
+           ago(json_object_get(peer, "as_of_ago_ms"), d, sizeof d),
+           bytes(json_object_get(peer, "bytes_sent"), e, sizeof e),
+           bytes(json_object_get(peer, "bytes_received"), f, sizeof f));
+    printf("    endpoint: %s\n", ep && ep[0] ? ep : "none (it dials this node)");
+    const json_t *err = json_object_get(peer, "last_error");
+    if (err)
+        printf("    last error: %s\n", json_string_value(err));
 }
 
 int cli_peers(cli_ctx_t *ctx, int argc, char **argv)
@@ -83,8 +134,17 @@ int cli_peers(cli_ctx_t *ctx, int argc, char **argv)
     size_t i;
     int json = argc == 2 && strcmp(argv[1], "--json") == 0;
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        printf("usage: lernet peers [--json]\nAsks the running daemon about each partner: "
-               "connected or not, last sync,\nevents we hold that it lacks and the reverse.\n");
+        printf("usage: lernet peers [--json]\n"
+               "Asks the running daemon about each partner, as of the last exchange with it\n"
+               "(over our connection or its own):\n"
+               "  DIALS     who opens the connection: we, they (it has no endpoint here) or "
+               "both\n"
+               "  UP        connected now (ours is up, or its requests keep coming)\n"
+               "  IN SYNC   yes: the last exchange found nothing to exchange; ? not known yet\n"
+               "  SINCE     since when IN SYNC has held its value\n"
+               "  WE LACK   events it holds that this node lacks, and IT LACKS the reverse,\n"
+               "            as of AS OF, less what has been stored or acknowledged since\n"
+               "  SENT      bytes sent to it, RECEIVED bytes from it, since the daemon started\n");
         return CLI_OK;
     }
     if (argc > 2 || (argc == 2 && !json))
@@ -100,21 +160,12 @@ int cli_peers(cli_ctx_t *ctx, int argc, char **argv)
         json_dumpf(peers, stdout, JSON_INDENT(2));
         putchar('\n');
     } else {
-        printf("%-28s %-10s %-9s %-14s %8s %8s\n", "PARTNER", "CONNECTED", "STATE", "LAST SYNC",
-               "WE LACK", "IT LACKS");
-        json_array_foreach(peers, i, peer) {
-            char buf[32];
-            cli_print_col(json_string_value(json_object_get(peer, "name")), 28);
-            printf(" %-10s %-9s %-14s %8lld %8lld\n",
-                   json_is_true(json_object_get(peer, "connected")) ? "yes" : "no",
-                   json_string_value(json_object_get(peer, "state")),
-                   ago(json_object_get(peer, "last_sync_ago_ms"), buf, sizeof buf),
-                   json_integer_value(json_object_get(peer, "we_lack")),
-                   json_integer_value(json_object_get(peer, "they_lack")));
-            json_t *err = json_object_get(peer, "last_error");
-            if (err)
-                printf("    last error: %s\n", json_string_value(err));
-        }
+        printf("%-28s %-5s %-3s %-7s %-11s %7s %8s %-11s %9s %9s\n", "PARTNER", "DIALS", "UP",
+               "IN SYNC", "SINCE", "WE LACK", "IT LACKS", "AS OF", "SENT", "RECEIVED");
+        json_array_foreach(peers, i, peer)
+            print_peer(peer);
+        if (!json_array_size(peers))
+            printf("(no partners)\n");
     }
     json_decref(reply);
     return CLI_OK;

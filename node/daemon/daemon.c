@@ -1,8 +1,10 @@
 /*
  * daemon: `lernet run`. One poll loop over every socket the node has:
  * the ZAP handler, the ROUTER partners connect to, one DEALER (and its
- * monitor) per configured partner, and the local control socket. Handlers
- * are short; the sync module does the protocol work.
+ * monitor) per configured partner with an endpoint (one without dials us),
+ * and the local control socket. Handlers are short; the sync module does
+ * the protocol work, dial.c decides when to try an unreachable partner
+ * again and what to log.
  */
 #include "daemon/daemon.h"
 #include "store/publish.h"
@@ -18,6 +20,7 @@
 #include <zmq.h>
 
 #include "daemon/control.h"
+#include "daemon/dial.h"
 #include "daemon/keymap.h"
 #include "keys/keystore.h"
 #include "util/log.h"
@@ -40,14 +43,14 @@ static void on_signal(int sig)
 typedef struct daemon {
     const config_t *cfg;  /* = own_cfg: configured partners, then admitted members */
     config_t *own_cfg;    /* a copy whose peers array has room for CONFIG_MAX_PEERS */
-    size_t n_dialed;      /* the configured partners: those with a DEALER */
+    size_t n_dialed;      /* the configured partners: those with an endpoint have a DEALER */
     store_t *st;
     const keys_transport_t *k;      /* CurveZMQ under the node's identity */
     publish_signer_t signer;        /* signs what this node publishes */
     keys_identity_t *own_signing;   /* a signing key loaded by reload-signer (owned) */
     const char *home;
     void *zctx, *zap, *router, *control;
-    void **dealers, **monitors;
+    void **dealers, **monitors; /* per configured partner; NULL: no endpoint, it dials us */
     uint8_t (*peer_x25519)[32];
     keymap_t *keys;        /* every transport key this node knows (see known_key) */
     uint64_t keys_version; /* store_authz_version when keys was built */
@@ -57,6 +60,8 @@ typedef struct daemon {
     web_t *web; /* the web page, NULL when off */
     int64_t started_ms;
     uint64_t authz;   /* store_authz_version when partners' rights were last derived */
+    uint8_t *attached; /* per configured partner: its DEALER is connected to its endpoint */
+    dial_t *dial;      /* per configured partner: attempts to reach it */
 } daemon_t;
 
 /* ---- sync_io ---------------------------------------------------------- */
@@ -64,6 +69,8 @@ typedef struct daemon {
 static int io_send_client(void *ctx, size_t peer, const uint8_t *buf, size_t len)
 {
     daemon_t *d = ctx;
+    if (peer >= d->n_dialed || !d->dealers[peer])
+        return NET_ERR_AGAIN; /* it dials us: sync never has a client of ours to send on */
     return net_send(d->dealers[peer], NULL, 0, buf, len);
 }
 
@@ -285,8 +292,10 @@ static int open_partners(daemon_t *d, char *why, size_t whylen)
     size_t n = d->n_dialed;
     d->dealers = calloc(n ? n : 1, sizeof *d->dealers);
     d->monitors = calloc(n ? n : 1, sizeof *d->monitors);
+    d->attached = calloc(n ? n : 1, 1);
+    d->dial = calloc(n ? n : 1, sizeof *d->dial);
     d->peer_x25519 = calloc(CONFIG_MAX_PEERS, sizeof *d->peer_x25519);
-    if (!d->dealers || !d->monitors || !d->peer_x25519 ||
+    if (!d->dealers || !d->monitors || !d->peer_x25519 || !d->attached || !d->dial ||
         keymap_new(&d->keys) != 0) {
         snprintf(why, whylen, "out of memory");
         return -1;
@@ -298,11 +307,14 @@ static int open_partners(daemon_t *d, char *why, size_t whylen)
             snprintf(why, whylen, "peer '%s': public key has no X25519 form", p->name);
             return -1;
         }
+        if (!p->endpoint[0])
+            continue; /* it dials us */
         snprintf(mon, sizeof mon, "inproc://monitor-%zu", i);
         d->dealers[i] = net_client_open(d->zctx, d->k, p->public_key, p->endpoint, mon, why,
                                         whylen);
         if (!d->dealers[i] || !(d->monitors[i] = net_monitor_open(d->zctx, mon)))
             return -1;
+        d->attached[i] = 1;
     }
     return 0;
 }
@@ -349,6 +361,8 @@ static void close_sockets(daemon_t *d)
     unlink(path);
     free(d->dealers);
     free(d->monitors);
+    free(d->attached);
+    free(d->dial);
     free(d->peer_x25519);
     keymap_free(&d->keys);
 }
@@ -421,16 +435,91 @@ static void handle_dealer(daemon_t *d, size_t peer)
     }
 }
 
+/* Connects partner i's DEALER to its endpoint again, or drops it. */
+static void attach(daemon_t *d, size_t i)
+{
+    if (!d->attached[i] && zmq_connect(d->dealers[i], d->cfg->peers[i].endpoint) == 0)
+        d->attached[i] = 1;
+}
+
+static void detach(daemon_t *d, size_t i)
+{
+    /* a failed handshake may have ended the connection already (libzmq
+     * does not try again after one): then there is nothing to disconnect */
+    if (d->attached[i])
+        zmq_disconnect(d->dealers[i], d->cfg->peers[i].endpoint);
+    d->attached[i] = 0;
+}
+
+/* "12 s", "5 min", "3.0 h": for the one line logged when a partner is back. */
+static const char *span(char *buf, size_t n, int64_t ms)
+{
+    if (ms < 120000)
+        snprintf(buf, n, "%lld s", (long long)(ms / 1000));
+    else if (ms < 7200000)
+        snprintf(buf, n, "%lld min", (long long)(ms / 60000));
+    else
+        snprintf(buf, n, "%.1f h", (double)ms / 3600000.0);
+    return buf;
+}
+
+/* A try to reach partner i failed: counted, logged only the first time,
+ * and after a failed handshake the connection is dropped for a while
+ * (libzmq alone would try again at once, for ever). */
+static void dial_fail(daemon_t *d, size_t i, bool handshake)
+{
+    const config_peer_t *p = &d->cfg->peers[i];
+    char err[160];
+    if (handshake)
+        snprintf(err, sizeof err, "it refused our handshake (is this node's key in its "
+                                  "lernet.ini, and is it a lernet node?)");
+    else
+        snprintf(err, sizeof err, "cannot connect to %.100s", p->endpoint);
+    int act = dial_failed(&d->dial[i], handshake, err, randombytes_random(), event_now_ms());
+    if (act & DIAL_LOG_DOWN)
+        log_warn("partner %s unreachable: %s; trying again, backing off up to %d s (logged "
+                 "again once it is back)",
+                 p->name, err, DIAL_MAX_MS / 1000);
+    if (act & DIAL_DETACH)
+        detach(d, i);
+}
+
 static void handle_monitor(daemon_t *d, size_t peer)
 {
+    dial_t *dl = &d->dial[peer];
     int ev = net_monitor_read(d->monitors[peer]);
-    if (ev == NET_UP)
+    if (ev == NET_UP) {
+        char buf[32];
+        unsigned fails = dl->fails;
+        int64_t since = dl->down_since_ms;
+        if (dial_up(dl, event_now_ms()) & DIAL_LOG_BACK)
+            log_info("partner %s reachable again after %s (%u failed tr%s)",
+                     d->cfg->peers[peer].name, span(buf, sizeof buf, event_now_ms() - since),
+                     fails, fails == 1 ? "y" : "ies");
         sync_client_connected(d->sync, peer, event_now_ms());
-    else if (ev == NET_DOWN)
+    } else if (ev == NET_DOWN) {
+        dial_down(dl);
         sync_client_disconnected(d->sync, peer);
-    else if (ev == NET_REFUSED)
-        log_warn("partner %s refused our handshake (is this node's key in its config?)",
-                 d->cfg->peers[peer].name);
+    } else if (ev == NET_RETRY) {
+        dial_fail(d, peer, false);
+    } else if (ev == NET_REFUSED) {
+        dial_fail(d, peer, true);
+    }
+}
+
+/* Partners dropped after a failed handshake whose back-off is over are
+ * dialled again; returns the time the next one is due (or `next`). */
+static int64_t redial_due(daemon_t *d, int64_t now, int64_t next)
+{
+    for (size_t i = 0; i < d->n_dialed; i++) {
+        if (!d->dealers[i])
+            continue;
+        if (dial_due(&d->dial[i], now))
+            attach(d, i);
+        else if (d->dial[i].retry_at_ms && d->dial[i].retry_at_ms < next)
+            next = d->dial[i].retry_at_ms;
+    }
+    return next;
 }
 
 static json_t *ctl_error(const char *msg)
@@ -528,10 +617,28 @@ static json_t *ctl_status(daemon_t *d, json_t *req)
                      sync_refusals_json(d->sync));
 }
 
+/* sync's status of each partner, and for those we dial, our tries to
+ * reach it: failed ones since it was last up, since when, and why (also
+ * its last error while it cannot be reached). */
 static json_t *ctl_peers(daemon_t *d, json_t *req)
 {
     (void)req;
-    return json_pack("{s:b,s:o}", "ok", 1, "peers", sync_peers_json(d->sync, event_now_ms()));
+    int64_t now = event_now_ms();
+    json_t *peers = sync_peers_json(d->sync, now), *p;
+    size_t i;
+    json_array_foreach(peers, i, p) {
+        if (i >= d->n_dialed || !d->dealers[i])
+            continue;
+        const dial_t *dl = &d->dial[i];
+        json_object_set_new(p, "failed_tries", json_integer(dl->fails));
+        json_object_set_new(p, "unreachable_since_ms",
+                            dl->fails ? json_integer(dl->down_since_ms) : json_null());
+        json_object_set_new(p, "unreachable_since_ago_ms",
+                            dl->fails ? json_integer(now - dl->down_since_ms) : json_null());
+        if (dl->fails && dl->error[0])
+            json_object_set_new(p, "last_error", json_string(dl->error));
+    }
+    return json_pack("{s:b,s:o}", "ok", 1, "peers", peers);
 }
 
 /* The control commands, for the CLI (control.h documents them to match)
@@ -664,8 +771,19 @@ static void recheck_rights(daemon_t *d)
 
 /* ---- loop ----------------------------------------------------------- */
 
-static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_ms)
+/* The poll set: ZAP, control, ROUTER, then a monitor and a DEALER for each
+ * partner we dial (peer_of[k]: the partner of the k-th pair), then the web
+ * page's fd. */
+typedef struct pollset {
+    zmq_pollitem_t *items;
+    size_t n, n_pairs;
+    size_t *peer_of;
+} pollset_t;
+
+static int poll_once(daemon_t *d, const pollset_t *ps, long timeout_ms)
 {
+    zmq_pollitem_t *items = ps->items;
+    size_t n = ps->n;
     int rc = zmq_poll(items, (int)n, timeout_ms);
     if (rc < 0)
         return errno == EINTR ? 0 : -1;
@@ -676,11 +794,11 @@ static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_
         handle_control(d);
     if (d->router && (items[2].revents & ZMQ_POLLIN))
         handle_router(d);
-    for (size_t i = 0; i < d->n_dialed; i++) {
-        if (items[3 + 2 * i].revents & ZMQ_POLLIN)
-            handle_monitor(d, i);
-        if (items[4 + 2 * i].revents & ZMQ_POLLIN)
-            handle_dealer(d, i);
+    for (size_t k = 0; k < ps->n_pairs; k++) {
+        if (items[3 + 2 * k].revents & ZMQ_POLLIN)
+            handle_monitor(d, ps->peer_of[k]);
+        if (items[4 + 2 * k].revents & ZMQ_POLLIN)
+            handle_dealer(d, ps->peer_of[k]);
     }
     if (d->web && ((items[n - 1].revents & ZMQ_POLLIN) || web_timeout_ms(d->web) == 0))
         web_run(d->web);
@@ -689,16 +807,29 @@ static int poll_once(daemon_t *d, zmq_pollitem_t *items, size_t n, long timeout_
 
 static int loop(daemon_t *d)
 {
-    size_t n = 3 + 2 * d->n_dialed + (d->web != NULL);
+    pollset_t ps = {0};
+    for (size_t i = 0; i < d->n_dialed; i++)
+        ps.n_pairs += d->dealers[i] != NULL;
+    size_t n = 3 + 2 * ps.n_pairs + (d->web != NULL);
     zmq_pollitem_t *items = calloc(n, sizeof *items);
-    if (!items)
+    ps.items = items;
+    ps.n = n;
+    ps.peer_of = calloc(ps.n_pairs ? ps.n_pairs : 1, sizeof *ps.peer_of);
+    if (!items || !ps.peer_of) {
+        free(items);
+        free(ps.peer_of);
         return -1;
+    }
     items[0] = (zmq_pollitem_t){d->zap, 0, ZMQ_POLLIN, 0};
     items[1] = (zmq_pollitem_t){d->control, 0, ZMQ_POLLIN, 0};
     items[2] = (zmq_pollitem_t){d->router, 0, d->router ? ZMQ_POLLIN : 0, 0};
-    for (size_t i = 0; i < d->n_dialed; i++) {
-        items[3 + 2 * i] = (zmq_pollitem_t){d->monitors[i], 0, ZMQ_POLLIN, 0};
-        items[4 + 2 * i] = (zmq_pollitem_t){d->dealers[i], 0, ZMQ_POLLIN, 0};
+    for (size_t i = 0, k = 0; i < d->n_dialed; i++) {
+        if (!d->dealers[i])
+            continue;
+        ps.peer_of[k] = i;
+        items[3 + 2 * k] = (zmq_pollitem_t){d->monitors[i], 0, ZMQ_POLLIN, 0};
+        items[4 + 2 * k] = (zmq_pollitem_t){d->dealers[i], 0, ZMQ_POLLIN, 0};
+        k++;
     }
     if (d->web) /* a plain fd: MHD's epoll set */
         items[n - 1] = (zmq_pollitem_t){NULL, web_fd(d->web), ZMQ_POLLIN, 0};
@@ -710,13 +841,14 @@ static int loop(daemon_t *d)
         recheck_rights(d);
         items[2].socket = d->router ? d->router : d->zap;
         items[2].events = d->router ? ZMQ_POLLIN : 0;
-        int64_t now = event_now_ms(), next = sync_tick(d->sync, now);
+        int64_t now = event_now_ms(), next = redial_due(d, now, sync_tick(d->sync, now));
         long timeout = next > now ? (long)(next - now) : 0, wt = d->web ? web_timeout_ms(d->web) : -1;
         if (wt >= 0 && wt < timeout)
             timeout = wt;
-        rc = poll_once(d, items, n, timeout > 1000 ? 1000 : timeout);
+        rc = poll_once(d, &ps, timeout > 1000 ? 1000 : timeout);
     }
     free(items);
+    free(ps.peer_of);
     return rc;
 }
 
@@ -756,7 +888,8 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     }
     if (open_web(&d, why, whylen) != 0)
         goto done;
-    log_info("listening on %s, %zu partner%s, network%s:%s%s%s", cfg->listen[0] ? cfg->listen : "(nothing)",
+    log_info("listening on %s, %zu partner%s, network%s:%s%s%s",
+             cfg->listen[0] ? cfg->listen : "nothing (this node only dials)",
              cfg->n_peers, cfg->n_peers == 1 ? "" : "s", cfg->n_networks == 1 ? "" : "s",
              cfg->networks[0], cfg->n_networks > 1 ? ", " : "",
              cfg->n_networks > 1 ? cfg->networks[1] : "");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "daemon/dial.h"
 #include "util/log.h"
 #include "sync/sync.h"
 
@@ -209,15 +210,19 @@ void *net_client_open(void *zctx, const keys_transport_t *k, const uint8_t partn
     if (keys_curve_public(server, partner) != KEYS_OK)
         return fail_sock(s, why, whylen, "partner key cannot be converted to X25519");
     /* IMMEDIATE: queue only to completed connections, so nothing piles up
-     * for a partner that is down; sync repairs what was not sent. */
+     * for a partner that is down; sync repairs what was not sent. A partner
+     * that cannot be reached is retried by libzmq, the interval doubling
+     * from the base (drawn per socket, so partners drift apart) up to the
+     * max, plus libzmq's own jitter (see dial.h). */
+    int ivl = DIAL_ZMQ_IVL_MS + (int)randombytes_uniform(DIAL_ZMQ_IVL_MS);
     if (curve_setup(k, s, 0) != KEYS_OK || common_opts(s) != 0 ||
         zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32) != 0 ||
-        set_int(s, ZMQ_IMMEDIATE, 1) != 0 || set_int(s, ZMQ_RECONNECT_IVL, 200) != 0 ||
-        set_int(s, ZMQ_RECONNECT_IVL_MAX, 5000) != 0)
+        set_int(s, ZMQ_IMMEDIATE, 1) != 0 || set_int(s, ZMQ_RECONNECT_IVL, ivl) != 0 ||
+        set_int(s, ZMQ_RECONNECT_IVL_MAX, DIAL_ZMQ_IVL_MAX_MS) != 0)
         return fail_sock(s, why, whylen, "dealer options");
     int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+                 ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
     if (zmq_socket_monitor(s, monitor_ep, events) != 0)
         return fail_sock(s, why, whylen, "monitor");
     if (zmq_connect(s, endpoint) != 0)
@@ -249,6 +254,8 @@ int net_monitor_read(void *mon)
             ev = NET_UP;
         else if (id == ZMQ_EVENT_DISCONNECTED)
             ev = NET_DOWN;
+        else if (id == ZMQ_EVENT_CONNECT_RETRIED)
+            ev = NET_RETRY;
         else if (id & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                        ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
             ev = NET_REFUSED;

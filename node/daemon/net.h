@@ -63,14 +63,17 @@ int net_zap_handle(void *zap, net_allow_fn allow, void *allow_ctx);
 void *net_server_open(void *zctx, const keys_transport_t *k, const char *endpoint, char *why,
                       size_t whylen);
 /* CURVE client (DEALER) to a partner; monitor_ep receives connection
- * events (open a ZMQ_PAIR to it with net_monitor_open). */
+ * events (open a ZMQ_PAIR to it with net_monitor_open). libzmq reconnects
+ * it, backing off exponentially while the partner cannot be reached (see
+ * daemon/dial.h). */
 void *net_client_open(void *zctx, const keys_transport_t *k, const uint8_t partner[32],
                       const char *endpoint, const char *monitor_ep, char *why, size_t whylen);
 void *net_monitor_open(void *zctx, const char *monitor_ep);
 
 /* Reads one monitor event: NET_UP (handshake done), NET_DOWN, NET_REFUSED
- * (handshake failed, e.g. not allowed), or 0 for other events. */
-enum { NET_UP = 1, NET_DOWN = 2, NET_REFUSED = 3 };
+ * (handshake failed, e.g. not allowed), NET_RETRY (could not connect;
+ * libzmq tries again later), or 0 for other events. */
+enum { NET_UP = 1, NET_DOWN = 2, NET_REFUSED = 3, NET_RETRY = 4 };
 int net_monitor_read(void *mon);
 
 /* Sends one frame; via a ROUTER when rid is given. Never blocks. */

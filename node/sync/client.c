@@ -16,15 +16,16 @@
 #include "util/text.h"
 #include "sync/sync_impl.h"
 
-const char *const cstate_names[] = {"idle", "hello", "summary", "heads", "events", "in-sync"};
+/* The step a client's round is at: for logs and `lernet peers --json`
+ * ("round"); whether the nodes are in sync is pstat_t's, not this. */
+const char *const cstate_names[] = {"idle", "hello", "summary", "heads", "events", "done"};
 
-static void account(client_t *c, long applied)
+static void account(sync_t *s, client_t *c, long applied)
 {
     if (applied <= 0)
         return;
     c->round_applied += (uint64_t)applied;
-    c->applied_total += (uint64_t)applied;
-    c->we_lack = c->we_lack > (uint64_t)applied ? c->we_lack - (uint64_t)applied : 0;
+    status_received(s, (size_t)(c - s->clients), (uint64_t)applied);
 }
 
 /* Stores the held batch, if any (it is verified: storing is always right). */
@@ -40,7 +41,7 @@ static long store_held(sync_t *s, client_t *c)
     c->held = NULL;
     c->n_held = 0;
     s->holding--;
-    account(c, applied);
+    account(s, c, applied);
     return applied;
 }
 
@@ -54,6 +55,7 @@ void client_reset(sync_t *s, client_t *c)
     free(c->wants);
     c->wants = NULL;
     c->n_wants = 0;
+    offers_clear(c);
 }
 
 static void expect_reply(sync_t *s, client_t *c, enum cstate st, int64_t now_ms)
@@ -73,8 +75,7 @@ static void end_round(sync_t *s, client_t *c, bool in_sync, int64_t now_ms)
     s->stats.rounds++;
     if (in_sync) {
         s->stats.rounds_in_sync++;
-        c->last_sync_ms = now_ms;
-        c->we_lack = c->they_lack = 0;
+        status_in_sync(s, (size_t)(c - s->clients), now_ms);
     }
 }
 
@@ -83,7 +84,7 @@ static void send_hello(sync_t *s, size_t peer, int64_t now_ms)
     const config_peer_t *p = &s->cfg->peers[peer];
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__Hello h = LERNET__WIRE__HELLO__INIT;
-    char *caps[] = {"digest-v1", "push-v1"};
+    char *caps[] = {"digest-v1", "push-v1", "offer-v1"};
     char *nets[CONFIG_MAX_NETWORKS];
     size_t n = 0;
     /* only what we let the partner have now: the server digests what we
@@ -92,7 +93,7 @@ static void send_hello(sync_t *s, size_t peer, int64_t now_ms)
         if (net_allowed(s, peer, p->networks[i]))
             nets[n++] = (char *)p->networks[i];
     h.protocol = SYNC_PROTOCOL;
-    h.n_capabilities = 2;
+    h.n_capabilities = 3;
     h.capabilities = caps;
     h.n_networks = n;
     h.networks = nets;
@@ -117,6 +118,11 @@ static void send_summary(sync_t *s, size_t peer, int64_t now_ms)
     sum.root.data = root;
     sum.root.len = sizeof root;
     sum.logs = (uint32_t)logs;
+    const pstat_t *ps = &s->status[peer];
+    if (ps->state == SYNC_APART && ps->lack_known) { /* for the server's status only */
+        sum.sender_lacks = ps->we_lack;
+        sum.receiver_lacks = ps->they_lack;
+    }
     m.body_case = LERNET__WIRE__MSG__BODY_SUMMARY;
     m.summary = &sum;
     send_client(s, peer, &m);
@@ -147,9 +153,10 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
 {
     client_t *c = &s->clients[peer];
     if (a->protocol != SYNC_PROTOCOL) {
-        snprintf(c->last_error, sizeof c->last_error,
+        pstat_t *ps = &s->status[peer];
+        snprintf(ps->last_error, sizeof ps->last_error,
                  "partner speaks protocol %u, this node speaks %d", a->protocol, SYNC_PROTOCOL);
-        log_error("partner %s: %s", peer_name(s, (int)peer), c->last_error);
+        log_error("partner %s: %s", peer_name(s, (int)peer), ps->last_error);
         client_reset(s, c);
         c->next_round_ms =
             now_ms + SYNC_VERSION_BACKOFF_ROUNDS * (int64_t)s->cfg->sync_interval_ms;
@@ -163,11 +170,14 @@ static void on_hello_ack(sync_t *s, size_t peer, const Lernet__Wire__HelloAck *a
         return;
     }
     c->have_scope = true;
-    c->push_to_them = false;
-    for (size_t i = 0; i < a->n_capabilities && i < 16; i++)
-        c->push_to_them |= strcmp(a->capabilities[i], "push-to-me") == 0;
+    c->offer_acks = c->push_cap = false;
+    for (size_t i = 0; i < a->n_capabilities && i < 16; i++) {
+        c->offer_acks |= strcmp(a->capabilities[i], "offer-v1") == 0;
+        c->push_cap |= strcmp(a->capabilities[i], "push-to-me") == 0;
+    }
+    c->push_to_them = !c->offer_acks && c->push_cap; /* else each round's Buckets say */
     snprintf(c->remote_name, sizeof c->remote_name, "%s", a->node_name);
-    c->last_error[0] = '\0';
+    s->status[peer].last_error[0] = '\0';
     log_info("partner %s: session open, %zu network%s in scope", peer_name(s, (int)peer),
              c->scope.n, c->scope.n == 1 ? "" : "s");
     send_summary(s, peer, now_ms);
@@ -203,6 +213,8 @@ static void on_buckets(sync_t *s, size_t peer, const Lernet__Wire__Buckets *b, i
         end_round(s, c, false, now_ms);
         return;
     }
+    /* whether the server pulls from us itself now, or relies on our offers */
+    c->push_to_them = c->offer_acks ? b->push_to_me : c->push_cap;
     for (unsigned i = 0; i < SYNC_NBUCKETS; i++) {
         if (memcmp(ours + i * SYNC_BUCKET_BYTES, b->digests.data + i * SYNC_BUCKET_BYTES,
                    SYNC_BUCKET_BYTES) != 0) {
@@ -261,16 +273,19 @@ static void on_heads(sync_t *s, size_t peer, Lernet__Wire__Heads *h, int64_t now
     c->wants = NULL;
     c->n_wants = 0;
     c->round_applied = 0;
-    if (h->n_heads > SYNC_MAX_HEADS || heads_to_wants(s, c, h) != 0) {
+    uint64_t we_lack, they_lack;
+    if (h->n_heads > SYNC_MAX_HEADS || heads_to_wants(s, c, h, &we_lack, &they_lack) != 0) {
         log_warn("partner %s: malformed heads", peer_name(s, (int)peer));
         end_round(s, c, false, now_ms);
         return;
     }
+    if (!c->heads_more) /* the counts of the whole round, not of a page */
+        status_apart(s, peer, true, we_lack, they_lack, now_ms);
     log_debug("partner %s: heads: we lack %llu, they lack %llu (%zu log%s to offer)",
-              peer_name(s, (int)peer), (unsigned long long)c->we_lack,
-              (unsigned long long)c->they_lack, c->n_offers, c->n_offers == 1 ? "" : "s");
-    if (c->n_offers)
-        send_offers(s, peer);
+              peer_name(s, (int)peer), (unsigned long long)we_lack,
+              (unsigned long long)they_lack, c->n_offers - c->offer_next,
+              c->n_offers - c->offer_next == 1 ? "" : "s");
+    send_offers(s, peer, now_ms); /* if any, and none awaits its acknowledgement */
     if (c->n_wants == 0 && c->heads_more) /* nothing to ask in this page: the next one */
         send_get_heads(s, peer, now_ms);
     else if (c->n_wants == 0) /* they lack ours: their own pull (or our offers) brings it */
@@ -398,7 +413,7 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
         end_round(s, c, false, now_ms);
         return;
     }
-    account(c, applied);
+    account(s, c, applied);
     advance_wants(s, c);
     drop_stuck_wants(c, now_ms);
     take_step(s, peer, after_store(c, pipe, applied), now_ms);
@@ -408,8 +423,9 @@ static void on_client_error(sync_t *s, size_t peer, const Lernet__Wire__Error *e
                             int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
+    pstat_t *ps = &s->status[peer];
     /* escaped here too: `lernet peers` prints it to a terminal, JSON needs UTF-8 */
-    text_escape(c->last_error, sizeof c->last_error, e->message ? e->message : "");
+    text_escape(ps->last_error, sizeof ps->last_error, e->message ? e->message : "");
     log_error("partner %s refused: %.190s", peer_name(s, (int)peer), e->message ? e->message : "");
     client_reset(s, c);
     /* A version mismatch will not fix itself soon: back off. */
@@ -422,6 +438,7 @@ void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, in
 {
     client_t *c = &s->clients[peer];
     s->stats.bytes_received += len;
+    s->status[peer].bytes_received += len;
     msg_t *m = lernet__wire__msg__unpack(NULL, len, buf);
     if (!m) {
         log_warn("partner %s: undecodable reply (%zu bytes)", peer_name(s, (int)peer), len);
@@ -430,6 +447,8 @@ void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, in
     enum cstate st = c->state;
     if (m->body_case == LERNET__WIRE__MSG__BODY_ERROR)
         on_client_error(s, peer, m->error, now_ms);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_OFFER_ACK) /* offers run beside the round */
+        on_offer_ack(s, peer, m->offer_ack, now_ms);
     else if (st == C_HELLO && m->body_case == LERNET__WIRE__MSG__BODY_HELLO_ACK)
         on_hello_ack(s, peer, m->hello_ack, now_ms);
     else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
@@ -451,6 +470,7 @@ void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
     client_t *c = &s->clients[peer];
     client_reset(s, c);
     c->connected = true;
+    c->down_since_ms = 0;
     if (!s->stats.first_connected_ms)
         s->stats.first_connected_ms = event_now_ms();
     log_info("partner %s: connected", peer_name(s, (int)peer));
@@ -464,4 +484,5 @@ void sync_client_disconnected(sync_t *s, size_t peer)
         log_info("partner %s: disconnected", peer_name(s, (int)peer));
     client_reset(s, c);
     c->connected = false;
+    c->down_since_ms = 0; /* pulls_from starts the grace when first asked */
 }

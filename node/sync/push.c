@@ -1,15 +1,19 @@
 /*
  * push: events sent without being asked for. A committed event goes at
  * once to every other connected partner whose scope holds it (sync_push),
- * preceded by its author's key logs when it opens a log there; and a
- * partner that does not dial this node (it admitted us as a member) is
- * offered, a batch per round, what its heads show it lacks (send_offers).
- * Batches are read straight from the stored envelope bytes (batch_row).
+ * preceded by its author's key logs when the partner may lack them; and a
+ * partner that does not pull from this node itself (it has no connection
+ * of its own to us: we have no listen address, or it cannot reach it) is
+ * offered over our connection what its heads show it lacks (send_offers):
+ * the whole of it, a batch at a time, the next only once the partner
+ * acknowledged the one before as stored (OfferAck). Batches are read
+ * straight from the stored envelope bytes (batch_row).
  */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "sync/sync_impl.h"
 
 /* Envelope bytes straight from the stored parts: no parse, no re-encode
@@ -39,38 +43,92 @@ void batch_free(batch_t *b)
     free(b->envs);
 }
 
-/* Pushes, as one batch at most, what the partner's heads showed it lacks
- * (key logs first, like wants). */
-void send_offers(sync_t *s, size_t peer)
+void offers_clear(client_t *c)
+{
+    free(c->offers);
+    c->offers = NULL;
+    c->n_offers = c->offer_next = 0;
+    c->offer_out = false;
+    c->offer_applied = 0;
+}
+
+/* The next batch of c's offers, in list order (key logs first), moving
+ * the list past what it takes. */
+static void next_offer_batch(sync_t *s, client_t *c, batch_t *b)
+{
+    while (c->offer_next < c->n_offers && !b->full) {
+        want_t *o = &c->offers[c->offer_next];
+        size_t before = b->n;
+        store_range(s->st, o->author, o->network, o->from, o->to, batch_row, b);
+        uint64_t got = b->n - before;
+        if (b->full && o->from + got <= o->to) {
+            o->from += got; /* the rest of this range goes in the next batch */
+            break;
+        }
+        c->offer_next++;
+    }
+}
+
+void send_offers(sync_t *s, size_t peer, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
+    if (c->offer_out || c->offer_next >= c->n_offers || !c->connected || !c->have_scope)
+        return;
     batch_t b = {calloc(SYNC_BATCH_EVENTS, sizeof(ProtobufCBinaryData)), 0, SYNC_BATCH_EVENTS,
                  0, 0};
-    for (int pass = 0; pass < 2 && b.envs; pass++)
-        for (size_t i = 0; i < c->n_offers && !b.full; i++)
-            if (event_log_reserved(c->offers[i].network) == (pass == 0))
-                store_range(s->st, c->offers[i].author, c->offers[i].network, c->offers[i].from,
-                            c->offers[i].to, batch_row, &b);
+    if (b.envs)
+        next_offer_batch(s, c, &b);
     if (b.n) {
         msg_t m = LERNET__WIRE__MSG__INIT;
         Lernet__Wire__Events ev = LERNET__WIRE__EVENTS__INIT;
         ev.n_envelopes = b.n;
         ev.envelopes = b.envs;
-        m.body_case = LERNET__WIRE__MSG__BODY_PUSH;
-        m.push = &ev;
+        ev.more = c->offer_next < c->n_offers;
+        /* a server without offer acks takes them as a push, a batch a round */
+        if (c->offer_acks)
+            m.body_case = LERNET__WIRE__MSG__BODY_OFFER, m.offer = &ev;
+        else
+            m.body_case = LERNET__WIRE__MSG__BODY_PUSH, m.push = &ev;
         send_client(s, peer, &m);
         s->stats.events_sent += b.n;
+        s->status[peer].events_sent += b.n;
+        c->offer_out = c->offer_acks;
+        c->offer_deadline_ms = now_ms + SYNC_REPLY_TIMEOUT_MS;
+        log_debug("partner %s: offered %zu event%s%s", peer_name(s, (int)peer), b.n,
+                  b.n == 1 ? "" : "s", ev.more ? ", more to follow" : "");
     }
     batch_free(&b);
-    free(c->offers);
-    c->offers = NULL;
-    c->n_offers = 0;
+    if (c->offer_next >= c->n_offers && !c->offer_out)
+        offers_clear(c);
+}
+
+void on_offer_ack(sync_t *s, size_t peer, const Lernet__Wire__OfferAck *a, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (!c->offer_out)
+        return; /* none in flight: late, or not ours to count */
+    c->offer_out = false;
+    c->offer_applied += a->applied;
+    status_acked(s, peer, a->applied);
+    if (c->offer_next < c->n_offers) {
+        send_offers(s, peer, now_ms);
+        return;
+    }
+    /* All sent and stored there: a round now confirms it (in sync), unless
+     * nothing was new to it (then the next round is soon enough). */
+    if (c->offer_applied && (c->state == C_IDLE || c->state == C_DONE))
+        c->next_round_ms = now_ms;
+    offers_clear(c);
 }
 
 /* An author's key logs go to a partner only once the author publishes in
  * a network they share (author_in_scope), so with its first event there
  * the partner may lack them: they go first, in one Push, or the event
- * would be refused as signed by a key not (yet) certified. */
+ * would be refused as signed by a key not (yet) certified. The same while
+ * the partner is not known to be in sync with us: it may lack the whole
+ * log (published while we were apart), key logs included, and the event
+ * is then held back there until the rounds or offers bring the rest,
+ * rather than refused. */
 static void push_key_logs(sync_t *s, size_t peer, const uint8_t *author)
 {
     static const char *logs[] = {EVENT_LOG_KEYS, EVENT_LOG_REVOKED};
@@ -85,6 +143,7 @@ static void push_key_logs(sync_t *s, size_t peer, const uint8_t *author)
         m.body_case = LERNET__WIRE__MSG__BODY_PUSH, m.push = &e;
         send_client(s, peer, &m);
         s->stats.events_sent += b.n;
+        s->status[peer].events_sent += b.n;
     }
     batch_free(&b);
 }
@@ -124,10 +183,12 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer)
              (event_log_reserved(ev->network) &&
               !author_in_scope(s, &s->clients[p].scope, ev->author))))
             continue;
-        if (ev->seq == 1 && !event_log_reserved(ev->network))
+        if (!event_log_reserved(ev->network) &&
+            (ev->seq == 1 || s->status[p].state != SYNC_IN_SYNC))
             push_key_logs(s, p, ev->author);
         send_client(s, p, &m);
         s->stats.events_sent++;
+        s->status[p].events_sent++;
     }
     free(env);
 }

@@ -109,14 +109,16 @@ static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
     }
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
-    char *caps[] = {"digest-v1", "push-v1", "push-to-me"}, *nets[CONFIG_MAX_NETWORKS];
+    char *caps[] = {"digest-v1", "push-v1", "offer-v1", "push-to-me"}, *nets[CONFIG_MAX_NETWORKS];
     size_t n_nets = 0;
     for (size_t i = 0; i < se->scope.n; i++)
         if (!event_log_reserved(se->scope.nets[i]) && n_nets < CONFIG_MAX_NETWORKS)
             nets[n_nets++] = se->scope.nets[i]; /* implied on both sides */
     a.protocol = SYNC_PROTOCOL;
-    /* no DEALER of ours to this partner: ask it to push what we lack */
-    a.n_capabilities = s->cfg->peers[se->peer].endpoint[0] ? 2 : 3;
+    /* offer-v1: each round's Buckets say whether we pull from it ourselves
+     * (push_to_me); push-to-me: we never can (no endpoint), for a client
+     * without offer-v1 */
+    a.n_capabilities = s->cfg->peers[se->peer].endpoint[0] ? 3 : 4;
     a.capabilities = caps;
     a.n_networks = n_nets;
     a.networks = nets;
@@ -126,8 +128,23 @@ static void serve_hello(sync_t *s, session_t *se, const Lernet__Wire__Hello *h)
     send_server(s, se, &m);
 }
 
+/* The partner's Summary tells us where the two nodes stand: equal roots,
+ * in sync; else what its last comparison of heads found, as it says. */
+static void summary_status(sync_t *s, size_t peer, bool equal, const Lernet__Wire__Summary *q,
+                           int64_t now_ms)
+{
+    if (equal)
+        status_in_sync(s, peer, now_ms);
+    else if (q->sender_lacks || q->receiver_lacks)
+        status_apart(s, peer, true, q->receiver_lacks, q->sender_lacks, now_ms);
+    else if (s->status[peer].state != SYNC_APART)
+        status_apart(s, peer, false, 0, 0, now_ms); /* how far apart: not known yet */
+    /* else it has not compared heads since: what the last comparison found
+     * (ours, or its) stands, as of when it was made */
+}
+
 static void serve_summary(sync_t *s, session_t *se, const scope_t *sc,
-                          const Lernet__Wire__Summary *q)
+                          const Lernet__Wire__Summary *q, int64_t now_ms)
 {
     uint8_t root[SYNC_ROOT_BYTES], buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
     size_t logs;
@@ -136,7 +153,9 @@ static void serve_summary(sync_t *s, session_t *se, const scope_t *sc,
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__Summary sum = LERNET__WIRE__SUMMARY__INIT;
     Lernet__Wire__Buckets b = LERNET__WIRE__BUCKETS__INIT;
-    if (q->root.len == sizeof root && sodium_memcmp(q->root.data, root, sizeof root) == 0) {
+    bool equal = q->root.len == sizeof root && sodium_memcmp(q->root.data, root, sizeof root) == 0;
+    summary_status(s, se->peer, equal, q, now_ms);
+    if (equal) {
         sum.root.data = root;
         sum.root.len = sizeof root;
         sum.logs = (uint32_t)logs;
@@ -145,6 +164,8 @@ static void serve_summary(sync_t *s, session_t *se, const scope_t *sc,
     } else {
         b.digests.data = buckets;
         b.digests.len = sizeof buckets;
+        /* what we lack of its comes by our own rounds, or it must offer it */
+        b.push_to_me = !pulls_from(s, se->peer, now_ms);
         m.body_case = LERNET__WIRE__MSG__BODY_BUCKETS;
         m.buckets = &b;
     }
@@ -161,8 +182,25 @@ static bool after_cursor(const store_feed_t *f, const Lernet__Wire__GetHeads *g)
     return c > 0 || (c == 0 && strcmp(f->network, g->after_network) > 0);
 }
 
-/* The heads of the asked buckets after the cursor, at most SYNC_MAX_HEADS;
- * `more` when one more would have followed. */
+/* Whether the logs feeds[from..to) of one author (store_feeds keeps an
+ * author's logs together) have a network log in a bucket of the bitmap. */
+static bool author_asked(const store_feed_t *feeds, size_t from, size_t to, const uint8_t *bitmap)
+{
+    for (size_t i = from; i < to; i++) {
+        unsigned b = sync_bucket_of(feeds[i].author, feeds[i].network);
+        if (!event_log_reserved(feeds[i].network) && (bitmap[b / 8] & (1u << (b % 8))))
+            return true;
+    }
+    return false;
+}
+
+/* The heads of the logs in the buckets asked for, and with an author's
+ * network log its key logs wherever they fall: they hash to other
+ * buckets, which may not have differed when the client compared (the key
+ * logs came in between), and without them the client would ask for
+ * events it must refuse as signed by a key not yet certified. Only logs
+ * after the cursor, at most SYNC_MAX_HEADS; `more` when one more would
+ * have followed. */
 static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
                             const Lernet__Wire__GetHeads *g)
 {
@@ -184,21 +222,29 @@ static void serve_get_heads(sync_t *s, session_t *se, const scope_t *sc,
     Lernet__Wire__Head **hp = calloc(cap ? cap : 1, sizeof *hp);
     size_t k = 0;
     bool more = false;
-    for (size_t i = 0; heads && hp && i < n; i++) {
-        unsigned b = sync_bucket_of(feeds[i].author, feeds[i].network);
-        if (!(g->buckets.data[b / 8] & (1u << (b % 8))) || !after_cursor(&feeds[i], g))
-            continue;
-        if (k == SYNC_MAX_HEADS) {
-            more = true;
-            break;
+    for (size_t i = 0, end; heads && hp && i < n && !more; i = end) {
+        for (end = i + 1; end < n && memcmp(feeds[end].author, feeds[i].author,
+                                            KEYS_PUBLIC_BYTES) == 0; end++)
+            ;
+        bool keys_too = author_asked(feeds, i, end, g->buckets.data);
+        for (size_t j = i; j < end; j++) {
+            unsigned b = sync_bucket_of(feeds[j].author, feeds[j].network);
+            if ((!(g->buckets.data[b / 8] & (1u << (b % 8))) &&
+                 !(keys_too && event_log_reserved(feeds[j].network))) ||
+                !after_cursor(&feeds[j], g))
+                continue;
+            if (k == SYNC_MAX_HEADS) {
+                more = true;
+                break;
+            }
+            lernet__wire__head__init(&heads[k]);
+            heads[k].author.data = feeds[j].author;
+            heads[k].author.len = KEYS_PUBLIC_BYTES;
+            heads[k].network = feeds[j].network;
+            heads[k].seq = feeds[j].seq;
+            hp[k] = &heads[k];
+            k++;
         }
-        lernet__wire__head__init(&heads[k]);
-        heads[k].author.data = feeds[i].author;
-        heads[k].author.len = KEYS_PUBLIC_BYTES;
-        heads[k].network = feeds[i].network;
-        heads[k].seq = feeds[i].seq;
-        hp[k] = &heads[k];
-        k++;
     }
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__Heads h = LERNET__WIRE__HEADS__INIT;
@@ -242,6 +288,7 @@ static void serve_want(sync_t *s, session_t *se, const scope_t *sc,
     m.events = &ev;
     send_server(s, se, &m);
     s->stats.events_sent += b.n;
+    s->status[se->peer].events_sent += b.n;
     batch_free(&b);
 }
 
@@ -255,7 +302,31 @@ static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t 
             scope_add(&sc, s->cfg->networks[i]);
     if (e->n_envelopes > SYNC_BATCH_EVENTS)
         return;
-    apply_batch(s, (int)peer, &sc, e->envelopes, e->n_envelopes, now_ms);
+    long got = apply_batch(s, (int)peer, &sc, e->envelopes, e->n_envelopes, now_ms);
+    if (got > 0)
+        status_received(s, peer, (uint64_t)got);
+}
+
+/* What the partner offers (what our heads showed it we lack): stored like
+ * any received batch, within the session's scope, then acknowledged, so
+ * that it sends the next batch only once this one is durable here. */
+static void serve_offer(sync_t *s, session_t *se, const scope_t *sc, Lernet__Wire__Events *e,
+                        int64_t now_ms)
+{
+    if (e->n_envelopes > SYNC_BATCH_EVENTS) {
+        send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "offer: too many events");
+        return;
+    }
+    long got = apply_batch(s, (int)se->peer, sc, e->envelopes, e->n_envelopes, now_ms);
+    if (got > 0)
+        status_received(s, se->peer, (uint64_t)got);
+    msg_t m = LERNET__WIRE__MSG__INIT;
+    Lernet__Wire__OfferAck a = LERNET__WIRE__OFFER_ACK__INIT;
+    a.events = (uint32_t)e->n_envelopes;
+    a.applied = got > 0 ? (uint32_t)got : 0;
+    m.body_case = LERNET__WIRE__MSG__BODY_OFFER_ACK;
+    m.offer_ack = &a;
+    send_server(s, se, &m);
 }
 
 void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
@@ -264,6 +335,8 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
     s->stats.bytes_received += len;
     if (rid_len == 0 || rid_len > sizeof s->sessions[0].rid || peer >= s->cfg->n_peers)
         return;
+    s->status[peer].bytes_received += len;
+    s->status[peer].last_request_ms = now_ms;
     msg_t *m = lernet__wire__msg__unpack(NULL, len, buf);
     session_t *se = session_find(s, peer, rid, rid_len, m && m->body_case ==
                                  LERNET__WIRE__MSG__BODY_HELLO, now_ms);
@@ -288,11 +361,13 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
     } else if (!sc)
         bar_session(s, se); /* rights lost since its Hello: checked on every request */
     else if (m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
-        serve_summary(s, se, sc, m->summary);
+        serve_summary(s, se, sc, m->summary, now_ms);
     else if (m->body_case == LERNET__WIRE__MSG__BODY_GET_HEADS)
         serve_get_heads(s, se, sc, m->get_heads);
     else if (m->body_case == LERNET__WIRE__MSG__BODY_WANT)
         serve_want(s, se, sc, m->want);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_OFFER)
+        serve_offer(s, se, sc, m->offer, now_ms);
     else
         log_debug("partner %s: unexpected request %d", peer_name(s, (int)peer),
                   (int)m->body_case);

@@ -8,6 +8,7 @@
  */
 #include "sync/sync.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util/log.h"
@@ -91,8 +92,10 @@ void send_client(sync_t *s, size_t peer, const msg_t *m)
 {
     size_t len;
     uint8_t *buf = pack(m, &len);
-    if (buf && s->io.send_client(s->io.ctx, peer, buf, len) == 0)
+    if (buf && s->io.send_client(s->io.ctx, peer, buf, len) == 0) {
         s->stats.bytes_sent += len;
+        s->status[peer].bytes_sent += len;
+    }
     free(buf);
 }
 
@@ -100,8 +103,11 @@ void send_server(sync_t *s, const session_t *se, const msg_t *m)
 {
     size_t len;
     uint8_t *buf = pack(m, &len);
-    if (buf && s->io.send_server(s->io.ctx, se->rid, se->rid_len, buf, len) == 0)
+    if (buf && s->io.send_server(s->io.ctx, se->rid, se->rid_len, buf, len) == 0) {
         s->stats.bytes_sent += len;
+        if (se->peer < CONFIG_MAX_PEERS)
+            s->status[se->peer].bytes_sent += len;
+    }
     free(buf);
 }
 
@@ -117,7 +123,70 @@ void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
     send_server(s, se, &m);
 }
 
-/* ---- timers, status, rescope ----------------------------------------- */
+/* ---- status ------------------------------------------------------------ */
+
+/* A partner counts as dialing us while its requests keep coming: within
+ * this long of the last one (a few of our rounds, and never under 15 s,
+ * since its rounds keep their own interval). */
+static int64_t dial_window_ms(const sync_t *s)
+{
+    int64_t w = 5 * (int64_t)s->cfg->sync_interval_ms;
+    return w < 15000 ? 15000 : w;
+}
+
+static void status_set(pstat_t *ps, int state, int64_t now_ms)
+{
+    if (ps->state != state)
+        ps->since_ms = now_ms;
+    ps->state = state;
+    ps->as_of_ms = now_ms;
+}
+
+void status_in_sync(sync_t *s, size_t peer, int64_t now_ms)
+{
+    pstat_t *ps = &s->status[peer];
+    status_set(ps, SYNC_IN_SYNC, now_ms);
+    ps->lack_known = true;
+    ps->we_lack = ps->they_lack = 0;
+    ps->last_in_sync_ms = now_ms;
+}
+
+void status_apart(sync_t *s, size_t peer, bool known, uint64_t we_lack, uint64_t they_lack,
+                  int64_t now_ms)
+{
+    pstat_t *ps = &s->status[peer];
+    status_set(ps, SYNC_APART, now_ms);
+    ps->lack_known = known;
+    ps->we_lack = known ? we_lack : 0;
+    ps->they_lack = known ? they_lack : 0;
+}
+
+void status_received(sync_t *s, size_t peer, uint64_t applied)
+{
+    pstat_t *ps = &s->status[peer];
+    ps->events_received += applied;
+    ps->we_lack = ps->we_lack > applied ? ps->we_lack - applied : 0;
+}
+
+void status_acked(sync_t *s, size_t peer, uint64_t applied)
+{
+    pstat_t *ps = &s->status[peer];
+    ps->they_lack = ps->they_lack > applied ? ps->they_lack - applied : 0;
+}
+
+bool pulls_from(sync_t *s, size_t peer, int64_t now_ms)
+{
+    client_t *c = &s->clients[peer];
+    if (peer >= s->cfg->n_peers || !s->cfg->peers[peer].endpoint[0])
+        return false;
+    if (c->connected)
+        return true;
+    if (!c->down_since_ms) /* first asked since it went down (or since start) */
+        c->down_since_ms = now_ms;
+    return now_ms - c->down_since_ms < SYNC_DIAL_GRACE_MS;
+}
+
+/* ---- timers, rescope ---------------------------------------------------- */
 
 int64_t sync_tick(sync_t *s, int64_t now_ms)
 {
@@ -126,6 +195,14 @@ int64_t sync_tick(sync_t *s, int64_t now_ms)
         client_t *c = &s->clients[p];
         if (!c->connected)
             continue;
+        if (c->offer_out && now_ms >= c->offer_deadline_ms) {
+            log_warn("partner %s: offered events not acknowledged for %d s; the next round "
+                     "offers again what it still lacks",
+                     peer_name(s, (int)p), SYNC_REPLY_TIMEOUT_MS / 1000);
+            offers_clear(c);
+        }
+        if (c->offer_out && c->offer_deadline_ms < next)
+            next = c->offer_deadline_ms;
         bool waiting = c->state != C_IDLE && c->state != C_DONE;
         if (waiting && now_ms >= c->deadline_ms) {
             log_warn("partner %s: no reply for %d s in state %s, starting over",
@@ -144,27 +221,72 @@ int64_t sync_tick(sync_t *s, int64_t now_ms)
     return next;
 }
 
+/* A time as {"NAME_ms": t, "NAME_ago_ms": now - t}, both null for never. */
+static void set_time(json_t *o, const char *name, int64_t t, int64_t now_ms)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s_ms", name);
+    json_object_set_new(o, k, t ? json_integer(t) : json_null());
+    snprintf(k, sizeof k, "%s_ago_ms", name);
+    json_object_set_new(o, k, t ? json_integer(now_ms - t) : json_null());
+}
+
+static json_t *lack_json(const pstat_t *ps, uint64_t n)
+{
+    return ps->state != SYNC_UNKNOWN && ps->lack_known ? json_integer((json_int_t)n) : json_null();
+}
+
+/* Which side opens the connection: we (we have its endpoint), they (its
+ * requests arrive on our ROUTER), or both. A partner with no endpoint
+ * that has not dialed yet is still "they": it is the only side that can. */
+static const char *dials(const sync_t *s, size_t p, bool they_dial)
+{
+    bool we = s->cfg->peers[p].endpoint[0] != '\0';
+    return we && they_dial ? "both" : we ? "we" : "they";
+}
+
+static json_t *peer_json(sync_t *s, size_t p, int64_t now_ms)
+{
+    const config_peer_t *cp = &s->cfg->peers[p];
+    const client_t *c = &s->clients[p];
+    const pstat_t *ps = &s->status[p];
+    char key[KEYS_PUB_STR_SIZE];
+    bool they_dial = ps->last_request_ms && now_ms - ps->last_request_ms <= dial_window_ms(s);
+    keys_pub_encode(key, cp->public_key);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:s}", "name",
+                          cp->name, "public_key", key, "endpoint", cp->endpoint, "dials",
+                          dials(s, p, they_dial), "connected", c->connected || they_dial,
+                          "in_sync",
+                          ps->state == SYNC_UNKNOWN ? json_null() : json_boolean(ps->state),
+                          "we_lack", lack_json(ps, ps->we_lack), "they_lack",
+                          lack_json(ps, ps->they_lack), "bytes_sent",
+                          (json_int_t)ps->bytes_sent, "bytes_received",
+                          (json_int_t)ps->bytes_received, "events_sent",
+                          (json_int_t)ps->events_sent, "events_received",
+                          (json_int_t)ps->events_received, "round",
+                          cp->endpoint[0] ? cstate_names[c->state] : "none");
+    if (!o)
+        return NULL;
+    /* the two connections apart: ours (null: we do not dial it), and its */
+    json_object_set_new(o, "our_connection",
+                        cp->endpoint[0] ? json_boolean(c->connected) : json_null());
+    json_object_set_new(o, "its_connection", json_boolean(they_dial));
+    set_time(o, "since", ps->since_ms, now_ms);
+    set_time(o, "as_of", ps->as_of_ms, now_ms);
+    set_time(o, "last_sync", ps->last_in_sync_ms, now_ms);
+    set_time(o, "last_request", ps->last_request_ms, now_ms);
+    if (ps->last_error[0])
+        json_object_set_new(o, "last_error", json_string(ps->last_error));
+    return o;
+}
+
 json_t *sync_peers_json(sync_t *s, int64_t now_ms)
 {
     json_t *arr = json_array();
-    for (size_t p = 0; p < s->cfg->n_peers; p++) {
-        const config_peer_t *cp = &s->cfg->peers[p];
-        client_t *c = &s->clients[p];
-        char key[KEYS_PUB_STR_SIZE];
-        keys_pub_encode(key, cp->public_key);
-        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I}", "name", cp->name,
-                              "public_key", key, "endpoint", cp->endpoint, "connected",
-                              c->connected, "state", cstate_names[c->state], "we_lack",
-                              (json_int_t)c->we_lack, "they_lack", (json_int_t)c->they_lack,
-                              "events_received", (json_int_t)c->applied_total);
-        json_object_set_new(o, "last_sync_ms",
-                            c->last_sync_ms ? json_integer(c->last_sync_ms) : json_null());
-        json_object_set_new(o, "last_sync_ago_ms", c->last_sync_ms
-                                                       ? json_integer(now_ms - c->last_sync_ms)
-                                                       : json_null());
-        if (c->last_error[0])
-            json_object_set_new(o, "last_error", json_string(c->last_error));
-        json_array_append_new(arr, o);
+    for (size_t p = 0; arr && p < s->cfg->n_peers; p++) {
+        json_t *o = peer_json(s, p, now_ms);
+        if (o)
+            json_array_append_new(arr, o);
     }
     return arr;
 }
@@ -241,9 +363,12 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
     s->clients = calloc(CONFIG_MAX_PEERS, sizeof *s->clients);
     s->sessions = calloc(SYNC_MAX_SESSIONS, sizeof *s->sessions);
     s->rights = calloc(CONFIG_MAX_PEERS, sizeof *s->rights);
+    s->status = calloc(CONFIG_MAX_PEERS, sizeof *s->status);
     s->rlog = calloc((size_t)(CONFIG_MAX_PEERS + 1) * SYNC_REFUSAL_SLOTS, sizeof *s->rlog);
     s->gen = 1;
-    if (!s->clients || !s->sessions || !s->rights || !s->rlog ||
+    for (size_t p = 0; s->status && p < CONFIG_MAX_PEERS; p++)
+        s->status[p].state = SYNC_UNKNOWN;
+    if (!s->clients || !s->sessions || !s->rights || !s->status || !s->rlog ||
         vpool_new(&s->pool, -1) != 0) {
         sync_free(&s);
         return -1;
@@ -265,6 +390,7 @@ void sync_free(sync_t **sp)
     free(s->clients);
     free(s->sessions);
     free(s->rights);
+    free(s->status);
     free(s->rlog);
     vpool_free(&s->pool);
     free(s);

@@ -45,6 +45,7 @@
 #define SYNC_SESSIONS_PER_PEER 4 /* a partner's connections beyond these replace its own */
 #define SYNC_MAX_STUCK 32         /* logs put aside per partner (see stuck_add) */
 #define SYNC_REFUSAL_LINES 5      /* refusals logged per partner and reason a minute */
+#define SYNC_DIAL_GRACE_MS 5000   /* a connection of ours this new to being down may come back */
 
 /* How sync sends. Both return 0 on success; a failure (peer gone, queue
  * full) is not an error for sync: the next round repairs it. */

@@ -12,8 +12,8 @@
  *   wants.c   what a round asks for: heads → wants, offers, logs put aside
  *   server.c  sessions and their quotas; answers to Hello..Want and Push
  *   apply.c   a received batch: verified on every core, stored, forwarded
- *   push.c    eager push of new events, key logs, offers to partners that
- *             do not dial us
+ *   push.c    eager push of new events, key logs, and offers (what a
+ *             partner that does not pull from us itself lacks)
  */
 #ifndef LERNET_SYNC_IMPL_H
 #define LERNET_SYNC_IMPL_H
@@ -51,6 +51,7 @@ typedef struct scope {
 
 typedef struct client {
     bool connected;
+    int64_t down_since_ms; /* not connected since (0: not looked at since it went down) */
     enum cstate state;
     int64_t deadline_ms;   /* reply expected by */
     int64_t next_round_ms; /* next round starts */
@@ -59,19 +60,20 @@ typedef struct client {
     want_t *wants;
     size_t n_wants;
     uint64_t round_applied;
-    int64_t last_sync_ms;
-    uint64_t we_lack, they_lack; /* events, as of the last heads exchange */
-    uint64_t applied_total;
     char remote_name[CONFIG_MAX_NAME];
-    char last_error[200];
     /* A verified batch not stored yet: it is stored while the workers
      * verify the next one (see on_events). */
     vpool_item_t *held;
     size_t n_held;
-    /* The partner does not dial us (it admitted us as a member): it can
-     * only get our events if we push them, so each round we also send, up
-     * to one batch, what its heads show it lacks. */
-    bool push_to_them;
+    /* Offers (see push.c): the partner does not pull from us itself, so we
+     * send it what its heads show it lacks, over this connection. The
+     * server's HelloAck says whether it acknowledges offers ("offer-v1":
+     * then each round's Buckets say whether it wants them, and a batch
+     * leaves only once the one before was acknowledged) or only that it
+     * never dials us ("push-to-me": a batch per round, as a Push). */
+    bool offer_acks;     /* the server has "offer-v1" */
+    bool push_cap;       /* the server has "push-to-me" */
+    bool push_to_them;   /* as of the last Buckets (or push_cap) */
     uint8_t asked[SYNC_NBUCKETS / 8]; /* buckets of the last GetHeads */
     /* Heads come in pages (see serve_get_heads): the page asked for starts
      * after this cursor (none: the first page); heads_more says the
@@ -83,8 +85,12 @@ typedef struct client {
         config_network_t network;
     } after;
     bool heads_more;
-    want_t *offers;
-    size_t n_offers;
+    uint64_t page_we_lack, page_they_lack; /* summed over this round's pages so far */
+    want_t *offers;      /* key logs first; offers[offer_next..] still to send */
+    size_t n_offers, offer_next;
+    bool offer_out;      /* a batch awaits its OfferAck */
+    int64_t offer_deadline_ms;
+    uint64_t offer_applied; /* acknowledged as new in this stream */
     /* the networks the partner's HelloAck put in scope; the scope is these
      * as far as the partner's rights go now (re-derived when gen moves) */
     config_network_t acked[CONFIG_MAX_NETWORKS];
@@ -102,6 +108,26 @@ typedef struct client {
     } stuck[SYNC_MAX_STUCK];
     size_t put_aside; /* logs put aside by the batches of this round's last reply */
 } client_t;
+
+/* What this node knows of how far apart it and a partner are, from
+ * whichever connection the last exchange was over: our own rounds (we
+ * dial), or the partner's rounds on our ROUTER (it dials), or both. An
+ * exchange is a comparison of roots (equal: in sync) or of heads (the
+ * counts each way); events stored or acknowledged since lower the counts.
+ * This is what `lernet peers` shows (sync_peers_json). */
+enum { SYNC_UNKNOWN = -1, SYNC_APART = 0, SYNC_IN_SYNC = 1 };
+typedef struct pstat {
+    int state;            /* SYNC_UNKNOWN until the first exchange */
+    int64_t since_ms;     /* when state took its value */
+    int64_t as_of_ms;     /* the last exchange */
+    int64_t last_in_sync_ms;
+    bool lack_known;      /* the counts were measured (not only "roots differ") */
+    uint64_t we_lack, they_lack;
+    int64_t last_request_ms; /* the partner's last request on our ROUTER */
+    uint64_t bytes_sent, bytes_received;
+    uint64_t events_sent, events_received; /* sent: served, pushed, offered */
+    char last_error[200];
+} pstat_t;
 
 typedef struct session {
     uint8_t rid[256];
@@ -146,6 +172,7 @@ struct sync {
     uint64_t refused[SYNC_REFUSAL_SLOTS];
     uint64_t gen;      /* moves when rights may have changed (sync_rescope) */
     rights_t *rights;  /* per partner, CONFIG_MAX_PEERS */
+    pstat_t *status;   /* per partner, CONFIG_MAX_PEERS */
     refusal_log_t *rlog; /* (CONFIG_MAX_PEERS + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
 };
 
@@ -172,6 +199,23 @@ void send_client(sync_t *s, size_t peer, const msg_t *m);
 void send_server(sync_t *s, const session_t *se, const msg_t *m);
 void send_error(sync_t *s, const session_t *se, Lernet__Wire__Error__Code code,
                 const char *text);
+
+/* ---- status (sync.c) -------------------------------------------------- */
+
+/* An exchange with peer found the roots equal. */
+void status_in_sync(sync_t *s, size_t peer, int64_t now_ms);
+/* An exchange found the roots apart; known: we_lack and they_lack were
+ * measured (heads compared), else they are not known. */
+void status_apart(sync_t *s, size_t peer, bool known, uint64_t we_lack, uint64_t they_lack,
+                  int64_t now_ms);
+/* Events from peer stored here (we lack fewer), or acknowledged by it
+ * (it lacks fewer). */
+void status_received(sync_t *s, size_t peer, uint64_t applied);
+void status_acked(sync_t *s, size_t peer, uint64_t applied);
+/* This node pulls from peer itself: it has an endpoint for it, and its
+ * connection to it is up, or has been down less than SYNC_DIAL_GRACE_MS
+ * (it may be a moment from coming up: a restart, a reconnect). */
+bool pulls_from(sync_t *s, size_t peer, int64_t now_ms);
 
 /* ---- digest.c --------------------------------------------------------- */
 
@@ -239,9 +283,11 @@ void start_round(sync_t *s, size_t peer, int64_t now_ms);
  * if it was not aside already. */
 bool stuck_add(sync_t *s, client_t *c, const uint8_t *author, const char *network,
                int64_t now_ms);
-/* Their heads (sorted here) → c's wants and offers, and how far apart the
- * two nodes are. -1: malformed heads or the store failed. */
-int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h);
+/* Their heads (sorted here) → c's wants and, when it has sent all its
+ * last ones, its offers; and how far apart the two nodes are (written only
+ * on success). -1: malformed heads or the store failed. */
+int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h, uint64_t *we_lack,
+                   uint64_t *they_lack);
 /* Drops the wants of logs put aside. */
 void drop_stuck_wants(client_t *c, int64_t now_ms);
 /* After a stored batch: each want past what the store now holds. */
@@ -259,7 +305,12 @@ void bar_session(sync_t *s, session_t *se);
 /* store_range callback: appends a stored envelope to a batch_t. */
 int batch_row(void *ctx, const store_row_t *r);
 void batch_free(batch_t *b);
-/* Pushes, as one batch at most, what the partner's heads showed it lacks. */
-void send_offers(sync_t *s, size_t peer);
+/* Sends the next batch of c's offers, unless one awaits its OfferAck (or,
+ * to a server without offer acks, as a Push: the next only a round later). */
+void send_offers(sync_t *s, size_t peer, int64_t now_ms);
+/* The partner acknowledged the batch in flight: the next one leaves. */
+void on_offer_ack(sync_t *s, size_t peer, const Lernet__Wire__OfferAck *a, int64_t now_ms);
+/* Forgets the offers (a reset, a lost acknowledgement). */
+void offers_clear(client_t *c);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * wants: what a client round asks a partner for. The partner's heads for
  * the differing buckets, against this node's logs, give the ranges it
- * lacks (wants, key logs first) and, for a partner we push to, what to
- * offer it; after each batch the wants move past what is now stored. Logs
+ * lacks (wants, key logs first) and, for a partner that does not pull from
+ * us itself, what to offer it (push.c sends them); after each batch the
+ * wants move past what is now stored. Logs
  * a partner serves only refusals or forks for are put aside a while
  * (stuck_add) and asked for by no want until then, so they cannot starve
  * the others.
@@ -123,15 +124,18 @@ static bool bucket_asked(const client_t *c, unsigned b)
 }
 
 /* Our logs against their (sorted) heads: how many events they lack and,
- * for a partner we push to, the ranges to offer it. A log of ours in a
- * bucket we asked about and in this page's span that their heads do not
- * list is one they lack entirely. */
-static void what_they_lack(client_t *c, Lernet__Wire__Heads *h, const store_feed_t *ours,
-                           size_t n_ours)
+ * for a partner we push to whose last offers are all sent, the ranges to
+ * offer it next. A log of ours in a bucket we asked about and in this
+ * page's span that their heads do not list is one they lack entirely. */
+static uint64_t what_they_lack(client_t *c, Lernet__Wire__Heads *h, const store_feed_t *ours,
+                               size_t n_ours)
 {
-    free(c->offers);
-    c->offers = c->push_to_them ? calloc(n_ours ? n_ours : 1, sizeof *c->offers) : NULL;
-    c->n_offers = 0;
+    uint64_t lack = 0;
+    bool offer = c->push_to_them && !c->offer_out && c->offer_next >= c->n_offers;
+    if (offer) {
+        offers_clear(c);
+        c->offers = calloc(n_ours ? n_ours : 1, sizeof *c->offers);
+    }
     for (size_t i = 0; i < n_ours; i++) {
         if (!in_page(c, h, &ours[i]))
             continue;
@@ -143,8 +147,8 @@ static void what_they_lack(client_t *c, Lernet__Wire__Heads *h, const store_feed
             from = t->seq + 1;
         if (!from)
             continue;
-        c->they_lack += ours[i].seq - from + 1;
-        if (c->offers) {
+        lack += ours[i].seq - from + 1;
+        if (offer && c->offers) {
             want_t *o = &c->offers[c->n_offers++];
             memcpy(o->author, ours[i].author, KEYS_PUBLIC_BYTES);
             snprintf(o->network, sizeof o->network, "%s", ours[i].network);
@@ -152,27 +156,31 @@ static void what_they_lack(client_t *c, Lernet__Wire__Heads *h, const store_feed
             o->to = ours[i].seq;
         }
     }
+    return lack;
 }
 
 /* Their heads against what this node holds: the ranges to ask for (not of
  * logs put aside) and how many events we lack. -1: the store failed. */
-static int what_we_lack(sync_t *s, client_t *c, const Lernet__Wire__Heads *h)
+static int what_we_lack(sync_t *s, client_t *c, const Lernet__Wire__Heads *h, uint64_t *lack)
 {
     c->wants = calloc(h->n_heads ? h->n_heads : 1, sizeof *c->wants);
     c->n_wants = 0;
+    *lack = 0;
     for (size_t i = 0; i < h->n_heads && c->wants; i++) {
         const Lernet__Wire__Head *x = h->heads[i];
         uint64_t mine = 0;
         if (store_have(s->st, x->author.data, x->network, &mine) != STORE_OK)
             return -1;
-        if (x->seq <= mine || is_stuck(c, x->author.data, x->network, event_now_ms()))
+        if (x->seq <= mine)
+            continue;
+        *lack += x->seq - mine;
+        if (is_stuck(c, x->author.data, x->network, event_now_ms()))
             continue;
         want_t *w = &c->wants[c->n_wants++];
         memcpy(w->author, x->author.data, KEYS_PUBLIC_BYTES);
         snprintf(w->network, sizeof w->network, "%s", x->network);
         w->from = mine + 1;
         w->to = x->seq;
-        c->we_lack += x->seq - mine;
     }
     return 0;
 }
@@ -191,13 +199,17 @@ static void key_logs_first(want_t *wants, size_t n)
 }
 
 /* Their heads for the differing buckets, one page → the ranges we miss,
- * and how far apart the two nodes are (for `lernet peers`, summed over
- * the pages of a round); c->after moves to the page's last head when more
- * follow. -1: malformed heads or the store failed. */
-int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
+ * the offers (key logs first, like wants), and how far apart the two nodes
+ * are (for `lernet peers`): *we_lack and *they_lack are summed over the
+ * pages of a round so far, written only on success. c->after moves to the
+ * page's last head when more follow. -1: malformed heads or the store
+ * failed. */
+int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h, uint64_t *we_lack,
+                   uint64_t *they_lack)
 {
     store_feed_t *ours;
     size_t n_ours;
+    uint64_t theirs, mine;
     if (!heads_valid(c, h))
         return -1;
     if (h->n_heads) /* an empty list has a NULL array: not for qsort */
@@ -205,12 +217,15 @@ int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
     if (scoped_feeds(s, &c->scope, &ours, &n_ours) != 0)
         return -1;
     if (!c->after.set)
-        c->we_lack = c->they_lack = 0;
-    what_they_lack(c, h, ours, n_ours);
+        c->page_we_lack = c->page_they_lack = 0;
+    theirs = what_they_lack(c, h, ours, n_ours);
     free(ours);
-    if (what_we_lack(s, c, h) != 0)
+    if (what_we_lack(s, c, h, &mine) != 0)
         return -1;
     key_logs_first(c->wants, c->n_wants);
+    key_logs_first(c->offers, c->n_offers); /* stable: a list being sent keeps its order */
+    c->page_we_lack += mine;
+    c->page_they_lack += theirs;
     c->heads_more = h->more;
     if (h->more) {
         const Lernet__Wire__Head *last = h->heads[h->n_heads - 1];
@@ -218,6 +233,8 @@ int heads_to_wants(sync_t *s, client_t *c, Lernet__Wire__Heads *h)
         memcpy(c->after.author, last->author.data, KEYS_PUBLIC_BYTES);
         snprintf(c->after.network, sizeof c->after.network, "%s", last->network);
     }
+    *we_lack = c->page_we_lack;
+    *they_lack = c->page_they_lack;
     return 0;
 }
 

@@ -616,30 +616,82 @@ static void ago(html_t *h, const json_t *v)
         html_rawf(h, "%.1f h ago", (double)ms / 3600000.0);
 }
 
+static void bytes(html_t *h, long long v)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double x = (double)v;
+    size_t u = 0;
+    while (x >= 1024 && u + 1 < sizeof unit / sizeof unit[0])
+        x /= 1024, u++;
+    html_rawf(h, u ? "%.1f %s" : "%.0f %s", x, unit[u]);
+}
+
+/* A count as of the last exchange, or "?" while never measured. */
+static void lack(html_t *h, const json_t *p, const char *k)
+{
+    const json_t *v = json_object_get(p, k);
+    if (json_is_integer(v))
+        html_rawf(h, "%lld", (long long)json_integer_value(v));
+    else
+        html_raw(h, "?");
+}
+
+/* In sync or not, since when (sync_peers_json). */
+static void sync_cell(html_t *h, const json_t *p)
+{
+    const json_t *v = json_object_get(p, "in_sync");
+    if (!json_is_boolean(v)) {
+        html_raw(h, "<td>not known yet</td>");
+        return;
+    }
+    /* coloured by a span: td.ok marks a partner that is connected */
+    html_rawf(h, "<td><span class=\"%s\">%s</span>, since ", json_is_true(v) ? "ok" : "bad",
+              json_is_true(v) ? "in sync" : "not in sync");
+    ago(h, json_object_get(p, "since_ago_ms"));
+    html_raw(h, "</td>");
+}
+
 static void peers_section(html_t *h, const json_t *peers)
 {
     const json_t *p;
     size_t i;
     html_raw(h, "<h2>Partners</h2><table id=\"peers\"><tr><th>Partner</th><th>Endpoint</th>"
-                "<th>State</th><th>Lag (events we lack / they lack)</th><th>Last sync</th>"
-                "<th>Received</th><th>Last error</th></tr>");
+                "<th>Dials</th><th>Connection</th><th>Sync</th>"
+                "<th>Events we lack / it lacks</th><th>As of</th><th>Bytes sent / received</th>"
+                "<th>Events received</th><th>Last error</th></tr>");
     json_array_foreach(peers, i, p) {
         int up = json_is_true(json_object_get(p, "connected"));
+        const char *ep = json_string_value(json_object_get(p, "endpoint"));
         html_raw(h, "<tr class=\"peer\"><td>");
         html_text(h, json_string_value(json_object_get(p, "name")));
-        html_raw(h, "</td><td><code>");
-        html_text(h, json_string_value(json_object_get(p, "endpoint")));
-        html_rawf(h, "</code></td><td class=\"%s\">%s (", up ? "ok" : "bad",
+        html_raw(h, "</td><td>");
+        if (ep && ep[0]) {
+            html_raw(h, "<code>");
+            html_text(h, ep);
+            html_raw(h, "</code>");
+        } else
+            html_raw(h, "none: it dials this node");
+        html_raw(h, "</td><td>");
+        html_text(h, json_string_value(json_object_get(p, "dials")));
+        html_rawf(h, "</td><td class=\"%s\">%s</td>", up ? "ok" : "bad",
                   up ? "connected" : "not connected");
-        html_text(h, json_string_value(json_object_get(p, "state")));
-        html_rawf(h, ")</td><td>%lld / %lld</td><td>", jint(p, "we_lack"), jint(p, "they_lack"));
-        ago(h, json_object_get(p, "last_sync_ago_ms"));
+        sync_cell(h, p);
+        html_raw(h, "<td>");
+        lack(h, p, "we_lack");
+        html_raw(h, " / ");
+        lack(h, p, "they_lack");
+        html_raw(h, "</td><td>");
+        ago(h, json_object_get(p, "as_of_ago_ms"));
+        html_raw(h, "</td><td>");
+        bytes(h, jint(p, "bytes_sent"));
+        html_raw(h, " / ");
+        bytes(h, jint(p, "bytes_received"));
         html_rawf(h, "</td><td>%lld</td><td>", jint(p, "events_received"));
         html_text(h, json_string_value(json_object_get(p, "last_error")));
         html_raw(h, "</td></tr>");
     }
     if (!json_array_size(peers))
-        html_raw(h, "<tr><td colspan=\"7\">No partners configured.</td></tr>");
+        html_raw(h, "<tr><td colspan=\"10\">No partners configured.</td></tr>");
     html_raw(h, "</table>");
 }
 
@@ -846,6 +898,25 @@ static void metric(html_t *h, const char *name, const char *type, const char *he
     html_rawf(h, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* name{peer="P"} value, for each partner whose field k is a number
+ * (scaled by div: ms to seconds). */
+static void per_peer(html_t *h, const json_t *peers, const char *name, const char *k, double div)
+{
+    const json_t *p;
+    size_t i;
+    json_array_foreach(peers, i, p) {
+        const json_t *v = json_object_get(p, k);
+        if (!json_is_integer(v))
+            continue;
+        html_rawf(h, "%s{peer=\"", name);
+        label(h, json_string_value(json_object_get(p, "name")));
+        if (div == 1)
+            html_rawf(h, "\"} %lld\n", (long long)json_integer_value(v));
+        else
+            html_rawf(h, "\"} %.3f\n", (double)json_integer_value(v) / div);
+    }
+}
+
 static void peer_metrics(html_t *h, const json_t *peers)
 {
     const json_t *p;
@@ -856,26 +927,63 @@ static void peer_metrics(html_t *h, const json_t *peers)
         label(h, json_string_value(json_object_get(p, "name")));
         html_rawf(h, "\"} %d\n", json_is_true(json_object_get(p, "connected")));
     }
+    metric(h, "lernet_peer_info", "gauge",
+           "Always 1: who dials (we, they, both) and the endpoint we dial (empty: none).");
+    json_array_foreach(peers, i, p) {
+        html_raw(h, "lernet_peer_info{peer=\"");
+        label(h, json_string_value(json_object_get(p, "name")));
+        html_raw(h, "\",dials=\"");
+        label(h, json_string_value(json_object_get(p, "dials")));
+        html_raw(h, "\",endpoint=\"");
+        label(h, json_string_value(json_object_get(p, "endpoint")));
+        html_raw(h, "\"} 1\n");
+    }
+    metric(h, "lernet_peer_in_sync", "gauge",
+           "1 if the last exchange with the partner found nothing to exchange, 0 if not "
+           "(absent until the first).");
+    json_array_foreach(peers, i, p) {
+        const json_t *v = json_object_get(p, "in_sync");
+        if (!json_is_boolean(v))
+            continue;
+        html_raw(h, "lernet_peer_in_sync{peer=\"");
+        label(h, json_string_value(json_object_get(p, "name")));
+        html_rawf(h, "\"} %d\n", json_is_true(v));
+    }
+    metric(h, "lernet_peer_in_sync_state_seconds", "gauge",
+           "Seconds since lernet_peer_in_sync took its value.");
+    per_peer(h, peers, "lernet_peer_in_sync_state_seconds", "since_ago_ms", 1000.0);
     metric(h, "lernet_peer_lag_events", "gauge",
-           "Events one side lacks, as of the last round with the partner.");
+           "Events one side lacks, as of the last exchange with the partner "
+           "(lernet_peer_lag_age_seconds), less what was stored or acknowledged since.");
     json_array_foreach(peers, i, p) {
         for (int d = 0; d < 2; d++) {
+            const json_t *v = json_object_get(p, d ? "they_lack" : "we_lack");
+            if (!json_is_integer(v))
+                continue;
             html_raw(h, "lernet_peer_lag_events{peer=\"");
             label(h, json_string_value(json_object_get(p, "name")));
             html_rawf(h, "\",direction=\"%s\"} %lld\n", d ? "they_lack" : "we_lack",
-                      jint(p, d ? "they_lack" : "we_lack"));
+                      (long long)json_integer_value(v));
         }
     }
+    metric(h, "lernet_peer_lag_age_seconds", "gauge",
+           "Seconds since the last exchange with the partner.");
+    per_peer(h, peers, "lernet_peer_lag_age_seconds", "as_of_ago_ms", 1000.0);
     metric(h, "lernet_peer_last_sync_age_seconds", "gauge",
-           "Seconds since the last completed round with the partner.");
+           "Seconds since an exchange with the partner last found the two in sync.");
+    per_peer(h, peers, "lernet_peer_last_sync_age_seconds", "last_sync_ago_ms", 1000.0);
+    metric(h, "lernet_peer_bytes_total", "counter", "Bytes of sync traffic with the partner.");
     json_array_foreach(peers, i, p) {
-        const json_t *a = json_object_get(p, "last_sync_ago_ms");
-        if (!json_is_integer(a))
-            continue;
-        html_raw(h, "lernet_peer_last_sync_age_seconds{peer=\"");
-        label(h, json_string_value(json_object_get(p, "name")));
-        html_rawf(h, "\"} %.3f\n", (double)json_integer_value(a) / 1000.0);
+        for (int d = 0; d < 2; d++) {
+            html_raw(h, "lernet_peer_bytes_total{peer=\"");
+            label(h, json_string_value(json_object_get(p, "name")));
+            html_rawf(h, "\",direction=\"%s\"} %lld\n", d ? "received" : "sent",
+                      jint(p, d ? "bytes_received" : "bytes_sent"));
+        }
     }
+    metric(h, "lernet_peer_failed_tries", "gauge",
+           "Failed tries to reach a partner this node dials, since it was last reached.");
+    per_peer(h, peers, "lernet_peer_failed_tries", "failed_tries", 1);
 }
 
 void page_metrics(const web_req_t *r, web_resp_t *out)

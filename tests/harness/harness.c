@@ -115,6 +115,14 @@ void h_link(hnode_t *a, hnode_t *b, const char *networks)
     }
 }
 
+void h_link_dialing(hnode_t *school, hnode_t *hub, const char *networks)
+{
+    h_link(school, hub, networks);
+    school->no_listen = 1;
+    if (hub->n_peers && hub->peers[hub->n_peers - 1].node == school)
+        hub->peers[hub->n_peers - 1].no_endpoint = 1;
+}
+
 static int write_token(const hnode_t *n)
 {
     char path[600];
@@ -143,10 +151,13 @@ int h_node_write_config(hnode_t *n)
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "[node]\nname = %s\ncountry = %s\nlisten = tcp://127.0.0.1:%d\nnetworks = %s\n"
-               "default_network = %s\nlog_level = %s\nsync_interval_ms = %d\n",
-            n->name, n->country, n->port, n->networks, first, n->log_level,
-            n->sync_interval_ms);
+    fprintf(f, "[node]\nname = %s\ncountry = %s\n", n->name, n->country);
+    if (n->no_listen)
+        fprintf(f, "listen =\n");
+    else
+        fprintf(f, "listen = tcp://127.0.0.1:%d\n", n->port);
+    fprintf(f, "networks = %s\ndefault_network = %s\nlog_level = %s\nsync_interval_ms = %d\n",
+            n->networks, first, n->log_level, n->sync_interval_ms);
     if (n->web_port)
         fprintf(f, "web = 127.0.0.1:%d\n", n->web_port);
     else
@@ -160,10 +171,14 @@ int h_node_write_config(hnode_t *n)
             return -1;
         }
     }
-    for (size_t i = 0; i < n->n_peers; i++)
-        fprintf(f, "\n[peer \"%s\"]\npublic_key = %s\nendpoint = tcp://127.0.0.1:%d\nnetworks = %s\n",
-                n->peers[i].node->name, n->peers[i].node->pub, n->peers[i].node->port,
-                n->peers[i].networks);
+    for (size_t i = 0; i < n->n_peers; i++) {
+        fprintf(f, "\n[peer \"%s\"]\npublic_key = %s\nnetworks = %s\n", n->peers[i].node->name,
+                n->peers[i].node->pub, n->peers[i].networks);
+        if (n->peers[i].endpoint[0])
+            fprintf(f, "endpoint = %s\n", n->peers[i].endpoint);
+        else if (!n->peers[i].no_endpoint)
+            fprintf(f, "endpoint = tcp://127.0.0.1:%d\n", n->peers[i].node->port);
+    }
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -180,8 +195,11 @@ int h_partners_up(void *ctx)
     const hnode_t *n = ctx;
     json_t *peers = h_control(n, "peers"), *p;
     size_t up = 0, i;
-    json_array_foreach(json_object_get(peers, "peers"), i, p)
-        up += json_is_true(json_object_get(p, "connected"));
+    /* our own connection to those we dial; the others' requests coming */
+    json_array_foreach(json_object_get(peers, "peers"), i, p) {
+        json_t *ours = json_object_get(p, "our_connection");
+        up += json_is_true(json_is_boolean(ours) ? ours : json_object_get(p, "its_connection"));
+    }
     json_decref(peers);
     return up == n->n_peers;
 }
@@ -341,6 +359,15 @@ int h_log_contains(const hnode_t *n, const char *needle)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "grep -qF -- '%s' '%s/daemon.log'", needle, n->home);
     return tu_run(cmd, NULL) == 0;
+}
+
+int h_log_count(const hnode_t *n, const char *needle)
+{
+    char cmd[1200], *out = NULL;
+    snprintf(cmd, sizeof cmd, "grep -cF -- '%s' '%s/daemon.log'", needle, n->home);
+    int rc = tu_run(cmd, &out), count = out && (rc == 0 || rc == 1) ? atoi(out) : -1;
+    free(out);
+    return count;
 }
 
 int h_publish_workshop(const hnode_t *n, const char *title, const char *network)

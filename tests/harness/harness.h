@@ -13,7 +13,7 @@
 
 #include "keys/keys.h"
 
-#define H_MAX_PEERS 16
+#define H_MAX_PEERS 128 /* a hub's partners in test_net_star */
 #define H_DEADLINE_MS 30000
 
 typedef struct hnode {
@@ -21,6 +21,7 @@ typedef struct hnode {
     char name[64];
     char country[3];
     int port;
+    int no_listen; /* writes listen = (empty): it only dials, like a node behind NAT */
     pid_t pid;
     char pub[KEYS_PUB_STR_SIZE];
     char networks[256]; /* comma-separated */
@@ -32,6 +33,8 @@ typedef struct hnode {
     struct {
         const struct hnode *node;
         char networks[256];
+        int no_endpoint; /* written without endpoint: it dials us */
+        char endpoint[64]; /* non-empty: written instead of the node's own */
     } peers[H_MAX_PEERS];
     size_t n_peers;
 } hnode_t;
@@ -49,6 +52,10 @@ int h_free_port(void);
 int h_node_init(hnode_t *n, const char *name, const char *country, const char *networks);
 /* Adds (a, b) as partners of each other, sharing networks. */
 void h_link(hnode_t *a, hnode_t *b, const char *networks);
+/* Adds (school, hub) as partners where only the school can dial: it gets
+ * no listen address and lists the hub's endpoint; the hub lists it
+ * without one. */
+void h_link_dialing(hnode_t *school, hnode_t *hub, const char *networks);
 /* Writes lernet.ini from the node's fields and peers. */
 int h_node_write_config(hnode_t *n);
 /* Starts `lernet run`; returns once the control socket answers. */
@@ -57,7 +64,8 @@ int h_node_start(hnode_t *n);
 int h_node_spawn(hnode_t *n);
 /* 1 if the daemon's control socket answers a status request. */
 int h_node_up(void *n);
-/* 1 if the daemon reports every partner of its config connected. */
+/* 1 if the daemon reports every partner of its config connected: its own
+ * connection to those it dials, the others' requests arriving. */
 int h_partners_up(void *n);
 /* SIGTERM and wait (SIGKILL after the deadline); returns exit status. */
 int h_node_stop(hnode_t *n);
@@ -83,6 +91,8 @@ int h_wait(int (*cond)(void *ctx), void *ctx, int timeout_ms);
 int h_wait_items(hnode_t **nodes, size_t n, long want, int timeout_ms);
 /* 1 if the node's daemon log contains needle. */
 int h_log_contains(const hnode_t *n, const char *needle);
+/* Lines of the node's daemon log that contain needle (-1: no log). */
+int h_log_count(const hnode_t *n, const char *needle);
 /* `lernet network invite NET --key n's key --name NAME` on coordinator c:
  * the invite it prints (malloc'd), or NULL if it printed none. */
 char *h_invite(const hnode_t *c, const hnode_t *n, const char *network, const char *name);

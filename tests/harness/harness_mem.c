@@ -51,6 +51,10 @@ int hm_run(hm_net_t *n)
         if (steps > 1000000)
             return -1;
         hm_frame_t f = n->q[n->head++ % HM_QMAX];
+        if (n->observe && n->observe(n->observe_ctx, &f)) {
+            free(f.buf);
+            continue;
+        }
         if (f.to_server)
             sync_server_recv(f.to->sync, 0, (const uint8_t *)"r", 1, f.buf, f.len, n->clock_ms);
         else
@@ -106,6 +110,11 @@ int hm_link(hm_node_t *a, hm_node_t *b, const char *nets_csv)
             return -1;
     }
     return 0;
+}
+
+void hm_no_endpoint(hm_node_t *x)
+{
+    x->peer.endpoint[0] = '\0';
 }
 
 void hm_node_free(hm_node_t *x)
@@ -170,6 +179,74 @@ int hm_connect(hm_node_t *a, hm_node_t *b)
     sync_client_connected(a->sync, 0, a->net->clock_ms);
     sync_client_connected(b->sync, 0, b->net->clock_ms);
     return hm_run(a->net);
+}
+
+int hm_connect_one(hm_node_t *x)
+{
+    sync_client_connected(x->sync, 0, x->net->clock_ms);
+    return hm_run(x->net);
+}
+
+static int store_new(hm_node_t *x, event_t *ev)
+{
+    int outcome = -1;
+    return store_add(x->st, ev, &outcome, NULL, NULL, 0) == STORE_OK &&
+                   outcome == STORE_APPLIED
+               ? 0
+               : -1;
+}
+
+/* The KeyCert for signing, seq 1 of x's @keys log, unless it is there. */
+static int certify(hm_node_t *x, const keys_identity_t *signing)
+{
+    uint64_t seq = 0;
+    uint8_t head[EVENT_ID_BYTES];
+    if (store_head(x->st, keys_public(x->k), EVENT_LOG_KEYS, &seq, head) != STORE_OK)
+        return -1;
+    if (seq)
+        return 0;
+    Lernet__KeyCert c = LERNET__KEY_CERT__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    c.signing_key.data = (uint8_t *)keys_public(signing);
+    c.signing_key.len = KEYS_PUBLIC_BYTES;
+    c.note = "signing key of the school's office";
+    p.body_case = LERNET__PAYLOAD__BODY_KEY_CERT;
+    p.key_cert = &c;
+    event_t *ev = NULL;
+    int rc = event_create(&ev, x->k, EVENT_LOG_KEYS, 1, NULL, x->net->clock_ms, &p, NULL, 0);
+    rc = rc == EV_OK ? store_new(x, ev) : -1;
+    event_free(&ev);
+    return rc;
+}
+
+int hm_add_signed(hm_node_t *x, const keys_identity_t *signing, const char *net, int n,
+                  int push)
+{
+    uint64_t seq;
+    uint8_t head[EVENT_ID_BYTES];
+    if (certify(x, signing) != 0 ||
+        store_head(x->st, keys_public(x->k), net, &seq, head) != STORE_OK)
+        return -1;
+    for (int i = 0; i < n; i++, seq++) {
+        char title[96];
+        event_t *ev = NULL;
+        snprintf(title, sizeof title, "Verkstad %llu: validering på arbetsplatsen",
+                 (unsigned long long)seq + 1);
+        Lernet__Payload *p = tu_workshop(title, "Validation at the workplace", START + i * 3600);
+        int rc = event_create_as(&ev, keys_public(x->k), signing, net, seq + 1,
+                                 seq ? head : NULL, x->net->clock_ms, p, NULL, 0);
+        tu_payload_free(p);
+        if (rc == EV_OK)
+            rc = store_new(x, ev);
+        if (rc == 0 && push)
+            sync_push(x->sync, ev, -1);
+        if (ev)
+            memcpy(head, ev->id, EVENT_ID_BYTES);
+        event_free(&ev);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
 }
 
 void hm_reset_counters(hm_net_t *n)

@@ -30,6 +30,10 @@ typedef struct hm_net {
     size_t client_msgs; /* requests sent by clients (round trips) */
     size_t bytes[2];    /* [0] client→server, [1] server→client */
     int64_t clock_ms;
+    /* Called with each frame before it is delivered (may be NULL): it may
+     * replace f->buf (malloc'd, freed by hm_run) or return 1 to drop it. */
+    int (*observe)(void *ctx, hm_frame_t *f);
+    void *observe_ctx;
 } hm_net_t;
 
 struct hm_node {
@@ -45,8 +49,12 @@ struct hm_node {
 
 /* A node with a fresh store in a temporary directory. 0 on success. */
 int hm_node_init(hm_node_t *x, hm_net_t *net, const char *name, const char *nets_csv);
-/* Makes a and b partners sharing nets_csv and creates their sync_t. */
+/* Makes a and b partners sharing nets_csv and creates their sync_t. Both
+ * list the other with an endpoint (each dials the other). */
 int hm_link(hm_node_t *a, hm_node_t *b, const char *nets_csv);
+/* After hm_link: x lists its partner without an endpoint (the partner has
+ * no listen address: only it dials, x never does; use hm_connect_one). */
+void hm_no_endpoint(hm_node_t *x);
 void hm_node_free(hm_node_t *x);
 /* Appends n workshops to the log of k (x's own key when k is NULL) in
  * network net, stored at x in one transaction. 0 on success. */
@@ -55,10 +63,18 @@ int hm_add_events(hm_node_t *x, const keys_identity_t *k, const char *net, int n
 int hm_run(hm_net_t *n);
 /* Both clients connected (handshake done), then run to quiescence. */
 int hm_connect(hm_node_t *a, hm_node_t *b);
+/* Only x's client connected (it alone dials), then run to quiescence. */
+int hm_connect_one(hm_node_t *x);
 /* One round of x pulling from its partner, run to quiescence. */
 int hm_round(hm_node_t *x);
 /* Zeroes the byte and request counters. */
 void hm_reset_counters(hm_net_t *n);
 uint64_t hm_events(hm_node_t *x);
+/* Appends n workshops to x's log in net signed by signing, a key x's
+ * identity certifies in its @keys log first (unless seq 1 of it exists).
+ * Each event is stored at x; if push, it is also pushed (sync_push) at
+ * once, as a daemon does on publishing. 0 on success. */
+int hm_add_signed(hm_node_t *x, const keys_identity_t *signing, const char *net, int n,
+                  int push);
 
 #endif

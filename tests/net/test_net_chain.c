@@ -93,9 +93,14 @@ static void test_push_reaches_far_end(void **state)
     /* wait for the sessions (Hello) so pushes have somewhere to go */
     assert_true(h_wait_items(all, 3, 3, H_DEADLINE_MS));
     seen_ctx_t c = {&C, "Kompetensmäklare i regionen"};
-    assert_true(h_wait(h_partners_up, &B, H_DEADLINE_MS));
+    /* every connection up, A's to B too: the push leaves on A's own */
+    for (int i = 0; i < 3; i++)
+        assert_true(h_wait(h_partners_up, all[i], H_DEADLINE_MS));
     assert_int_equal(h_publish_workshop(&A, "Kompetensmäklare i regionen", "nordic-wbl"), 0);
     assert_true(h_wait(has_title, &c, 10000));
+    /* each dials the other: each pulls, none offers, not even on a restart */
+    for (int i = 0; i < 3; i++)
+        assert_false(h_log_contains(all[i], ": offered "));
 }
 
 static void test_scope_nothing_leaks(void **state)

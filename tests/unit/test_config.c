@@ -474,8 +474,16 @@ static void test_peer_requirements(void **state)
     load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nendpoint = tcp://a:1\n"
                   "networks = nordic-wbl, eu-vet\n",
              "lernet.ini:8: ", "[peer \"A\"] networks", "'eu-vet' is not one of the node's");
+    /* no endpoint: it dials us, which it can only if we listen */
     load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nnetworks = nordic-wbl\n",
-             "lernet.ini:5: ", "[peer \"A\"] endpoint", "missing");
+             "lernet.ini:5: ", "[peer \"A\"] endpoint", "neither node could dial the other");
+    config_t *c = load_ok(NODE "listen = tcp://0.0.0.0:7400\n[peer \"A\"]\npublic_key = " K1
+                               "\nnetworks = nordic-wbl\n[peer \"B\"]\npublic_key = " K2
+                               "\nendpoint =\nnetworks = nordic-wbl\n");
+    assert_int_equal(c->n_peers, 2);
+    assert_string_equal(c->peers[0].endpoint, "");
+    assert_string_equal(c->peers[1].endpoint, "");
+    config_free(&c);
     load_bad(NODE "[peer \"A\"]\nendpoint = tcp://a:1\nnetworks = nordic-wbl\n",
              "lernet.ini:5: ", "[peer \"A\"] public_key", "missing");
     load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nendpoint = tcp://a:1\n",
@@ -496,8 +504,10 @@ static void test_bad_endpoints(void **state)
     load_bad(NODE "listen = tcp://\n", "lernet.ini:5: ", "listen", "no address");
     load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nendpoint = tcp://a b:1\n",
              "lernet.ini:7: ", "[peer \"A\"] endpoint", "spaces");
-    load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nendpoint =\n", "lernet.ini:7: ", "endpoint",
-             "must start with");
+    load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nendpoint = lernet.example:7400\n",
+             "lernet.ini:7: ", "endpoint", "must start with");
+    load_bad(NODE "[peer \"A\"]\npublic_key = " K1 "\nendpoint =\nnetworks = nordic-wbl\n",
+             "lernet.ini:7: ", "endpoint", "neither node could dial");
     /* longer than libinih's line buffer */
     snprintf(text, sizeof text, NODE "listen = tcp://%0200d:1\n", 0);
     load_bad(text, "lernet.ini:5: ", "line too long");

@@ -329,6 +329,43 @@ static void test_heads_continue_past_bound(void **state)
     pair_free(p);
 }
 
+/* Pages of heads and offers together: a school that only dials holds
+ * more logs than one Heads reply names, and the hub (which lists it
+ * without an endpoint) lacks them all. The school's offers cover every
+ * page, not only the first, and its count of what the hub lacks is the
+ * whole round's, not the last page's. */
+static void test_offers_past_heads_bound(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    const int n = SYNC_MAX_HEADS + 808;
+    hm_no_endpoint(&p->a); /* a is the hub: b dials it, it never dials b */
+    add_authors(&p->b, "nordic-wbl", n);
+    add_authors(&p->a, "nordic-wbl", 100);
+    sync_client_connected(p->b.sync, 0, p->net->clock_ms);
+    assert_int_equal(hm_run(p->net), 0);
+    json_t *peers = sync_peers_json(p->b.sync, p->net->clock_ms);
+    uint64_t counted = (uint64_t)json_integer_value(
+        json_object_get(json_array_get(peers, 0), "they_lack"));
+    json_decref(peers);
+    for (int i = 0; i < 4 && hm_events(&p->a) < (uint64_t)n + 100; i++)
+        assert_int_equal(hm_round(&p->b), 0);
+    fprintf(stderr, "%d logs offered by a node that only dials, over pages of %d heads: %llu "
+                    "arrived; it counted %llu lacking\n", n, SYNC_MAX_HEADS,
+            (unsigned long long)hm_events(&p->a) - 100, (unsigned long long)counted);
+    assert_int_equal(hm_events(&p->a), n + 100);
+    assert_int_equal(hm_events(&p->b), n + 100);
+    /* the first round's figure, less what was acknowledged since: never
+     * more than what the hub lacked, never counted twice over pages */
+    assert_true(counted <= (uint64_t)n);
+    sync_stats_t before, after;
+    sync_get_stats(p->b.sync, &before);
+    assert_int_equal(hm_round(&p->b), 0);
+    sync_get_stats(p->b.sync, &after);
+    assert_int_equal(after.rounds_in_sync, before.rounds_in_sync + 1);
+    pair_free(p);
+}
+
 /* Sends one raw message to a's server side from connection rid; returns
  * how many replies came and, when one did, the reply in *out. */
 static size_t ask_rid(pair_t *p, const char *rid, const Lernet__Wire__Msg *m,
@@ -698,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_garbage_and_pushes),
         cmocka_unit_test(test_fork_does_not_starve),
         cmocka_unit_test(test_heads_continue_past_bound),
+        cmocka_unit_test(test_offers_past_heads_bound),
         cmocka_unit_test(test_request_replies),
         cmocka_unit_test(test_version_backoff),
         cmocka_unit_test(test_scope_same_both_sides),

@@ -161,8 +161,12 @@ struct sync {
     store_t *st;
     const config_t *cfg;
     sync_io_t io;
-    client_t *clients;
-    session_t *sessions;
+    size_t cap;        /* partners the per-partner tables have room for (sync_reserve) */
+    client_t *clients; /* per partner */
+    /* per partner SYNC_SESSIONS_PER_PEER slots, each NULL until its first
+     * session (a session is looked up among its partner's few, not among
+     * all: constant time however many partners) */
+    session_t **sessions;
     sync_stats_t stats;
     void (*on_applied)(void *ctx, const event_t *ev, int from_peer);
     void *on_applied_ctx;
@@ -171,9 +175,9 @@ struct sync {
     /* refusals by reason: event reasons, then store errors, then handshakes */
     uint64_t refused[SYNC_REFUSAL_SLOTS];
     uint64_t gen;      /* moves when rights may have changed (sync_rescope) */
-    rights_t *rights;  /* per partner, CONFIG_MAX_PEERS */
-    pstat_t *status;   /* per partner, CONFIG_MAX_PEERS */
-    refusal_log_t *rlog; /* (CONFIG_MAX_PEERS + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
+    rights_t *rights;  /* per partner */
+    pstat_t *status;   /* per partner */
+    refusal_log_t *rlog; /* (cap + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
 };
 
 /* Slots of sync_t.refused: event reasons, then store errors, then handshakes. */

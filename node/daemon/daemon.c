@@ -625,7 +625,7 @@ static json_t *ctl_status(daemon_t *d, json_t *req)
     sync_stats_t sy;
     store_stats(d->st, &st);
     sync_get_stats(d->sync, &sy);
-    return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", 1,
+    json_t *o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", 1,
                      "events",
                      (json_int_t)st.events, "forks", (json_int_t)st.forks, "pending",
                      (json_int_t)st.pending, "logs", (json_int_t)st.logs, "bytes_sent",
@@ -637,6 +637,15 @@ static json_t *ctl_status(daemon_t *d, json_t *req)
                      "last_applied_ms", (json_int_t)sy.last_applied_ms, "uptime_ms",
                      (json_int_t)(event_now_ms() - d->started_ms), "refused",
                      sync_refusals_json(d->sync));
+    /* what a partner costs: its tables here and in sync (its sessions,
+     * each sync_session_bytes, come only while it is connected) */
+    json_object_set_new(o, "digests_made", json_integer((json_int_t)sy.digests_made));
+    json_object_set_new(o, "partners", json_integer((json_int_t)d->cfg->n_peers));
+    json_object_set_new(o, "bytes_per_partner",
+                        json_integer((json_int_t)(sync_peer_bytes() + sizeof(config_peer_t) +
+                                                  32 + sizeof(void *) * 2 + sizeof(dial_t) + 1)));
+    json_object_set_new(o, "bytes_per_session", json_integer((json_int_t)sync_session_bytes()));
+    return o;
 }
 
 /* sync's status of each partner, and for those we dial, our tries to

@@ -393,6 +393,11 @@ size_t sync_peer_bytes(void)
            SYNC_REFUSAL_SLOTS * sizeof(refusal_log_t);
 }
 
+size_t sync_session_bytes(void)
+{
+    return sizeof(session_t);
+}
+
 int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io)
 {
     sync_t *s = calloc(1, sizeof *s);

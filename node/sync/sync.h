@@ -69,6 +69,7 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
  * here, without its sessions: sync_peer_bytes(). */
 int sync_reserve(sync_t *s, size_t n_peers);
 size_t sync_peer_bytes(void);
+size_t sync_session_bytes(void);
 void sync_free(sync_t **s);
 
 /* Client side, per partner. connected: the CURVE handshake succeeded, a
@@ -131,6 +132,9 @@ typedef struct sync_stats {
     /* wall-clock ms: first client connection, last commit that applied
      * received events (0: never); the benchmark times catch-up with them */
     int64_t first_connected_ms, last_applied_ms;
+    /* digests computed from the store: once per scope and change, however
+     * many partners' rounds ask (the rest are answered from memory) */
+    uint64_t digests_made;
 } sync_stats_t;
 void sync_get_stats(const sync_t *s, sync_stats_t *out);
 

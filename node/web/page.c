@@ -1013,6 +1013,16 @@ void page_metrics(const web_req_t *r, web_resp_t *out)
         html_rawf(h, "lernet_refusals_total{reason=\"%s\"} %lld\n", k,
                   (long long)json_integer_value(v));
     peer_metrics(h, json_object_get(peers, "peers"));
+    metric(h, "lernet_partners", "gauge", "Partners: configured, and members admitted since start.");
+    html_rawf(h, "lernet_partners %lld\n", jint(status, "partners"));
+    metric(h, "lernet_partner_memory_bytes", "gauge",
+           "Memory kept for each partner, and for each open connection of one.");
+    html_rawf(h, "lernet_partner_memory_bytes{per=\"partner\"} %lld\n"
+                 "lernet_partner_memory_bytes{per=\"session\"} %lld\n",
+              jint(status, "bytes_per_partner"), jint(status, "bytes_per_session"));
+    metric(h, "lernet_digests_made_total", "counter",
+           "Digests computed from the store (once per change and set of networks).");
+    html_rawf(h, "lernet_digests_made_total %lld\n", jint(status, "digests_made"));
     metric(h, "lernet_uptime_seconds", "gauge", "Seconds since the daemon started.");
     html_rawf(h, "lernet_uptime_seconds %.3f\n", (double)jint(status, "uptime_ms") / 1000.0);
     json_decref(status);

@@ -7,6 +7,11 @@
  * is in sync with each school. The daemons are kept light (no web page,
  * 1 s rounds, info logs). Under AddressSanitizer every daemon is several
  * times slower and larger, so the star is smaller there.
+ *
+ * Also: a coordinator admits more members than its partner tables first
+ * hold (they grow; members are not limited by lernet.ini), each dialling
+ * it as a lying partner would, and every one is served, the first as well
+ * as the last.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +26,7 @@
 #include <time.h>
 
 #include "harness/harness.h"
+#include "harness/harness_liar.h"
 
 #if defined(__SANITIZE_ADDRESS__) /* gcc */
 #define STAR_ASAN 1
@@ -188,8 +194,75 @@ static void test_star_converges(void **state)
     json_decref(st);
 }
 
+/* Issue 16 item 2: a coordinator's members need no [peer] section and
+ * are not limited by the file: each is admitted when it dials, and the
+ * tables grow (from 16) while earlier members stay connected and served.
+ * Before, the 257th partner in all was refused ("this node has 256
+ * partners already"). */
+#define MEMBERS 40
+static void test_members_beyond_tables(void **state)
+{
+    (void)state;
+    hnode_t *hub = calloc(1, sizeof *hub), *m = calloc(MEMBERS, sizeof *m);
+    liar_t *l[MEMBERS] = {0};
+    char *out = NULL;
+    assert_non_null(hub);
+    assert_non_null(m);
+    assert_int_equal(h_node_init(hub, "Region Uppsala", "SE", NET), 0);
+    hub->sync_interval_ms = 1000;
+    snprintf(hub->log_level, sizeof hub->log_level, "info");
+    assert_int_equal(h_node_write_config(hub), 0);
+    assert_int_equal(h_lernet(hub, &out, "network create %s", NET), 0);
+    free(out);
+    for (size_t i = 0; i < MEMBERS; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "Lärcentrum %s %zu", towns[i % 12], i / 12 + 1);
+        assert_int_equal(h_node_init(&m[i], name, "SE", NET), 0);
+        char *inv = h_invite(hub, &m[i], NET, name);
+        assert_non_null(inv);
+        free(inv);
+    }
+    assert_int_equal(h_publish_workshop(hub, "Regionalt nätverksmöte", NET), 0);
+    event_t *first = liar_event_at(hub, NULL, NET, 1);
+    assert_non_null(first);
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    memcpy(author, first->author, sizeof author);
+    event_free(&first);
+    assert_int_equal(h_node_start(hub), 0);
+    for (size_t i = 0; i < MEMBERS; i++) {
+        assert_int_equal(liar_open(&l[i], &m[i]), 0);
+        if (liar_dial(l[i], hub) != 0)
+            fail_msg("member %zu of %d was not admitted", i + 1, MEMBERS);
+    }
+    /* the first admitted and the last are both served the whole log */
+    long got0 = liar_want(l[0], author, NET, 1, 1000);
+    long got1 = liar_want(l[MEMBERS - 1], author, NET, 1, 1000);
+    json_t *st = h_control(hub, "status");
+    fprintf(stderr, "%d members admitted by dialling: %lld partners, %lld bytes each, %lld a "
+                    "session; the coordinator's log served whole to the first (%ld events) "
+                    "and the last (%ld)\n", MEMBERS,
+            (long long)json_integer_value(json_object_get(st, "partners")),
+            (long long)json_integer_value(json_object_get(st, "bytes_per_partner")),
+            (long long)json_integer_value(json_object_get(st, "bytes_per_session")),
+            got0, got1);
+    assert_int_equal(json_integer_value(json_object_get(st, "partners")), MEMBERS);
+    assert_true(json_integer_value(json_object_get(st, "bytes_per_partner")) > 0);
+    assert_true(json_integer_value(json_object_get(st, "bytes_per_partner")) < 64 * 1024);
+    json_decref(st);
+    assert_true(got0 >= MEMBERS + 1); /* the membership statements and the workshop */
+    assert_int_equal(got1, got0);
+    for (size_t i = 0; i < MEMBERS; i++)
+        liar_close(&l[i]);
+    for (size_t i = 0; i < MEMBERS; i++)
+        h_node_free(&m[i]);
+    h_node_free(hub);
+    free(m);
+    free(hub);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test_teardown(test_star_converges, teardown)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test_teardown(test_star_converges, teardown),
+                                       cmocka_unit_test(test_members_beyond_tables)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,6 +249,11 @@ uint64_t store_authz_version(store_t *s)
     return (uint64_t)data_version(s) << 32 ^ s->authz;
 }
 
+uint64_t store_foreign_version(store_t *s)
+{
+    return (uint64_t)data_version(s);
+}
+
 uint64_t store_feeds_version(store_t *s)
 {
     int64_t dv = data_version(s), changes = sqlite3_total_changes64(s->db);

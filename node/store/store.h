@@ -254,6 +254,9 @@ uint64_t store_authz_version(store_t *s);
  * two different contents, so a caller may keep what it derived from the
  * feeds (sync's digests) until the number moves. Constant time. */
 uint64_t store_feeds_version(store_t *s);
+/* A number that moves with every commit by another connection to the
+ * store (another process): PRAGMA data_version. */
+uint64_t store_foreign_version(store_t *s);
 /* Whether network has trusted coordinators. */
 bool store_managed(store_t *s, const char *network);
 typedef struct store_member {

@@ -158,6 +158,7 @@ long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_ite
 {
     stored_t b = {.fresh = calloc(n ? n : 1, sizeof *b.fresh)};
     int64_t now_ms = event_now_ms();
+    feeds_mark_t mark = digest_mark(s); /* the digests follow this batch alone */
     bool failed = false;
     if (stuck)
         *stuck = 0;
@@ -176,6 +177,7 @@ long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_ite
         items_free(items, n);
         return -1;
     }
+    digest_note_batch(s, mark, b.fresh, b.n_fresh);
     s->stats.events_applied += b.applied;
     if (b.applied)
         s->stats.last_applied_ms = event_now_ms();

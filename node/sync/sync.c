@@ -433,6 +433,7 @@ void sync_free(sync_t **sp)
     free(s->status);
     free(s->rlog);
     vpool_free(&s->pool);
+    digest_memos_free(s);
     free(s);
     *sp = NULL;
 }

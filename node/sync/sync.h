@@ -135,6 +135,7 @@ typedef struct sync_stats {
     /* digests computed from the store: once per scope and change, however
      * many partners' rounds ask (the rest are answered from memory) */
     uint64_t digests_made;
+    uint64_t digests_followed; /* memos brought up to date in place by a batch */
 } sync_stats_t;
 void sync_get_stats(const sync_t *s, sync_stats_t *out);
 
@@ -143,5 +144,9 @@ void sync_get_stats(const sync_t *s, sync_stats_t *out);
 void sync_digest(const store_feed_t *feeds, size_t n, uint8_t root[SYNC_ROOT_BYTES],
                  uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES]);
 unsigned sync_bucket_of(const uint8_t author[KEYS_PUBLIC_BYTES], const char *network);
+/* For tests: how many of the digests kept in memory as current differ from
+ * the digest made afresh from the store (0: all agree); -1 if the store
+ * failed. */
+int sync_digest_check(sync_t *s);
 
 #endif

@@ -159,9 +159,18 @@ typedef struct rights {
 
 /* The digest of one scope as of one store_feeds_version: partners that
  * share a scope (a hub's hundreds of schools in one network) share it, and
- * an in-sync round then costs the same at 10 logs and at 100,000. Made
- * again, once, when the store changed. */
+ * an in-sync round then costs the same at 10 logs and at 100,000. A batch
+ * sync stores itself brings it up to date in place (only the buckets of
+ * the logs it moved are hashed again: digest_note_batch); any other change
+ * of the store (a local publish, another process, a revocation or
+ * membership that may withdraw events) makes it again from the store, once. */
 #define SYNC_DIGEST_MEMOS 16
+typedef struct memo_log {
+    uint8_t author[KEYS_PUBLIC_BYTES];
+    config_network_t network;
+    uint64_t seq;
+    uint8_t bucket;
+} memo_log_t;
 typedef struct digest_memo {
     uint64_t version; /* 0: empty */
     uint64_t used;    /* last use, for replacing the least recently used */
@@ -169,7 +178,8 @@ typedef struct digest_memo {
     size_t key_len;   /* the scope's networks, each with its NUL */
     uint8_t root[SYNC_ROOT_BYTES];
     uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
-    size_t logs;
+    memo_log_t *logs; /* the scope's logs, in store_feeds order */
+    size_t n_logs, cap_logs;
 } digest_memo_t;
 
 struct sync {
@@ -245,6 +255,18 @@ bool pulls_from(sync_t *s, size_t peer, int64_t now_ms);
 int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n);
 /* The root and bucket digests of a scope's logs; *logs (may be NULL) gets
  * how many logs they cover. */
+/* What store_feeds_version and PRAGMA data_version said before a batch's
+ * transaction began (digest_note_batch compares them after its commit). */
+typedef struct feeds_mark {
+    uint64_t version, foreign;
+} feeds_mark_t;
+feeds_mark_t digest_mark(sync_t *s);
+/* After the commit of a batch this module stored (mark taken before it
+ * began): memos that were current at the mark follow the logs of the
+ * fresh events in place, if nothing else can have changed; else they are
+ * made again when next asked for. */
+void digest_note_batch(sync_t *s, feeds_mark_t mark, event_t *const *fresh, size_t n);
+void digest_memos_free(sync_t *s);
 int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
                  uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs);
 

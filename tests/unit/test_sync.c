@@ -377,6 +377,60 @@ static void test_digest_made_once_per_change(void **state)
     pair_free(p);
 }
 
+/* The digests kept in memory follow each stored batch in place (only the
+ * buckets of the logs it moved hashed again): after every round of a
+ * random mix of changes (new authors, more events in known logs, certified
+ * signing keys whose certificates come first, a second network), the
+ * digest kept equals the one made afresh from the store, and rounds end in
+ * sync. */
+static void test_digest_follows_batches(void **state)
+{
+    (void)state;
+    const char *nets = "nordic-wbl,malardalen-skills", *two[] = {"nordic-wbl",
+                                                                  "malardalen-skills"};
+    pair_t *p = pair_new(nets, nets, nets);
+    keys_identity_t *signer = NULL;
+    assert_int_equal(keys_generate(&signer), 0);
+    add_authors(&p->a, two[0], 300);
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    srand(1616);
+    sync_stats_t b0, b1;
+    sync_get_stats(p->b.sync, &b0);
+    for (int i = 0; i < 40; i++) {
+        const char *net = two[rand() % 2];
+        switch (rand() % 4) {
+        case 0:
+            add_authors(&p->a, net, 1 + rand() % 40);
+            break;
+        case 1:
+            assert_int_equal(hm_add_events(&p->a, NULL, net, 1 + rand() % 30), 0);
+            break;
+        case 2:
+            assert_int_equal(hm_add_signed(&p->a, signer, net, 1 + rand() % 5, 0), 0);
+            break;
+        default:
+            assert_int_equal(hm_add_events(&p->b, NULL, net, 1 + rand() % 10), 0);
+        }
+        assert_int_equal(hm_round(&p->b), 0);
+        assert_int_equal(hm_round(&p->a), 0);
+        assert_int_equal(sync_digest_check(p->b.sync), 0);
+        assert_int_equal(sync_digest_check(p->a.sync), 0);
+    }
+    assert_int_equal(hm_events(&p->a), hm_events(&p->b));
+    sync_get_stats(p->b.sync, &b1);
+    fprintf(stderr, "40 rounds of random changes: %llu digests kept up to date in place, %llu "
+                    "made afresh at b\n",
+            (unsigned long long)(b1.digests_followed - b0.digests_followed),
+            (unsigned long long)(b1.digests_made - b0.digests_made));
+    assert_true(b1.digests_followed - b0.digests_followed >= 10);
+    uint64_t before = b1.rounds_in_sync;
+    assert_int_equal(hm_round(&p->b), 0);
+    sync_get_stats(p->b.sync, &b1);
+    assert_int_equal(b1.rounds_in_sync, before + 1);
+    keys_free(&signer);
+    pair_free(p);
+}
+
 /* Pages of heads and offers together: a school that only dials holds
  * more logs than one Heads reply names, and the hub (which lists it
  * without an endpoint) lacks them all. The school's offers cover every
@@ -785,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_heads_continue_past_bound),
         cmocka_unit_test(test_offers_past_heads_bound),
         cmocka_unit_test(test_digest_made_once_per_change),
+        cmocka_unit_test(test_digest_follows_batches),
         cmocka_unit_test(test_request_replies),
         cmocka_unit_test(test_version_backoff),
         cmocka_unit_test(test_scope_same_both_sides),

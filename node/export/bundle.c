@@ -126,7 +126,7 @@ int bundle_import(store_t *st, const config_t *cfg, const char *path, bundle_sta
             break;
         }
         out->events++;
-        prc = event_parse(&ev, buf, len, event_now_ms(), detail, sizeof detail);
+        prc = event_parse_erasable(&ev, buf, len, event_now_ms(), detail, sizeof detail);
         if (prc != EV_OK) {
             refuse(out, out->events, err_name(prc), detail);
             continue;

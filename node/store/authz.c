@@ -320,6 +320,13 @@ static bool coordinator_now(store_t *s, const char *network, const uint8_t *key,
     return c.found && c.coordinator && !c.removed && (!c.until_ms || when_ms <= c.until_ms);
 }
 
+/* The same for erase.c: a coordinator may erase members' content
+ * (moderation) in a managed network only. */
+bool authz_coordinator(store_t *s, const char *network, const uint8_t *key, int64_t when_ms)
+{
+    return anchor(s, network, NULL) && coordinator_now(s, network, key, when_ms);
+}
+
 /* Records a coordinator's statement (the latest about a member wins); a
  * removal that is the latest pins the member's history up to its cut and
  * withdraws what it published after. Statements count only in a managed network and only
@@ -482,7 +489,7 @@ static int derive_identity_revoke(store_t *s, int64_t aid, char *why, size_t why
 
 /* What a control event of the chain says, recorded: a certificate, a
  * revocation (with its cuts), an identity revocation, a membership
- * statement. Other kinds change nothing here. */
+ * statement, an erasure (erase.c). Other kinds change nothing here. */
 int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen)
 {
@@ -495,6 +502,8 @@ int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
         return ev->body ? derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_IDENTITY_REVOKE:
         return derive_identity_revoke(s, aid, why, whylen);
+    case LERNET__KIND__KIND_ERASURE:
+        return ev->body ? erase_note(s, ev, why, whylen) : STORE_OK;
     default:
         return STORE_OK;
     }

@@ -56,7 +56,7 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
         store_close(&s);
         return STORE_ERR_OPEN;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
     /* page_size only takes effect on a new file. 8 KiB pages hold a dozen
      * ~600-byte events where 4 KiB ones hold six and waste the rest.
      * A 16 MiB page cache keeps the random-order id index of a catch-up in
@@ -69,7 +69,7 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
     if ((rc = exec(s, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                       " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096;"
                       " PRAGMA journal_size_limit=67108864;"
-                      " PRAGMA foreign_keys=OFF;", why, whylen)) ||
+                      " PRAGMA foreign_keys=OFF; PRAGMA secure_delete=ON;", why, whylen)) ||
         (rc = schema_migrate(s, &rederive, why, whylen))) {
         store_close(&s);
         return rc;
@@ -95,6 +95,9 @@ void store_close(store_t **sp)
     if (!sp || !*sp)
         return;
     store_t *s = *sp;
+    s->erase_tried_ms = 0;
+    if (s->db && s->q[N_STMTS - 1])
+        erase_checkpoint(s);
     for (int i = 0; i < N_STMTS; i++)
         sqlite3_finalize(s->q[i]);
     sqlite3_finalize(s->data_version);
@@ -160,8 +163,10 @@ int store_commit(store_t *s)
     int rc = lifecycle_rederive(s, NULL, 0); /* once for the whole batch */
     if (rc == STORE_OK)
         rc = run(s, Q_COMMIT, NULL, 0);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
         s->in_batch = 0;
+        erase_checkpoint(s);
+    }
     return rc;
 }
 
@@ -177,16 +182,19 @@ int store_rollback(store_t *s)
 
 /* One event's write: chain_add decides what the event is; outside a batch
  * this is also the commit point. */
-int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen)
 {
     int out = STORE_DUPLICATE, rc;
     size_t n = 0;
-    bool stale = s->items_stale; /* what the batch owes so far */
+    bool stale = s->items_stale, stripped = false; /* what the batch owes so far */
     /* Inside a batch a savepoint undoes just this event on failure. */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
-    rc = chain_add(s, ev, &out, &n, why, whylen);
+    /* an erased event is stored, and handed on, without its content */
+    rc = erase_incoming(s, ev, &stripped);
+    if (rc == STORE_OK)
+        rc = chain_add(s, ev, &out, &n, why, whylen);
     /* outside a batch this is the commit point; a batch re-derives at its end */
     if (rc == STORE_OK && !s->in_batch)
         rc = lifecycle_rederive(s, why, whylen);
@@ -206,6 +214,8 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
         *outcome = out;
     if (rc == STORE_OK && applied)
         *applied = n;
+    if (rc == STORE_OK && !s->in_batch)
+        erase_checkpoint(s);
     return rc;
 }
 

@@ -51,7 +51,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 #define STORE_MAX_PENDING_PER_LOG 1024
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
@@ -91,14 +91,21 @@ int store_begin(store_t *s);
 int store_commit(store_t *s);
 int store_rollback(store_t *s);
 
-/* Adds one checked event (from event_parse/event_create). Checks the chain
- * against the log's head; appends, or holds back, or keeps as fork evidence,
- * or recognises a duplicate; updates derived items; then applies any held-back
- * events that now follow. On success *outcome (may be NULL) receives enum
- * store_outcome and *applied (may be NULL) how many events were appended,
- * counting drained pending ones. On error neither is written and nothing of
- * this call is kept. */
-int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+/* Adds one checked event (from event_parse/event_parse_erasable/
+ * event_create). Checks the chain against the log's head; appends, or holds
+ * back, or keeps as fork evidence, or recognises a duplicate; updates
+ * derived items; then applies any held-back events that now follow. On
+ * success *outcome (may be NULL) receives enum store_outcome and *applied
+ * (may be NULL) how many events were appended, counting drained pending
+ * ones. On error neither is written and nothing of this call is kept.
+ *
+ * Erasure: an event a verified erasure covers is stored without its
+ * payload, and ev itself is stripped (event_strip), so what the caller
+ * hands on is what was stored; even when the call fails. A header-only ev
+ * is taken only when an erasure covers it: otherwise EV_PAYLOAD_MISSING. An
+ * Erasure event that names an event held here which its author may not
+ * erase is refused (STORE_ERR_NOT_ERASABLE). */
+int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen);
 
 /* Head of a log: *seq = 0 (and id zeroed) when the log is empty.

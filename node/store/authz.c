@@ -233,6 +233,9 @@ static void members_ensure(store_t *s)
 uint64_t store_authz_version(store_t *s)
 {
     int64_t other = 0;
+    /* asked on every loop turn of the daemon: the place where a checkpoint
+     * an erasure owes, and another process's reader held up, is retried */
+    erase_checkpoint(s);
     if (s->data_version ||
         sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) ==
             SQLITE_OK) {
@@ -318,6 +321,13 @@ static bool coordinator_now(store_t *s, const char *network, const uint8_t *key,
         return true;
     member_row_t c = member_get(s, network, key);
     return c.found && c.coordinator && !c.removed && (!c.until_ms || when_ms <= c.until_ms);
+}
+
+bool store_is_coordinator(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                          int64_t now_ms)
+{
+    members_ensure(s);
+    return anchor(s, network, NULL) && coordinator_now(s, network, key, now_ms);
 }
 
 /* The same for erase.c: a coordinator may erase members' content

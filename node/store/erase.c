@@ -227,3 +227,41 @@ void erase_checkpoint(store_t *s)
     } else
         log_debug("checkpoint after an erasure: %s; trying again", sqlite3_errmsg(s->db));
 }
+
+/* The target an update or cancel names, from its decoded payload. */
+static const ProtobufCBinaryData *change_target(const event_t *ev)
+{
+    const Lernet__Payload *p = ev->body;
+    if (p && p->body_case == LERNET__PAYLOAD__BODY_UPDATE)
+        return &p->update->target;
+    if (p && p->body_case == LERNET__PAYLOAD__BODY_CANCEL)
+        return &p->cancel->target;
+    return NULL;
+}
+
+int store_erase_dependents(store_t *s, const uint8_t id[EVENT_ID_BYTES],
+                           uint8_t (*out)[EVENT_ID_BYTES], size_t max, size_t *n)
+{
+    sqlite3_stmt *st;
+    size_t k = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT c.header, c.sig, c.payload, c.salt FROM events o"
+                                  " JOIN events c ON c.author = o.author AND c.network = o.network"
+                                  " AND c.seq > o.seq WHERE o.id = ?1 AND c.fork = " SQL_CANONICAL
+                                  " AND c.kind IN (?2, ?3) AND c.payload IS NOT NULL"
+                                  " ORDER BY c.seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return STORE_ERR_SQL;
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    sqlite3_bind_int(st, 2, LERNET__KIND__KIND_UPDATE);
+    sqlite3_bind_int(st, 3, LERNET__KIND__KIND_CANCEL);
+    while (k < max && sqlite3_step(st) == SQLITE_ROW) {
+        event_t *ev = store_row_event(st, 0);
+        const ProtobufCBinaryData *t = ev ? change_target(ev) : NULL;
+        if (t && t->len == EVENT_ID_BYTES && memcmp(t->data, id, EVENT_ID_BYTES) == 0)
+            memcpy(out[k++], ev->id, EVENT_ID_BYTES);
+        event_free(&ev);
+    }
+    sqlite3_finalize(st);
+    *n = k;
+    return STORE_OK;
+}

@@ -205,6 +205,14 @@ typedef struct store_item {
     /* The author's standing now: its items stay, marked, when it left. */
     int author_removed;  /* no longer a member of the item's (managed) network */
     int author_revoked;  /* its identity was revoked */
+    /* Erased (GDPR Art. 17): the original's content is gone (the content
+     * pointers are NULL, start and end 0); the erasure that took it, by
+     * the author or a coordinator, when (its creation time) and why. */
+    int erased;
+    int64_t erased_ms;                    /* 0 if unknown */
+    uint8_t erased_by[KEYS_PUBLIC_BYTES]; /* valid when erased_by_known */
+    int erased_by_known;
+    const char *erase_reason;             /* NULL or "" when none was given */
 } store_item_t;
 typedef int (*store_item_cb)(void *ctx, const store_item_t *item);
 
@@ -253,7 +261,9 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
  * anchors (through this handle), or any commit by another connection (another
  * process; PRAGMA data_version). Constant time: cheap enough to ask at every
  * handshake and loop turn. The daemon re-checks its partners' rights and
- * rebuilds its key index when it moves. */
+ * rebuilds its key index when it moves. It also retries, at most once a
+ * second and without waiting, the WAL checkpoint an erasure still owes
+ * (another process was reading when it was first tried). */
 uint64_t store_authz_version(store_t *s);
 /* Whether network has trusted coordinators. */
 bool store_managed(store_t *s, const char *network);
@@ -271,6 +281,18 @@ int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx
  * not removed whose term has not ended at now_ms). */
 bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
                      int64_t now_ms);
+
+/* Whether key is a coordinator of the managed network now (trusted from
+ * config, or made one by a coordinator's statement): it may moderate,
+ * that is erase members' content. false for an open network. */
+bool store_is_coordinator(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                          int64_t now_ms);
+
+/* What erasing event id takes with it: the ids of the canonical updates
+ * and cancels of the same author and network that target it and still
+ * hold their content, at most max, in out[0..*n). STORE_OK or STORE_ERR_SQL. */
+int store_erase_dependents(store_t *s, const uint8_t id[EVENT_ID_BYTES],
+                           uint8_t (*out)[EVENT_ID_BYTES], size_t max, size_t *n);
 
 /* An author's latest profile (organisation, country, municipality), from
  * its key log. true if known (strings copied into *out), false if not (or

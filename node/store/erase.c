@@ -82,7 +82,7 @@ static bool may_erase(store_t *s, const target_t *t, const uint8_t *by, int64_t 
 static bool covering(store_t *s, const uint8_t *id, const target_t *t,
                      uint8_t erasure[EVENT_ID_BYTES])
 {
-    if (!event_kind_content(t->kind))
+    if (!event_kind_content(t->kind) || !s->c.erasures)
         return false;
     sqlite3_stmt *st = Q(s, Q_ERASURE_OF);
     bind_blob(st, 1, id, EVENT_ID_BYTES);
@@ -119,10 +119,13 @@ int erase_incoming(store_t *s, event_t *ev, bool *stripped)
     target_t t = target_of(ev);
     uint8_t erasure[EVENT_ID_BYTES];
     *stripped = false;
-    if (!ev->has_payload || !covering(s, ev->id, &t, erasure))
+    if (!covering(s, ev->id, &t, erasure))
         return STORE_OK;
-    event_strip(ev);
-    *stripped = true;
+    if (ev->has_payload) {
+        event_strip(ev);
+        *stripped = true;
+    }
+    /* header-only or stripped here: this erasure is the one readers name */
     sqlite3_stmt *st = Q(s, Q_ERASURE_APPLY);
     bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
     bind_blob(st, 2, erasure, EVENT_ID_BYTES);
@@ -193,6 +196,7 @@ int erase_note(store_t *s, const event_t *ev, char *why, size_t whylen)
 {
     const Lernet__Erasure *x = ev->body ? ev->body->erasure : NULL;
     int rc = STORE_OK;
+    s->c.erasures = 1;
     for (size_t i = 0; x && rc == STORE_OK && i < x->n_targets; i++) {
         sqlite3_stmt *st = Q(s, Q_ERASURE_INS);
         bind_blob(st, 1, x->targets[i].data, EVENT_ID_BYTES);

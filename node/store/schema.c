@@ -234,6 +234,7 @@ const char *const schema_sql[N_STMTS] = {
     [Q_TARGET_PENDING] = "SELECT header, sig FROM pending WHERE id = ?1",
     [Q_STRIP_EVENT] = "UPDATE events SET payload = NULL, salt = NULL WHERE id = ?1"
                       " AND payload IS NOT NULL",
+    [Q_ERASURE_ANY] = "SELECT EXISTS(SELECT 1 FROM erasures)",
     [Q_STRIP_PENDING] = "UPDATE pending SET payload = NULL, salt = NULL WHERE id = ?1"
                         " AND payload IS NOT NULL",
 };

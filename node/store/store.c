@@ -122,6 +122,7 @@ void store_cache_clear(store_t *s)
     memset(&s->c, 0, sizeof s->c);
     s->c.pending = 1;
     s->c.pins = 1;
+    s->c.erasures = 1;
     s->c.n_pending = -1;
 }
 
@@ -141,6 +142,9 @@ static int tx_begin(store_t *s, char *why, size_t whylen)
         sqlite3_reset(st);
         st = Q(s, Q_PIN_ANY);
         s->c.pins = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
+        sqlite3_reset(st);
+        st = Q(s, Q_ERASURE_ANY);
+        s->c.erasures = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
         sqlite3_reset(st);
     }
     return rc;

@@ -36,7 +36,7 @@ enum stmt_id {
     Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
     Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO, Q_SIGNER_REVOKED,
     Q_ERASURE_INS, Q_ERASURE_OF, Q_ERASURE_APPLY, Q_TARGET_EVENT, Q_TARGET_PENDING,
-    Q_STRIP_EVENT, Q_STRIP_PENDING,
+    Q_STRIP_EVENT, Q_STRIP_PENDING, Q_ERASURE_ANY,
     N_STMTS
 };
 
@@ -75,6 +75,7 @@ typedef struct tx_cache {
     uint8_t feed_id[EVENT_ID_BYTES];
     int pending; /* 0: the pending table is empty, its lookups can be skipped */
     int pins;    /* 0: no log is pinned above its head, pin lookups can be skipped */
+    int erasures; /* 0: no erasure is stored, coverage lookups can be skipped */
     int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
 } tx_cache_t;
 

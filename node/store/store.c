@@ -12,6 +12,7 @@
  *   lifecycle.c  what a revocation or a removal does to the chains; the
  *                items derived again after it
  *   items.c      the derived items (workshops, meetings, experiences)
+ *   erase.c      erasures: payload and salt removed, the one header-only case
  *   verify.c     store_verify
  *
  * Invariants kept here:

@@ -26,6 +26,8 @@
  *    it commits (for a batch: once, in store_commit).
  *  - who may sign and publish: certified and revoked signing keys with
  *    their cuts, revoked identities, and the members of managed networks.
+ *  - erasures: every verified Erasure's targets (erase.c); a target held
+ *    or received later keeps only its signed header and signature.
  *
  * Every write is one transaction (or joins the caller's store_begin() batch);
  * every statement is prepared once and reused; schema changes are

@@ -37,6 +37,7 @@ static const cli_cmd_t commands[] = {
     {"publish", cli_publish, "sign and store a workshop, meeting or experience report"},
     {"update", cli_update, "replace the content of one of your workshops or meetings"},
     {"cancel", cli_cancel, "cancel one of your workshops or meetings"},
+    {"erase", cli_erase, "take content back: every node drops its text (GDPR Art. 17)"},
     {"list", cli_list, "list workshops, meetings and experience reports"},
     {"show", cli_show, "show one item with its history"},
     {"log", cli_log, "print the raw signed events (base64), for independent checks"},

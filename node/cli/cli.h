@@ -125,6 +125,8 @@ int cli_config(cli_ctx_t *ctx, int argc, char **argv);
 int cli_publish(cli_ctx_t *ctx, int argc, char **argv);
 int cli_update(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cancel(cli_ctx_t *ctx, int argc, char **argv);
+/* `lernet erase ID... [--reason TEXT]`: a signed erasure (cli_publish.c). */
+int cli_erase(cli_ctx_t *ctx, int argc, char **argv);
 int cli_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_show(cli_ctx_t *ctx, int argc, char **argv);
 int cli_log(cli_ctx_t *ctx, int argc, char **argv);

@@ -13,6 +13,7 @@
 
 #include "export/bundle.h"
 #include "cli/cli.h"
+#include "export/erased.h"
 #include "util/fileio.h"
 #include "export/report.h"
 #include "export/ical.h"
@@ -22,7 +23,7 @@
 
 #define CSV_COLUMNS                                                                             \
     "id,kind,network,author,organiser,title,start,end,tz,place,online_url,themes,cancelled,"     \
-    "revision,about,participants,created,updated"
+    "revision,about,participants,created,updated,erased"
 
 typedef struct export_opts {
     const char *network, *lang, *out;
@@ -206,6 +207,8 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     csv_field(f, x ? num : "");
     csv_field(f, created);
     csv_field(f, updated);
+    char gone[400];
+    csv_field(f, it->erased ? erased_text(it, gone, sizeof gone) : "");
     return fputc('\n', f) == EOF;
 }
 

@@ -1,5 +1,5 @@
 /*
- * cli_publish: `lernet publish`, `lernet update`, `lernet cancel`.
+ * cli_publish: `lernet publish`, `lernet update`, `lernet cancel`, `lernet erase`.
  *
  * Flags are gathered into the same JSON object a --json file holds, and
  * both go through payload_from_json: one validation path, one set of
@@ -539,4 +539,95 @@ done:
     json_decref(a.fields);
     close_env(&e);
     return rc < 0 ? CLI_OK : rc;
+}
+
+static const char erase_usage[] =
+    "usage: lernet erase ID... [--reason TEXT]\n"
+    "Publishes a signed erasure of the events ID names (content of this node, or, as a\n"
+    "coordinator of a managed network, a member's): every node that holds them drops\n"
+    "their text and keeps only the signed header. A workshop's or meeting's updates and\n"
+    "cancels are erased with it. Keys, revocations, memberships and profiles can never\n"
+    "be erased. --reason: at most 200 bytes, shown wherever the item was; never put\n"
+    "personal data in it. ID: an event id or a unique prefix of at least 8 hex characters.\n";
+
+/* Adds id to the targets unless it is there; false when they are full. */
+static bool add_target(uint8_t (*t)[EVENT_ID_BYTES], size_t *n, const uint8_t *id)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (memcmp(t[i], id, EVENT_ID_BYTES) == 0)
+            return true;
+    if (*n == EVENT_MAX_ERASE_TARGETS)
+        return false;
+    memcpy(t[(*n)++], id, EVENT_ID_BYTES);
+    return true;
+}
+
+/* The events an ID names, with the updates and cancels that change it. */
+static int erase_targets(store_t *st, const char *hex, uint8_t (*t)[EVENT_ID_BYTES], size_t *n)
+{
+    char why[256];
+    uint8_t deps[EVENT_MAX_ERASE_TARGETS][EVENT_ID_BYTES];
+    size_t nd = 0;
+    event_t *ev = NULL;
+    if (store_get_event(st, hex, &ev, why, sizeof why) != STORE_OK)
+        return cli_error(CLI_FAIL, "erase refused: %s", why);
+    bool ok = add_target(t, n, ev->id);
+    if (ok && (ev->kind == LERNET__KIND__KIND_WORKSHOP || ev->kind == LERNET__KIND__KIND_MEETING) &&
+        store_erase_dependents(st, ev->id, deps, EVENT_MAX_ERASE_TARGETS, &nd) == STORE_OK)
+        for (size_t i = 0; ok && i < nd; i++)
+            ok = add_target(t, n, deps[i]);
+    event_free(&ev);
+    if (!ok)
+        return cli_error(CLI_FAIL, "erase refused: more than %d events (with their updates); "
+                                   "erase them in several steps", EVENT_MAX_ERASE_TARGETS);
+    return CLI_OK;
+}
+
+int cli_erase(cli_ctx_t *ctx, int argc, char **argv)
+{
+    pub_env_t e;
+    const char *reason = "";
+    uint8_t targets[EVENT_MAX_ERASE_TARGETS][EVENT_ID_BYTES];
+    ProtobufCBinaryData refs[EVENT_MAX_ERASE_TARGETS];
+    size_t n = 0;
+    int rc = CLI_OK, ids = 0;
+    memset(&e, 0, sizeof e);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(erase_usage, stdout);
+            return CLI_OK;
+        }
+        if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+            reason = argv[++i];
+        else if (argv[i][0] == '-')
+            return cli_error(CLI_USAGE, "erase: unknown option '%.40s' (see --help)", argv[i]);
+        else
+            ids++;
+    }
+    if (ids == 0) {
+        fputs(erase_usage, stderr);
+        return CLI_USAGE;
+    }
+    if ((rc = open_env(ctx, &e)))
+        return rc;
+    for (int i = 1; rc == CLI_OK && i < argc; i++) {
+        if (strcmp(argv[i], "--reason") == 0)
+            i++;
+        else
+            rc = erase_targets(e.st, argv[i], targets, &n);
+    }
+    if (rc == CLI_OK) {
+        Lernet__Erasure x = LERNET__ERASURE__INIT;
+        Lernet__Payload p = LERNET__PAYLOAD__INIT;
+        for (size_t i = 0; i < n; i++)
+            refs[i] = (ProtobufCBinaryData){EVENT_ID_BYTES, targets[i]};
+        x.n_targets = n;
+        x.targets = refs;
+        x.reason = (char *)reason;
+        p.body_case = LERNET__PAYLOAD__BODY_ERASURE;
+        p.erasure = &x;
+        rc = sign_and_store(&e, NULL, &p, "erasure");
+    }
+    close_env(&e);
+    return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "core/payload_json.h"
+#include "export/erased.h"
 #include "util/time.h"
 
 static const char list_usage[] =
@@ -56,6 +57,7 @@ json_t *cli_item_json(const store_item_t *it)
                           (json_int_t)it->updated_ms);
     if (it->cancel_reason)
         json_object_set_new(o, "cancel_reason", json_string(it->cancel_reason));
+    erased_json(it, o);
     if (it->author_removed || it->author_revoked)
         json_object_set_new(o, "author_standing",
                             json_string(it->author_revoked ? "identity revoked"
@@ -89,6 +91,12 @@ static int print_item(void *vctx, const store_item_t *it)
         return 0;
     }
     event_id_hex(id, it->id);
+    if (it->erased) { /* its time went with its content */
+        char line[400];
+        printf("%-10s %.12s  %-16s  %-18.18s (%s)\n", event_kind_name(it->kind), id, "",
+               it->network, erased_text(it, line, sizeof line));
+        return 0;
+    }
     if (it->kind != LERNET__KIND__KIND_EXPERIENCE) {
         civil_format(it->start, tz_of(it), when, sizeof when);
         when[16] = '\0'; /* "2026-12-03T09:00" */
@@ -260,7 +268,10 @@ static int show_item(void *vctx, const store_item_t *it)
         show_meeting(it->meeting);
     else if (it->experience)
         show_experience(it, it->experience);
-    else
+    else if (it->erased) {
+        char line[400];
+        printf("%-13s (%s)\n", "content", erased_text(it, line, sizeof line));
+    } else
         printf("%-13s (erased)\n", "content");
     return 0;
 }

@@ -57,13 +57,16 @@ const char *event_kind_name(int kind)
     }
 }
 
-/* Kinds this version accepts. Membership and erasure are reserved in the
- * format but refused until the code that gives them meaning exists. */
+/* Kinds this version accepts: every kind of the format. */
 static int kind_supported(int kind)
 {
     return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL) ||
-           (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_MEMBERSHIP) ||
-           kind == LERNET__KIND__KIND_PROFILE;
+           (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_PROFILE);
+}
+
+int event_kind_content(int kind)
+{
+    return kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL;
 }
 
 /* Key events: in the author's key logs, signed by the identity itself.
@@ -345,6 +348,30 @@ static int check_cancel(check_t *c, const Lernet__Cancel *x)
     return rc ? rc : check_string(c, "reason", x->reason, EVENT_MAX_SHORT, 0, 0);
 }
 
+/* An erasure names 1..EVENT_MAX_ERASE_TARGETS distinct ids; its reason is
+ * one short line (it is shown everywhere the erased item was). */
+static int check_erasure(check_t *c, const Lernet__Erasure *x)
+{
+    char name[32];
+    if (x->n_targets == 0)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
+                        "field 'targets': an erasure names at least one event");
+    if (x->n_targets > EVENT_MAX_ERASE_TARGETS)
+        return why_fail(c->why, c->whylen, EV_TOO_MANY, "field 'targets' has %zu ids, at most %d",
+                        x->n_targets, EVENT_MAX_ERASE_TARGETS);
+    for (size_t i = 0; i < x->n_targets; i++) {
+        snprintf(name, sizeof name, "targets[%zu]", i);
+        int rc = check_ref(c, name, x->targets[i]);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(x->targets[j].data, x->targets[i].data, EVENT_ID_BYTES) == 0)
+                return why_fail(c->why, c->whylen, EV_BAD_REFERENCE,
+                                "field '%s': the same id is named twice", name);
+    }
+    return check_string(c, "reason", x->reason, EVENT_MAX_ERASE_REASON, 0, 0);
+}
+
 static int check_key(check_t *c, const char *field, ProtobufCBinaryData key)
 {
     if (key.len != KEYS_PUBLIC_BYTES)
@@ -409,6 +436,7 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
         [LERNET__KIND__KIND_IDENTITY_REVOKE] = LERNET__PAYLOAD__BODY_IDENTITY_REVOKE,
         [LERNET__KIND__KIND_MEMBERSHIP] = LERNET__PAYLOAD__BODY_MEMBERSHIP,
         [LERNET__KIND__KIND_PROFILE] = LERNET__PAYLOAD__BODY_PROFILE,
+        [LERNET__KIND__KIND_ERASURE] = LERNET__PAYLOAD__BODY_ERASURE,
     };
     if (!kind_supported(kind))
         return why_fail(why, whylen, EV_UNKNOWN_KIND, "kind %d is not supported", kind);
@@ -421,6 +449,7 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_EXPERIENCE: return check_experience(&c, p->experience);
     case LERNET__PAYLOAD__BODY_UPDATE: return check_update(&c, p->update);
     case LERNET__PAYLOAD__BODY_CANCEL: return check_cancel(&c, p->cancel);
+    case LERNET__PAYLOAD__BODY_ERASURE: return check_erasure(&c, p->erasure);
     case LERNET__PAYLOAD__BODY_KEY_CERT: {
         int rc = check_key(&c, "signing_key", p->key_cert->signing_key);
         return rc ? rc : check_string(&c, "note", p->key_cert->note, EVENT_MAX_SHORT, 0, 0);
@@ -594,8 +623,11 @@ fail:
     return rc;
 }
 
-int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,
-                size_t whylen)
+/* event_parse and event_parse_erasable: bare says whether an envelope
+ * without payload and salt is parsed header-only (has_payload 0) or
+ * refused. */
+static int parse_envelope(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
+                          int bare, char *why, size_t whylen)
 {
     if (len > EVENT_MAX_ENVELOPE)
         return why_fail(why, whylen, EV_ENVELOPE_TOO_LARGE, "envelope is %zu bytes, at most %d", len,
@@ -612,7 +644,7 @@ int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_
                   EVENT_SALT_BYTES);
     else if (!e->payload.len && e->salt.len)
         rc = why_fail(why, whylen, EV_BAD_SALT, "envelope 'salt' present without a payload");
-    else if (!e->payload.len)
+    else if (!e->payload.len && !bare)
         rc = why_fail(why, whylen, EV_PAYLOAD_MISSING,
                       "envelope has no payload: a copy stripped of its content is not the "
                       "event (only an erasure may remove one)");
@@ -622,6 +654,32 @@ int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_
                               e->payload.len ? e->salt.data : NULL, now_ms, why, whylen);
     lernet__envelope__free_unpacked(e, NULL);
     return rc;
+}
+
+int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,
+                size_t whylen)
+{
+    return parse_envelope(out, envelope, len, now_ms, 0, why, whylen);
+}
+
+int event_parse_erasable(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
+                         char *why, size_t whylen)
+{
+    return parse_envelope(out, envelope, len, now_ms, 1, why, whylen);
+}
+
+void event_strip(event_t *ev)
+{
+    if (ev->payload)
+        sodium_memzero(ev->payload, ev->payload_len);
+    free(ev->payload);
+    ev->payload = NULL;
+    ev->payload_len = 0;
+    sodium_memzero(ev->salt, sizeof ev->salt);
+    ev->has_payload = 0;
+    if (ev->body)
+        lernet__payload__free_unpacked(ev->body, NULL);
+    ev->body = NULL;
 }
 
 /* ---- building ------------------------------------------------------- */
@@ -648,6 +706,7 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
         [LERNET__PAYLOAD__BODY_IDENTITY_REVOKE] = LERNET__KIND__KIND_IDENTITY_REVOKE,
         [LERNET__PAYLOAD__BODY_MEMBERSHIP] = LERNET__KIND__KIND_MEMBERSHIP,
         [LERNET__PAYLOAD__BODY_PROFILE] = LERNET__KIND__KIND_PROFILE,
+        [LERNET__PAYLOAD__BODY_ERASURE] = LERNET__KIND__KIND_ERASURE,
     };
     if (payload->body_case <= LERNET__PAYLOAD__BODY__NOT_SET ||
         payload->body_case > LERNET__PAYLOAD__BODY_PROFILE ||

@@ -14,9 +14,13 @@
  *    its payload, whatever the kind: a relay that strips payload and salt
  *    could otherwise hide a revocation, a cancel or a removal behind a copy
  *    that verifies by its header alone (and, once stored, blocks the real
- *    one as a duplicate). Only the store's own parts (event_from_parts) may
- *    lack one, which no path writes yet: erasure (a later issue) is the one
- *    case that will.
+ *    one as a duplicate). The one exception is a content event covered by
+ *    a verified erasure (an Erasure event by its author, or by a
+ *    coordinator of its managed network): only the store can tell, so the
+ *    paths that hand events to store_add (sync, bundles) parse with
+ *    event_parse_erasable, and store_add refuses a header-only event no
+ *    erasure covers with EV_PAYLOAD_MISSING. Every other reader keeps
+ *    event_parse, which refuses them all.
  */
 #ifndef LERNET_EVENT_H
 #define LERNET_EVENT_H
@@ -48,6 +52,8 @@
 #define EVENT_MAX_FUTURE_MS (10 * 60 * 1000) /* creation time tolerance */
 #define EVENT_MAX_COUNT 1000000   /* a participant count above this is an error */
 #define EVENT_MAX_CUTS 256        /* log cuts in one key revocation */
+#define EVENT_MAX_ERASE_TARGETS 64 /* event ids one erasure names */
+#define EVENT_MAX_ERASE_REASON 200 /* bytes of an erasure's reason */
 
 /* Why an event is refused: EV_* codes (-100s) of the one namespace in
  * util/err.h; err_name() gives the stable name ("bad_signature") that logs,
@@ -87,6 +93,21 @@ typedef struct event {
  * the field into why (may be NULL). */
 int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,
                 size_t whylen);
+
+/* The same, except that an envelope without payload and salt is parsed
+ * header-only (has_payload 0, body NULL): for callers that hand the event
+ * to store_add, which takes it only where a verified erasure covers it.
+ * Ownership and failure as event_parse. */
+int event_parse_erasable(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
+                         char *why, size_t whylen);
+
+/* Drops ev's payload, salt and decoded body (the memory zeroed), leaving the
+ * signed header and signature: what an erasure leaves of an event. */
+void event_strip(event_t *ev);
+
+/* 1 for the content kinds (workshop, meeting, experience, update, cancel):
+ * the only kinds an erasure may name. */
+int event_kind_content(int kind);
 
 /* Same checks from the separately stored parts (header, signature, payload
  * and salt; payload/salt NULL when erased), as the store keeps them. */

@@ -98,13 +98,81 @@ static void refuse(bundle_stats_t *s, size_t index, const char *reason, const ch
         log_warn("more refusals follow; only the count is kept");
 }
 
+/* One import pass over the envelopes after the magic line. Pass 0 takes
+ * every envelope, but leaves a header-only one that no erasure covers yet
+ * for later (*deferred counts them): the erasure that covers it comes later
+ * in the same log, so after the first pass it is known. Pass 1 takes only
+ * the header-only envelopes again, and refuses what is still uncovered. */
+static int import_pass(store_t *st, const config_t *cfg, FILE *f, uint8_t *buf, int pass,
+                       bundle_stats_t *out, size_t *deferred, char *why, size_t whylen)
+{
+    char detail[256];
+    size_t len = 0, in_tx = 0, index = 0;
+    int r;
+    while (index < BUNDLE_MAX_EVENTS && (r = next_envelope(f, buf, &len)) != 0) {
+        event_t *ev = NULL;
+        int outcome = -1, prc;
+        if (r < 0) {
+            if (pass == 0)
+                refuse(out, out->events, "malformed", "a frame is cut short or too long; stopped");
+            break;
+        }
+        index++;
+        if (pass == 0)
+            out->events++;
+        prc = event_parse_erasable(&ev, buf, len, event_now_ms(), detail, sizeof detail);
+        if (pass == 1 && (prc != EV_OK || ev->has_payload)) {
+            event_free(&ev);
+            continue; /* judged in the first pass */
+        }
+        if (prc != EV_OK) {
+            refuse(out, index, err_name(prc), detail);
+            continue;
+        }
+        if (!event_log_reserved(ev->network) && !config_has_network(cfg, ev->network)) {
+            refuse(out, index, "scope", "a network this node does not take part in");
+            event_free(&ev);
+            continue;
+        }
+        if (!in_tx && store_begin(st) != STORE_OK) {
+            event_free(&ev);
+            return why_fail(why, whylen, -1, "the store is busy");
+        }
+        in_tx++;
+        int src = store_add(st, ev, &outcome, NULL, detail, sizeof detail);
+        event_free(&ev);
+        if (src == STORE_ERR_SQL || src == STORE_ERR_FULL || src == STORE_ERR_BUSY) {
+            store_rollback(st);
+            return why_fail(why, whylen, -1, "store: %s", detail);
+        }
+        if (src == EV_PAYLOAD_MISSING && pass == 0)
+            (*deferred)++;
+        else if (src != STORE_OK)
+            refuse(out, index, src == EV_PAYLOAD_MISSING ? err_name(src) : err_text(src), detail);
+        else if (outcome == STORE_APPLIED)
+            out->applied++;
+        else if (outcome == STORE_DUPLICATE)
+            out->duplicates++;
+        else if (outcome == STORE_HELD)
+            out->held++;
+        if (in_tx >= IMPORT_TX) {
+            if (store_commit(st) != STORE_OK)
+                return why_fail(why, whylen, -1, "store: commit failed");
+            in_tx = 0;
+        }
+    }
+    if (in_tx && store_commit(st) != STORE_OK)
+        return why_fail(why, whylen, -1, "store: commit failed");
+    return 0;
+}
+
 int bundle_import(store_t *st, const config_t *cfg, const char *path, bundle_stats_t *out,
                   char *why, size_t whylen)
 {
-    char magic[sizeof BUNDLE_MAGIC], detail[256];
+    char magic[sizeof BUNDLE_MAGIC];
     uint8_t *buf = malloc(EVENT_MAX_ENVELOPE);
-    size_t len = 0, in_tx = 0;
-    int rc = 0, r;
+    size_t deferred = 0;
+    int rc = 0;
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f || !buf) {
@@ -113,61 +181,15 @@ int bundle_import(store_t *st, const config_t *cfg, const char *path, bundle_sta
             fclose(f);
         return why_fail(why, whylen, -1, "%s: %s", path, strerror(errno));
     }
-    if (fread(magic, 1, strlen(BUNDLE_MAGIC), f) != strlen(BUNDLE_MAGIC) ||
-        memcmp(magic, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0) {
-        rc = why_fail(why, whylen, -1, "%s: not a lernet bundle", path);
-        goto done;
-    }
-    while (out->events < BUNDLE_MAX_EVENTS && (r = next_envelope(f, buf, &len)) != 0) {
-        event_t *ev = NULL;
-        int outcome = -1, prc;
-        if (r < 0) {
-            refuse(out, out->events, "malformed", "a frame is cut short or too long; stopped");
+    for (int pass = 0; rc == 0 && pass < 2 && (pass == 0 || deferred); pass++) {
+        if (fseek(f, 0, SEEK_SET) != 0 ||
+            fread(magic, 1, strlen(BUNDLE_MAGIC), f) != strlen(BUNDLE_MAGIC) ||
+            memcmp(magic, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0) {
+            rc = why_fail(why, whylen, -1, "%s: not a lernet bundle", path);
             break;
         }
-        out->events++;
-        prc = event_parse(&ev, buf, len, event_now_ms(), detail, sizeof detail);
-        if (prc != EV_OK) {
-            refuse(out, out->events, err_name(prc), detail);
-            continue;
-        }
-        if (!event_log_reserved(ev->network) && !config_has_network(cfg, ev->network)) {
-            refuse(out, out->events, "scope", "a network this node does not take part in");
-            event_free(&ev);
-            continue;
-        }
-        if (!in_tx && store_begin(st) != STORE_OK) {
-            event_free(&ev);
-            rc = why_fail(why, whylen, -1, "the store is busy");
-            goto done;
-        }
-        in_tx++;
-        int src = store_add(st, ev, &outcome, NULL, detail, sizeof detail);
-        event_free(&ev);
-        if (src == STORE_ERR_SQL || src == STORE_ERR_FULL || src == STORE_ERR_BUSY) {
-            store_rollback(st);
-            rc = why_fail(why, whylen, -1, "store: %s", detail);
-            goto done;
-        }
-        if (src != STORE_OK)
-            refuse(out, out->events, err_text(src), detail);
-        else if (outcome == STORE_APPLIED)
-            out->applied++;
-        else if (outcome == STORE_DUPLICATE)
-            out->duplicates++;
-        else if (outcome == STORE_HELD)
-            out->held++;
-        if (in_tx >= IMPORT_TX) {
-            if (store_commit(st) != STORE_OK) {
-                rc = why_fail(why, whylen, -1, "store: commit failed");
-                goto done;
-            }
-            in_tx = 0;
-        }
+        rc = import_pass(st, cfg, f, buf, pass, out, &deferred, why, whylen);
     }
-    if (in_tx && store_commit(st) != STORE_OK)
-        rc = why_fail(why, whylen, -1, "store: commit failed");
-done:
     fclose(f);
     free(buf);
     return rc;

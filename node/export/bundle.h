@@ -3,9 +3,11 @@
  * (sneakernet, air-gapped networks). Format: the line "lernet-bundle 1\n",
  * then each event as a 4-byte big-endian length and its envelope, key logs
  * first, every log in seq order. Import checks every event exactly as sync
- * does (event_parse, then the store's chain, key and membership rules) and
- * keeps only networks this node takes part in; nothing is trusted because it
- * came in a file.
+ * does (event_parse_erasable, then the store's chain, key, membership and
+ * erasure rules) and keeps only networks this node takes part in; nothing is
+ * trusted because it came in a file. A bundle made after an erasure holds
+ * the erased events header-only: they are taken because the erasure, later
+ * in the file, covers them (a second pass over the header-only envelopes).
  */
 #ifndef LERNET_BUNDLE_H
 #define LERNET_BUNDLE_H

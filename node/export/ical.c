@@ -207,8 +207,10 @@ int ical_add(ical_t *c, const store_item_t *it)
 {
     what_t w;
     char hex[EVENT_ID_HEX_SIZE], uid[96], stamp[20], buf[160];
+    /* An erased item is left out: its time and text are gone, and a feed
+     * that no longer holds a UID makes a subscribed client drop its copy. */
     if ((it->kind != LERNET__KIND__KIND_WORKSHOP && it->kind != LERNET__KIND__KIND_MEETING) ||
-        describe(it, &w) != 0)
+        it->erased || describe(it, &w) != 0)
         return 0;
     event_id_hex(hex, it->id);
     ev_put(c, "BEGIN:VEVENT\r\n", 14);

@@ -163,8 +163,12 @@ static size_t event_keys(const report_t *r, const store_item_t *it, int64_t star
     }
 }
 
+/* Erased items are not counted: their times, themes and participant
+ * counts went with their content. */
 static void add_event(report_t *r, const store_item_t *it)
 {
+    if (it->erased)
+        return;
     const Lernet__Workshop *w = it->workshop;
     const Lernet__Meeting *m = it->meeting;
     int64_t start = w ? w->start : m ? m->start : it->start;
@@ -217,6 +221,8 @@ static int by_id(const void *a, const void *b)
 static void add_experience(report_t *r, const store_item_t *it)
 {
     const Lernet__Experience *x = it->experience;
+    if (it->erased)
+        return;
     /* store_items gives every event before the first report: sort once */
     if (!r->events_sorted && r->n_events) {
         qsort(r->events, r->n_events, sizeof *r->events, by_id);

@@ -234,6 +234,9 @@ static void members_ensure(store_t *s)
 static int64_t data_version(store_t *s)
 {
     int64_t other = 0;
+    /* asked on every loop turn of the daemon: the place where a checkpoint
+     * an erasure owes, and another process's reader held up, is retried */
+    erase_checkpoint(s);
     if (s->data_version ||
         sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) ==
             SQLITE_OK) {
@@ -343,6 +346,20 @@ static bool coordinator_now(store_t *s, const char *network, const uint8_t *key,
         return true;
     member_row_t c = member_get(s, network, key);
     return c.found && c.coordinator && !c.removed && (!c.until_ms || when_ms <= c.until_ms);
+}
+
+bool store_is_coordinator(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                          int64_t now_ms)
+{
+    members_ensure(s);
+    return anchor(s, network, NULL) && coordinator_now(s, network, key, now_ms);
+}
+
+/* The same for erase.c: a coordinator may erase members' content
+ * (moderation) in a managed network only. */
+bool authz_coordinator(store_t *s, const char *network, const uint8_t *key, int64_t when_ms)
+{
+    return anchor(s, network, NULL) && coordinator_now(s, network, key, when_ms);
 }
 
 /* Records a coordinator's statement (the latest about a member wins); a
@@ -507,7 +524,7 @@ static int derive_identity_revoke(store_t *s, int64_t aid, char *why, size_t why
 
 /* What a control event of the chain says, recorded: a certificate, a
  * revocation (with its cuts), an identity revocation, a membership
- * statement. Other kinds change nothing here. */
+ * statement, an erasure (erase.c). Other kinds change nothing here. */
 int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen)
 {
@@ -520,6 +537,8 @@ int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
         return ev->body ? derive_membership(s, ev, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_IDENTITY_REVOKE:
         return derive_identity_revoke(s, aid, why, whylen);
+    case LERNET__KIND__KIND_ERASURE:
+        return ev->body ? erase_note(s, ev, false, why, whylen) : STORE_OK;
     default:
         return STORE_OK;
     }

@@ -593,17 +593,20 @@ int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
     uint64_t head;
     uint8_t head_id[EVENT_ID_BYTES];
     int rc, revoked, gone = 0;
-    if (!ev->has_payload)
-        return why_fail(why, whylen, STORE_ERR_NO_PAYLOAD,
-                        "event has no payload (nothing but an erasure may remove one)");
+    /* the one header-only copy taken: one a verified erasure covers */
+    if (!ev->has_payload && !erase_covers(s, ev))
+        return why_fail(why, whylen, EV_PAYLOAD_MISSING,
+                        "payload_missing: the event came without its payload and no erasure "
+                        "covers it (nothing but an erasure may remove one)");
     enum row_state state = event_state(s, ev->id, &gone);
     *outcome = STORE_DUPLICATE;
-    if (state == ROW_CANONICAL)
-        return gone ? fill_payload(s, ev, why, whylen) : STORE_OK;
+    if (state == ROW_CANONICAL) /* an erased row is never filled again: ev was stripped */
+        return gone && ev->has_payload ? fill_payload(s, ev, why, whylen) : STORE_OK;
     if (s->c.pending && exists(s, Q_HAS_PENDING, ev->id))
         return STORE_OK;
     if ((rc = chain_author(s, ev->author, &aid, &forks, &revoked, why, whylen)) ||
-        (rc = authz_check(s, ev, aid, revoked, &signer, why, whylen)))
+        (rc = authz_check(s, ev, aid, revoked, &signer, why, whylen)) ||
+        (ev->kind == LERNET__KIND__KIND_ERASURE && (rc = erase_check(s, ev, why, whylen))))
         return rc;
     logref_t lr = {aid, ev->author, ev->network};
     chain_head(s, aid, ev->network, &head, head_id);
@@ -645,6 +648,11 @@ int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
     }
     *outcome = STORE_HELD;
     if ((rc = hold(s, ev, pin, why, whylen)))
+        return rc;
+    /* a held-back erasure lets the header-only copies of its targets that
+     * fill the gap before it be taken, but removes nothing until its place
+     * in the chain is proven (it joins the chain: noted again, not held) */
+    if (ev->kind == LERNET__KIND__KIND_ERASURE && (rc = erase_note(s, ev, true, why, whylen)))
         return rc;
     return pin == PIN_PROVEN ? pin_follow(s, &lr, ev->seq, ev->id, applied, why, whylen)
                              : STORE_OK;

@@ -158,7 +158,13 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
 static const char *items_sql =
     "SELECT o.id, i.kind, a.key, o.network, i.start, i.end_, i.cancelled, i.cancel_reason,"
     " i.revision, o.created_ms, i.updated_ms, i.about, e.payload, a.revoked,"
-    " coalesce(m.removed, 0)"
+    " coalesce(m.removed, 0), o.payload IS NULL,"
+    " (SELECT x.erased_ms FROM erasures x WHERE x.target = o.id AND x.applied = 1"
+    "  ORDER BY x.erased_ms LIMIT 1),"
+    " (SELECT x.by FROM erasures x WHERE x.target = o.id AND x.applied = 1"
+    "  ORDER BY x.erased_ms LIMIT 1),"
+    " (SELECT x.reason FROM erasures x WHERE x.target = o.id AND x.applied = 1"
+    "  ORDER BY x.erased_ms LIMIT 1)"
     " FROM items i JOIN events o ON o.rowid = i.origin JOIN authors a ON a.id = i.author"
     " LEFT JOIN events e ON e.rowid = i.content"
     " LEFT JOIN members m ON m.network = o.network AND m.member = a.key";
@@ -183,6 +189,13 @@ static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
         memcpy(it.about, sqlite3_column_blob(st, 11), EVENT_ID_BYTES);
     it.author_revoked = sqlite3_column_int(st, 13);
     it.author_removed = sqlite3_column_int(st, 14);
+    it.erased = sqlite3_column_int(st, 15);
+    it.erased_ms = sqlite3_column_int64(st, 16);
+    if (sqlite3_column_bytes(st, 17) == KEYS_PUBLIC_BYTES) {
+        memcpy(it.erased_by, sqlite3_column_blob(st, 17), KEYS_PUBLIC_BYTES);
+        it.erased_by_known = 1;
+    }
+    it.erase_reason = (const char *)sqlite3_column_text(st, 18);
     Lernet__Payload *p = NULL;
     if (sqlite3_column_type(st, 12) == SQLITE_BLOB)
         p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 12),
@@ -209,7 +222,7 @@ static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
 
 int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
 {
-    char sql[1024];
+    char sql[2048];
     sqlite3_stmt *st;
     int stop = 0;
     snprintf(sql, sizeof sql,
@@ -237,7 +250,7 @@ int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char
                size_t whylen)
 {
     uint8_t id[EVENT_ID_BYTES];
-    char sql[512];
+    char sql[1536];
     sqlite3_stmt *st;
     int rc = store_resolve(s, "items", id_hex, id, why, whylen);
     if (rc)

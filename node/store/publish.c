@@ -73,10 +73,58 @@ static int check_own_target(store_t *st, const uint8_t *author, ProtobufCBinaryD
     return PUBLISH_OK;
 }
 
+/* One target of an erasure: a content event held here with its content,
+ * of the network the erasure goes to (the first target's), that this node
+ * may erase: its own, or, as a coordinator of a managed network, a
+ * member's (moderation). */
+static int check_erase_target(store_t *st, const uint8_t *author, ProtobufCBinaryData ref,
+                              publish_target_t *t, const char **network, char *why,
+                              size_t whylen)
+{
+    char hex[EVENT_ID_HEX_SIZE], detail[256];
+    event_t *ev = NULL;
+    if (ref.len != EVENT_ID_BYTES)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target: not an event id");
+    event_id_hex(hex, ref.data);
+    if (store_get_event(st, hex, &ev, detail, sizeof detail) != STORE_OK)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "%.16s…: no such event in this store",
+                        hex);
+    int rc = PUBLISH_OK;
+    if (!event_kind_content(ev->kind))
+        rc = why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                      "%.16s… is a %s event: keys, revocations, memberships, profiles and "
+                      "erasures can never be erased", hex, event_kind_name(ev->kind));
+    else if (!ev->has_payload)
+        rc = why_fail(why, whylen, PUBLISH_ERR_TARGET, "%.16s… is erased already", hex);
+    else if (*network && strcmp(*network, ev->network) != 0)
+        rc = why_fail(why, whylen, PUBLISH_ERR_NETWORK,
+                      "%.16s… is in network '%s', the erasure goes to '%s': erase each "
+                      "network's events separately", hex, ev->network, *network);
+    else if (memcmp(ev->author, author, KEYS_PUBLIC_BYTES) != 0 &&
+             !store_is_coordinator(st, ev->network, author, event_now_ms()))
+        rc = why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                      "%.16s… was published by another node: only its author may erase it%s",
+                      hex, store_managed(st, ev->network)
+                               ? ", or a coordinator of its network"
+                               : " (in an open network there is no moderator)");
+    if (rc == PUBLISH_OK) {
+        snprintf(t->network, sizeof t->network, "%s", ev->network);
+        *network = t->network; /* t belongs to publish_event, so this outlives us */
+    }
+    event_free(&ev);
+    return rc;
+}
+
 static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
                       publish_target_t *t, const char **network, char *why, size_t whylen)
 {
     switch (p->body_case) {
+    case LERNET__PAYLOAD__BODY_ERASURE: {
+        int rc = PUBLISH_OK;
+        for (size_t i = 0; rc == PUBLISH_OK && i < p->erasure->n_targets; i++)
+            rc = check_erase_target(st, k, p->erasure->targets[i], t, network, why, whylen);
+        return rc;
+    }
     case LERNET__PAYLOAD__BODY_UPDATE:
         return check_own_target(st, k, p->update->target,
                                 p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP

@@ -34,10 +34,13 @@ typedef struct publish_signer {
     const uint8_t *author;
 } publish_signer_t;
 
-/* Signs and stores p in network (for update and cancel, NULL means the
- * target's network, which is the only one allowed; key events go to the
- * reserved log "@keys"). On success *out (may be NULL) receives the new
- * event, owned by the caller. */
+/* Signs and stores p in network (for update, cancel and erasure, NULL means
+ * the target's network, which is the only one allowed; key events go to the
+ * reserved log "@keys"). An erasure's targets must be content events held
+ * here with their content, all of one network, each this node's own or, as
+ * a coordinator of a managed network, a member's; anything else is refused
+ * with a one-line reason and nothing is signed. On success *out (may be
+ * NULL) receives the new event, owned by the caller. */
 int publish_event(store_t *st, const publish_signer_t *who, const char *network,
                   const Lernet__Payload *p, event_t **out, char *why, size_t whylen);
 

@@ -98,9 +98,24 @@ static const char *schema_v1 =
     "  id BLOB NOT NULL, PRIMARY KEY(author, network, seq)) WITHOUT ROWID;" \
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB);"
 
+/* v7: erasures. One row per (target, erasure) a verified Erasure event
+ * named: by (its author's key), its network and time, its reason. Kept
+ * whether or not the target is held yet, so a target that arrives later is
+ * stored without its payload. applied: this erasure is the one that removed
+ * the target's payload here (readers show it, with its date and author).
+ * held: the erasure is held back ahead of a gap in its log, not on its
+ * chain yet; it lets header-only copies of its targets fill that gap but
+ * removes nothing until it joins the chain (a key stolen and revoked
+ * later must not erase by signing far ahead). */
+#define ERASURES_V7 \
+    "CREATE TABLE erasures(target BLOB NOT NULL, erasure BLOB NOT NULL, by BLOB NOT NULL," \
+    "  network TEXT NOT NULL, erased_ms INTEGER NOT NULL, reason TEXT," \
+    "  applied INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0," \
+    "  PRIMARY KEY(target, erasure)) WITHOUT ROWID;"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
-                                   MEMBERS_V4, PROFILES_V5, PINS_V6};
+                                   MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7};
 
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
@@ -213,6 +228,21 @@ const char *const schema_sql[N_STMTS] = {
     [Q_SIGNER_REVOKED] = "SELECT revoked FROM signing_keys WHERE id = ?1",
     [Q_PENDING_UPTO] = "SELECT id, header, sig, payload, salt FROM pending"
                        " WHERE author = ?1 AND network = ?2 AND seq <= ?3",
+    /* erasures (erase.c) */
+    [Q_ERASURE_INS] = "INSERT INTO erasures(target, erasure, by, network, erased_ms, reason, held)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(target, erasure)"
+                      " DO UPDATE SET held = MIN(held, excluded.held)",
+    [Q_ERASURE_OF] = "SELECT erasure, by, erased_ms FROM erasures WHERE target = ?1"
+                     " AND network = ?2 AND (held = 0 OR ?3) ORDER BY erased_ms, erasure",
+    [Q_ERASURE_APPLY] = "UPDATE erasures SET applied = 1 WHERE target = ?1 AND erasure = ?2",
+    [Q_TARGET_EVENT] = "SELECT e.kind, a.key, e.network FROM events e JOIN authors a"
+                       " ON a.id = e.author WHERE e.id = ?1",
+    [Q_TARGET_PENDING] = "SELECT header, sig FROM pending WHERE id = ?1",
+    [Q_STRIP_EVENT] = "UPDATE events SET payload = NULL, salt = NULL WHERE id = ?1"
+                      " AND payload IS NOT NULL",
+    [Q_ERASURE_ANY] = "SELECT EXISTS(SELECT 1 FROM erasures)",
+    [Q_STRIP_PENDING] = "UPDATE pending SET payload = NULL, salt = NULL WHERE id = ?1"
+                        " AND payload IS NOT NULL",
 };
 
 /* Brings the schema to STORE_SCHEMA_VERSION; *rederive is set when the

@@ -12,6 +12,7 @@
  *   lifecycle.c  what a revocation or a removal does to the chains; the
  *                items derived again after it
  *   items.c      the derived items (workshops, meetings, experiences)
+ *   erase.c      erasures: payload and salt removed, the one header-only case
  *   verify.c     store_verify
  *
  * Invariants kept here:
@@ -56,7 +57,7 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
         store_close(&s);
         return STORE_ERR_OPEN;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
     /* page_size only takes effect on a new file. 8 KiB pages hold a dozen
      * ~600-byte events where 4 KiB ones hold six and waste the rest.
      * A 16 MiB page cache keeps the random-order id index of a catch-up in
@@ -69,7 +70,7 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
     if ((rc = exec(s, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                       " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096;"
                       " PRAGMA journal_size_limit=67108864;"
-                      " PRAGMA foreign_keys=OFF;", why, whylen)) ||
+                      " PRAGMA foreign_keys=OFF; PRAGMA secure_delete=ON;", why, whylen)) ||
         (rc = schema_migrate(s, &rederive, why, whylen))) {
         store_close(&s);
         return rc;
@@ -95,6 +96,9 @@ void store_close(store_t **sp)
     if (!sp || !*sp)
         return;
     store_t *s = *sp;
+    s->erase_tried_ms = 0;
+    if (s->db && s->q[N_STMTS - 1])
+        erase_checkpoint(s);
     for (int i = 0; i < N_STMTS; i++)
         sqlite3_finalize(s->q[i]);
     sqlite3_finalize(s->data_version);
@@ -120,6 +124,7 @@ void store_cache_clear(store_t *s)
     memset(&s->c, 0, sizeof s->c);
     s->c.pending = 1;
     s->c.pins = 1;
+    s->c.erasures = 1;
     s->c.n_pending = -1;
 }
 
@@ -139,6 +144,9 @@ static int tx_begin(store_t *s, char *why, size_t whylen)
         sqlite3_reset(st);
         st = Q(s, Q_PIN_ANY);
         s->c.pins = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
+        sqlite3_reset(st);
+        st = Q(s, Q_ERASURE_ANY);
+        s->c.erasures = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0;
         sqlite3_reset(st);
     }
     return rc;
@@ -161,8 +169,10 @@ int store_commit(store_t *s)
     int rc = lifecycle_rederive(s, NULL, 0); /* once for the whole batch */
     if (rc == STORE_OK)
         rc = run(s, Q_COMMIT, NULL, 0);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
         s->in_batch = 0;
+        erase_checkpoint(s);
+    }
     return rc;
 }
 
@@ -178,16 +188,19 @@ int store_rollback(store_t *s)
 
 /* One event's write: chain_add decides what the event is; outside a batch
  * this is also the commit point. */
-int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen)
 {
     int out = STORE_DUPLICATE, rc;
     size_t n = 0;
-    bool stale = s->items_stale; /* what the batch owes so far */
+    bool stale = s->items_stale, stripped = false; /* what the batch owes so far */
     /* Inside a batch a savepoint undoes just this event on failure. */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
-    rc = chain_add(s, ev, &out, &n, why, whylen);
+    /* an erased event is stored, and handed on, without its content */
+    rc = erase_incoming(s, ev, &stripped);
+    if (rc == STORE_OK)
+        rc = chain_add(s, ev, &out, &n, why, whylen);
     /* outside a batch this is the commit point; a batch re-derives at its end */
     if (rc == STORE_OK && !s->in_batch)
         rc = lifecycle_rederive(s, why, whylen);
@@ -207,6 +220,8 @@ int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
         *outcome = out;
     if (rc == STORE_OK && applied)
         *applied = n;
+    if (rc == STORE_OK && !s->in_batch)
+        erase_checkpoint(s);
     return rc;
 }
 

@@ -26,6 +26,8 @@
  *    it commits (for a batch: once, in store_commit).
  *  - who may sign and publish: certified and revoked signing keys with
  *    their cuts, revoked identities, and the members of managed networks.
+ *  - erasures: every verified Erasure's targets (erase.c); a target held
+ *    or received later keeps only its signed header and signature.
  *
  * Every write is one transaction (or joins the caller's store_begin() batch);
  * every statement is prepared once and reused; schema changes are
@@ -51,7 +53,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 #define STORE_MAX_PENDING_PER_LOG 1024
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
@@ -91,14 +93,21 @@ int store_begin(store_t *s);
 int store_commit(store_t *s);
 int store_rollback(store_t *s);
 
-/* Adds one checked event (from event_parse/event_create). Checks the chain
- * against the log's head; appends, or holds back, or keeps as fork evidence,
- * or recognises a duplicate; updates derived items; then applies any held-back
- * events that now follow. On success *outcome (may be NULL) receives enum
- * store_outcome and *applied (may be NULL) how many events were appended,
- * counting drained pending ones. On error neither is written and nothing of
- * this call is kept. */
-int store_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char *why,
+/* Adds one checked event (from event_parse/event_parse_erasable/
+ * event_create). Checks the chain against the log's head; appends, or holds
+ * back, or keeps as fork evidence, or recognises a duplicate; updates
+ * derived items; then applies any held-back events that now follow. On
+ * success *outcome (may be NULL) receives enum store_outcome and *applied
+ * (may be NULL) how many events were appended, counting drained pending
+ * ones. On error neither is written and nothing of this call is kept.
+ *
+ * Erasure: an event a verified erasure covers is stored without its
+ * payload, and ev itself is stripped (event_strip), so what the caller
+ * hands on is what was stored; even when the call fails. A header-only ev
+ * is taken only when an erasure covers it: otherwise EV_PAYLOAD_MISSING. An
+ * Erasure event that names an event held here which its author may not
+ * erase is refused (STORE_ERR_NOT_ERASABLE). */
+int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
               size_t whylen);
 
 /* Head of a log: *seq = 0 (and id zeroed) when the log is empty.
@@ -198,6 +207,14 @@ typedef struct store_item {
     /* The author's standing now: its items stay, marked, when it left. */
     int author_removed;  /* no longer a member of the item's (managed) network */
     int author_revoked;  /* its identity was revoked */
+    /* Erased (GDPR Art. 17): the original's content is gone (the content
+     * pointers are NULL, start and end 0); the erasure that took it, by
+     * the author or a coordinator, when (its creation time) and why. */
+    int erased;
+    int64_t erased_ms;                    /* 0 if unknown */
+    uint8_t erased_by[KEYS_PUBLIC_BYTES]; /* valid when erased_by_known */
+    int erased_by_known;
+    const char *erase_reason;             /* NULL or "" when none was given */
 } store_item_t;
 typedef int (*store_item_cb)(void *ctx, const store_item_t *item);
 
@@ -246,7 +263,9 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
  * anchors (through this handle), or any commit by another connection (another
  * process; PRAGMA data_version). Constant time: cheap enough to ask at every
  * handshake and loop turn. The daemon re-checks its partners' rights and
- * rebuilds its key index when it moves. */
+ * rebuilds its key index when it moves. It also retries, at most once a
+ * second and without waiting, the WAL checkpoint an erasure still owes
+ * (another process was reading when it was first tried). */
 uint64_t store_authz_version(store_t *s);
 /* A number that moves whenever what store_feeds returns may have changed:
  * any row written by this handle (even one later undone: an undo moves it
@@ -273,6 +292,18 @@ int store_members(store_t *s, const char *network, store_member_cb cb, void *ctx
  * not removed whose term has not ended at now_ms). */
 bool store_is_member(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
                      int64_t now_ms);
+
+/* Whether key is a coordinator of the managed network now (trusted from
+ * config, or made one by a coordinator's statement): it may moderate,
+ * that is erase members' content. false for an open network. */
+bool store_is_coordinator(store_t *s, const char *network, const uint8_t key[KEYS_PUBLIC_BYTES],
+                          int64_t now_ms);
+
+/* What erasing event id takes with it: the ids of the canonical updates
+ * and cancels of the same author and network that target it and still
+ * hold their content, at most max, in out[0..*n). STORE_OK or STORE_ERR_SQL. */
+int store_erase_dependents(store_t *s, const uint8_t id[EVENT_ID_BYTES],
+                           uint8_t (*out)[EVENT_ID_BYTES], size_t max, size_t *n);
 
 /* An author's latest profile (organisation, country, municipality), from
  * its key log. true if known (strings copied into *out), false if not (or

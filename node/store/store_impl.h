@@ -20,6 +20,8 @@
 /* A parse of bytes we stored ourselves: the future-time rule was applied
  * when they arrived, so a "now" far ahead disables it here. */
 #define STORED_NOW (INT64_MAX / 4)
+/* How long a statement waits for another process's lock. */
+#define STORE_BUSY_MS 5000
 
 /* The prepared statements (their texts: schema_sql in schema.c). */
 enum stmt_id {
@@ -33,6 +35,8 @@ enum stmt_id {
     Q_EVENT_STATE, Q_EVENT_DEL_OFF, Q_OFF_BY_ID, Q_PENDING_BY_ID, Q_PENDING_AT, Q_PENDING_SEQ_COUNT,
     Q_PENDING_DISPROVE, Q_PENDING_LOG_SEQS, Q_PIN_ANY, Q_PIN_TOP, Q_PIN_GET, Q_PIN_PUT, Q_PIN_DROP,
     Q_FIRST_SIGNED, Q_FILL_PAYLOAD, Q_PENDING_UPTO, Q_SIGNER_REVOKED,
+    Q_ERASURE_INS, Q_ERASURE_OF, Q_ERASURE_APPLY, Q_TARGET_EVENT, Q_TARGET_PENDING,
+    Q_STRIP_EVENT, Q_STRIP_PENDING, Q_ERASURE_ANY,
     N_STMTS
 };
 
@@ -71,6 +75,7 @@ typedef struct tx_cache {
     uint8_t feed_id[EVENT_ID_BYTES];
     int pending; /* 0: the pending table is empty, its lookups can be skipped */
     int pins;    /* 0: no log is pinned above its head, pin lookups can be skipped */
+    int erasures; /* 0: no erasure is stored, coverage lookups can be skipped */
     int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
 } tx_cache_t;
 
@@ -100,6 +105,11 @@ struct store {
     int anchors_synced; /* members was derived under the anchors set now */
     uint64_t authz;     /* moves when who may do what may have changed here */
     tx_cache_t c;
+    /* An erasure removed a payload since the last checkpoint that got
+     * through: after the next commit the WAL is checkpointed and truncated
+     * (erase_checkpoint), so no old copy of the page stays in it. */
+    bool erase_due;
+    int64_t erase_tried_ms;
     sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
     /* store_feeds_version: the count, and what it was last derived from */
     struct feeds_version {
@@ -216,6 +226,21 @@ bool authz_under_cut(store_t *s, const event_t *ev, int64_t signer);
 int authz_members_sync(store_t *s, char *why, size_t whylen);
 int authz_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen);
+
+bool authz_coordinator(store_t *s, const char *network, const uint8_t *key, int64_t when_ms);
+
+/* erase.c */
+/* Whether a stored erasure (on its chain, or held back) covers ev: the one
+ * case in which a header-only copy is taken. */
+bool erase_covers(store_t *s, const event_t *ev);
+int erase_check(store_t *s, const event_t *ev, char *why, size_t whylen);
+/* Records a verified erasure being stored; held: ahead of a gap, so it
+ * removes nothing yet (it does once it joins its chain and is noted again). */
+int erase_note(store_t *s, const event_t *ev, bool held, char *why, size_t whylen);
+/* An event about to be stored that an erasure covers loses its payload
+ * here (*stripped), before anything of it is written. */
+int erase_incoming(store_t *s, event_t *ev, bool *stripped);
+void erase_checkpoint(store_t *s);
 
 /* lifecycle.c */
 int lifecycle_cut_log(store_t *s, const logref_t *lr, uint64_t from, char *why, size_t whylen);

@@ -182,13 +182,16 @@ static void check_derived(verify_t *v)
     exec(v->s, "DROP TABLE IF EXISTS temp.verify_snap", NULL, 0);
 }
 
-/* Chain rows without their payload: nothing may remove one yet (erasure
- * is not implemented), so each is a copy that was stripped. */
+/* Chain rows without their payload that no applied erasure accounts for:
+ * only an erasure may remove one, so each such row is a copy that was
+ * stripped. */
 static void check_payloads(verify_t *v)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(v->s->db, "SELECT id, network, seq FROM events"
-                                     " WHERE fork = " SQL_CANONICAL " AND payload IS NULL", -1,
+    if (sqlite3_prepare_v2(v->s->db, "SELECT e.id, e.network, e.seq FROM events e"
+                                     " WHERE e.fork = " SQL_CANONICAL " AND e.payload IS NULL"
+                                     " AND NOT EXISTS (SELECT 1 FROM erasures x"
+                                     " WHERE x.target = e.id AND x.applied = 1)", -1,
                            &st, NULL) != SQLITE_OK)
         return;
     while (sqlite3_step(st) == SQLITE_ROW) {

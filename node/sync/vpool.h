@@ -34,7 +34,9 @@ typedef struct vpool_item {
  * *out is owned by the caller: vpool_free() it. Returns 0 or -1. */
 int vpool_new(vpool_t **out, int workers);
 void vpool_free(vpool_t **p);
-/* Parses items[0..n) with event_parse(now_ms); returns when all are done. */
+/* Parses items[0..n) with event_parse_erasable(now_ms) (a header-only
+ * envelope parses; store_add takes it only under a verified erasure);
+ * returns when all are done. */
 void vpool_parse(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms);
 /* The same in two steps, so the caller can do other work (store the
  * previous batch) while the workers verify this one: submit returns at

@@ -71,6 +71,8 @@
     X(STORE_ERR_NO_PAYLOAD, -215, "no_payload", "payload missing")                           \
     X(STORE_ERR_INVALID, -216, "invalid_argument", "invalid argument")                       \
     X(STORE_ERR_LIMIT, -217, "limit_reached", "a bound of the store is reached")             \
+    X(STORE_ERR_NOT_ERASABLE, -218, "not_erasable",                                          \
+      "an erasure names an event it may not erase")                                          \
     /* keys: secret memory and signing */                                                    \
     X(KEYS_ERR_SODIUM, -301, "sodium", "libsodium initialisation or secure allocation failed") \
     X(KEYS_ERR_ARG, -302, "bad_key_argument", "invalid key argument")                        \

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "web/html.h"
+#include "export/erased.h"
 #include "export/ical.h"
 #include "core/payload_json.h"
 #include "export/report.h"
@@ -480,7 +481,12 @@ static int ev_item(void *ctx, const store_item_t *it)
         meeting_rows(h, it);
     else if (it->experience)
         experience_rows(h, it);
-    else
+    else if (it->erased) {
+        char line[400];
+        html_raw(h, "<tr><td class=\"bad\">The content of this event was ");
+        html_text(h, erased_text(it, line, sizeof line));
+        html_raw(h, ". Only its signed header stays.</td></tr>");
+    } else
         html_raw(h, "<tr><td>The content of this event was erased.</td></tr>");
     html_rawf(h, "<tr><th>Revision</th><td>%u%s</td></tr></table>", it->revision,
               it->revision ? " (updated by its organiser)" : " (as first published)");

@@ -287,6 +287,10 @@ int main(int argc, char **argv)
     pp.body_case = LERNET__PAYLOAD__BODY_PROFILE, pp.profile = &pf;
     event_t *prof = sign(id, NULL, EVENT_LOG_KEYS, 3, rv, &pp);
     put_event("profile", prof, NULL);
+    const uint8_t(*gone)[EVENT_ID_BYTES] = (const uint8_t(*)[EVENT_ID_BYTES])e3->id;
+    Lernet__Payload *er = tu_erasure(gone, 1, "written in error");
+    event_t *e7 = sign(id, NULL, NET, 7, e6, er);
+    put_event("erasure", e7, NULL);
     wire_seeds(id, envs, 3);
     {
         /* a bundle: magic line, then length-prefixed envelopes, key log first */

@@ -193,6 +193,26 @@ Lernet__Payload *tu_cancel(const uint8_t target[EVENT_ID_BYTES], const char *rea
     return p;
 }
 
+Lernet__Payload *tu_erasure(const uint8_t (*targets)[EVENT_ID_BYTES], size_t n,
+                            const char *reason)
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    lernet__payload__init(p);
+    Lernet__Erasure *x = malloc(sizeof *x);
+    lernet__erasure__init(x);
+    x->n_targets = n;
+    x->targets = calloc(n ? n : 1, sizeof *x->targets);
+    for (size_t i = 0; i < n; i++) {
+        x->targets[i].len = EVENT_ID_BYTES;
+        x->targets[i].data = malloc(EVENT_ID_BYTES);
+        memcpy(x->targets[i].data, targets[i], EVENT_ID_BYTES);
+    }
+    x->reason = strdup(reason);
+    p->body_case = LERNET__PAYLOAD__BODY_ERASURE;
+    p->erasure = x;
+    return p;
+}
+
 void tu_payload_free(Lernet__Payload *p)
 {
     /* Everything was malloc'd field by field, which is exactly what

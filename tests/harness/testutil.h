@@ -28,6 +28,9 @@ Lernet__Payload *tu_update_workshop(const uint8_t target[EVENT_ID_BYTES], const 
 Lernet__Payload *tu_update_meeting(const uint8_t target[EVENT_ID_BYTES], const char *title,
                                    int64_t start, const char *minutes);
 Lernet__Payload *tu_cancel(const uint8_t target[EVENT_ID_BYTES], const char *reason);
+/* An erasure of n event ids. */
+Lernet__Payload *tu_erasure(const uint8_t (*targets)[EVENT_ID_BYTES], size_t n,
+                            const char *reason);
 void tu_payload_free(Lernet__Payload *p);
 
 /* Signs the next event of (k, network) after prev_ev (NULL for seq 1). */

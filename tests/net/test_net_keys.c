@@ -130,7 +130,7 @@ static int author_revoked_at(void *ctx)
     return r;
 }
 
-static int add_to(const hnode_t *n, const event_t *ev, char *why)
+static int add_to(const hnode_t *n, event_t *ev, char *why)
 {
     store_t *st = open_store(n);
     int rc = store_add(st, ev, NULL, NULL, why, 256);

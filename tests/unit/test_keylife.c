@@ -59,7 +59,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static int add(fx_t *f, const event_t *ev, char *why)
+static int add(fx_t *f, event_t *ev, char *why)
 {
     int outcome = -1;
     int rc = store_add(f->st, ev, &outcome, NULL, why, why ? 256 : 0);

@@ -226,7 +226,7 @@ static event_t *a_at(fx_t *f, uint64_t seq, const event_t *prev, const char *tit
     return ev;
 }
 
-static int put(fx_t *f, const event_t *ev, char *why)
+static int put(fx_t *f, event_t *ev, char *why)
 {
     int outcome = -1;
     int rc = store_add(f->st, ev, &outcome, NULL, why, why ? 256 : 0);

@@ -71,7 +71,7 @@ static void free_chain(event_t **v, int n)
     free(v);
 }
 
-static int add(fx_t *f, const event_t *ev, size_t *applied)
+static int add(fx_t *f, event_t *ev, size_t *applied)
 {
     int outcome = -1;
     char why[256];
@@ -363,6 +363,7 @@ static void test_migrates_v1_items(void **state)
                                   "DROP TABLE signing_keys; DROP TABLE key_cuts;"
                                   "DROP TABLE members; DROP TABLE profiles;"
                                   "DROP TABLE pins; DROP TABLE meta;"
+                                  "DROP TABLE erasures;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

@@ -303,7 +303,9 @@ static int allow_partner(void *ctx, const uint8_t x25519[32], const char *addr,
     if (!p && admit_member(d, e, &nets) < 0)
         return refuse(d, "refused member %s from %s: out of memory for another partner (%zu "
                          "now)", key, addr, d->cfg->n_peers);
-    keys_pub_encode(user_id, e->id);
+    /* the partner's index with its key: each message finds its partner
+     * in constant time (peer_of_message), however many there are */
+    snprintf(user_id, NET_USER_ID_SIZE, "%d:%s", e->peer, key);
     return 1;
 }
 
@@ -399,14 +401,19 @@ static void close_sockets(daemon_t *d)
 #define TURN_MAX 64
 #define CLIENT_TURN_MAX 1
 
+/* The partner a message came from, by the ZAP User-Id allow_partner gave
+ * its connection ("INDEX:KEY"): the index, if that partner has that key. */
 static int peer_of_message(daemon_t *d, zmq_msg_t *body)
 {
-    const char *uid = zmq_msg_gets(body, "User-Id");
+    const char *uid = zmq_msg_gets(body, "User-Id"), *colon = uid ? strchr(uid, ':') : NULL;
     uint8_t key[KEYS_PUBLIC_BYTES];
-    if (!uid || keys_pub_decode(key, uid) != KEYS_OK)
+    char *end = NULL;
+    long i = colon ? strtol(uid, &end, 10) : -1;
+    if (!colon || end != colon || i < 0 || (size_t)i >= d->cfg->n_peers ||
+        keys_pub_decode(key, colon + 1) != KEYS_OK ||
+        memcmp(d->cfg->peers[i].public_key, key, KEYS_PUBLIC_BYTES) != 0)
         return -1;
-    const config_peer_t *p = config_peer_by_key(d->cfg, key);
-    return p ? (int)(p - d->cfg->peers) : -1;
+    return (int)i;
 }
 
 static void handle_router(daemon_t *d)

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -343,14 +344,40 @@ static int open_partners(daemon_t *d, char *why, size_t whylen)
     return 0;
 }
 
+/* File descriptors: each connection takes one, so a hub needs about one
+ * per partner plus the store's and the web page's. The soft limit is
+ * raised to the hard one (1,024 is a common soft default; a service may
+ * set LimitNOFILE); a limit below what the partners need is said once, at
+ * the start, not discovered as connections that silently never come. */
+static void fd_room(size_t partners)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return;
+    if (r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+        getrlimit(RLIMIT_NOFILE, &r);
+    }
+    size_t need = 2 * partners + 256;
+    if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < need)
+        log_warn("only %llu file descriptors allowed: %zu partners need about %zu (raise "
+                 "LimitNOFILE in the service, or ulimit -n); partners past the limit cannot "
+                 "connect", (unsigned long long)r.rlim_cur, partners, need);
+}
+
 static int open_sockets(daemon_t *d, char *why, size_t whylen)
 {
     if (net_check_version(why, whylen) != NET_OK)
         return -1;
+    fd_room(d->cfg->n_peers);
     if (!(d->zctx = zmq_ctx_new())) {
         snprintf(why, whylen, "zmq context: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
+    /* ZeroMQ sockets (not connections): a DEALER and a monitor per partner
+     * we dial, and a few more; libzmq's default stops at 1,023 */
+    zmq_ctx_set(d->zctx, ZMQ_MAX_SOCKETS, (int)(2 * d->n_dialed + 64));
     /* The ZAP handler must be bound before the ROUTER accepts anyone. */
     if (!(d->zap = net_zap_open(d->zctx, why, whylen)))
         return -1;

@@ -59,15 +59,16 @@ static int set_int(void *s, int opt, int v)
     return zmq_setsockopt(s, opt, &v, sizeof v);
 }
 
-/* The bounds every partner socket gets. */
-static int common_opts(void *s)
+/* The bounds every partner socket gets; heartbeats by role (net.h). */
+static int common_opts(void *s, int as_server)
 {
     int64_t maxmsg = SYNC_MAX_MSG;
+    int ivl = as_server ? NET_SERVER_HEARTBEAT_MS : NET_HEARTBEAT_MS,
+        timeout = as_server ? NET_SERVER_HEARTBEAT_TIMEOUT_MS : NET_HEARTBEAT_TIMEOUT_MS;
     return zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) | set_int(s, ZMQ_SNDHWM, NET_HWM) |
            set_int(s, ZMQ_RCVHWM, NET_HWM) | set_int(s, ZMQ_HANDSHAKE_IVL, NET_HANDSHAKE_MS) |
-           set_int(s, ZMQ_HEARTBEAT_IVL, NET_HEARTBEAT_MS) |
-           set_int(s, ZMQ_HEARTBEAT_TIMEOUT, NET_HEARTBEAT_TIMEOUT_MS) |
-           set_int(s, ZMQ_HEARTBEAT_TTL, NET_HEARTBEAT_TIMEOUT_MS) | set_int(s, ZMQ_LINGER, 0);
+           set_int(s, ZMQ_HEARTBEAT_IVL, ivl) | set_int(s, ZMQ_HEARTBEAT_TIMEOUT, timeout) |
+           set_int(s, ZMQ_HEARTBEAT_TTL, 0) | set_int(s, ZMQ_LINGER, 0);
 }
 
 typedef struct curve_opts {
@@ -185,7 +186,7 @@ void *net_server_open(void *zctx, const keys_transport_t *k, const char *endpoin
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     if (!s)
         return fail_sock(NULL, why, whylen, "router socket");
-    if (curve_setup(k, s, 1) != KEYS_OK || common_opts(s) != 0 ||
+    if (curve_setup(k, s, 1) != KEYS_OK || common_opts(s, 1) != 0 ||
         set_int(s, ZMQ_SNDHWM, NET_ROUTER_SNDHWM) != 0 ||
         set_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
         zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, NET_ZAP_DOMAIN, strlen(NET_ZAP_DOMAIN)) != 0 ||
@@ -215,7 +216,7 @@ void *net_client_open(void *zctx, const keys_transport_t *k, const uint8_t partn
      * from the base (drawn per socket, so partners drift apart) up to the
      * max, plus libzmq's own jitter (see dial.h). */
     int ivl = DIAL_ZMQ_IVL_MS + (int)randombytes_uniform(DIAL_ZMQ_IVL_MS);
-    if (curve_setup(k, s, 0) != KEYS_OK || common_opts(s) != 0 ||
+    if (curve_setup(k, s, 0) != KEYS_OK || common_opts(s, 0) != 0 ||
         zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32) != 0 ||
         set_int(s, ZMQ_IMMEDIATE, 1) != 0 || set_int(s, ZMQ_RECONNECT_IVL, ivl) != 0 ||
         set_int(s, ZMQ_RECONNECT_IVL_MAX, DIAL_ZMQ_IVL_MAX_MS) != 0)

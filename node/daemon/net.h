@@ -35,8 +35,16 @@
  * client's round times out, SYNC_REPLY_TIMEOUT_MS). */
 #define NET_ROUTER_SNDHWM 4
 #define NET_HANDSHAKE_MS 5000
+/* A DEALER pings every 2 s and drops a connection silent for 6 s: a node
+ * learns soon that a partner it dials is gone. It asks no TTL of the
+ * ROUTER, and the ROUTER pings only every 30 s (dropping a connection
+ * silent for 90 s): libzmq 4.3 re-arms a heartbeat timer by walking all of
+ * its I/O thread's timers, so a hub answering a thousand connections at
+ * the DEALERs' pace spent a sixth of its time there (bench hub). */
 #define NET_HEARTBEAT_MS 2000
 #define NET_HEARTBEAT_TIMEOUT_MS 6000
+#define NET_SERVER_HEARTBEAT_MS 30000
+#define NET_SERVER_HEARTBEAT_TIMEOUT_MS 90000
 #define NET_USER_ID_SIZE 64
 
 /* Error codes: NET_ERR_* (-1000s) of the one namespace in util/err.h. */

@@ -468,6 +468,14 @@ void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, in
 void sync_client_connected(sync_t *s, size_t peer, int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
+    if (!c->listed) { /* a partner sync_new did not see with an endpoint */
+        size_t *d = realloc(s->dialed, (s->n_dialed + 1) * sizeof *d);
+        if (!d)
+            return;
+        s->dialed = d;
+        s->dialed[s->n_dialed++] = peer;
+        c->listed = true;
+    }
     client_reset(s, c);
     c->connected = true;
     c->down_since_ms = 0;

@@ -192,7 +192,9 @@ bool pulls_from(sync_t *s, size_t peer, int64_t now_ms)
 int64_t sync_tick(sync_t *s, int64_t now_ms)
 {
     int64_t next = now_ms + s->cfg->sync_interval_ms;
-    for (size_t p = 0; p < s->cfg->n_peers; p++) {
+    /* only partners we dial have a client: at a hub, a few of thousands */
+    for (size_t k = 0; k < s->n_dialed; k++) {
+        size_t p = s->dialed[k];
         client_t *c = &s->clients[p];
         if (!c->connected)
             continue;
@@ -207,7 +209,9 @@ int64_t sync_tick(sync_t *s, int64_t now_ms)
         bool waiting = c->state != C_IDLE && c->state != C_DONE;
         if (waiting && now_ms >= c->deadline_ms) {
             log_warn("partner %s: no reply for %d s in state %s, starting over",
-                     peer_name(s, (int)p), SYNC_REPLY_TIMEOUT_MS / 1000, cstate_names[c->state]);
+                     peer_name(s, (int)p),
+                     (c->state == C_HELLO ? SYNC_HELLO_TIMEOUT_MS : SYNC_REPLY_TIMEOUT_MS) / 1000,
+                     cstate_names[c->state]);
             client_reset(s, c);
             c->next_round_ms = now_ms;
             waiting = false;
@@ -407,10 +411,18 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
     s->cfg = cfg;
     s->io = *io;
     s->gen = 1;
-    if (sync_reserve(s, cfg->n_peers) != 0 || vpool_new(&s->pool, -1) != 0) {
+    /* the partners with an endpoint: the only ones sync_client_* is told of
+     * (members admitted later dial us) */
+    s->dialed = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *s->dialed);
+    for (size_t p = 0; s->dialed && p < cfg->n_peers; p++)
+        if (cfg->peers[p].endpoint[0])
+            s->dialed[s->n_dialed++] = p;
+    if (!s->dialed || sync_reserve(s, cfg->n_peers) != 0 || vpool_new(&s->pool, -1) != 0) {
         sync_free(&s);
         return -1;
     }
+    for (size_t k = 0; k < s->n_dialed; k++)
+        s->clients[s->dialed[k]].listed = true;
     *out = s;
     return 0;
 }
@@ -434,6 +446,7 @@ void sync_free(sync_t **sp)
     free(s->rlog);
     vpool_free(&s->pool);
     digest_memos_free(s);
+    free(s->dialed);
     free(s);
     *sp = NULL;
 }

@@ -51,6 +51,7 @@ typedef struct scope {
 
 typedef struct client {
     bool connected;
+    bool listed; /* in sync_t.dialed: sync_tick looks at it */
     int64_t down_since_ms; /* not connected since (0: not looked at since it went down) */
     enum cstate state;
     int64_t deadline_ms;   /* reply expected by */
@@ -187,6 +188,7 @@ struct sync {
     const config_t *cfg;
     sync_io_t io;
     size_t cap;        /* partners the per-partner tables have room for (sync_reserve) */
+    size_t *dialed, n_dialed; /* the partners with an endpoint, as sync_new found them */
     client_t *clients; /* per partner */
     /* per partner SYNC_SESSIONS_PER_PEER slots, each NULL until its first
      * session (a session is looked up among its partner's few, not among

@@ -31,7 +31,6 @@
 #include "util/country.h"
 #include "util/text.h"
 
-#define CONFIG_MAX_FILE (256 * 1024)
 #define LABEL_SIZE (CONFIG_MAX_NAME + 16)
 #define SHOW_MAX 80 /* bytes of a hostile value quoted back in a message */
 #define INTERVAL_MIN 100

@@ -37,7 +37,8 @@
 #include "core/event.h"
 #include "keys/keys.h"
 
-#define CONFIG_MAX_PEERS 256
+#define CONFIG_MAX_PEERS 10000 /* [peer] sections in a file; members admitted later are not counted */
+#define CONFIG_MAX_FILE (4 * 1024 * 1024) /* bytes of lernet.ini: room for CONFIG_MAX_PEERS sections */
 #define CONFIG_MAX_NETWORKS 32
 #define CONFIG_MAX_NAME 128
 #define CONFIG_MAX_ENDPOINT 256

@@ -42,7 +42,8 @@ static void on_signal(int sig)
 
 typedef struct daemon {
     const config_t *cfg;  /* = own_cfg: configured partners, then admitted members */
-    config_t *own_cfg;    /* a copy whose peers array has room for CONFIG_MAX_PEERS */
+    config_t *own_cfg;    /* a copy whose peers array grows as members are admitted */
+    size_t peer_cap;      /* room in own_cfg->peers and peer_x25519 */
     size_t n_dialed;      /* the configured partners: those with an endpoint have a DEALER */
     store_t *st;
     const keys_transport_t *k;      /* CurveZMQ under the node's identity */
@@ -191,14 +192,35 @@ static int note_member_name(void *ctx, const store_member_t *m)
     return 1;
 }
 
+/* Room for one more partner in the peers array, its transport keys and
+ * sync's tables: grown by doubling, between calls into sync (which reads
+ * the array afresh each time). -1: out of memory. */
+static int peer_room(daemon_t *d)
+{
+    config_t *c = d->own_cfg;
+    if (c->n_peers < d->peer_cap)
+        return d->sync && sync_reserve(d->sync, c->n_peers + 1) != 0 ? -1 : 0;
+    size_t cap = d->peer_cap * 2;
+    config_peer_t *p = realloc(c->peers, cap * sizeof *p);
+    if (!p)
+        return -1;
+    c->peers = p;
+    uint8_t(*x)[32] = realloc(d->peer_x25519, cap * sizeof *x);
+    if (!x)
+        return -1;
+    d->peer_x25519 = x;
+    d->peer_cap = cap;
+    return d->sync && sync_reserve(d->sync, c->n_peers + 1) != 0 ? -1 : 0;
+}
+
 /* A member lernet.ini does not name, admitted as a partner that dials us
- * (no DEALER of ours) in the networks where it is a member. Returns its
- * index, or -1 when the peers array is full. */
+ * (no DEALER of ours) in the networks where it is a member: members are
+ * not limited by the file. Returns its index, or -1 out of memory. */
 static int admit_member(daemon_t *d, keymap_entry_t *e, const config_peer_t *nets)
 {
     config_t *c = d->own_cfg;
     member_name_q_t q = {.key = e->id};
-    if (c->n_peers >= CONFIG_MAX_PEERS)
+    if (peer_room(d) != 0)
         return -1;
     config_peer_t p = *nets;
     char fpr[KEYS_FPR_STR_SIZE];
@@ -279,8 +301,8 @@ static int allow_partner(void *ctx, const uint8_t x25519[32], const char *addr,
         return p ? refuse(d, "refused partner %s (%s) from %s: %s", p->name, key, addr, why)
                  : refuse(d, "refused member %s from %s: %s", key, addr, why);
     if (!p && admit_member(d, e, &nets) < 0)
-        return refuse(d, "refused member %s from %s: this node has %d partners already", key,
-                      addr, CONFIG_MAX_PEERS);
+        return refuse(d, "refused member %s from %s: out of memory for another partner (%zu "
+                         "now)", key, addr, d->cfg->n_peers);
     keys_pub_encode(user_id, e->id);
     return 1;
 }
@@ -294,7 +316,7 @@ static int open_partners(daemon_t *d, char *why, size_t whylen)
     d->monitors = calloc(n ? n : 1, sizeof *d->monitors);
     d->attached = calloc(n ? n : 1, 1);
     d->dial = calloc(n ? n : 1, sizeof *d->dial);
-    d->peer_x25519 = calloc(CONFIG_MAX_PEERS, sizeof *d->peer_x25519);
+    d->peer_x25519 = calloc(d->peer_cap, sizeof *d->peer_x25519);
     if (!d->dealers || !d->monitors || !d->peer_x25519 || !d->attached || !d->dial ||
         keymap_new(&d->keys) != 0) {
         snprintf(why, whylen, "out of memory");
@@ -603,7 +625,7 @@ static json_t *ctl_status(daemon_t *d, json_t *req)
     sync_stats_t sy;
     store_stats(d->st, &st);
     sync_get_stats(d->sync, &sy);
-    return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", 1,
+    json_t *o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", 1,
                      "events",
                      (json_int_t)st.events, "forks", (json_int_t)st.forks, "pending",
                      (json_int_t)st.pending, "logs", (json_int_t)st.logs, "bytes_sent",
@@ -615,6 +637,15 @@ static json_t *ctl_status(daemon_t *d, json_t *req)
                      "last_applied_ms", (json_int_t)sy.last_applied_ms, "uptime_ms",
                      (json_int_t)(event_now_ms() - d->started_ms), "refused",
                      sync_refusals_json(d->sync));
+    /* what a partner costs: its tables here and in sync (its sessions,
+     * each sync_session_bytes, come only while it is connected) */
+    json_object_set_new(o, "digests_made", json_integer((json_int_t)sy.digests_made));
+    json_object_set_new(o, "partners", json_integer((json_int_t)d->cfg->n_peers));
+    json_object_set_new(o, "bytes_per_partner",
+                        json_integer((json_int_t)(sync_peer_bytes() + sizeof(config_peer_t) +
+                                                  32 + sizeof(void *) * 2 + sizeof(dial_t) + 1)));
+    json_object_set_new(o, "bytes_per_session", json_integer((json_int_t)sync_session_bytes()));
+    return o;
 }
 
 /* sync's status of each partner, and for those we dial, our tries to
@@ -857,9 +888,11 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
 {
     daemon_t d = {.st = st, .k = t, .home = home, .started_ms = event_now_ms()};
     /* A copy with room for members admitted at the handshake; the peers
-     * array never moves, so sync may keep pointers into it. */
+     * array grows (peer_room) between calls into sync, which keeps no
+     * pointer into it. */
     config_t own = *cfg;
-    own.peers = calloc(CONFIG_MAX_PEERS, sizeof *own.peers);
+    d.peer_cap = cfg->n_peers > 16 ? cfg->n_peers : 16;
+    own.peers = calloc(d.peer_cap, sizeof *own.peers);
     if (!own.peers) {
         snprintf(why, whylen, "out of memory");
         return -1;

@@ -230,7 +230,8 @@ static void members_ensure(store_t *s)
     s->items_stale = false;
 }
 
-uint64_t store_authz_version(store_t *s)
+/* PRAGMA data_version: moves with every commit by another connection. */
+static int64_t data_version(store_t *s)
 {
     int64_t other = 0;
     if (s->data_version ||
@@ -240,7 +241,26 @@ uint64_t store_authz_version(store_t *s)
             other = sqlite3_column_int64(s->data_version, 0);
         sqlite3_reset(s->data_version);
     }
-    return (uint64_t)other << 32 ^ s->authz;
+    return other;
+}
+
+uint64_t store_authz_version(store_t *s)
+{
+    return (uint64_t)data_version(s) << 32 ^ s->authz;
+}
+
+uint64_t store_feeds_version(store_t *s)
+{
+    int64_t dv = data_version(s), changes = sqlite3_total_changes64(s->db);
+    struct feeds_version *v = &s->fv;
+    if (v->n == 0 || dv != v->data_version || changes != v->changes ||
+        v->rollbacks != 0) {
+        v->n++;
+        v->data_version = dv;
+        v->changes = changes;
+        v->rollbacks = 0;
+    }
+    return v->n;
 }
 
 bool store_managed(store_t *s, const char *network)

@@ -189,7 +189,9 @@ int store_rebuild(store_t *s, char *why, size_t whylen)
                   "%zu stored events no longer verify; run 'lernet verify'", skipped);
     if (rc == STORE_OK)
         rc = exec(s, "COMMIT", why, whylen);
-    if (rc != STORE_OK)
+    if (rc != STORE_OK) {
         exec(s, "ROLLBACK", NULL, 0);
+        store_cache_clear(s);
+    }
     return rc;
 }

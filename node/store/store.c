@@ -116,6 +116,7 @@ static int run(store_t *s, enum stmt_id id, char *why, size_t whylen)
 
 void store_cache_clear(store_t *s)
 {
+    s->fv.rollbacks++; /* called where writes are undone: see store_feeds_version */
     memset(&s->c, 0, sizeof s->c);
     s->c.pending = 1;
     s->c.pins = 1;

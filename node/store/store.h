@@ -248,6 +248,12 @@ int store_trust(store_t *s, const char *network, const uint8_t coordinator[KEYS_
  * handshake and loop turn. The daemon re-checks its partners' rights and
  * rebuilds its key index when it moves. */
 uint64_t store_authz_version(store_t *s);
+/* A number that moves whenever what store_feeds returns may have changed:
+ * any row written by this handle (even one later undone: an undo moves it
+ * again), or any commit by another connection. Never the same number for
+ * two different contents, so a caller may keep what it derived from the
+ * feeds (sync's digests) until the number moves. Constant time. */
+uint64_t store_feeds_version(store_t *s);
 /* Whether network has trusted coordinators. */
 bool store_managed(store_t *s, const char *network);
 typedef struct store_member {

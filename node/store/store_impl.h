@@ -101,6 +101,11 @@ struct store {
     uint64_t authz;     /* moves when who may do what may have changed here */
     tx_cache_t c;
     sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
+    /* store_feeds_version: the count, and what it was last derived from */
+    struct feeds_version {
+        uint64_t n, rollbacks;
+        int64_t data_version, changes;
+    } fv;
 };
 
 /* Maps a SQLite failure to a store error, with its message in why. */

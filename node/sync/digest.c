@@ -77,16 +77,70 @@ int scoped_feeds(sync_t *s, const scope_t *sc, store_feed_t **feeds, size_t *n)
     return 0;
 }
 
+/* The scope's networks as one key, each with its NUL; 0 if it does not fit. */
+static size_t scope_key(const scope_t *sc, char *key, size_t cap)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        size_t l = strlen(sc->ptrs[i]) + 1;
+        if (len + l > cap)
+            return 0;
+        memcpy(key + len, sc->ptrs[i], l);
+        len += l;
+    }
+    return len;
+}
+
+/* The memo for the scope with this key: its own if it has one (valid or
+ * not), else the least recently used one, emptied. */
+static digest_memo_t *memo_slot(sync_t *s, const char *key, size_t key_len)
+{
+    digest_memo_t *lru = &s->memo[0];
+    for (size_t i = 0; i < SYNC_DIGEST_MEMOS; i++) {
+        digest_memo_t *m = &s->memo[i];
+        if (m->key_len == key_len && memcmp(m->key, key, key_len) == 0)
+            return m;
+        if (m->used < lru->used)
+            lru = m;
+    }
+    lru->version = 0;
+    memcpy(lru->key, key, key_len);
+    lru->key_len = key_len;
+    return lru;
+}
+
 int scope_digest(sync_t *s, const scope_t *sc, uint8_t root[SYNC_ROOT_BYTES],
                  uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES], size_t *logs)
 {
-    store_feed_t *feeds;
-    size_t n;
-    if (scoped_feeds(s, sc, &feeds, &n) != 0)
-        return -1;
-    sync_digest(feeds, n, root, buckets);
-    free(feeds);
+    char key[sizeof s->memo[0].key];
+    size_t key_len = scope_key(sc, key, sizeof key);
+    uint64_t version = store_feeds_version(s->st);
+    digest_memo_t *m = key_len ? memo_slot(s, key, key_len) : NULL;
+    if (m && m->version != version) {
+        store_feed_t *feeds;
+        size_t n;
+        if (scoped_feeds(s, sc, &feeds, &n) != 0)
+            return -1;
+        sync_digest(feeds, n, m->root, m->buckets);
+        free(feeds);
+        m->logs = n;
+        m->version = version;
+        s->stats.digests_made++;
+    } else if (!m) { /* cannot happen for a scope within its bounds; computed, not kept */
+        store_feed_t *feeds;
+        size_t n;
+        if (scoped_feeds(s, sc, &feeds, &n) != 0)
+            return -1;
+        sync_digest(feeds, n, root, buckets);
+        free(feeds);
+        if (logs)
+            *logs = n;
+        return 0;
+    }
+    m->used = ++s->memo_tick;
+    memcpy(root, m->root, SYNC_ROOT_BYTES);
+    memcpy(buckets, m->buckets, sizeof m->buckets);
     if (logs)
-        *logs = n;
+        *logs = m->logs;
     return 0;
 }

@@ -15,54 +15,36 @@
 #include "util/log.h"
 #include "sync/sync_impl.h"
 
-/* Where a new session of peer goes. Quotas: a partner holds at most
- * SYNC_SESSIONS_PER_PEER (a new one replaces its own least recently used);
- * in a full table, the least recently used session of the partner holding
- * the most goes: a partner opening hundreds of connections only ever
- * evicts its own. */
+/* The SYNC_SESSIONS_PER_PEER session slots of peer. */
+static session_t **peer_sessions(sync_t *s, size_t peer)
+{
+    return &s->sessions[peer * SYNC_SESSIONS_PER_PEER];
+}
+
+/* Where a new session of peer goes: a free slot of its own, else its own
+ * least recently used session, replaced (a partner opening hundreds of
+ * connections only ever evicts its own). NULL: out of memory. */
 static session_t *session_slot(sync_t *s, size_t peer)
 {
-    size_t own = 0, *count = calloc(CONFIG_MAX_PEERS, sizeof *count);
-    session_t *own_lru = NULL, *free_slot = NULL, *victim = NULL;
-    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
-        session_t *se = &s->sessions[i];
-        if (!se->used) {
-            free_slot = free_slot ? free_slot : se;
-            continue;
-        }
-        if (count && se->peer < CONFIG_MAX_PEERS)
-            count[se->peer]++;
-        if (se->peer == peer) {
-            own++;
-            if (!own_lru || se->last_ms < own_lru->last_ms)
-                own_lru = se;
-        }
+    session_t **mine = peer_sessions(s, peer), *lru = NULL;
+    for (size_t k = 0; k < SYNC_SESSIONS_PER_PEER; k++) {
+        if (!mine[k])
+            return mine[k] = calloc(1, sizeof *mine[k]);
+        if (!mine[k]->used)
+            return mine[k];
+        if (!lru || mine[k]->last_ms < lru->last_ms)
+            lru = mine[k];
     }
-    if (own >= SYNC_SESSIONS_PER_PEER || (!free_slot && own_lru)) {
-        free(count);
-        return own_lru;
-    }
-    if (free_slot || !count) {
-        free(count);
-        return free_slot ? free_slot : &s->sessions[0];
-    }
-    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
-        session_t *se = &s->sessions[i];
-        if (!victim || count[se->peer] > count[victim->peer] ||
-            (count[se->peer] == count[victim->peer] && se->last_ms < victim->last_ms))
-            victim = se;
-    }
-    free(count);
-    return victim;
+    return lru;
 }
 
 static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len,
                                bool create, int64_t now_ms)
 {
-    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
-        session_t *se = &s->sessions[i];
-        if (se->used && se->rid_len == rid_len && memcmp(se->rid, rid, rid_len) == 0 &&
-            se->peer == peer) {
+    session_t **mine = peer_sessions(s, peer);
+    for (size_t k = 0; k < SYNC_SESSIONS_PER_PEER; k++) {
+        session_t *se = mine[k];
+        if (se && se->used && se->rid_len == rid_len && memcmp(se->rid, rid, rid_len) == 0) {
             se->last_ms = now_ms;
             return se;
         }
@@ -70,6 +52,8 @@ static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_
     if (!create)
         return NULL;
     session_t *oldest = session_slot(s, peer);
+    if (!oldest)
+        return NULL;
     memset(oldest, 0, sizeof *oldest);
     oldest->used = true;
     oldest->peer = peer;
@@ -333,7 +317,8 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
                       const uint8_t *buf, size_t len, int64_t now_ms)
 {
     s->stats.bytes_received += len;
-    if (rid_len == 0 || rid_len > sizeof s->sessions[0].rid || peer >= s->cfg->n_peers)
+    if (rid_len == 0 || rid_len > sizeof ((session_t *)0)->rid || peer >= s->cfg->n_peers ||
+        peer >= s->cap)
         return;
     s->status[peer].bytes_received += len;
     s->status[peer].last_request_ms = now_ms;
@@ -352,8 +337,10 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
     if (m->body_case == LERNET__WIRE__MSG__BODY_PUSH) {
         if (rights_of(s, peer))
             serve_push(s, peer, m->push, now_ms);
-    } else if (m->body_case == LERNET__WIRE__MSG__BODY_HELLO)
-        serve_hello(s, se, m->hello);
+    } else if (m->body_case == LERNET__WIRE__MSG__BODY_HELLO) {
+        if (se) /* else out of memory: no session, its Hello times out */
+            serve_hello(s, se, m->hello);
+    }
     else if (!se) {
         session_t tmp = {.rid_len = rid_len, .peer = peer};
         memcpy(tmp.rid, rid, rid_len);

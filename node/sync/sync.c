@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/log.h"
 #include "proto/wire.pb-c.h"
@@ -34,7 +35,7 @@ void refusal(sync_t *s, int peer, int code, const char *name, const char *why,
     int slot = (int)err_index(code);
     count_refusal(s, slot);
     refusal_log_t *r = s->rlog && slot > 0 && slot < SYNC_REFUSAL_SLOTS && peer >= -1 &&
-                               peer < CONFIG_MAX_PEERS
+                               (size_t)(peer + 1) <= s->cap
                            ? &s->rlog[(size_t)(peer + 1) * SYNC_REFUSAL_SLOTS + (size_t)slot]
                            : NULL;
     const char *who = peer >= 0 ? s->cfg->peers[peer].name : "local";
@@ -105,7 +106,7 @@ void send_server(sync_t *s, const session_t *se, const msg_t *m)
     uint8_t *buf = pack(m, &len);
     if (buf && s->io.send_server(s->io.ctx, se->rid, se->rid_len, buf, len) == 0) {
         s->stats.bytes_sent += len;
-        if (se->peer < CONFIG_MAX_PEERS)
+        if (se->peer < s->cap)
             s->status[se->peer].bytes_sent += len;
     }
     free(buf);
@@ -310,12 +311,12 @@ size_t sync_rescope(sync_t *s, int64_t now_ms)
     for (size_t p = 0; was && p < s->cfg->n_peers; p++)
         was[p] = rights_of(s, p);
     s->gen++;
-    for (size_t i = 0; i < SYNC_MAX_SESSIONS; i++) {
-        session_t *se = &s->sessions[i];
-        if (se->used && !session_scope(s, se)) {
+    for (size_t i = 0; i < s->cfg->n_peers * SYNC_SESSIONS_PER_PEER; i++) {
+        session_t *se = s->sessions[i];
+        if (se && se->used && !session_scope(s, se)) {
             bar_session(s, se);
             closed++;
-        } else if (se->used && (!was || rights_of(s, se->peer) != was[se->peer]))
+        } else if (se && se->used && (!was || rights_of(s, se->peer) != was[se->peer]))
             rescope_session(s, se);
     }
     for (size_t p = 0; p < s->cfg->n_peers; p++) {
@@ -351,6 +352,52 @@ void sync_on_applied(sync_t *s, void (*cb)(void *ctx, const event_t *ev, int fro
     s->on_applied_ctx = ctx;
 }
 
+/* *arr from old to new elements of size bytes, the new ones zeroed. */
+static int grow(void *arr, size_t old, size_t new, size_t size)
+{
+    void **p = arr;
+    char *q = realloc(*p, new * size);
+    if (!q)
+        return -1;
+    memset(q + old * size, 0, (new - old) * size);
+    *p = q;
+    return 0;
+}
+
+int sync_reserve(sync_t *s, size_t n_peers)
+{
+    if (n_peers <= s->cap && s->clients)
+        return 0;
+    size_t cap = s->cap ? s->cap : 16, was = s->cap;
+    while (cap < n_peers)
+        cap *= 2;
+    /* each table grows on its own; until all did, cap stays (the old room) */
+    if (grow(&s->clients, was, cap, sizeof *s->clients) ||
+        grow(&s->rights, was, cap, sizeof *s->rights) ||
+        grow(&s->status, was, cap, sizeof *s->status) ||
+        grow(&s->sessions, was * SYNC_SESSIONS_PER_PEER, cap * SYNC_SESSIONS_PER_PEER,
+             sizeof *s->sessions) ||
+        grow(&s->rlog, (was + 1) * SYNC_REFUSAL_SLOTS, (cap + 1) * SYNC_REFUSAL_SLOTS,
+             sizeof *s->rlog))
+        return -1;
+    for (size_t p = was; p < cap; p++)
+        s->status[p].state = SYNC_UNKNOWN;
+    s->cap = cap;
+    return 0;
+}
+
+size_t sync_peer_bytes(void)
+{
+    return sizeof(client_t) + sizeof(rights_t) + sizeof(pstat_t) +
+           SYNC_SESSIONS_PER_PEER * sizeof(session_t *) +
+           SYNC_REFUSAL_SLOTS * sizeof(refusal_log_t);
+}
+
+size_t sync_session_bytes(void)
+{
+    return sizeof(session_t);
+}
+
 int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io)
 {
     sync_t *s = calloc(1, sizeof *s);
@@ -359,17 +406,8 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
     s->st = st;
     s->cfg = cfg;
     s->io = *io;
-    /* room for partners admitted later (members of managed networks) */
-    s->clients = calloc(CONFIG_MAX_PEERS, sizeof *s->clients);
-    s->sessions = calloc(SYNC_MAX_SESSIONS, sizeof *s->sessions);
-    s->rights = calloc(CONFIG_MAX_PEERS, sizeof *s->rights);
-    s->status = calloc(CONFIG_MAX_PEERS, sizeof *s->status);
-    s->rlog = calloc((size_t)(CONFIG_MAX_PEERS + 1) * SYNC_REFUSAL_SLOTS, sizeof *s->rlog);
     s->gen = 1;
-    for (size_t p = 0; s->status && p < CONFIG_MAX_PEERS; p++)
-        s->status[p].state = SYNC_UNKNOWN;
-    if (!s->clients || !s->sessions || !s->rights || !s->status || !s->rlog ||
-        vpool_new(&s->pool, -1) != 0) {
+    if (sync_reserve(s, cfg->n_peers) != 0 || vpool_new(&s->pool, -1) != 0) {
         sync_free(&s);
         return -1;
     }
@@ -382,12 +420,14 @@ void sync_free(sync_t **sp)
     if (!sp || !*sp)
         return;
     sync_t *s = *sp;
-    for (size_t p = 0; s->clients && p < s->cfg->n_peers; p++) {
+    for (size_t p = 0; s->clients && p < s->cfg->n_peers && p < s->cap; p++) {
         free(s->clients[p].wants);
         free(s->clients[p].offers);
         items_free(s->clients[p].held, s->clients[p].n_held); /* never stored */
     }
     free(s->clients);
+    for (size_t i = 0; s->sessions && i < s->cap * SYNC_SESSIONS_PER_PEER; i++)
+        free(s->sessions[i]);
     free(s->sessions);
     free(s->rights);
     free(s->status);

@@ -41,7 +41,6 @@
 /* Rounds (sync_interval_ms) a client waits after a partner speaking another
  * protocol version, however it learnt it (Error CODE_VERSION or HelloAck). */
 #define SYNC_VERSION_BACKOFF_ROUNDS 30
-#define SYNC_MAX_SESSIONS (2 * CONFIG_MAX_PEERS)
 #define SYNC_SESSIONS_PER_PEER 4 /* a partner's connections beyond these replace its own */
 #define SYNC_MAX_STUCK 32         /* logs put aside per partner (see stuck_add) */
 #define SYNC_REFUSAL_LINES 5      /* refusals logged per partner and reason a minute */
@@ -60,8 +59,17 @@ typedef struct sync_io {
 
 typedef struct sync sync_t;
 
-/* st, cfg and io are borrowed and must outlive the sync_t. */
+/* st, cfg and io are borrowed and must outlive the sync_t. cfg->peers may
+ * grow (members admitted later) and move, but only between calls into
+ * sync, and only after sync_reserve made room for the new count. */
 int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io);
+/* Room for n_peers partners in every per-partner table (grown by doubling;
+ * nothing of a partner's state is lost). 0, or -1 out of memory (the
+ * tables are then as they were, with room for fewer). What a partner costs
+ * here, without its sessions: sync_peer_bytes(). */
+int sync_reserve(sync_t *s, size_t n_peers);
+size_t sync_peer_bytes(void);
+size_t sync_session_bytes(void);
 void sync_free(sync_t **s);
 
 /* Client side, per partner. connected: the CURVE handshake succeeded, a
@@ -124,6 +132,9 @@ typedef struct sync_stats {
     /* wall-clock ms: first client connection, last commit that applied
      * received events (0: never); the benchmark times catch-up with them */
     int64_t first_connected_ms, last_applied_ms;
+    /* digests computed from the store: once per scope and change, however
+     * many partners' rounds ask (the rest are answered from memory) */
+    uint64_t digests_made;
 } sync_stats_t;
 void sync_get_stats(const sync_t *s, sync_stats_t *out);
 

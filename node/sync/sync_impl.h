@@ -157,12 +157,31 @@ typedef struct rights {
     uint32_t nets; /* bit i: cfg->networks[i] */
 } rights_t;
 
+/* The digest of one scope as of one store_feeds_version: partners that
+ * share a scope (a hub's hundreds of schools in one network) share it, and
+ * an in-sync round then costs the same at 10 logs and at 100,000. Made
+ * again, once, when the store changed. */
+#define SYNC_DIGEST_MEMOS 16
+typedef struct digest_memo {
+    uint64_t version; /* 0: empty */
+    uint64_t used;    /* last use, for replacing the least recently used */
+    char key[(CONFIG_MAX_NETWORKS + SCOPE_RESERVED) * (EVENT_MAX_NETWORK + 1)];
+    size_t key_len;   /* the scope's networks, each with its NUL */
+    uint8_t root[SYNC_ROOT_BYTES];
+    uint8_t buckets[SYNC_NBUCKETS * SYNC_BUCKET_BYTES];
+    size_t logs;
+} digest_memo_t;
+
 struct sync {
     store_t *st;
     const config_t *cfg;
     sync_io_t io;
-    client_t *clients;
-    session_t *sessions;
+    size_t cap;        /* partners the per-partner tables have room for (sync_reserve) */
+    client_t *clients; /* per partner */
+    /* per partner SYNC_SESSIONS_PER_PEER slots, each NULL until its first
+     * session (a session is looked up among its partner's few, not among
+     * all: constant time however many partners) */
+    session_t **sessions;
     sync_stats_t stats;
     void (*on_applied)(void *ctx, const event_t *ev, int from_peer);
     void *on_applied_ctx;
@@ -171,9 +190,11 @@ struct sync {
     /* refusals by reason: event reasons, then store errors, then handshakes */
     uint64_t refused[SYNC_REFUSAL_SLOTS];
     uint64_t gen;      /* moves when rights may have changed (sync_rescope) */
-    rights_t *rights;  /* per partner, CONFIG_MAX_PEERS */
-    pstat_t *status;   /* per partner, CONFIG_MAX_PEERS */
-    refusal_log_t *rlog; /* (CONFIG_MAX_PEERS + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
+    rights_t *rights;  /* per partner */
+    pstat_t *status;   /* per partner */
+    refusal_log_t *rlog; /* (cap + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
+    digest_memo_t memo[SYNC_DIGEST_MEMOS];
+    uint64_t memo_tick;
 };
 
 /* Slots of sync_t.refused: event reasons, then store errors, then handshakes. */

@@ -392,12 +392,18 @@ static void test_max_peers(void **state)
         if (i == CONFIG_MAX_PEERS - 1) {
             config_t *c = load_ok(text);
             assert_int_equal(c->n_peers, CONFIG_MAX_PEERS);
-            assert_string_equal(c->peers[CONFIG_MAX_PEERS - 1].name, "Partner 255");
+            char last[64];
+            snprintf(last, sizeof last, "Partner %d", CONFIG_MAX_PEERS - 1);
+            assert_string_equal(c->peers[CONFIG_MAX_PEERS - 1].name, last);
             config_free(&c);
         }
     }
-    /* the 257th section is on line 4 + 256 * 4 + 1 */
-    load_bad(text, "lernet.ini:1029: ", "[peer \"Partner 256\"]", "more than 256 peers");
+    /* the section past the bound is on line 4 + CONFIG_MAX_PEERS * 4 + 1 */
+    char where[64], section[64], why[64];
+    snprintf(where, sizeof where, "lernet.ini:%d: ", 4 + CONFIG_MAX_PEERS * 4 + 1);
+    snprintf(section, sizeof section, "[peer \"Partner %d\"]", CONFIG_MAX_PEERS);
+    snprintf(why, sizeof why, "more than %d peers", CONFIG_MAX_PEERS);
+    load_bad(text, where, section, why);
     free(text);
 }
 
@@ -635,7 +641,7 @@ static void test_hostile_files(void **state)
     const char *const too_large[] = {"too large"};
     const char *const nul[] = {"lernet.ini:2: ", "NUL"};
 
-    size_t big = 256 * 1024 + 1;
+    size_t big = CONFIG_MAX_FILE + 1;
     char *text = malloc(big);
     assert_non_null(text);
     memcpy(text, NODE, strlen(NODE));
@@ -757,7 +763,7 @@ static void test_edit_checked(void **state)
     assert_int_equal(s.peers, 0);
     assert_non_null(strstr(why, "missing (required)"));
     /* nor one past the size limit config_load keeps to */
-    size_t big = 300 * 1024;
+    size_t big = CONFIG_MAX_FILE + 1024;
     char *pad = malloc(big + 1);
     memset(pad, '#', big);
     pad[big] = '\0';

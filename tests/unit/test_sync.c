@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,53 @@ static void test_heads_continue_past_bound(void **state)
     assert_int_equal(hm_round(&p->b), 0);
     sync_get_stats(p->b.sync, &after);
     assert_int_equal(after.rounds_in_sync, before.rounds_in_sync + 1);
+    pair_free(p);
+}
+
+/* Issue 16 item 2: every in-sync round used to digest every log in scope
+ * from SQLite (partners × logs at a hub). The digest of a scope is now
+ * made once per change of the store and shared by every round in the same
+ * scope; a change (an event stored here, or by another connection) makes
+ * it again, and the new event is found. */
+static void test_digest_made_once_per_change(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    add_authors(&p->a, "nordic-wbl", 2000);
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    assert_int_equal(hm_events(&p->b), 2000);
+    sync_stats_t a0, a1, b0, b1;
+    sync_get_stats(p->a.sync, &a0);
+    sync_get_stats(p->b.sync, &b0);
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(hm_round(&p->b), 0);
+        assert_int_equal(hm_round(&p->a), 0);
+    }
+    sync_get_stats(p->a.sync, &a1);
+    sync_get_stats(p->b.sync, &b1);
+    fprintf(stderr, "100 in-sync rounds over 2,000 logs: %llu digests made at a, %llu at b\n",
+            (unsigned long long)(a1.digests_made - a0.digests_made),
+            (unsigned long long)(b1.digests_made - b0.digests_made));
+    assert_int_equal(a1.rounds_in_sync - a0.rounds_in_sync, 50);
+    assert_int_equal(b1.rounds_in_sync - b0.rounds_in_sync, 50);
+    assert_true(a1.digests_made - a0.digests_made <= 1);
+    assert_true(b1.digests_made - b0.digests_made <= 1);
+    /* a new event at a: the next round finds the roots apart and brings it */
+    assert_int_equal(hm_add_events(&p->a, NULL, "nordic-wbl", 1), 0);
+    assert_int_equal(hm_round(&p->b), 0);
+    assert_int_equal(hm_events(&p->b), 2001);
+    /* a commit by another connection to b's store (another process) */
+    char path[600];
+    snprintf(path, sizeof path, "%s/store.db", p->b.dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sync_get_stats(p->b.sync, &b0);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE other_process(x); DROP TABLE other_process",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(hm_round(&p->b), 0);
+    sync_get_stats(p->b.sync, &b1);
+    assert_true(b1.digests_made > b0.digests_made);
     pair_free(p);
 }
 
@@ -736,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_fork_does_not_starve),
         cmocka_unit_test(test_heads_continue_past_bound),
         cmocka_unit_test(test_offers_past_heads_bound),
+        cmocka_unit_test(test_digest_made_once_per_change),
         cmocka_unit_test(test_request_replies),
         cmocka_unit_test(test_version_backoff),
         cmocka_unit_test(test_scope_same_both_sides),

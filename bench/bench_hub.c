@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -360,65 +361,131 @@ static void sim_round(lg_t *g, size_t i, double now)
     g->c.sent++;
 }
 
-/* Reads what waits on the sockets poll marked, at most 8 messages each. */
-static void lg_drain(lg_t *g, zmq_pollitem_t *items)
+/* Reads what waits on partner i's socket (mu held). Its ZMQ_FD only
+ * says that something changed, and a send may consume that signal, so
+ * after every wake-up and every send the socket is read until ZMQ_EVENTS
+ * shows nothing left. Reads at most 32 messages; true if more are left. */
+static bool sim_drain(lg_t *g, size_t i)
 {
-    for (size_t i = 0; i < g->opened; i++) {
-        if (!(items[i].revents & ZMQ_POLLIN))
-            continue;
-        for (int k = 0; k < 8; k++) {
-            uint8_t buf[2048];
-            int len = zmq_recv(g->sims[i].sock, buf, sizeof buf, ZMQ_DONTWAIT);
-            if (len < 0)
-                break;
-            double now = bench_now();
-            pthread_mutex_lock(&g->mu);
-            if ((size_t)len <= sizeof buf)
-                sim_recv(g, i, buf, (size_t)len, now);
-            else
-                g->c.other++; /* truncated: nothing the hub should send a partner */
-            pthread_mutex_unlock(&g->mu);
-        }
+    void *sock = g->sims[i].sock;
+    for (int k = 0; k < 32; k++) {
+        int ev = 0;
+        size_t elen = sizeof ev;
+        uint8_t buf[2048];
+        if (zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &elen) != 0 || !(ev & ZMQ_POLLIN))
+            return false;
+        int len = zmq_recv(sock, buf, sizeof buf, ZMQ_DONTWAIT);
+        if (len < 0)
+            return false;
+        if ((size_t)len <= sizeof buf)
+            sim_recv(g, i, buf, (size_t)len, bench_now());
+        else
+            g->c.other++; /* truncated: nothing the hub should send a partner */
+    }
+    return true;
+}
+
+/* The load generator's own bookkeeping, owned by its thread. */
+typedef struct lg_loop {
+    int ep;                 /* epoll over the DEALERs' ZMQ_FDs */
+    size_t *again, n_again; /* sockets with messages left after a drain */
+    uint8_t *queued;        /* per partner: in `again` */
+    double next_open, next_due, next_scan;
+} lg_loop_t;
+
+static void drain_or_queue(lg_t *g, lg_loop_t *l, size_t i)
+{
+    if (sim_drain(g, i) && !l->queued[i]) {
+        l->queued[i] = 1;
+        l->again[l->n_again++] = i;
     }
 }
 
-/* The one poll loop: opens the sockets (a few hundred a second, so the
- * hub's handshakes are not all at once), then runs every partner's rounds
- * until told to stop. */
+/* Opens the next sockets, a few hundred a second, so that the hub does
+ * not get every handshake at once. */
+static void open_some(lg_t *g, lg_loop_t *l, double now)
+{
+    for (size_t k = 0; k < 50 && g->opened < g->n && now >= l->next_open; k++) {
+        size_t i = g->opened;
+        int fd = -1;
+        size_t flen = sizeof fd;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+        if (sim_open(g, i, now) != 0 || zmq_getsockopt(g->sims[i].sock, ZMQ_FD, &fd, &flen) ||
+            epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            g->failure = "cannot open a DEALER (file descriptors? see ulimit -n)";
+            atomic_store(&g->stop, 1);
+            return;
+        }
+        g->opened++;
+        drain_or_queue(g, l, i);
+    }
+    if (g->opened < g->n && now >= l->next_open)
+        l->next_open = now + 0.1;
+}
+
+/* Every partner's due round; every 100 ms also the Hellos and Summaries
+ * waiting too long. Sets when the next round is due. */
+static void run_rounds(lg_t *g, lg_loop_t *l, double now)
+{
+    bool all = now >= l->next_scan;
+    if (!all && now < l->next_due)
+        return;
+    l->next_due = now + 1;
+    if (all)
+        l->next_scan = now + 0.1;
+    for (size_t i = 0; i < g->opened; i++) {
+        sim_t *s = &g->sims[i];
+        if (all || (s->state == SIM_READY && s->next_at <= now)) {
+            uint64_t sent = g->c.sent + g->c.hello_retries;
+            sim_round(g, i, now);
+            if (g->c.sent + g->c.hello_retries != sent)
+                drain_or_queue(g, l, i);
+        }
+        if (s->state == SIM_READY && s->next_at < l->next_due)
+            l->next_due = s->next_at;
+    }
+}
+
+/* The one poll loop (epoll: each turn costs what is ready, not N) over
+ * every partner's socket, until told to stop. */
 static void *lg_thread(void *v)
 {
     lg_t *g = v;
-    zmq_pollitem_t *items = calloc(g->n, sizeof *items);
-    double next_open = bench_now();
-    while (!atomic_load(&g->stop)) {
-        double now = bench_now(), wake = now + 0.01;
-        for (size_t k = 0; k < 50 && g->opened < g->n && now >= next_open; k++) {
-            if (sim_open(g, g->opened, now) != 0) {
-                g->failure = "cannot open a DEALER (file descriptors? see ulimit -n)";
-                atomic_store(&g->stop, 1);
-                break;
-            }
-            items[g->opened] =
-                (zmq_pollitem_t){.socket = g->sims[g->opened].sock, .events = ZMQ_POLLIN};
-            g->opened++;
-            if (k == 49)
-                next_open = now + 0.1;
-        }
+    lg_loop_t l = {.ep = epoll_create1(0),
+                   .again = calloc(g->n, sizeof(size_t)),
+                   .queued = calloc(g->n, 1),
+                   .next_open = bench_now()};
+    struct epoll_event evs[256];
+    if (l.ep < 0 || !l.again || !l.queued)
+        g->failure = "cannot set up the poll loop";
+    while (!g->failure && !atomic_load(&g->stop)) {
         pthread_mutex_lock(&g->mu);
-        for (size_t i = 0; i < g->opened; i++) {
-            sim_round(g, i, now);
-            if (g->sims[i].state == SIM_READY && g->sims[i].next_at < wake)
-                wake = g->sims[i].next_at;
+        double now = bench_now();
+        open_some(g, &l, now);
+        size_t n_again = l.n_again;
+        l.n_again = 0;
+        for (size_t k = 0; k < n_again; k++) {
+            l.queued[l.again[k]] = 0;
+            drain_or_queue(g, &l, l.again[k]);
         }
+        run_rounds(g, &l, now);
+        double wake = l.next_due < l.next_scan ? l.next_due : l.next_scan;
+        if (g->opened < g->n && l.next_open < wake)
+            wake = l.next_open;
         pthread_mutex_unlock(&g->mu);
-        long ms = (long)((wake - bench_now()) * 1000);
-        if (zmq_poll(items, (int)g->opened, ms > 0 ? ms : 0) < 0 && zmq_errno() != EINTR) {
-            g->failure = "zmq_poll failed";
-            break;
-        }
-        lg_drain(g, items);
+        long ms = l.n_again ? 0 : (long)((wake - bench_now()) * 1000) + 1;
+        int n = epoll_wait(l.ep, evs, 256, ms > 0 ? (int)ms : 0);
+        if (n < 0 && errno != EINTR)
+            g->failure = "epoll_wait failed";
+        pthread_mutex_lock(&g->mu);
+        for (int k = 0; k < n; k++)
+            drain_or_queue(g, &l, (size_t)evs[k].data.u64);
+        pthread_mutex_unlock(&g->mu);
     }
-    free(items);
+    if (l.ep >= 0)
+        close(l.ep);
+    free(l.again);
+    free(l.queued);
     return NULL;
 }
 
@@ -637,14 +704,24 @@ static double catch_up(const bench_t *b, lg_t *g, hnode_t *hub, hnode_t *fresh, 
         bench_die("hub: the joining partner did not start (see %s/daemon.log)", fresh->home);
     json_t *st = NULL;
     for (;;) {
-        json_decref(st);
-        st = status_of(fresh);
-        *got = (long)jint(st, "events_received");
+        json_t *r = h_control(fresh, "status"); /* a busy daemon may miss one */
+        if (r && json_is_true(json_object_get(r, "ok"))) {
+            json_decref(st);
+            st = r;
+            *got = (long)jint(st, "events_received");
+        } else {
+            json_decref(r);
+            if (kill(fresh->pid, 0) != 0)
+                bench_die("hub: the joining partner exited; see %s/daemon.log", fresh->home);
+        }
         if (*got >= want || bench_now() > end)
             break;
         hub_check(g, hub);
         sleep_s(0.1); /* the daemon stamps the times; polling only notices the end */
     }
+    if (!st)
+        bench_die("hub: the joining partner gave no status in %.0f s (see %s/daemon.log)", limit,
+                  fresh->home);
     int64_t first = jint(st, "first_connected_ms");
     int64_t last = *got >= want ? jint(st, "last_applied_ms") : event_now_ms();
     json_decref(st);

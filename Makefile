@@ -43,7 +43,8 @@ demo: deps all
 
 bench: deps all
 	mkdir -p $(BUILD)/bench
-	./$(BUILD)/bench/bench --out $(BUILD)/bench/bench.json
+	./$(BUILD)/bench/bench --out $(BUILD)/bench/bench.json $(if $(ONLY),--only $(ONLY)) \
+		$(if $(HUB_PARTNERS),--hub-partners $(HUB_PARTNERS))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -31,6 +31,7 @@ typedef struct bench {
     const char *workdir; /* build/bench: cached stores live here */
     double verify_rate;  /* one-core Ed25519 verifications/s, this run */
     double insert_rate;
+    int hub_partners; /* --hub-partners or $LERNET_BENCH_HUB_PARTNERS; 0: the section's default */
     bench_row_t rows[BENCH_MAX_ROWS];
     size_t n_rows;
 } bench_t;
@@ -57,5 +58,6 @@ void bench_inprocess(bench_t *b);
 void bench_catchup(bench_t *b);
 void bench_propagation(bench_t *b);
 void bench_footprint(bench_t *b);
+void bench_hub(bench_t *b);
 
 #endif

@@ -36,8 +36,12 @@ static int write_json(const bench_t *b, const char *path)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench [--quick] [--runs N (1-9)] [--out FILE] [--only SECTION]\n"
-                    "sections: limits inprocess catchup propagation footprint\n");
+    fprintf(stderr,
+            "usage: bench [--quick] [--runs N (1-9)] [--out FILE] [--only SECTION]\n"
+            "             [--hub-partners N]\n"
+            "sections: limits inprocess catchup propagation footprint hub\n"
+            "--hub-partners N: simulated partners of the hub section (default 1000, --quick 20;\n"
+            "  also $LERNET_BENCH_HUB_PARTNERS); the hub's config must allow N + 1 peers\n");
     exit(2);
 }
 
@@ -55,11 +59,18 @@ int main(int argc, char **argv)
             b->runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
+        else if (strcmp(argv[i], "--hub-partners") == 0 && i + 1 < argc)
+            b->hub_partners = atoi(argv[++i]);
         else
             usage();
     }
+    const char *hp = getenv("LERNET_BENCH_HUB_PARTNERS");
+    if (!b->hub_partners && hp && *hp)
+        b->hub_partners = atoi(hp);
     if (b->quick)
         b->runs = 1;
+    if (b->hub_partners < 0 || b->hub_partners > 100000)
+        usage();
     if (b->runs < 1 || b->runs > 9)
         usage();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -76,7 +87,7 @@ int main(int argc, char **argv)
         void (*fn)(bench_t *);
     } sections[] = {{"limits", bench_limits},         {"inprocess", bench_inprocess},
                     {"catchup", bench_catchup},       {"propagation", bench_propagation},
-                    {"footprint", bench_footprint}};
+                    {"footprint", bench_footprint},     {"hub", bench_hub}};
     bench_limits(b); /* every ratio needs the machine's limits from this run */
     for (size_t i = 1; i < sizeof sections / sizeof sections[0]; i++)
         if (!only || strcmp(only, sections[i].name) == 0)

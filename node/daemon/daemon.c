@@ -62,6 +62,11 @@ typedef struct daemon {
     web_t *web; /* the web page, NULL when off */
     int64_t started_ms;
     uint64_t authz;   /* store_authz_version when partners' rights were last derived */
+    struct coalesce { /* see COALESCE_WAKES */
+        int64_t window_ms;
+        unsigned thin; /* ROUTER wake-ups in the window that found one or two requests */
+        bool on;
+    } co;
     uint8_t *attached; /* per configured partner: its DEALER is connected to its endpoint */
     dial_t *dial;      /* per configured partner: attempts to reach it */
 } daemon_t;
@@ -443,16 +448,18 @@ static int peer_of_message(daemon_t *d, zmq_msg_t *body)
     return (int)i;
 }
 
-static void handle_router(daemon_t *d)
+/* Returns how many requests it took. */
+static int handle_router(daemon_t *d)
 {
-    for (int turn = 0; turn < TURN_MAX; turn++) {
+    int turn = 0;
+    for (; turn < TURN_MAX; turn++) {
         zmq_msg_t rid, body;
         zmq_msg_init(&rid);
         zmq_msg_init(&body);
         if (zmq_msg_recv(&rid, d->router, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&rid);
             zmq_msg_close(&body);
-            return;
+            return turn;
         }
         if (zmq_msg_more(&rid) && zmq_msg_recv(&body, d->router, 0) >= 0) {
             int peer = peer_of_message(d, &body);
@@ -475,6 +482,7 @@ static void handle_router(daemon_t *d)
         zmq_msg_close(&rid);
         zmq_msg_close(&body);
     }
+    return turn;
 }
 
 static void handle_dealer(daemon_t *d, size_t peer)
@@ -845,6 +853,26 @@ typedef struct pollset {
     size_t *peer_of;
 } pollset_t;
 
+/* A busy hub is woken by nearly every single request, and the context
+ * switches between libzmq's I/O thread and this loop cost more than the
+ * requests. Once the ROUTER woke it more than COALESCE_WAKES times in a
+ * second with one or two requests each, the loop rests COALESCE_MS before
+ * it polls again, so requests are taken several at a time (each reply a
+ * few ms later); it stops resting once a second passes with fewer. */
+#define COALESCE_WAKES 200
+#define COALESCE_MS 5
+
+static void note_wake(daemon_t *d, int requests)
+{
+    int64_t now = event_now_ms();
+    if (now - d->co.window_ms >= 1000) {
+        d->co.on = d->co.thin > COALESCE_WAKES;
+        d->co.thin = 0;
+        d->co.window_ms = now;
+    }
+    d->co.thin += requests > 0 && requests <= 2;
+}
+
 static int poll_once(daemon_t *d, const pollset_t *ps, long timeout_ms)
 {
     zmq_pollitem_t *items = ps->items;
@@ -858,7 +886,7 @@ static int poll_once(daemon_t *d, const pollset_t *ps, long timeout_ms)
     if (items[1].revents & ZMQ_POLLIN)
         handle_control(d);
     if (d->router && (items[2].revents & ZMQ_POLLIN))
-        handle_router(d);
+        note_wake(d, handle_router(d));
     for (size_t k = 0; k < ps->n_pairs; k++) {
         if (items[3 + 2 * k].revents & ZMQ_POLLIN)
             handle_monitor(d, ps->peer_of[k]);
@@ -910,6 +938,11 @@ static int loop(daemon_t *d)
         long timeout = next > now ? (long)(next - now) : 0, wt = d->web ? web_timeout_ms(d->web) : -1;
         if (wt >= 0 && wt < timeout)
             timeout = wt;
+        if (d->co.on && timeout > 0) {
+            struct timespec rest = {0, COALESCE_MS * 1000000L};
+            nanosleep(&rest, NULL);
+            timeout = timeout > COALESCE_MS ? timeout - COALESCE_MS : 0;
+        }
         rc = poll_once(d, &ps, timeout > 1000 ? 1000 : timeout);
     }
     free(items);

@@ -28,8 +28,10 @@ typedef struct bench {
     int quick; /* small sizes: the ctest smoke run */
     int runs;  /* repetitions whose median is reported */
     int cores;
+    long catchup_events; /* --catchup-events N (> 0): catch-up size instead of 100,000 */
     const char *workdir; /* build/bench: cached stores live here */
     double verify_rate;  /* one-core Ed25519 verifications/s, this run */
+    double verify_cpu_s; /* CPU seconds of one verification (load-independent) */
     double insert_rate;
     bench_row_t rows[BENCH_MAX_ROWS];
     size_t n_rows;

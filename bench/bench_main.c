@@ -37,6 +37,7 @@ static int write_json(const bench_t *b, const char *path)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench [--quick] [--runs N (1-9)] [--out FILE] [--only SECTION]\n"
+                    "             [--catchup-events N (100-1000000; default 100,000)]\n"
                     "sections: limits inprocess catchup propagation footprint\n");
     exit(2);
 }
@@ -55,12 +56,15 @@ int main(int argc, char **argv)
             b->runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
+        else if (strcmp(argv[i], "--catchup-events") == 0 && i + 1 < argc)
+            b->catchup_events = atol(argv[++i]);
         else
             usage();
     }
     if (b->quick)
         b->runs = 1;
-    if (b->runs < 1 || b->runs > 9)
+    if (b->runs < 1 || b->runs > 9 ||
+        (b->catchup_events && (b->catchup_events < 100 || b->catchup_events > 1000000)))
         usage();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     b->cores = cores > 0 ? (int)cores : 1;

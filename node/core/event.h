@@ -76,8 +76,10 @@ typedef struct event {
     size_t payload_len;
     uint8_t salt[EVENT_SALT_BYTES];
     int has_payload;
-    /* decoded payload (NULL when erased); owned by the event */
+    /* decoded payload (NULL when erased); owned by the event, its memory
+     * in body_arena (event.c) */
     Lernet__Payload *body;
+    struct arena *body_arena;
 } event_t;
 
 /* Parses and checks one encoded Envelope from outside. now_ms is the local

@@ -186,11 +186,17 @@ void bench_catchup(bench_t *b)
     node_init(&hub, 18);
     fill_home(&hub, authors, per, &raw);
     double rate[9], cpu[9], recv[9], sys[9], disk[9];
+    double us[9];
     for (int r = 0; r < b->runs; r++) {
+        /* the unit is measured just before and after each catch-up: others
+         * sharing the machine change what a verification costs */
+        double v0 = bench_verify_cpu_s(0.5);
         catchup_fig_t f = catchup_once(&hub, total);
+        double unit = (v0 + bench_verify_cpu_s(0.5)) / 2;
         rate[r] = f.rate;
         /* CPU per event in units of one verification on one core */
-        cpu[r] = f.cpu_s / ((double)total * b->verify_cpu_s);
+        cpu[r] = f.cpu_s / ((double)total * unit);
+        us[r] = f.cpu_s / (double)total * 1e6;
         bytes = f.bytes;
         recv[r] = f.received;
         disk[r] = (double)f.written / (double)total;
@@ -205,8 +211,8 @@ void bench_catchup(bench_t *b)
               "%.2f x cores x one-core verify; target >= 0.80", med / (b->cores * b->verify_rate));
     bench_row(b, "catchup_receiver_cpu_per_verify",
               "catch-up: receiver CPU per event / one verification", bench_median(cpu, b->runs),
-              "%.2f", "all threads, %.0f %% system; one verify %.1f us CPU; target <= 1.25",
-              bench_median(sys, b->runs), b->verify_cpu_s * 1e6);
+              "%.2f", "%.1f us CPU/event, all threads, %.0f %% system; target <= 1.25",
+              bench_median(us, b->runs), bench_median(sys, b->runs));
     bench_row(b, "catchup_received_per_event", "catch-up: envelopes received per event stored",
               bench_median(recv, b->runs), "%.2f", "1.00: no duplicates");
     bench_row(b, "catchup_receiver_disk_bytes_per_event",

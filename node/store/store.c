@@ -53,11 +53,18 @@ const char *store_outcome_name(int outcome)
  * one event's savepoint in memory (each RELEASE empties it), and larger
  * ones (a revocation withdrawing a long log) still spill. It is
  * process-wide and can only be set before SQLite initialises; if something
- * opened SQLite first, the default stays (slower, not wrong). */
+ * opened SQLite first, the defaults stay (slower, not wrong). */
 #define STORE_SUBJOURNAL_MEM (4 * 1024 * 1024)
 
+/* Also: multi-thread mode (a store is used by one thread at a time, see
+ * store.h, so the mutex SQLite takes around every bind, step and reset is
+ * not needed) and no memory statistics (a mutex around every one of its
+ * mallocs; nothing here reads them): together ~2.5 % of a receiver's user
+ * time. */
 static void sqlite_once(void)
 {
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STORE_SUBJOURNAL_MEM);
 }
 

@@ -76,7 +76,9 @@ typedef struct store store_t;
  * on failure. */
 
 /* Opens (creating and migrating if needed) the database at path.
- * *out is owned by the caller: store_close() it. */
+ * *out is owned by the caller: store_close() it. A store is used by one
+ * thread at a time (its caches are unlocked; SQLite is set to
+ * multi-thread mode, without a mutex per call, accordingly). */
 int store_open(store_t **out, const char *path, char *why, size_t whylen);
 /* Closes and sets *s to NULL. Safe on NULL. */
 void store_close(store_t **s);

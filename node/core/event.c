@@ -640,6 +640,22 @@ int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_
     return rc;
 }
 
+int event_envelope_id(const uint8_t *envelope, size_t len, uint8_t id[EVENT_ID_BYTES])
+{
+    if (len > EVENT_MAX_ENVELOPE)
+        return -1;
+    arena_t ar;
+    arena_init(&ar, len + 512);
+    Lernet__Envelope *e = lernet__envelope__unpack(&ar.pc, len, envelope);
+    int rc = -1;
+    if (e && e->header.len > 0 && e->header.len <= EVENT_MAX_HEADER) {
+        crypto_generichash(id, EVENT_ID_BYTES, e->header.data, e->header.len, NULL, 0);
+        rc = 0;
+    }
+    arena_free(&ar);
+    return rc;
+}
+
 /* ---- building ------------------------------------------------------- */
 
 int event_create(event_t **out, const keys_identity_t *k, const char *network, uint64_t seq,

@@ -109,6 +109,11 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
                     const char *network, uint64_t seq, const uint8_t *prev, int64_t created_ms,
                     const Lernet__Payload *payload, char *why, size_t whylen);
 
+/* The id an envelope's header would have (BLAKE2b-256 of its header
+ * bytes), without checking anything else: only for asking whether the
+ * event is stored already. 0, or -1 when no header can be read. */
+int event_envelope_id(const uint8_t *envelope, size_t len, uint8_t id[EVENT_ID_BYTES]);
+
 /* Encodes the envelope for the wire or a bundle. *out is malloc'd, caller
  * frees. */
 int event_envelope(const event_t *ev, uint8_t **out, size_t *len);

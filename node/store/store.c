@@ -293,6 +293,16 @@ int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
     return STORE_OK;
 }
 
+int store_known(store_t *s, const uint8_t id[EVENT_ID_BYTES])
+{
+    sqlite3_stmt *st = Q(s, Q_EVENT_STATE);
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    int known = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == ROW_CANONICAL &&
+                sqlite3_column_int(st, 1) == 0;
+    sqlite3_reset(st);
+    return known;
+}
+
 int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                 uint64_t seq, uint8_t id[EVENT_ID_BYTES])
 {

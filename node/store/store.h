@@ -114,6 +114,12 @@ int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
 int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                 uint64_t seq, uint8_t id[EVENT_ID_BYTES]);
 
+/* 1 when id is stored here as a chain event with its payload: another copy
+ * can add nothing (store_add would call it a duplicate, whatever else the
+ * copy holds), so it need not even be verified. 0 otherwise (also for
+ * fork evidence, withdrawn or stripped rows, held-back events, errors). */
+int store_known(store_t *s, const uint8_t id[EVENT_ID_BYTES]);
+
 /* How far a log reaches here: its head, or beyond it where the events
  * that follow are held back already (waiting for proof that they are on
  * the history a cut pinned, see chain.c "pinned history"), so a puller

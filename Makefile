@@ -41,10 +41,12 @@ fuzz-seeds: all
 demo: deps all
 	bash scripts/demo
 
+# `make bench ONLY=catchup` runs one section (limits always runs: every
+# ratio needs this run's machine limits); RUNS=N sets the repetitions.
 bench: deps all
 	mkdir -p $(BUILD)/bench
 	./$(BUILD)/bench/bench --out $(BUILD)/bench/bench.json $(if $(ONLY),--only $(ONLY)) \
-		$(if $(HUB_PARTNERS),--hub-partners $(HUB_PARTNERS))
+		$(if $(RUNS),--runs $(RUNS)) $(if $(HUB_PARTNERS),--hub-partners $(HUB_PARTNERS))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

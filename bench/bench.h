@@ -28,8 +28,10 @@ typedef struct bench {
     int quick; /* small sizes: the ctest smoke run */
     int runs;  /* repetitions whose median is reported */
     int cores;
+    long catchup_events; /* --catchup-events N (> 0): catch-up size instead of 100,000 */
     const char *workdir; /* build/bench: cached stores live here */
     double verify_rate;  /* one-core Ed25519 verifications/s, this run */
+    double verify_cpu_s; /* CPU seconds of one verification, this run (bench_limits) */
     double insert_rate;
     int hub_partners; /* --hub-partners or $LERNET_BENCH_HUB_PARTNERS; 0: the section's default */
     bench_row_t rows[BENCH_MAX_ROWS];
@@ -54,6 +56,9 @@ int bench_fill(store_t *st, int authors, int per_author, const char *net, uint64
 
 /* Sections, in the order the table shows them. */
 void bench_limits(bench_t *b);
+/* CPU seconds of one verification on this thread, measured now for secs
+ * (a machine shared with others changes it from minute to minute). */
+double bench_verify_cpu_s(double secs);
 void bench_inprocess(bench_t *b);
 void bench_catchup(bench_t *b);
 void bench_propagation(bench_t *b);

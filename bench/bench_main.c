@@ -38,7 +38,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: bench [--quick] [--runs N (1-9)] [--out FILE] [--only SECTION]\n"
-            "             [--hub-partners N]\n"
+            "             [--hub-partners N] [--catchup-events N (100-1000000; default 100,000)]\n"
             "sections: limits inprocess catchup propagation footprint hub\n"
             "--hub-partners N: simulated partners of the hub section (default 1000, --quick 20;\n"
             "  also $LERNET_BENCH_HUB_PARTNERS); the hub's config must allow N + 1 peers\n");
@@ -61,6 +61,8 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (strcmp(argv[i], "--hub-partners") == 0 && i + 1 < argc)
             b->hub_partners = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--catchup-events") == 0 && i + 1 < argc)
+            b->catchup_events = atol(argv[++i]);
         else
             usage();
     }
@@ -71,7 +73,8 @@ int main(int argc, char **argv)
         b->runs = 1;
     if (b->hub_partners < 0 || b->hub_partners > 100000)
         usage();
-    if (b->runs < 1 || b->runs > 9)
+    if (b->runs < 1 || b->runs > 9 ||
+        (b->catchup_events && (b->catchup_events < 100 || b->catchup_events > 1000000)))
         usage();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     b->cores = cores > 0 ? (int)cores : 1;

@@ -7,6 +7,7 @@
  * payload against the signed hash, then the payload's fields.
  */
 #include "core/event.h"
+#include "core/arena.h"
 #include "util/country.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -494,8 +495,10 @@ void event_free(event_t **evp)
     event_t *ev = *evp;
     free(ev->header);
     free(ev->payload);
-    if (ev->body)
-        lernet__payload__free_unpacked(ev->body, NULL);
+    if (ev->body_arena) { /* the body's memory, all at once */
+        arena_free(ev->body_arena);
+        free(ev->body_arena);
+    }
     free(ev);
     *evp = NULL;
 }
@@ -503,10 +506,14 @@ void event_free(event_t **evp)
 /* Decodes the header bytes into ev's fields and checks their shape. */
 static int header_fields(event_t *ev, int64_t now_ms, char *why, size_t whylen)
 {
-    Lernet__Header *h = lernet__header__unpack(NULL, ev->header_len, ev->header);
+    arena_t ar; /* the decoded header is only read here */
+    arena_init(&ar, 2 * EVENT_MAX_HEADER);
+    Lernet__Header *h = lernet__header__unpack(&ar.pc, ev->header_len, ev->header);
     int rc = EV_OK;
-    if (!h)
+    if (!h) {
+        arena_free(&ar);
         return why_fail(why, whylen, EV_HEADER_MALFORMED, "header: not a valid protobuf Header");
+    }
     if (h->version != EVENT_VERSION)
         rc = why_fail(why, whylen, EV_BAD_VERSION, "header 'version': %u, this node speaks %d",
                   h->version, EVENT_VERSION);
@@ -556,7 +563,7 @@ static int header_fields(event_t *ev, int64_t now_ms, char *why, size_t whylen)
         memcpy(ev->payload_hash, h->payload_hash.data, EVENT_HASH_BYTES);
         ev->payload_size = h->payload_size;
     }
-    lernet__header__free_unpacked(h, NULL);
+    arena_free(&ar);
     return rc;
 }
 
@@ -579,7 +586,12 @@ static int payload_fields(event_t *ev, const uint8_t *payload, size_t len, const
     ev->payload_len = len;
     memcpy(ev->salt, salt, EVENT_SALT_BYTES);
     ev->has_payload = 1;
-    ev->body = lernet__payload__unpack(NULL, len, payload);
+    /* one arena per body: unpacking field by field with malloc cost more
+     * than the rest of the payload's checks */
+    if (!(ev->body_arena = malloc(sizeof *ev->body_arena)))
+        return why_fail(why, whylen, EV_NO_MEMORY, "out of memory");
+    arena_init(ev->body_arena, 2 * len + 512);
+    ev->body = lernet__payload__unpack(&ev->body_arena->pc, len, payload);
     if (!ev->body)
         return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload: not a valid protobuf Payload");
     return event_check_payload(ev->kind, ev->body, why, whylen);
@@ -632,9 +644,13 @@ static int parse_envelope(event_t **out, const uint8_t *envelope, size_t len, in
     if (len > EVENT_MAX_ENVELOPE)
         return why_fail(why, whylen, EV_ENVELOPE_TOO_LARGE, "envelope is %zu bytes, at most %d", len,
                     EVENT_MAX_ENVELOPE);
-    Lernet__Envelope *e = lernet__envelope__unpack(NULL, len, envelope);
-    if (!e)
+    arena_t ar; /* the envelope's fields are copied out by event_from_parts */
+    arena_init(&ar, len + 512);
+    Lernet__Envelope *e = lernet__envelope__unpack(&ar.pc, len, envelope);
+    if (!e) {
+        arena_free(&ar);
         return why_fail(why, whylen, EV_ENVELOPE_MALFORMED, "envelope: not a valid protobuf Envelope");
+    }
     int rc;
     if (e->signature.len != KEYS_SIG_BYTES)
         rc = why_fail(why, whylen, EV_BAD_SIGNATURE, "envelope 'signature': %zu bytes, not %d",
@@ -652,7 +668,23 @@ static int parse_envelope(event_t **out, const uint8_t *envelope, size_t len, in
         rc = event_from_parts(out, e->header.data, e->header.len, e->signature.data,
                               e->payload.len ? e->payload.data : NULL, e->payload.len,
                               e->payload.len ? e->salt.data : NULL, now_ms, why, whylen);
-    lernet__envelope__free_unpacked(e, NULL);
+    arena_free(&ar);
+    return rc;
+}
+
+int event_envelope_id(const uint8_t *envelope, size_t len, uint8_t id[EVENT_ID_BYTES])
+{
+    if (len > EVENT_MAX_ENVELOPE)
+        return -1;
+    arena_t ar;
+    arena_init(&ar, len + 512);
+    Lernet__Envelope *e = lernet__envelope__unpack(&ar.pc, len, envelope);
+    int rc = -1;
+    if (e && e->header.len > 0 && e->header.len <= EVENT_MAX_HEADER) {
+        crypto_generichash(id, EVENT_ID_BYTES, e->header.data, e->header.len, NULL, 0);
+        rc = 0;
+    }
+    arena_free(&ar);
     return rc;
 }
 
@@ -677,7 +709,11 @@ void event_strip(event_t *ev)
     ev->payload_len = 0;
     sodium_memzero(ev->salt, sizeof ev->salt);
     ev->has_payload = 0;
-    if (ev->body)
+    if (ev->body_arena) { /* the body lives in its arena (see event_free) */
+        arena_free(ev->body_arena);
+        free(ev->body_arena);
+        ev->body_arena = NULL;
+    } else if (ev->body)
         lernet__payload__free_unpacked(ev->body, NULL);
     ev->body = NULL;
 }

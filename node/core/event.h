@@ -82,8 +82,10 @@ typedef struct event {
     size_t payload_len;
     uint8_t salt[EVENT_SALT_BYTES];
     int has_payload;
-    /* decoded payload (NULL when erased); owned by the event */
+    /* decoded payload (NULL when erased); owned by the event, its memory
+     * in body_arena (event.c) */
     Lernet__Payload *body;
+    struct arena *body_arena;
 } event_t;
 
 /* Parses and checks one encoded Envelope from outside. now_ms is the local
@@ -127,6 +129,11 @@ int event_create(event_t **out, const keys_identity_t *k, const char *network, u
 int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t *k,
                     const char *network, uint64_t seq, const uint8_t *prev, int64_t created_ms,
                     const Lernet__Payload *payload, char *why, size_t whylen);
+
+/* The id an envelope's header would have (BLAKE2b-256 of its header
+ * bytes), without checking anything else: only for asking whether the
+ * event is stored already. 0, or -1 when no header can be read. */
+int event_envelope_id(const uint8_t *envelope, size_t len, uint8_t id[EVENT_ID_BYTES]);
 
 /* Encodes the envelope for the wire or a bundle. *out is malloc'd, caller
  * frees. */

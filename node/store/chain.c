@@ -104,12 +104,16 @@ void chain_head(store_t *s, int64_t aid, const char *network, uint64_t *seq,
  * off-chain copy of itself (fork evidence, or withdrawn while its place in
  * the chain was unproven): the copy is deleted and the event inserted
  * afresh, so that rowid order stays the order in which events joined
- * their log's chain (replay relies on it). */
+ * their log's chain (replay relies on it). no_copy: the caller looked the
+ * id up in this transaction and found no row, so there is no copy to
+ * delete (the common case, and the delete, a second probe of the random
+ * id index with a RETURNING table, cost as much as the insert). */
 static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t signer,
-                        enum row_state state, int64_t *rowid, char *why, size_t whylen)
+                        enum row_state state, bool no_copy, int64_t *rowid, char *why,
+                        size_t whylen)
 {
     sqlite3_stmt *st;
-    if (state == ROW_CANONICAL) {
+    if (state == ROW_CANONICAL && !no_copy) {
         st = Q(s, Q_EVENT_DEL_OFF);
         bind_blob(st, 1, ev->id, EVENT_ID_BYTES);
         int was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : ROW_NONE;
@@ -147,11 +151,12 @@ static int insert_event(store_t *s, const event_t *ev, int64_t aid, int64_t sign
 
 /* ---- append, fork evidence, hold back ------------------------------- */
 
-static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, char *why,
-                  size_t whylen)
+/* Appends ev to its log's chain; no_copy as for insert_event. */
+static int append(store_t *s, const event_t *ev, int64_t aid, int64_t signer, bool no_copy,
+                  char *why, size_t whylen)
 {
     int64_t rowid;
-    int rc = insert_event(s, ev, aid, signer, ROW_CANONICAL, &rowid, why, whylen);
+    int rc = insert_event(s, ev, aid, signer, ROW_CANONICAL, no_copy, &rowid, why, whylen);
     if (rc)
         return rc;
     sqlite3_stmt *st = Q(s, Q_FEED_PUT);
@@ -181,7 +186,7 @@ static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t signer,
         return why_fail(why, whylen, STORE_ERR_FORKS_FULL,
                     "author already has %d fork evidence events; not keeping more",
                     STORE_MAX_FORKS);
-    int rc = insert_event(s, ev, aid, signer, ROW_EVIDENCE, &rowid, why, whylen);
+    int rc = insert_event(s, ev, aid, signer, ROW_EVIDENCE, false, &rowid, why, whylen);
     if (rc)
         return rc;
     sqlite3_stmt *st = Q(s, Q_FORK_MARK);
@@ -474,7 +479,7 @@ int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applie
                 continue;
             break;
         }
-        rc = append(s, ev, lr->aid, signer, why, whylen);
+        rc = append(s, ev, lr->aid, signer, false, why, whylen);
         (*applied)++;
         event_free(&ev);
     }
@@ -627,7 +632,7 @@ int chain_add(store_t *s, const event_t *ev, int *outcome, size_t *applied, char
     int links = links_to(ev, head + 1, head_id);
     if (links && pin != PIN_UNKNOWN) {
         *outcome = STORE_APPLIED;
-        if ((rc = append(s, ev, aid, signer, why, whylen)))
+        if ((rc = append(s, ev, aid, signer, state == ROW_NONE, why, whylen)))
             return rc;
         (*applied)++;
         return chain_advance(s, &lr, 0, applied, why, whylen);

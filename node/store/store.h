@@ -78,7 +78,9 @@ typedef struct store store_t;
  * on failure. */
 
 /* Opens (creating and migrating if needed) the database at path.
- * *out is owned by the caller: store_close() it. */
+ * *out is owned by the caller: store_close() it. A store is used by one
+ * thread at a time (its caches are unlocked; SQLite is set to
+ * multi-thread mode, without a mutex per call, accordingly). */
 int store_open(store_t **out, const char *path, char *why, size_t whylen);
 /* Closes and sets *s to NULL. Safe on NULL. */
 void store_close(store_t **s);
@@ -120,6 +122,12 @@ int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
  * on success. A cut names its last good event with it. */
 int store_id_at(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                 uint64_t seq, uint8_t id[EVENT_ID_BYTES]);
+
+/* 1 when id is stored here as a chain event with its payload: another copy
+ * can add nothing (store_add would call it a duplicate, whatever else the
+ * copy holds), so it need not even be verified. 0 otherwise (also for
+ * fork evidence, withdrawn or stripped rows, held-back events, errors). */
+int store_known(store_t *s, const uint8_t id[EVENT_ID_BYTES]);
 
 /* How far a log reaches here: its head, or beyond it where the events
  * that follow are held back already (waiting for proof that they are on

@@ -1,7 +1,9 @@
 /*
  * apply: what happens to a batch of events a partner sent (an Events reply
  * or a Push). The envelopes are verified on every core (vpool, event_parse:
- * nothing unverified reaches the store), refused ones are counted and
+ * nothing unverified reaches the store; a pushed copy of an event stored
+ * here already is dropped before it costs a verification), refused ones
+ * are counted and
  * logged by reason, the rest are stored in one transaction, and only after
  * the commit are the new ones handed on to the other partners (sync_push):
  * an event is never forwarded before it is durable here.
@@ -97,6 +99,10 @@ static int store_one(sync_t *s, int peer, const scope_t *sc, vpool_item_t *it, s
     char why[256];
     it->ev = NULL;
     s->stats.events_received++;
+    if (it->known) { /* stored already: nothing was parsed, nothing to store */
+        s->stats.events_known++;
+        return 0;
+    }
     snprintf(why, sizeof why, "%s", it->why);
     if (rc == EV_OK && !may_receive(s, peer, sc, ev->network)) {
         snprintf(why, sizeof why, "network '%s' is not shared with this partner", ev->network);
@@ -190,13 +196,26 @@ long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_ite
     return (long)(b.applied + b.held);
 }
 
-/* Verifies a received batch on every core, then stores it. */
+/* Marks the items whose event is stored here already (store_known): in a
+ * mesh every event is pushed by each partner that has it, so most pushed
+ * copies are duplicates, and verifying one costs far more than the lookup
+ * of its id. A pull asks only for what is missing, so it is not checked. */
+static void mark_known(sync_t *s, vpool_item_t *items, size_t n)
+{
+    uint8_t id[EVENT_ID_BYTES];
+    for (size_t i = 0; i < n; i++)
+        items[i].known = event_envelope_id(items[i].buf, items[i].len, id) == 0 &&
+                         store_known(s->st, id);
+}
+
+/* Verifies a received batch (a Push) on every core, then stores it. */
 long apply_batch(sync_t *s, int peer, const scope_t *sc, ProtobufCBinaryData *envs,
                  size_t n, int64_t now_ms)
 {
     vpool_item_t *items = items_of(envs, n);
     if (!items)
         return -1;
+    mark_known(s, items, n);
     vpool_parse(s->pool, items, n, now_ms);
     return store_parsed(s, peer, NULL, sc, items, n, NULL);
 }

@@ -128,6 +128,8 @@ json_t *sync_peers_json(sync_t *s, int64_t now_ms);
 typedef struct sync_stats {
     uint64_t bytes_sent, bytes_received;
     uint64_t events_received, events_applied, events_refused, events_sent;
+    uint64_t events_known; /* of events_received: pushed copies of events stored
+                            * here already, dropped before verification */
     uint64_t rounds, rounds_in_sync;
     /* wall-clock ms: first client connection, last commit that applied
      * received events (0: never); the benchmark times catch-up with them */

@@ -30,6 +30,10 @@ static size_t drain(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms)
         vpool_item_t *it = &items[i];
         it->why[0] = '\0';
         it->ev = NULL;
+        if (it->known) {
+            it->rc = EV_OK;
+            continue;
+        }
         it->rc = event_parse_erasable(&it->ev, it->buf, it->len, now_ms, it->why, sizeof it->why);
     }
     return did;

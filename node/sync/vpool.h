@@ -26,6 +26,7 @@ typedef struct vpool_item {
     size_t len;
     event_t *ev;  /* NULL unless rc == EV_OK */
     int rc;       /* EV_OK or an EV_* reason */
+    int known;    /* set by the caller: stored here already; not parsed, ev stays NULL */
     char why[200];
 } vpool_item_t;
 

@@ -119,6 +119,43 @@ static void test_round_trip(void **state)
     event_free(&ev);
 }
 
+/* The body is unpacked into an arena whose first block is twice the
+ * payload plus 512 bytes; 32 one-letter themes encode in 96 bytes but
+ * unpack into 32 strings and a pointer array (~800 bytes): the arena must
+ * grow, and every field must still read back. */
+static void test_body_arena_grows(void **state)
+{
+    (void)state;
+    static char letters[EVENT_MAX_TAGS][2];
+    char *themes[EVENT_MAX_TAGS];
+    for (int i = 0; i < EVENT_MAX_TAGS; i++) {
+        letters[i][0] = (char)('a' + i % 26);
+        themes[i] = letters[i];
+    }
+    Lernet__Payload *p = tu_workshop("Yrkesvux", "Vocational adult education", START);
+    char **own = p->workshop->themes;
+    size_t n_own = p->workshop->n_themes;
+    p->workshop->themes = themes;
+    p->workshop->n_themes = EVENT_MAX_TAGS;
+    event_t *ev = tu_next(key, "malardalen-skills", NULL, p), *back = NULL;
+    p->workshop->themes = own;
+    p->workshop->n_themes = n_own;
+    tu_payload_free(p);
+    assert_non_null(ev);
+    uint8_t *env;
+    size_t len;
+    char why[256];
+    assert_int_equal(event_envelope(ev, &env, &len), 0);
+    assert_int_equal(event_parse(&back, env, len, event_now_ms(), why, sizeof why), EV_OK);
+    assert_int_equal(back->body->workshop->n_themes, EVENT_MAX_TAGS);
+    for (int i = 0; i < EVENT_MAX_TAGS; i++)
+        assert_string_equal(back->body->workshop->themes[i], letters[i]);
+    assert_string_equal(back->body->workshop->title[1]->text, "Vocational adult education");
+    free(env);
+    event_free(&back);
+    event_free(&ev);
+}
+
 static void test_chain_fields(void **state)
 {
     (void)state;
@@ -507,6 +544,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_body_arena_grows),
         cmocka_unit_test(test_chain_fields),
         cmocka_unit_test(test_single_byte_flips),
         cmocka_unit_test(test_erased_payload_still_verifies),

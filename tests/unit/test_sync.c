@@ -209,6 +209,29 @@ static void test_garbage_and_pushes(void **state)
     /* the honest events still arrive */
     assert_int_equal(hm_round(&p->b), 0);
     assert_int_equal(hm_events(&p->b), 2);
+    /* the genuine event pushed is stored; a copy of it pushed again (here
+     * with a broken signature) is dropped as known before any verification:
+     * not refused, not stored twice */
+    ev->sig[10] ^= 1;
+    free(env);
+    assert_int_equal(event_envelope(ev, &env, &len), 0);
+    one = (ProtobufCBinaryData){len, env};
+    n = lernet__wire__msg__pack(&m, buf);
+    sync_server_recv(p->b.sync, 0, (const uint8_t *)"r", 1, buf, n, p->net->clock_ms);
+    assert_int_equal(hm_events(&p->b), 3);
+    ev->sig[10] ^= 1;
+    free(env);
+    assert_int_equal(event_envelope(ev, &env, &len), 0);
+    one = (ProtobufCBinaryData){len, env};
+    n = lernet__wire__msg__pack(&m, buf);
+    sync_stats_t before;
+    sync_get_stats(p->b.sync, &before);
+    sync_server_recv(p->b.sync, 0, (const uint8_t *)"r", 1, buf, n, p->net->clock_ms);
+    sync_get_stats(p->b.sync, &st);
+    assert_int_equal(st.events_received, before.events_received + 1);
+    assert_int_equal(st.events_refused, before.events_refused);
+    assert_int_equal(st.events_known, before.events_known + 1);
+    assert_int_equal(hm_events(&p->b), 3);
     free(env);
     event_free(&ev);
     keys_free(&k);

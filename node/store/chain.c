@@ -195,11 +195,30 @@ static int keep_fork(store_t *s, const event_t *ev, int64_t aid, int64_t signer,
     return step_done(s, st, why, whylen);
 }
 
+/* Whether an erasure may be held back in a log that holds
+ * STORE_MAX_PENDING_PER_LOG events already: up to
+ * STORE_MAX_PENDING_ERASURES_PER_LOG more. A node that lacks an event and
+ * its author's erasure of it is served the target header-only first and
+ * refuses it until it holds the erasure, which comes later in the same
+ * log, perhaps further on than the per-log bound reaches: without this it
+ * would refuse both on every round. Held back, an erasure still removes
+ * nothing (erase.c). */
+static bool erasure_room(store_t *s, const event_t *ev)
+{
+    if (ev->kind != LERNET__KIND__KIND_ERASURE)
+        return false;
+    sqlite3_stmt *st = Q(s, Q_PENDING_LOG_ERASURES);
+    bind_blob(st, 1, ev->author, KEYS_PUBLIC_BYTES);
+    bind_text(st, 2, ev->network);
+    return count_of(st) < STORE_MAX_PENDING_ERASURES_PER_LOG;
+}
+
 /* Holds ev back in pending. Bounds: STORE_MAX_PENDING in all; an event
- * ahead of a gap at most STORE_MAX_PENDING_PER_LOG per log; an unproven
- * event of a pinned range at most two copies per seq (one is the real one
- * when a liar got there first; the pins delete the others); a proven one
- * only the total, since there is one per seq. */
+ * ahead of a gap at most STORE_MAX_PENDING_PER_LOG per log, and beyond
+ * that erasures (erasure_room); an unproven event of a pinned range at
+ * most two copies per seq (one is the real one when a liar got there
+ * first; the pins delete the others); a proven one only the total, since
+ * there is one per seq. */
 static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
@@ -213,6 +232,8 @@ static int hold(store_t *s, const event_t *ev, enum pin_state pin, char *why, si
         if (pin == PIN_UNKNOWN)
             sqlite3_bind_int64(st, 3, (int64_t)ev->seq);
         full = count_of(st) >= (pin == PIN_UNKNOWN ? 2 : STORE_MAX_PENDING_PER_LOG);
+        if (full && pin == PIN_FREE)
+            full = !erasure_room(s, ev);
     }
     if (full)
         return why_fail(why, whylen, STORE_ERR_PENDING_FULL,

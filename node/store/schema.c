@@ -136,6 +136,9 @@ const char *const schema_sql[N_STMTS] = {
                       " payload, salt) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [Q_PENDING_LOG_COUNT] = "SELECT count(*) FROM pending WHERE author = ?1 AND network = ?2",
     [Q_PENDING_COUNT] = "SELECT count(*) FROM pending",
+    [Q_PENDING_LOG_ERASURES] = "SELECT count(*) FROM pending p WHERE p.author = ?1"
+                               " AND p.network = ?2 AND EXISTS(SELECT 1 FROM erasures x"
+                               " WHERE x.erasure = p.id AND x.held = 1)",
     [Q_PENDING_DEL] = "DELETE FROM pending WHERE id = ?1",
     [Q_PENDING_STALE] = "DELETE FROM pending WHERE author = ?1 AND network = ?2 AND seq <= ?3",
     /* the item's id, network and creation time are its origin event's (?1):

@@ -55,6 +55,11 @@
 
 #define STORE_SCHEMA_VERSION 7
 #define STORE_MAX_PENDING_PER_LOG 1024
+/* Erasures held back beyond STORE_MAX_PENDING_PER_LOG in one log (chain.c
+ * hold): a node lacking both an event and its author's erasure of it is
+ * served the target header-only first and may take it only under the
+ * erasure, which may lie more than STORE_MAX_PENDING_PER_LOG events on. */
+#define STORE_MAX_PENDING_ERASURES_PER_LOG 64
 #define STORE_MAX_PENDING 65536
 #define STORE_MAX_FORKS 64 /* fork evidence rows kept per author */
 

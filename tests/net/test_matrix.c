@@ -14,7 +14,17 @@
  * verify. The operations are this file's: publish, update once and twice,
  * cancel, update after cancel, an experience report about the item (each
  * where the kind's row says it applies), received by sync from a partner,
- * imported from a bundle into a fresh home.
+ * imported from a bundle into a fresh home; then, for every kind, `lernet
+ * erase` (its updates and cancels with it), the erasure received by sync,
+ * and a bundle made after it imported into a fresh home (and into the home
+ * that holds the text from the bundle before).
+ *
+ * Once erased, every reader must say so (the day, by its author;
+ * "erased": true in JSON), show none of its text (a string unique to the
+ * test is in every title and in the cancel's reason), leave it out of
+ * iCal, the calendar page and the report's counts, and no file of the
+ * home (store.db, -wal, -shm, the log, a bundle made then) may hold the
+ * string.
  *
  * One cmocka test per kind: its own three nodes (A publishes, B is A's
  * partner, C imports A's bundle), daemons started once. After each
@@ -32,6 +42,7 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,12 +77,20 @@ typedef struct item {
     char report_id[ID_HEX + 1], about_id[ID_HEX + 1];
     char report_title[TITLE_MAX];
     char dated_id[ID_HEX + 1]; /* the item, or what it is about: on the calendar */
+    /* erased (with its updates and cancels): its text is gone everywhere,
+     * readers say so, with the day and by whom; calendars leave it out */
+    int erased;
+    int64_t erased_from_ms, erased_to_ms; /* when `lernet erase` ran */
+    char author[128];                     /* A's public key, who erased it */
 } item_t;
 
 typedef struct fx {
     const payload_kind_t *k;
     hnode_t a, b, c;
-    int has_c;
+    hnode_t d; /* a fresh home that imports A's bundle made after the erasure */
+    int has_c, has_d;
+    char *scratch; /* the samples and the bundle made before the erasure: not in a home */
+    char mark[24]; /* in the item's titles and its cancel's reason, and nowhere else */
     item_t it;
     const char *op;  /* the operation whose state is being read */
     int failures;    /* in this state */
@@ -141,6 +160,8 @@ static char *cli(fx_t *f, const hnode_t *n, const char *reader, const char *args
     char *out = NULL, path[600];
     int rc = lernet(n, &out, "%s", args);
     f->cells++;
+    if (rc == 0 && f->it.erased && strstr(out, f->mark))
+        miss(f, reader, "the erased text ('%s') is still shown", f->mark);
     if (rc == 0)
         return out;
     snprintf(path, sizeof path, "%s/matrix.err", n->home);
@@ -201,6 +222,37 @@ static json_t *find_id(const json_t *arr, const char *id)
     return NULL;
 }
 
+/* The erased item as JSON: "erased": true, by its author (A), when
+ * `lernet erase` ran, and no content. */
+static void check_erased_obj(fx_t *f, const char *reader, const json_t *o)
+{
+    const item_t *it = &f->it;
+    const char *by = json_string_value(json_object_get(o, "erased_by"));
+    const char *as = json_string_value(json_object_get(o, "erased_as"));
+    json_int_t ms = json_integer_value(json_object_get(o, "erased_ms"));
+    if (!json_is_true(json_object_get(o, "erased")))
+        miss(f, reader, "\"erased\" is not true");
+    if (!by || strcmp(by, it->author) != 0 || !as || strcmp(as, "author") != 0)
+        miss(f, reader, "erased_by %s as %s, want its author %.16s…", by ? by : "-",
+             as ? as : "-", it->author);
+    if (ms < it->erased_from_ms - 1000 || ms > it->erased_to_ms + 1000)
+        miss(f, reader, "erased_ms %lld is not when it was erased (%lld to %lld)",
+             (long long)ms, (long long)it->erased_from_ms, (long long)it->erased_to_ms);
+    if (!json_is_null(json_object_get(o, "content")))
+        miss(f, reader, "content is not null");
+}
+
+/* The one line readers print for the erased item: the day and by whom. */
+static void want_erased_text(fx_t *f, const char *reader, const char *text)
+{
+    char line[64];
+    time_t t = (time_t)(f->it.erased_to_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(line, sizeof line, "erased on %Y-%m-%d by its author", &tm);
+    want(f, reader, text, line, "the erasure, its day and by whom");
+}
+
 /* One item as `list --json`, `show --json` and `export json` give it. */
 static void check_item_obj(fx_t *f, const char *reader, const json_t *o)
 {
@@ -208,6 +260,12 @@ static void check_item_obj(fx_t *f, const char *reader, const json_t *o)
     const char *kind = json_string_value(json_object_get(o, "kind"));
     if (!kind || strcmp(kind, f->k->name) != 0)
         miss(f, reader, "kind is %s, want %s", kind ? kind : "(none)", f->k->name);
+    if (it->erased) {
+        check_erased_obj(f, reader, o);
+        return;
+    }
+    if (json_is_true(json_object_get(o, "erased")))
+        miss(f, reader, "\"erased\" is true");
     if (json_integer_value(json_object_get(o, "revision")) != (json_int_t)it->revision)
         miss(f, reader, "revision %lld, want %u",
              (long long)json_integer_value(json_object_get(o, "revision")), it->revision);
@@ -267,6 +325,10 @@ static void check_ical(fx_t *f, const char *reader, char *text)
     if (!f->it.dated_id[0])
         return;
     snprintf(uid, sizeof uid, "UID:%s@lernet", f->it.dated_id);
+    if (f->it.erased && f->it.dated) { /* left out, so a subscribed client drops it */
+        want_not(f, reader, text, uid, "a VEVENT of the erased item");
+        return;
+    }
     char *at = strstr(text, uid);
     if (!at) {
         miss(f, reader, "no VEVENT with %s", uid);
@@ -329,9 +391,9 @@ static void check_csv(fx_t *f, const char *reader, char *text)
     char *line = strstr(text, start);
     size_t nh = csv_split(strsep(&text, "\n"), head, 32);
     int ci = column(head, nh, "cancelled"), ti = column(head, nh, "title"),
-        ri = column(head, nh, "revision");
-    if (ci < 0 || ti < 0 || ri < 0) {
-        miss(f, reader, "the header lacks cancelled, title or revision");
+        ri = column(head, nh, "revision"), ei = column(head, nh, "erased");
+    if (ci < 0 || ti < 0 || ri < 0 || ei < 0) {
+        miss(f, reader, "the header lacks cancelled, title, revision or erased");
         return;
     }
     if (!line) {
@@ -340,6 +402,15 @@ static void check_csv(fx_t *f, const char *reader, char *text)
     }
     line++;
     size_t n = csv_split(strsep(&line, "\n"), row, 32);
+    if (f->it.erased) {
+        if (n != nh) /* its title says it is gone, and holds no text of it (cli) */
+            miss(f, reader, "the erased item's row has %zu fields (header %zu)", n, nh);
+        else
+            want_erased_text(f, reader, row[ei]);
+        return;
+    }
+    if (n == nh && row[ei][0])
+        miss(f, reader, "the row says '%s'", row[ei]);
     snprintf(rev, sizeof rev, "%u", f->it.revision);
     if (n != nh || strcmp(row[ti], f->it.title) != 0 ||
         strcmp(row[ci], f->it.cancelled ? "yes" : "no") != 0 || strcmp(row[ri], rev) != 0)
@@ -359,7 +430,7 @@ static void check_xapi(fx_t *f, const char *reader, const char *text)
         miss(f, reader, "not an array of statements");
     else if (!f->it.report_id[0] && json_array_size(arr) != 0)
         miss(f, reader, "%zu statements without any report", json_array_size(arr));
-    else if (f->it.report_id[0]) {
+    else if (f->it.report_id[0] && !f->it.erased) { /* about an erased one: left out */
         snprintf(iri, sizeof iri, "urn:lernet:event:%s", f->it.about_id);
         want(f, reader, text, iri, "the activity reported on");
     }
@@ -377,9 +448,11 @@ static void check_report_rows(fx_t *f, const char *reader, const json_t *rows)
     }
     json_int_t cancelled = json_integer_value(json_object_get(total, "cancelled"));
     json_int_t reports = json_integer_value(json_object_get(total, "experience_reports"));
-    if (cancelled != f->it.cancelled)
-        miss(f, reader, "total cancelled %lld, want %d", (long long)cancelled, f->it.cancelled);
-    if ((reports > 0) != (f->it.report_id[0] != 0))
+    /* an erased item is not counted, nor a report about it */
+    int want_cancelled = f->it.cancelled && !f->it.erased;
+    if (cancelled != want_cancelled)
+        miss(f, reader, "total cancelled %lld, want %d", (long long)cancelled, want_cancelled);
+    if ((reports > 0) != (f->it.report_id[0] && !f->it.erased))
         miss(f, reader, "total experience_reports %lld", (long long)reports);
 }
 
@@ -409,7 +482,10 @@ static void read_list(fx_t *f, const hnode_t *n)
         snprintf(id12, sizeof id12, "%.12s", f->it.id);
         if (!(line = strstr(out, id12)))
             miss(f, "list", "no line for %s: %.400s", id12, out);
-        else {
+        else if (f->it.erased) {
+            *strchrnul(line, '\n') = '\0';
+            want_erased_text(f, "list", line);
+        } else {
             *strchrnul(line, '\n') = '\0';
             want(f, "list", line, f->it.title, "the latest title");
             if (f->it.cancelled)
@@ -435,7 +511,17 @@ static void read_show(fx_t *f, const hnode_t *n)
 {
     char *out, args[128], rev[48];
     snprintf(args, sizeof args, "show %s", f->it.id);
-    if ((out = cli(f, n, "show", args))) {
+    if ((out = cli(f, n, "show", args)) && f->it.erased) {
+        want(f, "show", out, f->it.id, "the id");
+        want_erased_text(f, "show", out);
+        if (f->it.report_id[0] && strcmp(f->it.about_id, f->it.id) == 0) {
+            snprintf(rev, sizeof rev, "report        %.12s", f->it.report_id);
+            want(f, "show", out, rev, "the report about it");
+        }
+        free(out);
+        out = NULL;
+    }
+    if (out) {
         want(f, "show", out, f->it.id, "the id");
         want(f, "show", out, f->it.title, "the latest title");
         snprintf(rev, sizeof rev, "revision      %u\n", f->it.revision);
@@ -614,7 +700,12 @@ static void check_page(fx_t *f, const char *reader, const web_route_t *r, const 
 {
     char needle[ID_HEX + 64];
     const item_t *it = &f->it;
-    if (strcmp(r->path, "/") == 0 && it->dated_id[0]) {
+    if (it->erased && strstr(text, f->mark))
+        miss(f, reader, "the erased text ('%s') is still shown", f->mark);
+    if (strcmp(r->path, "/") == 0 && it->dated_id[0] && it->erased && it->dated) {
+        snprintf(needle, sizeof needle, "data-id=\"%s\"", it->dated_id);
+        want_not(f, reader, text, needle, "the erased event on the calendar");
+    } else if (strcmp(r->path, "/") == 0 && it->dated_id[0]) {
         snprintf(needle, sizeof needle, "data-id=\"%s\"", it->dated_id);
         want(f, reader, text, needle, "the event on the calendar");
         if (it->dated) {
@@ -625,6 +716,9 @@ static void check_page(fx_t *f, const char *reader, const web_route_t *r, const 
             else
                 want_not(f, reader, text, needle, "a cancellation");
         }
+    } else if (strcmp(r->path, "/event/") == 0 && it->erased) {
+        want(f, reader, text, "The content of this event was erased on", "the erasure");
+        want_erased_text(f, reader, text);
     } else if (strcmp(r->path, "/event/") == 0) {
         want(f, reader, text, it->title, "the latest title");
         if (it->cancelled)
@@ -649,7 +743,10 @@ static void check_page(fx_t *f, const char *reader, const web_route_t *r, const 
                payload_kind_named(kind) &&
                (payload_kind_named(kind)->ops & PAYLOAD_KIND_ABOUT)) {
         snprintf(needle, sizeof needle, "<option value=\"%s\"", it->dated_id);
-        want(f, reader, text, needle, "the event to report on");
+        if (it->erased && it->dated) /* nothing left to report on */
+            want_not(f, reader, text, needle, "the erased event to report on");
+        else
+            want(f, reader, text, needle, "the event to report on");
     }
 }
 
@@ -709,6 +806,51 @@ static void read_pages(fx_t *f, hnode_t *n)
     }
 }
 
+/* The files of a home holding the erased text ('' if none; else their
+ * names, malloc'd). */
+static char *files_with(const fx_t *f, const hnode_t *n)
+{
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "grep -rlaF -e '%s' '%s'", f->mark, n->home);
+    tu_run(cmd, &out);
+    return out ? out : strdup("");
+}
+
+typedef struct home_probe {
+    const fx_t *f;
+    const hnode_t *n;
+} home_probe_t;
+
+static int home_clean(void *ctx)
+{
+    home_probe_t *p = ctx;
+    char *files = files_with(p->f, p->n);
+    int clean = files[0] == '\0';
+    free(files);
+    return clean;
+}
+
+/* After the erasure no file of the home holds its text: store.db, -wal,
+ * -shm, the log, and a bundle made now (the checkpoint that empties the
+ * WAL may wait a moment for a reader: polled). */
+static void read_home(fx_t *f, hnode_t *n)
+{
+    char args[700], *out;
+    home_probe_t p = {f, n};
+    snprintf(args, sizeof args, "export bundle '%s/after-erasure.bundle'", n->home);
+    if ((out = cli(f, n, "export bundle", args)))
+        free(out);
+    f->cells++;
+    if (!h_wait(home_clean, &p, H_DEADLINE_MS)) {
+        char *files = files_with(f, n);
+        files[strcspn(files, "\0")] = '\0';
+        for (char *c = files; *c; c++)
+            *c = *c == '\n' ? ' ' : *c;
+        miss(f, "the home's files", "the erased text ('%s') is in %s", f->mark, files);
+        free(files);
+    }
+}
+
 /* Every reader once against the node that holds the state; fails the test
  * after listing every cell that failed. */
 static void read_all(fx_t *f, hnode_t *n)
@@ -720,6 +862,8 @@ static void read_all(fx_t *f, hnode_t *n)
     read_reports(f, n);
     read_rebuild(f, n);
     read_pages(f, n);
+    if (f->it.erased)
+        read_home(f, n);
     if (f->failures)
         fail_msg("%d failed cells for %s × %s (listed above)", f->failures, f->k->name, f->op);
 }
@@ -775,7 +919,7 @@ static void publish(fx_t *f, const payload_kind_t *k, const char *title, const c
                     char id[ID_HEX + 1])
 {
     char path[600], *out = NULL;
-    snprintf(path, sizeof path, "%s/%s.json", f->a.home, k->name);
+    snprintf(path, sizeof path, "%s/%s.json", f->scratch, k->name);
     json_t *o = sample_for(k, title, f->it.day, about);
     assert_int_equal(json_dump_file(o, path, JSON_INDENT(1)), 0);
     json_decref(o);
@@ -802,7 +946,7 @@ static hnode_t *op_publish(fx_t *f)
         publish(f, target, "Matrix target", NULL, it->about_id);
         snprintf(it->dated_id, sizeof it->dated_id, "%s", it->about_id);
     }
-    snprintf(it->title, sizeof it->title, "Matrix %s r0", f->k->name);
+    snprintf(it->title, sizeof it->title, "Matrix %s r0 %s", f->k->name, f->mark);
     publish(f, f->k, it->title, it->about_id[0] ? it->about_id : NULL, it->id);
     if (it->dated)
         snprintf(it->dated_id, sizeof it->dated_id, "%s", it->id);
@@ -834,7 +978,7 @@ static hnode_t *op_update(fx_t *f)
     const char *lang;
     it->revision++;
     it->cancelled = 0; /* an update after a cancel reinstates (README) */
-    snprintf(it->title, sizeof it->title, "Matrix %s r%u", f->k->name, it->revision);
+    snprintf(it->title, sizeof it->title, "Matrix %s r%u %s", f->k->name, it->revision, f->mark);
     int n = snprintf(args, sizeof args, "update %s", it->id);
     json_object_foreach(json_object_get(o, "title"), lang, v)
         n += snprintf(args + n, sizeof args - (size_t)n, " --title '%s:%s'", lang, it->title);
@@ -846,7 +990,7 @@ static hnode_t *op_update(fx_t *f)
 static hnode_t *op_cancel(fx_t *f)
 {
     char args[256];
-    snprintf(args, sizeof args, "cancel %s --reason 'Matrix: snöstorm'", f->it.id);
+    snprintf(args, sizeof args, "cancel %s --reason 'Matrix: snöstorm %s'", f->it.id, f->mark);
     lernet_ok(f, "cancel", args);
     f->it.revision++;
     f->it.cancelled = 1;
@@ -891,7 +1035,7 @@ static hnode_t *op_bundle(fx_t *f)
 {
     char path[600], args[700], *out = NULL;
     hnode_t *pair[2] = {&f->a, &f->c};
-    snprintf(path, sizeof path, "%s/a.bundle", f->a.home);
+    snprintf(path, sizeof path, "%s/a.bundle", f->scratch); /* made before any erasure */
     snprintf(args, sizeof args, "export bundle '%s'", path);
     lernet_ok(f, "export bundle", args);
     assert_int_equal(h_node_init(&f->c, "OWL Lernregion", "DE", NET), 0);
@@ -907,6 +1051,71 @@ static hnode_t *op_bundle(fx_t *f)
     return &f->c;
 }
 
+/* `lernet erase ID` on A: a workshop's or meeting's updates and cancels go
+ * with it. An experience report that is the item goes; one about the item
+ * stays, about an erased event. */
+static hnode_t *op_erase(fx_t *f)
+{
+    char args[256];
+    item_t *it = &f->it;
+    home_probe_t p = {f, &f->a};
+    if (home_clean(&p)) /* else the search after the erasure would prove nothing */
+        fail_msg("%s × %s: the item's text ('%s') is in no file of A's home before the erasure",
+                 f->k->name, f->op, f->mark);
+    snprintf(args, sizeof args, "erase %.12s --reason 'Matrix: written in error'", it->id);
+    it->erased_from_ms = (int64_t)time(NULL) * 1000;
+    lernet_ok(f, "erase", args);
+    it->erased_to_ms = (int64_t)time(NULL) * 1000 + 999;
+    it->erased = 1;
+    if (strcmp(it->report_id, it->id) == 0)
+        it->report_id[0] = '\0';
+    return &f->a;
+}
+
+/* B held the item with its text: the erasure reaches it by sync. */
+static hnode_t *op_erase_sync(fx_t *f)
+{
+    return op_sync(f);
+}
+
+/* A's bundle made after the erasure, into a fresh home D (the item arrives
+ * erased, never with its text) and into C, which holds the text from the
+ * bundle made before (the import erases it there). */
+static hnode_t *op_erase_bundle(fx_t *f)
+{
+    char path[600], args[700], *out = NULL;
+    hnode_t *with_d[2] = {&f->a, &f->d}, *with_c[2] = {&f->a, &f->c};
+    snprintf(path, sizeof path, "%s/erased.bundle", f->a.home);
+    snprintf(args, sizeof args, "export bundle '%s'", path);
+    lernet_ok(f, "export bundle", args);
+    assert_int_equal(h_node_init(&f->d, "Folkuniversitetet Uppsala", "SE", NET), 0);
+    f->has_d = 1;
+    f->d.web_port = h_free_port();
+    assert_int_equal(h_node_write_config(&f->d), 0);
+    if (lernet(&f->d, &out, "import bundle '%s'", path) != 0 || !strstr(out, ", 0 refused\n"))
+        fail_msg("%s × %s: import bundle into a fresh home: %s", f->k->name, f->op,
+                 out ? out : "");
+    free(out);
+    out = NULL;
+    if (!same_listing(with_d))
+        fail_msg("%s × %s: D's items after the import are not A's", f->k->name, f->op);
+    if (f->has_c) {
+        if (lernet(&f->c, &out, "import bundle '%s'", path) != 0 ||
+            !strstr(out, ", 0 refused\n"))
+            fail_msg("%s × %s: import bundle into C: %s", f->k->name, f->op, out ? out : "");
+        free(out);
+        home_probe_t p = {f, &f->c};
+        if (!same_listing(with_c))
+            fail_msg("%s × %s: C's items after the import are not A's", f->k->name, f->op);
+        if (!h_wait(home_clean, &p, H_DEADLINE_MS)) {
+            char *files = files_with(f, &f->c);
+            fail_msg("%s × %s: C still holds the erased text in %s", f->k->name, f->op, files);
+        }
+    }
+    assert_int_equal(h_node_start(&f->d), 0);
+    return &f->d;
+}
+
 static const struct op {
     const char *name;
     unsigned needs; /* bits of the kind's row that must be set */
@@ -920,6 +1129,9 @@ static const struct op {
     {"an experience report about it", PAYLOAD_KIND_REPORTED, op_report},
     {"received by sync from a partner", 0, op_sync},
     {"imported from a bundle", 0, op_bundle},
+    {"erase", 0, op_erase},
+    {"erasure received by sync", 0, op_erase_sync},
+    {"erasure imported from a bundle", 0, op_erase_bundle},
 };
 
 /* ---- one test per kind -------------------------------------------------- */
@@ -930,12 +1142,18 @@ static int setup(void **state)
     f->k = *state;
     *state = f;
     time_t ahead = time(NULL) + 45 * 86400;
+    uint8_t r[8];
+    assert_non_null(f->scratch = tu_tempdir());
+    randombytes_buf(r, sizeof r);
+    snprintf(f->mark, sizeof f->mark, "Zq%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+             r[5]);
     struct tm tm;
     gmtime_r(&ahead, &tm);
     strftime(f->it.day, sizeof f->it.day, "%Y-%m-%d", &tm);
     assert_int_equal(h_node_init(&f->a, "Lärcentrum Östhammar", "SE", NET), 0);
     assert_int_equal(h_node_init(&f->b, "Roskilde Handelsskole", "DK", NET), 0);
     h_link(&f->a, &f->b, NET);
+    snprintf(f->it.author, sizeof f->it.author, "%s", f->a.pub);
     hnode_t *both[] = {&f->a, &f->b};
     for (int i = 0; i < 2; i++) {
         both[i]->web_port = h_free_port();
@@ -953,6 +1171,9 @@ static int teardown(void **state)
     h_node_free(&f->b);
     if (f->has_c)
         h_node_free(&f->c);
+    if (f->has_d)
+        h_node_free(&f->d);
+    tu_rmtree(&f->scratch);
     free(f->listing);
     free(f);
     return 0;

@@ -572,7 +572,8 @@ static int erase_targets(store_t *st, const char *hex, uint8_t (*t)[EVENT_ID_BYT
     if (store_get_event(st, hex, &ev, why, sizeof why) != STORE_OK)
         return cli_error(CLI_FAIL, "erase refused: %s", why);
     bool ok = add_target(t, n, ev->id);
-    if (ok && (ev->kind == LERNET__KIND__KIND_WORKSHOP || ev->kind == LERNET__KIND__KIND_MEETING) &&
+    if (ok && (ev->kind == LERNET__KIND__KIND_WORKSHOP || ev->kind == LERNET__KIND__KIND_MEETING ||
+               ev->kind == LERNET__KIND__KIND_RESOURCE) &&
         store_erase_dependents(st, ev->id, deps, EVENT_MAX_ERASE_TARGETS, &nd) == STORE_OK)
         for (size_t i = 0; ok && i < nd; i++)
             ok = add_target(t, n, deps[i]);

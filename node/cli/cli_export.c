@@ -169,10 +169,12 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     const Lernet__Workshop *w = it->workshop;
     const Lernet__Meeting *m = it->meeting;
     const Lernet__Experience *x = it->experience;
+    const Lernet__Resource *r = it->resource;
     const char *tz = w ? w->tz : m ? m->tz : NULL;
     char themes[EVENT_MAX_TAGS * (EVENT_MAX_SHORT + 1)] = "";
-    char **tv = w ? w->themes : m ? m->themes : x ? x->tags : NULL;
-    size_t tn = w ? w->n_themes : m ? m->n_themes : x ? x->n_tags : 0;
+    char **tv = w ? w->themes : m ? m->themes : x ? x->tags : r ? r->themes : NULL;
+    size_t tn = w ? w->n_themes : m ? m->n_themes : x ? x->n_tags : r ? r->n_themes : 0;
+    static const uint8_t zero[EVENT_ID_BYTES];
     for (size_t i = 0; i < tn; i++)
         snprintf(themes + strlen(themes), sizeof themes - strlen(themes), "%s%s", i ? ";" : "",
                  tv[i]);
@@ -185,7 +187,7 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     iso(end, w ? w->end : m ? m->end : 0, tz);
     iso(created, it->created_ms / 1000, NULL);
     iso(updated, it->updated_ms / 1000, NULL);
-    if (x)
+    if (x || it->reply || (r && memcmp(it->about, zero, sizeof zero)))
         event_id_hex(about, it->about);
     fputs(id, f);
     csv_field(f, event_kind_name(it->kind));
@@ -197,7 +199,7 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     csv_field(f, end);
     csv_field(f, tz ? tz : "");
     csv_field(f, w ? w->place : m ? m->place : "");
-    csv_field(f, w ? w->online_url : m ? m->online_url : "");
+    csv_field(f, w ? w->online_url : m ? m->online_url : r && r->n_urls ? r->urls[0] : "");
     csv_field(f, themes);
     csv_field(f, it->cancelled ? "yes" : "no");
     snprintf(num, sizeof num, "%u", it->revision);
@@ -400,10 +402,12 @@ static const cli_sub_t export_subs[] = {
      "workshops and network meetings as an RFC 5545 calendar (stdout or FILE), in their own "
      "time zones, cancelled ones as STATUS:CANCELLED"},
     {"json", EXPORT_OPTS, run_json,
-     "every workshop, meeting and experience report as `list --json` shows it"},
+     "every workshop, meeting, experience report, resource and reply as `list --json` shows "
+     "it"},
     {"csv", EXPORT_OPTS, run_csv,
      "the same, one row each; columns:\n" CSV_COLUMNS
-     "\n(text starting with = + - @ gets a leading ' so spreadsheets never run it)"},
+     "\n(a reply's title is its text, a resource's online_url its first URL; text starting "
+     "with = + - @ gets a leading ' so spreadsheets never run it)"},
     {"xapi", EXPORT_OPTS, run_xapi,
      "experience reports and participation as xAPI statements (JSON array) for a learning "
      "record store; the actor is the organisation, never a person"},

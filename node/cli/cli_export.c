@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "export/atom.h"
 #include "export/bundle.h"
 #include "cli/cli.h"
 #include "export/erased.h"
@@ -26,7 +27,7 @@
     "revision,about,participants,created,updated,erased"
 
 typedef struct export_opts {
-    const char *network, *lang, *out;
+    const char *network, *lang, *out, *base;
     int64_t from, to; /* Unix seconds; 0: open */
 } export_opts_t;
 
@@ -43,6 +44,8 @@ static int parse(int argc, char **argv, export_opts_t *o)
             o->lang = v;
         else if (strcmp(a, "--out") == 0)
             o->out = v;
+        else if (strcmp(a, "--base") == 0 && (!strncmp(v, "http://", 7) || !strncmp(v, "https://", 8)))
+            o->base = v;
         else if (strcmp(a, "--from") == 0 && civil_day_parse(v, &o->from, 0) == 0)
             ;
         else if (strcmp(a, "--to") == 0 && civil_day_parse(v, &o->to, 1) == 0)
@@ -314,6 +317,41 @@ static int export_xapi(cli_ctx_t *ctx, const export_opts_t *o)
     return rc;
 }
 
+/* The Atom feed of resources and experience reports (export/atom.h). */
+static int export_atom(cli_ctx_t *ctx, const export_opts_t *o)
+{
+    store_t *st = NULL;
+    config_t *cfg = NULL;
+    char base[64], self[600];
+    int rc = cli_load_config(ctx, &cfg);
+    if (rc || (rc = cli_open_store(ctx, &st))) {
+        config_free(&cfg);
+        return rc;
+    }
+    if (o->base)
+        snprintf(base, sizeof base, "%.63s", o->base);
+    else if (strcmp(cfg->web, "off") != 0)
+        snprintf(base, sizeof base, "http://%s", cfg->web);
+    else
+        snprintf(base, sizeof base, "http://localhost");
+    snprintf(self, sizeof self, "%s/feed.atom%s%s", base, o->network ? "?network=" : "",
+             o->network ? o->network : "");
+    atom_opts_t ao = {o->network, base, self, cfg->name, o->lang ? o->lang : "en,sv,da,de,fi"};
+    dest_t d;
+    if ((rc = dest_open(o, &d, "atom")))
+        goto done;
+    if (atom_write(d.f, st, &ao) != 0) {
+        dest_abort(&d);
+        rc = cli_error(CLI_FAIL, "export atom: out of memory or store error");
+    } else {
+        rc = dest_commit(&d, "atom");
+    }
+done:
+    store_close(&st);
+    config_free(&cfg);
+    return rc;
+}
+
 static int bundle_cmd(cli_ctx_t *ctx, int import, const char *path, const char *network)
 {
     store_t *st = NULL;
@@ -377,6 +415,11 @@ static int run_xapi(cli_ctx_t *ctx, int argc, char **argv)
     return run_format(ctx, argc, argv, export_xapi);
 }
 
+static int run_atom(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return run_format(ctx, argc, argv, export_atom);
+}
+
 static int run_export_bundle(cli_ctx_t *ctx, int argc, char **argv)
 {
     if (argc == 3)
@@ -411,6 +454,9 @@ static const cli_sub_t export_subs[] = {
     {"xapi", EXPORT_OPTS, run_xapi,
      "experience reports and participation as xAPI statements (JSON array) for a learning "
      "record store; the actor is the organisation, never a person"},
+    {"atom", "[--network NET] [--lang sv,en] [--base URL] [--out FILE]", run_atom,
+     "an Atom 1.0 feed of the newest resources and experience reports (of one network, or "
+     "all), for feed readers; entries link BASE/event/ID (default: this node's web page)"},
     {"bundle", "FILE [--network NET]", run_export_bundle,
      "the signed events themselves, for a node that can only get files: `lernet import "
      "bundle FILE` there verifies every event as sync does and stores what is valid"},

@@ -112,7 +112,10 @@ int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYT
         return rc;
     if (attach_path(dst, sizeof dst, home, h) != 0)
         return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
-    if (!attach_present(home, h, n)) {
+    int held = -1;
+    if (attach_open(home, h, n, &held, NULL, 0) == ATTACH_OK)
+        close(held); /* here already, and whole: nothing to copy */
+    else {           /* absent, or damaged: the copy replaces it */
         if ((rc = open_regular(src, &fd, why, whylen)))
             return rc;
         if (fileio_open(&fio, dst, 0600, 0, why, whylen) != FILEIO_OK) {

@@ -41,7 +41,8 @@ int attach_hash_file(const char *path, uint8_t hash[EVENT_HASH_BYTES], uint64_t 
 /* Copies the file at src into home's attachments/ under its hash (which,
  * with its size, is written to hash and *size on success). The bytes are
  * hashed again while they are copied: a file that changed meanwhile is
- * refused and nothing is kept. A file already present is not copied again. */
+ * refused and nothing is kept. A file already here whose bytes match is not
+ * copied again; one that is damaged is replaced. */
 int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
                   uint64_t *size, char *why, size_t whylen);
 

@@ -34,12 +34,15 @@ static const cli_cmd_t commands[] = {
     {"import", cli_import, "import a signed-event bundle (verified as sync verifies)"},
     {"report", cli_report, "figures for funders: events, organisations, participants by role"},
     {"config", cli_config, "check the configuration file"},
-    {"publish", cli_publish, "sign and store a workshop, meeting or experience report"},
+    {"publish", cli_publish, "sign and store a workshop, meeting, experience report, resource "
+                             "or reply"},
     {"update", cli_update, "replace the content of one of your workshops or meetings"},
     {"cancel", cli_cancel, "cancel one of your workshops or meetings"},
     {"erase", cli_erase, "take content back: every node drops its text (GDPR Art. 17)"},
-    {"list", cli_list, "list workshops, meetings and experience reports"},
-    {"show", cli_show, "show one item with its history"},
+    {"hide", cli_hide, "as a coordinator: hide a member's reply or resource (or --undo)"},
+    {"list", cli_list, "list workshops, meetings, reports, resources and replies"},
+    {"show", cli_show, "show one item with its reports and its thread of replies"},
+    {"attachment", cli_attachment, "list attached files, or get one that is here"},
     {"log", cli_log, "print the raw signed events (base64), for independent checks"},
     {"verify", cli_verify, "re-check every signature, chain and derived table"},
     {"store", cli_store, "store maintenance: rebuild the derived tables"},
@@ -52,7 +55,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: lernet [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'lernet COMMAND --help' explains a command.\n"
                "exit codes: 0 ok, 1 failed, 2 usage, 3 verify found problems,\n"
                "            4 node home missing, 5 key file problem\n"

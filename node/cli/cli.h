@@ -80,6 +80,10 @@ void cli_print_col(const char *s, size_t width);
 const char *cli_item_title(const store_item_t *it, const char *langs);
 /* An item as the JSON of `list --json` and `export json` (new reference). */
 json_t *cli_item_json(const store_item_t *it);
+/* An item's attachments as `show --json` lists them: hash, size, name,
+ * media_type, and whether the file is in the node home ("present"); an
+ * empty array for an item without (new reference). */
+json_t *cli_attachments_json(const store_item_t *it, const char *home);
 
 /* The i-th format of `lernet export FORMAT` (cli_export.c; bundle aside),
  * NULL past the end: for the help and for tests that read every item back
@@ -127,6 +131,10 @@ int cli_update(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cancel(cli_ctx_t *ctx, int argc, char **argv);
 /* `lernet erase ID... [--reason TEXT]`: a signed erasure (cli_publish.c). */
 int cli_erase(cli_ctx_t *ctx, int argc, char **argv);
+/* `lernet hide ID [--reason TEXT] | --undo`: a coordinator's moderation (cli_publish.c). */
+int cli_hide(cli_ctx_t *ctx, int argc, char **argv);
+/* `lernet attachment list | get HASH --out FILE` (cli_attach.c). */
+int cli_attachment(cli_ctx_t *ctx, int argc, char **argv);
 int cli_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_show(cli_ctx_t *ctx, int argc, char **argv);
 int cli_log(cli_ctx_t *ctx, int argc, char **argv);

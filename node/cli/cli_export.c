@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "export/atom.h"
 #include "export/bundle.h"
 #include "cli/cli.h"
 #include "export/erased.h"
@@ -26,7 +27,7 @@
     "revision,about,participants,created,updated,erased"
 
 typedef struct export_opts {
-    const char *network, *lang, *out;
+    const char *network, *lang, *out, *base;
     int64_t from, to; /* Unix seconds; 0: open */
 } export_opts_t;
 
@@ -43,6 +44,8 @@ static int parse(int argc, char **argv, export_opts_t *o)
             o->lang = v;
         else if (strcmp(a, "--out") == 0)
             o->out = v;
+        else if (strcmp(a, "--base") == 0 && (!strncmp(v, "http://", 7) || !strncmp(v, "https://", 8)))
+            o->base = v;
         else if (strcmp(a, "--from") == 0 && civil_day_parse(v, &o->from, 0) == 0)
             ;
         else if (strcmp(a, "--to") == 0 && civil_day_parse(v, &o->to, 1) == 0)
@@ -169,10 +172,12 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     const Lernet__Workshop *w = it->workshop;
     const Lernet__Meeting *m = it->meeting;
     const Lernet__Experience *x = it->experience;
+    const Lernet__Resource *r = it->resource;
     const char *tz = w ? w->tz : m ? m->tz : NULL;
     char themes[EVENT_MAX_TAGS * (EVENT_MAX_SHORT + 1)] = "";
-    char **tv = w ? w->themes : m ? m->themes : x ? x->tags : NULL;
-    size_t tn = w ? w->n_themes : m ? m->n_themes : x ? x->n_tags : 0;
+    char **tv = w ? w->themes : m ? m->themes : x ? x->tags : r ? r->themes : NULL;
+    size_t tn = w ? w->n_themes : m ? m->n_themes : x ? x->n_tags : r ? r->n_themes : 0;
+    static const uint8_t zero[EVENT_ID_BYTES];
     for (size_t i = 0; i < tn; i++)
         snprintf(themes + strlen(themes), sizeof themes - strlen(themes), "%s%s", i ? ";" : "",
                  tv[i]);
@@ -185,7 +190,7 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     iso(end, w ? w->end : m ? m->end : 0, tz);
     iso(created, it->created_ms / 1000, NULL);
     iso(updated, it->updated_ms / 1000, NULL);
-    if (x)
+    if (x || it->reply || (r && memcmp(it->about, zero, sizeof zero)))
         event_id_hex(about, it->about);
     fputs(id, f);
     csv_field(f, event_kind_name(it->kind));
@@ -197,7 +202,7 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     csv_field(f, end);
     csv_field(f, tz ? tz : "");
     csv_field(f, w ? w->place : m ? m->place : "");
-    csv_field(f, w ? w->online_url : m ? m->online_url : "");
+    csv_field(f, w ? w->online_url : m ? m->online_url : r && r->n_urls ? r->urls[0] : "");
     csv_field(f, themes);
     csv_field(f, it->cancelled ? "yes" : "no");
     snprintf(num, sizeof num, "%u", it->revision);
@@ -312,6 +317,41 @@ static int export_xapi(cli_ctx_t *ctx, const export_opts_t *o)
     return rc;
 }
 
+/* The Atom feed of resources and experience reports (export/atom.h). */
+static int export_atom(cli_ctx_t *ctx, const export_opts_t *o)
+{
+    store_t *st = NULL;
+    config_t *cfg = NULL;
+    char base[64], self[600];
+    int rc = cli_load_config(ctx, &cfg);
+    if (rc || (rc = cli_open_store(ctx, &st))) {
+        config_free(&cfg);
+        return rc;
+    }
+    if (o->base)
+        snprintf(base, sizeof base, "%.63s", o->base);
+    else if (strcmp(cfg->web, "off") != 0)
+        snprintf(base, sizeof base, "http://%s", cfg->web);
+    else
+        snprintf(base, sizeof base, "http://localhost");
+    snprintf(self, sizeof self, "%s/feed.atom%s%s", base, o->network ? "?network=" : "",
+             o->network ? o->network : "");
+    atom_opts_t ao = {o->network, base, self, cfg->name, o->lang ? o->lang : "en,sv,da,de,fi"};
+    dest_t d;
+    if ((rc = dest_open(o, &d, "atom")))
+        goto done;
+    if (atom_write(d.f, st, &ao) != 0) {
+        dest_abort(&d);
+        rc = cli_error(CLI_FAIL, "export atom: out of memory or store error");
+    } else {
+        rc = dest_commit(&d, "atom");
+    }
+done:
+    store_close(&st);
+    config_free(&cfg);
+    return rc;
+}
+
 static int bundle_cmd(cli_ctx_t *ctx, int import, const char *path, const char *network)
 {
     store_t *st = NULL;
@@ -375,6 +415,11 @@ static int run_xapi(cli_ctx_t *ctx, int argc, char **argv)
     return run_format(ctx, argc, argv, export_xapi);
 }
 
+static int run_atom(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return run_format(ctx, argc, argv, export_atom);
+}
+
 static int run_export_bundle(cli_ctx_t *ctx, int argc, char **argv)
 {
     if (argc == 3)
@@ -400,13 +445,18 @@ static const cli_sub_t export_subs[] = {
      "workshops and network meetings as an RFC 5545 calendar (stdout or FILE), in their own "
      "time zones, cancelled ones as STATUS:CANCELLED"},
     {"json", EXPORT_OPTS, run_json,
-     "every workshop, meeting and experience report as `list --json` shows it"},
+     "every workshop, meeting, experience report, resource and reply as `list --json` shows "
+     "it"},
     {"csv", EXPORT_OPTS, run_csv,
      "the same, one row each; columns:\n" CSV_COLUMNS
-     "\n(text starting with = + - @ gets a leading ' so spreadsheets never run it)"},
+     "\n(a reply's title is its text, a resource's online_url its first URL; text starting "
+     "with = + - @ gets a leading ' so spreadsheets never run it)"},
     {"xapi", EXPORT_OPTS, run_xapi,
      "experience reports and participation as xAPI statements (JSON array) for a learning "
      "record store; the actor is the organisation, never a person"},
+    {"atom", "[--network NET] [--lang sv,en] [--base URL] [--out FILE]", run_atom,
+     "an Atom 1.0 feed of the newest resources and experience reports (of one network, or "
+     "all), for feed readers; entries link BASE/event/ID (default: this node's web page)"},
     {"bundle", "FILE [--network NET]", run_export_bundle,
      "the signed events themselves, for a node that can only get files: `lernet import "
      "bundle FILE` there verifies every event as sync does and stores what is valid"},

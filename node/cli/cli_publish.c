@@ -1,5 +1,6 @@
 /*
- * cli_publish: `lernet publish`, `lernet update`, `lernet cancel`, `lernet erase`.
+ * cli_publish: `lernet publish`, `lernet update`, `lernet cancel`, `lernet erase`,
+ * `lernet hide`.
  *
  * Flags are gathered into the same JSON object a --json file holds, and
  * both go through payload_from_json: one validation path, one set of
@@ -19,13 +20,16 @@
 #include "daemon/control.h"
 #include "core/payload_json.h"
 #include "util/country.h"
+#include "util/text.h"
 #include "util/time.h"
+#include "store/attach.h"
 #include "store/publish.h"
 
 #define JSON_FILE_MAX (256 * 1024)
 
 static const char publish_usage[] =
-    "usage: lernet publish workshop|meeting|experience [--network NET] [--json FILE | FIELDS]\n"
+    "usage: lernet publish workshop|meeting|experience|resource|reply [--network NET]\n"
+    "                      [--json FILE | FIELDS] [--attach FILE]...\n"
     "       lernet update ID [--json FILE | FIELDS]\n"
     "       lernet cancel ID [--reason TEXT]\n"
     "FIELDS (multilingual ones take LANG:TEXT and may be repeated, one per language):\n"
@@ -37,6 +41,13 @@ static const char publish_usage[] =
     "               --minutes LANG:TEXT --theme T...\n"
     "  experience:  --about ID --text LANG:TEXT --lessons LANG:TEXT --tag T...\n"
     "               --participants ROLE=COUNT...\n"
+    "  resource:    --summary LANG:TEXT --type documentation|literature|recording|method|link\n"
+    "               --url URL... --licence L --theme T... --role R... --language LANG\n"
+    "               --about ID (the workshop or meeting it documents)\n"
+    "  reply:       --about ID (any item, a reply too) --text LANG:TEXT\n"
+    "--attach FILE (resource, reply; at most 16, each at most 25 MiB): hashed and copied into\n"
+    "the node home (attachments/); the signed event lists its hash, size, media type and\n"
+    "name. A reply goes to the network of what it answers.\n"
     "TIME: 2026-12-03T09:00 (local time in --tz), or with Z or +01:00. --tz defaults to the\n"
     "zone of the node's country; --organiser to the node's name; --network to\n"
     "default_network. --json FILE ('-' for stdin) holds the same fields as JSON.\n"
@@ -44,7 +55,8 @@ static const char publish_usage[] =
 
 enum { F_TITLE = 256, F_DESC, F_START, F_END, F_TZ, F_PLACE, F_URL, F_ORG, F_CAP, F_THEME,
        F_ROLE, F_LANG, F_STATUS, F_AGENDA, F_MINUTES, F_ABOUT, F_TEXT, F_LESSONS, F_TAG,
-       F_PART, F_NETWORK, F_JSON, F_REASON, F_HELP };
+       F_PART, F_NETWORK, F_JSON, F_REASON, F_SUMMARY, F_TYPE, F_URLS, F_LICENCE, F_ATTACH,
+       F_UNDO, F_HELP };
 
 /* --help: the usage, then a sample --json FILE of every content kind. */
 static void print_help(void)
@@ -67,13 +79,19 @@ static const struct option field_opts[] = {
     {"text", required_argument, 0, F_TEXT},       {"lessons", required_argument, 0, F_LESSONS},
     {"tag", required_argument, 0, F_TAG},         {"participants", required_argument, 0, F_PART},
     {"network", required_argument, 0, F_NETWORK}, {"json", required_argument, 0, F_JSON},
-    {"reason", required_argument, 0, F_REASON},   {"help", no_argument, 0, F_HELP},
+    {"reason", required_argument, 0, F_REASON},   {"summary", required_argument, 0, F_SUMMARY},
+    {"type", required_argument, 0, F_TYPE},       {"url", required_argument, 0, F_URLS},
+    {"licence", required_argument, 0, F_LICENCE}, {"attach", required_argument, 0, F_ATTACH},
+    {"undo", no_argument, 0, F_UNDO},             {"help", no_argument, 0, F_HELP},
     {0, 0, 0, 0}};
 
 typedef struct pub_args {
     json_t *fields; /* gathered from flags */
     const char *network, *json_file, *reason;
     char *start, *end; /* kept raw: they are converted once tz is known */
+    const char *attach[EVENT_MAX_ATTACHMENTS]; /* --attach FILE, in order */
+    size_t n_attach;
+    int undo; /* hide --undo */
     int kind;
 } pub_args_t;
 
@@ -146,7 +164,15 @@ static int take_field(pub_args_t *a, int c, const char *arg)
     const char *name = opt_name(c);
     switch (c) {
     case F_TITLE: case F_DESC: case F_AGENDA: case F_MINUTES: case F_TEXT: case F_LESSONS:
+    case F_SUMMARY:
         return add_text(a->fields, name, arg);
+    case F_URLS: return add_list(a->fields, "urls", arg);
+    case F_ATTACH:
+        if (a->n_attach == EVENT_MAX_ATTACHMENTS)
+            return cli_error(CLI_USAGE, "--attach: at most %d files", EVENT_MAX_ATTACHMENTS);
+        a->attach[a->n_attach++] = arg;
+        return CLI_OK;
+    case F_UNDO: a->undo = 1; return CLI_OK;
     case F_THEME: return add_list(a->fields, "themes", arg);
     case F_ROLE: return add_list(a->fields, "roles", arg);
     case F_TAG: return add_list(a->fields, "tags", arg);
@@ -207,7 +233,7 @@ static json_t *load_json_file(const char *path)
 
 static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
 {
-    if (a->kind != LERNET__KIND__KIND_EXPERIENCE) {
+    if (a->kind == LERNET__KIND__KIND_WORKSHOP || a->kind == LERNET__KIND__KIND_MEETING) {
         if (!json_object_get(obj, "tz"))
             json_object_set_new(obj, "tz", json_string(country_zone(cfg->country)));
         if (!json_object_get(obj, "organiser"))
@@ -226,6 +252,35 @@ static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
         char iso[64];
         civil_format(t, NULL, iso, sizeof iso);
         json_object_set_new(obj, keys[i], json_string(iso));
+    }
+    return CLI_OK;
+}
+
+/* --attach FILE...: each file hashed and copied into the node home, and
+ * listed in the content's "attachments" after any it has. */
+static int add_attachments(cli_ctx_t *ctx, const pub_args_t *a, json_t *obj)
+{
+    char why[512];
+    uint8_t hash[EVENT_HASH_BYTES];
+    char hex[ATTACH_HEX_SIZE];
+    uint64_t size;
+    if (!a->n_attach)
+        return CLI_OK;
+    if (a->kind != LERNET__KIND__KIND_RESOURCE && a->kind != LERNET__KIND__KIND_REPLY)
+        return cli_error(CLI_USAGE, "--attach: only resources and replies carry files");
+    json_t *arr = json_object_get(obj, "attachments");
+    if (!json_is_array(arr)) {
+        arr = json_array();
+        json_object_set_new(obj, "attachments", arr);
+    }
+    for (size_t i = 0; i < a->n_attach; i++) {
+        if (attach_import(ctx->home, a->attach[i], hash, &size, why, sizeof why) != ATTACH_OK)
+            return cli_error(CLI_FAIL, "--attach: %s", why);
+        text_hex(hex, hash, EVENT_HASH_BYTES);
+        const char *name = attach_basename(a->attach[i]);
+        json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s}", "hash", hex, "size",
+                                             (json_int_t)size, "media_type",
+                                             attach_media_type(name), "name", name));
     }
     return CLI_OK;
 }
@@ -352,8 +407,8 @@ static int build_content(pub_env_t *e, pub_args_t *a, json_t *base, Lernet__Payl
         json_object_update_recursive(obj, a->fields);
         json_incref(obj);
     }
-    if ((rc = fill_defaults(a, obj, e->cfg)) ||
-        (a->kind == LERNET__KIND__KIND_EXPERIENCE && (rc = resolve_about(e->st, obj)))) {
+    if ((rc = fill_defaults(a, obj, e->cfg)) || (rc = resolve_about(e->st, obj)) ||
+        (rc = add_attachments(e->ctx, a, obj))) {
         json_decref(obj);
         return rc;
     }
@@ -387,9 +442,12 @@ int cli_publish(cli_ctx_t *ctx, int argc, char **argv)
         json_t *base = json_object();
         rc = build_content(&e, &a, base, &p);
         json_decref(base);
+        /* a reply goes where what it answers is: its network, unless one is named */
+        const char *net = a.network               ? a.network
+                          : a.kind == LERNET__KIND__KIND_REPLY ? NULL
+                                                               : e.cfg->default_network;
         if (!rc)
-            rc = sign_and_store(&e, a.network ? a.network : e.cfg->default_network, p,
-                                "published");
+            rc = sign_and_store(&e, net, p, "published");
     }
     if (p)
         lernet__payload__free_unpacked(p, NULL);
@@ -411,6 +469,8 @@ static int take_current(void *ctx, const store_item_t *it)
         c->content = payload_workshop_json(it->workshop);
     else if (it->meeting)
         c->content = payload_meeting_json(it->meeting);
+    else if (it->resource)
+        c->content = payload_resource_json(it->resource);
     return 0;
 }
 
@@ -452,6 +512,9 @@ static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t targ
     if (content->body_case == LERNET__PAYLOAD__BODY_WORKSHOP) {
         u->content_case = LERNET__UPDATE__CONTENT_WORKSHOP;
         u->workshop = content->workshop;
+    } else if (content->body_case == LERNET__PAYLOAD__BODY_RESOURCE) {
+        u->content_case = LERNET__UPDATE__CONTENT_RESOURCE;
+        u->resource = content->resource;
     } else {
         u->content_case = LERNET__UPDATE__CONTENT_MEETING;
         u->meeting = content->meeting;
@@ -523,7 +586,8 @@ int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
     int rc = start_on_target(ctx, argc, argv, "cancel", &a, &e, &t);
     if (rc)
         goto done;
-    if (json_object_size(a.fields) || a.start || a.end || a.json_file || a.network) {
+    if (json_object_size(a.fields) || a.start || a.end || a.json_file || a.network ||
+        a.n_attach || a.undo) {
         rc = cli_error(CLI_USAGE, "cancel takes only --reason");
         goto done;
     }
@@ -572,7 +636,8 @@ static int erase_targets(store_t *st, const char *hex, uint8_t (*t)[EVENT_ID_BYT
     if (store_get_event(st, hex, &ev, why, sizeof why) != STORE_OK)
         return cli_error(CLI_FAIL, "erase refused: %s", why);
     bool ok = add_target(t, n, ev->id);
-    if (ok && (ev->kind == LERNET__KIND__KIND_WORKSHOP || ev->kind == LERNET__KIND__KIND_MEETING) &&
+    if (ok && (ev->kind == LERNET__KIND__KIND_WORKSHOP || ev->kind == LERNET__KIND__KIND_MEETING ||
+               ev->kind == LERNET__KIND__KIND_RESOURCE) &&
         store_erase_dependents(st, ev->id, deps, EVENT_MAX_ERASE_TARGETS, &nd) == STORE_OK)
         for (size_t i = 0; ok && i < nd; i++)
             ok = add_target(t, n, deps[i]);
@@ -630,4 +695,50 @@ int cli_erase(cli_ctx_t *ctx, int argc, char **argv)
     }
     close_env(&e);
     return rc;
+}
+
+/* `lernet hide ID [--reason TEXT]`, `lernet hide ID --undo`: a coordinator's
+ * signed statement that hides a reply or resource of its managed network
+ * from the members' views (or shows it again). publish_event refuses it
+ * from anyone who is not a coordinator there. */
+int cli_hide(cli_ctx_t *ctx, int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: lernet hide ID [--reason TEXT]\n"
+        "       lernet hide ID --undo\n"
+        "As a coordinator of a managed network: hide a reply or resource its members wrote\n"
+        "(every member sees it hidden, and by whom; nothing is erased), or show it again.\n"
+        "--reason: one line, at most 300 bytes, shown with it; never personal data.\n";
+    pub_args_t a = {0};
+    pub_env_t e;
+    publish_target_t t;
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    if (argc < 2 || argv[1][0] == '-') {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    int rc = start_on_target(ctx, argc, argv, "hide", &a, &e, &t);
+    if (rc)
+        goto done;
+    if (json_object_size(a.fields) || a.start || a.end || a.json_file || a.network ||
+        a.n_attach || (a.undo && a.reason)) {
+        rc = cli_error(CLI_USAGE, "hide takes --reason TEXT or --undo");
+        goto done;
+    }
+    Lernet__Hide h = LERNET__HIDE__INIT;
+    Lernet__Payload p = LERNET__PAYLOAD__INIT;
+    h.target.data = t.id;
+    h.target.len = EVENT_ID_BYTES;
+    h.reason = (char *)(a.reason ? a.reason : "");
+    h.unhide = a.undo;
+    p.body_case = LERNET__PAYLOAD__BODY_HIDE;
+    p.hide = &h;
+    rc = sign_and_store(&e, NULL, &p, a.undo ? "unhide" : "hide");
+done:
+    json_decref(a.fields);
+    close_env(&e);
+    return rc < 0 ? CLI_OK : rc;
 }

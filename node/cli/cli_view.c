@@ -13,10 +13,18 @@
 #include "cli/cli.h"
 #include "core/payload_json.h"
 #include "export/erased.h"
+#include "store/attach.h"
+#include "util/text.h"
 #include "util/time.h"
 
+/* How deep and how long a thread `show` prints: replies to replies to ...
+ * (a thread of a hostile partner's may be as deep as its log is long). */
+#define THREAD_MAX_DEPTH 32
+#define THREAD_MAX_REPLIES 2000
+
 static const char list_usage[] =
-    "usage: lernet list [workshops|meetings|experiences] [--upcoming] [--network NET]\n"
+    "usage: lernet list [workshops|meetings|experiences|resources|replies] [--upcoming]\n"
+    "                   [--network NET]\n"
     "                   [--lang sv,en] [--json]\n"
     "Lists the current items (updates and cancels applied) from every node this one\n"
     "has heard from. --upcoming: only what has not ended yet. --lang: preferred title\n"
@@ -36,6 +44,10 @@ const char *cli_item_title(const store_item_t *it, const char *langs)
         return payload_text_pick(it->meeting->title, it->meeting->n_title, langs);
     if (it->experience)
         return payload_text_pick(it->experience->title, it->experience->n_title, langs);
+    if (it->resource)
+        return payload_text_pick(it->resource->title, it->resource->n_title, langs);
+    if (it->reply) /* no title: its text stands for one */
+        return payload_text_pick(it->reply->text, it->reply->n_text, langs);
     return "(content erased)";
 }
 
@@ -62,16 +74,54 @@ json_t *cli_item_json(const store_item_t *it)
         json_object_set_new(o, "author_standing",
                             json_string(it->author_revoked ? "identity revoked"
                                                            : "no longer a member"));
-    if (it->kind == LERNET__KIND__KIND_EXPERIENCE) {
+    static const uint8_t zero[EVENT_ID_BYTES];
+    if (it->kind == LERNET__KIND__KIND_EXPERIENCE || it->kind == LERNET__KIND__KIND_REPLY ||
+        (it->kind == LERNET__KIND__KIND_RESOURCE && memcmp(it->about, zero, sizeof zero))) {
         event_id_hex(about, it->about);
         json_object_set_new(o, "about", json_string(about));
+    }
+    if (it->hidden) {
+        char by[KEYS_PUB_STR_SIZE];
+        keys_pub_encode(by, it->hidden_by);
+        json_object_set_new(o, "hidden", json_pack("{s:s,s:I,s:s}", "by", by, "hidden_ms",
+                                                   (json_int_t)it->hidden_ms, "reason",
+                                                   it->hide_reason ? it->hide_reason : ""));
     }
     json_t *content = it->workshop     ? payload_workshop_json(it->workshop)
                       : it->meeting    ? payload_meeting_json(it->meeting)
                       : it->experience ? payload_experience_json(it->experience)
+                      : it->resource   ? payload_resource_json(it->resource)
+                      : it->reply      ? payload_reply_json(it->reply)
                                        : json_null();
     json_object_set_new(o, "content", content);
     return o;
+}
+
+json_t *cli_attachments_json(const store_item_t *it, const char *home)
+{
+    Lernet__Attachment **a = it->resource ? it->resource->attachments
+                             : it->reply  ? it->reply->attachments
+                                          : NULL;
+    size_t n = it->resource ? it->resource->n_attachments
+               : it->reply  ? it->reply->n_attachments
+                            : 0;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = payload_attachment_json(a[i]);
+        json_object_set_new(o, "present",
+                            json_boolean(attach_present(home, a[i]->hash.data, a[i]->size)));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+/* One line of text: the first line, at most 60 characters. */
+static const char *one_line(const char *s, char *buf, size_t len)
+{
+    size_t chars = 0, n = strcspn(s, "\n");
+    size_t cut = text_utf8_cut(s, 60, &chars);
+    snprintf(buf, len, "%.*s%s", (int)(n < cut ? n : cut), s, n > cut || s[n] ? "…" : "");
+    return buf;
 }
 
 typedef struct list_ctx {
@@ -97,15 +147,27 @@ static int print_item(void *vctx, const store_item_t *it)
                it->network, erased_text(it, line, sizeof line));
         return 0;
     }
-    if (it->kind != LERNET__KIND__KIND_EXPERIENCE) {
+    if (it->workshop || it->meeting) {
         civil_format(it->start, tz_of(it), when, sizeof when);
         when[16] = '\0'; /* "2026-12-03T09:00" */
         when[10] = ' ';
+    } else if (it->reply) { /* in place of a time: what it answers */
+        char about[EVENT_ID_HEX_SIZE];
+        event_id_hex(about, it->about);
+        snprintf(when, sizeof when, "re %-13.12s", about);
+    } else if (it->resource) {
+        snprintf(when, sizeof when, "%-16s",
+                 payload_resource_type_name((int)it->resource->type)
+                     ? payload_resource_type_name((int)it->resource->type)
+                     : "");
     } else {
         snprintf(when, sizeof when, "%-16s", "");
     }
-    printf("%-10s %.12s  %s  %-18.18s %s%s%s\n", event_kind_name(it->kind), id, when,
-           it->network, it->cancelled ? "[CANCELLED] " : "", cli_item_title(it, c->langs),
+    char line[256];
+    const char *title = cli_item_title(it, c->langs);
+    printf("%-10s %.12s  %s  %-18.18s %s%s%s%s\n", event_kind_name(it->kind), id, when,
+           it->network, it->cancelled ? "[CANCELLED] " : "", it->hidden ? "[HIDDEN] " : "",
+           it->reply ? one_line(title, line, sizeof line) : title,
            it->author_revoked   ? "  (author's identity revoked)"
            : it->author_removed ? "  (author no longer a member)"
                                 : "");
@@ -142,7 +204,8 @@ int cli_list(cli_ctx_t *ctx, int argc, char **argv)
         }
     }
     if (optind < argc && (q.kind = list_kind(argv[optind++])) < 0)
-        return cli_error(CLI_USAGE, "list: '%s' is not workshops, meetings or experiences",
+        return cli_error(CLI_USAGE, "list: '%s' is not workshops, meetings, experiences, "
+                                    "resources or replies",
                          argv[optind - 1]);
     if (optind < argc)
         return cli_error(CLI_USAGE, "list: unexpected argument '%s'", argv[optind]);
@@ -236,13 +299,86 @@ static void show_experience(const store_item_t *it, const Lernet__Experience *e)
                e->participants[i]->role);
 }
 
+static void show_attachments(const store_item_t *it, const char *home, const char *indent)
+{
+    json_t *arr = cli_attachments_json(it, home), *a;
+    size_t i;
+    json_array_foreach(arr, i, a) {
+        printf("%s%-13s %s (%s, %lld bytes) %.16s… %s\n", indent, i ? "" : "attachments",
+               json_string_value(json_object_get(a, "name")),
+               json_string_value(json_object_get(a, "media_type")),
+               (long long)json_integer_value(json_object_get(a, "size")),
+               json_string_value(json_object_get(a, "hash")),
+               json_is_true(json_object_get(a, "present")) ? "here" : "not yet here");
+    }
+    json_decref(arr);
+}
+
+static void show_resource(const store_item_t *it, const Lernet__Resource *r)
+{
+    static const uint8_t zero[EVENT_ID_BYTES];
+    char about[EVENT_ID_HEX_SIZE];
+    const char *type = payload_resource_type_name((int)r->type);
+    print_texts("title", r->title, r->n_title);
+    printf("%-13s %s\n", "type", type ? type : "?");
+    if (memcmp(it->about, zero, sizeof zero)) {
+        event_id_hex(about, it->about);
+        printf("%-13s %s\n", "documents", about);
+    }
+    if (*r->language)
+        printf("%-13s %s\n", "language", r->language);
+    if (*r->licence)
+        printf("%-13s %s\n", "licence", r->licence);
+    print_list("themes", r->themes, r->n_themes);
+    print_list("roles", r->roles, r->n_roles);
+    for (size_t i = 0; i < r->n_urls; i++)
+        printf("%-13s %s\n", i ? "" : "urls", r->urls[i]);
+    print_texts("summary", r->summary, r->n_summary);
+}
+
+static void show_reply(const store_item_t *it, const Lernet__Reply *r)
+{
+    char about[EVENT_ID_HEX_SIZE];
+    event_id_hex(about, it->about);
+    printf("%-13s %s\n", "answers", about);
+    print_texts("text", r->text, r->n_text);
+}
+
 typedef struct show_ctx {
     int json;
     json_t *obj;
-    const char *langs;
+    const char *langs, *home;
+    store_t *st;
     uint8_t id[EVENT_ID_BYTES];
     int kind;
+    int depth;          /* of the thread being printed */
+    size_t replies;     /* printed so far */
+    json_t *into;       /* the "replies" array being filled */
 } show_ctx_t;
+
+/* Who an author is, for people: its organisation, else its fingerprint. */
+static const char *who(store_t *st, const uint8_t *key, char *buf, size_t len)
+{
+    store_profile_t p;
+    if (store_profile(st, key, &p)) {
+        snprintf(buf, len, "%s", p.name);
+    } else {
+        char fpr[KEYS_FPR_STR_SIZE];
+        keys_fingerprint(fpr, key);
+        snprintf(buf, len, "%s", fpr);
+    }
+    return buf;
+}
+
+static void show_hidden(show_ctx_t *c, const store_item_t *it, const char *indent)
+{
+    char by[320], day[32];
+    civil_strftime(it->hidden_ms / 1000, NULL, "%Y-%m-%d", day, sizeof day);
+    printf("%s%-13s by %s (coordinator), %s%s%s\n", indent, "HIDDEN",
+           who(c->st, it->hidden_by, by, sizeof by), day,
+           it->hide_reason && *it->hide_reason ? ": " : "",
+           it->hide_reason ? it->hide_reason : "");
+}
 
 static int show_item(void *vctx, const store_item_t *it)
 {
@@ -252,6 +388,7 @@ static int show_item(void *vctx, const store_item_t *it)
     c->kind = it->kind;
     if (c->json) {
         c->obj = cli_item_json(it);
+        json_object_set_new(c->obj, "attachments", cli_attachments_json(it, c->home));
         return 0;
     }
     event_id_hex(id, it->id);
@@ -262,17 +399,24 @@ static int show_item(void *vctx, const store_item_t *it)
            "network", it->network, "revision", it->revision);
     if (it->cancel_reason && *it->cancel_reason)
         printf("%-13s %s\n", "cancelled", it->cancel_reason);
+    if (it->hidden)
+        show_hidden(c, it, "");
     if (it->workshop)
         show_workshop(it->workshop);
     else if (it->meeting)
         show_meeting(it->meeting);
     else if (it->experience)
         show_experience(it, it->experience);
+    else if (it->resource)
+        show_resource(it, it->resource);
+    else if (it->reply)
+        show_reply(it, it->reply);
     else if (it->erased) {
         char line[400];
         printf("%-13s (%s)\n", "content", erased_text(it, line, sizeof line));
     } else
         printf("%-13s (erased)\n", "content");
+    show_attachments(it, c->home, "");
     return 0;
 }
 
@@ -289,15 +433,66 @@ static int show_report(void *vctx, const store_item_t *it)
     return 0;
 }
 
+static void thread(show_ctx_t *c, const uint8_t id[EVENT_ID_BYTES]);
+
+/* One reply of the thread, then the replies to it, one level deeper. */
+static int show_reply_in_thread(void *vctx, const store_item_t *it)
+{
+    show_ctx_t *c = vctx;
+    char id[EVENT_ID_HEX_SIZE], by[320], day[32], indent[2 * THREAD_MAX_DEPTH + 1];
+    if (c->replies++ >= THREAD_MAX_REPLIES)
+        return 1;
+    if (c->json) {
+        json_t *o = cli_item_json(it), *outer = c->into;
+        json_object_set_new(o, "attachments", cli_attachments_json(it, c->home));
+        json_object_set_new(o, "replies", json_array());
+        json_array_append_new(outer, o);
+        c->into = json_object_get(o, "replies");
+        thread(c, it->id);
+        c->into = outer;
+        return 0;
+    }
+    snprintf(indent, sizeof indent, "%*s", 2 * c->depth, "");
+    event_id_hex(id, it->id);
+    civil_strftime(it->created_ms / 1000, NULL, "%Y-%m-%d", day, sizeof day);
+    printf("%s↳ reply %.12s  %s, %s\n", indent, id, who(c->st, it->author, by, sizeof by), day);
+    if (it->hidden)
+        show_hidden(c, it, indent);
+    else if (it->reply)
+        for (size_t i = 0; i < it->reply->n_text; i++)
+            printf("%s  [%s] %s\n", indent, it->reply->text[i]->lang, it->reply->text[i]->text);
+    else
+        printf("%s  (content erased)\n", indent);
+    if (!it->hidden)
+        show_attachments(it, c->home, indent);
+    thread(c, it->id);
+    return 0;
+}
+
+/* The replies about id, in the order they were written, each with its own. */
+static void thread(show_ctx_t *c, const uint8_t id[EVENT_ID_BYTES])
+{
+    store_query_t q = {.kind = LERNET__KIND__KIND_REPLY, .about = id};
+    if (c->depth >= THREAD_MAX_DEPTH)
+        return;
+    c->depth++;
+    store_items(c->st, &q, show_reply_in_thread, c);
+    c->depth--;
+}
+
 int cli_show(cli_ctx_t *ctx, int argc, char **argv)
 {
     show_ctx_t sc = {0};
     store_t *st = NULL;
     char why[256];
     sc.langs = default_langs();
+    sc.home = ctx->home;
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        printf("usage: lernet show ID [--json]\nAll fields of one item, and the experience "
-               "reports written about it.\n");
+        printf("usage: lernet show ID [--json]\nAll fields of one item, the experience "
+               "reports written about it, and its thread:\nthe replies to it and to them, in "
+               "order (at most %d deep, %d replies).\n--json: \"replies\" nested the same "
+               "way; \"attachments\" with \"present\" (the file\nis in this node's home).\n",
+               THREAD_MAX_DEPTH, THREAD_MAX_REPLIES);
         return CLI_OK;
     }
     sc.json = argc == 3 && strcmp(argv[2], "--json") == 0;
@@ -306,6 +501,7 @@ int cli_show(cli_ctx_t *ctx, int argc, char **argv)
     int rc = cli_open_store(ctx, &st);
     if (rc)
         return rc;
+    sc.st = st;
     if (store_item(st, argv[1], show_item, &sc, why, sizeof why) != STORE_OK) {
         store_close(&st);
         return cli_error(CLI_FAIL, "show: %s", why);
@@ -313,8 +509,18 @@ int cli_show(cli_ctx_t *ctx, int argc, char **argv)
     if (sc.json)
         json_object_set_new(sc.obj, "experience_reports", json_array());
     store_query_t q = {.kind = LERNET__KIND__KIND_EXPERIENCE, .about = sc.id};
-    if (sc.kind != LERNET__KIND__KIND_EXPERIENCE)
+    if (sc.kind == LERNET__KIND__KIND_WORKSHOP || sc.kind == LERNET__KIND__KIND_MEETING)
         store_items(st, &q, show_report, &sc);
+    if (sc.json) {
+        json_object_set_new(sc.obj, "replies", json_array());
+        sc.into = json_object_get(sc.obj, "replies");
+    } else {
+        printf("%-13s\n", "thread");
+    }
+    thread(&sc, sc.id);
+    if (!sc.json && !sc.replies)
+        printf("  (no replies yet: lernet publish reply --about %.12s --text LANG:TEXT)\n",
+               argv[1]);
     if (sc.json) {
         json_dumpf(sc.obj, stdout, JSON_INDENT(2));
         putchar('\n');

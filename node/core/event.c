@@ -48,6 +48,9 @@ const char *event_kind_name(int kind)
     case LERNET__KIND__KIND_EXPERIENCE: return "experience";
     case LERNET__KIND__KIND_UPDATE: return "update";
     case LERNET__KIND__KIND_CANCEL: return "cancel";
+    case LERNET__KIND__KIND_RESOURCE: return "resource";
+    case LERNET__KIND__KIND_REPLY: return "reply";
+    case LERNET__KIND__KIND_HIDE: return "hide";
     case LERNET__KIND__KIND_KEY_CERT: return "key_cert";
     case LERNET__KIND__KIND_KEY_REVOKE: return "key_revoke";
     case LERNET__KIND__KIND_IDENTITY_REVOKE: return "identity_revoke";
@@ -61,13 +64,13 @@ const char *event_kind_name(int kind)
 /* Kinds this version accepts: every kind of the format. */
 static int kind_supported(int kind)
 {
-    return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL) ||
+    return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_HIDE) ||
            (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_PROFILE);
 }
 
 int event_kind_content(int kind)
 {
-    return kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_CANCEL;
+    return kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_REPLY;
 }
 
 /* Key events: in the author's key logs, signed by the identity itself.
@@ -330,6 +333,139 @@ static int check_experience(check_t *c, const Lernet__Experience *e)
     return EV_OK;
 }
 
+/* RFC 6838 restricted-name: type/subtype, each 1..63 of [A-Za-z0-9!#$&^_.+-]
+ * starting with a letter or digit; no parameters. */
+static int media_type_valid(const char *s)
+{
+    static const char extra[] = "!#$&^_.+-";
+    const char *slash = strchr(s, '/');
+    if (!slash || strchr(slash + 1, '/'))
+        return 0;
+    for (int part = 0; part < 2; part++) {
+        const char *p = part ? slash + 1 : s, *end = part ? s + strlen(s) : slash;
+        if (end - p < 1 || end - p > 63 || !isalnum((unsigned char)*p))
+            return 0;
+        for (; p < end; p++)
+            if (!isalnum((unsigned char)*p) && !strchr(extra, *p))
+                return 0;
+    }
+    return 1;
+}
+
+/* A file name to save as, never a path: no '/', '\\' or control characters,
+ * not "." or "..". */
+static int check_file_name(check_t *c, const char *field, const char *s)
+{
+    int rc = check_string(c, field, s, EVENT_MAX_FILE_NAME, 1, 0);
+    if (rc)
+        return rc;
+    if (strchr(s, '/') || strchr(s, '\\') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return why_fail(c->why, c->whylen, EV_BAD_FILE_NAME,
+                        "field '%s': a file name without any path ('/', '\\', '..')", field);
+    return EV_OK;
+}
+
+static int check_attachments(check_t *c, Lernet__Attachment **a, size_t n)
+{
+    char name[48];
+    if (n > EVENT_MAX_ATTACHMENTS)
+        return why_fail(c->why, c->whylen, EV_TOO_MANY, "field 'attachments' has %zu files, "
+                        "at most %d", n, EVENT_MAX_ATTACHMENTS);
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        if (a[i]->hash.len != EVENT_HASH_BYTES)
+            return why_fail(c->why, c->whylen, EV_BAD_ATTACHMENT,
+                            "field 'attachments[%zu].hash' is %zu bytes, a BLAKE2b-256 hash "
+                            "is %d", i, a[i]->hash.len, EVENT_HASH_BYTES);
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(a[j]->hash.data, a[i]->hash.data, EVENT_HASH_BYTES) == 0)
+                return why_fail(c->why, c->whylen, EV_BAD_ATTACHMENT,
+                                "field 'attachments[%zu].hash': the same file is attached "
+                                "twice", i);
+        if (a[i]->size == 0 || a[i]->size > EVENT_MAX_ATTACHMENT_SIZE)
+            return why_fail(c->why, c->whylen, EV_BAD_ATTACHMENT,
+                            "field 'attachments[%zu].size': %llu, must be 1..%d bytes (25 MiB)",
+                            i, (unsigned long long)a[i]->size, EVENT_MAX_ATTACHMENT_SIZE);
+        snprintf(name, sizeof name, "attachments[%zu].media_type", i);
+        if ((rc = check_string(c, name, a[i]->media_type, EVENT_MAX_MEDIA_TYPE, 1, 0)))
+            return rc;
+        if (!media_type_valid(a[i]->media_type))
+            return why_fail(c->why, c->whylen, EV_BAD_ATTACHMENT,
+                            "field '%s': '%.40s' is not a media type like application/pdf",
+                            name, a[i]->media_type);
+        snprintf(name, sizeof name, "attachments[%zu].name", i);
+        if ((rc = check_file_name(c, name, a[i]->name)))
+            return rc;
+    }
+    return EV_OK;
+}
+
+static int check_urls(check_t *c, char **v, size_t n)
+{
+    char name[32];
+    if (n > EVENT_MAX_URLS)
+        return why_fail(c->why, c->whylen, EV_TOO_MANY, "field 'urls' has %zu entries, at most %d",
+                        n, EVENT_MAX_URLS);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "urls[%zu]", i);
+        int rc = check_string(c, name, v[i], EVENT_MAX_URL, 1, 0);
+        if (rc)
+            return rc;
+        if (!url_valid(v[i]))
+            return why_fail(c->why, c->whylen, EV_BAD_URL,
+                            "field '%s': not an http(s) address without spaces", name);
+    }
+    return EV_OK;
+}
+
+/* An optional reference: empty, or an event id. */
+static int check_opt_ref(check_t *c, const char *field, ProtobufCBinaryData ref)
+{
+    return ref.len ? check_ref(c, field, ref) : EV_OK;
+}
+
+static int check_resource(check_t *c, const Lernet__Resource *r)
+{
+    int rc;
+    if ((rc = check_texts(c, "title", r->title, r->n_title, EVENT_MAX_TITLE, 1, 0)) ||
+        (rc = check_texts(c, "summary", r->summary, r->n_summary, EVENT_MAX_LONGTEXT, 0, 1)))
+        return rc;
+    if (r->type <= LERNET__RESOURCE_TYPE__RESOURCE_TYPE_UNSPECIFIED ||
+        r->type > LERNET__RESOURCE_TYPE__RESOURCE_TYPE_LINK)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
+                        "field 'type': %d; must be documentation, literature, recording, "
+                        "method or link", (int)r->type);
+    if ((rc = check_tags(c, "themes", r->themes, r->n_themes)) ||
+        (rc = check_tags(c, "roles", r->roles, r->n_roles)) ||
+        (rc = check_urls(c, r->urls, r->n_urls)) ||
+        (rc = check_string(c, "licence", r->licence, EVENT_MAX_SHORT, 0, 0)) ||
+        (rc = check_opt_ref(c, "about", r->about)) ||
+        (rc = check_attachments(c, r->attachments, r->n_attachments)))
+        return rc;
+    if (*r->language && !lang_valid(r->language))
+        return why_fail(c->why, c->whylen, EV_BAD_LANG,
+                        "field 'language': '%.40s' is not a BCP-47 language tag", r->language);
+    if (r->type == LERNET__RESOURCE_TYPE__RESOURCE_TYPE_LINK && r->n_urls == 0)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
+                        "field 'urls': a resource of type link needs at least one URL");
+    return EV_OK;
+}
+
+static int check_reply(check_t *c, const Lernet__Reply *r)
+{
+    int rc;
+    if ((rc = check_ref(c, "about", r->about)) ||
+        (rc = check_texts(c, "text", r->text, r->n_text, EVENT_MAX_LONGTEXT, 1, 1)))
+        return rc;
+    return check_attachments(c, r->attachments, r->n_attachments);
+}
+
+static int check_hide(check_t *c, const Lernet__Hide *h)
+{
+    int rc = check_ref(c, "target", h->target);
+    return rc ? rc : check_string(c, "reason", h->reason, EVENT_MAX_SHORT, 0, 0);
+}
+
 static int check_update(check_t *c, const Lernet__Update *u)
 {
     int rc = check_ref(c, "target", u->target);
@@ -339,8 +475,10 @@ static int check_update(check_t *c, const Lernet__Update *u)
         return check_workshop(c, u->workshop);
     if (u->content_case == LERNET__UPDATE__CONTENT_MEETING)
         return check_meeting(c, u->meeting);
+    if (u->content_case == LERNET__UPDATE__CONTENT_RESOURCE)
+        return check_resource(c, u->resource);
     return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
-                "field 'content': an update carries a workshop or a meeting");
+                "field 'content': an update carries a workshop, a meeting or a resource");
 }
 
 static int check_cancel(check_t *c, const Lernet__Cancel *x)
@@ -432,6 +570,9 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
         [LERNET__KIND__KIND_EXPERIENCE] = LERNET__PAYLOAD__BODY_EXPERIENCE,
         [LERNET__KIND__KIND_UPDATE] = LERNET__PAYLOAD__BODY_UPDATE,
         [LERNET__KIND__KIND_CANCEL] = LERNET__PAYLOAD__BODY_CANCEL,
+        [LERNET__KIND__KIND_RESOURCE] = LERNET__PAYLOAD__BODY_RESOURCE,
+        [LERNET__KIND__KIND_REPLY] = LERNET__PAYLOAD__BODY_REPLY,
+        [LERNET__KIND__KIND_HIDE] = LERNET__PAYLOAD__BODY_HIDE,
         [LERNET__KIND__KIND_KEY_CERT] = LERNET__PAYLOAD__BODY_KEY_CERT,
         [LERNET__KIND__KIND_KEY_REVOKE] = LERNET__PAYLOAD__BODY_KEY_REVOKE,
         [LERNET__KIND__KIND_IDENTITY_REVOKE] = LERNET__PAYLOAD__BODY_IDENTITY_REVOKE,
@@ -450,6 +591,9 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_EXPERIENCE: return check_experience(&c, p->experience);
     case LERNET__PAYLOAD__BODY_UPDATE: return check_update(&c, p->update);
     case LERNET__PAYLOAD__BODY_CANCEL: return check_cancel(&c, p->cancel);
+    case LERNET__PAYLOAD__BODY_RESOURCE: return check_resource(&c, p->resource);
+    case LERNET__PAYLOAD__BODY_REPLY: return check_reply(&c, p->reply);
+    case LERNET__PAYLOAD__BODY_HIDE: return check_hide(&c, p->hide);
     case LERNET__PAYLOAD__BODY_ERASURE: return check_erasure(&c, p->erasure);
     case LERNET__PAYLOAD__BODY_KEY_CERT: {
         int rc = check_key(&c, "signing_key", p->key_cert->signing_key);
@@ -737,6 +881,9 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
         [LERNET__PAYLOAD__BODY_EXPERIENCE] = LERNET__KIND__KIND_EXPERIENCE,
         [LERNET__PAYLOAD__BODY_UPDATE] = LERNET__KIND__KIND_UPDATE,
         [LERNET__PAYLOAD__BODY_CANCEL] = LERNET__KIND__KIND_CANCEL,
+        [LERNET__PAYLOAD__BODY_RESOURCE] = LERNET__KIND__KIND_RESOURCE,
+        [LERNET__PAYLOAD__BODY_REPLY] = LERNET__KIND__KIND_REPLY,
+        [LERNET__PAYLOAD__BODY_HIDE] = LERNET__KIND__KIND_HIDE,
         [LERNET__PAYLOAD__BODY_KEY_CERT] = LERNET__KIND__KIND_KEY_CERT,
         [LERNET__PAYLOAD__BODY_KEY_REVOKE] = LERNET__KIND__KIND_KEY_REVOKE,
         [LERNET__PAYLOAD__BODY_IDENTITY_REVOKE] = LERNET__KIND__KIND_IDENTITY_REVOKE,
@@ -745,7 +892,7 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
         [LERNET__PAYLOAD__BODY_ERASURE] = LERNET__KIND__KIND_ERASURE,
     };
     if (payload->body_case <= LERNET__PAYLOAD__BODY__NOT_SET ||
-        payload->body_case > LERNET__PAYLOAD__BODY_PROFILE ||
+        payload->body_case >= (int)(sizeof kind_for_body / sizeof kind_for_body[0]) ||
         kind_for_body[payload->body_case] == 0)
         return why_fail(why, whylen, EV_PAYLOAD_MALFORMED, "payload has no body");
     int kind = kind_for_body[payload->body_case];

@@ -54,6 +54,12 @@
 #define EVENT_MAX_CUTS 256        /* log cuts in one key revocation */
 #define EVENT_MAX_ERASE_TARGETS 64 /* event ids one erasure names */
 #define EVENT_MAX_ERASE_REASON 200 /* bytes of an erasure's reason */
+#define EVENT_MAX_ATTACHMENTS 16  /* files one resource or reply lists */
+#define EVENT_MAX_ATTACHMENT_SIZE (25 * 1024 * 1024) /* bytes of one attached file */
+#define EVENT_MAX_FILE_NAME 255   /* bytes of an attachment's name */
+#define EVENT_MAX_MEDIA_TYPE 127  /* bytes of an attachment's media type */
+#define EVENT_MAX_URLS 16         /* URLs of one resource */
+#define EVENT_MAX_URL 2000        /* bytes of one resource URL */
 
 /* Why an event is refused: EV_* codes (-100s) of the one namespace in
  * util/err.h; err_name() gives the stable name ("bad_signature") that logs,
@@ -107,8 +113,9 @@ int event_parse_erasable(event_t **out, const uint8_t *envelope, size_t len, int
  * signed header and signature: what an erasure leaves of an event. */
 void event_strip(event_t *ev);
 
-/* 1 for the content kinds (workshop, meeting, experience, update, cancel):
- * the only kinds an erasure may name. */
+/* 1 for the content kinds (workshop, meeting, experience, update, cancel,
+ * resource, reply): the only kinds an erasure may name. A hide is a
+ * coordinator's statement, not content: lifted by an unhide, never erased. */
 int event_kind_content(int kind);
 
 /* Same checks from the separately stored parts (header, signature, payload
@@ -154,7 +161,8 @@ int event_network_valid(const char *name);
 int event_log_valid(const char *name);
 /* 1 for the reserved log names. */
 int event_log_reserved(const char *name);
-/* Kind names: "workshop", "meeting", "experience", "update", "cancel",...;
+/* Kind names: "workshop", "meeting", "experience", "update", "cancel",
+ * "resource", "reply", "hide", ...;
  * NULL for unknown. */
 const char *event_kind_name(int kind);
 

@@ -132,6 +132,8 @@ enum field_type {
     F_STATUS,  /* Status enum as a word */
     F_ID,      /* bytes: 64 hex digits */
     F_COUNTS,  /* repeated RoleCount: {"teachers": 12} */
+    F_RTYPE,   /* ResourceType as a word; absent: documentation */
+    F_FILES,   /* repeated Attachment: [{"hash", "size", "media_type", "name"}] */
 };
 
 typedef struct field {
@@ -186,6 +188,25 @@ static const field_t experience_fields[] = {
     REP(Lernet__Experience, "participants", F_COUNTS, participants),
 };
 
+static const field_t resource_fields[] = {
+    REP(Lernet__Resource, "title", F_TEXTS, title),
+    REP(Lernet__Resource, "summary", F_TEXTS, summary),
+    FLD(Lernet__Resource, "type", F_RTYPE, type),
+    REP(Lernet__Resource, "themes", F_STRINGS, themes),
+    REP(Lernet__Resource, "roles", F_STRINGS, roles),
+    FLD(Lernet__Resource, "language", F_STRING, language),
+    REP(Lernet__Resource, "urls", F_STRINGS, urls),
+    FLD(Lernet__Resource, "licence", F_STRING, licence),
+    FLD(Lernet__Resource, "about", F_ID, about),
+    REP(Lernet__Resource, "attachments", F_FILES, attachments),
+};
+
+static const field_t reply_fields[] = {
+    FLD(Lernet__Reply, "about", F_ID, about),
+    REP(Lernet__Reply, "text", F_TEXTS, text),
+    REP(Lernet__Reply, "attachments", F_FILES, attachments),
+};
+
 typedef struct kind_spec {
     payload_kind_t pub; /* what the commands, their help and the tests see */
     const char *what;   /* "a workshop", for messages */
@@ -225,6 +246,21 @@ static const char experience_sample[] =
     " \"tags\": [\"workplace learning\"],\n"
     " \"participants\": {\"teachers\": 12, \"company representatives\": 7}}";
 
+static const char resource_sample[] =
+    "{\"title\": {\"da\": \"Metodekatalog: partnerskaber mellem skole og virksomhed\",\n"
+    "           \"en\": \"Method catalogue: school-company partnerships\"},\n"
+    " \"summary\": {\"en\": \"Innovation camps, experience groups and internship "
+    "cooperation, as the business colleges' networks ran them.\"},\n"
+    " \"type\": \"method\", \"language\": \"da\", \"licence\": \"CC BY 4.0\",\n"
+    " \"themes\": [\"workplace learning\"], \"roles\": [\"teachers\", "
+    "\"company representatives\"],\n"
+    " \"urls\": [\"https://example.org/metodekatalog\"]}";
+static const char reply_sample[] =
+    "{\"about\": \"3f2a91c0\",\n"
+    " \"text\": {\"sv\": \"Vi provade innovationscampen i Östhammar: boka företagen tidigt.\",\n"
+    "          \"en\": \"We tried the innovation camp in Östhammar: book the companies "
+    "early.\"}}";
+
 static const kind_spec_t specs[] = {
     SPEC("workshop", "workshops", LERNET__KIND__KIND_WORKSHOP,
          PAYLOAD_KIND_UPDATE | PAYLOAD_KIND_CANCEL | PAYLOAD_KIND_REPORTED, workshop_sample,
@@ -234,6 +270,10 @@ static const kind_spec_t specs[] = {
          "a meeting", meeting_fields),
     SPEC("experience", "experiences", LERNET__KIND__KIND_EXPERIENCE, PAYLOAD_KIND_ABOUT,
          experience_sample, "an experience report", experience_fields),
+    SPEC("resource", "resources", LERNET__KIND__KIND_RESOURCE, PAYLOAD_KIND_UPDATE,
+         resource_sample, "a resource", resource_fields),
+    SPEC("reply", "replies", LERNET__KIND__KIND_REPLY, PAYLOAD_KIND_ANSWERS, reply_sample,
+         "a reply", reply_fields),
 };
 #define N_SPECS (sizeof specs / sizeof specs[0])
 
@@ -282,6 +322,28 @@ static const char *status_names[] = {
     [LERNET__STATUS__STATUS_CANCELLED] = "cancelled",
 };
 #define N_STATUS (sizeof status_names / sizeof status_names[0])
+
+static const char *rtype_names[] = {
+    [LERNET__RESOURCE_TYPE__RESOURCE_TYPE_DOCUMENTATION] = "documentation",
+    [LERNET__RESOURCE_TYPE__RESOURCE_TYPE_LITERATURE] = "literature",
+    [LERNET__RESOURCE_TYPE__RESOURCE_TYPE_RECORDING] = "recording",
+    [LERNET__RESOURCE_TYPE__RESOURCE_TYPE_METHOD] = "method",
+    [LERNET__RESOURCE_TYPE__RESOURCE_TYPE_LINK] = "link",
+};
+#define N_RTYPE (sizeof rtype_names / sizeof rtype_names[0])
+
+const char *payload_resource_type_name(int type)
+{
+    return type > 0 && (size_t)type < N_RTYPE ? rtype_names[type] : NULL;
+}
+
+int payload_resource_type_of(const char *name)
+{
+    for (size_t i = 1; name && i < N_RTYPE; i++)
+        if (strcmp(name, rtype_names[i]) == 0)
+            return (int)i;
+    return 0;
+}
 
 /* ---- input: one function per field type ----------------------------- */
 
@@ -583,6 +645,87 @@ static int in_counts(in_t *in, void *msg, const field_t *f, const json_t *v)
     return rc;
 }
 
+/* Absent: documentation, what most of a project's library is. */
+static int in_rtype(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    Lernet__ResourceType *t = MEMBER(msg, f, Lernet__ResourceType);
+    int i = v ? payload_resource_type_of(plain_string(v)) : 1;
+    if (!i)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': must be one of documentation, literature, recording, "
+                        "method, link", f->name);
+    *t = (Lernet__ResourceType)i;
+    return PJ_OK;
+}
+
+/* One {"hash", "size", "media_type", "name"} of "attachments". */
+static int file_entry(in_t *in, const json_t *v, size_t i, Lernet__Attachment **out)
+{
+    char name[48];
+    const char *key;
+    json_t *val;
+    if (!json_is_object(v))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'attachments[%zu]': must be an object with hash, size, "
+                        "media_type and name", i);
+    json_object_foreach ((json_t *)v, key, val)
+        if (strcmp(key, "hash") && strcmp(key, "size") && strcmp(key, "media_type") &&
+            strcmp(key, "name") && strcmp(key, "present"))
+            return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                            "field 'attachments[%zu]': unknown key (known: hash, size, "
+                            "media_type, name)", i);
+    const char *hash = plain_string(json_object_get(v, "hash"));
+    const char *mt = plain_string(json_object_get(v, "media_type"));
+    const char *fn = plain_string(json_object_get(v, "name"));
+    const json_t *size = json_object_get(v, "size");
+    uint8_t h[EVENT_HASH_BYTES];
+    if (!hash || strlen(hash) != 2 * EVENT_HASH_BYTES || text_hex_decode(h, sizeof h, hash))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'attachments[%zu].hash': must be %d hex digits (BLAKE2b-256)", i,
+                        2 * EVENT_HASH_BYTES);
+    if (!json_is_integer(size) || json_integer_value(size) <= 0)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'attachments[%zu].size': must be a whole number of bytes above 0",
+                        i);
+    snprintf(name, sizeof name, "attachments[%zu].%s", i, !mt ? "media_type" : "name");
+    if (!mt || !fn)
+        return string_error(in, name, json_object_get(v, !mt ? "media_type" : "name"));
+    Lernet__Attachment *a = malloc(sizeof *a);
+    if (!a)
+        return nomem(in);
+    lernet__attachment__init(a);
+    a->hash.data = malloc(EVENT_HASH_BYTES);
+    a->media_type = strdup(mt);
+    a->name = strdup(fn);
+    *out = a; /* freed with the payload, whole or not */
+    if (!a->hash.data || !a->media_type || !a->name)
+        return nomem(in);
+    memcpy(a->hash.data, h, EVENT_HASH_BYTES);
+    a->hash.len = EVENT_HASH_BYTES;
+    a->size = (uint64_t)json_integer_value(size);
+    return PJ_OK;
+}
+
+static int in_files(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    if (!json_is_array(v))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': must be an array of files", f->name);
+    size_t n = json_array_size(v);
+    if (n > EVENT_MAX_ATTACHMENTS)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s' has %zu files, at most %d", f->name, n, EVENT_MAX_ATTACHMENTS);
+    int rc = alloc_array(in, msg, f, n, sizeof(Lernet__Attachment *));
+    Lernet__Attachment **arr = *MEMBER(msg, f, Lernet__Attachment **);
+    for (size_t i = 0; !rc && i < n; i++) {
+        arr[i] = NULL;
+        rc = file_entry(in, json_array_get(v, i), i, &arr[i]);
+        if (arr[i])
+            (*COUNT(msg, f))++;
+    }
+    return rc;
+}
+
 static int in_field(in_t *in, void *msg, const field_t *f)
 {
     const json_t *v = json_object_get(in->obj, f->name);
@@ -592,6 +735,7 @@ static int in_field(in_t *in, void *msg, const field_t *f)
     case F_TIME: return in_time(in, msg, f);
     case F_LOCAL: return PJ_OK; /* read together with its F_TIME */
     case F_STATUS: return in_status(in, msg, f, v);
+    case F_RTYPE: return in_rtype(in, msg, f, v);
     default: break;
     }
     if (!v)
@@ -604,6 +748,7 @@ static int in_field(in_t *in, void *msg, const field_t *f)
     case F_STRINGS: return in_strings(in, msg, f, v);
     case F_ID: return in_id(in, msg, f, v);
     case F_COUNTS: return in_counts(in, msg, f, v);
+    case F_FILES: return in_files(in, msg, f, v);
     default: return PJ_OK;
     }
 }
@@ -647,6 +792,15 @@ static Lernet__Payload *new_payload(int kind, void **body)
         lernet__experience__init(p->experience);
         p->body_case = LERNET__PAYLOAD__BODY_EXPERIENCE;
         *body = p->experience;
+    } else if (kind == LERNET__KIND__KIND_RESOURCE &&
+               (p->resource = malloc(sizeof *p->resource))) {
+        lernet__resource__init(p->resource);
+        p->body_case = LERNET__PAYLOAD__BODY_RESOURCE;
+        *body = p->resource;
+    } else if (kind == LERNET__KIND__KIND_REPLY && (p->reply = malloc(sizeof *p->reply))) {
+        lernet__reply__init(p->reply);
+        p->body_case = LERNET__PAYLOAD__BODY_REPLY;
+        *body = p->reply;
     } else {
         free(p);
         return NULL;
@@ -710,6 +864,23 @@ static json_t *out_counts(Lernet__RoleCount **v, size_t n)
     return o;
 }
 
+json_t *payload_attachment_json(const Lernet__Attachment *a)
+{
+    char hash[2 * EVENT_HASH_BYTES + 1] = "";
+    if (a->hash.len == EVENT_HASH_BYTES)
+        text_hex(hash, a->hash.data, EVENT_HASH_BYTES);
+    return json_pack("{s:s,s:I,s:s,s:s}", "hash", hash, "size", (json_int_t)a->size,
+                     "media_type", a->media_type, "name", a->name);
+}
+
+static json_t *out_files(Lernet__Attachment **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, payload_attachment_json(v[i]));
+    return a;
+}
+
 static json_t *out_id(const ProtobufCBinaryData *b)
 {
     char s[EVENT_ID_HEX_SIZE];
@@ -742,12 +913,19 @@ static json_t *out_field(const void *msg, const field_t *f, const char *tz)
     case F_LOCAL: return out_time(*MEMBER(m, f, int64_t), tz);
     case F_UINT: return *MEMBER(m, f, uint32_t) ? json_integer(*MEMBER(m, f, uint32_t)) : NULL;
     case F_STRINGS: return n ? out_strings(*MEMBER(m, f, char **), n) : NULL;
-    case F_ID: return out_id(MEMBER(m, f, ProtobufCBinaryData));
+    case F_ID: return MEMBER(m, f, ProtobufCBinaryData)->len
+                          ? out_id(MEMBER(m, f, ProtobufCBinaryData))
+                          : NULL; /* an optional reference, not given */
     case F_COUNTS: return n ? out_counts(*MEMBER(m, f, Lernet__RoleCount **), n) : NULL;
     case F_STATUS: {
         unsigned s = (unsigned)*MEMBER(m, f, Lernet__Status);
         return s > 0 && s < N_STATUS ? json_string(status_names[s]) : NULL;
     }
+    case F_RTYPE: {
+        const char *t = payload_resource_type_name((int)*MEMBER(m, f, Lernet__ResourceType));
+        return t ? json_string(t) : NULL;
+    }
+    case F_FILES: return n ? out_files(*MEMBER(m, f, Lernet__Attachment **), n) : NULL;
     }
     return NULL;
 }
@@ -777,4 +955,14 @@ json_t *payload_meeting_json(const Lernet__Meeting *m)
 json_t *payload_experience_json(const Lernet__Experience *e)
 {
     return to_json(LERNET__KIND__KIND_EXPERIENCE, e, NULL);
+}
+
+json_t *payload_resource_json(const Lernet__Resource *r)
+{
+    return to_json(LERNET__KIND__KIND_RESOURCE, r, NULL);
+}
+
+json_t *payload_reply_json(const Lernet__Reply *r)
+{
+    return to_json(LERNET__KIND__KIND_REPLY, r, NULL);
 }

@@ -14,6 +14,15 @@
  * Experience: {"about": "<64-hex event id>", "title": {...}, "text": {...},
  *              "lessons": {...}, "tags": [...],
  *              "participants": {"teachers": 12, "company representatives": 7}}
+ * Resource:   {"title": {...}, "summary": {...},
+ *              "type": "documentation|literature|recording|method|link",
+ *              "themes": [...], "roles": [...], "language": "da", "urls": ["https://..."],
+ *              "licence": "CC BY 4.0", "about": "<64-hex event id>" (optional),
+ *              "attachments": [FILE...]}
+ * Reply:      {"about": "<64-hex event id>", "text": {...}, "attachments": [FILE...]}
+ * FILE:       {"hash": "<64-hex BLAKE2b-256>", "size": BYTES,
+ *              "media_type": "application/pdf", "name": "metodbok.pdf"}
+ *              (output of `show --json` adds "present"; input ignores it)
  * TIME is ISO 8601: "2026-12-03T09:00:00Z" (UTC), "2026-12-03T09:00+01:00"
  * (offset), or "2026-12-03T09:00" (local time in "tz"); seconds optional
  * (util/time.h: civil_parse reads it, civil_format writes it).
@@ -51,6 +60,8 @@ enum payload_kind_ops {
     PAYLOAD_KIND_CANCEL = 2,   /* `lernet cancel` applies */
     PAYLOAD_KIND_REPORTED = 4, /* an experience report may be about it */
     PAYLOAD_KIND_ABOUT = 8,    /* it is about another item: "about" names a REPORTED one */
+    PAYLOAD_KIND_ANSWERS = 16, /* it answers another item: "about" names any item, a reply
+                                * too (a thread); it has no title, its text stands for one */
 };
 typedef struct payload_kind {
     const char *name;   /* "workshop" */
@@ -68,8 +79,8 @@ const payload_kind_t *payload_kind_at(size_t i);
 const payload_kind_t *payload_kind_of(int kind);
 const payload_kind_t *payload_kind_named(const char *name);
 
-/* Builds a payload of kind (LERNET__KIND__KIND_WORKSHOP, _MEETING or
- * _EXPERIENCE) from obj. *out is owned by the caller:
+/* Builds a payload of kind (LERNET__KIND__KIND_WORKSHOP, _MEETING,
+ * _EXPERIENCE, _RESOURCE or _REPLY) from obj. *out is owned by the caller:
  * lernet__payload__free_unpacked(*out, NULL). On error returns PJ_ERR_INVALID
  * or an enum event_reason from event_check_payload, with why set. */
 int payload_from_json(Lernet__Payload **out, int kind, const json_t *obj, char *why,
@@ -88,6 +99,15 @@ int payload_count_add(json_t *counts, const char *spec, size_t len, char *why, s
 json_t *payload_workshop_json(const Lernet__Workshop *w);
 json_t *payload_meeting_json(const Lernet__Meeting *m);
 json_t *payload_experience_json(const Lernet__Experience *e);
+json_t *payload_resource_json(const Lernet__Resource *r);
+json_t *payload_reply_json(const Lernet__Reply *r);
+/* {"hash", "size", "media_type", "name"} of one attachment (new reference). */
+json_t *payload_attachment_json(const Lernet__Attachment *a);
+
+/* "documentation", "literature", "recording", "method", "link" for a
+ * ResourceType (NULL for none), and back (0 for an unknown name). */
+const char *payload_resource_type_name(int type);
+int payload_resource_type_of(const char *name);
 
 /* Picks the text for a preferred language list ("sv,en"): first exact match,
  * then primary-subtag match, then the first text. NULL if n == 0. */

@@ -290,6 +290,9 @@ void report_finish(report_t *r, store_t *st)
 
 int report_add(report_t *r, const store_item_t *it)
 {
+    /* the figures are about activities: resources and replies count nowhere */
+    if (it->kind == LERNET__KIND__KIND_RESOURCE || it->kind == LERNET__KIND__KIND_REPLY)
+        return r->failed ? -1 : 0;
     if (it->kind == LERNET__KIND__KIND_EXPERIENCE)
         add_experience(r, it);
     else

@@ -1,18 +1,22 @@
 /*
- * items: the workshops, meetings and experiences derived from the
- * canonical events (the items table), and the authors' profiles.
+ * items: the workshops, meetings, experiences, resources and replies
+ * derived from the canonical events (the items table), the coordinators'
+ * hide statements (hides), and the authors' profiles.
  *
  * Derivation rules (for users in README, summed up in store.h): an update
- * or a cancel applies only to a workshop or meeting of the same author in
- * the same network, an update only with the same content type; anything
- * else stays in the log and changes nothing. The later event of the log
+ * applies only to a workshop, meeting or resource, a cancel only to a
+ * workshop or meeting, of the same author in the same network, an update
+ * only with the same content type; anything else stays in the log and
+ * changes nothing. A hide counts when it is read (emit_item): the latest
+ * statement about the item in its network by one who was a coordinator of
+ * that managed network when it was made. The later event of the log
  * wins: an update after a cancel reinstates the item unless its status
  * says cancelled.
  *
  * Invariant: the items are a pure function of the canonical rows in rowid
  * order, which is log order within every log; lifecycle_replay relies on
  * it, and store_rebuild derives them again to the same result.
- * items_derive writes only the items and profiles tables.
+ * items_derive writes only the items, hides and profiles tables.
  */
 #include "store/store_impl.h"
 
@@ -51,6 +55,11 @@ static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,
         w = content_when(NULL, p->meeting);
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
         about = p->experience->about.data;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_REPLY)
+        about = p->reply->about.data;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_RESOURCE &&
+             p->resource->about.len == EVENT_ID_BYTES)
+        about = p->resource->about.data;
     sqlite3_stmt *st = Q(s, Q_ITEM_INS);
     sqlite3_bind_int64(st, 1, rowid);
     sqlite3_bind_int(st, 2, ev->kind);
@@ -87,13 +96,17 @@ static int derive_update(store_t *s, const event_t *ev, int64_t aid, int64_t row
 {
     const Lernet__Update *u = ev->body->update;
     int is_ws = u->content_case == LERNET__UPDATE__CONTENT_WORKSHOP;
-    if (!target_ok(s, u->target.data, aid, ev->network,
-                   is_ws ? LERNET__KIND__KIND_WORKSHOP : LERNET__KIND__KIND_MEETING)) {
+    int is_res = u->content_case == LERNET__UPDATE__CONTENT_RESOURCE;
+    int want = is_ws ? LERNET__KIND__KIND_WORKSHOP
+               : is_res ? LERNET__KIND__KIND_RESOURCE
+                        : LERNET__KIND__KIND_MEETING;
+    if (!target_ok(s, u->target.data, aid, ev->network, want)) {
         log_debug("update %02x%02x…: target not an own %s in %s; ignored", ev->id[0], ev->id[1],
-                  is_ws ? "workshop" : "meeting", ev->network);
+                  event_kind_name(want), ev->network);
         return STORE_OK;
     }
-    when_t w = content_when(is_ws ? u->workshop : NULL, is_ws ? NULL : u->meeting);
+    when_t w = is_res ? (when_t){0, 0, 0}
+                      : content_when(is_ws ? u->workshop : NULL, is_ws ? NULL : u->meeting);
     sqlite3_stmt *st = Q(s, Q_ITEM_UPDATE);
     bind_blob(st, 1, u->target.data, EVENT_ID_BYTES);
     sqlite3_bind_int64(st, 2, rowid);
@@ -116,6 +129,22 @@ static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, 
     bind_blob(st, 1, c->target.data, EVENT_ID_BYTES);
     bind_text(st, 2, c->reason);
     sqlite3_bind_int64(st, 3, ev->created_ms);
+    return step_done(s, st, why, whylen);
+}
+
+/* Every hide statement is kept by its target; which one counts is decided
+ * when the item is read (hide_state). */
+static int derive_hide(store_t *s, const event_t *ev, int64_t rowid, char *why, size_t whylen)
+{
+    const Lernet__Hide *h = ev->body->hide;
+    sqlite3_stmt *st = Q(s, Q_HIDE_INS);
+    bind_blob(st, 1, h->target.data, EVENT_ID_BYTES);
+    sqlite3_bind_int64(st, 2, rowid);
+    bind_blob(st, 3, ev->author, KEYS_PUBLIC_BYTES);
+    bind_text(st, 4, ev->network);
+    sqlite3_bind_int(st, 5, h->unhide ? 1 : 0);
+    bind_text(st, 6, h->reason);
+    sqlite3_bind_int64(st, 7, ev->created_ms);
     return step_done(s, st, why, whylen);
 }
 
@@ -143,7 +172,11 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
     case LERNET__KIND__KIND_WORKSHOP:
     case LERNET__KIND__KIND_MEETING:
     case LERNET__KIND__KIND_EXPERIENCE:
+    case LERNET__KIND__KIND_RESOURCE:
+    case LERNET__KIND__KIND_REPLY:
         return derive_new(s, ev, aid, rowid, why, whylen);
+    case LERNET__KIND__KIND_HIDE:
+        return ev->body ? derive_hide(s, ev, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_UPDATE:
         return ev->body ? derive_update(s, ev, aid, rowid, why, whylen) : STORE_OK;
     case LERNET__KIND__KIND_CANCEL:
@@ -154,6 +187,13 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
 }
 
 /* ---- reading -------------------------------------------------------- */
+
+/* The kinds without dates (experiences 3, resources 6, replies 7): never
+ * "upcoming", listed after the dated ones by creation time. */
+#define UNDATED "(3, 6, 7)"
+_Static_assert(LERNET__KIND__KIND_EXPERIENCE == 3 && LERNET__KIND__KIND_RESOURCE == 6 &&
+                   LERNET__KIND__KIND_REPLY == 7,
+               "UNDATED spells the undated kinds");
 
 static const char *items_sql =
     "SELECT o.id, i.kind, a.key, o.network, i.start, i.end_, i.cancelled, i.cancel_reason,"
@@ -169,9 +209,37 @@ static const char *items_sql =
     " LEFT JOIN events e ON e.rowid = i.content"
     " LEFT JOIN members m ON m.network = o.network AND m.member = a.key";
 
-/* Builds a store_item_t from a row of items_sql and calls cb. */
-static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
+/* Whether a coordinator hid the item: the newest statement about it in
+ * its network whose signer was a coordinator then decides. The reason is
+ * copied into reason (it must outlive the statement's reset). */
+static void hide_state(store_t *s, store_item_t *it, char *reason, size_t len)
 {
+    sqlite3_stmt *st = Q(s, Q_HIDE_OF);
+    bind_blob(st, 1, it->id, EVENT_ID_BYTES);
+    bind_text(st, 2, it->network);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const uint8_t *by = sqlite3_column_blob(st, 0);
+        int64_t when = sqlite3_column_int64(st, 3);
+        if (sqlite3_column_bytes(st, 0) != KEYS_PUBLIC_BYTES ||
+            !authz_coordinator(s, it->network, by, when))
+            continue; /* kept, never counted: its signer moderates nothing here */
+        if (!sqlite3_column_int(st, 1)) {
+            const unsigned char *r = sqlite3_column_text(st, 2);
+            it->hidden = 1;
+            memcpy(it->hidden_by, by, KEYS_PUBLIC_BYTES);
+            it->hidden_ms = when;
+            snprintf(reason, len, "%s", r ? (const char *)r : "");
+            it->hide_reason = reason;
+        }
+        break;
+    }
+    sqlite3_reset(st);
+}
+
+/* Builds a store_item_t from a row of items_sql and calls cb. */
+static int emit_item(store_t *s, sqlite3_stmt *st, store_item_cb cb, void *ctx)
+{
+    char reason[EVENT_MAX_SHORT + 1];
     store_item_t it;
     memset(&it, 0, sizeof it);
     memcpy(it.id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
@@ -206,6 +274,10 @@ static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
         it.meeting = p->meeting;
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_EXPERIENCE)
         it.experience = p->experience;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_RESOURCE)
+        it.resource = p->resource;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_REPLY)
+        it.reply = p->reply;
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_UPDATE) {
         /* workshop and meeting share a union (a protobuf-c oneof): only the
          * member content_case names may be read */
@@ -213,7 +285,11 @@ static int emit_item(sqlite3_stmt *st, store_item_cb cb, void *ctx)
             it.workshop = p->update->workshop;
         else if (p->update->content_case == LERNET__UPDATE__CONTENT_MEETING)
             it.meeting = p->update->meeting;
+        else if (p->update->content_case == LERNET__UPDATE__CONTENT_RESOURCE)
+            it.resource = p->update->resource;
     }
+    if (it.kind == LERNET__KIND__KIND_RESOURCE || it.kind == LERNET__KIND__KIND_REPLY)
+        hide_state(s, &it, reason, sizeof reason);
     int rc = cb(ctx, &it);
     if (p)
         lernet__payload__free_unpacked(p, NULL);
@@ -226,10 +302,11 @@ int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
     sqlite3_stmt *st;
     int stop = 0;
     snprintf(sql, sizeof sql,
-             "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind != ?6 AND i.end_ >= ?2))"
+             "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind NOT IN " UNDATED
+             " AND i.end_ >= ?2))"
              " AND (?3 IS NULL OR o.network = ?3) AND (?4 IS NULL OR i.about = ?4)"
-             " ORDER BY i.kind = ?6, CASE WHEN i.kind = ?6 THEN o.created_ms ELSE i.start END,"
-             " o.id LIMIT ?5",
+             " ORDER BY i.kind IN " UNDATED ", CASE WHEN i.kind IN " UNDATED
+             " THEN o.created_ms ELSE i.start END, o.id LIMIT ?5",
              items_sql);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return STORE_ERR_SQL;
@@ -239,9 +316,8 @@ int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
         bind_text(st, 3, q->network);
     bind_blob(st, 4, q->about, EVENT_ID_BYTES);
     sqlite3_bind_int64(st, 5, q->limit ? (int64_t)q->limit : -1);
-    sqlite3_bind_int(st, 6, LERNET__KIND__KIND_EXPERIENCE); /* no dates: by creation time */
     while (!stop && sqlite3_step(st) == SQLITE_ROW)
-        stop = emit_item(st, cb, ctx);
+        stop = emit_item(s, st, cb, ctx);
     sqlite3_finalize(st);
     return stop;
 }
@@ -261,7 +337,7 @@ int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char
     bind_blob(st, 1, id, EVENT_ID_BYTES);
     rc = STORE_ERR_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        emit_item(st, cb, ctx);
+        emit_item(s, st, cb, ctx);
         rc = STORE_OK;
     }
     sqlite3_finalize(st);

@@ -150,13 +150,13 @@ int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Memb
 
 /* Replays canonical events in rowid order into an emptied items table;
  * *skipped counts events whose stored bytes no longer parse. Only
- * items_derive runs, which writes the items and profiles tables and
+ * items_derive runs, which writes the items, hides and profiles tables and
  * nothing else: the events table is not changed while it is read here,
  * and nothing here can mark the items stale again. */
 int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
-    int rc = exec(s, "DELETE FROM items", why, whylen);
+    int rc = exec(s, "DELETE FROM items; DELETE FROM hides", why, whylen);
     if (rc)
         return rc;
     if (sqlite3_prepare_v2(s->db, "SELECT rowid, author, header, sig, payload, salt FROM events"

@@ -40,13 +40,13 @@ static int find_ref(store_t *st, ProtobufCBinaryData ref, publish_target_t *t, c
         return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target: not an event id");
     event_id_hex(hex, ref.data);
     if (publish_find(st, hex, t, NULL, 0) != PUBLISH_OK)
-        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target %.16s…: no such workshop, meeting "
-                                                     "or experience in this store", hex);
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target %.16s…: no such workshop, "
+                        "meeting, experience report, resource or reply in this store", hex);
     return PUBLISH_OK;
 }
 
-/* Update and cancel: the target must be our own workshop or meeting, and
- * the event goes to the target's network. */
+/* Update and cancel: the target must be our own workshop or meeting (or,
+ * for an update, resource), and the event goes to the target's network. */
 static int check_own_target(store_t *st, const uint8_t *author, ProtobufCBinaryData ref,
                             int want_kind, publish_target_t *tp, const char **network,
                             char *why, size_t whylen)
@@ -58,9 +58,13 @@ static int check_own_target(store_t *st, const uint8_t *author, ProtobufCBinaryD
     if (memcmp(t.author, author, KEYS_PUBLIC_BYTES) != 0)
         return why_fail(why, whylen, PUBLISH_ERR_TARGET,
                     "target: published by another node; only its author may change it");
-    if (t.kind != LERNET__KIND__KIND_WORKSHOP && t.kind != LERNET__KIND__KIND_MEETING)
+    if (t.kind == LERNET__KIND__KIND_RESOURCE && want_kind == LERNET__KIND__KIND_RESOURCE)
+        ; /* a resource is updated, never cancelled (erase it, or update it) */
+    else if (t.kind != LERNET__KIND__KIND_WORKSHOP && t.kind != LERNET__KIND__KIND_MEETING)
         return why_fail(why, whylen, PUBLISH_ERR_TARGET,
-                    "target: only workshops and meetings can be updated or cancelled");
+                        want_kind ? "target: only workshops, meetings and resources can be "
+                                    "updated"
+                                  : "target: only workshops and meetings can be cancelled");
     if (want_kind && t.kind != want_kind)
         return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target: is a %s, the update carries a %s",
                     event_kind_name(t.kind), event_kind_name(want_kind));
@@ -115,6 +119,43 @@ static int check_erase_target(store_t *st, const uint8_t *author, ProtobufCBinar
     return rc;
 }
 
+/* A reply or hide goes to the network of what it is about: only there do
+ * its readers hold that. A network given that differs is refused. */
+static int same_network(const publish_target_t *t, const char **network, const char *what,
+                        char *why, size_t whylen)
+{
+    if (*network && strcmp(*network, t->network) != 0)
+        return why_fail(why, whylen, PUBLISH_ERR_NETWORK,
+                        "network: what it is about is in '%s'; a %s goes to the same network",
+                        t->network, what);
+    *network = t->network; /* t belongs to publish_event, so this outlives us */
+    return PUBLISH_OK;
+}
+
+/* A hide: a resource or reply held here, in a managed network this node
+ * coordinates. */
+static int check_hide_target(store_t *st, const uint8_t *author, const Lernet__Hide *h,
+                             publish_target_t *t, const char **network, char *why,
+                             size_t whylen)
+{
+    int rc = find_ref(st, h->target, t, why, whylen);
+    if (rc)
+        return rc;
+    if (t->kind != LERNET__KIND__KIND_RESOURCE && t->kind != LERNET__KIND__KIND_REPLY)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "target: a %s; only replies and resources can be hidden (a "
+                        "workshop's author cancels it)", event_kind_name(t->kind));
+    if (!store_managed(st, t->network))
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "target: network '%s' is open: it has no coordinators, so nobody "
+                        "may hide", t->network);
+    if (!store_is_coordinator(st, t->network, author, event_now_ms()))
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "only a coordinator of '%s' may hide what its members wrote; this "
+                        "node is not one", t->network);
+    return same_network(t, network, "hide", why, whylen);
+}
+
 static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
                       publish_target_t *t, const char **network, char *why, size_t whylen)
 {
@@ -129,8 +170,27 @@ static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
         return check_own_target(st, k, p->update->target,
                                 p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP
                                     ? LERNET__KIND__KIND_WORKSHOP
+                                : p->update->content_case == LERNET__UPDATE__CONTENT_RESOURCE
+                                    ? LERNET__KIND__KIND_RESOURCE
                                     : LERNET__KIND__KIND_MEETING,
                                 t, network, why, whylen);
+    case LERNET__PAYLOAD__BODY_RESOURCE: {
+        if (!p->resource->about.len)
+            return PUBLISH_OK;
+        int rc = find_ref(st, p->resource->about, t, why, whylen);
+        if (rc == PUBLISH_OK && t->kind != LERNET__KIND__KIND_WORKSHOP &&
+            t->kind != LERNET__KIND__KIND_MEETING)
+            rc = why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                          "about: a resource documents a workshop or meeting, not a %s",
+                          event_kind_name(t->kind));
+        return rc;
+    }
+    case LERNET__PAYLOAD__BODY_REPLY: {
+        int rc = find_ref(st, p->reply->about, t, why, whylen);
+        return rc ? rc : same_network(t, network, "reply", why, whylen);
+    }
+    case LERNET__PAYLOAD__BODY_HIDE:
+        return check_hide_target(st, k, p->hide, t, network, why, whylen);
     case LERNET__PAYLOAD__BODY_CANCEL:
         return check_own_target(st, k, p->cancel->target, 0, t, network, why, whylen);
     case LERNET__PAYLOAD__BODY_EXPERIENCE: {

@@ -19,7 +19,7 @@
 /* What a publish refers to, looked up by id or unique hex prefix. */
 typedef struct publish_target {
     uint8_t id[EVENT_ID_BYTES];
-    int kind; /* item kind: workshop, meeting or experience */
+    int kind; /* item kind: workshop, meeting, experience, resource or reply */
     uint8_t author[KEYS_PUBLIC_BYTES];
     char network[EVENT_MAX_NETWORK + 1];
     int cancelled;
@@ -34,9 +34,10 @@ typedef struct publish_signer {
     const uint8_t *author;
 } publish_signer_t;
 
-/* Signs and stores p in network (for update, cancel and erasure, NULL means
- * the target's network, which is the only one allowed; key events go to the
- * reserved log "@keys"). An erasure's targets must be content events held
+/* Signs and stores p in network (for update, cancel, erasure, reply and
+ * hide, NULL means the target's network, which is the only one allowed; key
+ * events go to the reserved log "@keys"). A hide's target must be a reply
+ * or resource of a managed network this node coordinates. An erasure's targets must be content events held
  * here with their content, all of one network, each this node's own or, as
  * a coordinator of a managed network, a member's; anything else is refused
  * with a one-line reason and nothing is signed. On success *out (may be

@@ -113,9 +113,21 @@ static const char *schema_v1 =
     "  applied INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0," \
     "  PRIMARY KEY(target, erasure)) WITHOUT ROWID;"
 
+/* v8: the library and discussions. Resources (kind 6) and replies (7) are
+ * items like the others (their "about" in items.about); hides keeps every
+ * Hide statement (kind 8) by its target, whoever signed it and whether or
+ * not the target is held yet: whether one counts (its signer a coordinator
+ * of the network then) is decided when the item is read, so the answer
+ * never depends on the order the statements came in. stmt is the rowid of
+ * the Hide event. Derived: rebuilt with the items. */
+#define LIBRARY_V8 \
+    "CREATE TABLE hides(target BLOB NOT NULL, stmt INTEGER NOT NULL, by BLOB NOT NULL," \
+    "  network TEXT NOT NULL, unhide INTEGER NOT NULL, reason TEXT, stmt_ms INTEGER NOT NULL," \
+    "  PRIMARY KEY(target, stmt)) WITHOUT ROWID;"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
-                                   MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7};
+                                   MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7, LIBRARY_V8};
 
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
@@ -246,6 +258,11 @@ const char *const schema_sql[N_STMTS] = {
     [Q_ERASURE_ANY] = "SELECT EXISTS(SELECT 1 FROM erasures)",
     [Q_STRIP_PENDING] = "UPDATE pending SET payload = NULL, salt = NULL WHERE id = ?1"
                         " AND payload IS NOT NULL",
+    /* hides (items.c) */
+    [Q_HIDE_INS] = "INSERT OR IGNORE INTO hides(target, stmt, by, network, unhide, reason,"
+                   " stmt_ms) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_HIDE_OF] = "SELECT by, unhide, reason, stmt_ms FROM hides WHERE target = ?1"
+                  " AND network = ?2 ORDER BY stmt_ms DESC, stmt DESC",
 };
 
 /* Brings the schema to STORE_SCHEMA_VERSION; *rederive is set when the

@@ -19,7 +19,8 @@
  *  - pins: per log, the ids its history must have above the head, learned
  *    top-down from a cut's last good id (see chain.c "pinned history").
  *  - feeds: per-log heads (the version vector sync announces).
- *  - items: the current workshops, meetings and experiences derived from the
+ *  - items: the current workshops, meetings, experiences, resources and
+ *    replies (with the coordinators' hide statements about them) derived from the
  *    log by applying updates and cancels in log order; store_rebuild()
  *    derives them again from the events alone, to the same result. When a
  *    write takes events off the chain, the items are derived again before
@@ -35,7 +36,8 @@
  * returned is on disk, so the caller may acknowledge or forward the event.
  *
  * Derivation rules (documented for users in README):
- *  - update/cancel apply only to a workshop or meeting of the same author in
+ *  - an update applies only to a workshop, meeting or resource, a cancel only
+ *    to a workshop or meeting, of the same author in
  *    the same network (hence an earlier event of the same log); the content
  *    type of an update must match. Anything else stays in the log (it is a
  *    validly signed event and the chain must not break) but changes nothing.
@@ -53,7 +55,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 #define STORE_MAX_PENDING_PER_LOG 1024
 /* Erasures held back beyond STORE_MAX_PENDING_PER_LOG in one log (chain.c
  * hold): a node lacking both an event and its author's erasure of it is
@@ -204,7 +206,8 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
  * are NULL when the payload was erased. Valid only during the callback. */
 typedef struct store_item {
     uint8_t id[EVENT_ID_BYTES]; /* id of the original event */
-    int kind;                   /* LERNET__KIND__WORKSHOP / MEETING / EXPERIENCE */
+    int kind;                   /* LERNET__KIND__WORKSHOP / MEETING / EXPERIENCE /
+                                 * RESOURCE / REPLY */
     uint8_t author[KEYS_PUBLIC_BYTES];
     const char *network;
     int64_t start, end; /* Unix seconds; 0 for experiences */
@@ -213,10 +216,21 @@ typedef struct store_item {
     uint32_t revision;         /* 0 for the original, +1 per update or cancel */
     int64_t created_ms;        /* of the original event */
     int64_t updated_ms;        /* of the latest event that changed it */
-    uint8_t about[EVENT_ID_BYTES]; /* experience: the event reported on */
+    uint8_t about[EVENT_ID_BYTES]; /* experience: the event reported on; reply: what it
+                                    * answers; resource: what it documents (or zero) */
     const Lernet__Workshop *workshop;
     const Lernet__Meeting *meeting;
     const Lernet__Experience *experience;
+    const Lernet__Resource *resource;
+    const Lernet__Reply *reply;
+    /* Hidden by a coordinator of the item's managed network (resources and
+     * replies only): the latest Hide statement about it by one who was a
+     * coordinator when it was made, and not lifted by an unhide. The
+     * content stays (it is not erased); views show it as hidden, by whom. */
+    int hidden;
+    uint8_t hidden_by[KEYS_PUBLIC_BYTES];
+    int64_t hidden_ms;
+    const char *hide_reason; /* "" when none was given */
     /* The author's standing now: its items stay, marked, when it left. */
     int author_removed;  /* no longer a member of the item's (managed) network */
     int author_revoked;  /* its identity was revoked */
@@ -235,10 +249,11 @@ typedef struct store_query {
     int kind;            /* 0: all kinds */
     int64_t starts_after; /* only items whose end >= this (Unix s); 0: no limit */
     const char *network; /* NULL: all */
-    const uint8_t *about; /* experiences about this event id; NULL: any */
+    const uint8_t *about; /* items about this event id (reports, replies, resources); NULL: any */
     size_t limit;        /* 0: no limit */
 } store_query_t;
-/* Items ordered by start (experiences by creation time). */
+/* Items ordered by start; the undated ones (experiences, resources,
+ * replies) after them, by creation time. */
 int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx);
 /* One item by the id (or unique hex prefix) of its original event. */
 int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char *why,

@@ -52,6 +52,8 @@
     X(EV_WRONG_LOG, -130, "wrong_log", "kind not allowed in that log, or wrong signer")      \
     X(EV_PAYLOAD_MISSING, -131, "payload_missing", "envelope without its payload")           \
     X(EV_SIGN_FAILED, -132, "sign_failed", "signing failed")                                 \
+    X(EV_BAD_ATTACHMENT, -133, "bad_attachment", "bad attachment (hash, size, media type)")  \
+    X(EV_BAD_FILE_NAME, -134, "bad_file_name", "attachment name is not a plain file name")   \
     /* store: the replica */                                                                 \
     X(STORE_ERR_SQL, -201, "database_error", "database error")                               \
     X(STORE_ERR_OPEN, -202, "cannot_open", "cannot open the database")                       \
@@ -121,7 +123,12 @@
     /* daemon/control: the CLI's socket to a running daemon */                               \
     X(CONTROL_ERR_NO_DAEMON, -1201, "no_daemon", "no daemon answered")                       \
     X(CONTROL_ERR_SOCKET, -1202, "control_socket", "control socket failed")                  \
-    X(CONTROL_ERR_REPLY, -1203, "control_reply", "the daemon's reply was not JSON")
+    X(CONTROL_ERR_REPLY, -1203, "control_reply", "the daemon's reply was not JSON")          \
+    /* store/attach: attached files beside the log */                                        \
+    X(ATTACH_ERR_IO, -1301, "attachment_io", "cannot read or write an attached file")        \
+    X(ATTACH_ERR_ABSENT, -1302, "attachment_absent", "the attached file is not here yet")    \
+    X(ATTACH_ERR_DAMAGED, -1303, "attachment_damaged", "the attached file's bytes do not match its hash") \
+    X(ATTACH_ERR_SIZE, -1304, "attachment_size", "the file is empty or larger than 25 MiB")
 
 enum lernet_err {
     ERR_OK = 0,
@@ -134,6 +141,7 @@ enum lernet_err {
 enum {
     EV_OK = 0, STORE_OK = 0, KEYS_OK = 0, KEYSTORE_OK = 0, CONFIG_OK = 0, PUBLISH_OK = 0,
     PJ_OK = 0, CIVIL_OK = 0, FILEIO_OK = 0, NET_OK = 0, WEB_OK = 0, CONTROL_OK = 0,
+    ATTACH_OK = 0,
 };
 
 /* How many codes there are, and a dense index 1..ERR_COUNT of each (0 for

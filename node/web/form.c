@@ -31,6 +31,8 @@ enum ftype {
     T_STATUS,
     T_ABOUT,        /* select of workshops and meetings */
     T_PARTICIPANTS, /* lines of ROLE=COUNT */
+    T_RTYPE,        /* select of the resource types */
+    T_ID,           /* an event id typed or passed on (?about=) */
 };
 
 typedef struct ffield {
@@ -83,6 +85,25 @@ static const ffield_t experience_fields[] = {
      "one per line, ROLE=COUNT, e.g. teachers=12 (counts only, never names)", 0},
 };
 
+static const ffield_t resource_fields[] = {
+    {"network", T_NETWORK, "Network", "who receives it", 1},
+    {"title", T_TEXTS, "Title", NULL, 1},
+    {"type", T_RTYPE, "Type", NULL, 1},
+    {"summary", T_AREAS, "Summary", "what it is and who it helps", 0},
+    {"urls", T_LIST, "Links", "comma-separated http(s) addresses; a link needs one", 0},
+    {"licence", T_LINE, "Licence", "e.g. CC BY 4.0", 0},
+    {"themes", T_LIST, "Themes", "comma-separated, e.g. workplace learning", 0},
+    {"roles", T_LIST, "For", "roles, comma-separated, e.g. teachers, competence brokers", 0},
+    {"language", T_LANG, "Language of the resource", NULL, 0},
+    {"about", T_ID, "Documents", "optional: the id of the workshop or meeting it documents", 0},
+};
+
+static const ffield_t reply_fields[] = {
+    {"network", T_NETWORK, "Network", "the network of what it answers", 1},
+    {"about", T_ID, "Answers", "the id of the item (or reply) it answers", 1},
+    {"text", T_AREAS, "Reply", "written as the organisation: no personal data", 1},
+};
+
 typedef struct fkind {
     const char *path, *title;
     int kind;
@@ -96,6 +117,9 @@ static const fkind_t kinds[] = {
     KIND("meeting", "New network meeting", LERNET__KIND__KIND_MEETING, meeting_fields),
     KIND("experience", "New experience report", LERNET__KIND__KIND_EXPERIENCE,
          experience_fields),
+    KIND("resource", "New resource for the library", LERNET__KIND__KIND_RESOURCE,
+         resource_fields),
+    KIND("reply", "New reply", LERNET__KIND__KIND_REPLY, reply_fields),
 };
 
 static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"fi", "suomi"},
@@ -279,6 +303,15 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
         html_raw(h, "</select>");
         break;
     case T_ABOUT: about_select(h, s, v); break;
+    case T_RTYPE: {
+        static const char *const types[] = {"documentation", "literature", "recording", "method",
+                                            "link"};
+        html_rawf(h, "<select name=\"type\" id=\"f-type\"%s>", invalid(s, "type"));
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            option(h, types[i], types[i], v);
+        html_raw(h, "</select>");
+        break;
+    }
     case T_PARTICIPANTS: textarea(h, s, f->name, v); break;
     default: input(h, s, f->name, "text", v); break;
     }
@@ -509,9 +542,14 @@ static void submit(fstate_t *s, web_resp_t *out)
     json_t *reply = publish(s, p);
     lernet__payload__free_unpacked(p, NULL);
     if (reply && json_is_true(json_object_get(reply, "ok"))) {
+        const char *id = json_string_value(json_object_get(reply, "id"));
+        const char *about = web_field(s->r, "about");
         out->status = 303;
-        snprintf(out->location, sizeof out->location, "/event/%s?published=1",
-                 json_string_value(json_object_get(reply, "id")));
+        if (s->k->kind == LERNET__KIND__KIND_REPLY && about) /* back to the thread */
+            snprintf(out->location, sizeof out->location, "/event/%.64s?published=1#r-%.64s",
+                     about, id);
+        else
+            snprintf(out->location, sizeof out->location, "/event/%s?published=1", id);
     } else {
         const char *why = json_string_value(json_object_get(reply, "error"));
         place_error(s, why ? why : "the daemon did not answer");
@@ -528,7 +566,7 @@ void form_publish(const web_req_t *r, web_resp_t *out)
             s.k = &kinds[i];
     if (!s.k) {
         web_error_page(r, out, 404, "forms: /publish/workshop, /publish/meeting, "
-                                    "/publish/experience");
+                                    "/publish/experience, /publish/resource, /publish/reply");
         return;
     }
     if (r->form)

@@ -30,6 +30,8 @@ static const char *kind_label(int kind)
     case LERNET__KIND__KIND_WORKSHOP: return "workshop";
     case LERNET__KIND__KIND_MEETING: return "network meeting";
     case LERNET__KIND__KIND_EXPERIENCE: return "experience report";
+    case LERNET__KIND__KIND_RESOURCE: return "resource";
+    case LERNET__KIND__KIND_REPLY: return "reply";
     default: return "event";
     }
 }
@@ -44,6 +46,10 @@ static void item_texts(const store_item_t *it, Lernet__Text ***t, size_t *n)
         *t = it->meeting->title, *n = it->meeting->n_title;
     else if (it->experience)
         *t = it->experience->title, *n = it->experience->n_title;
+    else if (it->resource)
+        *t = it->resource->title, *n = it->resource->n_title;
+    else if (it->reply) /* no title: its text stands for one */
+        *t = it->reply->text, *n = it->reply->n_text;
 }
 
 static const char *item_title(const store_item_t *it, const char *langs)
@@ -447,6 +453,8 @@ typedef struct ev_page {
     uint8_t id[EVENT_ID_BYTES];
     uint8_t author[KEYS_PUBLIC_BYTES];
     char title[512];
+    char network[EVENT_MAX_NETWORK + 1];
+    int kind;
 } ev_page_t;
 
 static int ev_item(void *ctx, const store_item_t *it)
@@ -454,6 +462,7 @@ static int ev_item(void *ctx, const store_item_t *it)
     ev_page_t *e = ctx;
     html_t *h = e->h;
     e->found = 1;
+    e->kind = it->kind;
     memcpy(e->id, it->id, sizeof e->id);
     memcpy(e->author, it->author, sizeof e->author);
     snprintf(e->title, sizeof e->title, "%s", item_title(it, e->r->langs));
@@ -474,8 +483,27 @@ static int ev_item(void *ctx, const store_item_t *it)
     else if (it->author_removed)
         html_raw(h, "<p class=\"bad\">The publishing node is no longer a member of this "
                     "network.</p>");
+    if (it->hidden) {
+        store_profile_t p;
+        char day[16];
+        civil_strftime(it->hidden_ms / 1000, NULL, "%Y-%m-%d", day, sizeof day);
+        html_raw(h, "<p class=\"bad\" id=\"hidden\"><span class=\"badge\">Hidden</span> by ");
+        if (store_profile(e->r->env->st, it->hidden_by, &p))
+            html_text(h, p.name);
+        else
+            html_raw(h, "a coordinator");
+        html_rawf(h, " (coordinator of this network), %s", day);
+        if (it->hide_reason && *it->hide_reason) {
+            html_raw(h, ": ");
+            html_text(h, it->hide_reason);
+        }
+        html_raw(h, "</p>");
+    }
+    snprintf(e->network, sizeof e->network, "%s", it->network);
     html_raw(h, "<table class=\"fields\">");
-    if (it->workshop)
+    if (it->resource || it->reply)
+        library_rows(h, e->r, it);
+    else if (it->workshop)
         workshop_rows(h, it);
     else if (it->meeting)
         meeting_rows(h, it);
@@ -563,6 +591,11 @@ void page_event(const web_req_t *r, web_resp_t *out)
 {
     ev_page_t e = {.r = r, .h = html_new()};
     char why[256] = "";
+    if (strstr(r->path, "/file/")) {
+        html_free(&e.h);
+        library_file(r, out, r->path);
+        return;
+    }
     if (text_hex_prefix(r->path, EVENT_ID_BYTES, TEXT_HEX_LOWER, NULL, NULL) != 0) {
         html_free(&e.h);
         web_error_page(r, out, 404, "an event id is 8 to 64 lowercase hex characters");
@@ -578,17 +611,20 @@ void page_event(const web_req_t *r, web_resp_t *out)
         return;
     }
     signature_section(e.h, &e);
-    reports_t rep = {r, e.h, 0};
-    store_query_t q = {.kind = LERNET__KIND__KIND_EXPERIENCE, .about = e.id};
-    html_raw(e.h, "<h2>Experience reports</h2><ul class=\"reports\" id=\"reports\">");
-    store_items(r->env->st, &q, report_item, &rep);
-    html_raw(e.h, "</ul>");
-    if (!rep.n)
-        html_raw(e.h, "<p>None yet.</p>");
     char hex[EVENT_ID_HEX_SIZE];
     event_id_hex(hex, e.id);
-    html_rawf(e.h, "<p><a href=\"/publish/experience?about=%s\">Write an experience report "
-                   "about this event</a></p>", hex);
+    if (e.kind == LERNET__KIND__KIND_WORKSHOP || e.kind == LERNET__KIND__KIND_MEETING) {
+        reports_t rep = {r, e.h, 0};
+        store_query_t q = {.kind = LERNET__KIND__KIND_EXPERIENCE, .about = e.id};
+        html_raw(e.h, "<h2>Experience reports</h2><ul class=\"reports\" id=\"reports\">");
+        store_items(r->env->st, &q, report_item, &rep);
+        html_raw(e.h, "</ul>");
+        if (!rep.n)
+            html_raw(e.h, "<p>None yet.</p>");
+        html_rawf(e.h, "<p><a href=\"/publish/experience?about=%s\">Write an experience "
+                       "report about this event</a></p>", hex);
+    }
+    library_thread(e.h, r, e.id, e.network);
     web_page(r, out, 200, e.title, html_take(&e.h, NULL));
 }
 

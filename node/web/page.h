@@ -37,4 +37,25 @@ void page_report_csv(const web_req_t *r, web_resp_t *out);
 /* GET /metrics: Prometheus text format 0.0.4 */
 void page_metrics(const web_req_t *r, web_resp_t *out);
 
+/* library.c: the library and the discussions. */
+#define LIBRARY_MAX_ROWS 1000      /* resources on one library page */
+#define THREAD_MAX_DEPTH 32        /* replies to replies to ... shown */
+#define THREAD_MAX_REPLIES 500     /* replies shown under one item */
+/* GET /library?type=&theme=&language=&network= */
+void page_library(const web_req_t *r, web_resp_t *out);
+/* GET /feed.atom?network= (as `lernet export atom`) */
+void page_atom(const web_req_t *r, web_resp_t *out);
+/* GET /event/ID/file/N (path "ID/file/N"): the N-th attachment of the
+ * item, streamed from the node home when it is here (hash re-checked),
+ * else 404 "not yet here". */
+void library_file(const web_req_t *r, web_resp_t *out, const char *path);
+/* The rows of a resource's or reply's fields (attachments with download
+ * links), inside the event page's table. */
+struct html;
+void library_rows(struct html *h, const web_req_t *r, const store_item_t *it);
+/* The thread under an item: its replies nested, hidden ones as hidden
+ * (by whom), then a form that publishes a reply to it. */
+void library_thread(struct html *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYTES],
+                    const char *network);
+
 #endif

@@ -508,6 +508,7 @@ void web_page(const web_req_t *r, web_resp_t *out, int status, const char *title
     html_rawf(h, " (%s)</span><nav><a href=\"/\">Calendar</a><a href=\"/publish/workshop\">"
                  "New workshop</a><a href=\"/publish/meeting\">New meeting</a>"
                  "<a href=\"/publish/experience\">New experience report</a>"
+                 "<a href=\"/library\">Library</a><a href=\"/publish/resource\">New resource</a>"
                  "<a href=\"/health\">Node health</a></nav></header><main>",
               cfg->country);
     if (!body) { /* html_take failed: over HTML_MAX or out of memory */
@@ -606,13 +607,22 @@ static const struct route {
     {{"/style.css", 0, WEB_GET, "/style.css", "the only asset: plain CSS, no scripts"},
      style, NULL},
     {{"/publish/", 1, WEB_GET | WEB_POST, "/publish/{kind}",
-      "the form for a content kind (workshop, meeting, experience); POST publishes"},
+      "the form for a content kind (workshop, meeting, experience, resource, reply); POST "
+      "publishes"},
      form_publish, NULL},
     {{"/", 0, WEB_GET, "/",
       "calendar of what is ahead (?network= &theme= &language= &org= &country=)"},
      page_calendar, NULL},
-    {{"/event/", 1, WEB_GET, "/event/{id}", "one event, its signature check and its reports"},
+    {{"/event/", 1, WEB_GET, "/event/{id}",
+      "one event, its signature check, its reports and its thread of replies with a reply "
+      "form; /event/ID/file/N downloads its N-th attached file when this node holds it"},
      page_event, NULL},
+    {{"/library", 0, WEB_GET, "/library",
+      "the shared library: resources (?type= &theme= &language= &network=)"},
+     page_library, NULL},
+    {{"/feed.atom", 0, WEB_GET, "/feed.atom",
+      "Atom feed of new resources and experience reports (?network=)"},
+     page_atom, NULL},
     {{"/health", 0, WEB_GET, "/health", "node health for operators"}, page_health, NULL},
     {{"/calendar.ics", 0, WEB_GET, "/calendar.ics", "iCal feed (?network= &lang=)"},
      page_ical, NULL},
@@ -655,15 +665,28 @@ static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const ch
 {
     static const char csp[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-    if (!out->body && !out->location[0]) {
+    struct MHD_Response *resp = NULL;
+    if (out->has_fd) { /* MHD reads it as it sends, and closes it */
+        free(out->body);
+        out->body = NULL;
+        resp = MHD_create_response_from_fd64(out->fd_len, out->fd);
+        if (!resp) {
+            close(out->fd);
+            return MHD_NO;
+        }
+        if (out->disposition_buf[0])
+            out->disposition = out->disposition_buf;
+    }
+    if (!resp && !out->body && !out->location[0]) {
         out->status = 500;
         out->type = "text/plain; charset=utf-8";
         out->body = strdup("out of memory\n");
         out->len = out->body ? strlen(out->body) : 0;
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        out->len, out->body ? out->body : (char *)"", out->body ? MHD_RESPMEM_MUST_FREE
-                                                                : MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        resp = MHD_create_response_from_buffer(out->len, out->body ? out->body : (char *)"",
+                                               out->body ? MHD_RESPMEM_MUST_FREE
+                                                         : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(out->body);
         return MHD_NO;

@@ -5,10 +5,11 @@
  * the store and the sync state without locks, and a publish form signs
  * and pushes exactly as `lernet publish` through the control socket does.
  *
- * Routes: the table in web.c, which web_route_at gives (pages in page.c,
- * forms in form.c): the calendar, /event/ID, /publish/KIND, /health,
- * /calendar.ics, /report.csv, /metrics, /style.css (the only asset; no
- * scripts at all) and /login.
+ * Routes: the table in web.c, which web_route_at gives (pages in page.c
+ * and library.c, forms in form.c): the calendar, /event/ID (with its thread
+ * and, for /event/ID/file/N, its attached files), /library,
+ * /publish/KIND, /health, /calendar.ics, /feed.atom, /report.csv,
+ * /metrics, /style.css (the only asset; no scripts at all) and /login.
  *
  * Who gets in: a request is local when it comes from a loopback address,
  * names this server by a loopback name and its exact port (Host:
@@ -114,6 +115,13 @@ typedef struct web_resp {
     size_t len;
     char location[200];       /* a redirect (303) when set */
     const char *disposition;  /* Content-Disposition, static, or NULL */
+    /* A file answer instead of body (an attachment, never held whole in
+     * memory): when has_fd, fd (owned by the response from then on: it is
+     * closed after sending, or on failure) holds fd_len bytes from its
+     * current start, and disposition_buf, when set, is the header. */
+    int has_fd, fd;
+    uint64_t fd_len;
+    char disposition_buf[900];
 } web_resp_t;
 
 /* A query-string argument, or NULL when absent or empty, as a form's

@@ -291,6 +291,15 @@ int main(int argc, char **argv)
     Lernet__Payload *er = tu_erasure(gone, 1, "written in error");
     event_t *e7 = sign(id, NULL, NET, 7, e6, er);
     put_event("erasure", e7, NULL);
+    Lernet__Payload *res = tu_resource("Metodekatalog", 2);
+    event_t *e8 = sign(sk, me, NET, 8, e7, res);
+    put_event("resource", e8, NULL);
+    Lernet__Payload *rep = tu_reply(e8->id, "Vi provade metoden i Östhammar.");
+    event_t *e9 = sign(sk, me, NET, 9, e8, rep);
+    put_event("reply", e9, NULL);
+    Lernet__Payload *hd = tu_hide(e9->id, "off topic", 0);
+    event_t *e10 = sign(sk, me, NET, 10, e9, hd);
+    put_event("hide", e10, NULL);
     wire_seeds(id, envs, 3);
     {
         /* a bundle: magic line, then length-prefixed envelopes, key log first */

@@ -4,6 +4,7 @@
 #include "harness/testutil.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,86 @@ Lernet__Payload *tu_erasure(const uint8_t (*targets)[EVENT_ID_BYTES], size_t n,
     x->reason = strdup(reason);
     p->body_case = LERNET__PAYLOAD__BODY_ERASURE;
     p->erasure = x;
+    return p;
+}
+
+static Lernet__Attachment *attachment(const char *name)
+{
+    Lernet__Attachment *a = malloc(sizeof *a);
+    lernet__attachment__init(a);
+    a->hash.len = EVENT_HASH_BYTES;
+    a->hash.data = malloc(EVENT_HASH_BYTES);
+    crypto_generichash(a->hash.data, EVENT_HASH_BYTES, (const uint8_t *)name, strlen(name),
+                       NULL, 0);
+    a->size = 1234567;
+    a->media_type = strdup("application/pdf");
+    a->name = strdup(name);
+    return a;
+}
+
+Lernet__Payload *tu_resource(const char *title, int n_attachments)
+{
+    static const char *themes[] = {"workplace learning"};
+    static const char *urls[] = {"https://example.org/metodekatalog"};
+    Lernet__Payload *p = malloc(sizeof *p);
+    lernet__payload__init(p);
+    Lernet__Resource *r = malloc(sizeof *r);
+    lernet__resource__init(r);
+    r->n_title = 1;
+    r->title = calloc(1, sizeof *r->title);
+    r->title[0] = text("da", title);
+    r->n_summary = 1;
+    r->summary = calloc(1, sizeof *r->summary);
+    r->summary[0] = text("en", "Innovation camps, experience groups, internship cooperation.");
+    r->type = LERNET__RESOURCE_TYPE__RESOURCE_TYPE_METHOD;
+    r->n_themes = 1;
+    r->themes = strings(1, themes);
+    r->language = strdup("da");
+    r->n_urls = 1;
+    r->urls = strings(1, urls);
+    r->licence = strdup("CC BY 4.0");
+    r->n_attachments = (size_t)n_attachments;
+    r->attachments = calloc(n_attachments ? (size_t)n_attachments : 1, sizeof *r->attachments);
+    for (int i = 0; i < n_attachments; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "metodekatalog-%d.pdf", i + 1);
+        r->attachments[i] = attachment(name);
+    }
+    p->body_case = LERNET__PAYLOAD__BODY_RESOURCE;
+    p->resource = r;
+    return p;
+}
+
+Lernet__Payload *tu_reply(const uint8_t about[EVENT_ID_BYTES], const char *text_sv)
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    lernet__payload__init(p);
+    Lernet__Reply *r = malloc(sizeof *r);
+    lernet__reply__init(r);
+    r->about.len = EVENT_ID_BYTES;
+    r->about.data = malloc(EVENT_ID_BYTES);
+    memcpy(r->about.data, about, EVENT_ID_BYTES);
+    r->n_text = 1;
+    r->text = calloc(1, sizeof *r->text);
+    r->text[0] = text("sv", text_sv);
+    p->body_case = LERNET__PAYLOAD__BODY_REPLY;
+    p->reply = r;
+    return p;
+}
+
+Lernet__Payload *tu_hide(const uint8_t target[EVENT_ID_BYTES], const char *reason, int unhide)
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    lernet__payload__init(p);
+    Lernet__Hide *h = malloc(sizeof *h);
+    lernet__hide__init(h);
+    h->target.len = EVENT_ID_BYTES;
+    h->target.data = malloc(EVENT_ID_BYTES);
+    memcpy(h->target.data, target, EVENT_ID_BYTES);
+    h->reason = strdup(reason);
+    h->unhide = unhide != 0;
+    p->body_case = LERNET__PAYLOAD__BODY_HIDE;
+    p->hide = h;
     return p;
 }
 

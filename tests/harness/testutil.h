@@ -31,6 +31,11 @@ Lernet__Payload *tu_cancel(const uint8_t target[EVENT_ID_BYTES], const char *rea
 /* An erasure of n event ids. */
 Lernet__Payload *tu_erasure(const uint8_t (*targets)[EVENT_ID_BYTES], size_t n,
                             const char *reason);
+/* A method description in Danish with a URL and n_attachments (0..16)
+ * listed files (made-up hashes: the files are nowhere). */
+Lernet__Payload *tu_resource(const char *title, int n_attachments);
+Lernet__Payload *tu_reply(const uint8_t about[EVENT_ID_BYTES], const char *text_sv);
+Lernet__Payload *tu_hide(const uint8_t target[EVENT_ID_BYTES], const char *reason, int unhide);
 void tu_payload_free(Lernet__Payload *p);
 
 /* Signs the next event of (k, network) after prev_ev (NULL for seq 1). */

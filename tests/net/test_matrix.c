@@ -14,7 +14,10 @@
  * verify. The operations are this file's: publish, update once and twice,
  * cancel, update after cancel, an experience report about the item (each
  * where the kind's row says it applies), received by sync from a partner,
- * imported from a bundle into a fresh home; then, for every kind, `lernet
+ * imported from a bundle into a fresh home. A kind that answers another
+ * item (a reply) has no title: the matrix follows it by its text, and
+ * after each operation the item it answers must show it in its thread.
+ * Then, for every kind, `lernet
  * erase` (its updates and cancels with it), the erasure received by sync,
  * and a bundle made after it imported into a fresh home (and into the home
  * that holds the text from the bundle before).
@@ -82,6 +85,7 @@ typedef struct item {
     int erased;
     int64_t erased_from_ms, erased_to_ms; /* when `lernet erase` ran */
     char author[128];                     /* A's public key, who erased it */
+    char answers_id[ID_HEX + 1]; /* a reply: what it answers (its thread shows it) */
 } item_t;
 
 typedef struct fx {
@@ -200,11 +204,20 @@ static json_t *parse_json(fx_t *f, const char *reader, const char *text)
 
 /* ---- what an item should read as ---------------------------------------- */
 
+/* The field the matrix follows an item of kind k by: its title, or, for
+ * a kind that answers another item and has no title, its text. */
+static const char *label_of(const payload_kind_t *k)
+{
+    return k->ops & PAYLOAD_KIND_ANSWERS ? "text" : "title";
+}
+
+static const payload_kind_t *current_kind;
+
 static int title_is(const json_t *content, const char *title)
 {
     const char *lang;
     json_t *v;
-    json_object_foreach(json_object_get(content, "title"), lang, v)
+    json_object_foreach(json_object_get(content, label_of(current_kind)), lang, v)
         if (json_is_string(v) && strcmp(json_string_value(v), title) == 0)
             return 1;
     return 0;
@@ -535,6 +548,21 @@ static void read_show(fx_t *f, const hnode_t *n)
             want(f, "show", out, rev, "the report about it");
         }
         free(out);
+    }
+    if (f->it.answers_id[0]) {
+        /* the thread of what it answers holds it; once erased it does not:
+         * what it answered was in its erased payload, not in the header */
+        snprintf(args, sizeof args, "show %s --json", f->it.answers_id);
+        if ((out = cli(f, n, "show --json of what it answers", args))) {
+            json_t *o = parse_json(f, "show --json of what it answers", out);
+            bool held = o && find_id(json_object_get(o, "replies"), f->it.id);
+            if (o && !f->it.erased && !held)
+                miss(f, "show --json of what it answers", "the reply is not in its replies");
+            else if (o && f->it.erased && held)
+                miss(f, "show --json of what it answers", "the erased reply is still in its replies");
+            json_decref(o);
+            free(out);
+        }
     }
     snprintf(args, sizeof args, "show %.12s --json", f->it.id);
     if ((out = cli(f, n, "show --json", args))) {
@@ -893,9 +921,9 @@ static json_t *sample_for(const payload_kind_t *k, const char *title, const char
     json_t *o = json_loads(k->sample, JSON_REJECT_DUPLICATES, &e), *titles, *v;
     if (!json_is_object(o))
         fail_msg("the sample of %s is not a JSON object: %s", k->name, e.text);
-    if (!json_is_object(titles = json_object_get(o, "title")) || !json_object_size(titles))
-        fail_msg("the sample of %s has no title; the matrix follows items by their title",
-                 k->name);
+    if (!json_is_object(titles = json_object_get(o, label_of(k))) || !json_object_size(titles))
+        fail_msg("the sample of %s has no %s; the matrix follows items by it", k->name,
+                 label_of(k));
     const char *lang;
     json_object_foreach(titles, lang, v)
         json_object_set_new(titles, lang, json_string(title));
@@ -940,14 +968,18 @@ static hnode_t *op_publish(fx_t *f)
     json_t *sample = sample_for(f->k, "", it->day, "");
     it->dated = json_object_get(sample, "start") != NULL;
     json_decref(sample);
-    if (f->k->ops & PAYLOAD_KIND_ABOUT) { /* first what it is about */
+    if (f->k->ops & (PAYLOAD_KIND_ABOUT | PAYLOAD_KIND_ANSWERS)) { /* first what it is about */
         if (!target)
             fail_msg("%s is about another item, and no kind may be reported on", f->k->name);
         publish(f, target, "Matrix target", NULL, it->about_id);
         snprintf(it->dated_id, sizeof it->dated_id, "%s", it->about_id);
+        if (f->k->ops & PAYLOAD_KIND_ANSWERS)
+            snprintf(it->answers_id, sizeof it->answers_id, "%s", it->about_id);
     }
     snprintf(it->title, sizeof it->title, "Matrix %s r0 %s", f->k->name, f->mark);
     publish(f, f->k, it->title, it->about_id[0] ? it->about_id : NULL, it->id);
+    if (f->k->ops & PAYLOAD_KIND_ANSWERS)
+        it->about_id[0] = '\0'; /* a reply is no report: nothing is "about" it for the readers */
     if (it->dated)
         snprintf(it->dated_id, sizeof it->dated_id, "%s", it->id);
     if (f->k->ops & PAYLOAD_KIND_ABOUT) {
@@ -980,7 +1012,7 @@ static hnode_t *op_update(fx_t *f)
     it->cancelled = 0; /* an update after a cancel reinstates (README) */
     snprintf(it->title, sizeof it->title, "Matrix %s r%u %s", f->k->name, it->revision, f->mark);
     int n = snprintf(args, sizeof args, "update %s", it->id);
-    json_object_foreach(json_object_get(o, "title"), lang, v)
+    json_object_foreach(json_object_get(o, label_of(f->k)), lang, v)
         n += snprintf(args + n, sizeof args - (size_t)n, " --title '%s:%s'", lang, it->title);
     json_decref(o);
     lernet_ok(f, "update", args);
@@ -1182,6 +1214,7 @@ static int teardown(void **state)
 static void test_kind(void **state)
 {
     fx_t *f = *state;
+    current_kind = f->k;
     size_t states = 0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if ((f->k->ops & ops[i].needs) != ops[i].needs)

@@ -501,6 +501,205 @@ static void test_field_reasons(void **state)
 /* The one namespace (util/err.h): every code has a name and a text, each
  * name is used once, every code sits in its module's range, and a number
  * that is no code is named as such. */
+/* Checks p as kind and wants code with why naming field (code 0: valid). */
+static void want_reason(int kind, const Lernet__Payload *p, int code, const char *field)
+{
+    char why[256] = "";
+    int rc = event_check_payload(kind, p, why, sizeof why);
+    if (rc != code)
+        fail_msg("want %s for '%s', got %s: %s", err_name(code), field ? field : "-",
+                 err_name(rc), why);
+    if (field && !strstr(why, field))
+        fail_msg("the reason does not name '%s': %s", field, why);
+    if (rc && strchr(why, '\n'))
+        fail_msg("the reason is not one line: %s", why);
+}
+
+/* Every field of a resource and its attachments, with the reason named. */
+static void test_resource_fields(void **state)
+{
+    (void)state;
+    const int K = LERNET__KIND__KIND_RESOURCE;
+    Lernet__Payload *p = tu_resource("Metodekatalog", 2);
+    Lernet__Resource *r = p->resource;
+    Lernet__Attachment *a = r->attachments[1];
+    want_reason(K, p, EV_OK, NULL);
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_KIND_MISMATCH, NULL);
+
+    size_t nt = r->n_title;
+    r->n_title = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "title");
+    r->n_title = nt;
+    char *lang = r->summary[0]->lang;
+    r->summary[0]->lang = "english!";
+    want_reason(K, p, EV_BAD_LANG, "summary[0].lang");
+    r->summary[0]->lang = lang;
+    char *txt = r->summary[0]->text;
+    r->summary[0]->text = "bad \xff byte";
+    want_reason(K, p, EV_BAD_UTF8, "summary[0]");
+    r->summary[0]->text = txt;
+
+    r->type = LERNET__RESOURCE_TYPE__RESOURCE_TYPE_UNSPECIFIED;
+    want_reason(K, p, EV_MISSING_FIELD, "type");
+    r->type = (Lernet__ResourceType)6;
+    want_reason(K, p, EV_MISSING_FIELD, "type");
+    r->type = LERNET__RESOURCE_TYPE__RESOURCE_TYPE_LINK;
+    want_reason(K, p, EV_OK, NULL);
+    size_t nu = r->n_urls;
+    r->n_urls = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "urls"); /* a link needs its URL */
+    r->type = LERNET__RESOURCE_TYPE__RESOURCE_TYPE_METHOD;
+    want_reason(K, p, EV_OK, NULL);
+    r->n_urls = nu;
+
+    char *url = r->urls[0];
+    r->urls[0] = "javascript:alert(1)";
+    want_reason(K, p, EV_BAD_URL, "urls[0]");
+    r->urls[0] = "ftp://example.org/x.pdf";
+    want_reason(K, p, EV_BAD_URL, "urls[0]");
+    r->urls[0] = "https://example.org/a b";
+    want_reason(K, p, EV_BAD_URL, "urls[0]");
+    char longurl[EVENT_MAX_URL + 20] = "https://example.org/";
+    memset(longurl + 20, 'a', EVENT_MAX_URL);
+    longurl[EVENT_MAX_URL + 19] = '\0';
+    r->urls[0] = longurl;
+    want_reason(K, p, EV_FIELD_TOO_LONG, "urls[0]");
+    r->urls[0] = url;
+    char *many[EVENT_MAX_URLS + 1];
+    for (int i = 0; i <= EVENT_MAX_URLS; i++)
+        many[i] = "https://example.org/";
+    char **urls = r->urls;
+    r->urls = many;
+    r->n_urls = EVENT_MAX_URLS;
+    want_reason(K, p, EV_OK, NULL);
+    r->n_urls = EVENT_MAX_URLS + 1;
+    want_reason(K, p, EV_TOO_MANY, "urls");
+    r->urls = urls;
+    r->n_urls = nu;
+
+    char *themes0 = r->themes[0];
+    r->themes[0] = "";
+    want_reason(K, p, EV_MISSING_FIELD, "themes[0]");
+    r->themes[0] = themes0;
+    char *language = r->language;
+    r->language = "danish";
+    want_reason(K, p, EV_BAD_LANG, "language");
+    r->language = language;
+    char *licence = r->licence;
+    r->licence = "CC BY\n4.0";
+    want_reason(K, p, EV_BAD_UTF8, "licence");
+    r->licence = licence;
+
+    uint8_t id[EVENT_ID_BYTES] = {1};
+    r->about = (ProtobufCBinaryData){EVENT_ID_BYTES, id};
+    want_reason(K, p, EV_OK, NULL);
+    r->about.len = 31;
+    want_reason(K, p, EV_BAD_REFERENCE, "about");
+    r->about = (ProtobufCBinaryData){0, NULL};
+
+    /* attachments */
+    a->hash.len = 31;
+    want_reason(K, p, EV_BAD_ATTACHMENT, "attachments[1].hash");
+    a->hash.len = EVENT_HASH_BYTES;
+    uint8_t h0[EVENT_HASH_BYTES];
+    memcpy(h0, a->hash.data, sizeof h0);
+    memcpy(a->hash.data, r->attachments[0]->hash.data, EVENT_HASH_BYTES);
+    want_reason(K, p, EV_BAD_ATTACHMENT, "attachments[1].hash"); /* the same file twice */
+    memcpy(a->hash.data, h0, sizeof h0);
+    a->size = 0;
+    want_reason(K, p, EV_BAD_ATTACHMENT, "attachments[1].size");
+    a->size = EVENT_MAX_ATTACHMENT_SIZE + 1ULL;
+    want_reason(K, p, EV_BAD_ATTACHMENT, "attachments[1].size");
+    a->size = EVENT_MAX_ATTACHMENT_SIZE;
+    want_reason(K, p, EV_OK, NULL);
+    char *mt = a->media_type;
+    static const char *const bad_types[] = {"", "pdf", "application/", "/pdf",
+                                            "text/plain; charset=utf-8", "a/b/c", "-x/y"};
+    for (size_t i = 0; i < sizeof bad_types / sizeof bad_types[0]; i++) {
+        a->media_type = (char *)bad_types[i];
+        want_reason(K, p, i ? EV_BAD_ATTACHMENT : EV_MISSING_FIELD, "attachments[1].media_type");
+    }
+    a->media_type = "application/vnd.oasis.opendocument.text";
+    want_reason(K, p, EV_OK, NULL);
+    a->media_type = mt;
+    char *name = a->name;
+    static const char *const bad_names[] = {"../../.ssh/authorized_keys", "a/b.pdf", "a\\b.pdf",
+                                            "..", ".", "tab\there.pdf"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        a->name = (char *)bad_names[i];
+        want_reason(K, p, i == 5 ? EV_BAD_UTF8 : EV_BAD_FILE_NAME, "attachments[1].name");
+    }
+    a->name = "";
+    want_reason(K, p, EV_MISSING_FIELD, "attachments[1].name");
+    char longname[EVENT_MAX_FILE_NAME + 2];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    a->name = longname;
+    want_reason(K, p, EV_FIELD_TOO_LONG, "attachments[1].name");
+    a->name = "Metodbok för lärcentra.pdf";
+    want_reason(K, p, EV_OK, NULL);
+    a->name = name;
+    size_t na = r->n_attachments;
+    r->n_attachments = EVENT_MAX_ATTACHMENTS + 1;
+    want_reason(K, p, EV_TOO_MANY, "attachments");
+    r->n_attachments = na;
+    tu_payload_free(p);
+
+    Lernet__Payload *full = tu_resource("Sexton filer", EVENT_MAX_ATTACHMENTS);
+    want_reason(K, full, EV_OK, NULL);
+    tu_payload_free(full);
+}
+
+static void test_reply_and_hide_fields(void **state)
+{
+    (void)state;
+    uint8_t about[EVENT_ID_BYTES] = {7};
+    Lernet__Payload *p = tu_reply(about, "Vi provade det också.");
+    Lernet__Reply *r = p->reply;
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_OK, NULL);
+    r->about.len = 0;
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_MISSING_FIELD, "about");
+    r->about.len = 16;
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_BAD_REFERENCE, "about");
+    r->about.len = EVENT_ID_BYTES;
+    r->n_text = 0;
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_MISSING_FIELD, "text");
+    r->n_text = 1;
+    char *t = r->text[0]->text;
+    r->text[0]->text = "Första raden.\nAndra raden."; /* a reply may have lines */
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_OK, NULL);
+    static char big[EVENT_MAX_LONGTEXT + 2];
+    memset(big, 'x', sizeof big - 1);
+    r->text[0]->text = big;
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_FIELD_TOO_LONG, "text[0]");
+    r->text[0]->text = t;
+    Lernet__Payload *res = tu_resource("x", 1);
+    r->n_attachments = 1;
+    r->attachments = res->resource->attachments;
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_OK, NULL);
+    r->attachments[0]->size = 0;
+    want_reason(LERNET__KIND__KIND_REPLY, p, EV_BAD_ATTACHMENT, "attachments[0].size");
+    r->attachments = NULL;
+    r->n_attachments = 0;
+    tu_payload_free(res);
+    tu_payload_free(p);
+
+    Lernet__Payload *h = tu_hide(about, "off topic", 0);
+    want_reason(LERNET__KIND__KIND_HIDE, h, EV_OK, NULL);
+    h->hide->target.len = 0;
+    want_reason(LERNET__KIND__KIND_HIDE, h, EV_MISSING_FIELD, "target");
+    h->hide->target.len = EVENT_ID_BYTES;
+    char *reason = h->hide->reason;
+    h->hide->reason = "two\nlines";
+    want_reason(LERNET__KIND__KIND_HIDE, h, EV_BAD_UTF8, "reason");
+    h->hide->reason = reason;
+    tu_payload_free(h);
+    /* a hide is a statement, never content: an erasure cannot name it */
+    assert_true(event_kind_content(LERNET__KIND__KIND_RESOURCE));
+    assert_true(event_kind_content(LERNET__KIND__KIND_REPLY));
+    assert_false(event_kind_content(LERNET__KIND__KIND_HIDE));
+}
+
 static void test_reason_names(void **state)
 {
     (void)state;
@@ -552,6 +751,8 @@ int main(void)
         cmocka_unit_test(test_stripped_refused_for_every_kind),
         cmocka_unit_test(test_header_reasons),
         cmocka_unit_test(test_field_reasons),
+        cmocka_unit_test(test_resource_fields),
+        cmocka_unit_test(test_reply_and_hide_fields),
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_network_names),
     };

@@ -404,6 +404,87 @@ static void test_publish_keeps_the_reason(void **state)
     assert_int_equal(items(f), 0);
 }
 
+typedef struct hid {
+    int found, hidden;
+    uint8_t by[KEYS_PUBLIC_BYTES];
+    char reason[64];
+} hid_t;
+
+static int take_hidden(void *ctx, const store_item_t *it)
+{
+    hid_t *h = ctx;
+    h->found = 1;
+    h->hidden = it->hidden;
+    if (it->hidden) {
+        memcpy(h->by, it->hidden_by, KEYS_PUBLIC_BYTES);
+        snprintf(h->reason, sizeof h->reason, "%s", it->hide_reason);
+    }
+    return 0;
+}
+
+static hid_t hidden_of(fx_t *f, const uint8_t id[EVENT_ID_BYTES])
+{
+    char hex[EVENT_ID_HEX_SIZE];
+    hid_t h = {0};
+    event_id_hex(hex, id);
+    assert_int_equal(store_item(f->st, hex, take_hidden, &h, NULL, 0), STORE_OK);
+    assert_true(h.found);
+    return h;
+}
+
+static void hide(fx_t *f, const keys_identity_t *k, const uint8_t *target, const char *reason,
+                 int unhide)
+{
+    Lernet__Payload *p = tu_hide(target, reason, unhide);
+    assert_int_equal(add(f, k, next(f, k, p, 0), NULL), STORE_OK);
+    tu_payload_free(p);
+}
+
+/* Issue 18: a hide counts only when its signer was a coordinator of the
+ * managed network: a member's own Hide event is stored (it is a validly
+ * signed event of a member) and hides nothing; the coordinator's hides the
+ * reply, an unhide shows it again, and a rebuild reads the same. */
+static void test_hide_counts_only_from_coordinators(void **state)
+{
+    fx_t *f = *state;
+    uint8_t res[EVENT_ID_BYTES], rep[EVENT_ID_BYTES];
+    assert_int_equal(admit(f, f->coord, f->a, 0, 0, 0, 0, NULL), STORE_OK);
+    assert_int_equal(admit(f, f->coord, f->b, 0, 0, 0, 0, NULL), STORE_OK);
+    Lernet__Payload *p = tu_resource("Metodekatalog", 1);
+    assert_int_equal(add(f, f->a, next(f, f->a, p, 0), NULL), STORE_OK);
+    tu_payload_free(p);
+    memcpy(res, f->last[1]->id, EVENT_ID_BYTES);
+    p = tu_reply(res, "Köp våra kurser! (reklam)");
+    assert_int_equal(add(f, f->b, next(f, f->b, p, 0), NULL), STORE_OK);
+    tu_payload_free(p);
+    memcpy(rep, f->last[2]->id, EVENT_ID_BYTES);
+    assert_false(hidden_of(f, rep).hidden);
+
+    hide(f, f->a, rep, "I do not like it", 0); /* a member: kept, counts nowhere */
+    assert_false(hidden_of(f, rep).hidden);
+    hide(f, f->b, res, "", 0);
+    assert_false(hidden_of(f, res).hidden);
+
+    hide(f, f->coord, rep, "advertising", 0);
+    hid_t h = hidden_of(f, rep);
+    assert_true(h.hidden);
+    assert_memory_equal(h.by, keys_public(f->coord), KEYS_PUBLIC_BYTES);
+    assert_string_equal(h.reason, "advertising");
+    assert_false(hidden_of(f, res).hidden);
+    hide(f, f->a, rep, "", 1); /* nor can a member lift it */
+    assert_true(hidden_of(f, rep).hidden);
+
+    char why[256] = "";
+    assert_int_equal(store_rebuild(f->st, why, sizeof why), STORE_OK);
+    assert_true(hidden_of(f, rep).hidden);
+    size_t checked = 0, problems = 0;
+    assert_int_equal(store_verify(f->st, NULL, NULL, &checked, &problems), STORE_OK);
+    assert_int_equal(problems, 0);
+
+    hide(f, f->coord, rep, "", 1);
+    assert_false(hidden_of(f, rep).hidden);
+}
+
 int main(void)
 {
     keys_init();
@@ -420,6 +501,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rederive_keeps_a_readmitted_member, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_superseded_removal_does_not_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hide_counts_only_from_coordinators, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -363,7 +363,7 @@ static void test_migrates_v1_items(void **state)
                                   "DROP TABLE signing_keys; DROP TABLE key_cuts;"
                                   "DROP TABLE members; DROP TABLE profiles;"
                                   "DROP TABLE pins; DROP TABLE meta;"
-                                  "DROP TABLE erasures;"
+                                  "DROP TABLE erasures; DROP TABLE hides;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

@@ -278,3 +278,26 @@ int store_erase_dependents(store_t *s, const uint8_t id[EVENT_ID_BYTES],
     *n = k;
     return STORE_OK;
 }
+
+int store_erasure_envelope(store_t *s, const uint8_t target[EVENT_ID_BYTES], uint8_t **out,
+                           size_t *len)
+{
+    uint8_t id[EVENT_ID_BYTES];
+    char hex[EVENT_ID_HEX_SIZE];
+    sqlite3_stmt *st = Q(s, Q_ERASURE_APPLIED);
+    bind_blob(st, 1, target, EVENT_ID_BYTES);
+    bool found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVENT_ID_BYTES;
+    if (found)
+        memcpy(id, sqlite3_column_blob(st, 0), EVENT_ID_BYTES);
+    sqlite3_reset(st);
+    if (!found)
+        return STORE_ERR_NOT_FOUND;
+    event_t *ev = NULL;
+    event_id_hex(hex, id);
+    int rc = store_get_event(s, hex, &ev, NULL, 0);
+    if (rc != STORE_OK)
+        return rc;
+    rc = event_envelope(ev, out, len) == EV_OK ? STORE_OK : STORE_ERR_SQL;
+    event_free(&ev);
+    return rc;
+}

@@ -256,6 +256,8 @@ const char *const schema_sql[N_STMTS] = {
     [Q_STRIP_EVENT] = "UPDATE events SET payload = NULL, salt = NULL WHERE id = ?1"
                       " AND payload IS NOT NULL",
     [Q_ERASURE_ANY] = "SELECT EXISTS(SELECT 1 FROM erasures)",
+    [Q_ERASURE_APPLIED] = "SELECT erasure FROM erasures WHERE target = ?1 AND applied = 1"
+                          " ORDER BY erased_ms, erasure LIMIT 1",
     [Q_STRIP_PENDING] = "UPDATE pending SET payload = NULL, salt = NULL WHERE id = ?1"
                         " AND payload IS NOT NULL",
     /* hides (items.c) */

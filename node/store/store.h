@@ -191,6 +191,14 @@ typedef int (*store_row_cb)(void *ctx, const store_row_t *row);
  * malloc'd; 0 on success, -1 out of memory. */
 int store_row_envelope(const store_row_t *r, uint8_t **out, size_t *len);
 
+/* The erasure that took target's payload here, as the signed envelope
+ * (*out malloc'd; written only on success): a partner served the target
+ * header-only needs it first, or it must refuse the target
+ * (payload_missing) and, when the erasure lies beyond what it asks for
+ * next, could never move past it. STORE_ERR_NOT_FOUND if none did. */
+int store_erasure_envelope(store_t *s, const uint8_t target[EVENT_ID_BYTES], uint8_t **out,
+                           size_t *len);
+
 /* Canonical events of one log with from <= seq <= to, in seq order. */
 int store_range(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                 uint64_t from, uint64_t to, store_row_cb cb, void *ctx);

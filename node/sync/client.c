@@ -323,9 +323,10 @@ static enum pipe ask_ahead(sync_t *s, size_t peer, const Lernet__Wire__Events *e
                            int64_t now_ms)
 {
     client_t *c = &s->clients[peer];
-    if (!e->more || e->n_envelopes == 0)
+    size_t of_ranges = e->n_envelopes - e->extra; /* the extras are beside the ranges */
+    if (!e->more || of_ranges == 0)
         return PIPE_LOCKSTEP;
-    guess_advance(c, e->n_envelopes);
+    guess_advance(c, of_ranges);
     if (c->n_wants == 0)
         return PIPE_LOCKSTEP;
     send_want(s, peer, now_ms);
@@ -381,13 +382,14 @@ static void on_events(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t n
 {
     client_t *c = &s->clients[peer];
     size_t n = e->n_envelopes;
-    if (n > SYNC_BATCH_EVENTS) {
-        log_warn("partner %s: batch of %zu events exceeds %d", peer_name(s, (int)peer), n,
-                 SYNC_BATCH_EVENTS);
+    enum pipe pipe = PIPE_LOCKSTEP;
+    if (!extras_first(e)) {
+        log_warn("partner %s: batch of %zu events (%u extra) exceeds %d (%d)",
+                 peer_name(s, (int)peer), n, e->extra, SYNC_BATCH_EVENTS, SYNC_BATCH_EXTRA);
         end_round(s, c, false, now_ms);
         return;
     }
-    enum pipe pipe = ask_ahead(s, peer, e, now_ms);
+    pipe = ask_ahead(s, peer, e, now_ms);
     vpool_item_t *items = items_of(e->envelopes, n);
     if (!items) {
         end_round(s, c, false, now_ms);

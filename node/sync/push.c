@@ -18,6 +18,57 @@
 
 /* Envelope bytes straight from the stored parts: no parse, no re-encode
  * of the header. */
+/* Beside an erased row: the erasure that took its payload, as an extra
+ * (a partner lacking both could take neither: the erasure may lie far
+ * ahead in its author's log, past what the partner asks for while it is
+ * stuck on the header-only event). Each erasure once per batch. */
+static void erasure_beside(batch_t *b, const store_row_t *r)
+{
+    uint8_t *buf, id[EVENT_ID_BYTES];
+    size_t len;
+    if (!b->st || r->payload || b->n_extra >= SYNC_BATCH_EXTRA ||
+        store_erasure_envelope(b->st, r->id, &buf, &len) != STORE_OK)
+        return;
+    bool again = event_envelope_id(buf, len, id) != EV_OK;
+    for (size_t i = 0; !again && i < b->n_extra; i++)
+        again = memcmp(b->extra_id[i], id, sizeof id) == 0;
+    if (again) {
+        free(buf);
+        return;
+    }
+    memcpy(b->extra_id[b->n_extra], id, sizeof id);
+    b->extra[b->n_extra].data = buf;
+    b->extra[b->n_extra].len = len;
+    b->n_extra++;
+}
+
+uint32_t batch_seal(batch_t *b)
+{
+    size_t k = b->n_extra;
+    if (b->envs)
+        memcpy(&b->envs[b->n], b->extra, k * sizeof *b->extra);
+    else
+        for (size_t i = 0; i < k; i++)
+            free(b->extra[i].data);
+    b->n += b->envs ? k : 0;
+    b->n_extra = 0;
+    return b->envs ? (uint32_t)k : 0;
+}
+
+bool extras_first(Lernet__Wire__Events *e)
+{
+    size_t n = e->n_envelopes, k = e->extra;
+    if (k > SYNC_BATCH_EXTRA || k > n || n - k > SYNC_BATCH_EVENTS)
+        return false;
+    ProtobufCBinaryData tmp[SYNC_BATCH_EXTRA];
+    if (k && k < n) {
+        memcpy(tmp, &e->envelopes[n - k], k * sizeof *tmp);
+        memmove(&e->envelopes[k], e->envelopes, (n - k) * sizeof *tmp);
+        memcpy(e->envelopes, tmp, k * sizeof *tmp);
+    }
+    return true;
+}
+
 int batch_row(void *ctx, const store_row_t *r)
 {
     batch_t *b = ctx;
@@ -27,6 +78,7 @@ int batch_row(void *ctx, const store_row_t *r)
     }
     uint8_t *buf;
     size_t len;
+    erasure_beside(b, r);
     if (store_row_envelope(r, &buf, &len) != 0)
         return 1;
     b->envs[b->n].data = buf;
@@ -38,6 +90,8 @@ int batch_row(void *ctx, const store_row_t *r)
 
 void batch_free(batch_t *b)
 {
+    for (size_t i = 0; i < b->n_extra; i++)
+        free(b->extra[i].data);
     for (size_t i = 0; i < b->n; i++)
         free(b->envs[i].data);
     free(b->envs);
@@ -74,13 +128,14 @@ void send_offers(sync_t *s, size_t peer, int64_t now_ms)
     client_t *c = &s->clients[peer];
     if (c->offer_out || c->offer_next >= c->n_offers || !c->connected || !c->have_scope)
         return;
-    batch_t b = {calloc(SYNC_BATCH_EVENTS, sizeof(ProtobufCBinaryData)), 0, SYNC_BATCH_EVENTS,
-                 0, 0};
+    batch_t b = {calloc(SYNC_BATCH_EVENTS + SYNC_BATCH_EXTRA, sizeof(ProtobufCBinaryData)), 0,
+                 SYNC_BATCH_EVENTS, 0, 0, .st = s->st};
     if (b.envs)
         next_offer_batch(s, c, &b);
     if (b.n) {
         msg_t m = LERNET__WIRE__MSG__INIT;
         Lernet__Wire__Events ev = LERNET__WIRE__EVENTS__INIT;
+        ev.extra = batch_seal(&b);
         ev.n_envelopes = b.n;
         ev.envelopes = b.envs;
         ev.more = c->offer_next < c->n_offers;
@@ -133,7 +188,7 @@ static void push_key_logs(sync_t *s, size_t peer, const uint8_t *author)
 {
     static const char *logs[] = {EVENT_LOG_KEYS, EVENT_LOG_REVOKED};
     batch_t b = {calloc(SYNC_BATCH_EVENTS, sizeof(ProtobufCBinaryData)), 0, SYNC_BATCH_EVENTS,
-                 0, 0};
+                 0, 0, .st = NULL};
     for (size_t i = 0; i < 2 && b.envs; i++)
         store_range(s->st, author, logs[i], 1, UINT64_MAX, batch_row, &b);
     if (b.n) {

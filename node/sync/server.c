@@ -249,7 +249,8 @@ static void serve_want(sync_t *s, session_t *se, const scope_t *sc,
 {
     size_t max = w->max_events && w->max_events < SYNC_BATCH_EVENTS ? w->max_events
                                                                     : SYNC_BATCH_EVENTS;
-    batch_t b = {calloc(max, sizeof(ProtobufCBinaryData)), 0, max, 0, 0};
+    batch_t b = {calloc(max + SYNC_BATCH_EXTRA, sizeof(ProtobufCBinaryData)), 0, max, 0, 0,
+                 .st = s->st};
     if (w->n_ranges > SYNC_MAX_RANGES || !b.envs) {
         send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "want: too many ranges");
         free(b.envs);
@@ -265,6 +266,7 @@ static void serve_want(sync_t *s, session_t *se, const scope_t *sc,
     }
     msg_t m = LERNET__WIRE__MSG__INIT;
     Lernet__Wire__Events ev = LERNET__WIRE__EVENTS__INIT;
+    ev.extra = batch_seal(&b); /* the same network as their erased events: in scope */
     ev.n_envelopes = b.n;
     ev.envelopes = b.envs;
     ev.more = b.full;
@@ -284,7 +286,7 @@ static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t 
     for (size_t i = 0; i < s->cfg->n_networks && i < 32; i++)
         if ((nets >> i) & 1)
             scope_add(&sc, s->cfg->networks[i]);
-    if (e->n_envelopes > SYNC_BATCH_EVENTS)
+    if (!extras_first(e))
         return;
     long got = apply_batch(s, (int)peer, &sc, e->envelopes, e->n_envelopes, now_ms);
     if (got > 0)
@@ -297,7 +299,7 @@ static void serve_push(sync_t *s, size_t peer, Lernet__Wire__Events *e, int64_t 
 static void serve_offer(sync_t *s, session_t *se, const scope_t *sc, Lernet__Wire__Events *e,
                         int64_t now_ms)
 {
-    if (e->n_envelopes > SYNC_BATCH_EVENTS) {
+    if (!extras_first(e)) {
         send_error(s, se, LERNET__WIRE__ERROR__CODE__CODE_MALFORMED, "offer: too many events");
         return;
     }

@@ -35,6 +35,7 @@
 #define SYNC_MAX_HEADS 8192       /* heads in one Heads message: a page (Heads.more) */
 #define SYNC_MAX_RANGES 256       /* ranges in one Want */
 #define SYNC_BATCH_EVENTS 4000    /* envelopes in one Events, reply or push */
+#define SYNC_BATCH_EXTRA 64       /* erasures beside them (Events.extra) */
 #define SYNC_BATCH_BYTES (4 * 1024 * 1024) /* a batch stops once its envelopes reach it */
 #define SYNC_REPLY_TIMEOUT_MS 15000
 #define SYNC_HELLO_TIMEOUT_MS 3000

@@ -219,7 +219,20 @@ typedef struct batch {
     ProtobufCBinaryData *envs;
     size_t n, max, bytes;
     bool full;
+    /* set for what a partner asked for (Want, Offer): each erased event
+     * goes with the erasure that took its payload, as an extra (batch_seal) */
+    store_t *st;
+    ProtobufCBinaryData extra[SYNC_BATCH_EXTRA];
+    uint8_t extra_id[SYNC_BATCH_EXTRA][EVENT_ID_BYTES];
+    size_t n_extra;
 } batch_t;
+/* Appends b's extras after its envelopes (envs has room for
+ * SYNC_BATCH_EXTRA more) and returns how many: Events.extra. */
+uint32_t batch_seal(batch_t *b);
+/* Events.extra within its bounds, and the extras moved to the front: the
+ * erasures are stored before the erased events they let in. false:
+ * malformed. */
+bool extras_first(Lernet__Wire__Events *e);
 
 /* ---- sync.c ----------------------------------------------------------- */
 

@@ -156,6 +156,41 @@ static int check_hide_target(store_t *st, const uint8_t *author, const Lernet__H
     return same_network(t, network, "hide", why, whylen);
 }
 
+/* A cancel or an update is erased only with the item it changes (or
+ * after it): erased alone, its target would go with its payload, and the
+ * item would read as never cancelled, or as before the update. */
+static int check_erase_whole(store_t *st, const Lernet__Erasure *x, ProtobufCBinaryData ref,
+                             char *why, size_t whylen)
+{
+    char hex[EVENT_ID_HEX_SIZE], item[EVENT_ID_HEX_SIZE];
+    event_t *ev = NULL, *of = NULL;
+    event_id_hex(hex, ref.data);
+    if (store_get_event(st, hex, &ev, NULL, 0) != STORE_OK)
+        return PUBLISH_OK; /* check_erase_target said why */
+    const ProtobufCBinaryData *target =
+        !ev->body ? NULL
+        : ev->kind == LERNET__KIND__KIND_CANCEL ? &ev->body->cancel->target
+        : ev->kind == LERNET__KIND__KIND_UPDATE ? &ev->body->update->target
+                                                : NULL;
+    int rc = PUBLISH_OK;
+    if (target && target->len == EVENT_ID_BYTES) {
+        bool with = false;
+        for (size_t i = 0; i < x->n_targets && !with; i++)
+            with = x->targets[i].len == EVENT_ID_BYTES &&
+                   memcmp(x->targets[i].data, target->data, EVENT_ID_BYTES) == 0;
+        event_id_hex(item, target->data);
+        if (!with && store_get_event(st, item, &of, NULL, 0) == STORE_OK && of->has_payload)
+            rc = why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                          "%.16s… is a %s of %.16s…: erase the item itself (its updates and "
+                          "cancels go with it); alone, the item would read as if it had "
+                          "never been %s", hex, event_kind_name(ev->kind), item,
+                          ev->kind == LERNET__KIND__KIND_CANCEL ? "cancelled" : "updated");
+        event_free(&of);
+    }
+    event_free(&ev);
+    return rc;
+}
+
 static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
                       publish_target_t *t, const char **network, char *why, size_t whylen)
 {
@@ -164,6 +199,8 @@ static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
         int rc = PUBLISH_OK;
         for (size_t i = 0; rc == PUBLISH_OK && i < p->erasure->n_targets; i++)
             rc = check_erase_target(st, k, p->erasure->targets[i], t, network, why, whylen);
+        for (size_t i = 0; rc == PUBLISH_OK && i < p->erasure->n_targets; i++)
+            rc = check_erase_whole(st, p->erasure, p->erasure->targets[i], why, whylen);
         return rc;
     }
     case LERNET__PAYLOAD__BODY_UPDATE:

@@ -318,6 +318,64 @@ static void test_moderation_and_refusals(void **state)
     h_node_free(&C);
 }
 
+/* A cancel (or an update) erased alone would take its target with its
+ * payload: the workshop would read as never cancelled. `lernet erase` of
+ * the cancel alone is refused in one line and nothing is signed; erasing
+ * the workshop takes its cancel with it, and the item is erased, not
+ * un-cancelled. */
+static void test_lone_cancel_not_erased(void **state)
+{
+    (void)state;
+    hnode_t A;
+    char ws[65], cancel[65], *out = NULL;
+    assert_int_equal(h_node_init(&A, "Lärcentrum Östhammar", "SE", NET), 0);
+    assert_int_equal(h_node_write_config(&A), 0);
+    workshop_id(&A, ws);
+    assert_int_equal(h_lernet(&A, &out, "cancel %s --reason 'the room is taken'", ws), 0);
+    printed_id(out, cancel);
+    free(out);
+    assert_int_equal(h_lernet(&A, &out, "log --json"), 0);
+    size_t before = 0;
+    for (const char *p = out; (p = strchr(p, '\n')); p++)
+        before++;
+    free(out);
+    char log[600], line[1024] = "";
+    snprintf(log, sizeof log, "%s/cli.log", A.home);
+    FILE *f = fopen(log, "a+");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long at = ftell(f);
+    fclose(f);
+    assert_int_equal(h_lernet(&A, &out, "erase %s", cancel), 1);
+    free(out);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    fseek(f, at, SEEK_SET);
+    size_t got = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[got] = '\0';
+    assert_non_null(strstr(line, "erase the item itself"));
+    assert_int_equal(strchr(line, '\n') - line + 1, (long)got); /* one line */
+    assert_int_equal(h_lernet(&A, &out, "log --json"), 0);
+    size_t after = 0;
+    for (const char *p = out; (p = strchr(p, '\n')); p++)
+        after++;
+    free(out);
+    assert_int_equal(after, before); /* nothing signed */
+    assert_int_equal(h_lernet(&A, &out, "show %s --json", ws), 0);
+    assert_non_null(strstr(out, "\"erased\": false"));
+    assert_non_null(strstr(out, "the room is taken"));
+    free(out);
+    /* the workshop itself: its cancel goes with it */
+    assert_int_equal(h_lernet(&A, &out, "erase %s", ws), 0);
+    free(out);
+    assert_int_equal(h_lernet(&A, &out, "show %s --json", ws), 0);
+    assert_non_null(strstr(out, "\"erased\": true"));
+    assert_null(strstr(out, "the room is taken"));
+    free(out);
+    h_node_free(&A);
+}
+
 /* ---- a lying partner ------------------------------------------------------ */
 
 static void test_liar_cannot_strip_or_forge(void **state)
@@ -413,6 +471,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_erasure_reaches_every_replica),
         cmocka_unit_test(test_moderation_and_refusals),
+        cmocka_unit_test(test_lone_cancel_not_erased),
         cmocka_unit_test(test_liar_cannot_strip_or_forge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

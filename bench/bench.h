@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/event.h"
 #include "keys/keys.h"
@@ -42,6 +43,9 @@ typedef struct bench {
 void bench_row(bench_t *b, const char *key, const char *label, double value, const char *fmt,
                const char *compared, ...) __attribute__((format(printf, 6, 7)));
 double bench_now(void);
+/* CPU seconds (user + system, all threads) process pid has used so far;
+ * *sys_s (may be NULL) gets the system part. Dies if it cannot be read. */
+double bench_proc_cpu_s(pid_t pid, double *sys_s);
 _Noreturn void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Median of n values (sorts v in place). */
 double bench_median(double *v, int n);

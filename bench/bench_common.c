@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "harness/testutil.h"
@@ -172,4 +173,27 @@ int bench_fill(store_t *st, int authors, int per_author, const char *net, uint64
             return -1;
     }
     return 0;
+}
+
+/* CPU seconds (user + system, all threads) a process has used so far;
+ * *sys_s (may be NULL) gets the system part. */
+double bench_proc_cpu_s(pid_t pid, double *sys_s)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    /* the name in parentheses may hold spaces: fields are counted after it */
+    char *p = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                     &st) != 2)
+        bench_die("cannot read the CPU time of process %d (did it exit?)", (int)pid);
+    double tck = (double)sysconf(_SC_CLK_TCK);
+    if (sys_s)
+        *sys_s = (double)st / tck;
+    return (double)(ut + st) / tck;
 }

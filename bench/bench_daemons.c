@@ -82,28 +82,6 @@ static void fill_home(const hnode_t *n, int authors, int per, uint64_t *raw)
 
 /* ---- catch-up ------------------------------------------------------- */
 
-/* CPU seconds (user + system, all threads) a process has used so far;
- * *sys_s (may be NULL) gets the system part. */
-static double proc_cpu_s(pid_t pid, double *sys_s)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    /* the name in parentheses may hold spaces: fields are counted after it */
-    char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                     &st) != 2)
-        bench_die("cannot read the CPU time of process %d", (int)pid);
-    double tck = (double)sysconf(_SC_CLK_TCK);
-    if (sys_s)
-        *sys_s = (double)st / tck;
-    return (double)(ut + st) / tck;
-}
 
 /* Bytes a process has caused to be written to storage so far (its
  * write_bytes in /proc/PID/io), or 0 where the kernel does not say. */
@@ -140,7 +118,7 @@ static catchup_fig_t catchup_once(hnode_t *hub, long total)
     h_link(hub, &fresh, BENCH_NET);
     if (h_node_write_config(hub) || h_node_write_config(&fresh) || h_node_start(&fresh))
         bench_die("catch-up: daemons did not start");
-    double sys0, cpu0 = proc_cpu_s(fresh.pid, &sys0);
+    double sys0, cpu0 = bench_proc_cpu_s(fresh.pid, &sys0);
     uint64_t w0 = proc_written(fresh.pid);
     if (h_node_start(hub))
         bench_die("catch-up: the hub did not start");
@@ -167,7 +145,7 @@ static catchup_fig_t catchup_once(hnode_t *hub, long total)
          * status counts the store: each costs the receiver a little) */
         sleep_ms(250);
     }
-    double sys1, cpu1 = proc_cpu_s(fresh.pid, &sys1);
+    double sys1, cpu1 = bench_proc_cpu_s(fresh.pid, &sys1);
     catchup_fig_t f = {.cpu_s = cpu1 - cpu0, .sys_s = sys1 - sys0,
                        .written = proc_written(fresh.pid) - w0};
     double secs = (double)(jint(st, "last_applied_ms") - jint(st, "first_connected_ms")) / 1000;

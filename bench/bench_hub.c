@@ -584,22 +584,6 @@ static void stop_live(void)
         }
 }
 
-/* utime + stime of pid, in seconds. */
-static double proc_cpu_s(pid_t pid)
-{
-    char path[64], buf[2048];
-    unsigned long long ut = 0, st = 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        bench_die("hub: cannot read %s (did the hub exit?)", path);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 static double proc_rss_mib(pid_t pid)
 {
@@ -820,10 +804,10 @@ void bench_hub(bench_t *b)
     f.a = lg_snapshot(g);
     fprintf(stderr, "bench: hub: %zu partners know the root after %.1f s (%zu in sync)\n", n,
             bench_now() - t_start, f.a.in_sync);
-    double c0 = proc_cpu_s(hub->pid), s0 = self_cpu_s(), t0 = bench_now();
+    double c0 = bench_proc_cpu_s(hub->pid, NULL), s0 = self_cpu_s(), t0 = bench_now();
     sleep_s(window); /* the measurement window itself, not a wait for a condition */
     hub_check(g, hub);
-    double c1 = proc_cpu_s(hub->pid), s1 = self_cpu_s(), t1 = bench_now();
+    double c1 = bench_proc_cpu_s(hub->pid, NULL), s1 = self_cpu_s(), t1 = bench_now();
     f.z = lg_snapshot(g);
     f.cpu_pct = (c1 - c0) / (t1 - t0) * 100;
     f.self_pct = (s1 - s0) / (t1 - t0) * 100;

@@ -37,7 +37,7 @@ static void files_of(const store_item_t *it, Lernet__Attachment ***a, size_t *n)
     *n = it->resource ? it->resource->n_attachments : it->reply ? it->reply->n_attachments : 0;
 }
 
-static void texts(html_t *h, Lernet__Text **t, size_t n)
+void library_texts(struct html *h, Lernet__Text **t, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         html_raw(h, "<p lang=\"");
@@ -98,17 +98,17 @@ void library_rows(html_t *h, const web_req_t *r, const store_item_t *it)
         html_rawf(h, "<tr><th>Answers</th><td><a href=\"/event/%s\">%.16s…</a></td></tr>",
                   about, about);
         html_raw(h, "<tr><th>Text</th><td>");
-        texts(h, it->reply->text, it->reply->n_text);
+        library_texts(h, it->reply->text, it->reply->n_text);
         html_raw(h, "</td></tr>");
     } else {
         const Lernet__Resource *res = it->resource;
         const char *type = payload_resource_type_name((int)res->type);
         html_raw(h, "<tr><th>Title</th><td>");
-        texts(h, res->title, res->n_title);
+        library_texts(h, res->title, res->n_title);
         html_rawf(h, "</td></tr><tr><th>Type</th><td>%s</td></tr>", type ? type : "?");
         if (res->n_summary) {
             html_raw(h, "<tr><th>Summary</th><td>");
-            texts(h, res->summary, res->n_summary);
+            library_texts(h, res->summary, res->n_summary);
             html_raw(h, "</td></tr>");
         }
         if (memcmp(it->about, zero, sizeof zero)) {
@@ -197,7 +197,7 @@ static int reply_li(void *ctx, const store_item_t *it)
         }
         html_raw(h, "</p>");
     } else if (it->reply) {
-        texts(h, it->reply->text, it->reply->n_text);
+        library_texts(h, it->reply->text, it->reply->n_text);
         files(h, t->r, it);
     } else {
         html_raw(h, "<p>(content erased)</p>");

@@ -333,15 +333,7 @@ static void texts_row(html_t *h, const char *label, Lernet__Text **t, size_t n)
     if (!n)
         return;
     html_rawf(h, "<tr><th>%s</th><td>", label);
-    for (size_t i = 0; i < n; i++) {
-        html_raw(h, "<p lang=\"");
-        html_text(h, t[i]->lang);
-        html_raw(h, "\"><span class=\"badge\">");
-        html_text(h, t[i]->lang);
-        html_raw(h, "</span>");
-        html_text(h, t[i]->text);
-        html_raw(h, "</p>");
-    }
+    library_texts(h, t, n);
     html_raw(h, "</td></tr>");
 }
 

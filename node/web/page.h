@@ -53,6 +53,9 @@ void library_file(const web_req_t *r, web_resp_t *out, const char *path);
  * links), inside the event page's table. */
 struct html;
 void library_rows(struct html *h, const web_req_t *r, const store_item_t *it);
+/* Texts in several languages, each a paragraph with its lang attribute and
+ * a badge naming the language. */
+void library_texts(struct html *h, Lernet__Text **t, size_t n);
 /* The thread under an item: its replies nested, hidden ones as hidden
  * (by whom), then a form that publishes a reply to it. */
 void library_thread(struct html *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYTES],

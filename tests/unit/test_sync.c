@@ -714,6 +714,26 @@ static void test_request_replies(void **state)
     assert_int_equal(ask_rid(p, "t", &pm, &r), 0);
     sync_get_stats(p->a.sync, &after);
     assert_int_equal(after.events_received, before.events_received); /* dropped unread */
+    /* Events.extra out of its bounds: more extras than envelopes, or more
+     * than SYNC_BATCH_EXTRA, or a batch over the bound besides its extras:
+     * dropped unread */
+    const struct { size_t n; uint32_t extra; } bad[] = {
+        {1, 2}, {SYNC_BATCH_EXTRA + 1, SYNC_BATCH_EXTRA + 1}, {SYNC_BATCH_EVENTS + 1, 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ev.n_envelopes = bad[i].n;
+        ev.extra = bad[i].extra;
+        assert_int_equal(ask_rid(p, "t", &pm, &r), 0);
+        sync_get_stats(p->a.sync, &after);
+        assert_int_equal(after.events_received, before.events_received);
+    }
+    /* within them (4,000 and 1 extra): read, and each refused on its own */
+    ev.n_envelopes = SYNC_BATCH_EVENTS + 1;
+    ev.extra = 1;
+    assert_int_equal(ask_rid(p, "t", &pm, &r), 0);
+    sync_get_stats(p->a.sync, &after);
+    assert_int_equal(after.events_received, before.events_received + SYNC_BATCH_EVENTS + 1);
+    sync_get_stats(p->a.sync, &before);
+    ev.extra = 0;
     ev.n_envelopes = 1;
     assert_int_equal(ask_rid(p, "t", &pm, &r), 0);
     sync_get_stats(p->a.sync, &after);

@@ -82,6 +82,8 @@ typedef struct fetch {
     int fd;            /* the .part, once the leaves are known */
     uint32_t done;     /* chunks checked and written from the start */
     uint32_t next;     /* the next chunk to ask for */
+    uint32_t guess;    /* where a .part from before will let it go on: asked for
+                        * with the leaves, so a resumed fetch asks no chunk twice */
     int source;        /* the partner asked, -1: none yet */
     unsigned out;      /* its requests not answered yet */
     int64_t deadline_ms;
@@ -513,7 +515,7 @@ static void fill_window(sync_t *s, int64_t now_ms)
         return;
     if (!f->have_leaves) {
         if (f->out == 0)
-            send_get(s, (size_t)f->source, 0, true, now_ms);
+            send_get(s, (size_t)f->source, f->guess, true, now_ms);
         return;
     }
     while (f->out < XFER_WINDOW && f->next < f->n)
@@ -599,6 +601,11 @@ static void fetch_advance(sync_t *s, int64_t now_ms)
             memcpy(f->leaves, f->hash, EVENT_HASH_BYTES);
         f->fd = -1;
         f->done = f->next = 0;
+        uint64_t part = 0;
+        f->guess = attach_part_bytes(x->home, f->hash, &part) == ATTACH_OK
+                       ? (uint32_t)(part / ATTACH_CHUNK) : 0;
+        if (f->guess >= f->n)
+            f->guess = f->n - 1;
         f->source = -1;
         f->out = 0;
         f->active = true;

@@ -49,6 +49,9 @@ enum node_key {
     NK_WEB,
     NK_WEB_TOKEN,
     NK_WEB_PROXY,
+    NK_ATT_KEEP,
+    NK_ATT_MAX,
+    NK_ATT_QUOTA,
     NK_COUNT
 };
 enum peer_key { PK_PUBLIC_KEY, PK_ENDPOINT, PK_NETWORKS, PK_COUNT };
@@ -56,7 +59,9 @@ enum peer_key { PK_PUBLIC_KEY, PK_ENDPOINT, PK_NETWORKS, PK_COUNT };
 static const char *const node_keys[NK_COUNT] = {"name",      "country",         "municipality",
                                                 "listen",    "networks",        "default_network",
                                                 "log_level", "sync_interval_ms", "web",
-                                                "web_token_file", "web_behind_proxy"};
+                                                "web_token_file", "web_behind_proxy",
+                                                "attachments_keep", "attachment_max_mib",
+                                                "attachment_quota_mib"};
 static const char *const peer_keys[PK_COUNT] = {"public_key", "endpoint", "networks"};
 static const char *const log_levels[] = {"error", "warn", "info", "debug"};
 
@@ -167,6 +172,22 @@ static int check_log_level(const char *v, char *reason, size_t rlen)
     snprintf(reason, rlen, "'%s' is not one of error, warn, info, debug",
              text_show(s, sizeof s, v));
     return -1;
+}
+
+/* A whole number of MiB within lo..hi, into bytes. */
+static int parse_mib(const char *v, long long lo, long long hi, int64_t *out, char *reason,
+                     size_t rlen)
+{
+    char s[TEXT_SHOW_SIZE(SHOW_MAX)], *end = NULL;
+    errno = 0;
+    long long n = v[0] >= '0' && v[0] <= '9' ? strtoll(v, &end, 10) : 0;
+    if (!end || end == v || *end != '\0' || errno == ERANGE || n < lo || n > hi) {
+        snprintf(reason, rlen, "'%s' is not a whole number of MiB within %lld..%lld",
+                 text_show(s, sizeof s, v), lo, hi);
+        return -1;
+    }
+    *out = (int64_t)n << 20;
+    return 0;
 }
 
 static int parse_interval(const char *v, int *out, char *reason, size_t rlen)
@@ -565,6 +586,21 @@ static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen
                     sizeof c->web_token_file, v);
     case NK_WEB_PROXY:
         return parse_yes_no(v, &c->web_behind_proxy, reason, rlen);
+    case NK_ATT_KEEP:
+        if (strcmp(v, "all") == 0 || strcmp(v, "none") == 0) {
+            c->attachments_keep = v[0] == 'a' ? CONFIG_KEEP_ALL : 0;
+            c->attachments_keep_set = 1;
+            return 0;
+        }
+        if (parse_mib(v, 1, 1024 * 1024, &c->attachments_keep, reason, rlen) != 0)
+            return snprintf(reason + strlen(reason), rlen - strlen(reason),
+                            " (or all, or none)"), -1;
+        c->attachments_keep_set = 1;
+        return 0;
+    case NK_ATT_MAX:
+        return parse_mib(v, 1, EVENT_MAX_ATTACHMENT_SIZE >> 20, &c->attachment_max, reason, rlen);
+    case NK_ATT_QUOTA:
+        return parse_mib(v, 1, 1024 * 1024, &c->attachment_quota, reason, rlen);
     default:
         return parse_interval(v, &c->sync_interval_ms, reason, rlen);
     }
@@ -613,7 +649,8 @@ static int handler(void *user, const char *section, const char *key, const char 
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "unknown key (known: %s)",
              peer ? "public_key, endpoint, networks"
                   : "name, country, municipality, listen, networks, default_network, "
-                    "log_level, sync_interval_ms, web, web_token_file, web_behind_proxy");
+                    "log_level, sync_interval_ms, web, web_token_file, web_behind_proxy, "
+                    "attachments_keep, attachment_max_mib, attachment_quota_mib");
     else if (*seen)
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "duplicate key (first at line %d)",
              *seen);
@@ -741,6 +778,12 @@ static void check_node(parse_t *p)
         snprintf(c->log_level, sizeof c->log_level, "info");
     if (!c->sync_interval_ms)
         c->sync_interval_ms = INTERVAL_DEFAULT;
+    if (!c->attachments_keep_set)
+        c->attachments_keep = CONFIG_KEEP_DEFAULT;
+    if (!c->attachment_max)
+        c->attachment_max = EVENT_MAX_ATTACHMENT_SIZE;
+    if (!c->attachment_quota)
+        c->attachment_quota = CONFIG_QUOTA_DEFAULT;
     if (!c->web[0]) {
         snprintf(c->web, sizeof c->web, CONFIG_WEB_DEFAULT);
         c->web_defaulted = 1;

@@ -13,6 +13,10 @@
  *   web = 127.0.0.1:8470              ; the web page (HOST:PORT or off)
  *   web_token_file = web.token        ; required when web is not on 127.x
  *   web_behind_proxy = no             ; yes: loopback visitors need the token too
+ *   attachments_keep = 200            ; MiB of partners' attached files fetched unasked
+ *                                     ; (all, none: only those asked for), default 200
+ *   attachment_max_mib = 25           ; no file above this is fetched (1..25, default 25)
+ *   attachment_quota_mib = 100        ; per author and network (default 100)
  *
  *   [network "nordic-wbl"]            ; a managed network (see store_trust)
  *   coordinators = <key>, <key>       ; whose membership statements to trust
@@ -43,6 +47,9 @@
 #define CONFIG_MAX_NAME 128
 #define CONFIG_MAX_ENDPOINT 256
 #define CONFIG_WEB_DEFAULT "127.0.0.1:8470"
+#define CONFIG_KEEP_ALL INT64_MAX                  /* attachments_keep = all */
+#define CONFIG_KEEP_DEFAULT ((int64_t)200 << 20)   /* attachments_keep: 200 MiB */
+#define CONFIG_QUOTA_DEFAULT ((int64_t)100 << 20)  /* attachment_quota_mib: 100 */
 
 /* Error codes: CONFIG_ERR_* (-500s) of the one namespace in util/err.h. */
 
@@ -77,6 +84,13 @@ typedef struct config {
     int web_defaulted;    /* web was not in the file (a busy port is then no error) */
     char web_token_file[CONFIG_MAX_ENDPOINT]; /* relative to the home, or absolute */
     int web_behind_proxy; /* a reverse proxy on this machine: no request counts as local */
+    /* Attached files (sync/xfer.c): bytes of partners' files fetched unasked
+     * (CONFIG_KEEP_ALL, 0 for none: only files someone asks for); no file
+     * above attachment_max bytes is fetched, nor one that takes an author's
+     * files in a network above attachment_quota bytes. */
+    int64_t attachments_keep;
+    int attachments_keep_set;
+    int64_t attachment_max, attachment_quota;
     config_peer_t *peers; /* owned */
     size_t n_peers;
     config_netdef_t netdefs[CONFIG_MAX_NETWORKS]; /* [network "NAME"] sections */

@@ -2,8 +2,9 @@
  * cli_attach: `lernet attachment list` and `lernet attachment get HASH
  * --out FILE`: the files that resources and replies list, and whether this
  * node holds them yet (home/attachments/, store/attach.h). Fetching them
- * from partners is the transfer protocol's job; until a file is here, get
- * says so and exits 1.
+ * from partners is the transfer's (sync/xfer.c, in the daemon): list shows
+ * a file on its way by its .part, and get asks the running daemon to
+ * fetch a file not here yet before any other, says so and exits 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "core/payload_json.h"
+#include "daemon/control.h"
 #include "store/attach.h"
 #include "util/text.h"
 
@@ -43,17 +45,31 @@ static int list_one(void *vctx, const store_item_t *it)
     event_id_hex(id, it->id);
     for (size_t i = 0; i < n; i++) {
         int present = attach_present(c->home, a[i]->hash.data, a[i]->size);
+        uint64_t part = 0;
+        int fetching = !present && attach_part_bytes(c->home, a[i]->hash.data, &part) == ATTACH_OK;
+        char state[64];
+        if (present)
+            snprintf(state, sizeof state, "here");
+        else if (fetching)
+            snprintf(state, sizeof state, "fetching (%llu bytes so far)", (unsigned long long)part);
+        else
+            snprintf(state, sizeof state, "not yet here");
         text_hex(hex, a[i]->hash.data, EVENT_HASH_BYTES);
         c->n++;
         if (c->json) {
             json_t *o = payload_attachment_json(a[i]);
             json_object_set_new(o, "present", json_boolean(present));
+            json_object_set_new(o, "state", json_string(present    ? "present"
+                                                        : fetching ? "fetching"
+                                                                   : "absent"));
+            if (fetching)
+                json_object_set_new(o, "bytes_so_far", json_integer((json_int_t)part));
             json_object_set_new(o, "item", json_string(id));
             json_object_set_new(o, "network", json_string(it->network));
             json_array_append_new(c->arr, o);
         } else {
             printf("%.16s  %10llu  %-12s  %-8s %.12s  %s\n", hex,
-                   (unsigned long long)a[i]->size, present ? "here" : "not yet here",
+                   (unsigned long long)a[i]->size, state,
                    event_kind_name(it->kind), id, a[i]->name);
         }
     }
@@ -103,6 +119,45 @@ static int find_one(void *vctx, const store_item_t *it)
     return 0;
 }
 
+/* The file is not here: the running daemon is asked to fetch it first.
+ * Exit 1 either way (it is not here now), with what the daemon said: on
+ * its way, or refused by a limit of this node (named). */
+static int ask_daemon(cli_ctx_t *ctx, const att_ctx_t *c)
+{
+    char hex[ATTACH_HEX_SIZE];
+    uint64_t part = 0;
+    json_t *reply = NULL;
+    text_hex(hex, c->hash, EVENT_HASH_BYTES);
+    json_t *req = json_pack("{s:s,s:s}", "cmd", "attachment-fetch", "hash", hex);
+    int rc = req ? control_request(ctx->home, req, &reply, CONTROL_TIMEOUT_MS) : CONTROL_ERR_SOCKET;
+    json_decref(req);
+    if (rc != CONTROL_OK) {
+        json_decref(reply);
+        return cli_error(CLI_FAIL, "attachment get: %s (%s) is not yet here, and no daemon runs "
+                                   "to fetch it (start lernet run)", c->name, c->want);
+    }
+    const char *reason = json_string_value(json_object_get(reply, "reason"));
+    const char *err = json_string_value(json_object_get(reply, "error"));
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        rc = cli_error(CLI_FAIL, "attachment get: %s (%s) is not fetched: %s", c->name, c->want,
+                       err ? err : reason ? reason : "the daemon refused");
+        json_decref(reply);
+        return rc;
+    }
+    const char *state = json_string_value(json_object_get(reply, "state"));
+    json_decref(reply);
+    if (state && strcmp(state, "here") == 0) /* it came meanwhile */
+        return cli_error(CLI_FAIL, "attachment get: %s has just arrived; run the command again",
+                         c->name);
+    if (attach_part_bytes(ctx->home, c->hash, &part) == ATTACH_OK && part > 0)
+        return cli_error(CLI_FAIL, "attachment get: %s (%s) is not yet here: it is on its way "
+                                   "(%llu of %llu bytes); run the command again later",
+                         c->name, c->want, (unsigned long long)part, (unsigned long long)c->size);
+    return cli_error(CLI_FAIL, "attachment get: %s (%s) is not yet here: it is on its way from "
+                               "partners that hold it; run the command again later",
+                     c->name, c->want);
+}
+
 static int run_get(cli_ctx_t *ctx, int argc, char **argv)
 {
     att_ctx_t c = {.home = ctx->home};
@@ -130,8 +185,7 @@ static int run_get(cli_ctx_t *ctx, int argc, char **argv)
                          c.want);
     rc = attach_export(ctx->home, c.hash, c.size, argv[4], why, sizeof why);
     if (rc == ATTACH_ERR_ABSENT)
-        return cli_error(CLI_FAIL, "attachment get: %s (%s) is not yet here: it is fetched "
-                                   "from partners that hold it", c.name, c.want);
+        return ask_daemon(ctx, &c);
     if (rc != ATTACH_OK)
         return cli_error(CLI_FAIL, "attachment get: %s", why);
     printf("%s: %llu bytes, hash checked, written to %s\n", c.name,
@@ -145,7 +199,8 @@ static const cli_sub_t attach_subs[] = {
      "(in the node home's attachments/) or not yet, the item, the name"},
     {"get", "HASH --out FILE", run_get,
      "writes the file whose BLAKE2b-256 hash starts with HASH (at least 8 hex digits) to FILE, "
-     "after checking its bytes against the signed hash; exit 1 while it is not yet here"},
+     "after checking its bytes against the signed hash; while it is not yet here, asks the "
+     "running daemon to fetch it first and exits 1"},
 };
 
 int cli_attachment(cli_ctx_t *ctx, int argc, char **argv)

@@ -14,6 +14,10 @@
  *      push an event the CLI stored itself (key events)
  *   {"cmd":"reload-signer"} → {"ok":true,"signing_key":"<fingerprint>"}
  *      sign with keys/signing.key from now on (after `lernet keys rotate`)
+ *   {"cmd":"attachment-fetch","hash":"<hex>"} → {"ok":true,…}
+ *      fetch an attached file from partners now (`lernet attachment get`)
+ *   {"cmd":"attachments"} → {"ok":true,"attachments":[…]}
+ *      the files being fetched, with bytes so far (`lernet attachment list`)
  *   any failure      → {"ok":false,"error":"one line"}
  */
 #ifndef LERNET_CONTROL_H

@@ -27,6 +27,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "daemon/net.h"
+#include "store/attach.h"
 #include "store/publish.h"
 #include "sync/sync.h"
 #include "web/web.h"
@@ -714,6 +715,29 @@ static json_t *ctl_peers(daemon_t *d, json_t *req)
     return json_pack("{s:b,s:o}", "ok", 1, "peers", peers);
 }
 
+/* `lernet attachment get`: the file of hash, fetched before any other. */
+static json_t *ctl_attachment_fetch(daemon_t *d, json_t *req)
+{
+    const char *hex = json_string_value(json_object_get(req, "hash"));
+    uint8_t hash[EVENT_HASH_BYTES];
+    char why[400] = "";
+    size_t len = 0;
+    if (!hex || strlen(hex) != 2 * EVENT_HASH_BYTES ||
+        sodium_hex2bin(hash, sizeof hash, hex, strlen(hex), NULL, &len, NULL) != 0 ||
+        len != sizeof hash)
+        return ctl_error("attachment-fetch: 'hash' (64 hex digits) is required");
+    int rc = sync_attach_fetch(d->sync, hash, event_now_ms(), why, sizeof why);
+    if (rc != ATTACH_OK && rc != ATTACH_ERR_ABSENT)
+        return json_pack("{s:b,s:s,s:s}", "ok", 0, "error", why, "reason", err_name(rc));
+    return json_pack("{s:b,s:s}", "ok", 1, "state", rc == ATTACH_OK ? "here" : "fetching");
+}
+
+static json_t *ctl_attachments(daemon_t *d, json_t *req)
+{
+    (void)req;
+    return json_pack("{s:b,s:o}", "ok", 1, "attachments", sync_attach_json(d->sync));
+}
+
 /* The control commands, for the CLI (control.h documents them to match)
  * and the web page: a request {"cmd": name, args...} runs the handler,
  * which checks its own fields and replies {"ok":true,...} or ctl_error. */
@@ -732,6 +756,10 @@ static const ctl_cmd_t ctl_commands[] = {
     {"announce", "id", ctl_announce, "push an event the CLI stored itself (key events)"},
     {"reload-signer", "", ctl_reload_signer,
      "sign with keys/signing.key from now on (after lernet keys rotate)"},
+    {"attachment-fetch", "hash", ctl_attachment_fetch,
+     "fetch the attached file of hash (64 hex digits) from partners before any other"},
+    {"attachments", "", ctl_attachments,
+     "the attachment transfer: counters, files refused by this node's limits, the fetch under way"},
 };
 #define N_CTL_COMMANDS (sizeof ctl_commands / sizeof ctl_commands[0])
 
@@ -935,6 +963,9 @@ static int loop(daemon_t *d)
         items[2].socket = d->router ? d->router : d->zap;
         items[2].events = d->router ? ZMQ_POLLIN : 0;
         int64_t now = event_now_ms(), next = redial_due(d, now, sync_tick(d->sync, now));
+        int64_t att = sync_attach_due(d->sync, now);
+        if (att < next)
+            next = att;
         long timeout = next > now ? (long)(next - now) : 0, wt = d->web ? web_timeout_ms(d->web) : -1;
         if (wt >= 0 && wt < timeout)
             timeout = wt;
@@ -944,6 +975,11 @@ static int loop(daemon_t *d)
             timeout = timeout > COALESCE_MS ? timeout - COALESCE_MS : 0;
         }
         rc = poll_once(d, &ps, timeout > 1000 ? 1000 : timeout);
+        /* Attached files after events: one chunk served per turn, once
+         * the event requests that were waiting on the sockets are handled
+         * (poll_once took up to TURN_MAX of them). */
+        if (rc == 0)
+            sync_attach_work(d->sync, event_now_ms());
     }
     free(items);
     free(ps.peer_of);
@@ -982,7 +1018,7 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     if (open_sockets(&d, why, whylen) != 0)
         goto done;
     rebuild_keys(&d);
-    if (sync_new(&d.sync, st, d.cfg, &io) != 0) {
+    if (sync_new(&d.sync, st, d.cfg, &io) != 0 || sync_attachments(d.sync, home) != 0) {
         snprintf(why, whylen, "out of memory");
         goto done;
     }

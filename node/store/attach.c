@@ -35,22 +35,93 @@ int attach_present(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint6
            S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == size;
 }
 
-/* Hashes what fd holds from where it is; copies it to out when out is set.
- * At most EVENT_MAX_ATTACHMENT_SIZE bytes, or ATTACH_ERR_SIZE. */
-static int hash_fd(int fd, FILE *out, uint8_t hash[EVENT_HASH_BYTES], uint64_t *size,
-                   const char *name, char *why, size_t whylen)
+/* The attachment hash (attach.h, docs/protocol.md "Attachment hash"),
+ * computed as the bytes stream past: each ATTACH_CHUNK bytes make a leaf,
+ * the leaves feed the root. */
+typedef struct tree {
+    crypto_generichash_state leaf, root;
+    uint64_t in_leaf;
+    uint32_t n;
+    uint8_t first[EVENT_HASH_BYTES];
+    uint8_t *leaves; /* NULL, or room for ATTACH_MAX_CHUNKS leaves */
+} tree_t;
+
+static void tree_init(tree_t *t, uint8_t *leaves)
+{
+    memset(t, 0, sizeof *t);
+    t->leaves = leaves;
+    crypto_generichash_init(&t->leaf, NULL, 0, EVENT_HASH_BYTES);
+    crypto_generichash_init(&t->root, NULL, 0, EVENT_HASH_BYTES);
+}
+
+static void tree_end_leaf(tree_t *t)
+{
+    uint8_t h[EVENT_HASH_BYTES];
+    crypto_generichash_final(&t->leaf, h, sizeof h);
+    if (t->n == 0)
+        memcpy(t->first, h, sizeof h);
+    if (t->leaves && t->n < ATTACH_MAX_CHUNKS)
+        memcpy(t->leaves + (size_t)t->n * EVENT_HASH_BYTES, h, sizeof h);
+    crypto_generichash_update(&t->root, h, sizeof h);
+    t->n++;
+    t->in_leaf = 0;
+    crypto_generichash_init(&t->leaf, NULL, 0, EVENT_HASH_BYTES);
+}
+
+static void tree_update(tree_t *t, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        size_t take = ATTACH_CHUNK - t->in_leaf < n ? (size_t)(ATTACH_CHUNK - t->in_leaf) : n;
+        crypto_generichash_update(&t->leaf, p, take);
+        t->in_leaf += take;
+        p += take;
+        n -= take;
+        if (t->in_leaf == ATTACH_CHUNK)
+            tree_end_leaf(t);
+    }
+}
+
+/* A file of one chunk: its leaf; of more: the hash of the leaves. */
+static void tree_final(tree_t *t, uint8_t hash[EVENT_HASH_BYTES])
+{
+    if (t->in_leaf > 0)
+        tree_end_leaf(t);
+    if (t->n == 1)
+        memcpy(hash, t->first, EVENT_HASH_BYTES);
+    else
+        crypto_generichash_final(&t->root, hash, EVENT_HASH_BYTES);
+}
+
+uint32_t attach_chunks(uint64_t size)
+{
+    return (uint32_t)((size + ATTACH_CHUNK - 1) / ATTACH_CHUNK);
+}
+
+void attach_root(const uint8_t *leaves, uint32_t n, uint8_t hash[EVENT_HASH_BYTES])
+{
+    if (n == 1)
+        memcpy(hash, leaves, EVENT_HASH_BYTES);
+    else
+        crypto_generichash(hash, EVENT_HASH_BYTES, leaves, (size_t)n * EVENT_HASH_BYTES, NULL, 0);
+}
+
+/* Hashes what fd holds from where it is (the attachment hash; its leaves
+ * into leaves when set); copies it to out when out is set. At most
+ * EVENT_MAX_ATTACHMENT_SIZE bytes, or ATTACH_ERR_SIZE. */
+static int hash_fd(int fd, FILE *out, uint8_t hash[EVENT_HASH_BYTES], uint8_t *leaves,
+                   uint64_t *size, const char *name, char *why, size_t whylen)
 {
     static unsigned char buf[CHUNK]; /* the CLI and the daemon's loop: one caller at a time */
-    crypto_generichash_state st;
+    tree_t t;
     uint64_t total = 0;
     ssize_t n;
-    crypto_generichash_init(&st, NULL, 0, EVENT_HASH_BYTES);
+    tree_init(&t, leaves);
     while ((n = read(fd, buf, sizeof buf)) > 0) {
         total += (uint64_t)n;
         if (total > EVENT_MAX_ATTACHMENT_SIZE)
             return why_fail(why, whylen, ATTACH_ERR_SIZE, "%s: larger than %d bytes (25 MiB)",
                             name, EVENT_MAX_ATTACHMENT_SIZE);
-        crypto_generichash_update(&st, buf, (size_t)n);
+        tree_update(&t, buf, (size_t)n);
         if (out && fwrite(buf, 1, (size_t)n, out) != (size_t)n)
             return why_fail(why, whylen, ATTACH_ERR_IO, "%s: cannot write its copy", name);
     }
@@ -58,7 +129,7 @@ static int hash_fd(int fd, FILE *out, uint8_t hash[EVENT_HASH_BYTES], uint64_t *
         return why_fail(why, whylen, ATTACH_ERR_IO, "%s: %s", name, strerror(errno));
     if (total == 0)
         return why_fail(why, whylen, ATTACH_ERR_SIZE, "%s: the file is empty", name);
-    crypto_generichash_final(&st, hash, EVENT_HASH_BYTES);
+    tree_final(&t, hash);
     *size = total;
     return ATTACH_OK;
 }
@@ -85,7 +156,7 @@ int attach_hash_file(const char *path, uint8_t hash[EVENT_HASH_BYTES], uint64_t 
     int fd, rc = open_regular(path, &fd, why, whylen);
     if (rc)
         return rc;
-    rc = hash_fd(fd, NULL, hash, size, path, why, whylen);
+    rc = hash_fd(fd, NULL, hash, NULL, size, path, why, whylen);
     close(fd);
     return rc;
 }
@@ -122,7 +193,7 @@ int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYT
             close(fd);
             return ATTACH_ERR_IO;
         }
-        rc = hash_fd(fd, fileio_stream(fio), again, &n2, src, why, whylen);
+        rc = hash_fd(fd, fileio_stream(fio), again, NULL, &n2, src, why, whylen);
         close(fd);
         if (rc == ATTACH_OK && (n2 != n || memcmp(again, h, sizeof h) != 0))
             rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
@@ -153,7 +224,7 @@ int attach_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t
         return why_fail(why, whylen, ATTACH_ERR_ABSENT, "%.16s…: not yet here", hex);
     if ((rc = open_regular(path, &f, why, whylen)))
         return rc;
-    rc = hash_fd(f, NULL, h, &n, path, why, whylen);
+    rc = hash_fd(f, NULL, h, NULL, &n, path, why, whylen);
     if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
         rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
                       "%.16s…: the bytes held here do not match the signed hash", hex);
@@ -181,7 +252,7 @@ int attach_export(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64
         return ATTACH_ERR_IO;
     }
     /* hashed once more as it is copied: what is written is what was checked */
-    rc = hash_fd(fd, fileio_stream(fio), h, &n, out, why, whylen);
+    rc = hash_fd(fd, fileio_stream(fio), h, NULL, &n, out, why, whylen);
     close(fd);
     if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
         rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED, "the file changed while it was copied");
@@ -224,4 +295,145 @@ const char *attach_basename(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
+}
+
+/* ---- the transfer's side: leaves, and files on their way (.part) ------ */
+
+int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                  uint8_t *leaves, char *why, size_t whylen)
+{
+    char path[PATH_MAX], hex[ATTACH_HEX_SIZE];
+    uint8_t h[EVENT_HASH_BYTES];
+    uint64_t n;
+    int f, rc;
+    text_hex(hex, hash, EVENT_HASH_BYTES);
+    if (attach_path(path, sizeof path, home, hash) != 0)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
+    if (!attach_present(home, hash, size))
+        return why_fail(why, whylen, ATTACH_ERR_ABSENT, "%.16s…: not here", hex);
+    if ((rc = open_regular(path, &f, why, whylen)))
+        return rc;
+    rc = hash_fd(f, NULL, h, leaves, &n, path, why, whylen);
+    close(f);
+    if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
+        rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
+                      "%.16s…: the bytes held here do not match the signed hash", hex);
+    return rc;
+}
+
+int attach_read_chunk(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                      uint32_t index, uint8_t *buf, size_t *len)
+{
+    char path[PATH_MAX];
+    uint64_t off = (uint64_t)index * ATTACH_CHUNK;
+    if (off >= size || attach_path(path, sizeof path, home, hash) != 0)
+        return ATTACH_ERR_ABSENT;
+    size_t want = size - off < ATTACH_CHUNK ? (size_t)(size - off) : ATTACH_CHUNK;
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (f < 0)
+        return ATTACH_ERR_ABSENT;
+    ssize_t got = pread(f, buf, want, (off_t)off);
+    close(f);
+    if (got != (ssize_t)want)
+        return ATTACH_ERR_IO;
+    *len = want;
+    return ATTACH_OK;
+}
+
+int attach_part_path(char *out, size_t len, const char *home, const uint8_t hash[EVENT_HASH_BYTES])
+{
+    char hex[ATTACH_HEX_SIZE];
+    text_hex(hex, hash, EVENT_HASH_BYTES);
+    int n = snprintf(out, len, "%s/" ATTACH_DIR "/%s" ATTACH_PART, home, hex);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int attach_part_bytes(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t *n)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    if (attach_part_path(path, sizeof path, home, hash) != 0 || lstat(path, &sb) != 0 ||
+        !S_ISREG(sb.st_mode))
+        return ATTACH_ERR_ABSENT;
+    *n = (uint64_t)sb.st_size;
+    return ATTACH_OK;
+}
+
+int attach_part_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES],
+                     const uint8_t *leaves, uint32_t n_chunks, uint64_t size, int *fd,
+                     uint32_t *good, char *why, size_t whylen)
+{
+    char path[PATH_MAX];
+    static uint8_t buf[ATTACH_CHUNK];
+    struct stat sb;
+    int rc = make_dir(home, why, whylen);
+    if (rc)
+        return rc;
+    if (attach_part_path(path, sizeof path, home, hash) != 0)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (f < 0 || fstat(f, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        rc = why_fail(why, whylen, ATTACH_ERR_IO, "%s: %s", path, strerror(errno));
+        if (f >= 0)
+            close(f);
+        return rc;
+    }
+    /* What a run before wrote was checked then; it is checked again here
+     * (a crash may have torn the last chunk, the disk may lie): the run of
+     * whole chunks from the start that match their leaves is kept. */
+    uint32_t ok = 0;
+    uint64_t have = (uint64_t)sb.st_size;
+    while (ok < n_chunks) {
+        uint64_t off = (uint64_t)ok * ATTACH_CHUNK;
+        size_t want = size - off < ATTACH_CHUNK ? (size_t)(size - off) : ATTACH_CHUNK;
+        uint8_t h[EVENT_HASH_BYTES];
+        if (have < off + want || pread(f, buf, want, (off_t)off) != (ssize_t)want)
+            break;
+        crypto_generichash(h, sizeof h, buf, want, NULL, 0);
+        if (sodium_memcmp(h, leaves + (size_t)ok * EVENT_HASH_BYTES, sizeof h) != 0)
+            break;
+        ok++;
+    }
+    uint64_t keep = (uint64_t)ok * ATTACH_CHUNK < size ? (uint64_t)ok * ATTACH_CHUNK : size;
+    if (have != keep && ftruncate(f, (off_t)keep) != 0) {
+        rc = why_fail(why, whylen, ATTACH_ERR_IO, "%s: %s", path, strerror(errno));
+        close(f);
+        return rc;
+    }
+    *fd = f;
+    *good = ok;
+    return ATTACH_OK;
+}
+
+int attach_part_write(int fd, uint32_t index, const uint8_t *data, size_t len)
+{
+    off_t off = (off_t)index * ATTACH_CHUNK;
+    return pwrite(fd, data, len, off) == (ssize_t)len ? ATTACH_OK : ATTACH_ERR_IO;
+}
+
+int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                       char *why, size_t whylen)
+{
+    char path[PATH_MAX];
+    uint8_t h[EVENT_HASH_BYTES];
+    uint64_t n;
+    if (attach_part_path(path, sizeof path, home, hash) != 0)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
+    /* attach_import hashes the bytes once more as it copies them through
+     * the atomic writer: what lands under the hash is what the hash says */
+    int rc = attach_import(home, path, h, &n, why, whylen);
+    if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
+        rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED, /* every chunk was checked: the disk lies */
+                      "the finished file does not match its hash");
+    unlink(path);
+    return rc;
+}
+
+void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES])
+{
+    char path[PATH_MAX];
+    if (attach_path(path, sizeof path, home, hash) == 0)
+        unlink(path);
+    if (attach_part_path(path, sizeof path, home, hash) == 0)
+        unlink(path);
 }

@@ -7,6 +7,14 @@
  * layer holds it because the log and the files it names belong together
  * (the transfer between partners, in sync, builds on it).
  *
+ * The attachment hash (docs/protocol.md, "Attachment hash") is a hash
+ * tree of one level, so that a file fetched from partners can be checked
+ * chunk by chunk: the file is cut into chunks of ATTACH_CHUNK bytes (the
+ * last one shorter), leaf i is BLAKE2b-256 of chunk i, and the hash is
+ * that leaf for a file of one chunk (BLAKE2b-256 of the file) or else
+ * BLAKE2b-256 of the leaves concatenated. The listed size says how many
+ * chunks there are, so no file of one count passes for one of another.
+ *
  * A file is "present" when attachments/<hex> is a regular file of the
  * listed size; a reader that hands the bytes on (attach_open) re-checks
  * the hash first, so a damaged file is never passed off as the signed one.
@@ -25,6 +33,14 @@
 
 #define ATTACH_DIR "attachments"
 #define ATTACH_HEX_SIZE (2 * EVENT_HASH_BYTES + 1)
+#define ATTACH_PART ".part" /* attachments/<hex>.part: a file on its way */
+#define ATTACH_CHUNK (256 * 1024) /* bytes of a chunk, the unit of hashing and transfer */
+#define ATTACH_MAX_CHUNKS (EVENT_MAX_ATTACHMENT_SIZE / ATTACH_CHUNK) /* 100 */
+
+/* Chunks of a file of size bytes (the last may be short). */
+uint32_t attach_chunks(uint64_t size);
+/* The attachment hash from the n leaves (n × 32 bytes). */
+void attach_root(const uint8_t *leaves, uint32_t n, uint8_t hash[EVENT_HASH_BYTES]);
 
 /* "<home>/attachments/<hex>" in out; -1 when it does not fit. */
 int attach_path(char *out, size_t len, const char *home, const uint8_t hash[EVENT_HASH_BYTES]);
@@ -57,6 +73,37 @@ int attach_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t
  * the atomic writer (mode 0644 less the umask). */
 int attach_export(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
                   const char *out, char *why, size_t whylen);
+
+/* ---- for the transfer (sync/xfer.c) ---- */
+
+/* The leaves of home's file of hash (room for attach_chunks(size) × 32
+ * bytes), after checking that they give hash: ATTACH_ERR_ABSENT,
+ * ATTACH_ERR_DAMAGED. */
+int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                  uint8_t *leaves, char *why, size_t whylen);
+/* Chunk index of home's file (buf has room for ATTACH_CHUNK bytes; *len
+ * gets its length). Unchecked: the caller checks it against its leaf. */
+int attach_read_chunk(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                      uint32_t index, uint8_t *buf, size_t *len);
+/* "<home>/attachments/<hex>.part"; -1 when it does not fit. */
+int attach_part_path(char *out, size_t len, const char *home, const uint8_t hash[EVENT_HASH_BYTES]);
+/* The length of the .part of hash, or ATTACH_ERR_ABSENT. */
+int attach_part_bytes(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t *n);
+/* Opens (creates, 0600) the .part of hash for a fetch of a file of size
+ * bytes with the n_chunks leaves given (already checked against hash):
+ * the chunks from the start that match their leaves are kept (*good of
+ * them), the rest is cut off. *fd is the caller's to close. */
+int attach_part_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES],
+                     const uint8_t *leaves, uint32_t n_chunks, uint64_t size, int *fd,
+                     uint32_t *good, char *why, size_t whylen);
+/* Writes a checked chunk at its place in the .part. */
+int attach_part_write(int fd, uint32_t index, const uint8_t *data, size_t len);
+/* The .part is whole: hashed again while copied into place through the
+ * atomic writer (attach_import), then removed. */
+int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                       char *why, size_t whylen);
+/* Removes the file of hash and its .part, if there. */
+void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES]);
 
 /* The media type for a file name, by its extension (a fixed table, no
  * content sniffing): "application/pdf" for x.PDF; "application/octet-stream"

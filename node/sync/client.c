@@ -451,6 +451,8 @@ void sync_client_recv(sync_t *s, size_t peer, const uint8_t *buf, size_t len, in
         on_client_error(s, peer, m->error, now_ms);
     else if (m->body_case == LERNET__WIRE__MSG__BODY_OFFER_ACK) /* offers run beside the round */
         on_offer_ack(s, peer, m->offer_ack, now_ms);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_CHUNK) /* so do attachment fetches */
+        xfer_on_chunk(s, peer, m->chunk, now_ms);
     else if (st == C_HELLO && m->body_case == LERNET__WIRE__MSG__BODY_HELLO_ACK)
         on_hello_ack(s, peer, m->hello_ack, now_ms);
     else if (st == C_SUMMARY && m->body_case == LERNET__WIRE__MSG__BODY_SUMMARY)
@@ -493,6 +495,7 @@ void sync_client_disconnected(sync_t *s, size_t peer)
     if (c->connected)
         log_info("partner %s: disconnected", peer_name(s, (int)peer));
     client_reset(s, c);
+    xfer_client_down(s, peer);
     c->connected = false;
     c->down_since_ms = 0; /* pulls_from starts the grace when first asked */
 }

@@ -63,6 +63,18 @@ static session_t *session_find(sync_t *s, size_t peer, const uint8_t *rid, size_
     return oldest;
 }
 
+session_t *session_lookup(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len)
+{
+    if (peer >= s->cap || peer >= s->cfg->n_peers)
+        return NULL;
+    session_t **mine = peer_sessions(s, peer);
+    for (size_t k = 0; k < SYNC_SESSIONS_PER_PEER; k++)
+        if (mine[k] && mine[k]->used && mine[k]->rid_len == rid_len &&
+            memcmp(mine[k]->rid, rid, rid_len) == 0)
+            return mine[k];
+    return NULL;
+}
+
 /* The partner may have nothing now: it is told so, and its session ends
  * (the daemon also closes its connection, see sync_rescope). */
 void bar_session(sync_t *s, session_t *se)
@@ -357,6 +369,8 @@ void sync_server_recv(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len
         serve_want(s, se, sc, m->want);
     else if (m->body_case == LERNET__WIRE__MSG__BODY_OFFER)
         serve_offer(s, se, sc, m->offer, now_ms);
+    else if (m->body_case == LERNET__WIRE__MSG__BODY_GET_CHUNK)
+        xfer_request(s, se, m->get_chunk); /* waits: served after event requests */
     else
         log_debug("partner %s: unexpected request %d", peer_name(s, (int)peer),
                   (int)m->body_case);

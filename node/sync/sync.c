@@ -382,7 +382,8 @@ int sync_reserve(sync_t *s, size_t n_peers)
         grow(&s->sessions, was * SYNC_SESSIONS_PER_PEER, cap * SYNC_SESSIONS_PER_PEER,
              sizeof *s->sessions) ||
         grow(&s->rlog, (was + 1) * SYNC_REFUSAL_SLOTS, (cap + 1) * SYNC_REFUSAL_SLOTS,
-             sizeof *s->rlog))
+             sizeof *s->rlog) ||
+        xfer_reserve(s, cap))
         return -1;
     for (size_t p = was; p < cap; p++)
         s->status[p].state = SYNC_UNKNOWN;
@@ -446,6 +447,7 @@ void sync_free(sync_t **sp)
     free(s->rlog);
     vpool_free(&s->pool);
     digest_memos_free(s);
+    xfer_free(s);
     free(s->dialed);
     free(s);
     *sp = NULL;

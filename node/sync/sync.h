@@ -125,6 +125,29 @@ void sync_note_refused_handshake(sync_t *s);
 /* Status of every partner, for `lernet peers` (new reference). */
 json_t *sync_peers_json(sync_t *s, int64_t now_ms);
 
+/* Attached files (docs/protocol.md, "Attachments"; sync/xfer.c): from
+ * now on this node answers GetChunk for files held in home (borrowed,
+ * must outlive s) and fetches those of its items, within cfg's
+ * attachments_keep, attachment_max and attachment_quota. 0, or -1 out of
+ * memory. Without it, every GetChunk gets "not_found". */
+int sync_attachments(sync_t *s, const char *home);
+/* One step of the transfer: answers the oldest chunk request waiting (one
+ * chunk), starts or moves on the fetch. The daemon calls it once per turn
+ * of its loop, after the messages waiting on its sockets: event sync goes
+ * first. true: more requests wait (call again without waiting). */
+bool sync_attach_work(sync_t *s, int64_t now_ms);
+/* When sync_attach_work wants to be called next (now_ms: at once). */
+int64_t sync_attach_due(sync_t *s, int64_t now_ms);
+/* Someone asked for the file of hash: fetched before any other. ATTACH_OK:
+ * it is here; ATTACH_ERR_ABSENT: on its way; ATTACH_ERR_TOO_LARGE,
+ * ATTACH_ERR_QUOTA: refused by this node's limits; STORE_ERR_NOT_FOUND: no
+ * item here lists it; each with why. */
+int sync_attach_fetch(sync_t *s, const uint8_t hash[EVENT_HASH_BYTES], int64_t now_ms, char *why,
+                      size_t whylen);
+/* The transfer's counters, refusals by file and the fetch under way (new
+ * reference; null without sync_attachments). */
+json_t *sync_attach_json(sync_t *s);
+
 /* Counters. */
 typedef struct sync_stats {
     uint64_t bytes_sent, bytes_received;

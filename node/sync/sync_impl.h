@@ -14,6 +14,8 @@
  *   apply.c   a received batch: verified on every core, stored, forwarded
  *   push.c    eager push of new events, key logs, and offers (what a
  *             partner that does not pull from us itself lacks)
+ *   xfer.c    attached files: chunks served after event requests, and
+ *             fetched, each checked, from partners that may have them
  */
 #ifndef LERNET_SYNC_IMPL_H
 #define LERNET_SYNC_IMPL_H
@@ -207,6 +209,7 @@ struct sync {
     refusal_log_t *rlog; /* (cap + 1) x SYNC_REFUSAL_SLOTS, [0]: local */
     digest_memo_t memo[SYNC_DIGEST_MEMOS];
     uint64_t memo_tick;
+    struct xfer *xf; /* attached files (xfer.c); NULL until sync_attachments */
 };
 
 /* Slots of sync_t.refused: event reasons, then store errors, then handshakes. */
@@ -357,6 +360,21 @@ void guess_advance(client_t *c, size_t count);
 
 /* Tells the session's partner it may have nothing now, and ends it. */
 void bar_session(sync_t *s, session_t *se);
+/* The open session of peer with that routing id, or NULL (never made). */
+session_t *session_lookup(sync_t *s, size_t peer, const uint8_t *rid, size_t rid_len);
+
+/* ---- xfer.c ----------------------------------------------------------- */
+
+/* A GetChunk on an open session in scope: queued (bounded), answered by
+ * sync_attach_work after the event requests waiting. */
+void xfer_request(sync_t *s, session_t *se, const Lernet__Wire__GetChunk *g);
+/* A Chunk on our client connection to peer. */
+void xfer_on_chunk(sync_t *s, size_t peer, const Lernet__Wire__Chunk *c, int64_t now_ms);
+/* Our connection to peer went down: a fetch from it moves on. */
+void xfer_client_down(sync_t *s, size_t peer);
+/* Room for cap partners (sync_reserve); -1 out of memory. */
+int xfer_reserve(sync_t *s, size_t cap);
+void xfer_free(sync_t *s);
 
 /* ---- push.c ----------------------------------------------------------- */
 

@@ -128,7 +128,13 @@
     X(ATTACH_ERR_IO, -1301, "attachment_io", "cannot read or write an attached file")        \
     X(ATTACH_ERR_ABSENT, -1302, "attachment_absent", "the attached file is not here yet")    \
     X(ATTACH_ERR_DAMAGED, -1303, "attachment_damaged", "the attached file's bytes do not match its hash") \
-    X(ATTACH_ERR_SIZE, -1304, "attachment_size", "the file is empty or larger than 25 MiB")
+    X(ATTACH_ERR_SIZE, -1304, "attachment_size", "the file is empty or larger than 25 MiB") \
+    X(ATTACH_ERR_TOO_LARGE, -1305, "attachment_too_large",                                   \
+      "the file is larger than this node's attachment_max_mib")                              \
+    X(ATTACH_ERR_QUOTA, -1306, "attachment_quota",                                           \
+      "the author's files in that network would pass this node's attachment_quota_mib")     \
+    X(ATTACH_ERR_BAD_CHUNK, -1307, "bad_chunk",                                              \
+      "a chunk or chunk list from a partner does not match the signed hash")
 
 enum lernet_err {
     ERR_OK = 0,

@@ -164,6 +164,8 @@ int h_node_write_config(hnode_t *n)
         fprintf(f, "web = off\n");
     if (n->web_behind_proxy)
         fprintf(f, "web_behind_proxy = yes\n");
+    if (n->node_extra[0]) /* more [node] lines, as given */
+        fprintf(f, "%s", n->node_extra);
     if (n->web_token[0]) {
         fprintf(f, "web_token_file = web.token\n");
         if (write_token(n) != 0) {

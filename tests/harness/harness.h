@@ -30,6 +30,7 @@ typedef struct hnode {
     int web_port;      /* 0: the web page is off */
     char web_token[128]; /* non-empty: written to HOME/web.token (0600) as web_token_file */
     int web_behind_proxy; /* writes web_behind_proxy = yes */
+    char node_extra[256]; /* more lines for [node], each ending in \n (attachments_keep = none) */
     struct {
         const struct hnode *node;
         char networks[256];

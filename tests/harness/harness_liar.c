@@ -11,13 +11,20 @@
 
 #include "keys/keystore.h"
 #include "daemon/net.h"
+#include "store/attach.h"
 #include "store/store.h"
 #include "harness/testutil.h"
+
+#include <sys/stat.h>
 
 #define LIAR_MAX_CONNS 8
 #define LIAR_WAIT_MS 10000
 
 struct liar {
+    /* the lying server (liar_serve) */
+    void *zap, *router;
+    const char *src_home;
+    long lies;
     const hnode_t *self;
     keys_identity_t *k;
     keys_transport_t *t;
@@ -63,6 +70,10 @@ void liar_close(liar_t **lp)
     liar_t *l = *lp;
     while (l->n_conns)
         close_conn(l, 0);
+    if (l->router)
+        zmq_close(l->router);
+    if (l->zap)
+        zmq_close(l->zap);
     if (l->ctx)
         zmq_ctx_term(l->ctx);
     keys_free(&l->k);
@@ -325,4 +336,110 @@ event_t *liar_forge(const keys_identity_t *k, const uint8_t *author, const char 
         fprintf(stderr, "liar: cannot forge: %s\n", why);
     tu_payload_free(p);
     return ev;
+}
+
+/* ---- the lying server of attached files -------------------------------- */
+
+static int allow_all(void *ctx, const uint8_t x25519[32], const char *address,
+                     char user_id[NET_USER_ID_SIZE])
+{
+    (void)ctx, (void)x25519, (void)address;
+    snprintf(user_id, NET_USER_ID_SIZE, "liar");
+    return 1;
+}
+
+int liar_serve(liar_t *l, const char *src_home)
+{
+    char ep[64], why[256];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", l->self->port);
+    l->src_home = src_home;
+    l->zap = net_zap_open(l->ctx, why, sizeof why);
+    l->router = l->zap ? net_server_open(l->ctx, l->t, ep, why, sizeof why) : NULL;
+    if (!l->router)
+        fprintf(stderr, "liar: cannot serve on %s: %s\n", ep, why);
+    return l->router ? 0 : -1;
+}
+
+static void reply(liar_t *l, zmq_msg_t *rid, const Lernet__Wire__Msg *m)
+{
+    size_t len = lernet__wire__msg__get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return;
+    lernet__wire__msg__pack(m, buf);
+    zmq_send(l->router, zmq_msg_data(rid), zmq_msg_size(rid), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(l->router, buf, len, ZMQ_DONTWAIT);
+    free(buf);
+}
+
+/* The genuine chunk and leaves of the file of hash in src_home, the chunk
+ * with one byte flipped. */
+static void lie_chunk(liar_t *l, zmq_msg_t *rid, const Lernet__Wire__GetChunk *g)
+{
+    static uint8_t data[ATTACH_CHUNK], leaves[ATTACH_MAX_CHUNKS * EVENT_HASH_BYTES];
+    char path[700];
+    struct stat sb;
+    size_t len = 0;
+    Lernet__Wire__Chunk c = LERNET__WIRE__CHUNK__INIT;
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    c.hash = g->hash;
+    c.index = g->index;
+    c.refused = "";
+    if (g->hash.len != EVENT_HASH_BYTES ||
+        attach_path(path, sizeof path, l->src_home, g->hash.data) != 0 || stat(path, &sb) != 0 ||
+        attach_read_chunk(l->src_home, g->hash.data, (uint64_t)sb.st_size, g->index, data,
+                          &len) != ATTACH_OK) {
+        c.refused = "not_found";
+    } else {
+        uint32_t n = attach_chunks((uint64_t)sb.st_size);
+        if (g->leaves && n > 1 &&
+            attach_leaves(l->src_home, g->hash.data, (uint64_t)sb.st_size, leaves, NULL, 0) ==
+                ATTACH_OK)
+            c.leaves = (ProtobufCBinaryData){(size_t)n * EVENT_HASH_BYTES, leaves};
+        data[len / 2] ^= 0x01;
+        c.data = (ProtobufCBinaryData){len, data};
+        l->lies++;
+    }
+    m.body_case = LERNET__WIRE__MSG__BODY_CHUNK;
+    m.chunk = &c;
+    reply(l, rid, &m);
+}
+
+long liar_serve_step(liar_t *l, int timeout_ms)
+{
+    zmq_pollitem_t it[2] = {{l->zap, 0, ZMQ_POLLIN, 0}, {l->router, 0, ZMQ_POLLIN, 0}};
+    if (!l->router || zmq_poll(it, 2, timeout_ms) <= 0)
+        return l->lies;
+    if (it[0].revents & ZMQ_POLLIN)
+        net_zap_handle(l->zap, allow_all, l);
+    for (int turn = 0; turn < 64 && (it[1].revents & ZMQ_POLLIN); turn++) {
+        zmq_msg_t rid, body;
+        zmq_msg_init(&rid);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&rid, l->router, ZMQ_DONTWAIT) < 0 ||
+            zmq_msg_recv(&body, l->router, 0) < 0) {
+            zmq_msg_close(&rid);
+            zmq_msg_close(&body);
+            break;
+        }
+        Lernet__Wire__Msg *q = lernet__wire__msg__unpack(NULL, zmq_msg_size(&body),
+                                                         zmq_msg_data(&body));
+        if (q && q->body_case == LERNET__WIRE__MSG__BODY_HELLO) {
+            Lernet__Wire__HelloAck a = LERNET__WIRE__HELLO_ACK__INIT;
+            Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+            a.protocol = 1;
+            a.networks = q->hello->networks;
+            a.n_networks = q->hello->n_networks;
+            a.node_name = "liar";
+            m.body_case = LERNET__WIRE__MSG__BODY_HELLO_ACK;
+            m.hello_ack = &a;
+            reply(l, &rid, &m);
+        } else if (q && q->body_case == LERNET__WIRE__MSG__BODY_GET_CHUNK)
+            lie_chunk(l, &rid, q->get_chunk);
+        if (q)
+            lernet__wire__msg__free_unpacked(q, NULL);
+        zmq_msg_close(&rid);
+        zmq_msg_close(&body);
+    }
+    return l->lies;
 }

@@ -70,4 +70,15 @@ size_t liar_log(const hnode_t *n, const uint8_t *author, const char *network, ev
 event_t *liar_forge(const keys_identity_t *k, const uint8_t *author, const char *network,
                     uint64_t seq, const uint8_t *prev, const char *title);
 
+/* A lying server of attached files: binds self's port (the ROUTER a
+ * victim that lists self with an endpoint dials), answers every Hello
+ * with a HelloAck of the networks asked for, nothing else of a round, and
+ * every GetChunk with the chunk of the file held in src_home (the hash
+ * and leaves genuine) with one byte of its data flipped. Call
+ * liar_serve_step often while the victim fetches. */
+int liar_serve(liar_t *l, const char *src_home);
+/* Handles what waits (up to timeout_ms); how many chunks it lied with so
+ * far. */
+long liar_serve_step(liar_t *l, int timeout_ms);
+
 #endif

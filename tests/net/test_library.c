@@ -3,9 +3,9 @@
  * real daemons in a line, A – B – C, in a managed network that A
  * coordinates (B and C are members; C hears A only through B).
  *
- *  - A resource published on A with an attached file reaches C: C lists the
- *    file with present=false (and `attachment get` there exits 1, "not yet
- *    here": the transfer is not built yet), A with present=true, and A's
+ *  - A resource published on A with an attached file reaches C: C (which
+ *    keeps no file unasked, attachments_keep = none) lists the file with
+ *    present=false, A with present=true, and A's
  *    `attachment get` and its web page's download give the same bytes.
  *  - A reply written on C, and B's reply to it, appear in A's thread,
  *    nested by what they answer.
@@ -174,6 +174,9 @@ static void test_library_across_three_daemons(void **state)
     h_link(&B, &C, NET);
     A.web_port = h_free_port();
     C.web_port = h_free_port();
+    /* C fetches no file unasked: it shows one that is not here (the
+     * transfer itself is test_net_attach's) */
+    snprintf(C.node_extra, sizeof C.node_extra, "attachments_keep = none\n");
     hnode_t *all[] = {&A, &B, &C};
     for (int i = 0; i < 3; i++)
         assert_int_equal(h_node_write_config(all[i]), 0);
@@ -224,7 +227,12 @@ static void test_library_across_three_daemons(void **state)
     json_decref(a);
     json_decref(c);
 
-    /* the bytes: from A's home (CLI and web), not yet at C */
+    /* the bytes: from A's home (CLI and web), not yet at C (asked for
+     * there, C's daemon fetches it: its page is looked at first) */
+    out = run("curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1:%d/event/%s/file/0",
+              C.web_port, res);
+    assert_string_equal(out, "404");
+    free(out);
     char args[900];
     snprintf(args, sizeof args, "attachment get %.16s --out '%s/got.pdf'", hash, C.home);
     out = both_of(&C, args);
@@ -241,10 +249,6 @@ static void test_library_across_three_daemons(void **state)
               A.home, A.web_port, res, path, A.home);
     assert_non_null(strstr(out, "200"));
     assert_non_null(strstr(out, "same"));
-    free(out);
-    out = run("curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1:%d/event/%s/file/0",
-              C.web_port, res);
-    assert_string_equal(out, "404");
     free(out);
     out = run("curl -s 'http://127.0.0.1:%d/library?type=method&lang=en'", C.web_port);
     assert_non_null(strstr(out, "Method catalogue"));

@@ -11,10 +11,11 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness/testutil.h"
 #include "store/attach.h"
@@ -96,6 +97,56 @@ static void test_sizes_refused(void **state)
     tu_rmtree(&dir);
 }
 
+/* The attachment hash: one chunk, BLAKE2b-256 of the bytes; more, the
+ * hash of the chunk hashes (256 KiB chunks, the last one short). The
+ * vector of docs/test-vectors.md: 600,000 bytes, byte i = i mod 251. */
+static void test_hash_tree(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir(), path[600], why[512] = "", hex[65];
+    static unsigned char buf[600000];
+    uint8_t leaves[3 * 32], want[32], hash[32], got[3 * 32];
+    uint64_t size = 0;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)(i % 251);
+    crypto_generichash(leaves, 32, buf, ATTACH_CHUNK, NULL, 0);
+    crypto_generichash(leaves + 32, 32, buf + ATTACH_CHUNK, ATTACH_CHUNK, NULL, 0);
+    crypto_generichash(leaves + 64, 32, buf + 2 * ATTACH_CHUNK, sizeof buf - 2 * ATTACH_CHUNK,
+                       NULL, 0);
+    crypto_generichash(want, 32, leaves, sizeof leaves, NULL, 0);
+    snprintf(path, sizeof path, "%s/three.bin", dir);
+    write_file(path, buf, sizeof buf);
+    assert_int_equal(attach_hash_file(path, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_memory_equal(hash, want, 32);
+    assert_int_equal(attach_chunks(size), 3);
+    attach_root(leaves, 3, got);
+    assert_memory_equal(got, want, 32);
+    sodium_bin2hex(hex, sizeof hex, hash, 32);
+    assert_string_equal(hex, "319d0be237b2bc049070dd1a8b7883e5d508f0241ffc5149d9c944a1fd3eebb8");
+    /* the leaves a node serves, checked against the hash */
+    assert_int_equal(attach_import(dir, path, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
+    assert_memory_equal(got, leaves, sizeof leaves);
+    /* a .part of one good chunk and a torn second keeps only the first */
+    int fd = -1;
+    uint32_t good = 9;
+    snprintf(path, sizeof path, "%s/attachments/%s.part", dir, hex);
+    write_file(path, buf, ATTACH_CHUNK + 100);
+    assert_int_equal(attach_part_open(dir, hash, leaves, 3, size, &fd, &good, why, sizeof why),
+                     ATTACH_OK);
+    assert_int_equal(good, 1);
+    struct stat sb;
+    assert_int_equal(fstat(fd, &sb), 0);
+    assert_int_equal(sb.st_size, ATTACH_CHUNK);
+    close(fd);
+    /* exactly one chunk: BLAKE2b-256 of the bytes, as for any smaller file */
+    snprintf(path, sizeof path, "%s/one.bin", dir);
+    write_file(path, buf, ATTACH_CHUNK);
+    assert_int_equal(attach_hash_file(path, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_memory_equal(hash, leaves, 32);
+    tu_rmtree(&dir);
+}
+
 static void test_media_types(void **state)
 {
     (void)state;
@@ -115,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_import_open_export),
         cmocka_unit_test(test_sizes_refused),
         cmocka_unit_test(test_media_types),
+        cmocka_unit_test(test_hash_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -573,6 +574,70 @@ static size_t send_want(pair_t *p, Lernet__Wire__Range *r, size_t n, uint32_t ma
     return replies;
 }
 
+/* A GetChunk's replies (docs/protocol.md, "Attachments"): none before
+ * Hello but CODE_NO_SESSION; "not_found" from a node that serves no files;
+ * "bad_request" for a hash of another length; four wait unanswered per
+ * session and a fifth is "busy"; sync_attach_work answers one per call
+ * (here "not_found": no item lists the hash). */
+static Lernet__Wire__Msg chunk_msg(Lernet__Wire__GetChunk *g, uint8_t *hash, size_t len)
+{
+    Lernet__Wire__Msg m = LERNET__WIRE__MSG__INIT;
+    lernet__wire__get_chunk__init(g);
+    g->hash = (ProtobufCBinaryData){len, hash};
+    m.body_case = LERNET__WIRE__MSG__BODY_GET_CHUNK;
+    m.get_chunk = g;
+    return m;
+}
+
+static void expect_refused(Lernet__Wire__Msg *r, const char *why)
+{
+    assert_non_null(r);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_CHUNK);
+    assert_string_equal(r->chunk->refused, why);
+    assert_int_equal(r->chunk->data.len, 0);
+    lernet__wire__msg__free_unpacked(r, NULL);
+}
+
+static void test_chunk_requests(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    uint8_t hash[EVENT_HASH_BYTES];
+    Lernet__Wire__GetChunk g;
+    Lernet__Wire__Msg *r, m = chunk_msg(&g, hash, sizeof hash);
+    randombytes_buf(hash, sizeof hash);
+    assert_int_equal(ask_rid(p, "s", &m, &r), 1);
+    expect_error(r, LERNET__WIRE__ERROR__CODE__CODE_NO_SESSION);
+    assert_int_equal(send_hello(p, "s", SYNC_PROTOCOL, &r), 1);
+    lernet__wire__msg__free_unpacked(r, NULL);
+    assert_int_equal(ask_rid(p, "s", &m, &r), 1);
+    expect_refused(r, "not_found"); /* serves no files yet */
+
+    char *home = tu_tempdir();
+    assert_int_equal(sync_attachments(p->a.sync, home), 0);
+    Lernet__Wire__Msg bad = chunk_msg(&(Lernet__Wire__GetChunk){0}, hash, 31);
+    assert_int_equal(ask_rid(p, "s", &bad, &r), 1);
+    expect_refused(r, "bad_request");
+    for (int i = 0; i < 4; i++) /* they wait: event requests go first */
+        assert_int_equal(ask_rid(p, "s", &m, &r), 0);
+    assert_int_equal(ask_rid(p, "s", &m, &r), 1);
+    expect_refused(r, "busy");
+    hm_net_t *net = p->net;
+    for (int i = 0; i < 4; i++) {
+        net->head = net->tail = 0;
+        assert_true(sync_attach_work(p->a.sync, net->clock_ms) == (i < 3));
+        assert_int_equal(net->tail, 1);
+        expect_refused(lernet__wire__msg__unpack(NULL, net->q[0].len, net->q[0].buf),
+                       "not_found");
+        free(net->q[0].buf);
+    }
+    net->head = net->tail = 0;
+    sync_attach_work(p->a.sync, net->clock_ms);
+    assert_int_equal(net->tail, 0);
+    pair_free(p);
+    tu_rmtree(&home);
+}
+
 /* Issue 16 item 5: what each out-of-bounds or hostile request gets, as
  * docs/protocol.md ("What a request gets") lists it, one row at a time. */
 static void test_request_replies(void **state)
@@ -884,6 +949,7 @@ int main(void)
         cmocka_unit_test(test_digest_made_once_per_change),
         cmocka_unit_test(test_digest_follows_batches),
         cmocka_unit_test(test_request_replies),
+        cmocka_unit_test(test_chunk_requests),
         cmocka_unit_test(test_version_backoff),
         cmocka_unit_test(test_scope_same_both_sides),
     };

@@ -210,8 +210,11 @@ int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYT
     return ATTACH_OK;
 }
 
-int attach_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size, int *fd,
-                char *why, size_t whylen)
+/* The held file of hash, opened at its start once its bytes are checked
+ * against the signed hash and size (its chunk leaves into leaves, may be
+ * NULL). The one place a held file is opened for others. */
+static int open_checked(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                        uint8_t *leaves, int *fd, char *why, size_t whylen)
 {
     char path[PATH_MAX], hex[ATTACH_HEX_SIZE];
     uint8_t h[EVENT_HASH_BYTES];
@@ -224,7 +227,7 @@ int attach_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t
         return why_fail(why, whylen, ATTACH_ERR_ABSENT, "%.16s…: not yet here", hex);
     if ((rc = open_regular(path, &f, why, whylen)))
         return rc;
-    rc = hash_fd(f, NULL, h, NULL, &n, path, why, whylen);
+    rc = hash_fd(f, NULL, h, leaves, &n, path, why, whylen);
     if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
         rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
                       "%.16s…: the bytes held here do not match the signed hash", hex);
@@ -236,6 +239,12 @@ int attach_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t
     }
     *fd = f;
     return ATTACH_OK;
+}
+
+int attach_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size, int *fd,
+                char *why, size_t whylen)
+{
+    return open_checked(home, hash, size, NULL, fd, why, whylen);
 }
 
 int attach_export(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
@@ -302,22 +311,9 @@ const char *attach_basename(const char *path)
 int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
                   uint8_t *leaves, char *why, size_t whylen)
 {
-    char path[PATH_MAX], hex[ATTACH_HEX_SIZE];
-    uint8_t h[EVENT_HASH_BYTES];
-    uint64_t n;
-    int f, rc;
-    text_hex(hex, hash, EVENT_HASH_BYTES);
-    if (attach_path(path, sizeof path, home, hash) != 0)
-        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
-    if (!attach_present(home, hash, size))
-        return why_fail(why, whylen, ATTACH_ERR_ABSENT, "%.16s…: not here", hex);
-    if ((rc = open_regular(path, &f, why, whylen)))
-        return rc;
-    rc = hash_fd(f, NULL, h, leaves, &n, path, why, whylen);
-    close(f);
-    if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
-        rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
-                      "%.16s…: the bytes held here do not match the signed hash", hex);
+    int f, rc = open_checked(home, hash, size, leaves, &f, why, whylen);
+    if (rc == ATTACH_OK)
+        close(f);
     return rc;
 }
 

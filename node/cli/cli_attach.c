@@ -145,8 +145,9 @@ static int ask_daemon(cli_ctx_t *ctx, const att_ctx_t *c)
         return rc;
     }
     const char *state = json_string_value(json_object_get(reply, "state"));
+    int here = state && strcmp(state, "here") == 0;
     json_decref(reply);
-    if (state && strcmp(state, "here") == 0) /* it came meanwhile */
+    if (here) /* it came meanwhile */
         return cli_error(CLI_FAIL, "attachment get: %s has just arrived; run the command again",
                          c->name);
     if (attach_part_bytes(ctx->home, c->hash, &part) == ATTACH_OK && part > 0)

@@ -14,10 +14,11 @@
  *      push an event the CLI stored itself (key events)
  *   {"cmd":"reload-signer"} → {"ok":true,"signing_key":"<fingerprint>"}
  *      sign with keys/signing.key from now on (after `lernet keys rotate`)
- *   {"cmd":"attachment-fetch","hash":"<hex>"} → {"ok":true,…}
- *      fetch an attached file from partners now (`lernet attachment get`)
- *   {"cmd":"attachments"} → {"ok":true,"attachments":[…]}
- *      the files being fetched, with bytes so far (`lernet attachment list`)
+ *   {"cmd":"attachment-fetch","hash":"<64 hex>"} → {"ok":true,"state":"here"|"fetching"}
+ *      fetch the attached file before any other (lernet attachment get);
+ *      refused by this node's limits: {"ok":false,"error":…,"reason":"attachment_quota"}
+ *   {"cmd":"attachments"} → {"ok":true,"attachments":{…}}  the transfer's
+ *      counters, files refused by the limits, the fetch under way
  *   any failure      → {"ok":false,"error":"one line"}
  */
 #ifndef LERNET_CONTROL_H

@@ -96,7 +96,7 @@ struct xfer {
     ref_t *refs;
     size_t n_refs;
     uint64_t refs_version, refs_foreign;
-    int64_t refs_ms;
+    int64_t refs_ms, refs_checked_ms; /* the list read; the store's versions looked at */
     bool refs_read;
     int64_t next_pick_ms; /* pick() found nothing: not looked at again before (unless the
                            * list changes or a file is asked for) */
@@ -236,9 +236,13 @@ static void fetch_stop(sync_t *s);
 static void refs_refresh(sync_t *s, int64_t now_ms)
 {
     struct xfer *x = s->xf;
+    /* looked at every XFER_REFS_MS at most: the daemon calls this every
+     * turn of its loop, and PRAGMA data_version is a call into SQLite */
+    if (x->refs_read && now_ms - x->refs_checked_ms < XFER_REFS_MS)
+        return;
+    x->refs_checked_ms = now_ms;
     uint64_t v = store_feeds_version(s->st), fv = store_foreign_version(s->st);
-    if (x->refs_read && ((v == x->refs_version && fv == x->refs_foreign) ||
-                         now_ms - x->refs_ms < XFER_REFS_MS))
+    if (x->refs_read && v == x->refs_version && fv == x->refs_foreign)
         return;
     collect_t c = {0};
     store_query_t q = {0};
@@ -819,8 +823,7 @@ int sync_attach_fetch(sync_t *s, const uint8_t hash[EVENT_HASH_BYTES], int64_t n
     struct xfer *x = s->xf;
     if (!x)
         return why_fail(why, whylen, ATTACH_ERR_ABSENT, "this node does not fetch attachments");
-    x->refs_ms = 0; /* read the list now: the item may have just come */
-    x->refs_read = false;
+    x->refs_read = false; /* read the list now: the item may have just come */
     refs_refresh(s, now_ms);
     const ref_t *r = ref_find(x, hash, 0);
     char h[17];

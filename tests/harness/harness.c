@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,10 +211,18 @@ int h_node_spawn(hnode_t *n)
 {
     char logpath[600];
     snprintf(logpath, sizeof logpath, "%s/daemon.log", n->home);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* A test killed by ctest's timeout or a crash must not leave its
+         * daemons running: they loaded CI machines until its runs went past
+         * the time limit (66 found at once). The daemon dies with the thread
+         * that forked it, which is the test's main thread; the getppid check
+         * covers a parent that died before prctl. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
         int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             dup2(fd, 2);

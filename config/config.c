@@ -21,6 +21,8 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,12 @@ typedef struct parse {
     config_t *cfg;
     peer_lines_t *lines; /* parallel to cfg->peers */
     size_t cap;
+    /* Open-addressed indexes of the peers by name and by key (peer index
+     * + 1, 0 = free; twice cap slots, rebuilt as cap grows): a hub lists
+     * up to CONFIG_MAX_PEERS partners, and comparing each new one with all
+     * before it was 50 million comparisons per load. */
+    uint32_t *by_name, *by_key;
+    size_t slots;
     /* reader state */
     const char *pos, *end;
     int line;
@@ -338,6 +346,85 @@ fail(parse_t *p, int code, int line, const char *label, const char *key, const c
 
 /* ---- sections ---------------------------------------------------------- */
 
+static uint32_t fnv1a(const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+static uint32_t name_hash(const config_t *c, size_t i)
+{
+    return fnv1a(c->peers[i].name, strlen(c->peers[i].name));
+}
+
+static uint32_t key_hash(const config_t *c, size_t i)
+{
+    return fnv1a(c->peers[i].public_key, KEYS_PUBLIC_BYTES);
+}
+
+/* The slot for hash h in ix: the first free one from h on, or the one of
+ * the peer same() finds equal to peer i. */
+static size_t slot_of(const parse_t *p, const uint32_t *ix, uint32_t h, size_t i,
+                      bool (*same)(const config_t *c, size_t a, size_t b))
+{
+    size_t mask = p->slots - 1, s = h & mask;
+    while (ix[s] && !same(p->cfg, ix[s] - 1, i))
+        s = (s + 1) & mask;
+    return s;
+}
+
+static bool same_name(const config_t *c, size_t a, size_t b)
+{
+    return strcmp(c->peers[a].name, c->peers[b].name) == 0;
+}
+
+static bool same_key(const config_t *c, size_t a, size_t b)
+{
+    return memcmp(c->peers[a].public_key, c->peers[b].public_key, KEYS_PUBLIC_BYTES) == 0;
+}
+
+/* The peer listed before peer i under the same name (or key), or -1; with
+ * add, peer i is entered when there is none. */
+static long seen_before(parse_t *p, int by_key, size_t i, bool add)
+{
+    uint32_t *ix = by_key ? p->by_key : p->by_name;
+    uint32_t h = by_key ? key_hash(p->cfg, i) : name_hash(p->cfg, i);
+    size_t s = slot_of(p, ix, h, i, by_key ? same_key : same_name);
+    if (ix[s])
+        return ix[s] - 1 == i ? -1 : (long)ix[s] - 1;
+    if (add)
+        ix[s] = (uint32_t)i + 1;
+    return -1;
+}
+
+/* Rebuilds both indexes for 2 x cap slots (a power of two). */
+static int index_room(parse_t *p, size_t cap)
+{
+    size_t slots = 16;
+    while (slots < 2 * cap)
+        slots *= 2;
+    uint32_t *n = calloc(slots, sizeof *n), *k = calloc(slots, sizeof *k);
+    if (!n || !k) {
+        free(n);
+        free(k);
+        return -1;
+    }
+    free(p->by_name);
+    free(p->by_key);
+    p->by_name = n;
+    p->by_key = k;
+    p->slots = slots;
+    for (size_t i = 0; i < p->cfg->n_peers; i++) {
+        seen_before(p, 0, i, true);
+        if (p->lines[i].key[PK_PUBLIC_KEY])
+            seen_before(p, 1, i, true);
+    }
+    return 0;
+}
+
 static int add_peer(parse_t *p, const char *name)
 {
     config_t *c = p->cfg;
@@ -349,7 +436,7 @@ static int add_peer(parse_t *p, const char *name)
         peer_lines_t *lines = realloc(p->lines, cap * sizeof *lines);
         if (lines)
             p->lines = lines;
-        if (!peers || !lines) {
+        if (!peers || !lines || index_room(p, cap) != 0) {
             fail(p, CONFIG_ERR_NOMEM, p->line, p->label, NULL, "out of memory");
             return -1;
         }
@@ -376,13 +463,6 @@ static int peer_section(parse_t *p, const char *name, size_t len)
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "peer name %s", reason);
         return -1;
     }
-    for (size_t i = 0; i < p->cfg->n_peers; i++) {
-        if (strcmp(p->cfg->peers[i].name, name) == 0) {
-            fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL,
-                 "duplicate peer name (first at line %d)", p->lines[i].section);
-            return -1;
-        }
-    }
     if (p->cfg->n_peers >= CONFIG_MAX_PEERS) {
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL, "more than %d peers",
              CONFIG_MAX_PEERS);
@@ -390,7 +470,15 @@ static int peer_section(parse_t *p, const char *name, size_t len)
     }
     p->sect = SECT_PEER;
     snprintf(p->label, sizeof p->label, "[peer \"%s\"]", name);
-    return add_peer(p, name);
+    if (add_peer(p, name) != 0)
+        return -1;
+    long first = seen_before(p, 0, p->cfg->n_peers - 1, true);
+    if (first >= 0) {
+        fail(p, CONFIG_ERR_INVALID, p->line, p->label, NULL,
+             "duplicate peer name (first at line %d)", p->lines[first].section);
+        return -1;
+    }
+    return 0;
 }
 
 /* [network "NAME"]: the coordinators this node trusts for that network. */
@@ -617,13 +705,11 @@ static int peer_set(parse_t *p, int k, const char *v, char *reason, size_t rlen)
         snprintf(reason, rlen, "not a lernet public key (44 base64 characters)");
         return -1;
     }
-    for (size_t i = 0; i + 1 < p->cfg->n_peers; i++) {
-        if (p->lines[i].key[PK_PUBLIC_KEY] &&
-            memcmp(p->cfg->peers[i].public_key, peer->public_key, KEYS_PUBLIC_BYTES) == 0) {
-            snprintf(reason, rlen, "same key as [peer \"%s\"] (line %d)", p->cfg->peers[i].name,
-                     p->lines[i].key[PK_PUBLIC_KEY]);
-            return -1;
-        }
+    long first = seen_before(p, 1, p->cfg->n_peers - 1, true);
+    if (first >= 0) {
+        snprintf(reason, rlen, "same key as [peer \"%s\"] (line %d)", p->cfg->peers[first].name,
+                 p->lines[first].key[PK_PUBLIC_KEY]);
+        return -1;
     }
     return 0;
 }
@@ -871,6 +957,8 @@ int config_load(config_t **out, const char *path, char *why, size_t whylen)
         parse(&p, text, len);
     free(text);
     free(p.lines);
+    free(p.by_name);
+    free(p.by_key);
     if (p.err) {
         config_free(&p.cfg);
         return p.err;

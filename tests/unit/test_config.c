@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,43 @@ static void test_node_after_peers(void **state)
     load_bad("[peer \"A\"]\npublic_key = " K1 "\nendpoint = tcp://a:1\n"
              "networks = eu-vet\n[node]\ncountry = SE\nnetworks = nordic-wbl\n",
              "lernet.ini:4: ", "[peer \"A\"] networks", "'eu-vet'");
+}
+
+/* Peers text: n peers with fresh keys; peer dup_of's key again as the
+ * last one's when key_dup, its name again when not. */
+static char *many_peers(int n, int dup_of, int key_dup)
+{
+    size_t cap = 300 * (size_t)(n + 1) + 256, len = 0;
+    char *text = malloc(cap), pub[KEYS_PUB_STR_SIZE], dup[KEYS_PUB_STR_SIZE] = "";
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap, "%s", NODE);
+    for (int i = 0; i <= n; i++) {
+        uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+        crypto_sign_keypair(pk, sk);
+        sodium_memzero(sk, sizeof sk);
+        keys_pub_encode(pub, pk);
+        if (i == dup_of)
+            memcpy(dup, pub, sizeof dup);
+        char name[32];
+        snprintf(name, sizeof name, "Partner %d", i == n && !key_dup ? dup_of : i);
+        len += (size_t)snprintf(text + len, cap - len, "[peer \"%s\"]\npublic_key = %s\n",
+                                name, i == n && key_dup ? dup : pub);
+    }
+    return text;
+}
+
+/* Duplicates are found past the first tables (the indexes are rebuilt as
+ * the peer list grows: 8, 16, 32, 64). */
+static void test_duplicates_many(void **state)
+{
+    (void)state;
+    char *t = many_peers(40, 3, 1);
+    load_bad(t, "lernet.ini:86: ", "[peer \"Partner 40\"] public_key",
+             "same key as [peer \"Partner 3\"] (line 12)");
+    free(t);
+    t = many_peers(40, 5, 0);
+    load_bad(t, "lernet.ini:85: ", "[peer \"Partner 5\"]", "duplicate peer name (first at line 15)");
+    free(t);
 }
 
 static void test_max_peers(void **state)
@@ -822,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_max_networks),
         cmocka_unit_test(test_unknown_key_and_section),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_duplicates_many),
         cmocka_unit_test(test_bad_public_key),
         cmocka_unit_test(test_peer_requirements),
         cmocka_unit_test(test_bad_endpoints),

@@ -934,6 +934,16 @@ static void parse(parse_t *p, const char *text, size_t len)
         check_all(p);
 }
 
+/* What a parse allocated besides the config it fills. */
+static void parse_free(parse_t *p)
+{
+    free(p->lines);
+    free(p->by_name);
+    free(p->by_key);
+    p->lines = NULL;
+    p->by_name = p->by_key = NULL;
+}
+
 int config_load(config_t **out, const char *path, char *why, size_t whylen)
 {
     parse_t p = {.path = path ? path : "(null)", .why = why, .whylen = whylen};
@@ -956,9 +966,7 @@ int config_load(config_t **out, const char *path, char *why, size_t whylen)
     if (read_all(&p, &text, &len) == 0)
         parse(&p, text, len);
     free(text);
-    free(p.lines);
-    free(p.by_name);
-    free(p.by_key);
+    parse_free(&p);
     if (p.err) {
         config_free(&p.cfg);
         return p.err;
@@ -1102,7 +1110,7 @@ static int check_written(parse_t *p, const char *text, size_t len, config_check_
         return p->err;
     }
     parse(&chk, text, len);
-    free(chk.lines);
+    parse_free(&chk);
     if (!chk.err && check && check(check_ctx, chk.cfg, p->why, p->whylen) != 0)
         chk.err = CONFIG_ERR_INVALID;
     config_free(&chk.cfg);

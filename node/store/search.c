@@ -260,12 +260,13 @@ static const char *const search_sql[N_SEARCH_Q] = {
     [S_ROW_INS] = "INSERT INTO search_text(rowid, title, body, lang) VALUES (?1, ?2, ?3, ?4)",
     [S_ORIGIN_OF] = "SELECT rowid FROM events WHERE id = ?1",
     [S_CONTENT] = "SELECT payload FROM events WHERE rowid = ?1",
+    /* a snippet of at most 64 tokens: trigrams, 10 to 15 words */
     /* rank: bm25 with a title word worth four of the body's (schema v9) */
     [S_MATCH] = "SELECT rowid, rank FROM search_text WHERE search_text MATCH ?1 ORDER BY rank",
     [S_ITEM] = "SELECT i.kind, o.network, o.id, i.cancelled, i.start, o.created_ms"
                " FROM items i JOIN events o ON o.rowid = i.origin WHERE i.origin = ?1",
     [S_SNIPPET] = "SELECT lang, title, snippet(search_text, -1, '" MARK_OPEN "', '" MARK_CLOSE
-                  "', '…', 16) FROM search_text WHERE search_text MATCH ?1 AND rowid = ?2",
+                  "', '…', 64) FROM search_text WHERE search_text MATCH ?1 AND rowid = ?2",
     [S_TITLE] = "SELECT title FROM search_text WHERE rowid BETWEEN ?1 AND ?2 AND title != ''"
                 " LIMIT 1",
 };

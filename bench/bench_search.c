@@ -4,7 +4,7 @@
  *  - search latency, p50 and p99, of a mix of realistic queries (a common
  *    word, a compound part, two words, a Danish word typed without ø, a
  *    rare number), and of a three-letter query that matches most items
- *    (the worst a user can type: every match is ranked);
+ *    (the worst a user can type; ranked among its newest 2,000 matches);
  *  - the index's disk: bytes per event of the search tables (the inverted
  *    index, and the copy of the text snippets are cut from) against the
  *    whole database;
@@ -131,7 +131,7 @@ void bench_search(bench_t *b)
     bench_row(b, "search_p99_ms", label, bench_quantile(ms, k1, 0.99), "%.1f", "target <= 50");
     snprintf(label, sizeof label, "search at %ld items: p99 ms, 'lar' (matches most)", n);
     bench_row(b, "search_broad_p99_ms", label, bench_quantile(wide, k2, 0.99), "%.1f",
-              "the worst case: every match is ranked");
+              "ranked among its newest 2,000 matches");
     free(ms);
 
     /* one erasure: the items derived again, the index merged */

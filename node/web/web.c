@@ -512,7 +512,8 @@ void web_page(const web_req_t *r, web_resp_t *out, int status, const char *title
                  "<a href=\"/library\">Library</a><a href=\"/publish/resource\">New resource</a>"
                  "<a href=\"/health\">Node health</a></nav>",
               cfg->country);
-    page_search_box(h, r);
+    if (!r->guest)
+        page_search_box(h, r);
     html_raw(h, "</header><main>");
     if (!body) { /* html_take failed: over HTML_MAX or out of memory */
         log_warn("web: the %s page could not be built (size bound or memory)", title);
@@ -553,7 +554,9 @@ static void login_page(const web_req_t *r, web_resp_t *out, int status, const ch
                  "value=\"%s\"><label>Token <input type=\"password\" name=\"token\" "
                  "autocomplete=\"current-password\"></label> <button>Sign in</button></form>",
               r->csrf);
-    web_page(r, out, status, "Sign in", html_take(&h, NULL));
+    web_req_t guest = *r;
+    guest.guest = 1;
+    web_page(&guest, out, status, "Sign in", html_take(&h, NULL));
 }
 
 static void do_login(web_t *w, const web_req_t *r, web_resp_t *out, char *cookie_hdr,

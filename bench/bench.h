@@ -68,5 +68,6 @@ void bench_catchup(bench_t *b);
 void bench_propagation(bench_t *b);
 void bench_footprint(bench_t *b);
 void bench_hub(bench_t *b);
+void bench_search(bench_t *b);
 
 #endif

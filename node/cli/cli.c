@@ -42,6 +42,7 @@ static const cli_cmd_t commands[] = {
     {"hide", cli_hide, "as a coordinator: hide a member's reply or resource (or --undo)"},
     {"list", cli_list, "list workshops, meetings, reports, resources and replies"},
     {"show", cli_show, "show one item with its reports and its thread of replies"},
+    {"search", cli_search, "find items by words of their titles and texts, in any language"},
     {"attachment", cli_attachment, "list attached files, or get one that is here"},
     {"log", cli_log, "print the raw signed events (base64), for independent checks"},
     {"verify", cli_verify, "re-check every signature, chain and derived table"},

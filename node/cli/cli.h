@@ -137,6 +137,7 @@ int cli_hide(cli_ctx_t *ctx, int argc, char **argv);
 int cli_attachment(cli_ctx_t *ctx, int argc, char **argv);
 int cli_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_show(cli_ctx_t *ctx, int argc, char **argv);
+int cli_search(cli_ctx_t *ctx, int argc, char **argv);
 int cli_log(cli_ctx_t *ctx, int argc, char **argv);
 int cli_verify(cli_ctx_t *ctx, int argc, char **argv);
 int cli_store(cli_ctx_t *ctx, int argc, char **argv);

@@ -16,7 +16,9 @@
  * Invariant: the items are a pure function of the canonical rows in rowid
  * order, which is log order within every log; lifecycle_replay relies on
  * it, and store_rebuild derives them again to the same result.
- * items_derive writes only the items, hides and profiles tables.
+ * items_derive writes only the items, hides and profiles tables, and the
+ * search index of the items it creates or updates (search.c; outside a
+ * replay, after which search_sync brings the index in step at once).
  */
 #include "store/store_impl.h"
 
@@ -69,7 +71,10 @@ static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,
     sqlite3_bind_int(st, 6, w.cancelled);
     sqlite3_bind_int64(st, 7, ev->created_ms);
     bind_blob(st, 8, about, EVENT_ID_BYTES);
-    return step_done(s, st, why, whylen);
+    int rc = step_done(s, st, why, whylen);
+    if (rc == STORE_OK && !s->replaying && sqlite3_changes(s->db) > 0)
+        rc = search_put(s, rowid, rowid, p, why, whylen);
+    return rc;
 }
 
 /* Whether target is an item an update or cancel may change: one of the
@@ -114,7 +119,10 @@ static int derive_update(store_t *s, const event_t *ev, int64_t aid, int64_t row
     sqlite3_bind_int64(st, 4, w.end);
     sqlite3_bind_int(st, 5, w.cancelled);
     sqlite3_bind_int64(st, 6, ev->created_ms);
-    return step_done(s, st, why, whylen);
+    int rc = step_done(s, st, why, whylen);
+    if (rc == STORE_OK && !s->replaying)
+        rc = search_put_target(s, u->target.data, rowid, ev->body, why, whylen);
+    return rc;
 }
 
 static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, size_t whylen)
@@ -234,6 +242,17 @@ static void hide_state(store_t *s, store_item_t *it, char *reason, size_t len)
         break;
     }
     sqlite3_reset(st);
+}
+
+bool items_hidden(store_t *s, const uint8_t id[EVENT_ID_BYTES], const char *network)
+{
+    char reason[EVENT_MAX_SHORT + 1];
+    store_item_t it;
+    memset(&it, 0, sizeof it);
+    memcpy(it.id, id, EVENT_ID_BYTES);
+    it.network = network;
+    hide_state(s, &it, reason, sizeof reason);
+    return it.hidden;
 }
 
 /* Builds a store_item_t from a row of items_sql and calls cb. */

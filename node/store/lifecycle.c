@@ -72,6 +72,8 @@ int lifecycle_rederive(store_t *s, char *why, size_t whylen)
         return STORE_OK;
     int rc = lifecycle_replay(s, &skipped, why, whylen);
     if (rc == STORE_OK)
+        rc = search_sync(s, false, why, whylen);
+    if (rc == STORE_OK)
         s->items_stale = false;
     return rc;
 }
@@ -163,6 +165,7 @@ int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
                                   " WHERE fork = " SQL_CANONICAL " ORDER BY rowid",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_fail(s, SQLITE_ERROR, why, whylen);
+    s->replaying = true;
     while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
         event_t *ev = store_row_event(st, 2);
         if (!ev) {
@@ -173,6 +176,7 @@ int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
                           whylen);
         event_free(&ev);
     }
+    s->replaying = false;
     sqlite3_finalize(st);
     return rc;
 }
@@ -184,6 +188,8 @@ int store_rebuild(store_t *s, char *why, size_t whylen)
     if (rc)
         return rc;
     rc = lifecycle_replay(s, &skipped, why, whylen);
+    if (rc == STORE_OK) /* the search index is made anew too: a repair */
+        rc = search_sync(s, true, why, whylen);
     if (rc == STORE_OK && skipped)
         rc = why_fail(why, whylen, STORE_ERR_CORRUPT,
                   "%zu stored events no longer verify; run 'lernet verify'", skipped);

@@ -125,12 +125,29 @@ static const char *schema_v1 =
     "  network TEXT NOT NULL, unhide INTEGER NOT NULL, reason TEXT, stmt_ms INTEGER NOT NULL," \
     "  PRIMARY KEY(target, stmt)) WITHOUT ROWID;"
 
+/* v9: full-text search (search.c). search_text has one row per (item,
+ * language), rowid = the item's origin << 5 | the language's slot, and is
+ * tokenized by the "lernet" tokenizer (diacritics folded, trigrams), which
+ * every connection registers before it touches the schema. The rank is
+ * bm25 with a title word worth four of the body's. search_docs: per item,
+ * the content event its rows were made from (NULL: erased, no rows).
+ * Derived: store_open indexes the items of a store migrated to v9. */
+#define SEARCH_V9 \
+    "CREATE TABLE search_docs(origin INTEGER PRIMARY KEY, content INTEGER);" \
+    "CREATE VIRTUAL TABLE search_text USING fts5(title, body, lang UNINDEXED," \
+    "  tokenize = 'lernet');" \
+    "INSERT INTO search_text(search_text, rank) VALUES('rank', 'bm25(4.0, 1.0, 0.0)');"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
-                                   MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7, LIBRARY_V8};
+                                   MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7, LIBRARY_V8,
+                                   SEARCH_V9};
 
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
+/* The version that added the search index: a store migrated from below it
+ * has its items indexed when it opens. */
+#define SEARCH_INDEXED_AT 9
 
 const char *const schema_sql[N_STMTS] = {
     [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",
@@ -268,8 +285,9 @@ const char *const schema_sql[N_STMTS] = {
 };
 
 /* Brings the schema to STORE_SCHEMA_VERSION; *rederive is set when the
- * items were recreated empty and must be replayed (needs the statements). */
-int schema_migrate(store_t *s, int *rederive, char *why, size_t whylen)
+ * items were recreated empty and must be replayed (needs the statements),
+ * *reindex when the search index is new and the items must be indexed. */
+int schema_migrate(store_t *s, int *rederive, int *reindex, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
     int version = 0, rc;
@@ -285,6 +303,7 @@ int schema_migrate(store_t *s, int *rederive, char *why, size_t whylen)
     if (version == STORE_SCHEMA_VERSION)
         return STORE_OK;
     *rederive = version > 0 && version < ITEMS_REDERIVED_AT;
+    *reindex = version > 0 && version < SEARCH_INDEXED_AT;
     if ((rc = exec(s, "BEGIN IMMEDIATE", why, whylen)))
         return rc;
     for (int v = version; v < STORE_SCHEMA_VERSION; v++) {

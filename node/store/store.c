@@ -93,12 +93,13 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
      * (catch-up 17k -> 20k events/s); the WAL file is cut back to 64 MiB.
      * synchronous=FULL: a commit that returned is durable, so its events
      * may be acknowledged and forwarded. */
-    int rederive = 0;
+    int rederive = 0, reindex = 0;
     if ((rc = exec(s, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                       " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096;"
                       " PRAGMA journal_size_limit=67108864;"
                       " PRAGMA foreign_keys=OFF; PRAGMA secure_delete=ON;", why, whylen)) ||
-        (rc = schema_migrate(s, &rederive, why, whylen))) {
+        (rc = search_register(s, why, whylen)) ||
+        (rc = schema_migrate(s, &rederive, &reindex, why, whylen))) {
         store_close(&s);
         return rc;
     }
@@ -111,6 +112,10 @@ int store_open(store_t **out, const char *path, char *why, size_t whylen)
         }
     }
     if (rederive && (rc = store_rebuild(s, why, whylen)) != STORE_OK) {
+        store_close(&s);
+        return rc;
+    }
+    if (!rederive && reindex && (rc = search_index_all(s, why, whylen)) != STORE_OK) {
         store_close(&s);
         return rc;
     }
@@ -128,6 +133,7 @@ void store_close(store_t **sp)
         erase_checkpoint(s);
     for (int i = 0; i < N_STMTS; i++)
         sqlite3_finalize(s->q[i]);
+    search_close(s);
     sqlite3_finalize(s->data_version);
     sqlite3_close(s->db);
     free(s);

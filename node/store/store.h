@@ -55,7 +55,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 #define STORE_MAX_PENDING_PER_LOG 1024
 /* Erasures held back beyond STORE_MAX_PENDING_PER_LOG in one log (chain.c
  * hold): a node lacking both an event and its author's erasure of it is
@@ -266,6 +266,57 @@ int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
 /* One item by the id (or unique hex prefix) of its original event. */
 int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char *why,
                size_t whylen);
+
+/* Full-text search over every language's texts of the items (search.c):
+ * titles, descriptions, agendas, minutes, experience texts and lessons,
+ * resources' titles and summaries, replies' texts. Diacritic-insensitive
+ * ("larare" finds "lärare", "Kobenhavn" "København", "Strasse" "Straße"),
+ * a word matches as part of a longer one ("platz" finds
+ * "Arbeitsplatzlernen"), every word of the query must match (in one
+ * language of the item), ranked by bm25 with titles weighing more.
+ * Cancelled items are found (hit.cancelled says so); hidden replies and
+ * resources are not. Erased text is not in the index. */
+#define STORE_SEARCH_MAX_QUERY 256 /* bytes of a query */
+#define STORE_SEARCH_MAX_TERMS 16  /* words of a query */
+#define STORE_SEARCH_DEFAULT_LIMIT 20
+#define STORE_SEARCH_MAX_LIMIT 200
+/* The snippet marks the matching text between these two bytes (control
+ * characters, which no event text holds): a view escapes the snippet and
+ * shows them as it likes. */
+#define STORE_SEARCH_MARK_OPEN '\x02'
+#define STORE_SEARCH_MARK_CLOSE '\x03'
+
+typedef struct store_search {
+    const char *text;    /* what the user typed: words; quotes and operators are text */
+    int kind;            /* 0: every kind */
+    const char *network; /* NULL: every network */
+    size_t limit;        /* 0: STORE_SEARCH_DEFAULT_LIMIT; at most STORE_SEARCH_MAX_LIMIT */
+} store_search_t;
+
+/* One result; pointers valid only during the callback. */
+typedef struct store_hit {
+    uint8_t id[EVENT_ID_BYTES]; /* the item (its original event) */
+    int kind;
+    const char *network;
+    const char *lang;    /* the language whose text matched best */
+    const char *title;   /* in lang, else the item's first title; "" for a reply */
+    const char *snippet; /* of lang's text, the matches between the marks */
+    double rank;         /* bm25: lower is better; results come best first */
+    int cancelled;
+    int64_t start;       /* Unix s; 0 for the undated kinds */
+    int64_t created_ms;
+} store_hit_t;
+typedef int (*store_hit_cb)(void *ctx, const store_hit_t *hit);
+
+/* Calls cb for each result, best first, at most limit. A query that is
+ * empty, too long, not UTF-8, holds control characters or no word is
+ * refused (STORE_ERR_INVALID, the reason in why); nothing a user types is
+ * taken as FTS5 syntax. A non-zero return of cb stops and is returned. */
+int store_search(store_t *s, const store_search_t *q, store_hit_cb cb, void *ctx, char *why,
+                 size_t whylen);
+/* The FTS5 expression store_search makes of text (for tests and the
+ * fuzzer): each word a quoted string. STORE_OK or STORE_ERR_INVALID. */
+int store_search_expr(const char *text, char *out, size_t outlen, char *why, size_t whylen);
 
 /* Re-derives items from the events alone (drop and replay in log order). */
 int store_rebuild(store_t *s, char *why, size_t whylen);

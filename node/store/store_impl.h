@@ -20,6 +20,9 @@
 /* A parse of bytes we stored ourselves: the future-time rule was applied
  * when they arrived, so a "now" far ahead disables it here. */
 #define STORED_NOW (INT64_MAX / 4)
+/* Search rows: rowid = item origin << SEARCH_SLOT_BITS | language slot. */
+#define SEARCH_SLOT_BITS 5
+#define SEARCH_N_STMTS 12 /* search.c's own prepared statements */
 /* How long a statement waits for another process's lock. */
 #define STORE_BUSY_MS 5000
 
@@ -111,6 +114,11 @@ struct store {
     bool erase_due;
     int64_t erase_tried_ms;
     sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
+    /* search.c's statements, prepared when first used */
+    sqlite3_stmt *search_q[SEARCH_N_STMTS];
+    /* lifecycle_replay is deriving the items: the search index is brought
+     * in step once after it (search_sync), not per event */
+    bool replaying;
     /* store_feeds_version: the count, and what it was last derived from */
     struct feeds_version {
         uint64_t n, rollbacks;
@@ -202,7 +210,7 @@ void store_cache_clear(store_t *s);
 
 /* schema.c: the text of every prepared statement, by id; migrations. */
 extern const char *const schema_sql[N_STMTS];
-int schema_migrate(store_t *s, int *rederive, char *why, size_t whylen);
+int schema_migrate(store_t *s, int *rederive, int *reindex, char *why, size_t whylen);
 
 /* chain.c */
 int chain_author(store_t *s, const uint8_t key[KEYS_PUBLIC_BYTES], int64_t *aid,
@@ -255,5 +263,31 @@ int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen);
 /* items.c */
 int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen);
+/* Whether a coordinator hid the item id of network (as store_items says). */
+bool items_hidden(store_t *s, const uint8_t id[EVENT_ID_BYTES], const char *network);
+
+/* search.c */
+/* Registers the "lernet" FTS5 tokenizer on the connection (before the
+ * schema, which names it, is touched). */
+int search_register(store_t *s, char *why, size_t whylen);
+void search_close(store_t *s);
+/* Indexes the item at origin from content p (the payload of event row
+ * content; NULL: erased, nothing indexed), unless it was indexed from that
+ * content already. */
+int search_put(store_t *s, int64_t origin, int64_t content, const Lernet__Payload *p, char *why,
+               size_t whylen);
+/* The same for the item whose original event is target (an update). */
+int search_put_target(store_t *s, const uint8_t target[EVENT_ID_BYTES], int64_t content,
+                      const Lernet__Payload *p, char *why, size_t whylen);
+/* After the items were derived again: every item indexed from its content
+ * now, rows of items that are gone deleted; full: the index is emptied and
+ * made anew. When text left it in a write that erased, the index's
+ * segments are merged so nothing of that text stays in them. */
+int search_sync(store_t *s, bool full, char *why, size_t whylen);
+/* Indexes every item not indexed yet, in one transaction (store_open,
+ * after the migration to the schema that added the index). */
+int search_index_all(store_t *s, char *why, size_t whylen);
+/* Items the index is not in step with (store_verify). */
+int search_stale_count(store_t *s, int64_t *n);
 
 #endif

@@ -182,6 +182,18 @@ static void check_derived(verify_t *v)
     exec(v->s, "DROP TABLE IF EXISTS temp.verify_snap", NULL, 0);
 }
 
+/* The search index follows the items: every item indexed from its
+ * content now, no rows of items that are gone. */
+static void check_search(verify_t *v)
+{
+    int64_t stale = 0;
+    if (search_stale_count(v->s, &stale) != STORE_OK)
+        problem(v, "the search index could not be checked: %s", sqlite3_errmsg(v->s->db));
+    else if (stale)
+        problem(v, "the search index is out of step with %lld item%s; 'lernet store rebuild'"
+                   " makes it anew", (long long)stale, stale == 1 ? "" : "s");
+}
+
 /* Chain rows without their payload that no applied erasure accounts for:
  * only an erasure may remove one, so each such row is a copy that was
  * stripped. */
@@ -241,6 +253,7 @@ int store_verify(store_t *s, store_report_cb report, void *ctx, size_t *checked,
     check_cuts(&v);
     check_forks(&v);
     check_derived(&v);
+    check_search(&v);
     if (checked)
         *checked = v.checked;
     if (problems)

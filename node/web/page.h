@@ -37,6 +37,12 @@ void page_report_csv(const web_req_t *r, web_resp_t *out);
 /* GET /metrics: Prometheus text format 0.0.4 */
 void page_metrics(const web_req_t *r, web_resp_t *out);
 
+/* search.c: GET /search?q=&kind=&network= (as `lernet search`), and the
+ * search box of every page's header (a labelled GET form; q refilled). */
+struct html;
+void page_search(const web_req_t *r, web_resp_t *out);
+void page_search_box(struct html *h, const web_req_t *r);
+
 /* library.c: the library and the discussions. */
 #define LIBRARY_MAX_ROWS 1000      /* resources on one library page */
 #define THREAD_MAX_DEPTH 32        /* replies to replies to ... shown */

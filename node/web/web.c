@@ -72,6 +72,7 @@ static const char style_css[] =
     "gap:.3em 1em;align-items:baseline}"
     "header a{color:#fff}.brand{font-weight:700;font-size:1.2em;text-decoration:none}"
     "nav{display:flex;flex-wrap:wrap;gap:1em;margin-left:auto}"
+    "form.search{margin-left:1em}form.search label{margin-right:.3em}mark{background:#ffe58a}"
     "main{max-width:64em;margin:1em auto;padding:0 1em}"
     "footer{color:#667;font-size:.85em;text-align:center;margin:2em}"
     "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em}"
@@ -509,8 +510,11 @@ void web_page(const web_req_t *r, web_resp_t *out, int status, const char *title
                  "New workshop</a><a href=\"/publish/meeting\">New meeting</a>"
                  "<a href=\"/publish/experience\">New experience report</a>"
                  "<a href=\"/library\">Library</a><a href=\"/publish/resource\">New resource</a>"
-                 "<a href=\"/health\">Node health</a></nav></header><main>",
+                 "<a href=\"/health\">Node health</a></nav>",
               cfg->country);
+    if (!r->guest)
+        page_search_box(h, r);
+    html_raw(h, "</header><main>");
     if (!body) { /* html_take failed: over HTML_MAX or out of memory */
         log_warn("web: the %s page could not be built (size bound or memory)", title);
         status = 500;
@@ -550,7 +554,9 @@ static void login_page(const web_req_t *r, web_resp_t *out, int status, const ch
                  "value=\"%s\"><label>Token <input type=\"password\" name=\"token\" "
                  "autocomplete=\"current-password\"></label> <button>Sign in</button></form>",
               r->csrf);
-    web_page(r, out, status, "Sign in", html_take(&h, NULL));
+    web_req_t guest = *r;
+    guest.guest = 1;
+    web_page(&guest, out, status, "Sign in", html_take(&h, NULL));
 }
 
 static void do_login(web_t *w, const web_req_t *r, web_resp_t *out, char *cookie_hdr,
@@ -620,6 +626,9 @@ static const struct route {
     {{"/library", 0, WEB_GET, "/library",
       "the shared library: resources (?type= &theme= &language= &network=)"},
      page_library, NULL},
+    {{"/search", 0, WEB_GET, "/search",
+      "full-text search of every language's titles and texts (?q= &kind= &network=)"},
+     page_search, NULL},
     {{"/feed.atom", 0, WEB_GET, "/feed.atom",
       "Atom feed of new resources and experience reports (?network=)"},
      page_atom, NULL},

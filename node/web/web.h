@@ -105,6 +105,7 @@ typedef struct web_req {
     const char *csrf;       /* the token this page's form must carry (the sign-in form
                                has its own: it is shown to visitors not yet let in) */
     const json_t *form;     /* POST fields (name → string), or NULL for GET */
+    int guest;              /* the sign-in page of a visitor not let in: no search box */
 } web_req_t;
 
 /* A handler's answer. body is malloc'd and owned by whoever holds it. */

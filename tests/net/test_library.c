@@ -7,6 +7,8 @@
  *    keeps no file unasked, attachments_keep = none) lists the file with
  *    present=false, A with present=true, and A's
  *    `attachment get` and its web page's download give the same bytes.
+ *  - search on C finds A's resource by a part of a word (CLI and page), and
+ *    not a reply a coordinator hid.
  *  - A reply written on C, and B's reply to it, appear in A's thread,
  *    nested by what they answer.
  *  - The coordinator's hide hides C's reply at every member (shown as
@@ -260,6 +262,18 @@ static void test_library_across_three_daemons(void **state)
     assert_null(strstr(out, row)); /* the filter by type leaves it out */
     free(out);
 
+    /* search on C finds what A published: a part of the Danish title, the
+     * snippet in Danish, on the CLI and the page */
+    assert_int_equal(h_lernet(&C, &out, "search katalog --json"), 0);
+    assert_non_null(strstr(out, res));
+    assert_non_null(strstr(out, "\"lang\": \"da\""));
+    assert_non_null(strstr(out, "\"snippet\": \"Metode[katalog]\""));
+    free(out);
+    out = run("curl -s 'http://127.0.0.1:%d/search?q=katalog'", C.web_port);
+    assert_non_null(strstr(out, res));
+    assert_non_null(strstr(out, "Metode<mark>katalog</mark>"));
+    free(out);
+
     /* C replies, B answers C's reply: A's thread holds both, nested */
     assert_int_equal(h_lernet(&C, &out, "publish reply --about %.12s --text "
                                         "'de:Wir haben die Innovationscamps ausprobiert.'",
@@ -281,6 +295,10 @@ static void test_library_across_three_daemons(void **state)
     assert_int_equal(h_lernet(&A, &out, "show %s", res), 0);
     assert_non_null(strstr(out, "OWL Lernregion"));
     assert_non_null(strstr(out, "Wir haben die Innovationscamps ausprobiert."));
+    free(out);
+
+    assert_int_equal(h_lernet(&C, &out, "search innovationscamps"), 0);
+    assert_non_null(strstr(out, "[Innovationscamps]"));
     free(out);
 
     /* B is no coordinator: refused, in one line, nothing signed */
@@ -305,6 +323,10 @@ static void test_library_across_three_daemons(void **state)
     free(out);
     out = run("curl -s http://127.0.0.1:%d/event/%s", C.web_port, res);
     assert_non_null(strstr(out, "class=\"reply hidden\""));
+    free(out);
+    /* nor does a search show its text */
+    assert_int_equal(h_lernet(&C, &out, "search innovationscamps"), 0);
+    assert_non_null(strstr(out, "(nothing found)"));
     free(out);
 
     /* and the unhide shows it again everywhere */

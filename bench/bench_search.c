@@ -1,0 +1,165 @@
+/*
+ * bench_search: the full-text index at 100,000 items (`make bench
+ * ONLY=search`):
+ *  - search latency, p50 and p99, of a mix of realistic queries (a common
+ *    word, a compound part, two words, a Danish word typed without ø, a
+ *    rare number), and of a three-letter query that matches most items
+ *    (the worst a user can type; ranked among its newest 2,000 matches);
+ *  - the index's disk: bytes per event of the search tables (the inverted
+ *    index, and the copy of the text snippets are cut from) against the
+ *    whole database;
+ *  - what indexing costs when storing, and what one erasure costs (it
+ *    derives the items again and merges the index's segments).
+ * The items are signed and stored through the store API by one author in
+ * one transaction: no daemons.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "harness/testutil.h"
+
+#define START 1796112000LL
+
+/* n content events of one author in one transaction; the id of the
+ * event seq `keep` (1-based) in keep_id. Returns the seconds it took. */
+static double fill(store_t *st, const keys_identity_t *k, long n, long keep,
+                   uint8_t keep_id[EVENT_ID_BYTES], uint8_t head[EVENT_ID_BYTES])
+{
+    uint8_t prev[EVENT_ID_BYTES];
+    int64_t created = event_now_ms() - n - 1000;
+    double t0 = bench_now();
+    if (store_begin(st))
+        bench_die("search: begin failed");
+    for (long i = 0; i < n; i++) {
+        Lernet__Payload *p = bench_payload((uint64_t)i, START + i * 3600);
+        event_t *ev = NULL;
+        char why[256];
+        if (event_create(&ev, k, BENCH_NET, (uint64_t)i + 1, i ? prev : NULL, created + i, p, why,
+                         sizeof why) ||
+            store_add(st, ev, NULL, NULL, why, sizeof why))
+            bench_die("search: event %ld: %s", i, why);
+        memcpy(prev, ev->id, EVENT_ID_BYTES);
+        if (i + 1 == keep)
+            memcpy(keep_id, ev->id, EVENT_ID_BYTES);
+        event_free(&ev);
+        tu_payload_free(p);
+    }
+    if (store_commit(st))
+        bench_die("search: commit failed");
+    memcpy(head, prev, EVENT_ID_BYTES);
+    return bench_now() - t0;
+}
+
+static int count_hit(void *ctx, const store_hit_t *h)
+{
+    (void)h;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Milliseconds of each of reps rounds of the queries, into ms[]. */
+static size_t time_queries(store_t *st, const char *const *qs, size_t nq, int reps, double *ms)
+{
+    size_t k = 0;
+    for (int r = 0; r < reps; r++)
+        for (size_t i = 0; i < nq; i++) {
+            size_t hits = 0;
+            char why[256];
+            store_search_t q = {.text = qs[i]};
+            double t0 = bench_now();
+            if (store_search(st, &q, count_hit, &hits, why, sizeof why) != STORE_OK)
+                bench_die("search '%s': %s", qs[i], why);
+            ms[k++] = (bench_now() - t0) * 1000;
+            if (hits == 0)
+                bench_die("search '%s' found nothing", qs[i]);
+        }
+    return k;
+}
+
+/* Bytes of the tables whose name starts with prefix (dbstat), or of all
+ * (prefix NULL). */
+static double table_bytes(const char *path, const char *prefix)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    double n = -1;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        bench_die("search: cannot open %s", path);
+    if (sqlite3_prepare_v2(db, "SELECT sum(pgsize) FROM dbstat WHERE ?1 IS NULL"
+                               " OR name LIKE ?1 || '%'", -1, &st, NULL) != SQLITE_OK)
+        bench_die("search: dbstat: %s", sqlite3_errmsg(db));
+    if (prefix)
+        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+void bench_search(bench_t *b)
+{
+    long n = b->quick ? 2000 : 100000;
+    char path[600];
+    snprintf(path, sizeof path, "%s/search-bench.db", b->workdir);
+    unlink(path);
+    store_t *st = NULL;
+    keys_identity_t *k = NULL;
+    uint8_t victim[EVENT_ID_BYTES], head[EVENT_ID_BYTES];
+    char why[256];
+    if (store_open(&st, path, why, sizeof why) || keys_generate(&k))
+        bench_die("search: %s", why);
+    double fill_s = fill(st, k, n, 7, victim, head);
+
+    static const char *mix[] = {"larande", "werkstatt", "osthammar larande", "koge",
+                                "erfaringsudveksling", "auftakt", "workplace learning",
+                                "1234"};
+    static const char *broad[] = {"lar"};
+    int reps = b->quick ? 2 : 25;
+    size_t nq = sizeof mix / sizeof mix[0];
+    double *ms = calloc(nq * (size_t)reps, sizeof *ms), wide[25];
+    size_t k1 = time_queries(st, mix, nq, reps, ms);
+    size_t k2 = time_queries(st, broad, 1, reps, wide);
+    char label[96];
+    snprintf(label, sizeof label, "search at %ld items: p50 ms (a mix of %zu queries)", n, nq);
+    bench_row(b, "search_p50_ms", label, bench_quantile(ms, k1, 0.5), "%.1f", "median");
+    snprintf(label, sizeof label, "search at %ld items: p99 ms", n);
+    bench_row(b, "search_p99_ms", label, bench_quantile(ms, k1, 0.99), "%.1f", "target <= 50");
+    snprintf(label, sizeof label, "search at %ld items: p99 ms, 'lar' (matches most)", n);
+    bench_row(b, "search_broad_p99_ms", label, bench_quantile(wide, k2, 0.99), "%.1f",
+              "ranked among its newest 2,000 matches");
+    free(ms);
+
+    /* one erasure: the items derived again, the index merged */
+    Lernet__Payload *x = tu_erasure((const uint8_t(*)[EVENT_ID_BYTES])victim, 1, "bench");
+    event_t *ev = NULL;
+    if (event_create(&ev, k, BENCH_NET, (uint64_t)n + 1, head, event_now_ms(), x, why,
+                     sizeof why))
+        bench_die("search: erasure: %s", why);
+    double t0 = bench_now();
+    if (store_add(st, ev, NULL, NULL, why, sizeof why))
+        bench_die("search: erasure: %s", why);
+    double erase_s = bench_now() - t0;
+    event_free(&ev);
+    tu_payload_free(x);
+    store_close(&st); /* checkpoints: the file holds everything */
+    keys_free(&k);
+
+    double all = table_bytes(path, NULL), idx = table_bytes(path, "search_text_data") +
+                                                table_bytes(path, "search_text_idx");
+    double index = table_bytes(path, "search_");
+    bench_row(b, "search_fill_per_s", "search: events/s stored with indexing (sign + store)",
+              (double)n / fill_s, "%.0f", "one author, one transaction");
+    bench_row(b, "search_erase_s", "search: one erasure at this size, s", erase_s, "%.2f",
+              "re-derives the items, merges the index");
+    bench_row(b, "search_index_per_event", "search: index bytes per event (all search tables)",
+              index / (double)n, "%.0f", "%.0f%% of the database's %.0f B per event",
+              100 * index / all, all / (double)n);
+    bench_row(b, "search_inverted_per_event", "search: of which the inverted index (trigrams)",
+              idx / (double)n, "%.0f", "the rest: the text copy snippets are cut from");
+    unlink(path);
+}

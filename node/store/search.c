@@ -1,0 +1,826 @@
+/*
+ * search: the full-text index over the items (SQLite FTS5) and its queries.
+ *
+ * What is indexed: one row of search_text per (item, language), its title
+ * column the item's title in that language, its body column everything
+ * else it says in that language: a workshop's description, a meeting's
+ * agenda and minutes, an experience report's text and lessons, a
+ * resource's summary, a reply's text. The row's rowid is the item's
+ * origin (the rowid of its first event) shifted by SEARCH_SLOT_BITS, plus
+ * the language's slot, so an item's rows are one rowid range and are
+ * replaced without a scan. search_docs says, per item, which content event
+ * (items.content) its rows were made from, NULL for one whose text was
+ * erased: an item whose content moves on is indexed again, one whose
+ * content stayed is left alone.
+ *
+ * How it matches: the "lernet" tokenizer wraps unicode61 (lower case,
+ * remove_diacritics 2: ä→a, ö→o, å→a, é→e, ü→u, in every script) and then
+ * folds the letters unicode61 keeps that a Nordic or German reader types
+ * without the key: ø→o, æ→ae, œ→oe, ß→ss, ð/đ→d, þ→th, ł→l, ŋ→n, ŧ→t,
+ * ħ→h, ı→i. So "larare" finds "lärare", "Kobenhavn" "København", "laering"
+ * "læring" and "Strasse" "Straße". (The spelled-out transliterations,
+ * "Koebenhavn" for "København" or "Aerzte" for "Ärzte", are not matched.)
+ * Each folded word of three or more characters is indexed as its
+ * trigrams, a shorter word whole; a query word becomes the phrase of its
+ * trigrams, so it matches wherever it is part of a word: "platz" finds
+ * "Arbeitsplatzlernen", "vux" finds "vuxenutbildning". A word of one or
+ * two characters only matches that word.
+ *
+ * Kept in step: items_derive indexes an item when it is created and when
+ * an update changes its content (search_put); a cancel changes nothing
+ * here (a cancelled item stays findable and is shown cancelled); a hide
+ * is decided when results are read, like in every view (a hidden reply or
+ * resource is left out of results: a search must not show what a
+ * coordinator took out of the views). When the items are derived again
+ * (an erasure, a withdrawal, store_rebuild), search_sync brings the index
+ * to the items' content after the replay. Erased text leaves the index:
+ * its rows are deleted (secure_delete zeroes the freed cells) and the
+ * index's segments are merged into one (FTS5 'optimize'), which drops the
+ * deleted words from the inverted index too, before the commit; the WAL
+ * is then checkpointed and truncated as for every erasure (erase.c).
+ */
+#include "store/store_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/text.h"
+
+_Static_assert(3 * EVENT_MAX_LANGS <= (1 << SEARCH_SLOT_BITS),
+               "an item's languages (at most 3 text fields of EVENT_MAX_LANGS) fit its slots");
+
+/* ---- the tokenizer ---------------------------------------------------- */
+
+/* A folded word longer than this is indexed by its first characters. */
+#define FOLD_MAX_CPS 256
+
+typedef struct fold_tok {
+    fts5_tokenizer parent;
+    Fts5Tokenizer *inner;
+} fold_tok_t;
+
+typedef struct fold_ctx {
+    void *ctx;
+    int (*emit)(void *, int, const char *, int, int, int);
+    const char *text;
+} fold_ctx_t;
+
+/* What the letters unicode61 keeps fold to; NULL: the letter stays. */
+static const char *fold_letter(uint32_t cp)
+{
+    switch (cp) {
+    case 0xF8: return "o";                  /* ø */
+    case 0xE6: return "ae";                 /* æ */
+    case 0x153: return "oe";                /* œ */
+    case 0xDF: case 0x1E9E: return "ss";    /* ß, ẞ */
+    case 0xF0: case 0x111: return "d";      /* ð, đ */
+    case 0xFE: return "th";                 /* þ */
+    case 0x142: return "l";                 /* ł */
+    case 0x14B: return "n";                 /* ŋ */
+    case 0x167: return "t";                 /* ŧ */
+    case 0x127: return "h";                 /* ħ */
+    case 0x131: return "i";                 /* ı */
+    default: return NULL;
+    }
+}
+
+/* The code point of the valid sequence of len bytes at p. */
+static uint32_t utf8_cp(const unsigned char *p, size_t len)
+{
+    if (len == 1)
+        return p[0];
+    uint32_t cp = p[0] & (0xFF >> (len + 1));
+    for (size_t i = 1; i < len; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+    return cp;
+}
+
+static size_t seq_len(const char *p, size_t n)
+{
+    size_t len = text_utf8_seq((const unsigned char *)p, n);
+    return len ? len : 1; /* a stray byte is one character of its own */
+}
+
+static size_t count_cps(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i += seq_len(p + i, n - i))
+        k++;
+    return k;
+}
+
+/* A folded word: its bytes, where each character starts in them, and the
+ * span of the original text each character stands for. */
+typedef struct folded {
+    char out[FOLD_MAX_CPS * 4];
+    int at[FOLD_MAX_CPS + 1];
+    int start[FOLD_MAX_CPS], end[FOLD_MAX_CPS];
+    int n;
+} folded_t;
+
+/* Folds the token unicode61 made of the original text's [ostart, oend).
+ * The original and the token need not have as many characters (combining
+ * marks are dropped): the token's j-th character stands for the original
+ * from character j * n_orig / n_tok to the next one's, so the spans are
+ * contiguous and in order (the snippet's highlighting needs that); a
+ * letter that folds to two stands for its original with the first and
+ * for nothing after it with the second. */
+static void fold_word(folded_t *f, const fold_ctx_t *c, const char *tok, int ntok, int ostart,
+                      int oend)
+{
+    const char *orig = c->text + ostart;
+    size_t norig = (size_t)(oend - ostart), ntc = count_cps(tok, (size_t)ntok);
+    size_t no = count_cps(orig, norig);
+    size_t ocp = 0, obyte = 0; /* cursor in the original: character ocp starts at obyte */
+    size_t nout = 0;
+    int next_start = ostart;
+    f->n = 0;
+    for (size_t i = 0, j = 0; i < (size_t)ntok && f->n < FOLD_MAX_CPS; j++) {
+        size_t len = seq_len(tok + i, (size_t)ntok - i);
+        size_t want = ntc ? (j + 1) * no / ntc : no; /* the original character after this one */
+        while (ocp < want && obyte < norig) {
+            obyte += seq_len(orig + obyte, norig - obyte);
+            ocp++;
+        }
+        int s = next_start, e = j + 1 == ntc ? oend : ostart + (int)obyte;
+        next_start = e;
+        const char *x = len > 1 ? fold_letter(utf8_cp((const unsigned char *)tok + i, len)) : NULL;
+        const char *from = x ? x : tok + i;
+        size_t nfrom = x ? strlen(x) : len;
+        for (size_t k = 0; k < nfrom && f->n < FOLD_MAX_CPS; k++) {
+            size_t clen = x ? 1 : nfrom;
+            f->at[f->n] = (int)nout;
+            f->start[f->n] = k ? e : s;
+            f->end[f->n] = e;
+            memcpy(f->out + nout, from + (x ? k : 0), clen);
+            nout += clen;
+            f->n++;
+            if (!x)
+                break;
+        }
+        i += len;
+    }
+    f->at[f->n] = (int)nout;
+}
+
+/* unicode61 gives a word; this emits it whole when short, else each of
+ * its trigrams, with the span of the original text they stand for. */
+static int fold_token(void *vc, int tflags, const char *tok, int ntok, int ostart, int oend)
+{
+    (void)tflags;
+    fold_ctx_t *c = vc;
+    folded_t *f = malloc(sizeof *f);
+    int rc = SQLITE_OK;
+    if (!f)
+        return SQLITE_NOMEM;
+    fold_word(f, c, tok, ntok, ostart, oend);
+    if (f->n > 0 && f->n < 3)
+        rc = c->emit(c->ctx, 0, f->out, f->at[f->n], f->start[0], f->end[f->n - 1]);
+    for (int k = 0; rc == SQLITE_OK && k + 3 <= f->n; k++)
+        rc = c->emit(c->ctx, 0, f->out + f->at[k], f->at[k + 3] - f->at[k], f->start[k],
+                     f->end[k + 2]);
+    free(f);
+    return rc;
+}
+
+static int fold_create(void *api_ctx, const char **argv, int argc, Fts5Tokenizer **out)
+{
+    (void)argv;
+    fts5_api *api = api_ctx;
+    static const char *args[] = {"remove_diacritics", "2"};
+    void *ud = NULL;
+    if (argc != 0)
+        return SQLITE_ERROR;
+    fold_tok_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return SQLITE_NOMEM;
+    int rc = api->xFindTokenizer(api, "unicode61", &ud, &t->parent);
+    if (rc == SQLITE_OK)
+        rc = t->parent.xCreate(ud, args, 2, &t->inner);
+    if (rc != SQLITE_OK) {
+        free(t);
+        return rc;
+    }
+    *out = (Fts5Tokenizer *)t;
+    return SQLITE_OK;
+}
+
+static void fold_delete(Fts5Tokenizer *p)
+{
+    fold_tok_t *t = (fold_tok_t *)p;
+    if (t) {
+        t->parent.xDelete(t->inner);
+        free(t);
+    }
+}
+
+static int fold_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *text, int n,
+                         int (*emit)(void *, int, const char *, int, int, int))
+{
+    fold_tok_t *t = (fold_tok_t *)p;
+    fold_ctx_t c = {ctx, emit, text};
+    return t->parent.xTokenize(t->inner, &c, flags, text, n, fold_token);
+}
+
+int search_register(store_t *s, char *why, size_t whylen)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+        return why_fail(why, whylen, STORE_ERR_OPEN, "this SQLite has no FTS5: %s",
+                        sqlite3_errmsg(s->db));
+    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    fts5_tokenizer tok = {fold_create, fold_delete, fold_tokenize};
+    if (!api || api->xCreateTokenizer(api, "lernet", api, &tok, NULL) != SQLITE_OK)
+        return why_fail(why, whylen, STORE_ERR_OPEN, "cannot register the search tokenizer");
+    return STORE_OK;
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+enum search_stmt {
+    S_DOC_GET, S_DOC_PUT, S_DOC_DEL, S_ROWS_DEL, S_ROW_INS, S_ORIGIN_OF, S_CONTENT,
+    S_CUTOFF, S_MATCH, S_ITEM, S_SNIPPET, S_TITLE, N_SEARCH_Q
+};
+_Static_assert(N_SEARCH_Q <= SEARCH_N_STMTS, "struct store has room for the statements");
+
+/* The snippet's marks: control characters no text a person reads holds
+ * (event fields are text_plain), so a view can find them after escaping. */
+#define MARK_OPEN "\x02"
+#define MARK_CLOSE "\x03"
+
+static const char *const search_sql[N_SEARCH_Q] = {
+    [S_DOC_GET] = "SELECT content FROM search_docs WHERE origin = ?1",
+    [S_DOC_PUT] = "INSERT OR REPLACE INTO search_docs(origin, content) VALUES (?1, ?2)",
+    [S_DOC_DEL] = "DELETE FROM search_docs WHERE origin = ?1",
+    [S_ROWS_DEL] = "DELETE FROM search_text WHERE rowid BETWEEN ?1 AND ?2",
+    [S_ROW_INS] = "INSERT INTO search_text(rowid, title, body, lang) VALUES (?1, ?2, ?3, ?4)",
+    [S_ORIGIN_OF] = "SELECT rowid FROM events WHERE id = ?1",
+    [S_CONTENT] = "SELECT payload FROM events WHERE rowid = ?1",
+    /* a snippet of at most 64 tokens: trigrams, 10 to 15 words */
+    /* rank: bm25 with a title word worth four of the body's (schema v9) */
+    /* the rowid of the SEARCH_RANKED-th newest matching row: only rows
+     * from it on are ranked (bm25 of every match of a common word at
+     * 100,000 items takes a second) */
+    [S_CUTOFF] = "SELECT rowid FROM search_text WHERE search_text MATCH ?1"
+                 " ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+    [S_MATCH] = "SELECT rowid, rank FROM search_text WHERE search_text MATCH ?1"
+                " AND rowid >= ?2 ORDER BY rank",
+    [S_ITEM] = "SELECT i.kind, o.network, o.id, i.cancelled, i.start, o.created_ms"
+               " FROM items i JOIN events o ON o.rowid = i.origin WHERE i.origin = ?1",
+    [S_SNIPPET] = "SELECT lang, title, snippet(search_text, -1, '" MARK_OPEN "', '" MARK_CLOSE
+                  "', '…', 64) FROM search_text WHERE search_text MATCH ?1 AND rowid = ?2",
+    [S_TITLE] = "SELECT title FROM search_text WHERE rowid BETWEEN ?1 AND ?2 AND title != ''"
+                " LIMIT 1",
+};
+
+static sqlite3_stmt *SQ(store_t *s, enum search_stmt id)
+{
+    if (!s->search_q[id] && sqlite3_prepare_v3(s->db, search_sql[id], -1,
+                                               SQLITE_PREPARE_PERSISTENT, &s->search_q[id],
+                                               NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_reset(s->search_q[id]);
+    sqlite3_clear_bindings(s->search_q[id]);
+    return s->search_q[id];
+}
+
+void search_close(store_t *s)
+{
+    for (int i = 0; i < SEARCH_N_STMTS; i++) {
+        sqlite3_finalize(s->search_q[i]);
+        s->search_q[i] = NULL;
+    }
+}
+
+static int sq_fail(store_t *s, char *why, size_t whylen)
+{
+    return sql_fail(s, sqlite3_errcode(s->db), why, whylen);
+}
+
+/* ---- indexing ---------------------------------------------------------- */
+
+/* One language's row: its title and the rest, joined by newlines. */
+typedef struct doc {
+    char lang[36];
+    char *title, *body;
+    size_t tlen, blen;
+} doc_t;
+
+typedef struct docs {
+    doc_t d[1 << SEARCH_SLOT_BITS];
+    size_t n;
+    int nomem;
+} docs_t;
+
+static doc_t *doc_for(docs_t *ds, const char *lang)
+{
+    for (size_t i = 0; i < ds->n; i++)
+        if (strcasecmp(ds->d[i].lang, lang) == 0)
+            return &ds->d[i];
+    if (ds->n == sizeof ds->d / sizeof ds->d[0])
+        return NULL; /* cannot happen (see the static assertion) */
+    doc_t *d = &ds->d[ds->n++];
+    snprintf(d->lang, sizeof d->lang, "%s", lang);
+    return d;
+}
+
+static void append(docs_t *ds, char **buf, size_t *len, const char *text)
+{
+    size_t n = strlen(text);
+    char *b = realloc(*buf, *len + n + 2);
+    if (!b) {
+        ds->nomem = 1;
+        return;
+    }
+    if (*len)
+        b[(*len)++] = '\n';
+    memcpy(b + *len, text, n + 1);
+    *len += n;
+    *buf = b;
+}
+
+static void add_texts(docs_t *ds, Lernet__Text **t, size_t n, int title)
+{
+    for (size_t i = 0; i < n; i++) {
+        doc_t *d = t[i] && t[i]->text && t[i]->text[0] ? doc_for(ds, t[i]->lang ? t[i]->lang : "")
+                                                       : NULL;
+        if (d && title)
+            append(ds, &d->title, &d->tlen, t[i]->text);
+        else if (d)
+            append(ds, &d->body, &d->blen, t[i]->text);
+    }
+}
+
+/* The texts of a content payload (an original or an update), by language. */
+static void collect(docs_t *ds, const Lernet__Payload *p)
+{
+    const Lernet__Workshop *w = NULL;
+    const Lernet__Meeting *m = NULL;
+    const Lernet__Resource *r = NULL;
+    if (!p)
+        return;
+    switch (p->body_case) {
+    case LERNET__PAYLOAD__BODY_WORKSHOP: w = p->workshop; break;
+    case LERNET__PAYLOAD__BODY_MEETING: m = p->meeting; break;
+    case LERNET__PAYLOAD__BODY_RESOURCE: r = p->resource; break;
+    case LERNET__PAYLOAD__BODY_UPDATE:
+        /* a oneof: only the member content_case names may be read */
+        if (p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP)
+            w = p->update->workshop;
+        else if (p->update->content_case == LERNET__UPDATE__CONTENT_MEETING)
+            m = p->update->meeting;
+        else if (p->update->content_case == LERNET__UPDATE__CONTENT_RESOURCE)
+            r = p->update->resource;
+        break;
+    case LERNET__PAYLOAD__BODY_EXPERIENCE:
+        add_texts(ds, p->experience->title, p->experience->n_title, 1);
+        add_texts(ds, p->experience->text, p->experience->n_text, 0);
+        add_texts(ds, p->experience->lessons, p->experience->n_lessons, 0);
+        return;
+    case LERNET__PAYLOAD__BODY_REPLY:
+        add_texts(ds, p->reply->text, p->reply->n_text, 0);
+        return;
+    default: return;
+    }
+    if (w) {
+        add_texts(ds, w->title, w->n_title, 1);
+        add_texts(ds, w->description, w->n_description, 0);
+    } else if (m) {
+        add_texts(ds, m->title, m->n_title, 1);
+        add_texts(ds, m->agenda, m->n_agenda, 0);
+        add_texts(ds, m->minutes, m->n_minutes, 0);
+    } else if (r) {
+        add_texts(ds, r->title, r->n_title, 1);
+        add_texts(ds, r->summary, r->n_summary, 0);
+    }
+}
+
+static void docs_free(docs_t *ds)
+{
+    for (size_t i = 0; i < ds->n; i++) {
+        free(ds->d[i].title);
+        free(ds->d[i].body);
+    }
+}
+
+static int rows_delete(store_t *s, int64_t origin, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = SQ(s, S_ROWS_DEL);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    sqlite3_bind_int64(st, 1, origin << SEARCH_SLOT_BITS);
+    sqlite3_bind_int64(st, 2, (origin << SEARCH_SLOT_BITS) | ((1 << SEARCH_SLOT_BITS) - 1));
+    return step_done(s, st, why, whylen);
+}
+
+static int rows_insert(store_t *s, int64_t origin, const docs_t *ds, char *why, size_t whylen)
+{
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < ds->n; i++) {
+        sqlite3_stmt *st = SQ(s, S_ROW_INS);
+        if (!st)
+            return sq_fail(s, why, whylen);
+        sqlite3_bind_int64(st, 1, (origin << SEARCH_SLOT_BITS) | (int64_t)i);
+        bind_text(st, 2, ds->d[i].title ? ds->d[i].title : "");
+        bind_text(st, 3, ds->d[i].body ? ds->d[i].body : "");
+        bind_text(st, 4, ds->d[i].lang);
+        rc = step_done(s, st, why, whylen);
+    }
+    return rc;
+}
+
+/* What search_docs holds for origin: 1 and *content (-1 for NULL) if a
+ * row, 0 if none, < 0 on error. */
+static int doc_get(store_t *s, int64_t origin, int64_t *content)
+{
+    sqlite3_stmt *st = SQ(s, S_DOC_GET);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, origin);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *content = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int search_put(store_t *s, int64_t origin, int64_t content, const Lernet__Payload *p, char *why,
+               size_t whylen)
+{
+    int64_t want = p ? content : -1, had = 0;
+    int have = doc_get(s, origin, &had), rc = STORE_OK;
+    if (have < 0)
+        return sq_fail(s, why, whylen);
+    if (have && had == want)
+        return STORE_OK; /* these rows were made from this content already */
+    if (have && had >= 0 && (rc = rows_delete(s, origin, why, whylen)))
+        return rc;
+    docs_t *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
+    collect(ds, p);
+    rc = ds->nomem ? why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory")
+                   : rows_insert(s, origin, ds, why, whylen);
+    docs_free(ds);
+    free(ds);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = SQ(s, S_DOC_PUT);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    sqlite3_bind_int64(st, 1, origin);
+    if (want >= 0)
+        sqlite3_bind_int64(st, 2, want);
+    return step_done(s, st, why, whylen);
+}
+
+int search_put_target(store_t *s, const uint8_t target[EVENT_ID_BYTES], int64_t content,
+                      const Lernet__Payload *p, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = SQ(s, S_ORIGIN_OF);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    bind_blob(st, 1, target, EVENT_ID_BYTES);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    int64_t origin = found ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return found ? search_put(s, origin, content, p, why, whylen) : STORE_OK;
+}
+
+/* Indexes origin again from content (the items' view of it now). */
+static int reindex(store_t *s, int64_t origin, int64_t content, char *why, size_t whylen)
+{
+    Lernet__Payload *p = NULL;
+    sqlite3_stmt *st = SQ(s, S_CONTENT);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    sqlite3_bind_int64(st, 1, content);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB)
+        p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 0),
+                                    sqlite3_column_blob(st, 0));
+    sqlite3_reset(st);
+    int rc = search_put(s, origin, content, p, why, whylen);
+    if (p)
+        lernet__payload__free_unpacked(p, NULL);
+    return rc;
+}
+
+/* A growing list of rowid pairs, read before any of them is changed. */
+typedef struct pairs {
+    int64_t (*v)[2];
+    size_t n, cap;
+} pairs_t;
+
+static int pairs_read(store_t *s, const char *sql, pairs_t *ps, char *why, size_t whylen)
+{
+    sqlite3_stmt *st;
+    int rc = STORE_OK;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sq_fail(s, why, whylen);
+    while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (ps->n == ps->cap) {
+            size_t cap = ps->cap ? ps->cap * 2 : 256;
+            int64_t(*v)[2] = realloc(ps->v, cap * sizeof *v);
+            if (!v) {
+                rc = why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
+                break;
+            }
+            ps->v = v;
+            ps->cap = cap;
+        }
+        ps->v[ps->n][0] = sqlite3_column_int64(st, 0);
+        ps->v[ps->n++][1] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Items whose rows were not made from their content now (or not at all),
+ * with that content; and rows of items that are no more. */
+static const char *stale_sql =
+    "SELECT i.origin, i.content FROM items i LEFT JOIN search_docs d ON d.origin = i.origin"
+    " LEFT JOIN events e ON e.rowid = i.content WHERE d.origin IS NULL"
+    " OR d.content IS NOT (CASE WHEN e.payload IS NULL THEN NULL ELSE i.content END)";
+static const char *gone_sql =
+    "SELECT d.origin, d.content IS NOT NULL FROM search_docs d"
+    " WHERE NOT EXISTS(SELECT 1 FROM items i WHERE i.origin = d.origin)";
+
+int search_sync(store_t *s, bool full, char *why, size_t whylen)
+{
+    pairs_t stale = {0}, gone = {0};
+    int rc = STORE_OK, removed = 0;
+    if (full)
+        rc = exec(s, "DELETE FROM search_docs; DELETE FROM search_text", why, whylen);
+    if (rc == STORE_OK)
+        rc = pairs_read(s, stale_sql, &stale, why, whylen);
+    if (rc == STORE_OK)
+        rc = pairs_read(s, gone_sql, &gone, why, whylen);
+    for (size_t i = 0; rc == STORE_OK && i < stale.n; i++) {
+        int64_t had = 0;
+        removed |= doc_get(s, stale.v[i][0], &had) == 1 && had >= 0;
+        rc = reindex(s, stale.v[i][0], stale.v[i][1], why, whylen);
+    }
+    for (size_t i = 0; rc == STORE_OK && i < gone.n; i++) {
+        sqlite3_stmt *st = SQ(s, S_DOC_DEL);
+        if (gone.v[i][1]) {
+            removed = 1;
+            rc = rows_delete(s, gone.v[i][0], why, whylen);
+        }
+        if (rc == STORE_OK && !st)
+            rc = sq_fail(s, why, whylen);
+        if (rc == STORE_OK) {
+            sqlite3_bind_int64(st, 1, gone.v[i][0]);
+            rc = step_done(s, st, why, whylen);
+        }
+    }
+    free(stale.v);
+    free(gone.v);
+    /* text an erasure took must leave the inverted index too, not only
+     * the rows: merging every segment into one drops deleted entries */
+    if (rc == STORE_OK && removed && s->erase_due)
+        rc = exec(s, "INSERT INTO search_text(search_text) VALUES('optimize')", why, whylen);
+    return rc;
+}
+
+int search_stale_count(store_t *s, int64_t *n)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM (%s)) + (SELECT count(*) FROM (%s))",
+             stale_sql, gone_sql);
+    return store_scalar(s, sql, n);
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* A word has something to search for: a letter or digit (any non-ASCII
+ * character may be one; the tokenizer decides). */
+static bool has_word(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+            return true;
+    }
+    return false;
+}
+
+int store_search_expr(const char *text, char *out, size_t outlen, char *why, size_t whylen)
+{
+    if (!text)
+        return why_fail(why, whylen, STORE_ERR_INVALID, "search: the query is empty");
+    size_t n = strlen(text), terms = 0, o = 0;
+    if (n > STORE_SEARCH_MAX_QUERY)
+        return why_fail(why, whylen, STORE_ERR_INVALID,
+                        "search: the query is %zu bytes, at most %d are searched", n,
+                        STORE_SEARCH_MAX_QUERY);
+    if (!text_utf8_valid(text, n))
+        return why_fail(why, whylen, STORE_ERR_INVALID, "search: the query is not valid UTF-8");
+    if (text_has_control(text, n, TEXT_MULTILINE))
+        return why_fail(why, whylen, STORE_ERR_INVALID,
+                        "search: the query holds a control character");
+    for (size_t i = 0; i < n;) {
+        while (i < n && is_space((unsigned char)text[i]))
+            i++;
+        size_t j = i;
+        while (j < n && !is_space((unsigned char)text[j]))
+            j++;
+        if (j > i && has_word(text + i, j - i)) {
+            if (++terms > STORE_SEARCH_MAX_TERMS)
+                return why_fail(why, whylen, STORE_ERR_INVALID,
+                                "search: the query has more than %d words",
+                                STORE_SEARCH_MAX_TERMS);
+            /* every word one FTS5 string: its operators (AND, NEAR, *,
+             * column:, ^) are only text; a quote is doubled */
+            if (o + 2 * (j - i) + 4 > outlen)
+                return why_fail(why, whylen, STORE_ERR_INVALID, "search: the query is too long");
+            if (o)
+                out[o++] = ' ';
+            out[o++] = '"';
+            for (size_t k = i; k < j; k++) {
+                if (text[k] == '"')
+                    out[o++] = '"';
+                out[o++] = text[k];
+            }
+            out[o++] = '"';
+        }
+        i = j;
+    }
+    if (!terms)
+        return why_fail(why, whylen, STORE_ERR_INVALID,
+                        "search: the query has no word to search for (letters or digits)");
+    out[o] = '\0';
+    return STORE_OK;
+}
+
+/* A query matching more rows than this is ranked among its newest
+ * SEARCH_RANKED rows (the latest items): bm25 of every row of a word that
+ * a third of 100,000 items hold takes the better part of a second. */
+#define SEARCH_RANKED 2000
+
+/* A result chosen in the first pass: its best row. */
+typedef struct pick {
+    int64_t origin, row;
+    double rank;
+} pick_t;
+
+static bool picked(const pick_t *p, size_t n, int64_t origin)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i].origin == origin)
+            return true;
+    return false;
+}
+
+/* Whether the item at origin passes the query's filters; its facts in h. */
+static int item_passes(store_t *s, const store_search_t *q, int64_t origin, store_hit_t *h,
+                       char *net, size_t netlen)
+{
+    sqlite3_stmt *st = SQ(s, S_ITEM);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, origin);
+    int ok = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 2) == EVENT_ID_BYTES) {
+        h->kind = sqlite3_column_int(st, 0);
+        snprintf(net, netlen, "%s", (const char *)sqlite3_column_text(st, 1));
+        memcpy(h->id, sqlite3_column_blob(st, 2), EVENT_ID_BYTES);
+        h->cancelled = sqlite3_column_int(st, 3);
+        h->start = sqlite3_column_int64(st, 4);
+        h->created_ms = sqlite3_column_int64(st, 5);
+        ok = (!q->kind || q->kind == h->kind) && (!q->network || strcmp(q->network, net) == 0);
+    }
+    sqlite3_reset(st);
+    if (ok && (h->kind == LERNET__KIND__KIND_RESOURCE || h->kind == LERNET__KIND__KIND_REPLY))
+        ok = !items_hidden(s, h->id, net);
+    return ok;
+}
+
+/* Second pass, per result: the row's language, title and snippet, then
+ * the callback. */
+static int emit_hit(store_t *s, const char *fts, const pick_t *p, store_hit_t *h,
+                    store_hit_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = SQ(s, S_SNIPPET);
+    if (!st)
+        return STORE_ERR_SQL;
+    bind_text(st, 1, fts);
+    sqlite3_bind_int64(st, 2, p->row);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return STORE_ERR_SQL;
+    }
+    char title[EVENT_MAX_TITLE * EVENT_MAX_LANGS + 16];
+    const char *t = (const char *)sqlite3_column_text(st, 1);
+    snprintf(title, sizeof title, "%s", t ? t : "");
+    h->lang = (const char *)sqlite3_column_text(st, 0);
+    h->snippet = (const char *)sqlite3_column_text(st, 2);
+    h->rank = p->rank;
+    if (!title[0]) { /* no title in this language: the item's first one */
+        sqlite3_stmt *tt = SQ(s, S_TITLE);
+        if (tt) {
+            sqlite3_bind_int64(tt, 1, p->origin << SEARCH_SLOT_BITS);
+            sqlite3_bind_int64(tt, 2, (p->origin << SEARCH_SLOT_BITS) |
+                                          ((1 << SEARCH_SLOT_BITS) - 1));
+            if (sqlite3_step(tt) == SQLITE_ROW)
+                snprintf(title, sizeof title, "%s", (const char *)sqlite3_column_text(tt, 0));
+            sqlite3_reset(tt);
+        }
+    }
+    /* a title of several lines (two titles in one language) shows its first */
+    title[strcspn(title, "\n")] = '\0';
+    h->title = title;
+    int rc = cb(ctx, h);
+    sqlite3_reset(st);
+    return rc;
+}
+
+typedef struct hitinfo {
+    store_hit_t h;
+    char net[EVENT_MAX_NETWORK + 1];
+} hitinfo_t;
+
+int store_search(store_t *s, const store_search_t *q, store_hit_cb cb, void *ctx, char *why,
+                 size_t whylen)
+{
+    char fts[STORE_SEARCH_MAX_QUERY * 2 + 4 * STORE_SEARCH_MAX_TERMS + 8];
+    size_t limit = q->limit ? q->limit : STORE_SEARCH_DEFAULT_LIMIT;
+    if (limit > STORE_SEARCH_MAX_LIMIT)
+        return why_fail(why, whylen, STORE_ERR_INVALID, "search: a limit of %zu is above %d",
+                        limit, STORE_SEARCH_MAX_LIMIT);
+    int rc = store_search_expr(q->text, fts, sizeof fts, why, whylen);
+    if (rc)
+        return rc;
+    pick_t *picks = calloc(limit, sizeof *picks);
+    hitinfo_t *info = calloc(limit, sizeof *info);
+    size_t n = 0;
+    sqlite3_stmt *st = SQ(s, S_MATCH);
+    if (!picks || !info || !st) {
+        rc = !st ? sq_fail(s, why, whylen) : why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    sqlite3_stmt *cut = SQ(s, S_CUTOFF);
+    int64_t from = 0;
+    if (!cut) {
+        rc = sq_fail(s, why, whylen);
+        goto cleanup;
+    }
+    bind_text(cut, 1, fts);
+    sqlite3_bind_int(cut, 2, SEARCH_RANKED - 1);
+    if (sqlite3_step(cut) == SQLITE_ROW)
+        from = sqlite3_column_int64(cut, 0);
+    sqlite3_reset(cut);
+    bind_text(st, 1, fts);
+    sqlite3_bind_int64(st, 2, from);
+    int step = SQLITE_DONE;
+    while (n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t row = sqlite3_column_int64(st, 0), origin = row >> SEARCH_SLOT_BITS;
+        if (picked(picks, n, origin))
+            continue; /* the item's best language came first */
+        int ok = item_passes(s, q, origin, &info[n].h, info[n].net, sizeof info[n].net);
+        if (ok < 0) {
+            rc = sq_fail(s, why, whylen);
+            goto cleanup;
+        }
+        if (ok)
+            picks[n++] = (pick_t){origin, row, sqlite3_column_double(st, 1)};
+    }
+    if (n < limit && step != SQLITE_DONE) {
+        rc = sq_fail(s, why, whylen);
+        goto cleanup;
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        info[i].h.network = info[i].net;
+        rc = emit_hit(s, fts, &picks[i], &info[i].h, cb, ctx);
+        if (rc == STORE_ERR_SQL)
+            rc = sq_fail(s, why, whylen);
+    }
+cleanup:
+    if (st)
+        sqlite3_reset(st);
+    free(picks);
+    free(info);
+    return rc;
+}
+
+int search_index_all(store_t *s, char *why, size_t whylen)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE", why, whylen);
+    if (rc)
+        return rc;
+    rc = search_sync(s, false, why, whylen);
+    if (rc == STORE_OK)
+        rc = exec(s, "COMMIT", why, whylen);
+    if (rc != STORE_OK)
+        exec(s, "ROLLBACK", NULL, 0);
+    return rc;
+}

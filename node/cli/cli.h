@@ -80,6 +80,9 @@ void cli_print_col(const char *s, size_t width);
 const char *cli_item_title(const store_item_t *it, const char *langs);
 /* An item as the JSON of `list --json` and `export json` (new reference). */
 json_t *cli_item_json(const store_item_t *it);
+/* One feedback item's results (programme_feedback_json) as text, each line
+ * after indent: `report --feedback` and `show`. */
+void cli_print_feedback(const json_t *fb, const char *indent);
 /* An item's attachments as `show --json` lists them: hash, size, name,
  * media_type, and whether the file is in the node home ("present"); an
  * empty array for an item without (new reference). */

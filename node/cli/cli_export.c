@@ -175,8 +175,14 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     const Lernet__Resource *r = it->resource;
     const char *tz = w ? w->tz : m ? m->tz : NULL;
     char themes[EVENT_MAX_TAGS * (EVENT_MAX_SHORT + 1)] = "";
-    char **tv = w ? w->themes : m ? m->themes : x ? x->tags : r ? r->themes : NULL;
-    size_t tn = w ? w->n_themes : m ? m->n_themes : x ? x->n_tags : r ? r->n_themes : 0;
+    const Lernet__Goal *g = it->goal;
+    char **tv = w ? w->themes : m ? m->themes : x ? x->tags : r ? r->themes : g ? g->themes : NULL;
+    size_t tn = w   ? w->n_themes
+                : m ? m->n_themes
+                : x ? x->n_tags
+                : r ? r->n_themes
+                : g ? g->n_themes
+                    : 0;
     static const uint8_t zero[EVENT_ID_BYTES];
     for (size_t i = 0; i < tn; i++)
         snprintf(themes + strlen(themes), sizeof themes - strlen(themes), "%s%s", i ? ";" : "",
@@ -190,7 +196,7 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     iso(end, w ? w->end : m ? m->end : 0, tz);
     iso(created, it->created_ms / 1000, NULL);
     iso(updated, it->updated_ms / 1000, NULL);
-    if (x || it->reply || (r && memcmp(it->about, zero, sizeof zero)))
+    if (x || it->reply || it->feedback || (r && memcmp(it->about, zero, sizeof zero)))
         event_id_hex(about, it->about);
     fputs(id, f);
     csv_field(f, event_kind_name(it->kind));

@@ -28,7 +28,8 @@
 #define JSON_FILE_MAX (256 * 1024)
 
 static const char publish_usage[] =
-    "usage: lernet publish workshop|meeting|experience|resource|reply [--network NET]\n"
+    "usage: lernet publish workshop|meeting|experience|resource|reply|goal|questionnaire|\n"
+    "                      feedback [--network NET]\n"
     "                      [--json FILE | FIELDS] [--attach FILE]...\n"
     "       lernet update ID [--json FILE | FIELDS]\n"
     "       lernet cancel ID [--reason TEXT]\n"
@@ -45,6 +46,18 @@ static const char publish_usage[] =
     "               --url URL... --licence L --theme T... --role R... --language LANG\n"
     "               --about ID (the workshop or meeting it documents)\n"
     "  reply:       --about ID (any item, a reply too) --text LANG:TEXT\n"
+    "  goal:        --measure participants|organisations|events --role R... (participants)\n"
+    "               --theme T... (only events with one of them) --target N\n"
+    "               --from YYYY-MM-DD --to YYYY-MM-DD --description LANG:TEXT\n"
+    "  questionnaire: --question LANG:TEXT... (a language given again starts the next\n"
+    "               question) --scale MIN-MAX (every question; default 1-5)\n"
+    "               --label VALUE=LANG:TEXT... (every question's scale)\n"
+    "  feedback:    --about ID (your workshop or meeting) --questionnaire ID\n"
+    "               --respondents ROLE=COUNT... --result C,C,C,C,C... (one per question:\n"
+    "               how many gave each value of its scale, lowest first)\n"
+    "               or --results FILE ({\"respondents\": {...}, \"results\": [[...], ...]});\n"
+    "               at least 5 respondents; every result sums to them\n"
+    "A goal or questionnaire of a managed network: only a coordinator publishes one.\n"
     "--attach FILE (resource, reply; at most 16, each at most 25 MiB): hashed and copied into\n"
     "the node home (attachments/); the signed event lists its hash, size, media type and\n"
     "name. A reply goes to the network of what it answers.\n"
@@ -56,7 +69,8 @@ static const char publish_usage[] =
 enum { F_TITLE = 256, F_DESC, F_START, F_END, F_TZ, F_PLACE, F_URL, F_ORG, F_CAP, F_THEME,
        F_ROLE, F_LANG, F_STATUS, F_AGENDA, F_MINUTES, F_ABOUT, F_TEXT, F_LESSONS, F_TAG,
        F_PART, F_NETWORK, F_JSON, F_REASON, F_SUMMARY, F_TYPE, F_URLS, F_LICENCE, F_ATTACH,
-       F_UNDO, F_HELP };
+       F_UNDO, F_MEASURE, F_TARGET, F_FROM, F_TO, F_QUESTION, F_SCALE, F_LABEL,
+       F_QUESTIONNAIRE, F_RESPONDENTS, F_RESULT, F_RESULTS, F_HELP };
 
 /* --help: the usage, then a sample --json FILE of every content kind. */
 static void print_help(void)
@@ -83,6 +97,13 @@ static const struct option field_opts[] = {
     {"type", required_argument, 0, F_TYPE},       {"url", required_argument, 0, F_URLS},
     {"licence", required_argument, 0, F_LICENCE}, {"attach", required_argument, 0, F_ATTACH},
     {"undo", no_argument, 0, F_UNDO},             {"help", no_argument, 0, F_HELP},
+    {"measure", required_argument, 0, F_MEASURE}, {"target", required_argument, 0, F_TARGET},
+    {"from", required_argument, 0, F_FROM},       {"to", required_argument, 0, F_TO},
+    {"question", required_argument, 0, F_QUESTION}, {"scale", required_argument, 0, F_SCALE},
+    {"label", required_argument, 0, F_LABEL},
+    {"questionnaire", required_argument, 0, F_QUESTIONNAIRE},
+    {"respondents", required_argument, 0, F_RESPONDENTS},
+    {"result", required_argument, 0, F_RESULT},   {"results", required_argument, 0, F_RESULTS},
     {0, 0, 0, 0}};
 
 typedef struct pub_args {
@@ -93,6 +114,8 @@ typedef struct pub_args {
     size_t n_attach;
     int undo; /* hide --undo */
     int kind;
+    const char *scale;  /* questionnaire --scale MIN-MAX, for every question */
+    json_t *labels;     /* questionnaire --label VALUE=LANG:TEXT: {"1": {"sv": ...}} */
 } pub_args_t;
 
 static const char *opt_name(int c)
@@ -159,6 +182,119 @@ static int add_int(json_t *fields, const char *key, const char *arg)
     return CLI_OK;
 }
 
+/* --question LANG:TEXT: a language the last question has already starts
+ * the next one, so "--question sv:A --question en:A --question sv:B" is
+ * two questions. */
+static int add_question(json_t *fields, const char *arg)
+{
+    json_t *qs = json_object_get(fields, "questions"), *tmp = json_object();
+    int rc = add_text(tmp, "question", arg);
+    json_t *one = json_object_get(tmp, "question");
+    const char *lang = NULL;
+    json_t *v;
+    if (rc) {
+        json_decref(tmp);
+        return rc;
+    }
+    if (!qs) {
+        qs = json_array();
+        json_object_set_new(fields, "questions", qs);
+    }
+    json_t *last = json_array_get(qs, json_array_size(qs) - 1);
+    json_object_foreach(one, lang, v) {
+        if (!last || json_object_get(json_object_get(last, "text"), lang)) {
+            last = json_pack("{s:{}}", "text");
+            json_array_append_new(qs, last);
+        }
+        json_object_set(json_object_get(last, "text"), lang, v);
+    }
+    json_decref(tmp);
+    return CLI_OK;
+}
+
+/* --label VALUE=LANG:TEXT */
+static int add_label(pub_args_t *a, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    char value[8];
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof value ||
+        strspn(arg, "0123456789") != (size_t)(eq - arg))
+        return cli_error(CLI_USAGE, "--label: write VALUE=LANG:TEXT, e.g. 1=sv:Inte alls");
+    memcpy(value, arg, (size_t)(eq - arg));
+    value[eq - arg] = '\0';
+    if (!a->labels)
+        a->labels = json_object();
+    return add_text(a->labels, value, eq + 1);
+}
+
+/* --result C,C,C: one question's histogram, appended to "results". */
+static int add_result(json_t *fields, const char *arg)
+{
+    json_t *h = json_array();
+    const char *p = arg;
+    for (;;) {
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(p, &end, 10);
+        if (end == p || errno || n < 0 || (*end && *end != ',')) {
+            json_decref(h);
+            return cli_error(CLI_USAGE, "--result: '%.60s' is not counts like 0,1,4,6,3", arg);
+        }
+        json_array_append_new(h, json_integer(n));
+        if (!*end)
+            break;
+        p = end + 1;
+    }
+    json_t *arr = json_object_get(fields, "results");
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(fields, "results", arr);
+    }
+    json_array_append_new(arr, h);
+    return CLI_OK;
+}
+
+static int add_respondents(json_t *fields, const char *arg)
+{
+    char why[256];
+    json_t *obj = json_object_get(fields, "respondents");
+    if (!obj) {
+        obj = json_object();
+        json_object_set_new(fields, "respondents", obj);
+    }
+    if (payload_count_add(obj, arg, strlen(arg), why, sizeof why) != PJ_OK)
+        return cli_error(CLI_USAGE, "--respondents: %s", why);
+    return CLI_OK;
+}
+
+static json_t *load_json_file(const char *path);
+
+/* --results FILE: {"respondents": {...}, "results": [[...], ...]}, what a
+ * survey tool's tally gives, laid into the fields. */
+static int add_results_file(json_t *fields, const char *path)
+{
+    json_t *j = load_json_file(path);
+    const char *key;
+    json_t *v;
+    if (!j)
+        return CLI_FAIL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return cli_error(CLI_FAIL, "--results %s: must be a JSON object with respondents and "
+                                   "results", path);
+    }
+    json_object_foreach(j, key, v) {
+        if (strcmp(key, "respondents") && strcmp(key, "results")) {
+            json_decref(j);
+            return cli_error(CLI_FAIL, "--results %s: unknown key '%.40s' (known: "
+                                       "respondents, results)", path, key);
+        }
+        json_object_set(fields, key, v);
+    }
+    json_decref(j);
+    return CLI_OK;
+}
+
 static int take_field(pub_args_t *a, int c, const char *arg)
 {
     const char *name = opt_name(c);
@@ -177,7 +313,13 @@ static int take_field(pub_args_t *a, int c, const char *arg)
     case F_ROLE: return add_list(a->fields, "roles", arg);
     case F_TAG: return add_list(a->fields, "tags", arg);
     case F_PART: return add_participants(a->fields, arg);
-    case F_CAP: return add_int(a->fields, name, arg);
+    case F_CAP: case F_TARGET: return add_int(a->fields, name, arg);
+    case F_QUESTION: return add_question(a->fields, arg);
+    case F_SCALE: a->scale = arg; return CLI_OK;
+    case F_LABEL: return add_label(a, arg);
+    case F_RESPONDENTS: return add_respondents(a->fields, arg);
+    case F_RESULT: return add_result(a->fields, arg);
+    case F_RESULTS: return add_results_file(a->fields, arg);
     case F_START: a->start = (char *)arg; return CLI_OK;
     case F_END: a->end = (char *)arg; return CLI_OK;
     case F_URL: json_object_set_new(a->fields, "online_url", json_string(arg)); return CLI_OK;
@@ -231,8 +373,34 @@ static json_t *load_json_file(const char *path)
     return j;
 }
 
+/* --scale and --label for every question that has none of its own. */
+static int fill_scales(pub_args_t *a, json_t *obj)
+{
+    unsigned lo = 1, hi = 5;
+    int n = -1;
+    json_t *q;
+    size_t i;
+    if (a->scale && (sscanf(a->scale, "%u-%u%n", &lo, &hi, &n) != 2 ||
+                     n != (int)strlen(a->scale)))
+        return cli_error(CLI_USAGE, "--scale: write MIN-MAX, e.g. 1-5");
+    json_array_foreach(json_object_get(obj, "questions"), i, q) {
+        if (!json_object_get(q, "min"))
+            json_object_set_new(q, "min", json_integer(lo));
+        if (!json_object_get(q, "max"))
+            json_object_set_new(q, "max", json_integer(hi));
+        if (a->labels && !json_object_get(q, "labels"))
+            json_object_set(q, "labels", a->labels);
+    }
+    return CLI_OK;
+}
+
 static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
 {
+    if (a->kind == LERNET__KIND__KIND_QUESTIONNAIRE && !a->json_file) {
+        int rc = fill_scales(a, obj);
+        if (rc)
+            return rc;
+    }
     if (a->kind == LERNET__KIND__KIND_WORKSHOP || a->kind == LERNET__KIND__KIND_MEETING) {
         if (!json_object_get(obj, "tz"))
             json_object_set_new(obj, "tz", json_string(country_zone(cfg->country)));
@@ -285,19 +453,25 @@ static int add_attachments(cli_ctx_t *ctx, const pub_args_t *a, json_t *obj)
     return CLI_OK;
 }
 
-/* Experience --about accepts a prefix; the payload needs the full id. */
-static int resolve_about(store_t *st, json_t *obj)
+/* --about and --questionnaire accept a prefix; the payload needs the full id. */
+static int resolve_ref(store_t *st, json_t *obj, const char *key)
 {
-    const char *about = json_string_value(json_object_get(obj, "about"));
+    const char *about = json_string_value(json_object_get(obj, key));
     publish_target_t t;
     char why[256], hex[EVENT_ID_HEX_SIZE];
     if (!about || strlen(about) == 64)
         return CLI_OK;
     if (publish_find(st, about, &t, why, sizeof why) != PUBLISH_OK)
-        return cli_error(CLI_FAIL, "--about: %s", why);
+        return cli_error(CLI_FAIL, "--%s: %s", key, why);
     event_id_hex(hex, t.id);
-    json_object_set_new(obj, "about", json_string(hex));
+    json_object_set_new(obj, key, json_string(hex));
     return CLI_OK;
+}
+
+static int resolve_about(store_t *st, json_t *obj)
+{
+    int rc = resolve_ref(st, obj, "about");
+    return rc ? rc : resolve_ref(st, obj, "questionnaire");
 }
 
 typedef struct pub_env {
@@ -436,6 +610,7 @@ int cli_publish(cli_ctx_t *ctx, int argc, char **argv)
     int rc = parse_fields(argc - 1, argv + 1, &a);
     if (rc) {
         json_decref(a.fields);
+        json_decref(a.labels);
         return rc < 0 ? CLI_OK : rc;
     }
     if (!(rc = open_env(ctx, &e))) {
@@ -443,15 +618,18 @@ int cli_publish(cli_ctx_t *ctx, int argc, char **argv)
         rc = build_content(&e, &a, base, &p);
         json_decref(base);
         /* a reply goes where what it answers is: its network, unless one is named */
-        const char *net = a.network               ? a.network
-                          : a.kind == LERNET__KIND__KIND_REPLY ? NULL
-                                                               : e.cfg->default_network;
+        /* so does feedback: to the network of the activity */
+        const char *net = a.network ? a.network
+                          : a.kind == LERNET__KIND__KIND_REPLY || a.kind == LERNET__KIND__KIND_FEEDBACK
+                              ? NULL
+                              : e.cfg->default_network;
         if (!rc)
             rc = sign_and_store(&e, net, p, "published");
     }
     if (p)
         lernet__payload__free_unpacked(p, NULL);
     json_decref(a.fields);
+    json_decref(a.labels);
     close_env(&e);
     return rc;
 }
@@ -471,6 +649,8 @@ static int take_current(void *ctx, const store_item_t *it)
         c->content = payload_meeting_json(it->meeting);
     else if (it->resource)
         c->content = payload_resource_json(it->resource);
+    else if (it->goal)
+        c->content = payload_goal_json(it->goal);
     return 0;
 }
 
@@ -515,6 +695,9 @@ static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t targ
     } else if (content->body_case == LERNET__PAYLOAD__BODY_RESOURCE) {
         u->content_case = LERNET__UPDATE__CONTENT_RESOURCE;
         u->resource = content->resource;
+    } else if (content->body_case == LERNET__PAYLOAD__BODY_GOAL) {
+        u->content_case = LERNET__UPDATE__CONTENT_GOAL;
+        u->goal = content->goal;
     } else {
         u->content_case = LERNET__UPDATE__CONTENT_MEETING;
         u->meeting = content->meeting;
@@ -574,6 +757,7 @@ done:
         lernet__payload__free_unpacked(p, NULL);
     json_decref(cur.content);
     json_decref(a.fields);
+    json_decref(a.labels);
     close_env(&e);
     return rc < 0 ? CLI_OK : rc;
 }
@@ -601,6 +785,7 @@ int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
     rc = sign_and_store(&e, NULL, &p, "cancelled");
 done:
     json_decref(a.fields);
+    json_decref(a.labels);
     close_env(&e);
     return rc < 0 ? CLI_OK : rc;
 }
@@ -637,7 +822,7 @@ static int erase_targets(store_t *st, const char *hex, uint8_t (*t)[EVENT_ID_BYT
         return cli_error(CLI_FAIL, "erase refused: %s", why);
     bool ok = add_target(t, n, ev->id);
     if (ok && (ev->kind == LERNET__KIND__KIND_WORKSHOP || ev->kind == LERNET__KIND__KIND_MEETING ||
-               ev->kind == LERNET__KIND__KIND_RESOURCE) &&
+               ev->kind == LERNET__KIND__KIND_RESOURCE || ev->kind == LERNET__KIND__KIND_GOAL) &&
         store_erase_dependents(st, ev->id, deps, EVENT_MAX_ERASE_TARGETS, &nd) == STORE_OK)
         for (size_t i = 0; ok && i < nd; i++)
             ok = add_target(t, n, deps[i]);
@@ -739,6 +924,7 @@ int cli_hide(cli_ctx_t *ctx, int argc, char **argv)
     rc = sign_and_store(&e, NULL, &p, a.undo ? "unhide" : "hide");
 done:
     json_decref(a.fields);
+    json_decref(a.labels);
     close_env(&e);
     return rc < 0 ? CLI_OK : rc;
 }

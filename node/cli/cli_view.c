@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/payload_json.h"
 #include "export/erased.h"
+#include "export/programme.h"
 #include "store/attach.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -23,7 +24,8 @@
 #define THREAD_MAX_REPLIES 2000
 
 static const char list_usage[] =
-    "usage: lernet list [workshops|meetings|experiences|resources|replies] [--upcoming]\n"
+    "usage: lernet list [workshops|meetings|experiences|resources|replies|goals|\n"
+    "                   questionnaires|feedback] [--upcoming]\n"
     "                   [--network NET]\n"
     "                   [--lang sv,en] [--json]\n"
     "Lists the current items (updates and cancels applied) from every node this one\n"
@@ -48,6 +50,14 @@ const char *cli_item_title(const store_item_t *it, const char *langs)
         return payload_text_pick(it->resource->title, it->resource->n_title, langs);
     if (it->reply) /* no title: its text stands for one */
         return payload_text_pick(it->reply->text, it->reply->n_text, langs);
+    if (it->goal)
+        return payload_text_pick(it->goal->title, it->goal->n_title, langs);
+    if (it->questionnaire)
+        return payload_text_pick(it->questionnaire->title, it->questionnaire->n_title, langs);
+    if (it->feedback) /* its title is optional */
+        return it->feedback->n_title
+                   ? payload_text_pick(it->feedback->title, it->feedback->n_title, langs)
+                   : "(feedback)";
     return "(content erased)";
 }
 
@@ -76,6 +86,7 @@ json_t *cli_item_json(const store_item_t *it)
                                                            : "no longer a member"));
     static const uint8_t zero[EVENT_ID_BYTES];
     if (it->kind == LERNET__KIND__KIND_EXPERIENCE || it->kind == LERNET__KIND__KIND_REPLY ||
+        it->kind == LERNET__KIND__KIND_FEEDBACK ||
         (it->kind == LERNET__KIND__KIND_RESOURCE && memcmp(it->about, zero, sizeof zero))) {
         event_id_hex(about, it->about);
         json_object_set_new(o, "about", json_string(about));
@@ -92,8 +103,13 @@ json_t *cli_item_json(const store_item_t *it)
                       : it->experience ? payload_experience_json(it->experience)
                       : it->resource   ? payload_resource_json(it->resource)
                       : it->reply      ? payload_reply_json(it->reply)
+                      : it->goal       ? payload_goal_json(it->goal)
+                      : it->questionnaire ? payload_questionnaire_json(it->questionnaire)
+                      : it->feedback   ? payload_feedback_json(it->feedback)
                                        : json_null();
     json_object_set_new(o, "content", content);
+    if (it->unauthorised) /* kept, never counted */
+        json_object_set_new(o, "counted", json_false());
     return o;
 }
 
@@ -160,13 +176,20 @@ static int print_item(void *vctx, const store_item_t *it)
                  payload_resource_type_name((int)it->resource->type)
                      ? payload_resource_type_name((int)it->resource->type)
                      : "");
+    } else if (it->goal) { /* in place of a time: its period */
+        snprintf(when, sizeof when, "%.7s–%.7s  ", it->goal->from, it->goal->to);
+    } else if (it->feedback) {
+        char about[EVENT_ID_HEX_SIZE];
+        event_id_hex(about, it->about);
+        snprintf(when, sizeof when, "on %-13.12s", about);
     } else {
         snprintf(when, sizeof when, "%-16s", "");
     }
     char line[256];
     const char *title = cli_item_title(it, c->langs);
-    printf("%-10s %.12s  %s  %-18.18s %s%s%s%s\n", event_kind_name(it->kind), id, when,
+    printf("%-10s %.12s  %s  %-18.18s %s%s%s%s%s\n", event_kind_name(it->kind), id, when,
            it->network, it->cancelled ? "[CANCELLED] " : "", it->hidden ? "[HIDDEN] " : "",
+           it->unauthorised ? "[NOT COUNTED] " : "",
            it->reply ? one_line(title, line, sizeof line) : title,
            it->author_revoked   ? "  (author's identity revoked)"
            : it->author_removed ? "  (author no longer a member)"
@@ -205,7 +228,7 @@ int cli_list(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (optind < argc && (q.kind = list_kind(argv[optind++])) < 0)
         return cli_error(CLI_USAGE, "list: '%s' is not workshops, meetings, experiences, "
-                                    "resources or replies",
+                                    "resources, replies, goals, questionnaires or feedback",
                          argv[optind - 1]);
     if (optind < argc)
         return cli_error(CLI_USAGE, "list: unexpected argument '%s'", argv[optind]);
@@ -344,6 +367,43 @@ static void show_reply(const store_item_t *it, const Lernet__Reply *r)
     print_texts("text", r->text, r->n_text);
 }
 
+static void show_goal(const Lernet__Goal *g)
+{
+    print_texts("title", g->title, g->n_title);
+    printf("%-13s %s\n", "measure", payload_measure_name((int)g->measure));
+    print_list("roles", g->roles, g->n_roles);
+    print_list("themes", g->themes, g->n_themes);
+    printf("%-13s %u\n%-13s %s – %s\n", "target", g->target, "period", g->from, g->to);
+    print_texts("description", g->description, g->n_description);
+}
+
+static void show_questionnaire(const Lernet__Questionnaire *q)
+{
+    print_texts("title", q->title, q->n_title);
+    for (size_t i = 0; i < q->n_questions; i++) {
+        const Lernet__Question *x = q->questions[i];
+        printf("%-13s %zu. scale %u..%u\n", i ? "" : "questions", i + 1, x->min, x->max);
+        for (size_t j = 0; j < x->n_text; j++)
+            printf("%-13s    [%s] %s\n", "", x->text[j]->lang, x->text[j]->text);
+        for (size_t j = 0; j < x->n_labels; j++)
+            for (size_t k = 0; k < x->labels[j]->n_text; k++)
+                printf("%-13s    %u = [%s] %s\n", "", x->labels[j]->value,
+                       x->labels[j]->text[k]->lang, x->labels[j]->text[k]->text);
+    }
+}
+
+static void show_feedback_item(const store_item_t *it, const Lernet__Feedback *f)
+{
+    char about[EVENT_ID_HEX_SIZE], q[EVENT_ID_HEX_SIZE];
+    event_id_hex(about, it->about);
+    event_id_hex(q, f->questionnaire.data);
+    print_texts("title", f->title, f->n_title);
+    printf("%-13s %s\n%-13s %s\n", "about", about, "questionnaire", q);
+    for (size_t i = 0; i < f->n_respondents; i++)
+        printf("%-13s %u %s\n", i ? "" : "respondents", f->respondents[i]->count,
+               f->respondents[i]->role);
+}
+
 typedef struct show_ctx {
     int json;
     json_t *obj;
@@ -352,6 +412,7 @@ typedef struct show_ctx {
     uint8_t id[EVENT_ID_BYTES];
     int kind;
     int depth;          /* of the thread being printed */
+    json_t *programme;  /* a goal's progress or a feedback's results, computed in show_item */
     size_t replies;     /* printed so far */
     json_t *into;       /* the "replies" array being filled */
 } show_ctx_t;
@@ -386,9 +447,15 @@ static int show_item(void *vctx, const store_item_t *it)
     char id[EVENT_ID_HEX_SIZE], author[KEYS_PUB_STR_SIZE], fpr[KEYS_FPR_STR_SIZE];
     memcpy(c->id, it->id, EVENT_ID_BYTES);
     c->kind = it->kind;
+    if (it->goal && !it->unauthorised)
+        c->programme = programme_goal_json(c->st, it, c->langs);
+    else if (it->feedback)
+        c->programme = programme_feedback_json(c->st, it, c->langs);
     if (c->json) {
         c->obj = cli_item_json(it);
         json_object_set_new(c->obj, "attachments", cli_attachments_json(it, c->home));
+        if (c->programme)
+            json_object_set(c->obj, it->goal ? "progress" : "results", c->programme);
         return 0;
     }
     event_id_hex(id, it->id);
@@ -411,12 +478,34 @@ static int show_item(void *vctx, const store_item_t *it)
         show_resource(it, it->resource);
     else if (it->reply)
         show_reply(it, it->reply);
+    else if (it->goal)
+        show_goal(it->goal);
+    else if (it->questionnaire)
+        show_questionnaire(it->questionnaire);
+    else if (it->feedback)
+        show_feedback_item(it, it->feedback);
     else if (it->erased) {
         char line[400];
         printf("%-13s (%s)\n", "content", erased_text(it, line, sizeof line));
     } else
         printf("%-13s (erased)\n", "content");
     show_attachments(it, c->home, "");
+    if (it->unauthorised)
+        printf("%-13s %s\n", "NOT COUNTED",
+               it->feedback ? "not published by the organiser of the activity (or the "
+                              "activity is not here)"
+                            : "its author was not a coordinator of the managed network");
+    if (it->goal && c->programme)
+        printf("%-13s %lld of %lld (%.1f%%), %lld to go\n", "reached",
+               json_integer_value(json_object_get(c->programme, "actual")),
+               json_integer_value(json_object_get(c->programme, "target")),
+               100.0 * json_real_value(json_object_get(c->programme, "share")),
+               json_integer_value(json_object_get(c->programme, "remaining")));
+    if (it->feedback && c->programme)
+        cli_print_feedback(c->programme, "");
+    else if (it->feedback && !it->erased)
+        printf("%-13s not shown: its activity or questionnaire is not here, or it does not "
+               "fit the questionnaire\n", "results");
     return 0;
 }
 
@@ -480,6 +569,20 @@ static void thread(show_ctx_t *c, const uint8_t id[EVENT_ID_BYTES])
     c->depth--;
 }
 
+/* A workshop's or meeting's feedback: the results its organiser shared. */
+static void show_activity_feedback(show_ctx_t *c)
+{
+    json_t *fb = programme_feedback(c->st, NULL, c->id, c->langs), *one;
+    size_t i;
+    if (c->json) {
+        json_object_set_new(c->obj, "feedback", fb ? fb : json_array());
+        return;
+    }
+    json_array_foreach(fb, i, one)
+        cli_print_feedback(one, "");
+    json_decref(fb);
+}
+
 int cli_show(cli_ctx_t *ctx, int argc, char **argv)
 {
     show_ctx_t sc = {0};
@@ -509,8 +612,10 @@ int cli_show(cli_ctx_t *ctx, int argc, char **argv)
     if (sc.json)
         json_object_set_new(sc.obj, "experience_reports", json_array());
     store_query_t q = {.kind = LERNET__KIND__KIND_EXPERIENCE, .about = sc.id};
-    if (sc.kind == LERNET__KIND__KIND_WORKSHOP || sc.kind == LERNET__KIND__KIND_MEETING)
+    if (sc.kind == LERNET__KIND__KIND_WORKSHOP || sc.kind == LERNET__KIND__KIND_MEETING) {
         store_items(st, &q, show_report, &sc);
+        show_activity_feedback(&sc);
+    }
     if (sc.json) {
         json_object_set_new(sc.obj, "replies", json_array());
         sc.into = json_object_get(sc.obj, "replies");
@@ -526,6 +631,7 @@ int cli_show(cli_ctx_t *ctx, int argc, char **argv)
         putchar('\n');
         json_decref(sc.obj);
     }
+    json_decref(sc.programme);
     store_close(&st);
     return CLI_OK;
 }

@@ -51,6 +51,9 @@ const char *event_kind_name(int kind)
     case LERNET__KIND__KIND_RESOURCE: return "resource";
     case LERNET__KIND__KIND_REPLY: return "reply";
     case LERNET__KIND__KIND_HIDE: return "hide";
+    case LERNET__KIND__KIND_GOAL: return "goal";
+    case LERNET__KIND__KIND_QUESTIONNAIRE: return "questionnaire";
+    case LERNET__KIND__KIND_FEEDBACK: return "feedback";
     case LERNET__KIND__KIND_KEY_CERT: return "key_cert";
     case LERNET__KIND__KIND_KEY_REVOKE: return "key_revoke";
     case LERNET__KIND__KIND_IDENTITY_REVOKE: return "identity_revoke";
@@ -64,13 +67,14 @@ const char *event_kind_name(int kind)
 /* Kinds this version accepts: every kind of the format. */
 static int kind_supported(int kind)
 {
-    return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_HIDE) ||
+    return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_FEEDBACK) ||
            (kind >= LERNET__KIND__KIND_KEY_CERT && kind <= LERNET__KIND__KIND_PROFILE);
 }
 
 int event_kind_content(int kind)
 {
-    return kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_REPLY;
+    return (kind >= LERNET__KIND__KIND_WORKSHOP && kind <= LERNET__KIND__KIND_REPLY) ||
+           (kind >= LERNET__KIND__KIND_GOAL && kind <= LERNET__KIND__KIND_FEEDBACK);
 }
 
 /* Key events: in the author's key logs, signed by the identity itself.
@@ -466,6 +470,188 @@ static int check_hide(check_t *c, const Lernet__Hide *h)
     return rc ? rc : check_string(c, "reason", h->reason, EVENT_MAX_SHORT, 0, 0);
 }
 
+/* ---- goals, questionnaires, feedback ------------------------------------ */
+
+/* "YYYY-MM-DD", a day of the calendar between 2000 and 2100; its number
+ * (days since 1970-01-01) into *day. */
+static int day_valid(const char *s, long *day)
+{
+    int y, m, d, n = -1;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+        s[4] != '-' || s[7] != '-' || y < 2000 || y >= 2100 || m < 1 || m > 12 || d < 1)
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap))
+        return 0;
+    /* days from civil (H. Hinnant's algorithm) */
+    int yy = y - (m <= 2);
+    long era = yy / 400, yoe = yy - era * 400;
+    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    *day = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return 1;
+}
+
+static int check_period(check_t *c, const char *from, const char *to)
+{
+    long f, t;
+    if (!*from || !*to)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD, "field '%s' is required",
+                        *from ? "to" : "from");
+    if (!day_valid(from, &f))
+        return why_fail(c->why, c->whylen, EV_BAD_TIME,
+                        "field 'from': '%.16s' is not a day YYYY-MM-DD between 2000 and 2100",
+                        from);
+    if (!day_valid(to, &t))
+        return why_fail(c->why, c->whylen, EV_BAD_TIME,
+                        "field 'to': '%.16s' is not a day YYYY-MM-DD between 2000 and 2100", to);
+    if (t < f)
+        return why_fail(c->why, c->whylen, EV_BAD_TIME, "field 'to' is before 'from'");
+    if (t - f > EVENT_MAX_GOAL_DAYS)
+        return why_fail(c->why, c->whylen, EV_BAD_TIME,
+                        "field 'to': a goal's period is at most 10 years");
+    return EV_OK;
+}
+
+static int check_goal(check_t *c, const Lernet__Goal *g)
+{
+    int rc;
+    if ((rc = check_texts(c, "title", g->title, g->n_title, EVENT_MAX_TITLE, 1, 0)) ||
+        (rc = check_texts(c, "description", g->description, g->n_description,
+                          EVENT_MAX_LONGTEXT, 0, 1)))
+        return rc;
+    if (g->measure <= LERNET__MEASURE__MEASURE_UNSPECIFIED ||
+        g->measure > LERNET__MEASURE__MEASURE_EVENTS)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
+                        "field 'measure': %d; must be participants, organisations or events",
+                        (int)g->measure);
+    if ((rc = check_tags(c, "roles", g->roles, g->n_roles)) ||
+        (rc = check_tags(c, "themes", g->themes, g->n_themes)))
+        return rc;
+    if (g->n_roles && g->measure != LERNET__MEASURE__MEASURE_PARTICIPANTS)
+        return why_fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED,
+                        "field 'roles': only a goal of participants counts by role");
+    if (g->target == 0 || g->target > EVENT_MAX_COUNT)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
+                        "field 'target': %u, must be 1..%d", g->target, EVENT_MAX_COUNT);
+    return check_period(c, g->from, g->to);
+}
+
+static int check_question(check_t *c, size_t i, const Lernet__Question *q)
+{
+    char name[80];
+    snprintf(name, sizeof name, "questions[%zu].text", i);
+    int rc = check_texts(c, name, q->text, q->n_text, EVENT_MAX_TITLE, 1, 0);
+    if (rc)
+        return rc;
+    if (q->max <= q->min || q->max - q->min + 1 > EVENT_MAX_SCALE || q->max > 100)
+        return why_fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED,
+                        "field 'questions[%zu]': scale %u..%u; a scale has 2..%d values "
+                        "within 0..100", i, q->min, q->max, EVENT_MAX_SCALE);
+    if (q->n_labels > EVENT_MAX_SCALE)
+        return why_fail(c->why, c->whylen, EV_TOO_MANY,
+                        "field 'questions[%zu].labels' has %zu entries, at most %d", i,
+                        q->n_labels, EVENT_MAX_SCALE);
+    for (size_t j = 0; j < q->n_labels; j++) {
+        const Lernet__ScaleLabel *l = q->labels[j];
+        if (l->value < q->min || l->value > q->max)
+            return why_fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED,
+                            "field 'questions[%zu].labels[%zu]': value %u is not on the "
+                            "scale %u..%u", i, j, l->value, q->min, q->max);
+        for (size_t k = 0; k < j; k++)
+            if (q->labels[k]->value == l->value)
+                return why_fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED,
+                                "field 'questions[%zu].labels[%zu]': value %u labelled twice",
+                                i, j, l->value);
+        snprintf(name, sizeof name, "questions[%zu].labels[%zu].text", i, j);
+        if ((rc = check_texts(c, name, l->text, l->n_text, EVENT_MAX_SHORT, 1, 0)))
+            return rc;
+    }
+    return EV_OK;
+}
+
+static int check_questionnaire(check_t *c, const Lernet__Questionnaire *q)
+{
+    int rc = check_texts(c, "title", q->title, q->n_title, EVENT_MAX_TITLE, 1, 0);
+    if (rc)
+        return rc;
+    if (q->n_questions == 0)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
+                        "field 'questions': a questionnaire asks at least one question");
+    if (q->n_questions > EVENT_MAX_QUESTIONS)
+        return why_fail(c->why, c->whylen, EV_TOO_MANY,
+                        "field 'questions' has %zu entries, at most %d", q->n_questions,
+                        EVENT_MAX_QUESTIONS);
+    for (size_t i = 0; i < q->n_questions; i++)
+        if ((rc = check_question(c, i, q->questions[i])))
+            return rc;
+    return EV_OK;
+}
+
+/* Aggregates only: at least EVENT_MIN_RESPONDENTS, and every histogram
+ * sums to the respondents (what fits the questionnaire's scales needs the
+ * questionnaire: publish checks it, readers show only what fits). */
+static int check_feedback(check_t *c, const Lernet__Feedback *f)
+{
+    int rc;
+    uint64_t total = 0;
+    if ((rc = check_ref(c, "about", f->about)) ||
+        (rc = check_ref(c, "questionnaire", f->questionnaire)) ||
+        (rc = check_texts(c, "title", f->title, f->n_title, EVENT_MAX_TITLE, 0, 0)))
+        return rc;
+    if (f->n_respondents == 0)
+        return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
+                        "field 'respondents': respondents per role are required");
+    if (f->n_respondents > EVENT_MAX_TAGS)
+        return why_fail(c->why, c->whylen, EV_TOO_MANY,
+                        "field 'respondents' has %zu roles, at most %d", f->n_respondents,
+                        EVENT_MAX_TAGS);
+    for (size_t i = 0; i < f->n_respondents; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "respondents[%zu].role", i);
+        if ((rc = check_string(c, name, f->respondents[i]->role, EVENT_MAX_SHORT, 1, 0)))
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(f->respondents[j]->role, f->respondents[i]->role) == 0)
+                return why_fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED,
+                                "field '%s': role '%.40s' given twice", name,
+                                f->respondents[i]->role);
+        if (f->respondents[i]->count > EVENT_MAX_COUNT)
+            return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG,
+                            "field 'respondents[%zu].count': %u is above %d", i,
+                            f->respondents[i]->count, EVENT_MAX_COUNT);
+        total += f->respondents[i]->count;
+    }
+    if (total < EVENT_MIN_RESPONDENTS)
+        return why_fail(c->why, c->whylen, EV_TOO_FEW_RESPONDENTS,
+                        "field 'respondents': %llu in all; results of fewer than %d "
+                        "respondents are never shared", (unsigned long long)total,
+                        EVENT_MIN_RESPONDENTS);
+    if (total > EVENT_MAX_COUNT)
+        return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG,
+                        "field 'respondents': %llu in all, above %d", (unsigned long long)total,
+                        EVENT_MAX_COUNT);
+    if (f->n_results == 0 || f->n_results > EVENT_MAX_QUESTIONS)
+        return why_fail(c->why, c->whylen, f->n_results ? EV_TOO_MANY : EV_MISSING_FIELD,
+                        "field 'results' has %zu histograms, must be 1..%d", f->n_results,
+                        EVENT_MAX_QUESTIONS);
+    for (size_t i = 0; i < f->n_results; i++) {
+        const Lernet__Histogram *h = f->results[i];
+        uint64_t sum = 0;
+        if (h->n_counts < 2 || h->n_counts > EVENT_MAX_SCALE)
+            return why_fail(c->why, c->whylen, EV_PAYLOAD_MALFORMED,
+                            "field 'results[%zu]' has %zu counts; a scale has 2..%d values", i,
+                            h->n_counts, EVENT_MAX_SCALE);
+        for (size_t j = 0; j < h->n_counts; j++)
+            sum += h->counts[j];
+        if (sum != total)
+            return why_fail(c->why, c->whylen, EV_HISTOGRAM_MISMATCH,
+                            "field 'results[%zu]': its counts sum to %llu, the respondents "
+                            "to %llu", i, (unsigned long long)sum, (unsigned long long)total);
+    }
+    return EV_OK;
+}
+
 static int check_update(check_t *c, const Lernet__Update *u)
 {
     int rc = check_ref(c, "target", u->target);
@@ -477,8 +663,11 @@ static int check_update(check_t *c, const Lernet__Update *u)
         return check_meeting(c, u->meeting);
     if (u->content_case == LERNET__UPDATE__CONTENT_RESOURCE)
         return check_resource(c, u->resource);
+    if (u->content_case == LERNET__UPDATE__CONTENT_GOAL)
+        return check_goal(c, u->goal);
     return why_fail(c->why, c->whylen, EV_MISSING_FIELD,
-                "field 'content': an update carries a workshop, a meeting or a resource");
+                "field 'content': an update carries a workshop, a meeting, a resource or a "
+                "goal");
 }
 
 static int check_cancel(check_t *c, const Lernet__Cancel *x)
@@ -573,6 +762,9 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
         [LERNET__KIND__KIND_RESOURCE] = LERNET__PAYLOAD__BODY_RESOURCE,
         [LERNET__KIND__KIND_REPLY] = LERNET__PAYLOAD__BODY_REPLY,
         [LERNET__KIND__KIND_HIDE] = LERNET__PAYLOAD__BODY_HIDE,
+        [LERNET__KIND__KIND_GOAL] = LERNET__PAYLOAD__BODY_GOAL,
+        [LERNET__KIND__KIND_QUESTIONNAIRE] = LERNET__PAYLOAD__BODY_QUESTIONNAIRE,
+        [LERNET__KIND__KIND_FEEDBACK] = LERNET__PAYLOAD__BODY_FEEDBACK,
         [LERNET__KIND__KIND_KEY_CERT] = LERNET__PAYLOAD__BODY_KEY_CERT,
         [LERNET__KIND__KIND_KEY_REVOKE] = LERNET__PAYLOAD__BODY_KEY_REVOKE,
         [LERNET__KIND__KIND_IDENTITY_REVOKE] = LERNET__PAYLOAD__BODY_IDENTITY_REVOKE,
@@ -594,6 +786,9 @@ int event_check_payload(int kind, const Lernet__Payload *p, char *why, size_t wh
     case LERNET__PAYLOAD__BODY_RESOURCE: return check_resource(&c, p->resource);
     case LERNET__PAYLOAD__BODY_REPLY: return check_reply(&c, p->reply);
     case LERNET__PAYLOAD__BODY_HIDE: return check_hide(&c, p->hide);
+    case LERNET__PAYLOAD__BODY_GOAL: return check_goal(&c, p->goal);
+    case LERNET__PAYLOAD__BODY_QUESTIONNAIRE: return check_questionnaire(&c, p->questionnaire);
+    case LERNET__PAYLOAD__BODY_FEEDBACK: return check_feedback(&c, p->feedback);
     case LERNET__PAYLOAD__BODY_ERASURE: return check_erasure(&c, p->erasure);
     case LERNET__PAYLOAD__BODY_KEY_CERT: {
         int rc = check_key(&c, "signing_key", p->key_cert->signing_key);
@@ -884,6 +1079,9 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
         [LERNET__PAYLOAD__BODY_RESOURCE] = LERNET__KIND__KIND_RESOURCE,
         [LERNET__PAYLOAD__BODY_REPLY] = LERNET__KIND__KIND_REPLY,
         [LERNET__PAYLOAD__BODY_HIDE] = LERNET__KIND__KIND_HIDE,
+        [LERNET__PAYLOAD__BODY_GOAL] = LERNET__KIND__KIND_GOAL,
+        [LERNET__PAYLOAD__BODY_QUESTIONNAIRE] = LERNET__KIND__KIND_QUESTIONNAIRE,
+        [LERNET__PAYLOAD__BODY_FEEDBACK] = LERNET__KIND__KIND_FEEDBACK,
         [LERNET__PAYLOAD__BODY_KEY_CERT] = LERNET__KIND__KIND_KEY_CERT,
         [LERNET__PAYLOAD__BODY_KEY_REVOKE] = LERNET__KIND__KIND_KEY_REVOKE,
         [LERNET__PAYLOAD__BODY_IDENTITY_REVOKE] = LERNET__KIND__KIND_IDENTITY_REVOKE,

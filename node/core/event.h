@@ -60,6 +60,12 @@
 #define EVENT_MAX_MEDIA_TYPE 127  /* bytes of an attachment's media type */
 #define EVENT_MAX_URLS 16         /* URLs of one resource */
 #define EVENT_MAX_URL 2000        /* bytes of one resource URL */
+#define EVENT_MAX_GOAL_DAYS 3660  /* a goal's period: at most ten years */
+#define EVENT_MAX_QUESTIONS 32    /* questions of one questionnaire */
+#define EVENT_MAX_SCALE 11        /* values of one question's scale (0..10 at most) */
+/* Feedback of fewer respondents is refused, on publishing and on receipt:
+ * a histogram of 1-4 answers can show what one person answered. */
+#define EVENT_MIN_RESPONDENTS 5
 
 /* Why an event is refused: EV_* codes (-100s) of the one namespace in
  * util/err.h; err_name() gives the stable name ("bad_signature") that logs,
@@ -114,7 +120,8 @@ int event_parse_erasable(event_t **out, const uint8_t *envelope, size_t len, int
 void event_strip(event_t *ev);
 
 /* 1 for the content kinds (workshop, meeting, experience, update, cancel,
- * resource, reply): the only kinds an erasure may name. A hide is a
+ * resource, reply, goal, questionnaire, feedback): the only kinds an
+ * erasure may name. A hide is a
  * coordinator's statement, not content: lifted by an unhide, never erased. */
 int event_kind_content(int kind);
 
@@ -162,7 +169,7 @@ int event_log_valid(const char *name);
 /* 1 for the reserved log names. */
 int event_log_reserved(const char *name);
 /* Kind names: "workshop", "meeting", "experience", "update", "cancel",
- * "resource", "reply", "hide", ...;
+ * "resource", "reply", "hide", "goal", "questionnaire", "feedback", ...;
  * NULL for unknown. */
 const char *event_kind_name(int kind);
 

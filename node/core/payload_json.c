@@ -134,6 +134,10 @@ enum field_type {
     F_COUNTS,  /* repeated RoleCount: {"teachers": 12} */
     F_RTYPE,   /* ResourceType as a word; absent: documentation */
     F_FILES,   /* repeated Attachment: [{"hash", "size", "media_type", "name"}] */
+    F_MEASURE, /* Measure as a word */
+    F_COUNT,   /* uint32 1..EVENT_MAX_COUNT (a goal's target) */
+    F_QUESTIONS, /* repeated Question: [{"text", "min", "max", "labels": {"1": {...}}}] */
+    F_HISTS,   /* repeated Histogram: [[0, 2, 5, 4, 1], ...] */
 };
 
 typedef struct field {
@@ -207,6 +211,30 @@ static const field_t reply_fields[] = {
     REP(Lernet__Reply, "attachments", F_FILES, attachments),
 };
 
+static const field_t goal_fields[] = {
+    REP(Lernet__Goal, "title", F_TEXTS, title),
+    REP(Lernet__Goal, "description", F_TEXTS, description),
+    FLD(Lernet__Goal, "measure", F_MEASURE, measure),
+    REP(Lernet__Goal, "roles", F_STRINGS, roles),
+    REP(Lernet__Goal, "themes", F_STRINGS, themes),
+    FLD(Lernet__Goal, "target", F_COUNT, target),
+    FLD(Lernet__Goal, "from", F_STRING, from),
+    FLD(Lernet__Goal, "to", F_STRING, to),
+};
+
+static const field_t questionnaire_fields[] = {
+    REP(Lernet__Questionnaire, "title", F_TEXTS, title),
+    REP(Lernet__Questionnaire, "questions", F_QUESTIONS, questions),
+};
+
+static const field_t feedback_fields[] = {
+    FLD(Lernet__Feedback, "about", F_ID, about),
+    FLD(Lernet__Feedback, "questionnaire", F_ID, questionnaire),
+    REP(Lernet__Feedback, "title", F_TEXTS, title),
+    REP(Lernet__Feedback, "respondents", F_COUNTS, respondents),
+    REP(Lernet__Feedback, "results", F_HISTS, results),
+};
+
 typedef struct kind_spec {
     payload_kind_t pub; /* what the commands, their help and the tests see */
     const char *what;   /* "a workshop", for messages */
@@ -261,6 +289,31 @@ static const char reply_sample[] =
     "          \"en\": \"We tried the innovation camp in Östhammar: book the companies "
     "early.\"}}";
 
+/* The project's goals (DOMAIN.md): 180 persons in competence activities
+ * towards working life, 11 organisations improving their relations with
+ * companies. */
+static const char goal_sample[] =
+    "{\"title\": {\"sv\": \"180 personer i kompetensinsatser mot arbetslivet\",\n"
+    "           \"en\": \"180 persons in competence activities towards working life\"},\n"
+    " \"measure\": \"participants\", \"themes\": [\"workplace learning\"],\n"
+    " \"target\": 180, \"from\": \"2027-01-01\", \"to\": \"2028-12-31\"}";
+static const char questionnaire_sample[] =
+    "{\"title\": {\"sv\": \"Deltagarnas utvärdering\", \"en\": \"Participants' evaluation\"},\n"
+    " \"questions\": [\n"
+    "  {\"text\": {\"sv\": \"Hur nöjd är du med aktiviteten?\",\n"
+    "            \"en\": \"How satisfied are you with the activity?\"},\n"
+    "   \"min\": 1, \"max\": 5,\n"
+    "   \"labels\": {\"1\": {\"sv\": \"Inte alls\", \"en\": \"Not at all\"},\n"
+    "              \"5\": {\"sv\": \"Mycket\", \"en\": \"Very\"}}},\n"
+    "  {\"text\": {\"sv\": \"Kan du använda det i ditt arbete?\",\n"
+    "            \"en\": \"Can you use it in your work?\"},\n"
+    "   \"min\": 1, \"max\": 5}]}";
+static const char feedback_sample[] =
+    "{\"about\": \"3f2a91c0\", \"questionnaire\": \"8d41c7e2\",\n"
+    " \"title\": {\"en\": \"Participants' feedback, Östhammar\"},\n"
+    " \"respondents\": {\"teachers\": 9, \"company representatives\": 5},\n"
+    " \"results\": [[0, 1, 2, 6, 5], [1, 0, 3, 7, 3]]}";
+
 static const kind_spec_t specs[] = {
     SPEC("workshop", "workshops", LERNET__KIND__KIND_WORKSHOP,
          PAYLOAD_KIND_UPDATE | PAYLOAD_KIND_CANCEL | PAYLOAD_KIND_REPORTED, workshop_sample,
@@ -274,6 +327,12 @@ static const kind_spec_t specs[] = {
          resource_sample, "a resource", resource_fields),
     SPEC("reply", "replies", LERNET__KIND__KIND_REPLY, PAYLOAD_KIND_ANSWERS, reply_sample,
          "a reply", reply_fields),
+    SPEC("goal", "goals", LERNET__KIND__KIND_GOAL, PAYLOAD_KIND_UPDATE, goal_sample, "a goal",
+         goal_fields),
+    SPEC("questionnaire", "questionnaires", LERNET__KIND__KIND_QUESTIONNAIRE, 0,
+         questionnaire_sample, "a questionnaire", questionnaire_fields),
+    SPEC("feedback", "feedback", LERNET__KIND__KIND_FEEDBACK, PAYLOAD_KIND_RESULTS,
+         feedback_sample, "feedback", feedback_fields),
 };
 #define N_SPECS (sizeof specs / sizeof specs[0])
 
@@ -331,6 +390,26 @@ static const char *rtype_names[] = {
     [LERNET__RESOURCE_TYPE__RESOURCE_TYPE_LINK] = "link",
 };
 #define N_RTYPE (sizeof rtype_names / sizeof rtype_names[0])
+
+static const char *measure_names[] = {
+    [LERNET__MEASURE__MEASURE_PARTICIPANTS] = "participants",
+    [LERNET__MEASURE__MEASURE_ORGANISATIONS] = "organisations",
+    [LERNET__MEASURE__MEASURE_EVENTS] = "events",
+};
+#define N_MEASURE (sizeof measure_names / sizeof measure_names[0])
+
+const char *payload_measure_name(int m)
+{
+    return m > 0 && (size_t)m < N_MEASURE ? measure_names[m] : NULL;
+}
+
+int payload_measure_of(const char *name)
+{
+    for (size_t i = 1; name && i < N_MEASURE; i++)
+        if (strcmp(name, measure_names[i]) == 0)
+            return (int)i;
+    return 0;
+}
 
 const char *payload_resource_type_name(int type)
 {
@@ -726,6 +805,192 @@ static int in_files(in_t *in, void *msg, const field_t *f, const json_t *v)
     return rc;
 }
 
+static int in_measure(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    int i = payload_measure_of(plain_string(v));
+    if (!i)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': must be one of participants, organisations, events",
+                        f->name);
+    *MEMBER(msg, f, Lernet__Measure) = (Lernet__Measure)i;
+    return PJ_OK;
+}
+
+static int in_count(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    json_int_t i = json_integer_value(v);
+    if (!json_is_integer(v) || i < 1 || i > EVENT_MAX_COUNT)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': must be a whole number 1..%d", f->name, EVENT_MAX_COUNT);
+    *MEMBER(msg, f, uint32_t) = (uint32_t)i;
+    return PJ_OK;
+}
+
+/* A small whole number 0..100 of a question's object (a scale end). */
+static int small_uint(in_t *in, const json_t *o, const char *key, size_t i, uint32_t *out)
+{
+    const json_t *v = json_object_get(o, key);
+    json_int_t n = json_integer_value(v);
+    if (!json_is_integer(v) || n < 0 || n > 100)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'questions[%zu].%s': must be a whole number 0..100", i, key);
+    *out = (uint32_t)n;
+    return PJ_OK;
+}
+
+typedef struct texts_box {
+    Lernet__Text **t;
+    size_t n;
+} texts_box_t;
+
+/* Texts of a nested object through the F_TEXTS reader, named name; absent
+ * (NULL) leaves none, for event_check_payload to name. */
+static int nested_texts(in_t *in, const char *name, const json_t *v, Lernet__Text ***arr,
+                        size_t *n)
+{
+    texts_box_t box = {NULL, 0};
+    field_t f = {name, F_TEXTS, offsetof(texts_box_t, t), offsetof(texts_box_t, n)};
+    int rc = v && !json_is_null(v) ? in_texts(in, &box, &f, v) : PJ_OK;
+    *arr = box.t; /* freed with the payload, whole or not */
+    *n = box.n;
+    return rc;
+}
+
+static int label_entry(in_t *in, size_t i, const char *key, const json_t *val,
+                       Lernet__ScaleLabel **out)
+{
+    char name[64], *end = NULL;
+    long n = strtol(key, &end, 10);
+    if (!*key || *end || n < 0 || n > 100)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'questions[%zu].labels': key '%.8s' is not a scale value 0..100",
+                        i, key);
+    Lernet__ScaleLabel *l = malloc(sizeof *l);
+    if (!l)
+        return nomem(in);
+    lernet__scale_label__init(l);
+    l->value = (uint32_t)n;
+    *out = l;
+    snprintf(name, sizeof name, "questions[%zu].labels.%ld", i, n);
+    return nested_texts(in, name, val, &l->text, &l->n_text);
+}
+
+static int question_entry(in_t *in, const json_t *o, size_t i, Lernet__Question **out)
+{
+    char name[48];
+    const char *key;
+    json_t *val;
+    if (!json_is_object(o))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'questions[%zu]': must be an object with text, min, max and "
+                        "labels", i);
+    json_object_foreach ((json_t *)o, key, val)
+        if (strcmp(key, "text") && strcmp(key, "min") && strcmp(key, "max") &&
+            strcmp(key, "labels"))
+            return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                            "field 'questions[%zu]': unknown key (known: text, min, max, "
+                            "labels)", i);
+    Lernet__Question *q = malloc(sizeof *q);
+    if (!q)
+        return nomem(in);
+    lernet__question__init(q);
+    *out = q; /* freed with the payload, whole or not */
+    snprintf(name, sizeof name, "questions[%zu].text", i);
+    int rc = nested_texts(in, name, json_object_get(o, "text"), &q->text, &q->n_text);
+    if (rc || (rc = small_uint(in, o, "min", i, &q->min)) ||
+        (rc = small_uint(in, o, "max", i, &q->max)))
+        return rc;
+    const json_t *labels = json_object_get(o, "labels");
+    if (!labels || json_is_null(labels))
+        return PJ_OK;
+    if (!json_is_object(labels) || json_object_size(labels) > EVENT_MAX_SCALE)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'questions[%zu].labels': must be an object of at most %d scale "
+                        "values to texts, e.g. {\"1\": {\"en\": \"Not at all\"}}", i,
+                        EVENT_MAX_SCALE);
+    if (!(q->labels = calloc(json_object_size(labels) + 1, sizeof *q->labels)))
+        return nomem(in);
+    json_object_foreach ((json_t *)labels, key, val) {
+        if (!key_ok(key, KEY_LEN(key)))
+            return key_error(in, "labels");
+        rc = label_entry(in, i, key, val, &q->labels[q->n_labels]);
+        if (q->labels[q->n_labels])
+            q->n_labels++;
+        if (rc)
+            return rc;
+    }
+    return PJ_OK;
+}
+
+static int in_questions(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    if (!json_is_array(v))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': must be an array of questions", f->name);
+    size_t n = json_array_size(v);
+    if (n > EVENT_MAX_QUESTIONS)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s' has %zu questions, at most %d", f->name, n,
+                        EVENT_MAX_QUESTIONS);
+    int rc = alloc_array(in, msg, f, n, sizeof(Lernet__Question *));
+    Lernet__Question **arr = rc ? NULL : *MEMBER(msg, f, Lernet__Question **);
+    for (size_t i = 0; !rc && i < n; i++) {
+        arr[i] = NULL;
+        rc = question_entry(in, json_array_get(v, i), i, &arr[i]);
+        if (arr[i])
+            (*COUNT(msg, f))++;
+    }
+    return rc;
+}
+
+static int hist_entry(in_t *in, const json_t *v, size_t i, Lernet__Histogram **out)
+{
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n > EVENT_MAX_SCALE)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field 'results[%zu]': must be an array of at most %d counts, one per "
+                        "scale value", i, EVENT_MAX_SCALE);
+    Lernet__Histogram *h = malloc(sizeof *h);
+    if (!h)
+        return nomem(in);
+    lernet__histogram__init(h);
+    *out = h; /* freed with the payload, whole or not */
+    if (!(h->counts = calloc(n ? n : 1, sizeof *h->counts)))
+        return nomem(in);
+    for (size_t j = 0; j < n; j++) {
+        const json_t *c = json_array_get(v, j);
+        json_int_t x = json_integer_value(c);
+        if (!json_is_integer(c) || x < 0 || x > EVENT_MAX_COUNT)
+            return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                            "field 'results[%zu][%zu]': must be a whole number 0..%d", i, j,
+                            EVENT_MAX_COUNT);
+        h->counts[h->n_counts++] = (uint32_t)x;
+    }
+    return PJ_OK;
+}
+
+static int in_hists(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    if (!json_is_array(v))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': must be an array of histograms, e.g. [[0, 1, 4, 6, 3]]",
+                        f->name);
+    size_t n = json_array_size(v);
+    if (n > EVENT_MAX_QUESTIONS)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s' has %zu histograms, at most %d", f->name, n,
+                        EVENT_MAX_QUESTIONS);
+    int rc = alloc_array(in, msg, f, n, sizeof(Lernet__Histogram *));
+    Lernet__Histogram **arr = rc ? NULL : *MEMBER(msg, f, Lernet__Histogram **);
+    for (size_t i = 0; !rc && i < n; i++) {
+        arr[i] = NULL;
+        rc = hist_entry(in, json_array_get(v, i), i, &arr[i]);
+        if (arr[i])
+            (*COUNT(msg, f))++;
+    }
+    return rc;
+}
+
 static int in_field(in_t *in, void *msg, const field_t *f)
 {
     const json_t *v = json_object_get(in->obj, f->name);
@@ -749,6 +1014,10 @@ static int in_field(in_t *in, void *msg, const field_t *f)
     case F_ID: return in_id(in, msg, f, v);
     case F_COUNTS: return in_counts(in, msg, f, v);
     case F_FILES: return in_files(in, msg, f, v);
+    case F_MEASURE: return in_measure(in, msg, f, v);
+    case F_COUNT: return in_count(in, msg, f, v);
+    case F_QUESTIONS: return in_questions(in, msg, f, v);
+    case F_HISTS: return in_hists(in, msg, f, v);
     default: return PJ_OK;
     }
 }
@@ -801,6 +1070,20 @@ static Lernet__Payload *new_payload(int kind, void **body)
         lernet__reply__init(p->reply);
         p->body_case = LERNET__PAYLOAD__BODY_REPLY;
         *body = p->reply;
+    } else if (kind == LERNET__KIND__KIND_GOAL && (p->goal = malloc(sizeof *p->goal))) {
+        lernet__goal__init(p->goal);
+        p->body_case = LERNET__PAYLOAD__BODY_GOAL;
+        *body = p->goal;
+    } else if (kind == LERNET__KIND__KIND_QUESTIONNAIRE &&
+               (p->questionnaire = malloc(sizeof *p->questionnaire))) {
+        lernet__questionnaire__init(p->questionnaire);
+        p->body_case = LERNET__PAYLOAD__BODY_QUESTIONNAIRE;
+        *body = p->questionnaire;
+    } else if (kind == LERNET__KIND__KIND_FEEDBACK &&
+               (p->feedback = malloc(sizeof *p->feedback))) {
+        lernet__feedback__init(p->feedback);
+        p->body_case = LERNET__PAYLOAD__BODY_FEEDBACK;
+        *body = p->feedback;
     } else {
         free(p);
         return NULL;
@@ -881,6 +1164,40 @@ static json_t *out_files(Lernet__Attachment **v, size_t n)
     return a;
 }
 
+static json_t *out_questions(Lernet__Question **v, size_t n)
+{
+    json_t *a = json_array();
+    char key[16];
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *labels = v[i]->n_labels ? json_object() : NULL;
+        for (size_t j = 0; labels && j < v[i]->n_labels; j++) {
+            snprintf(key, sizeof key, "%u", v[i]->labels[j]->value);
+            json_object_set_new(labels, key,
+                                out_texts(v[i]->labels[j]->text, v[i]->labels[j]->n_text));
+        }
+        json_t *q = json_pack("{s:o,s:I,s:I}", "text", out_texts(v[i]->text, v[i]->n_text),
+                              "min", (json_int_t)v[i]->min, "max", (json_int_t)v[i]->max);
+        if (q && labels)
+            json_object_set_new(q, "labels", labels);
+        else
+            json_decref(labels);
+        json_array_append_new(a, q);
+    }
+    return a;
+}
+
+static json_t *out_hists(Lernet__Histogram **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *h = json_array();
+        for (size_t j = 0; h && j < v[i]->n_counts; j++)
+            json_array_append_new(h, json_integer((json_int_t)v[i]->counts[j]));
+        json_array_append_new(a, h);
+    }
+    return a;
+}
+
 static json_t *out_id(const ProtobufCBinaryData *b)
 {
     char s[EVENT_ID_HEX_SIZE];
@@ -926,6 +1243,13 @@ static json_t *out_field(const void *msg, const field_t *f, const char *tz)
         return t ? json_string(t) : NULL;
     }
     case F_FILES: return n ? out_files(*MEMBER(m, f, Lernet__Attachment **), n) : NULL;
+    case F_MEASURE: {
+        const char *t = payload_measure_name((int)*MEMBER(m, f, Lernet__Measure));
+        return t ? json_string(t) : NULL;
+    }
+    case F_COUNT: return json_integer(*MEMBER(m, f, uint32_t));
+    case F_QUESTIONS: return n ? out_questions(*MEMBER(m, f, Lernet__Question **), n) : NULL;
+    case F_HISTS: return n ? out_hists(*MEMBER(m, f, Lernet__Histogram **), n) : NULL;
     }
     return NULL;
 }
@@ -965,4 +1289,19 @@ json_t *payload_resource_json(const Lernet__Resource *r)
 json_t *payload_reply_json(const Lernet__Reply *r)
 {
     return to_json(LERNET__KIND__KIND_REPLY, r, NULL);
+}
+
+json_t *payload_goal_json(const Lernet__Goal *g)
+{
+    return to_json(LERNET__KIND__KIND_GOAL, g, NULL);
+}
+
+json_t *payload_questionnaire_json(const Lernet__Questionnaire *q)
+{
+    return to_json(LERNET__KIND__KIND_QUESTIONNAIRE, q, NULL);
+}
+
+json_t *payload_feedback_json(const Lernet__Feedback *f)
+{
+    return to_json(LERNET__KIND__KIND_FEEDBACK, f, NULL);
 }

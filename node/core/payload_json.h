@@ -20,6 +20,14 @@
  *              "licence": "CC BY 4.0", "about": "<64-hex event id>" (optional),
  *              "attachments": [FILE...]}
  * Reply:      {"about": "<64-hex event id>", "text": {...}, "attachments": [FILE...]}
+ * Goal:       {"title": {...}, "description": {...},
+ *              "measure": "participants|organisations|events", "roles": [...] (participants
+ *              only), "themes": [...], "target": 180, "from": "2027-01-01", "to": "2028-12-31"}
+ * Questionnaire: {"title": {...}, "questions": [{"text": {...}, "min": 1, "max": 5,
+ *              "labels": {"1": {"en": "Not at all"}, "5": {...}}}, ...]}
+ * Feedback:   {"about": "<64-hex id>" (the workshop or meeting), "questionnaire": "<64-hex id>",
+ *              "title": {...} (optional), "respondents": {"teachers": 9, ...},
+ *              "results": [[0, 1, 2, 6, 5], ...]} (per question, counts of min..max)
  * FILE:       {"hash": "<64-hex BLAKE2b-256>", "size": BYTES,
  *              "media_type": "application/pdf", "name": "metodbok.pdf"}
  *              (output of `show --json` adds "present"; input ignores it)
@@ -62,6 +70,9 @@ enum payload_kind_ops {
     PAYLOAD_KIND_ABOUT = 8,    /* it is about another item: "about" names a REPORTED one */
     PAYLOAD_KIND_ANSWERS = 16, /* it answers another item: "about" names any item, a reply
                                 * too (a thread); it has no title, its text stands for one */
+    PAYLOAD_KIND_RESULTS = 32, /* aggregate results about a REPORTED item ("about") against
+                                * a questionnaire ("questionnaire" names one); the item's
+                                * "feedback" lists it */
 };
 typedef struct payload_kind {
     const char *name;   /* "workshop" */
@@ -101,6 +112,14 @@ json_t *payload_meeting_json(const Lernet__Meeting *m);
 json_t *payload_experience_json(const Lernet__Experience *e);
 json_t *payload_resource_json(const Lernet__Resource *r);
 json_t *payload_reply_json(const Lernet__Reply *r);
+json_t *payload_goal_json(const Lernet__Goal *g);
+json_t *payload_questionnaire_json(const Lernet__Questionnaire *q);
+json_t *payload_feedback_json(const Lernet__Feedback *f);
+
+/* "participants", "organisations", "events" for a Measure (NULL for none),
+ * and back (0 for an unknown name). */
+const char *payload_measure_name(int m);
+int payload_measure_of(const char *name);
 /* {"hash", "size", "media_type", "name"} of one attachment (new reference). */
 json_t *payload_attachment_json(const Lernet__Attachment *a);
 

@@ -42,6 +42,8 @@ struct report {
     size_t n_events, cap_events;
     int events_sorted; /* by id, for the experiences' bsearch */
     int failed;
+    char *const *only_themes; /* borrowed (report_only_themes); NULL: every event */
+    size_t n_only_themes;
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -163,6 +165,21 @@ static size_t event_keys(const report_t *r, const store_item_t *it, int64_t star
     }
 }
 
+void report_only_themes(report_t *r, char *const *themes, size_t n)
+{
+    r->only_themes = n ? themes : NULL;
+    r->n_only_themes = n;
+}
+
+static int has_theme(const report_t *r, char **themes, size_t n)
+{
+    for (size_t i = 0; i < r->n_only_themes; i++)
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(r->only_themes[i], themes[j]) == 0)
+                return 1;
+    return 0;
+}
+
 /* Erased items are not counted: their times, themes and participant
  * counts went with their content. */
 static void add_event(report_t *r, const store_item_t *it)
@@ -174,6 +191,9 @@ static void add_event(report_t *r, const store_item_t *it)
     int64_t start = w ? w->start : m ? m->start : it->start;
     if ((r->from && start < r->from) || (r->to && start >= r->to))
         return;
+    if (r->only_themes && !has_theme(r, w ? w->themes : m ? m->themes : NULL,
+                                     w ? w->n_themes : m ? m->n_themes : 0))
+        return; /* nor are the reports about it: they find no event */
     char keys[32][KEY_MAX];
     size_t n = event_keys(r, it, start, w ? w->tz : m ? m->tz : NULL,
                           w ? w->themes : m ? m->themes : NULL,
@@ -290,12 +310,11 @@ void report_finish(report_t *r, store_t *st)
 
 int report_add(report_t *r, const store_item_t *it)
 {
-    /* the figures are about activities: resources and replies count nowhere */
-    if (it->kind == LERNET__KIND__KIND_RESOURCE || it->kind == LERNET__KIND__KIND_REPLY)
-        return r->failed ? -1 : 0;
+    /* the figures are about activities: resources, replies, goals,
+     * questionnaires and feedback count nowhere */
     if (it->kind == LERNET__KIND__KIND_EXPERIENCE)
         add_experience(r, it);
-    else
+    else if (it->kind == LERNET__KIND__KIND_WORKSHOP || it->kind == LERNET__KIND__KIND_MEETING)
         add_event(r, it);
     return r->failed ? -1 : 0;
 }

@@ -29,6 +29,10 @@ typedef struct report report_t;
 /* Events starting in [from, to) (Unix seconds; 0: open). */
 int report_new(report_t **out, enum report_by by, int64_t from, int64_t to);
 void report_free(report_t **r);
+/* Counts only events with one of themes (and the reports about them);
+ * themes is borrowed and must outlive r. n == 0: every event (the
+ * default). For goals restricted to themes. */
+void report_only_themes(report_t *r, char *const *themes, size_t n);
 /* Feed every item, events before the experiences about them (the order
  * store_items gives). 0, or -1 when out of memory. */
 int report_add(report_t *r, const store_item_t *it);

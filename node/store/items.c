@@ -62,6 +62,8 @@ static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_RESOURCE &&
              p->resource->about.len == EVENT_ID_BYTES)
         about = p->resource->about.data;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_FEEDBACK)
+        about = p->feedback->about.data;
     sqlite3_stmt *st = Q(s, Q_ITEM_INS);
     sqlite3_bind_int64(st, 1, rowid);
     sqlite3_bind_int(st, 2, ev->kind);
@@ -101,10 +103,12 @@ static int derive_update(store_t *s, const event_t *ev, int64_t aid, int64_t row
 {
     const Lernet__Update *u = ev->body->update;
     int is_ws = u->content_case == LERNET__UPDATE__CONTENT_WORKSHOP;
-    int is_res = u->content_case == LERNET__UPDATE__CONTENT_RESOURCE;
-    int want = is_ws ? LERNET__KIND__KIND_WORKSHOP
-               : is_res ? LERNET__KIND__KIND_RESOURCE
-                        : LERNET__KIND__KIND_MEETING;
+    int is_goal = u->content_case == LERNET__UPDATE__CONTENT_GOAL;
+    int is_res = u->content_case == LERNET__UPDATE__CONTENT_RESOURCE || is_goal; /* undated */
+    int want = is_ws     ? LERNET__KIND__KIND_WORKSHOP
+               : is_goal ? LERNET__KIND__KIND_GOAL
+               : is_res  ? LERNET__KIND__KIND_RESOURCE
+                         : LERNET__KIND__KIND_MEETING;
     if (!target_ok(s, u->target.data, aid, ev->network, want)) {
         log_debug("update %02x%02x…: target not an own %s in %s; ignored", ev->id[0], ev->id[1],
                   event_kind_name(want), ev->network);
@@ -182,6 +186,9 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
     case LERNET__KIND__KIND_EXPERIENCE:
     case LERNET__KIND__KIND_RESOURCE:
     case LERNET__KIND__KIND_REPLY:
+    case LERNET__KIND__KIND_GOAL:
+    case LERNET__KIND__KIND_QUESTIONNAIRE:
+    case LERNET__KIND__KIND_FEEDBACK:
         return derive_new(s, ev, aid, rowid, why, whylen);
     case LERNET__KIND__KIND_HIDE:
         return ev->body ? derive_hide(s, ev, rowid, why, whylen) : STORE_OK;
@@ -196,11 +203,13 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
 
 /* ---- reading -------------------------------------------------------- */
 
-/* The kinds without dates (experiences 3, resources 6, replies 7): never
- * "upcoming", listed after the dated ones by creation time. */
-#define UNDATED "(3, 6, 7)"
+/* The kinds without dates (experiences 3, resources 6, replies 7, goals 9,
+ * questionnaires 10, feedback 11): never "upcoming", listed after the
+ * dated ones by creation time. */
+#define UNDATED "(3, 6, 7, 9, 10, 11)"
 _Static_assert(LERNET__KIND__KIND_EXPERIENCE == 3 && LERNET__KIND__KIND_RESOURCE == 6 &&
-                   LERNET__KIND__KIND_REPLY == 7,
+                   LERNET__KIND__KIND_REPLY == 7 && LERNET__KIND__KIND_GOAL == 9 &&
+                   LERNET__KIND__KIND_QUESTIONNAIRE == 10 && LERNET__KIND__KIND_FEEDBACK == 11,
                "UNDATED spells the undated kinds");
 
 static const char *items_sql =
@@ -212,7 +221,8 @@ static const char *items_sql =
     " (SELECT x.by FROM erasures x WHERE x.target = o.id AND x.applied = 1"
     "  ORDER BY x.erased_ms LIMIT 1),"
     " (SELECT x.reason FROM erasures x WHERE x.target = o.id AND x.applied = 1"
-    "  ORDER BY x.erased_ms LIMIT 1)"
+    "  ORDER BY x.erased_ms LIMIT 1),"
+    " i.author"
     " FROM items i JOIN events o ON o.rowid = i.origin JOIN authors a ON a.id = i.author"
     " LEFT JOIN events e ON e.rowid = i.content"
     " LEFT JOIN members m ON m.network = o.network AND m.member = a.key";
@@ -253,6 +263,32 @@ bool items_hidden(store_t *s, const uint8_t id[EVENT_ID_BYTES], const char *netw
     it.network = network;
     hide_state(s, &it, reason, sizeof reason);
     return it.hidden;
+}
+
+/* Whether an item of a kind with a rule about who may publish it counts:
+ * a goal or questionnaire only from a coordinator of its managed network
+ * when it was made (anyone's in an open network), feedback only from the
+ * organiser of the workshop or meeting it is about (not known here yet:
+ * not counted yet). Decided when read, like a hide, so it never depends
+ * on the order in which events arrived. */
+static int item_authorised(store_t *s, const store_item_t *it, int64_t aid)
+{
+    if (it->kind == LERNET__KIND__KIND_GOAL || it->kind == LERNET__KIND__KIND_QUESTIONNAIRE)
+        return !store_managed(s, it->network) ||
+               authz_coordinator(s, it->network, it->author, it->created_ms);
+    if (it->kind != LERNET__KIND__KIND_FEEDBACK)
+        return 1;
+    sqlite3_stmt *st = Q(s, Q_ITEM_GET);
+    bind_blob(st, 1, it->about, EVENT_ID_BYTES);
+    int ok = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(st, 0);
+        ok = (kind == LERNET__KIND__KIND_WORKSHOP || kind == LERNET__KIND__KIND_MEETING) &&
+             sqlite3_column_int64(st, 1) == aid &&
+             strcmp((const char *)sqlite3_column_text(st, 2), it->network) == 0;
+    }
+    sqlite3_reset(st);
+    return ok;
 }
 
 /* Builds a store_item_t from a row of items_sql and calls cb. */
@@ -297,6 +333,12 @@ static int emit_item(store_t *s, sqlite3_stmt *st, store_item_cb cb, void *ctx)
         it.resource = p->resource;
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_REPLY)
         it.reply = p->reply;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_GOAL)
+        it.goal = p->goal;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_QUESTIONNAIRE)
+        it.questionnaire = p->questionnaire;
+    else if (p && p->body_case == LERNET__PAYLOAD__BODY_FEEDBACK)
+        it.feedback = p->feedback;
     else if (p && p->body_case == LERNET__PAYLOAD__BODY_UPDATE) {
         /* workshop and meeting share a union (a protobuf-c oneof): only the
          * member content_case names may be read */
@@ -306,7 +348,10 @@ static int emit_item(store_t *s, sqlite3_stmt *st, store_item_cb cb, void *ctx)
             it.meeting = p->update->meeting;
         else if (p->update->content_case == LERNET__UPDATE__CONTENT_RESOURCE)
             it.resource = p->update->resource;
+        else if (p->update->content_case == LERNET__UPDATE__CONTENT_GOAL)
+            it.goal = p->update->goal;
     }
+    it.unauthorised = !item_authorised(s, &it, sqlite3_column_int64(st, 19));
     if (it.kind == LERNET__KIND__KIND_RESOURCE || it.kind == LERNET__KIND__KIND_REPLY)
         hide_state(s, &it, reason, sizeof reason);
     int rc = cb(ctx, &it);

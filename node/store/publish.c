@@ -58,12 +58,13 @@ static int check_own_target(store_t *st, const uint8_t *author, ProtobufCBinaryD
     if (memcmp(t.author, author, KEYS_PUBLIC_BYTES) != 0)
         return why_fail(why, whylen, PUBLISH_ERR_TARGET,
                     "target: published by another node; only its author may change it");
-    if (t.kind == LERNET__KIND__KIND_RESOURCE && want_kind == LERNET__KIND__KIND_RESOURCE)
-        ; /* a resource is updated, never cancelled (erase it, or update it) */
+    if ((t.kind == LERNET__KIND__KIND_RESOURCE || t.kind == LERNET__KIND__KIND_GOAL) &&
+        want_kind == t.kind)
+        ; /* a resource or goal is updated, never cancelled (erase it, or update it) */
     else if (t.kind != LERNET__KIND__KIND_WORKSHOP && t.kind != LERNET__KIND__KIND_MEETING)
         return why_fail(why, whylen, PUBLISH_ERR_TARGET,
-                        want_kind ? "target: only workshops, meetings and resources can be "
-                                    "updated"
+                        want_kind ? "target: only workshops, meetings, resources and goals can "
+                                    "be updated"
                                   : "target: only workshops and meetings can be cancelled");
     if (want_kind && t.kind != want_kind)
         return why_fail(why, whylen, PUBLISH_ERR_TARGET, "target: is a %s, the update carries a %s",
@@ -156,6 +157,86 @@ static int check_hide_target(store_t *st, const uint8_t *author, const Lernet__H
     return same_network(t, network, "hide", why, whylen);
 }
 
+/* A goal or questionnaire: in a managed network only a coordinator
+ * publishes one; in an open network any member. */
+static int check_programme(store_t *st, const uint8_t *author, int kind, const char *network,
+                           char *why, size_t whylen)
+{
+    if (network && store_managed(st, network) &&
+        !store_is_coordinator(st, network, author, event_now_ms()))
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "only a coordinator of '%s' may publish a %s; this node is not one",
+                        network, event_kind_name(kind));
+    return PUBLISH_OK;
+}
+
+typedef struct fit {
+    const Lernet__Feedback *f;
+    char *why;
+    size_t whylen;
+    int rc;
+} fit_t;
+
+/* Feedback against its questionnaire: one histogram per question, each
+ * of one count per value of the question's scale. */
+static int check_fit(void *ctx, const store_item_t *it)
+{
+    fit_t *x = ctx;
+    const Lernet__Questionnaire *q = it->questionnaire;
+    if (!q)
+        return x->rc = why_fail(x->why, x->whylen, PUBLISH_ERR_TARGET,
+                                "questionnaire: its content was erased");
+    if (x->f->n_results != q->n_questions)
+        return x->rc = why_fail(x->why, x->whylen, PUBLISH_ERR_INVALID,
+                                "results: %zu histograms; the questionnaire has %zu questions",
+                                x->f->n_results, q->n_questions);
+    for (size_t i = 0; i < q->n_questions; i++) {
+        size_t want = q->questions[i]->max - q->questions[i]->min + 1;
+        if (x->f->results[i]->n_counts != want)
+            return x->rc = why_fail(x->why, x->whylen, PUBLISH_ERR_INVALID,
+                                    "results[%zu]: %zu counts; question %zu has a scale of "
+                                    "%zu values (%u..%u)", i, x->f->results[i]->n_counts,
+                                    i + 1, want, q->questions[i]->min, q->questions[i]->max);
+    }
+    return 0;
+}
+
+/* Feedback: about a workshop or meeting of this node (its organiser
+ * publishes the results), against a questionnaire of the same network it
+ * fits; it goes to that network. */
+static int check_feedback_refs(store_t *st, const uint8_t *author, const Lernet__Feedback *f,
+                               publish_target_t *t, const char **network, char *why,
+                               size_t whylen)
+{
+    publish_target_t q;
+    char hex[EVENT_ID_HEX_SIZE];
+    int rc = find_ref(st, f->about, t, why, whylen);
+    if (rc)
+        return rc;
+    if (t->kind != LERNET__KIND__KIND_WORKSHOP && t->kind != LERNET__KIND__KIND_MEETING)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "about: feedback is about a workshop or meeting, not a %s",
+                        event_kind_name(t->kind));
+    if (memcmp(t->author, author, KEYS_PUBLIC_BYTES) != 0)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "about: organised by another node; only the organiser publishes its "
+                        "feedback");
+    if ((rc = find_ref(st, f->questionnaire, &q, why, whylen)))
+        return rc;
+    if (q.kind != LERNET__KIND__KIND_QUESTIONNAIRE)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "questionnaire: names a %s, not a questionnaire", event_kind_name(q.kind));
+    if (strcmp(q.network, t->network) != 0)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                        "questionnaire: it is in '%s', the activity in '%s'", q.network,
+                        t->network);
+    fit_t x = {f, why, whylen, PUBLISH_OK};
+    event_id_hex(hex, q.id);
+    if (store_item(st, hex, check_fit, &x, NULL, 0) != STORE_OK)
+        return why_fail(why, whylen, PUBLISH_ERR_TARGET, "questionnaire: cannot be read");
+    return x.rc ? x.rc : same_network(t, network, "feedback", why, whylen);
+}
+
 /* A cancel or an update is erased only with the item it changes (or
  * after it): erased alone, its target would go with its payload, and the
  * item would read as never cancelled, or as before the update. */
@@ -209,6 +290,8 @@ static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
                                     ? LERNET__KIND__KIND_WORKSHOP
                                 : p->update->content_case == LERNET__UPDATE__CONTENT_RESOURCE
                                     ? LERNET__KIND__KIND_RESOURCE
+                                : p->update->content_case == LERNET__UPDATE__CONTENT_GOAL
+                                    ? LERNET__KIND__KIND_GOAL
                                     : LERNET__KIND__KIND_MEETING,
                                 t, network, why, whylen);
     case LERNET__PAYLOAD__BODY_RESOURCE: {
@@ -228,6 +311,12 @@ static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
     }
     case LERNET__PAYLOAD__BODY_HIDE:
         return check_hide_target(st, k, p->hide, t, network, why, whylen);
+    case LERNET__PAYLOAD__BODY_GOAL:
+        return check_programme(st, k, LERNET__KIND__KIND_GOAL, *network, why, whylen);
+    case LERNET__PAYLOAD__BODY_QUESTIONNAIRE:
+        return check_programme(st, k, LERNET__KIND__KIND_QUESTIONNAIRE, *network, why, whylen);
+    case LERNET__PAYLOAD__BODY_FEEDBACK:
+        return check_feedback_refs(st, k, p->feedback, t, network, why, whylen);
     case LERNET__PAYLOAD__BODY_CANCEL:
         return check_own_target(st, k, p->cancel->target, 0, t, network, why, whylen);
     case LERNET__PAYLOAD__BODY_EXPERIENCE: {

@@ -37,7 +37,11 @@ typedef struct publish_signer {
 /* Signs and stores p in network (for update, cancel, erasure, reply and
  * hide, NULL means the target's network, which is the only one allowed; key
  * events go to the reserved log "@keys"). A hide's target must be a reply
- * or resource of a managed network this node coordinates. An erasure's targets must be content events held
+ * or resource of a managed network this node coordinates. A goal or
+ * questionnaire in a managed network needs this node to coordinate it;
+ * feedback is about this node's own workshop or meeting, against a
+ * questionnaire of that network it fits (a histogram per question, a count
+ * per scale value), and goes to that network. An erasure's targets must be content events held
  * here with their content, all of one network, each this node's own or, as
  * a coordinator of a managed network, a member's; anything else is refused
  * with a one-line reason and nothing is signed. On success *out (may be

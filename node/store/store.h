@@ -36,7 +36,7 @@
  * returned is on disk, so the caller may acknowledge or forward the event.
  *
  * Derivation rules (documented for users in README):
- *  - an update applies only to a workshop, meeting or resource, a cancel only
+ *  - an update applies only to a workshop, meeting, resource or goal, a cancel only
  *    to a workshop or meeting, of the same author in
  *    the same network (hence an earlier event of the same log); the content
  *    type of an update must match. Anything else stays in the log (it is a
@@ -215,7 +215,7 @@ int store_get_event(store_t *s, const char *id_hex, event_t **out, char *why, si
 typedef struct store_item {
     uint8_t id[EVENT_ID_BYTES]; /* id of the original event */
     int kind;                   /* LERNET__KIND__WORKSHOP / MEETING / EXPERIENCE /
-                                 * RESOURCE / REPLY */
+                                 * RESOURCE / REPLY / GOAL / QUESTIONNAIRE / FEEDBACK */
     uint8_t author[KEYS_PUBLIC_BYTES];
     const char *network;
     int64_t start, end; /* Unix seconds; 0 for experiences */
@@ -231,6 +231,15 @@ typedef struct store_item {
     const Lernet__Experience *experience;
     const Lernet__Resource *resource;
     const Lernet__Reply *reply;
+    const Lernet__Goal *goal;                   /* about: zero */
+    const Lernet__Questionnaire *questionnaire; /* about: zero */
+    const Lernet__Feedback *feedback;           /* about: the workshop or meeting */
+    /* Published by one who may not: a goal or questionnaire not by a
+     * coordinator of its managed network when it was made, feedback not by
+     * the organiser of the workshop or meeting it is about (or that item
+     * is not here). Kept (the chain must not break), shown as such, never
+     * counted. Decided when read, so it never depends on arrival order. */
+    int unauthorised;
     /* Hidden by a coordinator of the item's managed network (resources and
      * replies only): the latest Hide statement about it by one who was a
      * coordinator when it was made, and not lifted by an unhide. The

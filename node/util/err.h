@@ -54,6 +54,10 @@
     X(EV_SIGN_FAILED, -132, "sign_failed", "signing failed")                                 \
     X(EV_BAD_ATTACHMENT, -133, "bad_attachment", "bad attachment (hash, size, media type)")  \
     X(EV_BAD_FILE_NAME, -134, "bad_file_name", "attachment name is not a plain file name")   \
+    X(EV_TOO_FEW_RESPONDENTS, -140, "too_few_respondents",                                   \
+      "feedback of fewer than 5 respondents (it could show one person's answers)")           \
+    X(EV_HISTOGRAM_MISMATCH, -141, "histogram_mismatch",                                     \
+      "a feedback histogram does not sum to the respondent count")                           \
     /* store: the replica */                                                                 \
     X(STORE_ERR_SQL, -201, "database_error", "database error")                               \
     X(STORE_ERR_OPEN, -202, "cannot_open", "cannot open the database")                       \

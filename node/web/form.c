@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "web/html.h"
+#include "web/page.h"
 #include "core/payload_json.h"
 #include "util/country.h"
 #include "util/time.h"
@@ -564,6 +565,11 @@ void form_publish(const web_req_t *r, web_resp_t *out)
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(r->path, kinds[i].path) == 0)
             s.k = &kinds[i];
+    const payload_kind_t *pk = s.k ? NULL : payload_kind_named(r->path);
+    if (pk && strcmp(pk->name, r->path) == 0) { /* goal, questionnaire, feedback */
+        programme_form(r, out, pk->name);
+        return;
+    }
     if (!s.k) {
         web_error_page(r, out, 404, "forms: /publish/workshop, /publish/meeting, "
                                     "/publish/experience, /publish/resource, /publish/reply");

@@ -32,6 +32,9 @@ static const char *kind_label(int kind)
     case LERNET__KIND__KIND_EXPERIENCE: return "experience report";
     case LERNET__KIND__KIND_RESOURCE: return "resource";
     case LERNET__KIND__KIND_REPLY: return "reply";
+    case LERNET__KIND__KIND_GOAL: return "goal";
+    case LERNET__KIND__KIND_QUESTIONNAIRE: return "questionnaire";
+    case LERNET__KIND__KIND_FEEDBACK: return "feedback";
     default: return "event";
     }
 }
@@ -50,6 +53,12 @@ static void item_texts(const store_item_t *it, Lernet__Text ***t, size_t *n)
         *t = it->resource->title, *n = it->resource->n_title;
     else if (it->reply) /* no title: its text stands for one */
         *t = it->reply->text, *n = it->reply->n_text;
+    else if (it->goal)
+        *t = it->goal->title, *n = it->goal->n_title;
+    else if (it->questionnaire)
+        *t = it->questionnaire->title, *n = it->questionnaire->n_title;
+    else if (it->feedback)
+        *t = it->feedback->title, *n = it->feedback->n_title;
 }
 
 static const char *item_title(const store_item_t *it, const char *langs)
@@ -501,6 +510,8 @@ static int ev_item(void *ctx, const store_item_t *it)
         meeting_rows(h, it);
     else if (it->experience)
         experience_rows(h, it);
+    else if (it->goal || it->questionnaire || it->feedback)
+        programme_rows(h, e->r, it);
     else if (it->erased) {
         char line[400];
         html_raw(h, "<tr><td class=\"bad\">The content of this event was ");
@@ -615,6 +626,7 @@ void page_event(const web_req_t *r, web_resp_t *out)
             html_raw(e.h, "<p>None yet.</p>");
         html_rawf(e.h, "<p><a href=\"/publish/experience?about=%s\">Write an experience "
                        "report about this event</a></p>", hex);
+        programme_feedback_section(e.h, r, e.id);
     }
     library_thread(e.h, r, e.id, e.network);
     web_page(r, out, 200, e.title, html_take(&e.h, NULL));

@@ -224,6 +224,22 @@ static void config_seeds(const keys_identity_t *k)
     put("config", "full", text, (size_t)n);
 }
 
+/* A payload from the JSON form (the kinds table's samples); exits when it
+ * is refused, as a seed generator may. */
+static Lernet__Payload *json_payload(int kind, const char *text)
+{
+    char why[256];
+    json_error_t e;
+    Lernet__Payload *p = NULL;
+    json_t *o = json_loads(text, 0, &e);
+    if (!o || payload_from_json(&p, kind, o, why, sizeof why) != PJ_OK) {
+        fprintf(stderr, "make_seeds: %s: %s\n", event_kind_name(kind), o ? why : e.text);
+        exit(1);
+    }
+    json_decref(o);
+    return p;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2 || keys_init() != 0) {
@@ -300,6 +316,25 @@ int main(int argc, char **argv)
     Lernet__Payload *hd = tu_hide(e9->id, "off topic", 0);
     event_t *e10 = sign(sk, me, NET, 10, e9, hd);
     put_event("hide", e10, NULL);
+    /* the programme: a goal, a questionnaire, feedback on e1 against it */
+    Lernet__Payload *gl = json_payload(LERNET__KIND__KIND_GOAL,
+                                       payload_kind_named("goal")->sample);
+    event_t *e11 = sign(sk, me, NET, 11, e10, gl);
+    put_event("goal", e11, NULL);
+    Lernet__Payload *qn = json_payload(LERNET__KIND__KIND_QUESTIONNAIRE,
+                                       payload_kind_named("questionnaire")->sample);
+    event_t *e12 = sign(sk, me, NET, 12, e11, qn);
+    put_event("questionnaire", e12, NULL);
+    char fb_json[512], about_hex[EVENT_ID_HEX_SIZE], q_hex[EVENT_ID_HEX_SIZE];
+    event_id_hex(about_hex, e1->id);
+    event_id_hex(q_hex, e12->id);
+    snprintf(fb_json, sizeof fb_json,
+             "{\"about\": \"%s\", \"questionnaire\": \"%s\", \"respondents\": "
+             "{\"teachers\": 9, \"company representatives\": 5}, \"results\": "
+             "[[0, 1, 2, 6, 5], [1, 0, 3, 7, 3]]}", about_hex, q_hex);
+    Lernet__Payload *fb = json_payload(LERNET__KIND__KIND_FEEDBACK, fb_json);
+    event_t *e13 = sign(sk, me, NET, 13, e12, fb);
+    put_event("feedback", e13, NULL);
     wire_seeds(id, envs, 3);
     {
         /* a bundle: magic line, then length-prefixed envelopes, key log first */

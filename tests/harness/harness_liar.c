@@ -338,6 +338,46 @@ event_t *liar_forge(const keys_identity_t *k, const uint8_t *author, const char 
     return ev;
 }
 
+event_t *liar_sign_raw(const keys_identity_t *k, const uint8_t *author, const char *network,
+                       uint64_t seq, const uint8_t *prev, int kind, const Lernet__Payload *p)
+{
+    size_t plen = lernet__payload__get_packed_size(p);
+    event_t *ev = calloc(1, sizeof *ev);
+    uint8_t phash[EVENT_HASH_BYTES], hbuf[EVENT_MAX_HEADER];
+    if (!ev || !(ev->payload = malloc(plen ? plen : 1))) {
+        free(ev);
+        return NULL;
+    }
+    lernet__payload__pack(p, ev->payload);
+    ev->payload_len = plen;
+    randombytes_buf(ev->salt, sizeof ev->salt);
+    crypto_generichash(phash, sizeof phash, ev->payload, plen, ev->salt, sizeof ev->salt);
+    Lernet__Header h = LERNET__HEADER__INIT;
+    h.version = EVENT_VERSION;
+    h.author.data = (uint8_t *)author, h.author.len = KEYS_PUBLIC_BYTES;
+    h.signer.data = (uint8_t *)keys_public(k), h.signer.len = KEYS_PUBLIC_BYTES;
+    h.seq = seq;
+    h.prev.data = (uint8_t *)prev, h.prev.len = prev ? EVENT_ID_BYTES : 0;
+    h.created_ms = event_now_ms();
+    h.network = (char *)network;
+    h.kind = (Lernet__Kind)kind;
+    h.payload_hash.data = phash, h.payload_hash.len = sizeof phash;
+    h.payload_size = plen;
+    ev->header_len = lernet__header__get_packed_size(&h);
+    if (ev->header_len > sizeof hbuf || !(ev->header = malloc(ev->header_len))) {
+        free(ev->payload);
+        free(ev);
+        return NULL;
+    }
+    lernet__header__pack(&h, ev->header);
+    keys_sign(k, ev->sig, ev->header, ev->header_len);
+    crypto_generichash(ev->id, EVENT_ID_BYTES, ev->header, ev->header_len, NULL, 0);
+    ev->has_payload = 1;
+    ev->seq = seq;
+    ev->kind = kind;
+    return ev;
+}
+
 /* ---- the lying server of attached files -------------------------------- */
 
 static int allow_all(void *ctx, const uint8_t x25519[32], const char *address,

@@ -70,6 +70,13 @@ size_t liar_log(const hnode_t *n, const uint8_t *author, const char *network, ev
 event_t *liar_forge(const keys_identity_t *k, const uint8_t *author, const char *network,
                     uint64_t seq, const uint8_t *prev, const char *title);
 
+/* Signs payload p as an event of kind at seq of author's log in network,
+ * after prev, with key k, checking none of the field rules (what a
+ * partner's node that lies about its content signs and sends): the
+ * header, signature, salt and payload hash are genuine. Caller
+ * event_free()s; NULL when it cannot be encoded. */
+event_t *liar_sign_raw(const keys_identity_t *k, const uint8_t *author, const char *network,
+                       uint64_t seq, const uint8_t *prev, int kind, const Lernet__Payload *p);
 /* A lying server of attached files: binds self's port (the ROUTER a
  * victim that lists self with an endpoint dials), answers every Hello
  * with a HelloAck of the networks asked for, nothing else of a round, and

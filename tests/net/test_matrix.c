@@ -86,6 +86,7 @@ typedef struct item {
     int64_t erased_from_ms, erased_to_ms; /* when `lernet erase` ran */
     char author[128];                     /* A's public key, who erased it */
     char answers_id[ID_HEX + 1]; /* a reply: what it answers (its thread shows it) */
+    char results_of[ID_HEX + 1]; /* feedback: the activity (its "feedback" lists it) */
 } item_t;
 
 typedef struct fx {
@@ -564,6 +565,21 @@ static void read_show(fx_t *f, const hnode_t *n)
             free(out);
         }
     }
+    if (f->it.results_of[0]) {
+        /* the activity's "feedback" lists it, with its results; once erased
+         * it does not */
+        snprintf(args, sizeof args, "show %s --json", f->it.results_of);
+        if ((out = cli(f, n, "show --json of the activity", args))) {
+            json_t *o = parse_json(f, "show --json of the activity", out);
+            bool held = o && find_id(json_object_get(o, "feedback"), f->it.id);
+            if (o && !f->it.erased && !held)
+                miss(f, "show --json of the activity", "the feedback is not in its feedback");
+            else if (o && f->it.erased && held)
+                miss(f, "show --json of the activity", "the erased feedback is still listed");
+            json_decref(o);
+            free(out);
+        }
+    }
     snprintf(args, sizeof args, "show %.12s --json", f->it.id);
     if ((out = cli(f, n, "show --json", args))) {
         json_t *o = parse_json(f, "show --json", out);
@@ -908,6 +924,10 @@ static const payload_kind_t *kind_with(unsigned bit)
     return NULL;
 }
 
+/* The questionnaire a kind with results is published against (its id),
+ * set before its sample is published. */
+static char questionnaire_id[ID_HEX + 1];
+
 /* The kind's sample as published here: every title language says title,
  * the times move to day (a date ahead, so calendars show it) at 09:00 to
  * 12:00 local time, "about" names about. Fails when there is no sample. */
@@ -939,6 +959,8 @@ static json_t *sample_for(const payload_kind_t *k, const char *title, const char
                      k->name);
         json_object_set_new(o, "about", json_string(about));
     }
+    if (json_object_get(o, "questionnaire"))
+        json_object_set_new(o, "questionnaire", json_string(questionnaire_id));
     return o;
 }
 
@@ -968,18 +990,27 @@ static hnode_t *op_publish(fx_t *f)
     json_t *sample = sample_for(f->k, "", it->day, "");
     it->dated = json_object_get(sample, "start") != NULL;
     json_decref(sample);
-    if (f->k->ops & (PAYLOAD_KIND_ABOUT | PAYLOAD_KIND_ANSWERS)) { /* first what it is about */
+    if (f->k->ops & (PAYLOAD_KIND_ABOUT | PAYLOAD_KIND_ANSWERS | PAYLOAD_KIND_RESULTS)) {
+        /* first what it is about */
         if (!target)
             fail_msg("%s is about another item, and no kind may be reported on", f->k->name);
         publish(f, target, "Matrix target", NULL, it->about_id);
         snprintf(it->dated_id, sizeof it->dated_id, "%s", it->about_id);
         if (f->k->ops & PAYLOAD_KIND_ANSWERS)
             snprintf(it->answers_id, sizeof it->answers_id, "%s", it->about_id);
+        if (f->k->ops & PAYLOAD_KIND_RESULTS)
+            snprintf(it->results_of, sizeof it->results_of, "%s", it->about_id);
+    }
+    if (f->k->ops & PAYLOAD_KIND_RESULTS) { /* and the questionnaire it answers */
+        const payload_kind_t *qk = payload_kind_named("questionnaire");
+        if (!qk)
+            fail_msg("%s has results, and there is no questionnaire kind", f->k->name);
+        publish(f, qk, "Matrix questionnaire", NULL, questionnaire_id);
     }
     snprintf(it->title, sizeof it->title, "Matrix %s r0 %s", f->k->name, f->mark);
     publish(f, f->k, it->title, it->about_id[0] ? it->about_id : NULL, it->id);
-    if (f->k->ops & PAYLOAD_KIND_ANSWERS)
-        it->about_id[0] = '\0'; /* a reply is no report: nothing is "about" it for the readers */
+    if (f->k->ops & (PAYLOAD_KIND_ANSWERS | PAYLOAD_KIND_RESULTS))
+        it->about_id[0] = '\0'; /* no report: nothing is "about" it for the readers */
     if (it->dated)
         snprintf(it->dated_id, sizeof it->dated_id, "%s", it->id);
     if (f->k->ops & PAYLOAD_KIND_ABOUT) {

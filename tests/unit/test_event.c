@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/event.h"
+#include "core/payload_json.h"
 #include "harness/testutil.h"
 
 #define START 1796112000LL /* 2026-12-01 09:00 UTC */
@@ -700,6 +701,174 @@ static void test_reply_and_hide_fields(void **state)
     assert_false(event_kind_content(LERNET__KIND__KIND_HIDE));
 }
 
+/* A payload of kind from its JSON (a sample of the kinds table, its
+ * references given as full ids). */
+static Lernet__Payload *from_json(int kind, const char *text)
+{
+    char why[256] = "";
+    json_error_t e;
+    Lernet__Payload *p = NULL;
+    json_t *o = json_loads(text, 0, &e);
+    assert_non_null(o);
+    if (payload_from_json(&p, kind, o, why, sizeof why) != PJ_OK)
+        fail_msg("payload_from_json: %s", why);
+    json_decref(o);
+    return p;
+}
+
+#define ID64 "3f2a91c03f2a91c03f2a91c03f2a91c03f2a91c03f2a91c03f2a91c03f2a91c0"
+
+/* Goals: measure, roles only for participants, target, the period. */
+static void test_goal_fields(void **state)
+{
+    (void)state;
+    const int K = LERNET__KIND__KIND_GOAL;
+    Lernet__Payload *p = from_json(K, payload_kind_named("goal")->sample);
+    Lernet__Goal *g = p->goal;
+    want_reason(K, p, EV_OK, NULL);
+    g->measure = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "measure");
+    g->measure = 7;
+    want_reason(K, p, EV_MISSING_FIELD, "measure");
+    g->measure = LERNET__MEASURE__MEASURE_ORGANISATIONS;
+    char *roles[] = {"teachers"};
+    g->roles = roles;
+    g->n_roles = 1;
+    want_reason(K, p, EV_PAYLOAD_MALFORMED, "roles"); /* organisations have no roles */
+    g->measure = LERNET__MEASURE__MEASURE_PARTICIPANTS;
+    want_reason(K, p, EV_OK, NULL);
+    g->roles = NULL;
+    g->n_roles = 0;
+    g->target = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "target");
+    g->target = EVENT_MAX_COUNT + 1;
+    want_reason(K, p, EV_MISSING_FIELD, "target");
+    g->target = 180;
+    char *from = g->from, *to = g->to;
+    static const char *const bad_days[] = {"2027-02-29", "2027-13-01", "27-01-01", "2027-1-01",
+                                           "2027-01-01T00", "1999-12-31", ""};
+    for (size_t i = 0; i < sizeof bad_days / sizeof bad_days[0]; i++) {
+        g->from = (char *)bad_days[i];
+        want_reason(K, p, i + 1 < sizeof bad_days / sizeof bad_days[0] ? EV_BAD_TIME
+                                                                       : EV_MISSING_FIELD,
+                    "from");
+    }
+    g->from = "2028-02-29"; /* a leap day */
+    want_reason(K, p, EV_OK, NULL);
+    g->to = "2028-02-28";
+    want_reason(K, p, EV_BAD_TIME, "'to' is before 'from'");
+    g->from = "2027-01-01";
+    g->to = "2037-01-10";
+    want_reason(K, p, EV_BAD_TIME, "10 years");
+    g->from = from;
+    g->to = to;
+    g->n_title = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "title");
+    g->n_title = 2;
+    want_reason(K, p, EV_OK, NULL);
+    tu_payload_free(p);
+}
+
+/* Questionnaires: at least one question, each on a scale of 2..11
+ * values, labels on the scale and once each. */
+static void test_questionnaire_fields(void **state)
+{
+    (void)state;
+    const int K = LERNET__KIND__KIND_QUESTIONNAIRE;
+    Lernet__Payload *p = from_json(K, payload_kind_named("questionnaire")->sample);
+    Lernet__Questionnaire *q = p->questionnaire;
+    Lernet__Question *x = q->questions[0];
+    want_reason(K, p, EV_OK, NULL);
+    x->max = x->min;
+    want_reason(K, p, EV_PAYLOAD_MALFORMED, "questions[0]");
+    x->min = 0;
+    x->max = 10;
+    want_reason(K, p, EV_OK, NULL); /* 0..10: eleven values */
+    x->max = 11;
+    want_reason(K, p, EV_PAYLOAD_MALFORMED, "questions[0]");
+    x->min = 1;
+    x->max = 5;
+    x->labels[1]->value = 6;
+    want_reason(K, p, EV_PAYLOAD_MALFORMED, "questions[0].labels[1]");
+    x->labels[1]->value = 1;
+    want_reason(K, p, EV_PAYLOAD_MALFORMED, "labelled twice");
+    x->labels[1]->value = 5;
+    size_t nt = x->n_text;
+    x->n_text = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "questions[0].text");
+    x->n_text = nt;
+    size_t nq = q->n_questions;
+    q->n_questions = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "questions");
+    q->n_questions = EVENT_MAX_QUESTIONS + 1;
+    want_reason(K, p, EV_TOO_MANY, "questions");
+    q->n_questions = nq;
+    want_reason(K, p, EV_OK, NULL);
+    tu_payload_free(p);
+}
+
+/* Feedback: aggregates only. Fewer than 5 respondents, or a histogram
+ * that does not sum to them, is refused: whoever signed it. */
+static void test_feedback_fields(void **state)
+{
+    (void)state;
+    const int K = LERNET__KIND__KIND_FEEDBACK;
+    Lernet__Payload *p = from_json(K, "{\"about\": \"" ID64 "\", \"questionnaire\": \"" ID64 "\","
+                                      " \"respondents\": {\"teachers\": 3, \"company "
+                                      "representatives\": 2},"
+                                      " \"results\": [[0, 1, 2, 1, 1], [1, 1, 1, 1, 1]]}");
+    Lernet__Feedback *f = p->feedback;
+    want_reason(K, p, EV_OK, NULL); /* exactly 5 */
+    f->respondents[1]->count = 1;
+    want_reason(K, p, EV_TOO_FEW_RESPONDENTS, "respondents");
+    f->respondents[0]->count = 4;
+    want_reason(K, p, EV_OK, NULL);
+    f->results[1]->counts[4] = 2;
+    want_reason(K, p, EV_HISTOGRAM_MISMATCH, "results[1]");
+    f->results[1]->counts[4] = 0;
+    want_reason(K, p, EV_HISTOGRAM_MISMATCH, "results[1]");
+    f->results[1]->counts[4] = 1;
+    f->respondents[1]->count = 0;
+    f->respondents[0]->count = 0;
+    f->results[0]->counts[1] = f->results[0]->counts[2] = f->results[0]->counts[3] = 0;
+    f->results[0]->counts[4] = 0;
+    want_reason(K, p, EV_TOO_FEW_RESPONDENTS, "0 in all");
+    f->respondents[0]->count = 4;
+    f->respondents[1]->count = 1;
+    f->results[0]->counts[0] = 5;
+    want_reason(K, p, EV_OK, NULL);
+    f->n_respondents = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "respondents");
+    f->n_respondents = 2;
+    char *role = f->respondents[1]->role;
+    f->respondents[1]->role = f->respondents[0]->role;
+    want_reason(K, p, EV_PAYLOAD_MALFORMED, "given twice");
+    f->respondents[1]->role = role;
+    f->respondents[0]->count = EVENT_MAX_COUNT + 1;
+    want_reason(K, p, EV_FIELD_TOO_LONG, "respondents[0].count");
+    f->respondents[0]->count = 4;
+    size_t nc = f->results[0]->n_counts;
+    f->results[0]->n_counts = 1;
+    want_reason(K, p, EV_PAYLOAD_MALFORMED, "results[0]");
+    f->results[0]->n_counts = nc;
+    size_t nr = f->n_results;
+    f->n_results = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "results");
+    f->n_results = nr;
+    f->questionnaire.len = 0;
+    want_reason(K, p, EV_MISSING_FIELD, "questionnaire");
+    f->questionnaire.len = EVENT_ID_BYTES;
+    f->about.len = 3;
+    want_reason(K, p, EV_BAD_REFERENCE, "about");
+    f->about.len = EVENT_ID_BYTES;
+    want_reason(K, p, EV_OK, NULL);
+    tu_payload_free(p);
+    /* content: taken back by an erasure like any other */
+    assert_true(event_kind_content(LERNET__KIND__KIND_GOAL));
+    assert_true(event_kind_content(LERNET__KIND__KIND_QUESTIONNAIRE));
+    assert_true(event_kind_content(LERNET__KIND__KIND_FEEDBACK));
+}
+
 static void test_reason_names(void **state)
 {
     (void)state;
@@ -753,6 +922,9 @@ int main(void)
         cmocka_unit_test(test_field_reasons),
         cmocka_unit_test(test_resource_fields),
         cmocka_unit_test(test_reply_and_hide_fields),
+        cmocka_unit_test(test_goal_fields),
+        cmocka_unit_test(test_questionnaire_fields),
+        cmocka_unit_test(test_feedback_fields),
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_network_names),
     };

@@ -584,9 +584,13 @@ static void test_kind_table_samples(void **state)
         if (!json_is_object(o))
             fail_msg("the sample of %s is not a JSON object: %s", k->name, e.text);
         assert_int_equal(!!json_object_get(o, "about"),
-                         !!(k->ops & (PAYLOAD_KIND_ABOUT | PAYLOAD_KIND_ANSWERS)));
+                         !!(k->ops & (PAYLOAD_KIND_ABOUT | PAYLOAD_KIND_ANSWERS |
+                                      PAYLOAD_KIND_RESULTS)));
+        assert_int_equal(!!json_object_get(o, "questionnaire"), !!(k->ops & PAYLOAD_KIND_RESULTS));
         if (json_object_get(o, "about"))
             json_object_set_new(o, "about", json_string(ABOUT_HEX));
+        if (json_object_get(o, "questionnaire"))
+            json_object_set_new(o, "questionnaire", json_string(ABOUT_HEX));
         if (payload_from_json(&p, k->kind, o, why, sizeof why) != PJ_OK)
             fail_msg("the sample of %s is refused: %s", k->name, why);
         lernet__payload__free_unpacked(p, NULL);

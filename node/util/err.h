@@ -108,6 +108,7 @@
     /* util/time: civil time */                                                              \
     X(CIVIL_ERR_INVALID, -801, "time_invalid", "not a valid time")                           \
     X(CIVIL_ERR_NOMEM, -802, "time_memory", "out of memory")                                 \
+    X(CIVIL_ERR_RANGE, -803, "time_range", "more zone changes than room for them")           \
     /* util/fileio: the atomic writer */                                                     \
     X(FILEIO_ERR_IO, -901, "file_io", "cannot create, write, sync or rename")                \
     X(FILEIO_ERR_EXISTS, -902, "file_exists", "the file exists")                             \

@@ -292,7 +292,8 @@ static void report_form(html_t *h, cal_t *c)
     const report_grouping_t *g;
     for (size_t i = 0; (g = report_grouping_at(i)); i++)
         html_rawf(h, "<option value=\"%s\">%s</option>", g->name, g->label);
-    html_raw(h, "</select></label><button>Download</button></form>");
+    html_raw(h, "</select></label><button>Download</button>"
+                "<button name=\"excel\" value=\"1\">Download for Excel</button></form>");
 }
 
 void page_calendar(const web_req_t *r, web_resp_t *out)
@@ -855,6 +856,7 @@ void page_ical(const web_req_t *r, web_resp_t *out)
                        .starts_after = time(NULL) - PAGE_ICAL_PAST_S,
                        .limit = PAGE_ICAL_MAX};
     if (ical_new(&cal, r->langs[0] ? r->langs : NULL) != 0 ||
+        ical_set_name(cal, q.network ? q.network : r->env->cfg->name) != 0 ||
         store_items(r->env->st, &q, ical_item, cal) != 0 || ical_finish(cal, &text, &len) != 0) {
         ical_free(&cal);
         web_error_page(r, out, 500, "the calendar could not be built");
@@ -866,6 +868,16 @@ void page_ical(const web_req_t *r, web_resp_t *out)
     ical_free(&cal);
     memfile(out, copy, len, "text/calendar; charset=utf-8");
     out->disposition = "inline; filename=\"lernet.ics\"";
+}
+
+/* ?excel=1 (the form's second button): the CSV Excel reads right, with a
+ * UTF-8 byte order mark and CRLF (export/report.h). */
+static void report_csv_to(FILE *f, const json_t *rows, int excel)
+{
+    if (excel)
+        report_write_csv_excel(rows, f);
+    else
+        report_write_csv(rows, f);
 }
 
 static int report_feed(void *ctx, const store_item_t *it)
@@ -899,7 +911,7 @@ void page_report_csv(const web_req_t *r, web_resp_t *out)
     if (report_new(&rep, by, from, to) == 0 && store_items(r->env->st, &q, report_feed, rep) == 0 &&
         (report_finish(rep, r->env->st), (rows = report_json(rep))) &&
         (f = open_memstream(&buf, &len))) {
-        report_write_csv(rows, f);
+        report_csv_to(f, rows, web_arg(r, "excel") != NULL);
         fclose(f);
     }
     json_decref(rows);
@@ -909,7 +921,8 @@ void page_report_csv(const web_req_t *r, web_resp_t *out)
         return;
     }
     memfile(out, buf, len, "text/csv; charset=utf-8");
-    out->disposition = "attachment; filename=\"lernet-report.csv\"";
+    out->disposition = web_arg(r, "excel") ? "attachment; filename=\"lernet-report-excel.csv\""
+                                           : "attachment; filename=\"lernet-report.csv\"";
 }
 
 /* ---- metrics ----------------------------------------------------------- */

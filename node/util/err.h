@@ -54,6 +54,7 @@
     X(EV_SIGN_FAILED, -132, "sign_failed", "signing failed")                                 \
     X(EV_BAD_ATTACHMENT, -133, "bad_attachment", "bad attachment (hash, size, media type)")  \
     X(EV_BAD_FILE_NAME, -134, "bad_file_name", "attachment name is not a plain file name")   \
+    X(EV_BAD_SERIES, -135, "bad_series", "a series' rule or dates break a bound")          \
     /* store: the replica */                                                                 \
     X(STORE_ERR_SQL, -201, "database_error", "database error")                               \
     X(STORE_ERR_OPEN, -202, "cannot_open", "cannot open the database")                       \

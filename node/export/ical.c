@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/payload_json.h"
+#include "core/series.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -335,6 +336,101 @@ static void organizer_line(ical_t *c, const char *organiser, const uint8_t *key)
     line(c, cn, uri);
 }
 
+/* A time in the form the series' DTSTART has: local with TZID (the
+ * zone's VTIMEZONE is written), else UTC. Into val; the head gets
+ * ";TZID=..." or nothing. */
+static void series_time(ical_t *c, const series_t *sr, int64_t t, char head[96], char val[24])
+{
+    head[0] = '\0';
+    if (!civil_repeated_wall(sr->start, sr->tz) &&
+        civil_strftime(t, sr->tz, "%Y%m%dT%H%M%S", val, 24) == 0 && zone_use(c, sr->tz, t)) {
+        snprintf(head, 96, ";TZID=%s", sr->tz);
+        return;
+    }
+    utc_stamp(val, t * 1000);
+}
+
+/* RRULE (UNTIL in UTC, as RFC 5545 wants with a TZID start), or RDATE for
+ * a list of dates; EXDATE for each occurrence cancelled one by one. */
+static void series_lines(ical_t *c, const store_item_t *it, const series_t *sr)
+{
+    char rule[160], head[128], val[24], until[20], stamp[96];
+    zone_use(c, sr->tz, it->end); /* the VTIMEZONE spans to the last occurrence */
+    if (sr->rule) {
+        const Lernet__Recurrence *r = sr->rule;
+        int n = snprintf(rule, sizeof rule, "FREQ=%s",
+                         r->freq == LERNET__FREQ__FREQ_MONTHLY ? "MONTHLY" : "WEEKLY");
+        if (r->interval > 1)
+            n += snprintf(rule + n, sizeof rule - (size_t)n, ";INTERVAL=%u", r->interval);
+        if (r->count)
+            n += snprintf(rule + n, sizeof rule - (size_t)n, ";COUNT=%u", r->count);
+        else {
+            utc_stamp(until, r->until * 1000);
+            n += snprintf(rule + n, sizeof rule - (size_t)n, ";UNTIL=%s", until);
+        }
+        for (size_t i = 0; i < r->n_byday && n < (int)sizeof rule - 8; i++)
+            n += snprintf(rule + n, sizeof rule - (size_t)n, "%s%s", i ? "," : ";BYDAY=",
+                          r->byday[i]);
+        line(c, "RRULE", rule);
+    }
+    /* DTSTART is the first instance (RFC 5545 3.8.5.2); it is listed as an
+     * RDATE too, which the RFC makes harmless (one instance of duplicates),
+     * because ical.js leaves it out of an RDATE-only expansion otherwise */
+    for (size_t i = 0; sr->n_dates && i <= sr->n_dates; i++) {
+        series_time(c, sr, i ? sr->dates[i - 1]->start : sr->start, stamp, val);
+        snprintf(head, sizeof head, "RDATE%s", stamp);
+        line(c, head, val);
+    }
+    for (size_t i = 0; i < it->n_cancelled_occurrences; i++) {
+        series_time(c, sr, it->cancelled_occurrences[i], stamp, val);
+        snprintf(head, sizeof head, "EXDATE%s", stamp);
+        line(c, head, val);
+    }
+}
+
+static int cancelled_occurrence(const store_item_t *it, int64_t start)
+{
+    for (size_t i = 0; i < it->n_cancelled_occurrences; i++)
+        if (it->cancelled_occurrences[i] == start)
+            return 1;
+    return 0;
+}
+
+/* A date of the list whose place or length is not the series' own: a
+ * VEVENT of its own with the series' UID and RECURRENCE-ID (RFC 5545
+ * 3.8.4.4), which clients show in place of that occurrence. */
+static void overrides(ical_t *c, const store_item_t *it, const what_t *w, const series_t *sr,
+                      const char *uid)
+{
+    char head[128], val[24], stamp[96], buf[32];
+    for (size_t i = 0; i < sr->n_dates && !c->failed; i++) {
+        const Lernet__Occurrence *o = sr->dates[i];
+        const char *place = *o->place ? o->place : sr->place;
+        if (cancelled_occurrence(it, o->start) ||
+            (strcmp(place, sr->place) == 0 && o->end - o->start == sr->end - sr->start))
+            continue;
+        ev_put(c, "BEGIN:VEVENT\r\n", 14);
+        line(c, "UID", uid);
+        utc_stamp(buf, it->updated_ms);
+        line(c, "DTSTAMP", buf);
+        snprintf(buf, sizeof buf, "%u", it->revision);
+        line(c, "SEQUENCE", buf);
+        series_time(c, sr, o->start, stamp, val);
+        snprintf(head, sizeof head, "RECURRENCE-ID%s", stamp);
+        line(c, head, val);
+        snprintf(head, sizeof head, "DTSTART%s", stamp);
+        line(c, head, val);
+        series_time(c, sr, o->end, stamp, val);
+        snprintf(head, sizeof head, "DTEND%s", stamp);
+        line(c, head, val);
+        summary_lines(c, it, w);
+        if (*place)
+            text_line(c, "LOCATION", NULL, place);
+        line(c, "STATUS", it->cancelled ? "CANCELLED" : w->tentative ? "TENTATIVE" : "CONFIRMED");
+        ev_put(c, "END:VEVENT\r\n", 12);
+    }
+}
+
 int ical_add(ical_t *c, const store_item_t *it)
 {
     what_t w;
@@ -357,6 +453,9 @@ int ical_add(ical_t *c, const store_item_t *it)
     line(c, "SEQUENCE", buf);
     time_line(c, "DTSTART", w.start, w.tz);
     time_line(c, "DTEND", w.end, w.tz);
+    series_t sr = series_of(it->workshop, it->meeting);
+    if (series_repeats(&sr))
+        series_lines(c, it, &sr);
     summary_lines(c, it, &w);
     if (w.place && *w.place)
         text_line(c, "LOCATION", NULL, w.place);
@@ -378,6 +477,8 @@ int ical_add(ical_t *c, const store_item_t *it)
     free(cats);
     line(c, "STATUS", it->cancelled ? "CANCELLED" : w.tentative ? "TENTATIVE" : "CONFIRMED");
     ev_put(c, "END:VEVENT\r\n", 12);
+    if (series_repeats(&sr))
+        overrides(c, it, &w, &sr, uid);
     return c->failed ? -1 : 0;
 }
 

@@ -14,6 +14,7 @@
 #include "export/erased.h"
 #include "export/ical.h"
 #include "core/payload_json.h"
+#include "core/series.h"
 #include "export/report.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -198,6 +199,42 @@ static void titles(html_t *h, const store_item_t *it, const char *langs, const c
     html_raw(h, "</ul></details>");
 }
 
+static int occurrence_cancelled(const store_item_t *it, int64_t start)
+{
+    for (size_t i = 0; i < it->n_cancelled_occurrences; i++)
+        if (it->cancelled_occurrences[i] == start)
+            return 1;
+    return 0;
+}
+
+/* A series (core/series.h) is one row: its occurrences listed under it,
+ * each with its place, the ones cancelled one by one marked. */
+static void series_dates(html_t *h, const store_item_t *it)
+{
+    series_t sr = series_of(it->workshop, it->meeting);
+    series_occ_t *occ;
+    size_t n = 0;
+    char when_s[40];
+    if (!series_repeats(&sr) || !(occ = malloc(SERIES_MAX * sizeof *occ)))
+        return;
+    if (series_expand(&sr, occ, SERIES_MAX, &n, NULL, 0) == 0) {
+        html_rawf(h, "<details class=\"series\"><summary>Series: %zu dates</summary><ul>", n);
+        for (size_t i = 0; i < n; i++) {
+            int gone = occurrence_cancelled(it, occ[i].start);
+            civil_strftime(occ[i].start, sr.tz, "%a %d %b %Y %H:%M", when_s, sizeof when_s);
+            html_raw(h, gone ? "<li class=\"cancelled\"><s>" : "<li>");
+            html_text(h, when_s);
+            if (occ[i].place && *occ[i].place) {
+                html_raw(h, " · ");
+                html_text(h, occ[i].place);
+            }
+            html_raw(h, gone ? "</s> (cancelled)</li>" : "</li>");
+        }
+        html_raw(h, "</ul></details>");
+    }
+    free(occ);
+}
+
 static void cal_row(cal_t *c, const store_item_t *it, const store_profile_t *p)
 {
     html_t *h = c->rows;
@@ -209,6 +246,7 @@ static void cal_row(cal_t *c, const store_item_t *it, const store_profile_t *p)
               it->cancelled ? " cancelled" : "", id,
               it->kind == LERNET__KIND__KIND_WORKSHOP ? "workshop" : "meeting");
     when(h, it);
+    series_dates(h, it);
     html_raw(h, "</div>");
     if (it->cancelled)
         html_raw(h, "<span class=\"badge cancelled\">Cancelled</span>");
@@ -378,6 +416,7 @@ static void time_rows(html_t *h, const store_item_t *it)
 {
     html_raw(h, "<tr><th>When</th><td>");
     when(h, it);
+    series_dates(h, it);
     html_raw(h, "</td></tr>");
 }
 

@@ -364,6 +364,7 @@ static void test_migrates_v1_items(void **state)
                                   "DROP TABLE members; DROP TABLE profiles;"
                                   "DROP TABLE pins; DROP TABLE meta;"
                                   "DROP TABLE erasures; DROP TABLE hides;"
+                                  "DROP TABLE occurrence_cancels;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

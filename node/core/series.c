@@ -298,7 +298,87 @@ int series_expand(const series_t *s, series_occ_t *out, size_t max, size_t *n, c
     return expand(s, out, max, n, 0, why, whylen);
 }
 
+/* The number of BYDAY entries of a weekly rule (0 when one is not a day
+ * name: reported by the caller). */
+static int weekly_days(const Lernet__Recurrence *r, int *ok)
+{
+    unsigned mask = 0;
+    *ok = 1;
+    for (size_t i = 0; i < r->n_byday; i++) {
+        int d = 0;
+        while (d < 7 && strcmp(r->byday[i], day_names[d]) != 0)
+            d++;
+        if (d == 7)
+            *ok = 0;
+        else
+            mask |= 1u << d;
+    }
+    return mask ? __builtin_popcount(mask) : 1;
+}
+
+/* Validation without the zone: only date arithmetic, so that it runs on
+ * any thread (core/event.c is called by sync's verification pool, and the
+ * zone conversions of util/time set TZ for the process). What needs the
+ * wall clock (the first occurrence on a rule day, no occurrence in a
+ * summer-time gap) is checked when this node publishes (series_expand,
+ * store/publish.c). Bounds by counting weeks (months) times days: never
+ * fewer than the rule gives. */
 int series_check(const series_t *s, char *why, size_t whylen)
+{
+    if (s->rule && s->n_dates)
+        return why_fail(why, whylen, EV_BAD_SERIES,
+                        "field 'occurrences': a series has a rule or dates, not both");
+    if (s->n_dates) {
+        series_occ_t *occ = malloc(SERIES_MAX * sizeof *occ);
+        size_t n = 0;
+        if (!occ)
+            return why_fail(why, whylen, EV_NO_MEMORY, "out of memory");
+        int rc = expand_dates(s, occ, SERIES_MAX, &n, why, whylen); /* no zone needed */
+        free(occ);
+        return rc;
+    }
+    if (!s->rule)
+        return 0;
+    const Lernet__Recurrence *r = s->rule;
+    uint32_t interval = r->interval ? r->interval : 1;
+    if (r->freq != LERNET__FREQ__FREQ_WEEKLY && r->freq != LERNET__FREQ__FREQ_MONTHLY)
+        return why_fail(why, whylen, EV_BAD_SERIES, "field 'recurrence.freq': weekly or monthly");
+    if (interval > SERIES_INTERVAL_MAX)
+        return why_fail(why, whylen, EV_BAD_SERIES, "field 'recurrence.interval': %u is above %d",
+                        interval, SERIES_INTERVAL_MAX);
+    if (!r->count == !r->until)
+        return why_fail(why, whylen, EV_BAD_SERIES,
+                        "field 'recurrence': give count or until, one of the two");
+    if (r->count > SERIES_MAX)
+        return why_fail(why, whylen, EV_BAD_SERIES, "field 'recurrence.count': %u is above %d",
+                        r->count, SERIES_MAX);
+    if (r->until && (r->until < s->start || r->until - s->start > SERIES_SPAN_S))
+        return why_fail(why, whylen, EV_BAD_SERIES,
+                        "field 'recurrence.until': not within 3 years after the start");
+    int ok = 1;
+    int64_t days = 1, span_units, unit = r->freq == LERNET__FREQ__FREQ_WEEKLY ? 7 : 31;
+    if (r->freq == LERNET__FREQ__FREQ_WEEKLY) {
+        days = weekly_days(r, &ok);
+        if (!ok || r->n_byday > 7)
+            return why_fail(why, whylen, EV_BAD_SERIES,
+                            "field 'recurrence.byday': at most 7 of MO, TU, WE, TH, FR, SA, SU");
+    } else if (r->n_byday > 1)
+        return why_fail(why, whylen, EV_BAD_SERIES,
+                        "field 'recurrence.byday': a monthly rule takes one day like 2TU or -1SU");
+    if (r->until) {
+        span_units = (r->until - s->start) / (unit * 86400) / interval + 1;
+        if (span_units * days > SERIES_MAX)
+            return why_fail(why, whylen, EV_BAD_SERIES,
+                            "field 'recurrence': more than %d occurrences", SERIES_MAX);
+    } else if (r->freq == LERNET__FREQ__FREQ_WEEKLY
+                   ? ((r->count + days - 1) / days - 1) * 7 * (int64_t)interval * 86400 > SERIES_SPAN_S
+                   : (int64_t)(r->count - 1) * interval > 36)
+        return why_fail(why, whylen, EV_BAD_SERIES,
+                        "field 'recurrence': occurrences go on more than 3 years after the first");
+    return 0;
+}
+
+int series_check_local(const series_t *s, char *why, size_t whylen)
 {
     series_occ_t *occ = malloc(SERIES_MAX * sizeof *occ);
     size_t n = 0;

@@ -7,11 +7,13 @@
  * wall clock of the item's zone, as calendar clients expand an RRULE with
  * TZID: 18:00 stays 18:00 across summer time.
  *
- * Bounds, checked where untrusted content is validated (core/event.c)
- * and named in one line: at most SERIES_MAX occurrences, none starting
- * more than SERIES_SPAN_S after the first, a rule's first occurrence on a
- * day the rule gives (so that RRULE readers count it as the rule does), no
- * occurrence at a wall time summer time skips.
+ * Bounds, named in one line: at most SERIES_MAX occurrences, none starting
+ * more than SERIES_SPAN_S after the first (checked for all content,
+ * series_check); a rule's first occurrence on a day the rule gives (so that
+ * RRULE readers count it as the rule does) and no occurrence at a wall time
+ * summer time skips (checked when publishing, series_check_local). Readers
+ * of content from elsewhere expand with series_expand and fall back to the
+ * first occurrence when it refuses.
  */
 #ifndef LERNET_SERIES_H
 #define LERNET_SERIES_H
@@ -50,9 +52,15 @@ int series_repeats(const series_t *s);
 int series_expand(const series_t *s, series_occ_t *out, size_t max, size_t *n, char *why,
                   size_t whylen);
 
-/* Validation (core/event.c): series_expand's refusals, except that a rule
- * in a zone this system lacks is checked only for its bounds (count,
- * until, interval, freq): a node must not refuse what others can read. */
+/* Validation of untrusted content (core/event.c), on any thread: the
+ * bounds that need no zone (freq, interval, count or until, BYDAY's form,
+ * at most SERIES_MAX occurrences and SERIES_SPAN_S counted as weeks or
+ * months times days, the dates in full). 0 or EV_BAD_SERIES, one line. */
 int series_check(const series_t *s, char *why, size_t whylen);
+/* What publishing adds (store/publish.c; not thread-safe: util/time sets
+ * TZ): the rule expanded on the zone's wall clock, so a first occurrence
+ * off the rule's days or one in a summer-time gap is refused. A zone this
+ * system lacks is let through (nothing to expand it with). */
+int series_check_local(const series_t *s, char *why, size_t whylen);
 
 #endif

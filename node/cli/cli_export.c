@@ -28,8 +28,31 @@
 
 typedef struct export_opts {
     const char *network, *lang, *out, *base;
-    int64_t from, to; /* Unix seconds; 0: open */
+    int64_t from, to; /* local days as civil_day_parse gives them; 0: open */
+    int excel;        /* csv-excel: UTF-8 BOM and CRLF */
 } export_opts_t;
+
+/* The zone of a workshop or meeting, NULL for the rest. */
+static const char *item_tz(const store_item_t *it)
+{
+    return it->workshop ? it->workshop->tz : it->meeting ? it->meeting->tz : NULL;
+}
+
+/* The one period rule (civil_in_period): a dated item is in the period
+ * when it overlaps its local days; undated ones (reports, resources,
+ * replies) are always in. */
+static int in_period(const export_opts_t *o, const store_item_t *it)
+{
+    return !it->start || civil_in_period(o->from, o->to, it->start, it->end, item_tz(it));
+}
+
+/* What store_query's starts_after (end >= it, in UTC) may leave out for a
+ * period from local day `from`: a zone is at most 14 hours ahead of UTC,
+ * so a day earlier loses nothing; in_period decides exactly. */
+static int64_t query_from(int64_t from)
+{
+    return from ? from - 86400 : 0;
+}
 
 static int parse(int argc, char **argv, export_opts_t *o)
 {
@@ -105,7 +128,7 @@ typedef struct add_ctx {
 static int add_item(void *vctx, const store_item_t *it)
 {
     add_ctx_t *c = vctx;
-    if (c->o->to && it->start >= c->o->to)
+    if (!in_period(c->o, it))
         return 0;
     if (ical_add(c->cal, it) != 0)
         return 1;
@@ -117,14 +140,19 @@ static int export_ical(cli_ctx_t *ctx, const export_opts_t *o)
 {
     store_t *st = NULL;
     ical_t *cal = NULL;
+    config_t *cfg = NULL;
     const char *text;
     size_t len;
-    int rc = cli_open_store(ctx, &st);
-    if (rc)
+    int rc = cli_load_config(ctx, &cfg);
+    if (rc || (rc = cli_open_store(ctx, &st))) {
+        config_free(&cfg);
         return rc;
-    store_query_t q = {.network = o->network, .starts_after = o->from};
+    }
+    store_query_t q = {.network = o->network, .starts_after = query_from(o->from)};
     add_ctx_t ac = {NULL, o, 0};
+    /* the name a subscriber sees: the network, else this node's name */
     if (ical_new(&cal, o->lang) != 0 || !(ac.cal = cal) ||
+        ical_set_name(cal, o->network ? o->network : cfg->name) != 0 ||
         store_items(st, &q, add_item, &ac) != 0 || ical_finish(cal, &text, &len) != 0) {
         rc = cli_error(CLI_FAIL, "export ical: out of memory or store error");
         goto done;
@@ -140,6 +168,7 @@ static int export_ical(cli_ctx_t *ctx, const export_opts_t *o)
 done:
     ical_free(&cal);
     store_close(&st);
+    config_free(&cfg);
     return rc;
 }
 
@@ -220,14 +249,13 @@ static int csv_row(const store_item_t *it, const export_opts_t *o, FILE *f)
     csv_field(f, updated);
     char gone[400];
     csv_field(f, it->erased ? erased_text(it, gone, sizeof gone) : "");
-    return fputc('\n', f) == EOF;
+    return fputs(o->excel ? "\r\n" : "\n", f) == EOF;
 }
 
 static int add_row(void *vctx, const store_item_t *it)
 {
     rows_ctx_t *c = vctx;
-    int64_t start = it->workshop ? it->workshop->start : it->meeting ? it->meeting->start : 0;
-    if (start && ((c->o->from && start < c->o->from) || (c->o->to && start >= c->o->to)))
+    if (!in_period(c->o, it))
         return 0;
     c->n++;
     if (c->arr)
@@ -242,7 +270,7 @@ static int export_rows(cli_ctx_t *ctx, const export_opts_t *o, int json)
     int rc = cli_open_store(ctx, &st);
     if (rc)
         return rc;
-    const char *what = json ? "json" : "csv";
+    const char *what = json ? "json" : o->excel ? "csv-excel" : "csv";
     dest_t d;
     if ((rc = dest_open(o, &d, what))) {
         store_close(&st);
@@ -250,7 +278,7 @@ static int export_rows(cli_ctx_t *ctx, const export_opts_t *o, int json)
     }
     rows_ctx_t c = {o, d.f, json ? json_array() : NULL, 0};
     if (!json)
-        fputs(CSV_COLUMNS "\n", d.f);
+        fputs(o->excel ? REPORT_EXCEL_BOM CSV_COLUMNS "\r\n" : CSV_COLUMNS "\n", d.f);
     store_query_t q = {.network = o->network};
     if (store_items(st, &q, add_row, &c) != 0)
         rc = cli_error(CLI_FAIL, "export %s: store error", what);
@@ -277,10 +305,13 @@ typedef struct xapi_ctx {
     int failed;
 } xapi_ctx_t;
 
+/* A report's statements are in the period when the activity it is about
+ * is: the one period rule of every export. */
 static int xapi_about(void *vctx, const store_item_t *about)
 {
     xapi_ctx_t *c = vctx;
-    c->failed |= xapi_statements(c->arr, c->report, about) != 0;
+    if (in_period(c->o, about))
+        c->failed |= xapi_statements(c->arr, c->report, about) != 0;
     return 0;
 }
 
@@ -288,9 +319,7 @@ static int xapi_report(void *vctx, const store_item_t *it)
 {
     xapi_ctx_t *c = vctx;
     char hex[EVENT_ID_HEX_SIZE];
-    int64_t at = it->created_ms / 1000;
-    if (it->kind != LERNET__KIND__KIND_EXPERIENCE || (c->o->from && at < c->o->from) ||
-        (c->o->to && at >= c->o->to))
+    if (it->kind != LERNET__KIND__KIND_EXPERIENCE)
         return 0;
     c->report = it;
     event_id_hex(hex, it->about);
@@ -392,6 +421,13 @@ static int export_csv(cli_ctx_t *ctx, const export_opts_t *o)
     return export_rows(ctx, o, 0);
 }
 
+static int export_csv_excel(cli_ctx_t *ctx, const export_opts_t *o)
+{
+    export_opts_t x = *o;
+    x.excel = 1;
+    return export_rows(ctx, &x, 0);
+}
+
 /* `lernet export FORMAT [options]`: the options, then the format. */
 static int run_format(cli_ctx_t *ctx, int argc, char **argv,
                       int (*format)(cli_ctx_t *ctx, const export_opts_t *o))
@@ -414,6 +450,11 @@ static int run_json(cli_ctx_t *ctx, int argc, char **argv)
 static int run_csv(cli_ctx_t *ctx, int argc, char **argv)
 {
     return run_format(ctx, argc, argv, export_csv);
+}
+
+static int run_csv_excel(cli_ctx_t *ctx, int argc, char **argv)
+{
+    return run_format(ctx, argc, argv, export_csv_excel);
 }
 
 static int run_xapi(cli_ctx_t *ctx, int argc, char **argv)
@@ -440,6 +481,8 @@ static int run_import_bundle(cli_ctx_t *ctx, int argc, char **argv)
     return argc == 3 ? bundle_cmd(ctx, 1, argv[2], NULL) : CLI_ARGS;
 }
 
+/* --from/--to are local days: an item is in the period when it overlaps
+ * them in its own zone (util/time's civil_in_period). */
 #define EXPORT_OPTS "[--network NET] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--lang sv,en] [--out FILE]"
 
 /* The formats of `lernet export FORMAT`, in the order of the help, which
@@ -456,7 +499,10 @@ static const cli_sub_t export_subs[] = {
     {"csv", EXPORT_OPTS, run_csv,
      "the same, one row each; columns:\n" CSV_COLUMNS
      "\n(a reply's title is its text, a resource's online_url its first URL; text starting "
-     "with = + - @ gets a leading ' so spreadsheets never run it)"},
+     "with = + - @ gets a leading ' so spreadsheets never run it); lines end in LF"},
+    {"csv-excel", EXPORT_OPTS, run_csv_excel,
+     "the same CSV for Excel: a UTF-8 byte order mark (so å, ä, ö open right) and CRLF line "
+     "ends (RFC 4180)"},
     {"xapi", EXPORT_OPTS, run_xapi,
      "experience reports and participation as xAPI statements (JSON array) for a learning "
      "record store; the actor is the organisation, never a person"},

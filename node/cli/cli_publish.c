@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "core/series.h"
 #include "daemon/control.h"
 #include "core/payload_json.h"
 #include "util/country.h"
@@ -32,7 +33,7 @@ static const char publish_usage[] =
     "                      feedback [--network NET]\n"
     "                      [--json FILE | FIELDS] [--attach FILE]...\n"
     "       lernet update ID [--json FILE | FIELDS]\n"
-    "       lernet cancel ID [--reason TEXT]\n"
+    "       lernet cancel ID [--reason TEXT] [--occurrence DATE]\n"
     "FIELDS (multilingual ones take LANG:TEXT and may be repeated, one per language):\n"
     "  all:         --title LANG:TEXT\n"
     "  workshop:    --description LANG:TEXT --start TIME --end TIME --tz ZONE --place TEXT\n"
@@ -40,6 +41,11 @@ static const char publish_usage[] =
     "               --language LANG --status planned|confirmed|full\n"
     "  meeting:     --start --end --tz --place --online-url --organiser --agenda LANG:TEXT\n"
     "               --minutes LANG:TEXT --theme T...\n"
+    "  series (workshop, meeting): --repeat weekly|monthly [--interval N] [--byday MO,WE]\n"
+    "               --count N | --until DATE; or --dates DATE,DATE... [--places P1;P2...]\n"
+    "               (further dates at --start's and --end's times, each its own place,\n"
+    "               ';' between places, empty: --place). At most 200 occurrences within\n"
+    "               3 years. cancel --occurrence DATE: that day's occurrence only.\n"
     "  experience:  --about ID --text LANG:TEXT --lessons LANG:TEXT --tag T...\n"
     "               --participants ROLE=COUNT...\n"
     "  resource:    --summary LANG:TEXT --type documentation|literature|recording|method|link\n"
@@ -70,7 +76,8 @@ enum { F_TITLE = 256, F_DESC, F_START, F_END, F_TZ, F_PLACE, F_URL, F_ORG, F_CAP
        F_ROLE, F_LANG, F_STATUS, F_AGENDA, F_MINUTES, F_ABOUT, F_TEXT, F_LESSONS, F_TAG,
        F_PART, F_NETWORK, F_JSON, F_REASON, F_SUMMARY, F_TYPE, F_URLS, F_LICENCE, F_ATTACH,
        F_UNDO, F_MEASURE, F_TARGET, F_FROM, F_TO, F_QUESTION, F_SCALE, F_LABEL,
-       F_QUESTIONNAIRE, F_RESPONDENTS, F_RESULT, F_RESULTS, F_HELP };
+       F_QUESTIONNAIRE, F_RESPONDENTS, F_RESULT, F_RESULTS, F_REPEAT, F_COUNT, F_UNTIL,
+       F_INTERVAL, F_BYDAY, F_DATES, F_PLACES, F_OCCURRENCE, F_HELP };
 
 /* --help: the usage, then a sample --json FILE of every content kind. */
 static void print_help(void)
@@ -104,12 +111,17 @@ static const struct option field_opts[] = {
     {"questionnaire", required_argument, 0, F_QUESTIONNAIRE},
     {"respondents", required_argument, 0, F_RESPONDENTS},
     {"result", required_argument, 0, F_RESULT},   {"results", required_argument, 0, F_RESULTS},
+    {"repeat", required_argument, 0, F_REPEAT},   {"count", required_argument, 0, F_COUNT},
+    {"until", required_argument, 0, F_UNTIL},     {"interval", required_argument, 0, F_INTERVAL},
+    {"byday", required_argument, 0, F_BYDAY},     {"dates", required_argument, 0, F_DATES},
+    {"places", required_argument, 0, F_PLACES},   {"occurrence", required_argument, 0, F_OCCURRENCE},
     {0, 0, 0, 0}};
 
 typedef struct pub_args {
     json_t *fields; /* gathered from flags */
     const char *network, *json_file, *reason;
     char *start, *end; /* kept raw: they are converted once tz is known */
+    const char *dates, *places, *occurrence; /* a series' --dates, --places; cancel --occurrence */
     const char *attach[EVENT_MAX_ATTACHMENTS]; /* --attach FILE, in order */
     size_t n_attach;
     int undo; /* hide --undo */
@@ -295,10 +307,54 @@ static int add_results_file(json_t *fields, const char *path)
     return CLI_OK;
 }
 
+/* fields.recurrence, made on first use. */
+static json_t *rule_of(json_t *fields)
+{
+    json_t *r = json_object_get(fields, "recurrence");
+    if (!r) {
+        r = json_object();
+        json_object_set_new(fields, "recurrence", r);
+    }
+    return r;
+}
+
+/* --repeat, --count, --until, --interval, --byday: the series' rule. */
+static int take_rule(pub_args_t *a, int c, const char *arg)
+{
+    json_t *r = rule_of(a->fields);
+    char *end = NULL, until[40];
+    long n = 0;
+    if (c == F_COUNT || c == F_INTERVAL) {
+        n = strtol(arg, &end, 10);
+        if (!*arg || *end || n < 1 || n > (c == F_COUNT ? 200 : 52))
+            return cli_error(CLI_USAGE, "--%s: a number 1..%d", opt_name(c), c == F_COUNT ? 200 : 52);
+        json_object_set_new(r, opt_name(c), json_integer(n));
+    } else if (c == F_REPEAT) {
+        json_object_set_new(r, "freq", json_string(arg));
+    } else if (c == F_UNTIL) { /* a day means through its end, in the series' zone */
+        snprintf(until, sizeof until, strlen(arg) == 10 ? "%sT23:59:59" : "%s", arg);
+        json_object_set_new(r, "until", json_string(until));
+    } else {
+        json_t *days = json_array();
+        for (const char *p = arg; *p;) {
+            size_t l = strcspn(p, ",");
+            json_array_append_new(days, json_stringn(p, l));
+            p += l + (p[l] == ',');
+        }
+        json_object_set_new(r, "byday", days);
+    }
+    return CLI_OK;
+}
+
 static int take_field(pub_args_t *a, int c, const char *arg)
 {
     const char *name = opt_name(c);
     switch (c) {
+    case F_REPEAT: case F_COUNT: case F_UNTIL: case F_INTERVAL: case F_BYDAY:
+        return take_rule(a, c, arg);
+    case F_DATES: a->dates = arg; return CLI_OK;
+    case F_PLACES: a->places = arg; return CLI_OK;
+    case F_OCCURRENCE: a->occurrence = arg; return CLI_OK;
     case F_TITLE: case F_DESC: case F_AGENDA: case F_MINUTES: case F_TEXT: case F_LESSONS:
     case F_SUMMARY:
         return add_text(a->fields, name, arg);
@@ -347,7 +403,7 @@ static int parse_fields(int argc, char **argv, pub_args_t *a)
     }
     if (optind < argc)
         return cli_error(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (a->json_file && (json_object_size(a->fields) || a->start || a->end))
+    if (a->json_file && (json_object_size(a->fields) || a->start || a->end || a->dates))
         return cli_error(CLI_USAGE, "--json FILE and field flags cannot be mixed");
     return CLI_OK;
 }
@@ -394,6 +450,40 @@ static int fill_scales(pub_args_t *a, json_t *obj)
     return CLI_OK;
 }
 
+/* --dates D1,D2 [--places P1;P2]: further dates of a series at the times
+ * of day of --start and --end (local in the item's zone), each with its
+ * place ("" keeps --place). */
+static int series_dates(const pub_args_t *a, json_t *obj)
+{
+    if (!a->dates)
+        return CLI_OK;
+    const char *st = a->start ? strchr(a->start, 'T') : NULL;
+    const char *et = a->end ? strchr(a->end, 'T') : NULL;
+    if (!st || !et)
+        return cli_error(CLI_USAGE, "--dates: needs --start and --end (their times of day)");
+    json_t *arr = json_array();
+    const char *pl = a->places;
+    for (const char *p = a->dates; *p && json_array_size(arr) < 200;) {
+        size_t l = strcspn(p, ","), pn = pl ? strcspn(pl, ";") : 0;
+        char s[64], e[64];
+        if (l != 10) {
+            json_decref(arr);
+            return cli_error(CLI_USAGE, "--dates: days like 2027-02-10, comma-separated");
+        }
+        snprintf(s, sizeof s, "%.10s%s", p, st);
+        snprintf(e, sizeof e, "%.10s%s", p, et);
+        json_t *o = json_pack("{s:s,s:s}", "start", s, "end", e);
+        if (pl && pn)
+            json_object_set_new(o, "place", json_stringn(pl, pn));
+        json_array_append_new(arr, o);
+        p += l + (p[l] == ',');
+        if (pl)
+            pl = pl[pn] ? pl + pn + 1 : NULL;
+    }
+    json_object_set_new(obj, "occurrences", arr);
+    return CLI_OK;
+}
+
 static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
 {
     if (a->kind == LERNET__KIND__KIND_QUESTIONNAIRE && !a->json_file) {
@@ -421,7 +511,7 @@ static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
         civil_format(t, NULL, iso, sizeof iso);
         json_object_set_new(obj, keys[i], json_string(iso));
     }
-    return CLI_OK;
+    return series_dates(a, obj);
 }
 
 /* --attach FILE...: each file hashed and copied into the node home, and
@@ -762,6 +852,52 @@ done:
     return rc < 0 ? CLI_OK : rc;
 }
 
+typedef struct occ_find {
+    const char *when; /* DATE (the local day) or TIME */
+    int64_t found;
+    int rc;
+} occ_find_t;
+
+static int occ_in_item(void *vctx, const store_item_t *it)
+{
+    occ_find_t *f = vctx;
+    series_t sr = series_of(it->workshop, it->meeting);
+    series_occ_t *occ = malloc(SERIES_MAX * sizeof *occ);
+    char why[256], day[16];
+    size_t n = 0;
+    int64_t at = 0;
+    int is_day = strlen(f->when) == 10;
+    if (!occ || !series_repeats(&sr))
+        f->rc = cli_error(CLI_FAIL, "cancel --occurrence: not a series");
+    else if (!is_day && civil_parse(f->when, sr.tz, &at, why, sizeof why) != CIVIL_OK)
+        f->rc = cli_error(CLI_USAGE, "--occurrence: %s", why);
+    else if (series_expand(&sr, occ, SERIES_MAX, &n, why, sizeof why) != 0)
+        f->rc = cli_error(CLI_FAIL, "cancel --occurrence: %s", why);
+    for (size_t i = 0; !f->rc && i < n && !f->found; i++) {
+        civil_strftime(occ[i].start, sr.tz, "%Y-%m-%d", day, sizeof day);
+        if (is_day ? strcmp(day, f->when) == 0 : occ[i].start == at)
+            f->found = occ[i].start;
+    }
+    if (!f->rc && !f->found)
+        f->rc = cli_error(CLI_FAIL, "cancel --occurrence: the series has no occurrence on %s",
+                          f->when);
+    free(occ);
+    return 0;
+}
+
+/* --occurrence DATE|TIME: the start of the series' occurrence on that
+ * local day (or at that time). */
+static int find_occurrence(store_t *st, const char *id, const char *when, int64_t *out)
+{
+    occ_find_t f = {when, 0, CLI_OK};
+    char why[256];
+    if (store_item(st, id, occ_in_item, &f, why, sizeof why) != STORE_OK)
+        return cli_error(CLI_FAIL, "cancel: %s", why);
+    if (f.rc == CLI_OK)
+        *out = f.found;
+    return f.rc;
+}
+
 int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
     pub_args_t a = {0};
@@ -771,18 +907,20 @@ int cli_cancel(cli_ctx_t *ctx, int argc, char **argv)
     if (rc)
         goto done;
     if (json_object_size(a.fields) || a.start || a.end || a.json_file || a.network ||
-        a.n_attach || a.undo) {
-        rc = cli_error(CLI_USAGE, "cancel takes only --reason");
+        a.n_attach || a.undo || a.dates || a.places) {
+        rc = cli_error(CLI_USAGE, "cancel takes only --reason and --occurrence");
         goto done;
     }
     Lernet__Cancel c = LERNET__CANCEL__INIT;
+    if (a.occurrence && (rc = find_occurrence(e.st, argv[1], a.occurrence, &c.occurrence)))
+        goto done;
     Lernet__Payload p = LERNET__PAYLOAD__INIT;
     c.target.data = t.id;
     c.target.len = EVENT_ID_BYTES;
     c.reason = (char *)(a.reason ? a.reason : "");
     p.body_case = LERNET__PAYLOAD__BODY_CANCEL;
     p.cancel = &c;
-    rc = sign_and_store(&e, NULL, &p, "cancelled");
+    rc = sign_and_store(&e, NULL, &p, c.occurrence ? "cancelled one occurrence of" : "cancelled");
 done:
     json_decref(a.fields);
     json_decref(a.labels);

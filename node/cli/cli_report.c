@@ -20,7 +20,10 @@ static const char report_help[] =
     "organiser, theme, participant role, country (of the event's time zone) or\n"
     "month, and in total, with how many events crossed a municipal or national\n"
     "border (an organisation from elsewhere reported on it; from the profiles\n"
-    "nodes publish, `lernet keys profile`). --to is inclusive. CSV columns:\n"
+    "nodes publish, `lernet keys profile`). --from and --to are local days,\n"
+    "--to inclusive: an event counts when it overlaps them in its own time zone,\n"
+    "and its month is the local month it starts in. csv-excel is the CSV with a\n"
+    "UTF-8 byte order mark and CRLF line ends, as Excel needs. CSV columns:\n"
     "  " REPORT_COLUMNS "\n"
     "--goals: per goal of the network (`lernet publish goal`) its target, how far it\n"
     "is reached (the same counts, over the goal's period and themes), share and\n"
@@ -39,6 +42,11 @@ static void print_json(json_t *rows)
 static void print_csv(json_t *rows)
 {
     report_write_csv(rows, stdout);
+}
+
+static void print_csv_excel(json_t *rows)
+{
+    report_write_csv_excel(rows, stdout);
 }
 
 static void print_table(json_t *rows)
@@ -63,7 +71,8 @@ static void print_table(json_t *rows)
 static const struct report_format {
     const char *name;
     void (*print)(json_t *rows);
-} formats[] = {{"table", print_table}, {"csv", print_csv}, {"json", print_json}};
+} formats[] = {{"table", print_table}, {"csv", print_csv}, {"csv-excel", print_csv_excel},
+               {"json", print_json}};
 #define N_FORMATS (sizeof formats / sizeof formats[0])
 
 const char *cli_report_format_at(size_t i)

@@ -7,6 +7,7 @@
  * payload against the signed hash, then the payload's fields.
  */
 #include "core/event.h"
+#include "core/series.h"
 #include "core/arena.h"
 #include "util/country.h"
 #include "util/text.h"
@@ -264,6 +265,25 @@ static int check_where(check_t *c, const char *place, const char *url)
     return EV_OK;
 }
 
+/* A series' rule or dates (core/series.h), and each date's place. */
+static int check_series(check_t *c, const series_t *s)
+{
+    char name[48];
+    for (size_t i = 0; i < s->n_dates; i++) {
+        snprintf(name, sizeof name, "occurrences[%zu].place", i);
+        int rc = check_string(c, name, s->dates[i]->place, EVENT_MAX_SHORT, 0, 0);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; s->rule && i < s->rule->n_byday; i++) {
+        snprintf(name, sizeof name, "recurrence.byday[%zu]", i);
+        int rc = check_string(c, name, s->rule->byday[i], 8, 1, 0);
+        if (rc)
+            return rc;
+    }
+    return series_check(s, c->why, c->whylen);
+}
+
 static int check_workshop(check_t *c, const Lernet__Workshop *w)
 {
     int rc;
@@ -275,6 +295,9 @@ static int check_workshop(check_t *c, const Lernet__Workshop *w)
         (rc = check_string(c, "organiser", w->organiser, EVENT_MAX_SHORT, 1, 0)) ||
         (rc = check_tags(c, "themes", w->themes, w->n_themes)) ||
         (rc = check_tags(c, "roles", w->roles, w->n_roles)))
+        return rc;
+    series_t sr = series_of(w, NULL);
+    if ((rc = check_series(c, &sr)))
         return rc;
     if (w->capacity > MAX_CAPACITY)
         return why_fail(c->why, c->whylen, EV_FIELD_TOO_LONG, "field 'capacity': %u is above %d",
@@ -298,6 +321,9 @@ static int check_meeting(check_t *c, const Lernet__Meeting *m)
         (rc = check_texts(c, "agenda", m->agenda, m->n_agenda, EVENT_MAX_LONGTEXT, 0, 1)) ||
         (rc = check_texts(c, "minutes", m->minutes, m->n_minutes, EVENT_MAX_LONGTEXT, 0, 1)) ||
         (rc = check_tags(c, "themes", m->themes, m->n_themes)))
+        return rc;
+    series_t sr = series_of(NULL, m);
+    if ((rc = check_series(c, &sr)))
         return rc;
     return EV_OK;
 }
@@ -673,6 +699,10 @@ static int check_update(check_t *c, const Lernet__Update *u)
 static int check_cancel(check_t *c, const Lernet__Cancel *x)
 {
     int rc = check_ref(c, "target", x->target);
+    if (!rc && x->occurrence && (x->occurrence < MIN_TIME_S || x->occurrence > MAX_TIME_S))
+        return why_fail(c->why, c->whylen, EV_BAD_TIME,
+                        "field 'occurrence': %lld is not a time between 2000 and 2100",
+                        (long long)x->occurrence);
     return rc ? rc : check_string(c, "reason", x->reason, EVENT_MAX_SHORT, 0, 0);
 }
 

@@ -138,6 +138,8 @@ enum field_type {
     F_COUNT,   /* uint32 1..EVENT_MAX_COUNT (a goal's target) */
     F_QUESTIONS, /* repeated Question: [{"text", "min", "max", "labels": {"1": {...}}}] */
     F_HISTS,   /* repeated Histogram: [[0, 2, 5, 4, 1], ...] */
+    F_RULE,    /* Recurrence: {"freq": "weekly", "interval", "count" | "until", "byday"} */
+    F_DATES,   /* repeated Occurrence: [{"start", "end", "place"}], times as "start" */
 };
 
 typedef struct field {
@@ -166,6 +168,8 @@ static const field_t workshop_fields[] = {
     REP(Lernet__Workshop, "roles", F_STRINGS, roles),
     FLD(Lernet__Workshop, "language", F_STRING, language),
     FLD(Lernet__Workshop, "status", F_STATUS, status),
+    FLD(Lernet__Workshop, "recurrence", F_RULE, recurrence),
+    REP(Lernet__Workshop, "occurrences", F_DATES, occurrences),
 };
 
 static const field_t meeting_fields[] = {
@@ -181,6 +185,8 @@ static const field_t meeting_fields[] = {
     REP(Lernet__Meeting, "agenda", F_TEXTS, agenda),
     REP(Lernet__Meeting, "minutes", F_TEXTS, minutes),
     REP(Lernet__Meeting, "themes", F_STRINGS, themes),
+    FLD(Lernet__Meeting, "recurrence", F_RULE, recurrence),
+    REP(Lernet__Meeting, "occurrences", F_DATES, occurrences),
 };
 
 static const field_t experience_fields[] = {
@@ -969,6 +975,48 @@ static int hist_entry(in_t *in, const json_t *v, size_t i, Lernet__Histogram **o
     return PJ_OK;
 }
 
+/* A series' rule (core/series.h checks its bounds at validation). */
+static int in_rule(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    static const char *const freqs[] = {NULL, "weekly", "monthly"};
+    const char *freq = plain_string(json_object_get(v, "freq"));
+    const json_t *iv = json_object_get(v, "interval"), *cv = json_object_get(v, "count");
+    const json_t *uv = json_object_get(v, "until"), *bv = json_object_get(v, "byday");
+    if (!json_is_object(v))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID, "field '%s': must be an object",
+                        f->name);
+    Lernet__Recurrence *r = malloc(sizeof *r);
+    if (!r)
+        return nomem(in);
+    lernet__recurrence__init(r);
+    *MEMBER(msg, f, Lernet__Recurrence *) = r; /* freed with the payload, whole or not */
+    for (int i = 1; freq && i < 3; i++)
+        if (strcmp(freq, freqs[i]) == 0)
+            r->freq = (Lernet__Freq)i;
+    if (!r->freq)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s.freq': weekly or monthly", f->name);
+    if ((iv && (!json_is_integer(iv) || json_integer_value(iv) < 1 || json_integer_value(iv) > 52)) ||
+        (cv && (!json_is_integer(cv) || json_integer_value(cv) < 1 || json_integer_value(cv) > 200)))
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': interval is 1..52, count 1..200", f->name);
+    r->interval = iv ? (uint32_t)json_integer_value(iv) : 0;
+    r->count = cv ? (uint32_t)json_integer_value(cv) : 0;
+    if (uv) {
+        char name[64];
+        snprintf(name, sizeof name, "%s.until", f->name);
+        int rc = time_value(in, name, uv, &r->until);
+        if (rc)
+            return rc;
+    }
+    if (bv) {
+        field_t bf = {"recurrence.byday", F_STRINGS, offsetof(Lernet__Recurrence, byday),
+                      offsetof(Lernet__Recurrence, n_byday)};
+        return in_strings(in, r, &bf, bv);
+    }
+    return PJ_OK;
+}
+
 static int in_hists(in_t *in, void *msg, const field_t *f, const json_t *v)
 {
     if (!json_is_array(v))
@@ -987,6 +1035,36 @@ static int in_hists(in_t *in, void *msg, const field_t *f, const json_t *v)
         rc = hist_entry(in, json_array_get(v, i), i, &arr[i]);
         if (arr[i])
             (*COUNT(msg, f))++;
+    }
+    return rc;
+}
+
+/* A series' further dates: start and end as "start" and "end" are read
+ * (local times in the object's tz), place optional. */
+static int in_dates(in_t *in, void *msg, const field_t *f, const json_t *v)
+{
+    char name[64];
+    if (!json_is_array(v) || json_array_size(v) > 199)
+        return why_fail(in->why, in->whylen, PJ_ERR_INVALID,
+                        "field '%s': must be an array of at most 199 dates", f->name);
+    size_t n = json_array_size(v);
+    int rc = alloc_array(in, msg, f, n, sizeof(Lernet__Occurrence *));
+    Lernet__Occurrence **arr = *MEMBER(msg, f, Lernet__Occurrence **);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const json_t *e = json_array_get(v, i);
+        const char *place = plain_string(json_object_get(e, "place"));
+        Lernet__Occurrence *o = malloc(sizeof *o);
+        if (!o)
+            return nomem(in);
+        lernet__occurrence__init(o);
+        arr[(*COUNT(msg, f))++] = o;
+        if (!(o->place = strdup(place ? place : "")))
+            return nomem(in);
+        snprintf(name, sizeof name, "%s[%zu].start", f->name, i);
+        if ((rc = time_value(in, name, json_object_get(e, "start"), &o->start)))
+            return rc;
+        snprintf(name, sizeof name, "%s[%zu].end", f->name, i);
+        rc = time_value(in, name, json_object_get(e, "end"), &o->end);
     }
     return rc;
 }
@@ -1018,6 +1096,8 @@ static int in_field(in_t *in, void *msg, const field_t *f)
     case F_COUNT: return in_count(in, msg, f, v);
     case F_QUESTIONS: return in_questions(in, msg, f, v);
     case F_HISTS: return in_hists(in, msg, f, v);
+    case F_RULE: return in_rule(in, msg, f, v);
+    case F_DATES: return in_dates(in, msg, f, v);
     default: return PJ_OK;
     }
 }
@@ -1214,6 +1294,35 @@ static json_t *out_time(int64_t t, const char *tz)
     return json_string(s);
 }
 
+static json_t *out_rule(const Lernet__Recurrence *r, const char *tz)
+{
+    if (!r)
+        return NULL;
+    json_t *o = json_pack("{s:s}", "freq", r->freq == LERNET__FREQ__FREQ_MONTHLY ? "monthly" : "weekly");
+    if (o && r->interval)
+        json_object_set_new(o, "interval", json_integer(r->interval));
+    if (o && r->count)
+        json_object_set_new(o, "count", json_integer(r->count));
+    if (o && r->until)
+        json_object_set_new(o, "until", out_time(r->until, tz));
+    if (o && r->n_byday)
+        json_object_set_new(o, "byday", out_strings(r->byday, r->n_byday));
+    return o;
+}
+
+static json_t *out_dates(Lernet__Occurrence **v, size_t n, const char *tz)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *o = json_pack("{s:o,s:o}", "start", out_time(v[i]->start, tz), "end",
+                              out_time(v[i]->end, tz));
+        if (o && *v[i]->place)
+            json_object_set_new(o, "place", json_string(v[i]->place));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 /* Value of one field, or NULL to leave it out (empty, default). */
 static json_t *out_field(const void *msg, const field_t *f, const char *tz)
 {
@@ -1250,6 +1359,8 @@ static json_t *out_field(const void *msg, const field_t *f, const char *tz)
     case F_COUNT: return json_integer(*MEMBER(m, f, uint32_t));
     case F_QUESTIONS: return n ? out_questions(*MEMBER(m, f, Lernet__Question **), n) : NULL;
     case F_HISTS: return n ? out_hists(*MEMBER(m, f, Lernet__Histogram **), n) : NULL;
+    case F_RULE: return out_rule(*MEMBER(m, f, Lernet__Recurrence *), tz);
+    case F_DATES: return n ? out_dates(*MEMBER(m, f, Lernet__Occurrence **), n, tz) : NULL;
     }
     return NULL;
 }

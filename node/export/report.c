@@ -149,7 +149,7 @@ static size_t event_keys(const report_t *r, const store_item_t *it, int64_t star
         snprintf(keys[0], KEY_MAX, "%s", country_of_zone(tz));
         return 1;
     case REPORT_BY_MONTH:
-        civil_strftime(start, NULL, "%Y-%m", keys[0], KEY_MAX);
+        civil_strftime(start, tz, "%Y-%m", keys[0], KEY_MAX); /* the local month */
         return 1;
     case REPORT_BY_THEME: {
         size_t n = 0;
@@ -189,7 +189,8 @@ static void add_event(report_t *r, const store_item_t *it)
     const Lernet__Workshop *w = it->workshop;
     const Lernet__Meeting *m = it->meeting;
     int64_t start = w ? w->start : m ? m->start : it->start;
-    if ((r->from && start < r->from) || (r->to && start >= r->to))
+    int64_t end = w ? w->end : m ? m->end : it->end;
+    if (!civil_in_period(r->from, r->to, start, end, w ? w->tz : m ? m->tz : NULL))
         return;
     if (r->only_themes && !has_theme(r, w ? w->themes : m ? m->themes : NULL,
                                      w ? w->n_themes : m ? m->n_themes : 0))
@@ -380,15 +381,26 @@ void report_csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void report_write_csv(const json_t *rows, FILE *f)
+static void write_csv(const json_t *rows, FILE *f, const char *eol)
 {
     const json_t *row;
     size_t i;
-    fputs(REPORT_COLUMNS "\n", f);
+    fprintf(f, "%s%s", REPORT_COLUMNS, eol);
     json_array_foreach(rows, i, row) {
         report_csv_field(f, json_string_value(json_object_get(row, "key")));
         for (size_t c = 0; c < REPORT_N_COLUMNS; c++)
             fprintf(f, ",%lld", json_integer_value(json_object_get(row, report_columns[c])));
-        fputc('\n', f);
+        fputs(eol, f);
     }
+}
+
+void report_write_csv(const json_t *rows, FILE *f)
+{
+    write_csv(rows, f, "\n");
+}
+
+void report_write_csv_excel(const json_t *rows, FILE *f)
+{
+    fputs(REPORT_EXCEL_BOM, f);
+    write_csv(rows, f, "\r\n");
 }

@@ -26,7 +26,9 @@ enum report_by { REPORT_BY_ORG, REPORT_BY_THEME, REPORT_BY_ROLE, REPORT_BY_COUNT
 
 typedef struct report report_t;
 
-/* Events starting in [from, to) (Unix seconds; 0: open). */
+/* Events overlapping the local days [from, to) as civil_day_parse gives
+ * them (0: open), each in its own zone (civil_in_period, the one rule of
+ * every export); months (--by month) are the local month of the start. */
 int report_new(report_t **out, enum report_by by, int64_t from, int64_t to);
 void report_free(report_t **r);
 /* Counts only events with one of themes (and the reports about them);
@@ -48,6 +50,11 @@ json_t *report_json(const report_t *r);
 #define REPORT_N_COLUMNS 8
 extern const char *const report_columns[REPORT_N_COLUMNS]; /* after "key" */
 void report_write_csv(const json_t *rows, FILE *f);
+/* The CSV for Excel: what Excel on Windows needs to read UTF-8 (a byte
+ * order mark first) and RFC 4180's CRLF line ends. The plain form keeps LF
+ * and no BOM: scripts read it as they always have. */
+#define REPORT_EXCEL_BOM "\xEF\xBB\xBF"
+void report_write_csv_excel(const json_t *rows, FILE *f);
 /* One CSV field (RFC 4180), quoted when it holds a comma, quote or
  * newline; shared with `lernet export csv`. Text from the network that
  * starts like a spreadsheet formula (= + - @ tab CR) gets a leading ' so

@@ -76,8 +76,10 @@ int xapi_statements(json_t *arr, const store_item_t *report, const store_item_t 
     const Lernet__Experience *x = report->experience;
     if (!x || !about || (!about->workshop && !about->meeting))
         return 0;
-    char id[37], when[32], hex[EVENT_ID_HEX_SIZE], iri[96];
+    char id[37], when[32], held[32], hex[EVENT_ID_HEX_SIZE], iri[96];
+    int64_t end = about->workshop ? about->workshop->end : about->meeting->end;
     iso_ms(when, report->created_ms);
+    iso_ms(held, end * 1000); /* attended: when the activity was over */
     json_t *roles = json_object();
     json_int_t total = 0;
     for (size_t i = 0; i < x->n_participants; i++) {
@@ -91,7 +93,7 @@ int xapi_statements(json_t *arr, const store_item_t *report, const store_item_t 
         actor(report->author), "verb", "id", "http://adlnet.gov/expapi/verbs/attended", "display",
         "en-US", "attended", "object", event_activity(about), "context", context(about), "result",
         "extensions", XAPI_EXT "participants-by-role", roles, XAPI_EXT "participants", total,
-        "timestamp", when, "version", "1.0.3");
+        "timestamp", held, "version", "1.0.3");
     event_id_hex(hex, report->id);
     snprintf(iri, sizeof iri, "urn:lernet:event:%s", hex);
     statement_id(id, report->id, "shared");

@@ -6,7 +6,9 @@
  * with its network as grouping context and the participants per role as
  * result extensions), and "shared" the report. Statement ids are derived
  * from the report's event id, so exporting twice gives the same ids and an
- * LRS keeps one copy.
+ * LRS keeps one copy. Timestamps (xAPI: when the experience happened):
+ * "attended" carries the activity's end, the moment the attendance it
+ * counts was complete; "shared" the report's creation time.
  */
 #ifndef LERNET_XAPI_H
 #define LERNET_XAPI_H

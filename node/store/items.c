@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/series.h"
 #include "util/log.h"
 #include "util/why.h"
 
@@ -36,12 +37,30 @@ typedef struct when {
     int cancelled;
 } when_t;
 
+/* A series (core/series.h) spans from its first occurrence's start to its
+ * last one's end, so that queries by time (store_query's starts_after,
+ * periods) find it while any occurrence is ahead. */
+static int64_t series_end(const Lernet__Workshop *w, const Lernet__Meeting *m, int64_t end)
+{
+    series_t sr = series_of(w, m);
+    series_occ_t *occ;
+    size_t n = 0;
+    if (!series_repeats(&sr) || !(occ = malloc(SERIES_MAX * sizeof *occ)))
+        return end;
+    if (series_expand(&sr, occ, SERIES_MAX, &n, NULL, 0) == 0)
+        for (size_t i = 0; i < n; i++)
+            end = occ[i].end > end ? occ[i].end : end;
+    free(occ);
+    return end;
+}
+
 static when_t content_when(const Lernet__Workshop *w, const Lernet__Meeting *m)
 {
     if (w)
-        return (when_t){w->start, w->end, w->status == LERNET__STATUS__STATUS_CANCELLED};
+        return (when_t){w->start, series_end(w, NULL, w->end),
+                        w->status == LERNET__STATUS__STATUS_CANCELLED};
     if (m)
-        return (when_t){m->start, m->end, 0};
+        return (when_t){m->start, series_end(NULL, m, m->end), 0};
     return (when_t){0, 0, 0};
 }
 
@@ -136,6 +155,19 @@ static int derive_cancel(store_t *s, const event_t *ev, int64_t aid, char *why, 
         log_debug("cancel %02x%02x…: target not an own workshop or meeting; ignored", ev->id[0],
                   ev->id[1]);
         return STORE_OK;
+    }
+    if (c->occurrence) { /* one occurrence of a series: the series goes on */
+        sqlite3_stmt *st = Q(s, Q_OCC_CANCEL);
+        bind_blob(st, 1, c->target.data, EVENT_ID_BYTES);
+        sqlite3_bind_int64(st, 2, c->occurrence);
+        bind_text(st, 3, c->reason);
+        int rc = step_done(s, st, why, whylen);
+        if (rc != STORE_OK)
+            return rc;
+        st = Q(s, Q_OCC_TOUCH); /* a new revision: subscribed calendars update it */
+        bind_blob(st, 1, c->target.data, EVENT_ID_BYTES);
+        sqlite3_bind_int64(st, 2, ev->created_ms);
+        return step_done(s, st, why, whylen);
     }
     sqlite3_stmt *st = Q(s, Q_ITEM_CANCEL);
     bind_blob(st, 1, c->target.data, EVENT_ID_BYTES);
@@ -291,6 +323,19 @@ static int item_authorised(store_t *s, const store_item_t *it, int64_t aid)
     return ok;
 }
 
+/* The occurrences of a series cancelled one by one, into occ (room for
+ * 200, Q_OCC_OF's limit). */
+static size_t occurrence_cancels(store_t *s, const uint8_t *id, int64_t occ[200])
+{
+    sqlite3_stmt *st = Q(s, Q_OCC_OF);
+    size_t n = 0;
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    while (n < 200 && sqlite3_step(st) == SQLITE_ROW)
+        occ[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
 /* Builds a store_item_t from a row of items_sql and calls cb. */
 static int emit_item(store_t *s, sqlite3_stmt *st, store_item_cb cb, void *ctx)
 {
@@ -354,6 +399,12 @@ static int emit_item(store_t *s, sqlite3_stmt *st, store_item_cb cb, void *ctx)
     it.unauthorised = !item_authorised(s, &it, sqlite3_column_int64(st, 19));
     if (it.kind == LERNET__KIND__KIND_RESOURCE || it.kind == LERNET__KIND__KIND_REPLY)
         hide_state(s, &it, reason, sizeof reason);
+    int64_t occ[200];
+    if ((it.workshop && (it.workshop->recurrence || it.workshop->n_occurrences)) ||
+        (it.meeting && (it.meeting->recurrence || it.meeting->n_occurrences))) {
+        it.n_cancelled_occurrences = occurrence_cancels(s, it.id, occ);
+        it.cancelled_occurrences = occ;
+    }
     int rc = cb(ctx, &it);
     if (p)
         lernet__payload__free_unpacked(p, NULL);

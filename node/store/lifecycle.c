@@ -158,7 +158,7 @@ int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Memb
 int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen)
 {
     sqlite3_stmt *st;
-    int rc = exec(s, "DELETE FROM items; DELETE FROM hides", why, whylen);
+    int rc = exec(s, "DELETE FROM items; DELETE FROM hides; DELETE FROM occurrence_cancels", why, whylen);
     if (rc)
         return rc;
     if (sqlite3_prepare_v2(s->db, "SELECT rowid, author, header, sig, payload, salt FROM events"

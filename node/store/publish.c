@@ -5,6 +5,8 @@
  * nothing, while a local user gets an error before anything is signed.
  */
 #include "store/publish.h"
+
+#include "core/series.h"
 #include "util/why.h"
 
 #include <stdarg.h>
@@ -333,6 +335,29 @@ static int check_refs(store_t *st, const uint8_t *k, const Lernet__Payload *p,
     }
 }
 
+/* A series this node publishes is expanded on its zone's wall clock first
+ * (core/series.h): what the zone-free validation cannot see is refused
+ * here, before anything is signed. */
+static int check_series_here(const Lernet__Payload *p, char *why, size_t whylen)
+{
+    const Lernet__Workshop *w = NULL;
+    const Lernet__Meeting *m = NULL;
+    if (p->body_case == LERNET__PAYLOAD__BODY_WORKSHOP)
+        w = p->workshop;
+    else if (p->body_case == LERNET__PAYLOAD__BODY_MEETING)
+        m = p->meeting;
+    else if (p->body_case == LERNET__PAYLOAD__BODY_UPDATE &&
+             p->update->content_case == LERNET__UPDATE__CONTENT_WORKSHOP)
+        w = p->update->workshop;
+    else if (p->body_case == LERNET__PAYLOAD__BODY_UPDATE &&
+             p->update->content_case == LERNET__UPDATE__CONTENT_MEETING)
+        m = p->update->meeting;
+    series_t sr = series_of(w, m);
+    if ((!w && !m) || !series_repeats(&sr))
+        return 0;
+    return series_check_local(&sr, why, whylen);
+}
+
 int publish_event(store_t *st, const publish_signer_t *who, const char *network,
                   const Lernet__Payload *p, event_t **out, char *why, size_t whylen)
 {
@@ -356,6 +381,9 @@ int publish_event(store_t *st, const publish_signer_t *who, const char *network,
         why_fail(why, whylen, rc, "store: cannot read the log head");
         goto abort;
     }
+    rc = PUBLISH_ERR_INVALID;
+    if (check_series_here(p, why, whylen) != 0)
+        goto abort;
     rc = event_create_as(&ev, author, who->key, network, seq + 1, seq ? head : NULL,
                          event_now_ms(), p, why, whylen);
     if (rc != EV_OK) {

@@ -138,10 +138,18 @@ static const char *schema_v1 =
     "  tokenize = 'lernet');" \
     "INSERT INTO search_text(search_text, rank) VALUES('rank', 'bm25(4.0, 1.0, 0.0)');"
 
+/* v10: series (issue 19). One row per occurrence of a series its author
+ * cancelled (a Cancel with occurrence set): the series by its original
+ * event's id, the occurrence by its start (Unix s), the reason. Derived:
+ * rebuilt with the items. */
+#define SERIES_V10 \
+    "CREATE TABLE occurrence_cancels(target BLOB NOT NULL, occurrence INTEGER NOT NULL," \
+    "  reason TEXT, PRIMARY KEY(target, occurrence)) WITHOUT ROWID;"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
                                    MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7, LIBRARY_V8,
-                                   SEARCH_V9};
+                                   SEARCH_V9, SERIES_V10};
 
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
@@ -280,6 +288,12 @@ const char *const schema_sql[N_STMTS] = {
     /* hides (items.c) */
     [Q_HIDE_INS] = "INSERT OR IGNORE INTO hides(target, stmt, by, network, unhide, reason,"
                    " stmt_ms) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_OCC_CANCEL] = "INSERT OR REPLACE INTO occurrence_cancels(target, occurrence, reason)"
+                     " VALUES (?1, ?2, ?3)",
+    [Q_OCC_TOUCH] = "UPDATE items SET revision = revision + 1, updated_ms = ?2"
+                    " WHERE origin = (SELECT rowid FROM events WHERE id = ?1)",
+    [Q_OCC_OF] = "SELECT occurrence FROM occurrence_cancels WHERE target = ?1"
+                 " ORDER BY occurrence LIMIT 200",
     [Q_HIDE_OF] = "SELECT by, unhide, reason, stmt_ms FROM hides WHERE target = ?1"
                   " AND network = ?2 ORDER BY stmt_ms DESC, stmt DESC",
 };

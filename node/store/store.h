@@ -55,7 +55,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 #define STORE_MAX_PENDING_PER_LOG 1024
 /* Erasures held back beyond STORE_MAX_PENDING_PER_LOG in one log (chain.c
  * hold): a node lacking both an event and its author's erasure of it is
@@ -221,6 +221,10 @@ typedef struct store_item {
     int64_t start, end; /* Unix seconds; 0 for experiences */
     int cancelled;
     const char *cancel_reason; /* NULL unless cancelled by a cancel event */
+    /* A series' occurrences its author cancelled one by one (a Cancel with
+     * occurrence), by start, ascending; at most 200. The series goes on. */
+    const int64_t *cancelled_occurrences;
+    size_t n_cancelled_occurrences;
     uint32_t revision;         /* 0 for the original, +1 per update or cancel */
     int64_t created_ms;        /* of the original event */
     int64_t updated_ms;        /* of the latest event that changed it */

@@ -7,7 +7,8 @@
  * country of an event's zone (reports by country). A country not listed
  * gets the neutral answer: zone "UTC", language "en", country "other".
  *
- * Static data only: every string returned is static. Safe from any thread.
+ * Static data only: every string returned is static (zone.tab is read once,
+ * under pthread_once, into a static table). Safe from any thread.
  */
 #ifndef LERNET_COUNTRY_H
 #define LERNET_COUNTRY_H
@@ -18,8 +19,9 @@ int country_code_valid(const char *cc);
 
 /* The zone of country cc (SE -> "Europe/Stockholm"), "UTC" when not listed. */
 const char *country_zone(const char *cc);
-/* And back: the country of zone tz (Europe/Stockholm -> "SE"), "other" when
- * no listed country has it. */
+/* And back: the country of zone tz (Europe/Stockholm -> "SE"): the table's,
+ * else the system tz database's zone.tab (Europe/Amsterdam -> "NL"), read
+ * once; "other" when neither has it (UTC, Etc/...). */
 const char *country_of_zone(const char *tz);
 /* The BCP-47 tag of country cc's language (SE -> "sv"), "en" when not
  * listed. */

@@ -58,6 +58,7 @@
       "feedback of fewer than 5 respondents (it could show one person's answers)")           \
     X(EV_HISTOGRAM_MISMATCH, -141, "histogram_mismatch",                                     \
       "a feedback histogram does not sum to the respondent count")                           \
+    X(EV_BAD_SERIES, -135, "bad_series", "a series' rule or dates break a bound")          \
     /* store: the replica */                                                                 \
     X(STORE_ERR_SQL, -201, "database_error", "database error")                               \
     X(STORE_ERR_OPEN, -202, "cannot_open", "cannot open the database")                       \
@@ -112,6 +113,7 @@
     /* util/time: civil time */                                                              \
     X(CIVIL_ERR_INVALID, -801, "time_invalid", "not a valid time")                           \
     X(CIVIL_ERR_NOMEM, -802, "time_memory", "out of memory")                                 \
+    X(CIVIL_ERR_RANGE, -803, "time_range", "more zone changes than room for them")           \
     /* util/fileio: the atomic writer */                                                     \
     X(FILEIO_ERR_IO, -901, "file_io", "cannot create, write, sync or rename")                \
     X(FILEIO_ERR_EXISTS, -902, "file_exists", "the file exists")                             \

@@ -381,3 +381,113 @@ int civil_strftime(int64_t t, const char *tz, const char *fmt, char *out, size_t
         return -1;
     return tz ? -1 : 0;
 }
+
+/* ---- periods and zone history ----------------------------------------- */
+
+int64_t civil_wall_seconds(int64_t t, const char *tz)
+{
+    struct tm tm;
+    if (civil_local(t, tz, &tm) != 0)
+        return t; /* no zone, or one this system lacks: UTC's wall clock */
+    return (int64_t)timegm(&tm);
+}
+
+int civil_in_period(int64_t from, int64_t to, int64_t start, int64_t end, const char *tz)
+{
+    if (!from && !to)
+        return 1;
+    int64_t s = civil_wall_seconds(start, tz);
+    int64_t e = end > start ? civil_wall_seconds(end, tz) : s;
+    if (to && s >= to)
+        return 0;
+    /* an event ending at the period's first midnight is over before it; one
+     * of no length at that midnight is in it */
+    return !from || e > from || s >= from;
+}
+
+int civil_repeated_wall(int64_t t, const char *tz)
+{
+    char wall[32];
+    int64_t first;
+    if (!tz || civil_strftime(t, tz, "%Y-%m-%dT%H:%M:%S", wall, sizeof wall) != 0 ||
+        civil_parse(wall, tz, &first, NULL, 0) != CIVIL_OK)
+        return 0;
+    return first != t;
+}
+
+/* Offset, summer flag and name of the zone in TZ at t. */
+static int observe(int64_t t, civil_transition_t *o)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!localtime_r(&tt, &tm))
+        return -1;
+    o->offset_to = (int)tm.tm_gmtoff;
+    o->is_dst = tm.tm_isdst > 0;
+    snprintf(o->name, sizeof o->name, "%s", tm.tm_zone ? tm.tm_zone : "");
+    return 0;
+}
+
+static int same_observance(const civil_transition_t *a, const civil_transition_t *b)
+{
+    return a->offset_to == b->offset_to && a->is_dst == b->is_dst && !strcmp(a->name, b->name);
+}
+
+/* Steps a day at a time and bisects to the second where the zone's
+ * offset, summer flag or name changed: no zone changes twice in a day. */
+static int scan_transitions(int64_t from, int64_t to, civil_transition_t *out, size_t max,
+                            size_t *n)
+{
+    civil_transition_t cur, next;
+    if (observe(from, &cur) != 0)
+        return CIVIL_ERR_INVALID;
+    cur.at = from;
+    cur.offset_from = cur.offset_to;
+    out[0] = cur;
+    *n = 1;
+    for (int64_t t = from; t < to; t += 86400) {
+        int64_t hi = t + 86400 < to ? t + 86400 : to;
+        if (observe(hi, &next) != 0)
+            return CIVIL_ERR_INVALID;
+        if (same_observance(&cur, &next))
+            continue;
+        int64_t lo = t; /* cur holds at lo, next at hi */
+        while (hi - lo > 1) {
+            int64_t mid = lo + (hi - lo) / 2;
+            civil_transition_t m;
+            if (observe(mid, &m) != 0)
+                return CIVIL_ERR_INVALID;
+            if (same_observance(&cur, &m))
+                lo = mid;
+            else
+                hi = mid;
+        }
+        if (observe(hi, &next) != 0)
+            return CIVIL_ERR_INVALID;
+        if (*n == max)
+            return CIVIL_ERR_RANGE;
+        next.at = hi;
+        next.offset_from = cur.offset_to;
+        out[(*n)++] = next;
+        cur = next;
+        t = hi - 86400; /* go on from the switch */
+    }
+    return CIVIL_OK;
+}
+
+int civil_transitions(const char *tz, int64_t from, int64_t to, civil_transition_t *out,
+                      size_t max, size_t *n)
+{
+    tz_saved_t sv;
+    size_t got = 0;
+    if (!tz || !civil_zone_known(tz) || max == 0 || to < from ||
+        to - from > CIVIL_TRANSITIONS_SPAN_MAX)
+        return CIVIL_ERR_INVALID;
+    if (tz_enter(tz, &sv) != CIVIL_OK)
+        return CIVIL_ERR_NOMEM;
+    int rc = scan_transitions(from, to, out, max, &got);
+    tz_leave(&sv);
+    if (rc == CIVIL_OK)
+        *n = got;
+    return rc;
+}

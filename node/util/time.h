@@ -76,7 +76,8 @@ int civil_parse(const char *s, const char *tz, int64_t *out, char *why, size_t w
 
 /* YYYY-MM-DD as the instant 00:00 UTC of that day, or (end_of_day) of the
  * next day's 00:00, so that a --to day is inclusive. 0, or -1 if s is not
- * such a day. */
+ * such a day. Periods hand these to civil_in_period, which reads them as
+ * wall-clock seconds: the local midnight of that day in each event's zone. */
 int civil_day_parse(const char *s, int64_t *out, int end_of_day);
 
 /* ---- writing ---------------------------------------------------------- */
@@ -86,6 +87,49 @@ int civil_day_parse(const char *s, int64_t *out, int end_of_day);
  * has an offset ±HH:MM cannot carry. "" when t is outside years 0-9999
  * (not a TIME civil_parse would take back) or n is too small. */
 void civil_format(int64_t t, const char *tz, char *out, size_t n);
+
+/* ---- periods ---------------------------------------------------------- */
+
+/* The wall clock of t in zone tz as seconds from 1970-01-01T00:00 of that
+ * clock (timegm of the local reading), UTC's when tz is NULL or a zone this
+ * system lacks. Days of a period (civil_day_parse) are compared in this
+ * form, so that a day means each event's own local day. */
+int64_t civil_wall_seconds(int64_t t, const char *tz);
+
+/* The one period rule of every export and the report: 1 when the event
+ * from start to end (instants) in zone tz overlaps the local days
+ * [from, to), as civil_day_parse gives them (0: open). An event is in the
+ * period when it starts before the local midnight ending it and ends after
+ * the local midnight opening it (an event of no length: starts at or after
+ * it). So 00:30 in Helsinki on 1 April is in April, and 01:00 on 1 July is
+ * outside a period ending 30 June. */
+int civil_in_period(int64_t from, int64_t to, int64_t start, int64_t end, const char *tz);
+
+/* 1 when the wall clock of t in zone tz also showed at an earlier instant:
+ * the second 02:30 of an autumn night, which a TZID time in iCal (RFC 5545
+ * 3.3.5) cannot name, since it means the first. 0 otherwise, or when tz is
+ * NULL or unknown. */
+int civil_repeated_wall(int64_t t, const char *tz);
+
+/* One observance of a zone from instant at on: the offset before and
+ * after (seconds east of UTC), summer time or not, and its abbreviation. */
+typedef struct civil_transition {
+    int64_t at;
+    int offset_from, offset_to;
+    int is_dst;
+    char name[16]; /* "CEST"; "+03" where the database has no letters */
+} civil_transition_t;
+#define CIVIL_TRANSITIONS_SPAN_MAX (60LL * 366 * 86400) /* the longest span asked */
+
+/* The zone's history from the system tz database over [from, to]: out[0]
+ * is the observance in force at from (at = from, offset_from =
+ * offset_to), then each change in order. Zones change at most twice a
+ * year, so max = 2 per year of the span + 2 is enough; CIVIL_ERR_RANGE
+ * when it is not. CIVIL_ERR_INVALID for an unknown zone or a span longer
+ * than CIVIL_TRANSITIONS_SPAN_MAX. *n written only on success. Not
+ * thread-safe (TZ, as above). */
+int civil_transitions(const char *tz, int64_t from, int64_t to, civil_transition_t *out,
+                      size_t max, size_t *n);
 
 /* The wall clock of t in zone tz (a known zone) into *out. 0, or -1 with
  * *out untouched. */

@@ -14,6 +14,7 @@
 #include "export/erased.h"
 #include "export/ical.h"
 #include "core/payload_json.h"
+#include "core/series.h"
 #include "export/report.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -207,6 +208,42 @@ static void titles(html_t *h, const store_item_t *it, const char *langs, const c
     html_raw(h, "</ul></details>");
 }
 
+static int occurrence_cancelled(const store_item_t *it, int64_t start)
+{
+    for (size_t i = 0; i < it->n_cancelled_occurrences; i++)
+        if (it->cancelled_occurrences[i] == start)
+            return 1;
+    return 0;
+}
+
+/* A series (core/series.h) is one row: its occurrences listed under it,
+ * each with its place, the ones cancelled one by one marked. */
+static void series_dates(html_t *h, const store_item_t *it)
+{
+    series_t sr = series_of(it->workshop, it->meeting);
+    series_occ_t *occ;
+    size_t n = 0;
+    char when_s[40];
+    if (!series_repeats(&sr) || !(occ = malloc(SERIES_MAX * sizeof *occ)))
+        return;
+    if (series_expand(&sr, occ, SERIES_MAX, &n, NULL, 0) == 0) {
+        html_rawf(h, "<details class=\"series\"><summary>Series: %zu dates</summary><ul>", n);
+        for (size_t i = 0; i < n; i++) {
+            int gone = occurrence_cancelled(it, occ[i].start);
+            civil_strftime(occ[i].start, sr.tz, "%a %d %b %Y %H:%M", when_s, sizeof when_s);
+            html_raw(h, gone ? "<li class=\"cancelled\"><s>" : "<li>");
+            html_text(h, when_s);
+            if (occ[i].place && *occ[i].place) {
+                html_raw(h, " · ");
+                html_text(h, occ[i].place);
+            }
+            html_raw(h, gone ? "</s> (cancelled)</li>" : "</li>");
+        }
+        html_raw(h, "</ul></details>");
+    }
+    free(occ);
+}
+
 static void cal_row(cal_t *c, const store_item_t *it, const store_profile_t *p)
 {
     html_t *h = c->rows;
@@ -218,6 +255,7 @@ static void cal_row(cal_t *c, const store_item_t *it, const store_profile_t *p)
               it->cancelled ? " cancelled" : "", id,
               it->kind == LERNET__KIND__KIND_WORKSHOP ? "workshop" : "meeting");
     when(h, it);
+    series_dates(h, it);
     html_raw(h, "</div>");
     if (it->cancelled)
         html_raw(h, "<span class=\"badge cancelled\">Cancelled</span>");
@@ -301,7 +339,8 @@ static void report_form(html_t *h, cal_t *c)
     const report_grouping_t *g;
     for (size_t i = 0; (g = report_grouping_at(i)); i++)
         html_rawf(h, "<option value=\"%s\">%s</option>", g->name, g->label);
-    html_raw(h, "</select></label><button>Download</button></form>");
+    html_raw(h, "</select></label><button>Download</button>"
+                "<button name=\"excel\" value=\"1\">Download for Excel</button></form>");
 }
 
 void page_calendar(const web_req_t *r, web_resp_t *out)
@@ -386,6 +425,7 @@ static void time_rows(html_t *h, const store_item_t *it)
 {
     html_raw(h, "<tr><th>When</th><td>");
     when(h, it);
+    series_dates(h, it);
     html_raw(h, "</td></tr>");
 }
 
@@ -867,6 +907,7 @@ void page_ical(const web_req_t *r, web_resp_t *out)
                        .starts_after = time(NULL) - PAGE_ICAL_PAST_S,
                        .limit = PAGE_ICAL_MAX};
     if (ical_new(&cal, r->langs[0] ? r->langs : NULL) != 0 ||
+        ical_set_name(cal, q.network ? q.network : r->env->cfg->name) != 0 ||
         store_items(r->env->st, &q, ical_item, cal) != 0 || ical_finish(cal, &text, &len) != 0) {
         ical_free(&cal);
         web_error_page(r, out, 500, "the calendar could not be built");
@@ -878,6 +919,16 @@ void page_ical(const web_req_t *r, web_resp_t *out)
     ical_free(&cal);
     memfile(out, copy, len, "text/calendar; charset=utf-8");
     out->disposition = "inline; filename=\"lernet.ics\"";
+}
+
+/* ?excel=1 (the form's second button): the CSV Excel reads right, with a
+ * UTF-8 byte order mark and CRLF (export/report.h). */
+static void report_csv_to(FILE *f, const json_t *rows, int excel)
+{
+    if (excel)
+        report_write_csv_excel(rows, f);
+    else
+        report_write_csv(rows, f);
 }
 
 static int report_feed(void *ctx, const store_item_t *it)
@@ -911,7 +962,7 @@ void page_report_csv(const web_req_t *r, web_resp_t *out)
     if (report_new(&rep, by, from, to) == 0 && store_items(r->env->st, &q, report_feed, rep) == 0 &&
         (report_finish(rep, r->env->st), (rows = report_json(rep))) &&
         (f = open_memstream(&buf, &len))) {
-        report_write_csv(rows, f);
+        report_csv_to(f, rows, web_arg(r, "excel") != NULL);
         fclose(f);
     }
     json_decref(rows);
@@ -921,7 +972,8 @@ void page_report_csv(const web_req_t *r, web_resp_t *out)
         return;
     }
     memfile(out, buf, len, "text/csv; charset=utf-8");
-    out->disposition = "attachment; filename=\"lernet-report.csv\"";
+    out->disposition = web_arg(r, "excel") ? "attachment; filename=\"lernet-report-excel.csv\""
+                                           : "attachment; filename=\"lernet-report.csv\"";
 }
 
 /* ---- metrics ----------------------------------------------------------- */

@@ -639,7 +639,7 @@ static const struct route {
     {{"/calendar.ics", 0, WEB_GET, "/calendar.ics", "iCal feed (?network= &lang=)"},
      page_ical, NULL},
     {{"/report.csv", 0, WEB_GET, "/report.csv",
-      "report (?from=&to= YYYY-MM-DD, ?by= a grouping, ?network=)"},
+      "report (?from=&to= YYYY-MM-DD, ?by= a grouping, ?network=, ?excel=1: BOM and CRLF)"},
      page_report_csv, NULL},
     {{"/metrics", 0, WEB_GET, "/metrics", "Prometheus text format"}, page_metrics, NULL},
 };

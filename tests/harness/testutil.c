@@ -356,3 +356,19 @@ struct json_t *tu_node_json(const char *script, const char *file)
     free(out);
     return doc;
 }
+
+struct json_t *tu_python_json(const char *script, const char *args)
+{
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s '%s/tests/harness/%s' %s", TU_PYTHON, LERNET_SOURCE_DIR, script,
+             args);
+    int rc = tu_run(cmd, &out);
+    json_error_t e;
+    json_t *doc = rc == 0 && out ? json_loads(out, 0, &e) : NULL;
+    if (!doc)
+        fprintf(stderr, "tu_python_json: %s failed (scripts/install-deps installs Debian's "
+                        "python3-icalendar): %s\n",
+                script, out ? out : "");
+    free(out);
+    return doc;
+}

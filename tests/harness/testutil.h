@@ -50,5 +50,11 @@ struct json_t *tu_node_json(const char *script, const char *file);
 /* Runs a shell command line; returns its exit status (or -1), and if out is
  * not NULL, a malloc'd copy of its stdout. */
 int tu_run(const char *cmdline, char **out);
+/* Debian's python, which has the packages scripts/install-deps installs
+ * (python3-icalendar, ...), whatever python3 is first on PATH. */
+#define TU_PYTHON "/usr/bin/python3"
+/* Runs tests/harness/SCRIPT (python) with args (already shell-quoted) and
+ * parses its stdout as JSON (new ref), or NULL with the output on stderr. */
+struct json_t *tu_python_json(const char *script, const char *args);
 
 #endif

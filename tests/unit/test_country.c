@@ -29,7 +29,11 @@ static void test_zones_both_ways(void **state)
     assert_string_equal(country_zone(NULL), "UTC");
     assert_string_equal(country_zone("se"), "UTC");
     assert_string_equal(country_of_zone("Europe/Berlin"), "DE");
-    assert_string_equal(country_of_zone("America/New_York"), "other");
+    /* beyond the table, the tz database's zone.tab (issue 20: not "other") */
+    assert_string_equal(country_of_zone("Europe/Amsterdam"), "NL");
+    assert_string_equal(country_of_zone("America/New_York"), "US");
+    assert_string_equal(country_of_zone("Etc/GMT-3"), "other");
+    assert_string_equal(country_of_zone("Nowhere/Atlantis"), "other");
     assert_string_equal(country_of_zone("UTC"), "other");
     assert_string_equal(country_of_zone(NULL), "other");
     for (size_t i = 0; i < N_LISTED; i++) {

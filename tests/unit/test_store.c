@@ -372,6 +372,7 @@ static void test_migrates_v1_items(void **state)
                                   "PRAGMA writable_schema = ON;"
                                   "DELETE FROM sqlite_master WHERE name = 'search_text';"
                                   "PRAGMA writable_schema = OFF;"
+                                  "DROP TABLE occurrence_cancels;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

@@ -298,6 +298,67 @@ static void test_zone_table(void **state)
     assert_null(civil_zone_named(NULL));
 }
 
+/* issue 20: periods are local days; one rule, overlap. */
+static void test_period(void **state)
+{
+    (void)state;
+    int64_t from, to, t, e;
+    assert_int_equal(civil_day_parse("2027-01-01", &from, 0), 0);
+    assert_int_equal(civil_day_parse("2027-06-30", &to, 1), 0);
+    assert_int_equal(civil_parse("2027-01-01T00:30", "Europe/Helsinki", &t, NULL, 0), 0);
+    assert_true(civil_in_period(from, to, t, t + 3600, "Europe/Helsinki"));
+    assert_false(civil_in_period(from, to, t, t + 3600, NULL)); /* in UTC it is 2026 */
+    assert_int_equal(civil_parse("2027-07-01T01:00", "Europe/Helsinki", &t, NULL, 0), 0);
+    assert_false(civil_in_period(from, to, t, t + 3600, "Europe/Helsinki"));
+    /* New Year's Eve 23:00 to 01:00: overlaps; one ending at midnight does not */
+    assert_int_equal(civil_parse("2026-12-31T23:00", "Europe/Helsinki", &t, NULL, 0), 0);
+    assert_true(civil_in_period(from, to, t, t + 7200, "Europe/Helsinki"));
+    assert_false(civil_in_period(from, to, t, t + 3600, "Europe/Helsinki"));
+    assert_true(civil_in_period(0, 0, t, t, NULL));
+    assert_int_equal(civil_parse("2027-01-01T00:00", "Europe/Helsinki", &e, NULL, 0), 0);
+    assert_true(civil_in_period(from, to, e, e, "Europe/Helsinki")); /* no length, at midnight */
+}
+
+static void test_repeated_wall(void **state)
+{
+    (void)state;
+    int64_t first, second = 1824946200; /* 2027-10-31T01:30Z: 02:30 CET, the second 02:30 */
+    assert_int_equal(civil_parse("2027-10-31T02:30", "Europe/Stockholm", &first, NULL, 0), 0);
+    assert_int_equal(first, second - 3600);
+    assert_false(civil_repeated_wall(first, "Europe/Stockholm"));
+    assert_true(civil_repeated_wall(second, "Europe/Stockholm"));
+    assert_false(civil_repeated_wall(second, "Asia/Tokyo"));
+    assert_false(civil_repeated_wall(second, NULL));
+}
+
+/* The history of a zone from the tz database: Amsterdam in 2027 has two
+ * changes at 01:00 UTC on the last Sundays of March and October. */
+static void test_transitions(void **state)
+{
+    (void)state;
+    civil_transition_t t[8];
+    size_t n = 99;
+    int64_t jan = 1798761600; /* 2027-01-01T00:00Z */
+    assert_int_equal(civil_transitions("Europe/Amsterdam", jan, jan + 365 * 86400, t, 8, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(t[0].offset_to, 3600);
+    assert_false(t[0].is_dst);
+    assert_int_equal(t[1].at, 1806195600); /* 2027-03-28T01:00Z */
+    assert_int_equal(t[1].offset_from, 3600);
+    assert_int_equal(t[1].offset_to, 7200);
+    assert_true(t[1].is_dst);
+    assert_string_equal(t[1].name, "CEST");
+    assert_int_equal(t[2].at, 1824944400); /* 2027-10-31T01:00Z */
+    assert_int_equal(civil_transitions("Europe/Amsterdam", jan, jan + 365 * 86400, t, 2, &n),
+                     CIVIL_ERR_RANGE);
+    assert_int_equal(n, 3); /* untouched on failure */
+    assert_int_equal(civil_transitions("Nowhere/Atlantis", jan, jan + 86400, t, 8, &n),
+                     CIVIL_ERR_INVALID);
+    assert_int_equal(civil_transitions("Asia/Tokyo", jan, jan + 365 * 86400, t, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].offset_to, 9 * 3600);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +373,9 @@ int main(void)
         cmocka_unit_test(test_local),
         cmocka_unit_test(test_zone_names),
         cmocka_unit_test(test_zone_table),
+        cmocka_unit_test(test_period),
+        cmocka_unit_test(test_repeated_wall),
+        cmocka_unit_test(test_transitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,9 +167,11 @@ static int holds(void *ctx)
     return j != NULL;
 }
 
-#define WS(title, theme, start)                                                                 \
+/* A workshop of two hours from start, a time in Stockholm (the period's days
+ * are each event's local days, the rule of every export) */
+#define WS(title, theme, start, end)                                                            \
     "publish workshop --network " NET " --title 'sv:" title "' --theme '" theme "'"             \
-    " --start " start " --end 2027-12-31T23:59Z --place 'Storgatan 1'"
+    " --start " start " --end " end " --tz Europe/Stockholm --place 'Storgatan 1'"
 
 static void test_goals_and_feedback_across_three_daemons(void **state)
 {
@@ -233,13 +235,15 @@ static void test_goals_and_feedback_across_three_daemons(void **state)
                "--label '5=en:Very much'", NET);
     /* B's and C's workshops: on the edges of the period, in and out */
     pub(&B, w[0], WS("Kompetens mot arbetslivet", "competence towards working life",
-                     "2027-01-01T00:00Z"));
-    pub(&B, w[1], WS("Före perioden", "competence towards working life", "2026-12-31T23:59Z"));
-    pub(&B, w[2], WS("Sista dagen", "workplace learning", "2027-06-30T22:00Z"));
-    pub(&B, w[3], WS("Dagen efter", "workplace learning", "2027-07-01T00:00Z"));
+                     "2027-01-01T00:00+01:00", "2027-01-01T02:00+01:00"));
+    pub(&B, w[1], WS("Före perioden", "competence towards working life", "2026-12-31T21:59+01:00",
+                     "2026-12-31T23:59+01:00"));
+    pub(&B, w[2], WS("Sista dagen", "workplace learning", "2027-06-30T22:00+02:00",
+                     "2027-06-30T23:59+02:00"));
+    pub(&B, w[3], WS("Dagen efter", "workplace learning", "2027-07-01T00:00+02:00", "2027-07-01T02:00+02:00"));
     pub(&C, w[4], WS("Arbeitsplatzlernen", "competence towards working life",
-                     "2027-03-10T08:00Z"));
-    pub(&C, w[5], WS("Abgesagt", "workplace learning", "2027-03-01T08:00Z"));
+                     "2027-03-10T08:00+01:00", "2027-03-10T10:00+01:00"));
+    pub(&C, w[5], WS("Abgesagt", "workplace learning", "2027-03-01T08:00+01:00", "2027-03-01T10:00+01:00"));
     assert_int_equal(h_lernet(&C, NULL, "cancel %s --reason Schneesturm", w[5]), 0);
     /* experience reports with role counts, made on B and on C */
     holds_t hb = {&B, w[4]}, hc = {&C, w[0]};
@@ -256,7 +260,7 @@ static void test_goals_and_feedback_across_three_daemons(void **state)
     pub(&C, x, "publish experience --about %s --title 'en:Bericht 2' --text 'en:Gut.' "
                "--participants teachers=20 --participants 'company representatives=3'", w[4]);
     /* goal 1: participants of the theme in 2027: w0 (19 + 8) and w4 (23);
-     *         w1 is a minute before the period, w2 of another theme
+     *         w1 ends at the last minute before the period (local), w2 of another theme
      * goal 2: company representatives in 2027, any theme: 7 + 5 + 3
      * goal 3: organisations organising or reporting in 2027: A, B, C
      * goal 4: workshops of the theme held in the first half: w2 on its last

@@ -43,65 +43,65 @@ typedef struct ffield {
 } ffield_t;
 
 static const ffield_t workshop_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"description", T_AREAS, "Description", NULL, 0},
-    {"start", T_TIME, "Starts", NULL, 1},
-    {"end", T_TIME, "Ends", NULL, 1},
-    {"tz", T_TZ, "Time zone", "of the times above", 1},
-    {"place", T_LINE, "Place", "address, or leave empty for online only", 0},
-    {"online_url", T_URL, "Online link", "https://…", 0},
-    {"organiser", T_LINE, "Organiser", "the organisation, never a person", 0},
-    {"capacity", T_COUNT, "Capacity", "places; empty if open", 0},
-    {"themes", T_LIST, "Themes", "comma-separated, e.g. workplace learning", 0},
-    {"roles", T_LIST, "For", "roles, comma-separated, e.g. teachers, company representatives",
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"description", T_AREAS, N_("Description"), NULL, 0},
+    {"start", T_TIME, N_("Starts"), NULL, 1},
+    {"end", T_TIME, N_("Ends"), NULL, 1},
+    {"tz", T_TZ, N_("Time zone"), N_("of the times above"), 1},
+    {"place", T_LINE, N_("Place"), N_("address, or leave empty for online only"), 0},
+    {"online_url", T_URL, N_("Online link"), N_("https://…"), 0},
+    {"organiser", T_LINE, N_("Organiser"), N_("the organisation, never a person"), 0},
+    {"capacity", T_COUNT, N_("Capacity"), N_("places; empty if open"), 0},
+    {"themes", T_LIST, N_("Themes"), N_("comma-separated, e.g. workplace learning"), 0},
+    {"roles", T_LIST, N_("For"), N_("roles, comma-separated, e.g. teachers, company representatives"),
      0},
-    {"language", T_LANG, "Language of instruction", NULL, 0},
-    {"status", T_STATUS, "Status", NULL, 0},
+    {"language", T_LANG, N_("Language of instruction"), NULL, 0},
+    {"status", T_STATUS, N_("Status"), NULL, 0},
 };
 
 static const ffield_t meeting_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"start", T_TIME, "Starts", NULL, 1},
-    {"end", T_TIME, "Ends", NULL, 1},
-    {"tz", T_TZ, "Time zone", "of the times above", 1},
-    {"place", T_LINE, "Place", NULL, 0},
-    {"online_url", T_URL, "Online link", "https://…", 0},
-    {"organiser", T_LINE, "Organiser", "the organisation, never a person", 0},
-    {"agenda", T_AREAS, "Agenda", NULL, 0},
-    {"minutes", T_AREAS, "Minutes", "often added later", 0},
-    {"themes", T_LIST, "Themes", "comma-separated", 0},
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"start", T_TIME, N_("Starts"), NULL, 1},
+    {"end", T_TIME, N_("Ends"), NULL, 1},
+    {"tz", T_TZ, N_("Time zone"), N_("of the times above"), 1},
+    {"place", T_LINE, N_("Place"), NULL, 0},
+    {"online_url", T_URL, N_("Online link"), N_("https://…"), 0},
+    {"organiser", T_LINE, N_("Organiser"), N_("the organisation, never a person"), 0},
+    {"agenda", T_AREAS, N_("Agenda"), NULL, 0},
+    {"minutes", T_AREAS, N_("Minutes"), N_("often added later"), 0},
+    {"themes", T_LIST, N_("Themes"), N_("comma-separated"), 0},
 };
 
 static const ffield_t experience_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"about", T_ABOUT, "About", "the workshop or meeting reported on", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"text", T_AREAS, "What was tried and how it went", NULL, 1},
-    {"lessons", T_AREAS, "Lessons others can reuse", NULL, 0},
-    {"tags", T_LIST, "Tags", "comma-separated", 0},
-    {"participants", T_PARTICIPANTS, "Participants by role",
-     "one per line, ROLE=COUNT, e.g. teachers=12 (counts only, never names)", 0},
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"about", T_ABOUT, N_("About"), N_("the workshop or meeting reported on"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"text", T_AREAS, N_("What was tried and how it went"), NULL, 1},
+    {"lessons", T_AREAS, N_("Lessons others can reuse"), NULL, 0},
+    {"tags", T_LIST, N_("Tags"), N_("comma-separated"), 0},
+    {"participants", T_PARTICIPANTS, N_("Participants by role"),
+     N_("one per line, ROLE=COUNT, e.g. teachers=12 (counts only, never names)"), 0},
 };
 
 static const ffield_t resource_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"type", T_RTYPE, "Type", NULL, 1},
-    {"summary", T_AREAS, "Summary", "what it is and who it helps", 0},
-    {"urls", T_LIST, "Links", "comma-separated http(s) addresses; a link needs one", 0},
-    {"licence", T_LINE, "Licence", "e.g. CC BY 4.0", 0},
-    {"themes", T_LIST, "Themes", "comma-separated, e.g. workplace learning", 0},
-    {"roles", T_LIST, "For", "roles, comma-separated, e.g. teachers, competence brokers", 0},
-    {"language", T_LANG, "Language of the resource", NULL, 0},
-    {"about", T_ID, "Documents", "optional: the id of the workshop or meeting it documents", 0},
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"type", T_RTYPE, N_("Type"), NULL, 1},
+    {"summary", T_AREAS, N_("Summary"), N_("what it is and who it helps"), 0},
+    {"urls", T_LIST, N_("Links"), N_("comma-separated http(s) addresses; a link needs one"), 0},
+    {"licence", T_LINE, N_("Licence"), N_("e.g. CC BY 4.0"), 0},
+    {"themes", T_LIST, N_("Themes"), N_("comma-separated, e.g. workplace learning"), 0},
+    {"roles", T_LIST, N_("For"), N_("roles, comma-separated, e.g. teachers, competence brokers"), 0},
+    {"language", T_LANG, N_("Language of the resource"), NULL, 0},
+    {"about", T_ID, N_("Documents"), N_("optional: the id of the workshop or meeting it documents"), 0},
 };
 
 static const ffield_t reply_fields[] = {
-    {"network", T_NETWORK, "Network", "the network of what it answers", 1},
-    {"about", T_ID, "Answers", "the id of the item (or reply) it answers", 1},
-    {"text", T_AREAS, "Reply", "written as the organisation: no personal data", 1},
+    {"network", T_NETWORK, N_("Network"), N_("the network of what it answers"), 1},
+    {"about", T_ID, N_("Answers"), N_("the id of the item (or reply) it answers"), 1},
+    {"text", T_AREAS, N_("Reply"), N_("written as the organisation: no personal data"), 1},
 };
 
 typedef struct fkind {
@@ -113,13 +113,13 @@ typedef struct fkind {
 
 #define KIND(p, t, k, f) {p, t, k, f, sizeof f / sizeof f[0]}
 static const fkind_t kinds[] = {
-    KIND("workshop", "New workshop", LERNET__KIND__KIND_WORKSHOP, workshop_fields),
-    KIND("meeting", "New network meeting", LERNET__KIND__KIND_MEETING, meeting_fields),
-    KIND("experience", "New experience report", LERNET__KIND__KIND_EXPERIENCE,
+    KIND("workshop", N_("New workshop"), LERNET__KIND__KIND_WORKSHOP, workshop_fields),
+    KIND("meeting", N_("New network meeting"), LERNET__KIND__KIND_MEETING, meeting_fields),
+    KIND("experience", N_("New experience report"), LERNET__KIND__KIND_EXPERIENCE,
          experience_fields),
-    KIND("resource", "New resource for the library", LERNET__KIND__KIND_RESOURCE,
+    KIND("resource", N_("New resource for the library"), LERNET__KIND__KIND_RESOURCE,
          resource_fields),
-    KIND("reply", "New reply", LERNET__KIND__KIND_REPLY, reply_fields),
+    KIND("reply", N_("New reply"), LERNET__KIND__KIND_REPLY, reply_fields),
 };
 
 static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"fi", "suomi"},
@@ -181,13 +181,17 @@ static void option(html_t *h, const char *v, const char *label, const char *cur)
     html_raw(h, "</option>");
 }
 
-static void lang_select(html_t *h, const char *name, const char *cur, int allow_none)
+/* Each language named in itself, and marked as such (WCAG 3.1.2). */
+static void lang_select(html_t *h, const fstate_t *s, const char *name, const char *cur,
+                        int allow_none)
 {
     html_rawf(h, "<select name=\"%s\" id=\"f-%s\">", name, name);
     if (allow_none)
-        option(h, "", "(none)", cur);
-    for (size_t i = 0; i < N_LANGS; i++)
-        option(h, langs[i][0], langs[i][1], cur);
+        option(h, "", T(s->r, "(none)"), cur);
+    for (size_t i = 0; i < N_LANGS; i++) {
+        html_rawf(h, "<option lang=\"%s\" value=\"%s\"%s>%s</option>", langs[i][0], langs[i][0],
+                  cur && strcmp(cur, langs[i][0]) == 0 ? " selected" : "", langs[i][1]);
+    }
     html_raw(h, "</select>");
 }
 
@@ -243,8 +247,8 @@ static void about_select(html_t *h, const fstate_t *s, const char *cur)
     about_ctx_t a = {h, cur, s->r->langs, 0};
     /* reports are written after the event: the past year and what is ahead */
     store_query_t q = {.starts_after = time(NULL) - 366 * 86400};
-    html_rawf(h, "<select name=\"about\" id=\"f-about\"%s><option value=\"\">(choose)</option>",
-              invalid(s, "about"));
+    html_rawf(h, "<select name=\"about\" id=\"f-about\"%s><option value=\"\">%s</option>",
+              invalid(s, "about"), T(s->r, "(choose)"));
     store_items(s->r->env->st, &q, about_option, &a);
     html_raw(h, "</select>");
 }
@@ -256,11 +260,11 @@ static void multi(html_t *h, const fstate_t *s, const ffield_t *f)
     snprintf(n2, sizeof n2, "%s_2", f->name);
     if (f->type == T_TEXTS) {
         input(h, s, n1, "text", value(s, n1));
-        html_raw(h, "<span class=\"hint\">in the second language (optional):</span>");
+        html_rawf(h, "<span class=\"hint\">%s</span>", T(s->r, "in the second language (optional):"));
         input(h, s, n2, "text", value(s, n2));
     } else {
         textarea(h, s, n1, value(s, n1));
-        html_raw(h, "<span class=\"hint\">in the second language (optional):</span>");
+        html_rawf(h, "<span class=\"hint\">%s</span>", T(s->r, "in the second language (optional):"));
         textarea(h, s, n2, value(s, n2));
     }
 }
@@ -270,10 +274,10 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
     const config_t *cfg = s->r->env->cfg;
     const char *v = value(s, f->name);
     const char *target = f->type == T_TEXTS || f->type == T_AREAS ? "_1" : "";
-    html_rawf(h, "<label for=\"f-%s%s\">%s%s</label>", f->name, target, f->label,
+    html_rawf(h, "<label for=\"f-%s%s\">%s%s</label>", f->name, target, T(s->r, f->label),
               f->required ? " *" : "");
     if (f->hint)
-        html_rawf(h, "<span class=\"hint\">%s</span>", f->hint);
+        html_rawf(h, "<span class=\"hint\">%s</span>", T(s->r, f->hint));
     err_line(h, s, f->name);
     switch (f->type) {
     case T_NETWORK:
@@ -294,21 +298,24 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
         break;
     case T_URL: input(h, s, f->name, "url", v); break;
     case T_COUNT: input(h, s, f->name, "number", v); break;
-    case T_LANG: lang_select(h, f->name, v, 1); break;
+    case T_LANG: lang_select(h, s, f->name, v, 1); break;
     case T_STATUS:
         html_raw(h, "<select name=\"status\" id=\"f-status\">");
-        option(h, "planned", "planned", v);
-        option(h, "confirmed", "confirmed", v);
-        option(h, "full", "full", v);
+        option(h, "planned", T(s->r, "planned"), v);
+        option(h, "confirmed", T(s->r, "confirmed"), v);
+        option(h, "full", T(s->r, "full"), v);
         html_raw(h, "</select>");
         break;
     case T_ABOUT: about_select(h, s, v); break;
     case T_RTYPE: {
-        static const char *const types[] = {"documentation", "literature", "recording", "method",
-                                            "link"};
+        static const char *const types[][2] = {{"documentation", N_("documentation")},
+                                               {"literature", N_("literature")},
+                                               {"recording", N_("recording")},
+                                               {"method", N_("method")},
+                                               {"link", N_("link")}};
         html_rawf(h, "<select name=\"type\" id=\"f-type\"%s>", invalid(s, "type"));
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            option(h, types[i], types[i], v);
+            option(h, types[i][0], T(s->r, types[i][1]), v);
         html_raw(h, "</select>");
         break;
     }
@@ -322,30 +329,31 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
     html_t *h = html_new();
     const char *l1 = s->r->form ? web_field(s->r, "lang_1") : country_lang(s->r->env->cfg->country);
     const char *l2 = s->r->form ? web_field(s->r, "lang_2") : "en";
-    html_rawf(h, "<h1>%s</h1>", s->k->title);
+    html_rawf(h, "<h1>%s</h1>", T(s->r, s->k->title));
     if (s->err[0] && !s->err_field[0]) {
         html_raw(h, "<p class=\"error\" id=\"error\" role=\"alert\">");
         html_text(h, s->err);
         html_raw(h, "</p>");
     } else if (s->err[0]) {
-        html_raw(h, "<p class=\"error\" id=\"error\">Not published: see the field marked "
-                    "below.</p>");
+        html_rawf(h, "<p class=\"error\" id=\"error\">%s</p>",
+                  T(s->r, "Not published: see the field marked below."));
     }
     html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\">"
                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
               s->k->path, s->r->csrf);
-    html_raw(h, "<fieldset><legend>Languages of the texts</legend><label for=\"f-lang_1\">"
-                "First language</label>");
+    html_rawf(h, "<fieldset><legend>%s</legend><label for=\"f-lang_1\">%s</label>",
+              T(s->r, "Languages of the texts"), T(s->r, "First language"));
     err_line(h, s, "lang_1");
-    lang_select(h, "lang_1", l1, 0);
-    html_raw(h, "<label for=\"f-lang_2\">Second language</label>");
+    lang_select(h, s, "lang_1", l1, 0);
+    html_rawf(h, "<label for=\"f-lang_2\">%s</label>", T(s->r, "Second language"));
     err_line(h, s, "lang_2");
-    lang_select(h, "lang_2", l2, 1);
+    lang_select(h, s, "lang_2", l2, 1);
     html_raw(h, "</fieldset>");
     for (size_t i = 0; i < s->k->n; i++)
         draw_field(h, s, &s->k->fields[i]);
-    html_raw(h, "<button type=\"submit\" id=\"submit\">Sign and publish</button></form>");
-    web_page(s->r, out, status, s->k->title, html_take(&h, NULL));
+    html_rawf(h, "<button type=\"submit\" id=\"submit\">%s</button></form>",
+              T(s->r, "Sign and publish"));
+    web_page(s->r, out, status, T(s->r, s->k->title), html_take(&h, NULL));
 }
 
 /* ---- checking ----------------------------------------------------------- */
@@ -373,9 +381,9 @@ static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
     if (v2 && *v2) {
         int rc = 0;
         if (!s->lang2[0])
-            rc = fail(s, f->name, "%s: choose the second language above", "the second text");
+            rc = fail(s, f->name, "%s", T(s->r, "the second text: choose the second language above"));
         else if (json_object_get(o, s->lang2))
-            rc = fail(s, "lang_2", "%s", "is the same as the first language");
+            rc = fail(s, "lang_2", "%s", T(s->r, "is the same as the first language"));
         if (rc) {
             json_decref(o);
             return rc;
@@ -413,7 +421,7 @@ static int put_count(fstate_t *s, json_t *obj, const char *name, const char *v)
     errno = 0;
     long long n = strtoll(v, &end, 10);
     if (*end || errno || n < 0)
-        return fail(s, name, "'%s' is not a whole number", v);
+        return fail(s, name, T(s->r, "'%s' is not a whole number"), v);
     json_object_set_new(obj, name, json_integer(n));
     return 0;
 }
@@ -451,7 +459,7 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
     switch (f->type) {
     case T_NETWORK:
         if (!config_has_network(cfg, v))
-            return fail(s, "network", "'%s' is not one of this node's networks", v);
+            return fail(s, "network", T(s->r, "'%s' is not one of this node's networks"), v);
         return 0; /* not content: it goes beside the payload */
     case T_COUNT: return put_count(s, obj, f->name, v);
     case T_LIST: return put_list(obj, f->name, v);
@@ -469,7 +477,7 @@ static int pick_langs(fstate_t *s)
         if ((which == 0 || n) &&
             (n < 2 || n > 35 ||
              strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n))
-            return fail(s, which ? "lang_2" : "lang_1", "'%s' is not a language tag",
+            return fail(s, which ? "lang_2" : "lang_1", T(s->r, "'%s' is not a language tag"),
                         l ? l : "");
     }
     snprintf(s->lang1, sizeof s->lang1, "%s", l1);
@@ -531,7 +539,7 @@ static void submit(fstate_t *s, web_resp_t *out)
 {
     Lernet__Payload *p = NULL;
     if (!web_field(s->r, "network")) {
-        fail(s, "network", "%s", "choose the network that receives it");
+        fail(s, "network", "%s", T(s->r, "choose the network that receives it"));
         draw(s, out, 422);
         return;
     }
@@ -552,7 +560,7 @@ static void submit(fstate_t *s, web_resp_t *out)
             snprintf(out->location, sizeof out->location, "/event/%s?published=1", id);
     } else {
         const char *why = json_string_value(json_object_get(reply, "error"));
-        place_error(s, why ? why : "the daemon did not answer");
+        place_error(s, why ? why : T(s->r, "the daemon did not answer"));
         draw(s, out, 422);
     }
     json_decref(reply);
@@ -565,8 +573,8 @@ void form_publish(const web_req_t *r, web_resp_t *out)
         if (strcmp(r->path, kinds[i].path) == 0)
             s.k = &kinds[i];
     if (!s.k) {
-        web_error_page(r, out, 404, "forms: /publish/workshop, /publish/meeting, "
-                                    "/publish/experience, /publish/resource, /publish/reply");
+        web_error_page(r, out, 404, T(r, "forms: /publish/workshop, /publish/meeting, "
+                                         "/publish/experience, /publish/resource, /publish/reply"));
         return;
     }
     if (r->form)

@@ -59,8 +59,8 @@ async function calendar(ctxSv, ctxDe) {
   out.far_id = await row.getAttribute('data-id');
   // the other language one click away: open the details, follow the link
   await row.locator('details.langs summary').click();
-  await row.locator('details.langs a', { hasText: 'de' }).click();
-  await sv.waitForURL(/lang=de/);
+  await row.locator('details.langs a[data-lang="de"]').click();
+  await sv.waitForURL(/text_lang=de/);
   out.other_lang_one_click = (await sv.locator('li.event a.title', { hasText: cfg.far_de }).count()) === 1;
   const de = await ctxDe.newPage();
   await de.goto(`${cfg.a}/`);

@@ -37,6 +37,8 @@
 #define TOKEN "kf3Jq9vXb2LmT7wZr5YpN8sHc4DgA6eU" /* 32 characters */
 #define FAR_TITLE_DE "Lernwerkstatt Ausbildung 4.0"
 #define FAR_TITLE_SV "Lärverkstad Yrkesutbildning 4.0"
+#define TWO_TITLE_SV "Validering av yrkeskunskaper"
+#define TWO_TITLE_EN "Validating vocational skills"
 
 static hnode_t A, B, C;
 
@@ -173,7 +175,14 @@ static int setup(void **state)
                      0);
     assert_int_equal(h_publish_workshop(&B, "Innovationscamp med SMV-virksomheder", "nordic-wbl"),
                      0);
-    assert_true(h_wait_items(all, 3, 2, H_DEADLINE_MS));
+    /* in Swedish and English only: what a German reader is shown */
+    assert_int_equal(h_lernet(&A, NULL,
+                              "publish workshop --title 'sv:%s' --title 'en:%s' "
+                              "--start 2027-09-07T13:00 --end 2027-09-07T16:00 "
+                              "--place 'Stationsgatan 2, Östhammar'",
+                              TWO_TITLE_SV, TWO_TITLE_EN),
+                     0);
+    assert_true(h_wait_items(all, 3, 3, H_DEADLINE_MS));
     return 0;
 }
 
@@ -213,6 +222,46 @@ static void test_pages_and_feeds(void **state)
     /* every page forbids scripts, framing and sniffing */
     expect(A.web_port, "GET", "/", NULL, NULL, 200, "Content-Security-Policy: default-src 'none'");
     expect(A.web_port, "GET", "/", NULL, NULL, 200, "X-Frame-Options: DENY");
+}
+
+/* The page in the visitor's language: Accept-Language, the menu's ?lang=
+ * (remembered in a cookie), dates as each language writes them, and a
+ * title in another language than the page's marked with its own lang. */
+static void test_languages(void **state)
+{
+    (void)state;
+    /* only German asked for: no German title, so the English one, not the Swedish */
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200, TWO_TITLE_EN);
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200, "<html lang=\"de\">");
+    expect(A.web_port, "GET", "/", "Accept-Language: de-AT,de;q=0.9\r\n", NULL, 200,
+           ">Kalender</a>");
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200,
+           " lang=\"en\">" TWO_TITLE_EN "</a>");
+    /* C's workshop, Wednesday 14 April 2027 in Bielefeld, in each language */
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200, "Mi., 14. Apr. 2027, 09:00");
+    expect(A.web_port, "GET", "/", "Accept-Language: sv\r\n", NULL, 200, "ons 14 apr. 2027, 09:00");
+    expect(A.web_port, "GET", "/", "Accept-Language: da\r\n", NULL, 200, "ons. 14. apr. 2027, 09.00");
+    expect(A.web_port, "GET", "/", "Accept-Language: fi\r\n", NULL, 200, "ke 14.4.2027, 9.00");
+    expect(A.web_port, "GET", "/", "Accept-Language: en\r\n", NULL, 200, "Wed 14 Apr 2027, 09:00");
+    /* the menu: ?lang= wins over Accept-Language and is remembered */
+    expect(A.web_port, "GET", "/health?lang=fi", "Accept-Language: de\r\n", NULL, 200,
+           "<html lang=\"fi\">");
+    expect(A.web_port, "GET", "/health?lang=fi", NULL, NULL, 200,
+           "Set-Cookie: lernet_lang=fi; Path=/; Max-Age=31536000; SameSite=Lax");
+    expect(A.web_port, "GET", "/health", "Cookie: lernet_lang=da\r\nAccept-Language: de\r\n",
+           NULL, 200, "<h1>Nodens tilstand</h1>");
+    expect(A.web_port, "GET", "/publish/workshop", "Cookie: lernet_lang=sv\r\n", NULL, 200,
+           "Signera och publicera");
+    /* a language the page does not have: English, with content still as asked */
+    expect(A.web_port, "GET", "/?lang=nb", "Accept-Language: nb\r\n", NULL, 200,
+           "<html lang=\"en\">");
+    expect(A.web_port, "GET", "/", "Accept-Language: en\r\n", NULL, 200,
+           "<a href=\"?lang=sv\" lang=\"sv\" hreflang=\"sv\">svenska</a>");
+    /* counts and filter values in words */
+    expect(A.web_port, "GET", "/?country=DE", "Accept-Language: sv\r\n", NULL, 200,
+           ">1 evenemang<");
+    expect(A.web_port, "GET", "/", "Accept-Language: sv\r\n", NULL, 200,
+           "<option value=\"DE\">Tyskland</option>");
 }
 
 static void test_bad_requests(void **state)
@@ -512,7 +561,8 @@ static void test_browser(void **state)
     assert_int_equal(RES_INT("country_filter_count"), 1);
     /* its event page: fields, organiser's node, signature */
     assert_non_null(strstr(RES_STR("far_org"), "OWL Lernregion"));
-    assert_non_null(strstr(RES_STR("far_signature"), "verified"));
+    /* in the visitor's language (the browser asks for sv-SE) */
+    assert_non_null(strstr(RES_STR("far_signature"), "verifierad"));
     assert_non_null(strstr(RES_STR("far_fields"), "Jahnplatz 5, Bielefeld"));
     /* a bad field: the message next to it, nothing published */
     assert_int_equal(RES_INT("bad_status"), 422);
@@ -593,7 +643,8 @@ static void test_cancelled_marked(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_languages),
+        cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
         cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),
         cmocka_unit_test(test_bloated_events),    cmocka_unit_test(test_cancelled_marked),

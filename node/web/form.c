@@ -128,12 +128,19 @@ static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"f
                                        {"pl", "polski"}};
 #define N_LANGS (sizeof langs / sizeof langs[0])
 
-/* The form being drawn or checked. */
+/* One message about one field ("" = the form as a whole). */
+typedef struct ferr {
+    char field[64];
+    char msg[512];
+} ferr_t;
+
+/* The form being drawn or checked. Every error found is kept (up to
+ * FORM_MAX_ERRORS), so that all are shown at once. */
 typedef struct fstate {
     const web_req_t *r;
     const fkind_t *k;
-    char err_field[64]; /* the field the error is about ("" = the form) */
-    char err[512];
+    ferr_t errs[FORM_MAX_ERRORS];
+    size_t n_errs;
     char lang1[36], lang2[36];
 } fstate_t;
 
@@ -154,22 +161,66 @@ static const char *value(const fstate_t *s, const char *name)
     return NULL;
 }
 
+static const ferr_t *error_of(const fstate_t *s, const char *field)
+{
+    for (size_t i = 0; i < s->n_errs; i++)
+        if (strcmp(s->errs[i].field, field) == 0)
+            return &s->errs[i];
+    return NULL;
+}
+
+static const ffield_t *field_named(const fstate_t *s, const char *name)
+{
+    for (size_t i = 0; i < s->k->n; i++)
+        if (strcmp(s->k->fields[i].name, name) == 0)
+            return &s->k->fields[i];
+    return NULL;
+}
+
+/* The control a field's label and error link point at: the first
+ * language's box for texts. */
+static void control_id(const fstate_t *s, const char *field, char *out, size_t n)
+{
+    const ffield_t *f = field_named(s, field);
+    int multi = f && (f->type == T_TEXTS || f->type == T_AREAS);
+    snprintf(out, n, "f-%s%s", field, multi ? "_1" : "");
+}
+
 /* ---- drawing ----------------------------------------------------------- */
 
 static void err_line(html_t *h, const fstate_t *s, const char *name)
 {
-    if (!s->err[0] || strcmp(s->err_field, name) != 0)
+    const ferr_t *e = error_of(s, name);
+    if (!e)
         return;
-    html_rawf(h, "<p class=\"field-error\" id=\"error-%s\" role=\"alert\">", name);
-    html_text(h, s->err);
+    html_rawf(h, "<p class=\"field-error\" id=\"error-%s\"><span class=\"visually-hidden\">%s"
+                 "</span>",
+              name, T(s->r, "Error:"));
+    html_text(h, e->msg);
     html_raw(h, "</p>");
 }
 
-static const char *invalid(const fstate_t *s, const char *name)
+/* The attributes every control carries: required, and what describes it
+ * (its hint, its error) for screen readers, and whether it is invalid.
+ * field is the table's name (the error's), ctl the control's. */
+static void ctl_attrs(html_t *h, const fstate_t *s, const char *field, const char *ctl,
+                      int required, int has_hint)
 {
-    return s->err[0] && strcmp(s->err_field, name) == 0
-               ? " class=\"invalid\" aria-invalid=\"true\""
-               : "";
+    const ferr_t *e = error_of(s, field);
+    int first = strcmp(field, ctl) == 0 || (strlen(ctl) > 2 && !strcmp(ctl + strlen(ctl) - 2, "_1"));
+    html_rawf(h, " name=\"%s\" id=\"f-%s\"", ctl, ctl);
+    if (required)
+        html_raw(h, " required aria-required=\"true\"");
+    if (has_hint || (e && first)) {
+        html_raw(h, " aria-describedby=\"");
+        if (has_hint)
+            html_rawf(h, "hint-%s", field);
+        if (e && first)
+            html_rawf(h, "%serror-%s", has_hint ? " " : "", field);
+        html_raw(h, "\"");
+    }
+    if (e && first)
+        html_raw(h, " class=\"invalid\" aria-invalid=\"true\"");
 }
 
 static void option(html_t *h, const char *v, const char *label, const char *cur)
@@ -182,10 +233,12 @@ static void option(html_t *h, const char *v, const char *label, const char *cur)
 }
 
 /* Each language named in itself, and marked as such (WCAG 3.1.2). */
-static void lang_select(html_t *h, const fstate_t *s, const char *name, const char *cur,
-                        int allow_none)
+static void lang_select(html_t *h, const fstate_t *s, const char *field, const char *name,
+                        const char *cur, int allow_none, int has_hint)
 {
-    html_rawf(h, "<select name=\"%s\" id=\"f-%s\">", name, name);
+    html_raw(h, "<select");
+    ctl_attrs(h, s, field, name, !allow_none, has_hint);
+    html_raw(h, ">");
     if (allow_none)
         option(h, "", T(s->r, "(none)"), cur);
     for (size_t i = 0; i < N_LANGS; i++) {
@@ -195,19 +248,24 @@ static void lang_select(html_t *h, const fstate_t *s, const char *name, const ch
     html_raw(h, "</select>");
 }
 
-static void input(html_t *h, const fstate_t *s, const char *name, const char *type,
-                  const char *v)
+static void input(html_t *h, const fstate_t *s, const ffield_t *f, const char *name,
+                  const char *type, const char *v, int required)
 {
-    html_rawf(h, "<input type=\"%s\" name=\"%s\" id=\"f-%s\"%s value=\"", type, name, name,
-              invalid(s, name));
+    html_rawf(h, "<input type=\"%s\"", type);
+    ctl_attrs(h, s, f->name, name, required, f->hint != NULL);
+    if (f->type == T_COUNT)
+        html_raw(h, " min=\"0\" inputmode=\"numeric\"");
+    html_raw(h, " value=\"");
     html_text(h, v);
     html_raw(h, "\">");
 }
 
-static void textarea(html_t *h, const fstate_t *s, const char *name, const char *v)
+static void textarea(html_t *h, const fstate_t *s, const ffield_t *f, const char *name,
+                     const char *v, int required)
 {
-    html_rawf(h, "<textarea rows=\"4\" name=\"%s\" id=\"f-%s\"%s>", name, name,
-              invalid(s, name));
+    html_raw(h, "<textarea rows=\"4\"");
+    ctl_attrs(h, s, f->name, name, required, f->hint != NULL);
+    html_raw(h, ">");
     html_text(h, v);
     html_raw(h, "</textarea>");
 }
@@ -242,31 +300,35 @@ static int about_option(void *ctx, const store_item_t *it)
     return 0;
 }
 
-static void about_select(html_t *h, const fstate_t *s, const char *cur)
+static void about_select(html_t *h, const fstate_t *s, const ffield_t *f, const char *cur)
 {
     about_ctx_t a = {h, cur, s->r->langs, 0};
     /* reports are written after the event: the past year and what is ahead */
     store_query_t q = {.starts_after = time(NULL) - 366 * 86400};
-    html_rawf(h, "<select name=\"about\" id=\"f-about\"%s><option value=\"\">%s</option>",
-              invalid(s, "about"), T(s->r, "(choose)"));
+    html_raw(h, "<select");
+    ctl_attrs(h, s, f->name, f->name, f->required, f->hint != NULL);
+    html_rawf(h, "><option value=\"\">%s</option>", T(s->r, "(choose)"));
     store_items(s->r->env->st, &q, about_option, &a);
     html_raw(h, "</select>");
 }
 
+/* Texts in two languages: the second box has a label of its own. */
 static void multi(html_t *h, const fstate_t *s, const ffield_t *f)
 {
     char n1[80], n2[80];
     snprintf(n1, sizeof n1, "%s_1", f->name);
     snprintf(n2, sizeof n2, "%s_2", f->name);
-    if (f->type == T_TEXTS) {
-        input(h, s, n1, "text", value(s, n1));
-        html_rawf(h, "<span class=\"hint\">%s</span>", T(s->r, "in the second language (optional):"));
-        input(h, s, n2, "text", value(s, n2));
-    } else {
-        textarea(h, s, n1, value(s, n1));
-        html_rawf(h, "<span class=\"hint\">%s</span>", T(s->r, "in the second language (optional):"));
-        textarea(h, s, n2, value(s, n2));
-    }
+    if (f->type == T_TEXTS)
+        input(h, s, f, n1, "text", value(s, n1), f->required);
+    else
+        textarea(h, s, f, n1, value(s, n1), f->required);
+    html_rawf(h, "<label for=\"f-%s\" class=\"second\">", n2);
+    html_rawf(h, T(s->r, "%s, in the second language (optional)"), T(s->r, f->label));
+    html_raw(h, "</label>");
+    if (f->type == T_TEXTS)
+        input(h, s, f, n2, "text", value(s, n2), 0);
+    else
+        textarea(h, s, f, n2, value(s, n2), 0);
 }
 
 static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
@@ -274,54 +336,106 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
     const config_t *cfg = s->r->env->cfg;
     const char *v = value(s, f->name);
     const char *target = f->type == T_TEXTS || f->type == T_AREAS ? "_1" : "";
+    int hint = f->hint != NULL;
     html_rawf(h, "<label for=\"f-%s%s\">%s%s</label>", f->name, target, T(s->r, f->label),
-              f->required ? " *" : "");
-    if (f->hint)
-        html_rawf(h, "<span class=\"hint\">%s</span>", T(s->r, f->hint));
+              f->required ? " <span class=\"req\" aria-hidden=\"true\">*</span>" : "");
+    if (hint)
+        html_rawf(h, "<span class=\"hint\" id=\"hint-%s\">%s</span>", f->name, T(s->r, f->hint));
     err_line(h, s, f->name);
     switch (f->type) {
     case T_NETWORK:
-        html_rawf(h, "<select name=\"network\" id=\"f-network\"%s>", invalid(s, "network"));
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, f->required, hint);
+        html_raw(h, ">");
         for (size_t i = 0; i < cfg->n_networks; i++)
             option(h, cfg->networks[i], cfg->networks[i], v);
         html_raw(h, "</select>");
         break;
     case T_TEXTS:
     case T_AREAS: multi(h, s, f); break;
-    case T_TIME: input(h, s, f->name, "datetime-local", v); break;
+    case T_TIME: input(h, s, f, f->name, "datetime-local", v, f->required); break;
     case T_TZ:
-        html_rawf(h, "<select name=\"tz\" id=\"f-tz\"%s>", invalid(s, "tz"));
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, f->required, hint);
+        html_raw(h, ">");
         for (size_t i = 0; civil_zone_at(i); i++)
             option(h, civil_zone_at(i)->tzid, civil_zone_at(i)->tzid, v);
         option(h, "UTC", "UTC", v);
         html_raw(h, "</select>");
         break;
-    case T_URL: input(h, s, f->name, "url", v); break;
-    case T_COUNT: input(h, s, f->name, "number", v); break;
-    case T_LANG: lang_select(h, s, f->name, v, 1); break;
+    case T_URL: input(h, s, f, f->name, "url", v, f->required); break;
+    case T_COUNT: input(h, s, f, f->name, "number", v, f->required); break;
+    case T_LANG: lang_select(h, s, f->name, f->name, v, 1, hint); break;
     case T_STATUS:
-        html_raw(h, "<select name=\"status\" id=\"f-status\">");
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, 0, hint);
+        html_raw(h, ">");
         option(h, "planned", T(s->r, "planned"), v);
         option(h, "confirmed", T(s->r, "confirmed"), v);
         option(h, "full", T(s->r, "full"), v);
         html_raw(h, "</select>");
         break;
-    case T_ABOUT: about_select(h, s, v); break;
+    case T_ABOUT: about_select(h, s, f, v); break;
     case T_RTYPE: {
         static const char *const types[][2] = {{"documentation", N_("documentation")},
                                                {"literature", N_("literature")},
                                                {"recording", N_("recording")},
                                                {"method", N_("method")},
                                                {"link", N_("link")}};
-        html_rawf(h, "<select name=\"type\" id=\"f-type\"%s>", invalid(s, "type"));
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, f->required, hint);
+        html_raw(h, ">");
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
             option(h, types[i][0], T(s->r, types[i][1]), v);
         html_raw(h, "</select>");
         break;
     }
-    case T_PARTICIPANTS: textarea(h, s, f->name, v); break;
-    default: input(h, s, f->name, "text", v); break;
+    case T_PARTICIPANTS: textarea(h, s, f, f->name, v, f->required); break;
+    default: input(h, s, f, f->name, "text", v, f->required); break;
     }
+}
+
+/* The label of a field for the error summary: the table's, or the
+ * language selects'. */
+static const char *field_label(const fstate_t *s, const char *field)
+{
+    const ffield_t *f = field_named(s, field);
+    if (f)
+        return T(s->r, f->label);
+    if (strcmp(field, "lang_1") == 0)
+        return T(s->r, "First language");
+    if (strcmp(field, "lang_2") == 0)
+        return T(s->r, "Second language");
+    return NULL;
+}
+
+/* Every error at once, at the top, each a link to its field; it takes the
+ * focus when the page loads (autofocus: the page runs no scripts), so a
+ * screen reader reads it first and Tab goes on to the first field. */
+static void error_summary(html_t *h, const fstate_t *s)
+{
+    if (!s->n_errs)
+        return;
+    html_rawf(h, "<div class=\"error-summary\" id=\"error\" role=\"alert\" tabindex=\"-1\" "
+                 "autofocus aria-labelledby=\"error-title\"><h2 id=\"error-title\">");
+    html_rawf(h, TN(s->r, "Not published: %zu thing to correct", "Not published: %zu things to correct",
+                    s->n_errs),
+              s->n_errs);
+    html_raw(h, "</h2><ul>");
+    for (size_t i = 0; i < s->n_errs; i++) {
+        const char *label = field_label(s, s->errs[i].field);
+        char ctl[80];
+        html_raw(h, "<li>");
+        if (label) {
+            control_id(s, s->errs[i].field, ctl, sizeof ctl);
+            html_rawf(h, "<a href=\"#%s\">", ctl);
+            html_text(h, label);
+            html_raw(h, ": ");
+        }
+        html_text(h, s->errs[i].msg);
+        html_raw(h, label ? "</a></li>" : "</li>");
+    }
+    html_raw(h, "</ul></div>");
 }
 
 static void draw(const fstate_t *s, web_resp_t *out, int status)
@@ -330,24 +444,20 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
     const char *l1 = s->r->form ? web_field(s->r, "lang_1") : country_lang(s->r->env->cfg->country);
     const char *l2 = s->r->form ? web_field(s->r, "lang_2") : "en";
     html_rawf(h, "<h1>%s</h1>", T(s->r, s->k->title));
-    if (s->err[0] && !s->err_field[0]) {
-        html_raw(h, "<p class=\"error\" id=\"error\" role=\"alert\">");
-        html_text(h, s->err);
-        html_raw(h, "</p>");
-    } else if (s->err[0]) {
-        html_rawf(h, "<p class=\"error\" id=\"error\">%s</p>",
-                  T(s->r, "Not published: see the field marked below."));
-    }
-    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\">"
+    error_summary(h, s);
+    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\" novalidate>"
                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
               s->k->path, s->r->csrf);
-    html_rawf(h, "<fieldset><legend>%s</legend><label for=\"f-lang_1\">%s</label>",
+    html_rawf(h, "<p class=\"hint\" id=\"required-note\">%s</p>",
+              T(s->r, "Fields marked * must be filled in."));
+    html_rawf(h, "<fieldset><legend>%s</legend><label for=\"f-lang_1\">%s <span class=\"req\" "
+                 "aria-hidden=\"true\">*</span></label>",
               T(s->r, "Languages of the texts"), T(s->r, "First language"));
     err_line(h, s, "lang_1");
-    lang_select(h, s, "lang_1", l1, 0);
+    lang_select(h, s, "lang_1", "lang_1", l1, 0, 0);
     html_rawf(h, "<label for=\"f-lang_2\">%s</label>", T(s->r, "Second language"));
     err_line(h, s, "lang_2");
-    lang_select(h, s, "lang_2", l2, 1);
+    lang_select(h, s, "lang_2", "lang_2", l2, 1, 0);
     html_raw(h, "</fieldset>");
     for (size_t i = 0; i < s->k->n; i++)
         draw_field(h, s, &s->k->fields[i]);
@@ -358,13 +468,17 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
 
 /* ---- checking ----------------------------------------------------------- */
 
+/* Records an error about field (one per field: the first found). */
 __attribute__((format(printf, 3, 4))) static int fail(fstate_t *s, const char *field,
                                                        const char *fmt, ...)
 {
     va_list ap;
-    snprintf(s->err_field, sizeof s->err_field, "%s", field);
+    if (error_of(s, field) || s->n_errs >= FORM_MAX_ERRORS)
+        return -1;
+    ferr_t *e = &s->errs[s->n_errs++];
+    snprintf(e->field, sizeof e->field, "%s", field);
     va_start(ap, fmt);
-    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -376,7 +490,7 @@ static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
     snprintf(n2, sizeof n2, "%s_2", f->name);
     const char *v1 = web_field(s->r, n1), *v2 = web_field(s->r, n2);
     json_t *o = json_object();
-    if (v1 && *v1)
+    if (v1 && *v1 && s->lang1[0])
         json_object_set_new(o, s->lang1, json_string(v1));
     if (v2 && *v2) {
         int rc = 0;
@@ -445,10 +559,28 @@ static int put_participants(fstate_t *s, json_t *obj, const char *v)
     return 0;
 }
 
+/* A required field left empty: said here, in the page's language, for
+ * every such field at once (payload_from_json would name only the first). */
+static int empty_required(fstate_t *s, const ffield_t *f)
+{
+    char n1[80];
+    snprintf(n1, sizeof n1, "%s%s", f->name, f->type == T_TEXTS || f->type == T_AREAS ? "_1" : "");
+    const char *v = web_field(s->r, n1);
+    if (!f->required || (v && *v))
+        return 0;
+    return fail(s, f->name, "%s",
+                f->type == T_ABOUT || f->type == T_NETWORK || f->type == T_TZ ||
+                        f->type == T_RTYPE
+                    ? T(s->r, "choose one")
+                    : T(s->r, "fill this in"));
+}
+
 static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
 {
     const config_t *cfg = s->r->env->cfg;
     const char *v = web_field(s->r, f->name);
+    if (empty_required(s, f))
+        return -1;
     if (f->type == T_TEXTS || f->type == T_AREAS)
         return put_texts(s, obj, f);
     if (!v || !*v) {
@@ -468,49 +600,72 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
     }
 }
 
-static int pick_langs(fstate_t *s)
+/* start and end read in the form's zone: each must be a time, and the end
+ * after the start (the wire rule, said in the page's language). */
+static void check_times(fstate_t *s)
+{
+    const char *tz = web_field(s->r, "tz"), *a = web_field(s->r, "start"),
+               *b = web_field(s->r, "end");
+    int64_t ta = 0, tb = 0;
+    char why[256];
+    if (!field_named(s, "start") || !tz || !civil_zone_known(tz))
+        return;
+    int ok_a = a && *a && civil_parse(a, tz, &ta, why, sizeof why) == 0;
+    if (a && *a && !ok_a)
+        fail(s, "start", T(s->r, "'%s' is not a date and time"), a);
+    int ok_b = b && *b && civil_parse(b, tz, &tb, why, sizeof why) == 0;
+    if (b && *b && !ok_b)
+        fail(s, "end", T(s->r, "'%s' is not a date and time"), b);
+    if (ok_a && ok_b && tb <= ta)
+        fail(s, "end", "%s", T(s->r, "must be after the start"));
+}
+
+static void pick_langs(fstate_t *s)
 {
     const char *l1 = web_field(s->r, "lang_1"), *l2 = web_field(s->r, "lang_2");
     for (int which = 0; which < 2; which++) {
         const char *l = which ? l2 : l1;
         size_t n = l ? strlen(l) : 0;
-        if ((which == 0 || n) &&
-            (n < 2 || n > 35 ||
-             strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n))
-            return fail(s, which ? "lang_2" : "lang_1", T(s->r, "'%s' is not a language tag"),
-                        l ? l : "");
+        int bad = (which == 0 || n) &&
+                  (n < 2 || n > 35 ||
+                   strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n);
+        if (bad)
+            fail(s, which ? "lang_2" : "lang_1", T(s->r, "'%s' is not a language tag"), l ? l : "");
+        else
+            snprintf(which ? s->lang2 : s->lang1, sizeof s->lang1, "%s", l ? l : "");
     }
-    snprintf(s->lang1, sizeof s->lang1, "%s", l1);
-    snprintf(s->lang2, sizeof s->lang2, "%s", l2 ? l2 : "");
-    return 0;
 }
 
 /* "field 'start': ..." → start; the message itself stays whole. */
 static void place_error(fstate_t *s, const char *why)
 {
     const char *q = strstr(why, "field '");
-    snprintf(s->err, sizeof s->err, "%s", why);
-    s->err_field[0] = '\0';
-    if (!q)
-        return;
-    q += 7;
-    size_t n = strcspn(q, "'");
-    for (size_t i = 0; i < s->k->n; i++)
-        if (strlen(s->k->fields[i].name) == n && strncmp(s->k->fields[i].name, q, n) == 0)
-            snprintf(s->err_field, sizeof s->err_field, "%s", s->k->fields[i].name);
+    char field[64] = "";
+    if (q) {
+        q += 7;
+        size_t n = strcspn(q, "'");
+        for (size_t i = 0; i < s->k->n; i++)
+            if (strlen(s->k->fields[i].name) == n && strncmp(s->k->fields[i].name, q, n) == 0)
+                snprintf(field, sizeof field, "%s", s->k->fields[i].name);
+    }
+    fail(s, field, "%s", why);
 }
 
+/* Checks everything the form can check itself, collecting every error;
+ * only a form without any goes on to payload_from_json (the wire rules),
+ * whose first error is added. */
 static int build(fstate_t *s, Lernet__Payload **p)
 {
     char why[512] = "";
     json_t *obj = json_object();
-    int rc = pick_langs(s);
-    for (size_t i = 0; rc == 0 && i < s->k->n; i++)
-        rc = put_field(s, obj, &s->k->fields[i]);
-    if (rc == 0 && (rc = payload_from_json(p, s->k->kind, obj, why, sizeof why)) != PJ_OK)
+    pick_langs(s);
+    for (size_t i = 0; i < s->k->n; i++)
+        put_field(s, obj, &s->k->fields[i]);
+    check_times(s);
+    if (!s->n_errs && payload_from_json(p, s->k->kind, obj, why, sizeof why) != PJ_OK)
         place_error(s, why);
     json_decref(obj);
-    return rc == 0 ? 0 : -1;
+    return s->n_errs ? -1 : 0;
 }
 
 /* Through the daemon's publish command: signed, stored and pushed. */
@@ -538,11 +693,6 @@ static json_t *publish(fstate_t *s, const Lernet__Payload *p)
 static void submit(fstate_t *s, web_resp_t *out)
 {
     Lernet__Payload *p = NULL;
-    if (!web_field(s->r, "network")) {
-        fail(s, "network", "%s", T(s->r, "choose the network that receives it"));
-        draw(s, out, 422);
-        return;
-    }
     if (build(s, &p) != 0) {
         draw(s, out, 422);
         return;

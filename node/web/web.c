@@ -96,7 +96,26 @@ static const char style_css[] =
     "form.publish .field-error{color:#b3261e;font-weight:600;margin:.1em 0}"
     "form.publish .invalid{border:2px solid #b3261e}"
     "button{margin-top:1em;padding:.4em 1.2em}"
-    "details{margin-top:.2em}code{font-size:.9em}\n";
+    "details{margin-top:.2em}code{font-size:.9em}"
+    /* reachable by keyboard first, visible only when focused */
+    ".skip{position:absolute;left:-999em;top:0;background:#fff;color:#1f4e79;padding:.5em}"
+    ".skip:focus{left:.5em;z-index:10}"
+    ".visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;"
+    "clip:rect(0 0 0 0);white-space:nowrap}"
+    "nav.langs ul{list-style:none;display:flex;flex-wrap:wrap;gap:.6em;margin:0;padding:0}"
+    "nav.langs span[aria-current]{font-weight:700;text-decoration:underline}"
+    ".error-summary{border:3px solid #b3261e;background:#fff;padding:.5em 1em;margin:1em 0}"
+    ".error-summary:focus{outline:3px solid #1f4e79}"
+    ".error-summary a{color:#b3261e;font-weight:600}"
+    ".req{color:#b3261e}label.second{font-weight:400}"
+    ".hint{display:block;color:#4a5563;font-size:.9em}"
+    /* a phone: nothing wider than the screen (ids wrap, wide tables scroll in their box) */
+    "body{overflow-wrap:break-word}code.id,code{overflow-wrap:anywhere;word-break:break-word}"
+    ".scroll{overflow-x:auto;max-width:100%}"
+    "main,header,footer{max-width:100%;box-sizing:border-box}"
+    "input,select,textarea{max-width:100%}"
+    "a:focus,button:focus,input:focus,select:focus,textarea:focus,summary:focus"
+    "{outline:3px solid #f2a900;outline-offset:1px}\n";
 
 /* ---- secrets ------------------------------------------------------- */
 

@@ -101,6 +101,8 @@ async function publishing(page) {
   const bad = await submit(page);
   out.bad_status = bad.status();
   out.bad_end_message = (await page.textContent('#error-end').catch(() => '')) || '';
+  out.bad_focus = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  out.bad_summary_link = await page.getAttribute('#error li a[href="#f-end"]', 'href').catch(() => '');
   out.bad_value_kept = (await page.inputValue('#f-title_1')) === 'APL-handledning för företag';
   // then the real one
   await fillWorkshop(page, 'APL-handledning för företag', '2027-05-11T09:00', '2027-05-11T12:00');

@@ -264,6 +264,71 @@ static void test_languages(void **state)
            "<option value=\"DE\">Tyskland</option>");
 }
 
+/* A form sent back says everything wrong at once: a summary at the top
+ * (which takes the focus) with a link to each field, each message next to
+ * its field and tied to it; every control has a label, the required ones
+ * say so to the browser and to screen readers, and the * is explained. */
+static void test_form_errors(void **state)
+{
+    (void)state;
+    char *csrf = csrf_of(A.web_port), body[1024];
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    long before = h_count_items(&A);
+    /* no title, the end before the start, a capacity that is not a number */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&title_1=&lang_2=&title_2="
+             "&start=2027-05-11T13%%3A00&end=2027-05-11T09%%3A00&tz=Europe%%2FStockholm"
+             "&capacity=many",
+             csrf);
+    http_reply_t r = http(A.web_port, "POST", "/publish/workshop", same, body);
+    assert_int_equal(r.status, 422);
+    const char *sum = strstr(r.text, "<div class=\"error-summary\" id=\"error\" role=\"alert\" "
+                                     "tabindex=\"-1\" autofocus");
+    assert_non_null(sum);
+    assert_non_null(strstr(sum, "3 things to correct"));
+    assert_non_null(strstr(sum, "<a href=\"#f-title_1\">Title: fill this in</a>"));
+    assert_non_null(strstr(sum, "<a href=\"#f-end\">Ends: must be after the start</a>"));
+    assert_non_null(strstr(sum, "<a href=\"#f-capacity\">Capacity: &#39;many&#39; is not a whole number"));
+    /* each field: its message, and the control pointing at it */
+    assert_non_null(strstr(r.text, "id=\"error-end\""));
+    assert_non_null(strstr(r.text, "name=\"end\" id=\"f-end\" required aria-required=\"true\" "
+                                   "aria-describedby=\"error-end\" class=\"invalid\" "
+                                   "aria-invalid=\"true\""));
+    assert_non_null(strstr(r.text, "name=\"title_1\" id=\"f-title_1\" required "
+                                   "aria-required=\"true\" aria-describedby=\"error-title\""));
+    assert_non_null(strstr(r.text, "id=\"f-capacity\" aria-describedby=\"hint-capacity "
+                                   "error-capacity\" class=\"invalid\" aria-invalid=\"true\""));
+    /* what was typed is kept */
+    assert_non_null(strstr(r.text, "value=\"2027-05-11T13:00\""));
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before);
+    /* in Finnish too */
+    r = http(A.web_port, "POST", "/publish/workshop", "Sec-Fetch-Site: same-origin\r\n"
+                                                      "Accept-Language: fi\r\n", body);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "<html lang=\"fi\">"));
+    assert_non_null(strstr(r.text, "3 korjattavaa asiaa"));
+    free(r.text);
+    free(csrf);
+    /* the empty form: every control labelled, the second-language boxes too */
+    static const char *const labelled[] = {"f-lang_1", "f-lang_2", "f-title_1", "f-title_2",
+                                           "f-description_1", "f-description_2", "f-start",
+                                           "f-end", "f-tz", "f-capacity", "f-status"};
+    r = http(A.web_port, "GET", "/publish/workshop", NULL, NULL);
+    for (size_t i = 0; i < sizeof labelled / sizeof labelled[0]; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "<label for=\"%s\"", labelled[i]);
+        if (!strstr(r.text, want))
+            fail_msg("no label for %s", labelled[i]);
+        snprintf(want, sizeof want, "id=\"%s\"", labelled[i]);
+        assert_non_null(strstr(r.text, want));
+    }
+    assert_non_null(strstr(r.text, "id=\"required-note\">Fields marked * must be filled in."));
+    assert_non_null(strstr(r.text, "<a class=\"skip\" href=\"#main\">"));
+    assert_null(strstr(r.text, "error-summary"));
+    free(r.text);
+}
+
 static void test_bad_requests(void **state)
 {
     (void)state;
@@ -566,7 +631,10 @@ static void test_browser(void **state)
     assert_non_null(strstr(RES_STR("far_fields"), "Jahnplatz 5, Bielefeld"));
     /* a bad field: the message next to it, nothing published */
     assert_int_equal(RES_INT("bad_status"), 422);
-    assert_non_null(strstr(RES_STR("bad_end_message"), "end"));
+    assert_non_null(strstr(RES_STR("bad_end_message"), "efter starten"));
+    /* the summary of errors has the focus, and links to the field */
+    assert_string_equal(RES_STR("bad_focus"), "error");
+    assert_string_equal(RES_STR("bad_summary_link"), "#f-end");
     assert_true(RES_TRUE("bad_value_kept"));
     /* the workshop published in A's form arrives on C's page */
     assert_true(RES_TRUE("published_notice"));
@@ -644,6 +712,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_languages),
+        cmocka_unit_test(test_form_errors),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
         cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),

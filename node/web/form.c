@@ -142,6 +142,15 @@ typedef struct fstate {
     ferr_t errs[FORM_MAX_ERRORS];
     size_t n_errs;
     char lang1[36], lang2[36];
+    /* a correction (form_edit): the event's current content as the form
+     * shows it (field name → text) and as JSON (the base the fields are
+     * laid over, as `lernet update` lays its flags), and its two text
+     * languages the form shows; NULL/"" for a new event */
+    json_t *prefill, *base;
+    char orig1[36], orig2[36];
+    uint8_t target[EVENT_ID_BYTES];
+    char target_hex[EVENT_ID_HEX_SIZE];
+    char title[512], network[EVENT_MAX_NETWORK + 1];
 } fstate_t;
 
 /* A field's current value: what was posted, else a default for a new form. */
@@ -150,6 +159,8 @@ static const char *value(const fstate_t *s, const char *name)
     const config_t *cfg = s->r->env->cfg;
     if (s->r->form)
         return web_field(s->r, name);
+    if (s->prefill)
+        return json_string_value(json_object_get(s->prefill, name));
     if (strcmp(name, "network") == 0)
         return cfg->default_network;
     if (strcmp(name, "tz") == 0)
@@ -406,6 +417,8 @@ static const char *field_label(const fstate_t *s, const char *field)
         return T(s->r, "First language");
     if (strcmp(field, "lang_2") == 0)
         return T(s->r, "Second language");
+    if (strcmp(field, "reason") == 0)
+        return T(s->r, "Reason (optional)");
     return NULL;
 }
 
@@ -441,13 +454,28 @@ static void error_summary(html_t *h, const fstate_t *s)
 static void draw(const fstate_t *s, web_resp_t *out, int status)
 {
     html_t *h = html_new();
-    const char *l1 = s->r->form ? web_field(s->r, "lang_1") : country_lang(s->r->env->cfg->country);
-    const char *l2 = s->r->form ? web_field(s->r, "lang_2") : "en";
-    html_rawf(h, "<h1>%s</h1>", T(s->r, s->k->title));
+    const char *l1 = s->r->form || s->prefill ? value(s, "lang_1")
+                                               : country_lang(s->r->env->cfg->country);
+    const char *l2 = s->r->form || s->prefill ? value(s, "lang_2") : "en";
+    char title[700];
+    if (s->base)
+        snprintf(title, sizeof title, T(s->r, "Correct: %s"), s->title);
+    else
+        snprintf(title, sizeof title, "%s", T(s->r, s->k->title));
+    html_raw(h, "<h1>");
+    html_text(h, title);
+    html_raw(h, "</h1>");
     error_summary(h, s);
-    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\" novalidate>"
-                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-              s->k->path, s->r->csrf);
+    if (s->base)
+        html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/event/%s/edit\" "
+                     "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\"><p>%s</p>",
+                  s->target_hex, s->r->csrf,
+                  T(s->r, "The correction is signed by this node and replaces the event at every "
+                          "partner; it stays in its network."));
+    else
+        html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\" "
+                     "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+                  s->k->path, s->r->csrf);
     html_rawf(h, "<p class=\"hint\" id=\"required-note\">%s</p>",
               T(s->r, "Fields marked * must be filled in."));
     html_rawf(h, "<fieldset><legend>%s</legend><label for=\"f-lang_1\">%s <span class=\"req\" "
@@ -460,10 +488,11 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
     lang_select(h, s, "lang_2", "lang_2", l2, 1, 0);
     html_raw(h, "</fieldset>");
     for (size_t i = 0; i < s->k->n; i++)
-        draw_field(h, s, &s->k->fields[i]);
+        if (!(s->base && s->k->fields[i].type == T_NETWORK)) /* an update keeps its network */
+            draw_field(h, s, &s->k->fields[i]);
     html_rawf(h, "<button type=\"submit\" id=\"submit\">%s</button></form>",
-              T(s->r, "Sign and publish"));
-    web_page(s->r, out, status, T(s->r, s->k->title), html_take(&h, NULL));
+              s->base ? T(s->r, "Sign and publish the correction") : T(s->r, "Sign and publish"));
+    web_page(s->r, out, status, title, html_take(&h, NULL));
 }
 
 /* ---- checking ----------------------------------------------------------- */
@@ -489,7 +518,13 @@ static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
     snprintf(n1, sizeof n1, "%s_1", f->name);
     snprintf(n2, sizeof n2, "%s_2", f->name);
     const char *v1 = web_field(s->r, n1), *v2 = web_field(s->r, n2);
-    json_t *o = json_object();
+    /* a correction keeps the texts in languages the form does not show */
+    json_t *cur = s->base ? json_object_get(s->base, f->name) : NULL;
+    json_t *o = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+    const char *drop[] = {s->orig1, s->orig2, s->lang1, s->lang2};
+    for (size_t i = 0; cur && i < 4; i++)
+        if (drop[i][0])
+            json_object_del(o, drop[i]);
     if (v1 && *v1 && s->lang1[0])
         json_object_set_new(o, s->lang1, json_string(v1));
     if (v2 && *v2) {
@@ -506,8 +541,10 @@ static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
     }
     if (json_object_size(o))
         json_object_set_new(obj, f->name, o);
-    else
+    else {
+        json_object_del(obj, f->name);
         json_decref(o);
+    }
     return 0;
 }
 
@@ -579,11 +616,14 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
 {
     const config_t *cfg = s->r->env->cfg;
     const char *v = web_field(s->r, f->name);
+    if (s->base && f->type == T_NETWORK)
+        return 0; /* an update goes to its target's network */
     if (empty_required(s, f))
         return -1;
     if (f->type == T_TEXTS || f->type == T_AREAS)
         return put_texts(s, obj, f);
     if (!v || !*v) {
+        json_object_del(obj, f->name); /* emptied in a correction: gone */
         if (strcmp(f->name, "organiser") == 0)
             json_object_set_new(obj, "organiser", json_string(cfg->name));
         return 0; /* payload_from_json names what is required */
@@ -657,7 +697,7 @@ static void place_error(fstate_t *s, const char *why)
 static int build(fstate_t *s, Lernet__Payload **p)
 {
     char why[512] = "";
-    json_t *obj = json_object();
+    json_t *obj = s->base ? json_deep_copy(s->base) : json_object();
     pick_langs(s);
     for (size_t i = 0; i < s->k->n; i++)
         put_field(s, obj, &s->k->fields[i]);
@@ -671,6 +711,11 @@ static int build(fstate_t *s, Lernet__Payload **p)
 /* Through the daemon's publish command: signed, stored and pushed. */
 static json_t *publish(fstate_t *s, const Lernet__Payload *p)
 {
+    /* updates and cancels: NULL, the target's network (the only one allowed) */
+    const char *net = p->body_case == LERNET__PAYLOAD__BODY_UPDATE ||
+                              p->body_case == LERNET__PAYLOAD__BODY_CANCEL
+                          ? NULL
+                          : web_field(s->r, "network");
     size_t len = lernet__payload__get_packed_size(p);
     size_t b64len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
     uint8_t *buf = malloc(len ? len : 1);
@@ -679,8 +724,7 @@ static json_t *publish(fstate_t *s, const Lernet__Payload *p)
     if (buf && b64) {
         lernet__payload__pack(p, buf);
         sodium_bin2base64(b64, b64len, buf, len, sodium_base64_VARIANT_ORIGINAL);
-        req = json_pack("{s:s,s:s,s:s}", "cmd", "publish", "network",
-                        web_field(s->r, "network"), "payload", b64);
+        req = json_pack("{s:s,s:s?,s:s}", "cmd", "publish", "network", net, "payload", b64);
     }
     if (req)
         reply = s->r->env->control(s->r->env->control_ctx, req);
@@ -731,4 +775,292 @@ void form_publish(const web_req_t *r, web_resp_t *out)
         submit(&s, out);
     else
         draw(&s, out, 200);
+}
+
+/* ---- correcting and cancelling an event ---------------------------------- */
+
+/* What the event page offers this node for an item: a correction and a
+ * cancellation of its own workshops and meetings that are not cancelled
+ * (the same rule publish_event applies to updates and cancels). */
+int form_editable(const web_req_t *r, const store_item_t *it)
+{
+    return (it->workshop || it->meeting) && !it->cancelled &&
+           memcmp(it->author, r->env->author, KEYS_PUBLIC_BYTES) == 0;
+}
+
+static void join_list(json_t *pre, const char *name, char **v, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(v[i]) + 2;
+    char *buf = malloc(len + 1), *p = buf;
+    if (!buf)
+        return;
+    *p = '\0';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%s", i ? ", " : "", v[i]);
+    json_object_set_new(pre, name, json_string(buf));
+    free(buf);
+}
+
+/* The texts of one field in the form's two languages (the title's first two). */
+static void prefill_texts(fstate_t *s, const char *name, Lernet__Text **t, size_t n)
+{
+    char key[80];
+    for (size_t i = 0; i < n; i++) {
+        int which = strcmp(t[i]->lang, s->orig1) == 0   ? 1
+                    : strcmp(t[i]->lang, s->orig2) == 0 ? 2
+                                                        : 0;
+        if (!which)
+            continue;
+        snprintf(key, sizeof key, "%s_%d", name, which);
+        json_object_set_new(s->prefill, key, json_string(t[i]->text));
+    }
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v && *v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void prefill_times(fstate_t *s, const store_item_t *it, const char *tz)
+{
+    char a[32], b[32];
+    civil_strftime(it->start, tz, "%Y-%m-%dT%H:%M", a, sizeof a);
+    civil_strftime(it->end, tz, "%Y-%m-%dT%H:%M", b, sizeof b);
+    set_str(s->prefill, "start", a);
+    set_str(s->prefill, "end", b);
+    set_str(s->prefill, "tz", tz);
+}
+
+static void prefill_workshop(fstate_t *s, const store_item_t *it)
+{
+    const Lernet__Workshop *w = it->workshop;
+    static const char *const st[] = {"", "planned", "confirmed", "full", ""};
+    char cap[16];
+    prefill_texts(s, "title", w->title, w->n_title);
+    prefill_texts(s, "description", w->description, w->n_description);
+    prefill_times(s, it, w->tz);
+    set_str(s->prefill, "place", w->place);
+    set_str(s->prefill, "online_url", w->online_url);
+    set_str(s->prefill, "organiser", w->organiser);
+    if (w->capacity) {
+        snprintf(cap, sizeof cap, "%u", w->capacity);
+        set_str(s->prefill, "capacity", cap);
+    }
+    join_list(s->prefill, "themes", w->themes, w->n_themes);
+    join_list(s->prefill, "roles", w->roles, w->n_roles);
+    set_str(s->prefill, "language", w->language);
+    set_str(s->prefill, "status", (int)w->status >= 0 && w->status < 5 ? st[w->status] : "");
+}
+
+static void prefill_meeting(fstate_t *s, const store_item_t *it)
+{
+    const Lernet__Meeting *m = it->meeting;
+    prefill_texts(s, "title", m->title, m->n_title);
+    prefill_texts(s, "agenda", m->agenda, m->n_agenda);
+    prefill_texts(s, "minutes", m->minutes, m->n_minutes);
+    prefill_times(s, it, m->tz);
+    set_str(s->prefill, "place", m->place);
+    set_str(s->prefill, "online_url", m->online_url);
+    set_str(s->prefill, "organiser", m->organiser);
+    join_list(s->prefill, "themes", m->themes, m->n_themes);
+}
+
+typedef struct target_ctx {
+    fstate_t *s;
+    int found, editable;
+} target_ctx_t;
+
+static int take_target(void *ctx, const store_item_t *it)
+{
+    target_ctx_t *c = ctx;
+    fstate_t *s = c->s;
+    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
+    size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    c->found = 1;
+    c->editable = form_editable(s->r, it);
+    memcpy(s->target, it->id, EVENT_ID_BYTES);
+    event_id_hex(s->target_hex, it->id);
+    snprintf(s->network, sizeof s->network, "%s", it->network);
+    const char *title = n ? payload_text_pick(t, n, s->r->langs) : NULL;
+    snprintf(s->title, sizeof s->title, "%s", title ? title : "");
+    if (!c->editable)
+        return 1;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].kind == it->kind)
+            s->k = &kinds[i];
+    snprintf(s->orig1, sizeof s->orig1, "%s", n > 0 ? t[0]->lang : "");
+    snprintf(s->orig2, sizeof s->orig2, "%s", n > 1 ? t[1]->lang : "");
+    s->prefill = json_object();
+    s->base = it->workshop ? payload_workshop_json(it->workshop) : payload_meeting_json(it->meeting);
+    json_object_set_new(s->prefill, "lang_1", json_string(s->orig1));
+    json_object_set_new(s->prefill, "lang_2", json_string(s->orig2));
+    if (it->workshop)
+        prefill_workshop(s, it);
+    else
+        prefill_meeting(s, it);
+    /* the *_local keys are only for reading; the form's times replace both */
+    json_object_del(s->base, "start_local");
+    json_object_del(s->base, "end_local");
+    return 1;
+}
+
+/* The event ID names, for a correction or a cancellation; else an error
+ * page (and -1). */
+static int load_target(fstate_t *s, web_resp_t *out, const char *id)
+{
+    target_ctx_t c = {s, 0, 0};
+    char why[256] = "";
+    int rc = store_item(s->r->env->st, id, take_target, &c, why, sizeof why);
+    if (!c.found) {
+        web_error_page(s->r, out, 404,
+                       rc == STORE_ERR_AMBIGUOUS ? why : T(s->r, "no such event here"));
+        return -1;
+    }
+    if (!c.editable || !s->base) {
+        web_error_page(s->r, out, 403,
+                       T(s->r, "Only workshops and meetings this node published, and not "
+                               "cancelled, can be corrected or cancelled here."));
+        return -1;
+    }
+    return 0;
+}
+
+static void free_target(fstate_t *s)
+{
+    json_decref(s->prefill);
+    json_decref(s->base);
+}
+
+/* content (consumed) as the content of an update of s->target. */
+static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t target[32])
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    Lernet__Update *u = malloc(sizeof *u);
+    uint8_t *t = malloc(EVENT_ID_BYTES);
+    if (!p || !u || !t) {
+        free(p);
+        free(u);
+        free(t);
+        lernet__payload__free_unpacked(content, NULL);
+        return NULL;
+    }
+    lernet__payload__init(p);
+    lernet__update__init(u);
+    memcpy(t, target, EVENT_ID_BYTES);
+    u->target.data = t;
+    u->target.len = EVENT_ID_BYTES;
+    if (content->body_case == LERNET__PAYLOAD__BODY_WORKSHOP) {
+        u->content_case = LERNET__UPDATE__CONTENT_WORKSHOP;
+        u->workshop = content->workshop;
+    } else {
+        u->content_case = LERNET__UPDATE__CONTENT_MEETING;
+        u->meeting = content->meeting;
+    }
+    content->body_case = LERNET__PAYLOAD__BODY__NOT_SET; /* ownership moved into u */
+    lernet__payload__free_unpacked(content, NULL);
+    p->body_case = LERNET__PAYLOAD__BODY_UPDATE;
+    p->update = u;
+    return p;
+}
+
+/* The daemon's answer to an update or cancel: back to the event, or the
+ * form again with its error. Returns 0 when done. */
+static int answered(fstate_t *s, json_t *reply, web_resp_t *out, const char *notice)
+{
+    int ok = reply && json_is_true(json_object_get(reply, "ok"));
+    if (ok) {
+        out->status = 303;
+        snprintf(out->location, sizeof out->location, "/event/%s?%s=1", s->target_hex, notice);
+    } else {
+        const char *why = json_string_value(json_object_get(reply, "error"));
+        place_error(s, why ? why : T(s->r, "the daemon did not answer"));
+    }
+    json_decref(reply);
+    return ok ? 0 : -1;
+}
+
+void form_edit(const web_req_t *r, web_resp_t *out, const char *id)
+{
+    fstate_t s = {.r = r};
+    Lernet__Payload *content = NULL, *p = NULL;
+    if (load_target(&s, out, id) != 0) {
+        free_target(&s);
+        return;
+    }
+    if (!r->form) {
+        draw(&s, out, 200);
+    } else if (build(&s, &content) != 0) {
+        draw(&s, out, 422);
+    } else if (!(p = wrap_update(content, s.target))) {
+        fail(&s, "", "%s", T(r, "out of memory"));
+        draw(&s, out, 500);
+    } else {
+        json_t *reply = publish(&s, p);
+        lernet__payload__free_unpacked(p, NULL);
+        if (answered(&s, reply, out, "updated") != 0)
+            draw(&s, out, 422);
+    }
+    free_target(&s);
+}
+
+static void draw_cancel(const fstate_t *s, web_resp_t *out, int status)
+{
+    html_t *h = html_new();
+    char title[700];
+    snprintf(title, sizeof title, T(s->r, "Cancel: %s"), s->title);
+    html_raw(h, "<h1>");
+    html_text(h, title);
+    html_raw(h, "</h1>");
+    error_summary(h, s);
+    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/event/%s/cancel\" novalidate>"
+                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><p>%s</p>"
+                 "<label for=\"f-reason\">%s</label><span class=\"hint\" id=\"hint-reason\">%s"
+                 "</span>",
+              s->target_hex, s->r->csrf,
+              T(s->r, "Everyone who sees this event, at every partner, sees it cancelled. This "
+                      "cannot be undone; publish a new event if it takes place after all."),
+              T(s->r, "Reason (optional)"),
+              T(s->r, "shown with the event, e.g. too few registrations; no personal data"));
+    err_line(h, s, "reason");
+    html_raw(h, "<textarea rows=\"3\" maxlength=\"200\"");
+    ctl_attrs(h, s, "reason", "reason", 0, 1);
+    html_raw(h, ">");
+    html_text(h, s->r->form ? web_field(s->r, "reason") : NULL);
+    html_rawf(h, "</textarea><button type=\"submit\" id=\"submit\">%s</button> "
+                 "<a href=\"/event/%s\">%s</a></form>",
+              T(s->r, "Cancel the event"), s->target_hex, T(s->r, "Keep it"));
+    web_page(s->r, out, status, title, html_take(&h, NULL));
+}
+
+void form_cancel(const web_req_t *r, web_resp_t *out, const char *id)
+{
+    fstate_t s = {.r = r};
+    if (load_target(&s, out, id) != 0) {
+        free_target(&s);
+        return;
+    }
+    if (!r->form) {
+        draw_cancel(&s, out, 200);
+    } else {
+        const char *reason = web_field(r, "reason");
+        Lernet__Cancel c = LERNET__CANCEL__INIT;
+        Lernet__Payload p = LERNET__PAYLOAD__INIT;
+        c.target.data = s.target;
+        c.target.len = EVENT_ID_BYTES;
+        c.reason = (char *)(reason ? reason : "");
+        p.body_case = LERNET__PAYLOAD__BODY_CANCEL;
+        p.cancel = &c;
+        /* the same check `lernet cancel` meets, before it is signed */
+        char why[256];
+        if (event_check_payload(LERNET__KIND__KIND_CANCEL, &p, why, sizeof why) != 0) {
+            fail(&s, "reason", "%s", why);
+            draw_cancel(&s, out, 422);
+        } else if (answered(&s, publish(&s, &p), out, "cancelled") != 0) {
+            draw_cancel(&s, out, 422);
+        }
+    }
+    free_target(&s);
 }

@@ -24,4 +24,16 @@
 /* GET or POST /publish/KIND (r->path is KIND). */
 void form_publish(const web_req_t *r, web_resp_t *out);
 
+/* Correcting and cancelling on the page, as `lernet update` and `lernet
+ * cancel` do (the same update and cancel payloads, through the same
+ * publish command; CSRF and Origin checked as for every POST): only this
+ * node's own workshops and meetings, not cancelled (form_editable; others
+ * get 403). GET or POST /event/ID/edit: the kind's form filled with the
+ * current content, laid over it on POST (texts in languages the form does
+ * not show are kept). GET or POST /event/ID/cancel: a reason, then the
+ * cancellation. Both go back to /event/ID (?updated=1, ?cancelled=1). */
+int form_editable(const web_req_t *r, const store_item_t *it);
+void form_edit(const web_req_t *r, web_resp_t *out, const char *id);
+void form_cancel(const web_req_t *r, web_resp_t *out, const char *id);
+
 #endif

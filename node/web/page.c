@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "web/form.h"
 #include "web/html.h"
 #include "export/erased.h"
 #include "export/ical.h"
@@ -488,6 +489,7 @@ typedef struct ev_page {
     char title_lang[36];
     char network[EVENT_MAX_NETWORK + 1];
     int kind;
+    int editable; /* this node's own, and can still be corrected or cancelled */
 } ev_page_t;
 
 static int ev_item(void *ctx, const store_item_t *it)
@@ -496,6 +498,7 @@ static int ev_item(void *ctx, const store_item_t *it)
     html_t *h = e->h;
     e->found = 1;
     e->kind = it->kind;
+    e->editable = form_editable(e->r, it);
     memcpy(e->id, it->id, sizeof e->id);
     memcpy(e->author, it->author, sizeof e->author);
     const web_req_t *r = e->r;
@@ -655,9 +658,33 @@ void page_event(const web_req_t *r, web_resp_t *out)
 {
     ev_page_t e = {.r = r, .h = html_new()};
     char why[256] = "";
-    if (strstr(r->path, "/file/")) {
+    if (strstr(r->path, "/file/") && !r->form) {
         html_free(&e.h);
         library_file(r, out, r->path);
+        return;
+    }
+    /* ID/edit and ID/cancel: the forms that correct and cancel (form.c) */
+    size_t len = strlen(r->path);
+    char id[EVENT_ID_HEX_SIZE];
+    for (int which = 0; which < 2; which++) {
+        const char *tail = which ? "/cancel" : "/edit";
+        size_t tl = strlen(tail);
+        if (len > tl && len - tl < sizeof id && strcmp(r->path + len - tl, tail) == 0) {
+            memcpy(id, r->path, len - tl);
+            id[len - tl] = '\0';
+            html_free(&e.h);
+            if (text_hex_prefix(id, EVENT_ID_BYTES, TEXT_HEX_LOWER, NULL, NULL) != 0)
+                web_error_page(r, out, 404, T(r, "an event id is 8 to 64 lowercase hex characters"));
+            else if (which)
+                form_cancel(r, out, id);
+            else
+                form_edit(r, out, id);
+            return;
+        }
+    }
+    if (r->form) {
+        html_free(&e.h);
+        web_error_page(r, out, 405, T(r, "only the page's forms take POST"));
         return;
     }
     if (text_hex_prefix(r->path, EVENT_ID_BYTES, TEXT_HEX_LOWER, NULL, NULL) != 0) {
@@ -668,15 +695,25 @@ void page_event(const web_req_t *r, web_resp_t *out)
     if (web_arg(r, "published"))
         html_rawf(e.h, "<p class=\"notice\" id=\"published\" role=\"status\">%s</p>",
                   T(r, "Published, signed by this node and pushed to its partners."));
+    else if (web_arg(r, "updated"))
+        html_rawf(e.h, "<p class=\"notice\" id=\"updated\" role=\"status\">%s</p>",
+                  T(r, "Corrected: the new version is signed and on its way to the partners."));
+    else if (web_arg(r, "cancelled"))
+        html_rawf(e.h, "<p class=\"notice\" id=\"cancel-notice\" role=\"status\">%s</p>",
+                  T(r, "Cancelled: the partners are told."));
     int rc = store_item(r->env->st, r->path, ev_item, &e, why, sizeof why);
     if (!e.found) {
         html_free(&e.h);
         web_error_page(r, out, 404, rc == STORE_ERR_AMBIGUOUS ? why : T(r, "no such event here"));
         return;
     }
-    signature_section(e.h, &e);
     char hex[EVENT_ID_HEX_SIZE];
     event_id_hex(hex, e.id);
+    if (e.editable)
+        html_rawf(e.h, "<p class=\"actions\"><a href=\"/event/%s/edit\" id=\"edit\">%s</a> · "
+                       "<a href=\"/event/%s/cancel\" id=\"cancel\">%s</a></p>",
+                  hex, T(r, "Correct this event"), hex, T(r, "Cancel this event"));
+    signature_section(e.h, &e);
     if (e.kind == LERNET__KIND__KIND_WORKSHOP || e.kind == LERNET__KIND__KIND_MEETING) {
         reports_t rep = {r, e.h, 0};
         store_query_t q = {.kind = LERNET__KIND__KIND_EXPERIENCE, .about = e.id};

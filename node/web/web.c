@@ -740,9 +740,10 @@ static const struct route {
     {{"/", 0, WEB_GET, "/",
       "calendar of what is ahead (?network= &theme= &language= &org= &country=)"},
      page_calendar, NULL},
-    {{"/event/", 1, WEB_GET, "/event/{id}",
+    {{"/event/", 1, WEB_GET | WEB_POST, "/event/{id}",
       "one event, its signature check, its reports and its thread of replies with a reply "
-      "form; /event/ID/file/N downloads its N-th attached file when this node holds it"},
+      "form; /event/ID/file/N downloads its N-th attached file when this node holds it; "
+      "/event/ID/edit and /event/ID/cancel correct and cancel this node's own (POST)"},
      page_event, NULL},
     {{"/library", 0, WEB_GET, "/library",
       "the shared library: resources (?type= &theme= &language= &network=)"},

@@ -679,6 +679,97 @@ static int page_has(void *vctx)
     return found;
 }
 
+/* Corrected and then cancelled on A's page, through the forms (CSRF as
+ * every form): only A's own event offers it, the correction keeps what
+ * the form does not show and reaches B, the cancel too. */
+static void test_edit_cancel(void **state)
+{
+    (void)state;
+    char *out = NULL, id[65], path[200], body[2048], needle[200];
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    assert_int_equal(h_lernet(&A, &out,
+                              "publish workshop --title 'sv:Studiebesök på Scania' "
+                              "--title 'en:Study visit at Scania' --title 'fi:Opintokäynti Scanialla' "
+                              "--start 2027-10-05T09:00 --end 2027-10-05T12:00 "
+                              "--place 'Verkstadsvägen 1, Södertälje' --theme 'workplace learning'"),
+                     0);
+    const char *p = strstr(out, "published ");
+    assert_non_null(p);
+    snprintf(id, sizeof id, "%.64s", p + 10);
+    free(out);
+    /* A's own event offers both; C's does not, and its forms are refused */
+    snprintf(path, sizeof path, "/event/%s", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "id=\"edit\"");
+    char far[65] = "";
+    assert_int_equal(h_lernet(&A, &out, "list --json"), 0);
+    const char *f = strstr(out, FAR_TITLE_DE);
+    assert_non_null(f);
+    while (f > out && strncmp(f, "\"id\": \"", 7) != 0 && strncmp(f, "\"id\":\"", 6) != 0)
+        f--;
+    f = strchr(f + 5, '"');
+    snprintf(far, sizeof far, "%.64s", f + 1);
+    free(out);
+    snprintf(path, sizeof path, "/event/%s", far);
+    http_reply_t r = http(A.web_port, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.text, "id=\"edit\""));
+    free(r.text);
+    snprintf(path, sizeof path, "/event/%s/edit", far);
+    expect(A.web_port, "GET", path, NULL, NULL, 403, "this node published");
+    /* the form, filled with the current content */
+    snprintf(path, sizeof path, "/event/%s/edit", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "value=\"Study visit at Scania\"");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "value=\"2027-10-05T09:00\"");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "value=\"workplace learning\"");
+    char *csrf = csrf_at(A.web_port, path);
+    snprintf(body, sizeof body,
+             "lang_1=sv&title_1=Studiebes%%C3%%B6k+p%%C3%%A5+Scania&lang_2=en"
+             "&title_2=Study+visit+at+Scania&start=2027-10-05T09%%3A00&end=2027-10-05T13%%3A00"
+             "&tz=Europe%%2FStockholm&place=Verkstadsv%%C3%%A4gen+3%%2C+S%%C3%%B6dert%%C3%%A4lje"
+             "&themes=workplace+learning&status=confirmed");
+    /* without the form's token: refused, nothing signed */
+    long before = h_count_items(&A);
+    expect(A.web_port, "POST", path, same, body, 403, "CSRF");
+    char full[2300];
+    snprintf(full, sizeof full, "csrf=%s&%s", csrf, body);
+    snprintf(needle, sizeof needle, "Location: /event/%s?updated=1", id);
+    expect(A.web_port, "POST", path, same, full, 303, needle);
+    assert_int_equal(h_count_items(&A), before); /* an update is no new item */
+    snprintf(path, sizeof path, "/event/%s", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Verkstadsvägen 3, Södertälje");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "13:00");
+    /* the Finnish title, which the form did not show, is kept */
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Opintokäynti Scanialla");
+    marked_ctx_t c = {B.web_port, path, "Verkstadsvägen 3, Södertälje"};
+    assert_true(h_wait(page_has, &c, H_DEADLINE_MS));
+    /* a bad correction: the form again, with the error */
+    snprintf(path, sizeof path, "/event/%s/edit", id);
+    snprintf(full, sizeof full, "csrf=%s&lang_1=sv&title_1=&start=x&end=&tz=Europe%%2FStockholm",
+             csrf);
+    expect(A.web_port, "POST", path, same, full, 422, "error-summary");
+    /* cancelled with a reason */
+    snprintf(path, sizeof path, "/event/%s/cancel", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "<label for=\"f-reason\">");
+    snprintf(full, sizeof full, "csrf=%s&reason=Bussen+%%C3%%A4r+inst%%C3%%A4lld", csrf);
+    snprintf(needle, sizeof needle, "Location: /event/%s?cancelled=1", id);
+    expect(A.web_port, "POST", path, same, full, 303, needle);
+    snprintf(path, sizeof path, "/event/%s", id);
+    c.path = path;
+    c.needle = "Bussen är inställd";
+    assert_true(h_wait(page_has, &c, H_DEADLINE_MS));
+    r = http(A.web_port, "GET", path, NULL, NULL);
+    assert_non_null(strstr(r.text, "id=\"cancelled\""));
+    assert_null(strstr(r.text, "id=\"edit\""));
+    free(r.text);
+    snprintf(path, sizeof path, "/event/%s/cancel", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 403, NULL); /* once is enough */
+    /* a plain event page takes no POST */
+    snprintf(path, sizeof path, "/event/%s", id);
+    snprintf(full, sizeof full, "csrf=%s", csrf);
+    expect(A.web_port, "POST", path, same, full, 405, NULL);
+    free(csrf);
+}
+
 /* Cancelled at B, marked as such on A's calendar and event page. */
 static void test_cancelled_marked(void **state)
 {
@@ -698,7 +789,9 @@ static void test_cancelled_marked(void **state)
     json_decref(items);
     assert_true(id[0]);
     assert_int_equal(h_lernet(&B, NULL, "cancel %s --reason 'Too few registrations'", id), 0);
-    marked_ctx_t c = {A.web_port, "/?lang=sv", "<li class=\"event cancelled\""};
+    char needle[160];
+    snprintf(needle, sizeof needle, "<li class=\"event cancelled\" data-id=\"%s\"", id);
+    marked_ctx_t c = {A.web_port, "/?lang=sv", needle};
     assert_true(h_wait(page_has, &c, H_DEADLINE_MS));
     snprintf(path, sizeof path, "/event/%s", id);
     c.path = path;
@@ -712,7 +805,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_languages),
-        cmocka_unit_test(test_form_errors),
+        cmocka_unit_test(test_form_errors),       cmocka_unit_test(test_edit_cancel),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
         cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "web/html.h"
@@ -281,46 +282,97 @@ static void textarea(html_t *h, const fstate_t *s, const ffield_t *f, const char
     html_raw(h, "</textarea>");
 }
 
+/* The report form's choices: the latest FORM_MAX_ABOUT matching events
+ * (a ring over the store's order by start), shown most recent first. */
+typedef struct about_one {
+    char id[EVENT_ID_HEX_SIZE];
+    int64_t start;
+    char *title; /* malloc'd */
+} about_one_t;
+
 typedef struct about_ctx {
-    html_t *h;
-    const char *cur, *langs;
-    size_t n;
+    const web_req_t *r;
+    const char *q; /* ?q=: words the title must hold (any language), or NULL */
+    about_one_t *ring;
+    size_t n; /* taken so far; the ring holds the last min(n, FORM_MAX_ABOUT) */
 } about_ctx_t;
 
-static int about_option(void *ctx, const store_item_t *it)
+/* Case-insensitive for ASCII, byte-exact beyond: "scania" finds "Scania",
+ * "ö" finds "ö". */
+static int holds(const char *text, const char *q)
+{
+    return q && text && strcasestr(text, q) != NULL;
+}
+
+static int about_take(void *ctx, const store_item_t *it)
 {
     about_ctx_t *a = ctx;
-    char id[EVENT_ID_HEX_SIZE], day[16];
-    const Lernet__Text *const *t = it->workshop  ? (const Lernet__Text *const *)it->workshop->title
-                                   : it->meeting ? (const Lernet__Text *const *)it->meeting->title
-                                                 : NULL;
+    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
     size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    int match = !a->q;
     if (!t)
         return 0;
-    if (a->n++ >= FORM_MAX_ABOUT)
-        return 1; /* stop: enough to choose from */
-    event_id_hex(id, it->id);
-    civil_strftime(it->start, NULL, "%Y-%m-%d", day, sizeof day);
-    html_raw(a->h, "<option value=\"");
-    html_raw(a->h, id);
-    html_raw(a->h, a->cur && strcmp(a->cur, id) == 0 ? "\" selected>" : "\">");
-    html_text(a->h, day);
-    html_raw(a->h, " ");
-    html_text(a->h, payload_text_pick((Lernet__Text **)t, n, a->langs));
-    html_raw(a->h, "</option>");
+    for (size_t i = 0; !match && i < n; i++)
+        match = holds(t[i]->text, a->q);
+    if (!match)
+        return 0;
+    about_one_t *o = &a->ring[a->n++ % FORM_MAX_ABOUT];
+    free(o->title);
+    event_id_hex(o->id, it->id);
+    o->start = it->start;
+    o->title = strdup(payload_text_pick(t, n, a->r->langs));
     return 0;
 }
 
 static void about_select(html_t *h, const fstate_t *s, const ffield_t *f, const char *cur)
 {
-    about_ctx_t a = {h, cur, s->r->langs, 0};
+    about_ctx_t a = {s->r, web_arg(s->r, "q"), calloc(FORM_MAX_ABOUT, sizeof(about_one_t)), 0};
     /* reports are written after the event: the past year and what is ahead */
     store_query_t q = {.starts_after = time(NULL) - 366 * 86400};
     html_raw(h, "<select");
     ctl_attrs(h, s, f->name, f->name, f->required, f->hint != NULL);
     html_rawf(h, "><option value=\"\">%s</option>", T(s->r, "(choose)"));
-    store_items(s->r->env->st, &q, about_option, &a);
+    if (a.ring)
+        store_items(s->r->env->st, &q, about_take, &a);
+    size_t kept = a.n < FORM_MAX_ABOUT ? a.n : FORM_MAX_ABOUT;
+    for (size_t k = 0; a.ring && k < kept; k++) { /* newest first */
+        about_one_t *o = &a.ring[(a.n - 1 - k) % FORM_MAX_ABOUT];
+        char day[64];
+        web_day_time(s->r, o->start, NULL, day, sizeof day, NULL, 0);
+        html_rawf(h, "<option value=\"%s\"%s>", o->id,
+                  cur && strcmp(cur, o->id) == 0 ? " selected" : "");
+        html_text(h, day);
+        html_raw(h, ": ");
+        html_text(h, o->title);
+        html_raw(h, "</option>");
+    }
     html_raw(h, "</select>");
+    if (a.q || a.n > FORM_MAX_ABOUT) {
+        html_rawf(h, "<p class=\"hint\" id=\"about-count\">");
+        if (a.n > FORM_MAX_ABOUT)
+            html_rawf(h, T(s->r, "The %d most recent of %zu are listed; search to find others."),
+                      FORM_MAX_ABOUT, a.n);
+        else
+            html_rawf(h, TN(s->r, "%zu match", "%zu matches", a.n), a.n);
+        html_raw(h, "</p>");
+    }
+    for (size_t k = 0; a.ring && k < FORM_MAX_ABOUT; k++)
+        free(a.ring[k].title);
+    free(a.ring);
+}
+
+/* Above the report form: a search that narrows its "About" list (a GET
+ * of this same page; nothing typed below is lost, as nothing is typed
+ * yet). */
+static void about_search(html_t *h, const fstate_t *s)
+{
+    const char *q = web_arg(s->r, "q");
+    html_rawf(h, "<form class=\"filters\" id=\"about-search\" method=\"get\" "
+                 "action=\"/publish/%s\" role=\"search\"><label for=\"f-q\">%s</label>"
+                 "<input type=\"search\" name=\"q\" id=\"f-q\" value=\"",
+              s->k->path, T(s->r, "Find the workshop or meeting to report on"));
+    html_text(h, q);
+    html_rawf(h, "\"><button>%s</button></form>", T(s->r, "Find"));
 }
 
 /* Texts in two languages: the second box has a label of its own. */
@@ -466,6 +518,8 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
     html_text(h, title);
     html_raw(h, "</h1>");
     error_summary(h, s);
+    if (!s->base && field_named(s, "about") && field_named(s, "about")->type == T_ABOUT)
+        about_search(h, s);
     if (s->base)
         html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/event/%s/edit\" "
                      "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\"><p>%s</p>",

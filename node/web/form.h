@@ -16,7 +16,8 @@
 #include "web/web.h"
 
 /* The report form's "about" choices: workshops and meetings that ended in
- * the last year or are ahead, the earliest this many. */
+ * the last year or are ahead, whose title holds ?q= (a search above the
+ * form), the latest this many, most recent first. */
 #define FORM_MAX_ABOUT 1000
 /* Errors shown at once on a form that is sent back (one per field). */
 #define FORM_MAX_ERRORS 16

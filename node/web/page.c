@@ -16,6 +16,7 @@
 #include "export/ical.h"
 #include "core/payload_json.h"
 #include "export/report.h"
+#include "util/country.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -122,7 +123,11 @@ typedef struct cal {
     html_t *rows;
     json_t *opts[F_COUNT]; /* seen values, one set per filter, for the selects */
     size_t shown, matched;
+    size_t first;      /* ?start=: the index of the first row shown (a page) */
     int64_t now;
+    int64_t from, to;  /* the period shown: events overlapping [from, to); to 0: all ahead */
+    struct tm day;     /* from, as a day in the node's zone */
+    char span[8];      /* "month", "week" or "" (everything ahead) */
 } cal_t;
 static const char *const filter_names[F_COUNT] = {"network", "theme", "language", "org",
                                                   "country"};
@@ -259,7 +264,13 @@ static int cal_item(void *ctx, const store_item_t *it)
     item_org(c->r->env->st, it, &p);
     if (!passes(c, it, &p))
         return 0;
-    if (c->matched++ < PAGE_MAX_ROWS && html_len(c->rows) < PAGE_ROWS_BUDGET) {
+    if (c->to && it->start >= c->to)
+        return 1; /* ordered by start: the period is over */
+    if (!passes(c, it, &p))
+        return 0;
+    size_t i = c->matched++;
+    if (i >= c->first && c->shown < PAGE_MAX_ROWS && c->shown == i - c->first &&
+        html_len(c->rows) < PAGE_ROWS_BUDGET) {
         c->shown++;
         cal_row(c, it, &p);
     }
@@ -326,37 +337,235 @@ static void report_form(html_t *h, cal_t *c)
     html_rawf(h, "</select></label><button>%s</button></form>", T(r, "Download"));
 }
 
+/* ---- the calendar's period and pages ---------------------------------- */
+
+static const char *const month_names[12] = {
+    N_("January"), N_("February"), N_("March"),     N_("April"),   N_("May"),      N_("June"),
+    N_("July"),    N_("August"),   N_("September"), N_("October"), N_("November"), N_("December"),
+};
+
+/* The instant a day (y, m 0-11, d; normalised by mktime's rules) begins
+ * in zone tz, and that day as a struct tm (with its weekday). */
+static int64_t day_start(int y, int m, int d, const char *tz, struct tm *out)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m, .tm_mday = d, .tm_hour = 12};
+    time_t noon = timegm(&tm); /* normalises, and fills tm_wday */
+    gmtime_r(&noon, &tm);
+    char s[48], why[128];
+    int64_t t = 0;
+    snprintf(s, sizeof s, "%04d-%02d-%02dT00:00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (civil_parse(s, tz, &t, why, sizeof why) != 0) /* a zone this system lacks */
+        civil_parse(s, "UTC", &t, why, sizeof why);
+    if (out)
+        *out = tm;
+    return t;
+}
+
+/* ?from=YYYY-MM-DD and ?span=month|week: the month or the week (from
+ * Monday) holding that day, in the node's zone; no span: everything from
+ * that day (today without from) on. ?start=: the first row of the page. */
+static void cal_period(cal_t *c)
+{
+    const char *tz = country_zone(c->r->env->cfg->country);
+    const char *from = web_arg(c->r, "from"), *span = web_arg(c->r, "span");
+    const char *start = web_arg(c->r, "start");
+    struct tm tm;
+    time_t now = (time_t)c->now;
+    int y, m, d;
+    if (!from || sscanf(from, "%4d-%2d-%2d", &y, &m, &d) != 3 || y < 1970 || y > 9999 || m < 1 ||
+        m > 12 || d < 1 || d > 31) {
+        struct tm loc;
+        if (civil_local(c->now, tz, &loc) != 0)
+            gmtime_r(&now, &loc);
+        y = loc.tm_year + 1900, m = loc.tm_mon + 1, d = loc.tm_mday;
+        from = NULL;
+    }
+    snprintf(c->span, sizeof c->span, "%s",
+             span && (strcmp(span, "month") == 0 || strcmp(span, "week") == 0) ? span : "");
+    if (strcmp(c->span, "month") == 0) {
+        c->from = day_start(y, m - 1, 1, tz, &c->day);
+        c->to = day_start(y, m, 1, tz, &tm);
+    } else if (strcmp(c->span, "week") == 0) {
+        day_start(y, m - 1, d, tz, &tm);
+        int back = (tm.tm_wday + 6) % 7; /* to Monday */
+        c->from = day_start(y, m - 1, d - back, tz, &c->day);
+        c->to = day_start(y, m - 1, d - back + 7, tz, &tm);
+    } else {
+        c->from = from ? day_start(y, m - 1, d, tz, &c->day) : c->now;
+        if (!from)
+            day_start(y, m - 1, d, tz, &c->day);
+        c->to = 0;
+    }
+    char *end = NULL;
+    unsigned long long k = start ? strtoull(start, &end, 10) : 0;
+    c->first = start && end && !*end && k < 1000000 ? (size_t)k : 0;
+}
+
+/* href to the calendar with the filters kept and this period and page. */
+static void cal_href(html_t *h, const cal_t *c, const struct tm *day, const char *span,
+                     size_t first)
+{
+    html_raw(h, "href=\"/?");
+    int amp = 0;
+    for (int f = 0; f < F_COUNT; f++) {
+        const char *v = web_arg(c->r, filter_names[f]);
+        if (!v)
+            continue;
+        html_rawf(h, "%s%s=", amp++ ? "&amp;" : "", filter_names[f]);
+        html_query(h, v);
+    }
+    if (day)
+        html_rawf(h, "%sfrom=%04d-%02d-%02d", amp++ ? "&amp;" : "", day->tm_year + 1900,
+                  day->tm_mon + 1, day->tm_mday);
+    if (span && *span)
+        html_rawf(h, "%sspan=%s", amp++ ? "&amp;" : "", span);
+    if (first)
+        html_rawf(h, "%sstart=%zu", amp++ ? "&amp;" : "", first);
+    html_raw(h, "\"");
+}
+
+/* "May 2027", or a week as its days: "Mon 10 May 2027 – Sun 16 May 2027". */
+static void period_name(html_t *h, const cal_t *c, const struct tm *day, const char *span)
+{
+    char a[64], b[64];
+    if (strcmp(span, "month") == 0) {
+        html_rawf(h, "%s %d", T(c->r, month_names[day->tm_mon]), day->tm_year + 1900);
+        return;
+    }
+    struct tm last;
+    day_start(day->tm_year + 1900, day->tm_mon, day->tm_mday + 6, "UTC", &last);
+    i18n_date(c->r->lang, day, a, sizeof a);
+    i18n_date(c->r->lang, &last, b, sizeof b);
+    html_text(h, a);
+    html_raw(h, " – ");
+    html_text(h, b);
+}
+
+/* Previous and next month or week, and a jump to any day. */
+static void cal_nav(html_t *h, const cal_t *c)
+{
+    const web_req_t *r = c->r;
+    const char *tz = country_zone(r->env->cfg->country);
+    const char *span = c->span[0] ? c->span : "month";
+    int y = c->day.tm_year + 1900, m = c->day.tm_mon, d = c->day.tm_mday;
+    struct tm prev, next, today;
+    time_t now = (time_t)c->now;
+    int month = strcmp(span, "month") == 0;
+    day_start(y, month ? m - 1 : m, month ? 1 : d - 7, tz, &prev);
+    day_start(y, month ? m + 1 : m, month ? 1 : d + 7, tz, &next);
+    if (civil_local(c->now, tz, &today) != 0)
+        gmtime_r(&now, &today);
+    html_rawf(h, "<nav class=\"calendar-nav\" aria-label=\"%s\"><ul>", T(r, "Dates"));
+    if (c->span[0]) {
+        html_raw(h, "<li><a rel=\"prev\" id=\"prev-period\" ");
+        cal_href(h, c, &prev, span, 0);
+        html_raw(h, ">← ");
+        period_name(h, c, &prev, span);
+        html_raw(h, "</a></li><li aria-current=\"page\"><strong id=\"period\">");
+        period_name(h, c, &c->day, span);
+        html_raw(h, "</strong></li><li><a rel=\"next\" id=\"next-period\" ");
+        cal_href(h, c, &next, span, 0);
+        html_raw(h, ">");
+        period_name(h, c, &next, span);
+        html_raw(h, " →</a></li>");
+    }
+    html_raw(h, "<li><a ");
+    cal_href(h, c, &today, "month", 0);
+    html_rawf(h, ">%s</a></li><li><a ", T(r, "This month"));
+    cal_href(h, c, &today, "week", 0);
+    html_rawf(h, ">%s</a></li><li><a ", T(r, "This week"));
+    cal_href(h, c, NULL, NULL, 0);
+    html_rawf(h, ">%s</a></li></ul></nav>", T(r, "Everything ahead"));
+    /* the jump: a day and what to show around it (filters kept) */
+    html_rawf(h, "<form class=\"filters\" id=\"jump\" method=\"get\" action=\"/\">"
+                 "<label>%s <input type=\"date\" name=\"from\" value=\"%04d-%02d-%02d\"></label>"
+                 "<label>%s <select name=\"span\">",
+              T(r, "Go to"), c->day.tm_year + 1900, c->day.tm_mon + 1, c->day.tm_mday, T(r, "Show"));
+    html_rawf(h, "<option value=\"month\"%s>%s</option><option value=\"week\"%s>%s</option>"
+                 "<option value=\"\"%s>%s</option></select></label>",
+              strcmp(c->span, "month") == 0 ? " selected" : "", T(r, "the month"),
+              strcmp(c->span, "week") == 0 ? " selected" : "", T(r, "the week"),
+              c->span[0] ? "" : " selected", T(r, "everything from that day"));
+    for (int f = 0; f < F_COUNT; f++) {
+        const char *v = web_arg(r, filter_names[f]);
+        if (!v)
+            continue;
+        html_rawf(h, "<input type=\"hidden\" name=\"%s\" value=\"", filter_names[f]);
+        html_text(h, v);
+        html_raw(h, "\">");
+    }
+    html_rawf(h, "<button>%s</button></form>", T(r, "Go"));
+}
+
+/* "Events 51–100 of 2,843" and the pages before and after. */
+static void cal_pager(html_t *h, const cal_t *c)
+{
+    const web_req_t *r = c->r;
+    char a[32], b[32], n[32];
+    if (!c->matched || (c->first == 0 && c->shown == c->matched))
+        return;
+    const struct tm *day = c->from == c->now && !c->span[0] && !web_arg(r, "from") ? NULL : &c->day;
+    html_rawf(h, "<nav class=\"pager\" aria-label=\"%s\"><p id=\"page\">", T(r, "Pages"));
+    html_rawf(h, T(r, "Events %s–%s of %s"), web_int(r, (long long)c->first + (c->shown ? 1 : 0), a, sizeof a),
+              web_int(r, (long long)(c->first + c->shown), b, sizeof b),
+              web_int(r, (long long)c->matched, n, sizeof n));
+    html_raw(h, "</p><ul>");
+    if (c->first > 0) {
+        size_t back = c->first > PAGE_MAX_ROWS ? c->first - PAGE_MAX_ROWS : 0;
+        html_raw(h, "<li><a rel=\"prev\" id=\"prev-page\" ");
+        cal_href(h, c, day, c->span, back);
+        html_rawf(h, ">← %s</a></li>", T(r, "Earlier"));
+    }
+    if (c->first + c->shown < c->matched) {
+        html_raw(h, "<li><a rel=\"next\" id=\"next-page\" ");
+        cal_href(h, c, day, c->span, c->first + (c->shown ? c->shown : 1));
+        html_rawf(h, ">%s →</a></li>", T(r, "Later"));
+    }
+    html_raw(h, "</ul></nav>");
+}
+
 void page_calendar(const web_req_t *r, web_resp_t *out)
 {
     cal_t c = {.r = r, .rows = html_new(), .now = time(NULL)};
     for (int f = 0; f < F_COUNT; f++)
         c.opts[f] = json_object();
-    store_query_t q = {.starts_after = c.now};
+    cal_period(&c);
+    store_query_t q = {.starts_after = c.from};
     int rc = store_items(r->env->st, &q, cal_item, &c);
     html_t *h = html_new();
     html_rawf(h, "<h1>%s</h1><p>%s <a href=\"/calendar.ics\">%s</a> · "
-                 "<a href=\"/report.csv\">%s</a></p><form class=\"filters\" "
-                 "method=\"get\" action=\"/\">",
+                 "<a href=\"/report.csv\">%s</a></p>",
               T(r, "Calendar"),
               T(r, "Upcoming workshops and network meetings from every node this one reaches."),
               T(r, "Subscribe (iCal)"), T(r, "Report (CSV)"));
+    cal_nav(h, &c);
+    html_raw(h, "<form class=\"filters\" id=\"filters\" method=\"get\" action=\"/\">");
     for (int f = 0; f < F_COUNT; f++)
         filter_select(h, &c, f);
+    if (web_arg(r, "from"))
+        html_rawf(h, "<input type=\"hidden\" name=\"from\" value=\"%04d-%02d-%02d\">",
+                  c.day.tm_year + 1900, c.day.tm_mon + 1, c.day.tm_mday);
+    if (c.span[0])
+        html_rawf(h, "<input type=\"hidden\" name=\"span\" value=\"%s\">", c.span);
     html_rawf(h, "<button>%s</button></form>", T(r, "Filter"));
     if (rc != 0)
         html_rawf(h, "<p class=\"error\">%s</p>", T(r, "The store could not be read."));
     char num[32];
     html_raw(h, "<p class=\"count\" id=\"count\">");
     html_rawf(h, TN(r, "%s event", "%s events", c.matched), web_int(r, (long long)c.matched, num, sizeof num));
-    html_raw(h, "</p><ul class=\"events\">");
-    char *rows = html_take(&c.rows, NULL);
-    html_raw(h, rows);
-    free(rows);
-    html_raw(h, "</ul>");
-    if (c.matched > c.shown)
-        html_rawf(h, TN(r, "<p>%zu more not shown: narrow the filters.</p>",
-                        "<p>%zu more not shown: narrow the filters.</p>", c.matched - c.shown),
-                  c.matched - c.shown);
+    html_raw(h, "</p>");
+    if (!c.matched)
+        html_rawf(h, "<p id=\"none\">%s</p>", c.span[0] ? T(r, "Nothing in this period.")
+                                                       : T(r, "Nothing ahead."));
+    else {
+        char *rows = html_take(&c.rows, NULL);
+        html_raw(h, "<ul class=\"events\">");
+        html_raw(h, rows);
+        free(rows);
+        html_raw(h, "</ul>");
+    }
+    html_free(&c.rows);
+    cal_pager(h, &c);
     report_form(h, &c);
     for (int f = 0; f < F_COUNT; f++)
         json_decref(c.opts[f]);

@@ -69,7 +69,7 @@ async function calendar(ctxSv, ctxDe) {
   // filter by country through the form
   await sv.goto(`${cfg.a}/`);
   await sv.selectOption('select[name=country]', 'DE');
-  await Promise.all([sv.waitForNavigation(), sv.click('form.filters button')]);
+  await Promise.all([sv.waitForNavigation(), sv.click('#filters button')]);
   out.country_filter_count = await sv.locator('li.event').count();
   // C's event page, as A shows it
   await sv.click(`li.event[data-id="${out.far_id}"] a.title`);

@@ -577,10 +577,27 @@ static void test_bloated_events(void **state)
     http_reply_t r = http(D.web_port, "GET", "/", NULL, NULL);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.text, "90 events"));
-    assert_non_null(strstr(r.text, "more not shown: narrow the filters"));
     assert_non_null(strstr(r.text, "more)</option>"));
     assert_true(strlen(r.text) < HTML_MAX);
     assert_non_null(strstr(r.text, "</html>"));
+    /* the byte budget ends the first page early; the next page starts there */
+    unsigned first = 0, last = 0, of = 0;
+    const char *pg = strstr(r.text, "<p id=\"page\">Events ");
+    assert_non_null(pg);
+    assert_int_equal(sscanf(pg, "<p id=\"page\">Events %u–%u of %u", &first, &last, &of), 3);
+    assert_int_equal(first, 1);
+    assert_true(last > 1 && last < 90);
+    assert_int_equal(of, 90);
+    char next[64];
+    snprintf(next, sizeof next, "id=\"next-page\" href=\"/?start=%u\"", last);
+    assert_non_null(strstr(r.text, next));
+    free(r.text);
+    snprintf(next, sizeof next, "/?start=%u", last);
+    r = http(D.web_port, "GET", next, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    snprintf(next, sizeof next, "<p id=\"page\">Events %u–", last + 1);
+    assert_non_null(strstr(r.text, next));
+    assert_non_null(strstr(r.text, "id=\"prev-page\""));
     free(r.text);
     h_node_free(&D);
 }
@@ -677,6 +694,51 @@ static int page_has(void *vctx)
     int found = r.status == 200 && strstr(r.text, c->needle) != NULL;
     free(r.text);
     return found;
+}
+
+/* Finding things: the calendar by month and week, with the periods
+ * before and after one click away; the report form's "About" list most
+ * recent first, and its search. */
+static void test_finding(void **state)
+{
+    (void)state;
+    /* April 2027 holds C's workshop (14 April), not A's of September */
+    http_reply_t r = http(A.web_port, "GET", "/?from=2027-04-20&span=month", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.text, FAR_TITLE_SV));
+    assert_non_null(strstr(r.text, "<strong id=\"period\">April 2027</strong>"));
+    assert_non_null(strstr(r.text, "id=\"prev-period\" href=\"/?from=2027-03-01&amp;span=month\""));
+    assert_non_null(strstr(r.text, "id=\"next-period\" href=\"/?from=2027-05-01&amp;span=month\""));
+    assert_null(strstr(r.text, TWO_TITLE_SV "</a>"));
+    assert_non_null(strstr(r.text, ">1 event<"));
+    free(r.text);
+    /* the week from Monday 12 April, in German, filters kept in its links */
+    r = http(A.web_port, "GET", "/?from=2027-04-15&span=week&country=DE", "Accept-Language: de\r\n",
+             NULL);
+    assert_non_null(strstr(r.text, FAR_TITLE_DE));
+    assert_non_null(strstr(r.text, "Mo., 12. Apr. 2027 – So., 18. Apr. 2027"));
+    assert_non_null(strstr(r.text, "href=\"/?country=DE&amp;from=2027-04-19&amp;span=week\""));
+    free(r.text);
+    expect(A.web_port, "GET", "/?from=2027-09-01&span=month", NULL, NULL, 200, TWO_TITLE_SV);
+    expect(A.web_port, "GET", "/?from=2027-09-01&span=month", "Accept-Language: sv\r\n", NULL,
+           200, "<strong id=\"period\">september 2027</strong>");
+    expect(A.web_port, "GET", "/?from=2031-01-01&span=week", NULL, NULL, 200, "id=\"none\"");
+    expect(A.web_port, "GET", "/?from=garbage&span=month&start=x", NULL, NULL, 200, "id=\"period\"");
+    /* "About": the latest first (September before April), and a search */
+    r = http(A.web_port, "GET", "/publish/experience", NULL, NULL);
+    const char *two = strstr(r.text, TWO_TITLE_EN "</option>"), *far = strstr(r.text, FAR_TITLE_DE "</option>");
+    if (!far)
+        far = strstr(r.text, FAR_TITLE_SV "</option>");
+    assert_non_null(two);
+    assert_non_null(far);
+    assert_true(two < far);
+    assert_non_null(strstr(r.text, "<label for=\"f-q\">"));
+    free(r.text);
+    r = http(A.web_port, "GET", "/publish/experience?q=lernwerk", NULL, NULL);
+    assert_non_null(strstr(r.text, "Lernwerkstatt"));
+    assert_null(strstr(r.text, TWO_TITLE_EN "</option>"));
+    assert_non_null(strstr(r.text, "1 match"));
+    free(r.text);
 }
 
 /* Corrected and then cancelled on A's page, through the forms (CSRF as
@@ -805,7 +867,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_languages),
-        cmocka_unit_test(test_form_errors),       cmocka_unit_test(test_edit_cancel),
+        cmocka_unit_test(test_form_errors),       cmocka_unit_test(test_finding),
+        cmocka_unit_test(test_edit_cancel),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
         cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),

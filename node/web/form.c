@@ -215,14 +215,19 @@ static void err_line(html_t *h, const fstate_t *s, const char *name)
 /* The attributes every control carries: required, and what describes it
  * (its hint, its error) for screen readers, and whether it is invalid.
  * field is the table's name (the error's), ctl the control's. */
+/* required: 1 for required (the browser's attribute and aria-required),
+ * 2 for a select that always holds a value (no empty first option, so the
+ * attribute is not allowed: aria-required alone tells screen readers). */
 static void ctl_attrs(html_t *h, const fstate_t *s, const char *field, const char *ctl,
                       int required, int has_hint)
 {
     const ferr_t *e = error_of(s, field);
     int first = strcmp(field, ctl) == 0 || (strlen(ctl) > 2 && !strcmp(ctl + strlen(ctl) - 2, "_1"));
     html_rawf(h, " name=\"%s\" id=\"f-%s\"", ctl, ctl);
-    if (required)
+    if (required == 1)
         html_raw(h, " required aria-required=\"true\"");
+    else if (required)
+        html_raw(h, " aria-required=\"true\"");
     if (has_hint || (e && first)) {
         html_raw(h, " aria-describedby=\"");
         if (has_hint)
@@ -249,7 +254,7 @@ static void lang_select(html_t *h, const fstate_t *s, const char *field, const c
                         const char *cur, int allow_none, int has_hint)
 {
     html_raw(h, "<select");
-    ctl_attrs(h, s, field, name, !allow_none, has_hint);
+    ctl_attrs(h, s, field, name, allow_none ? 0 : 2, has_hint);
     html_raw(h, ">");
     if (allow_none)
         option(h, "", T(s->r, "(none)"), cur);
@@ -408,7 +413,7 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
     switch (f->type) {
     case T_NETWORK:
         html_raw(h, "<select");
-        ctl_attrs(h, s, f->name, f->name, f->required, hint);
+        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
         html_raw(h, ">");
         for (size_t i = 0; i < cfg->n_networks; i++)
             option(h, cfg->networks[i], cfg->networks[i], v);
@@ -419,7 +424,7 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
     case T_TIME: input(h, s, f, f->name, "datetime-local", v, f->required); break;
     case T_TZ:
         html_raw(h, "<select");
-        ctl_attrs(h, s, f->name, f->name, f->required, hint);
+        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
         html_raw(h, ">");
         for (size_t i = 0; civil_zone_at(i); i++)
             option(h, civil_zone_at(i)->tzid, civil_zone_at(i)->tzid, v);
@@ -446,7 +451,7 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
                                                {"method", N_("method")},
                                                {"link", N_("link")}};
         html_raw(h, "<select");
-        ctl_attrs(h, s, f->name, f->name, f->required, hint);
+        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
         html_raw(h, ">");
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
             option(h, types[i][0], T(s->r, types[i][1]), v);
@@ -482,7 +487,7 @@ static void error_summary(html_t *h, const fstate_t *s)
     if (!s->n_errs)
         return;
     html_rawf(h, "<div class=\"error-summary\" id=\"error\" role=\"alert\" tabindex=\"-1\" "
-                 "autofocus aria-labelledby=\"error-title\"><h2 id=\"error-title\">");
+                 "autofocus aria-labelledby=\"error-summary-title\"><h2 id=\"error-summary-title\">");
     html_rawf(h, TN(s->r, "Not published: %zu thing to correct", "Not published: %zu things to correct",
                     s->n_errs),
               s->n_errs);

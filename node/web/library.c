@@ -425,7 +425,7 @@ void page_library(const web_req_t *r, web_resp_t *out)
     const config_t *cfg = r->env->cfg;
     lib_t l = {r, h, web_arg(r, "type"), web_arg(r, "theme"), web_arg(r, "language"), 0};
     const char *net = web_arg(r, "network");
-    html_rawf(h, "<h1>%s</h1><p>%s <a href=\"/publish/resource\">%s</a> · "
+    html_rawf(h, "<h1 id=\"library-title\">%s</h1><p>%s <a href=\"/publish/resource\">%s</a> · "
                  "<a href=\"/feed.atom\">%s</a></p>"
                  "<form class=\"filters\" method=\"get\" action=\"/library\">"
                  "<label for=\"f-type\">%s</label><select name=\"type\" id=\"f-type\">"
@@ -452,7 +452,8 @@ void page_library(const web_req_t *r, web_resp_t *out)
     text_filter(h, "theme", T(r, "Theme"), l.theme);
     text_filter(h, "language", T(r, "Language"), l.language);
     html_rawf(h, "<button type=\"submit\">%s</button></form>"
-                 "<div class=\"scroll\"><table class=\"library\" id=\"library\"><thead><tr>"
+                 "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-labelledby=\"library-title\">"
+                 "<table class=\"library\" id=\"library\"><thead><tr>"
                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
                  "<th scope=\"col\">%s</th></tr></thead><tbody>",

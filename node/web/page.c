@@ -1196,9 +1196,10 @@ static void networks_section(html_t *h, const web_req_t *r)
                           : T(r, "Open to the partners configured for it."));
         if (!managed)
             continue;
-        html_rawf(h, "<div class=\"scroll\"><table class=\"members\"><tr><th scope=\"col\">%s"
+        html_rawf(h, "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"%s\">"
+                     "<table class=\"members\"><tr><th scope=\"col\">%s"
                      "</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr>",
-                  T(r, "Member"), T(r, "Role"), T(r, "Key"));
+                  cfg->networks[i], T(r, "Member"), T(r, "Role"), T(r, "Key"));
         store_members(r->env->st, cfg->networks[i], member_row, &c);
         html_raw(h, "</table></div>");
     }

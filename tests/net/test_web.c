@@ -666,12 +666,31 @@ static void test_browser(void **state)
     assert_false(RES_TRUE("nonlocal_leaked"));
     assert_int_equal(RES_INT("wrong_token_status"), 403);
     assert_true(RES_TRUE("nonlocal_after_login"));
+    /* keyboard alone: published, corrected, cancelled */
+    assert_true(RES_TRUE("kb_skip_first"));
+    assert_string_equal(RES_STR("kb_start_value"), "2027-09-15T13:00");
+    assert_true(RES_TRUE("kb_published"));
+    assert_true(RES_TRUE("kb_updated"));
+    assert_true(RES_TRUE("kb_cancelled"));
+    /* the five languages, and the menu's choice kept */
+    const char *langs[] = {"en", "sv", "da", "de", "fi"};
+    for (size_t i = 0; i < 5; i++)
+        assert_true(json_is_true(json_object_get(json_object_get(res, "languages"), langs[i])));
+    assert_true(RES_TRUE("menu_kept"));
+    /* every page and state: axe-core WCAG 2.1 AA, the Nu HTML checker, a phone */
+    assert_true(RES_INT("audit_pages") >= 35);
+    assert_int_equal(json_array_size(json_object_get(res, "axe_violations")), 0);
+    assert_int_equal(json_array_size(json_object_get(res, "too_wide")), 0);
+    json_t *vnu = json_object_get(res, "vnu");
+    assert_true(json_is_true(json_object_get(vnu, "ran")));
+    assert_int_equal(json_integer_value(json_object_get(vnu, "files")), RES_INT("audit_pages"));
+    assert_int_equal(json_array_size(json_object_get(vnu, "errors")), 0);
     /* the health page as an operator sees it */
     assert_int_equal(RES_INT("health_peers_up"), 1);
     assert_true(RES_TRUE("screenshots"));
     json_decref(res);
-    /* three publications from the forms, none from the forgery */
-    assert_int_equal(h_count_items(&A), a_before + 3);
+    /* four publications from the forms (one by keyboard), none from the forgery */
+    assert_int_equal(h_count_items(&A), a_before + 4);
     char shot[700];
     snprintf(shot, sizeof shot, "%s/calendar.png", dir);
     struct stat st;

@@ -7,7 +7,8 @@
  *
  * Routes: the table in web.c, which web_route_at gives (pages in page.c
  * and library.c, forms in form.c): the calendar, /event/ID (with its thread
- * and, for /event/ID/file/N, its attached files), /library,
+ * and, for /event/ID/file/N, its attached files; /event/ID/edit and
+ * /event/ID/cancel correct and cancel this node's own), /library,
  * /publish/KIND, /health, /calendar.ics, /feed.atom, /report.csv,
  * /metrics, /style.css (the only asset; no scripts at all) and /login.
  *
@@ -23,6 +24,11 @@
  * Origin or Sec-Fetch-Site naming this page (a Bearer request may omit
  * both). Bodies are at most WEB_MAX_BODY bytes of
  * application/x-www-form-urlencoded text, at most WEB_MAX_FIELDS fields.
+ *
+ * Languages: every page in English, Swedish, Danish, German or Finnish
+ * (web/i18n.h; T and TN below), chosen by ?lang= (the menu on every page,
+ * remembered in the lernet_lang cookie), else that cookie, else
+ * Accept-Language, else English.
  *
  * Limits: at most WEB_MAX_CONNECTIONS connections; a request must be in
  * whole within WEB_REQUEST_S of its connection (or of the previous

@@ -331,7 +331,7 @@ void i18n_int(const char *lang, long long v, char *out, size_t n)
     if (v < 0 && o + 1 < n)
         out[o++] = '-';
     for (int i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0 && len > 4) /* 1234 stays whole, as style guides ask */
+        if (i && (len - i) % 3 == 0)
             for (const char *g = group; *g && o + 1 < n; g++)
                 out[o++] = *g;
         if (o + 1 < n)

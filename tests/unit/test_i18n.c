@@ -176,8 +176,12 @@ static void test_dates_numbers(void **state)
     assert_string_equal(s, "12.345");
     i18n_int("sv", 12345, s, sizeof s);
     assert_string_equal(s, "12\u00a0345");
-    i18n_int("fi", 1234, s, sizeof s); /* four digits stay whole */
-    assert_string_equal(s, "1234");
+    i18n_int("fi", 2843, s, sizeof s);
+    assert_string_equal(s, "2\u00a0843");
+    i18n_int("en", 2843, s, sizeof s);
+    assert_string_equal(s, "2,843");
+    i18n_int("en", 999, s, sizeof s);
+    assert_string_equal(s, "999");
     i18n_int("da", -98765, s, sizeof s);
     assert_string_equal(s, "-98.765");
     i18n_decimal("de", 1.25, 1, s, sizeof s);

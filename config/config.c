@@ -51,6 +51,7 @@ enum node_key {
     NK_WEB,
     NK_WEB_TOKEN,
     NK_WEB_PROXY,
+    NK_WEB_LOCALE,
     NK_ATT_KEEP,
     NK_ATT_MAX,
     NK_ATT_QUOTA,
@@ -61,7 +62,7 @@ enum peer_key { PK_PUBLIC_KEY, PK_ENDPOINT, PK_NETWORKS, PK_COUNT };
 static const char *const node_keys[NK_COUNT] = {"name",      "country",         "municipality",
                                                 "listen",    "networks",        "default_network",
                                                 "log_level", "sync_interval_ms", "web",
-                                                "web_token_file", "web_behind_proxy",
+                                                "web_token_file", "web_behind_proxy", "web_locale_dir",
                                                 "attachments_keep", "attachment_max_mib",
                                                 "attachment_quota_mib"};
 static const char *const peer_keys[PK_COUNT] = {"public_key", "endpoint", "networks"};
@@ -674,6 +675,9 @@ static int node_set(config_t *c, int k, const char *v, char *reason, size_t rlen
                     sizeof c->web_token_file, v);
     case NK_WEB_PROXY:
         return parse_yes_no(v, &c->web_behind_proxy, reason, rlen);
+    case NK_WEB_LOCALE:
+        return keep(check_text(v, sizeof c->web_locale_dir, 1, reason, rlen), c->web_locale_dir,
+                    sizeof c->web_locale_dir, v);
     case NK_ATT_KEEP:
         if (strcmp(v, "all") == 0 || strcmp(v, "none") == 0) {
             c->attachments_keep = v[0] == 'a' ? CONFIG_KEEP_ALL : 0;
@@ -736,7 +740,7 @@ static int handler(void *user, const char *section, const char *key, const char 
              peer ? "public_key, endpoint, networks"
                   : "name, country, municipality, listen, networks, default_network, "
                     "log_level, sync_interval_ms, web, web_token_file, web_behind_proxy, "
-                    "attachments_keep, attachment_max_mib, attachment_quota_mib");
+                    "web_locale_dir, attachments_keep, attachment_max_mib, attachment_quota_mib");
     else if (*seen)
         fail(p, CONFIG_ERR_INVALID, p->line, p->label, key, "duplicate key (first at line %d)",
              *seen);

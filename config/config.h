@@ -13,6 +13,8 @@
  *   web = 127.0.0.1:8470              ; the web page (HOST:PORT or off)
  *   web_token_file = web.token        ; required when web is not on 127.x
  *   web_behind_proxy = no             ; yes: loopback visitors need the token too
+ *   web_locale_dir = /usr/share/locale ; the page's translations (LANG/LC_MESSAGES/
+ *                                      ; lernet.mo); empty: found beside the program
  *   attachments_keep = 200            ; MiB of partners' attached files fetched unasked
  *                                     ; (all, none: only those asked for), default 200
  *   attachment_max_mib = 25           ; no file above this is fetched (1..25, default 25)
@@ -84,6 +86,7 @@ typedef struct config {
     int web_defaulted;    /* web was not in the file (a busy port is then no error) */
     char web_token_file[CONFIG_MAX_ENDPOINT]; /* relative to the home, or absolute */
     int web_behind_proxy; /* a reverse proxy on this machine: no request counts as local */
+    char web_locale_dir[CONFIG_MAX_ENDPOINT]; /* "": beside the program (web/i18n.h) */
     /* Attached files (sync/xfer.c): bytes of partners' files fetched unasked
      * (CONFIG_KEEP_ALL, 0 for none: only files someone asks for); no file
      * above attachment_max bytes is fetched, nor one that takes an author's

@@ -126,6 +126,7 @@
     X(WEB_ERR_LISTEN, -1101, "web_listen", "cannot bind the address")                        \
     X(WEB_ERR_TOKEN, -1102, "web_token", "web_token_file missing, too short or not 0600")    \
     X(WEB_ERR_NOMEM, -1103, "web_memory", "out of memory")                                   \
+    X(WEB_ERR_LOCALE, -1104, "web_locale", "a translation catalogue is malformed")             \
     /* daemon/control: the CLI's socket to a running daemon */                               \
     X(CONTROL_ERR_NO_DAEMON, -1201, "no_daemon", "no daemon answered")                       \
     X(CONTROL_ERR_SOCKET, -1202, "control_socket", "control socket failed")                  \

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "web/html.h"
@@ -44,65 +45,65 @@ typedef struct ffield {
 } ffield_t;
 
 static const ffield_t workshop_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"description", T_AREAS, "Description", NULL, 0},
-    {"start", T_TIME, "Starts", NULL, 1},
-    {"end", T_TIME, "Ends", NULL, 1},
-    {"tz", T_TZ, "Time zone", "of the times above", 1},
-    {"place", T_LINE, "Place", "address, or leave empty for online only", 0},
-    {"online_url", T_URL, "Online link", "https://…", 0},
-    {"organiser", T_LINE, "Organiser", "the organisation, never a person", 0},
-    {"capacity", T_COUNT, "Capacity", "places; empty if open", 0},
-    {"themes", T_LIST, "Themes", "comma-separated, e.g. workplace learning", 0},
-    {"roles", T_LIST, "For", "roles, comma-separated, e.g. teachers, company representatives",
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"description", T_AREAS, N_("Description"), NULL, 0},
+    {"start", T_TIME, N_("Starts"), NULL, 1},
+    {"end", T_TIME, N_("Ends"), NULL, 1},
+    {"tz", T_TZ, N_("Time zone"), N_("of the times above"), 1},
+    {"place", T_LINE, N_("Place"), N_("address, or leave empty for online only"), 0},
+    {"online_url", T_URL, N_("Online link"), N_("https://…"), 0},
+    {"organiser", T_LINE, N_("Organiser"), N_("the organisation, never a person"), 0},
+    {"capacity", T_COUNT, N_("Capacity"), N_("places; empty if open"), 0},
+    {"themes", T_LIST, N_("Themes"), N_("comma-separated, e.g. workplace learning"), 0},
+    {"roles", T_LIST, N_("For"), N_("roles, comma-separated, e.g. teachers, company representatives"),
      0},
-    {"language", T_LANG, "Language of instruction", NULL, 0},
-    {"status", T_STATUS, "Status", NULL, 0},
+    {"language", T_LANG, N_("Language of instruction"), NULL, 0},
+    {"status", T_STATUS, N_("Status"), NULL, 0},
 };
 
 static const ffield_t meeting_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"start", T_TIME, "Starts", NULL, 1},
-    {"end", T_TIME, "Ends", NULL, 1},
-    {"tz", T_TZ, "Time zone", "of the times above", 1},
-    {"place", T_LINE, "Place", NULL, 0},
-    {"online_url", T_URL, "Online link", "https://…", 0},
-    {"organiser", T_LINE, "Organiser", "the organisation, never a person", 0},
-    {"agenda", T_AREAS, "Agenda", NULL, 0},
-    {"minutes", T_AREAS, "Minutes", "often added later", 0},
-    {"themes", T_LIST, "Themes", "comma-separated", 0},
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"start", T_TIME, N_("Starts"), NULL, 1},
+    {"end", T_TIME, N_("Ends"), NULL, 1},
+    {"tz", T_TZ, N_("Time zone"), N_("of the times above"), 1},
+    {"place", T_LINE, N_("Place"), NULL, 0},
+    {"online_url", T_URL, N_("Online link"), N_("https://…"), 0},
+    {"organiser", T_LINE, N_("Organiser"), N_("the organisation, never a person"), 0},
+    {"agenda", T_AREAS, N_("Agenda"), NULL, 0},
+    {"minutes", T_AREAS, N_("Minutes"), N_("often added later"), 0},
+    {"themes", T_LIST, N_("Themes"), N_("comma-separated"), 0},
 };
 
 static const ffield_t experience_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"about", T_ABOUT, "About", "the workshop or meeting reported on", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"text", T_AREAS, "What was tried and how it went", NULL, 1},
-    {"lessons", T_AREAS, "Lessons others can reuse", NULL, 0},
-    {"tags", T_LIST, "Tags", "comma-separated", 0},
-    {"participants", T_PARTICIPANTS, "Participants by role",
-     "one per line, ROLE=COUNT, e.g. teachers=12 (counts only, never names)", 0},
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"about", T_ABOUT, N_("About"), N_("the workshop or meeting reported on"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"text", T_AREAS, N_("What was tried and how it went"), NULL, 1},
+    {"lessons", T_AREAS, N_("Lessons others can reuse"), NULL, 0},
+    {"tags", T_LIST, N_("Tags"), N_("comma-separated"), 0},
+    {"participants", T_PARTICIPANTS, N_("Participants by role"),
+     N_("one per line, ROLE=COUNT, e.g. teachers=12 (counts only, never names)"), 0},
 };
 
 static const ffield_t resource_fields[] = {
-    {"network", T_NETWORK, "Network", "who receives it", 1},
-    {"title", T_TEXTS, "Title", NULL, 1},
-    {"type", T_RTYPE, "Type", NULL, 1},
-    {"summary", T_AREAS, "Summary", "what it is and who it helps", 0},
-    {"urls", T_LIST, "Links", "comma-separated http(s) addresses; a link needs one", 0},
-    {"licence", T_LINE, "Licence", "e.g. CC BY 4.0", 0},
-    {"themes", T_LIST, "Themes", "comma-separated, e.g. workplace learning", 0},
-    {"roles", T_LIST, "For", "roles, comma-separated, e.g. teachers, competence brokers", 0},
-    {"language", T_LANG, "Language of the resource", NULL, 0},
-    {"about", T_ID, "Documents", "optional: the id of the workshop or meeting it documents", 0},
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"), NULL, 1},
+    {"type", T_RTYPE, N_("Type"), NULL, 1},
+    {"summary", T_AREAS, N_("Summary"), N_("what it is and who it helps"), 0},
+    {"urls", T_LIST, N_("Links"), N_("comma-separated http(s) addresses; a link needs one"), 0},
+    {"licence", T_LINE, N_("Licence"), N_("e.g. CC BY 4.0"), 0},
+    {"themes", T_LIST, N_("Themes"), N_("comma-separated, e.g. workplace learning"), 0},
+    {"roles", T_LIST, N_("For"), N_("roles, comma-separated, e.g. teachers, competence brokers"), 0},
+    {"language", T_LANG, N_("Language of the resource"), NULL, 0},
+    {"about", T_ID, N_("Documents"), N_("optional: the id of the workshop or meeting it documents"), 0},
 };
 
 static const ffield_t reply_fields[] = {
-    {"network", T_NETWORK, "Network", "the network of what it answers", 1},
-    {"about", T_ID, "Answers", "the id of the item (or reply) it answers", 1},
-    {"text", T_AREAS, "Reply", "written as the organisation: no personal data", 1},
+    {"network", T_NETWORK, N_("Network"), N_("the network of what it answers"), 1},
+    {"about", T_ID, N_("Answers"), N_("the id of the item (or reply) it answers"), 1},
+    {"text", T_AREAS, N_("Reply"), N_("written as the organisation: no personal data"), 1},
 };
 
 typedef struct fkind {
@@ -114,13 +115,13 @@ typedef struct fkind {
 
 #define KIND(p, t, k, f) {p, t, k, f, sizeof f / sizeof f[0]}
 static const fkind_t kinds[] = {
-    KIND("workshop", "New workshop", LERNET__KIND__KIND_WORKSHOP, workshop_fields),
-    KIND("meeting", "New network meeting", LERNET__KIND__KIND_MEETING, meeting_fields),
-    KIND("experience", "New experience report", LERNET__KIND__KIND_EXPERIENCE,
+    KIND("workshop", N_("New workshop"), LERNET__KIND__KIND_WORKSHOP, workshop_fields),
+    KIND("meeting", N_("New network meeting"), LERNET__KIND__KIND_MEETING, meeting_fields),
+    KIND("experience", N_("New experience report"), LERNET__KIND__KIND_EXPERIENCE,
          experience_fields),
-    KIND("resource", "New resource for the library", LERNET__KIND__KIND_RESOURCE,
+    KIND("resource", N_("New resource for the library"), LERNET__KIND__KIND_RESOURCE,
          resource_fields),
-    KIND("reply", "New reply", LERNET__KIND__KIND_REPLY, reply_fields),
+    KIND("reply", N_("New reply"), LERNET__KIND__KIND_REPLY, reply_fields),
 };
 
 static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"fi", "suomi"},
@@ -129,13 +130,29 @@ static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"f
                                        {"pl", "polski"}};
 #define N_LANGS (sizeof langs / sizeof langs[0])
 
-/* The form being drawn or checked. */
+/* One message about one field ("" = the form as a whole). */
+typedef struct ferr {
+    char field[64];
+    char msg[512];
+} ferr_t;
+
+/* The form being drawn or checked. Every error found is kept (up to
+ * FORM_MAX_ERRORS), so that all are shown at once. */
 typedef struct fstate {
     const web_req_t *r;
     const fkind_t *k;
-    char err_field[64]; /* the field the error is about ("" = the form) */
-    char err[512];
+    ferr_t errs[FORM_MAX_ERRORS];
+    size_t n_errs;
     char lang1[36], lang2[36];
+    /* a correction (form_edit): the event's current content as the form
+     * shows it (field name → text) and as JSON (the base the fields are
+     * laid over, as `lernet update` lays its flags), and its two text
+     * languages the form shows; NULL/"" for a new event */
+    json_t *prefill, *base;
+    char orig1[36], orig2[36];
+    uint8_t target[EVENT_ID_BYTES];
+    char target_hex[EVENT_ID_HEX_SIZE];
+    char title[512], network[EVENT_MAX_NETWORK + 1];
 } fstate_t;
 
 /* A field's current value: what was posted, else a default for a new form. */
@@ -144,6 +161,8 @@ static const char *value(const fstate_t *s, const char *name)
     const config_t *cfg = s->r->env->cfg;
     if (s->r->form)
         return web_field(s->r, name);
+    if (s->prefill)
+        return json_string_value(json_object_get(s->prefill, name));
     if (strcmp(name, "network") == 0)
         return cfg->default_network;
     if (strcmp(name, "tz") == 0)
@@ -155,22 +174,71 @@ static const char *value(const fstate_t *s, const char *name)
     return NULL;
 }
 
+static const ferr_t *error_of(const fstate_t *s, const char *field)
+{
+    for (size_t i = 0; i < s->n_errs; i++)
+        if (strcmp(s->errs[i].field, field) == 0)
+            return &s->errs[i];
+    return NULL;
+}
+
+static const ffield_t *field_named(const fstate_t *s, const char *name)
+{
+    for (size_t i = 0; i < s->k->n; i++)
+        if (strcmp(s->k->fields[i].name, name) == 0)
+            return &s->k->fields[i];
+    return NULL;
+}
+
+/* The control a field's label and error link point at: the first
+ * language's box for texts. */
+static void control_id(const fstate_t *s, const char *field, char *out, size_t n)
+{
+    const ffield_t *f = field_named(s, field);
+    int multi = f && (f->type == T_TEXTS || f->type == T_AREAS);
+    snprintf(out, n, "f-%s%s", field, multi ? "_1" : "");
+}
+
 /* ---- drawing ----------------------------------------------------------- */
 
 static void err_line(html_t *h, const fstate_t *s, const char *name)
 {
-    if (!s->err[0] || strcmp(s->err_field, name) != 0)
+    const ferr_t *e = error_of(s, name);
+    if (!e)
         return;
-    html_rawf(h, "<p class=\"field-error\" id=\"error-%s\" role=\"alert\">", name);
-    html_text(h, s->err);
+    html_rawf(h, "<p class=\"field-error\" id=\"error-%s\"><span class=\"visually-hidden\">%s"
+                 "</span>",
+              name, T(s->r, "Error:"));
+    html_text(h, e->msg);
     html_raw(h, "</p>");
 }
 
-static const char *invalid(const fstate_t *s, const char *name)
+/* The attributes every control carries: required, and what describes it
+ * (its hint, its error) for screen readers, and whether it is invalid.
+ * field is the table's name (the error's), ctl the control's. */
+/* required: 1 for required (the browser's attribute and aria-required),
+ * 2 for a select that always holds a value (no empty first option, so the
+ * attribute is not allowed: aria-required alone tells screen readers). */
+static void ctl_attrs(html_t *h, const fstate_t *s, const char *field, const char *ctl,
+                      int required, int has_hint)
 {
-    return s->err[0] && strcmp(s->err_field, name) == 0
-               ? " class=\"invalid\" aria-invalid=\"true\""
-               : "";
+    const ferr_t *e = error_of(s, field);
+    int first = strcmp(field, ctl) == 0 || (strlen(ctl) > 2 && !strcmp(ctl + strlen(ctl) - 2, "_1"));
+    html_rawf(h, " name=\"%s\" id=\"f-%s\"", ctl, ctl);
+    if (required == 1)
+        html_raw(h, " required aria-required=\"true\"");
+    else if (required)
+        html_raw(h, " aria-required=\"true\"");
+    if (has_hint || (e && first)) {
+        html_raw(h, " aria-describedby=\"");
+        if (has_hint)
+            html_rawf(h, "hint-%s", field);
+        if (e && first)
+            html_rawf(h, "%serror-%s", has_hint ? " " : "", field);
+        html_raw(h, "\"");
+    }
+    if (e && first)
+        html_raw(h, " class=\"invalid\" aria-invalid=\"true\"");
 }
 
 static void option(html_t *h, const char *v, const char *label, const char *cur)
@@ -182,88 +250,154 @@ static void option(html_t *h, const char *v, const char *label, const char *cur)
     html_raw(h, "</option>");
 }
 
-static void lang_select(html_t *h, const char *name, const char *cur, int allow_none)
+/* Each language named in itself, and marked as such (WCAG 3.1.2). */
+static void lang_select(html_t *h, const fstate_t *s, const char *field, const char *name,
+                        const char *cur, int allow_none, int has_hint)
 {
-    html_rawf(h, "<select name=\"%s\" id=\"f-%s\">", name, name);
+    html_raw(h, "<select");
+    ctl_attrs(h, s, field, name, allow_none ? 0 : 2, has_hint);
+    html_raw(h, ">");
     if (allow_none)
-        option(h, "", "(none)", cur);
-    for (size_t i = 0; i < N_LANGS; i++)
-        option(h, langs[i][0], langs[i][1], cur);
+        option(h, "", T(s->r, "(none)"), cur);
+    for (size_t i = 0; i < N_LANGS; i++) {
+        html_rawf(h, "<option lang=\"%s\" value=\"%s\"%s>%s</option>", langs[i][0], langs[i][0],
+                  cur && strcmp(cur, langs[i][0]) == 0 ? " selected" : "", langs[i][1]);
+    }
     html_raw(h, "</select>");
 }
 
-static void input(html_t *h, const fstate_t *s, const char *name, const char *type,
-                  const char *v)
+static void input(html_t *h, const fstate_t *s, const ffield_t *f, const char *name,
+                  const char *type, const char *v, int required)
 {
-    html_rawf(h, "<input type=\"%s\" name=\"%s\" id=\"f-%s\"%s value=\"", type, name, name,
-              invalid(s, name));
+    html_rawf(h, "<input type=\"%s\"", type);
+    ctl_attrs(h, s, f->name, name, required, f->hint != NULL);
+    if (f->type == T_COUNT)
+        html_raw(h, " min=\"0\" inputmode=\"numeric\"");
+    html_raw(h, " value=\"");
     html_text(h, v);
     html_raw(h, "\">");
 }
 
-static void textarea(html_t *h, const fstate_t *s, const char *name, const char *v)
+static void textarea(html_t *h, const fstate_t *s, const ffield_t *f, const char *name,
+                     const char *v, int required)
 {
-    html_rawf(h, "<textarea rows=\"4\" name=\"%s\" id=\"f-%s\"%s>", name, name,
-              invalid(s, name));
+    html_raw(h, "<textarea rows=\"4\"");
+    ctl_attrs(h, s, f->name, name, required, f->hint != NULL);
+    html_raw(h, ">");
     html_text(h, v);
     html_raw(h, "</textarea>");
 }
 
+/* The report form's choices: the latest FORM_MAX_ABOUT matching events
+ * (a ring over the store's order by start), shown most recent first. */
+typedef struct about_one {
+    char id[EVENT_ID_HEX_SIZE];
+    int64_t start;
+    char *title; /* malloc'd */
+} about_one_t;
+
 typedef struct about_ctx {
-    html_t *h;
-    const char *cur, *langs;
-    size_t n;
+    const web_req_t *r;
+    const char *q; /* ?q=: words the title must hold (any language), or NULL */
+    about_one_t *ring;
+    size_t n; /* taken so far; the ring holds the last min(n, FORM_MAX_ABOUT) */
 } about_ctx_t;
 
-static int about_option(void *ctx, const store_item_t *it)
+/* Case-insensitive for ASCII, byte-exact beyond: "scania" finds "Scania",
+ * "ö" finds "ö". */
+static int holds(const char *text, const char *q)
+{
+    return q && text && strcasestr(text, q) != NULL;
+}
+
+static int about_take(void *ctx, const store_item_t *it)
 {
     about_ctx_t *a = ctx;
-    char id[EVENT_ID_HEX_SIZE], day[16];
-    const Lernet__Text *const *t = it->workshop  ? (const Lernet__Text *const *)it->workshop->title
-                                   : it->meeting ? (const Lernet__Text *const *)it->meeting->title
-                                                 : NULL;
+    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
     size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    int match = !a->q;
     if (!t)
         return 0;
-    if (a->n++ >= FORM_MAX_ABOUT)
-        return 1; /* stop: enough to choose from */
-    event_id_hex(id, it->id);
-    civil_strftime(it->start, NULL, "%Y-%m-%d", day, sizeof day);
-    html_raw(a->h, "<option value=\"");
-    html_raw(a->h, id);
-    html_raw(a->h, a->cur && strcmp(a->cur, id) == 0 ? "\" selected>" : "\">");
-    html_text(a->h, day);
-    html_raw(a->h, " ");
-    html_text(a->h, payload_text_pick((Lernet__Text **)t, n, a->langs));
-    html_raw(a->h, "</option>");
+    for (size_t i = 0; !match && i < n; i++)
+        match = holds(t[i]->text, a->q);
+    if (!match)
+        return 0;
+    about_one_t *o = &a->ring[a->n++ % FORM_MAX_ABOUT];
+    free(o->title);
+    event_id_hex(o->id, it->id);
+    o->start = it->start;
+    o->title = strdup(payload_text_pick(t, n, a->r->langs));
     return 0;
 }
 
-static void about_select(html_t *h, const fstate_t *s, const char *cur)
+static void about_select(html_t *h, const fstate_t *s, const ffield_t *f, const char *cur)
 {
-    about_ctx_t a = {h, cur, s->r->langs, 0};
+    about_ctx_t a = {s->r, web_arg(s->r, "q"), calloc(FORM_MAX_ABOUT, sizeof(about_one_t)), 0};
     /* reports are written after the event: the past year and what is ahead */
     store_query_t q = {.starts_after = time(NULL) - 366 * 86400};
-    html_rawf(h, "<select name=\"about\" id=\"f-about\"%s><option value=\"\">(choose)</option>",
-              invalid(s, "about"));
-    store_items(s->r->env->st, &q, about_option, &a);
+    html_raw(h, "<select");
+    ctl_attrs(h, s, f->name, f->name, f->required, f->hint != NULL);
+    html_rawf(h, "><option value=\"\">%s</option>", T(s->r, "(choose)"));
+    if (a.ring)
+        store_items(s->r->env->st, &q, about_take, &a);
+    size_t kept = a.n < FORM_MAX_ABOUT ? a.n : FORM_MAX_ABOUT;
+    for (size_t k = 0; a.ring && k < kept; k++) { /* newest first */
+        about_one_t *o = &a.ring[(a.n - 1 - k) % FORM_MAX_ABOUT];
+        char day[64];
+        web_day_time(s->r, o->start, NULL, day, sizeof day, NULL, 0);
+        html_rawf(h, "<option value=\"%s\"%s>", o->id,
+                  cur && strcmp(cur, o->id) == 0 ? " selected" : "");
+        html_text(h, day);
+        html_raw(h, ": ");
+        html_text(h, o->title);
+        html_raw(h, "</option>");
+    }
     html_raw(h, "</select>");
+    if (a.q || a.n > FORM_MAX_ABOUT) {
+        html_rawf(h, "<p class=\"hint\" id=\"about-count\">");
+        if (a.n > FORM_MAX_ABOUT)
+            html_rawf(h, T(s->r, "The %d most recent of %zu are listed; search to find others."),
+                      FORM_MAX_ABOUT, a.n);
+        else
+            html_rawf(h, TN(s->r, "%zu match", "%zu matches", a.n), a.n);
+        html_raw(h, "</p>");
+    }
+    for (size_t k = 0; a.ring && k < FORM_MAX_ABOUT; k++)
+        free(a.ring[k].title);
+    free(a.ring);
 }
 
+/* Above the report form: a search that narrows its "About" list (a GET
+ * of this same page; nothing typed below is lost, as nothing is typed
+ * yet). */
+static void about_search(html_t *h, const fstate_t *s)
+{
+    const char *q = web_arg(s->r, "q");
+    html_rawf(h, "<form class=\"filters\" id=\"about-search\" method=\"get\" "
+                 "action=\"/publish/%s\" role=\"search\"><label for=\"f-q\">%s</label>"
+                 "<input type=\"search\" name=\"q\" id=\"f-q\" value=\"",
+              s->k->path, T(s->r, "Find the workshop or meeting to report on"));
+    html_text(h, q);
+    html_rawf(h, "\"><button>%s</button></form>", T(s->r, "Find"));
+}
+
+/* Texts in two languages: the second box has a label of its own. */
 static void multi(html_t *h, const fstate_t *s, const ffield_t *f)
 {
     char n1[80], n2[80];
     snprintf(n1, sizeof n1, "%s_1", f->name);
     snprintf(n2, sizeof n2, "%s_2", f->name);
-    if (f->type == T_TEXTS) {
-        input(h, s, n1, "text", value(s, n1));
-        html_raw(h, "<span class=\"hint\">in the second language (optional):</span>");
-        input(h, s, n2, "text", value(s, n2));
-    } else {
-        textarea(h, s, n1, value(s, n1));
-        html_raw(h, "<span class=\"hint\">in the second language (optional):</span>");
-        textarea(h, s, n2, value(s, n2));
-    }
+    if (f->type == T_TEXTS)
+        input(h, s, f, n1, "text", value(s, n1), f->required);
+    else
+        textarea(h, s, f, n1, value(s, n1), f->required);
+    html_rawf(h, "<label for=\"f-%s\" class=\"second\">", n2);
+    html_rawf(h, T(s->r, "%s, in the second language (optional)"), T(s->r, f->label));
+    html_raw(h, "</label>");
+    if (f->type == T_TEXTS)
+        input(h, s, f, n2, "text", value(s, n2), 0);
+    else
+        textarea(h, s, f, n2, value(s, n2), 0);
 }
 
 static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
@@ -271,93 +405,169 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
     const config_t *cfg = s->r->env->cfg;
     const char *v = value(s, f->name);
     const char *target = f->type == T_TEXTS || f->type == T_AREAS ? "_1" : "";
-    html_rawf(h, "<label for=\"f-%s%s\">%s%s</label>", f->name, target, f->label,
-              f->required ? " *" : "");
-    if (f->hint)
-        html_rawf(h, "<span class=\"hint\">%s</span>", f->hint);
+    int hint = f->hint != NULL;
+    html_rawf(h, "<label for=\"f-%s%s\">%s%s</label>", f->name, target, T(s->r, f->label),
+              f->required ? " <span class=\"req\" aria-hidden=\"true\">*</span>" : "");
+    if (hint)
+        html_rawf(h, "<span class=\"hint\" id=\"hint-%s\">%s</span>", f->name, T(s->r, f->hint));
     err_line(h, s, f->name);
     switch (f->type) {
     case T_NETWORK:
-        html_rawf(h, "<select name=\"network\" id=\"f-network\"%s>", invalid(s, "network"));
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
+        html_raw(h, ">");
         for (size_t i = 0; i < cfg->n_networks; i++)
             option(h, cfg->networks[i], cfg->networks[i], v);
         html_raw(h, "</select>");
         break;
     case T_TEXTS:
     case T_AREAS: multi(h, s, f); break;
-    case T_TIME: input(h, s, f->name, "datetime-local", v); break;
+    case T_TIME: input(h, s, f, f->name, "datetime-local", v, f->required); break;
     case T_TZ:
-        html_rawf(h, "<select name=\"tz\" id=\"f-tz\"%s>", invalid(s, "tz"));
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
+        html_raw(h, ">");
         for (size_t i = 0; civil_zone_at(i); i++)
             option(h, civil_zone_at(i)->tzid, civil_zone_at(i)->tzid, v);
         option(h, "UTC", "UTC", v);
         html_raw(h, "</select>");
         break;
-    case T_URL: input(h, s, f->name, "url", v); break;
-    case T_COUNT: input(h, s, f->name, "number", v); break;
-    case T_LANG: lang_select(h, f->name, v, 1); break;
+    case T_URL: input(h, s, f, f->name, "url", v, f->required); break;
+    case T_COUNT: input(h, s, f, f->name, "number", v, f->required); break;
+    case T_LANG: lang_select(h, s, f->name, f->name, v, 1, hint); break;
     case T_STATUS:
-        html_raw(h, "<select name=\"status\" id=\"f-status\">");
-        option(h, "planned", "planned", v);
-        option(h, "confirmed", "confirmed", v);
-        option(h, "full", "full", v);
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, 0, hint);
+        html_raw(h, ">");
+        option(h, "planned", T(s->r, "planned"), v);
+        option(h, "confirmed", T(s->r, "confirmed"), v);
+        option(h, "full", T(s->r, "full"), v);
         html_raw(h, "</select>");
         break;
-    case T_ABOUT: about_select(h, s, v); break;
+    case T_ABOUT: about_select(h, s, f, v); break;
     case T_RTYPE: {
-        static const char *const types[] = {"documentation", "literature", "recording", "method",
-                                            "link"};
-        html_rawf(h, "<select name=\"type\" id=\"f-type\"%s>", invalid(s, "type"));
+        static const char *const types[][2] = {{"documentation", N_("documentation")},
+                                               {"literature", N_("literature")},
+                                               {"recording", N_("recording")},
+                                               {"method", N_("method")},
+                                               {"link", N_("link")}};
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
+        html_raw(h, ">");
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            option(h, types[i], types[i], v);
+            option(h, types[i][0], T(s->r, types[i][1]), v);
         html_raw(h, "</select>");
         break;
     }
-    case T_PARTICIPANTS: textarea(h, s, f->name, v); break;
-    default: input(h, s, f->name, "text", v); break;
+    case T_PARTICIPANTS: textarea(h, s, f, f->name, v, f->required); break;
+    default: input(h, s, f, f->name, "text", v, f->required); break;
     }
+}
+
+/* The label of a field for the error summary: the table's, or the
+ * language selects'. */
+static const char *field_label(const fstate_t *s, const char *field)
+{
+    const ffield_t *f = field_named(s, field);
+    if (f)
+        return T(s->r, f->label);
+    if (strcmp(field, "lang_1") == 0)
+        return T(s->r, "First language");
+    if (strcmp(field, "lang_2") == 0)
+        return T(s->r, "Second language");
+    if (strcmp(field, "reason") == 0)
+        return T(s->r, "Reason (optional)");
+    return NULL;
+}
+
+/* Every error at once, at the top, each a link to its field; it takes the
+ * focus when the page loads (autofocus: the page runs no scripts), so a
+ * screen reader reads it first and Tab goes on to the first field. */
+static void error_summary(html_t *h, const fstate_t *s)
+{
+    if (!s->n_errs)
+        return;
+    html_rawf(h, "<div class=\"error-summary\" id=\"error\" role=\"alert\" tabindex=\"-1\" "
+                 "autofocus aria-labelledby=\"error-summary-title\"><h2 id=\"error-summary-title\">");
+    html_rawf(h, TN(s->r, "Not published: %zu thing to correct", "Not published: %zu things to correct",
+                    s->n_errs),
+              s->n_errs);
+    html_raw(h, "</h2><ul>");
+    for (size_t i = 0; i < s->n_errs; i++) {
+        const char *label = field_label(s, s->errs[i].field);
+        char ctl[80];
+        html_raw(h, "<li>");
+        if (label) {
+            control_id(s, s->errs[i].field, ctl, sizeof ctl);
+            html_rawf(h, "<a href=\"#%s\">", ctl);
+            html_text(h, label);
+            html_raw(h, ": ");
+        }
+        html_text(h, s->errs[i].msg);
+        html_raw(h, label ? "</a></li>" : "</li>");
+    }
+    html_raw(h, "</ul></div>");
 }
 
 static void draw(const fstate_t *s, web_resp_t *out, int status)
 {
     html_t *h = html_new();
-    const char *l1 = s->r->form ? web_field(s->r, "lang_1") : country_lang(s->r->env->cfg->country);
-    const char *l2 = s->r->form ? web_field(s->r, "lang_2") : "en";
-    html_rawf(h, "<h1>%s</h1>", s->k->title);
-    if (s->err[0] && !s->err_field[0]) {
-        html_raw(h, "<p class=\"error\" id=\"error\" role=\"alert\">");
-        html_text(h, s->err);
-        html_raw(h, "</p>");
-    } else if (s->err[0]) {
-        html_raw(h, "<p class=\"error\" id=\"error\">Not published: see the field marked "
-                    "below.</p>");
-    }
-    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\">"
-                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-              s->k->path, s->r->csrf);
-    html_raw(h, "<fieldset><legend>Languages of the texts</legend><label for=\"f-lang_1\">"
-                "First language</label>");
+    const char *l1 = s->r->form || s->prefill ? value(s, "lang_1")
+                                               : country_lang(s->r->env->cfg->country);
+    const char *l2 = s->r->form || s->prefill ? value(s, "lang_2") : "en";
+    char title[700];
+    if (s->base)
+        snprintf(title, sizeof title, T(s->r, "Correct: %s"), s->title);
+    else
+        snprintf(title, sizeof title, "%s", T(s->r, s->k->title));
+    html_raw(h, "<h1>");
+    html_text(h, title);
+    html_raw(h, "</h1>");
+    error_summary(h, s);
+    if (!s->base && field_named(s, "about") && field_named(s, "about")->type == T_ABOUT)
+        about_search(h, s);
+    if (s->base)
+        html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/event/%s/edit\" "
+                     "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\"><p>%s</p>",
+                  s->target_hex, s->r->csrf,
+                  T(s->r, "The correction is signed by this node and replaces the event at every "
+                          "partner; it stays in its network."));
+    else
+        html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\" "
+                     "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+                  s->k->path, s->r->csrf);
+    html_rawf(h, "<p class=\"hint\" id=\"required-note\">%s</p>",
+              T(s->r, "Fields marked * must be filled in."));
+    html_rawf(h, "<fieldset><legend>%s</legend><label for=\"f-lang_1\">%s <span class=\"req\" "
+                 "aria-hidden=\"true\">*</span></label>",
+              T(s->r, "Languages of the texts"), T(s->r, "First language"));
     err_line(h, s, "lang_1");
-    lang_select(h, "lang_1", l1, 0);
-    html_raw(h, "<label for=\"f-lang_2\">Second language</label>");
+    lang_select(h, s, "lang_1", "lang_1", l1, 0, 0);
+    html_rawf(h, "<label for=\"f-lang_2\">%s</label>", T(s->r, "Second language"));
     err_line(h, s, "lang_2");
-    lang_select(h, "lang_2", l2, 1);
+    lang_select(h, s, "lang_2", "lang_2", l2, 1, 0);
     html_raw(h, "</fieldset>");
     for (size_t i = 0; i < s->k->n; i++)
-        draw_field(h, s, &s->k->fields[i]);
-    html_raw(h, "<button type=\"submit\" id=\"submit\">Sign and publish</button></form>");
-    web_page(s->r, out, status, s->k->title, html_take(&h, NULL));
+        if (!(s->base && s->k->fields[i].type == T_NETWORK)) /* an update keeps its network */
+            draw_field(h, s, &s->k->fields[i]);
+    html_rawf(h, "<button type=\"submit\" id=\"submit\">%s</button></form>",
+              s->base ? T(s->r, "Sign and publish the correction") : T(s->r, "Sign and publish"));
+    web_page(s->r, out, status, title, html_take(&h, NULL));
 }
 
 /* ---- checking ----------------------------------------------------------- */
 
+/* Records an error about field (one per field: the first found). */
 __attribute__((format(printf, 3, 4))) static int fail(fstate_t *s, const char *field,
                                                        const char *fmt, ...)
 {
     va_list ap;
-    snprintf(s->err_field, sizeof s->err_field, "%s", field);
+    if (error_of(s, field) || s->n_errs >= FORM_MAX_ERRORS)
+        return -1;
+    ferr_t *e = &s->errs[s->n_errs++];
+    snprintf(e->field, sizeof e->field, "%s", field);
     va_start(ap, fmt);
-    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -368,15 +578,21 @@ static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
     snprintf(n1, sizeof n1, "%s_1", f->name);
     snprintf(n2, sizeof n2, "%s_2", f->name);
     const char *v1 = web_field(s->r, n1), *v2 = web_field(s->r, n2);
-    json_t *o = json_object();
-    if (v1 && *v1)
+    /* a correction keeps the texts in languages the form does not show */
+    json_t *cur = s->base ? json_object_get(s->base, f->name) : NULL;
+    json_t *o = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+    const char *drop[] = {s->orig1, s->orig2, s->lang1, s->lang2};
+    for (size_t i = 0; cur && i < 4; i++)
+        if (drop[i][0])
+            json_object_del(o, drop[i]);
+    if (v1 && *v1 && s->lang1[0])
         json_object_set_new(o, s->lang1, json_string(v1));
     if (v2 && *v2) {
         int rc = 0;
         if (!s->lang2[0])
-            rc = fail(s, f->name, "%s: choose the second language above", "the second text");
+            rc = fail(s, f->name, "%s", T(s->r, "the second text: choose the second language above"));
         else if (json_object_get(o, s->lang2))
-            rc = fail(s, "lang_2", "%s", "is the same as the first language");
+            rc = fail(s, "lang_2", "%s", T(s->r, "is the same as the first language"));
         if (rc) {
             json_decref(o);
             return rc;
@@ -385,8 +601,10 @@ static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
     }
     if (json_object_size(o))
         json_object_set_new(obj, f->name, o);
-    else
+    else {
+        json_object_del(obj, f->name);
         json_decref(o);
+    }
     return 0;
 }
 
@@ -414,7 +632,7 @@ static int put_count(fstate_t *s, json_t *obj, const char *name, const char *v)
     errno = 0;
     long long n = strtoll(v, &end, 10);
     if (*end || errno || n < 0)
-        return fail(s, name, "'%s' is not a whole number", v);
+        return fail(s, name, T(s->r, "'%s' is not a whole number"), v);
     json_object_set_new(obj, name, json_integer(n));
     return 0;
 }
@@ -438,13 +656,34 @@ static int put_participants(fstate_t *s, json_t *obj, const char *v)
     return 0;
 }
 
+/* A required field left empty: said here, in the page's language, for
+ * every such field at once (payload_from_json would name only the first). */
+static int empty_required(fstate_t *s, const ffield_t *f)
+{
+    char n1[80];
+    snprintf(n1, sizeof n1, "%s%s", f->name, f->type == T_TEXTS || f->type == T_AREAS ? "_1" : "");
+    const char *v = web_field(s->r, n1);
+    if (!f->required || (v && *v))
+        return 0;
+    return fail(s, f->name, "%s",
+                f->type == T_ABOUT || f->type == T_NETWORK || f->type == T_TZ ||
+                        f->type == T_RTYPE
+                    ? T(s->r, "choose one")
+                    : T(s->r, "fill this in"));
+}
+
 static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
 {
     const config_t *cfg = s->r->env->cfg;
     const char *v = web_field(s->r, f->name);
+    if (s->base && f->type == T_NETWORK)
+        return 0; /* an update goes to its target's network */
+    if (empty_required(s, f))
+        return -1;
     if (f->type == T_TEXTS || f->type == T_AREAS)
         return put_texts(s, obj, f);
     if (!v || !*v) {
+        json_object_del(obj, f->name); /* emptied in a correction: gone */
         if (strcmp(f->name, "organiser") == 0)
             json_object_set_new(obj, "organiser", json_string(cfg->name));
         return 0; /* payload_from_json names what is required */
@@ -452,7 +691,7 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
     switch (f->type) {
     case T_NETWORK:
         if (!config_has_network(cfg, v))
-            return fail(s, "network", "'%s' is not one of this node's networks", v);
+            return fail(s, "network", T(s->r, "'%s' is not one of this node's networks"), v);
         return 0; /* not content: it goes beside the payload */
     case T_COUNT: return put_count(s, obj, f->name, v);
     case T_LIST: return put_list(obj, f->name, v);
@@ -461,54 +700,82 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
     }
 }
 
-static int pick_langs(fstate_t *s)
+/* start and end read in the form's zone: each must be a time, and the end
+ * after the start (the wire rule, said in the page's language). */
+static void check_times(fstate_t *s)
+{
+    const char *tz = web_field(s->r, "tz"), *a = web_field(s->r, "start"),
+               *b = web_field(s->r, "end");
+    int64_t ta = 0, tb = 0;
+    char why[256];
+    if (!field_named(s, "start") || !tz || !civil_zone_known(tz))
+        return;
+    int ok_a = a && *a && civil_parse(a, tz, &ta, why, sizeof why) == 0;
+    if (a && *a && !ok_a)
+        fail(s, "start", T(s->r, "'%s' is not a date and time"), a);
+    int ok_b = b && *b && civil_parse(b, tz, &tb, why, sizeof why) == 0;
+    if (b && *b && !ok_b)
+        fail(s, "end", T(s->r, "'%s' is not a date and time"), b);
+    if (ok_a && ok_b && tb <= ta)
+        fail(s, "end", "%s", T(s->r, "must be after the start"));
+}
+
+static void pick_langs(fstate_t *s)
 {
     const char *l1 = web_field(s->r, "lang_1"), *l2 = web_field(s->r, "lang_2");
     for (int which = 0; which < 2; which++) {
         const char *l = which ? l2 : l1;
         size_t n = l ? strlen(l) : 0;
-        if ((which == 0 || n) &&
-            (n < 2 || n > 35 ||
-             strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n))
-            return fail(s, which ? "lang_2" : "lang_1", "'%s' is not a language tag",
-                        l ? l : "");
+        int bad = (which == 0 || n) &&
+                  (n < 2 || n > 35 ||
+                   strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n);
+        if (bad)
+            fail(s, which ? "lang_2" : "lang_1", T(s->r, "'%s' is not a language tag"), l ? l : "");
+        else
+            snprintf(which ? s->lang2 : s->lang1, sizeof s->lang1, "%s", l ? l : "");
     }
-    snprintf(s->lang1, sizeof s->lang1, "%s", l1);
-    snprintf(s->lang2, sizeof s->lang2, "%s", l2 ? l2 : "");
-    return 0;
 }
 
 /* "field 'start': ..." → start; the message itself stays whole. */
 static void place_error(fstate_t *s, const char *why)
 {
     const char *q = strstr(why, "field '");
-    snprintf(s->err, sizeof s->err, "%s", why);
-    s->err_field[0] = '\0';
-    if (!q)
-        return;
-    q += 7;
-    size_t n = strcspn(q, "'");
-    for (size_t i = 0; i < s->k->n; i++)
-        if (strlen(s->k->fields[i].name) == n && strncmp(s->k->fields[i].name, q, n) == 0)
-            snprintf(s->err_field, sizeof s->err_field, "%s", s->k->fields[i].name);
+    char field[64] = "";
+    if (q) {
+        q += 7;
+        size_t n = strcspn(q, "'");
+        for (size_t i = 0; i < s->k->n; i++)
+            if (strlen(s->k->fields[i].name) == n && strncmp(s->k->fields[i].name, q, n) == 0)
+                snprintf(field, sizeof field, "%s", s->k->fields[i].name);
+    }
+    fail(s, field, "%s", why);
 }
 
+/* Checks everything the form can check itself, collecting every error;
+ * only a form without any goes on to payload_from_json (the wire rules),
+ * whose first error is added. */
 static int build(fstate_t *s, Lernet__Payload **p)
 {
     char why[512] = "";
-    json_t *obj = json_object();
-    int rc = pick_langs(s);
-    for (size_t i = 0; rc == 0 && i < s->k->n; i++)
-        rc = put_field(s, obj, &s->k->fields[i]);
-    if (rc == 0 && (rc = payload_from_json(p, s->k->kind, obj, why, sizeof why)) != PJ_OK)
+    json_t *obj = s->base ? json_deep_copy(s->base) : json_object();
+    pick_langs(s);
+    for (size_t i = 0; i < s->k->n; i++)
+        put_field(s, obj, &s->k->fields[i]);
+    check_times(s);
+    if (!s->n_errs && payload_from_json(p, s->k->kind, obj, why, sizeof why) != PJ_OK)
         place_error(s, why);
     json_decref(obj);
-    return rc == 0 ? 0 : -1;
+    return s->n_errs ? -1 : 0;
 }
 
 /* Through the daemon's publish command: signed, stored and pushed. */
 static json_t *publish(fstate_t *s, const Lernet__Payload *p)
 {
+    /* updates and cancels: NULL, the target's network (the only one allowed) */
+    const char *net = p->body_case == LERNET__PAYLOAD__BODY_UPDATE ||
+                              p->body_case == LERNET__PAYLOAD__BODY_CANCEL
+                          ? NULL
+                          : web_field(s->r, "network");
     size_t len = lernet__payload__get_packed_size(p);
     size_t b64len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
     uint8_t *buf = malloc(len ? len : 1);
@@ -517,8 +784,7 @@ static json_t *publish(fstate_t *s, const Lernet__Payload *p)
     if (buf && b64) {
         lernet__payload__pack(p, buf);
         sodium_bin2base64(b64, b64len, buf, len, sodium_base64_VARIANT_ORIGINAL);
-        req = json_pack("{s:s,s:s,s:s}", "cmd", "publish", "network",
-                        web_field(s->r, "network"), "payload", b64);
+        req = json_pack("{s:s,s:s?,s:s}", "cmd", "publish", "network", net, "payload", b64);
     }
     if (req)
         reply = s->r->env->control(s->r->env->control_ctx, req);
@@ -531,11 +797,6 @@ static json_t *publish(fstate_t *s, const Lernet__Payload *p)
 static void submit(fstate_t *s, web_resp_t *out)
 {
     Lernet__Payload *p = NULL;
-    if (!web_field(s->r, "network")) {
-        fail(s, "network", "%s", "choose the network that receives it");
-        draw(s, out, 422);
-        return;
-    }
     if (build(s, &p) != 0) {
         draw(s, out, 422);
         return;
@@ -553,7 +814,7 @@ static void submit(fstate_t *s, web_resp_t *out)
             snprintf(out->location, sizeof out->location, "/event/%s?published=1", id);
     } else {
         const char *why = json_string_value(json_object_get(reply, "error"));
-        place_error(s, why ? why : "the daemon did not answer");
+        place_error(s, why ? why : T(s->r, "the daemon did not answer"));
         draw(s, out, 422);
     }
     json_decref(reply);
@@ -571,12 +832,300 @@ void form_publish(const web_req_t *r, web_resp_t *out)
         return;
     }
     if (!s.k) {
-        web_error_page(r, out, 404, "forms: /publish/workshop, /publish/meeting, "
-                                    "/publish/experience, /publish/resource, /publish/reply");
+        web_error_page(r, out, 404, T(r, "forms: /publish/workshop, /publish/meeting, "
+                                         "/publish/experience, /publish/resource, /publish/reply"));
         return;
     }
     if (r->form)
         submit(&s, out);
     else
         draw(&s, out, 200);
+}
+
+/* ---- correcting and cancelling an event ---------------------------------- */
+
+/* What the event page offers this node for an item: a correction and a
+ * cancellation of its own workshops and meetings that are not cancelled
+ * (the same rule publish_event applies to updates and cancels). */
+int form_editable(const web_req_t *r, const store_item_t *it)
+{
+    return (it->workshop || it->meeting) && !it->cancelled &&
+           memcmp(it->author, r->env->author, KEYS_PUBLIC_BYTES) == 0;
+}
+
+static void join_list(json_t *pre, const char *name, char **v, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(v[i]) + 2;
+    char *buf = malloc(len + 1), *p = buf;
+    if (!buf)
+        return;
+    *p = '\0';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%s", i ? ", " : "", v[i]);
+    json_object_set_new(pre, name, json_string(buf));
+    free(buf);
+}
+
+/* The texts of one field in the form's two languages (the title's first two). */
+static void prefill_texts(fstate_t *s, const char *name, Lernet__Text **t, size_t n)
+{
+    char key[80];
+    for (size_t i = 0; i < n; i++) {
+        int which = strcmp(t[i]->lang, s->orig1) == 0   ? 1
+                    : strcmp(t[i]->lang, s->orig2) == 0 ? 2
+                                                        : 0;
+        if (!which)
+            continue;
+        snprintf(key, sizeof key, "%s_%d", name, which);
+        json_object_set_new(s->prefill, key, json_string(t[i]->text));
+    }
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v && *v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void prefill_times(fstate_t *s, const store_item_t *it, const char *tz)
+{
+    char a[32], b[32];
+    civil_strftime(it->start, tz, "%Y-%m-%dT%H:%M", a, sizeof a);
+    civil_strftime(it->end, tz, "%Y-%m-%dT%H:%M", b, sizeof b);
+    set_str(s->prefill, "start", a);
+    set_str(s->prefill, "end", b);
+    set_str(s->prefill, "tz", tz);
+}
+
+static void prefill_workshop(fstate_t *s, const store_item_t *it)
+{
+    const Lernet__Workshop *w = it->workshop;
+    static const char *const st[] = {"", "planned", "confirmed", "full", ""};
+    char cap[16];
+    prefill_texts(s, "title", w->title, w->n_title);
+    prefill_texts(s, "description", w->description, w->n_description);
+    prefill_times(s, it, w->tz);
+    set_str(s->prefill, "place", w->place);
+    set_str(s->prefill, "online_url", w->online_url);
+    set_str(s->prefill, "organiser", w->organiser);
+    if (w->capacity) {
+        snprintf(cap, sizeof cap, "%u", w->capacity);
+        set_str(s->prefill, "capacity", cap);
+    }
+    join_list(s->prefill, "themes", w->themes, w->n_themes);
+    join_list(s->prefill, "roles", w->roles, w->n_roles);
+    set_str(s->prefill, "language", w->language);
+    set_str(s->prefill, "status", (int)w->status >= 0 && w->status < 5 ? st[w->status] : "");
+}
+
+static void prefill_meeting(fstate_t *s, const store_item_t *it)
+{
+    const Lernet__Meeting *m = it->meeting;
+    prefill_texts(s, "title", m->title, m->n_title);
+    prefill_texts(s, "agenda", m->agenda, m->n_agenda);
+    prefill_texts(s, "minutes", m->minutes, m->n_minutes);
+    prefill_times(s, it, m->tz);
+    set_str(s->prefill, "place", m->place);
+    set_str(s->prefill, "online_url", m->online_url);
+    set_str(s->prefill, "organiser", m->organiser);
+    join_list(s->prefill, "themes", m->themes, m->n_themes);
+}
+
+typedef struct target_ctx {
+    fstate_t *s;
+    int found, editable;
+} target_ctx_t;
+
+static int take_target(void *ctx, const store_item_t *it)
+{
+    target_ctx_t *c = ctx;
+    fstate_t *s = c->s;
+    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
+    size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    c->found = 1;
+    c->editable = form_editable(s->r, it);
+    memcpy(s->target, it->id, EVENT_ID_BYTES);
+    event_id_hex(s->target_hex, it->id);
+    snprintf(s->network, sizeof s->network, "%s", it->network);
+    const char *title = n ? payload_text_pick(t, n, s->r->langs) : NULL;
+    snprintf(s->title, sizeof s->title, "%s", title ? title : "");
+    if (!c->editable)
+        return 1;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].kind == it->kind)
+            s->k = &kinds[i];
+    snprintf(s->orig1, sizeof s->orig1, "%s", n > 0 ? t[0]->lang : "");
+    snprintf(s->orig2, sizeof s->orig2, "%s", n > 1 ? t[1]->lang : "");
+    s->prefill = json_object();
+    s->base = it->workshop ? payload_workshop_json(it->workshop) : payload_meeting_json(it->meeting);
+    json_object_set_new(s->prefill, "lang_1", json_string(s->orig1));
+    json_object_set_new(s->prefill, "lang_2", json_string(s->orig2));
+    if (it->workshop)
+        prefill_workshop(s, it);
+    else
+        prefill_meeting(s, it);
+    /* the *_local keys are only for reading; the form's times replace both */
+    json_object_del(s->base, "start_local");
+    json_object_del(s->base, "end_local");
+    return 1;
+}
+
+/* The event ID names, for a correction or a cancellation; else an error
+ * page (and -1). */
+static int load_target(fstate_t *s, web_resp_t *out, const char *id)
+{
+    target_ctx_t c = {s, 0, 0};
+    char why[256] = "";
+    int rc = store_item(s->r->env->st, id, take_target, &c, why, sizeof why);
+    if (!c.found) {
+        web_error_page(s->r, out, 404,
+                       rc == STORE_ERR_AMBIGUOUS ? why : T(s->r, "no such event here"));
+        return -1;
+    }
+    if (!c.editable || !s->base) {
+        web_error_page(s->r, out, 403,
+                       T(s->r, "Only workshops and meetings this node published, and not "
+                               "cancelled, can be corrected or cancelled here."));
+        return -1;
+    }
+    return 0;
+}
+
+static void free_target(fstate_t *s)
+{
+    json_decref(s->prefill);
+    json_decref(s->base);
+}
+
+/* content (consumed) as the content of an update of s->target. */
+static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t target[32])
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    Lernet__Update *u = malloc(sizeof *u);
+    uint8_t *t = malloc(EVENT_ID_BYTES);
+    if (!p || !u || !t) {
+        free(p);
+        free(u);
+        free(t);
+        lernet__payload__free_unpacked(content, NULL);
+        return NULL;
+    }
+    lernet__payload__init(p);
+    lernet__update__init(u);
+    memcpy(t, target, EVENT_ID_BYTES);
+    u->target.data = t;
+    u->target.len = EVENT_ID_BYTES;
+    if (content->body_case == LERNET__PAYLOAD__BODY_WORKSHOP) {
+        u->content_case = LERNET__UPDATE__CONTENT_WORKSHOP;
+        u->workshop = content->workshop;
+    } else {
+        u->content_case = LERNET__UPDATE__CONTENT_MEETING;
+        u->meeting = content->meeting;
+    }
+    content->body_case = LERNET__PAYLOAD__BODY__NOT_SET; /* ownership moved into u */
+    lernet__payload__free_unpacked(content, NULL);
+    p->body_case = LERNET__PAYLOAD__BODY_UPDATE;
+    p->update = u;
+    return p;
+}
+
+/* The daemon's answer to an update or cancel: back to the event, or the
+ * form again with its error. Returns 0 when done. */
+static int answered(fstate_t *s, json_t *reply, web_resp_t *out, const char *notice)
+{
+    int ok = reply && json_is_true(json_object_get(reply, "ok"));
+    if (ok) {
+        out->status = 303;
+        snprintf(out->location, sizeof out->location, "/event/%s?%s=1", s->target_hex, notice);
+    } else {
+        const char *why = json_string_value(json_object_get(reply, "error"));
+        place_error(s, why ? why : T(s->r, "the daemon did not answer"));
+    }
+    json_decref(reply);
+    return ok ? 0 : -1;
+}
+
+void form_edit(const web_req_t *r, web_resp_t *out, const char *id)
+{
+    fstate_t s = {.r = r};
+    Lernet__Payload *content = NULL, *p = NULL;
+    if (load_target(&s, out, id) != 0) {
+        free_target(&s);
+        return;
+    }
+    if (!r->form) {
+        draw(&s, out, 200);
+    } else if (build(&s, &content) != 0) {
+        draw(&s, out, 422);
+    } else if (!(p = wrap_update(content, s.target))) {
+        fail(&s, "", "%s", T(r, "out of memory"));
+        draw(&s, out, 500);
+    } else {
+        json_t *reply = publish(&s, p);
+        lernet__payload__free_unpacked(p, NULL);
+        if (answered(&s, reply, out, "updated") != 0)
+            draw(&s, out, 422);
+    }
+    free_target(&s);
+}
+
+static void draw_cancel(const fstate_t *s, web_resp_t *out, int status)
+{
+    html_t *h = html_new();
+    char title[700];
+    snprintf(title, sizeof title, T(s->r, "Cancel: %s"), s->title);
+    html_raw(h, "<h1>");
+    html_text(h, title);
+    html_raw(h, "</h1>");
+    error_summary(h, s);
+    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/event/%s/cancel\" novalidate>"
+                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><p>%s</p>"
+                 "<label for=\"f-reason\">%s</label><span class=\"hint\" id=\"hint-reason\">%s"
+                 "</span>",
+              s->target_hex, s->r->csrf,
+              T(s->r, "Everyone who sees this event, at every partner, sees it cancelled. This "
+                      "cannot be undone; publish a new event if it takes place after all."),
+              T(s->r, "Reason (optional)"),
+              T(s->r, "shown with the event, e.g. too few registrations; no personal data"));
+    err_line(h, s, "reason");
+    html_raw(h, "<textarea rows=\"3\" maxlength=\"200\"");
+    ctl_attrs(h, s, "reason", "reason", 0, 1);
+    html_raw(h, ">");
+    html_text(h, s->r->form ? web_field(s->r, "reason") : NULL);
+    html_rawf(h, "</textarea><button type=\"submit\" id=\"submit\">%s</button> "
+                 "<a href=\"/event/%s\">%s</a></form>",
+              T(s->r, "Cancel the event"), s->target_hex, T(s->r, "Keep it"));
+    web_page(s->r, out, status, title, html_take(&h, NULL));
+}
+
+void form_cancel(const web_req_t *r, web_resp_t *out, const char *id)
+{
+    fstate_t s = {.r = r};
+    if (load_target(&s, out, id) != 0) {
+        free_target(&s);
+        return;
+    }
+    if (!r->form) {
+        draw_cancel(&s, out, 200);
+    } else {
+        const char *reason = web_field(r, "reason");
+        Lernet__Cancel c = LERNET__CANCEL__INIT;
+        Lernet__Payload p = LERNET__PAYLOAD__INIT;
+        c.target.data = s.target;
+        c.target.len = EVENT_ID_BYTES;
+        c.reason = (char *)(reason ? reason : "");
+        p.body_case = LERNET__PAYLOAD__BODY_CANCEL;
+        p.cancel = &c;
+        /* the same check `lernet cancel` meets, before it is signed */
+        char why[256];
+        if (event_check_payload(LERNET__KIND__KIND_CANCEL, &p, why, sizeof why) != 0) {
+            fail(&s, "reason", "%s", why);
+            draw_cancel(&s, out, 422);
+        } else if (answered(&s, publish(&s, &p), out, "cancelled") != 0) {
+            draw_cancel(&s, out, 422);
+        }
+    }
+    free_target(&s);
 }

@@ -29,6 +29,17 @@
 
 static const char *const type_names[] = {"documentation", "literature", "recording", "method",
                                          "link"};
+/* the same, for people (translated with T where shown) */
+static const char *const type_labels[] = {N_("documentation"), N_("literature"),
+                                          N_("recording"), N_("method"), N_("link")};
+
+static const char *type_label(const web_req_t *r, const char *type)
+{
+    for (size_t i = 0; type && i < sizeof type_names / sizeof type_names[0]; i++)
+        if (strcmp(type, type_names[i]) == 0)
+            return T(r, type_labels[i]);
+    return "?";
+}
 #define N_TYPES (sizeof type_names / sizeof type_names[0])
 
 static void files_of(const store_item_t *it, Lernet__Attachment ***a, size_t *n)
@@ -81,10 +92,12 @@ static void files(html_t *h, const web_req_t *r, const store_item_t *it)
         } else {
             html_text(h, a[i]->name);
         }
+        char num[32];
         html_rawf(h, " <span class=\"hint\">(");
         html_text(h, a[i]->media_type);
-        html_rawf(h, ", %.1f KiB%s)</span></li>", (double)a[i]->size / 1024.0,
-                  here ? "" : ", not yet here");
+        html_rawf(h, ", %s\u00a0KiB%s%s)</span></li>",
+                  web_decimal(r, (double)a[i]->size / 1024.0, 1, num, sizeof num),
+                  here ? "" : ", ", here ? "" : T(r, "not yet here"));
     }
     html_raw(h, "</ul>");
 }
@@ -95,53 +108,54 @@ void library_rows(html_t *h, const web_req_t *r, const store_item_t *it)
     char about[EVENT_ID_HEX_SIZE];
     if (it->reply) {
         event_id_hex(about, it->about);
-        html_rawf(h, "<tr><th>Answers</th><td><a href=\"/event/%s\">%.16s…</a></td></tr>",
-                  about, about);
-        html_raw(h, "<tr><th>Text</th><td>");
+        html_rawf(h, "<tr><th>%s</th><td><a href=\"/event/%s\">%s</a></td></tr>",
+                  T(r, "Answers"), about, T(r, "what this reply answers"));
+        html_rawf(h, "<tr><th>%s</th><td>", T(r, "Text"));
         library_texts(h, it->reply->text, it->reply->n_text);
         html_raw(h, "</td></tr>");
     } else {
         const Lernet__Resource *res = it->resource;
         const char *type = payload_resource_type_name((int)res->type);
-        html_raw(h, "<tr><th>Title</th><td>");
+        html_rawf(h, "<tr><th>%s</th><td>", T(r, "Title"));
         library_texts(h, res->title, res->n_title);
-        html_rawf(h, "</td></tr><tr><th>Type</th><td>%s</td></tr>", type ? type : "?");
+        html_rawf(h, "</td></tr><tr><th>%s</th><td>%s</td></tr>", T(r, "Type"),
+                  type_label(r, type));
         if (res->n_summary) {
-            html_raw(h, "<tr><th>Summary</th><td>");
+            html_rawf(h, "<tr><th>%s</th><td>", T(r, "Summary"));
             library_texts(h, res->summary, res->n_summary);
             html_raw(h, "</td></tr>");
         }
         if (memcmp(it->about, zero, sizeof zero)) {
             event_id_hex(about, it->about);
-            html_rawf(h, "<tr><th>Documents</th><td><a href=\"/event/%s\">%.16s…</a></td></tr>",
-                      about, about);
+            html_rawf(h, "<tr><th>%s</th><td><a href=\"/event/%s\">%s</a></td></tr>",
+                      T(r, "Documents"), about, T(r, "the workshop or meeting it documents"));
         }
         for (size_t i = 0; i < res->n_urls; i++) {
             /* the wire check allows http(s) only */
             html_rawf(h, "<tr><th>%s</th><td><a rel=\"noopener noreferrer\" href=\"",
-                      i ? "" : "Links");
+                      i ? "" : T(r, "Links"));
             html_text(h, res->urls[i]);
             html_raw(h, "\">");
             html_text(h, res->urls[i]);
             html_raw(h, "</a></td></tr>");
         }
         if (res->n_themes) {
-            html_raw(h, "<tr><th>Themes</th><td>");
+            html_rawf(h, "<tr><th>%s</th><td>", T(r, "Themes"));
             strings_cell(h, res->themes, res->n_themes);
             html_raw(h, "</td></tr>");
         }
         if (res->n_roles) {
-            html_raw(h, "<tr><th>For</th><td>");
+            html_rawf(h, "<tr><th>%s</th><td>", T(r, "For"));
             strings_cell(h, res->roles, res->n_roles);
             html_raw(h, "</td></tr>");
         }
         if (*res->language) {
-            html_raw(h, "<tr><th>Language</th><td>");
-            html_text(h, res->language);
+            html_rawf(h, "<tr><th>%s</th><td>", T(r, "Language"));
+            html_text(h, web_lang_name(r, res->language));
             html_raw(h, "</td></tr>");
         }
         if (*res->licence) {
-            html_raw(h, "<tr><th>Licence</th><td>");
+            html_rawf(h, "<tr><th>%s</th><td>", T(r, "Licence"));
             html_text(h, res->licence);
             html_raw(h, "</td></tr>");
         }
@@ -150,7 +164,7 @@ void library_rows(html_t *h, const web_req_t *r, const store_item_t *it)
     size_t n;
     files_of(it, &a, &n);
     if (n) {
-        html_raw(h, "<tr><th>Files</th><td>");
+        html_rawf(h, "<tr><th>%s</th><td>", T(r, "Files"));
         files(h, r, it);
         html_raw(h, "</td></tr>");
     }
@@ -171,26 +185,26 @@ static int reply_li(void *ctx, const store_item_t *it)
 {
     thread_t *t = ctx;
     html_t *h = t->h;
-    char id[EVENT_ID_HEX_SIZE], day[16];
+    char id[EVENT_ID_HEX_SIZE], day[64];
     store_profile_t p;
     if (t->n++ >= THREAD_MAX_REPLIES)
         return 1;
     event_id_hex(id, it->id);
-    civil_strftime(it->created_ms / 1000, NULL, "%Y-%m-%d", day, sizeof day);
+    web_day_time(t->r, it->created_ms / 1000, NULL, day, sizeof day, NULL, 0);
     html_rawf(h, "<li class=\"reply%s\" id=\"r-%s\"><p class=\"meta\">", it->hidden ? " hidden" : "",
               id);
     if (store_profile(t->r->env->st, it->author, &p))
         html_text(h, p.name);
     else
-        html_raw(h, "an organisation");
-    html_rawf(h, ", %s · <a href=\"/event/%s\">%.12s</a></p>", day, id, id);
+        html_text(h, T(t->r, "an organisation"));
+    html_rawf(h, ", %s · <a href=\"/event/%s\">%s</a></p>", day, id, T(t->r, "link"));
     if (it->hidden) {
-        html_raw(h, "<p class=\"bad\">Hidden by ");
-        if (store_profile(t->r->env->st, it->hidden_by, &p))
+        html_rawf(h, "<p class=\"bad\">%s", T(t->r, "Hidden by a coordinator"));
+        if (store_profile(t->r->env->st, it->hidden_by, &p)) {
+            html_raw(h, " (");
             html_text(h, p.name);
-        else
-            html_raw(h, "a coordinator");
-        html_raw(h, " (coordinator)");
+            html_raw(h, ")");
+        }
         if (it->hide_reason && *it->hide_reason) {
             html_raw(h, ": ");
             html_text(h, it->hide_reason);
@@ -200,7 +214,7 @@ static int reply_li(void *ctx, const store_item_t *it)
         library_texts(h, it->reply->text, it->reply->n_text);
         files(h, t->r, it);
     } else {
-        html_raw(h, "<p>(content erased)</p>");
+        html_rawf(h, "<p>%s</p>", T(t->r, "(content erased)"));
     }
     replies(t, it->id);
     html_raw(h, "</li>");
@@ -227,10 +241,10 @@ void library_thread(html_t *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYT
     char hex[EVENT_ID_HEX_SIZE];
     thread_t t = {r, h, 0, 0};
     event_id_hex(hex, id);
-    html_raw(h, "<h2>Discussion</h2><div id=\"thread\">");
+    html_rawf(h, "<h2>%s</h2><div id=\"thread\">", T(r, "Discussion"));
     replies(&t, id);
     if (!t.n)
-        html_raw(h, "<p>No replies yet.</p>");
+        html_rawf(h, "<p>%s</p>", T(r, "No replies yet."));
     html_raw(h, "</div>");
     if (!config_has_network(r->env->cfg, network))
         return; /* this node does not publish there */
@@ -240,16 +254,19 @@ void library_thread(html_t *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYT
                  "<input type=\"hidden\" name=\"network\" value=\"",
               r->csrf, hex);
     html_text(h, network);
-    html_raw(h, "\"><label for=\"f-text_1\">Reply as this organisation</label>"
-                "<textarea rows=\"3\" name=\"text_1\" id=\"f-text_1\"></textarea>"
-                "<label for=\"f-lang_1\">Language</label><select name=\"lang_1\" id=\"f-lang_1\">");
+    html_rawf(h, "\"><label for=\"f-text_1\">%s *</label>"
+                 "<textarea rows=\"3\" name=\"text_1\" id=\"f-text_1\" required "
+                 "aria-required=\"true\"></textarea>"
+                 "<label for=\"f-lang_1\">%s</label><select name=\"lang_1\" id=\"f-lang_1\">",
+              T(r, "Reply as this organisation"), T(r, "Language"));
     static const char *const langs[] = {"sv", "da", "fi", "de", "nb", "en"};
     const char *mine = country_lang(r->env->cfg->country);
     for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
         html_rawf(h, "<option value=\"%s\"%s>%s</option>", langs[i],
-                  mine && strcmp(mine, langs[i]) == 0 ? " selected" : "", langs[i]);
-    html_raw(h, "</select><button type=\"submit\" id=\"reply-submit\">Sign and publish the "
-                "reply</button></form>");
+                  mine && strcmp(mine, langs[i]) == 0 ? " selected" : "", web_lang_name(r, langs[i]));
+    html_rawf(h, "</select><p class=\"hint\">%s</p><button type=\"submit\" "
+                 "id=\"reply-submit\">%s</button></form>",
+              T(r, "* required"), T(r, "Sign and publish the reply"));
 }
 
 /* ---- downloads -------------------------------------------------------- */
@@ -301,7 +318,7 @@ void library_file(const web_req_t *r, web_resp_t *out, const char *path)
     size_t idlen = (size_t)(slash - path);
     file_pick_t f = {0};
     if (idlen < 8 || idlen > 64) {
-        web_error_page(r, out, 404, "no such file");
+        web_error_page(r, out, 404, T(r, "no such file"));
         return;
     }
     memcpy(id, path, idlen);
@@ -309,19 +326,19 @@ void library_file(const web_req_t *r, web_resp_t *out, const char *path)
     unsigned long i = strtoul(slash + 6, &end, 10);
     if (text_hex_prefix(id, EVENT_ID_BYTES, TEXT_HEX_LOWER, NULL, NULL) != 0 || !end ||
         *end || end == slash + 6 || i >= EVENT_MAX_ATTACHMENTS) {
-        web_error_page(r, out, 404, "no such file");
+        web_error_page(r, out, 404, T(r, "no such file"));
         return;
     }
     f.index = i;
     if (store_item(r->env->st, id, pick_file, &f, why, sizeof why) != STORE_OK || !f.found) {
-        web_error_page(r, out, 404, "no such file");
+        web_error_page(r, out, 404, T(r, "no such file"));
         return;
     }
     int fd, rc = attach_open(r->env->home, f.hash, f.size, &fd, why, sizeof why);
     if (rc != ATTACH_OK) {
         web_error_page(r, out, rc == ATTACH_ERR_ABSENT ? 404 : 500,
-                       rc == ATTACH_ERR_ABSENT ? "not yet here: the file is fetched from "
-                                                 "partners that hold it"
+                       rc == ATTACH_ERR_ABSENT ? T(r, "not yet here: the file is fetched from "
+                                                      "partners that hold it")
                                                : why);
         return;
     }
@@ -367,16 +384,24 @@ static int lib_row(void *ctx, const store_item_t *it)
     if (l->n++ >= LIBRARY_MAX_ROWS)
         return 1;
     event_id_hex(id, it->id);
-    html_rawf(l->h, "<tr class=\"resource%s\" data-id=\"%s\"><td><a href=\"/event/%s\">",
+    const char *title = payload_text_pick(res->title, res->n_title, l->r->langs);
+    html_rawf(l->h, "<tr class=\"resource%s\" data-id=\"%s\"><td><a href=\"/event/%s\"",
               it->hidden ? " hidden" : "", id, id);
-    html_text(l->h, payload_text_pick(res->title, res->n_title, l->r->langs));
+    for (size_t i = 0; i < res->n_title; i++)
+        if (res->title[i]->text == title) {
+            html_raw(l->h, " lang=\"");
+            html_text(l->h, res->title[i]->lang);
+            html_raw(l->h, "\"");
+        }
+    html_raw(l->h, ">");
+    html_text(l->h, title);
     html_raw(l->h, "</a>");
     if (it->hidden)
-        html_raw(l->h, " <span class=\"badge\">hidden by a coordinator</span>");
-    html_rawf(l->h, "</td><td>%s</td><td>", type ? type : "?");
+        html_rawf(l->h, " <span class=\"badge\">%s</span>", T(l->r, "hidden by a coordinator"));
+    html_rawf(l->h, "</td><td>%s</td><td>", type_label(l->r, type));
     strings_cell(l->h, res->themes, res->n_themes);
     html_raw(l->h, "</td><td>");
-    html_text(l->h, res->language);
+    html_text(l->h, web_lang_name(l->r, res->language));
     html_raw(l->h, "</td><td>");
     html_text(l->h, it->network);
     html_raw(l->h, "</td><td>");
@@ -400,17 +425,22 @@ void page_library(const web_req_t *r, web_resp_t *out)
     const config_t *cfg = r->env->cfg;
     lib_t l = {r, h, web_arg(r, "type"), web_arg(r, "theme"), web_arg(r, "language"), 0};
     const char *net = web_arg(r, "network");
-    html_raw(h, "<h1>Library</h1><p>Documentation, literature tips, recorded lectures, "
-                "methods and links the networks share. <a href=\"/publish/resource\">Add a "
-                "resource</a> · <a href=\"/feed.atom\">Atom feed</a></p>"
-                "<form class=\"filters\" method=\"get\" action=\"/library\">"
-                "<label for=\"f-type\">Type</label><select name=\"type\" id=\"f-type\">"
-                "<option value=\"\">all</option>");
+    html_rawf(h, "<h1 id=\"library-title\">%s</h1><p>%s <a href=\"/publish/resource\">%s</a> · "
+                 "<a href=\"/feed.atom\">%s</a></p>"
+                 "<form class=\"filters\" method=\"get\" action=\"/library\">"
+                 "<label for=\"f-type\">%s</label><select name=\"type\" id=\"f-type\">"
+                 "<option value=\"\">%s</option>",
+              T(r, "Library"),
+              T(r, "Documentation, literature tips, recorded lectures, methods and links the "
+                   "networks share."),
+              T(r, "Add a resource"), T(r, "Atom feed"), T(r, "Type"), T(r, "all"));
     for (size_t i = 0; i < N_TYPES; i++)
         html_rawf(h, "<option value=\"%s\"%s>%s</option>", type_names[i],
-                  l.type && strcmp(l.type, type_names[i]) == 0 ? " selected" : "", type_names[i]);
-    html_raw(h, "</select><label for=\"f-network\">Network</label><select name=\"network\" "
-                "id=\"f-network\"><option value=\"\">all</option>");
+                  l.type && strcmp(l.type, type_names[i]) == 0 ? " selected" : "",
+                  T(r, type_labels[i]));
+    html_rawf(h, "</select><label for=\"f-network\">%s</label><select name=\"network\" "
+                 "id=\"f-network\"><option value=\"\">%s</option>",
+              T(r, "Network"), T(r, "all"));
     for (size_t i = 0; i < cfg->n_networks; i++) {
         html_raw(h, "<option value=\"");
         html_text(h, cfg->networks[i]);
@@ -419,20 +449,24 @@ void page_library(const web_req_t *r, web_resp_t *out)
         html_raw(h, "</option>");
     }
     html_raw(h, "</select>");
-    text_filter(h, "theme", "Theme", l.theme);
-    text_filter(h, "language", "Language", l.language);
-    html_raw(h, "<button type=\"submit\">Filter</button></form>"
-                "<table class=\"library\" id=\"library\"><thead><tr><th>Title</th><th>Type</th>"
-                "<th>Themes</th><th>Language</th><th>Network</th><th>Organisation</th>"
-                "<th>Files</th></tr></thead><tbody>");
+    text_filter(h, "theme", T(r, "Theme"), l.theme);
+    text_filter(h, "language", T(r, "Language"), l.language);
+    html_rawf(h, "<button type=\"submit\">%s</button></form>"
+                 "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-labelledby=\"library-title\">"
+                 "<table class=\"library\" id=\"library\"><thead><tr>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s</th></tr></thead><tbody>",
+              T(r, "Filter"), T(r, "Title"), T(r, "Type"), T(r, "Themes"), T(r, "Language"),
+              T(r, "Network"), T(r, "Organisation"), T(r, "Files"));
     store_query_t q = {.kind = LERNET__KIND__KIND_RESOURCE, .network = net};
     store_items(r->env->st, &q, lib_row, &l);
-    html_raw(h, "</tbody></table>");
+    html_raw(h, "</tbody></table></div>");
     if (!l.n)
-        html_raw(h, "<p>Nothing here yet.</p>");
+        html_rawf(h, "<p>%s</p>", T(r, "Nothing here yet."));
     else if (l.n > LIBRARY_MAX_ROWS)
-        html_rawf(h, "<p>The first %d are shown; filter to see others.</p>", LIBRARY_MAX_ROWS);
-    web_page(r, out, 200, "Library", html_take(&h, NULL));
+        html_rawf(h, T(r, "<p>The first %d are shown; filter to see others.</p>"), LIBRARY_MAX_ROWS);
+    web_page(r, out, 200, T(r, "Library"), html_take(&h, NULL));
 }
 
 /* ---- the feed ------------------------------------------------------------ */
@@ -451,7 +485,7 @@ void page_atom(const web_req_t *r, web_resp_t *out)
         if (f)
             fclose(f);
         free(buf);
-        web_error_page(r, out, 500, "the feed could not be made (store or memory)");
+        web_error_page(r, out, 500, T(r, "the feed could not be made (store or memory)"));
         return;
     }
     fclose(f);

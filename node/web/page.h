@@ -9,9 +9,14 @@
 
 #include "web/web.h"
 
-/* GET /?network=&theme=&language=&org=&country= : upcoming workshops and
- * meetings of every network this node holds, at most PAGE_MAX_ROWS. */
-#define PAGE_MAX_ROWS 500
+/* GET /?network=&theme=&language=&org=&country=&from=&span=&start= :
+ * workshops and meetings of every network this node holds: everything
+ * ahead, or with from=YYYY-MM-DD and span=month|week the month or week of
+ * that day (in the node's zone), with links to the one before and after
+ * and a form to jump to any day; shown in pages of at most PAGE_MAX_ROWS
+ * (start= is the index of a page's first row), fewer when the byte budget
+ * below ends a page early (the next page starts where it stopped). */
+#define PAGE_MAX_ROWS 50
 /* The subscription feed: events that ended in the last year or are ahead,
  * at most this many (calendar apps give up long before); the whole history
  * is `lernet export ical`. */

@@ -23,6 +23,7 @@
 #include "web/form.h"
 #include "web/html.h"
 #include "util/log.h"
+#include "util/time.h"
 #include "util/text.h"
 #include "web/page.h"
 #include "util/why.h"
@@ -31,7 +32,7 @@
 #define TOKEN_MAX 512
 #define MAC_BYTES 32
 #define MAC_HEX (2 * MAC_BYTES + 1)
-#define LANGS_MAX 128
+#define LANGS_MAX 512
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -57,6 +58,7 @@ struct web {
     slot_t slots[WEB_MAX_CONNECTIONS];
     size_t n_live;   /* slots in use and not cut */
     size_t n_closed; /* connections MHD has closed, ever */
+    i18n_t *i18n;    /* the page's catalogues; NULL: English only */
 };
 
 /* State of one request across MHD's calls to the handler. */
@@ -95,7 +97,26 @@ static const char style_css[] =
     "form.publish .field-error{color:#b3261e;font-weight:600;margin:.1em 0}"
     "form.publish .invalid{border:2px solid #b3261e}"
     "button{margin-top:1em;padding:.4em 1.2em}"
-    "details{margin-top:.2em}code{font-size:.9em}\n";
+    "details{margin-top:.2em}code{font-size:.9em}"
+    /* reachable by keyboard first, visible only when focused */
+    ".skip{position:absolute;left:-999em;top:0;background:#fff;color:#1f4e79;padding:.5em}"
+    ".skip:focus{left:.5em;z-index:10}"
+    ".visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;"
+    "clip:rect(0 0 0 0);white-space:nowrap}"
+    "nav.langs ul{list-style:none;display:flex;flex-wrap:wrap;gap:.6em;margin:0;padding:0}"
+    "nav.langs span[aria-current]{font-weight:700;text-decoration:underline}"
+    ".error-summary{border:3px solid #b3261e;background:#fff;padding:.5em 1em;margin:1em 0}"
+    ".error-summary:focus{outline:3px solid #1f4e79}"
+    ".error-summary a{color:#b3261e;font-weight:600}"
+    ".req{color:#b3261e}label.second{font-weight:400}"
+    ".hint{display:block;color:#4a5563;font-size:.9em}"
+    /* a phone: nothing wider than the screen (ids wrap, wide tables scroll in their box) */
+    "body{overflow-wrap:break-word}code.id,code{overflow-wrap:anywhere;word-break:break-word}"
+    ".scroll{overflow-x:auto;max-width:100%}"
+    "main,header,footer{max-width:100%;box-sizing:border-box}"
+    "input,select,textarea{max-width:100%}"
+    "a:focus,button:focus,input:focus,select:focus,textarea:focus,summary:focus"
+    "{outline:3px solid #f2a900;outline-offset:1px}\n";
 
 /* ---- secrets ------------------------------------------------------- */
 
@@ -242,13 +263,13 @@ static const char *cross_site(const web_t *w, struct MHD_Connection *c, const ch
     const char *site = header(c, "Sec-Fetch-Site"), *auth = header(c, "Authorization");
     const char *tok = json_string_value(json_object_get(form, "csrf"));
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
-        return "the form was sent from another site (Sec-Fetch-Site)";
+        return N_("the form was sent from another site (Sec-Fetch-Site)");
     if (origin && !same_origin(origin, host))
-        return "the form was sent from another site (Origin)";
+        return N_("the form was sent from another site (Origin)");
     if (!origin && !site && !(auth && strncmp(auth, "Bearer ", 7) == 0 && has_token(w, c)))
-        return "the form's origin is unknown (no Origin or Sec-Fetch-Site header)";
+        return N_("the form's origin is unknown (no Origin or Sec-Fetch-Site header)");
     if (!tok || strlen(tok) != MAC_HEX - 1 || sodium_memcmp(tok, want, MAC_HEX - 1) != 0)
-        return "the form's CSRF token is missing or out of date: reload the page";
+        return N_("the form's CSRF token is missing or out of date: reload the page");
     return NULL;
 }
 
@@ -368,18 +389,17 @@ static void cut_slow(web_t *w)
 
 /* ---- requests -------------------------------------------------------- */
 
-/* ?lang=de, else Accept-Language by q (at most 8 tags), as "de,en". */
-static void pick_langs(struct MHD_Connection *c, char out[LANGS_MAX])
+static int lang_tag_ok(const char *q)
 {
-    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+    return q && strlen(q) >= 2 && strlen(q) <= 35 &&
+           strspn(q, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") == strlen(q);
+}
+
+/* Accept-Language by q (at most 8 tags), best first. */
+static size_t accept_tags(struct MHD_Connection *c, char tags[8][36])
+{
     const char *al = header(c, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
-    out[0] = '\0';
-    if (q && strlen(q) >= 2 && strlen(q) <= 35 &&
-        strspn(q, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") == strlen(q)) {
-        snprintf(out, LANGS_MAX, "%s", q);
-        return;
-    }
-    struct { char tag[36]; int q; } tags[8];
+    struct { char tag[36]; int q; } t[8];
     size_t n = 0;
     for (const char *p = al; p && *p && n < 8;) {
         p += strspn(p, " ,");
@@ -389,21 +409,58 @@ static void pick_langs(struct MHD_Connection *c, char out[LANGS_MAX])
         if (*semi == ';' && (!next || semi < next) && strncmp(semi, ";q=", 3) == 0)
             qv = (int)(strtod(semi + 3, NULL) * 1000);
         if (tl >= 2 && tl <= 35 && qv > 0 && p[0] != '*') {
-            snprintf(tags[n].tag, sizeof tags[n].tag, "%.*s", (int)tl, p);
-            tags[n++].q = qv;
+            snprintf(t[n].tag, sizeof t[n].tag, "%.*s", (int)tl, p);
+            t[n++].q = qv;
         }
         p = next ? next + 1 : p + strlen(p);
     }
     for (size_t i = 1; i < n; i++) /* stable insertion sort by q, descending */
-        for (size_t j = i; j > 0 && tags[j].q > tags[j - 1].q; j--) {
-            __typeof__(tags[0]) t = tags[j];
-            tags[j] = tags[j - 1];
-            tags[j - 1] = t;
+        for (size_t j = i; j > 0 && t[j].q > t[j - 1].q; j--) {
+            __typeof__(t[0]) x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
         }
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(out);
-        snprintf(out + len, LANGS_MAX - len, "%s%s", i ? "," : "", tags[i].tag);
-    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(tags[i], t[i].tag, sizeof tags[i]);
+    return n;
+}
+
+static void add_lang(char out[LANGS_MAX], const char *tag)
+{
+    size_t len = strlen(out);
+    if (tag && *tag)
+        snprintf(out + len, LANGS_MAX - len, "%s%s", len ? "," : "", tag);
+}
+
+/* The page's language: ?lang= when it is one of the page's (*remember is
+ * then set: the menu's choice holds for the next pages), else the
+ * lernet_lang cookie, else the first Accept-Language tag the page has,
+ * else English. And the content languages: ?text_lang= (a title's other
+ * language, one click away), the page's, Accept-Language's, then en, so
+ * that a visitor who reads only German is shown the English title of an
+ * event written in Swedish and English, not the Swedish one. */
+static const char *pick_langs(struct MHD_Connection *c, char out[LANGS_MAX], int *remember)
+{
+    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+    const char *tq = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "text_lang");
+    const char *ck = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "lernet_lang");
+    char tags[8][36];
+    size_t n = accept_tags(c, tags);
+    const char *page = lang_tag_ok(q) ? i18n_lang_of(q, strlen(q)) : NULL;
+    *remember = page != NULL;
+    if (!page && lang_tag_ok(ck))
+        page = i18n_lang_of(ck, strlen(ck));
+    for (size_t i = 0; !page && i < n; i++)
+        page = i18n_lang_of(tags[i], strlen(tags[i]));
+    page = page ? page : "en";
+    out[0] = '\0';
+    add_lang(out, lang_tag_ok(tq) ? tq : NULL);
+    add_lang(out, lang_tag_ok(q) ? q : NULL);
+    add_lang(out, page);
+    for (size_t i = 0; i < n; i++)
+        add_lang(out, tags[i]);
+    add_lang(out, "en");
+    return page;
 }
 
 /* In-place percent-decoding of one urlencoded part; -1 if malformed. */
@@ -491,40 +548,101 @@ const char *web_field(const web_req_t *r, const char *name)
     return json_string_value(json_object_get(r->form, name));
 }
 
+/* ---- translation ----------------------------------------------------- */
+
+const char *web_tr(const web_req_t *r, const char *msgid)
+{
+    return i18n_get(r->i18n, r->lang, msgid);
+}
+
+const char *web_trn(const web_req_t *r, const char *one, const char *many, unsigned long n)
+{
+    return i18n_nget(r->i18n, r->lang, one, many, n);
+}
+
+void web_day_time(const web_req_t *r, int64_t t, const char *tz, char *day, size_t dn,
+                  char *clock, size_t cn)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!tz || civil_local(t, tz, &tm) != 0)
+        gmtime_r(&tt, &tm);
+    if (day)
+        i18n_date(r->lang, &tm, day, dn);
+    if (clock)
+        i18n_clock(r->lang, &tm, clock, cn);
+}
+
+const char *web_int(const web_req_t *r, long long v, char *buf, size_t n)
+{
+    i18n_int(r->lang, v, buf, n);
+    return buf;
+}
+
+const char *web_decimal(const web_req_t *r, double v, int digits, char *buf, size_t n)
+{
+    i18n_decimal(r->lang, v, digits, buf, n);
+    return buf;
+}
+
 /* ---- pages ----------------------------------------------------------- */
+
+/* The language menu: each language named in itself (and marked so), the
+ * current one as text. Links keep the page, not its query. */
+static void lang_menu(html_t *h, const web_req_t *r)
+{
+    const i18n_lang_t *l;
+    html_rawf(h, "<nav class=\"langs\" aria-label=\"%s\"><ul>", T(r, "Language"));
+    for (size_t i = 0; (l = i18n_lang_at(i)); i++) {
+        if (strcmp(l->code, r->lang) == 0)
+            html_rawf(h, "<li><span lang=\"%s\" aria-current=\"true\">%s</span></li>", l->code,
+                      l->name);
+        else
+            html_rawf(h, "<li><a href=\"?lang=%s\" lang=\"%s\" hreflang=\"%s\">%s</a></li>",
+                      l->code, l->code, l->code, l->name);
+    }
+    html_raw(h, "</ul></nav>");
+}
 
 void web_page(const web_req_t *r, web_resp_t *out, int status, const char *title, char *body)
 {
     html_t *h = html_new();
     const config_t *cfg = r->env->cfg;
-    html_raw(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<link rel=\"stylesheet\" href=\"/style.css\"><title>");
+    html_rawf(h, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                 "<link rel=\"stylesheet\" href=\"/style.css\"><title>",
+              r->lang);
     html_text(h, title);
     html_raw(h, " · ");
     html_text(h, cfg->name);
-    html_raw(h, "</title></head><body><header><a class=\"brand\" href=\"/\">lernet</a> <span "
-                "class=\"node\">");
+    html_rawf(h, "</title></head><body><a class=\"skip\" href=\"#main\">%s</a><header>"
+                 "<a class=\"brand\" href=\"/\">lernet</a> <span class=\"node\">",
+              T(r, "Skip to content"));
     html_text(h, cfg->name);
-    html_rawf(h, " (%s)</span><nav><a href=\"/\">Calendar</a><a href=\"/publish/workshop\">"
-                 "New workshop</a><a href=\"/publish/meeting\">New meeting</a>"
-                 "<a href=\"/publish/experience\">New experience report</a>"
-                 "<a href=\"/library\">Library</a><a href=\"/publish/resource\">New resource</a>"
-                 "<a href=\"/health\">Node health</a></nav>",
-              cfg->country);
-    if (!r->guest)
+    html_rawf(h, " (%s)</span>", cfg->country);
+    html_rawf(h, "<nav aria-label=\"%s\"><a href=\"/\">%s</a><a href=\"/publish/workshop\">"
+                 "%s</a><a href=\"/publish/meeting\">%s</a><a href=\"/publish/experience\">%s</a>"
+                 "<a href=\"/library\">%s</a><a href=\"/publish/resource\">%s</a>"
+                 "<a href=\"/goals\">%s</a><a href=\"/health\">%s</a></nav>",
+              T(r, "Main"), T(r, "Calendar"), T(r, "New workshop"), T(r, "New meeting"),
+              T(r, "New experience report"), T(r, "Library"), T(r, "New resource"),
+              T(r, "Goals"), T(r, "Node health"));
+    if (!r->guest) /* the sign-in page's first button stays its own */
         page_search_box(h, r);
-    html_raw(h, "</header><main>");
+    lang_menu(h, r);
+    html_raw(h, "</header><main id=\"main\" tabindex=\"-1\">");
     if (!body) { /* html_take failed: over HTML_MAX or out of memory */
         log_warn("web: the %s page could not be built (size bound or memory)", title);
         status = 500;
     }
-    html_raw(h, body ? body
-                     : "<p class=\"error\">This page could not be built: it grew past its size "
-                       "bound or memory ran out.</p>");
-    html_raw(h, "</main><footer>lernet " LERNET_VERSION
-                " · every event is signed by the node that published it</footer></body>"
-                "</html>\n");
+    if (body)
+        html_raw(h, body);
+    else
+        html_rawf(h, "<p class=\"error\">%s</p>",
+                  T(r, "This page could not be built: it grew past its size bound or memory "
+                       "ran out."));
+    html_rawf(h, "</main><footer>lernet " LERNET_VERSION " · %s</footer></body></html>\n",
+              T(r, "every event is signed by the node that published it"));
     free(body);
     out->status = status;
     out->type = "text/html; charset=utf-8";
@@ -537,26 +655,34 @@ void web_error_page(const web_req_t *r, web_resp_t *out, int status, const char 
     html_rawf(h, "<h1>%d</h1><p class=\"error\" id=\"error\">", status);
     html_text(h, msg);
     html_raw(h, "</p>");
-    web_page(r, out, status, "Error", html_take(&h, NULL));
+    web_page(r, out, status, T(r, "Error"), html_take(&h, NULL));
 }
 
+/* Spoken to whoever stands at the door: a coordinator or staff member
+ * sent the address, not the operator who knows the config file. */
 static void login_page(const web_req_t *r, web_resp_t *out, int status, const char *msg)
 {
     html_t *h = html_new();
-    html_raw(h, "<h1>Sign in</h1><p>This page is reached from another machine, so it asks for "
-                "the node's web token (the file named by <code>web_token_file</code>).</p>");
+    html_rawf(h, "<h1>%s</h1><p>%s</p><p>%s</p>", T(r, "Sign in"),
+              T(r, "This page is opened from another computer than the node's own, so it asks "
+                   "for the node's access code."),
+              T(r, "Ask the person who runs this node (your school's IT contact) for the access "
+                   "code. Coordinators: give it only to your organisation's staff, who then "
+                   "stay signed in on that browser for a working day."));
     if (msg) {
-        html_raw(h, "<p class=\"error\" id=\"error\">");
+        html_raw(h, "<p class=\"error\" id=\"error\" role=\"alert\">");
         html_text(h, msg);
         html_raw(h, "</p>");
     }
     html_rawf(h, "<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" "
-                 "value=\"%s\"><label>Token <input type=\"password\" name=\"token\" "
-                 "autocomplete=\"current-password\"></label> <button>Sign in</button></form>",
-              r->csrf);
+                 "value=\"%s\"><label for=\"f-token\">%s</label> <input type=\"password\" "
+                 "name=\"token\" id=\"f-token\" autocomplete=\"current-password\" required "
+                 "aria-required=\"true\"%s> <button id=\"submit\">%s</button></form>",
+              r->csrf, T(r, "Access code"),
+              msg ? " aria-invalid=\"true\" aria-describedby=\"error\"" : "", T(r, "Sign in"));
     web_req_t guest = *r;
     guest.guest = 1;
-    web_page(&guest, out, status, "Sign in", html_take(&h, NULL));
+    web_page(&guest, out, status, T(r, "Sign in"), html_take(&h, NULL));
 }
 
 static void do_login(web_t *w, const web_req_t *r, web_resp_t *out, char *cookie_hdr,
@@ -565,13 +691,13 @@ static void do_login(web_t *w, const web_req_t *r, web_resp_t *out, char *cookie
     const char *tok = web_field(r, "token");
     char mac[MAC_HEX];
     if (!w->cookie || !tok || strlen(tok) > TOKEN_MAX) {
-        login_page(r, out, 403, "wrong token");
+        login_page(r, out, 403, T(r, "That is not the access code: check it and try again."));
         return;
     }
     mac_hex(w, tok, strlen(tok), mac);
     if (sodium_memcmp(mac, w->cookie, MAC_HEX) != 0) {
         log_warn("web: a sign-in with a wrong token");
-        login_page(r, out, 403, "wrong token");
+        login_page(r, out, 403, T(r, "That is not the access code: check it and try again."));
         return;
     }
     /* a working day; Secure once a TLS proxy is in front */
@@ -619,9 +745,10 @@ static const struct route {
     {{"/", 0, WEB_GET, "/",
       "calendar of what is ahead (?network= &theme= &language= &org= &country=)"},
      page_calendar, NULL},
-    {{"/event/", 1, WEB_GET, "/event/{id}",
+    {{"/event/", 1, WEB_GET | WEB_POST, "/event/{id}",
       "one event, its signature check, its reports and its thread of replies with a reply "
-      "form; /event/ID/file/N downloads its N-th attached file when this node holds it"},
+      "form; /event/ID/file/N downloads its N-th attached file when this node holds it; "
+      "/event/ID/edit and /event/ID/cancel correct and cancel this node's own (POST)"},
      page_event, NULL},
     {{"/library", 0, WEB_GET, "/library",
       "the shared library: resources (?type= &theme= &language= &network=)"},
@@ -659,8 +786,8 @@ static void route(web_t *w, web_req_t *r, const char *url, int post, web_resp_t 
         if (rt->pub.prefix ? strncmp(url, rt->pub.path, len) != 0 : strcmp(url, rt->pub.path) != 0)
             continue;
         if (!(rt->pub.methods & (post ? WEB_POST : WEB_GET))) {
-            web_error_page(r, out, 405, post ? "only the publish and sign-in forms take POST"
-                                             : "this address only takes POST");
+            web_error_page(r, out, 405, post ? T(r, "only the page's forms take POST")
+                                             : T(r, "this address only takes POST"));
             return;
         }
         r->path = rt->pub.prefix ? url + len : "";
@@ -670,10 +797,11 @@ static void route(web_t *w, web_req_t *r, const char *url, int post, web_resp_t 
             rt->page(r, out);
         return;
     }
-    web_error_page(r, out, 404, "no such page");
+    web_error_page(r, out, 404, T(r, "no such page"));
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const char *cookie)
+static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const char *cookie,
+                             const char *lang_cookie)
 {
     static const char csp[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -711,6 +839,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const ch
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, out->disposition);
     if (cookie && cookie[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    if (lang_cookie && lang_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, lang_cookie);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "Content-Security-Policy", csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -724,36 +854,42 @@ static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const ch
 static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *url,
                               const char *method, conn_t *cs)
 {
-    char langs[LANGS_MAX], why[256] = "out of memory", cookie[160] = "";
+    char langs[LANGS_MAX], why[256] = "out of memory", cookie[160] = "", lang_cookie[80] = "";
     web_resp_t out = {0};
-    int post = strcmp(method, "POST") == 0;
+    int post = strcmp(method, "POST") == 0, remember = 0;
     json_t *form = NULL;
-    pick_langs(c, langs);
+    const char *lang = pick_langs(c, langs, &remember);
+    if (remember) /* a preference, not a secret: a year, readable by any page of this site */
+        snprintf(lang_cookie, sizeof lang_cookie,
+                 "lernet_lang=%s; Path=/; Max-Age=31536000; SameSite=Lax", lang);
     int allowed = is_local(w, c) || has_token(w, c);
     /* a visitor not let in sees only the sign-in form, and only its token */
     const char *csrf = allowed && strcmp(url, "/login") != 0 ? w->csrf : w->login_csrf;
-    web_req_t r = {.env = &w->env, .conn = c, .path = "", .langs = langs, .csrf = csrf};
+    web_req_t r = {.env = &w->env, .conn = c, .path = "", .lang = lang, .langs = langs,
+                   .i18n = w->i18n, .csrf = csrf};
     if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        web_error_page(&r, &out, 405, "method not allowed");
-        return reply(c, &out, NULL);
+        web_error_page(&r, &out, 405, T(&r, "method not allowed"));
+        return reply(c, &out, NULL, NULL);
     }
     if (post && !(form = parse_form(cs->body ? cs->body : (char *)"", cs->len, why,
                                      sizeof why))) {
         web_error_page(&r, &out, 400, why);
-        return reply(c, &out, NULL);
+        return reply(c, &out, NULL, NULL);
     }
     r.form = form;
     const char *xsite = post ? cross_site(w, c, url, form) : NULL;
     if (xsite) {
         log_warn("web: refused a %s %s: %s", method, url, xsite);
-        web_error_page(&r, &out, 403, xsite);
+        web_error_page(&r, &out, 403, T(&r, xsite));
     } else if (!allowed && strcmp(url, "/login") != 0 && strcmp(url, "/style.css") != 0) {
-        login_page(&r, &out, 401, "this request is not from this machine: sign in first");
+        login_page(&r, &out, 401,
+                   T(&r, "This computer is not the node's own: sign in with the access code "
+                         "first."));
     } else {
         route(w, &r, url, post, &out, cookie, sizeof cookie);
     }
     json_decref(form);
-    return reply(c, &out, cookie);
+    return reply(c, &out, cookie, lang_cookie);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -770,7 +906,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             answering(c);
             if ((out.body = strdup("request body larger than 65536 bytes\n")))
                 out.len = strlen(out.body);
-            return reply(c, &out, NULL); /* MHD closes: the body is never read */
+            return reply(c, &out, NULL, NULL); /* MHD closes: the body is never read */
         }
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
@@ -852,6 +988,47 @@ static int listen_on(const char *addr, char *why, size_t whylen)
     return fd;
 }
 
+/* Where the catalogues are: web_locale_dir, else beside the program as
+ * the build tree has them (build/lernet, build/locale), else as installed
+ * (bin/lernet, share/locale), else the install prefix CMake was given. */
+static void locale_dir(const config_t *cfg, char *out, size_t n)
+{
+    char exe[900], try[1000];
+    struct stat sb;
+    if (cfg->web_locale_dir[0]) {
+        snprintf(out, n, "%s", cfg->web_locale_dir);
+        return;
+    }
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        snprintf(try, sizeof try, "%s/locale", exe);
+        if (stat(try, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            snprintf(out, n, "%s", try);
+            return;
+        }
+        snprintf(try, sizeof try, "%s/../share/locale/sv/LC_MESSAGES/lernet.mo", exe);
+        if (stat(try, &sb) == 0) {
+            snprintf(out, n, "%s/../share/locale", exe);
+            return;
+        }
+    }
+    snprintf(out, n, "%s", LERNET_LOCALEDIR);
+}
+
+static int open_catalogues(web_t *w, char *why, size_t whylen)
+{
+    char dir[1000], missing[64], inner[512];
+    locale_dir(w->env.cfg, dir, sizeof dir);
+    if (i18n_open(&w->i18n, dir, missing, sizeof missing, inner, sizeof inner) != 0)
+        return why_fail(why, whylen, WEB_ERR_LOCALE, "web: a translation in %s: %s", dir, inner);
+    if (missing[0])
+        log_warn("web: no translation for %s in %s: the page is in English for them", missing,
+                 dir);
+    return WEB_OK;
+}
+
 int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen)
 {
     web_t *w = calloc(1, sizeof *w);
@@ -865,6 +1042,8 @@ int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen)
     mac_hex(w, "csrf", 4, w->csrf);
     mac_hex(w, "login", 5, w->login_csrf);
     int rc = env->cfg->web_token_file[0] ? load_token(w, why, whylen) : WEB_OK;
+    if (rc == WEB_OK)
+        rc = open_catalogues(w, why, whylen);
     if (rc == WEB_OK && (w->listen_fd = listen_on(env->cfg->web, why, whylen)) < 0)
         rc = WEB_ERR_LISTEN;
     struct sockaddr_in bound;
@@ -900,6 +1079,7 @@ void web_close(web_t **w)
     if ((*w)->listen_fd >= 0)
         close((*w)->listen_fd);
     sodium_free((*w)->secret);
+    i18n_close(&(*w)->i18n);
     if ((*w)->cookie)
         sodium_free((*w)->cookie);
     free(*w);

@@ -7,7 +7,8 @@
  *
  * Routes: the table in web.c, which web_route_at gives (pages in page.c
  * and library.c, forms in form.c): the calendar, /event/ID (with its thread
- * and, for /event/ID/file/N, its attached files), /library,
+ * and, for /event/ID/file/N, its attached files; /event/ID/edit and
+ * /event/ID/cancel correct and cancel this node's own), /library,
  * /publish/KIND, /health, /calendar.ics, /feed.atom, /report.csv,
  * /metrics, /style.css (the only asset; no scripts at all) and /login.
  *
@@ -23,6 +24,11 @@
  * Origin or Sec-Fetch-Site naming this page (a Bearer request may omit
  * both). Bodies are at most WEB_MAX_BODY bytes of
  * application/x-www-form-urlencoded text, at most WEB_MAX_FIELDS fields.
+ *
+ * Languages: every page in English, Swedish, Danish, German or Finnish
+ * (web/i18n.h; T and TN below), chosen by ?lang= (the menu on every page,
+ * remembered in the lernet_lang cookie), else that cookie, else
+ * Accept-Language, else English.
  *
  * Limits: at most WEB_MAX_CONNECTIONS connections; a request must be in
  * whole within WEB_REQUEST_S of its connection (or of the previous
@@ -41,6 +47,7 @@
 
 #include "config/config.h"
 #include "store/store.h"
+#include "web/i18n.h"
 
 #define WEB_MAX_BODY (64 * 1024)
 #define WEB_MAX_FIELDS 64
@@ -101,7 +108,11 @@ typedef struct web_req {
     const web_env_t *env;
     void *conn;             /* the MHD connection, for web_arg */
     const char *path;       /* after the route prefix (the ID of /event/ID) */
-    const char *langs;      /* preferred languages, "sv,en" (?lang= or Accept-Language) */
+    const char *lang;       /* the page's language: "en", "sv", "da", "de" or "fi" (static;
+                               ?lang=, else the lernet_lang cookie, else Accept-Language) */
+    const char *langs;      /* preferred languages for content, "de,sv,en": ?text_lang=,
+                               the page's, Accept-Language, then always en */
+    const struct i18n *i18n; /* the catalogues (web/i18n.h), or NULL: English */
     const char *csrf;       /* the token this page's form must carry (the sign-in form
                                has its own: it is shown to visitors not yet let in) */
     const json_t *form;     /* POST fields (name → string), or NULL for GET */
@@ -130,6 +141,40 @@ typedef struct web_resp {
 const char *web_arg(const web_req_t *r, const char *name);
 /* A POST field, or NULL. */
 const char *web_field(const web_req_t *r, const char *name);
+/* ---- translation ---------------------------------------------------- *
+ * Every English text the page shows goes through T (or TN for a count),
+ * so that xgettext finds it (scripts/update-po) and the visitor reads it
+ * in the page's language:
+ *     html_text(h, T(r, "Calendar"));
+ *     html_rawf(h, TN(r, "%zu event", "%zu events", n), n);
+ * A text in a static table is marked N_("...") where it is written and
+ * translated with T(r, table[i].label) where it is shown. Format strings
+ * stay checked (format_arg), and msgfmt --check keeps every translation's
+ * conversions equal to its msgid's. Markup stays out of msgids where it
+ * can; a msgid with markup is written with html_raw, so a translator's
+ * markup must be as safe as the msgid's (it is reviewed like code). */
+#define T(r, msgid) web_tr((r), (msgid))
+#define TN(r, one, many, n) web_trn((r), (one), (many), (unsigned long)(n))
+#define N_(msgid) (msgid)
+const char *web_tr(const web_req_t *r, const char *msgid) __attribute__((format_arg(2)));
+const char *web_trn(const web_req_t *r, const char *one, const char *many, unsigned long n)
+    __attribute__((format_arg(2), format_arg(3)));
+/* t as the page's language writes a day and a time of day, in zone tz
+ * (UTC when NULL or unknown): "tors 10 dec. 2026" and "09:00". Either out
+ * may be NULL. */
+void web_day_time(const web_req_t *r, int64_t t, const char *tz, char *day, size_t dn,
+                  char *clock, size_t cn);
+/* A count and a decimal in the page's language ("12 345", "1,5"). */
+const char *web_int(const web_req_t *r, long long v, char *buf, size_t n);
+const char *web_decimal(const web_req_t *r, double v, int digits, char *buf, size_t n);
+
+/* words.c: a country code ("DE"), a language tag ("da") and a content
+ * kind as the page's language names them ("Tyskland", "Dänisch", ...); an
+ * unknown code as it is. Static or borrowed from the catalogues. */
+const char *web_country_name(const web_req_t *r, const char *cc);
+const char *web_lang_name(const web_req_t *r, const char *tag);
+const char *web_kind_name(const web_req_t *r, int kind);
+
 /* A complete HTML page: header with navigation, body, footer; takes body
  * (malloc'd HTML, may be NULL when building it ran out of memory). title
  * is text (escaped here). */

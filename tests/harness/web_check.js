@@ -1,7 +1,14 @@
 // Drives a real headless Chromium (playwright-core, the browser from
 // Debian) through the web pages of three running daemons A–B–C and prints
 // what it saw as JSON; test_web.c asserts on it. Waits are polls with a
-// deadline, never fixed sleeps.
+// deadline, never fixed sleeps. Then every page and state (calendar, event,
+// each form empty and sent back with errors, correction and cancel forms,
+// health, library, sign-in, an error page) is audited on a 375-px phone:
+// axe-core with the WCAG 2.1 A and AA rules, the width of the page, and its
+// HTML as served saved for the Nu HTML checker (vnu.jar, run once over all
+// of them at the end); a workshop is published, corrected and cancelled
+// with the keyboard alone (Tab, Enter, typing); and the page is read in
+// each of its five languages.
 // Usage: node tests/web_check.js NODE_MODULES_DIR CONFIG.json
 // CONFIG: {a, b, c: base URLs; b_port; token: B's web token; artifacts: dir
 // for screenshots; far_de, far_sv: titles of C's workshop; chromium: path}
@@ -11,6 +18,9 @@ const fs = require('fs');
 const http = require('http');
 const { chromium } = require(path.resolve(process.argv[2], 'playwright-core'));
 const cfg = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+const AXE = path.resolve(process.argv[2], 'axe-core', 'axe.min.js');
+const VNU = path.resolve(process.argv[2], 'vnu-jar', 'build', 'dist', 'vnu.jar');
+const PHONE = 375;
 const DEADLINE_MS = 30000;
 const out = {};
 
@@ -59,8 +69,8 @@ async function calendar(ctxSv, ctxDe) {
   out.far_id = await row.getAttribute('data-id');
   // the other language one click away: open the details, follow the link
   await row.locator('details.langs summary').click();
-  await row.locator('details.langs a', { hasText: 'de' }).click();
-  await sv.waitForURL(/lang=de/);
+  await row.locator('details.langs a[data-lang="de"]').click();
+  await sv.waitForURL(/text_lang=de/);
   out.other_lang_one_click = (await sv.locator('li.event a.title', { hasText: cfg.far_de }).count()) === 1;
   const de = await ctxDe.newPage();
   await de.goto(`${cfg.a}/`);
@@ -69,7 +79,7 @@ async function calendar(ctxSv, ctxDe) {
   // filter by country through the form
   await sv.goto(`${cfg.a}/`);
   await sv.selectOption('select[name=country]', 'DE');
-  await Promise.all([sv.waitForNavigation(), sv.click('form.filters button')]);
+  await Promise.all([sv.waitForNavigation(), sv.click('#filters button')]);
   out.country_filter_count = await sv.locator('li.event').count();
   // C's event page, as A shows it
   await sv.click(`li.event[data-id="${out.far_id}"] a.title`);
@@ -101,12 +111,15 @@ async function publishing(page) {
   const bad = await submit(page);
   out.bad_status = bad.status();
   out.bad_end_message = (await page.textContent('#error-end').catch(() => '')) || '';
+  out.bad_focus = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  out.bad_summary_link = await page.getAttribute('#error li a[href="#f-end"]', 'href').catch(() => '');
   out.bad_value_kept = (await page.inputValue('#f-title_1')) === 'APL-handledning för företag';
   // then the real one
   await fillWorkshop(page, 'APL-handledning för företag', '2027-05-11T09:00', '2027-05-11T12:00');
   const ok = await submit(page);
   out.published_notice = ok.status() === 200 && (await page.locator('#published').count()) === 1;
   const id = page.url().match(/\/event\/([0-9a-f]{64})/)[1];
+  out.own_id = id;
   // it reaches C, two hops away
   const atC = await page.context().newPage();
   out.workshop_at_c = await pollFor('the workshop at C', () =>
@@ -182,6 +195,209 @@ async function nonLocal(ctx) {
   await page.close();
 }
 
+// ---- keyboard only ------------------------------------------------------
+
+// Presses Tab until the element matching sel has the focus (at most max
+// presses); returns how many it took, or throws.
+async function tabTo(page, sel, max = 80) {
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(s => document.activeElement && document.activeElement.matches(s), sel))
+      return i;
+  }
+  throw new Error(`${max} Tab presses did not reach ${sel}`);
+}
+
+// Types into the focused control (Tab into a text box selects what it holds,
+// so typing replaces it).
+async function tabType(page, sel, text) {
+  await tabTo(page, sel);
+  await page.keyboard.type(text);
+}
+
+// A date and time box: its day, month and year take digits in turn, then
+// Tab moves to its hours and minutes (Chromium's segments).
+async function tabDateTime(page, sel, dmy, hm) {
+  await tabTo(page, sel);
+  await page.keyboard.type(dmy);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(hm);
+}
+
+// A workshop published, corrected and cancelled without the mouse: Tab to
+// each field, type, Tab to the button, Enter. en-US: the date and time
+// boxes take month, day, year, then hours, minutes and AM/PM.
+async function keyboard(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const title = 'Arbetsplatsförlagt lärande – handledarutbildning';
+  await page.goto(`${cfg.a}/`);
+  // the skip link comes first, and takes the focus past the header
+  out.kb_skip_first = (await tabTo(page, 'a.skip', 1)) === 1;
+  await tabTo(page, 'a[href="/publish/workshop"]');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await tabType(page, '#f-title_1', title);
+  await tabType(page, '#f-title_2', 'Workplace learning – training for supervisors');
+  await tabDateTime(page, '#f-start', '09152027', '0100P');
+  await tabDateTime(page, '#f-end', '09152027', '0400P');
+  await tabType(page, '#f-place', 'Lärcentrum, Stationsgatan 2, Östhammar');
+  out.kb_start_value = await page.inputValue('#f-start');
+  await tabTo(page, '#submit');
+  const pub = (await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]))[0];
+  out.kb_published = pub.status() === 200 && (await page.locator('#published').count()) === 1 &&
+    (await page.textContent('#title')).includes('Workplace learning – training for supervisors');
+  // correct it: the place
+  await tabTo(page, 'a#edit');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await tabType(page, '#f-place', 'Stationsgatan 4, Östhammar');
+  await tabTo(page, '#submit');
+  const upd = (await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]))[0];
+  out.kb_updated = upd.status() === 200 && (await page.locator('#updated').count()) === 1 &&
+    (await page.textContent('table.fields')).includes('Stationsgatan 4, Östhammar');
+  // and cancel it
+  await tabTo(page, 'a#cancel');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await tabType(page, '#f-reason', 'Handledarna är upptagna den veckan');
+  await tabTo(page, '#submit');
+  const can = (await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]))[0];
+  out.kb_cancelled = can.status() === 200 && (await page.locator('#cancelled').count()) === 1 &&
+    (await page.textContent('#cancelled')).includes('Handledarna är upptagna');
+  await ctx.close();
+}
+
+// ---- audits ---------------------------------------------------------------
+
+const audited = { pages: 0, axe: [], wide: [], files: [] };
+
+// One page state: its HTML as the server sent it (for vnu), its width on a
+// phone, and axe-core's WCAG 2.1 A/AA rules over it.
+async function audit(page, name, resp) {
+  const html = resp ? await resp.text() : await page.content();
+  const file = path.join(cfg.artifacts, 'html', `${String(audited.pages).padStart(2, '0')}-${name}.html`);
+  fs.writeFileSync(file, html);
+  audited.files.push(file);
+  audited.pages++;
+  const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  if (width > PHONE) audited.wide.push({ page: name, width });
+  // put in by the context's init script (parsed once per page, not per call)
+  if (!(await page.evaluate(() => typeof axe !== 'undefined')))
+    await page.addScriptTag({ path: AXE });
+  const res = await page.evaluate(() => axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    resultTypes: ['violations'],
+  }));
+  for (const v of res.violations)
+    audited.axe.push({ page: name, rule: v.id, impact: v.impact,
+      nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) });
+}
+
+async function visit(page, name, url) {
+  const resp = await page.goto(url);
+  await audit(page, name, resp);
+}
+
+// The form at url sent back: emptied of what it needs, so that it comes
+// back with its errors.
+async function formError(page, name, url, clear) {
+  await page.goto(url);
+  for (const sel of clear) await page.fill(sel, '');
+  const resp = (await Promise.all([page.waitForNavigation(), page.click('#submit')]))[0];
+  await audit(page, name, resp);
+}
+
+async function audits(browser) {
+  // bypassCSP: only so that axe-core can be put into the page; the server's
+  // policy itself is checked by the raw HTTP tests
+  const phone = { viewport: { width: PHONE, height: 740 }, bypassCSP: true };
+  fs.mkdirSync(path.join(cfg.artifacts, 'html'), { recursive: true });
+  const ctx = await browser.newContext({ ...phone, locale: 'en-GB' });
+  await ctx.addInitScript({ path: AXE });
+  const page = await ctx.newPage();
+  const a = cfg.a, own = out.own_id, far = out.far_id;
+  await visit(page, 'calendar', `${a}/`);
+  await visit(page, 'calendar-month', `${a}/?from=2027-04-01&span=month`);
+  await visit(page, 'calendar-week', `${a}/?from=2027-05-11&span=week&country=SE`);
+  await visit(page, 'event-far', `${a}/event/${far}`);
+  await visit(page, 'event-own', `${a}/event/${own}?published=1`);
+  for (const k of ['workshop', 'meeting', 'experience', 'resource', 'reply'])
+    await visit(page, `form-${k}`, `${a}/publish/${k}`);
+  await formError(page, 'form-workshop-error', `${a}/publish/workshop`, ['#f-title_1', '#f-start']);
+  await formError(page, 'form-meeting-error', `${a}/publish/meeting`, ['#f-title_1', '#f-end']);
+  await formError(page, 'form-experience-error', `${a}/publish/experience`, ['#f-title_1']);
+  await formError(page, 'form-resource-error', `${a}/publish/resource`, ['#f-title_1']);
+  await formError(page, 'form-reply-error', `${a}/publish/reply`, ['#f-text_1']);
+  await visit(page, 'edit', `${a}/event/${own}/edit`);
+  await formError(page, 'edit-error', `${a}/event/${own}/edit`, ['#f-title_1']);
+  await visit(page, 'cancel', `${a}/event/${own}/cancel`);
+  await visit(page, 'health', `${a}/health`);
+  await visit(page, 'library', `${a}/library`);
+  await visit(page, 'not-found', `${a}/event/0123456789abcdef`);
+  // the sign-in page, as a visitor from elsewhere sees it, and after a wrong code
+  const b = `http://lernet-b.example:${cfg.b_port}`;
+  await visit(page, 'sign-in', `${b}/`);
+  await page.fill('#f-token', 'not-the-token-not-the-token-not-the');
+  const wrong = (await Promise.all([page.waitForNavigation(), page.click('#submit')]))[0];
+  await audit(page, 'sign-in-error', wrong);
+  await ctx.close();
+  // the other languages, side by side: the pages where their words, dates
+  // and lang attributes differ most
+  await Promise.all([['sv', 'sv-SE'], ['da', 'da-DK'], ['de', 'de-DE'], ['fi', 'fi-FI']].map(
+    async ([lang, loc]) => {
+      const c = await browser.newContext({ ...phone, locale: loc });
+      await c.addInitScript({ path: AXE });
+      const p = await c.newPage();
+      await visit(p, `calendar-${lang}`, `${a}/?from=2027-04-01&span=month`);
+      await visit(p, `event-${lang}`, `${a}/event/${far}`);
+      await formError(p, `form-error-${lang}`, `${a}/publish/workshop`, ['#f-title_1']);
+      await c.close();
+    }));
+  out.audit_pages = audited.pages;
+  out.axe_violations = audited.axe;
+  out.too_wide = audited.wide;
+  const t = Date.now();
+  out.vnu = vnu(audited.files);
+  out.vnu_ms = Date.now() - t;
+}
+
+// The Nu HTML checker over every saved page at once (one JVM start).
+function vnu(files) {
+  const { spawnSync } = require('child_process');
+  const r = spawnSync('java', ['-jar', VNU, '--errors-only', '--format', 'json', '--stdout', ...files],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) return { ran: false, why: String(r.error) };
+  let doc;
+  try { doc = JSON.parse(r.stdout); } catch (e) { return { ran: false, why: r.stdout + r.stderr }; }
+  const errors = doc.messages.filter(m => m.type === 'error' || m.type === 'non-document-error')
+    .map(m => ({ file: path.basename(m.url || ''), line: m.lastLine, message: m.message }));
+  return { ran: true, files: files.length, errors };
+}
+
+// The page in each of its five languages: the browser's language chooses
+// it, <html lang> says it, and the menu switches it for the next pages too.
+async function languages(browser) {
+  const want = { en: 'Node health', sv: 'Nodens status', da: 'Nodens tilstand',
+    de: 'Zustand des Knotens', fi: 'Solmun tila' };
+  const seen = {};
+  for (const [lang, loc] of [['en', 'en-GB'], ['sv', 'sv-SE'], ['da', 'da-DK'], ['de', 'de-DE'], ['fi', 'fi-FI']]) {
+    const c = await browser.newContext({ locale: loc });
+    const p = await c.newPage();
+    await p.goto(`${cfg.a}/`);
+    seen[lang] = (await p.getAttribute('html', 'lang')) === lang &&
+      (await p.textContent('header nav a[href="/health"]')) === want[lang];
+    await c.close();
+  }
+  out.languages = seen;
+  // the menu: German chosen on a Swedish browser, kept on the next page
+  const c = await browser.newContext({ locale: 'sv-SE' });
+  const p = await c.newPage();
+  await p.goto(`${cfg.a}/library`);
+  await Promise.all([p.waitForNavigation(), p.click('nav.langs a[hreflang="de"]')]);
+  await p.goto(`${cfg.a}/health`);
+  out.menu_kept = (await p.getAttribute('html', 'lang')) === 'de' &&
+    (await p.textContent('h1')) === 'Zustand des Knotens';
+  await c.close();
+}
+
 // Screenshots of what staff and operators see, once everything is in.
 async function screenshots(ctx) {
   const page = await ctx.newPage();
@@ -190,6 +406,11 @@ async function screenshots(ctx) {
   await page.goto(`${cfg.a}/health`);
   out.health_peers_up = await page.locator('#peers tr.peer td.ok').count();
   await page.screenshot({ path: path.join(cfg.artifacts, 'health.png'), fullPage: true });
+  const phone = await ctx.browser().newContext({ viewport: { width: PHONE, height: 740 }, locale: 'sv-SE' });
+  const pp = await phone.newPage();
+  await pp.goto(`${cfg.a}/event/${out.far_id}`);
+  await pp.screenshot({ path: path.join(cfg.artifacts, 'event-phone.png'), fullPage: true });
+  await phone.close();
   out.screenshots = true;
   await page.close();
 }
@@ -205,11 +426,19 @@ async function screenshots(ctx) {
     const view = { viewport: { width: 1100, height: 800 } };
     const ctxSv = await browser.newContext({ ...view, locale: 'sv-SE' });
     const ctxDe = await browser.newContext({ ...view, locale: 'de-DE' });
-    const page = await calendar(ctxSv, ctxDe);
-    await publishing(page);
-    await forgery(ctxSv);
-    await nonLocal(await browser.newContext(view));
-    await screenshots(ctxSv);
+    const t0 = Date.now(), ms = {};
+    const step = async (name, fn) => { const t = Date.now(); await fn(); ms[name] = Date.now() - t; };
+    let page;
+    await step('calendar', async () => { page = await calendar(ctxSv, ctxDe); });
+    await step('publishing', () => publishing(page));
+    await step('forgery', () => forgery(ctxSv));
+    await step('nonlocal', async () => nonLocal(await browser.newContext(view)));
+    await step('keyboard', () => keyboard(browser));
+    await step('languages', () => languages(browser));
+    await step('audits', () => audits(browser));
+    await step('screenshots', () => screenshots(ctxSv));
+    ms.total = Date.now() - t0;
+    out.ms = ms;
   } catch (e) {
     out.error = String(e && e.stack || e);
   } finally {

@@ -197,7 +197,7 @@ static void test_school_without_listen(void **state)
     assert_true(json_integer_value(json_object_get(p, "last_request_ago_ms")) < 5000);
     json_decref(p);
     /* the health page and /metrics say the same */
-    assert_page_has(H, "/health", "none: it dials this node");
+    assert_page_has(H, "/health", "none: it connects to this node");
     assert_page_has(H, "/health", "<span class=\"ok\">in sync</span>, since");
     assert_page_has(H, "/metrics", "lernet_peer_in_sync{peer=\"" SCHOOL "\"} 1");
     assert_page_has(H, "/metrics",

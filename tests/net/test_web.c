@@ -37,6 +37,8 @@
 #define TOKEN "kf3Jq9vXb2LmT7wZr5YpN8sHc4DgA6eU" /* 32 characters */
 #define FAR_TITLE_DE "Lernwerkstatt Ausbildung 4.0"
 #define FAR_TITLE_SV "Lärverkstad Yrkesutbildning 4.0"
+#define TWO_TITLE_SV "Validering av yrkeskunskaper"
+#define TWO_TITLE_EN "Validating vocational skills"
 
 static hnode_t A, B, C;
 
@@ -173,7 +175,14 @@ static int setup(void **state)
                      0);
     assert_int_equal(h_publish_workshop(&B, "Innovationscamp med SMV-virksomheder", "nordic-wbl"),
                      0);
-    assert_true(h_wait_items(all, 3, 2, H_DEADLINE_MS));
+    /* in Swedish and English only: what a German reader is shown */
+    assert_int_equal(h_lernet(&A, NULL,
+                              "publish workshop --title 'sv:%s' --title 'en:%s' "
+                              "--start 2027-09-07T13:00 --end 2027-09-07T16:00 "
+                              "--place 'Stationsgatan 2, Östhammar'",
+                              TWO_TITLE_SV, TWO_TITLE_EN),
+                     0);
+    assert_true(h_wait_items(all, 3, 3, H_DEADLINE_MS));
     return 0;
 }
 
@@ -213,6 +222,111 @@ static void test_pages_and_feeds(void **state)
     /* every page forbids scripts, framing and sniffing */
     expect(A.web_port, "GET", "/", NULL, NULL, 200, "Content-Security-Policy: default-src 'none'");
     expect(A.web_port, "GET", "/", NULL, NULL, 200, "X-Frame-Options: DENY");
+}
+
+/* The page in the visitor's language: Accept-Language, the menu's ?lang=
+ * (remembered in a cookie), dates as each language writes them, and a
+ * title in another language than the page's marked with its own lang. */
+static void test_languages(void **state)
+{
+    (void)state;
+    /* only German asked for: no German title, so the English one, not the Swedish */
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200, TWO_TITLE_EN);
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200, "<html lang=\"de\">");
+    expect(A.web_port, "GET", "/", "Accept-Language: de-AT,de;q=0.9\r\n", NULL, 200,
+           ">Kalender</a>");
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200,
+           " lang=\"en\">" TWO_TITLE_EN "</a>");
+    /* C's workshop, Wednesday 14 April 2027 in Bielefeld, in each language */
+    expect(A.web_port, "GET", "/", "Accept-Language: de\r\n", NULL, 200, "Mi., 14. Apr. 2027, 09:00");
+    expect(A.web_port, "GET", "/", "Accept-Language: sv\r\n", NULL, 200, "ons 14 apr. 2027, 09:00");
+    expect(A.web_port, "GET", "/", "Accept-Language: da\r\n", NULL, 200, "ons. 14. apr. 2027, 09.00");
+    expect(A.web_port, "GET", "/", "Accept-Language: fi\r\n", NULL, 200, "ke 14.4.2027, 9.00");
+    expect(A.web_port, "GET", "/", "Accept-Language: en\r\n", NULL, 200, "Wed 14 Apr 2027, 09:00");
+    /* the menu: ?lang= wins over Accept-Language and is remembered */
+    expect(A.web_port, "GET", "/health?lang=fi", "Accept-Language: de\r\n", NULL, 200,
+           "<html lang=\"fi\">");
+    expect(A.web_port, "GET", "/health?lang=fi", NULL, NULL, 200,
+           "Set-Cookie: lernet_lang=fi; Path=/; Max-Age=31536000; SameSite=Lax");
+    expect(A.web_port, "GET", "/health", "Cookie: lernet_lang=da\r\nAccept-Language: de\r\n",
+           NULL, 200, "<h1>Nodens tilstand</h1>");
+    expect(A.web_port, "GET", "/publish/workshop", "Cookie: lernet_lang=sv\r\n", NULL, 200,
+           "Signera och publicera");
+    /* a language the page does not have: English, with content still as asked */
+    expect(A.web_port, "GET", "/?lang=nb", "Accept-Language: nb\r\n", NULL, 200,
+           "<html lang=\"en\">");
+    expect(A.web_port, "GET", "/", "Accept-Language: en\r\n", NULL, 200,
+           "<a href=\"?lang=sv\" lang=\"sv\" hreflang=\"sv\">svenska</a>");
+    /* counts and filter values in words */
+    expect(A.web_port, "GET", "/?country=DE", "Accept-Language: sv\r\n", NULL, 200,
+           ">1 evenemang<");
+    expect(A.web_port, "GET", "/", "Accept-Language: sv\r\n", NULL, 200,
+           "<option value=\"DE\">Tyskland</option>");
+}
+
+/* A form sent back says everything wrong at once: a summary at the top
+ * (which takes the focus) with a link to each field, each message next to
+ * its field and tied to it; every control has a label, the required ones
+ * say so to the browser and to screen readers, and the * is explained. */
+static void test_form_errors(void **state)
+{
+    (void)state;
+    char *csrf = csrf_of(A.web_port), body[1024];
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    long before = h_count_items(&A);
+    /* no title, the end before the start, a capacity that is not a number */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&title_1=&lang_2=&title_2="
+             "&start=2027-05-11T13%%3A00&end=2027-05-11T09%%3A00&tz=Europe%%2FStockholm"
+             "&capacity=many",
+             csrf);
+    http_reply_t r = http(A.web_port, "POST", "/publish/workshop", same, body);
+    assert_int_equal(r.status, 422);
+    const char *sum = strstr(r.text, "<div class=\"error-summary\" id=\"error\" role=\"alert\" "
+                                     "tabindex=\"-1\" autofocus");
+    assert_non_null(sum);
+    assert_non_null(strstr(sum, "3 things to correct"));
+    assert_non_null(strstr(sum, "<a href=\"#f-title_1\">Title: fill this in</a>"));
+    assert_non_null(strstr(sum, "<a href=\"#f-end\">Ends: must be after the start</a>"));
+    assert_non_null(strstr(sum, "<a href=\"#f-capacity\">Capacity: &#39;many&#39; is not a whole number"));
+    /* each field: its message, and the control pointing at it */
+    assert_non_null(strstr(r.text, "id=\"error-end\""));
+    assert_non_null(strstr(r.text, "name=\"end\" id=\"f-end\" required aria-required=\"true\" "
+                                   "aria-describedby=\"error-end\" class=\"invalid\" "
+                                   "aria-invalid=\"true\""));
+    assert_non_null(strstr(r.text, "name=\"title_1\" id=\"f-title_1\" required "
+                                   "aria-required=\"true\" aria-describedby=\"error-title\""));
+    assert_non_null(strstr(r.text, "id=\"f-capacity\" aria-describedby=\"hint-capacity "
+                                   "error-capacity\" class=\"invalid\" aria-invalid=\"true\""));
+    /* what was typed is kept */
+    assert_non_null(strstr(r.text, "value=\"2027-05-11T13:00\""));
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before);
+    /* in Finnish too */
+    r = http(A.web_port, "POST", "/publish/workshop", "Sec-Fetch-Site: same-origin\r\n"
+                                                      "Accept-Language: fi\r\n", body);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "<html lang=\"fi\">"));
+    assert_non_null(strstr(r.text, "3 korjattavaa asiaa"));
+    free(r.text);
+    free(csrf);
+    /* the empty form: every control labelled, the second-language boxes too */
+    static const char *const labelled[] = {"f-lang_1", "f-lang_2", "f-title_1", "f-title_2",
+                                           "f-description_1", "f-description_2", "f-start",
+                                           "f-end", "f-tz", "f-capacity", "f-status"};
+    r = http(A.web_port, "GET", "/publish/workshop", NULL, NULL);
+    for (size_t i = 0; i < sizeof labelled / sizeof labelled[0]; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "<label for=\"%s\"", labelled[i]);
+        if (!strstr(r.text, want))
+            fail_msg("no label for %s", labelled[i]);
+        snprintf(want, sizeof want, "id=\"%s\"", labelled[i]);
+        assert_non_null(strstr(r.text, want));
+    }
+    assert_non_null(strstr(r.text, "id=\"required-note\">Fields marked * must be filled in."));
+    assert_non_null(strstr(r.text, "<a class=\"skip\" href=\"#main\">"));
+    assert_null(strstr(r.text, "error-summary"));
+    free(r.text);
 }
 
 static void test_bad_requests(void **state)
@@ -463,10 +577,27 @@ static void test_bloated_events(void **state)
     http_reply_t r = http(D.web_port, "GET", "/", NULL, NULL);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.text, "90 events"));
-    assert_non_null(strstr(r.text, "more not shown: narrow the filters"));
     assert_non_null(strstr(r.text, "more)</option>"));
     assert_true(strlen(r.text) < HTML_MAX);
     assert_non_null(strstr(r.text, "</html>"));
+    /* the byte budget ends the first page early; the next page starts there */
+    unsigned first = 0, last = 0, of = 0;
+    const char *pg = strstr(r.text, "<p id=\"page\">Events ");
+    assert_non_null(pg);
+    assert_int_equal(sscanf(pg, "<p id=\"page\">Events %u–%u of %u", &first, &last, &of), 3);
+    assert_int_equal(first, 1);
+    assert_true(last > 1 && last < 90);
+    assert_int_equal(of, 90);
+    char next[64];
+    snprintf(next, sizeof next, "id=\"next-page\" href=\"/?start=%u\"", last);
+    assert_non_null(strstr(r.text, next));
+    free(r.text);
+    snprintf(next, sizeof next, "/?start=%u", last);
+    r = http(D.web_port, "GET", next, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    snprintf(next, sizeof next, "<p id=\"page\">Events %u–", last + 1);
+    assert_non_null(strstr(r.text, next));
+    assert_non_null(strstr(r.text, "id=\"prev-page\""));
     free(r.text);
     h_node_free(&D);
 }
@@ -512,11 +643,15 @@ static void test_browser(void **state)
     assert_int_equal(RES_INT("country_filter_count"), 1);
     /* its event page: fields, organiser's node, signature */
     assert_non_null(strstr(RES_STR("far_org"), "OWL Lernregion"));
-    assert_non_null(strstr(RES_STR("far_signature"), "verified"));
+    /* in the visitor's language (the browser asks for sv-SE) */
+    assert_non_null(strstr(RES_STR("far_signature"), "verifierad"));
     assert_non_null(strstr(RES_STR("far_fields"), "Jahnplatz 5, Bielefeld"));
     /* a bad field: the message next to it, nothing published */
     assert_int_equal(RES_INT("bad_status"), 422);
-    assert_non_null(strstr(RES_STR("bad_end_message"), "end"));
+    assert_non_null(strstr(RES_STR("bad_end_message"), "efter starten"));
+    /* the summary of errors has the focus, and links to the field */
+    assert_string_equal(RES_STR("bad_focus"), "error");
+    assert_string_equal(RES_STR("bad_summary_link"), "#f-end");
     assert_true(RES_TRUE("bad_value_kept"));
     /* the workshop published in A's form arrives on C's page */
     assert_true(RES_TRUE("published_notice"));
@@ -531,12 +666,31 @@ static void test_browser(void **state)
     assert_false(RES_TRUE("nonlocal_leaked"));
     assert_int_equal(RES_INT("wrong_token_status"), 403);
     assert_true(RES_TRUE("nonlocal_after_login"));
+    /* keyboard alone: published, corrected, cancelled */
+    assert_true(RES_TRUE("kb_skip_first"));
+    assert_string_equal(RES_STR("kb_start_value"), "2027-09-15T13:00");
+    assert_true(RES_TRUE("kb_published"));
+    assert_true(RES_TRUE("kb_updated"));
+    assert_true(RES_TRUE("kb_cancelled"));
+    /* the five languages, and the menu's choice kept */
+    const char *langs[] = {"en", "sv", "da", "de", "fi"};
+    for (size_t i = 0; i < 5; i++)
+        assert_true(json_is_true(json_object_get(json_object_get(res, "languages"), langs[i])));
+    assert_true(RES_TRUE("menu_kept"));
+    /* every page and state: axe-core WCAG 2.1 AA, the Nu HTML checker, a phone */
+    assert_true(RES_INT("audit_pages") >= 35);
+    assert_int_equal(json_array_size(json_object_get(res, "axe_violations")), 0);
+    assert_int_equal(json_array_size(json_object_get(res, "too_wide")), 0);
+    json_t *vnu = json_object_get(res, "vnu");
+    assert_true(json_is_true(json_object_get(vnu, "ran")));
+    assert_int_equal(json_integer_value(json_object_get(vnu, "files")), RES_INT("audit_pages"));
+    assert_int_equal(json_array_size(json_object_get(vnu, "errors")), 0);
     /* the health page as an operator sees it */
     assert_int_equal(RES_INT("health_peers_up"), 1);
     assert_true(RES_TRUE("screenshots"));
     json_decref(res);
-    /* three publications from the forms, none from the forgery */
-    assert_int_equal(h_count_items(&A), a_before + 3);
+    /* four publications from the forms (one by keyboard), none from the forgery */
+    assert_int_equal(h_count_items(&A), a_before + 4);
     char shot[700];
     snprintf(shot, sizeof shot, "%s/calendar.png", dir);
     struct stat st;
@@ -561,6 +715,142 @@ static int page_has(void *vctx)
     return found;
 }
 
+/* Finding things: the calendar by month and week, with the periods
+ * before and after one click away; the report form's "About" list most
+ * recent first, and its search. */
+static void test_finding(void **state)
+{
+    (void)state;
+    /* April 2027 holds C's workshop (14 April), not A's of September */
+    http_reply_t r = http(A.web_port, "GET", "/?from=2027-04-20&span=month", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.text, FAR_TITLE_SV));
+    assert_non_null(strstr(r.text, "<strong id=\"period\">April 2027</strong>"));
+    assert_non_null(strstr(r.text, "id=\"prev-period\" href=\"/?from=2027-03-01&amp;span=month\""));
+    assert_non_null(strstr(r.text, "id=\"next-period\" href=\"/?from=2027-05-01&amp;span=month\""));
+    assert_null(strstr(r.text, TWO_TITLE_SV "</a>"));
+    assert_non_null(strstr(r.text, ">1 event<"));
+    free(r.text);
+    /* the week from Monday 12 April, in German, filters kept in its links */
+    r = http(A.web_port, "GET", "/?from=2027-04-15&span=week&country=DE", "Accept-Language: de\r\n",
+             NULL);
+    assert_non_null(strstr(r.text, FAR_TITLE_DE));
+    assert_non_null(strstr(r.text, "Mo., 12. Apr. 2027 – So., 18. Apr. 2027"));
+    assert_non_null(strstr(r.text, "href=\"/?country=DE&amp;from=2027-04-19&amp;span=week\""));
+    free(r.text);
+    expect(A.web_port, "GET", "/?from=2027-09-01&span=month", NULL, NULL, 200, TWO_TITLE_SV);
+    expect(A.web_port, "GET", "/?from=2027-09-01&span=month", "Accept-Language: sv\r\n", NULL,
+           200, "<strong id=\"period\">september 2027</strong>");
+    expect(A.web_port, "GET", "/?from=2031-01-01&span=week", NULL, NULL, 200, "id=\"none\"");
+    expect(A.web_port, "GET", "/?from=garbage&span=month&start=x", NULL, NULL, 200, "id=\"period\"");
+    /* "About": the latest first (September before April), and a search */
+    r = http(A.web_port, "GET", "/publish/experience", NULL, NULL);
+    const char *two = strstr(r.text, TWO_TITLE_EN "</option>"), *far = strstr(r.text, FAR_TITLE_DE "</option>");
+    if (!far)
+        far = strstr(r.text, FAR_TITLE_SV "</option>");
+    assert_non_null(two);
+    assert_non_null(far);
+    assert_true(two < far);
+    assert_non_null(strstr(r.text, "<label for=\"f-q\">"));
+    free(r.text);
+    r = http(A.web_port, "GET", "/publish/experience?q=lernwerk", NULL, NULL);
+    assert_non_null(strstr(r.text, "Lernwerkstatt"));
+    assert_null(strstr(r.text, TWO_TITLE_EN "</option>"));
+    assert_non_null(strstr(r.text, "1 match"));
+    free(r.text);
+}
+
+/* Corrected and then cancelled on A's page, through the forms (CSRF as
+ * every form): only A's own event offers it, the correction keeps what
+ * the form does not show and reaches B, the cancel too. */
+static void test_edit_cancel(void **state)
+{
+    (void)state;
+    char *out = NULL, id[65], path[200], body[2048], needle[200];
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    assert_int_equal(h_lernet(&A, &out,
+                              "publish workshop --title 'sv:Studiebesök på Scania' "
+                              "--title 'en:Study visit at Scania' --title 'fi:Opintokäynti Scanialla' "
+                              "--start 2027-10-05T09:00 --end 2027-10-05T12:00 "
+                              "--place 'Verkstadsvägen 1, Södertälje' --theme 'workplace learning'"),
+                     0);
+    const char *p = strstr(out, "published ");
+    assert_non_null(p);
+    snprintf(id, sizeof id, "%.64s", p + 10);
+    free(out);
+    /* A's own event offers both; C's does not, and its forms are refused */
+    snprintf(path, sizeof path, "/event/%s", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "id=\"edit\"");
+    char far[65] = "";
+    assert_int_equal(h_lernet(&A, &out, "list --json"), 0);
+    const char *f = strstr(out, FAR_TITLE_DE);
+    assert_non_null(f);
+    while (f > out && strncmp(f, "\"id\": \"", 7) != 0 && strncmp(f, "\"id\":\"", 6) != 0)
+        f--;
+    f = strchr(f + 5, '"');
+    snprintf(far, sizeof far, "%.64s", f + 1);
+    free(out);
+    snprintf(path, sizeof path, "/event/%s", far);
+    http_reply_t r = http(A.web_port, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.text, "id=\"edit\""));
+    free(r.text);
+    snprintf(path, sizeof path, "/event/%s/edit", far);
+    expect(A.web_port, "GET", path, NULL, NULL, 403, "this node published");
+    /* the form, filled with the current content */
+    snprintf(path, sizeof path, "/event/%s/edit", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "value=\"Study visit at Scania\"");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "value=\"2027-10-05T09:00\"");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "value=\"workplace learning\"");
+    char *csrf = csrf_at(A.web_port, path);
+    snprintf(body, sizeof body,
+             "lang_1=sv&title_1=Studiebes%%C3%%B6k+p%%C3%%A5+Scania&lang_2=en"
+             "&title_2=Study+visit+at+Scania&start=2027-10-05T09%%3A00&end=2027-10-05T13%%3A00"
+             "&tz=Europe%%2FStockholm&place=Verkstadsv%%C3%%A4gen+3%%2C+S%%C3%%B6dert%%C3%%A4lje"
+             "&themes=workplace+learning&status=confirmed");
+    /* without the form's token: refused, nothing signed */
+    long before = h_count_items(&A);
+    expect(A.web_port, "POST", path, same, body, 403, "CSRF");
+    char full[2300];
+    snprintf(full, sizeof full, "csrf=%s&%s", csrf, body);
+    snprintf(needle, sizeof needle, "Location: /event/%s?updated=1", id);
+    expect(A.web_port, "POST", path, same, full, 303, needle);
+    assert_int_equal(h_count_items(&A), before); /* an update is no new item */
+    snprintf(path, sizeof path, "/event/%s", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Verkstadsvägen 3, Södertälje");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "13:00");
+    /* the Finnish title, which the form did not show, is kept */
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Opintokäynti Scanialla");
+    marked_ctx_t c = {B.web_port, path, "Verkstadsvägen 3, Södertälje"};
+    assert_true(h_wait(page_has, &c, H_DEADLINE_MS));
+    /* a bad correction: the form again, with the error */
+    snprintf(path, sizeof path, "/event/%s/edit", id);
+    snprintf(full, sizeof full, "csrf=%s&lang_1=sv&title_1=&start=x&end=&tz=Europe%%2FStockholm",
+             csrf);
+    expect(A.web_port, "POST", path, same, full, 422, "error-summary");
+    /* cancelled with a reason */
+    snprintf(path, sizeof path, "/event/%s/cancel", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "<label for=\"f-reason\">");
+    snprintf(full, sizeof full, "csrf=%s&reason=Bussen+%%C3%%A4r+inst%%C3%%A4lld", csrf);
+    snprintf(needle, sizeof needle, "Location: /event/%s?cancelled=1", id);
+    expect(A.web_port, "POST", path, same, full, 303, needle);
+    snprintf(path, sizeof path, "/event/%s", id);
+    c.path = path;
+    c.needle = "Bussen är inställd";
+    assert_true(h_wait(page_has, &c, H_DEADLINE_MS));
+    r = http(A.web_port, "GET", path, NULL, NULL);
+    assert_non_null(strstr(r.text, "id=\"cancelled\""));
+    assert_null(strstr(r.text, "id=\"edit\""));
+    free(r.text);
+    snprintf(path, sizeof path, "/event/%s/cancel", id);
+    expect(A.web_port, "GET", path, NULL, NULL, 403, NULL); /* once is enough */
+    /* a plain event page takes no POST */
+    snprintf(path, sizeof path, "/event/%s", id);
+    snprintf(full, sizeof full, "csrf=%s", csrf);
+    expect(A.web_port, "POST", path, same, full, 405, NULL);
+    free(csrf);
+}
+
 /* Cancelled at B, marked as such on A's calendar and event page. */
 static void test_cancelled_marked(void **state)
 {
@@ -580,7 +870,9 @@ static void test_cancelled_marked(void **state)
     json_decref(items);
     assert_true(id[0]);
     assert_int_equal(h_lernet(&B, NULL, "cancel %s --reason 'Too few registrations'", id), 0);
-    marked_ctx_t c = {A.web_port, "/?lang=sv", "<li class=\"event cancelled\""};
+    char needle[160];
+    snprintf(needle, sizeof needle, "<li class=\"event cancelled\" data-id=\"%s\"", id);
+    marked_ctx_t c = {A.web_port, "/?lang=sv", needle};
     assert_true(h_wait(page_has, &c, H_DEADLINE_MS));
     snprintf(path, sizeof path, "/event/%s", id);
     c.path = path;
@@ -593,7 +885,10 @@ static void test_cancelled_marked(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_languages),
+        cmocka_unit_test(test_form_errors),       cmocka_unit_test(test_finding),
+        cmocka_unit_test(test_edit_cancel),
+        cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),
         cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),
         cmocka_unit_test(test_bloated_events),    cmocka_unit_test(test_cancelled_marked),

@@ -262,25 +262,17 @@ static int add_attachments(cli_ctx_t *ctx, const pub_args_t *a, json_t *obj)
 {
     char why[512];
     uint8_t hash[EVENT_HASH_BYTES];
-    char hex[ATTACH_HEX_SIZE];
     uint64_t size;
     if (!a->n_attach)
         return CLI_OK;
     if (a->kind != LERNET__KIND__KIND_RESOURCE && a->kind != LERNET__KIND__KIND_REPLY)
         return cli_error(CLI_USAGE, "--attach: only resources and replies carry files");
-    json_t *arr = json_object_get(obj, "attachments");
-    if (!json_is_array(arr)) {
-        arr = json_array();
-        json_object_set_new(obj, "attachments", arr);
-    }
     for (size_t i = 0; i < a->n_attach; i++) {
         if (attach_import(ctx->home, a->attach[i], hash, &size, why, sizeof why) != ATTACH_OK)
             return cli_error(CLI_FAIL, "--attach: %s", why);
-        text_hex(hex, hash, EVENT_HASH_BYTES);
         const char *name = attach_basename(a->attach[i]);
-        json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s}", "hash", hex, "size",
-                                             (json_int_t)size, "media_type",
-                                             attach_media_type(name), "name", name));
+        if (payload_attachment_add(obj, hash, size, attach_media_type(name), name) != 0)
+            return cli_error(CLI_FAIL, "--attach: %s: the file name is not UTF-8 text", name);
     }
     return CLI_OK;
 }

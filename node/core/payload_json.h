@@ -103,6 +103,12 @@ json_t *payload_resource_json(const Lernet__Resource *r);
 json_t *payload_reply_json(const Lernet__Reply *r);
 /* {"hash", "size", "media_type", "name"} of one attachment (new reference). */
 json_t *payload_attachment_json(const Lernet__Attachment *a);
+/* Appends that object for a file to content's "attachments" (made when
+ * absent), as `publish --attach` and the page's upload list a file they
+ * put in the node home. -1 (content untouched) when name is not UTF-8 or
+ * memory ran out. */
+int payload_attachment_add(json_t *content, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                           const char *media_type, const char *name);
 
 /* "documentation", "literature", "recording", "method", "link" for a
  * ResourceType (NULL for none), and back (0 for an unknown name). */

@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -171,40 +173,150 @@ static int make_dir(const char *home, char *why, size_t whylen)
     return ATTACH_OK;
 }
 
+/* ---- the writer: a file put in place under its hash ------------------- */
+
+struct attach_writer {
+    char home[PATH_MAX];
+    fileio_t *fio;
+    tree_t t;
+    uint64_t n, max;
+    bool ended;
+    uint8_t hash[EVENT_HASH_BYTES];
+};
+
+int attach_writer_open(attach_writer_t **out, const char *home, uint64_t max, char *why,
+                       size_t whylen)
+{
+    char path[PATH_MAX];
+    int rc = make_dir(home, why, whylen);
+    if (rc)
+        return rc;
+    attach_writer_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "out of memory");
+    /* the name is the temporary file's stem only: the file lands under its
+     * hash (fileio_commit_as) */
+    if (snprintf(w->home, sizeof w->home, "%s", home) >= (int)sizeof w->home ||
+        snprintf(path, sizeof path, "%s/" ATTACH_DIR "/incoming", home) >= (int)sizeof path) {
+        free(w);
+        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
+    }
+    if (fileio_open(&w->fio, path, 0600, 0, why, whylen) != FILEIO_OK) {
+        free(w);
+        return ATTACH_ERR_IO;
+    }
+    tree_init(&w->t, NULL);
+    w->max = max < EVENT_MAX_ATTACHMENT_SIZE ? max : EVENT_MAX_ATTACHMENT_SIZE;
+    *out = w;
+    return ATTACH_OK;
+}
+
+int attach_writer_put(attach_writer_t *w, const void *data, size_t len, char *why,
+                      size_t whylen)
+{
+    if (w->ended || w->n + len > w->max) {
+        w->ended = true;
+        return why_fail(why, whylen, ATTACH_ERR_TOO_LARGE, "more than %llu bytes",
+                        (unsigned long long)w->max);
+    }
+    tree_update(&w->t, data, len);
+    w->n += len;
+    if (len && fwrite(data, 1, len, fileio_stream(w->fio)) != len)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "cannot write the file: %s",
+                        strerror(errno));
+    return ATTACH_OK;
+}
+
+int attach_writer_end(attach_writer_t *w, uint8_t hash[EVENT_HASH_BYTES], uint64_t *size,
+                      char *why, size_t whylen)
+{
+    if (w->ended)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "the file was refused or is already whole");
+    if (w->n == 0)
+        return why_fail(why, whylen, ATTACH_ERR_SIZE, "the file is empty");
+    tree_final(&w->t, w->hash);
+    w->ended = true;
+    memcpy(hash, w->hash, EVENT_HASH_BYTES);
+    *size = w->n;
+    return ATTACH_OK;
+}
+
+int attach_writer_commit(attach_writer_t **wp, int *placed, char *why, size_t whylen)
+{
+    attach_writer_t *w = *wp;
+    char hex[ATTACH_HEX_SIZE];
+    int held = -1, rc = ATTACH_OK, put = 0;
+    *wp = NULL;
+    if (!w->ended || w->n == 0 || w->n > w->max) {
+        fileio_abort(&w->fio);
+        free(w);
+        return why_fail(why, whylen, ATTACH_ERR_IO, "the file is not whole");
+    }
+    text_hex(hex, w->hash, EVENT_HASH_BYTES);
+    if (attach_open(w->home, w->hash, w->n, &held, NULL, 0) == ATTACH_OK) {
+        close(held); /* here already, and whole: the new copy is not needed */
+        fileio_abort(&w->fio);
+    } else if (fileio_commit_as(&w->fio, hex, why, whylen) == FILEIO_OK) {
+        put = 1; /* absent, or damaged: this copy replaces it */
+    } else {
+        rc = ATTACH_ERR_IO;
+    }
+    free(w);
+    if (rc == ATTACH_OK && placed)
+        *placed = put;
+    return rc;
+}
+
+void attach_writer_abort(attach_writer_t **wp)
+{
+    if (!wp || !*wp)
+        return;
+    fileio_abort(&(*wp)->fio);
+    free(*wp);
+    *wp = NULL;
+}
+
 int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
                   uint64_t *size, char *why, size_t whylen)
 {
+    static unsigned char buf[CHUNK]; /* the CLI and the daemon's loop: one caller at a time */
     uint8_t h[EVENT_HASH_BYTES], again[EVENT_HASH_BYTES];
     uint64_t n, n2;
-    char dst[PATH_MAX];
-    fileio_t *fio = NULL;
+    attach_writer_t *w = NULL;
     int fd, rc;
-    if ((rc = attach_hash_file(src, h, &n, why, whylen)) || (rc = make_dir(home, why, whylen)))
+    if ((rc = attach_hash_file(src, h, &n, why, whylen)))
         return rc;
-    if (attach_path(dst, sizeof dst, home, h) != 0)
-        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
     int held = -1;
-    if (attach_open(home, h, n, &held, NULL, 0) == ATTACH_OK)
+    if (attach_open(home, h, n, &held, NULL, 0) == ATTACH_OK) {
         close(held); /* here already, and whole: nothing to copy */
-    else {           /* absent, or damaged: the copy replaces it */
-        if ((rc = open_regular(src, &fd, why, whylen)))
-            return rc;
-        if (fileio_open(&fio, dst, 0600, 0, why, whylen) != FILEIO_OK) {
-            close(fd);
-            return ATTACH_ERR_IO;
-        }
-        rc = hash_fd(fd, fileio_stream(fio), again, NULL, &n2, src, why, whylen);
-        close(fd);
-        if (rc == ATTACH_OK && (n2 != n || memcmp(again, h, sizeof h) != 0))
-            rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
-                          "%s: the file changed while it was being copied; try again", src);
-        if (rc) {
-            fileio_abort(&fio);
-            return rc;
-        }
-        if (fileio_commit(&fio, why, whylen) != FILEIO_OK)
-            return ATTACH_ERR_IO;
+        memcpy(hash, h, sizeof h);
+        *size = n;
+        return ATTACH_OK;
     }
+    if ((rc = open_regular(src, &fd, why, whylen)))
+        return rc;
+    /* absent, or damaged: the copy replaces it, hashed again as it is made */
+    if ((rc = attach_writer_open(&w, home, EVENT_MAX_ATTACHMENT_SIZE, why, whylen))) {
+        close(fd);
+        return rc;
+    }
+    ssize_t got;
+    while (rc == ATTACH_OK && (got = read(fd, buf, sizeof buf)) > 0)
+        rc = attach_writer_put(w, buf, (size_t)got, why, whylen);
+    if (rc == ATTACH_OK && got < 0)
+        rc = why_fail(why, whylen, ATTACH_ERR_IO, "%s: %s", src, strerror(errno));
+    close(fd);
+    if (rc == ATTACH_OK)
+        rc = attach_writer_end(w, again, &n2, why, whylen);
+    if (rc == ATTACH_OK && (n2 != n || memcmp(again, h, sizeof h) != 0))
+        rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
+                      "%s: the file changed while it was being copied; try again", src);
+    if (rc) {
+        attach_writer_abort(&w);
+        return rc;
+    }
+    if ((rc = attach_writer_commit(&w, NULL, why, whylen)))
+        return rc;
     memcpy(hash, h, sizeof h);
     *size = n;
     return ATTACH_OK;

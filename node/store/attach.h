@@ -62,6 +62,32 @@ int attach_hash_file(const char *path, uint8_t hash[EVENT_HASH_BYTES], uint64_t 
 int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
                   uint64_t *size, char *why, size_t whylen);
 
+/* A file arriving in pieces (a web upload; attach_import's copy): written
+ * into home's attachments/ under a temporary name (util/fileio: random,
+ * exclusive, 0600) and hashed with the attachment hash as the bytes come,
+ * so it is never held whole in memory. Nothing is visible under a hash
+ * before attach_writer_commit; attach_writer_abort (or a failed commit)
+ * removes the temporary file. *out is the caller's, ended by exactly one
+ * of commit or abort. */
+typedef struct attach_writer attach_writer_t;
+int attach_writer_open(attach_writer_t **out, const char *home, uint64_t max, char *why,
+                       size_t whylen);
+/* Past max bytes (the open's, at most EVENT_MAX_ATTACHMENT_SIZE):
+ * ATTACH_ERR_TOO_LARGE with why ("more than N bytes"), and the writer
+ * takes nothing more (abort it). */
+int attach_writer_put(attach_writer_t *w, const void *data, size_t len, char *why,
+                      size_t whylen);
+/* The bytes are all in: their attachment hash and size (an empty file is
+ * ATTACH_ERR_SIZE). No put after it. hash and *size written on success. */
+int attach_writer_end(attach_writer_t *w, uint8_t hash[EVENT_HASH_BYTES], uint64_t *size,
+                      char *why, size_t whylen);
+/* After attach_writer_end: the file is synced and put in place under its
+ * hash; when a copy whose bytes match is here already, that one is kept.
+ * *placed (may be NULL) is 1 when this commit put it there, 0 when it was
+ * here already. Frees *w and sets it to NULL, success or failure. */
+int attach_writer_commit(attach_writer_t **w, int *placed, char *why, size_t whylen);
+void attach_writer_abort(attach_writer_t **w);
+
 /* Opens home's file of hash for reading, after checking that it has size
  * bytes and that they hash to hash; *fd (the caller closes it) is at the
  * start. ATTACH_ERR_ABSENT when it is not here, ATTACH_ERR_DAMAGED when

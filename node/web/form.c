@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "web/html.h"
+#include "web/upload.h"
 #include "core/payload_json.h"
 #include "util/country.h"
 #include "util/time.h"
@@ -33,6 +34,7 @@ enum ftype {
     T_PARTICIPANTS, /* lines of ROLE=COUNT */
     T_RTYPE,        /* select of the resource types */
     T_ID,           /* an event id typed or passed on (?about=) */
+    T_FILE,         /* a file, uploaded as multipart/form-data (web/upload.h) */
 };
 
 typedef struct ffield {
@@ -96,6 +98,8 @@ static const ffield_t resource_fields[] = {
     {"roles", T_LIST, "For", "roles, comma-separated, e.g. teachers, competence brokers", 0},
     {"language", T_LANG, "Language of the resource", NULL, 0},
     {"about", T_ID, "Documents", "optional: the id of the workshop or meeting it documents", 0},
+    {"attachment", T_FILE, "File", "optional: one file, at most the node's attachment_max_mib "
+                                   "(25 MiB unless set lower)", 0},
 };
 
 static const ffield_t reply_fields[] = {
@@ -313,6 +317,10 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
         break;
     }
     case T_PARTICIPANTS: textarea(h, s, f->name, v); break;
+    case T_FILE:
+        html_rawf(h, "<input type=\"file\" name=\"%s\" id=\"f-%s\"%s>", f->name, f->name,
+                  invalid(s, f->name));
+        break;
     default: input(h, s, f->name, "text", v); break;
     }
 }
@@ -331,9 +339,13 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
         html_raw(h, "<p class=\"error\" id=\"error\">Not published: see the field marked "
                     "below.</p>");
     }
-    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\">"
+    int files = 0;
+    for (size_t i = 0; i < s->k->n; i++)
+        files |= s->k->fields[i].type == T_FILE;
+    /* csrf first: an upload's file is taken only after it (web/upload.h) */
+    html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\"%s>"
                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-              s->k->path, s->r->csrf);
+              s->k->path, files ? " enctype=\"multipart/form-data\"" : "", s->r->csrf);
     html_raw(h, "<fieldset><legend>Languages of the texts</legend><label for=\"f-lang_1\">"
                 "First language</label>");
     err_line(h, s, "lang_1");
@@ -437,12 +449,27 @@ static int put_participants(fstate_t *s, json_t *obj, const char *v)
     return 0;
 }
 
+/* The uploaded file, listed as `publish --attach` lists one; a refusal
+ * of it (too large, ...) is the form's error. */
+static int put_file(fstate_t *s, json_t *obj)
+{
+    const char *field, *line;
+    char why[300];
+    if (upload_refused(s->r->upload, &field, &line))
+        return fail(s, field, "%s", line);
+    if (upload_list(s->r->upload, obj, why, sizeof why) != 0)
+        return fail(s, "attachment", "%s", why);
+    return 0;
+}
+
 static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
 {
     const config_t *cfg = s->r->env->cfg;
     const char *v = web_field(s->r, f->name);
     if (f->type == T_TEXTS || f->type == T_AREAS)
         return put_texts(s, obj, f);
+    if (f->type == T_FILE)
+        return put_file(s, obj);
     if (!v || !*v) {
         if (strcmp(f->name, "organiser") == 0)
             json_object_set_new(obj, "organiser", json_string(cfg->name));
@@ -539,6 +566,13 @@ static void submit(fstate_t *s, web_resp_t *out)
         draw(s, out, 422);
         return;
     }
+    char why[300];
+    if (upload_place(s->r->upload, why, sizeof why) != 0) {
+        lernet__payload__free_unpacked(p, NULL);
+        place_error(s, why);
+        draw(s, out, 422);
+        return;
+    }
     json_t *reply = publish(s, p);
     lernet__payload__free_unpacked(p, NULL);
     if (reply && json_is_true(json_object_get(reply, "ok"))) {
@@ -551,8 +585,9 @@ static void submit(fstate_t *s, web_resp_t *out)
         else
             snprintf(out->location, sizeof out->location, "/event/%s?published=1", id);
     } else {
-        const char *why = json_string_value(json_object_get(reply, "error"));
-        place_error(s, why ? why : "the daemon did not answer");
+        const char *err = json_string_value(json_object_get(reply, "error"));
+        upload_unplace(s->r->upload); /* refused: the file goes too */
+        place_error(s, err ? err : "the daemon did not answer");
         draw(s, out, 422);
     }
     json_decref(reply);

@@ -7,6 +7,7 @@
 #include "util/text.h"
 #include "util/why.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK (64 * 1024)
@@ -535,6 +537,54 @@ int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], u
                       "the finished file does not match its hash");
     unlink(path);
     return rc;
+}
+
+/* The hash an entry of attachments/ is named by ("<hex>" or
+ * "<hex>.part"); 0 when its name is neither. */
+static int entry_hash(const char *name, uint8_t hash[EVENT_HASH_BYTES])
+{
+    size_t n = strlen(name), hexlen = 2 * EVENT_HASH_BYTES;
+    if (n != hexlen && !(n == hexlen + strlen(ATTACH_PART) && !strcmp(name + hexlen, ATTACH_PART)))
+        return 0;
+    for (size_t i = 0; i < hexlen; i++) {
+        int hi = text_hex_digit((unsigned char)name[i]);
+        if (hi < 0 || (name[i] >= 'A' && name[i] <= 'F'))
+            return 0;
+        if (i % 2 == 0)
+            hash[i / 2] = (uint8_t)(hi << 4);
+        else
+            hash[i / 2] |= (uint8_t)hi;
+    }
+    return 1;
+}
+
+size_t attach_sweep(const char *home, int (*listed)(void *ctx, const uint8_t *hash), void *ctx,
+                    int64_t min_age_s)
+{
+    char dir[PATH_MAX];
+    size_t removed = 0;
+    if (snprintf(dir, sizeof dir, "%s/" ATTACH_DIR, home) >= (int)sizeof dir)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d));) {
+        uint8_t h[EVENT_HASH_BYTES];
+        struct stat sb;
+        size_t n = strlen(e->d_name);
+        int tmp = !strncmp(e->d_name, ".incoming.", 10) && n > 14 &&
+                  !strcmp(e->d_name + n - 4, ".tmp");
+        if (!tmp && (!entry_hash(e->d_name, h) || listed(ctx, h)))
+            continue;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(sb.st_mode) || (int64_t)(now - sb.st_mtime) < min_age_s)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES])

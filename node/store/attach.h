@@ -128,6 +128,18 @@ int attach_part_write(int fd, uint32_t index, const uint8_t *data, size_t len);
  * atomic writer (attach_import), then removed. */
 int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
                        char *why, size_t whylen);
+/* Removes from home's attachments/ what no item lists, as a daemon does
+ * once at start (files unlisted while it runs go as the list changes, in
+ * sync/xfer.c): <hex> and <hex>.part for which listed(ctx, hash) is 0,
+ * and the writer's temporary files (.incoming.*.tmp, left by a crash
+ * mid-upload). Only entries older than min_age_s seconds: a `publish
+ * --attach` running at that moment has put its file in place but not yet
+ * signed the item that lists it. Other names are left alone. Returns the
+ * number removed. */
+size_t attach_sweep(const char *home, int (*listed)(void *ctx, const uint8_t *hash), void *ctx,
+                    int64_t min_age_s);
+#define ATTACH_SWEEP_AGE_S 600
+
 /* Removes the file of hash and its .part, if there. */
 void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES]);
 

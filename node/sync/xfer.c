@@ -29,7 +29,10 @@
  * Never a file above attachment_max, nor one that takes its author's
  * distinct files in that network above attachment_quota (counted in the
  * order the items were made): those are refused by name. A file that no
- * item lists any more (after an update or an erasure) is removed.
+ * item lists any more (after an update or an erasure) is removed; and
+ * once, with the first list read at start, whatever attachments/ holds
+ * that no item lists (attach_sweep: left by a run that stopped before it
+ * saw the change, or crashed mid-fetch or mid-upload).
  */
 #include "store/attach.h"
 #include "sync/sync_impl.h"
@@ -98,6 +101,7 @@ struct xfer {
     uint64_t refs_version, refs_foreign;
     int64_t refs_ms, refs_checked_ms; /* the list read; the store's versions looked at */
     bool refs_read;
+    bool swept; /* attachments/ swept of what no item lists (once, at start) */
     int64_t next_pick_ms; /* pick() found nothing: not looked at again before (unless the
                            * list changes or a file is asked for) */
     creq_t q[XFER_QUEUE];
@@ -231,6 +235,24 @@ static const ref_t *ref_find(const struct xfer *x, const uint8_t *hash, size_t f
 
 static void fetch_stop(sync_t *s);
 
+static int listed(void *ctx, const uint8_t *hash)
+{
+    return ref_find(ctx, hash, 0) != NULL;
+}
+
+/* Once, with the first whole list: files and .part no item lists (left by
+ * an earlier run: an erasure while it was stopped, a crash mid-fetch of a
+ * file since unlisted, a crash mid-upload) are removed. */
+static void sweep(struct xfer *x)
+{
+    if (x->swept)
+        return;
+    x->swept = true;
+    size_t n = attach_sweep(x->home, listed, x, ATTACH_SWEEP_AGE_S);
+    if (n)
+        log_info("attachments: removed %zu file(s) no item lists", n);
+}
+
 /* Reads the list again when the store moved; files listed before and not
  * now (an update or an erasure took them out) are removed from the home. */
 static void refs_refresh(sync_t *s, int64_t now_ms)
@@ -271,6 +293,7 @@ static void refs_refresh(sync_t *s, int64_t now_ms)
         attach_remove(x->home, old[i].hash);
     }
     free(old);
+    sweep(x);
     x->refs_version = v;
     x->refs_foreign = fv;
     x->refs_ms = now_ms;

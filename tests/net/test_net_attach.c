@@ -20,7 +20,10 @@
  *    a 24 MiB file, once its .part holds some chunks but not all; C starts
  *    again, continues from the chunks its .part holds (re-checked), and the
  *    file is byte-identical; A serves exactly the chunks C did not have
- *    (none verified before is fetched twice).
+ *    (none verified before is fetched twice). Files no item lists, planted
+ *    in C's attachments/ while it was down (a file, a .part, an upload's
+ *    temporary file, an hour old), are removed when it starts; its own
+ *    .part is kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -341,6 +344,14 @@ static void test_kill_mid_transfer(void **state)
     assert_true(h_wait(nothing_waiting, &A, H_DEADLINE_MS));
     long served = att_stat(&A, "chunks_served");
     assert_true(served >= whole);
+    /* left by earlier runs: nothing lists them */
+    char stray[3][900];
+    snprintf(stray[0], sizeof stray[0], "%s/attachments/%064x", C.home, 7);
+    snprintf(stray[1], sizeof stray[1], "%s/attachments/%064x.part", C.home, 8);
+    snprintf(stray[2], sizeof stray[2], "%s/attachments/.incoming.0a1b2c3d4e5f6a7b.tmp", C.home);
+    for (int i = 0; i < 3; i++)
+        free(run("head -c 1000 /dev/urandom > '%s' && touch -d '1 hour ago' '%s'", stray[i],
+                 stray[i]));
     assert_int_equal(h_node_start(&C), 0);
     want_t wc = {&C, hash, NULL};
     assert_true(h_wait(present, &wc, H_DEADLINE_MS));
@@ -352,6 +363,9 @@ static void test_kill_mid_transfer(void **state)
                   whole, chunks, served, att_stat(&A, "chunks_served") - served);
     assert_int_equal(att_stat(&A, "chunks_served") - served, chunks - whole);
     assert_int_equal(part_bytes(&C, hash), -1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(access(stray[i], F_OK), -1);
+    assert_true(h_log_contains(&C, "attachments: removed 3 file(s) no item lists"));
     h_node_free(&A);
     h_node_free(&C);
 }

@@ -279,7 +279,7 @@ void attach_writer_abort(attach_writer_t **wp)
 }
 
 int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
-                  uint64_t *size, char *why, size_t whylen)
+                  uint64_t *size, int *placed, char *why, size_t whylen)
 {
     static unsigned char buf[CHUNK]; /* the CLI and the daemon's loop: one caller at a time */
     uint8_t h[EVENT_HASH_BYTES], again[EVENT_HASH_BYTES];
@@ -293,6 +293,8 @@ int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYT
         close(held); /* here already, and whole: nothing to copy */
         memcpy(hash, h, sizeof h);
         *size = n;
+        if (placed)
+            *placed = 0;
         return ATTACH_OK;
     }
     if ((rc = open_regular(src, &fd, why, whylen)))
@@ -317,10 +319,13 @@ int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYT
         attach_writer_abort(&w);
         return rc;
     }
-    if ((rc = attach_writer_commit(&w, NULL, why, whylen)))
+    int put = 0;
+    if ((rc = attach_writer_commit(&w, &put, why, whylen)))
         return rc;
     memcpy(hash, h, sizeof h);
     *size = n;
+    if (placed)
+        *placed = put;
     return ATTACH_OK;
 }
 
@@ -531,7 +536,7 @@ int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], u
         return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
     /* attach_import hashes the bytes once more as it copies them through
      * the atomic writer: what lands under the hash is what the hash says */
-    int rc = attach_import(home, path, h, &n, why, whylen);
+    int rc = attach_import(home, path, h, &n, NULL, why, whylen);
     if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
         rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED, /* every chunk was checked: the disk lies */
                       "the finished file does not match its hash");

@@ -58,9 +58,11 @@ int attach_hash_file(const char *path, uint8_t hash[EVENT_HASH_BYTES], uint64_t 
  * with its size, is written to hash and *size on success). The bytes are
  * hashed again while they are copied: a file that changed meanwhile is
  * refused and nothing is kept. A file already here whose bytes match is not
- * copied again; one that is damaged is replaced. */
+ * copied again; one that is damaged is replaced. *placed (may be NULL) is
+ * 1 when this import put the file there (so a caller whose publish then
+ * fails removes it), 0 when it was here already. */
 int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
-                  uint64_t *size, char *why, size_t whylen);
+                  uint64_t *size, int *placed, char *why, size_t whylen);
 
 /* A file arriving in pieces (a web upload; attach_import's copy): written
  * into home's attachments/ under a temporary name (util/fileio: random,

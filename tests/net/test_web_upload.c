@@ -16,6 +16,13 @@
  *    closing boundary mid-file) is refused (400); a file before the form's
  *    csrf field is refused. After each, A's attachments/ holds no new file
  *    and no temporary one, and A signed nothing.
+ *  - test_own_limits: a node's attachment_max_mib (2) and
+ *    attachment_quota_mib (3) apply to its own publishing, before it signs:
+ *    `publish resource --attach` without a daemon refuses a file above the
+ *    size (attachment_too_large), with the daemon running one past the
+ *    quota (attachment_quota), and so does the page's upload; the file
+ *    each refusal imported is gone again, nothing is signed; a file the
+ *    node holds already counts once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,6 +57,8 @@ static char *run(const char *fmt, ...)
     return out ? out : strdup("");
 }
 
+static void csrf_of(const hnode_t *n, char *csrf, size_t len);
+
 typedef struct nodes {
     hnode_t A, B;
     char csrf[200];
@@ -68,13 +77,18 @@ static void start(nodes_t *t)
     assert_int_equal(h_node_start(&t->A), 0);
     assert_int_equal(h_node_start(&t->B), 0);
     assert_true(h_wait(h_partners_up, &t->A, H_DEADLINE_MS));
-    char *page = run("curl -s http://127.0.0.1:%d/publish/resource", t->A.web_port);
+    csrf_of(&t->A, t->csrf, sizeof t->csrf);
+}
+
+static void csrf_of(const hnode_t *n, char *csrf, size_t len)
+{
+    char *page = run("curl -s http://127.0.0.1:%d/publish/resource", n->web_port);
     assert_non_null(strstr(page, "enctype=\"multipart/form-data\""));
     assert_non_null(strstr(page, "type=\"file\" name=\"attachment\""));
     const char *p = strstr(page, "name=\"csrf\" value=\"");
     assert_non_null(p);
     p += strlen("name=\"csrf\" value=\"");
-    snprintf(t->csrf, sizeof t->csrf, "%.*s", (int)strcspn(p, "\""), p);
+    snprintf(csrf, len, "%.*s", (int)strcspn(p, "\""), p);
     free(page);
 }
 
@@ -215,6 +229,18 @@ static void test_upload_arrives(void **state)
     stop(&t);
 }
 
+/* The events in n's store (`lernet log --json`, a line each). */
+static long events_of(const hnode_t *n)
+{
+    char *out = NULL;
+    long lines = 0;
+    if (h_lernet(n, &out, "log --json") == 0 && out)
+        for (const char *p = out; *p; p++)
+            lines += *p == '\n';
+    free(out);
+    return lines;
+}
+
 /* out holds status and the page line naming the field and the reason. */
 static void refused_as(char *out, const char *status, const char *needle)
 {
@@ -231,7 +257,7 @@ static void test_upload_refusals(void **state)
     nodes_t t;
     char path[700], body[900];
     start(&t);
-    long events = h_count_events(&t.A);
+    long events = events_of(&t.A);
     assert_true(events >= 0);
 
     /* announced above the bound: refused before the body is read */
@@ -283,8 +309,69 @@ static void test_upload_refusals(void **state)
                    origin, path, t.csrf, t.A.web_port),
                "422", "not before its file");
     assert_int_equal(held(&t.A), 0);
-    assert_int_equal(h_count_events(&t.A), events); /* nothing signed */
+    assert_int_equal(events_of(&t.A), events); /* nothing signed */
     stop(&t);
+}
+
+/* `lernet publish resource --attach file` on n: output, stderr, "exit=N". */
+static char *publish_cli(const hnode_t *n, const char *file)
+{
+    return run("'%s' --home '%s' publish resource --title 'sv:Metodbok' --type method "
+               "--attach '%s' 2>&1; echo exit=$?",
+               h_bin(), n->home, file);
+}
+
+static void test_own_limits(void **state)
+{
+    (void)state;
+    nodes_t t;
+    char path[700], path2[700], *out;
+    memset(&t, 0, sizeof t);
+    assert_int_equal(h_node_init(&t.A, "Region Örebro län", "SE", NET), 0);
+    t.A.web_port = h_free_port();
+    snprintf(t.A.node_extra, sizeof t.A.node_extra,
+             "attachment_max_mib = 2\nattachment_quota_mib = 3\n");
+    assert_int_equal(h_node_write_config(&t.A), 0);
+
+    /* no daemon: the CLI signs itself, and refuses first */
+    long keys = events_of(&t.A); /* init's key events */
+    make_file(&t.A, "Inspelning.mp4", 2 * MIB + 1, path);
+    out = publish_cli(&t.A, path);
+    assert_non_null(strstr(out, "attachment_too_large: Inspelning.mp4 is 2097153 bytes, larger "
+                                "than this node's attachment_max_mib (2 MiB)"));
+    assert_non_null(strstr(out, "exit=1"));
+    free(out);
+    assert_int_equal(held(&t.A), 0); /* the import is undone */
+    assert_int_equal(events_of(&t.A), keys);
+    make_file(&t.A, "Metodbok.pdf", 2 * MIB, path);
+    out = publish_cli(&t.A, path);
+    assert_non_null(strstr(out, "exit=0"));
+    free(out);
+    assert_int_equal(held(&t.A), 1);
+    long events = events_of(&t.A);
+
+    /* the daemon, through the CLI and the page: 2 + 1.5 MiB pass the quota */
+    assert_int_equal(h_node_start(&t.A), 0);
+    make_file(&t.A, "Bilaga.pdf", 3 * MIB / 2, path2);
+    out = publish_cli(&t.A, path2);
+    assert_non_null(strstr(out, "attachment_quota: this node's files in '" NET "' would come "
+                                "to 3.5 MiB, past its attachment_quota_mib (3 MiB)"));
+    assert_non_null(strstr(out, "exit=1"));
+    free(out);
+    assert_int_equal(held(&t.A), 1);
+    csrf_of(&t.A, t.csrf, sizeof t.csrf);
+    out = post(&t, path2, NULL);
+    assert_non_null(strstr(out, "attachment_quota: this node&#39;s files in &#39;" NET));
+    assert_non_null(strstr(out, "\n422 "));
+    free(out);
+    assert_int_equal(held(&t.A), 1); /* the uploaded file went with the refusal */
+    assert_int_equal(events_of(&t.A), events);
+    /* a file held already counts once: listed again, it passes */
+    out = publish_cli(&t.A, path);
+    assert_non_null(strstr(out, "exit=0"));
+    free(out);
+    assert_int_equal(events_of(&t.A), events + 1);
+    h_node_free(&t.A);
 }
 
 int main(void)
@@ -293,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upload_arrives),
         cmocka_unit_test(test_upload_refusals),
+        cmocka_unit_test(test_own_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ static void test_import_open_export(void **state)
 
     assert_false(attach_present(dir, want, sizeof buf));
     assert_int_equal(attach_open(dir, want, sizeof buf, &fd, why, sizeof why), ATTACH_ERR_ABSENT);
-    assert_int_equal(attach_import(dir, src, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_import(dir, src, hash, &size, NULL, why, sizeof why), ATTACH_OK);
     assert_memory_equal(hash, want, sizeof want);
     assert_int_equal(size, sizeof buf);
     assert_true(attach_present(dir, want, sizeof buf));
@@ -68,7 +68,7 @@ static void test_import_open_export(void **state)
     assert_non_null(strstr(why, "do not match the signed hash"));
     assert_int_equal(attach_export(dir, want, sizeof buf, dst, why, sizeof why),
                      ATTACH_ERR_DAMAGED);
-    assert_int_equal(attach_import(dir, src, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_import(dir, src, hash, &size, NULL, why, sizeof why), ATTACH_OK);
     assert_int_equal(attach_open(dir, want, sizeof buf, &fd, why, sizeof why), ATTACH_OK);
     close(fd);
     tu_rmtree(&dir);
@@ -90,7 +90,7 @@ static void test_sizes_refused(void **state)
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, EVENT_MAX_ATTACHMENT_SIZE + 1), 0);
     close(fd);
-    assert_int_equal(attach_import(dir, path, hash, &size, why, sizeof why), ATTACH_ERR_SIZE);
+    assert_int_equal(attach_import(dir, path, hash, &size, NULL, why, sizeof why), ATTACH_ERR_SIZE);
     assert_non_null(strstr(why, "25 MiB"));
     assert_int_equal(attach_hash_file(dir, hash, &size, why, sizeof why), ATTACH_ERR_IO);
     snprintf(path, sizeof path, "%s/none", dir);
@@ -125,7 +125,7 @@ static void test_hash_tree(void **state)
     sodium_bin2hex(hex, sizeof hex, hash, 32);
     assert_string_equal(hex, "319d0be237b2bc049070dd1a8b7883e5d508f0241ffc5149d9c944a1fd3eebb8");
     /* the leaves a node serves, checked against the hash */
-    assert_int_equal(attach_import(dir, path, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_import(dir, path, hash, &size, NULL, why, sizeof why), ATTACH_OK);
     assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
     assert_memory_equal(got, leaves, sizeof leaves);
     /* a .part of one good chunk and a torn second keeps only the first */

@@ -34,6 +34,7 @@
 #define ATTACH_DIR "attachments"
 #define ATTACH_HEX_SIZE (2 * EVENT_HASH_BYTES + 1)
 #define ATTACH_PART ".part" /* attachments/<hex>.part: a file on its way */
+#define ATTACH_LEAVES ".leaves" /* attachments/<hex>.leaves: its chunk hashes, kept beside it */
 #define ATTACH_CHUNK (256 * 1024) /* bytes of a chunk, the unit of hashing and transfer */
 #define ATTACH_MAX_CHUNKS (EVENT_MAX_ATTACHMENT_SIZE / ATTACH_CHUNK) /* 100 */
 
@@ -105,8 +106,11 @@ int attach_export(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64
 /* ---- for the transfer (sync/xfer.c) ---- */
 
 /* The leaves of home's file of hash (room for attach_chunks(size) × 32
- * bytes), after checking that they give hash: ATTACH_ERR_ABSENT,
- * ATTACH_ERR_DAMAGED. */
+ * bytes), checked to give hash: those kept beside it (<hex>.leaves, put
+ * there with the file), else made from its bytes (which are checked
+ * against hash, and the leaves then kept): ATTACH_ERR_ABSENT,
+ * ATTACH_ERR_DAMAGED. Kept leaves say nothing of the bytes: a server
+ * checks each chunk against its leaf as it serves it. */
 int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
                   uint8_t *leaves, char *why, size_t whylen);
 /* Chunk index of home's file (buf has room for ATTACH_CHUNK bytes; *len
@@ -126,13 +130,16 @@ int attach_part_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES],
                      uint32_t *good, char *why, size_t whylen);
 /* Writes a checked chunk at its place in the .part. */
 int attach_part_write(int fd, uint32_t index, const uint8_t *data, size_t len);
-/* The .part is whole: hashed again while copied into place through the
- * atomic writer (attach_import), then removed. */
+/* The .part is whole (every chunk checked against its leaf, the leaves
+ * against hash): synced and renamed into place (it is 0600 in
+ * attachments/ as the writer's files are), its leaves kept beside it; on
+ * any failure it is removed. */
 int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                       char *why, size_t whylen);
+                       const uint8_t *leaves, char *why, size_t whylen);
 /* Removes from home's attachments/ what no item lists, as a daemon does
  * once at start (files unlisted while it runs go as the list changes, in
- * sync/xfer.c): <hex> and <hex>.part for which listed(ctx, hash) is 0,
+ * sync/xfer.c): <hex>, <hex>.part and <hex>.leaves for which
+ * listed(ctx, hash) is 0,
  * and the writer's temporary files (.incoming.*.tmp, left by a crash
  * mid-upload). Only entries older than min_age_s seconds: a `publish
  * --attach` running at that moment has put its file in place but not yet
@@ -142,7 +149,7 @@ size_t attach_sweep(const char *home, int (*listed)(void *ctx, const uint8_t *ha
                     int64_t min_age_s);
 #define ATTACH_SWEEP_AGE_S 600
 
-/* Removes the file of hash and its .part, if there. */
+/* Removes the file of hash, its .part and its .leaves, if there. */
 void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES]);
 
 /* The media type for a file name, by its extension (a fixed table, no

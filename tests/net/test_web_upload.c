@@ -98,7 +98,8 @@ static void stop(nodes_t *t)
     h_node_free(&t->B);
 }
 
-/* Entries of n's attachments/ (files, .part and temporary ones). */
+/* Entries of n's attachments/ (files, .part and temporary ones), but
+ * the chunk lists kept beside files (.leaves). */
 static int held(const hnode_t *n)
 {
     char dir[700];
@@ -106,7 +107,8 @@ static int held(const hnode_t *n)
     snprintf(dir, sizeof dir, "%s/attachments", n->home);
     DIR *d = opendir(dir);
     for (struct dirent *e; d && (e = readdir(d));)
-        count += e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."));
+        count += strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                 !strstr(e->d_name, ATTACH_LEAVES);
     if (d)
         closedir(d);
     return count;

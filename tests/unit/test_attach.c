@@ -128,6 +128,18 @@ static void test_hash_tree(void **state)
     assert_int_equal(attach_import(dir, path, hash, &size, NULL, why, sizeof why), ATTACH_OK);
     assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
     assert_memory_equal(got, leaves, sizeof leaves);
+    /* kept beside the file by the import; a damaged list is not believed:
+     * they are made from the bytes again (and kept again) */
+    char kept[700];
+    snprintf(kept, sizeof kept, "%s/attachments/%s" ATTACH_LEAVES, dir, hex);
+    struct stat kb;
+    assert_int_equal(stat(kept, &kb), 0);
+    assert_int_equal(kb.st_size, sizeof leaves);
+    static const uint8_t junk[3 * 32] = {1};
+    write_file(kept, junk, sizeof junk);
+    memset(got, 0, sizeof got);
+    assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
+    assert_memory_equal(got, leaves, sizeof leaves);
     /* a .part of one good chunk and a torn second keeps only the first */
     int fd = -1;
     uint32_t good = 9;
@@ -177,8 +189,8 @@ static void test_sweep(void **state)
     sodium_bin2hex(hex2, sizeof hex2, other, sizeof other);
     snprintf(sub, sizeof sub, "%s/attachments", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
-    const char *old[] = {hex, "listed.part", hex2, "unlisted.part", ".incoming.0123abcd.tmp",
-                         "notes.txt", "UPPER"};
+    const char *old[] = {hex,         "listed.part", hex2, "unlisted.part", "unlisted.leaves",
+                         ".incoming.0123abcd.tmp", "notes.txt", "UPPER"};
     for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
         const char *name = old[i];
         char n[100];
@@ -186,6 +198,8 @@ static void test_sweep(void **state)
             snprintf(n, sizeof n, "%s.part", hex), name = n;
         else if (!strcmp(name, "unlisted.part"))
             snprintf(n, sizeof n, "%s.part", hex2), name = n;
+        else if (!strcmp(name, "unlisted.leaves"))
+            snprintf(n, sizeof n, "%s.leaves", hex2), name = n;
         else if (!strcmp(name, "UPPER")) { /* not a name the node gives: not ours */
             for (size_t k = 0; k <= strlen(hex2); k++)
                 n[k] = (char)(hex2[k] >= 'a' && hex2[k] <= 'f' ? hex2[k] - 32 : hex2[k]);
@@ -202,8 +216,8 @@ static void test_sweep(void **state)
     sodium_bin2hex(hex2, sizeof hex2, y, sizeof y);
     snprintf(young, sizeof young, "%s/%s", sub, hex2);
     write_file(young, "x", 1); /* a publish --attach under way: put in place, not yet signed */
-    /* the unlisted file, the unlisted .part, the temporary file */
-    assert_int_equal(attach_sweep(dir, listed_one, keep, ATTACH_SWEEP_AGE_S), 3);
+    /* the unlisted file, its .part and .leaves, the temporary file */
+    assert_int_equal(attach_sweep(dir, listed_one, keep, ATTACH_SWEEP_AGE_S), 4);
     snprintf(path, sizeof path, "%s/%s", sub, hex);
     assert_int_equal(access(path, F_OK), 0);
     snprintf(path, sizeof path, "%s/%s.part", sub, hex);

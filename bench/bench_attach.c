@@ -5,9 +5,10 @@
  *    ZeroMQ DEALER pushing 256 KiB messages to a ROUTER over loopback
  *    CURVE, in two threads (as two daemons would use two cores);
  *  - the attachment transfer between two daemons: a 25 MiB file published
- *    on A, from the publish's return until B holds it whole (fetched in
- *    256 KiB chunks, each checked, then hashed again as it is put in
- *    place), in MB/s and as a share of the raw figure;
+ *    on A and fetched by B in 256 KiB chunks, each checked on both sides;
+ *    MB/s of the fetch (B's last_fetch: first request until the file is
+ *    synced in place) as a share of the raw figure, and from the
+ *    publish's return until B holds the file;
  *  - publish-to-visible latency across 20 daemons while a 25 MiB transfer
  *    runs between two of them (bench_daemons.c, bench_propagation_loaded).
  */
@@ -221,6 +222,6 @@ void bench_attach(bench_t *b)
               rw > 0 ? tr / rw : 0);
     bench_row(b, "attach_publish_to_file_mb_per_s", "attachment: publish on A to file whole at B, MB/s",
               bench_median(e2e, b->runs), "%.1f", "the transfer and its start: B hears of the "
-              "item, A hashes the file for its chunk list");
+              "item and reads its list of files");
     bench_propagation_loaded(b);
 }

@@ -6,7 +6,7 @@
  *  - test_upload_arrives: a 3 MiB file posted with the form becomes the
  *    resource's attachment on A (listed as `publish --attach` lists it:
  *    hash, size, name, media type; the bytes under the hash identical) and
- *    B fetches it byte-identical. A 20 MiB upload does not raise A's peak
+ *    B (which keeps only what it is asked for) fetches it byte-identical. A 20 MiB upload does not raise A's peak
  *    memory (VmHWM) by 8 MiB: it is streamed to disk, never held whole.
  *  - test_upload_refusals: a file above the limit is refused on the page
  *    with the field and the reason (attachment_too_large), both when the
@@ -72,6 +72,9 @@ static void start(nodes_t *t)
     h_link(&t->A, &t->B, NET);
     t->A.web_port = h_free_port();
     snprintf(t->A.node_extra, sizeof t->A.node_extra, "attachment_max_mib = 21\n");
+    /* B fetches what it is asked for only: A's memory is the upload's,
+     * not that of serving B a 20 MiB file meanwhile */
+    snprintf(t->B.node_extra, sizeof t->B.node_extra, "attachments_keep = none\n");
     assert_int_equal(h_node_write_config(&t->A), 0);
     assert_int_equal(h_node_write_config(&t->B), 0);
     assert_int_equal(h_node_start(&t->A), 0);
@@ -159,6 +162,17 @@ static int present(void *ctx)
     return stat(path, &sb) == 0;
 }
 
+typedef struct shows {
+    const hnode_t *n;
+    const char *args;
+} shows_t;
+
+static int shows(void *ctx)
+{
+    shows_t *s = ctx;
+    return h_lernet(s->n, NULL, "%s", s->args) == 0;
+}
+
 static void same_bytes(const char *a, const char *b)
 {
     char *out = run("cmp '%s' '%s' && echo same", a, b);
@@ -209,7 +223,12 @@ static void test_upload_arrives(void **state)
     snprintf(dst, sizeof dst, "%s/attachments/%s", t.A.home, hash);
     same_bytes(path, dst);
     assert_int_equal(held(&t.A), 1); /* no temporary file left */
-    /* B, the partner, fetches it */
+    /* B, the partner, fetches it when asked (once the item is there) */
+    char args[200];
+    snprintf(args, sizeof args, "show %s", id);
+    assert_true(h_wait(shows, &(shows_t){&t.B, args}, H_DEADLINE_MS));
+    snprintf(dst, sizeof dst, "%s/got.pdf", t.B.home);
+    free(run("'%s' --home '%s' attachment get %s --out '%s'", h_bin(), t.B.home, hash, dst));
     want_t wb = {&t.B, hash};
     assert_true(h_wait(present, &wb, H_DEADLINE_MS));
     snprintf(dst, sizeof dst, "%s/attachments/%s", t.B.home, hash);

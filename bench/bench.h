@@ -69,5 +69,14 @@ void bench_propagation(bench_t *b);
 void bench_footprint(bench_t *b);
 void bench_hub(bench_t *b);
 void bench_search(bench_t *b);
+void bench_attach(bench_t *b);
+/* For bench_attach: publish-to-visible across daemons while a transfer runs
+ * (bench_daemons.c); a resource with a file of size random bytes published
+ * on n through the CLI (its attachment hash and item id in hex), and
+ * waiting up to secs (0: just look) until n holds the file of hex. */
+void bench_propagation_loaded(bench_t *b);
+struct hnode;
+void bench_attach_publish(const struct hnode *n, long size, int i, char *hex, char *id);
+int bench_attach_wait(const struct hnode *n, const char *hex, double secs);
 
 #endif

@@ -28,6 +28,7 @@
 #include "harness/harness.h"
 #include "harness/testutil.h"
 #include "util/text.h"
+#include "store/attach.h"
 
 #define START 1796112000LL
 
@@ -295,44 +296,84 @@ static void link_ring(hnode_t *nodes, size_t n)
         h_link(&nodes[i], &nodes[i + n / 2], BENCH_NET);
 }
 
-void bench_propagation(bench_t *b)
+/* 20 daemons (ring + chords), all connected, with a read-only probe of
+ * each store. extra(i) (may be NULL) gives node i's more [node] lines. */
+typedef struct mesh {
+    size_t n;
+    hnode_t *nodes;
+    sqlite3 **dbs;
+    sqlite3_stmt **probe;
+    double *lat;
+} mesh_t;
+
+static void mesh_open(mesh_t *m, size_t n, const char *(*extra)(size_t i))
 {
-    size_t n = b->quick ? 5 : 20, pubs = b->quick ? 10 : 200, n_lat = 0;
-    hnode_t *nodes = calloc(n, sizeof *nodes);
-    sqlite3 **dbs = calloc(n, sizeof *dbs);
-    sqlite3_stmt **probe = calloc(n, sizeof *probe);
-    double *lat = calloc(n, sizeof *lat), *all = calloc(n * pubs, sizeof *all),
-           *last = calloc(pubs, sizeof *last);
+    m->n = n;
+    m->nodes = calloc(n, sizeof *m->nodes);
+    m->dbs = calloc(n, sizeof *m->dbs);
+    m->probe = calloc(n, sizeof *m->probe);
+    m->lat = calloc(n, sizeof *m->lat);
+    for (size_t i = 0; i < n; i++) {
+        node_init(&m->nodes[i], i);
+        if (extra)
+            snprintf(m->nodes[i].node_extra, sizeof m->nodes[i].node_extra, "%s", extra(i));
+    }
+    link_ring(m->nodes, n);
     for (size_t i = 0; i < n; i++)
-        node_init(&nodes[i], i);
-    link_ring(nodes, n);
-    for (size_t i = 0; i < n; i++)
-        if (h_node_write_config(&nodes[i]) || h_node_start(&nodes[i]))
-            bench_die("propagation: %s did not start", nodes[i].name);
-    for (double end = bench_now() + 30; !all_connected(nodes, n); sleep_ms(20))
+        if (h_node_write_config(&m->nodes[i]) || h_node_start(&m->nodes[i]))
+            bench_die("propagation: %s did not start", m->nodes[i].name);
+    for (double end = bench_now() + 30; !all_connected(m->nodes, n); sleep_ms(20))
         if (bench_now() > end)
             bench_die("propagation: partners not all connected after 30 s");
     for (size_t i = 0; i < n; i++)
-        probe[i] = open_probe(&nodes[i], &dbs[i]);
-    uint8_t id[EVENT_ID_BYTES];
-    for (size_t p = 0; p <= pubs; p++) { /* p == 0 warms up and is not counted */
-        const hnode_t *origin = &nodes[p % n];
-        double t0 = bench_now();
-        publish(origin, p, id);
-        if (await_visible(probe, n, id, t0, lat) < n)
-            bench_die("propagation: publish %zu from %s did not reach every node in 10 s", p,
-                      origin->name);
-        if (p == 0)
-            continue;
-        last[p - 1] = 0;
-        for (size_t j = 0; j < n; j++) {
-            if (&nodes[j] == origin)
-                continue;
-            all[n_lat++] = lat[j] * 1000;
-            if (lat[j] * 1000 > last[p - 1])
-                last[p - 1] = lat[j] * 1000;
-        }
+        m->probe[i] = open_probe(&m->nodes[i], &m->dbs[i]);
+}
+
+static void mesh_close(mesh_t *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        sqlite3_finalize(m->probe[i]);
+        sqlite3_close(m->dbs[i]);
+        h_node_free(&m->nodes[i]);
     }
+    free(m->nodes);
+    free(m->dbs);
+    free(m->probe);
+    free(m->lat);
+}
+
+/* Publish p from node p % n until every node can read it: each other
+ * node's latency (ms) appended to all, the slowest into *last. */
+static void publish_once(mesh_t *m, size_t p, double *all, size_t *n_all, double *last)
+{
+    const hnode_t *origin = &m->nodes[p % m->n];
+    uint8_t id[EVENT_ID_BYTES];
+    double t0 = bench_now();
+    publish(origin, p, id);
+    if (await_visible(m->probe, m->n, id, t0, m->lat) < m->n)
+        bench_die("propagation: publish %zu from %s did not reach every node in 10 s", p,
+                  origin->name);
+    *last = 0;
+    for (size_t j = 0; j < m->n; j++) {
+        if (&m->nodes[j] == origin)
+            continue;
+        all[(*n_all)++] = m->lat[j] * 1000;
+        if (m->lat[j] * 1000 > *last)
+            *last = m->lat[j] * 1000;
+    }
+}
+
+void bench_propagation(bench_t *b)
+{
+    size_t n = b->quick ? 5 : 20, pubs = b->quick ? 10 : 200, n_lat = 0;
+    double *all = calloc(n * pubs, sizeof *all), *last = calloc(pubs, sizeof *last), warm;
+    mesh_t m;
+    mesh_open(&m, n, NULL);
+    size_t none = 0;
+    double *scratch = calloc(n, sizeof *scratch);
+    publish_once(&m, 0, scratch, &none, &warm); /* warms up, not counted */
+    for (size_t p = 1; p <= pubs; p++)
+        publish_once(&m, p, all, &n_lat, &last[p - 1]);
     char label[96];
     double p50 = bench_quantile(all, n_lat, 0.5), p99 = bench_quantile(all, n_lat, 0.99);
     snprintf(label, sizeof label, "propagation, %zu daemons (ring + chords), %zu publishes: p50 ms",
@@ -342,17 +383,82 @@ void bench_propagation(bench_t *b)
     bench_row(b, "propagation_all_p99_ms", "propagation: p99 ms until the last node has it",
               bench_quantile(last, pubs, 0.99), "%.1f", "p50 %.1f ms",
               bench_quantile(last, pubs, 0.5));
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_finalize(probe[i]);
-        sqlite3_close(dbs[i]);
-        h_node_free(&nodes[i]);
-    }
-    free(nodes);
-    free(dbs);
-    free(probe);
-    free(lat);
+    mesh_close(&m);
+    free(scratch);
     free(all);
     free(last);
+}
+
+/* Nodes 0 and 1 (partners) carry the transfer; none fetches a file unasked. */
+static const char *transfer_pair(size_t i)
+{
+    return i == 0 ? "attachment_quota_mib = 1000\n" : "attachments_keep = none\n";
+}
+
+typedef struct shows {
+    const hnode_t *n;
+    const char *id;
+} shows_t;
+
+static int shows(void *ctx)
+{
+    const shows_t *s = ctx;
+    return h_lernet(s->n, NULL, "show %s", s->id) == 0;
+}
+
+/* Node 1 drops its copy of the file and asks for it again: a new transfer
+ * of the same 25 MiB from node 0, with nothing else (no import, no
+ * erasure) between the measured publishes. */
+static void transfer_again(const hnode_t *n, const char *hex)
+{
+    char path[700], out[700];
+    snprintf(path, sizeof path, "%s/attachments/%s", n->home, hex);
+    unlink(path);
+    snprintf(out, sizeof out, "%s/got.webm", n->home);
+    /* exit 1: "on its way", the fetch has begun */
+    h_lernet(n, NULL, "attachment get %s --out '%s'", hex, out);
+}
+
+/* The propagation figure while a 25 MiB transfer runs from node 0 to node
+ * 1: a publish counts only when the transfer was still under way when the
+ * last node could read it; a transfer that ends is begun again, until
+ * pubs publishes have counted. */
+void bench_propagation_loaded(bench_t *b)
+{
+    size_t n = b->quick ? 5 : 20, pubs = b->quick ? 10 : 100, n_lat = 0, counted = 0;
+    long size = b->quick ? 2L << 20 : 25L << 20;
+    double *all = calloc(n * pubs, sizeof *all), slowest;
+    mesh_t m;
+    mesh_open(&m, n, transfer_pair);
+    char hex[ATTACH_HEX_SIZE], id[EVENT_ID_HEX_SIZE];
+    bench_attach_publish(&m.nodes[0], size, 0, hex, id);
+    if (!h_wait(shows, &(shows_t){&m.nodes[1], id}, 30000))
+        bench_die("propagation: the resource did not reach %s", m.nodes[1].name);
+    int transfers = 0;
+    for (size_t p = 1; counted < pubs; p++) {
+        if (!transfers || bench_attach_wait(&m.nodes[1], hex, 0)) {
+            if (transfers >= 400)
+                bench_die("propagation: 400 transfers and only %zu publishes during them",
+                          counted);
+            transfer_again(&m.nodes[1], hex);
+            transfers++;
+        }
+        size_t before = n_lat;
+        publish_once(&m, p, all, &n_lat, &slowest);
+        if (bench_attach_wait(&m.nodes[1], hex, 0)) {
+            n_lat = before; /* the transfer ended meanwhile: not counted */
+            continue;
+        }
+        counted++;
+    }
+    char label[96];
+    snprintf(label, sizeof label, "propagation during a %ld MiB transfer, %zu daemons: p99 ms",
+             size >> 20, n);
+    bench_row(b, "propagation_transfer_p99_ms", label, bench_quantile(all, n_lat, 0.99), "%.1f",
+              "target < 500; p50 %.1f ms; %d transfers, %zu publishes",
+              bench_quantile(all, n_lat, 0.5), transfers, pubs);
+    mesh_close(&m);
+    free(all);
 }
 
 /* ---- footprint ------------------------------------------------------ */

@@ -39,7 +39,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench [--quick] [--runs N (1-9)] [--out FILE] [--only SECTION]\n"
             "             [--hub-partners N] [--catchup-events N (100-1000000; default 100,000)]\n"
-            "sections: limits inprocess catchup propagation footprint hub search\n"
+            "sections: limits inprocess catchup propagation footprint hub search attach\n"
             "--hub-partners N: simulated partners of the hub section (default 1000, --quick 20;\n"
             "  also $LERNET_BENCH_HUB_PARTNERS); the hub's config must allow N + 1 peers\n");
     exit(2);
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     } sections[] = {{"limits", bench_limits},         {"inprocess", bench_inprocess},
                     {"catchup", bench_catchup},       {"propagation", bench_propagation},
                     {"footprint", bench_footprint},     {"hub", bench_hub},
-                    {"search", bench_search}};
+                    {"search", bench_search}, {"attach", bench_attach}};
     bench_limits(b); /* every ratio needs the machine's limits from this run */
     for (size_t i = 1; i < sizeof sections / sizeof sections[0]; i++)
         if (!only || strcmp(only, sections[i].name) == 0)

@@ -46,7 +46,7 @@ static int issue(store_t *st, const keys_identity_t *id, const char *log,
                  const Lernet__Payload *p, event_t **out)
 {
     char why[512] = "";
-    publish_signer_t who = {id, NULL};
+    publish_signer_t who = {.key = id, .author = NULL}; /* key events list no files */
     if (publish_event(st, &who, log, p, out, why, sizeof why) != PUBLISH_OK)
         return cli_error(CLI_FAIL, "%s event refused: %s", log, why);
     return CLI_OK;

@@ -93,7 +93,7 @@ static int publish(cli_ctx_t *ctx, store_t *st, const char *net, const Lernet__P
     event_t *ev = NULL;
     if ((rc = cli_load_signer(ctx, &k, author)))
         return rc;
-    publish_signer_t who = {k, author};
+    publish_signer_t who = {.key = k, .author = author}; /* membership statements: no files */
     rc = publish_event(st, &who, net, p, &ev, why, sizeof why) == PUBLISH_OK
              ? CLI_OK
              : cli_error(CLI_FAIL, "refused: %s", why);

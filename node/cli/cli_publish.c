@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -66,7 +68,8 @@ static const char publish_usage[] =
     "A goal or questionnaire of a managed network: only a coordinator publishes one.\n"
     "--attach FILE (resource, reply; at most 16, each at most 25 MiB): hashed and copied into\n"
     "the node home (attachments/); the signed event lists its hash, size, media type and\n"
-    "name. A reply goes to the network of what it answers.\n"
+    "name. The node's attachment_max_mib and attachment_quota_mib apply: a file past them is\n"
+    "refused before signing. A reply goes to the network of what it answers.\n"
     "TIME: 2026-12-03T09:00 (local time in --tz), or with Z or +01:00. --tz defaults to the\n"
     "zone of the node's country; --organiser to the node's name; --network to\n"
     "default_network. --json FILE ('-' for stdin) holds the same fields as JSON.\n"
@@ -124,6 +127,10 @@ typedef struct pub_args {
     const char *dates, *places, *occurrence; /* a series' --dates, --places; cancel --occurrence */
     const char *attach[EVENT_MAX_ATTACHMENTS]; /* --attach FILE, in order */
     size_t n_attach;
+    /* the files the import put in the home (not there before): removed
+     * again when the publish fails, so nothing unlisted stays */
+    uint8_t placed[EVENT_MAX_ATTACHMENTS][EVENT_HASH_BYTES];
+    size_t n_placed;
     int undo; /* hide --undo */
     int kind;
     const char *scale;  /* questionnaire --scale MIN-MAX, for every question */
@@ -516,31 +523,37 @@ static int fill_defaults(pub_args_t *a, json_t *obj, const config_t *cfg)
 
 /* --attach FILE...: each file hashed and copied into the node home, and
  * listed in the content's "attachments" after any it has. */
-static int add_attachments(cli_ctx_t *ctx, const pub_args_t *a, json_t *obj)
+static int add_attachments(cli_ctx_t *ctx, pub_args_t *a, json_t *obj)
 {
     char why[512];
     uint8_t hash[EVENT_HASH_BYTES];
-    char hex[ATTACH_HEX_SIZE];
     uint64_t size;
+    int placed;
     if (!a->n_attach)
         return CLI_OK;
     if (a->kind != LERNET__KIND__KIND_RESOURCE && a->kind != LERNET__KIND__KIND_REPLY)
         return cli_error(CLI_USAGE, "--attach: only resources and replies carry files");
-    json_t *arr = json_object_get(obj, "attachments");
-    if (!json_is_array(arr)) {
-        arr = json_array();
-        json_object_set_new(obj, "attachments", arr);
-    }
     for (size_t i = 0; i < a->n_attach; i++) {
-        if (attach_import(ctx->home, a->attach[i], hash, &size, why, sizeof why) != ATTACH_OK)
+        if (attach_import(ctx->home, a->attach[i], hash, &size, &placed, why, sizeof why) !=
+            ATTACH_OK)
             return cli_error(CLI_FAIL, "--attach: %s", why);
-        text_hex(hex, hash, EVENT_HASH_BYTES);
+        if (placed)
+            memcpy(a->placed[a->n_placed++], hash, EVENT_HASH_BYTES);
         const char *name = attach_basename(a->attach[i]);
-        json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s}", "hash", hex, "size",
-                                             (json_int_t)size, "media_type",
-                                             attach_media_type(name), "name", name));
+        if (payload_attachment_add(obj, hash, size, attach_media_type(name), name) != 0)
+            return cli_error(CLI_FAIL, "--attach: %s: the file name is not UTF-8 text", name);
     }
     return CLI_OK;
+}
+
+/* The publish failed: the files its import put in the home go again. */
+static void unplace(cli_ctx_t *ctx, pub_args_t *a)
+{
+    char path[PATH_MAX];
+    for (size_t i = 0; i < a->n_placed; i++)
+        if (attach_path(path, sizeof path, ctx->home, a->placed[i]) == 0)
+            unlink(path);
+    a->n_placed = 0;
 }
 
 /* --about and --questionnaire accept a prefix; the payload needs the full id. */
@@ -640,7 +653,8 @@ static int sign_and_store(pub_env_t *e, const char *network, Lernet__Payload *p,
         return rc;
     if (!e->k && (rc = cli_load_signer(e->ctx, &e->k, e->author)))
         return rc;
-    publish_signer_t who = {e->k, e->author};
+    /* the node's own limits on its files, as the daemon applies them */
+    publish_signer_t who = {e->k, e->author, e->cfg->attachment_max, e->cfg->attachment_quota};
     if (publish_event(e->st, &who, network, p, &ev, why, sizeof why) != PUBLISH_OK)
         return cli_error(CLI_FAIL, "%s refused: %s", what, why);
     event_id_hex(hex, ev->id);
@@ -715,6 +729,8 @@ int cli_publish(cli_ctx_t *ctx, int argc, char **argv)
                               : e.cfg->default_network;
         if (!rc)
             rc = sign_and_store(&e, net, p, "published");
+        if (rc)
+            unplace(ctx, &a);
     }
     if (p)
         lernet__payload__free_unpacked(p, NULL);
@@ -841,6 +857,8 @@ int cli_update(cli_ctx_t *ctx, int argc, char **argv)
     }
     rc = sign_and_store(&e, NULL, p, "updated");
 done:
+    if (rc > 0)
+        unplace(ctx, &a);
     if (content)
         lernet__payload__free_unpacked(content, NULL);
     if (p)

@@ -1236,6 +1236,25 @@ json_t *payload_attachment_json(const Lernet__Attachment *a)
                      "media_type", a->media_type, "name", a->name);
 }
 
+int payload_attachment_add(json_t *content, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                           const char *media_type, const char *name)
+{
+    char hex[2 * EVENT_HASH_BYTES + 1];
+    text_hex(hex, hash, EVENT_HASH_BYTES);
+    json_t *arr = json_object_get(content, "attachments");
+    json_t *one = json_pack("{s:s,s:I,s:s,s:s}", "hash", hex, "size", (json_int_t)size,
+                            "media_type", media_type, "name", name);
+    if (!one)
+        return -1;
+    if (!json_is_array(arr)) {
+        if (!(arr = json_array()) || json_object_set_new(content, "attachments", arr) != 0) {
+            json_decref(one);
+            return -1;
+        }
+    }
+    return json_array_append_new(arr, one) == 0 ? 0 : -1;
+}
+
 static json_t *out_files(Lernet__Attachment **v, size_t n)
 {
     json_t *a = json_array();

@@ -122,6 +122,12 @@ const char *payload_measure_name(int m);
 int payload_measure_of(const char *name);
 /* {"hash", "size", "media_type", "name"} of one attachment (new reference). */
 json_t *payload_attachment_json(const Lernet__Attachment *a);
+/* Appends that object for a file to content's "attachments" (made when
+ * absent), as `publish --attach` and the page's upload list a file they
+ * put in the node home. -1 (content untouched) when name is not UTF-8 or
+ * memory ran out. */
+int payload_attachment_add(json_t *content, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
+                           const char *media_type, const char *name);
 
 /* "documentation", "literature", "recording", "method", "link" for a
  * ResourceType (NULL for none), and back (0 for an unknown name). */

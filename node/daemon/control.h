@@ -18,7 +18,8 @@
  *      fetch the attached file before any other (lernet attachment get);
  *      refused by this node's limits: {"ok":false,"error":…,"reason":"attachment_quota"}
  *   {"cmd":"attachments"} → {"ok":true,"attachments":{…}}  the transfer's
- *      counters, files refused by the limits, the fetch under way
+ *      counters, files refused by the limits, the fetch under way, the last
+ *      file fetched ("last_fetch": bytes, ms from its start until in place)
  *   any failure      → {"ok":false,"error":"one line"}
  */
 #ifndef LERNET_CONTROL_H

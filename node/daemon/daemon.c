@@ -1007,6 +1007,8 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     d.n_dialed = cfg->n_peers;
     d.signer.key = signing;
     d.signer.author = keys_transport_identity(t);
+    d.signer.attachment_max = cfg->attachment_max; /* its own files: the limits it applies */
+    d.signer.attachment_quota = cfg->attachment_quota;
     sync_io_t io = {io_send_client, io_send_server, &d};
     struct sigaction sa = {0};
     int rc = -1;

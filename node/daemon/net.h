@@ -28,12 +28,15 @@
 /* Messages queued per connection: receiving on every socket, sending on
  * the DEALERs (ZMQ_IMMEDIATE: only to a connected partner). */
 #define NET_HWM 1000
-/* Replies queued per partner connection on the ROUTER. A reply is at most
- * one batch (SYNC_BATCH_BYTES plus one envelope) and an honest client has
- * one request out at a time, so 4 bounds what a client that never reads
- * can make this node hold: about 16 MiB. A reply past it is dropped (the
- * client's round times out, SYNC_REPLY_TIMEOUT_MS). */
-#define NET_ROUTER_SNDHWM 4
+/* Replies queued per partner connection on the ROUTER. An honest client
+ * has one event request out at a time (its reply at most one batch,
+ * SYNC_BATCH_BYTES plus one envelope) besides an OfferAck, and at most
+ * XFER_PER_SESSION (4) chunk requests (a chunk is 256 KiB): 6. A client
+ * that never reads can make this node hold about 2 batches and 4 chunks
+ * (about 9 MiB); a server sends a session a batch only in answer to its
+ * one request, so the other 4 places hold chunks. A reply past it is
+ * dropped (the client's round times out, SYNC_REPLY_TIMEOUT_MS). */
+#define NET_ROUTER_SNDHWM 6
 #define NET_HANDSHAKE_MS 5000
 /* A DEALER pings every 2 s and drops a connection silent for 6 s: a node
  * learns soon that a partner it dials is gone. It asks no TTL of the

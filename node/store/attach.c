@@ -7,14 +7,18 @@
 #include "util/text.h"
 #include "util/why.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK (64 * 1024)
@@ -171,42 +175,208 @@ static int make_dir(const char *home, char *why, size_t whylen)
     return ATTACH_OK;
 }
 
-int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
-                  uint64_t *size, char *why, size_t whylen)
+/* ---- the chunk list beside a file: <hex>.leaves ------------------------ *
+ * The leaves of a file of several chunks are kept beside it when it is put
+ * in place, so that serving it begins without hashing it whole first; they
+ * are checked against the hash whenever they are read, and every chunk
+ * served is checked against its leaf (sync/xfer.c). */
+
+static int leaves_path(char *out, size_t len, const char *home,
+                       const uint8_t hash[EVENT_HASH_BYTES])
 {
+    char hex[ATTACH_HEX_SIZE];
+    text_hex(hex, hash, EVENT_HASH_BYTES);
+    int n = snprintf(out, len, "%s/" ATTACH_DIR "/%s" ATTACH_LEAVES, home, hex);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Best effort: without it, the leaves are made from the file (attach_leaves). */
+static void put_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES],
+                       const uint8_t *leaves, uint32_t n)
+{
+    char path[PATH_MAX];
+    if (n > 1 && n <= ATTACH_MAX_CHUNKS && leaves_path(path, sizeof path, home, hash) == 0 &&
+        fileio_write_atomic(path, leaves, (size_t)n * EVENT_HASH_BYTES, 0600, 0, NULL, 0) !=
+            FILEIO_OK)
+        unlink(path);
+}
+
+/* The kept leaves of hash, if they are there, n of them and giving hash. */
+static int read_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint32_t n,
+                       uint8_t *leaves)
+{
+    char path[PATH_MAX];
+    uint8_t root[EVENT_HASH_BYTES];
+    size_t want = (size_t)n * EVENT_HASH_BYTES;
+    if (n < 2 || leaves_path(path, sizeof path, home, hash) != 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    struct stat sb;
+    ssize_t got = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (size_t)sb.st_size == want
+                      ? pread(fd, leaves, want, 0)
+                      : -1;
+    close(fd);
+    if (got != (ssize_t)want)
+        return -1;
+    attach_root(leaves, n, root);
+    return sodium_memcmp(root, hash, sizeof root) == 0 ? 0 : -1;
+}
+
+/* ---- the writer: a file put in place under its hash ------------------- */
+
+struct attach_writer {
+    char home[PATH_MAX];
+    fileio_t *fio;
+    tree_t t;
+    uint64_t n, max;
+    bool ended;
+    uint8_t hash[EVENT_HASH_BYTES];
+    uint8_t leaves[ATTACH_MAX_CHUNKS * EVENT_HASH_BYTES];
+};
+
+int attach_writer_open(attach_writer_t **out, const char *home, uint64_t max, char *why,
+                       size_t whylen)
+{
+    char path[PATH_MAX];
+    int rc = make_dir(home, why, whylen);
+    if (rc)
+        return rc;
+    attach_writer_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "out of memory");
+    /* the name is the temporary file's stem only: the file lands under its
+     * hash (fileio_commit_as) */
+    if (snprintf(w->home, sizeof w->home, "%s", home) >= (int)sizeof w->home ||
+        snprintf(path, sizeof path, "%s/" ATTACH_DIR "/incoming", home) >= (int)sizeof path) {
+        free(w);
+        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
+    }
+    if (fileio_open(&w->fio, path, 0600, 0, why, whylen) != FILEIO_OK) {
+        free(w);
+        return ATTACH_ERR_IO;
+    }
+    tree_init(&w->t, w->leaves);
+    w->max = max < EVENT_MAX_ATTACHMENT_SIZE ? max : EVENT_MAX_ATTACHMENT_SIZE;
+    *out = w;
+    return ATTACH_OK;
+}
+
+int attach_writer_put(attach_writer_t *w, const void *data, size_t len, char *why,
+                      size_t whylen)
+{
+    if (w->ended || w->n + len > w->max) {
+        w->ended = true;
+        return why_fail(why, whylen, ATTACH_ERR_TOO_LARGE, "more than %llu bytes",
+                        (unsigned long long)w->max);
+    }
+    tree_update(&w->t, data, len);
+    w->n += len;
+    if (len && fwrite(data, 1, len, fileio_stream(w->fio)) != len)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "cannot write the file: %s",
+                        strerror(errno));
+    return ATTACH_OK;
+}
+
+int attach_writer_end(attach_writer_t *w, uint8_t hash[EVENT_HASH_BYTES], uint64_t *size,
+                      char *why, size_t whylen)
+{
+    if (w->ended)
+        return why_fail(why, whylen, ATTACH_ERR_IO, "the file was refused or is already whole");
+    if (w->n == 0)
+        return why_fail(why, whylen, ATTACH_ERR_SIZE, "the file is empty");
+    tree_final(&w->t, w->hash);
+    w->ended = true;
+    memcpy(hash, w->hash, EVENT_HASH_BYTES);
+    *size = w->n;
+    return ATTACH_OK;
+}
+
+int attach_writer_commit(attach_writer_t **wp, int *placed, char *why, size_t whylen)
+{
+    attach_writer_t *w = *wp;
+    char hex[ATTACH_HEX_SIZE];
+    int held = -1, rc = ATTACH_OK, put = 0;
+    *wp = NULL;
+    if (!w->ended || w->n == 0 || w->n > w->max) {
+        fileio_abort(&w->fio);
+        free(w);
+        return why_fail(why, whylen, ATTACH_ERR_IO, "the file is not whole");
+    }
+    text_hex(hex, w->hash, EVENT_HASH_BYTES);
+    if (attach_open(w->home, w->hash, w->n, &held, NULL, 0) == ATTACH_OK) {
+        close(held); /* here already, and whole: the new copy is not needed */
+        fileio_abort(&w->fio);
+    } else if (fileio_commit_as(&w->fio, hex, why, whylen) == FILEIO_OK) {
+        put = 1; /* absent, or damaged: this copy replaces it */
+        put_leaves(w->home, w->hash, w->leaves, attach_chunks(w->n));
+    } else {
+        rc = ATTACH_ERR_IO;
+    }
+    free(w);
+    if (rc == ATTACH_OK && placed)
+        *placed = put;
+    return rc;
+}
+
+void attach_writer_abort(attach_writer_t **wp)
+{
+    if (!wp || !*wp)
+        return;
+    fileio_abort(&(*wp)->fio);
+    free(*wp);
+    *wp = NULL;
+}
+
+int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
+                  uint64_t *size, int *placed, char *why, size_t whylen)
+{
+    static unsigned char buf[CHUNK]; /* the CLI and the daemon's loop: one caller at a time */
     uint8_t h[EVENT_HASH_BYTES], again[EVENT_HASH_BYTES];
     uint64_t n, n2;
-    char dst[PATH_MAX];
-    fileio_t *fio = NULL;
+    attach_writer_t *w = NULL;
     int fd, rc;
-    if ((rc = attach_hash_file(src, h, &n, why, whylen)) || (rc = make_dir(home, why, whylen)))
+    if ((rc = attach_hash_file(src, h, &n, why, whylen)))
         return rc;
-    if (attach_path(dst, sizeof dst, home, h) != 0)
-        return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
     int held = -1;
-    if (attach_open(home, h, n, &held, NULL, 0) == ATTACH_OK)
+    if (attach_open(home, h, n, &held, NULL, 0) == ATTACH_OK) {
         close(held); /* here already, and whole: nothing to copy */
-    else {           /* absent, or damaged: the copy replaces it */
-        if ((rc = open_regular(src, &fd, why, whylen)))
-            return rc;
-        if (fileio_open(&fio, dst, 0600, 0, why, whylen) != FILEIO_OK) {
-            close(fd);
-            return ATTACH_ERR_IO;
-        }
-        rc = hash_fd(fd, fileio_stream(fio), again, NULL, &n2, src, why, whylen);
-        close(fd);
-        if (rc == ATTACH_OK && (n2 != n || memcmp(again, h, sizeof h) != 0))
-            rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
-                          "%s: the file changed while it was being copied; try again", src);
-        if (rc) {
-            fileio_abort(&fio);
-            return rc;
-        }
-        if (fileio_commit(&fio, why, whylen) != FILEIO_OK)
-            return ATTACH_ERR_IO;
+        memcpy(hash, h, sizeof h);
+        *size = n;
+        if (placed)
+            *placed = 0;
+        return ATTACH_OK;
     }
+    if ((rc = open_regular(src, &fd, why, whylen)))
+        return rc;
+    /* absent, or damaged: the copy replaces it, hashed again as it is made */
+    if ((rc = attach_writer_open(&w, home, EVENT_MAX_ATTACHMENT_SIZE, why, whylen))) {
+        close(fd);
+        return rc;
+    }
+    ssize_t got;
+    while (rc == ATTACH_OK && (got = read(fd, buf, sizeof buf)) > 0)
+        rc = attach_writer_put(w, buf, (size_t)got, why, whylen);
+    if (rc == ATTACH_OK && got < 0)
+        rc = why_fail(why, whylen, ATTACH_ERR_IO, "%s: %s", src, strerror(errno));
+    close(fd);
+    if (rc == ATTACH_OK)
+        rc = attach_writer_end(w, again, &n2, why, whylen);
+    if (rc == ATTACH_OK && (n2 != n || memcmp(again, h, sizeof h) != 0))
+        rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
+                      "%s: the file changed while it was being copied; try again", src);
+    if (rc) {
+        attach_writer_abort(&w);
+        return rc;
+    }
+    int put = 0;
+    if ((rc = attach_writer_commit(&w, &put, why, whylen)))
+        return rc;
     memcpy(hash, h, sizeof h);
     *size = n;
+    if (placed)
+        *placed = put;
     return ATTACH_OK;
 }
 
@@ -311,9 +481,14 @@ const char *attach_basename(const char *path)
 int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
                   uint8_t *leaves, char *why, size_t whylen)
 {
+    uint32_t n = attach_chunks(size);
+    if (attach_present(home, hash, size) && read_leaves(home, hash, n, leaves) == 0)
+        return ATTACH_OK;
     int f, rc = open_checked(home, hash, size, leaves, &f, why, whylen);
-    if (rc == ATTACH_OK)
+    if (rc == ATTACH_OK) {
         close(f);
+        put_leaves(home, hash, leaves, n); /* the next run need not hash it whole */
+    }
     return rc;
 }
 
@@ -404,25 +579,103 @@ int attach_part_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES],
 int attach_part_write(int fd, uint32_t index, const uint8_t *data, size_t len)
 {
     off_t off = (off_t)index * ATTACH_CHUNK;
-    return pwrite(fd, data, len, off) == (ssize_t)len ? ATTACH_OK : ATTACH_ERR_IO;
+    if (pwrite(fd, data, len, off) != (ssize_t)len)
+        return ATTACH_ERR_IO;
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* write-back starts now, not at the finishing fsync (which then has
+     * little left to wait for): it does not wait, and a failure here only
+     * leaves the work to that fsync */
+    sync_file_range(fd, off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#endif
+    return ATTACH_OK;
 }
 
 int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                       char *why, size_t whylen)
+                       const uint8_t *leaves, char *why, size_t whylen)
 {
-    char path[PATH_MAX];
-    uint8_t h[EVENT_HASH_BYTES];
-    uint64_t n;
-    if (attach_part_path(path, sizeof path, home, hash) != 0)
+    char path[PATH_MAX], dst[PATH_MAX], dir[PATH_MAX];
+    struct stat sb;
+    int fd, rc;
+    if (attach_part_path(path, sizeof path, home, hash) != 0 ||
+        attach_path(dst, sizeof dst, home, hash) != 0 ||
+        snprintf(dir, sizeof dir, "%s/" ATTACH_DIR, home) >= (int)sizeof dir)
         return why_fail(why, whylen, ATTACH_ERR_IO, "node home path too long");
-    /* attach_import hashes the bytes once more as it copies them through
-     * the atomic writer: what lands under the hash is what the hash says */
-    int rc = attach_import(home, path, h, &n, why, whylen);
-    if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
-        rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED, /* every chunk was checked: the disk lies */
-                      "the finished file does not match its hash");
-    unlink(path);
-    return rc;
+    /* every chunk was checked against its leaf as it was written, and the
+     * leaves against the hash: the whole is synced and renamed into place,
+     * so a crash leaves the .part or the whole file, never half of one.
+     * (Hashing it again here read the page cache, not the disk: a reader
+     * that hands it on checks it, attach_open.) */
+    if ((rc = open_regular(path, &fd, why, whylen)))
+        return rc;
+    if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != size)
+        rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED, "%s: not %llu bytes", path,
+                      (unsigned long long)size);
+    else if (fsync(fd) != 0)
+        rc = why_fail(why, whylen, ATTACH_ERR_IO, "%s: %s", path, strerror(errno));
+    close(fd);
+    if (rc == ATTACH_OK && rename(path, dst) != 0)
+        rc = why_fail(why, whylen, ATTACH_ERR_IO, "cannot put %s in place: %s", dst,
+                      strerror(errno));
+    if (rc != ATTACH_OK) {
+        unlink(path);
+        return rc;
+    }
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d >= 0) { /* the rename durable: some filesystems cannot (EINVAL) */
+        fsync(d);
+        close(d);
+    }
+    put_leaves(home, hash, leaves, attach_chunks(size));
+    return ATTACH_OK;
+}
+
+/* The hash an entry of attachments/ is named by ("<hex>" or
+ * "<hex>.part"); 0 when its name is neither. */
+static int entry_hash(const char *name, uint8_t hash[EVENT_HASH_BYTES])
+{
+    size_t n = strlen(name), hexlen = 2 * EVENT_HASH_BYTES;
+    if (n != hexlen && strcmp(name + (n > hexlen ? hexlen : n), ATTACH_PART) != 0 &&
+        strcmp(name + (n > hexlen ? hexlen : n), ATTACH_LEAVES) != 0)
+        return 0;
+    for (size_t i = 0; i < hexlen; i++) {
+        int hi = text_hex_digit((unsigned char)name[i]);
+        if (hi < 0 || (name[i] >= 'A' && name[i] <= 'F'))
+            return 0;
+        if (i % 2 == 0)
+            hash[i / 2] = (uint8_t)(hi << 4);
+        else
+            hash[i / 2] |= (uint8_t)hi;
+    }
+    return 1;
+}
+
+size_t attach_sweep(const char *home, int (*listed)(void *ctx, const uint8_t *hash), void *ctx,
+                    int64_t min_age_s)
+{
+    char dir[PATH_MAX];
+    size_t removed = 0;
+    if (snprintf(dir, sizeof dir, "%s/" ATTACH_DIR, home) >= (int)sizeof dir)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d));) {
+        uint8_t h[EVENT_HASH_BYTES];
+        struct stat sb;
+        size_t n = strlen(e->d_name);
+        int tmp = !strncmp(e->d_name, ".incoming.", 10) && n > 14 &&
+                  !strcmp(e->d_name + n - 4, ".tmp");
+        if (!tmp && (!entry_hash(e->d_name, h) || listed(ctx, h)))
+            continue;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(sb.st_mode) || (int64_t)(now - sb.st_mtime) < min_age_s)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES])
@@ -431,5 +684,7 @@ void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES])
     if (attach_path(path, sizeof path, home, hash) == 0)
         unlink(path);
     if (attach_part_path(path, sizeof path, home, hash) == 0)
+        unlink(path);
+    if (leaves_path(path, sizeof path, home, hash) == 0)
         unlink(path);
 }

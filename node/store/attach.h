@@ -34,6 +34,7 @@
 #define ATTACH_DIR "attachments"
 #define ATTACH_HEX_SIZE (2 * EVENT_HASH_BYTES + 1)
 #define ATTACH_PART ".part" /* attachments/<hex>.part: a file on its way */
+#define ATTACH_LEAVES ".leaves" /* attachments/<hex>.leaves: its chunk hashes, kept beside it */
 #define ATTACH_CHUNK (256 * 1024) /* bytes of a chunk, the unit of hashing and transfer */
 #define ATTACH_MAX_CHUNKS (EVENT_MAX_ATTACHMENT_SIZE / ATTACH_CHUNK) /* 100 */
 
@@ -58,9 +59,37 @@ int attach_hash_file(const char *path, uint8_t hash[EVENT_HASH_BYTES], uint64_t 
  * with its size, is written to hash and *size on success). The bytes are
  * hashed again while they are copied: a file that changed meanwhile is
  * refused and nothing is kept. A file already here whose bytes match is not
- * copied again; one that is damaged is replaced. */
+ * copied again; one that is damaged is replaced. *placed (may be NULL) is
+ * 1 when this import put the file there (so a caller whose publish then
+ * fails removes it), 0 when it was here already. */
 int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYTES],
-                  uint64_t *size, char *why, size_t whylen);
+                  uint64_t *size, int *placed, char *why, size_t whylen);
+
+/* A file arriving in pieces (a web upload; attach_import's copy): written
+ * into home's attachments/ under a temporary name (util/fileio: random,
+ * exclusive, 0600) and hashed with the attachment hash as the bytes come,
+ * so it is never held whole in memory. Nothing is visible under a hash
+ * before attach_writer_commit; attach_writer_abort (or a failed commit)
+ * removes the temporary file. *out is the caller's, ended by exactly one
+ * of commit or abort. */
+typedef struct attach_writer attach_writer_t;
+int attach_writer_open(attach_writer_t **out, const char *home, uint64_t max, char *why,
+                       size_t whylen);
+/* Past max bytes (the open's, at most EVENT_MAX_ATTACHMENT_SIZE):
+ * ATTACH_ERR_TOO_LARGE with why ("more than N bytes"), and the writer
+ * takes nothing more (abort it). */
+int attach_writer_put(attach_writer_t *w, const void *data, size_t len, char *why,
+                      size_t whylen);
+/* The bytes are all in: their attachment hash and size (an empty file is
+ * ATTACH_ERR_SIZE). No put after it. hash and *size written on success. */
+int attach_writer_end(attach_writer_t *w, uint8_t hash[EVENT_HASH_BYTES], uint64_t *size,
+                      char *why, size_t whylen);
+/* After attach_writer_end: the file is synced and put in place under its
+ * hash; when a copy whose bytes match is here already, that one is kept.
+ * *placed (may be NULL) is 1 when this commit put it there, 0 when it was
+ * here already. Frees *w and sets it to NULL, success or failure. */
+int attach_writer_commit(attach_writer_t **w, int *placed, char *why, size_t whylen);
+void attach_writer_abort(attach_writer_t **w);
 
 /* Opens home's file of hash for reading, after checking that it has size
  * bytes and that they hash to hash; *fd (the caller closes it) is at the
@@ -77,8 +106,11 @@ int attach_export(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64
 /* ---- for the transfer (sync/xfer.c) ---- */
 
 /* The leaves of home's file of hash (room for attach_chunks(size) × 32
- * bytes), after checking that they give hash: ATTACH_ERR_ABSENT,
- * ATTACH_ERR_DAMAGED. */
+ * bytes), checked to give hash: those kept beside it (<hex>.leaves, put
+ * there with the file), else made from its bytes (which are checked
+ * against hash, and the leaves then kept): ATTACH_ERR_ABSENT,
+ * ATTACH_ERR_DAMAGED. Kept leaves say nothing of the bytes: a server
+ * checks each chunk against its leaf as it serves it. */
 int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
                   uint8_t *leaves, char *why, size_t whylen);
 /* Chunk index of home's file (buf has room for ATTACH_CHUNK bytes; *len
@@ -98,11 +130,26 @@ int attach_part_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES],
                      uint32_t *good, char *why, size_t whylen);
 /* Writes a checked chunk at its place in the .part. */
 int attach_part_write(int fd, uint32_t index, const uint8_t *data, size_t len);
-/* The .part is whole: hashed again while copied into place through the
- * atomic writer (attach_import), then removed. */
+/* The .part is whole (every chunk checked against its leaf, the leaves
+ * against hash): synced and renamed into place (it is 0600 in
+ * attachments/ as the writer's files are), its leaves kept beside it; on
+ * any failure it is removed. */
 int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                       char *why, size_t whylen);
-/* Removes the file of hash and its .part, if there. */
+                       const uint8_t *leaves, char *why, size_t whylen);
+/* Removes from home's attachments/ what no item lists, as a daemon does
+ * once at start (files unlisted while it runs go as the list changes, in
+ * sync/xfer.c): <hex>, <hex>.part and <hex>.leaves for which
+ * listed(ctx, hash) is 0,
+ * and the writer's temporary files (.incoming.*.tmp, left by a crash
+ * mid-upload). Only entries older than min_age_s seconds: a `publish
+ * --attach` running at that moment has put its file in place but not yet
+ * signed the item that lists it. Other names are left alone. Returns the
+ * number removed. */
+size_t attach_sweep(const char *home, int (*listed)(void *ctx, const uint8_t *hash), void *ctx,
+                    int64_t min_age_s);
+#define ATTACH_SWEEP_AGE_S 600
+
+/* Removes the file of hash, its .part and its .leaves, if there. */
 void attach_remove(const char *home, const uint8_t hash[EVENT_HASH_BYTES]);
 
 /* The media type for a file name, by its extension (a fixed table, no

@@ -10,6 +10,8 @@
 #include "util/why.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -358,6 +360,112 @@ static int check_series_here(const Lernet__Payload *p, char *why, size_t whylen)
     return series_check_local(&sr, why, whylen);
 }
 
+/* ---- the node's own limits on its files ------------------------------ */
+
+static void files_of(const Lernet__Payload *p, Lernet__Attachment ***a, size_t *n,
+                     const uint8_t **replaces)
+{
+    const Lernet__Resource *r = p->body_case == LERNET__PAYLOAD__BODY_RESOURCE ? p->resource
+                                : p->body_case == LERNET__PAYLOAD__BODY_UPDATE &&
+                                          p->update->content_case ==
+                                              LERNET__UPDATE__CONTENT_RESOURCE
+                                    ? p->update->resource
+                                    : NULL;
+    *replaces = r && p->body_case == LERNET__PAYLOAD__BODY_UPDATE &&
+                        p->update->target.len == EVENT_ID_BYTES
+                    ? p->update->target.data
+                    : NULL;
+    *a = r ? r->attachments
+         : p->body_case == LERNET__PAYLOAD__BODY_REPLY ? p->reply->attachments : NULL;
+    *n = r ? r->n_attachments
+         : p->body_case == LERNET__PAYLOAD__BODY_REPLY ? p->reply->n_attachments : 0;
+}
+
+/* The author's distinct files in one network, by hash. */
+typedef struct usage {
+    const uint8_t *author, *skip;
+    uint8_t (*seen)[EVENT_HASH_BYTES];
+    size_t n, cap;
+    int64_t bytes;
+    bool oom;
+} usage_t;
+
+static void usage_add(usage_t *u, const Lernet__Attachment *a)
+{
+    if (a->hash.len != EVENT_HASH_BYTES)
+        return;
+    for (size_t i = 0; i < u->n; i++)
+        if (!memcmp(u->seen[i], a->hash.data, EVENT_HASH_BYTES))
+            return; /* a file listed twice is held once */
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? 2 * u->cap : 32;
+        uint8_t(*s)[EVENT_HASH_BYTES] = realloc(u->seen, cap * sizeof *s);
+        if (!s) {
+            u->oom = true;
+            return;
+        }
+        u->seen = s;
+        u->cap = cap;
+    }
+    memcpy(u->seen[u->n++], a->hash.data, EVENT_HASH_BYTES);
+    u->bytes += (int64_t)a->size;
+}
+
+static int usage_item(void *ctx, const store_item_t *it)
+{
+    usage_t *u = ctx;
+    Lernet__Attachment **a = it->resource ? it->resource->attachments
+                             : it->reply  ? it->reply->attachments : NULL;
+    size_t n = it->resource ? it->resource->n_attachments
+               : it->reply  ? it->reply->n_attachments : 0;
+    if (memcmp(it->author, u->author, KEYS_PUBLIC_BYTES) != 0 ||
+        (u->skip && !memcmp(it->id, u->skip, EVENT_ID_BYTES)))
+        return 0;
+    for (size_t i = 0; i < n && !u->oom; i++)
+        usage_add(u, a[i]);
+    return u->oom;
+}
+
+static int check_own_files(store_t *st, const publish_signer_t *who, const uint8_t *author,
+                           const char *network, const Lernet__Payload *p, char *why,
+                           size_t whylen)
+{
+    Lernet__Attachment **a;
+    size_t n;
+    const uint8_t *replaces;
+    files_of(p, &a, &n, &replaces);
+    for (size_t i = 0; who->attachment_max > 0 && i < n; i++)
+        if ((int64_t)a[i]->size > who->attachment_max)
+            return why_fail(why, whylen, ATTACH_ERR_TOO_LARGE,
+                            "%s: %s is %llu bytes, larger than this node's attachment_max_mib "
+                            "(%lld MiB)",
+                            err_name(ATTACH_ERR_TOO_LARGE), a[i]->name,
+                            (unsigned long long)a[i]->size,
+                            (long long)(who->attachment_max >> 20));
+    if (!n || who->attachment_quota <= 0)
+        return PUBLISH_OK;
+    usage_t u = {.author = author, .skip = replaces};
+    store_query_t q = {.network = network};
+    if (store_items(st, &q, usage_item, &u) != STORE_OK || u.oom) {
+        free(u.seen);
+        return why_fail(why, whylen, PUBLISH_ERR_STORE,
+                        "store: cannot count this node's files in '%s'", network);
+    }
+    int64_t before = u.bytes;
+    for (size_t i = 0; i < n && !u.oom; i++)
+        usage_add(&u, a[i]);
+    free(u.seen);
+    if (u.oom)
+        return why_fail(why, whylen, PUBLISH_ERR_STORE, "out of memory");
+    if (u.bytes > before && u.bytes > who->attachment_quota)
+        return why_fail(why, whylen, ATTACH_ERR_QUOTA,
+                        "%s: this node's files in '%s' would come to %.1f MiB, past its "
+                        "attachment_quota_mib (%lld MiB)",
+                        err_name(ATTACH_ERR_QUOTA), network, (double)u.bytes / (1 << 20),
+                        (long long)(who->attachment_quota >> 20));
+    return PUBLISH_OK;
+}
+
 int publish_event(store_t *st, const publish_signer_t *who, const char *network,
                   const Lernet__Payload *p, event_t **out, char *why, size_t whylen)
 {
@@ -376,6 +484,8 @@ int publish_event(store_t *st, const publish_signer_t *who, const char *network,
         why_fail(why, whylen, rc, "network: '%s' is not a network name", network ? network : "");
         goto abort;
     }
+    if ((rc = check_own_files(st, who, author, network, p, why, whylen)))
+        goto abort;
     rc = PUBLISH_ERR_STORE;
     if (store_head(st, author, network, &seq, head) != STORE_OK) {
         why_fail(why, whylen, rc, "store: cannot read the log head");

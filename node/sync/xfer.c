@@ -29,7 +29,10 @@
  * Never a file above attachment_max, nor one that takes its author's
  * distinct files in that network above attachment_quota (counted in the
  * order the items were made): those are refused by name. A file that no
- * item lists any more (after an update or an erasure) is removed.
+ * item lists any more (after an update or an erasure) is removed; and
+ * once, with the first list read at start, whatever attachments/ holds
+ * that no item lists (attach_sweep: left by a run that stopped before it
+ * saw the change, or crashed mid-fetch or mid-upload).
  */
 #include "store/attach.h"
 #include "sync/sync_impl.h"
@@ -46,12 +49,16 @@
 
 #define XFER_QUEUE 64        /* chunk requests waiting to be served, all sessions */
 #define XFER_PER_SESSION 4   /* ... of one session; more get "busy" */
-#define XFER_WINDOW 2        /* chunk requests a fetch keeps outstanding: with the round's
-                              * one reply and an OfferAck within NET_ROUTER_SNDHWM (4) */
+#define XFER_WINDOW 4        /* chunk requests a fetch keeps outstanding (XFER_PER_SESSION):
+                              * with the round's one reply and an OfferAck within
+                              * NET_ROUTER_SNDHWM (6). Fewer left the server idle while
+                              * the fetcher checked and wrote a chunk (bench attach) */
 #define XFER_LEAF_CACHE 4    /* files whose leaves are kept for serving */
 #define XFER_ASKED 16        /* files asked for, waiting their turn */
 #define XFER_ASIDE 64        /* files no partner could serve, waiting to be tried again */
 #define XFER_REFS_MS 500     /* the list of referenced files is read again at most this often */
+#define XFER_HINT_MS 20      /* ... or this often after an event that may change it was
+                              * stored here (xfer_note): a new file is fetched at once */
 
 typedef struct ref {
     uint8_t hash[EVENT_HASH_BYTES];
@@ -98,6 +105,8 @@ struct xfer {
     uint64_t refs_version, refs_foreign;
     int64_t refs_ms, refs_checked_ms; /* the list read; the store's versions looked at */
     bool refs_read;
+    bool hinted; /* xfer_note: an event that may list or unlist files was stored */
+    bool swept; /* attachments/ swept of what no item lists (once, at start) */
     int64_t next_pick_ms; /* pick() found nothing: not looked at again before (unless the
                            * list changes or a file is asked for) */
     creq_t q[XFER_QUEUE];
@@ -117,6 +126,9 @@ struct xfer {
     } aside[XFER_ASIDE];
     uint8_t buf[ATTACH_CHUNK]; /* one chunk read to serve */
     uint64_t chunks_served, chunks_fetched, files_fetched;
+    int64_t fetch_start_ms;  /* when the fetch under way began */
+    int64_t last_fetch_ms;   /* the last file fetched: from its start to in place */
+    uint64_t last_fetch_bytes;
 };
 
 static void hex16(char out[17], const uint8_t *hash)
@@ -231,16 +243,40 @@ static const ref_t *ref_find(const struct xfer *x, const uint8_t *hash, size_t f
 
 static void fetch_stop(sync_t *s);
 
+static int listed(void *ctx, const uint8_t *hash)
+{
+    return ref_find(ctx, hash, 0) != NULL;
+}
+
+/* Once, with the first whole list: files and .part no item lists (left by
+ * an earlier run: an erasure while it was stopped, a crash mid-fetch of a
+ * file since unlisted, a crash mid-upload) are removed. */
+static void sweep(struct xfer *x)
+{
+    if (x->swept)
+        return;
+    x->swept = true;
+    size_t n = attach_sweep(x->home, listed, x, ATTACH_SWEEP_AGE_S);
+    if (n)
+        log_info("attachments: removed %zu file(s) no item lists", n);
+}
+
 /* Reads the list again when the store moved; files listed before and not
  * now (an update or an erasure took them out) are removed from the home. */
 static void refs_refresh(sync_t *s, int64_t now_ms)
 {
     struct xfer *x = s->xf;
     /* looked at every XFER_REFS_MS at most: the daemon calls this every
-     * turn of its loop, and PRAGMA data_version is a call into SQLite */
-    if (x->refs_read && now_ms - x->refs_checked_ms < XFER_REFS_MS)
+     * turn of its loop, and PRAGMA data_version is a call into SQLite;
+     * after an event that may change the list (xfer_note), within
+     * XFER_HINT_MS, so a partner's new file is fetched, and our own served,
+     * at once; the bound keeps a catch-up of many such events from reading
+     * the list on every turn */
+    int64_t since = now_ms - x->refs_checked_ms;
+    if (x->refs_read && since < XFER_REFS_MS && !(x->hinted && since >= XFER_HINT_MS))
         return;
     x->refs_checked_ms = now_ms;
+    x->hinted = false;
     uint64_t v = store_feeds_version(s->st), fv = store_foreign_version(s->st);
     if (x->refs_read && v == x->refs_version && fv == x->refs_foreign)
         return;
@@ -271,6 +307,7 @@ static void refs_refresh(sync_t *s, int64_t now_ms)
         attach_remove(x->home, old[i].hash);
     }
     free(old);
+    sweep(x);
     x->refs_version = v;
     x->refs_foreign = fv;
     x->refs_ms = now_ms;
@@ -565,12 +602,15 @@ static void finish(sync_t *s, size_t p)
     hex16(h, f->hash);
     close(f->fd);
     f->fd = -1;
-    if (attach_part_finish(x->home, f->hash, f->size, why, sizeof why) != ATTACH_OK)
+    if (attach_part_finish(x->home, f->hash, f->size, f->leaves, why, sizeof why) != ATTACH_OK)
         log_warn("attachment %s: %s", h, why);
     else {
         log_info("attachment %s: fetched, %llu bytes, from %s", h, (unsigned long long)f->size,
                  peer_name(s, (int)p));
         x->files_fetched++;
+        /* the finishing hash and fsync are part of it */
+        x->last_fetch_ms = event_now_ms() - x->fetch_start_ms;
+        x->last_fetch_bytes = f->size;
     }
     unask(x, f->hash);
     fetch_stop(s);
@@ -597,6 +637,7 @@ static void fetch_advance(sync_t *s, int64_t now_ms)
             return;
         }
         memset(f->tried, 0, s->cap);
+        x->fetch_start_ms = now_ms;
         memcpy(f->hash, r->hash, EVENT_HASH_BYTES);
         f->size = r->size;
         f->n = attach_chunks(r->size);
@@ -798,6 +839,13 @@ bool sync_attach_work(sync_t *s, int64_t now_ms)
     return x->q_n > 0;
 }
 
+void xfer_note(sync_t *s, int kind)
+{
+    if (s->xf && (kind == LERNET__KIND__KIND_RESOURCE || kind == LERNET__KIND__KIND_REPLY ||
+                  kind == LERNET__KIND__KIND_UPDATE || kind == LERNET__KIND__KIND_ERASURE))
+        s->xf->hinted = true;
+}
+
 int64_t sync_attach_due(sync_t *s, int64_t now_ms)
 {
     struct xfer *x = s->xf;
@@ -805,6 +853,9 @@ int64_t sync_attach_due(sync_t *s, int64_t now_ms)
         return INT64_MAX;
     if (x->q_n)
         return now_ms;
+    if (x->hinted)
+        return x->refs_checked_ms + XFER_HINT_MS > now_ms ? x->refs_checked_ms + XFER_HINT_MS
+                                                          : now_ms;
     /* the store is looked at for new files every XFER_REFS_MS (cheap when
      * nothing changed); a fetch wakes the loop by its replies, and by its
      * deadline when they do not come */
@@ -869,9 +920,12 @@ json_t *sync_attach_json(sync_t *s)
     struct xfer *x = s->xf;
     if (!x)
         return json_null();
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "chunks_served", (json_int_t)x->chunks_served,
-                          "chunks_fetched", (json_int_t)x->chunks_fetched, "files_fetched",
-                          (json_int_t)x->files_fetched, "requests_waiting", (json_int_t)x->q_n);
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I}}", "chunks_served",
+                          (json_int_t)x->chunks_served, "chunks_fetched",
+                          (json_int_t)x->chunks_fetched, "files_fetched",
+                          (json_int_t)x->files_fetched, "requests_waiting", (json_int_t)x->q_n,
+                          "last_fetch", "bytes", (json_int_t)x->last_fetch_bytes, "ms",
+                          (json_int_t)x->last_fetch_ms);
     json_t *refused = json_object();
     for (size_t i = 0; i < x->n_refs; i++)
         if (x->refs[i].verdict) {

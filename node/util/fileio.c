@@ -232,6 +232,23 @@ int fileio_commit(fileio_t **f, char *why, size_t whylen)
     return rc;
 }
 
+int fileio_commit_as(fileio_t **f, const char *name, char *why, size_t whylen)
+{
+    if (!f || !*f)
+        return why_fail(why, whylen, FILEIO_ERR_IO, "no file to commit");
+    if (!name || !name[0] || strchr(name, '/') || strlen(name) > NAME_MAX ||
+        strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        fileio_abort(f);
+        return why_fail(why, whylen, FILEIO_ERR_IO, "%.200s: not a file name", name ? name : "");
+    }
+    fileio_t *w = *f;
+    char *slash = strrchr(w->path, '/');
+    size_t dir = slash ? (size_t)(slash - w->path) + 1 : 0;
+    snprintf(w->base, sizeof w->base, "%s", name);
+    snprintf(w->path + dir, sizeof w->path - dir, "%s", name); /* for messages */
+    return fileio_commit(f, why, whylen);
+}
+
 void fileio_abort(fileio_t **f)
 {
     if (!f || !*f)

@@ -54,6 +54,12 @@ FILE *fileio_stream(fileio_t *f);
  * stream fails it. Frees *f and sets it to NULL, success or failure (on
  * failure the temporary file is removed and path is untouched). */
 int fileio_commit(fileio_t **f, char *why, size_t whylen) __attribute__((warn_unused_result));
+/* As fileio_commit, but the file is put in place as name, a file name
+ * (no '/') in the directory of the path it was opened with: for a file
+ * whose name is known only once it is written (an attachment, named by
+ * the hash of its bytes). */
+int fileio_commit_as(fileio_t **f, const char *name, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
 /* Drops the temporary file, frees *f, sets it to NULL. Safe on NULL. */
 void fileio_abort(fileio_t **f);
 

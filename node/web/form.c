@@ -15,6 +15,7 @@
 
 #include "web/html.h"
 #include "web/page.h"
+#include "web/upload.h"
 #include "core/payload_json.h"
 #include "util/country.h"
 #include "util/time.h"
@@ -35,6 +36,7 @@ enum ftype {
     T_PARTICIPANTS, /* lines of ROLE=COUNT */
     T_RTYPE,        /* select of the resource types */
     T_ID,           /* an event id typed or passed on (?about=) */
+    T_FILE,         /* a file, uploaded as multipart/form-data (web/upload.h) */
 };
 
 typedef struct ffield {
@@ -98,6 +100,8 @@ static const ffield_t resource_fields[] = {
     {"roles", T_LIST, N_("For"), N_("roles, comma-separated, e.g. teachers, competence brokers"), 0},
     {"language", T_LANG, N_("Language of the resource"), NULL, 0},
     {"about", T_ID, N_("Documents"), N_("optional: the id of the workshop or meeting it documents"), 0},
+    {"attachment", T_FILE, N_("File"),
+     N_("optional: one file, at most the node's attachment_max_mib (25 MiB unless set lower)"), 0},
 };
 
 static const ffield_t reply_fields[] = {
@@ -460,6 +464,11 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
         break;
     }
     case T_PARTICIPANTS: textarea(h, s, f, f->name, v, f->required); break;
+    case T_FILE:
+        html_raw(h, "<input type=\"file\"");
+        ctl_attrs(h, s, f->name, f->name, f->required, f->hint != NULL);
+        html_raw(h, ">");
+        break;
     default: input(h, s, f, f->name, "text", v, f->required); break;
     }
 }
@@ -526,6 +535,10 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
     error_summary(h, s);
     if (!s->base && field_named(s, "about") && field_named(s, "about")->type == T_ABOUT)
         about_search(h, s);
+    int files = 0;
+    for (size_t i = 0; i < s->k->n; i++)
+        files |= s->k->fields[i].type == T_FILE;
+    /* csrf first: an upload's file is taken only after it (web/upload.h) */
     if (s->base)
         html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/event/%s/edit\" "
                      "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\"><p>%s</p>",
@@ -533,9 +546,9 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
                   T(s->r, "The correction is signed by this node and replaces the event at every "
                           "partner; it stays in its network."));
     else
-        html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\" "
+        html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\"%s "
                      "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                  s->k->path, s->r->csrf);
+                  s->k->path, files ? " enctype=\"multipart/form-data\"" : "", s->r->csrf);
     html_rawf(h, "<p class=\"hint\" id=\"required-note\">%s</p>",
               T(s->r, "Fields marked * must be filled in."));
     html_rawf(h, "<fieldset><legend>%s</legend><label for=\"f-lang_1\">%s <span class=\"req\" "
@@ -672,6 +685,19 @@ static int empty_required(fstate_t *s, const ffield_t *f)
                     : T(s->r, "fill this in"));
 }
 
+/* The uploaded file, listed as `publish --attach` lists one; a refusal
+ * of it (too large, ...) is the form's error. */
+static int put_file(fstate_t *s, json_t *obj)
+{
+    const char *field, *line;
+    char why[300];
+    if (upload_refused(s->r->upload, &field, &line))
+        return fail(s, field, "%s", line);
+    if (upload_list(s->r->upload, obj, why, sizeof why) != 0)
+        return fail(s, "attachment", "%s", why);
+    return 0;
+}
+
 static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
 {
     const config_t *cfg = s->r->env->cfg;
@@ -682,6 +708,8 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
         return -1;
     if (f->type == T_TEXTS || f->type == T_AREAS)
         return put_texts(s, obj, f);
+    if (f->type == T_FILE)
+        return put_file(s, obj);
     if (!v || !*v) {
         json_object_del(obj, f->name); /* emptied in a correction: gone */
         if (strcmp(f->name, "organiser") == 0)
@@ -801,6 +829,13 @@ static void submit(fstate_t *s, web_resp_t *out)
         draw(s, out, 422);
         return;
     }
+    char why[300];
+    if (upload_place(s->r->upload, why, sizeof why) != 0) {
+        lernet__payload__free_unpacked(p, NULL);
+        place_error(s, why);
+        draw(s, out, 422);
+        return;
+    }
     json_t *reply = publish(s, p);
     lernet__payload__free_unpacked(p, NULL);
     if (reply && json_is_true(json_object_get(reply, "ok"))) {
@@ -813,8 +848,9 @@ static void submit(fstate_t *s, web_resp_t *out)
         else
             snprintf(out->location, sizeof out->location, "/event/%s?published=1", id);
     } else {
-        const char *why = json_string_value(json_object_get(reply, "error"));
-        place_error(s, why ? why : T(s->r, "the daemon did not answer"));
+        const char *err = json_string_value(json_object_get(reply, "error"));
+        upload_unplace(s->r->upload); /* refused: the file goes too */
+        place_error(s, err ? err : T(s->r, "the daemon did not answer"));
         draw(s, out, 422);
     }
     json_decref(reply);

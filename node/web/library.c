@@ -5,9 +5,10 @@
  * with its reply form, and /feed.atom. Content from the network is only
  * ever written through html_text.
  *
- * Uploads: the reply and resource forms take text; attaching a file from
- * the page (multipart/form-data, streamed to disk) is not here yet; files
- * are attached with `lernet publish ... --attach FILE`.
+ * Uploads: the resource form (form.c) takes one file, posted as
+ * multipart/form-data and streamed to disk (web/upload.h); the reply form
+ * takes text, and files are attached to replies with `lernet publish
+ * reply --attach FILE`.
  */
 #include "web/page.h"
 

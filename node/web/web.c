@@ -26,6 +26,7 @@
 #include "util/time.h"
 #include "util/text.h"
 #include "web/page.h"
+#include "web/upload.h"
 #include "util/why.h"
 
 #define TOKEN_MIN 32
@@ -43,6 +44,7 @@ typedef struct slot {
     int64_t since_ms; /* when the request now being received began */
     int answering;    /* the request is in; a response is under way */
     int cut;          /* shut down by us, MHD has not closed it yet */
+    int upload;       /* the request is a file upload: WEB_UPLOAD_S to arrive */
 } slot_t;
 
 struct web {
@@ -65,6 +67,7 @@ struct web {
 typedef struct conn {
     char *body;
     size_t len;
+    upload_t *up; /* a multipart/form-data body, parsed as it comes */
 } conn_t;
 
 /* The only asset: plain CSS, no fonts or scripts from anywhere. */
@@ -255,19 +258,27 @@ static int same_origin(const char *origin, const char *host)
 /* A POST must come from our own page: the CSRF field, and Origin or
  * Sec-Fetch-Site present and naming this site (every current browser sends
  * one of them). A script holding the token as a Bearer header needs neither. */
-static const char *cross_site(const web_t *w, struct MHD_Connection *c, const char *url,
-                              const json_t *form)
+static const char *cross_origin(const web_t *w, struct MHD_Connection *c)
 {
-    const char *want = strcmp(url, "/login") == 0 ? w->login_csrf : w->csrf;
     const char *origin = header(c, "Origin"), *host = header(c, MHD_HTTP_HEADER_HOST);
     const char *site = header(c, "Sec-Fetch-Site"), *auth = header(c, "Authorization");
-    const char *tok = json_string_value(json_object_get(form, "csrf"));
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
         return N_("the form was sent from another site (Sec-Fetch-Site)");
     if (origin && !same_origin(origin, host))
         return N_("the form was sent from another site (Origin)");
     if (!origin && !site && !(auth && strncmp(auth, "Bearer ", 7) == 0 && has_token(w, c)))
         return N_("the form's origin is unknown (no Origin or Sec-Fetch-Site header)");
+    return NULL;
+}
+
+static const char *cross_site(const web_t *w, struct MHD_Connection *c, const char *url,
+                              const json_t *form)
+{
+    const char *want = strcmp(url, "/login") == 0 ? w->login_csrf : w->csrf;
+    const char *tok = json_string_value(json_object_get(form, "csrf"));
+    const char *origin = cross_origin(w, c);
+    if (origin)
+        return origin;
     if (!tok || strlen(tok) != MAC_HEX - 1 || sodium_memcmp(tok, want, MAC_HEX - 1) != 0)
         return N_("the form's CSRF token is missing or out of date: reload the page");
     return NULL;
@@ -359,6 +370,18 @@ static void answering(struct MHD_Connection *c)
         s->answering = 1;
 }
 
+static void uploading(struct MHD_Connection *c)
+{
+    slot_t *s = slot_of(c);
+    if (s)
+        s->upload = 1;
+}
+
+static int64_t limit_ms(const slot_t *s)
+{
+    return (int64_t)(s->upload ? WEB_UPLOAD_S : WEB_REQUEST_S) * 1000;
+}
+
 /* ms until the first connection still receiving is due (0: overdue), or -1. */
 static long next_due(const web_t *w)
 {
@@ -367,7 +390,7 @@ static long next_due(const web_t *w)
         const slot_t *s = &w->slots[i];
         if (!s->c || s->cut || s->answering)
             continue;
-        int64_t left = s->since_ms + WEB_REQUEST_S * 1000 - now;
+        int64_t left = s->since_ms + limit_ms(s) - now;
         left = left < 0 ? 0 : left;
         if (next < 0 || left < next)
             next = left;
@@ -382,8 +405,10 @@ static void cut_slow(web_t *w)
     int64_t now = now_ms();
     for (size_t i = 0; i < WEB_MAX_CONNECTIONS; i++) {
         slot_t *s = &w->slots[i];
-        if (s->c && !s->cut && !s->answering && now >= s->since_ms + WEB_REQUEST_S * 1000)
-            cut(w, s, "that had not sent a whole request in " STR(WEB_REQUEST_S) " s");
+        if (s->c && !s->cut && !s->answering && now >= s->since_ms + limit_ms(s))
+            cut(w, s, s->upload ? "that had not sent a whole upload in " STR(WEB_UPLOAD_S) " s"
+                                : "that had not sent a whole request in " STR(WEB_REQUEST_S)
+                                  " s");
     }
 }
 
@@ -871,12 +896,16 @@ static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *ur
         web_error_page(&r, &out, 405, T(&r, "method not allowed"));
         return reply(c, &out, NULL, NULL);
     }
-    if (post && !(form = parse_form(cs->body ? cs->body : (char *)"", cs->len, why,
-                                     sizeof why))) {
+    if (post && cs->up)
+        form = upload_form(cs->up, why, sizeof why);
+    else if (post)
+        form = parse_form(cs->body ? cs->body : (char *)"", cs->len, why, sizeof why);
+    if (post && !form) {
         web_error_page(&r, &out, 400, why);
         return reply(c, &out, NULL, NULL);
     }
     r.form = form;
+    r.upload = cs->up;
     const char *xsite = post ? cross_site(w, c, url, form) : NULL;
     if (xsite) {
         log_warn("web: refused a %s %s: %s", method, url, xsite);
@@ -892,6 +921,56 @@ static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *ur
     return reply(c, &out, cookie, lang_cookie);
 }
 
+static int is_multipart(struct MHD_Connection *c)
+{
+    const char *ct = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+    return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+/* A file upload's headers are in: it is let in (or not) and bounded now,
+ * before a byte of its body is read or written anywhere. */
+static enum MHD_Result begin_upload(web_t *w, struct MHD_Connection *c, const char *url,
+                                    void **con_cls)
+{
+    char langs[LANGS_MAX], why[300] = "out of memory";
+    web_resp_t out = {0};
+    int allowed = is_local(w, c) || has_token(w, c), remember = 0;
+    const char *lang = pick_langs(c, langs, &remember);
+    web_req_t r = {.env = &w->env, .conn = c, .path = "", .lang = lang, .langs = langs,
+                   .i18n = w->i18n, .csrf = allowed ? w->csrf : w->login_csrf};
+    const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t bound = upload_bound(w->env.cfg->attachment_max);
+    const char *xsite = cross_origin(w, c);
+    conn_t *cs = NULL;
+    if (!allowed) {
+        login_page(&r, &out, 401,
+                   T(&r, "This computer is not the node's own: sign in with the access code "
+                         "first."));
+    } else if (xsite) {
+        log_warn("web: refused an upload to %s: %s", url, xsite);
+        web_error_page(&r, &out, 403, T(&r, xsite));
+    } else if (strncmp(url, "/publish/", 9) != 0) {
+        web_error_page(&r, &out, 415, T(&r, "only the publish forms take multipart/form-data"));
+    } else if (cl && strtoull(cl, NULL, 10) > bound) {
+        snprintf(why, sizeof why, "field 'attachment': %s: the upload is %llu bytes; this node "
+                 "takes a file of at most attachment_max_mib (%lld MiB); nothing was stored",
+                 err_name(ATTACH_ERR_TOO_LARGE), strtoull(cl, NULL, 10),
+                 (long long)(w->env.cfg->attachment_max >> 20));
+        web_error_page(&r, &out, 413, why);
+    } else if (!(cs = calloc(1, sizeof *cs)) ||
+               upload_open(&cs->up, c, w->env.home, w->env.cfg->attachment_max, w->csrf, why,
+                           sizeof why) != 0) {
+        free(cs);
+        web_error_page(&r, &out, 400, why);
+    } else {
+        uploading(c);
+        *con_cls = cs;
+        return MHD_YES;
+    }
+    answering(c);
+    return reply(c, &out, NULL, NULL); /* MHD closes: the body is never read */
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -899,6 +978,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     web_t *w = cls;
     conn_t *cs = *con_cls;
     (void)version;
+    if (!cs && is_multipart(c) && strcmp(method, "POST") == 0)
+        return begin_upload(w, c, url, con_cls);
     if (!cs) { /* headers only: refuse an announced oversized body at once */
         const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY) {
@@ -911,6 +992,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
         *con_cls = cs;
+        return MHD_YES;
+    }
+    if (*upload_size && cs->up) {
+        /* past the bound (a chunked body): drop the connection, read no more */
+        if (upload_feed(cs->up, upload, *upload_size) != 0)
+            return MHD_NO;
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -937,12 +1025,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     slot_t *s = slot_of(c);
     (void)cls, (void)toe;
     if (cs) {
+        upload_close(&cs->up);
         free(cs->body);
         free(cs);
     }
     *con_cls = NULL;
     if (s) { /* kept alive: the next request has its own WEB_REQUEST_S */
         s->answering = 0;
+        s->upload = 0;
         s->since_ms = now_ms();
     }
 }

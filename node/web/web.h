@@ -23,7 +23,11 @@
  * to anyone, has a token of its own, never the publish forms') and an
  * Origin or Sec-Fetch-Site naming this page (a Bearer request may omit
  * both). Bodies are at most WEB_MAX_BODY bytes of
- * application/x-www-form-urlencoded text, at most WEB_MAX_FIELDS fields.
+ * application/x-www-form-urlencoded text, at most WEB_MAX_FIELDS fields;
+ * or multipart/form-data with one file (web/upload.h), at most
+ * upload_bound(attachment_max) bytes in all, streamed to disk, let in
+ * (local or token, Origin) on its headers before a byte is read, and
+ * given WEB_UPLOAD_S instead of WEB_REQUEST_S to arrive.
  *
  * Languages: every page in English, Swedish, Danish, German or Finnish
  * (web/i18n.h; T and TN below), chosen by ?lang= (the menu on every page,
@@ -55,6 +59,7 @@
 #define WEB_RESERVED 8   /* past MAX - RESERVED open, a new one cuts the oldest unfinished */
 #define WEB_TIMEOUT_S 15 /* idle */
 #define WEB_REQUEST_S 10 /* to send a whole request (headers and body) */
+#define WEB_UPLOAD_S 300 /* ... when it is a file upload (25 MiB at ~0.7 Mbit/s) */
 
 /* Error codes: WEB_ERR_* (-1100s) of the one namespace in util/err.h. */
 
@@ -117,6 +122,7 @@ typedef struct web_req {
                                has its own: it is shown to visitors not yet let in) */
     const json_t *form;     /* POST fields (name → string), or NULL for GET */
     int guest;              /* the sign-in page of a visitor not let in: no search box */
+    struct upload *upload;  /* a multipart POST's file (web/upload.h), or NULL */
 } web_req_t;
 
 /* A handler's answer. body is malloc'd and owned by whoever holds it. */

@@ -16,6 +16,14 @@
  *    a file above attachment_max_mib (attachment_too_large) and one past
  *    the author's attachment_quota_mib (attachment_quota). A file whose item
  *    is erased is removed from C's home.
+ *  - test_kill_mid_transfer: A – C. C is killed (SIGKILL) while it fetches
+ *    a 24 MiB file, once its .part holds some chunks but not all; C starts
+ *    again, continues from the chunks its .part holds (re-checked), and the
+ *    file is byte-identical; A serves exactly the chunks C did not have
+ *    (none verified before is fetched twice). Files no item lists, planted
+ *    in C's attachments/ while it was down (a file, a .part, an upload's
+ *    temporary file, an hour old), are removed when it starts; its own
+ *    .part is kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -291,11 +299,83 @@ static void test_liar_and_limits(void **state)
         h_node_free(every[i]);
 }
 
+/* n's .part of hash: its length, or -1. */
+static long part_bytes(const hnode_t *n, const char *hash)
+{
+    char path[800];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/attachments/%s.part", n->home, hash);
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static int nothing_waiting(void *ctx)
+{
+    return att_stat(ctx, "requests_waiting") == 0;
+}
+
+static void test_kill_mid_transfer(void **state)
+{
+    (void)state;
+    hnode_t A = {0}, C = {0};
+    char path[700], hash[65], id[65], dst[800], line[100];
+    const long size = 24L * 1024 * 1024;
+    const long chunks = size / ATTACH_CHUNK;
+    assert_int_equal(h_node_init(&A, "Region Örebro län", "SE", NET), 0);
+    assert_int_equal(h_node_init(&C, "OWL Lernregion", "DE", NET), 0);
+    h_link(&A, &C, NET);
+    assert_int_equal(h_node_write_config(&A), 0);
+    assert_int_equal(h_node_write_config(&C), 0);
+    assert_int_equal(h_node_start(&A), 0);
+    assert_int_equal(h_node_start(&C), 0);
+    assert_true(h_wait(h_partners_up, &C, H_DEADLINE_MS));
+    publish_file(&A, "Inspelning.webm", size, path, hash, id);
+    /* polled tightly (a quarter in, not yet whole): 96 chunks take about a second */
+    long part = -1;
+    for (int i = 0; i < 60000 && !(part >= size / 4 && part < size - ATTACH_CHUNK); i++) {
+        usleep(500);
+        part = part_bytes(&C, hash);
+    }
+    assert_true(part >= size / 4 && part < size - ATTACH_CHUNK);
+    h_node_kill(&C);
+    long kept = part_bytes(&C, hash);
+    long whole = kept / ATTACH_CHUNK; /* a fetch writes chunks in order, each checked */
+    assert_true(whole >= 1 && whole < chunks);
+    /* what A sends the dead session is sent before C is back */
+    assert_true(h_wait(nothing_waiting, &A, H_DEADLINE_MS));
+    long served = att_stat(&A, "chunks_served");
+    assert_true(served >= whole);
+    /* left by earlier runs: nothing lists them */
+    char stray[3][900];
+    snprintf(stray[0], sizeof stray[0], "%s/attachments/%064x", C.home, 7);
+    snprintf(stray[1], sizeof stray[1], "%s/attachments/%064x.part", C.home, 8);
+    snprintf(stray[2], sizeof stray[2], "%s/attachments/.incoming.0a1b2c3d4e5f6a7b.tmp", C.home);
+    for (int i = 0; i < 3; i++)
+        free(run("head -c 1000 /dev/urandom > '%s' && touch -d '1 hour ago' '%s'", stray[i],
+                 stray[i]));
+    assert_int_equal(h_node_start(&C), 0);
+    want_t wc = {&C, hash, NULL};
+    assert_true(h_wait(present, &wc, H_DEADLINE_MS));
+    snprintf(dst, sizeof dst, "%s/attachments/%s", C.home, hash);
+    same_bytes(path, dst);
+    snprintf(line, sizeof line, "continuing from chunk %ld of %ld", whole, chunks);
+    assert_true(h_log_contains(&C, line));
+    print_message("killed with %ld of %ld chunks in the .part; A served %ld before, %ld after\n",
+                  whole, chunks, served, att_stat(&A, "chunks_served") - served);
+    assert_int_equal(att_stat(&A, "chunks_served") - served, chunks - whole);
+    assert_int_equal(part_bytes(&C, hash), -1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(access(stray[i], F_OK), -1);
+    assert_true(h_log_contains(&C, "attachments: removed 3 file(s) no item lists"));
+    h_node_free(&A);
+    h_node_free(&C);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relay_resume_scope),
         cmocka_unit_test(test_liar_and_limits),
+        cmocka_unit_test(test_kill_mid_transfer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ static void test_import_open_export(void **state)
 
     assert_false(attach_present(dir, want, sizeof buf));
     assert_int_equal(attach_open(dir, want, sizeof buf, &fd, why, sizeof why), ATTACH_ERR_ABSENT);
-    assert_int_equal(attach_import(dir, src, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_import(dir, src, hash, &size, NULL, why, sizeof why), ATTACH_OK);
     assert_memory_equal(hash, want, sizeof want);
     assert_int_equal(size, sizeof buf);
     assert_true(attach_present(dir, want, sizeof buf));
@@ -67,7 +68,7 @@ static void test_import_open_export(void **state)
     assert_non_null(strstr(why, "do not match the signed hash"));
     assert_int_equal(attach_export(dir, want, sizeof buf, dst, why, sizeof why),
                      ATTACH_ERR_DAMAGED);
-    assert_int_equal(attach_import(dir, src, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_import(dir, src, hash, &size, NULL, why, sizeof why), ATTACH_OK);
     assert_int_equal(attach_open(dir, want, sizeof buf, &fd, why, sizeof why), ATTACH_OK);
     close(fd);
     tu_rmtree(&dir);
@@ -89,7 +90,7 @@ static void test_sizes_refused(void **state)
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, EVENT_MAX_ATTACHMENT_SIZE + 1), 0);
     close(fd);
-    assert_int_equal(attach_import(dir, path, hash, &size, why, sizeof why), ATTACH_ERR_SIZE);
+    assert_int_equal(attach_import(dir, path, hash, &size, NULL, why, sizeof why), ATTACH_ERR_SIZE);
     assert_non_null(strstr(why, "25 MiB"));
     assert_int_equal(attach_hash_file(dir, hash, &size, why, sizeof why), ATTACH_ERR_IO);
     snprintf(path, sizeof path, "%s/none", dir);
@@ -124,7 +125,19 @@ static void test_hash_tree(void **state)
     sodium_bin2hex(hex, sizeof hex, hash, 32);
     assert_string_equal(hex, "319d0be237b2bc049070dd1a8b7883e5d508f0241ffc5149d9c944a1fd3eebb8");
     /* the leaves a node serves, checked against the hash */
-    assert_int_equal(attach_import(dir, path, hash, &size, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_import(dir, path, hash, &size, NULL, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
+    assert_memory_equal(got, leaves, sizeof leaves);
+    /* kept beside the file by the import; a damaged list is not believed:
+     * they are made from the bytes again (and kept again) */
+    char kept[700];
+    snprintf(kept, sizeof kept, "%s/attachments/%s" ATTACH_LEAVES, dir, hex);
+    struct stat kb;
+    assert_int_equal(stat(kept, &kb), 0);
+    assert_int_equal(kb.st_size, sizeof leaves);
+    static const uint8_t junk[3 * 32] = {1};
+    write_file(kept, junk, sizeof junk);
+    memset(got, 0, sizeof got);
     assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
     assert_memory_equal(got, leaves, sizeof leaves);
     /* a .part of one good chunk and a torn second keeps only the first */
@@ -159,6 +172,65 @@ static void test_media_types(void **state)
     assert_string_equal(attach_basename("b.pdf"), "b.pdf");
 }
 
+static int listed_one(void *ctx, const uint8_t *hash)
+{
+    return memcmp(ctx, hash, EVENT_HASH_BYTES) == 0;
+}
+
+/* What no item lists goes at start; what is listed, young, or not ours stays. */
+static void test_sweep(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir(), path[700], sub[600], hex[ATTACH_HEX_SIZE], hex2[ATTACH_HEX_SIZE];
+    uint8_t keep[EVENT_HASH_BYTES], other[EVENT_HASH_BYTES];
+    randombytes_buf(keep, sizeof keep);
+    randombytes_buf(other, sizeof other);
+    sodium_bin2hex(hex, sizeof hex, keep, sizeof keep);
+    sodium_bin2hex(hex2, sizeof hex2, other, sizeof other);
+    snprintf(sub, sizeof sub, "%s/attachments", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    const char *old[] = {hex,         "listed.part", hex2, "unlisted.part", "unlisted.leaves",
+                         ".incoming.0123abcd.tmp", "notes.txt", "UPPER"};
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+        const char *name = old[i];
+        char n[100];
+        if (!strcmp(name, "listed.part"))
+            snprintf(n, sizeof n, "%s.part", hex), name = n;
+        else if (!strcmp(name, "unlisted.part"))
+            snprintf(n, sizeof n, "%s.part", hex2), name = n;
+        else if (!strcmp(name, "unlisted.leaves"))
+            snprintf(n, sizeof n, "%s.leaves", hex2), name = n;
+        else if (!strcmp(name, "UPPER")) { /* not a name the node gives: not ours */
+            for (size_t k = 0; k <= strlen(hex2); k++)
+                n[k] = (char)(hex2[k] >= 'a' && hex2[k] <= 'f' ? hex2[k] - 32 : hex2[k]);
+            name = n;
+        }
+        snprintf(path, sizeof path, "%s/%s", sub, name);
+        write_file(path, "x", 1);
+        struct timespec t[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    }
+    char young[700];
+    uint8_t y[EVENT_HASH_BYTES];
+    randombytes_buf(y, sizeof y);
+    sodium_bin2hex(hex2, sizeof hex2, y, sizeof y);
+    snprintf(young, sizeof young, "%s/%s", sub, hex2);
+    write_file(young, "x", 1); /* a publish --attach under way: put in place, not yet signed */
+    /* the unlisted file, its .part and .leaves, the temporary file */
+    assert_int_equal(attach_sweep(dir, listed_one, keep, ATTACH_SWEEP_AGE_S), 4);
+    snprintf(path, sizeof path, "%s/%s", sub, hex);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/%s.part", sub, hex);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/notes.txt", sub);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(access(young, F_OK), 0);
+    snprintf(path, sizeof path, "%s/.incoming.0123abcd.tmp", sub);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(attach_sweep(dir, listed_one, keep, ATTACH_SWEEP_AGE_S), 0);
+    tu_rmtree(&dir);
+}
+
 int main(void)
 {
     keys_init();
@@ -167,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_sizes_refused),
         cmocka_unit_test(test_media_types),
         cmocka_unit_test(test_hash_tree),
+        cmocka_unit_test(test_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

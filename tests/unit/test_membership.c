@@ -386,7 +386,7 @@ static void test_publish_keeps_the_reason(void **state)
     fx_t *f = *state;
     char why[512] = "";
     event_t *ev = (event_t *)&why; /* out-parameters only on success: it stays as it was */
-    publish_signer_t who = {f->a, NULL};
+    publish_signer_t who = {.key = f->a, .author = NULL};
     Lernet__Payload *p = tu_workshop("Arbetsplatslärande", "Workplace learning", START);
     assert_int_equal(publish_event(f->st, &who, NET, p, &ev, why, sizeof why), PUBLISH_ERR_STORE);
     assert_ptr_equal(ev, (event_t *)&why);

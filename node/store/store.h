@@ -259,6 +259,9 @@ typedef struct store_query {
     const char *network; /* NULL: all */
     const uint8_t *about; /* items about this event id (reports, replies, resources); NULL: any */
     size_t limit;        /* 0: no limit */
+    bool with_files;     /* only the kinds that may list attached files (resources,
+                          * replies), in the order the full list has them; read
+                          * through the kind index, not a scan of every item */
 } store_query_t;
 /* Items ordered by start; the undated ones (experiences, resources,
  * replies) after them, by creation time. */

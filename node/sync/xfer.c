@@ -52,6 +52,9 @@
 #define XFER_ASKED 16        /* files asked for, waiting their turn */
 #define XFER_ASIDE 64        /* files no partner could serve, waiting to be tried again */
 #define XFER_REFS_MS 500     /* the list of referenced files is read again at most this often */
+#define XFER_REFS_SHARE 20   /* ... and not before XFER_REFS_SHARE times as long as the last
+                              * reading took: at most a twentieth of the loop's time (a
+                              * catch-up changes the store all the time) */
 
 typedef struct ref {
     uint8_t hash[EVENT_HASH_BYTES];
@@ -97,6 +100,7 @@ struct xfer {
     size_t n_refs;
     uint64_t refs_version, refs_foreign;
     int64_t refs_ms, refs_checked_ms; /* the list read; the store's versions looked at */
+    int64_t refs_wait_ms; /* the store's versions are looked at again after this long */
     bool refs_read;
     int64_t next_pick_ms; /* pick() found nothing: not looked at again before (unless the
                            * list changes or a file is asked for) */
@@ -236,17 +240,26 @@ static void fetch_stop(sync_t *s);
 static void refs_refresh(sync_t *s, int64_t now_ms)
 {
     struct xfer *x = s->xf;
-    /* looked at every XFER_REFS_MS at most: the daemon calls this every
-     * turn of its loop, and PRAGMA data_version is a call into SQLite */
-    if (x->refs_read && now_ms - x->refs_checked_ms < XFER_REFS_MS)
+    /* looked at every XFER_REFS_MS at most (longer when reading the list is
+     * slow): the daemon calls this every turn of its loop, PRAGMA
+     * data_version is a call into SQLite, and while a catch-up stores
+     * batches the versions move at every look. Only the resources and
+     * replies are read (with_files): reading every item cost a catch-up's
+     * receiver a quarter of its CPU at 30,000 events, and grew with them. */
+    if (x->refs_read && now_ms - x->refs_checked_ms < x->refs_wait_ms)
         return;
     x->refs_checked_ms = now_ms;
     uint64_t v = store_feeds_version(s->st), fv = store_foreign_version(s->st);
     if (x->refs_read && v == x->refs_version && fv == x->refs_foreign)
         return;
     collect_t c = {0};
-    store_query_t q = {0};
-    if (store_items(s->st, &q, collect_item, &c) != STORE_OK || c.oom) {
+    store_query_t q = {.with_files = true};
+    int64_t t0 = event_now_ms();
+    int rc = store_items(s->st, &q, collect_item, &c);
+    int64_t took = event_now_ms() - t0;
+    x->refs_wait_ms = took > 0 && took * XFER_REFS_SHARE > XFER_REFS_MS ? took * XFER_REFS_SHARE
+                                                                        : XFER_REFS_MS;
+    if (rc != STORE_OK || c.oom) {
         free(c.refs);
         return; /* tried again at the next change */
     }

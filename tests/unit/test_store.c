@@ -427,6 +427,7 @@ static void test_migrates_v1_items(void **state)
                                   "DROP TABLE members; DROP TABLE profiles;"
                                   "DROP TABLE pins; DROP TABLE meta;"
                                   "DROP TABLE erasures; DROP TABLE hides;"
+                                  "DROP INDEX events_evidence;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

@@ -244,6 +244,11 @@ _Static_assert(LERNET__KIND__KIND_EXPERIENCE == 3 && LERNET__KIND__KIND_RESOURCE
                    LERNET__KIND__KIND_QUESTIONNAIRE == 10 && LERNET__KIND__KIND_FEEDBACK == 11,
                "UNDATED spells the undated kinds");
 
+/* The kinds whose items may list attached files (resources 6, replies 7):
+ * spelled in the text (not bound) so that the planner reads them through
+ * items_kind_start. */
+#define WITH_FILES "(6, 7)"
+
 static const char *items_sql =
     "SELECT o.id, i.kind, a.key, o.network, i.start, i.end_, i.cancelled, i.cancel_reason,"
     " i.revision, o.created_ms, i.updated_ms, i.about, e.payload, a.revoked,"
@@ -418,11 +423,11 @@ int store_items(store_t *s, const store_query_t *q, store_item_cb cb, void *ctx)
     int stop = 0;
     snprintf(sql, sizeof sql,
              "%s WHERE (?1 = 0 OR i.kind = ?1) AND (?2 = 0 OR (i.kind NOT IN " UNDATED
-             " AND i.end_ >= ?2))"
+             " AND i.end_ >= ?2))%s"
              " AND (?3 IS NULL OR o.network = ?3) AND (?4 IS NULL OR i.about = ?4)"
              " ORDER BY i.kind IN " UNDATED ", CASE WHEN i.kind IN " UNDATED
              " THEN o.created_ms ELSE i.start END, o.id LIMIT ?5",
-             items_sql);
+             items_sql, q->with_files ? " AND i.kind IN " WITH_FILES : "");
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return STORE_ERR_SQL;
     sqlite3_bind_int(st, 1, q->kind);

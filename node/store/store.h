@@ -55,7 +55,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 #define STORE_MAX_PENDING_PER_LOG 1024
 /* Erasures held back beyond STORE_MAX_PENDING_PER_LOG in one log (chain.c
  * hold): a node lacking both an event and its author's erasure of it is
@@ -272,6 +272,9 @@ typedef struct store_query {
     const char *network; /* NULL: all */
     const uint8_t *about; /* items about this event id (reports, replies, resources); NULL: any */
     size_t limit;        /* 0: no limit */
+    bool with_files;     /* only the kinds that may list attached files (resources,
+                          * replies), in the order the full list has them; read
+                          * through the kind index, not a scan of every item */
 } store_query_t;
 /* Items ordered by start; the undated ones (experiences, resources,
  * replies) after them, by creation time. */

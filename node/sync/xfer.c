@@ -59,6 +59,9 @@
 #define XFER_REFS_MS 500     /* the list of referenced files is read again at most this often */
 #define XFER_HINT_MS 20      /* ... or this often after an event that may change it was
                               * stored here (xfer_note): a new file is fetched at once */
+#define XFER_REFS_SHARE 20   /* ... and not before XFER_REFS_SHARE times as long as the last
+                              * reading took: at most a twentieth of the loop's time (a
+                              * catch-up changes the store all the time) */
 
 typedef struct ref {
     uint8_t hash[EVENT_HASH_BYTES];
@@ -104,6 +107,8 @@ struct xfer {
     size_t n_refs;
     uint64_t refs_version, refs_foreign;
     int64_t refs_ms, refs_checked_ms; /* the list read; the store's versions looked at */
+    int64_t refs_wait_ms; /* the store's versions are looked at again after this long */
+    int64_t hint_wait_ms; /* ... or this long after a hint (xfer_note) */
     bool refs_read;
     bool hinted; /* xfer_note: an event that may list or unlist files was stored */
     bool swept; /* attachments/ swept of what no item lists (once, at start) */
@@ -266,14 +271,19 @@ static void sweep(struct xfer *x)
 static void refs_refresh(sync_t *s, int64_t now_ms)
 {
     struct xfer *x = s->xf;
-    /* looked at every XFER_REFS_MS at most: the daemon calls this every
-     * turn of its loop, and PRAGMA data_version is a call into SQLite;
-     * after an event that may change the list (xfer_note), within
-     * XFER_HINT_MS, so a partner's new file is fetched, and our own served,
-     * at once; the bound keeps a catch-up of many such events from reading
-     * the list on every turn */
+    /* looked at every XFER_REFS_MS at most (longer when reading the list is
+     * slow): the daemon calls this every turn of its loop, PRAGMA
+     * data_version is a call into SQLite, and while a catch-up stores
+     * batches the versions move at every look. After an event that may
+     * change the list (xfer_note), within XFER_HINT_MS, so a partner's new
+     * file is fetched, and our own served, at once; both waits are at least
+     * XFER_REFS_SHARE times as long as the last reading took, so a catch-up
+     * of many such events spends at most a twentieth of its time on the
+     * list. Only the resources and replies are read (with_files): reading
+     * every item cost a catch-up's receiver a quarter of its CPU at 30,000
+     * events, and grew with them. */
     int64_t since = now_ms - x->refs_checked_ms;
-    if (x->refs_read && since < XFER_REFS_MS && !(x->hinted && since >= XFER_HINT_MS))
+    if (x->refs_read && since < x->refs_wait_ms && !(x->hinted && since >= x->hint_wait_ms))
         return;
     x->refs_checked_ms = now_ms;
     x->hinted = false;
@@ -281,8 +291,15 @@ static void refs_refresh(sync_t *s, int64_t now_ms)
     if (x->refs_read && v == x->refs_version && fv == x->refs_foreign)
         return;
     collect_t c = {0};
-    store_query_t q = {0};
-    if (store_items(s->st, &q, collect_item, &c) != STORE_OK || c.oom) {
+    store_query_t q = {.with_files = true};
+    int64_t t0 = event_now_ms();
+    int rc = store_items(s->st, &q, collect_item, &c);
+    int64_t took = event_now_ms() - t0;
+    x->refs_wait_ms = took > 0 && took * XFER_REFS_SHARE > XFER_REFS_MS ? took * XFER_REFS_SHARE
+                                                                        : XFER_REFS_MS;
+    x->hint_wait_ms = took > 0 && took * XFER_REFS_SHARE > XFER_HINT_MS ? took * XFER_REFS_SHARE
+                                                                        : XFER_HINT_MS;
+    if (rc != STORE_OK || c.oom) {
         free(c.refs);
         return; /* tried again at the next change */
     }
@@ -854,8 +871,8 @@ int64_t sync_attach_due(sync_t *s, int64_t now_ms)
     if (x->q_n)
         return now_ms;
     if (x->hinted)
-        return x->refs_checked_ms + XFER_HINT_MS > now_ms ? x->refs_checked_ms + XFER_HINT_MS
-                                                          : now_ms;
+        return x->refs_checked_ms + x->hint_wait_ms > now_ms ? x->refs_checked_ms + x->hint_wait_ms
+                                                             : now_ms;
     /* the store is looked at for new files every XFER_REFS_MS (cheap when
      * nothing changed); a fetch wakes the loop by its replies, and by its
      * deadline when they do not come */

@@ -428,6 +428,10 @@ static void test_field_reasons(void **state)
     longtitle[sizeof longtitle - 1] = 0;
     w->title[0]->text = longtitle;
     assert_int_equal(check_ws(p, why), EV_FIELD_TOO_LONG);
+    char expect[96];
+    snprintf(expect, sizeof expect, "field 'title[0]' is %zu bytes, at most %d",
+             sizeof longtitle - 1, EVENT_MAX_TITLE);
+    assert_string_equal(why, expect);
     w->title[0]->text = "bad \xff byte";
     assert_int_equal(check_ws(p, why), EV_BAD_UTF8);
     w->title[0]->text = "overlong \xc0\xaf";
@@ -493,6 +497,14 @@ static void test_field_reasons(void **state)
     Lernet__Payload *x = tu_experience(target, "Erfahrungen aus der Lernwerkstatt");
     assert_int_equal(event_check_payload(LERNET__KIND__KIND_EXPERIENCE, x, why, sizeof why),
                      EV_OK);
+    /* a field of a list is named by its place (the name is made only for
+     * a refusal) */
+    char *role = x->experience->participants[0]->role;
+    x->experience->participants[0]->role = "";
+    assert_int_equal(event_check_payload(LERNET__KIND__KIND_EXPERIENCE, x, why, sizeof why),
+                     EV_MISSING_FIELD);
+    assert_string_equal(why, "field 'participants[0].role' is required");
+    x->experience->participants[0]->role = role;
     x->experience->participants[0]->count = EVENT_MAX_COUNT + 1;
     assert_int_equal(event_check_payload(LERNET__KIND__KIND_EXPERIENCE, x, why, sizeof why),
                      EV_FIELD_TOO_LONG);

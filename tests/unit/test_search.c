@@ -398,6 +398,7 @@ static void test_migration_indexes(void **state)
      * tables go, then its entry */
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE occurrence_cancels;" /* v10 */
+                                  "DROP INDEX events_evidence;"    /* v11 */
                                   "DROP TABLE search_docs; DROP TABLE search_text_data;"
                                   "DROP TABLE search_text_idx; DROP TABLE search_text_content;"
                                   "DROP TABLE search_text_docsize; DROP TABLE search_text_config;"

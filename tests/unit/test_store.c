@@ -209,6 +209,69 @@ static int snap_item(void *ctx, const store_item_t *it)
     return 0;
 }
 
+/* Items' kinds, in the order store_items gives them; only resources and
+ * replies when kinds_with_files is set. */
+typedef struct kinds {
+    int kind[16];
+    uint8_t id[16][EVENT_ID_BYTES];
+    size_t n;
+    int with_files_only;
+} kinds_t;
+
+static int note_kind(void *ctx, const store_item_t *it)
+{
+    kinds_t *k = ctx;
+    if (k->with_files_only && it->kind != LERNET__KIND__KIND_RESOURCE &&
+        it->kind != LERNET__KIND__KIND_REPLY)
+        return 0;
+    assert_true(k->n < 16);
+    k->kind[k->n] = it->kind;
+    memcpy(k->id[k->n++], it->id, EVENT_ID_BYTES);
+    return 0;
+}
+
+/* with_files (what the attachment transfer reads, at every change of the
+ * store during a catch-up) gives exactly the resources and replies of the
+ * full list, in its order (the order the quota counts files in), and no
+ * other item. */
+static void test_items_with_files(void **state)
+{
+    fx_t *f = *state;
+    Lernet__Payload *p[7] = {tu_workshop("Lärcafé", "Learning café", START),
+                             tu_resource("Metodbeskrivelse", 2), NULL,
+                             tu_meeting("Styrgruppsmöte", START + 3600), NULL,
+                             tu_resource("Værktøjskasse", 0), NULL};
+    event_t *e[7] = {0};
+    for (int i = 0; i < 7; i++) {
+        if (i == 2)
+            p[i] = tu_reply(e[1]->id, "Tack, vi provar den i Tierp");
+        else if (i == 4)
+            p[i] = tu_experience(e[0]->id, "Bra upplägg");
+        else if (i == 6)
+            p[i] = tu_reply(e[5]->id, "Finns den på svenska?");
+        e[i] = tu_next(f->k, NET, i ? e[i - 1] : NULL, p[i]);
+        assert_int_equal(add(f, e[i], NULL), STORE_APPLIED);
+    }
+    kinds_t all = {.with_files_only = 1}, files = {0};
+    store_query_t q = {0}, qf = {.with_files = true};
+    assert_int_equal(store_items(f->st, &q, note_kind, &all), 0);
+    assert_int_equal(store_items(f->st, &qf, note_kind, &files), 0);
+    assert_int_equal(all.n, 4);
+    assert_int_equal(files.n, all.n);
+    for (size_t i = 0; i < all.n; i++) {
+        assert_int_equal(files.kind[i], all.kind[i]);
+        assert_memory_equal(files.id[i], all.id[i], EVENT_ID_BYTES);
+    }
+    store_query_t qn = {.with_files = true, .network = "another-network"};
+    kinds_t none = {0};
+    assert_int_equal(store_items(f->st, &qn, note_kind, &none), 0);
+    assert_int_equal(none.n, 0);
+    for (int i = 0; i < 7; i++) {
+        tu_payload_free(p[i]);
+        event_free(&e[i]);
+    }
+}
+
 static void test_derived_and_rebuild(void **state)
 {
     fx_t *f = *state;
@@ -373,6 +436,7 @@ static void test_migrates_v1_items(void **state)
                                   "DELETE FROM sqlite_master WHERE name = 'search_text';"
                                   "PRAGMA writable_schema = OFF;"
                                   "DROP TABLE occurrence_cancels;"
+                                  "DROP INDEX events_evidence;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -578,6 +642,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forks_are_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_derived_and_rebuild, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_items_with_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_updated_meeting_is_only_a_meeting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence_and_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_v1_items, setup, teardown),

@@ -235,26 +235,36 @@ static int occurrence_cancelled(const store_item_t *it, int64_t start)
 
 /* A series (core/series.h) is one row: its occurrences listed under it,
  * each with its place, the ones cancelled one by one marked. */
-static void series_dates(html_t *h, const store_item_t *it)
+static void series_dates(html_t *h, const web_req_t *r, const store_item_t *it)
 {
     series_t sr = series_of(it->workshop, it->meeting);
     series_occ_t *occ;
     size_t n = 0;
-    char when_s[40];
+    char day[64], clock[16], iso[40], num[32];
     if (!series_repeats(&sr) || !(occ = malloc(SERIES_MAX * sizeof *occ)))
         return;
     if (series_expand(&sr, occ, SERIES_MAX, &n, NULL, 0) == 0) {
-        html_rawf(h, "<details class=\"series\"><summary>Series: %zu dates</summary><ul>", n);
+        html_raw(h, "<details class=\"series\"><summary>");
+        html_rawf(h, TN(r, "Series: %s date", "Series: %s dates", n),
+                  web_int(r, (long long)n, num, sizeof num));
+        html_raw(h, "</summary><ul>");
         for (size_t i = 0; i < n; i++) {
             int gone = occurrence_cancelled(it, occ[i].start);
-            civil_strftime(occ[i].start, sr.tz, "%a %d %b %Y %H:%M", when_s, sizeof when_s);
+            web_day_time(r, occ[i].start, sr.tz, day, sizeof day, clock, sizeof clock);
+            civil_format(occ[i].start, NULL, iso, sizeof iso);
             html_raw(h, gone ? "<li class=\"cancelled\"><s>" : "<li>");
-            html_text(h, when_s);
+            html_rawf(h, "<time datetime=\"%s\">", iso);
+            html_text(h, day);
+            html_raw(h, ", ");
+            html_text(h, clock);
+            html_raw(h, "</time>");
             if (occ[i].place && *occ[i].place) {
                 html_raw(h, " · ");
                 html_text(h, occ[i].place);
             }
-            html_raw(h, gone ? "</s> (cancelled)</li>" : "</li>");
+            if (gone)
+                html_rawf(h, "</s> (%s)", T(r, "cancelled"));
+            html_raw(h, "</li>");
         }
         html_raw(h, "</ul></details>");
     }
@@ -272,7 +282,7 @@ static void cal_row(cal_t *c, const store_item_t *it, const store_profile_t *p)
               it->cancelled ? " cancelled" : "", id,
               it->kind == LERNET__KIND__KIND_WORKSHOP ? "workshop" : "meeting");
     when(h, c->r, it);
-    series_dates(h, it);
+    series_dates(h, c->r, it);
     html_raw(h, "</div>");
     if (it->cancelled)
         html_rawf(h, "<span class=\"badge cancelled\">%s</span>", T(c->r, "Cancelled"));
@@ -669,7 +679,7 @@ static void time_rows(html_t *h, const web_req_t *r, const store_item_t *it)
 {
     html_rawf(h, "<tr><th>%s</th><td>", T(r, "When"));
     when(h, r, it);
-    series_dates(h, it);
+    series_dates(h, r, it);
     html_raw(h, "</td></tr>");
 }
 

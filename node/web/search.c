@@ -17,11 +17,12 @@
 void page_search_box(html_t *h, const web_req_t *r)
 {
     const char *q = web_arg(r, "q");
-    html_raw(h, "<form class=\"search\" method=\"get\" action=\"/search\" role=\"search\">"
-                "<label for=\"search-q\">Search</label><input type=\"search\" name=\"q\" "
-                "id=\"search-q\" maxlength=\"256\" value=\"");
+    html_rawf(h, "<form class=\"search\" method=\"get\" action=\"/search\" role=\"search\">"
+                 "<label for=\"search-q\">%s</label><input type=\"search\" name=\"q\" "
+                 "id=\"search-q\" maxlength=\"256\" value=\"",
+              T(r, "Search"));
     html_text(h, q);
-    html_raw(h, "\"><button type=\"submit\">Find</button></form>");
+    html_rawf(h, "\"><button type=\"submit\">%s</button></form>", T(r, "Find"));
 }
 
 /* The snippet, escaped, its marks as <mark>; a mark the text itself
@@ -53,24 +54,36 @@ static void snippet_html(html_t *h, const char *s)
 
 typedef struct hits {
     html_t *h;
+    const web_req_t *r;
     size_t n;
 } hits_t;
 
 static int hit_row(void *ctx, const store_hit_t *hit)
 {
     hits_t *x = ctx;
-    char hex[EVENT_ID_HEX_SIZE], day[16] = "";
-    const payload_kind_t *k = payload_kind_of(hit->kind);
+    char hex[EVENT_ID_HEX_SIZE], day[64] = "", iso[40];
+    int64_t t = hit->start ? hit->start : hit->created_ms / 1000;
     event_id_hex(hex, hit->id);
-    civil_strftime(hit->start ? hit->start : hit->created_ms / 1000, NULL, "%Y-%m-%d", day,
-                   sizeof day);
+    web_day_time(x->r, t, NULL, day, sizeof day, NULL, 0);
+    civil_format(t, NULL, iso, sizeof iso);
     if (x->n++ == 0)
         html_raw(x->h, "<ol class=\"results\" id=\"results\">");
-    html_rawf(x->h, "<li><p><span class=\"badge\">%s</span> %s ", k ? k->name : "item", day);
+    html_raw(x->h, "<li><p><span class=\"badge\">");
+    html_text(x->h, web_kind_name(x->r, hit->kind));
+    html_rawf(x->h, "</span> <time datetime=\"%s\">", iso);
+    html_text(x->h, day);
+    html_raw(x->h, "</time> ");
     if (hit->cancelled)
-        html_raw(x->h, "<span class=\"badge\">cancelled</span> ");
-    html_rawf(x->h, "<a href=\"/event/%s\">", hex);
-    html_text(x->h, hit->title[0] ? hit->title : "Reply");
+        html_rawf(x->h, "<span class=\"badge\">%s</span> ", T(x->r, "Cancelled"));
+    html_rawf(x->h, "<a href=\"/event/%s\"", hex);
+    if (hit->title[0]) { /* the title in its own language, as the snippet */
+        html_raw(x->h, " lang=\"");
+        html_text(x->h, hit->lang);
+        html_raw(x->h, "\">");
+        html_text(x->h, hit->title);
+    } else {
+        html_rawf(x->h, ">%s", T(x->r, "Reply"));
+    }
     html_raw(x->h, "</a> <span class=\"node\">");
     html_text(x->h, hit->network);
     html_raw(x->h, "</span></p><p class=\"snippet\" lang=\"");
@@ -87,17 +100,17 @@ void page_search(const web_req_t *r, web_resp_t *out)
     const payload_kind_t *k = kind ? payload_kind_named(kind) : NULL;
     store_search_t sq = {.text = q, .network = web_arg(r, "network"), .kind = k ? k->kind : 0};
     html_t *h = html_new();
-    hits_t x = {h, 0};
+    hits_t x = {h, r, 0};
     char why[256] = "";
     int status = 200;
-    html_raw(h, "<h1>Search</h1>");
+    html_rawf(h, "<h1>%s</h1>", T(r, "Search"));
     if (!q) {
-        html_raw(h, "<p>Words of a title or text, in any language; diacritics do not matter "
-                    "and a word is found inside a longer one.</p>");
+        html_rawf(h, "<p>%s</p>", T(r, "Words of a title or text, in any language; diacritics do "
+                                       "not matter and a word is found inside a longer one."));
     } else if (kind && !k) {
         status = 400;
-        html_raw(h, "<p class=\"error\" id=\"error\">kind must be workshop, meeting, experience, "
-                    "resource or reply</p>");
+        html_rawf(h, "<p class=\"error\" id=\"error\">%s</p>",
+                  T(r, "kind must be workshop, meeting, experience, resource or reply"));
     } else if (store_search(r->env->st, &sq, hit_row, &x, why, sizeof why) != STORE_OK) {
         status = 400;
         html_raw(h, "<p class=\"error\" id=\"error\">");
@@ -106,7 +119,7 @@ void page_search(const web_req_t *r, web_resp_t *out)
     } else if (x.n) {
         html_raw(h, "</ol>");
     } else {
-        html_raw(h, "<p id=\"results\">Nothing found.</p>");
+        html_rawf(h, "<p id=\"results\">%s</p>", T(r, "Nothing found."));
     }
-    web_page(r, out, status, "Search", html_take(&h, NULL));
+    web_page(r, out, status, T(r, "Search"), html_take(&h, NULL));
 }

@@ -27,6 +27,7 @@
 struct upload {
     struct MHD_PostProcessor *pp;
     const char *home, *csrf;
+    web_req_t tr; /* only its language and catalogues: the refusals' language */
     int64_t max;
     uint64_t total, bound;
     json_t *form;
@@ -74,13 +75,13 @@ static void text_end(upload_t *u)
     u->in_text = false;
     json_t *v = json_stringn(u->val ? u->val : "", u->vlen);
     if (!v || memchr(u->val ? u->val : "", '\0', u->vlen))
-        refuse(u, "", "field '%s': not valid UTF-8 text", u->key);
+        refuse(u, "", T(&u->tr, "field '%s': not valid UTF-8 text"), u->key);
     else if (++u->n_fields > WEB_MAX_FIELDS)
-        refuse(u, "", "more than %d form fields", WEB_MAX_FIELDS);
+        refuse(u, "", T(&u->tr, "more than %d form fields"), WEB_MAX_FIELDS);
     else if (json_object_get(u->form, u->key))
-        refuse(u, "", "field '%s' given twice", u->key);
+        refuse(u, "", T(&u->tr, "field '%s' given twice"), u->key);
     else if (json_object_set(u->form, u->key, v) != 0)
-        refuse(u, "", "out of memory");
+        refuse(u, "", "%s", T(&u->tr, "out of memory"));
     json_decref(v);
     free(u->val);
     u->val = NULL;
@@ -92,20 +93,20 @@ static void text_add(upload_t *u, const char *key, const char *data, uint64_t of
     if (!u->in_text || off == 0 || strcmp(u->key, key) != 0) {
         text_end(u);
         if (strlen(key) == 0 || strlen(key) >= sizeof u->key) {
-            refuse(u, "", "a form field's name is empty or overlong");
+            refuse(u, "", "%s", T(&u->tr, "a form field's name is empty or overlong"));
             return;
         }
         snprintf(u->key, sizeof u->key, "%s", key);
         u->in_text = true;
     }
     if ((u->text_bytes += size) > WEB_MAX_BODY) {
-        refuse(u, "", "the form's text is larger than %d bytes", WEB_MAX_BODY);
+        refuse(u, "", T(&u->tr, "the form's text is larger than %d bytes"), WEB_MAX_BODY);
         u->in_text = false;
         return;
     }
     char *b = realloc(u->val, u->vlen + size + 1);
     if (!b) {
-        refuse(u, "", "out of memory");
+        refuse(u, "", "%s", T(&u->tr, "out of memory"));
         return;
     }
     memcpy(b + u->vlen, data, size);
@@ -122,18 +123,21 @@ static void file_begin(upload_t *u, const char *key, const char *filename)
     const char *name = attach_basename(filename);
     u->in_file = true;
     if (strcmp(key, FILE_FIELD) != 0)
-        refuse(u, "", "field '%s': takes no file (only the form's file field does)", key);
+        refuse(u, "", T(&u->tr, "field '%s': takes no file (only the form's file field does)"),
+               key);
     else if (u->had_file)
-        refuse(u, FILE_FIELD, "field '" FILE_FIELD "': one file per form");
+        refuse(u, FILE_FIELD, "%s", T(&u->tr, "field 'attachment': one file per form"));
     else if (!tok || strlen(tok) != strlen(u->csrf) ||
              sodium_memcmp(tok, u->csrf, strlen(u->csrf)) != 0)
-        refuse(u, "", "the form's CSRF token is missing, out of date or not before its file: "
-                      "reload the page");
+        refuse(u, "", "%s",
+               T(&u->tr, "the form's CSRF token is missing, out of date or not before its "
+                         "file: reload the page"));
     else if (!name[0] || strlen(name) > EVENT_MAX_FILE_NAME)
-        refuse(u, FILE_FIELD, "field '" FILE_FIELD "': the file name is empty or longer than "
-                              "%d bytes", EVENT_MAX_FILE_NAME);
+        refuse(u, FILE_FIELD,
+               T(&u->tr, "field 'attachment': the file name is empty or longer than %d bytes"),
+               EVENT_MAX_FILE_NAME);
     else if (attach_writer_open(&u->w, u->home, (uint64_t)u->max, why, sizeof why) != ATTACH_OK)
-        refuse(u, FILE_FIELD, "field '" FILE_FIELD "': %s", why);
+        refuse(u, FILE_FIELD, T(&u->tr, "field 'attachment': %s"), why);
     else
         snprintf(u->name, sizeof u->name, "%s", name);
     u->had_file = u->had_file || strcmp(key, FILE_FIELD) == 0;
@@ -149,11 +153,12 @@ static void file_add(upload_t *u, const char *data, size_t size)
         return;
     attach_writer_abort(&u->w); /* nothing partial stays */
     if (rc == ATTACH_ERR_TOO_LARGE)
-        refuse(u, FILE_FIELD, "field '" FILE_FIELD "': %s: the file is larger than this node's "
-                              "attachment_max_mib (%lld MiB)",
+        refuse(u, FILE_FIELD,
+               T(&u->tr, "field 'attachment': %s: the file is larger than this node's "
+                         "attachment_max_mib (%lld MiB)"),
                err_name(ATTACH_ERR_TOO_LARGE), (long long)(u->max >> 20));
     else
-        refuse(u, FILE_FIELD, "field '" FILE_FIELD "': %s", why);
+        refuse(u, FILE_FIELD, T(&u->tr, "field 'attachment': %s"), why);
 }
 
 /* The file part is over (another part began, or the body ended). */
@@ -171,7 +176,7 @@ static void file_end(upload_t *u)
         return;
     }
     attach_writer_abort(&u->w);
-    refuse(u, FILE_FIELD, "field '" FILE_FIELD "': %s", why);
+    refuse(u, FILE_FIELD, T(&u->tr, "field 'attachment': %s"), why);
 }
 
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -201,7 +206,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 }
 
 int upload_open(upload_t **out, void *conn, const char *home, int64_t max, const char *csrf,
-                char *why, size_t whylen)
+                const web_req_t *r, char *why, size_t whylen)
 {
     upload_t *u = calloc(1, sizeof *u);
     if (!u || !(u->form = json_object())) {
@@ -211,11 +216,14 @@ int upload_open(upload_t **out, void *conn, const char *home, int64_t max, const
     }
     u->home = home;
     u->csrf = csrf;
+    u->tr.lang = r->lang;
+    u->tr.i18n = r->i18n;
     u->max = max;
     u->bound = upload_bound(max);
     u->pp = MHD_create_post_processor(conn, UPLOAD_BUFFER, on_part, u);
     if (!u->pp) {
-        snprintf(why, whylen, "the form body is multipart/form-data without a boundary");
+        snprintf(why, whylen, "%s",
+                 T(r, "the form body is multipart/form-data without a boundary"));
         upload_close(&u);
         return -1;
     }
@@ -247,9 +255,9 @@ json_t *upload_form(upload_t *u, char *why, size_t whylen)
     if (u->broken) {
         attach_writer_abort(&u->w);
         u->have_file = false;
-        snprintf(why, whylen, "the form body is not whole multipart/form-data (a part or "
-                              "its closing boundary is missing or malformed); nothing was "
-                              "stored");
+        snprintf(why, whylen, "%s",
+                 T(&u->tr, "the form body is not whole multipart/form-data (a part or its "
+                           "closing boundary is missing or malformed); nothing was stored"));
         return NULL;
     }
     return json_incref(u->form);
@@ -270,7 +278,7 @@ int upload_list(upload_t *u, json_t *content, char *why, size_t whylen)
         return 0;
     if (payload_attachment_add(content, u->hash, u->size, attach_media_type(u->name), u->name) !=
         0) {
-        snprintf(why, whylen, "field '" FILE_FIELD "': the file name is not UTF-8 text");
+        snprintf(why, whylen, "%s", T(&u->tr, "field 'attachment': the file name is not UTF-8 text"));
         return -1;
     }
     u->listed = true;
@@ -284,7 +292,7 @@ int upload_place(upload_t *u, char *why, size_t whylen)
     if (!u || !u->listed || !u->w)
         return 0;
     if (attach_writer_commit(&u->w, &placed, w, sizeof w) != ATTACH_OK) {
-        snprintf(why, whylen, "field '" FILE_FIELD "': %s", w);
+        snprintf(why, whylen, T(&u->tr, "field 'attachment': %s"), w);
         return -1;
     }
     u->placed = placed != 0;

@@ -31,6 +31,8 @@
 
 #include "core/event.h"
 
+struct web_req;
+
 /* The text a multipart body may carry beside its file: its part headers
  * and the fields (at most WEB_MAX_BODY). */
 #define UPLOAD_SLACK (128 * 1024)
@@ -44,10 +46,12 @@ uint64_t upload_bound(int64_t max);
 /* For the MHD connection conn (whose Content-Type names the boundary),
  * files into home's attachments/ (home and csrf borrowed for the
  * upload's life; csrf is the token the form must carry before its file).
- * *out owned by the caller (upload_close). -1 with why when the body
- * cannot be multipart/form-data (no boundary). */
+ * The refusals are written in r's language (only r's lang and i18n are
+ * kept: they live as long as the daemon). *out owned by the caller
+ * (upload_close). -1 with why when the body cannot be multipart/form-data
+ * (no boundary). */
 int upload_open(upload_t **out, void *conn, const char *home, int64_t max, const char *csrf,
-                char *why, size_t whylen);
+                const struct web_req *r, char *why, size_t whylen);
 /* The next bytes of the body; -1 when the body passed upload_bound: drop
  * the connection. */
 int upload_feed(upload_t *u, const char *data, size_t len);

@@ -952,14 +952,15 @@ static enum MHD_Result begin_upload(web_t *w, struct MHD_Connection *c, const ch
     } else if (strncmp(url, "/publish/", 9) != 0) {
         web_error_page(&r, &out, 415, T(&r, "only the publish forms take multipart/form-data"));
     } else if (cl && strtoull(cl, NULL, 10) > bound) {
-        snprintf(why, sizeof why, "field 'attachment': %s: the upload is %llu bytes; this node "
-                 "takes a file of at most attachment_max_mib (%lld MiB); nothing was stored",
+        snprintf(why, sizeof why,
+                 T(&r, "field 'attachment': %s: the upload is %llu bytes; this node takes a "
+                       "file of at most attachment_max_mib (%lld MiB); nothing was stored"),
                  err_name(ATTACH_ERR_TOO_LARGE), strtoull(cl, NULL, 10),
                  (long long)(w->env.cfg->attachment_max >> 20));
         web_error_page(&r, &out, 413, why);
     } else if (!(cs = calloc(1, sizeof *cs)) ||
-               upload_open(&cs->up, c, w->env.home, w->env.cfg->attachment_max, w->csrf, why,
-                           sizeof why) != 0) {
+               upload_open(&cs->up, c, w->env.home, w->env.cfg->attachment_max, w->csrf, &r,
+                           why, sizeof why) != 0) {
         free(cs);
         web_error_page(&r, &out, 400, why);
     } else {

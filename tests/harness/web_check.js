@@ -331,6 +331,11 @@ async function audits(browser) {
   await visit(page, 'cancel', `${a}/event/${own}/cancel`);
   await visit(page, 'health', `${a}/health`);
   await visit(page, 'library', `${a}/library`);
+  await visit(page, 'goals', `${a}/goals`);
+  await visit(page, 'search', `${a}/search`);
+  await visit(page, 'search-results', `${a}/search?q=Innovationscamp`);
+  await visit(page, 'search-none', `${a}/search?q=zzqxnothingzz`);
+  await visit(page, 'publish-goal', `${a}/publish/goal`);
   await visit(page, 'not-found', `${a}/event/0123456789abcdef`);
   // the sign-in page, as a visitor from elsewhere sees it, and after a wrong code
   const b = `http://lernet-b.example:${cfg.b_port}`;
@@ -348,6 +353,8 @@ async function audits(browser) {
       const p = await c.newPage();
       await visit(p, `calendar-${lang}`, `${a}/?from=2027-04-01&span=month`);
       await visit(p, `event-${lang}`, `${a}/event/${far}`);
+      await visit(p, `goals-${lang}`, `${a}/goals`);
+      await visit(p, `search-${lang}`, `${a}/search?q=Innovationscamp`);
       await formError(p, `form-error-${lang}`, `${a}/publish/workshop`, ['#f-title_1']);
       await c.close();
     }));

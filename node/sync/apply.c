@@ -127,10 +127,8 @@ static int store_one(sync_t *s, int peer, const scope_t *sc, vpool_item_t *it, s
     b->held += rc == STORE_OK && outcome == STORE_HELD;
     batch_log_note(&b->logs, ev, rc == STORE_OK && (applied > 0 || outcome == STORE_HELD),
                    rc != STORE_OK || outcome == STORE_FORK);
-    if (rc == STORE_OK && outcome == STORE_APPLIED) {
-        xfer_note(s, ev->kind);
+    if (rc == STORE_OK && outcome == STORE_APPLIED)
         b->fresh[b->n_fresh++] = ev;
-    }
     else
         event_free(&ev);
     return 0;

@@ -221,7 +221,9 @@ void sync_push(sync_t *s, const event_t *ev, int from_peer)
 {
     uint8_t *env;
     size_t len;
-    xfer_note(s, ev->kind); /* ours, or relayed: stored here before it is pushed */
+    /* every event stored here comes this way, ours (the daemon's publish)
+     * and partners' (apply.c pushes each one it applied) */
+    xfer_note(s, ev->kind);
     if (event_envelope(ev, &env, &len) != EV_OK)
         return;
     ProtobufCBinaryData one = {len, env};

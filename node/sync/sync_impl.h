@@ -372,9 +372,10 @@ void xfer_request(sync_t *s, session_t *se, const Lernet__Wire__GetChunk *g);
 void xfer_on_chunk(sync_t *s, size_t peer, const Lernet__Wire__Chunk *c, int64_t now_ms);
 /* Our connection to peer went down: a fetch from it moves on. */
 void xfer_client_down(sync_t *s, size_t peer);
-/* An event of kind was stored here (received, or our own published): a
- * resource, reply, update or erasure may change the files listed, so the
- * list is read again within XFER_HINT_MS rather than XFER_REFS_MS. */
+/* An event of kind was stored here (sync_push: our own published, or a
+ * partner's applied): a resource, reply, update or erasure may change the
+ * files listed, so the list is read again within XFER_HINT_MS rather than
+ * XFER_REFS_MS. */
 void xfer_note(sync_t *s, int kind);
 /* Room for cap partners (sync_reserve); -1 out of memory. */
 int xfer_reserve(sync_t *s, size_t cap);

@@ -638,6 +638,51 @@ static void test_chunk_requests(void **state)
     tu_rmtree(&home);
 }
 
+/* A resource, reply, update or erasure stored here has the list of files
+ * looked at within 20 ms (a new file is fetched, and our own served, at
+ * once); other events leave it to the 500 ms look. The list was read 500 ms
+ * after a partner's resource came (bench attach: a fetch began 540 ms
+ * after the publish). */
+static void test_attach_prompt(void **state)
+{
+    (void)state;
+    pair_t *p = pair_new("nordic-wbl", "nordic-wbl", "nordic-wbl");
+    char *home = tu_tempdir(), *home_b = tu_tempdir();
+    assert_int_equal(hm_connect(&p->a, &p->b), 0);
+    assert_int_equal(sync_attachments(p->a.sync, home), 0);
+    assert_int_equal(sync_attachments(p->b.sync, home_b), 0);
+    int64_t t = p->net->clock_ms;
+    sync_attach_work(p->a.sync, t); /* the list read, at t */
+    sync_attach_work(p->b.sync, t);
+    assert_int_equal(sync_attach_due(p->a.sync, t), t + 500);
+    Lernet__Payload *w = tu_workshop("Arbetsplatslärande", "Workplace learning", 1796112000);
+    Lernet__Payload *r = tu_resource("Metodbok", 1);
+    event_t *ev = NULL, *ev2 = NULL; /* made at the harness's clock, as B judges times by it */
+    int outcome = -1;
+    assert_int_equal(event_create(&ev, p->a.k, "nordic-wbl", 1, NULL, t, w, NULL, 0), 0);
+    assert_int_equal(store_add(p->a.st, ev, &outcome, NULL, NULL, 0), STORE_OK);
+    sync_push(p->a.sync, ev, -1);
+    assert_int_equal(sync_attach_due(p->a.sync, t), t + 500);
+    assert_int_equal(hm_round(&p->b), 0); /* B pulls the workshop: nothing to look at */
+    assert_int_equal(sync_attach_due(p->b.sync, t), t + 500);
+    assert_int_equal(event_create(&ev2, p->a.k, "nordic-wbl", 2, ev->id, t + 1, r, NULL, 0), 0);
+    assert_int_equal(store_add(p->a.st, ev2, &outcome, NULL, NULL, 0), STORE_OK);
+    sync_push(p->a.sync, ev2, -1);
+    assert_int_equal(sync_attach_due(p->a.sync, t), t + 20);
+    assert_int_equal(hm_round(&p->b), 0); /* and the resource, stored at B: B looks too */
+    assert_int_equal(sync_attach_due(p->b.sync, t), t + 20);
+    assert_int_equal(sync_attach_due(p->a.sync, t + 30), t + 30); /* due: look now */
+    sync_attach_work(p->a.sync, t + 30);
+    assert_int_equal(sync_attach_due(p->a.sync, t + 30), t + 530);
+    event_free(&ev);
+    event_free(&ev2);
+    tu_payload_free(w);
+    tu_payload_free(r);
+    pair_free(p);
+    tu_rmtree(&home);
+    tu_rmtree(&home_b);
+}
+
 /* Issue 16 item 5: what each out-of-bounds or hostile request gets, as
  * docs/protocol.md ("What a request gets") lists it, one row at a time. */
 static void test_request_replies(void **state)
@@ -950,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_digest_follows_batches),
         cmocka_unit_test(test_request_replies),
         cmocka_unit_test(test_chunk_requests),
+        cmocka_unit_test(test_attach_prompt),
         cmocka_unit_test(test_version_backoff),
         cmocka_unit_test(test_scope_same_both_sides),
     };

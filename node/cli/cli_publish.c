@@ -779,40 +779,6 @@ static int current_content(store_t *st, const char *id, current_t *cur)
     return CLI_OK;
 }
 
-static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t target[32])
-{
-    Lernet__Payload *p = malloc(sizeof *p);
-    Lernet__Update *u = malloc(sizeof *u);
-    uint8_t *t = malloc(EVENT_ID_BYTES);
-    if (!p || !u || !t) {
-        free(p);
-        free(u);
-        free(t);
-        return NULL;
-    }
-    lernet__payload__init(p);
-    lernet__update__init(u);
-    memcpy(t, target, EVENT_ID_BYTES);
-    u->target.data = t;
-    u->target.len = EVENT_ID_BYTES;
-    if (content->body_case == LERNET__PAYLOAD__BODY_WORKSHOP) {
-        u->content_case = LERNET__UPDATE__CONTENT_WORKSHOP;
-        u->workshop = content->workshop;
-    } else if (content->body_case == LERNET__PAYLOAD__BODY_RESOURCE) {
-        u->content_case = LERNET__UPDATE__CONTENT_RESOURCE;
-        u->resource = content->resource;
-    } else if (content->body_case == LERNET__PAYLOAD__BODY_GOAL) {
-        u->content_case = LERNET__UPDATE__CONTENT_GOAL;
-        u->goal = content->goal;
-    } else {
-        u->content_case = LERNET__UPDATE__CONTENT_MEETING;
-        u->meeting = content->meeting;
-    }
-    content->body_case = LERNET__PAYLOAD__BODY__NOT_SET; /* ownership moved into u */
-    p->body_case = LERNET__PAYLOAD__BODY_UPDATE;
-    p->update = u;
-    return p;
-}
 
 /* The shared start of update and cancel: flags, the store, and the item
  * argv[1] names. Returns -1 when only help was asked for. */
@@ -851,7 +817,7 @@ int cli_update(cli_ctx_t *ctx, int argc, char **argv)
     a.kind = cur.kind;
     if ((rc = build_content(&e, &a, cur.content, &content)))
         goto done;
-    if (!(p = wrap_update(content, t.id))) {
+    if (!(p = payload_update_of(content, t.id))) {
         rc = cli_error(CLI_FAIL, "out of memory");
         goto done;
     }

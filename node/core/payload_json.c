@@ -1435,3 +1435,38 @@ json_t *payload_feedback_json(const Lernet__Feedback *f)
 {
     return to_json(LERNET__KIND__KIND_FEEDBACK, f, NULL);
 }
+
+Lernet__Payload *payload_update_of(Lernet__Payload *content, const uint8_t target[EVENT_ID_BYTES])
+{
+    Lernet__Payload *p = malloc(sizeof *p);
+    Lernet__Update *u = malloc(sizeof *u);
+    uint8_t *t = malloc(EVENT_ID_BYTES);
+    if (!p || !u || !t) {
+        free(p);
+        free(u);
+        free(t);
+        return NULL;
+    }
+    lernet__payload__init(p);
+    lernet__update__init(u);
+    memcpy(t, target, EVENT_ID_BYTES);
+    u->target.data = t;
+    u->target.len = EVENT_ID_BYTES;
+    if (content->body_case == LERNET__PAYLOAD__BODY_WORKSHOP) {
+        u->content_case = LERNET__UPDATE__CONTENT_WORKSHOP;
+        u->workshop = content->workshop;
+    } else if (content->body_case == LERNET__PAYLOAD__BODY_RESOURCE) {
+        u->content_case = LERNET__UPDATE__CONTENT_RESOURCE;
+        u->resource = content->resource;
+    } else if (content->body_case == LERNET__PAYLOAD__BODY_GOAL) {
+        u->content_case = LERNET__UPDATE__CONTENT_GOAL;
+        u->goal = content->goal;
+    } else {
+        u->content_case = LERNET__UPDATE__CONTENT_MEETING;
+        u->meeting = content->meeting;
+    }
+    content->body_case = LERNET__PAYLOAD__BODY__NOT_SET; /* ownership moved into u */
+    p->body_case = LERNET__PAYLOAD__BODY_UPDATE;
+    p->update = u;
+    return p;
+}

@@ -122,6 +122,14 @@ const char *payload_measure_name(int m);
 int payload_measure_of(const char *name);
 /* {"hash", "size", "media_type", "name"} of one attachment (new reference). */
 json_t *payload_attachment_json(const Lernet__Attachment *a);
+/* A payload updating the item target to content: an Update (wire field
+ * content) that takes over content's body, which is left without one (the
+ * caller still frees content). Workshops, meetings, resources and goals
+ * are the kinds that can be updated. NULL when out of memory; content is
+ * then untouched. The one place an update is put together, for the CLI's
+ * `lernet update` and the page's correction form. */
+Lernet__Payload *payload_update_of(Lernet__Payload *content, const uint8_t target[EVENT_ID_BYTES]);
+
 /* Appends that object for a file to content's "attachments" (made when
  * absent), as `publish --attach` and the page's upload list a file they
  * put in the node home. -1 (content untouched) when name is not UTF-8 or

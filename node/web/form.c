@@ -1035,38 +1035,6 @@ static void free_target(fstate_t *s)
     json_decref(s->base);
 }
 
-/* content (consumed) as the content of an update of s->target. */
-static Lernet__Payload *wrap_update(Lernet__Payload *content, const uint8_t target[32])
-{
-    Lernet__Payload *p = malloc(sizeof *p);
-    Lernet__Update *u = malloc(sizeof *u);
-    uint8_t *t = malloc(EVENT_ID_BYTES);
-    if (!p || !u || !t) {
-        free(p);
-        free(u);
-        free(t);
-        lernet__payload__free_unpacked(content, NULL);
-        return NULL;
-    }
-    lernet__payload__init(p);
-    lernet__update__init(u);
-    memcpy(t, target, EVENT_ID_BYTES);
-    u->target.data = t;
-    u->target.len = EVENT_ID_BYTES;
-    if (content->body_case == LERNET__PAYLOAD__BODY_WORKSHOP) {
-        u->content_case = LERNET__UPDATE__CONTENT_WORKSHOP;
-        u->workshop = content->workshop;
-    } else {
-        u->content_case = LERNET__UPDATE__CONTENT_MEETING;
-        u->meeting = content->meeting;
-    }
-    content->body_case = LERNET__PAYLOAD__BODY__NOT_SET; /* ownership moved into u */
-    lernet__payload__free_unpacked(content, NULL);
-    p->body_case = LERNET__PAYLOAD__BODY_UPDATE;
-    p->update = u;
-    return p;
-}
-
 /* The daemon's answer to an update or cancel: back to the event, or the
  * form again with its error. Returns 0 when done. */
 static int answered(fstate_t *s, json_t *reply, web_resp_t *out, const char *notice)
@@ -1095,10 +1063,12 @@ void form_edit(const web_req_t *r, web_resp_t *out, const char *id)
         draw(&s, out, 200);
     } else if (build(&s, &content) != 0) {
         draw(&s, out, 422);
-    } else if (!(p = wrap_update(content, s.target))) {
+    } else if (!(p = payload_update_of(content, s.target))) {
+        lernet__payload__free_unpacked(content, NULL);
         fail(&s, "", "%s", T(r, "out of memory"));
         draw(&s, out, 500);
     } else {
+        lernet__payload__free_unpacked(content, NULL); /* its body is in p now */
         json_t *reply = publish(&s, p);
         lernet__payload__free_unpacked(p, NULL);
         if (answered(&s, reply, out, "updated") != 0)

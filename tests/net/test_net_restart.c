@@ -21,15 +21,7 @@
 #include "store/store.h"
 #include "harness/testutil.h"
 
-/* Under ASan every step is several times slower, so fewer events still
- * leave the kill in the middle of the transfer (three commits of ~4,000:
- * with two, the one status answer between them was missed under load);
- * 20,000 took 211 s there. */
-#ifdef __SANITIZE_ADDRESS__
-#define TOTAL 12000
-#else
 #define TOTAL 20000
-#endif
 /* Besides A's TOTAL events, each node's key log holds its signing key's
  * certificate and its profile: B ends with A's and its own. */
 #define KEY_EVENTS 4

@@ -138,16 +138,30 @@ static const char *schema_v1 =
     "  tokenize = 'lernet');" \
     "INSERT INTO search_text(search_text, rank) VALUES('rank', 'bm25(4.0, 1.0, 0.0)');"
 
+/* v10: the search index in parts (search.c): search_p<N> holds the rows
+ * of the items whose origin >> SEARCH_PART_BITS is N, made when its first
+ * row comes and listed in search_parts, so an erasure merges the segments
+ * of one part, not of the whole index; each word is indexed as its
+ * suffixes at one position (a query word is a prefix query), not as
+ * trigrams. events_changes lists each log's updates and cancels (kinds 4,
+ * 5), so an item is derived again from its own events without reading its
+ * log. The v9 index is dropped and the items are indexed again. */
+#define SEARCH_V10 \
+    "DROP TABLE search_text; DELETE FROM search_docs;" \
+    "CREATE TABLE search_parts(part INTEGER PRIMARY KEY);" \
+    "CREATE INDEX events_changes ON events(author, network, seq)" \
+    "  WHERE fork = 0 AND kind IN (4, 5);"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
                                    MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7, LIBRARY_V8,
-                                   SEARCH_V9};
+                                   SEARCH_V9, SEARCH_V10};
 
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
-/* The version that added the search index: a store migrated from below it
- * has its items indexed when it opens. */
-#define SEARCH_INDEXED_AT 9
+/* The version that made the search index as it is: a store migrated from
+ * below it has its items indexed when it opens. */
+#define SEARCH_INDEXED_AT 10
 
 const char *const schema_sql[N_STMTS] = {
     [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",

@@ -284,20 +284,19 @@ static const char *const search_sql[N_SEARCH_Q] = {
 };
 
 /* Each part's statements, @ its table (part_text). */
-enum part_stmt { P_DEL, P_INS, P_MATCH, P_SNIPPET, P_TITLE, N_PART_Q };
+enum part_stmt { P_DEL, P_INS, P_CUTOFF, P_MATCH, P_SNIPPET, P_TITLE, N_PART_Q };
 _Static_assert(N_PART_Q <= SEARCH_N_PART_STMTS, "struct store has room for them");
 
 static const char *const part_sql[N_PART_Q] = {
     [P_DEL] = "DELETE FROM @ WHERE rowid BETWEEN ?1 AND ?2",
     [P_INS] = "INSERT INTO @(rowid, title, body, lang) VALUES (?1, ?2, ?3, ?4)",
+    /* the rowid of the ?2-th newest matching row: only rows from it on
+     * are ranked (see SEARCH_RANKED) */
+    [P_CUTOFF] = "SELECT rowid FROM @ WHERE @ MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
     /* rank: bm25 with a title word worth four of the body's (the part's
-     * config); every match of the part is ranked: a part holds at most
-     * 1 << SEARCH_PART_BITS items */
-    [P_MATCH] = "SELECT rowid, rank FROM @ WHERE @ MATCH ?1"
-                " ORDER BY rank",
-    /* a snippet of at most 16 words */
-    [P_SNIPPET] = "SELECT lang, title, snippet(@, -1, '" MARK_OPEN "', '" MARK_CLOSE
-                  "', '…', 16) FROM @ WHERE @ MATCH ?1 AND rowid = ?2",
+     * config) */
+    [P_MATCH] = "SELECT rowid, rank FROM @ WHERE @ MATCH ?1 AND rowid >= ?2 ORDER BY rank",
+    [P_SNIPPET] = "SELECT lang, title, body FROM @ WHERE rowid = ?1",
     [P_TITLE] = "SELECT title FROM @ WHERE rowid BETWEEN ?1 AND ?2 AND title != ''"
                 " LIMIT 1",
 };
@@ -913,11 +912,13 @@ int store_search_expr(const char *text, char *out, size_t outlen, char *why, siz
     return STORE_OK;
 }
 
-/* Parts are searched newest first until this many rows matched: a word
- * that a third of 100,000 items hold is ranked among the items of the
- * newest parts that hold it, not among all of them (bm25 of every match
- * takes the better part of a second). */
-#define SEARCH_RANKED 2000
+/* Parts are searched newest first until this many rows matched, the
+ * last one's newest only: a word that a third of 100,000 items hold is
+ * ranked among its newest matches, not all of them (bm25 of every match
+ * took the better part of a second; of a part's 2,700, 10 ms). */
+#ifndef SEARCH_RANKED
+#define SEARCH_RANKED 500
+#endif
 
 /* A result chosen in the first pass: its best row. */
 typedef struct pick {
@@ -966,9 +967,10 @@ static int item_passes(store_t *s, const store_search_t *q, int64_t origin, stor
 
 /* ---- the snippet's marks ------------------------------------------------ */
 
-/* FTS5 marks the whole word a query word is a prefix of a suffix of
- * ("Arbeitsplatzlernen" for "platz"): the mark is narrowed to the part
- * of the original text that matched ("Arbeits\x02platz\x03lernen"). */
+/* The snippet is cut here: the row's text is tokenized as it was indexed,
+ * and each word a query word is part of is marked on the part that
+ * matched, with the original characters ("Arbeits\x02platz\x03lernen"
+ * for "platz", "\x02Køge\x03" for "koge"). */
 #define MAX_QWORDS (2 * STORE_SEARCH_MAX_TERMS)
 
 typedef struct qwords {
@@ -986,12 +988,6 @@ static int qword_cb(void *vq, int tflags, const char *tok, int ntok, int ostart,
     }
     return SQLITE_OK;
 }
-
-typedef struct narrow {
-    fold_ctx_t c;
-    const qwords_t *q;
-    int from, to; /* the matched part of the span, -1: none yet */
-} narrow_t;
 
 /* Where query word w (folded) is in f: its first character, or -1; a word
  * of one or two characters only as the whole word. *m: its characters. */
@@ -1012,85 +1008,159 @@ static int word_at(const folded_t *f, const char *w, int *m)
     return -1;
 }
 
-static int narrow_cb(void *vn, int tflags, const char *tok, int ntok, int ostart, int oend)
+/* A word of the text: its span, and the part of it that matched (from <
+ * 0: none). */
+typedef struct word {
+    int start, end, from, to;
+} word_t;
+
+/* The words of one text, and which query words matched (a bit each). */
+typedef struct scan {
+    fold_ctx_t c;
+    const qwords_t *q;
+    word_t *w;
+    size_t n, cap;
+    uint32_t matched;
+    int nomem;
+} scan_t;
+
+_Static_assert(MAX_QWORDS <= 32, "a bit per query word");
+
+static int scan_cb(void *vs, int tflags, const char *tok, int ntok, int ostart, int oend)
 {
     (void)tflags;
-    narrow_t *n = vn;
+    scan_t *sc = vs;
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 64;
+        word_t *w = realloc(sc->w, cap * sizeof *w);
+        if (!w) {
+            sc->nomem = 1;
+            return SQLITE_NOMEM;
+        }
+        sc->w = w;
+        sc->cap = cap;
+    }
     folded_t *f = malloc(sizeof *f);
-    if (!f)
+    if (!f) {
+        sc->nomem = 1;
         return SQLITE_NOMEM;
-    fold_word(f, &n->c, tok, ntok, ostart, oend);
-    for (size_t i = 0; i < n->q->n; i++) {
-        int m = 0, k = word_at(f, n->q->w[i], &m);
+    }
+    fold_word(f, &sc->c, tok, ntok, ostart, oend);
+    word_t *w = &sc->w[sc->n++];
+    *w = (word_t){ostart, oend, -1, -1};
+    for (size_t i = 0; i < sc->q->n; i++) {
+        int m = 0, k = word_at(f, sc->q->w[i], &m);
         if (k < 0)
             continue;
-        if (n->from < 0 || f->start[k] < n->from)
-            n->from = f->start[k];
-        if (f->end[k + m - 1] > n->to)
-            n->to = f->end[k + m - 1];
+        sc->matched |= 1u << i;
+        if (w->from < 0 || f->start[k] < w->from)
+            w->from = f->start[k];
+        if (f->end[k + m - 1] > w->to)
+            w->to = f->end[k + m - 1];
     }
     free(f);
     return SQLITE_OK;
 }
 
-/* The snippet with each mark narrowed to what matched, in out (as long as
- * snip: marks are moved, never added). */
-static void narrow_marks(fold_tok_t *t, const qwords_t *q, const char *snip, char *out)
+static int bits(uint32_t v)
 {
-    size_t o = 0;
-    for (const char *p = snip; *p;) {
-        const char *a = strchr(p, MARK_OPEN[0]), *b = a ? strchr(a + 1, MARK_CLOSE[0]) : NULL;
-        if (!a || !b) {
-            strcpy(out + o, p);
-            return;
-        }
-        memcpy(out + o, p, (size_t)(a - p));
-        o += (size_t)(a - p);
-        const char *span = a + 1;
-        int len = (int)(b - span);
-        narrow_t n = {{NULL, NULL, span, 0}, q, -1, -1};
-        if (t->parent.xTokenize(t->inner, &n, FTS5_TOKENIZE_AUX, span, len, narrow_cb) !=
-                SQLITE_OK ||
-            n.from < 0 || n.to > len || n.to <= n.from)
-            n.from = 0, n.to = len;
-        memcpy(out + o, span, (size_t)n.from);
-        o += (size_t)n.from;
-        out[o++] = MARK_OPEN[0];
-        memcpy(out + o, span + n.from, (size_t)(n.to - n.from));
-        o += (size_t)(n.to - n.from);
-        out[o++] = MARK_CLOSE[0];
-        memcpy(out + o, span + n.to, (size_t)(len - n.to));
-        o += (size_t)(len - n.to);
-        p = b + 1;
+    int n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+/* A snippet of at most this many words. */
+#define SNIPPET_WORDS 16
+
+static void put(char *out, size_t *o, size_t cap, const char *p, size_t n)
+{
+    if (*o + n < cap) {
+        memcpy(out + *o, p, n);
+        *o += n;
     }
+}
+
+/* The snippet of text: SNIPPET_WORDS words from a little before the first
+ * match, each match's part of its word between the marks; "…" where the
+ * text goes on. Malloc'd; NULL when out of memory. */
+static char *snippet_of(const char *text, const scan_t *sc)
+{
+    size_t first = 0, len = strlen(text);
+    while (first < sc->n && sc->w[first].from < 0)
+        first++;
+    size_t from = first < sc->n && first > 3 ? first - 3 : 0;
+    size_t to = from + SNIPPET_WORDS < sc->n ? from + SNIPPET_WORDS : sc->n; /* past the last */
+    size_t cap = len + 2 * SNIPPET_WORDS + 2 * sizeof "…" + 1, o = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    int at = from == 0 || sc->n == 0 ? 0 : sc->w[from].start;
+    int end = to == sc->n ? (int)len : sc->w[to - 1].end;
+    if (at > 0)
+        put(out, &o, cap, "…", strlen("…"));
+    for (size_t i = from; i < to; i++) {
+        const word_t *w = &sc->w[i];
+        if (w->from < 0 || w->from < at || w->to > end)
+            continue;
+        put(out, &o, cap, text + at, (size_t)(w->from - at));
+        put(out, &o, cap, MARK_OPEN, 1);
+        put(out, &o, cap, text + w->from, (size_t)(w->to - w->from));
+        put(out, &o, cap, MARK_CLOSE, 1);
+        at = w->to;
+    }
+    put(out, &o, cap, text + at, (size_t)(end - at));
+    if (end < (int)len)
+        put(out, &o, cap, "…", strlen("…"));
     out[o] = '\0';
+    return out;
+}
+
+/* The snippet of the row's title or body, the one more query words
+ * matched in (the title on a tie), cut and marked here rather than by
+ * FTS5's snippet(), which would evaluate the whole query again for every
+ * result. Malloc'd; NULL when out of memory. */
+static char *make_snippet(fold_tok_t *t, const qwords_t *q, const char *title, const char *body)
+{
+    scan_t sc[2] = {{{NULL, NULL, title, 0}, q, NULL, 0, 0, 0, 0},
+                    {{NULL, NULL, body, 0}, q, NULL, 0, 0, 0, 0}};
+    const char *texts[2] = {title, body};
+    for (int i = 0; i < 2; i++)
+        t->parent.xTokenize(t->inner, &sc[i], FTS5_TOKENIZE_AUX, texts[i], (int)strlen(texts[i]),
+                            scan_cb);
+    int pick = bits(sc[1].matched) > bits(sc[0].matched) || !title[0];
+    char *out = sc[0].nomem || sc[1].nomem ? NULL : snippet_of(texts[pick], &sc[pick]);
+    free(sc[0].w);
+    free(sc[1].w);
+    return out;
 }
 
 /* ---- results -------------------------------------------------------------- */
 
 /* Second pass, per result: the row's language, title and snippet, then
  * the callback. */
-static int emit_hit(store_t *s, const char *fts, const pick_t *p, store_hit_t *h,
-                    fold_tok_t *tok, const qwords_t *qw, store_hit_cb cb, void *ctx)
+static int emit_hit(store_t *s, const pick_t *p, store_hit_t *h, fold_tok_t *tok,
+                    const qwords_t *qw, store_hit_cb cb, void *ctx)
 {
     sqlite3_stmt *st = PQ(s, p->part, P_SNIPPET);
     if (!st)
         return STORE_ERR_SQL;
-    bind_text(st, 1, fts);
-    sqlite3_bind_int64(st, 2, p->row);
+    sqlite3_bind_int64(st, 1, p->row);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return STORE_ERR_SQL;
     }
     char title[EVENT_MAX_TITLE * EVENT_MAX_LANGS + 16];
     const char *t = (const char *)sqlite3_column_text(st, 1);
-    const char *snip = (const char *)sqlite3_column_text(st, 2);
-    char *marked = malloc(strlen(snip ? snip : "") + 1); /* NULL: the marks as FTS5 set them */
-    if (marked)
-        narrow_marks(tok, qw, snip ? snip : "", marked);
+    const char *body = (const char *)sqlite3_column_text(st, 2);
+    char *snip = make_snippet(tok, qw, t ? t : "", body ? body : "");
+    if (!snip) {
+        sqlite3_reset(st);
+        return STORE_ERR_NOMEM;
+    }
     snprintf(title, sizeof title, "%s", t ? t : "");
     h->lang = (const char *)sqlite3_column_text(st, 0);
-    h->snippet = marked ? marked : snip;
+    h->snippet = snip;
     h->rank = p->rank;
     if (!title[0]) { /* no title in this language: the item's first one */
         sqlite3_stmt *tt = PQ(s, p->part, P_TITLE);
@@ -1108,7 +1178,7 @@ static int emit_hit(store_t *s, const char *fts, const pick_t *p, store_hit_t *h
     h->title = title;
     int rc = cb(ctx, h);
     sqlite3_reset(st);
-    free(marked);
+    free(snip);
     return rc;
 }
 
@@ -1129,10 +1199,20 @@ typedef struct best {
 static int search_part(store_t *s, const store_search_t *q, const char *fts, int64_t part,
                        best_t *b, size_t *matched)
 {
+    sqlite3_stmt *cut = PQ(s, part, P_CUTOFF);
+    int64_t from = 0;
+    if (!cut)
+        return -1;
+    bind_text(cut, 1, fts);
+    sqlite3_bind_int64(cut, 2, (int64_t)(SEARCH_RANKED - *matched) - 1);
+    if (sqlite3_step(cut) == SQLITE_ROW)
+        from = sqlite3_column_int64(cut, 0);
+    sqlite3_reset(cut);
     sqlite3_stmt *st = PQ(s, part, P_MATCH);
     if (!st)
         return -1;
     bind_text(st, 1, fts);
+    sqlite3_bind_int64(st, 2, from);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         (*matched)++;
@@ -1193,9 +1273,11 @@ int store_search(store_t *s, const store_search_t *q, store_hit_cb cb, void *ctx
     fold_tokenize(tok, qw, FTS5_TOKENIZE_QUERY, q->text, (int)strlen(q->text), qword_cb);
     for (size_t i = 0; rc == STORE_OK && i < b.n; i++) {
         b.info[i].h.network = b.info[i].net;
-        rc = emit_hit(s, fts, &b.p[i], &b.info[i].h, ft, qw, cb, ctx);
-        if (rc == STORE_ERR_SQL)
-            rc = sq_fail(s, why, whylen);
+        int e = emit_hit(s, &b.p[i], &b.info[i].h, ft, qw, cb, ctx);
+        /* the callback's own non-zero answer is returned as it is */
+        rc = e == STORE_ERR_SQL     ? sq_fail(s, why, whylen)
+             : e == STORE_ERR_NOMEM ? why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory")
+                                    : e;
     }
 cleanup:
     fold_delete(tok);

@@ -25,7 +25,7 @@
 /* The index's parts: search_p<N> holds the rows of origins N << bits up. */
 #define SEARCH_PART_BITS 13
 #define SEARCH_N_STMTS 12      /* search.c's own prepared statements */
-#define SEARCH_N_PART_STMTS 5  /* and each part's */
+#define SEARCH_N_PART_STMTS 6  /* and each part's */
 /* How long a statement waits for another process's lock. */
 #define STORE_BUSY_MS 5000
 

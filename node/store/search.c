@@ -1,17 +1,20 @@
 /*
  * search: the full-text index over the items (SQLite FTS5) and its queries.
  *
- * What is indexed: one row of search_text per (item, language), its title
- * column the item's title in that language, its body column everything
- * else it says in that language: a workshop's description, a meeting's
- * agenda and minutes, an experience report's text and lessons, a
- * resource's summary, a reply's text. The row's rowid is the item's
- * origin (the rowid of its first event) shifted by SEARCH_SLOT_BITS, plus
- * the language's slot, so an item's rows are one rowid range and are
- * replaced without a scan. search_docs says, per item, which content event
- * (items.content) its rows were made from, NULL for one whose text was
- * erased: an item whose content moves on is indexed again, one whose
- * content stayed is left alone.
+ * What is indexed: one row per (item, language), its title column the
+ * item's title in that language, its body column everything else it says
+ * in that language: a workshop's description, a meeting's agenda and
+ * minutes, an experience report's text and lessons, a resource's summary,
+ * a reply's text, a goal's description, a questionnaire's questions. The
+ * row's rowid is the item's origin (the rowid of its first event) shifted
+ * by SEARCH_SLOT_BITS, plus the language's slot, so an item's rows are one
+ * rowid range and are replaced without a scan. The rows are in parts: the
+ * FTS5 table search_p<N> holds the items whose origin >> SEARCH_PART_BITS
+ * is N (made when its first row comes, listed in search_parts), so that
+ * what an erasure costs does not grow with the store (below). search_docs
+ * says, per item, which content event (items.content) its rows were made
+ * from, NULL for one whose text was erased: an item whose content moves on
+ * is indexed again, one whose content stayed is left alone.
  *
  * How it matches: the "lernet" tokenizer wraps unicode61 (lower case,
  * remove_diacritics 2: ä→a, ö→o, å→a, é→e, ü→u, in every script) and then
@@ -20,24 +23,31 @@
  * ħ→h, ı→i. So "larare" finds "lärare", "Kobenhavn" "København", "laering"
  * "læring" and "Strasse" "Straße". (The spelled-out transliterations,
  * "Koebenhavn" for "København" or "Aerzte" for "Ärzte", are not matched.)
- * Each folded word of three or more characters is indexed as its
- * trigrams, a shorter word whole; a query word becomes the phrase of its
- * trigrams, so it matches wherever it is part of a word: "platz" finds
- * "Arbeitsplatzlernen", "vux" finds "vuxenutbildning". A word of one or
- * two characters only matches that word.
+ * A document's folded word is indexed at its position, and each of its
+ * suffixes of three or more characters at the same position; a query word
+ * of three or more letters is a prefix query, so it matches wherever it is
+ * part of a word: "platz" finds "Arbeitsplatzlernen" (its suffix
+ * "platzlernen"), "vux" finds "vuxenutbildning". A word of one or two
+ * characters only matches that word. Results are ranked by bm25 among
+ * the newest SEARCH_RANKED matches, parts newest first; the snippet is cut
+ * here from the row's text, with the part of each word that matched
+ * between the marks.
  *
  * Kept in step: items_derive indexes an item when it is created and when
  * an update changes its content (search_put); a cancel changes nothing
  * here (a cancelled item stays findable and is shown cancelled); a hide
  * is decided when results are read, like in every view (a hidden reply or
  * resource is left out of results: a search must not show what a
- * coordinator took out of the views). When the items are derived again
- * (an erasure, a withdrawal, store_rebuild), search_sync brings the index
- * to the items' content after the replay. Erased text leaves the index:
+ * coordinator took out of the views). When all the items are derived
+ * again (a withdrawal, store_rebuild), search_sync brings the index to the
+ * items' content after the replay; when an erasure derived just its items
+ * again, search_item_sync does for each. Erased text leaves the index:
  * its rows are deleted (secure_delete zeroes the freed cells) and the
- * index's segments are merged into one (FTS5 'optimize'), which drops the
- * deleted words from the inverted index too, before the commit; the WAL
- * is then checkpointed and truncated as for every erasure (erase.c).
+ * segments of their part are merged into one (FTS5 'optimize' of that
+ * part: FTS5 3.40 only marks a deleted row's entries deleted in a newer
+ * segment, and keeps them in the old one until it is merged), which drops
+ * the deleted words from the inverted index too, before the commit; the
+ * WAL is then checkpointed and truncated as for every erasure (erase.c).
  */
 #include "store/store_impl.h"
 
@@ -297,8 +307,7 @@ static const char *const part_sql[N_PART_Q] = {
      * config) */
     [P_MATCH] = "SELECT rowid, rank FROM @ WHERE @ MATCH ?1 AND rowid >= ?2 ORDER BY rank",
     [P_SNIPPET] = "SELECT lang, title, body FROM @ WHERE rowid = ?1",
-    [P_TITLE] = "SELECT title FROM @ WHERE rowid BETWEEN ?1 AND ?2 AND title != ''"
-                " LIMIT 1",
+    [P_TITLE] = "SELECT title FROM @ WHERE rowid BETWEEN ?1 AND ?2 AND title != '' LIMIT 1",
 };
 
 /* A part's table, made when its first row comes. */

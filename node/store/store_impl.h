@@ -303,10 +303,11 @@ int search_put(store_t *s, int64_t origin, int64_t content, const Lernet__Payloa
 /* The same for the item whose original event is target (an update). */
 int search_put_target(store_t *s, const uint8_t target[EVENT_ID_BYTES], int64_t content,
                       const Lernet__Payload *p, char *why, size_t whylen);
-/* After the items were derived again: every item indexed from its content
- * now, rows of items that are gone deleted; full: the index is emptied and
- * made anew. When text left it in a write that erased, the index's
- * segments are merged so nothing of that text stays in them. */
+/* After all the items were derived again: every item indexed from its
+ * content now, rows of items that are gone deleted; full: the index's parts
+ * are dropped and it is made anew. When text left it in a write that
+ * erased, every part's segments are merged so nothing of that text stays
+ * in them. */
 int search_sync(store_t *s, bool full, char *why, size_t whylen);
 /* The item at origin (derived again alone) indexed from its content now;
  * its rows deleted if it has none or is gone. */

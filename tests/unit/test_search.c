@@ -6,10 +6,11 @@
  * above a body match; the snippet comes from the language that matched;
  * an update changes what is found, a cancel keeps the item findable and
  * marked; an erasure stops finding the text and leaves none of it in
- * store.db, its -wal or the index's terms; a store of schema 8 gets its
- * items indexed when it opens; hostile queries (quotes, NEAR, *, column
- * filters, 10 KB, control characters, no word) give a clear error or a
- * safe result, never FTS5 syntax.
+ * store.db, its -wal or the index's terms, and derives again only the
+ * item it erased from; goals and questionnaires are found; a store of
+ * schema 8 gets its items indexed when it opens; hostile queries (quotes,
+ * NEAR, *, column filters, 10 KB, control characters, no word) give a
+ * clear error or a safe result, never FTS5 syntax.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,11 +29,11 @@
 
 #define NET "nordic-wbl"
 #define START 1796112000LL
-/* A word no other text holds, and a trigram of it that no other word
- * has and none shares a first letter with: the index stores it whole as a
- * term (its leaves share only prefixes of neighbouring terms), so its
- * bytes are in the file while it is indexed (checked) and must not be
- * once it is erased. Three bytes could turn up in a signature or key by
+/* A word no other text holds, and its first three letters, which no
+ * other word has and none shares a first letter with: the index stores
+ * the word as a term (its leaves share only prefixes of neighbouring
+ * terms), so these bytes are in the file while it is indexed (checked)
+ * and must not be once it is erased. Three bytes could turn up in a signature or key by
  * chance, about once in 16 million per byte of them: the store of this
  * test holds a few KB. */
 #define SECRET "Qzxjvörstuga"

@@ -221,13 +221,13 @@ static void members_ensure(store_t *s)
     if (exec(s, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
         return;
     store_cache_clear(s);
-    s->items_stale = false;
+    lifecycle_stale_clear(s);
     if (authz_members_sync(s, NULL, 0) == STORE_OK)
         exec(s, "COMMIT", NULL, 0);
     else
         exec(s, "ROLLBACK", NULL, 0);
     store_cache_clear(s);
-    s->items_stale = false;
+    lifecycle_stale_clear(s);
 }
 
 /* PRAGMA data_version: moves with every commit by another connection. */

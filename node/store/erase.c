@@ -24,8 +24,10 @@
  * secure_delete=ON (freed cells and pages are zeroed), and after a commit
  * that removed a payload the WAL is checkpointed and truncated
  * (erase_checkpoint), which takes the old page images out of the -wal file.
- * The derived items are marked stale, so they are derived again, without
- * the text, before the commit.
+ * The item the erased event counts for (the one it made, or the one an
+ * update or cancel names) is marked stale, so it is derived again, alone
+ * and without the text, with its search rows, before the commit: an
+ * erasure costs what it erased, not the size of the store.
  */
 #include "store/store_impl.h"
 
@@ -167,6 +169,51 @@ int erase_check(store_t *s, const event_t *ev, char *why, size_t whylen)
     return STORE_OK;
 }
 
+/* The item whose view the canonical event id's content is part of: the
+ * event's own row if it makes an item, the item an update or cancel names
+ * (read from the payload, so before it is removed); 0 if none (the event
+ * is off the chain, or held back, or names no item held here). */
+static int64_t erased_item(store_t *s, const uint8_t *id)
+{
+    sqlite3_stmt *st, *o;
+    int64_t origin = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT rowid, kind, payload FROM events WHERE id = ?1"
+                                  " AND fork = " SQL_CANONICAL " AND payload IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT rowid FROM events WHERE id = ?1"
+                                  " AND fork = " SQL_CANONICAL, -1, &o, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    bind_blob(st, 1, id, EVENT_ID_BYTES);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(st, 1);
+        Lernet__Payload *p = NULL;
+        if (kind != LERNET__KIND__KIND_UPDATE && kind != LERNET__KIND__KIND_CANCEL)
+            origin = sqlite3_column_int64(st, 0);
+        else
+            p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 2),
+                                        sqlite3_column_blob(st, 2));
+        const ProtobufCBinaryData *t =
+            !p ? NULL
+            : p->body_case == LERNET__PAYLOAD__BODY_UPDATE ? &p->update->target
+            : p->body_case == LERNET__PAYLOAD__BODY_CANCEL ? &p->cancel->target
+                                                           : NULL;
+        sqlite3_reset(st);
+        if (t && t->len == EVENT_ID_BYTES) {
+            bind_blob(o, 1, t->data, EVENT_ID_BYTES);
+            if (sqlite3_step(o) == SQLITE_ROW)
+                origin = sqlite3_column_int64(o, 0);
+        }
+        if (p)
+            lernet__payload__free_unpacked(p, NULL);
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(o);
+    return origin;
+}
+
 /* Removes target's payload wherever it is held, if an erasure counts for it. */
 static int erase_apply(store_t *s, const uint8_t *id, char *why, size_t whylen)
 {
@@ -176,6 +223,7 @@ static int erase_apply(store_t *s, const uint8_t *id, char *why, size_t whylen)
     if (!target_find(s, id, &t) || !covering(s, id, &t, erasure, false))
         return STORE_OK;
     int changed = 0, rc = STORE_OK;
+    int64_t item = erased_item(s, id);
     static const enum stmt_id strip[] = {Q_STRIP_EVENT, Q_STRIP_PENDING};
     for (size_t i = 0; rc == STORE_OK && i < 2; i++) {
         sqlite3_stmt *st = Q(s, strip[i]);
@@ -194,7 +242,8 @@ static int erase_apply(store_t *s, const uint8_t *id, char *why, size_t whylen)
         return rc;
     event_id_hex(hex, id);
     log_info("erased the content of event %.16s… (its signed header stays)", hex);
-    lifecycle_mark_stale(s);
+    if (item)
+        lifecycle_item_stale(s, item);
     s->erase_due = true;
     s->erase_tried_ms = 0; /* checkpoint right after this commit */
     return STORE_OK;

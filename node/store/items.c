@@ -233,6 +233,76 @@ int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char
     }
 }
 
+/* The target an update or cancel names, if it is origin's id. */
+static bool names(const event_t *ev, const uint8_t id[EVENT_ID_BYTES])
+{
+    const Lernet__Payload *p = ev->body;
+    const ProtobufCBinaryData *t = !p ? NULL
+                                   : p->body_case == LERNET__PAYLOAD__BODY_UPDATE ? &p->update->target
+                                   : p->body_case == LERNET__PAYLOAD__BODY_CANCEL ? &p->cancel->target
+                                                                                  : NULL;
+    return t && t->len == EVENT_ID_BYTES && memcmp(t->data, id, EVENT_ID_BYTES) == 0;
+}
+
+/* The updates and cancels of origin's log after it (the partial index
+ * events_changes holds only those), each derived if it names origin. */
+static int rederive_changes(store_t *s, const event_t *o, int64_t aid, uint64_t seq, char *why,
+                            size_t whylen)
+{
+    sqlite3_stmt *st;
+    int rc = STORE_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT rowid, header, sig, payload, salt FROM events"
+                                  " WHERE author = ?1 AND network = ?2 AND seq > ?3"
+                                  " AND fork = " SQL_CANONICAL " AND kind IN (4, 5)"
+                                  " AND payload IS NOT NULL ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    _Static_assert(LERNET__KIND__KIND_UPDATE == 4 && LERNET__KIND__KIND_CANCEL == 5,
+                   "kind IN (4, 5) spells updates and cancels, as events_changes does");
+    sqlite3_bind_int64(st, 1, aid);
+    bind_text(st, 2, o->network);
+    sqlite3_bind_int64(st, 3, (int64_t)seq);
+    while (rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        event_t *ev = store_row_event(st, 1);
+        if (ev && names(ev, o->id))
+            rc = items_derive(s, ev, aid, sqlite3_column_int64(st, 0), why, whylen);
+        event_free(&ev);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int items_rederive(store_t *s, int64_t origin, char *why, size_t whylen)
+{
+    sqlite3_stmt *st;
+    int rc = STORE_OK;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM items WHERE origin = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    sqlite3_bind_int64(st, 1, origin);
+    rc = step_done(s, st, why, whylen);
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(s->db, "SELECT author, seq, header, sig, payload, salt FROM events"
+                                  " WHERE rowid = ?1 AND fork = " SQL_CANONICAL,
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(s, SQLITE_ERROR, why, whylen);
+    sqlite3_bind_int64(st, 1, origin);
+    event_t *ev = sqlite3_step(st) == SQLITE_ROW ? store_row_event(st, 2) : NULL;
+    int64_t aid = ev ? sqlite3_column_int64(st, 0) : 0;
+    uint64_t seq = ev ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
+    sqlite3_finalize(st);
+    s->replaying = true; /* the search rows follow once, after (search_item_sync) */
+    if (ev)
+        rc = items_derive(s, ev, aid, origin, why, whylen);
+    if (ev && rc == STORE_OK)
+        rc = rederive_changes(s, ev, aid, seq, why, whylen);
+    s->replaying = false;
+    event_free(&ev);
+    return rc;
+}
+
 /* ---- reading -------------------------------------------------------- */
 
 /* The kinds without dates (experiences 3, resources 6, replies 7, goals 9,

@@ -63,18 +63,53 @@ void lifecycle_mark_stale(store_t *s)
     s->items_stale = true;
 }
 
+void lifecycle_item_stale(store_t *s, int64_t origin)
+{
+    for (size_t i = 0; i < s->n_stale_items; i++)
+        if (s->stale_items[i] == origin)
+            return;
+    if (s->n_stale_items == STALE_ITEMS_MAX)
+        s->items_stale = true; /* a bound on the list: all are derived again */
+    else
+        s->stale_items[s->n_stale_items++] = origin;
+}
+
+void lifecycle_stale_clear(store_t *s)
+{
+    s->items_stale = false;
+    s->n_stale_items = 0;
+}
+
+/* The items an erasure left stale, each derived again alone with its
+ * search rows; then, if text left the index, what of it its segments
+ * still hold goes too (search_purge). */
+static int rederive_items(store_t *s, char *why, size_t whylen)
+{
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < s->n_stale_items; i++)
+        rc = items_rederive(s, s->stale_items[i], why, whylen);
+    for (size_t i = 0; rc == STORE_OK && i < s->n_stale_items; i++)
+        rc = search_item_sync(s, s->stale_items[i], why, whylen);
+    if (rc == STORE_OK && s->erase_due)
+        rc = search_purge(s, s->stale_items, s->n_stale_items, why, whylen);
+    return rc;
+}
+
 /* At a commit point of a write: if it left the items stale, they are
- * derived again, once, from the canonical rows. */
+ * derived again, once, from the canonical rows; if it left only some
+ * items stale (erasures), just those. */
 int lifecycle_rederive(store_t *s, char *why, size_t whylen)
 {
     size_t skipped = 0;
-    if (!s->items_stale)
-        return STORE_OK;
-    int rc = lifecycle_replay(s, &skipped, why, whylen);
+    int rc = STORE_OK;
+    if (s->items_stale) {
+        rc = lifecycle_replay(s, &skipped, why, whylen);
+        if (rc == STORE_OK)
+            rc = search_sync(s, false, why, whylen);
+    } else if (s->n_stale_items)
+        rc = rederive_items(s, why, whylen);
     if (rc == STORE_OK)
-        rc = search_sync(s, false, why, whylen);
-    if (rc == STORE_OK)
-        s->items_stale = false;
+        lifecycle_stale_clear(s);
     return rc;
 }
 

@@ -154,18 +154,32 @@ static const char *schema_v1 =
 #define EVIDENCE_V11 \
     "CREATE INDEX events_evidence ON events(author, network, seq) WHERE fork = 1;"
 
+/* v12: the search index in parts (search.c): search_p<N> holds the rows
+ * of the items whose origin >> SEARCH_PART_BITS is N, made when its first
+ * row comes and listed in search_parts, so an erasure merges the segments
+ * of one part, not of the whole index; each word is indexed as its
+ * suffixes at one position (a query word is a prefix query), not as
+ * trigrams. events_changes lists each log's updates and cancels (kinds 4,
+ * 5), so an item is derived again from its own events without reading its
+ * log. The v9 index (v9 to v11) is dropped and the items are indexed again. */
+#define SEARCH_V12 \
+    "DROP TABLE search_text; DELETE FROM search_docs;" \
+    "CREATE TABLE search_parts(part INTEGER PRIMARY KEY);" \
+    "CREATE INDEX events_changes ON events(author, network, seq)" \
+    "  WHERE fork = 0 AND kind IN (4, 5);"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
                                    MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7, LIBRARY_V8,
-                                   SEARCH_V9, SERIES_V10, EVIDENCE_V11};
+                                   SEARCH_V9, SERIES_V10, EVIDENCE_V11, SEARCH_V12};
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per version");
 
 /* The first version whose items must be re-derived after migrating. */
 #define ITEMS_REDERIVED_AT 2
-/* The version that added the search index: a store migrated from below it
- * has its items indexed when it opens. */
-#define SEARCH_INDEXED_AT 9
+/* The version that made the search index as it is: a store migrated from
+ * below it has its items indexed when it opens. */
+#define SEARCH_INDEXED_AT 12
 
 const char *const schema_sql[N_STMTS] = {
     [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",

@@ -1,17 +1,20 @@
 /*
  * search: the full-text index over the items (SQLite FTS5) and its queries.
  *
- * What is indexed: one row of search_text per (item, language), its title
- * column the item's title in that language, its body column everything
- * else it says in that language: a workshop's description, a meeting's
- * agenda and minutes, an experience report's text and lessons, a
- * resource's summary, a reply's text. The row's rowid is the item's
- * origin (the rowid of its first event) shifted by SEARCH_SLOT_BITS, plus
- * the language's slot, so an item's rows are one rowid range and are
- * replaced without a scan. search_docs says, per item, which content event
- * (items.content) its rows were made from, NULL for one whose text was
- * erased: an item whose content moves on is indexed again, one whose
- * content stayed is left alone.
+ * What is indexed: one row per (item, language), its title column the
+ * item's title in that language, its body column everything else it says
+ * in that language: a workshop's description, a meeting's agenda and
+ * minutes, an experience report's text and lessons, a resource's summary,
+ * a reply's text, a goal's description, a questionnaire's questions. The
+ * row's rowid is the item's origin (the rowid of its first event) shifted
+ * by SEARCH_SLOT_BITS, plus the language's slot, so an item's rows are one
+ * rowid range and are replaced without a scan. The rows are in parts: the
+ * FTS5 table search_p<N> holds the items whose origin >> SEARCH_PART_BITS
+ * is N (made when its first row comes, listed in search_parts), so that
+ * what an erasure costs does not grow with the store (below). search_docs
+ * says, per item, which content event (items.content) its rows were made
+ * from, NULL for one whose text was erased: an item whose content moves on
+ * is indexed again, one whose content stayed is left alone.
  *
  * How it matches: the "lernet" tokenizer wraps unicode61 (lower case,
  * remove_diacritics 2: ä→a, ö→o, å→a, é→e, ü→u, in every script) and then
@@ -20,24 +23,31 @@
  * ħ→h, ı→i. So "larare" finds "lärare", "Kobenhavn" "København", "laering"
  * "læring" and "Strasse" "Straße". (The spelled-out transliterations,
  * "Koebenhavn" for "København" or "Aerzte" for "Ärzte", are not matched.)
- * Each folded word of three or more characters is indexed as its
- * trigrams, a shorter word whole; a query word becomes the phrase of its
- * trigrams, so it matches wherever it is part of a word: "platz" finds
- * "Arbeitsplatzlernen", "vux" finds "vuxenutbildning". A word of one or
- * two characters only matches that word.
+ * A document's folded word is indexed at its position, and each of its
+ * suffixes of three or more characters at the same position; a query word
+ * of three or more letters is a prefix query, so it matches wherever it is
+ * part of a word: "platz" finds "Arbeitsplatzlernen" (its suffix
+ * "platzlernen"), "vux" finds "vuxenutbildning". A word of one or two
+ * characters only matches that word. Results are ranked by bm25 among
+ * the newest SEARCH_RANKED matches, parts newest first; the snippet is cut
+ * here from the row's text, with the part of each word that matched
+ * between the marks.
  *
  * Kept in step: items_derive indexes an item when it is created and when
  * an update changes its content (search_put); a cancel changes nothing
  * here (a cancelled item stays findable and is shown cancelled); a hide
  * is decided when results are read, like in every view (a hidden reply or
  * resource is left out of results: a search must not show what a
- * coordinator took out of the views). When the items are derived again
- * (an erasure, a withdrawal, store_rebuild), search_sync brings the index
- * to the items' content after the replay. Erased text leaves the index:
+ * coordinator took out of the views). When all the items are derived
+ * again (a withdrawal, store_rebuild), search_sync brings the index to the
+ * items' content after the replay; when an erasure derived just its items
+ * again, search_item_sync does for each. Erased text leaves the index:
  * its rows are deleted (secure_delete zeroes the freed cells) and the
- * index's segments are merged into one (FTS5 'optimize'), which drops the
- * deleted words from the inverted index too, before the commit; the WAL
- * is then checkpointed and truncated as for every erasure (erase.c).
+ * segments of their part are merged into one (FTS5 'optimize' of that
+ * part: FTS5 3.40 only marks a deleted row's entries deleted in a newer
+ * segment, and keeps them in the old one until it is merged), which drops
+ * the deleted words from the inverted index too, before the commit; the
+ * WAL is then checkpointed and truncated as for every erasure (erase.c).
  */
 #include "store/store_impl.h"
 
@@ -64,6 +74,7 @@ typedef struct fold_ctx {
     void *ctx;
     int (*emit)(void *, int, const char *, int, int, int);
     const char *text;
+    int document; /* the text is indexed (or its index entries deleted) */
 } fold_ctx_t;
 
 /* What the letters unicode61 keeps fold to; NULL: the letter stays. */
@@ -164,8 +175,23 @@ static void fold_word(folded_t *f, const fold_ctx_t *c, const char *tok, int nto
     f->at[f->n] = (int)nout;
 }
 
-/* unicode61 gives a word; this emits it whole when short, else each of
- * its trigrams, with the span of the original text they stand for. */
+/* A token holds at most this many characters of a word (a suffix, or the
+ * word itself): a long word's terms stay small, and a query word longer
+ * than this matches by its first characters. */
+#define TOKEN_MAX_CPS 32
+
+static int emit_part(const fold_ctx_t *c, const folded_t *f, int flags, int k)
+{
+    int end = f->n - k > TOKEN_MAX_CPS ? k + TOKEN_MAX_CPS : f->n;
+    return c->emit(c->ctx, flags, f->out + f->at[k], f->at[end] - f->at[k], f->start[k],
+                   f->end[end - 1]);
+}
+
+/* unicode61 gives a word; this emits it folded, and in a document also
+ * each of its suffixes of three or more characters at the same position
+ * (colocated), so a query word that is a prefix of one of them ("platz*"
+ * of "platzlernen" in "arbeitsplatzlernen") is part of the word. A query,
+ * or a snippet's highlighting, gets the word alone. */
 static int fold_token(void *vc, int tflags, const char *tok, int ntok, int ostart, int oend)
 {
     (void)tflags;
@@ -175,11 +201,10 @@ static int fold_token(void *vc, int tflags, const char *tok, int ntok, int ostar
     if (!f)
         return SQLITE_NOMEM;
     fold_word(f, c, tok, ntok, ostart, oend);
-    if (f->n > 0 && f->n < 3)
-        rc = c->emit(c->ctx, 0, f->out, f->at[f->n], f->start[0], f->end[f->n - 1]);
-    for (int k = 0; rc == SQLITE_OK && k + 3 <= f->n; k++)
-        rc = c->emit(c->ctx, 0, f->out + f->at[k], f->at[k + 3] - f->at[k], f->start[k],
-                     f->end[k + 2]);
+    if (f->n > 0)
+        rc = emit_part(c, f, 0, 0);
+    for (int k = 1; c->document && rc == SQLITE_OK && k + 3 <= f->n; k++)
+        rc = emit_part(c, f, FTS5_TOKEN_COLOCATED, k);
     free(f);
     return rc;
 }
@@ -219,7 +244,7 @@ static int fold_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *tex
                          int (*emit)(void *, int, const char *, int, int, int))
 {
     fold_tok_t *t = (fold_tok_t *)p;
-    fold_ctx_t c = {ctx, emit, text};
+    fold_ctx_t c = {ctx, emit, text, (flags & FTS5_TOKENIZE_DOCUMENT) != 0};
     return t->parent.xTokenize(t->inner, &c, flags, text, n, fold_token);
 }
 
@@ -236,14 +261,15 @@ int search_register(store_t *s, char *why, size_t whylen)
     fts5_tokenizer tok = {fold_create, fold_delete, fold_tokenize};
     if (!api || api->xCreateTokenizer(api, "lernet", api, &tok, NULL) != SQLITE_OK)
         return why_fail(why, whylen, STORE_ERR_OPEN, "cannot register the search tokenizer");
+    s->search_api = api;
     return STORE_OK;
 }
 
 /* ---- statements -------------------------------------------------------- */
 
 enum search_stmt {
-    S_DOC_GET, S_DOC_PUT, S_DOC_DEL, S_ROWS_DEL, S_ROW_INS, S_ORIGIN_OF, S_CONTENT,
-    S_CUTOFF, S_MATCH, S_ITEM, S_SNIPPET, S_TITLE, N_SEARCH_Q
+    S_DOC_GET, S_DOC_PUT, S_DOC_DEL, S_ORIGIN_OF, S_CONTENT, S_ITEM, S_ITEM_CONTENT,
+    S_PART_HAS, S_PART_ADD, S_PARTS, N_SEARCH_Q
 };
 _Static_assert(N_SEARCH_Q <= SEARCH_N_STMTS, "struct store has room for the statements");
 
@@ -256,26 +282,39 @@ static const char *const search_sql[N_SEARCH_Q] = {
     [S_DOC_GET] = "SELECT content FROM search_docs WHERE origin = ?1",
     [S_DOC_PUT] = "INSERT OR REPLACE INTO search_docs(origin, content) VALUES (?1, ?2)",
     [S_DOC_DEL] = "DELETE FROM search_docs WHERE origin = ?1",
-    [S_ROWS_DEL] = "DELETE FROM search_text WHERE rowid BETWEEN ?1 AND ?2",
-    [S_ROW_INS] = "INSERT INTO search_text(rowid, title, body, lang) VALUES (?1, ?2, ?3, ?4)",
     [S_ORIGIN_OF] = "SELECT rowid FROM events WHERE id = ?1",
     [S_CONTENT] = "SELECT payload FROM events WHERE rowid = ?1",
-    /* a snippet of at most 64 tokens: trigrams, 10 to 15 words */
-    /* rank: bm25 with a title word worth four of the body's (schema v9) */
-    /* the rowid of the SEARCH_RANKED-th newest matching row: only rows
-     * from it on are ranked (bm25 of every match of a common word at
-     * 100,000 items takes a second) */
-    [S_CUTOFF] = "SELECT rowid FROM search_text WHERE search_text MATCH ?1"
-                 " ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
-    [S_MATCH] = "SELECT rowid, rank FROM search_text WHERE search_text MATCH ?1"
-                " AND rowid >= ?2 ORDER BY rank",
-    [S_ITEM] = "SELECT i.kind, o.network, o.id, i.cancelled, i.start, o.created_ms"
-               " FROM items i JOIN events o ON o.rowid = i.origin WHERE i.origin = ?1",
-    [S_SNIPPET] = "SELECT lang, title, snippet(search_text, -1, '" MARK_OPEN "', '" MARK_CLOSE
-                  "', '…', 64) FROM search_text WHERE search_text MATCH ?1 AND rowid = ?2",
-    [S_TITLE] = "SELECT title FROM search_text WHERE rowid BETWEEN ?1 AND ?2 AND title != ''"
-                " LIMIT 1",
+    [S_ITEM] = "SELECT i.kind, o.network, o.id, i.cancelled, i.start, o.created_ms, a.key"
+               " FROM items i JOIN events o ON o.rowid = i.origin"
+               " JOIN authors a ON a.id = i.author WHERE i.origin = ?1",
+    [S_ITEM_CONTENT] = "SELECT content FROM items WHERE origin = ?1",
+    [S_PART_HAS] = "SELECT 1 FROM search_parts WHERE part = ?1",
+    [S_PART_ADD] = "INSERT INTO search_parts(part) VALUES (?1)",
+    [S_PARTS] = "SELECT part FROM search_parts ORDER BY part DESC",
 };
+
+/* Each part's statements, @ its table (part_text). */
+enum part_stmt { P_DEL, P_INS, P_CUTOFF, P_MATCH, P_SNIPPET, P_TITLE, N_PART_Q };
+_Static_assert(N_PART_Q <= SEARCH_N_PART_STMTS, "struct store has room for them");
+
+static const char *const part_sql[N_PART_Q] = {
+    [P_DEL] = "DELETE FROM @ WHERE rowid BETWEEN ?1 AND ?2",
+    [P_INS] = "INSERT INTO @(rowid, title, body, lang) VALUES (?1, ?2, ?3, ?4)",
+    /* the rowid of the ?2-th newest matching row: only rows from it on
+     * are ranked (see SEARCH_RANKED) */
+    [P_CUTOFF] = "SELECT rowid FROM @ WHERE @ MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+    /* rank: bm25 with a title word worth four of the body's (the part's
+     * config) */
+    [P_MATCH] = "SELECT rowid, rank FROM @ WHERE @ MATCH ?1 AND rowid >= ?2 ORDER BY rank",
+    [P_SNIPPET] = "SELECT lang, title, body FROM @ WHERE rowid = ?1",
+    [P_TITLE] = "SELECT title FROM @ WHERE rowid BETWEEN ?1 AND ?2 AND title != '' LIMIT 1",
+};
+
+/* A part's table, made when its first row comes. */
+#define PART_SQL \
+    "CREATE VIRTUAL TABLE @ USING fts5(title, body, lang UNINDEXED," \
+    " tokenize = 'lernet');" \
+    "INSERT INTO @(@, rank) VALUES('rank', 'bm25(4.0, 1.0, 0.0)')"
 
 static sqlite3_stmt *SQ(store_t *s, enum search_stmt id)
 {
@@ -288,12 +327,64 @@ static sqlite3_stmt *SQ(store_t *s, enum search_stmt id)
     return s->search_q[id];
 }
 
+/* tmpl with each @ replaced by part's table name, search_p<part>. */
+static void part_text(char *out, size_t n, const char *tmpl, int64_t part)
+{
+    size_t o = 0;
+    for (const char *p = tmpl; *p && o + 1 < n; p++) {
+        if (*p != '@')
+            out[o++] = *p;
+        else {
+            int k = snprintf(out + o, n - o, "search_p%lld", (long long)part);
+            o = k > 0 && (size_t)k < n - o ? o + (size_t)k : n - 1;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Part part's statement id (the part's table must exist). */
+static sqlite3_stmt *PQ(store_t *s, int64_t part, enum part_stmt id)
+{
+    if (part < 0 || part > (INT64_MAX >> SEARCH_PART_BITS >> SEARCH_SLOT_BITS))
+        return NULL;
+    if ((size_t)part >= s->n_search_pq) {
+        size_t n = (size_t)part + 16;
+        sqlite3_stmt *(*pq)[SEARCH_N_PART_STMTS] = realloc(s->search_pq, n * sizeof *pq);
+        if (!pq)
+            return NULL;
+        memset(pq + s->n_search_pq, 0, (n - s->n_search_pq) * sizeof *pq);
+        s->search_pq = pq;
+        s->n_search_pq = n;
+    }
+    sqlite3_stmt **st = &s->search_pq[part][id];
+    if (!*st) {
+        char sql[512];
+        part_text(sql, sizeof sql, part_sql[id], part);
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+            return NULL;
+    }
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    return *st;
+}
+
+static void parts_close(store_t *s)
+{
+    for (size_t p = 0; p < s->n_search_pq; p++)
+        for (int i = 0; i < SEARCH_N_PART_STMTS; i++)
+            sqlite3_finalize(s->search_pq[p][i]);
+    free(s->search_pq);
+    s->search_pq = NULL;
+    s->n_search_pq = 0;
+}
+
 void search_close(store_t *s)
 {
     for (int i = 0; i < SEARCH_N_STMTS; i++) {
         sqlite3_finalize(s->search_q[i]);
         s->search_q[i] = NULL;
     }
+    parts_close(s);
 }
 
 static int sq_fail(store_t *s, char *why, size_t whylen)
@@ -361,6 +452,7 @@ static void collect(docs_t *ds, const Lernet__Payload *p)
     const Lernet__Workshop *w = NULL;
     const Lernet__Meeting *m = NULL;
     const Lernet__Resource *r = NULL;
+    const Lernet__Goal *g = NULL;
     if (!p)
         return;
     switch (p->body_case) {
@@ -375,6 +467,8 @@ static void collect(docs_t *ds, const Lernet__Payload *p)
             m = p->update->meeting;
         else if (p->update->content_case == LERNET__UPDATE__CONTENT_RESOURCE)
             r = p->update->resource;
+        else if (p->update->content_case == LERNET__UPDATE__CONTENT_GOAL)
+            g = p->update->goal;
         break;
     case LERNET__PAYLOAD__BODY_EXPERIENCE:
         add_texts(ds, p->experience->title, p->experience->n_title, 1);
@@ -384,7 +478,19 @@ static void collect(docs_t *ds, const Lernet__Payload *p)
     case LERNET__PAYLOAD__BODY_REPLY:
         add_texts(ds, p->reply->text, p->reply->n_text, 0);
         return;
+    case LERNET__PAYLOAD__BODY_GOAL: g = p->goal; break;
+    case LERNET__PAYLOAD__BODY_QUESTIONNAIRE:
+        add_texts(ds, p->questionnaire->title, p->questionnaire->n_title, 1);
+        for (size_t i = 0; i < p->questionnaire->n_questions; i++)
+            if (p->questionnaire->questions[i])
+                add_texts(ds, p->questionnaire->questions[i]->text,
+                          p->questionnaire->questions[i]->n_text, 0);
+        return;
     default: return;
+    }
+    if (g) {
+        add_texts(ds, g->title, g->n_title, 1);
+        add_texts(ds, g->description, g->n_description, 0);
     }
     if (w) {
         add_texts(ds, w->title, w->n_title, 1);
@@ -407,9 +513,45 @@ static void docs_free(docs_t *ds)
     }
 }
 
+static int64_t part_of(int64_t origin)
+{
+    return origin >> SEARCH_PART_BITS;
+}
+
+/* 1 if part's table exists, 0 if not, < 0 on error. */
+static int part_has(store_t *s, int64_t part)
+{
+    sqlite3_stmt *st = SQ(s, S_PART_HAS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, part);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Makes part's table unless it is there. */
+static int part_ensure(store_t *s, int64_t part, char *why, size_t whylen)
+{
+    int have = part_has(s, part);
+    if (have)
+        return have < 0 ? sq_fail(s, why, whylen) : STORE_OK;
+    char sql[512];
+    part_text(sql, sizeof sql, PART_SQL, part);
+    int rc = exec(s, sql, why, whylen);
+    sqlite3_stmt *st = rc ? NULL : SQ(s, S_PART_ADD);
+    if (rc || !st)
+        return rc ? rc : sq_fail(s, why, whylen);
+    sqlite3_bind_int64(st, 1, part);
+    return step_done(s, st, why, whylen);
+}
+
 static int rows_delete(store_t *s, int64_t origin, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = SQ(s, S_ROWS_DEL);
+    int have = part_has(s, part_of(origin));
+    if (have <= 0)
+        return have < 0 ? sq_fail(s, why, whylen) : STORE_OK;
+    sqlite3_stmt *st = PQ(s, part_of(origin), P_DEL);
     if (!st)
         return sq_fail(s, why, whylen);
     sqlite3_bind_int64(st, 1, origin << SEARCH_SLOT_BITS);
@@ -419,9 +561,9 @@ static int rows_delete(store_t *s, int64_t origin, char *why, size_t whylen)
 
 static int rows_insert(store_t *s, int64_t origin, const docs_t *ds, char *why, size_t whylen)
 {
-    int rc = STORE_OK;
+    int rc = ds->n ? part_ensure(s, part_of(origin), why, whylen) : STORE_OK;
     for (size_t i = 0; rc == STORE_OK && i < ds->n; i++) {
-        sqlite3_stmt *st = SQ(s, S_ROW_INS);
+        sqlite3_stmt *st = PQ(s, part_of(origin), P_INS);
         if (!st)
             return sq_fail(s, why, whylen);
         sqlite3_bind_int64(st, 1, (origin << SEARCH_SLOT_BITS) | (int64_t)i);
@@ -446,6 +588,15 @@ static int doc_get(store_t *s, int64_t origin, int64_t *content)
         *content = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int doc_delete(store_t *s, int64_t origin, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = SQ(s, S_DOC_DEL);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    sqlite3_bind_int64(st, 1, origin);
+    return step_done(s, st, why, whylen);
 }
 
 int search_put(store_t *s, int64_t origin, int64_t content, const Lernet__Payload *p, char *why,
@@ -549,12 +700,66 @@ static const char *gone_sql =
     "SELECT d.origin, d.content IS NOT NULL FROM search_docs d"
     " WHERE NOT EXISTS(SELECT 1 FROM items i WHERE i.origin = d.origin)";
 
+/* Every part's number, newest first, into *parts (the caller frees it). */
+static int parts_list(store_t *s, int64_t **parts, size_t *n, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = SQ(s, S_PARTS);
+    size_t cap = 0;
+    int step;
+    *parts = NULL;
+    *n = 0;
+    if (!st)
+        return sq_fail(s, why, whylen);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int64_t *p = realloc(*parts, (cap = cap ? cap * 2 : 16) * sizeof *p);
+            if (!p) {
+                sqlite3_reset(st);
+                return why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
+            }
+            *parts = p;
+        }
+        (*parts)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? STORE_OK : sq_fail(s, why, whylen);
+}
+
+/* Merges each part's segments into one: entries of deleted rows, which
+ * FTS5 only marks deleted in the segments holding them, are dropped. */
+static int parts_optimize(store_t *s, const int64_t *parts, size_t n, char *why, size_t whylen)
+{
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        char sql[160];
+        part_text(sql, sizeof sql, "INSERT INTO @(@) VALUES('optimize')", parts[i]);
+        rc = exec(s, sql, why, whylen);
+    }
+    return rc;
+}
+
+/* The index emptied: every part's table dropped (their statements first). */
+static int parts_drop(store_t *s, char *why, size_t whylen)
+{
+    int64_t *parts;
+    size_t n;
+    int rc = parts_list(s, &parts, &n, why, whylen);
+    parts_close(s);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        char sql[96];
+        part_text(sql, sizeof sql, "DROP TABLE @", parts[i]);
+        rc = exec(s, sql, why, whylen);
+    }
+    free(parts);
+    return rc ? rc : exec(s, "DELETE FROM search_parts; DELETE FROM search_docs", why, whylen);
+}
+
 int search_sync(store_t *s, bool full, char *why, size_t whylen)
 {
     pairs_t stale = {0}, gone = {0};
     int rc = STORE_OK, removed = 0;
     if (full)
-        rc = exec(s, "DELETE FROM search_docs; DELETE FROM search_text", why, whylen);
+        rc = parts_drop(s, why, whylen);
     if (rc == STORE_OK)
         rc = pairs_read(s, stale_sql, &stale, why, whylen);
     if (rc == STORE_OK)
@@ -565,25 +770,64 @@ int search_sync(store_t *s, bool full, char *why, size_t whylen)
         rc = reindex(s, stale.v[i][0], stale.v[i][1], why, whylen);
     }
     for (size_t i = 0; rc == STORE_OK && i < gone.n; i++) {
-        sqlite3_stmt *st = SQ(s, S_DOC_DEL);
         if (gone.v[i][1]) {
             removed = 1;
             rc = rows_delete(s, gone.v[i][0], why, whylen);
         }
-        if (rc == STORE_OK && !st)
-            rc = sq_fail(s, why, whylen);
-        if (rc == STORE_OK) {
-            sqlite3_bind_int64(st, 1, gone.v[i][0]);
-            rc = step_done(s, st, why, whylen);
-        }
+        if (rc == STORE_OK)
+            rc = doc_delete(s, gone.v[i][0], why, whylen);
     }
     free(stale.v);
     free(gone.v);
     /* text an erasure took must leave the inverted index too, not only
-     * the rows: merging every segment into one drops deleted entries */
-    if (rc == STORE_OK && removed && s->erase_due)
-        rc = exec(s, "INSERT INTO search_text(search_text) VALUES('optimize')", why, whylen);
+     * the rows; after a whole replay (rights changed in the same write)
+     * every part is merged */
+    if (rc == STORE_OK && removed && s->erase_due) {
+        int64_t *parts;
+        size_t n;
+        rc = parts_list(s, &parts, &n, why, whylen);
+        if (rc == STORE_OK)
+            rc = parts_optimize(s, parts, n, why, whylen);
+        free(parts);
+    }
     return rc;
+}
+
+int search_item_sync(store_t *s, int64_t origin, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = SQ(s, S_ITEM_CONTENT);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    sqlite3_bind_int64(st, 1, origin);
+    int step = sqlite3_step(st);
+    int64_t content = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return reindex(s, origin, content, why, whylen);
+    if (step != SQLITE_DONE)
+        return sq_fail(s, why, whylen);
+    int64_t had = 0; /* the item is gone: so are its rows */
+    int have = doc_get(s, origin, &had), rc = STORE_OK;
+    if (have < 0)
+        return sq_fail(s, why, whylen);
+    if (have && had >= 0)
+        rc = rows_delete(s, origin, why, whylen);
+    return rc == STORE_OK && have ? doc_delete(s, origin, why, whylen) : rc;
+}
+
+int search_purge(store_t *s, const int64_t *origins, size_t n, char *why, size_t whylen)
+{
+    int64_t parts[STALE_ITEMS_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < STALE_ITEMS_MAX; i++) {
+        int64_t p = part_of(origins[i]);
+        size_t j = 0;
+        while (j < k && parts[j] != p)
+            j++;
+        if (j == k && part_has(s, p) == 1)
+            parts[k++] = p;
+    }
+    return parts_optimize(s, parts, k, why, whylen);
 }
 
 int search_stale_count(store_t *s, int64_t *n)
@@ -613,6 +857,18 @@ static bool has_word(const char *p, size_t n)
     return false;
 }
 
+/* How many letters or digits the word has (a non-ASCII character counts
+ * as one: the tokenizer decides). */
+static size_t letters(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        k += (c >= 0xC0) || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    }
+    return k;
+}
+
 int store_search_expr(const char *text, char *out, size_t outlen, char *why, size_t whylen)
 {
     if (!text)
@@ -639,8 +895,10 @@ int store_search_expr(const char *text, char *out, size_t outlen, char *why, siz
                                 "search: the query has more than %d words",
                                 STORE_SEARCH_MAX_TERMS);
             /* every word one FTS5 string: its operators (AND, NEAR, *,
-             * column:, ^) are only text; a quote is doubled */
-            if (o + 2 * (j - i) + 4 > outlen)
+             * column:, ^) are only text; a quote is doubled. A word of
+             * three or more letters is a prefix query: the index holds
+             * every word's suffixes, so it matches inside words too */
+            if (o + 2 * (j - i) + 5 > outlen)
                 return why_fail(why, whylen, STORE_ERR_INVALID, "search: the query is too long");
             if (o)
                 out[o++] = ' ';
@@ -651,6 +909,8 @@ int store_search_expr(const char *text, char *out, size_t outlen, char *why, siz
                 out[o++] = text[k];
             }
             out[o++] = '"';
+            if (letters(text + i, j - i) >= 3)
+                out[o++] = '*';
         }
         i = j;
     }
@@ -661,14 +921,17 @@ int store_search_expr(const char *text, char *out, size_t outlen, char *why, siz
     return STORE_OK;
 }
 
-/* A query matching more rows than this is ranked among its newest
- * SEARCH_RANKED rows (the latest items): bm25 of every row of a word that
- * a third of 100,000 items hold takes the better part of a second. */
-#define SEARCH_RANKED 2000
+/* Parts are searched newest first until this many rows matched, the
+ * last one's newest only: a word that a third of 100,000 items hold is
+ * ranked among its newest matches, not all of them (bm25 of every match
+ * took the better part of a second; of a part's 2,700, 10 ms). */
+#ifndef SEARCH_RANKED
+#define SEARCH_RANKED 500
+#endif
 
 /* A result chosen in the first pass: its best row. */
 typedef struct pick {
-    int64_t origin, row;
+    int64_t origin, row, part;
     double rank;
 } pick_t;
 
@@ -697,6 +960,13 @@ static int item_passes(store_t *s, const store_search_t *q, int64_t origin, stor
         h->start = sqlite3_column_int64(st, 4);
         h->created_ms = sqlite3_column_int64(st, 5);
         ok = (!q->kind || q->kind == h->kind) && (!q->network || strcmp(q->network, net) == 0);
+        /* a goal or questionnaire of a managed network counts only from
+         * one who coordinated it then: the views leave the others out */
+        if (ok && (h->kind == LERNET__KIND__KIND_GOAL ||
+                   h->kind == LERNET__KIND__KIND_QUESTIONNAIRE))
+            ok = !store_managed(s, net) ||
+                 (sqlite3_column_bytes(st, 6) == KEYS_PUBLIC_BYTES &&
+                  authz_coordinator(s, net, sqlite3_column_blob(st, 6), h->created_ms));
     }
     sqlite3_reset(st);
     if (ok && (h->kind == LERNET__KIND__KIND_RESOURCE || h->kind == LERNET__KIND__KIND_REPLY))
@@ -704,28 +974,205 @@ static int item_passes(store_t *s, const store_search_t *q, int64_t origin, stor
     return ok;
 }
 
+/* ---- the snippet's marks ------------------------------------------------ */
+
+/* The snippet is cut here: the row's text is tokenized as it was indexed,
+ * and each word a query word is part of is marked on the part that
+ * matched, with the original characters ("Arbeits\x02platz\x03lernen"
+ * for "platz", "\x02Køge\x03" for "koge"). */
+#define MAX_QWORDS (2 * STORE_SEARCH_MAX_TERMS)
+
+typedef struct qwords {
+    char w[MAX_QWORDS][TOKEN_MAX_CPS * 4 + 1];
+    size_t n;
+} qwords_t;
+
+static int qword_cb(void *vq, int tflags, const char *tok, int ntok, int ostart, int oend)
+{
+    (void)tflags, (void)ostart, (void)oend;
+    qwords_t *q = vq;
+    if (q->n < MAX_QWORDS && ntok > 0 && (size_t)ntok < sizeof q->w[0]) {
+        memcpy(q->w[q->n], tok, (size_t)ntok);
+        q->w[q->n++][ntok] = '\0';
+    }
+    return SQLITE_OK;
+}
+
+/* Where query word w (folded) is in f: its first character, or -1; a word
+ * of one or two characters only as the whole word. *m: its characters. */
+static int word_at(const folded_t *f, const char *w, int *m)
+{
+    int wlen = (int)strlen(w), total = f->at[f->n];
+    for (int k = 0; k < f->n; k++) {
+        if (f->at[k] + wlen > total || memcmp(f->out + f->at[k], w, (size_t)wlen) != 0)
+            continue;
+        int e = k;
+        while (e < f->n && f->at[e] < f->at[k] + wlen)
+            e++;
+        if (f->at[e] != f->at[k] + wlen || (e - k < 3 && (k != 0 || e != f->n)))
+            continue;
+        *m = e - k;
+        return k;
+    }
+    return -1;
+}
+
+/* A word of the text: its span, and the part of it that matched (from <
+ * 0: none). */
+typedef struct word {
+    int start, end, from, to;
+} word_t;
+
+/* The words of one text, and which query words matched (a bit each). */
+typedef struct scan {
+    fold_ctx_t c;
+    const qwords_t *q;
+    word_t *w;
+    size_t n, cap;
+    uint32_t matched;
+    int nomem;
+} scan_t;
+
+_Static_assert(MAX_QWORDS <= 32, "a bit per query word");
+
+static int scan_cb(void *vs, int tflags, const char *tok, int ntok, int ostart, int oend)
+{
+    (void)tflags;
+    scan_t *sc = vs;
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 64;
+        word_t *w = realloc(sc->w, cap * sizeof *w);
+        if (!w) {
+            sc->nomem = 1;
+            return SQLITE_NOMEM;
+        }
+        sc->w = w;
+        sc->cap = cap;
+    }
+    folded_t *f = malloc(sizeof *f);
+    if (!f) {
+        sc->nomem = 1;
+        return SQLITE_NOMEM;
+    }
+    fold_word(f, &sc->c, tok, ntok, ostart, oend);
+    word_t *w = &sc->w[sc->n++];
+    *w = (word_t){ostart, oend, -1, -1};
+    for (size_t i = 0; i < sc->q->n; i++) {
+        int m = 0, k = word_at(f, sc->q->w[i], &m);
+        if (k < 0)
+            continue;
+        sc->matched |= 1u << i;
+        if (w->from < 0 || f->start[k] < w->from)
+            w->from = f->start[k];
+        if (f->end[k + m - 1] > w->to)
+            w->to = f->end[k + m - 1];
+    }
+    free(f);
+    return SQLITE_OK;
+}
+
+static int bits(uint32_t v)
+{
+    int n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+/* A snippet of at most this many words. */
+#define SNIPPET_WORDS 16
+
+static void put(char *out, size_t *o, size_t cap, const char *p, size_t n)
+{
+    if (*o + n < cap) {
+        memcpy(out + *o, p, n);
+        *o += n;
+    }
+}
+
+/* The snippet of text: SNIPPET_WORDS words from a little before the first
+ * match, each match's part of its word between the marks; "…" where the
+ * text goes on. Malloc'd; NULL when out of memory. */
+static char *snippet_of(const char *text, const scan_t *sc)
+{
+    size_t first = 0, len = strlen(text);
+    while (first < sc->n && sc->w[first].from < 0)
+        first++;
+    size_t from = first < sc->n && first > 3 ? first - 3 : 0;
+    size_t to = from + SNIPPET_WORDS < sc->n ? from + SNIPPET_WORDS : sc->n; /* past the last */
+    size_t cap = len + 2 * SNIPPET_WORDS + 2 * sizeof "…" + 1, o = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    int at = from == 0 || sc->n == 0 ? 0 : sc->w[from].start;
+    int end = to == sc->n ? (int)len : sc->w[to - 1].end;
+    if (at > 0)
+        put(out, &o, cap, "…", strlen("…"));
+    for (size_t i = from; i < to; i++) {
+        const word_t *w = &sc->w[i];
+        if (w->from < 0 || w->from < at || w->to > end)
+            continue;
+        put(out, &o, cap, text + at, (size_t)(w->from - at));
+        put(out, &o, cap, MARK_OPEN, 1);
+        put(out, &o, cap, text + w->from, (size_t)(w->to - w->from));
+        put(out, &o, cap, MARK_CLOSE, 1);
+        at = w->to;
+    }
+    put(out, &o, cap, text + at, (size_t)(end - at));
+    if (end < (int)len)
+        put(out, &o, cap, "…", strlen("…"));
+    out[o] = '\0';
+    return out;
+}
+
+/* The snippet of the row's title or body, the one more query words
+ * matched in (the title on a tie), cut and marked here rather than by
+ * FTS5's snippet(), which would evaluate the whole query again for every
+ * result. Malloc'd; NULL when out of memory. */
+static char *make_snippet(fold_tok_t *t, const qwords_t *q, const char *title, const char *body)
+{
+    scan_t sc[2] = {{{NULL, NULL, title, 0}, q, NULL, 0, 0, 0, 0},
+                    {{NULL, NULL, body, 0}, q, NULL, 0, 0, 0, 0}};
+    const char *texts[2] = {title, body};
+    for (int i = 0; i < 2; i++)
+        t->parent.xTokenize(t->inner, &sc[i], FTS5_TOKENIZE_AUX, texts[i], (int)strlen(texts[i]),
+                            scan_cb);
+    int pick = bits(sc[1].matched) > bits(sc[0].matched) || !title[0];
+    char *out = sc[0].nomem || sc[1].nomem ? NULL : snippet_of(texts[pick], &sc[pick]);
+    free(sc[0].w);
+    free(sc[1].w);
+    return out;
+}
+
+/* ---- results -------------------------------------------------------------- */
+
 /* Second pass, per result: the row's language, title and snippet, then
  * the callback. */
-static int emit_hit(store_t *s, const char *fts, const pick_t *p, store_hit_t *h,
-                    store_hit_cb cb, void *ctx)
+static int emit_hit(store_t *s, const pick_t *p, store_hit_t *h, fold_tok_t *tok,
+                    const qwords_t *qw, store_hit_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = SQ(s, S_SNIPPET);
+    sqlite3_stmt *st = PQ(s, p->part, P_SNIPPET);
     if (!st)
         return STORE_ERR_SQL;
-    bind_text(st, 1, fts);
-    sqlite3_bind_int64(st, 2, p->row);
+    sqlite3_bind_int64(st, 1, p->row);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return STORE_ERR_SQL;
     }
     char title[EVENT_MAX_TITLE * EVENT_MAX_LANGS + 16];
     const char *t = (const char *)sqlite3_column_text(st, 1);
+    const char *body = (const char *)sqlite3_column_text(st, 2);
+    char *snip = make_snippet(tok, qw, t ? t : "", body ? body : "");
+    if (!snip) {
+        sqlite3_reset(st);
+        return STORE_ERR_NOMEM;
+    }
     snprintf(title, sizeof title, "%s", t ? t : "");
     h->lang = (const char *)sqlite3_column_text(st, 0);
-    h->snippet = (const char *)sqlite3_column_text(st, 2);
+    h->snippet = snip;
     h->rank = p->rank;
     if (!title[0]) { /* no title in this language: the item's first one */
-        sqlite3_stmt *tt = SQ(s, S_TITLE);
+        sqlite3_stmt *tt = PQ(s, p->part, P_TITLE);
         if (tt) {
             sqlite3_bind_int64(tt, 1, p->origin << SEARCH_SLOT_BITS);
             sqlite3_bind_int64(tt, 2, (p->origin << SEARCH_SLOT_BITS) |
@@ -740,6 +1187,7 @@ static int emit_hit(store_t *s, const char *fts, const pick_t *p, store_hit_t *h
     h->title = title;
     int rc = cb(ctx, h);
     sqlite3_reset(st);
+    free(snip);
     return rc;
 }
 
@@ -748,10 +1196,64 @@ typedef struct hitinfo {
     char net[EVENT_MAX_NETWORK + 1];
 } hitinfo_t;
 
+/* The best `limit` results so far, best first (picks and their facts). */
+typedef struct best {
+    pick_t *p;
+    hitinfo_t *info;
+    size_t n, limit;
+} best_t;
+
+/* One part's matches, best first, into the best results; *matched counts
+ * its matching rows. */
+static int search_part(store_t *s, const store_search_t *q, const char *fts, int64_t part,
+                       best_t *b, size_t *matched)
+{
+    sqlite3_stmt *cut = PQ(s, part, P_CUTOFF);
+    int64_t from = 0;
+    if (!cut)
+        return -1;
+    bind_text(cut, 1, fts);
+    sqlite3_bind_int64(cut, 2, (int64_t)(SEARCH_RANKED - *matched) - 1);
+    if (sqlite3_step(cut) == SQLITE_ROW)
+        from = sqlite3_column_int64(cut, 0);
+    sqlite3_reset(cut);
+    sqlite3_stmt *st = PQ(s, part, P_MATCH);
+    if (!st)
+        return -1;
+    bind_text(st, 1, fts);
+    sqlite3_bind_int64(st, 2, from);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        (*matched)++;
+        int64_t row = sqlite3_column_int64(st, 0), origin = row >> SEARCH_SLOT_BITS;
+        double rank = sqlite3_column_double(st, 1);
+        if (b->n == b->limit && rank >= b->p[b->n - 1].rank)
+            continue; /* counted, but no better than the results so far */
+        if (picked(b->p, b->n, origin))
+            continue; /* the item's best language came first */
+        hitinfo_t hi;
+        int ok = item_passes(s, q, origin, &hi.h, hi.net, sizeof hi.net);
+        if (ok < 0)
+            break;
+        if (!ok)
+            continue;
+        size_t at = b->n < b->limit ? b->n++ : b->n - 1;
+        while (at > 0 && b->p[at - 1].rank > rank) {
+            b->p[at] = b->p[at - 1];
+            b->info[at] = b->info[at - 1];
+            at--;
+        }
+        b->p[at] = (pick_t){origin, row, part, rank};
+        b->info[at] = hi;
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
 int store_search(store_t *s, const store_search_t *q, store_hit_cb cb, void *ctx, char *why,
                  size_t whylen)
 {
-    char fts[STORE_SEARCH_MAX_QUERY * 2 + 4 * STORE_SEARCH_MAX_TERMS + 8];
+    char fts[STORE_SEARCH_MAX_QUERY * 2 + 5 * STORE_SEARCH_MAX_TERMS + 8];
     size_t limit = q->limit ? q->limit : STORE_SEARCH_DEFAULT_LIMIT;
     if (limit > STORE_SEARCH_MAX_LIMIT)
         return why_fail(why, whylen, STORE_ERR_INVALID, "search: a limit of %zu is above %d",
@@ -759,56 +1261,39 @@ int store_search(store_t *s, const store_search_t *q, store_hit_cb cb, void *ctx
     int rc = store_search_expr(q->text, fts, sizeof fts, why, whylen);
     if (rc)
         return rc;
-    pick_t *picks = calloc(limit, sizeof *picks);
-    hitinfo_t *info = calloc(limit, sizeof *info);
-    size_t n = 0;
-    sqlite3_stmt *st = SQ(s, S_MATCH);
-    if (!picks || !info || !st) {
-        rc = !st ? sq_fail(s, why, whylen) : why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
+    best_t b = {calloc(limit, sizeof *b.p), calloc(limit, sizeof *b.info), 0, limit};
+    qwords_t *qw = calloc(1, sizeof *qw);
+    Fts5Tokenizer *tok = NULL;
+    int64_t *parts = NULL;
+    size_t nparts = 0, matched = 0;
+    if (!b.p || !b.info || !qw ||
+        fold_create(s->search_api, NULL, 0, &tok) != SQLITE_OK) {
+        rc = why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
-    sqlite3_stmt *cut = SQ(s, S_CUTOFF);
-    int64_t from = 0;
-    if (!cut) {
-        rc = sq_fail(s, why, whylen);
+    fold_tok_t *ft = (fold_tok_t *)tok;
+    if ((rc = parts_list(s, &parts, &nparts, why, whylen)))
         goto cleanup;
-    }
-    bind_text(cut, 1, fts);
-    sqlite3_bind_int(cut, 2, SEARCH_RANKED - 1);
-    if (sqlite3_step(cut) == SQLITE_ROW)
-        from = sqlite3_column_int64(cut, 0);
-    sqlite3_reset(cut);
-    bind_text(st, 1, fts);
-    sqlite3_bind_int64(st, 2, from);
-    int step = SQLITE_DONE;
-    while (n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t row = sqlite3_column_int64(st, 0), origin = row >> SEARCH_SLOT_BITS;
-        if (picked(picks, n, origin))
-            continue; /* the item's best language came first */
-        int ok = item_passes(s, q, origin, &info[n].h, info[n].net, sizeof info[n].net);
-        if (ok < 0) {
+    for (size_t i = 0; i < nparts && matched < SEARCH_RANKED; i++)
+        if (search_part(s, q, fts, parts[i], &b, &matched) < 0) {
             rc = sq_fail(s, why, whylen);
             goto cleanup;
         }
-        if (ok)
-            picks[n++] = (pick_t){origin, row, sqlite3_column_double(st, 1)};
-    }
-    if (n < limit && step != SQLITE_DONE) {
-        rc = sq_fail(s, why, whylen);
-        goto cleanup;
-    }
-    sqlite3_reset(st);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-        info[i].h.network = info[i].net;
-        rc = emit_hit(s, fts, &picks[i], &info[i].h, cb, ctx);
-        if (rc == STORE_ERR_SQL)
-            rc = sq_fail(s, why, whylen);
+    fold_tokenize(tok, qw, FTS5_TOKENIZE_QUERY, q->text, (int)strlen(q->text), qword_cb);
+    for (size_t i = 0; rc == STORE_OK && i < b.n; i++) {
+        b.info[i].h.network = b.info[i].net;
+        int e = emit_hit(s, &b.p[i], &b.info[i].h, ft, qw, cb, ctx);
+        /* the callback's own non-zero answer is returned as it is */
+        rc = e == STORE_ERR_SQL     ? sq_fail(s, why, whylen)
+             : e == STORE_ERR_NOMEM ? why_fail(why, whylen, STORE_ERR_NOMEM, "out of memory")
+                                    : e;
     }
 cleanup:
-    if (st)
-        sqlite3_reset(st);
-    free(picks);
-    free(info);
+    fold_delete(tok);
+    free(parts);
+    free(qw);
+    free(b.p);
+    free(b.info);
     return rc;
 }
 

@@ -20,8 +20,9 @@
  *    the caller's store_begin batch) and leaves nothing behind when it
  *    fails, out-parameters included;
  *  - at every commit the items follow from the canonical rows: a write that
- *    made them stale (s->items_stale) derives them again first, once
- *    (store_add outside a batch, store_commit for a batch);
+ *    made them stale (s->items_stale, or only the items an erasure touched:
+ *    s->stale_items) derives them again first, once (store_add outside a
+ *    batch, store_commit for a batch);
  *  - a commit that returned is on disk (synchronous=FULL).
  */
 #include "store/store.h"
@@ -166,10 +167,10 @@ static int tx_begin(store_t *s, char *why, size_t whylen)
 {
     int rc = run(s, Q_BEGIN, why, whylen);
     store_cache_clear(s);
-    s->items_stale = false;
+    lifecycle_stale_clear(s);
     if (rc == STORE_OK && (rc = authz_members_sync(s, why, whylen)) != STORE_OK) {
         run(s, Q_ROLLBACK, NULL, 0);
-        s->items_stale = false;
+        lifecycle_stale_clear(s);
     }
     if (rc == STORE_OK) {
         sqlite3_stmt *st = Q(s, Q_PENDING_ANY);
@@ -215,7 +216,7 @@ int store_rollback(store_t *s)
         return STORE_ERR_SQL;
     s->in_batch = 0;
     store_cache_clear(s);
-    s->items_stale = false;
+    lifecycle_stale_clear(s);
     return run(s, Q_ROLLBACK, NULL, 0);
 }
 
@@ -227,6 +228,7 @@ int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
     int out = STORE_DUPLICATE, rc;
     size_t n = 0;
     bool stale = s->items_stale, stripped = false; /* what the batch owes so far */
+    size_t n_stale = s->n_stale_items;
     /* Inside a batch a savepoint undoes just this event on failure. */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
@@ -247,6 +249,7 @@ int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
             run(s, Q_ROLLBACK, NULL, 0);
         store_cache_clear(s);
         s->items_stale = s->in_batch && stale;
+        s->n_stale_items = s->in_batch ? n_stale : 0;
         n = 0;
     }
     if (rc == STORE_OK && outcome)

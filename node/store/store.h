@@ -55,7 +55,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 #define STORE_MAX_PENDING_PER_LOG 1024
 /* Erasures held back beyond STORE_MAX_PENDING_PER_LOG in one log (chain.c
  * hold): a node lacking both an event and its author's erasure of it is
@@ -285,11 +285,13 @@ int store_item(store_t *s, const char *id_hex, store_item_cb cb, void *ctx, char
 
 /* Full-text search over every language's texts of the items (search.c):
  * titles, descriptions, agendas, minutes, experience texts and lessons,
- * resources' titles and summaries, replies' texts. Diacritic-insensitive
+ * resources' titles and summaries, replies' texts, goals' titles and
+ * descriptions, questionnaires' titles and questions. Diacritic-insensitive
  * ("larare" finds "lärare", "Kobenhavn" "København", "Strasse" "Straße"),
  * a word matches as part of a longer one ("platz" finds
  * "Arbeitsplatzlernen"), every word of the query must match (in one
- * language of the item), ranked by bm25 with titles weighing more.
+ * language of the item), ranked by bm25 with titles weighing more, among
+ * the newest 500 matches of a query that matches more.
  * Cancelled items are found (hit.cancelled says so); hidden replies and
  * resources are not. Erased text is not in the index. */
 #define STORE_SEARCH_MAX_QUERY 256 /* bytes of a query */

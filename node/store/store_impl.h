@@ -22,7 +22,10 @@
 #define STORED_NOW (INT64_MAX / 4)
 /* Search rows: rowid = item origin << SEARCH_SLOT_BITS | language slot. */
 #define SEARCH_SLOT_BITS 5
-#define SEARCH_N_STMTS 12 /* search.c's own prepared statements */
+/* The index's parts: search_p<N> holds the rows of origins N << bits up. */
+#define SEARCH_PART_BITS 13
+#define SEARCH_N_STMTS 12      /* search.c's own prepared statements */
+#define SEARCH_N_PART_STMTS 6  /* and each part's */
 /* How long a statement waits for another process's lock. */
 #define STORE_BUSY_MS 5000
 
@@ -106,6 +109,14 @@ struct store {
      * items no longer follow from the canonical rows; its commit point
      * re-derives them once (lifecycle_rederive). */
     bool items_stale;
+    /* An erasure took the content of events of these items (their
+     * origins): when the items are not stale as a whole, the commit point
+     * derives just these again, each from its own events (items_rederive),
+     * and their search rows (search_item_sync), so an erasure costs what
+     * it erased, not the store. More than STALE_ITEMS_MAX: all are. */
+#define STALE_ITEMS_MAX 64
+    int64_t stale_items[STALE_ITEMS_MAX];
+    size_t n_stale_items;
     int anchors_synced; /* members was derived under the anchors set now */
     uint64_t authz;     /* moves when who may do what may have changed here */
     tx_cache_t c;
@@ -117,6 +128,9 @@ struct store {
     sqlite3_stmt *data_version;   /* PRAGMA data_version: commits by other connections */
     /* search.c's statements, prepared when first used */
     sqlite3_stmt *search_q[SEARCH_N_STMTS];
+    sqlite3_stmt *(*search_pq)[SEARCH_N_PART_STMTS]; /* by part, n_search_pq of them */
+    size_t n_search_pq;
+    void *search_api; /* the connection's fts5_api (the tokenizer for snippets) */
     /* lifecycle_replay is deriving the items: the search index is brought
      * in step once after it (search_sync), not per event */
     bool replaying;
@@ -258,10 +272,20 @@ int lifecycle_key_revoked(store_t *s, int64_t aid, const uint8_t *author, int64_
 int lifecycle_member_removed(store_t *s, const char *network, const Lernet__Membership *m,
                              char *why, size_t whylen);
 void lifecycle_mark_stale(store_t *s);
+/* The item at origin no longer follows from its events (an erasure took
+ * the content of one of them): derived again at the commit point. */
+void lifecycle_item_stale(store_t *s, int64_t origin);
+/* The write's staleness is forgotten (it was undone, or is derived). */
+void lifecycle_stale_clear(store_t *s);
 int lifecycle_rederive(store_t *s, char *why, size_t whylen);
 int lifecycle_replay(store_t *s, size_t *skipped, char *why, size_t whylen);
 
 /* items.c */
+/* Derives the item at origin again from its canonical events alone: the
+ * one that made it and the updates and cancels of its log that name it,
+ * in log order (the same result as a replay: an item follows from its own
+ * log's events). Its search rows are not touched (search_item_sync). */
+int items_rederive(store_t *s, int64_t origin, char *why, size_t whylen);
 int items_derive(store_t *s, const event_t *ev, int64_t aid, int64_t rowid, char *why,
                  size_t whylen);
 /* Whether a coordinator hid the item id of network (as store_items says). */
@@ -280,11 +304,20 @@ int search_put(store_t *s, int64_t origin, int64_t content, const Lernet__Payloa
 /* The same for the item whose original event is target (an update). */
 int search_put_target(store_t *s, const uint8_t target[EVENT_ID_BYTES], int64_t content,
                       const Lernet__Payload *p, char *why, size_t whylen);
-/* After the items were derived again: every item indexed from its content
- * now, rows of items that are gone deleted; full: the index is emptied and
- * made anew. When text left it in a write that erased, the index's
- * segments are merged so nothing of that text stays in them. */
+/* After all the items were derived again: every item indexed from its
+ * content now, rows of items that are gone deleted; full: the index's parts
+ * are dropped and it is made anew. When text left it in a write that
+ * erased, every part's segments are merged so nothing of that text stays
+ * in them. */
 int search_sync(store_t *s, bool full, char *why, size_t whylen);
+/* The item at origin (derived again alone) indexed from its content now;
+ * its rows deleted if it has none or is gone. */
+int search_item_sync(store_t *s, int64_t origin, char *why, size_t whylen);
+/* After text of the items at origins[n] left the index: the segments of
+ * their parts are merged, which drops the deleted entries (FTS5 keeps them
+ * in the old segments, marked deleted, until then). Costs the size of the
+ * parts, never of the whole index. */
+int search_purge(store_t *s, const int64_t *origins, size_t n, char *why, size_t whylen);
 /* Indexes every item not indexed yet, in one transaction (store_open,
  * after the migration to the schema that added the index). */
 int search_index_all(store_t *s, char *why, size_t whylen);

@@ -240,6 +240,26 @@ static Lernet__Payload *json_payload(int kind, const char *text)
     return p;
 }
 
+/* What users type into a search: words with and without diacritics, a
+ * compound's part, FTS5 operators and SQL that must stay text. */
+static void search_seeds(void)
+{
+    static const char *const q[][2] = {
+        {"diacritic-free", "larare"},
+        {"compound-part", "platz"},
+        {"two-words", "Køge læring"},
+        {"near", "\"NEAR(platz werkstatt)"},
+        {"columns", "title:platz OR body:x*"},
+        {"sql", "'; DROP TABLE events; --"},
+        {"sixteen-words", "a b c d e f g h i j k l m n o p"},
+        {"short", "pl"},
+        {"folds", "TYÖELÄMÄN Straße ø æ ß"},
+        {"goal", "kompetensinsatser arbetsliv"},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        put("search", q[i][0], q[i][1], strlen(q[i][1]));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2 || keys_init() != 0) {
@@ -357,6 +377,7 @@ int main(int argc, char **argv)
     invite_seed(id, &cert_env, &stmt_env);
     key_seeds(id);
     json_seeds();
+    search_seeds();
     config_seeds(id);
     printf("seeds written to %s\n", out_dir);
     return 0;

@@ -427,13 +427,14 @@ static void test_migrates_v1_items(void **state)
                                   "DROP TABLE members; DROP TABLE profiles;"
                                   "DROP TABLE pins; DROP TABLE meta;"
                                   "DROP TABLE erasures; DROP TABLE hides;"
-                                  /* search_text needs lernet's tokenizer to be
+                                  /* search_p0 needs lernet's tokenizer to be
                                    * dropped: its shadow tables go, then its entry */
-                                  "DROP TABLE search_docs; DROP TABLE search_text_data;"
-                                  "DROP TABLE search_text_idx; DROP TABLE search_text_content;"
-                                  "DROP TABLE search_text_docsize; DROP TABLE search_text_config;"
+                                  "DROP TABLE search_docs; DROP TABLE search_parts;"
+                                  "DROP INDEX events_changes; DROP TABLE search_p0_data;"
+                                  "DROP TABLE search_p0_idx; DROP TABLE search_p0_content;"
+                                  "DROP TABLE search_p0_docsize; DROP TABLE search_p0_config;"
                                   "PRAGMA writable_schema = ON;"
-                                  "DELETE FROM sqlite_master WHERE name = 'search_text';"
+                                  "DELETE FROM sqlite_master WHERE name = 'search_p0';"
                                   "PRAGMA writable_schema = OFF;"
                                   "DROP TABLE occurrence_cancels;"
                                   "DROP INDEX events_evidence;"

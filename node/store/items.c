@@ -93,7 +93,9 @@ static int derive_new(store_t *s, const event_t *ev, int64_t aid, int64_t rowid,
     sqlite3_bind_int64(st, 7, ev->created_ms);
     bind_blob(st, 8, about, EVENT_ID_BYTES);
     int rc = step_done(s, st, why, whylen);
-    if (rc == STORE_OK && !s->replaying && sqlite3_changes(s->db) > 0)
+    if (rc == STORE_OK && !s->replaying && sqlite3_changes(s->db) > 0 && s->in_batch)
+        search_note(s, rowid); /* indexed at the batch's commit point */
+    else if (rc == STORE_OK && !s->replaying && sqlite3_changes(s->db) > 0)
         rc = search_put(s, rowid, rowid, p, why, whylen);
     return rc;
 }
@@ -143,7 +145,9 @@ static int derive_update(store_t *s, const event_t *ev, int64_t aid, int64_t row
     sqlite3_bind_int(st, 5, w.cancelled);
     sqlite3_bind_int64(st, 6, ev->created_ms);
     int rc = step_done(s, st, why, whylen);
-    if (rc == STORE_OK && !s->replaying)
+    if (rc == STORE_OK && !s->replaying && s->in_batch)
+        rc = search_note_target(s, u->target.data, why, whylen);
+    else if (rc == STORE_OK && !s->replaying)
         rc = search_put_target(s, u->target.data, rowid, ev->body, why, whylen);
     return rc;
 }

@@ -78,6 +78,7 @@ void lifecycle_stale_clear(store_t *s)
 {
     s->items_stale = false;
     s->n_stale_items = 0;
+    search_drop_notes(s);
 }
 
 /* The items an erasure left stale, each derived again alone with its
@@ -106,8 +107,15 @@ int lifecycle_rederive(store_t *s, char *why, size_t whylen)
         rc = lifecycle_replay(s, &skipped, why, whylen);
         if (rc == STORE_OK)
             rc = search_sync(s, false, why, whylen);
-    } else if (s->n_stale_items)
-        rc = rederive_items(s, why, whylen);
+        if (rc == STORE_OK)
+            search_drop_notes(s); /* search_sync covered them */
+    } else {
+        /* the batch's items first: an erasure's purge below then merges
+         * segments that hold them already */
+        rc = search_flush(s, why, whylen);
+        if (rc == STORE_OK && s->n_stale_items)
+            rc = rederive_items(s, why, whylen);
+    }
     if (rc == STORE_OK)
         lifecycle_stale_clear(s);
     return rc;

@@ -642,6 +642,50 @@ int search_put_target(store_t *s, const uint8_t target[EVENT_ID_BYTES], int64_t 
     return found ? search_put(s, origin, content, p, why, whylen) : STORE_OK;
 }
 
+void search_note(store_t *s, int64_t origin)
+{
+    for (size_t i = s->n_search_pending; i > 0 && i + 8 > s->n_search_pending; i--)
+        if (s->search_pending[i - 1] == origin)
+            return; /* an update just after its item */
+    if (s->n_search_pending == SEARCH_PENDING_MAX)
+        s->search_pending_over = true;
+    else
+        s->search_pending[s->n_search_pending++] = origin;
+}
+
+int search_note_target(store_t *s, const uint8_t target[EVENT_ID_BYTES], char *why,
+                       size_t whylen)
+{
+    sqlite3_stmt *st = SQ(s, S_ORIGIN_OF);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    bind_blob(st, 1, target, EVENT_ID_BYTES);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    int64_t origin = found ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (found)
+        search_note(s, origin);
+    return STORE_OK;
+}
+
+void search_drop_notes(store_t *s)
+{
+    s->n_search_pending = 0;
+    s->search_pending_over = false;
+}
+
+int search_flush(store_t *s, char *why, size_t whylen)
+{
+    int rc = STORE_OK;
+    if (s->search_pending_over)
+        rc = search_sync(s, false, why, whylen);
+    for (size_t i = 0; rc == STORE_OK && !s->search_pending_over && i < s->n_search_pending; i++)
+        rc = search_item_sync(s, s->search_pending[i], why, whylen);
+    if (rc == STORE_OK)
+        search_drop_notes(s);
+    return rc;
+}
+
 /* Indexes origin again from content (the items' view of it now). */
 static int reindex(store_t *s, int64_t origin, int64_t content, char *why, size_t whylen)
 {

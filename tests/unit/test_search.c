@@ -317,6 +317,28 @@ static void test_snippet_language(void **state)
     (void)d;
 }
 
+/* A batch (a partner's catch-up: one savepoint per event) has its items
+ * indexed at its commit point: a workshop and its update in one batch are
+ * found by the update's words, not the first ones; a rolled-back batch
+ * leaves nothing. */
+static void test_batch_indexed_at_commit(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(store_begin(f->st), STORE_OK);
+    event_t *w = workshop(f, (const char *const[]){"da", "Efterårskursus i Roskilde", NULL},
+                          (const char *const[]){"da", "For vejledere.", NULL});
+    publish(f, tu_update_workshop(w->id, "Forårskursus i Roskilde", START));
+    assert_int_equal(store_commit(f->st), STORE_OK);
+    assert_int_equal(search(f, "efterarskursus").n, 0);
+    finds_only(f, "forarskursus", w);
+    assert_int_equal(store_begin(f->st), STORE_OK);
+    workshop(f, (const char *const[]){"de", "Sommerschule Bielefeld", NULL},
+             (const char *const[]){"de", "Für Lehrkräfte.", NULL});
+    assert_int_equal(store_rollback(f->st), STORE_OK);
+    assert_int_equal(search(f, "sommerschule").n, 0);
+    verify_clean(f);
+}
+
 static void test_update_and_cancel(void **state)
 {
     fx_t *f = *state;
@@ -639,6 +661,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compound_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_title_ranks_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snippet_language, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_indexed_at_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erasure_touches_its_item, setup, teardown),

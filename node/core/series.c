@@ -209,12 +209,12 @@ static int byday_monthly(gen_t *g, const Lernet__Recurrence *r, int *nth, int *w
     return 0;
 }
 
-static int expand_rule(const series_t *s, series_occ_t *out, size_t max, size_t *n, int lenient,
-                       char *why, size_t whylen)
+/* The bounds of a rule that need no zone: frequency, interval, count or
+ * until (one of the two), the span. Shared by the expansion and the
+ * zone-free check of received events. */
+static int rule_bounds(const series_t *s, char *why, size_t whylen)
 {
     const Lernet__Recurrence *r = s->rule;
-    gen_t g = {.s = s, .out = out, .max = max, .count = r->count, .until = r->until, .why = why,
-               .whylen = whylen};
     uint32_t interval = r->interval ? r->interval : 1;
     if (r->freq != LERNET__FREQ__FREQ_WEEKLY && r->freq != LERNET__FREQ__FREQ_MONTHLY)
         return why_fail(why, whylen, EV_BAD_SERIES, "field 'recurrence.freq': weekly or monthly");
@@ -230,6 +230,18 @@ static int expand_rule(const series_t *s, series_occ_t *out, size_t max, size_t 
     if (r->until && (r->until < s->start || r->until - s->start > SERIES_SPAN_S))
         return why_fail(why, whylen, EV_BAD_SERIES,
                         "field 'recurrence.until': not within 3 years after the start");
+    return 0;
+}
+
+static int expand_rule(const series_t *s, series_occ_t *out, size_t max, size_t *n, int lenient,
+                       char *why, size_t whylen)
+{
+    const Lernet__Recurrence *r = s->rule;
+    gen_t g = {.s = s, .out = out, .max = max, .count = r->count, .until = r->until, .why = why,
+               .whylen = whylen};
+    uint32_t interval = r->interval ? r->interval : 1;
+    if (rule_bounds(s, why, whylen))
+        return EV_BAD_SERIES;
     if ((!s->tz || !civil_zone_known(s->tz)) && lenient) {
         out[0] = (series_occ_t){s->start, s->end, s->place};
         *n = 1; /* a zone this system lacks: the bounds above are all it can check */
@@ -341,20 +353,9 @@ int series_check(const series_t *s, char *why, size_t whylen)
         return 0;
     const Lernet__Recurrence *r = s->rule;
     uint32_t interval = r->interval ? r->interval : 1;
-    if (r->freq != LERNET__FREQ__FREQ_WEEKLY && r->freq != LERNET__FREQ__FREQ_MONTHLY)
-        return why_fail(why, whylen, EV_BAD_SERIES, "field 'recurrence.freq': weekly or monthly");
-    if (interval > SERIES_INTERVAL_MAX)
-        return why_fail(why, whylen, EV_BAD_SERIES, "field 'recurrence.interval': %u is above %d",
-                        interval, SERIES_INTERVAL_MAX);
-    if (!r->count == !r->until)
-        return why_fail(why, whylen, EV_BAD_SERIES,
-                        "field 'recurrence': give count or until, one of the two");
-    if (r->count > SERIES_MAX)
-        return why_fail(why, whylen, EV_BAD_SERIES, "field 'recurrence.count': %u is above %d",
-                        r->count, SERIES_MAX);
-    if (r->until && (r->until < s->start || r->until - s->start > SERIES_SPAN_S))
-        return why_fail(why, whylen, EV_BAD_SERIES,
-                        "field 'recurrence.until': not within 3 years after the start");
+    int rc = rule_bounds(s, why, whylen);
+    if (rc)
+        return rc;
     int ok = 1;
     int64_t days = 1, span_units, unit = r->freq == LERNET__FREQ__FREQ_WEEKLY ? 7 : 31;
     if (r->freq == LERNET__FREQ__FREQ_WEEKLY) {

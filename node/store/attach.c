@@ -178,8 +178,48 @@ static int make_dir(const char *home, char *why, size_t whylen)
 /* ---- the chunk list beside a file: <hex>.leaves ------------------------ *
  * The leaves of a file of several chunks are kept beside it when it is put
  * in place, so that serving it begins without hashing it whole first; they
- * are checked against the hash whenever they are read, and every chunk
- * served is checked against its leaf (sync/xfer.c). */
+ * are checked against the hash whenever they are read. After them comes
+ * the file's stamp when its bytes were checked whole (5 × 8 bytes, little
+ * endian: dev, ino, size, mtime_ns, ctime_ns): a server checks a chunk
+ * against its leaf only when the file no longer has that stamp
+ * (sync/xfer.c). A list without the stamp (an older version's) is read
+ * as "not known". */
+#define STAMP_BYTES 40
+
+static attach_stamp_t stamp_of(const struct stat *sb)
+{
+    return (attach_stamp_t){
+        .dev = (uint64_t)sb->st_dev,
+        .ino = (uint64_t)sb->st_ino,
+        .size = (uint64_t)sb->st_size,
+        .mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec,
+        .ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec};
+}
+
+bool attach_stamp_same(const attach_stamp_t *a, const attach_stamp_t *b)
+{
+    return a->ino != 0 && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+static void stamp_put(uint8_t *p, const attach_stamp_t *st)
+{
+    const uint64_t v[5] = {st->dev, st->ino, st->size, (uint64_t)st->mtime_ns,
+                           (uint64_t)st->ctime_ns};
+    for (int i = 0; i < 5; i++)
+        for (int b = 0; b < 8; b++)
+            p[i * 8 + b] = (uint8_t)(v[i] >> (8 * b));
+}
+
+static attach_stamp_t stamp_get(const uint8_t *p)
+{
+    uint64_t v[5] = {0};
+    for (int i = 0; i < 5; i++)
+        for (int b = 0; b < 8; b++)
+            v[i] |= (uint64_t)p[i * 8 + b] << (8 * b);
+    return (attach_stamp_t){.dev = v[0], .ino = v[1], .size = v[2],
+                            .mtime_ns = (int64_t)v[3], .ctime_ns = (int64_t)v[4]};
+}
 
 static int leaves_path(char *out, size_t len, const char *home,
                        const uint8_t hash[EVENT_HASH_BYTES])
@@ -190,23 +230,38 @@ static int leaves_path(char *out, size_t len, const char *home,
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* Best effort: without it, the leaves are made from the file (attach_leaves). */
+/* Best effort: without it, the leaves are made from the file (attach_leaves).
+ * checked: the file's stamp as its bytes were checked whole, or NULL to
+ * take it now from the file in place (just put there by a writer that
+ * checked every byte it wrote). */
 static void put_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES],
-                       const uint8_t *leaves, uint32_t n)
+                       const uint8_t *leaves, uint32_t n, const attach_stamp_t *checked)
 {
     char path[PATH_MAX];
-    if (n > 1 && n <= ATTACH_MAX_CHUNKS && leaves_path(path, sizeof path, home, hash) == 0 &&
-        fileio_write_atomic(path, leaves, (size_t)n * EVENT_HASH_BYTES, 0600, 0, NULL, 0) !=
-            FILEIO_OK)
+    uint8_t buf[ATTACH_MAX_CHUNKS * EVENT_HASH_BYTES + STAMP_BYTES];
+    size_t len = (size_t)n * EVENT_HASH_BYTES;
+    attach_stamp_t st = {0};
+    struct stat sb;
+    if (n <= 1 || n > ATTACH_MAX_CHUNKS)
+        return;
+    if (checked)
+        st = *checked;
+    else if (attach_path(path, sizeof path, home, hash) == 0 && stat(path, &sb) == 0)
+        st = stamp_of(&sb);
+    memcpy(buf, leaves, len);
+    stamp_put(buf + len, &st);
+    if (leaves_path(path, sizeof path, home, hash) == 0 &&
+        fileio_write_atomic(path, buf, len + STAMP_BYTES, 0600, 0, NULL, 0) != FILEIO_OK)
         unlink(path);
 }
 
-/* The kept leaves of hash, if they are there, n of them and giving hash. */
+/* The kept leaves of hash, if they are there, n of them and giving hash;
+ * *checked the stamp kept with them (all zero when none). */
 static int read_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint32_t n,
-                       uint8_t *leaves)
+                       uint8_t *leaves, attach_stamp_t *checked)
 {
     char path[PATH_MAX];
-    uint8_t root[EVENT_HASH_BYTES];
+    uint8_t root[EVENT_HASH_BYTES], stamp[STAMP_BYTES];
     size_t want = (size_t)n * EVENT_HASH_BYTES;
     if (n < 2 || leaves_path(path, sizeof path, home, hash) != 0)
         return -1;
@@ -214,14 +269,19 @@ static int read_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], u
     if (fd < 0)
         return -1;
     struct stat sb;
-    ssize_t got = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (size_t)sb.st_size == want
-                      ? pread(fd, leaves, want, 0)
-                      : -1;
+    bool ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+              ((size_t)sb.st_size == want || (size_t)sb.st_size == want + STAMP_BYTES);
+    bool stamped = ok && (size_t)sb.st_size == want + STAMP_BYTES;
+    ok = ok && pread(fd, leaves, want, 0) == (ssize_t)want &&
+         (!stamped || pread(fd, stamp, sizeof stamp, (off_t)want) == (ssize_t)sizeof stamp);
     close(fd);
-    if (got != (ssize_t)want)
+    if (!ok)
         return -1;
     attach_root(leaves, n, root);
-    return sodium_memcmp(root, hash, sizeof root) == 0 ? 0 : -1;
+    if (sodium_memcmp(root, hash, sizeof root) != 0)
+        return -1;
+    *checked = stamped ? stamp_get(stamp) : (attach_stamp_t){0};
+    return 0;
 }
 
 /* ---- the writer: a file put in place under its hash ------------------- */
@@ -310,7 +370,7 @@ int attach_writer_commit(attach_writer_t **wp, int *placed, char *why, size_t wh
         fileio_abort(&w->fio);
     } else if (fileio_commit_as(&w->fio, hex, why, whylen) == FILEIO_OK) {
         put = 1; /* absent, or damaged: this copy replaces it */
-        put_leaves(w->home, w->hash, w->leaves, attach_chunks(w->n));
+        put_leaves(w->home, w->hash, w->leaves, attach_chunks(w->n), NULL);
     } else {
         rc = ATTACH_ERR_IO;
     }
@@ -383,9 +443,13 @@ int attach_import(const char *home, const char *src, uint8_t hash[EVENT_HASH_BYT
 /* The held file of hash, opened at its start once its bytes are checked
  * against the signed hash and size (its chunk leaves into leaves, may be
  * NULL). The one place a held file is opened for others. */
+/* *stamp (may be NULL): the file's stamp as it was before its bytes were
+ * hashed, so that a write while they were read is not taken as checked. */
 static int open_checked(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                        uint8_t *leaves, int *fd, char *why, size_t whylen)
+                        uint8_t *leaves, int *fd, attach_stamp_t *stamp, char *why,
+                        size_t whylen)
 {
+    struct stat sb;
     char path[PATH_MAX], hex[ATTACH_HEX_SIZE];
     uint8_t h[EVENT_HASH_BYTES];
     uint64_t n;
@@ -397,6 +461,10 @@ static int open_checked(const char *home, const uint8_t hash[EVENT_HASH_BYTES], 
         return why_fail(why, whylen, ATTACH_ERR_ABSENT, "%.16s…: not yet here", hex);
     if ((rc = open_regular(path, &f, why, whylen)))
         return rc;
+    if (stamp && fstat(f, &sb) != 0) {
+        close(f);
+        return why_fail(why, whylen, ATTACH_ERR_IO, "%s: %s", path, strerror(errno));
+    }
     rc = hash_fd(f, NULL, h, leaves, &n, path, why, whylen);
     if (rc == ATTACH_OK && (n != size || sodium_memcmp(h, hash, sizeof h) != 0))
         rc = why_fail(why, whylen, ATTACH_ERR_DAMAGED,
@@ -408,13 +476,15 @@ static int open_checked(const char *home, const uint8_t hash[EVENT_HASH_BYTES], 
         return rc;
     }
     *fd = f;
+    if (stamp)
+        *stamp = stamp_of(&sb);
     return ATTACH_OK;
 }
 
 int attach_open(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size, int *fd,
                 char *why, size_t whylen)
 {
-    return open_checked(home, hash, size, NULL, fd, why, whylen);
+    return open_checked(home, hash, size, NULL, fd, NULL, why, whylen);
 }
 
 int attach_export(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
@@ -479,23 +549,30 @@ const char *attach_basename(const char *path)
 /* ---- the transfer's side: leaves, and files on their way (.part) ------ */
 
 int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                  uint8_t *leaves, char *why, size_t whylen)
+                  uint8_t *leaves, attach_stamp_t *checked, char *why, size_t whylen)
 {
     uint32_t n = attach_chunks(size);
-    if (attach_present(home, hash, size) && read_leaves(home, hash, n, leaves) == 0)
+    attach_stamp_t st = {0};
+    if (attach_present(home, hash, size) && read_leaves(home, hash, n, leaves, &st) == 0) {
+        if (checked)
+            *checked = st;
         return ATTACH_OK;
-    int f, rc = open_checked(home, hash, size, leaves, &f, why, whylen);
-    if (rc == ATTACH_OK) {
-        close(f);
-        put_leaves(home, hash, leaves, n); /* the next run need not hash it whole */
     }
-    return rc;
+    int f, rc = open_checked(home, hash, size, leaves, &f, &st, why, whylen);
+    if (rc != ATTACH_OK)
+        return rc;
+    close(f);
+    put_leaves(home, hash, leaves, n, &st); /* the next run need not hash it whole */
+    if (checked)
+        *checked = n > 1 ? st : (attach_stamp_t){0};
+    return ATTACH_OK;
 }
 
 int attach_read_chunk(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                      uint32_t index, uint8_t *buf, size_t *len)
+                      uint32_t index, uint8_t *buf, size_t *len, attach_stamp_t *now)
 {
     char path[PATH_MAX];
+    struct stat sb;
     uint64_t off = (uint64_t)index * ATTACH_CHUNK;
     if (off >= size || attach_path(path, sizeof path, home, hash) != 0)
         return ATTACH_ERR_ABSENT;
@@ -504,10 +581,13 @@ int attach_read_chunk(const char *home, const uint8_t hash[EVENT_HASH_BYTES], ui
     if (f < 0)
         return ATTACH_ERR_ABSENT;
     ssize_t got = pread(f, buf, want, (off_t)off);
+    bool st = !now || fstat(f, &sb) == 0;
     close(f);
-    if (got != (ssize_t)want)
+    if (got != (ssize_t)want || !st)
         return ATTACH_ERR_IO;
     *len = want;
+    if (now)
+        *now = stamp_of(&sb);
     return ATTACH_OK;
 }
 
@@ -625,7 +705,7 @@ int attach_part_finish(const char *home, const uint8_t hash[EVENT_HASH_BYTES], u
         fsync(d);
         close(d);
     }
-    put_leaves(home, hash, leaves, attach_chunks(size));
+    put_leaves(home, hash, leaves, attach_chunks(size), NULL);
     return ATTACH_OK;
 }
 

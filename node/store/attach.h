@@ -24,6 +24,7 @@
 
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,18 +106,37 @@ int attach_export(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64
 
 /* ---- for the transfer (sync/xfer.c) ---- */
 
+/* What a file's inode said when its bytes were last checked whole against
+ * its hash (at import, at the end of a fetch, or when its leaves were made
+ * from it): while it says the same, nothing has written to the file since,
+ * because any write, truncate, chmod or replacement changes its ctime or
+ * its inode. All zero: not known. It does not see the disk itself decay
+ * (nor a write within the filesystem's timestamp tick): a receiver checks
+ * every chunk against its signed leaf, whatever the server did. */
+typedef struct attach_stamp {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns;
+} attach_stamp_t;
+
+/* True when a is known and b is the same. */
+bool attach_stamp_same(const attach_stamp_t *a, const attach_stamp_t *b);
+
 /* The leaves of home's file of hash (room for attach_chunks(size) × 32
  * bytes), checked to give hash: those kept beside it (<hex>.leaves, put
  * there with the file), else made from its bytes (which are checked
- * against hash, and the leaves then kept): ATTACH_ERR_ABSENT,
- * ATTACH_ERR_DAMAGED. Kept leaves say nothing of the bytes: a server
- * checks each chunk against its leaf as it serves it. */
+ * against hash, and the leaves then kept). *checked (may be NULL) gets the
+ * file's stamp when its bytes were last checked whole: kept with the
+ * leaves, or taken now; all zero when not known (a file of one chunk, or
+ * leaves kept by an older version). Errors: ATTACH_ERR_ABSENT,
+ * ATTACH_ERR_DAMAGED. */
 int attach_leaves(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                  uint8_t *leaves, char *why, size_t whylen);
+                  uint8_t *leaves, attach_stamp_t *checked, char *why, size_t whylen);
 /* Chunk index of home's file (buf has room for ATTACH_CHUNK bytes; *len
- * gets its length). Unchecked: the caller checks it against its leaf. */
+ * gets its length, *now (may be NULL) the stamp of the file read). Not
+ * checked here: the server checks it against its leaf unless *now is the
+ * stamp attach_leaves gave (sync/xfer.c). */
 int attach_read_chunk(const char *home, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                      uint32_t index, uint8_t *buf, size_t *len);
+                      uint32_t index, uint8_t *buf, size_t *len, attach_stamp_t *now);
 /* "<home>/attachments/<hex>.part"; -1 when it does not fit. */
 int attach_part_path(char *out, size_t len, const char *home, const uint8_t hash[EVENT_HASH_BYTES]);
 /* The length of the .part of hash, or ATTACH_ERR_ABSENT. */

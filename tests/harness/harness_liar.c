@@ -428,13 +428,13 @@ static void lie_chunk(liar_t *l, zmq_msg_t *rid, const Lernet__Wire__GetChunk *g
     if (g->hash.len != EVENT_HASH_BYTES ||
         attach_path(path, sizeof path, l->src_home, g->hash.data) != 0 || stat(path, &sb) != 0 ||
         attach_read_chunk(l->src_home, g->hash.data, (uint64_t)sb.st_size, g->index, data,
-                          &len) != ATTACH_OK) {
+                          &len, NULL) != ATTACH_OK) {
         c.refused = "not_found";
     } else {
         uint32_t n = attach_chunks((uint64_t)sb.st_size);
         if (g->leaves && n > 1 &&
-            attach_leaves(l->src_home, g->hash.data, (uint64_t)sb.st_size, leaves, NULL, 0) ==
-                ATTACH_OK)
+            attach_leaves(l->src_home, g->hash.data, (uint64_t)sb.st_size, leaves, NULL, NULL,
+                          0) == ATTACH_OK)
             c.leaves = (ProtobufCBinaryData){(size_t)n * EVENT_HASH_BYTES, leaves};
         data[len / 2] ^= 0x01;
         c.data = (ProtobufCBinaryData){len, data};

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -228,6 +229,25 @@ static void test_relay_resume_scope(void **state)
         lernet__wire__msg__free_unpacked(r, NULL);
         liar_close(&l);
     }
+    /* B checked every byte as it fetched the file: it serves it without
+     * hashing each chunk again, until the file is written to in place */
+    assert_int_equal(att_stat(&B, "chunks_checked"), 0);
+    snprintf(dst, sizeof dst, "%s/attachments/%s", B.home, hash);
+    int fd = open(dst, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "X", 1, 100), 1);
+    close(fd);
+    liar_t *l = NULL;
+    assert_int_equal(liar_open(&l, &E), 0);
+    assert_int_equal(liar_dial(l, &B), 0);
+    Lernet__Wire__Msg *r = liar_ask(l, &m, 10000);
+    assert_non_null(r);
+    assert_int_equal(r->body_case, LERNET__WIRE__MSG__BODY_CHUNK);
+    assert_string_equal(r->chunk->refused, "not_found");
+    lernet__wire__msg__free_unpacked(r, NULL);
+    liar_close(&l);
+    assert_int_equal(att_stat(&B, "chunks_checked"), 1);
+    assert_true(h_log_contains(&B, "chunk 0 held here does not match its hash"));
     hnode_t *every[] = {&A, &B, &C, &D, &E};
     for (int i = 0; i < 5; i++)
         h_node_free(every[i]);

@@ -126,7 +126,7 @@ static void test_hash_tree(void **state)
     assert_string_equal(hex, "319d0be237b2bc049070dd1a8b7883e5d508f0241ffc5149d9c944a1fd3eebb8");
     /* the leaves a node serves, checked against the hash */
     assert_int_equal(attach_import(dir, path, hash, &size, NULL, why, sizeof why), ATTACH_OK);
-    assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_leaves(dir, hash, size, got, NULL, why, sizeof why), ATTACH_OK);
     assert_memory_equal(got, leaves, sizeof leaves);
     /* kept beside the file by the import; a damaged list is not believed:
      * they are made from the bytes again (and kept again) */
@@ -134,11 +134,11 @@ static void test_hash_tree(void **state)
     snprintf(kept, sizeof kept, "%s/attachments/%s" ATTACH_LEAVES, dir, hex);
     struct stat kb;
     assert_int_equal(stat(kept, &kb), 0);
-    assert_int_equal(kb.st_size, sizeof leaves);
+    assert_int_equal(kb.st_size, sizeof leaves + 40); /* and the file's stamp */
     static const uint8_t junk[3 * 32] = {1};
     write_file(kept, junk, sizeof junk);
     memset(got, 0, sizeof got);
-    assert_int_equal(attach_leaves(dir, hash, size, got, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_leaves(dir, hash, size, got, NULL, why, sizeof why), ATTACH_OK);
     assert_memory_equal(got, leaves, sizeof leaves);
     /* a .part of one good chunk and a torn second keeps only the first */
     int fd = -1;
@@ -157,6 +157,76 @@ static void test_hash_tree(void **state)
     write_file(path, buf, ATTACH_CHUNK);
     assert_int_equal(attach_hash_file(path, hash, &size, why, sizeof why), ATTACH_OK);
     assert_memory_equal(hash, leaves, 32);
+    tu_rmtree(&dir);
+}
+
+/* The first tick of the file system's clock after ctime_ns: a write from
+ * then on is sure to change a file's ctime. */
+static void await_tick(const char *dir, int64_t ctime_ns)
+{
+    char probe[700];
+    snprintf(probe, sizeof probe, "%s/tick", dir);
+    for (int i = 0; i < 2000; i++) {
+        struct stat sb;
+        write_file(probe, "t", 1);
+        assert_int_equal(stat(probe, &sb), 0);
+        if ((int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec > ctime_ns)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("the clock of %s did not move in 2 s", dir);
+}
+
+/* A server skips the check of a chunk only while the file is as it was
+ * when its bytes were checked whole: an import, leaves made from the
+ * bytes, a write in place, an older version's leaves without a stamp. */
+static void test_checked_stamp(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir(), path[600], held[700], kept[720], why[512] = "";
+    static unsigned char buf[3 * ATTACH_CHUNK], chunk[ATTACH_CHUNK];
+    uint8_t hash[32], leaves[3 * 32];
+    uint64_t size = 0;
+    size_t len = 0;
+    attach_stamp_t checked = {0}, now = {0}, none = {0};
+    randombytes_buf(buf, sizeof buf);
+    snprintf(path, sizeof path, "%s/Metodbeskrivning.pdf", dir);
+    write_file(path, buf, sizeof buf);
+    assert_int_equal(attach_import(dir, path, hash, &size, NULL, why, sizeof why), ATTACH_OK);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, hash, 32);
+    snprintf(held, sizeof held, "%s/attachments/%s", dir, hex);
+    snprintf(kept, sizeof kept, "%s" ATTACH_LEAVES, held);
+
+    /* as imported: known, and the file as it is now */
+    assert_int_equal(attach_leaves(dir, hash, size, leaves, &checked, why, sizeof why), ATTACH_OK);
+    assert_int_equal(attach_read_chunk(dir, hash, size, 1, chunk, &len, &now), ATTACH_OK);
+    assert_int_equal(len, ATTACH_CHUNK);
+    assert_true(attach_stamp_same(&checked, &now));
+    assert_false(attach_stamp_same(&none, &none)); /* not known is never the same */
+
+    /* written in place (same size, same bytes even): not the file checked */
+    await_tick(dir, checked.ctime_ns);
+    int fd = open(held, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, buf + 5, 1, 5), 1);
+    close(fd);
+    assert_int_equal(attach_read_chunk(dir, hash, size, 0, chunk, &len, &now), ATTACH_OK);
+    assert_false(attach_stamp_same(&checked, &now));
+    /* still told by the kept stamp, after a restart too */
+    attach_stamp_t again = {0};
+    assert_int_equal(attach_leaves(dir, hash, size, leaves, &again, why, sizeof why), ATTACH_OK);
+    assert_false(attach_stamp_same(&again, &now));
+
+    /* an older version's list (leaves only): not known; made from the
+     * bytes when the list is gone: known again, for the file as it is */
+    write_file(kept, leaves, sizeof leaves);
+    assert_int_equal(attach_leaves(dir, hash, size, leaves, &again, why, sizeof why), ATTACH_OK);
+    assert_int_equal(again.ino, 0);
+    assert_int_equal(unlink(kept), 0);
+    assert_int_equal(attach_leaves(dir, hash, size, leaves, &again, why, sizeof why), ATTACH_OK);
+    assert_true(attach_stamp_same(&again, &now));
     tu_rmtree(&dir);
 }
 
@@ -239,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_sizes_refused),
         cmocka_unit_test(test_media_types),
         cmocka_unit_test(test_hash_tree),
+        cmocka_unit_test(test_checked_stamp),
         cmocka_unit_test(test_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "web/upload.h"
 #include "core/payload_json.h"
 #include "util/country.h"
+#include "util/err.h"
 #include "util/time.h"
 
 enum ftype {
@@ -108,6 +109,8 @@ static const ffield_t reply_fields[] = {
     {"network", T_NETWORK, N_("Network"), N_("the network of what it answers"), 1},
     {"about", T_ID, N_("Answers"), N_("the id of the item (or reply) it answers"), 1},
     {"text", T_AREAS, N_("Reply"), N_("written as the organisation: no personal data"), 1},
+    {"attachment", T_FILE, N_("File"),
+     N_("optional: one file, at most the node's attachment_max_mib (25 MiB unless set lower)"), 0},
 };
 
 typedef struct fkind {
@@ -764,11 +767,17 @@ static void pick_langs(fstate_t *s)
     }
 }
 
-/* "field 'start': ..." → start; the message itself stays whole. */
+/* "field 'start': ..." → start; the message itself stays whole. The
+ * publisher's own refusals of a file (attachment_too_large, past
+ * attachment_max_mib; attachment_quota) name no field: they are the file
+ * field's, on a form that has one. */
 static void place_error(fstate_t *s, const char *why)
 {
     const char *q = strstr(why, "field '");
     char field[64] = "";
+    if (!q && field_named(s, "attachment") &&
+        (strstr(why, err_name(ATTACH_ERR_TOO_LARGE)) || strstr(why, err_name(ATTACH_ERR_QUOTA))))
+        snprintf(field, sizeof field, "attachment");
     if (q) {
         q += 7;
         size_t n = strcspn(q, "'");

@@ -5,10 +5,10 @@
  * with its reply form, and /feed.atom. Content from the network is only
  * ever written through html_text.
  *
- * Uploads: the resource form (form.c) takes one file, posted as
- * multipart/form-data and streamed to disk (web/upload.h); the reply form
- * takes text, and files are attached to replies with `lernet publish
- * reply --attach FILE`.
+ * Uploads: the resource and reply forms (form.c), and the reply form
+ * under every item's thread, take one optional file, posted as
+ * multipart/form-data and streamed to disk (web/upload.h); more than one
+ * file a reply carries with `lernet publish reply --attach FILE`.
  */
 #include "web/page.h"
 
@@ -249,7 +249,10 @@ void library_thread(html_t *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYT
     html_raw(h, "</div>");
     if (!config_has_network(r->env->cfg, network))
         return; /* this node does not publish there */
-    html_rawf(h, "<form class=\"publish reply\" method=\"post\" action=\"/publish/reply\">"
+    /* multipart: one optional file, streamed to disk as the publish forms'
+     * are (web/upload.h); csrf first, as the upload takes a file only after it */
+    html_rawf(h, "<form class=\"publish reply\" method=\"post\" action=\"/publish/reply\" "
+                 "enctype=\"multipart/form-data\">"
                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
                  "<input type=\"hidden\" name=\"about\" value=\"%s\">"
                  "<input type=\"hidden\" name=\"network\" value=\"",
@@ -265,8 +268,14 @@ void library_thread(html_t *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYT
     for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
         html_rawf(h, "<option value=\"%s\"%s>%s</option>", langs[i],
                   mine && strcmp(mine, langs[i]) == 0 ? " selected" : "", web_lang_name(r, langs[i]));
-    html_rawf(h, "</select><p class=\"hint\">%s</p><button type=\"submit\" "
-                 "id=\"reply-submit\">%s</button></form>",
+    html_rawf(h, "</select><label for=\"f-attachment\">%s</label><span class=\"hint\" "
+                 "id=\"hint-attachment\">",
+              T(r, "File"));
+    html_rawf(h, T(r, "optional: one file, at most %lld MiB"),
+              (long long)(r->env->cfg->attachment_max >> 20));
+    html_rawf(h, "</span><input type=\"file\" name=\"attachment\" id=\"f-attachment\" "
+                 "aria-describedby=\"hint-attachment\"><p class=\"hint\">%s</p>"
+                 "<button type=\"submit\" id=\"reply-submit\">%s</button></form>",
               T(r, "* required"), T(r, "Sign and publish the reply"));
 }
 

@@ -83,7 +83,8 @@ void library_rows(struct html *h, const web_req_t *r, const store_item_t *it);
  * a badge naming the language. */
 void library_texts(struct html *h, Lernet__Text **t, size_t n);
 /* The thread under an item: its replies nested, hidden ones as hidden
- * (by whom), then a form that publishes a reply to it. */
+ * (by whom), each with its files, then a form that publishes a reply to it
+ * (multipart/form-data, with one optional file: web/upload.h). */
 void library_thread(struct html *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYTES],
                     const char *network);
 

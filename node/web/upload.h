@@ -1,6 +1,7 @@
 /*
  * upload: a publish form posted as multipart/form-data with a file in its
- * "attachment" field (the resource form). The body is parsed as it arrives
+ * "attachment" field (the resource and reply forms, and the reply form
+ * under every item's thread). The body is parsed as it arrives
  * (libmicrohttpd's post processor): text fields go into the same form
  * object a urlencoded body gives (the same bounds: WEB_MAX_FIELDS fields,
  * WEB_MAX_BODY bytes of text, no field twice); the file goes straight to a

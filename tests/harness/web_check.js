@@ -2,7 +2,8 @@
 // Debian) through the web pages of three running daemons A–B–C and prints
 // what it saw as JSON; test_web.c asserts on it. Waits are polls with a
 // deadline, never fixed sleeps. Then every page and state (calendar, event,
-// each form empty and sent back with errors, correction and cancel forms,
+// each form empty and sent back with errors, a thread with a reply and its
+// file posted through the thread's form, correction and cancel forms,
 // health, library, sign-in, an error page) is audited on a 375-px phone:
 // axe-core with the WCAG 2.1 A and AA rules, the width of the page, and its
 // HTML as served saved for the Nu HTML checker (vnu.jar, run once over all
@@ -305,6 +306,23 @@ async function formError(page, name, url, clear) {
   await audit(page, name, resp);
 }
 
+// A reply with a file, through the thread form under A's own workshop:
+// the thread it comes back to is audited, and must list the file with its
+// download link.
+async function threadReplyFile(page, id) {
+  await page.goto(`${cfg.a}/event/${id}`);
+  await page.fill('form.reply #f-text_1', 'Tack för i dag! Närvarolistan och bilderna finns i filen.');
+  await page.setInputFiles('form.reply #f-attachment', {
+    name: 'Träffen i Östhammar.pdf', mimeType: 'application/pdf',
+    buffer: Buffer.from('%PDF-1.4\n% lernet web_check\n'.repeat(64)),
+  });
+  const resp = (await Promise.all([page.waitForNavigation(), page.click('#reply-submit')]))[0];
+  const link = page.locator('#thread li.reply ul.files a[download]', { hasText: 'Träffen i Östhammar.pdf' });
+  out.thread_reply_file = resp.status() === 200 && (await page.locator('#published').count()) === 1 &&
+    (await link.count()) === 1 && /\/event\/[0-9a-f]{64}\/file\/0$/.test(await link.getAttribute('href'));
+  await audit(page, 'thread-reply-file', resp);
+}
+
 async function audits(browser) {
   // bypassCSP: only so that axe-core can be put into the page; the server's
   // policy itself is checked by the raw HTTP tests
@@ -319,6 +337,7 @@ async function audits(browser) {
   await visit(page, 'calendar-week', `${a}/?from=2027-05-11&span=week&country=SE`);
   await visit(page, 'event-far', `${a}/event/${far}`);
   await visit(page, 'event-own', `${a}/event/${own}?published=1`);
+  await threadReplyFile(page, own);
   for (const k of ['workshop', 'meeting', 'experience', 'resource', 'reply'])
     await visit(page, `form-${k}`, `${a}/publish/${k}`);
   await formError(page, 'form-workshop-error', `${a}/publish/workshop`, ['#f-title_1', '#f-start']);

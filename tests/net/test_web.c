@@ -678,7 +678,9 @@ static void test_browser(void **state)
         assert_true(json_is_true(json_object_get(json_object_get(res, "languages"), langs[i])));
     assert_true(RES_TRUE("menu_kept"));
     /* every page and state: axe-core WCAG 2.1 AA, the Nu HTML checker, a phone */
-    assert_true(RES_INT("audit_pages") >= 48); /* 35 + goals, search (3), publish/goal; goals and search in 4 languages */
+    /* a reply with a file through the thread form: the thread lists it */
+    assert_true(RES_TRUE("thread_reply_file"));
+    assert_true(RES_INT("audit_pages") >= 49); /* 35 + goals, search (3), publish/goal, the thread with a file; goals and search in 4 languages */
     assert_int_equal(json_array_size(json_object_get(res, "axe_violations")), 0);
     assert_int_equal(json_array_size(json_object_get(res, "too_wide")), 0);
     json_t *vnu = json_object_get(res, "vnu");
@@ -689,8 +691,9 @@ static void test_browser(void **state)
     assert_int_equal(RES_INT("health_peers_up"), 1);
     assert_true(RES_TRUE("screenshots"));
     json_decref(res);
-    /* four publications from the forms (one by keyboard), none from the forgery */
-    assert_int_equal(h_count_items(&A), a_before + 4);
+    /* five publications from the forms (one by keyboard, one the thread's
+     * reply with a file), none from the forgery */
+    assert_int_equal(h_count_items(&A), a_before + 5);
     char shot[700];
     snprintf(shot, sizeof shot, "%s/calendar.png", dir);
     struct stat st;

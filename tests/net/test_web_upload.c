@@ -22,7 +22,17 @@
  *    size (attachment_too_large), with the daemon running one past the
  *    quota (attachment_quota), and so does the page's upload; the file
  *    each refusal imported is gone again, nothing is signed; a file the
- *    node holds already counts once.
+ *    node holds already counts once. The page's refusals name the file
+ *    field (id="error-attachment"), on the resource form and the reply form.
+ *  - test_reply_file: a reply with a file, posted through the thread form
+ *    under a resource on A (multipart/form-data, the file after the csrf
+ *    field), lists it in `show REPLY --json` as "attachments" (hash, size,
+ *    name, media type); B fetches it byte-identical (`attachment get`), and
+ *    both A's and B's thread show the reply with its download link. A file
+ *    above A's limit on the reply form is refused with the field and
+ *    attachment_too_large (announced: 413; chunked: 422, the form again),
+ *    leaves nothing in attachments/ and signs nothing; a reply without a
+ *    file (the empty file part a browser sends) still publishes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +81,7 @@ static void start(nodes_t *t)
     assert_int_equal(h_node_init(&t->B, "Roskilde Handelsskole", "DK", NET), 0);
     h_link(&t->A, &t->B, NET);
     t->A.web_port = h_free_port();
+    t->B.web_port = h_free_port();
     snprintf(t->A.node_extra, sizeof t->A.node_extra, "attachment_max_mib = 21\n");
     /* B fetches what it is asked for only: A's memory is the upload's,
      * not that of serving B a 20 MiB file meanwhile */
@@ -334,6 +345,61 @@ static void test_upload_refusals(void **state)
     stop(&t);
 }
 
+/* POSTs A's reply form (the thread form's fields) answering about, with
+ * file as its attachment (NULL: the empty file part a browser sends for a
+ * file input left empty, written by hand: curl sends none): "STATUS
+ * LOCATION" then the page. extra: more curl options. */
+static char *post_reply(const nodes_t *t, const char *about, const char *text, const char *file,
+                        const char *extra)
+{
+    char body[1200], path[700];
+    if (file)
+        return run("curl -s -S -o - -w '\\n%%{http_code} %%{redirect_url}' "
+                   "-H 'Origin: http://127.0.0.1:%d' %s -F 'csrf=%s' -F 'about=%s' "
+                   "-F 'network=" NET "' -F 'text_1=%s' -F lang_1=sv -F 'attachment=@%s' "
+                   "http://127.0.0.1:%d/publish/reply 2>&1",
+                   t->A.web_port, extra ? extra : "", t->csrf, about, text, file,
+                   t->A.web_port);
+    snprintf(body, sizeof body,
+             "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"about\"\r\n\r\n%s\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"network\"\r\n\r\n" NET "\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"text_1\"\r\n\r\n%s\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"lang_1\"\r\n\r\nsv\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"\"\r\n"
+             "Content-Type: application/octet-stream\r\n\r\n\r\n--XyZ--\r\n",
+             t->csrf, about, text);
+    snprintf(path, sizeof path, "%s/reply.body", t->A.home);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(body, f);
+    fclose(f);
+    return run("curl -s -S -o - -w '\\n%%{http_code} %%{redirect_url}' "
+               "-H 'Origin: http://127.0.0.1:%d' -H 'Content-Type: multipart/form-data; "
+               "boundary=XyZ' --data-binary '@%s' http://127.0.0.1:%d/publish/reply 2>&1",
+               t->A.web_port, path, t->A.web_port);
+}
+
+/* The id of a resource in n's store (`lernet log --json`): 0, or -1. */
+static int resource_id(const hnode_t *n, char id[65])
+{
+    char *out = NULL;
+    int rc = -1;
+    if (h_lernet(n, &out, "log --json") == 0 && out)
+        for (char *line = strtok(out, "\n"); line && rc; line = strtok(NULL, "\n")) {
+            json_t *j = json_loads(line, 0, NULL);
+            const char *kind = json_string_value(json_object_get(j, "kind"));
+            const char *eid = json_string_value(json_object_get(j, "id"));
+            if (kind && eid && strcmp(kind, "resource") == 0 && strlen(eid) == 64) {
+                snprintf(id, 65, "%s", eid);
+                rc = 0;
+            }
+            json_decref(j);
+        }
+    free(out);
+    return rc;
+}
+
 /* `lernet publish resource --attach file` on n: output, stderr, "exit=N". */
 static char *publish_cli(const hnode_t *n, const char *file)
 {
@@ -383,9 +449,20 @@ static void test_own_limits(void **state)
     csrf_of(&t.A, t.csrf, sizeof t.csrf);
     out = post(&t, path2, NULL);
     assert_non_null(strstr(out, "attachment_quota: this node&#39;s files in &#39;" NET));
+    assert_non_null(strstr(out, "id=\"error-attachment\"")); /* on the file field */
     assert_non_null(strstr(out, "\n422 "));
     free(out);
     assert_int_equal(held(&t.A), 1); /* the uploaded file went with the refusal */
+    assert_int_equal(events_of(&t.A), events);
+    /* and on the reply form: a reply to the resource, with the same file */
+    char about[65];
+    assert_int_equal(resource_id(&t.A, about), 0);
+    out = post_reply(&t, about, "Svar med bilaga", path2, NULL);
+    assert_non_null(strstr(out, "attachment_quota: this node&#39;s files in &#39;" NET));
+    assert_non_null(strstr(out, "id=\"error-attachment\""));
+    assert_non_null(strstr(out, "\n422 "));
+    free(out);
+    assert_int_equal(held(&t.A), 1);
     assert_int_equal(events_of(&t.A), events);
     /* a file held already counts once: listed again, it passes */
     out = publish_cli(&t.A, path);
@@ -395,6 +472,130 @@ static void test_own_limits(void **state)
     h_node_free(&t.A);
 }
 
+/* n's page for the item about: its thread holds the reply id with the
+ * named file's download link (once the file is here). */
+typedef struct thread_want {
+    const hnode_t *n;
+    const char *about, *reply, *name;
+} thread_want_t;
+
+static int thread_has(void *ctx)
+{
+    thread_want_t *w = ctx;
+    char want[200];
+    char *page = run("curl -s http://127.0.0.1:%d/event/%s", w->n->web_port, w->about);
+    snprintf(want, sizeof want, "id=\"r-%s\"", w->reply);
+    const char *li = strstr(page, want);
+    snprintf(want, sizeof want, "<a href=\"/event/%s/file/0\" download>%s</a>", w->reply,
+             w->name);
+    int ok = li && strstr(li, want) != NULL;
+    free(page);
+    return ok;
+}
+
+/* The reply's id from the page's redirect back to the thread. */
+static void reply_id(const char *out, const char *about, char id[65])
+{
+    char want[120];
+    snprintf(want, sizeof want, "/event/%s?published=1#r-", about);
+    const char *p = strstr(out, "\n303 ");
+    const char *q = p ? strstr(p, want) : NULL;
+    if (!q || sscanf(q + strlen(want), "%64[0-9a-f]", id) != 1 || strlen(id) != 64)
+        fail_msg("no reply published: %.2000s", out);
+}
+
+static void test_reply_file(void **state)
+{
+    (void)state;
+    nodes_t t;
+    char path[700], hash[65], about[65], id[65], dst[800], args[200], *out;
+    start(&t);
+    /* the item answered: a resource published on A's page */
+    make_file(&t.A, "Metodbok.pdf", 1000, path);
+    out = post(&t, path, NULL);
+    published_id(out, about);
+    free(out);
+    /* its page: the thread's reply form takes a file, after the csrf field */
+    char *page = run("curl -s http://127.0.0.1:%d/event/%s", t.A.web_port, about);
+    const char *form = strstr(page, "<form class=\"publish reply\"");
+    assert_non_null(form);
+    assert_non_null(strstr(form, "enctype=\"multipart/form-data\""));
+    const char *csrf = strstr(form, "name=\"csrf\""), *file = strstr(form, "type=\"file\" "
+                                                                           "name=\"attachment\"");
+    assert_non_null(csrf);
+    assert_non_null(file);
+    assert_true(csrf < file);
+    assert_non_null(strstr(form, "<label for=\"f-attachment\">"));
+    assert_non_null(strstr(form, "id=\"f-attachment\" aria-describedby=\"hint-attachment\""));
+    assert_non_null(strstr(form, "at most 21 MiB"));
+    free(page);
+
+    /* a reply with a file through it */
+    make_file(&t.A, "Protokoll från träffen.pdf", 2 * MIB + 123, path);
+    hash_of(path, hash);
+    out = post_reply(&t, about, "Tack! Här är protokollet.", path, NULL);
+    reply_id(out, about, id);
+    free(out);
+    char *show = NULL;
+    assert_int_equal(h_lernet(&t.A, &show, "show %s --json", id), 0);
+    json_t *j = json_loads(show, 0, NULL);
+    free(show);
+    assert_string_equal(json_string_value(json_object_get(j, "kind")), "reply");
+    json_t *a = json_array_get(json_object_get(j, "attachments"), 0);
+    assert_non_null(a);
+    assert_int_equal(json_array_size(json_object_get(j, "attachments")), 1);
+    assert_string_equal(json_string_value(json_object_get(a, "hash")), hash);
+    assert_int_equal(json_integer_value(json_object_get(a, "size")), 2 * MIB + 123);
+    assert_string_equal(json_string_value(json_object_get(a, "name")),
+                        "Protokoll från träffen.pdf");
+    assert_string_equal(json_string_value(json_object_get(a, "media_type")), "application/pdf");
+    json_decref(j);
+    snprintf(dst, sizeof dst, "%s/attachments/%s", t.A.home, hash);
+    same_bytes(path, dst);
+    assert_int_equal(held(&t.A), 2); /* the resource's file and the reply's */
+    thread_want_t ta = {&t.A, about, id, "Protokoll från träffen.pdf"};
+    assert_true(thread_has(&ta));
+    /* B: the reply arrives, its file is fetched byte-identical when asked */
+    snprintf(args, sizeof args, "show %s", id);
+    assert_true(h_wait(shows, &(shows_t){&t.B, args}, H_DEADLINE_MS));
+    snprintf(dst, sizeof dst, "%s/got.pdf", t.B.home);
+    free(run("'%s' --home '%s' attachment get %s --out '%s'", h_bin(), t.B.home, hash, dst));
+    want_t wb = {&t.B, hash};
+    assert_true(h_wait(present, &wb, H_DEADLINE_MS));
+    snprintf(dst, sizeof dst, "%s/attachments/%s", t.B.home, hash);
+    same_bytes(path, dst);
+    thread_want_t tb = {&t.B, about, id, "Protokoll från träffen.pdf"};
+    assert_true(h_wait(thread_has, &tb, H_DEADLINE_MS));
+
+    /* too large on the reply form: announced, and seen on the way */
+    long events = events_of(&t.A);
+    make_file(&t.A, "Stor.mp4", 22 * MIB, path);
+    refused_as(post_reply(&t, about, "För stor", path, NULL), "413",
+               "field &#39;attachment&#39;: attachment_too_large");
+    make_file(&t.A, "Lite för stor.mp4", 21 * MIB + 100 * 1024, path);
+    out = post_reply(&t, about, "Lite för stor", path, "-H 'Transfer-Encoding: chunked'");
+    assert_non_null(strstr(out, "id=\"error-attachment\""));
+    assert_non_null(strstr(out, "enctype=\"multipart/form-data\"")); /* the form again */
+    refused_as(out, "422", "attachment_too_large: the file is larger than this node&#39;s "
+                           "attachment_max_mib (21 MiB)");
+    assert_int_equal(held(&t.A), 2);
+    assert_int_equal(events_of(&t.A), events);
+
+    /* no file: the empty file part a browser sends */
+    out = post_reply(&t, about, "Ett svar utan bilaga.", NULL, NULL);
+    reply_id(out, about, id);
+    free(out);
+    assert_int_equal(h_lernet(&t.A, &show, "show %s --json", id), 0);
+    j = json_loads(show, 0, NULL);
+    free(show);
+    assert_string_equal(json_string_value(json_object_get(j, "kind")), "reply");
+    assert_int_equal(json_array_size(json_object_get(j, "attachments")), 0);
+    json_decref(j);
+    assert_int_equal(held(&t.A), 2);
+    assert_int_equal(events_of(&t.A), events + 1);
+    stop(&t);
+}
+
 int main(void)
 {
     keys_init();
@@ -402,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_upload_arrives),
         cmocka_unit_test(test_upload_refusals),
         cmocka_unit_test(test_own_limits),
+        cmocka_unit_test(test_reply_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

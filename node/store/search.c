@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "util/text.h"
 
 _Static_assert(3 * EVENT_MAX_LANGS <= (1 << SEARCH_SLOT_BITS),
@@ -720,17 +721,22 @@ int search_flush(store_t *s, char *why, size_t whylen)
 static int reindex(store_t *s, int64_t origin, int64_t content, char *why, size_t whylen)
 {
     Lernet__Payload *p = NULL;
+    arena_t ar; /* the payload is only read here: its fields go at once */
     sqlite3_stmt *st = SQ(s, S_CONTENT);
     if (!st)
         return sq_fail(s, why, whylen);
     sqlite3_bind_int64(st, 1, content);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB)
-        p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 0),
-                                    sqlite3_column_blob(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        arena_init(&ar, 2 * len + 512);
+        p = lernet__payload__unpack(&ar.pc, len, sqlite3_column_blob(st, 0));
+        if (!p)
+            arena_free(&ar);
+    }
     sqlite3_reset(st);
     int rc = search_put(s, origin, content, p, why, whylen);
     if (p)
-        lernet__payload__free_unpacked(p, NULL);
+        arena_free(&ar);
     return rc;
 }
 

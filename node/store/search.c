@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "util/text.h"
 
 _Static_assert(3 * EVENT_MAX_LANGS <= (1 << SEARCH_SLOT_BITS),
@@ -70,11 +71,15 @@ typedef struct fold_tok {
     Fts5Tokenizer *inner;
 } fold_tok_t;
 
+struct folded;
+
 typedef struct fold_ctx {
     void *ctx;
     int (*emit)(void *, int, const char *, int, int, int);
     const char *text;
     int document; /* the text is indexed (or its index entries deleted) */
+    struct folded *f; /* fold_token's word, one per tokenize call: a word is
+                       * folded into it and emitted before the next comes */
 } fold_ctx_t;
 
 /* What the letters unicode61 keeps fold to; NULL: the letter stays. */
@@ -137,10 +142,35 @@ typedef struct folded {
  * contiguous and in order (the snippet's highlighting needs that); a
  * letter that folds to two stands for its original with the first and
  * for nothing after it with the second. */
+/* An ASCII token of an ASCII original of as many bytes: what fold_word
+ * makes of it (every character stands for its own, none folds), without
+ * decoding it character by character. Most words of the texts are such.
+ * False, f untouched: not such a token. */
+static bool fold_ascii(folded_t *f, const char *orig, const char *tok, int ntok, int ostart,
+                       int oend)
+{
+    if (ntok != oend - ostart || ntok > FOLD_MAX_CPS)
+        return false;
+    for (int i = 0; i < ntok; i++)
+        if ((unsigned char)tok[i] >= 0x80 || (unsigned char)orig[i] >= 0x80)
+            return false;
+    memcpy(f->out, tok, (size_t)ntok);
+    for (int i = 0; i < ntok; i++) {
+        f->at[i] = i;
+        f->start[i] = ostart + i;
+        f->end[i] = ostart + i + 1;
+    }
+    f->at[ntok] = ntok;
+    f->n = ntok;
+    return true;
+}
+
 static void fold_word(folded_t *f, const fold_ctx_t *c, const char *tok, int ntok, int ostart,
                       int oend)
 {
     const char *orig = c->text + ostart;
+    if (fold_ascii(f, orig, tok, ntok, ostart, oend))
+        return;
     size_t norig = (size_t)(oend - ostart), ntc = count_cps(tok, (size_t)ntok);
     size_t no = count_cps(orig, norig);
     size_t ocp = 0, obyte = 0; /* cursor in the original: character ocp starts at obyte */
@@ -196,16 +226,13 @@ static int fold_token(void *vc, int tflags, const char *tok, int ntok, int ostar
 {
     (void)tflags;
     fold_ctx_t *c = vc;
-    folded_t *f = malloc(sizeof *f);
+    folded_t *f = c->f;
     int rc = SQLITE_OK;
-    if (!f)
-        return SQLITE_NOMEM;
     fold_word(f, c, tok, ntok, ostart, oend);
     if (f->n > 0)
         rc = emit_part(c, f, 0, 0);
     for (int k = 1; c->document && rc == SQLITE_OK && k + 3 <= f->n; k++)
         rc = emit_part(c, f, FTS5_TOKEN_COLOCATED, k);
-    free(f);
     return rc;
 }
 
@@ -244,8 +271,12 @@ static int fold_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *tex
                          int (*emit)(void *, int, const char *, int, int, int))
 {
     fold_tok_t *t = (fold_tok_t *)p;
-    fold_ctx_t c = {ctx, emit, text, (flags & FTS5_TOKENIZE_DOCUMENT) != 0};
-    return t->parent.xTokenize(t->inner, &c, flags, text, n, fold_token);
+    fold_ctx_t c = {ctx, emit, text, (flags & FTS5_TOKENIZE_DOCUMENT) != 0, malloc(sizeof *c.f)};
+    if (!c.f)
+        return SQLITE_NOMEM;
+    int rc = t->parent.xTokenize(t->inner, &c, flags, text, n, fold_token);
+    free(c.f);
+    return rc;
 }
 
 int search_register(store_t *s, char *why, size_t whylen)
@@ -690,17 +721,22 @@ int search_flush(store_t *s, char *why, size_t whylen)
 static int reindex(store_t *s, int64_t origin, int64_t content, char *why, size_t whylen)
 {
     Lernet__Payload *p = NULL;
+    arena_t ar; /* the payload is only read here: its fields go at once */
     sqlite3_stmt *st = SQ(s, S_CONTENT);
     if (!st)
         return sq_fail(s, why, whylen);
     sqlite3_bind_int64(st, 1, content);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB)
-        p = lernet__payload__unpack(NULL, (size_t)sqlite3_column_bytes(st, 0),
-                                    sqlite3_column_blob(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        arena_init(&ar, 2 * len + 512);
+        p = lernet__payload__unpack(&ar.pc, len, sqlite3_column_blob(st, 0));
+        if (!p)
+            arena_free(&ar);
+    }
     sqlite3_reset(st);
     int rc = search_put(s, origin, content, p, why, whylen);
     if (p)
-        lernet__payload__free_unpacked(p, NULL);
+        arena_free(&ar);
     return rc;
 }
 
@@ -1093,11 +1129,7 @@ static int scan_cb(void *vs, int tflags, const char *tok, int ntok, int ostart, 
         sc->w = w;
         sc->cap = cap;
     }
-    folded_t *f = malloc(sizeof *f);
-    if (!f) {
-        sc->nomem = 1;
-        return SQLITE_NOMEM;
-    }
+    folded_t *f = sc->c.f;
     fold_word(f, &sc->c, tok, ntok, ostart, oend);
     word_t *w = &sc->w[sc->n++];
     *w = (word_t){ostart, oend, -1, -1};
@@ -1111,7 +1143,6 @@ static int scan_cb(void *vs, int tflags, const char *tok, int ntok, int ostart, 
         if (f->end[k + m - 1] > w->to)
             w->to = f->end[k + m - 1];
     }
-    free(f);
     return SQLITE_OK;
 }
 
@@ -1175,9 +1206,12 @@ static char *snippet_of(const char *text, const scan_t *sc)
  * result. Malloc'd; NULL when out of memory. */
 static char *make_snippet(fold_tok_t *t, const qwords_t *q, const char *title, const char *body)
 {
-    scan_t sc[2] = {{{NULL, NULL, title, 0}, q, NULL, 0, 0, 0, 0},
-                    {{NULL, NULL, body, 0}, q, NULL, 0, 0, 0, 0}};
+    folded_t *f = malloc(sizeof *f); /* the word scan_cb folds, one at a time */
+    scan_t sc[2] = {{{NULL, NULL, title, 0, f}, q, NULL, 0, 0, 0, 0},
+                    {{NULL, NULL, body, 0, f}, q, NULL, 0, 0, 0, 0}};
     const char *texts[2] = {title, body};
+    if (!f)
+        return NULL;
     for (int i = 0; i < 2; i++)
         t->parent.xTokenize(t->inner, &sc[i], FTS5_TOKENIZE_AUX, texts[i], (int)strlen(texts[i]),
                             scan_cb);
@@ -1185,6 +1219,7 @@ static char *make_snippet(fold_tok_t *t, const qwords_t *q, const char *title, c
     char *out = sc[0].nomem || sc[1].nomem ? NULL : snippet_of(texts[pick], &sc[pick]);
     free(sc[0].w);
     free(sc[1].w);
+    free(f);
     return out;
 }
 

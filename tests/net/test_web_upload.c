@@ -207,6 +207,21 @@ static void published_id(const char *out, char id[65])
         fail_msg("not published: %.2000s", out);
 }
 
+/* Once the item id has reached n, `attachment get` there fetches the file
+ * of hash, byte-identical to path. */
+static void fetched_by(const hnode_t *n, const char *id, const char *hash, const char *path)
+{
+    char args[200], dst[800];
+    snprintf(args, sizeof args, "show %s", id);
+    assert_true(h_wait(shows, &(shows_t){n, args}, H_DEADLINE_MS));
+    snprintf(dst, sizeof dst, "%s/got.pdf", n->home);
+    free(run("'%s' --home '%s' attachment get %s --out '%s'", h_bin(), n->home, hash, dst));
+    want_t w = {n, hash};
+    assert_true(h_wait(present, &w, H_DEADLINE_MS));
+    snprintf(dst, sizeof dst, "%s/attachments/%s", n->home, hash);
+    same_bytes(path, dst);
+}
+
 static void test_upload_arrives(void **state)
 {
     (void)state;
@@ -235,15 +250,7 @@ static void test_upload_arrives(void **state)
     same_bytes(path, dst);
     assert_int_equal(held(&t.A), 1); /* no temporary file left */
     /* B, the partner, fetches it when asked (once the item is there) */
-    char args[200];
-    snprintf(args, sizeof args, "show %s", id);
-    assert_true(h_wait(shows, &(shows_t){&t.B, args}, H_DEADLINE_MS));
-    snprintf(dst, sizeof dst, "%s/got.pdf", t.B.home);
-    free(run("'%s' --home '%s' attachment get %s --out '%s'", h_bin(), t.B.home, hash, dst));
-    want_t wb = {&t.B, hash};
-    assert_true(h_wait(present, &wb, H_DEADLINE_MS));
-    snprintf(dst, sizeof dst, "%s/attachments/%s", t.B.home, hash);
-    same_bytes(path, dst);
+    fetched_by(&t.B, id, hash, path);
 
     /* 20 MiB through the page: A's peak memory does not grow by 8 MiB */
     make_file(&t.A, "Inspelning.mp4", 20 * MIB, path);
@@ -508,7 +515,7 @@ static void test_reply_file(void **state)
 {
     (void)state;
     nodes_t t;
-    char path[700], hash[65], about[65], id[65], dst[800], args[200], *out;
+    char path[700], hash[65], about[65], id[65], dst[800], *out;
     start(&t);
     /* the item answered: a resource published on A's page */
     make_file(&t.A, "Metodbok.pdf", 1000, path);
@@ -556,14 +563,7 @@ static void test_reply_file(void **state)
     thread_want_t ta = {&t.A, about, id, "Protokoll från träffen.pdf"};
     assert_true(thread_has(&ta));
     /* B: the reply arrives, its file is fetched byte-identical when asked */
-    snprintf(args, sizeof args, "show %s", id);
-    assert_true(h_wait(shows, &(shows_t){&t.B, args}, H_DEADLINE_MS));
-    snprintf(dst, sizeof dst, "%s/got.pdf", t.B.home);
-    free(run("'%s' --home '%s' attachment get %s --out '%s'", h_bin(), t.B.home, hash, dst));
-    want_t wb = {&t.B, hash};
-    assert_true(h_wait(present, &wb, H_DEADLINE_MS));
-    snprintf(dst, sizeof dst, "%s/attachments/%s", t.B.home, hash);
-    same_bytes(path, dst);
+    fetched_by(&t.B, id, hash, path);
     thread_want_t tb = {&t.B, about, id, "Protokoll från träffen.pdf"};
     assert_true(h_wait(thread_has, &tb, H_DEADLINE_MS));
 

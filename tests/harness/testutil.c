@@ -1,7 +1,18 @@
 /*
  * testutil: fixtures shared by the tests (see testutil.h).
  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "harness/testutil.h"
+
+#include <sqlite3.h>
+
+#include "core/payload_json.h"
+#include "store/store.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -300,6 +311,30 @@ void tu_payload_free(Lernet__Payload *p)
      * protobuf-c's free_unpacked expects of an unpacked message. */
     if (p)
         lernet__payload__free_unpacked(p, NULL);
+}
+
+Lernet__Payload *tu_payload_from_json(int kind, const char *text)
+{
+    char why[256] = "";
+    json_error_t e;
+    Lernet__Payload *p = NULL;
+    json_t *o = json_loads(text, 0, &e);
+    if (!o)
+        fail_msg("tu_payload_from_json: line %d: %s", e.line, e.text);
+    if (payload_from_json(&p, kind, o, why, sizeof why) != PJ_OK)
+        fail_msg("payload_from_json: %s", why);
+    json_decref(o);
+    return p;
+}
+
+void tu_store_sql(store_t **st, const char *path, const char *sql)
+{
+    sqlite3 *db;
+    store_close(st);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(st, path, NULL, 0), STORE_OK);
 }
 
 event_t *tu_next(const keys_identity_t *k, const char *network, const event_t *prev_ev,

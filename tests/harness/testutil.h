@@ -38,6 +38,17 @@ Lernet__Payload *tu_reply(const uint8_t about[EVENT_ID_BYTES], const char *text_
 Lernet__Payload *tu_hide(const uint8_t target[EVENT_ID_BYTES], const char *reason, int unhide);
 void tu_payload_free(Lernet__Payload *p);
 
+/* The payload of kind from its JSON text (core/payload_json.h); fails the
+ * test with payload_from_json's reason when it is refused. Free with
+ * tu_payload_free. */
+Lernet__Payload *tu_payload_from_json(int kind, const char *text);
+
+/* Closes *st, runs sql on the store's file at path behind its back (to
+ * tamper with it, or to probe what a replay would put right), and opens it
+ * again into *st; fails the test if any step does. */
+struct store;
+void tu_store_sql(struct store **st, const char *path, const char *sql);
+
 /* Signs the next event of (k, network) after prev_ev (NULL for seq 1). */
 event_t *tu_next(const keys_identity_t *k, const char *network, const event_t *prev_ev,
                  const Lernet__Payload *p);

@@ -713,20 +713,6 @@ static void test_reply_and_hide_fields(void **state)
     assert_false(event_kind_content(LERNET__KIND__KIND_HIDE));
 }
 
-/* A payload of kind from its JSON (a sample of the kinds table, its
- * references given as full ids). */
-static Lernet__Payload *from_json(int kind, const char *text)
-{
-    char why[256] = "";
-    json_error_t e;
-    Lernet__Payload *p = NULL;
-    json_t *o = json_loads(text, 0, &e);
-    assert_non_null(o);
-    if (payload_from_json(&p, kind, o, why, sizeof why) != PJ_OK)
-        fail_msg("payload_from_json: %s", why);
-    json_decref(o);
-    return p;
-}
 
 #define ID64 "3f2a91c03f2a91c03f2a91c03f2a91c03f2a91c03f2a91c03f2a91c03f2a91c0"
 
@@ -735,7 +721,7 @@ static void test_goal_fields(void **state)
 {
     (void)state;
     const int K = LERNET__KIND__KIND_GOAL;
-    Lernet__Payload *p = from_json(K, payload_kind_named("goal")->sample);
+    Lernet__Payload *p = tu_payload_from_json(K, payload_kind_named("goal")->sample);
     Lernet__Goal *g = p->goal;
     want_reason(K, p, EV_OK, NULL);
     g->measure = 0;
@@ -787,7 +773,7 @@ static void test_questionnaire_fields(void **state)
 {
     (void)state;
     const int K = LERNET__KIND__KIND_QUESTIONNAIRE;
-    Lernet__Payload *p = from_json(K, payload_kind_named("questionnaire")->sample);
+    Lernet__Payload *p = tu_payload_from_json(K, payload_kind_named("questionnaire")->sample);
     Lernet__Questionnaire *q = p->questionnaire;
     Lernet__Question *x = q->questions[0];
     want_reason(K, p, EV_OK, NULL);
@@ -825,7 +811,7 @@ static void test_feedback_fields(void **state)
 {
     (void)state;
     const int K = LERNET__KIND__KIND_FEEDBACK;
-    Lernet__Payload *p = from_json(K, "{\"about\": \"" ID64 "\", \"questionnaire\": \"" ID64 "\","
+    Lernet__Payload *p = tu_payload_from_json(K, "{\"about\": \"" ID64 "\", \"questionnaire\": \"" ID64 "\","
                                       " \"respondents\": {\"teachers\": 3, \"company "
                                       "representatives\": 2},"
                                       " \"results\": [[0, 1, 2, 1, 1], [1, 1, 1, 1, 1]]}");

@@ -425,17 +425,6 @@ static int revision(fx_t *f, const event_t *ev)
     return rev;
 }
 
-/* Runs sql on the closed store's file. */
-static void raw_sql(fx_t *f, const char *sql)
-{
-    sqlite3 *db;
-    store_close(&f->st);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    assert_int_equal(store_open(&f->st, f->path, NULL, 0), STORE_OK);
-}
-
 /* An erasure derives again only the item it erased from (issue 19: one
  * erasure at 100,000 items derived all of them again and merged the
  * whole index, 37 s). The probe: another item's derived row is altered
@@ -452,7 +441,7 @@ static void test_erasure_touches_its_item(void **state)
     event_t *up = publish(f, u);
     finds_only(f, "qzxjvorstuga", w);
     assert_int_equal(revision(f, w), 1);
-    raw_sql(f, "UPDATE items SET revision = 99 WHERE origin = 1");
+    tu_store_sql(&f->st, f->path, "UPDATE items SET revision = 99 WHERE origin = 1");
     assert_int_equal(revision(f, d.sv), 99); /* d.sv is the first event */
 
     publish(f, tu_erasure((const uint8_t(*)[EVENT_ID_BYTES])up->id, 1, "published in error"));
@@ -474,28 +463,15 @@ static void test_erasure_touches_its_item(void **state)
     verify_clean(f);
 }
 
-static Lernet__Payload *payload_json(int kind, const char *text)
-{
-    char why[256] = "";
-    json_error_t e;
-    Lernet__Payload *p = NULL;
-    json_t *o = json_loads(text, 0, &e);
-    assert_non_null(o);
-    if (payload_from_json(&p, kind, o, why, sizeof why) != PJ_OK)
-        fail_msg("payload_from_json: %s", why);
-    json_decref(o);
-    return p;
-}
-
 static event_t *from_json(fx_t *f, int kind, const char *text)
 {
-    return publish(f, payload_json(kind, text));
+    return publish(f, tu_payload_from_json(kind, text));
 }
 
 /* An update of goal target to the goal of JSON text. */
 static Lernet__Payload *goal_update(const uint8_t target[EVENT_ID_BYTES], const char *text)
 {
-    Lernet__Payload *g = payload_json(LERNET__KIND__KIND_GOAL, text), *p = malloc(sizeof *p);
+    Lernet__Payload *g = tu_payload_from_json(LERNET__KIND__KIND_GOAL, text), *p = malloc(sizeof *p);
     Lernet__Update *u = malloc(sizeof *u);
     lernet__payload__init(p);
     lernet__update__init(u);

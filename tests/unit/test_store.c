@@ -577,17 +577,6 @@ static void test_unknown_profile_leaves_output(void **state)
     free_chain(v, 1);
 }
 
-/* Runs sql on the closed store's file, then opens it again. */
-static void tamper(fx_t *f, const char *sql)
-{
-    sqlite3 *db;
-    store_close(&f->st);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    assert_int_equal(store_open(&f->st, f->path, NULL, 0), STORE_OK);
-}
-
 /* A head id of the wrong length is not read past its end nor handed out:
  * store_head says the row is corrupt and writes nothing. */
 static void test_damaged_head_not_overread(void **state)
@@ -596,7 +585,7 @@ static void test_damaged_head_not_overread(void **state)
     event_t **v = chain(f->k, 2);
     add(f, v[0], NULL);
     add(f, v[1], NULL);
-    tamper(f, "UPDATE feeds SET head_id = x'01'");
+    tu_store_sql(&f->st, f->path, "UPDATE feeds SET head_id = x'01'");
     uint64_t seq = 77;
     uint8_t head[EVENT_ID_BYTES];
     assert_int_equal(store_head(f->st, keys_public(f->k), NET, &seq, head), STORE_ERR_CORRUPT);
@@ -610,7 +599,7 @@ static void test_damaged_feed_left_out(void **state)
     fx_t *f = *state;
     event_t **v = chain(f->k, 1);
     add(f, v[0], NULL);
-    tamper(f, "UPDATE feeds SET head_id = x'01'");
+    tu_store_sql(&f->st, f->path, "UPDATE feeds SET head_id = x'01'");
     store_feed_t *feeds = NULL;
     size_t n = 99;
     assert_int_equal(store_feeds(f->st, NULL, 0, &feeds, &n), STORE_OK);
@@ -625,7 +614,7 @@ static void test_damaged_key_left_out(void **state)
     fx_t *f = *state;
     event_t **v = chain(f->k, 1);
     add(f, v[0], NULL);
-    tamper(f, "UPDATE authors SET forked = 1, key = x'02'");
+    tu_store_sql(&f->st, f->path, "UPDATE authors SET forked = 1, key = x'02'");
     uint8_t(*forked)[KEYS_PUBLIC_BYTES] = NULL;
     size_t n = 99;
     assert_int_equal(store_forked_authors(f->st, &forked, &n), STORE_OK);

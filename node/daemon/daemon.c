@@ -683,6 +683,9 @@ static json_t *ctl_status(daemon_t *d, json_t *req)
     /* what a partner costs: its tables here and in sync (its sessions,
      * each sync_session_bytes, come only while it is connected) */
     json_object_set_new(o, "digests_made", json_integer((json_int_t)sy.digests_made));
+    /* what checking received envelopes cost this process (sampled) */
+    json_object_set_new(o, "events_parsed", json_integer((json_int_t)sy.events_parsed));
+    json_object_set_new(o, "parse_cpu_us", json_integer((json_int_t)(sy.parse_cpu_ns / 1000)));
     json_object_set_new(o, "partners", json_integer((json_int_t)d->cfg->n_peers));
     json_object_set_new(o, "bytes_per_partner",
                         json_integer((json_int_t)(sync_peer_bytes() + sizeof(config_peer_t) +

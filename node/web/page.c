@@ -1556,6 +1556,13 @@ void page_metrics(const web_req_t *r, web_resp_t *out)
     metric(h, "lernet_digests_made_total", "counter",
            "Digests computed from the store (once per change and set of networks).");
     html_rawf(h, "lernet_digests_made_total %lld\n", jint(status, "digests_made"));
+    metric(h, "lernet_events_checked_total", "counter",
+           "Received envelopes decoded and checked (signature, hashes).");
+    html_rawf(h, "lernet_events_checked_total %lld\n", jint(status, "events_parsed"));
+    metric(h, "lernet_check_cpu_seconds_total", "counter",
+           "CPU seconds checking them took (estimated from a sample of 1 in 8).");
+    html_rawf(h, "lernet_check_cpu_seconds_total %.6f\n",
+              (double)jint(status, "parse_cpu_us") / 1e6);
     metric(h, "lernet_uptime_seconds", "gauge", "Seconds since the daemon started.");
     html_rawf(h, "lernet_uptime_seconds %.3f\n", (double)jint(status, "uptime_ms") / 1000.0);
     json_decref(status);

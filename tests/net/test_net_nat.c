@@ -206,6 +206,13 @@ static void test_school_without_listen(void **state)
                     "lernet_peer_lag_events{peer=\"" SCHOOL "\",direction=\"they_lack\"} 0");
     assert_page_has(H, "/metrics",
                     "lernet_peer_bytes_total{peer=\"" SCHOOL "\",direction=\"sent\"}");
+    /* the hub checked what the school sent it, and says what that cost */
+    json_t *st = h_control(H, "status");
+    assert_non_null(st);
+    assert_true(json_integer_value(json_object_get(st, "events_parsed")) > 0);
+    assert_true(json_integer_value(json_object_get(st, "parse_cpu_us")) > 0);
+    json_decref(st);
+    assert_page_has(H, "/metrics", "lernet_check_cpu_seconds_total ");
     for (int i = 0; i < 2; i++)
         assert_int_equal(h_lernet(all[i], NULL, "verify"), 0);
 }

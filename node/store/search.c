@@ -299,8 +299,8 @@ int search_register(store_t *s, char *why, size_t whylen)
 /* ---- statements -------------------------------------------------------- */
 
 enum search_stmt {
-    S_DOC_GET, S_DOC_PUT, S_DOC_DEL, S_ORIGIN_OF, S_CONTENT, S_ITEM, S_ITEM_CONTENT,
-    S_PART_HAS, S_PART_ADD, S_PARTS, N_SEARCH_Q
+    S_DOC_GET, S_DOC_PUT, S_DOC_DEL, S_ORIGIN_OF, S_CONTENT, S_ITEM,
+    S_PART_HAS, S_PART_ADD, S_PARTS, S_ITEM_PAYLOAD, N_SEARCH_Q
 };
 _Static_assert(N_SEARCH_Q <= SEARCH_N_STMTS, "struct store has room for the statements");
 
@@ -318,10 +318,12 @@ static const char *const search_sql[N_SEARCH_Q] = {
     [S_ITEM] = "SELECT i.kind, o.network, o.id, i.cancelled, i.start, o.created_ms, a.key"
                " FROM items i JOIN events o ON o.rowid = i.origin"
                " JOIN authors a ON a.id = i.author WHERE i.origin = ?1",
-    [S_ITEM_CONTENT] = "SELECT content FROM items WHERE origin = ?1",
     [S_PART_HAS] = "SELECT 1 FROM search_parts WHERE part = ?1",
     [S_PART_ADD] = "INSERT INTO search_parts(part) VALUES (?1)",
     [S_PARTS] = "SELECT part FROM search_parts ORDER BY part DESC",
+    /* an item's content event and its payload, in one lookup */
+    [S_ITEM_PAYLOAD] = "SELECT i.content, e.payload FROM items i"
+                       " LEFT JOIN events e ON e.rowid = i.content WHERE i.origin = ?1",
 };
 
 /* Each part's statements, @ its table (part_text). */
@@ -407,6 +409,7 @@ static void parts_close(store_t *s)
     free(s->search_pq);
     s->search_pq = NULL;
     s->n_search_pq = 0;
+    s->c.search_part1 = 0; /* its tables may be dropped next */
 }
 
 void search_close(store_t *s)
@@ -561,12 +564,22 @@ static int part_has(store_t *s, int64_t part)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int part_known(store_t *s, int64_t part)
+{
+    s->c.search_part1 = part + 1;
+    return STORE_OK;
+}
+
 /* Makes part's table unless it is there. */
 static int part_ensure(store_t *s, int64_t part, char *why, size_t whylen)
 {
+    /* a batch's new items fall in one part: look it up once (the cache is
+     * cleared with the transaction, parts_close forgets it) */
+    if (s->c.search_part1 == part + 1)
+        return STORE_OK;
     int have = part_has(s, part);
     if (have)
-        return have < 0 ? sq_fail(s, why, whylen) : STORE_OK;
+        return have < 0 ? sq_fail(s, why, whylen) : part_known(s, part);
     char sql[512];
     part_text(sql, sizeof sql, PART_SQL, part);
     int rc = exec(s, sql, why, whylen);
@@ -574,7 +587,8 @@ static int part_ensure(store_t *s, int64_t part, char *why, size_t whylen)
     if (rc || !st)
         return rc ? rc : sq_fail(s, why, whylen);
     sqlite3_bind_int64(st, 1, part);
-    return step_done(s, st, why, whylen);
+    rc = step_done(s, st, why, whylen);
+    return rc ? rc : part_known(s, part);
 }
 
 static int rows_delete(store_t *s, int64_t origin, char *why, size_t whylen)
@@ -717,19 +731,17 @@ int search_flush(store_t *s, char *why, size_t whylen)
     return rc;
 }
 
-/* Indexes origin again from content (the items' view of it now). */
-static int reindex(store_t *s, int64_t origin, int64_t content, char *why, size_t whylen)
+/* Indexes origin again from content, whose payload is column col of st's
+ * current row (none, or not a blob: erased); resets st before writing. */
+static int reindex_row(store_t *s, sqlite3_stmt *st, bool row, int col, int64_t origin,
+                       int64_t content, char *why, size_t whylen)
 {
     Lernet__Payload *p = NULL;
     arena_t ar; /* the payload is only read here: its fields go at once */
-    sqlite3_stmt *st = SQ(s, S_CONTENT);
-    if (!st)
-        return sq_fail(s, why, whylen);
-    sqlite3_bind_int64(st, 1, content);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
-        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+    if (row && sqlite3_column_type(st, col) == SQLITE_BLOB) {
+        size_t len = (size_t)sqlite3_column_bytes(st, col);
         arena_init(&ar, 2 * len + 512);
-        p = lernet__payload__unpack(&ar.pc, len, sqlite3_column_blob(st, 0));
+        p = lernet__payload__unpack(&ar.pc, len, sqlite3_column_blob(st, col));
         if (!p)
             arena_free(&ar);
     }
@@ -738,6 +750,16 @@ static int reindex(store_t *s, int64_t origin, int64_t content, char *why, size_
     if (p)
         arena_free(&ar);
     return rc;
+}
+
+/* Indexes origin again from content (the items' view of it now). */
+static int reindex(store_t *s, int64_t origin, int64_t content, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = SQ(s, S_CONTENT);
+    if (!st)
+        return sq_fail(s, why, whylen);
+    sqlite3_bind_int64(st, 1, content);
+    return reindex_row(s, st, sqlite3_step(st) == SQLITE_ROW, 0, origin, content, why, whylen);
 }
 
 /* A growing list of rowid pairs, read before any of them is changed. */
@@ -875,15 +897,14 @@ int search_sync(store_t *s, bool full, char *why, size_t whylen)
 
 int search_item_sync(store_t *s, int64_t origin, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = SQ(s, S_ITEM_CONTENT);
+    sqlite3_stmt *st = SQ(s, S_ITEM_PAYLOAD);
     if (!st)
         return sq_fail(s, why, whylen);
     sqlite3_bind_int64(st, 1, origin);
     int step = sqlite3_step(st);
-    int64_t content = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
     if (step == SQLITE_ROW)
-        return reindex(s, origin, content, why, whylen);
+        return reindex_row(s, st, true, 1, origin, sqlite3_column_int64(st, 0), why, whylen);
+    sqlite3_reset(st);
     if (step != SQLITE_DONE)
         return sq_fail(s, why, whylen);
     int64_t had = 0; /* the item is gone: so are its rows */

@@ -84,6 +84,7 @@ typedef struct tx_cache {
     int pins;    /* 0: no log is pinned above its head, pin lookups can be skipped */
     int erasures; /* 0: no erasure is stored, coverage lookups can be skipped */
     int64_t n_pending; /* rows in pending, counted once per transaction (-1: not yet) */
+    int64_t search_part1; /* 1 + the search part whose table exists (0: none known) */
 } tx_cache_t;
 
 #define STORE_MAX_ANCHORS 256 /* trusted coordinators (store_trust) */

@@ -213,6 +213,15 @@ static void test_pages_and_feeds(void **state)
            NULL, 200, "\n2027-04,1,0,0,1,0,0,0,0\ntotal,1,0,0,1,");
     expect(A.web_port, "GET", "/report.csv?from=2027-03-01&to=2027-04-30&by=month", NULL, NULL, 200,
            "\n2027-03,1,0,0,1,0,0,0,0\n2027-04,1,0,0,1,0,0,0,0\ntotal,2,0,0,2,");
+    /* the form's "Download for Excel" button (excel=1): the same rows with
+     * a UTF-8 byte order mark first and CRLF line ends, as a download */
+    expect(A.web_port, "GET", "/report.csv?from=2027-04-01&to=2027-04-30&by=month&excel=1", NULL,
+           NULL, 200, "\r\n\r\n\xEF\xBB\xBF");
+    expect(A.web_port, "GET", "/report.csv?from=2027-04-01&to=2027-04-30&by=month&excel=1", NULL,
+           NULL, 200, "\r\n2027-04,1,0,0,1,0,0,0,0\r\ntotal,1,0,0,1,");
+    expect(A.web_port, "GET", "/report.csv?by=month&excel=1", NULL, NULL, 200,
+           "attachment; filename=\"lernet-report-excel.csv\"");
+    expect(A.web_port, "GET", "/", NULL, NULL, 200, "<button name=\"excel\" value=\"1\">");
     expect(A.web_port, "GET", "/report.csv?from=2027-13-01", NULL, NULL, 400, "from: a day");
     expect(A.web_port, "GET", "/report.csv?to=yesterday", NULL, NULL, 400, "to: a day");
     expect(A.web_port, "GET", "/", NULL, NULL, 200, "action=\"/report.csv\"");

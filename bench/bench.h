@@ -34,6 +34,9 @@ typedef struct bench {
     double verify_rate;  /* one-core Ed25519 verifications/s, this run */
     double verify_cpu_s; /* CPU seconds of one verification, this run (bench_limits) */
     double insert_rate;
+    /* the catchup section's figures, for the hypercore section's ratio and
+     * block size (0: catchup did not run) */
+    double catchup_rate, catchup_event_bytes;
     int hub_partners; /* --hub-partners or $LERNET_BENCH_HUB_PARTNERS; 0: the section's default */
     bench_row_t rows[BENCH_MAX_ROWS];
     size_t n_rows;
@@ -65,6 +68,7 @@ void bench_limits(bench_t *b);
 double bench_verify_cpu_s(double secs);
 void bench_inprocess(bench_t *b);
 void bench_catchup(bench_t *b);
+void bench_hypercore(bench_t *b);
 void bench_propagation(bench_t *b);
 void bench_footprint(bench_t *b);
 void bench_hub(bench_t *b);

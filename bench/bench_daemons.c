@@ -197,6 +197,8 @@ void bench_catchup(bench_t *b)
     }
     h_node_free(&hub);
     double med = bench_median(rate, b->runs);
+    b->catchup_rate = med;
+    b->catchup_event_bytes = (double)raw / (double)total;
     char label[96];
     snprintf(label, sizeof label, "catch-up, 2 daemons, CURVE: %ld events/100 authors, ev/s",
              total);

@@ -5,6 +5,7 @@
  * build/bench/bench.json).
  */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,22 @@ static int write_json(const bench_t *b, const char *path)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: bench [--quick] [--runs N (1-9)] [--out FILE] [--only SECTION]\n"
+            "usage: bench [--quick] [--runs N (1-9)] [--out FILE] [--only SECTION[,SECTION...]]\n"
             "             [--hub-partners N] [--catchup-events N (100-1000000; default 100,000)]\n"
-            "sections: limits inprocess catchup propagation footprint hub search attach\n"
+            "sections: limits inprocess catchup hypercore propagation footprint hub search attach\n"
             "--hub-partners N: simulated partners of the hub section (default 1000, --quick 20;\n"
             "  also $LERNET_BENCH_HUB_PARTNERS); the hub's config must allow N + 1 peers\n");
     exit(2);
+}
+
+/* Whether name is one of the comma-separated list's entries. */
+static bool listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
 }
 
 int main(int argc, char **argv)
@@ -89,12 +100,13 @@ int main(int argc, char **argv)
         const char *name;
         void (*fn)(bench_t *);
     } sections[] = {{"limits", bench_limits},         {"inprocess", bench_inprocess},
-                    {"catchup", bench_catchup},       {"propagation", bench_propagation},
+                    {"catchup", bench_catchup},       {"hypercore", bench_hypercore},
+                    {"propagation", bench_propagation},
                     {"footprint", bench_footprint},     {"hub", bench_hub},
                     {"search", bench_search}, {"attach", bench_attach}};
     bench_limits(b); /* every ratio needs the machine's limits from this run */
     for (size_t i = 1; i < sizeof sections / sizeof sections[0]; i++)
-        if (!only || strcmp(only, sections[i].name) == 0)
+        if (!only || listed(only, sections[i].name))
             sections[i].fn(b);
     print_table(b);
     if (write_json(b, out) != 0)

@@ -38,6 +38,8 @@ enum ftype {
     T_RTYPE,        /* select of the resource types */
     T_ID,           /* an event id typed or passed on (?about=) */
     T_FILE,         /* a file, uploaded as multipart/form-data (web/upload.h) */
+    T_MEASURE,      /* select of what a goal counts */
+    T_DAY,          /* a day, YYYY-MM-DD (the browser's date control) */
 };
 
 typedef struct ffield {
@@ -113,6 +115,24 @@ static const ffield_t reply_fields[] = {
      N_("optional: one file, at most the node's attachment_max_mib (25 MiB unless set lower)"), 0},
 };
 
+/* A network's goal (issue 19): what it counts, how many, over which days;
+ * the same fields as `lernet publish goal`. In a managed network only a
+ * coordinator may publish one: the daemon's refusal is the form's error. */
+static const ffield_t goal_fields[] = {
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"),
+     N_("what is to be reached, e.g. 180 persons in competence activities"), 1},
+    {"measure", T_MEASURE, N_("Counts"), NULL, 1},
+    {"target", T_COUNT, N_("Target"), N_("the number to reach"), 1},
+    {"from", T_DAY, N_("From"), N_("the first day counted"), 1},
+    {"to", T_DAY, N_("To"), N_("the last day counted"), 1},
+    {"roles", T_LIST, N_("Only participants in these roles"),
+     N_("comma-separated, e.g. teachers; empty for every role"), 0},
+    {"themes", T_LIST, N_("Only events with these themes"),
+     N_("comma-separated, e.g. workplace learning; empty for all"), 0},
+    {"description", T_AREAS, N_("Description"), NULL, 0},
+};
+
 typedef struct fkind {
     const char *path, *title;
     int kind;
@@ -129,6 +149,7 @@ static const fkind_t kinds[] = {
     KIND("resource", N_("New resource for the library"), LERNET__KIND__KIND_RESOURCE,
          resource_fields),
     KIND("reply", N_("New reply"), LERNET__KIND__KIND_REPLY, reply_fields),
+    KIND("goal", N_("New goal"), LERNET__KIND__KIND_GOAL, goal_fields),
 };
 
 static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"fi", "suomi"},
@@ -466,6 +487,20 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
         html_raw(h, "</select>");
         break;
     }
+    case T_MEASURE: {
+        /* the words of /goals (programme.c's measure_label) */
+        static const char *const measures[][2] = {{"participants", N_("participants")},
+                                                  {"organisations", N_("organisations")},
+                                                  {"events", N_("workshops and meetings held")}};
+        html_raw(h, "<select");
+        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
+        html_raw(h, ">");
+        for (size_t i = 0; i < sizeof measures / sizeof measures[0]; i++)
+            option(h, measures[i][0], T(s->r, measures[i][1]), v);
+        html_raw(h, "</select>");
+        break;
+    }
+    case T_DAY: input(h, s, f, f->name, "date", v, f->required); break;
     case T_PARTICIPANTS: textarea(h, s, f, f->name, v, f->required); break;
     case T_FILE:
         html_raw(h, "<input type=\"file\"");
@@ -683,7 +718,7 @@ static int empty_required(fstate_t *s, const ffield_t *f)
         return 0;
     return fail(s, f->name, "%s",
                 f->type == T_ABOUT || f->type == T_NETWORK || f->type == T_TZ ||
-                        f->type == T_RTYPE
+                        f->type == T_RTYPE || f->type == T_MEASURE
                     ? T(s->r, "choose one")
                     : T(s->r, "fill this in"));
 }
@@ -872,7 +907,7 @@ void form_publish(const web_req_t *r, web_resp_t *out)
         if (strcmp(r->path, kinds[i].path) == 0)
             s.k = &kinds[i];
     const payload_kind_t *pk = s.k ? NULL : payload_kind_named(r->path);
-    if (pk && strcmp(pk->name, r->path) == 0) { /* goal, questionnaire, feedback */
+    if (pk && strcmp(pk->name, r->path) == 0) { /* questionnaire, feedback */
         programme_form(r, out, pk->name);
         return;
     }

@@ -59,8 +59,8 @@ void programme_rows(struct html *h, const web_req_t *r, const store_item_t *it);
 /* A workshop's or meeting's page: the feedback its organiser shared. */
 void programme_feedback_section(struct html *h, const web_req_t *r,
                                 const uint8_t id[EVENT_ID_BYTES]);
-/* GET /publish/goal|questionnaire|feedback: how to publish one (the
- * command line), status 200. */
+/* GET /publish/questionnaire|feedback: how to publish one (the command
+ * line), status 200. A goal has its form (form.c). */
 void programme_form(const web_req_t *r, web_resp_t *out, const char *kind);
 
 /* library.c: the library and the discussions. */

@@ -2,9 +2,10 @@
  * programme: the networks' goals and the activities' feedback on the web
  * page (see page.h): /goals, the fields of a goal, questionnaire or
  * feedback on /event/ID, the feedback section of a workshop's or meeting's
- * page, and the page /publish/goal|questionnaire|feedback answers (those
- * are published with `lernet publish`: a questionnaire and its results are
- * easier to check in a file than in a form). Content from the network is
+ * page, and the page /publish/questionnaire|feedback answers (those are
+ * published with `lernet publish`: a questionnaire and its results are
+ * easier to check in a file than in a form; a goal has its form, form.c).
+ * Content from the network is
  * only ever written through html_text. Every text is translated (T, web.h);
  * numbers and shares are written as the page's language writes them
  * (web_int, web_decimal); roles and themes are content, shown as written.
@@ -116,8 +117,9 @@ void page_goals(const web_req_t *r, web_resp_t *out)
                       "organisations organising or reporting, workshops and meetings held, "
                       "within each goal's period and themes."));
     html_raw(h, " ");
+    html_rawf(h, "<a href=\"/publish/goal\">%s</a> ", T(r, "Publish a goal"));
     /* TRANSLATORS: %s is the command, kept as it is */
-    html_rawf(h, T(r, "Publish one with %s."), "<code>lernet publish goal</code>");
+    html_rawf(h, T(r, "(or with %s)."), "<code>lernet publish goal</code>");
     html_rawf(h, "</p><div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-labelledby=\"goals-caption\">"
                  "<table class=\"goals\" id=\"goals\"><caption id=\"goals-caption\">%s</caption>"
                  "<thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
@@ -303,16 +305,13 @@ void programme_rows(html_t *h, const web_req_t *r, const store_item_t *it)
 void programme_form(const web_req_t *r, web_resp_t *out, const char *kind)
 {
     html_t *h = html_new();
-    const char *k = strcmp(kind, "goal") == 0            ? "goal"
-                    : strcmp(kind, "questionnaire") == 0 ? "questionnaire"
-                                                         : "feedback";
-    const char *title = strcmp(k, "goal") == 0            ? T(r, "Publish a goal")
-                        : strcmp(k, "questionnaire") == 0 ? T(r, "Publish a questionnaire")
-                                                          : T(r, "Publish feedback");
+    const char *k = strcmp(kind, "questionnaire") == 0 ? "questionnaire" : "feedback";
+    const char *title = strcmp(k, "questionnaire") == 0 ? T(r, "Publish a questionnaire")
+                                                        : T(r, "Publish feedback");
     html_raw(h, "<h1>");
     html_text(h, title);
     html_raw(h, "</h1><p>");
-    html_text(h, T(r, "Goals, questionnaires and feedback are published with the command line, "
+    html_text(h, T(r, "Questionnaires and feedback are published with the command line, "
                       "from flags or a JSON file checked before anything is signed:"));
     html_rawf(h, "</p><pre>lernet publish %s --help</pre><p>", k);
     html_text(h, T(r, "Feedback is shared only as counts of at least 5 respondents."));

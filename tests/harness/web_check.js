@@ -2,7 +2,7 @@
 // Debian) through the web pages of three running daemons A–B–C and prints
 // what it saw as JSON; test_web.c asserts on it. Waits are polls with a
 // deadline, never fixed sleeps. Then every page and state (calendar, event,
-// each form empty and sent back with errors, a thread with a reply and its
+// each form (the goal's too) empty and sent back with errors, a thread with a reply and its
 // file posted through the thread's form, correction and cancel forms,
 // health, library, sign-in, an error page) is audited on a 375-px phone:
 // axe-core with the WCAG 2.1 A and AA rules, the width of the page, and its
@@ -355,6 +355,8 @@ async function audits(browser) {
   await visit(page, 'search-results', `${a}/search?q=Innovationscamp`);
   await visit(page, 'search-none', `${a}/search?q=zzqxnothingzz`);
   await visit(page, 'publish-goal', `${a}/publish/goal`);
+  await formError(page, 'publish-goal-error', `${a}/publish/goal`, ['#f-title_1', '#f-target']);
+  await visit(page, 'publish-feedback', `${a}/publish/feedback`);
   await visit(page, 'not-found', `${a}/event/0123456789abcdef`);
   // the sign-in page, as a visitor from elsewhere sees it, and after a wrong code
   const b = `http://lernet-b.example:${cfg.b_port}`;

@@ -689,7 +689,7 @@ static void test_browser(void **state)
     /* every page and state: axe-core WCAG 2.1 AA, the Nu HTML checker, a phone */
     /* a reply with a file through the thread form: the thread lists it */
     assert_true(RES_TRUE("thread_reply_file"));
-    assert_true(RES_INT("audit_pages") >= 49); /* 35 + goals, search (3), publish/goal, the thread with a file; goals and search in 4 languages */
+    assert_true(RES_INT("audit_pages") >= 51); /* 35 + goals, search (3), publish/goal (and with errors), publish/feedback, the thread with a file; goals and search in 4 languages */
     assert_int_equal(json_array_size(json_object_get(res, "axe_violations")), 0);
     assert_int_equal(json_array_size(json_object_get(res, "too_wide")), 0);
     json_t *vnu = json_object_get(res, "vnu");

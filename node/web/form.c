@@ -428,6 +428,19 @@ static void multi(html_t *h, const fstate_t *s, const ffield_t *f)
         textarea(h, s, f, n2, value(s, n2), 0);
 }
 
+/* A select of fixed values: opts are {value, label to translate} pairs,
+ * ended by {NULL, NULL}; cur is selected. */
+static void choice(html_t *h, const fstate_t *s, const ffield_t *f, const char *const (*opts)[2],
+                   const char *cur, int hint)
+{
+    html_raw(h, "<select");
+    ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
+    html_raw(h, ">");
+    for (size_t i = 0; opts[i][0]; i++)
+        option(h, opts[i][0], T(s->r, opts[i][1]), cur);
+    html_raw(h, "</select>");
+}
+
 static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
 {
     const config_t *cfg = s->r->env->cfg;
@@ -478,26 +491,18 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
                                                {"literature", N_("literature")},
                                                {"recording", N_("recording")},
                                                {"method", N_("method")},
-                                               {"link", N_("link")}};
-        html_raw(h, "<select");
-        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
-        html_raw(h, ">");
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            option(h, types[i][0], T(s->r, types[i][1]), v);
-        html_raw(h, "</select>");
+                                               {"link", N_("link")},
+                                               {NULL, NULL}};
+        choice(h, s, f, types, v, hint);
         break;
     }
     case T_MEASURE: {
         /* the words of /goals (programme.c's measure_label) */
         static const char *const measures[][2] = {{"participants", N_("participants")},
                                                   {"organisations", N_("organisations")},
-                                                  {"events", N_("workshops and meetings held")}};
-        html_raw(h, "<select");
-        ctl_attrs(h, s, f->name, f->name, f->required ? 2 : 0, hint);
-        html_raw(h, ">");
-        for (size_t i = 0; i < sizeof measures / sizeof measures[0]; i++)
-            option(h, measures[i][0], T(s->r, measures[i][1]), v);
-        html_raw(h, "</select>");
+                                                  {"events", N_("workshops and meetings held")},
+                                                  {NULL, NULL}};
+        choice(h, s, f, measures, v, hint);
         break;
     }
     case T_DAY: input(h, s, f, f->name, "date", v, f->required); break;

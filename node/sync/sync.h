@@ -63,7 +63,8 @@ typedef struct sync_io {
                        size_t len);
     void *ctx;
     /* May be NULL. Called between the slices of a long store (see
-     * SYNC_SLICE_MS), with no transaction open, so that the owner can
+     * SYNC_SLICE_MS) and as often while this thread helps verify a batch
+     * (vpool_between), with no transaction open, so that the owner can
      * answer what may not wait for a whole batch (the daemon: the control
      * socket's status requests). It may read sync's state (sync_get_stats,
      * sync_peers_json, ...) and the store, but must not call into sync in

@@ -70,6 +70,7 @@ typedef struct daemon {
     } co;
     uint8_t *attached; /* per configured partner: its DEALER is connected to its endpoint */
     dial_t *dial;      /* per configured partner: attempts to reach it */
+    json_t *held_req;  /* a control request that waits for the loop (see serve_control) */
 } daemon_t;
 
 /* ---- sync_io ---------------------------------------------------------- */
@@ -749,20 +750,22 @@ typedef struct ctl_cmd {
     const char *args; /* the request's fields besides "cmd" */
     json_t *(*run)(daemon_t *d, json_t *req);
     const char *summary;
+    bool anytime; /* it only reads: it may run between the slices of a store */
 } ctl_cmd_t;
 
 static const ctl_cmd_t ctl_commands[] = {
     {"publish", "network, payload", ctl_publish,
-     "sign a Payload (base64) with the node's signing key, store it, push it"},
-    {"peers", "", ctl_peers, "each partner's connection and sync state (lernet peers)"},
-    {"status", "", ctl_status, "store and sync counters, refusals by reason, uptime"},
-    {"announce", "id", ctl_announce, "push an event the CLI stored itself (key events)"},
+     "sign a Payload (base64) with the node's signing key, store it, push it", false},
+    {"peers", "", ctl_peers, "each partner's connection and sync state (lernet peers)", true},
+    {"status", "", ctl_status, "store and sync counters, refusals by reason, uptime", true},
+    {"announce", "id", ctl_announce, "push an event the CLI stored itself (key events)", false},
     {"reload-signer", "", ctl_reload_signer,
-     "sign with keys/signing.key from now on (after lernet keys rotate)"},
+     "sign with keys/signing.key from now on (after lernet keys rotate)", false},
     {"attachment-fetch", "hash", ctl_attachment_fetch,
-     "fetch the attached file of hash (64 hex digits) from partners before any other"},
+     "fetch the attached file of hash (64 hex digits) from partners before any other", false},
     {"attachments", "", ctl_attachments,
-     "the attachment transfer: counters, files refused by this node's limits, the fetch under way"},
+     "the attachment transfer: counters, files refused by this node's limits, the fetch under way",
+     true},
 };
 #define N_CTL_COMMANDS (sizeof ctl_commands / sizeof ctl_commands[0])
 
@@ -779,14 +782,24 @@ static void ctl_list(char *buf, size_t len)
     }
 }
 
+/* The command req names, or NULL. */
+static const ctl_cmd_t *ctl_find(json_t *req)
+{
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    for (size_t i = 0; cmd && i < N_CTL_COMMANDS; i++)
+        if (strcmp(cmd, ctl_commands[i].name) == 0)
+            return &ctl_commands[i];
+    return NULL;
+}
+
 /* One control command, from the control socket or the web page. */
 static json_t *dispatch(daemon_t *d, json_t *req)
 {
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    const ctl_cmd_t *c = ctl_find(req);
     char known[256], name[65], msg[400];
-    for (size_t i = 0; cmd && i < N_CTL_COMMANDS; i++)
-        if (strcmp(cmd, ctl_commands[i].name) == 0)
-            return ctl_commands[i].run(d, req);
+    if (c)
+        return c->run(d, req);
     ctl_list(known, sizeof known);
     if (cmd) {
         text_escape(name, sizeof name, cmd); /* one line of UTF-8 whatever it holds */
@@ -801,13 +814,49 @@ static json_t *web_control(void *ctx, json_t *req)
     return dispatch(ctx, req);
 }
 
-static void handle_control(daemon_t *d)
+static bool control_waiting(daemon_t *d)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return zmq_getsockopt(d->control, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
+/* Answers the control requests waiting, up to TURN_MAX, the one held back
+ * first. All of them, not one a turn: a client that gave up (the CLI and
+ * the tests wait a few seconds) leaves its request in the REP socket, which
+ * hands it out like any other, and a backlog of those got every answer
+ * while the live request waited behind them. between: in the middle of a
+ * store (sync_io_t.between), where only commands that read may run; the
+ * first other one is held back for the loop, and the requests behind it
+ * wait with it (REP hands out the next request only after this one's
+ * answer). */
+static void serve_control(daemon_t *d, bool between)
 {
     char err[128];
-    json_t *req = control_recv(d->control, err, sizeof err);
-    json_t *reply = req ? dispatch(d, req) : ctl_error(err);
-    json_decref(req);
-    control_reply(d->control, reply);
+    for (int turn = 0; turn < TURN_MAX; turn++) {
+        json_t *req = d->held_req, *reply;
+        d->held_req = NULL;
+        if (!req && !control_waiting(d))
+            return;
+        if (!req && !(req = control_recv(d->control, err, sizeof err))) {
+            control_reply(d->control, ctl_error(err));
+            continue;
+        }
+        const ctl_cmd_t *c = ctl_find(req);
+        if (between && c && !c->anytime) {
+            d->held_req = req;
+            return;
+        }
+        reply = dispatch(d, req);
+        control_reply(d->control, reply);
+        json_decref(req);
+    }
+}
+
+/* sync_io_t.between: a long store lets the control socket be answered. */
+static void io_between(void *ctx)
+{
+    serve_control(ctx, true);
 }
 
 /* The web page, unless off. A busy default port is no reason to stop
@@ -914,8 +963,8 @@ static int poll_once(daemon_t *d, const pollset_t *ps, long timeout_ms)
     if (items[0].revents & ZMQ_POLLIN)
         net_zap_handle(d->zap, allow_partner, d);
     refusal_window(d, event_now_ms()); /* the count of unlogged refusals, when due */
-    if (items[1].revents & ZMQ_POLLIN)
-        handle_control(d);
+    if ((items[1].revents & ZMQ_POLLIN) || d->held_req)
+        serve_control(d, false);
     if (d->router && (items[2].revents & ZMQ_POLLIN))
         note_wake(d, handle_router(d));
     for (size_t k = 0; k < ps->n_pairs; k++) {
@@ -926,6 +975,8 @@ static int poll_once(daemon_t *d, const pollset_t *ps, long timeout_ms)
     }
     if (d->web && ((items[n - 1].revents & ZMQ_POLLIN) || web_timeout_ms(d->web) == 0))
         web_run(d->web);
+    if (d->held_req) /* held back during a store this turn: it waits no longer */
+        serve_control(d, false);
     return 0;
 }
 
@@ -1012,7 +1063,7 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     d.signer.author = keys_transport_identity(t);
     d.signer.attachment_max = cfg->attachment_max; /* its own files: the limits it applies */
     d.signer.attachment_quota = cfg->attachment_quota;
-    sync_io_t io = {io_send_client, io_send_server, &d};
+    sync_io_t io = {io_send_client, io_send_server, &d, io_between};
     struct sigaction sa = {0};
     int rc = -1;
     sa.sa_handler = on_signal;
@@ -1040,6 +1091,7 @@ int daemon_run(const char *home, const config_t *cfg, store_t *st, const keys_tr
     else
         log_info("stopping on signal");
 done:
+    json_decref(d.held_req);
     web_close(&d.web);
     sync_free(&d.sync);
     close_sockets(&d);

@@ -4,14 +4,17 @@
  * nothing unverified reaches the store; a pushed copy of an event stored
  * here already is dropped before it costs a verification), refused ones
  * are counted and
- * logged by reason, the rest are stored in one transaction, and only after
- * the commit are the new ones handed on to the other partners (sync_push):
- * an event is never forwarded before it is durable here.
+ * logged by reason, the rest are stored in one transaction (a slice of
+ * SYNC_SLICE_MS at most where io.between wants a turn; see next_slice),
+ * and only after its commit are the new ones handed on to the other
+ * partners (sync_push): an event is never forwarded before it is durable
+ * here.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/log.h"
 #include "sync/sync_impl.h"
@@ -64,12 +67,15 @@ static void batch_log_note(batch_logs_t *b, const event_t *ev, bool progress, bo
     b->l[i].bad |= bad;
 }
 
-/* A batch in its transaction: the events new here (handed on after the
- * commit), the progress made, and the outcome per log. */
+/* A batch being stored: the events new here in the open slice's
+ * transaction (handed on after its commit), the progress made by the whole
+ * batch (applied: of them counted in the stats already), and the outcome
+ * per log. */
 typedef struct stored {
     event_t **fresh;
-    size_t n_fresh, applied, held;
+    size_t n_fresh, applied, counted, held;
     batch_logs_t logs;
+    feeds_mark_t mark; /* the digests follow the open slice alone */
 } stored_t;
 
 /* Refused like a bad event: one outside the scope of the exchange, or of a
@@ -159,12 +165,51 @@ static void hand_on(sync_t *s, int peer, stored_t *b)
     }
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Commits the open slice; then the digests follow it, the stats count it
+ * and its new events are handed on. -1: the commit failed (the slice's
+ * fresh events are still in b, for the caller's rollback). */
+static int commit_slice(sync_t *s, int peer, stored_t *b)
+{
+    if (store_commit(s->st) != STORE_OK)
+        return -1;
+    digest_note_batch(s, b->mark, b->fresh, b->n_fresh);
+    s->stats.events_applied += b->applied - b->counted;
+    if (b->applied > b->counted)
+        s->stats.last_applied_ms = event_now_ms();
+    b->counted = b->applied;
+    hand_on(s, peer, b);
+    b->n_fresh = 0;
+    return 0;
+}
+
+/* The open slice is committed, io.between runs, the next one begins: once
+ * the slice has run SYNC_SLICE_MS, and only if there is an io.between to
+ * run (else one transaction is cheaper). -1: the store failed (then no
+ * transaction may be open, which store_rollback tolerates). */
+static int next_slice(sync_t *s, int peer, stored_t *b, int64_t *since_ms)
+{
+    if (!s->io.between || mono_ms() - *since_ms < SYNC_SLICE_MS)
+        return 0;
+    if (commit_slice(s, peer, b) != 0)
+        return -1;
+    s->io.between(s->io.ctx);
+    b->mark = digest_mark(s);
+    *since_ms = mono_ms();
+    return store_begin(s->st) == STORE_OK ? 0 : -1;
+}
+
 long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
                   size_t n, size_t *stuck)
 {
-    stored_t b = {.fresh = calloc(n ? n : 1, sizeof *b.fresh)};
-    int64_t now_ms = event_now_ms();
-    feeds_mark_t mark = digest_mark(s); /* the digests follow this batch alone */
+    stored_t b = {.fresh = calloc(n ? n : 1, sizeof *b.fresh), .mark = digest_mark(s)};
+    int64_t now_ms = event_now_ms(), since_ms = mono_ms();
     bool failed = false;
     if (stuck)
         *stuck = 0;
@@ -173,9 +218,12 @@ long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_ite
         free(b.fresh);
         return -1;
     }
-    for (size_t i = 0; i < n && !failed; i++)
+    for (size_t i = 0; i < n && !failed; i++) {
         failed = store_one(s, peer, sc, &items[i], &b, now_ms) != 0;
-    if (failed || store_commit(s->st) != STORE_OK) {
+        if (!failed && i + 1 < n)
+            failed = next_slice(s, peer, &b, &since_ms) != 0;
+    }
+    if (failed || commit_slice(s, peer, &b) != 0) {
         store_rollback(s->st);
         for (size_t i = 0; i < b.n_fresh; i++)
             event_free(&b.fresh[i]);
@@ -183,14 +231,9 @@ long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_ite
         items_free(items, n);
         return -1;
     }
-    digest_note_batch(s, mark, b.fresh, b.n_fresh);
-    s->stats.events_applied += b.applied;
-    if (b.applied)
-        s->stats.last_applied_ms = event_now_ms();
     size_t aside = put_aside_logs(s, c, &b.logs, now_ms);
     if (stuck)
         *stuck = aside;
-    hand_on(s, peer, &b);
     free(b.fresh);
     items_free(items, n);
     return (long)(b.applied + b.held);

@@ -425,6 +425,8 @@ int sync_new(sync_t **out, store_t *st, const config_t *cfg, const sync_io_t *io
         sync_free(&s);
         return -1;
     }
+    if (io->between) /* the verification of a batch is as long a wait as its store */
+        vpool_between(s->pool, io->between, io->ctx, SYNC_SLICE_MS);
     for (size_t k = 0; k < s->n_dialed; k++)
         s->clients[s->dialed[k]].listed = true;
     *out = s;

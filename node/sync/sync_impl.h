@@ -322,7 +322,8 @@ void items_free(vpool_item_t *items, size_t n);
  * aside for it, and *stuck (may be NULL) says how many. Frees the items.
  * Returns the progress made: events applied plus events newly held back (a
  * puller asks past those, see store_have); -1 when the store failed (the
- * whole batch is then dropped). */
+ * rest of the batch is then dropped: the slices committed before stay,
+ * counted in the stats and handed on, see SYNC_SLICE_MS). */
 long store_parsed(sync_t *s, int peer, client_t *c, const scope_t *sc, vpool_item_t *items,
                   size_t n, size_t *stuck);
 /* Verifies a received batch on every core, then stores it (store_parsed). */

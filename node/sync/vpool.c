@@ -29,6 +29,9 @@ struct vpool {
     int busy; /* workers inside the current job */
     /* since vpool_new: envelopes parsed, of them timed, their CPU ns */
     atomic_uint_fast64_t parsed, timed, timed_ns;
+    void (*between)(void *ctx); /* see vpool_between; NULL: none */
+    void *between_ctx;
+    int between_ms;
 };
 
 static int64_t thread_cpu_ns(void)
@@ -38,11 +41,24 @@ static int64_t thread_cpu_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Claims and parses items until none are left; returns how many it did. */
-static size_t drain(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Claims and parses items until none are left; returns how many it did.
+ * joiner: the caller's thread, which runs p->between on the way. */
+static size_t drain(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms, bool joiner)
 {
     size_t did = 0;
+    int64_t since = joiner && p->between ? mono_ms() : 0;
     for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < n; did++) {
+        if (since && mono_ms() - since >= p->between_ms) {
+            p->between(p->between_ctx);
+            since = mono_ms();
+        }
         vpool_item_t *it = &items[i];
         it->why[0] = '\0';
         it->ev = NULL;
@@ -77,7 +93,7 @@ static void *worker(void *arg)
         int64_t now = p->now_ms;
         p->busy++;
         pthread_mutex_unlock(&p->mu);
-        size_t did = drain(p, items, n, now);
+        size_t did = drain(p, items, n, now, false);
         pthread_mutex_lock(&p->mu);
         p->busy--;
         if (atomic_fetch_add(&p->finished, did) + did == n || p->busy == 0)
@@ -133,6 +149,13 @@ int vpool_threads(const vpool_t *p)
     return p->n_threads + 1;
 }
 
+void vpool_between(vpool_t *p, void (*between)(void *ctx), void *ctx, int every_ms)
+{
+    p->between = between;
+    p->between_ctx = ctx;
+    p->between_ms = every_ms;
+}
+
 void vpool_cost(vpool_t *p, uint64_t *parsed, uint64_t *cpu_ns)
 {
     uint64_t n = atomic_load(&p->parsed), k = atomic_load(&p->timed);
@@ -162,7 +185,7 @@ void vpool_submit(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms)
 
 void vpool_join(vpool_t *p)
 {
-    size_t did = drain(p, p->items, p->n, p->now_ms);
+    size_t did = drain(p, p->items, p->n, p->now_ms, true);
     pthread_mutex_lock(&p->mu);
     atomic_fetch_add(&p->finished, did);
     /* Every item claimed is finished by whoever claimed it; wait for the

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         peer.n_networks = 1;
         cfg.peers = &peer;
         cfg.n_peers = 1;
-        sync_io_t io = {drop_client, drop_server, NULL};
+        sync_io_t io = {drop_client, drop_server, NULL, NULL};
         if (sync_new(&s, st, &cfg, &io) != 0)
             abort();
     }

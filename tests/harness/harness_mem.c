@@ -105,7 +105,7 @@ int hm_link(hm_node_t *a, hm_node_t *b, const char *nets_csv)
          * y a member that only dials in (see push-to-me in sync.c) */
         snprintf(x->peer.endpoint, sizeof x->peer.endpoint, "inproc://%s", y->cfg.name);
         add_networks(x->peer.networks, &x->peer.n_networks, nets_csv);
-        sync_io_t io = {io_client, io_server, x};
+        sync_io_t io = {io_client, io_server, x, NULL};
         if (sync_new(&x->sync, x->st, &x->cfg, &io) != 0)
             return -1;
     }

@@ -210,9 +210,14 @@ static void test_many_kills(void **state)
     for (int i = 0; i < kills; i++) {
         assert_int_equal(h_node_start(&B), 0);
         /* the kill lands at a random point of the transfer once it is under
-         * way again: a fixed delay from start fell before the first batch
-         * under ASan, and every kill then hit an idle node */
-        struct moved mv = {&B, last > KEY_EVENTS ? last : KEY_EVENTS};
+         * way again, past i of `kills` equal shares of all but its last
+         * batch (a kill after that could find it complete): a fixed
+         * delay from start fell before the first batch under ASan, and
+         * every kill then hit an idle node; and since a batch is stored in
+         * slices (SYNC_SLICE_MS), "moved on" alone came within the first
+         * few hundred events every time */
+        long share = KEY_EVENTS + (long)i * (TOTAL - 4000) / kills; /* 4000: a batch */
+        struct moved mv = {&B, last > share ? last : share};
         assert_true(h_wait(moved_on, &mv, 120000));
         struct timespec ts = {0, (long)randombytes_uniform(30) * 1000000};
         nanosleep(&ts, NULL);

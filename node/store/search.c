@@ -322,8 +322,8 @@ static const char *const search_sql[N_SEARCH_Q] = {
     [S_PART_ADD] = "INSERT INTO search_parts(part) VALUES (?1)",
     [S_PARTS] = "SELECT part FROM search_parts ORDER BY part DESC",
     /* an item's content event and its payload, in one lookup */
-    [S_ITEM_PAYLOAD] = "SELECT i.content, e.payload FROM items i"
-                       " LEFT JOIN events e ON e.rowid = i.content WHERE i.origin = ?1",
+    [S_ITEM_PAYLOAD] = ("SELECT i.content, e.payload FROM items i"
+                        " LEFT JOIN events e ON e.rowid = i.content WHERE i.origin = ?1"),
 };
 
 /* Each part's statements, @ its table (part_text). */

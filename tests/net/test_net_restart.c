@@ -78,6 +78,12 @@ static int complete(void *ctx)
     return h_count_events(ctx) == TOTAL + KEY_EVENTS;
 }
 
+/* A's events, and one more B published itself. */
+static int complete_and_own(void *ctx)
+{
+    return h_count_events(ctx) == TOTAL + KEY_EVENTS + 1;
+}
+
 static long long mono_ms(void)
 {
     struct timespec ts;
@@ -184,6 +190,54 @@ static void test_kill_mid_catch_up(void **state)
     h_node_free(&B);
 }
 
+struct counted {
+    const hnode_t *n;
+    long want;
+};
+
+static int holds_items(void *ctx)
+{
+    const struct counted *c = ctx;
+    return h_count_items(c->n) == c->want;
+}
+
+/* A publish sent to B while it stores a long catch-up (the daemon holds a
+ * writing command back while it answers reads between the store's slices,
+ * then runs it in the loop): it is answered within the CLI's wait,
+ * stored, and reaches A; the catch-up still ends whole. */
+static void test_publish_mid_catch_up(void **state)
+{
+    (void)state;
+    hnode_t A, B;
+    assert_int_equal(h_node_init(&A, "Region Örebro län", "SE", "nordic-wbl"), 0);
+    assert_int_equal(h_node_init(&B, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
+    h_link(&A, &B, "nordic-wbl");
+    assert_int_equal(h_node_write_config(&A), 0);
+    assert_int_equal(h_node_write_config(&B), 0);
+    fill_store(&A);
+    assert_int_equal(h_node_start(&A), 0);
+    assert_int_equal(h_node_start(&B), 0);
+    assert_true(h_wait(partway, &B, H_DEADLINE_MS));
+    char *out = NULL;
+    assert_int_equal(h_lernet(&B, &out, "publish workshop --network nordic-wbl "
+                                        "--title 'da:Erfaringsudveksling om praktik' "
+                                        "--start 2027-03-01T09:00 --end 2027-03-01T12:00 "
+                                        "--place 'Køge Handelsskole'"),
+                     0);
+    assert_non_null(strstr(out, "published"));
+    free(out);
+    long during = h_count_events(&B);
+    fprintf(stderr, "B held %ld of %d events after its publish was answered\n", during, TOTAL);
+    assert_true(h_wait(complete_and_own, &B, 120000));
+    struct counted a = {&A, TOTAL + 1}, b = {&B, TOTAL + 1};
+    assert_true(h_wait(holds_items, &b, H_DEADLINE_MS));
+    assert_true(h_wait(holds_items, &a, H_DEADLINE_MS)); /* pushed on after its commit */
+    assert_int_equal(h_node_stop(&B), 0);
+    assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
+    h_node_free(&A);
+    h_node_free(&B);
+}
+
 static int up_and_running(void *ctx)
 {
     return h_count_events(ctx) >= 0;
@@ -257,6 +311,7 @@ int main(void)
 {
     keys_init();
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_kill_mid_catch_up),
+                                       cmocka_unit_test(test_publish_mid_catch_up),
                                        cmocka_unit_test(test_many_kills)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

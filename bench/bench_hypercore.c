@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -48,6 +49,7 @@ static pid_t hc_spawn(const char *const *argv, int *out_fd)
     if (pid < 0)
         bench_die("hypercore: fork: %s", strerror(errno));
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* the seeder ends with the bench, even if it dies */
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);

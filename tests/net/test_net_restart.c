@@ -67,6 +67,19 @@ static void fill_store(hnode_t *a)
     keys_free(&k);
 }
 
+/* A with TOTAL events of its own, running; B its partner, configured and
+ * not started. */
+static void sender_and_partner(hnode_t *a, hnode_t *b)
+{
+    assert_int_equal(h_node_init(a, "Region Örebro län", "SE", "nordic-wbl"), 0);
+    assert_int_equal(h_node_init(b, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
+    h_link(a, b, "nordic-wbl");
+    assert_int_equal(h_node_write_config(a), 0);
+    assert_int_equal(h_node_write_config(b), 0);
+    fill_store(a);
+    assert_int_equal(h_node_start(a), 0);
+}
+
 static int partway(void *ctx)
 {
     long n = h_count_events(ctx);
@@ -143,13 +156,7 @@ static void test_kill_mid_catch_up(void **state)
 {
     (void)state;
     hnode_t A, B;
-    assert_int_equal(h_node_init(&A, "Region Örebro län", "SE", "nordic-wbl"), 0);
-    assert_int_equal(h_node_init(&B, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
-    h_link(&A, &B, "nordic-wbl");
-    assert_int_equal(h_node_write_config(&A), 0);
-    assert_int_equal(h_node_write_config(&B), 0);
-    fill_store(&A);
-    assert_int_equal(h_node_start(&A), 0);
+    sender_and_partner(&A, &B);
     assert_int_equal(h_node_start(&B), 0);
 
     assert_true(h_wait(partway, &B, H_DEADLINE_MS));
@@ -209,13 +216,7 @@ static void test_publish_mid_catch_up(void **state)
 {
     (void)state;
     hnode_t A, B;
-    assert_int_equal(h_node_init(&A, "Region Örebro län", "SE", "nordic-wbl"), 0);
-    assert_int_equal(h_node_init(&B, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
-    h_link(&A, &B, "nordic-wbl");
-    assert_int_equal(h_node_write_config(&A), 0);
-    assert_int_equal(h_node_write_config(&B), 0);
-    fill_store(&A);
-    assert_int_equal(h_node_start(&A), 0);
+    sender_and_partner(&A, &B);
     assert_int_equal(h_node_start(&B), 0);
     assert_true(h_wait(partway, &B, H_DEADLINE_MS));
     char *out = NULL;
@@ -254,13 +255,7 @@ static void test_many_kills(void **state)
     const char *env = getenv("LERNET_KILLS");
     int kills = env ? atoi(env) : 5, done = 0;
     long last = 0;
-    assert_int_equal(h_node_init(&A, "Region Örebro län", "SE", "nordic-wbl"), 0);
-    assert_int_equal(h_node_init(&B, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
-    h_link(&A, &B, "nordic-wbl");
-    assert_int_equal(h_node_write_config(&A), 0);
-    assert_int_equal(h_node_write_config(&B), 0);
-    fill_store(&A);
-    assert_int_equal(h_node_start(&A), 0);
+    sender_and_partner(&A, &B);
     for (int i = 0; i < kills; i++) {
         assert_int_equal(h_node_start(&B), 0);
         /* the kill lands at a random point of the transfer once it is under

@@ -103,6 +103,24 @@ int h_node_init(hnode_t *n, const char *name, const char *country, const char *n
     return h_node_write_config(n);
 }
 
+int h_node_clone(hnode_t *dst, const hnode_t *src)
+{
+    char cmd[2200];
+    if (src->pid > 0)
+        return -1; /* a running daemon's store may be mid-write */
+    *dst = *src;
+    dst->n_peers = 0;
+    dst->pid = 0;
+    dst->port = h_free_port();
+    dst->web_port = src->web_port ? h_free_port() : 0;
+    if (!(dst->home = tu_tempdir()))
+        return -1;
+    snprintf(cmd, sizeof cmd, "cp -a '%s/.' '%s/'", src->home, dst->home);
+    if (tu_run(cmd, NULL) != 0)
+        return -1;
+    return h_node_write_config(dst);
+}
+
 void h_link(hnode_t *a, hnode_t *b, const char *networks)
 {
     hnode_t *pair[2][2] = {{a, b}, {b, a}};

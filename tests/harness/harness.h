@@ -51,6 +51,10 @@ int h_free_port(void);
 /* lernet init (unencrypted key) in a fresh temporary home; networks is a
  * comma-separated list, the first is the default. */
 int h_node_init(hnode_t *n, const char *name, const char *country, const char *networks);
+/* A copy of a stopped node in a fresh temporary home: the same identity,
+ * keys and store (files copied with their modes), its own port, no
+ * partners. Lets several tests start from one expensive fill. */
+int h_node_clone(hnode_t *dst, const hnode_t *src);
 /* Adds (a, b) as partners of each other, sharing networks. */
 void h_link(hnode_t *a, hnode_t *b, const char *networks);
 /* Adds (school, hub) as partners where only the school can dial: it gets

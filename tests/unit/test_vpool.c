@@ -3,7 +3,9 @@
  * valid and corrupted envelopes, with and without workers, over many
  * back-to-back jobs (the hand-over between jobs is where a pool races);
  * and its count of what parsing cost counts every envelope parsed, and no
- * known one, with a CPU time that is there and plausible.
+ * known one, with a CPU time that is there and plausible; and its
+ * between callback runs on the caller's thread only, between items, at the
+ * interval asked, without changing a result.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "harness/testutil.h"
@@ -137,12 +140,67 @@ static void test_cost(void **state)
     vpool_free(&p);
 }
 
+typedef struct calls {
+    pthread_t caller;
+    int n, elsewhere;
+} calls_t;
+
+static void count_call(void *ctx)
+{
+    calls_t *c = ctx;
+    c->n++;
+    c->elsewhere += !pthread_equal(pthread_self(), c->caller);
+}
+
+/* vpool_between: called on the caller's thread while it helps (the daemon
+ * answers its control socket there, which no worker may touch), at most
+ * once per item, often enough at a short interval, never at a long one,
+ * and not at all once cleared; the results stay the serial ones. */
+static void test_between(void **state)
+{
+    fx_t *f = *state;
+    for (int workers = 0; workers <= 1; workers++) {
+        vpool_t *p;
+        vpool_item_t items[N];
+        calls_t c = {pthread_self(), 0, 0};
+        assert_int_equal(vpool_new(&p, workers), 0);
+        int every[] = {0, 3600 * 1000, -1}; /* at once, never in time, cleared */
+        for (int e = 0; e < 3; e++) {
+            c.n = 0;
+            if (every[e] >= 0)
+                vpool_between(p, count_call, &c, every[e]);
+            else
+                vpool_between(p, NULL, NULL, 0);
+            for (int j = 0; j < 4; j++) {
+                memset(items, 0, sizeof items);
+                for (size_t i = 0; i < N; i++) {
+                    items[i].buf = f->env[i];
+                    items[i].len = f->len[i];
+                }
+                vpool_parse(p, items, N, event_now_ms());
+                for (size_t i = 0; i < N; i++) {
+                    assert_int_equal(items[i].rc, f->expect[i]);
+                    event_free(&items[i].ev);
+                }
+            }
+            if (e == 0) { /* due before every item the caller claims after its first */
+                assert_true(c.n > 0);
+                assert_true(c.n <= 4 * N);
+            } else
+                assert_int_equal(c.n, 0);
+        }
+        assert_int_equal(c.elsewhere, 0);
+        vpool_free(&p);
+    }
+}
+
 int main(void)
 {
     keys_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_serial_and_parallel_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_between, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

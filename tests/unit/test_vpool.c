@@ -65,28 +65,33 @@ static int teardown(void **state)
     return 0;
 }
 
+/* One job of the fixture's first n envelopes: the serial results, a
+ * refusal with its reason. */
+static void parse_checked(fx_t *f, vpool_t *p, size_t n)
+{
+    vpool_item_t items[N];
+    memset(items, 0, sizeof items);
+    for (size_t i = 0; i < n; i++) {
+        items[i].buf = f->env[i];
+        items[i].len = f->len[i];
+    }
+    vpool_parse(p, items, n, event_now_ms());
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(items[i].rc, f->expect[i]);
+        assert_true((items[i].ev != NULL) == (f->expect[i] == EV_OK));
+        if (f->expect[i] != EV_OK)
+            assert_true(strlen(items[i].why) > 0);
+        event_free(&items[i].ev);
+    }
+}
+
 static void run_jobs(fx_t *f, int workers, int jobs)
 {
     vpool_t *p;
-    vpool_item_t items[N];
     assert_int_equal(vpool_new(&p, workers), 0);
     assert_int_equal(vpool_threads(p), workers + 1);
-    for (int j = 0; j < jobs; j++) {
-        size_t n = (size_t)(j % N) + 1; /* sizes 1..N, so hand-overs vary */
-        memset(items, 0, sizeof items);
-        for (size_t i = 0; i < n; i++) {
-            items[i].buf = f->env[i];
-            items[i].len = f->len[i];
-        }
-        vpool_parse(p, items, n, event_now_ms());
-        for (size_t i = 0; i < n; i++) {
-            assert_int_equal(items[i].rc, f->expect[i]);
-            assert_true((items[i].ev != NULL) == (f->expect[i] == EV_OK));
-            if (f->expect[i] != EV_OK)
-                assert_true(strlen(items[i].why) > 0);
-            event_free(&items[i].ev);
-        }
-    }
+    for (int j = 0; j < jobs; j++)
+        parse_checked(f, p, (size_t)(j % N) + 1); /* sizes 1..N, so hand-overs vary */
     vpool_free(&p);
     assert_null(p);
 }
@@ -161,7 +166,6 @@ static void test_between(void **state)
     fx_t *f = *state;
     for (int workers = 0; workers <= 1; workers++) {
         vpool_t *p;
-        vpool_item_t items[N];
         calls_t c = {pthread_self(), 0, 0};
         assert_int_equal(vpool_new(&p, workers), 0);
         int every[] = {0, 3600 * 1000, -1}; /* at once, never in time, cleared */
@@ -171,18 +175,8 @@ static void test_between(void **state)
                 vpool_between(p, count_call, &c, every[e]);
             else
                 vpool_between(p, NULL, NULL, 0);
-            for (int j = 0; j < 4; j++) {
-                memset(items, 0, sizeof items);
-                for (size_t i = 0; i < N; i++) {
-                    items[i].buf = f->env[i];
-                    items[i].len = f->len[i];
-                }
-                vpool_parse(p, items, N, event_now_ms());
-                for (size_t i = 0; i < N; i++) {
-                    assert_int_equal(items[i].rc, f->expect[i]);
-                    event_free(&items[i].ev);
-                }
-            }
+            for (int j = 0; j < 4; j++)
+                parse_checked(f, p, N);
             if (e == 0) { /* due before every item the caller claims after its first */
                 assert_true(c.n > 0);
                 assert_true(c.n <= 4 * N);

@@ -109,6 +109,7 @@ typedef struct catchup_fig {
     uint64_t written; /* bytes the receiver wrote to storage */
     double check_s;  /* the receiver's CPU seconds parsing and checking envelopes, by its
                       * own sampled count (status parse_cpu_us) */
+    double sender_s; /* the hub's CPU seconds from its start-up's end to the catch-up's */
 } catchup_fig_t;
 
 /* The fresh node starts first and its CPU is read once it is up, so its
@@ -125,6 +126,7 @@ static catchup_fig_t catchup_once(hnode_t *hub, long total)
     uint64_t w0 = proc_written(fresh.pid);
     if (h_node_start(hub))
         bench_die("catch-up: the hub did not start");
+    double hsys, hub0 = bench_proc_cpu_s(hub->pid, &hsys);
     double deadline = bench_now() + 600;
     json_t *st = NULL;
     for (;;) {
@@ -156,6 +158,7 @@ static catchup_fig_t catchup_once(hnode_t *hub, long total)
     f.bytes = (uint64_t)jint(st, "bytes_received") + (uint64_t)jint(st, "bytes_sent");
     f.received = (double)jint(st, "events_received") / (double)total;
     f.check_s = (double)jint(st, "parse_cpu_us") / 1e6;
+    f.sender_s = bench_proc_cpu_s(hub->pid, &hsys) - hub0;
     json_decref(st);
     h_node_stop(hub);
     h_node_stop(&fresh);
@@ -174,7 +177,7 @@ void bench_catchup(bench_t *b)
     node_init(&hub, 18);
     fill_home(&hub, authors, per, &raw);
     double rate[9], cpu[9], recv[9], sys[9], disk[9];
-    double us[9], per_check[9], check_unit[9];
+    double us[9], per_check[9], check_unit[9], sender[9], ceiling[9];
     for (int r = 0; r < b->runs; r++) {
         /* the unit is measured just before and after each catch-up: others
          * sharing the machine change what a verification costs */
@@ -190,6 +193,11 @@ void bench_catchup(bench_t *b)
          * another time, so what shares the cores with it cancels out */
         per_check[r] = f.check_s > 0 ? f.cpu_s / f.check_s : 0;
         check_unit[r] = f.check_s / ((double)total * unit);
+        sender[r] = f.sender_s / ((double)total * unit);
+        /* both daemons share the cores: CPU-bound, the catch-up can reach
+         * cores / (both's CPU per event) events/s, that is 1 / (both's
+         * verifications per event) x cores x verify */
+        ceiling[r] = cpu[r] + sender[r] > 0 ? 1 / (cpu[r] + sender[r]) : 0;
         bytes = f.bytes;
         recv[r] = f.received;
         disk[r] = (double)f.written / (double)total;
@@ -212,6 +220,13 @@ void bench_catchup(bench_t *b)
               "catch-up: receiver CPU / its own CPU checking events", bench_median(per_check, b->runs),
               "%.2f", "checking = %.0f %% of it; one check here = %.2f verifications of the unit",
               100 / bench_median(per_check, b->runs), bench_median(check_unit, b->runs));
+    bench_row(b, "catchup_sender_cpu_per_verify",
+              "catch-up: sender CPU per event / one verification", bench_median(sender, b->runs),
+              "%.2f", "the hub's CPU from its start-up's end to the catch-up's end");
+    bench_row(b, "catchup_ceiling_x_cores_verify",
+              "catch-up: what the two daemons' CPU per event allows", bench_median(ceiling, b->runs),
+              "%.2f", "x cores x one-core verify: 1 / (receiver + sender per_verify), as "
+              "catchup_daemons_per_s's ratio");
     bench_row(b, "catchup_received_per_event", "catch-up: envelopes received per event stored",
               bench_median(recv, b->runs), "%.2f", "1.00: no duplicates");
     bench_row(b, "catchup_receiver_disk_bytes_per_event",

@@ -111,11 +111,14 @@ static int check_erase_target(store_t *st, const uint8_t *author, ProtobufCBinar
                       "network's events separately", hex, ev->network, *network);
     else if (memcmp(ev->author, author, KEYS_PUBLIC_BYTES) != 0 &&
              !store_is_coordinator(st, ev->network, author, event_now_ms()))
-        rc = why_fail(why, whylen, PUBLISH_ERR_TARGET,
-                      "%.16s… was published by another node: only its author may erase it%s",
-                      hex, store_managed(st, ev->network)
-                               ? ", or a coordinator of its network"
-                               : " (in an open network there is no moderator)");
+        /* whole sentences, each translated as one (util/why.h) */
+        rc = store_managed(st, ev->network)
+                 ? why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                            "%.16s… was published by another node: only its author may "
+                            "erase it, or a coordinator of its network", hex)
+                 : why_fail(why, whylen, PUBLISH_ERR_TARGET,
+                            "%.16s… was published by another node: only its author may "
+                            "erase it (in an open network there is no moderator)", hex);
     if (rc == PUBLISH_OK) {
         snprintf(t->network, sizeof t->network, "%s", ev->network);
         *network = t->network; /* t belongs to publish_event, so this outlives us */

@@ -876,6 +876,13 @@ static enum MHD_Result reply(struct MHD_Connection *c, web_resp_t *out, const ch
     return rc;
 }
 
+/* why_translator_t: a lower layer's reason in the page's language. */
+static const char *why_in_page_lang(void *ctx, const char *msgid)
+{
+    const web_req_t *r = ctx;
+    return i18n_get(r->i18n, r->lang, msgid);
+}
+
 static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *url,
                               const char *method, conn_t *cs)
 {
@@ -915,7 +922,11 @@ static enum MHD_Result answer(web_t *w, struct MHD_Connection *c, const char *ur
                    T(&r, "This computer is not the node's own: sign in with the access code "
                          "first."));
     } else {
+        /* a reason a lower layer gives (the store refusing a publish, the
+         * index a query) reads in the page's language (why.h) */
+        why_translate_set(why_in_page_lang, &r);
         route(w, &r, url, post, &out, cookie, sizeof cookie);
+        why_translate_set(NULL, NULL);
     }
     json_decref(form);
     return reply(c, &out, cookie, lang_cookie);

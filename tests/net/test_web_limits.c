@@ -8,7 +8,7 @@
  * a staff request from being answered at once, and each is cut once it has
  * had WEB_REQUEST_S for its request, although it was never idle. A publish
  * form into a managed network where the node is not (yet) a member shows
- * the store's reason.
+ * the store's reason, in the visitor's language.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,9 +217,10 @@ static void test_login_token_is_its_own(void **state)
 
 /* ---- the store's reason in the form ---------------------------------------- */
 
-static void test_form_shows_store_reason(void **state)
+/* The workshop form sent into NET, where D is not (yet) a member, with
+ * extra header lines (each ending in \r\n). */
+static reply_t post_unadmitted(const char *extra)
 {
-    (void)state;
     char local[64], body[1024], req[2048];
     snprintf(local, sizeof local, "127.0.0.1:%d", D.web_port);
     reply_t form = get_as(local, "/publish/workshop");
@@ -230,18 +231,44 @@ static void test_form_shows_store_reason(void **state)
              "&place=Stationsgatan+2",
              tok, NET);
     snprintf(req, sizeof req,
-             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s"
              "Sec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n"
              "Content-Length: %zu\r\n\r\n%s",
-             local, strlen(body), body);
-    reply_t r = request(req);
+             local, extra, strlen(body), body);
+    free(tok);
+    free(form.text);
+    return request(req);
+}
+
+static void test_form_shows_store_reason(void **state)
+{
+    (void)state;
+    reply_t r = post_unadmitted("");
     if (r.status != 422 || !strstr(r.text, "is not a member of " NET))
         fail_msg("want 422 with the store's reason, got %d: %.600s", r.status,
                  strstr(r.text, "<main>") ? strstr(r.text, "<main>") : r.text);
     assert_null(strstr(r.text, "duplicate"));
     free(r.text);
-    free(tok);
-    free(form.text);
+}
+
+/* The store's reason is made deep below the page (store/authz.c), in the
+ * visitor's language (util/why.h): Swedish for a Swedish browser, with
+ * the node's key and the network in it; the daemon's own log stays
+ * English. */
+static void test_store_reason_in_page_language(void **state)
+{
+    (void)state;
+    reply_t r = post_unadmitted("Accept-Language: sv\r\n");
+    if (r.status != 422 || !strstr(r.text, "är inte medlem i " NET) ||
+        !strstr(r.text, "upphovsnoden "))
+        fail_msg("want 422 with the store's reason in Swedish, got %d: %.600s", r.status,
+                 strstr(r.text, "<main>") ? strstr(r.text, "<main>") : r.text);
+    assert_null(strstr(r.text, "is not a member of"));
+    free(r.text);
+    reply_t de = post_unadmitted("Accept-Language: de\r\n");
+    assert_non_null(strstr(de.text, "ist kein Mitglied von " NET));
+    free(de.text);
+    assert_false(h_log_contains(&D, "är inte medlem"));
 }
 
 /* ---- trickling clients ----------------------------------------------------- */
@@ -339,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_host_exact),
         cmocka_unit_test(test_login_token_is_its_own),
         cmocka_unit_test(test_form_shows_store_reason),
+        cmocka_unit_test(test_store_reason_in_page_language),
         cmocka_unit_test(test_tricklers_do_not_hold_the_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -858,7 +858,7 @@ static void draw_choose(const fstate_t *s, web_resp_t *out, int status)
                          "anyone's answers."),
               EVENT_MIN_RESPONDENTS);
     html_raw(h, "</p><form class=\"publish\" method=\"get\" action=\"/publish/feedback\" "
-                "novalidate>");
+                "novalidate><input type=\"hidden\" name=\"step\" value=\"2\">");
     required_note(h, s);
     draw_field(h, s, field_named(s, "about"));
     draw_field(h, s, field_named(s, "questionnaire"));
@@ -1514,17 +1514,17 @@ static int take_quest(void *ctx, const store_item_t *it)
 }
 
 /* One id the feedback form names (field about or questionnaire): read
- * through take; present but empty ("Next" without a choice) is "choose
- * one"; absent (the first visit) is no error. Returns 0 once taken. */
+ * through take; left empty when step 1 was sent ("Next", step=2) or in
+ * step 2, "choose one"; absent on a first visit, no error. Returns 0 once
+ * taken. */
 static int load_ref(fstate_t *s, const char *field, store_item_cb take)
 {
     const char *id = value(s, field);
     refs_ctx_t c = {s, 0};
     char why[256] = "";
-    if (!id)
-        return -1;
-    if (!*id)
-        return fail(s, field, "%s", T(s->r, "choose one"));
+    if (!id || !*id)
+        return s->r->form || web_arg(s->r, "step") ? fail(s, field, "%s", T(s->r, "choose one"))
+                                                   : -1;
     int rc = store_item(s->r->env->st, id, take, &c, why, sizeof why);
     if (!c.found)
         return fail(s, field, "%s", rc == STORE_ERR_AMBIGUOUS ? why : T(s->r, "no such event here"));

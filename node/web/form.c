@@ -485,6 +485,10 @@ static void about_select(html_t *h, const fstate_t *s, const ffield_t *f, const 
         html_raw(h, "</option>");
     }
     html_raw(h, "</select>");
+    if (a.own && !a.n)
+        html_rawf(h, "<p class=\"hint\" id=\"no-about\">%s</p>",
+                  T(s->r, "This node organised no workshop or meeting in the past year, and has "
+                          "none ahead."));
     if (a.q || a.n > FORM_MAX_ABOUT) {
         html_rawf(h, "<p class=\"hint\" id=\"about-count\">");
         if (a.n > FORM_MAX_ABOUT)
@@ -641,7 +645,7 @@ static void draw_counts(html_t *h, const fstate_t *s, size_t i)
     for (unsigned v = s->fq->q[i].min; v <= s->fq->q[i].max; v++) {
         const char *label = s->fq->q[i].label[v - s->fq->q[i].min];
         snprintf(ctl, sizeof ctl, "%s_v%u", field, v);
-        html_rawf(h, "<label for=\"f-%s\">", ctl);
+        html_rawf(h, "<span class=\"value\"><label for=\"f-%s\">", ctl);
         html_rawf(h, T(s->r, "Gave %u"), v);
         if (*label) {
             html_raw(h, " (");
@@ -656,7 +660,7 @@ static void draw_counts(html_t *h, const fstate_t *s, size_t i)
                       field);
         html_raw(h, " value=\"");
         html_text(h, s->r->form ? web_field(s->r, ctl) : NULL);
-        html_raw(h, "\">");
+        html_raw(h, "\"></span>");
     }
     html_raw(h, "</fieldset>");
 }

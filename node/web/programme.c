@@ -324,6 +324,12 @@ static void questionnaire_rows(html_t *h, const web_req_t *r, const store_item_t
         }
         html_raw(h, "</td></tr>");
     }
+    char hex[EVENT_ID_HEX_SIZE];
+    event_id_hex(hex, it->id);
+    html_rawf(h, "<tr><th>%s</th><td><a href=\"/publish/feedback?questionnaire=%s\" "
+                 "id=\"share-results\">%s</a></td></tr>",
+              T(r, "Results"), hex,
+              T(r, "Share its results for a workshop or meeting this node organised"));
 }
 
 void programme_rows(html_t *h, const web_req_t *r, const store_item_t *it)

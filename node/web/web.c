@@ -99,6 +99,9 @@ static const char style_css[] =
     "form.publish input[type=number]{width:100%;box-sizing:border-box;padding:.3em}"
     "form.publish .field-error{color:#b3261e;font-weight:600;margin:.1em 0}"
     "form.publish .invalid{border:2px solid #b3261e}"
+    /* a questionnaire's rows, a feedback's counts: one box per value, side by side */
+    "form.publish fieldset{margin:1em 0;border:1px solid #dde}"
+    "fieldset.counts .value{display:inline-block;width:7.5em;margin-right:.6em;vertical-align:top}"
     "button{margin-top:1em;padding:.4em 1.2em}"
     "details{margin-top:.2em}code{font-size:.9em}"
     /* reachable by keyboard first, visible only when focused */

@@ -689,7 +689,12 @@ static void test_browser(void **state)
     /* every page and state: axe-core WCAG 2.1 AA, the Nu HTML checker, a phone */
     /* a reply with a file through the thread form: the thread lists it */
     assert_true(RES_TRUE("thread_reply_file"));
-    assert_true(RES_INT("audit_pages") >= 51); /* 35 + goals, search (3), publish/goal (and with errors), publish/feedback, the thread with a file; goals and search in 4 languages */
+    assert_true(RES_INT("audit_pages") >= 60); /* 35 + goals, search (3), publish/goal (and with errors), publish/feedback, the thread with a file; goals and search in 4 languages; publish/questionnaire (and with errors, in 5 languages), a questionnaire's page, the feedback's counts (and with errors) */
+    /* the questionnaire published in its form; the feedback's counts: two
+     * questions of 1..5, and too few respondents refused at their fields */
+    assert_true(RES_TRUE("questionnaire_published"));
+    assert_int_equal(RES_INT("feedback_counts"), 10);
+    assert_int_equal(RES_INT("feedback_errors"), 2);
     assert_int_equal(json_array_size(json_object_get(res, "axe_violations")), 0);
     assert_int_equal(json_array_size(json_object_get(res, "too_wide")), 0);
     json_t *vnu = json_object_get(res, "vnu");
@@ -700,9 +705,9 @@ static void test_browser(void **state)
     assert_int_equal(RES_INT("health_peers_up"), 1);
     assert_true(RES_TRUE("screenshots"));
     json_decref(res);
-    /* five publications from the forms (one by keyboard, one the thread's
-     * reply with a file), none from the forgery */
-    assert_int_equal(h_count_items(&A), a_before + 5);
+    /* six publications from the forms (one by keyboard, one the thread's
+     * reply with a file, one questionnaire), none from the forgery */
+    assert_int_equal(h_count_items(&A), a_before + 6);
     char shot[700];
     snprintf(shot, sizeof shot, "%s/calendar.png", dir);
     struct stat st;
@@ -1009,6 +1014,22 @@ static void test_questionnaire_form(void **state)
     assert_non_null(strstr(r.text, "value=\"Inte alls\"")); /* kept */
     free(r.text);
     assert_int_equal(h_count_items(&A), before);
+    /* what only the wire rules see (a question of 301 bytes), said at the
+     * row it was typed in, though it is the first question */
+    char longq[302];
+    memset(longq, 'a', 301);
+    longq[301] = '\0';
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=&rows=5&title_1=Utv%%C3%%A4rdering"
+             "&q1_text_1=&q2_text_1=&q3_text_1=%s&q3_min=1&q3_max=5",
+             csrf, longq);
+    r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "<a href=\"#f-q3_text_1\">Question 3: Question: field "
+                                   "&#39;questions[0].text"));
+    assert_non_null(strstr(r.text, "id=\"error-q3_text\""));
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before);
     /* sent whole: two questions (rows 1 and 3; row 2 left empty) */
     snprintf(body, sizeof body,
              "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=en&rows=5"
@@ -1055,6 +1076,13 @@ static void test_feedback_form(void **state)
                               "--label '5=sv:Mycket'"),
                      0);
     item_id(&A, "Utvärdering av lärverkstaden", qid);
+    /* the questionnaire's page leads to the form too, with it chosen */
+    snprintf(path, sizeof path, "/event/%s", qid);
+    snprintf(needle, sizeof needle, "<a href=\"/publish/feedback?questionnaire=%s\"", qid);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, needle);
+    snprintf(path, sizeof path, "/publish/feedback?questionnaire=%s", qid);
+    snprintf(needle, sizeof needle, "<option value=\"%s\" selected>", qid);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, needle);
     item_id(&A, TWO_TITLE_SV, ws);
     item_id(&A, "Innovationscamp", other);
     snprintf(path, sizeof path, "/event/%s", ws);

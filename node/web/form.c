@@ -171,6 +171,15 @@ static const ffield_t question_parts[] = {
 #define N_PARTS (sizeof question_parts / sizeof question_parts[0])
 /* Question rows a new form shows, and how many more each "more" adds. */
 #define FORM_QUESTION_ROWS 5
+/* Every control of the largest forms is posted, empty or not: a
+ * questionnaire of EVENT_MAX_QUESTIONS rows (each 2 texts of 2 boxes, 2
+ * ends) and feedback with every scale at EVENT_MAX_SCALE values, with
+ * csrf, network or about and questionnaire, the languages, the title's
+ * boxes, rows or respondents. */
+_Static_assert(7 + EVENT_MAX_QUESTIONS * (3 * 2 + 2) <= WEB_MAX_FIELDS,
+               "the questionnaire form has more fields than a post may");
+_Static_assert(8 + EVENT_MAX_QUESTIONS * EVENT_MAX_SCALE <= WEB_MAX_FIELDS,
+               "the feedback form has more fields than a post may");
 
 typedef struct fkind {
     const char *path, *title;

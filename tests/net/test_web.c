@@ -367,10 +367,10 @@ static void test_bad_requests(void **state)
     memcpy(big, "title_1=", 8);
     expect(A.web_port, "POST", "/publish/workshop", NULL, big, 413, NULL);
     free(big);
-    /* more fields than any form has */
+    /* more fields than any form has (feedback's counts: 16 + 32 × 11) */
     char many[4096] = "";
     snprintf(many, sizeof many, "csrf=%s", csrf);
-    for (int i = 0; i < 80; i++)
+    for (int i = 0; i < 380; i++)
         snprintf(many + strlen(many), sizeof many - strlen(many), "&f%d=x", i);
     expect(A.web_port, "POST", "/publish/workshop", NULL, many, 400, "fields");
     free(csrf);
@@ -1014,6 +1014,27 @@ static void test_questionnaire_form(void **state)
     assert_non_null(strstr(r.text, "value=\"Inte alls\"")); /* kept */
     free(r.text);
     assert_int_equal(h_count_items(&A), before);
+    /* every control of the largest form posted, as a browser posts them:
+     * 32 rows, all empty but the last; only the title is missing */
+    size_t cap = 16384, len = 0;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    len += (size_t)snprintf(all, cap, "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=&rows=32"
+                                      "&title_1=&title_2=", csrf);
+    for (int row = 1; row <= 32; row++)
+        len += (size_t)snprintf(all + len, cap - len,
+                                "&q%d_text_1=%s&q%d_text_2=&q%d_min=1&q%d_max=5&q%d_low_1="
+                                "&q%d_low_2=&q%d_high_1=&q%d_high_2=",
+                                row, row == 32 ? "Sista+fr%C3%A5gan" : "", row, row, row, row,
+                                row, row, row);
+    assert_true(len < cap);
+    r = http(A.web_port, "POST", "/publish/questionnaire", same, all);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "1 thing to correct"));
+    assert_non_null(strstr(r.text, "value=\"Sista frågan\""));
+    assert_null(strstr(r.text, "id=\"more\"")); /* no more rows than 32 */
+    free(r.text);
+    free(all);
     /* what only the wire rules see (a question of 301 bytes), said at the
      * row it was typed in, though it is the first question */
     char longq[302];
@@ -1170,6 +1191,35 @@ static void test_feedback_form(void **state)
     expect(A.web_port, "GET", path, NULL, NULL, 200, "company representatives 3");
     expect(A.web_port, "GET", path, NULL, NULL, 200, "<span class=\"count\">4: 5</span>");
     expect(A.web_port, "GET", path, "Accept-Language: sv\r\n", NULL, 200, "Utvärdering av lärverkstaden");
+    /* the largest feedback form, 32 questions of 0..10, all 360 controls
+     * posted: published */
+    char cmd[2048] = "publish questionnaire --title 'sv:Stor enkät' --scale 0-10";
+    for (int i = 1; i <= 32; i++)
+        snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --question 'sv:Fråga %d'", i);
+    assert_int_equal(h_lernet(&A, NULL, "%s", cmd), 0);
+    item_id(&A, "Stor enkät", qid);
+    snprintf(path, sizeof path, "/publish/feedback?about=%s&questionnaire=%s", ws, qid);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "name=\"r32_v10\"");
+    size_t cap = 16384, len = 0;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    len += (size_t)snprintf(all, cap,
+                            "csrf=%s&about=%s&questionnaire=%s&lang_1=sv&lang_2=&title_1="
+                            "&title_2=&respondents=teachers%%3D5",
+                            csrf, ws, qid);
+    for (int i = 1; i <= 32; i++)
+        for (int v = 0; v <= 10; v++)
+            len += (size_t)snprintf(all + len, cap - len, "&r%d_v%d=%s", i, v, v == 7 ? "5" : "");
+    assert_true(len < cap);
+    r = http(A.web_port, "POST", "/publish/feedback", same, all);
+    if (r.status != 303)
+        fprintf(stderr, "feedback form, 32 questions: %d\n%.1500s\n", r.status, r.text);
+    assert_int_equal(r.status, 303);
+    free(r.text);
+    free(all);
+    assert_int_equal(h_count_items(&A), before + 3);
+    snprintf(path, sizeof path, "/event/%s", ws);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Stor enkät");
     free(csrf);
 }
 

@@ -1540,7 +1540,8 @@ static int load_ref(fstate_t *s, const char *field, store_item_cb take)
                                                    : -1;
     int rc = store_item(s->r->env->st, id, take, &c, why, sizeof why);
     if (!c.found)
-        return fail(s, field, "%s", rc == STORE_ERR_AMBIGUOUS ? why : T(s->r, "no such event here"));
+        return fail(s, field, "%s",
+                    rc == STORE_ERR_AMBIGUOUS ? why : T(s->r, "no such event here"));
     return error_of(s, field) ? -1 : 0;
 }
 

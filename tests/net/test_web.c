@@ -689,7 +689,11 @@ static void test_browser(void **state)
     /* every page and state: axe-core WCAG 2.1 AA, the Nu HTML checker, a phone */
     /* a reply with a file through the thread form: the thread lists it */
     assert_true(RES_TRUE("thread_reply_file"));
-    assert_true(RES_INT("audit_pages") >= 60); /* 35 + goals, search (3), publish/goal (and with errors), publish/feedback, the thread with a file; goals and search in 4 languages; publish/questionnaire (and with errors, in 5 languages), a questionnaire's page, the feedback's counts (and with errors) */
+    /* 35 + goals, search (3), publish/goal (and with errors), publish/feedback, the
+     * thread with a file; goals and search in 4 languages; publish/questionnaire (and
+     * with errors, in 5 languages), a questionnaire's page, the feedback's counts (and
+     * with errors) */
+    assert_true(RES_INT("audit_pages") >= 60);
     /* the questionnaire published in its form; the feedback's counts: two
      * questions of 1..5, and too few respondents refused at their fields */
     assert_true(RES_TRUE("questionnaire_published"));
@@ -1130,8 +1134,8 @@ static void test_feedback_form(void **state)
     r = http(A.web_port, "GET", path, "Accept-Language: sv\r\n", NULL);
     assert_int_equal(r.status, 200);
     size_t counts = 0;
-    for (const char *p = r.text; (p = strstr(p, "<input type=\"number\" min=\"0\" inputmode=\"numeric\" "
-                                               "name=\"r")); p++)
+    const char *box = "<input type=\"number\" min=\"0\" inputmode=\"numeric\" name=\"r";
+    for (const char *p = r.text; (p = strstr(p, box)); p++)
         counts++;
     assert_int_equal(counts, 10);
     assert_non_null(strstr(r.text, "name=\"r2_v5\""));
@@ -1190,7 +1194,8 @@ static void test_feedback_form(void **state)
     expect(A.web_port, "GET", path, NULL, NULL, 200, "9 respondents:");
     expect(A.web_port, "GET", path, NULL, NULL, 200, "company representatives 3");
     expect(A.web_port, "GET", path, NULL, NULL, 200, "<span class=\"count\">4: 5</span>");
-    expect(A.web_port, "GET", path, "Accept-Language: sv\r\n", NULL, 200, "Utvärdering av lärverkstaden");
+    expect(A.web_port, "GET", path, "Accept-Language: sv\r\n", NULL, 200,
+           "Utvärdering av lärverkstaden");
     /* the largest feedback form, 32 questions of 0..10, all 360 controls
      * posted: published */
     char cmd[2048] = "publish questionnaire --title 'sv:Stor enkät' --scale 0-10";

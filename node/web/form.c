@@ -40,6 +40,9 @@ enum ftype {
     T_FILE,         /* a file, uploaded as multipart/form-data (web/upload.h) */
     T_MEASURE,      /* select of what a goal counts */
     T_DAY,          /* a day, YYYY-MM-DD (the browser's date control) */
+    T_QUESTIONS,     /* the questionnaire's rows of questions (question_parts) */
+    T_QUESTIONNAIRE, /* select of the questionnaires held in the activity's network */
+    T_RESULTS,       /* feedback: per question, one count per value of its scale */
 };
 
 typedef struct ffield {
@@ -133,6 +136,51 @@ static const ffield_t goal_fields[] = {
     {"description", T_AREAS, N_("Description"), NULL, 0},
 };
 
+/* A network's questionnaire (issue 19): a title and rows of questions,
+ * each with its scale and the labels of the scale's ends; empty rows are
+ * left out. The same content as `lernet publish questionnaire`. */
+static const ffield_t questionnaire_fields[] = {
+    {"network", T_NETWORK, N_("Network"), N_("who receives it"), 1},
+    {"title", T_TEXTS, N_("Title"), N_("e.g. Participants' evaluation"), 1},
+    {"questions", T_QUESTIONS, N_("Questions"), NULL, 1},
+};
+
+/* The aggregate results of a questionnaire for one of this node's
+ * workshops or meetings: in two steps, the activity and the questionnaire
+ * first (a GET form), then the counts of its questions. Never an answer:
+ * at least EVENT_MIN_RESPONDENTS, each question's counts sum to them. */
+static const ffield_t feedback_fields[] = {
+    {"about", T_ABOUT, N_("About"), N_("a workshop or meeting this node organised"), 1},
+    {"questionnaire", T_QUESTIONNAIRE, N_("Questionnaire"),
+     N_("the one the participants answered, of the activity's network"), 1},
+    {"title", T_TEXTS, N_("Title"), N_("optional, e.g. Participants' feedback, Östhammar"), 0},
+    {"respondents", T_PARTICIPANTS, N_("Respondents by role"),
+     N_("one per line, ROLE=COUNT, e.g. teachers=9; at least 5 in all"), 1},
+    {"results", T_RESULTS, N_("Answers"), NULL, 1},
+};
+
+/* One row of the questionnaire form: its controls are named qN_PART (N
+ * from 1), the texts qN_PART_1 and qN_PART_2 like a title's. */
+static const ffield_t question_parts[] = {
+    {"text", T_TEXTS, N_("Question"), N_("as the participants read it"), 0},
+    {"min", T_COUNT, N_("Lowest value"), N_("of the scale, e.g. 1"), 0},
+    {"max", T_COUNT, N_("Highest value"), N_("e.g. 5; a scale has 2 to 11 values, up to 100"), 0},
+    {"low", T_TEXTS, N_("Label of the lowest value"), N_("optional, e.g. not at all"), 0},
+    {"high", T_TEXTS, N_("Label of the highest value"), N_("optional, e.g. very much"), 0},
+};
+#define N_PARTS (sizeof question_parts / sizeof question_parts[0])
+/* Question rows a new form shows, and how many more each "more" adds. */
+#define FORM_QUESTION_ROWS 5
+/* Every control of the largest forms is posted, empty or not: a
+ * questionnaire of EVENT_MAX_QUESTIONS rows (each 2 texts of 2 boxes, 2
+ * ends) and feedback with every scale at EVENT_MAX_SCALE values, with
+ * csrf, network or about and questionnaire, the languages, the title's
+ * boxes, rows or respondents. */
+_Static_assert(7 + EVENT_MAX_QUESTIONS * (3 * 2 + 2) <= WEB_MAX_FIELDS,
+               "the questionnaire form has more fields than a post may");
+_Static_assert(8 + EVENT_MAX_QUESTIONS * EVENT_MAX_SCALE <= WEB_MAX_FIELDS,
+               "the feedback form has more fields than a post may");
+
 typedef struct fkind {
     const char *path, *title;
     int kind;
@@ -150,6 +198,9 @@ static const fkind_t kinds[] = {
          resource_fields),
     KIND("reply", N_("New reply"), LERNET__KIND__KIND_REPLY, reply_fields),
     KIND("goal", N_("New goal"), LERNET__KIND__KIND_GOAL, goal_fields),
+    KIND("questionnaire", N_("New questionnaire"), LERNET__KIND__KIND_QUESTIONNAIRE,
+         questionnaire_fields),
+    KIND("feedback", N_("New feedback"), LERNET__KIND__KIND_FEEDBACK, feedback_fields),
 };
 
 static const char *const langs[][2] = {{"sv", "svenska"}, {"da", "dansk"},   {"fi", "suomi"},
@@ -181,7 +232,26 @@ typedef struct fstate {
     uint8_t target[EVENT_ID_BYTES];
     char target_hex[EVENT_ID_HEX_SIZE];
     char title[512], network[EVENT_MAX_NETWORK + 1];
+    /* the questionnaire form: rows drawn, and the row each question put
+     * came from (for the wire rules' "questions[i]") */
+    unsigned rows;
+    unsigned qrow[EVENT_MAX_QUESTIONS];
+    /* feedback: the activity it is about (title, network: the fields
+     * above) and its questionnaire, once both are known; NULL in step 1 */
+    struct fquest *fq;
 } fstate_t;
+
+/* The feedback form's questionnaire, as its counts grid shows it: each
+ * question's text and the labels of its values, in the page's language. */
+typedef struct fquest {
+    char id[EVENT_ID_HEX_SIZE], title[EVENT_MAX_TITLE + 1], network[EVENT_MAX_NETWORK + 1];
+    size_t n;
+    struct {
+        unsigned min, max;
+        char text[EVENT_MAX_TITLE + 1];
+        char label[EVENT_MAX_SCALE][EVENT_MAX_SHORT + 1]; /* "" for none */
+    } q[EVENT_MAX_QUESTIONS];
+} fquest_t;
 
 /* A field's current value: what was posted, else a default for a new form. */
 static const char *value(const fstate_t *s, const char *name)
@@ -197,9 +267,42 @@ static const char *value(const fstate_t *s, const char *name)
         return country_zone(cfg->country);
     if (strcmp(name, "organiser") == 0)
         return cfg->name;
-    if (strcmp(name, "about") == 0)
-        return web_arg(s->r, "about");
+    if (strcmp(name, "about") == 0 || strcmp(name, "questionnaire") == 0)
+        return web_arg(s->r, name);
+    size_t n = strlen(name);
+    if (name[0] == 'q' && n > 4 && strcmp(name + n - 4, "_min") == 0)
+        return "1"; /* the scale most questionnaires use */
+    if (name[0] == 'q' && n > 4 && strcmp(name + n - 4, "_max") == 0)
+        return "5";
     return NULL;
+}
+
+/* A part of a question row named qN_PART, as a field of its own (its name
+ * in *out's buffer): the hints only on the first row, which explains them
+ * once. Returns the row N (1..EVENT_MAX_QUESTIONS), 0 when name is none. */
+typedef struct subfield {
+    char name[24];
+    ffield_t f;
+} subfield_t;
+
+static unsigned question_part(const char *name, subfield_t *out)
+{
+    unsigned row;
+    int used = -1;
+    char part[8];
+    if (sscanf(name, "q%2u_%7[a-z]%n", &row, part, &used) != 2 || name[used] || row < 1 ||
+        row > EVENT_MAX_QUESTIONS)
+        return 0;
+    for (size_t i = 0; i < N_PARTS; i++)
+        if (strcmp(question_parts[i].name, part) == 0) {
+            out->f = question_parts[i];
+            snprintf(out->name, sizeof out->name, "q%u_%s", row, part);
+            out->f.name = out->name;
+            out->f.hint = row == 1 ? out->f.hint : NULL;
+            out->f.required = row == 1 && i == 0; /* at least one question */
+            return row;
+        }
+    return 0;
 }
 
 static const ferr_t *error_of(const fstate_t *s, const char *field)
@@ -222,7 +325,15 @@ static const ffield_t *field_named(const fstate_t *s, const char *name)
  * language's box for texts. */
 static void control_id(const fstate_t *s, const char *field, char *out, size_t n)
 {
+    subfield_t sub;
     const ffield_t *f = field_named(s, field);
+    unsigned q;
+    if (!f && question_part(field, &sub))
+        f = &sub.f;
+    if (!f && s->fq && sscanf(field, "r%2u", &q) == 1 && q >= 1 && q <= s->fq->n) {
+        snprintf(out, n, "f-%s_v%u", field, s->fq->q[q - 1].min); /* its first count */
+        return;
+    }
     int multi = f && (f->type == T_TEXTS || f->type == T_AREAS);
     snprintf(out, n, "f-%s%s", field, multi ? "_1" : "");
 }
@@ -327,6 +438,7 @@ typedef struct about_one {
 typedef struct about_ctx {
     const web_req_t *r;
     const char *q; /* ?q=: words the title must hold (any language), or NULL */
+    int own;       /* only this node's (feedback: its organiser publishes it) */
     about_one_t *ring;
     size_t n; /* taken so far; the ring holds the last min(n, FORM_MAX_ABOUT) */
 } about_ctx_t;
@@ -344,7 +456,7 @@ static int about_take(void *ctx, const store_item_t *it)
     Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
     size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
     int match = !a->q;
-    if (!t)
+    if (!t || (a->own && memcmp(it->author, a->r->env->author, KEYS_PUBLIC_BYTES) != 0))
         return 0;
     for (size_t i = 0; !match && i < n; i++)
         match = holds(t[i]->text, a->q);
@@ -360,7 +472,8 @@ static int about_take(void *ctx, const store_item_t *it)
 
 static void about_select(html_t *h, const fstate_t *s, const ffield_t *f, const char *cur)
 {
-    about_ctx_t a = {s->r, web_arg(s->r, "q"), calloc(FORM_MAX_ABOUT, sizeof(about_one_t)), 0};
+    about_ctx_t a = {s->r, web_arg(s->r, "q"), s->k->kind == LERNET__KIND__KIND_FEEDBACK,
+                     calloc(FORM_MAX_ABOUT, sizeof(about_one_t)), 0};
     /* reports are written after the event: the past year and what is ahead */
     store_query_t q = {.starts_after = time(NULL) - 366 * 86400};
     html_raw(h, "<select");
@@ -381,6 +494,10 @@ static void about_select(html_t *h, const fstate_t *s, const ffield_t *f, const 
         html_raw(h, "</option>");
     }
     html_raw(h, "</select>");
+    if (a.own && !a.n)
+        html_rawf(h, "<p class=\"hint\" id=\"no-about\">%s</p>",
+                  T(s->r, "This node organised no workshop or meeting in the past year, and has "
+                          "none ahead."));
     if (a.q || a.n > FORM_MAX_ABOUT) {
         html_rawf(h, "<p class=\"hint\" id=\"about-count\">");
         if (a.n > FORM_MAX_ABOUT)
@@ -441,12 +558,166 @@ static void choice(html_t *h, const fstate_t *s, const ffield_t *f, const char *
     html_raw(h, "</select>");
 }
 
+static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f);
+
+/* The question rows (s->rows of them), each a fieldset of question_parts. */
+static void draw_questions(html_t *h, const fstate_t *s)
+{
+    subfield_t sub;
+    char name[24];
+    html_rawf(h, "<input type=\"hidden\" name=\"rows\" value=\"%u\">", s->rows);
+    for (unsigned row = 1; row <= s->rows; row++) {
+        html_raw(h, "<fieldset class=\"question\"><legend>");
+        html_rawf(h, T(s->r, "Question %u"), row);
+        html_raw(h, "</legend>");
+        for (size_t i = 0; i < N_PARTS; i++) {
+            snprintf(name, sizeof name, "q%u_%s", row, question_parts[i].name);
+            if (question_part(name, &sub))
+                draw_field(h, s, &sub.f);
+        }
+        html_raw(h, "</fieldset>");
+    }
+    html_rawf(h, "<p class=\"hint\" id=\"questions-note\">");
+    html_rawf(h, T(s->r, "Empty questions are left out. A questionnaire asks 1 to %d questions: "
+                         "the button below the form adds rows."),
+              EVENT_MAX_QUESTIONS);
+    html_raw(h, "</p>");
+}
+
+/* A questionnaire's title in the page's language (into out). */
+static void questionnaire_title(const fstate_t *s, const Lernet__Questionnaire *q, char *out,
+                                size_t n)
+{
+    const char *t = q->n_title ? payload_text_pick(q->title, q->n_title, s->r->langs) : NULL;
+    snprintf(out, n, "%s", t ? t : "");
+}
+
+typedef struct quest_ctx {
+    html_t *h;
+    const fstate_t *s;
+    const char *cur;
+    size_t n;
+} quest_ctx_t;
+
+static int quest_option(void *ctx, const store_item_t *it)
+{
+    quest_ctx_t *c = ctx;
+    char id[EVENT_ID_HEX_SIZE], title[EVENT_MAX_TITLE + 1];
+    if (!it->questionnaire || it->unauthorised)
+        return 0; /* erased, or not counted: feedback would not be shown */
+    event_id_hex(id, it->id);
+    questionnaire_title(c->s, it->questionnaire, title, sizeof title);
+    html_rawf(c->h, "<option value=\"%s\"%s>", id,
+              c->cur && strcmp(c->cur, id) == 0 ? " selected" : "");
+    html_text(c->h, title);
+    html_raw(c->h, " (");
+    html_text(c->h, it->network);
+    html_raw(c->h, ")</option>");
+    c->n++;
+    return 0;
+}
+
+/* The questionnaires held here: of the activity's network once it is
+ * known (s->network), else of every network, each named with its own. */
+static void questionnaire_select(html_t *h, const fstate_t *s, const ffield_t *f, const char *cur)
+{
+    quest_ctx_t c = {h, s, cur, 0};
+    store_query_t q = {.kind = LERNET__KIND__KIND_QUESTIONNAIRE,
+                       .network = s->network[0] ? s->network : NULL,
+                       .limit = FORM_MAX_ABOUT};
+    html_raw(h, "<select");
+    ctl_attrs(h, s, f->name, f->name, f->required, f->hint != NULL);
+    html_rawf(h, "><option value=\"\">%s</option>", T(s->r, "(choose)"));
+    store_items(s->r->env->st, &q, quest_option, &c);
+    html_raw(h, "</select>");
+    if (!c.n)
+        html_rawf(h, "<p class=\"hint\" id=\"no-questionnaire\">%s <a href=\"/publish/"
+                     "questionnaire\">%s</a></p>",
+                  T(s->r, "No questionnaire of this network is here yet."),
+                  T(s->r, "Publish a questionnaire"));
+}
+
+/* The counts of one question: one number per value of its scale, each
+ * labelled with the value (and its label); the question's error, if any,
+ * is said once above them and named by every count. */
+static void draw_counts(html_t *h, const fstate_t *s, size_t i)
+{
+    char field[32], ctl[48];
+    snprintf(field, sizeof field, "r%zu", i + 1);
+    const ferr_t *e = error_of(s, field);
+    html_raw(h, "<fieldset class=\"counts\"><legend>");
+    html_rawf(h, T(s->r, "Question %u"), (unsigned)(i + 1));
+    html_raw(h, ": ");
+    html_text(h, s->fq->q[i].text);
+    html_raw(h, "</legend>");
+    err_line(h, s, field);
+    for (unsigned v = s->fq->q[i].min; v <= s->fq->q[i].max; v++) {
+        const char *label = s->fq->q[i].label[v - s->fq->q[i].min];
+        snprintf(ctl, sizeof ctl, "%s_v%u", field, v);
+        html_rawf(h, "<span class=\"value\"><label for=\"f-%s\">", ctl);
+        html_rawf(h, T(s->r, "Gave %u"), v);
+        if (*label) {
+            html_raw(h, " (");
+            html_text(h, label);
+            html_raw(h, ")");
+        }
+        html_rawf(h, "</label><input type=\"number\" min=\"0\" inputmode=\"numeric\" "
+                     "name=\"%s\" id=\"f-%s\"",
+                  ctl, ctl);
+        if (e)
+            html_rawf(h, " class=\"invalid\" aria-invalid=\"true\" aria-describedby=\"error-%s\"",
+                      field);
+        html_raw(h, " value=\"");
+        html_text(h, s->r->form ? web_field(s->r, ctl) : NULL);
+        html_raw(h, "\"></span>");
+    }
+    html_raw(h, "</fieldset>");
+}
+
+static void draw_results(html_t *h, const fstate_t *s)
+{
+    html_rawf(h, "<p class=\"hint\" id=\"results-note\">%s</p>",
+              T(s->r, "For each question: how many respondents gave each value. Each "
+                      "question's counts sum to the respondents; an empty box counts 0."));
+    for (size_t i = 0; s->fq && i < s->fq->n; i++)
+        draw_counts(h, s, i);
+}
+
+/* Step 2 of the feedback form: the activity and the questionnaire chosen
+ * in step 1, shown and passed on. */
+static void draw_chosen(html_t *h, const fstate_t *s, const ffield_t *f)
+{
+    int about = f->type == T_ABOUT;
+    const char *id = about ? s->target_hex : s->fq->id;
+    html_rawf(h, "<input type=\"hidden\" name=\"%s\" value=\"%s\"><p class=\"chosen\" "
+                 "id=\"chosen-%s\"><strong>%s:</strong> <a href=\"/event/%s\">",
+              f->name, id, f->name, T(s->r, f->label), id);
+    html_text(h, about ? s->title : s->fq->title);
+    html_raw(h, "</a>");
+    if (!about)
+        html_rawf(h, " <a href=\"/publish/feedback?about=%s\">%s</a>", s->target_hex,
+                  T(s->r, "Choose another"));
+    html_raw(h, "</p>");
+}
+
 static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
 {
     const config_t *cfg = s->r->env->cfg;
     const char *v = value(s, f->name);
     const char *target = f->type == T_TEXTS || f->type == T_AREAS ? "_1" : "";
     int hint = f->hint != NULL;
+    if (f->type == T_QUESTIONS) { /* fieldsets of their own: no label */
+        draw_questions(h, s);
+        return;
+    }
+    if (f->type == T_RESULTS) {
+        draw_results(h, s);
+        return;
+    }
+    if (s->fq && (f->type == T_ABOUT || f->type == T_QUESTIONNAIRE)) {
+        draw_chosen(h, s, f);
+        return;
+    }
     html_rawf(h, "<label for=\"f-%s%s\">%s%s</label>", f->name, target, T(s->r, f->label),
               f->required ? " <span class=\"req\" aria-hidden=\"true\">*</span>" : "");
     if (hint)
@@ -486,6 +757,7 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
         html_raw(h, "</select>");
         break;
     case T_ABOUT: about_select(h, s, f, v); break;
+    case T_QUESTIONNAIRE: questionnaire_select(h, s, f, v); break;
     case T_RTYPE: {
         static const char *const types[][2] = {{"documentation", N_("documentation")},
                                                {"literature", N_("literature")},
@@ -518,11 +790,21 @@ static void draw_field(html_t *h, const fstate_t *s, const ffield_t *f)
 
 /* The label of a field for the error summary: the table's, or the
  * language selects'. */
-static const char *field_label(const fstate_t *s, const char *field)
+static const char *field_label(const fstate_t *s, const char *field, char *buf, size_t n)
 {
     const ffield_t *f = field_named(s, field);
+    subfield_t sub;
+    unsigned row = question_part(field, &sub), q;
+    int used = -1;
     if (f)
         return T(s->r, f->label);
+    if (row || (sscanf(field, "r%2u%n", &q, &used) == 1 && !field[used])) {
+        /* TRANSLATORS: "Question 3" in the error summary, e.g. Question 3: Highest value */
+        int k = snprintf(buf, n, T(s->r, "Question %u"), row ? row : q);
+        if (row && k > 0 && (size_t)k < n)
+            snprintf(buf + k, n - (size_t)k, ": %s", T(s->r, sub.f.label));
+        return buf;
+    }
     if (strcmp(field, "lang_1") == 0)
         return T(s->r, "First language");
     if (strcmp(field, "lang_2") == 0)
@@ -546,8 +828,8 @@ static void error_summary(html_t *h, const fstate_t *s)
               s->n_errs);
     html_raw(h, "</h2><ul>");
     for (size_t i = 0; i < s->n_errs; i++) {
-        const char *label = field_label(s, s->errs[i].field);
-        char ctl[80];
+        char ctl[80], buf[160];
+        const char *label = field_label(s, s->errs[i].field, buf, sizeof buf);
         html_raw(h, "<li>");
         if (label) {
             control_id(s, s->errs[i].field, ctl, sizeof ctl);
@@ -561,8 +843,49 @@ static void error_summary(html_t *h, const fstate_t *s)
     html_raw(h, "</ul></div>");
 }
 
+static void draw_head(html_t *h, const fstate_t *s, const char *title)
+{
+    html_raw(h, "<h1>");
+    html_text(h, title);
+    html_raw(h, "</h1>");
+    error_summary(h, s);
+}
+
+static void required_note(html_t *h, const fstate_t *s)
+{
+    html_rawf(h, "<p class=\"hint\" id=\"required-note\">%s</p>",
+              T(s->r, "Fields marked * must be filled in."));
+}
+
+/* Step 1 of the feedback form: which activity, which questionnaire (a
+ * GET form: nothing is signed yet; step 2 comes from its answer). */
+static void draw_choose(const fstate_t *s, web_resp_t *out, int status)
+{
+    html_t *h = html_new();
+    const char *title = T(s->r, s->k->title);
+    draw_head(h, s, title);
+    html_raw(h, "<p>");
+    html_rawf(h, T(s->r, "Step 1 of 2: the workshop or meeting, and the questionnaire its "
+                         "participants answered; step 2: how many gave each answer. Feedback "
+                         "is shared only as counts of at least %d respondents, never as "
+                         "anyone's answers."),
+              EVENT_MIN_RESPONDENTS);
+    html_raw(h, "</p><form class=\"publish\" method=\"get\" action=\"/publish/feedback\" "
+                "novalidate><input type=\"hidden\" name=\"step\" value=\"2\">");
+    required_note(h, s);
+    draw_field(h, s, field_named(s, "about"));
+    draw_field(h, s, field_named(s, "questionnaire"));
+    html_rawf(h, "<button type=\"submit\" id=\"submit\">%s</button></form>",
+              T(s->r, "Next: the counts"));
+    web_page(s->r, out, status, title, html_take(&h, NULL));
+}
+
 static void draw(const fstate_t *s, web_resp_t *out, int status)
 {
+    if (s->k->kind == LERNET__KIND__KIND_FEEDBACK && !s->fq) {
+        draw_choose(s, out, status);
+        return;
+    }
     html_t *h = html_new();
     const char *l1 = s->r->form || s->prefill ? value(s, "lang_1")
                                                : country_lang(s->r->env->cfg->country);
@@ -572,11 +895,8 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
         snprintf(title, sizeof title, T(s->r, "Correct: %s"), s->title);
     else
         snprintf(title, sizeof title, "%s", T(s->r, s->k->title));
-    html_raw(h, "<h1>");
-    html_text(h, title);
-    html_raw(h, "</h1>");
-    error_summary(h, s);
-    if (!s->base && field_named(s, "about") && field_named(s, "about")->type == T_ABOUT)
+    draw_head(h, s, title);
+    if (!s->base && s->k->kind == LERNET__KIND__KIND_EXPERIENCE)
         about_search(h, s);
     int files = 0;
     for (size_t i = 0; i < s->k->n; i++)
@@ -592,8 +912,7 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
         html_rawf(h, "<form class=\"publish\" method=\"post\" action=\"/publish/%s\"%s "
                      "novalidate><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
                   s->k->path, files ? " enctype=\"multipart/form-data\"" : "", s->r->csrf);
-    html_rawf(h, "<p class=\"hint\" id=\"required-note\">%s</p>",
-              T(s->r, "Fields marked * must be filled in."));
+    required_note(h, s);
     html_rawf(h, "<fieldset><legend>%s</legend><label for=\"f-lang_1\">%s <span class=\"req\" "
                  "aria-hidden=\"true\">*</span></label>",
               T(s->r, "Languages of the texts"), T(s->r, "First language"));
@@ -606,8 +925,12 @@ static void draw(const fstate_t *s, web_resp_t *out, int status)
     for (size_t i = 0; i < s->k->n; i++)
         if (!(s->base && s->k->fields[i].type == T_NETWORK)) /* an update keeps its network */
             draw_field(h, s, &s->k->fields[i]);
-    html_rawf(h, "<button type=\"submit\" id=\"submit\">%s</button></form>",
+    html_rawf(h, "<button type=\"submit\" id=\"submit\">%s</button>",
               s->base ? T(s->r, "Sign and publish the correction") : T(s->r, "Sign and publish"));
+    if (field_named(s, "questions") && s->rows < EVENT_MAX_QUESTIONS) /* after it: not Enter's */
+        html_rawf(h, " <button type=\"submit\" name=\"more\" value=\"1\" id=\"more\">%s</button>",
+                  T(s->r, "More question rows"));
+    html_raw(h, "</form>");
     web_page(s->r, out, status, title, html_take(&h, NULL));
 }
 
@@ -628,6 +951,22 @@ __attribute__((format(printf, 3, 4))) static int fail(fstate_t *s, const char *f
     return -1;
 }
 
+/* The two boxes of a text, v1 in the form's first language and v2 in its
+ * second, into o ({LANG: TEXT}); an error is field's (or lang_2's). */
+static int texts_into(fstate_t *s, json_t *o, const char *field, const char *v1, const char *v2)
+{
+    if (v1 && *v1 && s->lang1[0])
+        json_object_set_new(o, s->lang1, json_string(v1));
+    if (!v2 || !*v2)
+        return 0;
+    if (!s->lang2[0])
+        return fail(s, field, "%s", T(s->r, "the second text: choose the second language above"));
+    if (json_object_get(o, s->lang2))
+        return fail(s, "lang_2", "%s", T(s->r, "is the same as the first language"));
+    json_object_set_new(o, s->lang2, json_string(v2));
+    return 0;
+}
+
 static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
 {
     char n1[80], n2[80];
@@ -641,19 +980,9 @@ static int put_texts(fstate_t *s, json_t *obj, const ffield_t *f)
     for (size_t i = 0; cur && i < 4; i++)
         if (drop[i][0])
             json_object_del(o, drop[i]);
-    if (v1 && *v1 && s->lang1[0])
-        json_object_set_new(o, s->lang1, json_string(v1));
-    if (v2 && *v2) {
-        int rc = 0;
-        if (!s->lang2[0])
-            rc = fail(s, f->name, "%s", T(s->r, "the second text: choose the second language above"));
-        else if (json_object_get(o, s->lang2))
-            rc = fail(s, "lang_2", "%s", T(s->r, "is the same as the first language"));
-        if (rc) {
-            json_decref(o);
-            return rc;
-        }
-        json_object_set_new(o, s->lang2, json_string(v2));
+    if (texts_into(s, o, f->name, v1, v2) != 0) {
+        json_decref(o);
+        return -1;
     }
     if (json_object_size(o))
         json_object_set_new(obj, f->name, o);
@@ -682,18 +1011,197 @@ static int put_list(json_t *obj, const char *name, const char *v)
     return 0;
 }
 
-static int put_count(fstate_t *s, json_t *obj, const char *name, const char *v)
+/* v, a whole number not below 0, into *n; else an error of field. */
+static int parse_count(fstate_t *s, const char *field, const char *v, long long *n)
 {
     char *end = NULL;
     errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (*end || errno || n < 0)
-        return fail(s, name, T(s->r, "'%s' is not a whole number"), v);
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno || x < 0)
+        return fail(s, field, T(s->r, "'%s' is not a whole number"), v);
+    *n = x;
+    return 0;
+}
+
+static int put_count(fstate_t *s, json_t *obj, const char *name, const char *v)
+{
+    long long n;
+    if (parse_count(s, name, v, &n) != 0)
+        return -1;
     json_object_set_new(obj, name, json_integer(n));
     return 0;
 }
 
-static int put_participants(fstate_t *s, json_t *obj, const char *v)
+/* ---- the questionnaire's rows ---------------------------------------------- */
+
+/* The posted control qROW_PART, or NULL. */
+static const char *row_field(const fstate_t *s, unsigned row, const char *part)
+{
+    char name[32];
+    snprintf(name, sizeof name, "q%u_%s", row, part);
+    return web_field(s->r, name);
+}
+
+/* One end of a row's scale, 0..100, into *v; else its field's error. */
+static int scale_end(fstate_t *s, unsigned row, const char *part, long long *v)
+{
+    char field[24];
+    const char *x = row_field(s, row, part);
+    snprintf(field, sizeof field, "q%u_%s", row, part);
+    if (!x || !*x)
+        return fail(s, field, "%s", T(s->r, "fill this in"));
+    if (parse_count(s, field, x, v) != 0)
+        return -1;
+    if (*v > 100)
+        return fail(s, field, "%s", T(s->r, "a scale ends at 100 at most"));
+    return 0;
+}
+
+/* The label of one end of a row's scale (part "low" or "high"), put under
+ * the value it labels. */
+static void put_label(fstate_t *s, json_t *labels, unsigned row, const char *part, long long value)
+{
+    char field[24], n1[16], n2[16], key[24];
+    snprintf(field, sizeof field, "q%u_%s", row, part);
+    snprintf(n1, sizeof n1, "%s_1", part);
+    snprintf(n2, sizeof n2, "%s_2", part);
+    json_t *t = json_object();
+    texts_into(s, t, field, row_field(s, row, n1), row_field(s, row, n2));
+    snprintf(key, sizeof key, "%lld", value);
+    if (json_object_size(t))
+        json_object_set_new(labels, key, t);
+    else
+        json_decref(t);
+}
+
+/* A row as a question ({"text", "min", "max", "labels"}); NULL for a row
+ * without any text (min and max have defaults: they do not count). */
+static json_t *question_json(fstate_t *s, unsigned row)
+{
+    static const char *const texts[] = {"text_1", "text_2", "low_1", "low_2", "high_1", "high_2"};
+    int any = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *v = row_field(s, row, texts[i]);
+        any |= v && *v;
+    }
+    if (!any)
+        return NULL;
+    char field[24];
+    long long min = 0, max = 0;
+    json_t *q = json_object(), *text = json_object(), *labels = json_object();
+    snprintf(field, sizeof field, "q%u_text", row);
+    const char *t1 = row_field(s, row, "text_1");
+    if (!t1 || !*t1)
+        fail(s, field, "%s", T(s->r, "fill this in: the question, in the first language"));
+    texts_into(s, text, field, t1, row_field(s, row, "text_2"));
+    json_object_set_new(q, "text", text);
+    int ok = scale_end(s, row, "min", &min) == 0;
+    ok &= scale_end(s, row, "max", &max) == 0;
+    snprintf(field, sizeof field, "q%u_max", row);
+    if (ok && (max <= min || max - min + 1 > EVENT_MAX_SCALE))
+        fail(s, field, T(s->r, "must be above the lowest value, at most %d values in all"),
+             EVENT_MAX_SCALE);
+    json_object_set_new(q, "min", json_integer(min));
+    json_object_set_new(q, "max", json_integer(max));
+    put_label(s, labels, row, "low", min);
+    put_label(s, labels, row, "high", max);
+    if (json_object_size(labels))
+        json_object_set_new(q, "labels", labels);
+    else
+        json_decref(labels);
+    return q;
+}
+
+/* The questions of the rows that hold one, in order; which row each came
+ * from is kept, for the wire rules' errors (place_error). */
+static int put_questions(fstate_t *s, json_t *obj)
+{
+    json_t *arr = json_array();
+    for (unsigned row = 1; row <= s->rows; row++) {
+        json_t *q = question_json(s, row);
+        if (!q)
+            continue;
+        s->qrow[json_array_size(arr)] = row;
+        json_array_append_new(arr, q);
+    }
+    if (!json_array_size(arr))
+        fail(s, "q1_text", "%s",
+             T(s->r, "a questionnaire asks at least one question: write it here"));
+    json_object_set_new(obj, "questions", arr);
+    return 0;
+}
+
+/* The rows the questionnaire form shows: as many as were posted (1 to
+ * EVENT_MAX_QUESTIONS), FORM_QUESTION_ROWS more for "more". */
+static unsigned question_rows(const web_req_t *r)
+{
+    const char *v = r->form ? web_field(r, "rows") : NULL;
+    unsigned n = FORM_QUESTION_ROWS;
+    if (v && *v && strlen(v) < 4 && strspn(v, "0123456789") == strlen(v))
+        n = (unsigned)atoi(v);
+    if (r->form && web_field(r, "more"))
+        n += FORM_QUESTION_ROWS;
+    return n < 1 ? 1 : n > EVENT_MAX_QUESTIONS ? EVENT_MAX_QUESTIONS : n;
+}
+
+/* ---- the feedback's counts ----------------------------------------------- */
+
+/* One question's counts (the controls rN_vVALUE, empty for 0), lowest
+ * value first; into *sum. NULL after an error of rN. */
+static json_t *counts_json(fstate_t *s, size_t i, unsigned long long *sum)
+{
+    char field[32], ctl[48];
+    json_t *arr = json_array();
+    snprintf(field, sizeof field, "r%zu", i + 1);
+    *sum = 0;
+    for (unsigned v = s->fq->q[i].min; v <= s->fq->q[i].max; v++) {
+        long long n = 0;
+        snprintf(ctl, sizeof ctl, "%s_v%u", field, v);
+        const char *x = web_field(s->r, ctl);
+        if (x && *x && parse_count(s, field, x, &n) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+        if (n > EVENT_MAX_COUNT) {
+            fail(s, field, T(s->r, "%lld is more than %d"), n, EVENT_MAX_COUNT);
+            json_decref(arr);
+            return NULL;
+        }
+        *sum += (unsigned long long)n;
+        json_array_append_new(arr, json_integer(n));
+    }
+    return arr;
+}
+
+/* The histograms, each said wrong at its question when its counts do not
+ * sum to the respondents; and too few respondents said at theirs (the
+ * wire rules, in the page's language, for every question at once). */
+static int put_results(fstate_t *s, json_t *obj)
+{
+    const json_t *resp = json_object_get(obj, "respondents"), *v;
+    const char *role;
+    unsigned long long total = 0, sum;
+    char field[32];
+    json_object_foreach((json_t *)resp, role, v)
+        total += (unsigned long long)json_integer_value(v);
+    if (resp && total < EVENT_MIN_RESPONDENTS)
+        fail(s, "respondents",
+             T(s->r, "%llu in all: results of fewer than %d respondents are never shared"),
+             total, EVENT_MIN_RESPONDENTS);
+    json_t *arr = json_array();
+    for (size_t i = 0; s->fq && i < s->fq->n; i++) {
+        json_t *counts = counts_json(s, i, &sum);
+        snprintf(field, sizeof field, "r%zu", i + 1);
+        if (counts && resp && sum != total)
+            fail(s, field, T(s->r, "the counts sum to %llu, the respondents to %llu"), sum,
+                 total);
+        json_array_append_new(arr, counts ? counts : json_array());
+    }
+    json_object_set_new(obj, "results", arr);
+    return 0;
+}
+
+static int put_participants(fstate_t *s, json_t *obj, const char *name, const char *v)
 {
     json_t *o = json_object();
     char why[256];
@@ -705,10 +1213,10 @@ static int put_participants(fstate_t *s, json_t *obj, const char *v)
             continue;
         if (payload_count_add(o, line, n, why, sizeof why) != PJ_OK) {
             json_decref(o);
-            return fail(s, "participants", "%s", why);
+            return fail(s, name, "%s", why);
         }
     }
-    json_object_set_new(obj, "participants", o);
+    json_object_set_new(obj, name, o);
     return 0;
 }
 
@@ -723,7 +1231,7 @@ static int empty_required(fstate_t *s, const ffield_t *f)
         return 0;
     return fail(s, f->name, "%s",
                 f->type == T_ABOUT || f->type == T_NETWORK || f->type == T_TZ ||
-                        f->type == T_RTYPE || f->type == T_MEASURE
+                        f->type == T_RTYPE || f->type == T_MEASURE || f->type == T_QUESTIONNAIRE
                     ? T(s->r, "choose one")
                     : T(s->r, "fill this in"));
 }
@@ -747,6 +1255,10 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
     const char *v = web_field(s->r, f->name);
     if (s->base && f->type == T_NETWORK)
         return 0; /* an update goes to its target's network */
+    if (f->type == T_QUESTIONS)
+        return put_questions(s, obj);
+    if (f->type == T_RESULTS)
+        return put_results(s, obj);
     if (empty_required(s, f))
         return -1;
     if (f->type == T_TEXTS || f->type == T_AREAS)
@@ -766,7 +1278,7 @@ static int put_field(fstate_t *s, json_t *obj, const ffield_t *f)
         return 0; /* not content: it goes beside the payload */
     case T_COUNT: return put_count(s, obj, f->name, v);
     case T_LIST: return put_list(obj, f->name, v);
-    case T_PARTICIPANTS: return put_participants(s, obj, v);
+    case T_PARTICIPANTS: return put_participants(s, obj, f->name, v);
     default: json_object_set_new(obj, f->name, json_string(v)); return 0;
     }
 }
@@ -807,6 +1319,37 @@ static void pick_langs(fstate_t *s)
     }
 }
 
+/* A part of a list the wire rules name, as the form's field: questions[i]
+ * (its text, a label, else its scale) in the row it came from, results[i]
+ * at its question's counts, respondents[i] at the respondents, and any
+ * field of the table followed by ':', '[' or '.'. */
+static void indexed_field(const fstate_t *s, const char *q, char *field, size_t n)
+{
+    size_t i;
+    int used = -1;
+    if (sscanf(q, "questions[%zu]%n", &i, &used) == 1 && used > 0 && i < EVENT_MAX_QUESTIONS &&
+        s->qrow[i]) {
+        const char *rest = q + used, *low = row_field(s, s->qrow[i], "low_1"),
+                   *low2 = row_field(s, s->qrow[i], "low_2");
+        int had_low = (low && *low) || (low2 && *low2);
+        const char *part = strncmp(rest, ".text", 5) == 0 ? "text"
+                           : strncmp(rest, ".labels[0]", 10) == 0 && had_low ? "low"
+                           : strncmp(rest, ".labels", 7) == 0              ? "high"
+                                                                            : "max";
+        snprintf(field, n, "q%u_%s", s->qrow[i], part);
+        return;
+    }
+    if (sscanf(q, "results[%zu]%n", &i, &used) == 1 && used > 0 && s->fq && i < s->fq->n) {
+        snprintf(field, n, "r%zu", i + 1);
+        return;
+    }
+    for (size_t k = 0; k < s->k->n; k++) {
+        size_t len = strlen(s->k->fields[k].name);
+        if (strncmp(q, s->k->fields[k].name, len) == 0 && q[len] && strchr(":[.", q[len]))
+            snprintf(field, n, "%s", s->k->fields[k].name);
+    }
+}
+
 /* "field 'start': ..." → start; the message itself stays whole. The
  * publisher's own refusals of a file (attachment_too_large, past
  * attachment_max_mib; attachment_quota) name no field: they are the file
@@ -824,7 +1367,11 @@ static void place_error(fstate_t *s, const char *why)
         for (size_t i = 0; i < s->k->n; i++)
             if (strlen(s->k->fields[i].name) == n && strncmp(s->k->fields[i].name, q, n) == 0)
                 snprintf(field, sizeof field, "%s", s->k->fields[i].name);
+    } else if (s->k->kind == LERNET__KIND__KIND_FEEDBACK) {
+        q = why; /* the publisher's refusals: "about: ...", "results[2]: ..." */
     }
+    if (q && !field[0])
+        indexed_field(s, q, field, sizeof field);
     fail(s, field, "%s", why);
 }
 
@@ -894,6 +1441,9 @@ static void submit(fstate_t *s, web_resp_t *out)
         if (s->k->kind == LERNET__KIND__KIND_REPLY && about) /* back to the thread */
             snprintf(out->location, sizeof out->location, "/event/%.64s?published=1#r-%.64s",
                      about, id);
+        else if (s->k->kind == LERNET__KIND__KIND_FEEDBACK) /* the activity shows it */
+            snprintf(out->location, sizeof out->location, "/event/%s?published=1#feedback",
+                     s->target_hex);
         else
             snprintf(out->location, sizeof out->location, "/event/%s?published=1", id);
     } else {
@@ -905,26 +1455,129 @@ static void submit(fstate_t *s, web_resp_t *out)
     json_decref(reply);
 }
 
+/* ---- the feedback's activity and questionnaire ---------------------------- */
+
+typedef struct refs_ctx {
+    fstate_t *s;
+    int found;
+} refs_ctx_t;
+
+/* The activity: one of this node's workshops or meetings (its organiser
+ * shares the feedback: the publisher's rule, said here at the field). */
+static int take_about(void *ctx, const store_item_t *it)
+{
+    refs_ctx_t *c = ctx;
+    fstate_t *s = c->s;
+    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
+    size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    c->found = 1;
+    if (!t)
+        return fail(s, "about", "%s", T(s->r, "not a workshop or meeting"));
+    if (memcmp(it->author, s->r->env->author, KEYS_PUBLIC_BYTES) != 0)
+        return fail(s, "about", "%s",
+                    T(s->r, "organised by another node: only its organiser shares its feedback"));
+    event_id_hex(s->target_hex, it->id);
+    snprintf(s->network, sizeof s->network, "%s", it->network);
+    const char *title = n ? payload_text_pick(t, n, s->r->langs) : NULL;
+    snprintf(s->title, sizeof s->title, "%s", title ? title : "");
+    return 1;
+}
+
+static int take_quest(void *ctx, const store_item_t *it)
+{
+    refs_ctx_t *c = ctx;
+    fstate_t *s = c->s;
+    const Lernet__Questionnaire *q = it->questionnaire;
+    c->found = 1;
+    if (it->kind != LERNET__KIND__KIND_QUESTIONNAIRE)
+        return fail(s, "questionnaire", "%s", T(s->r, "not a questionnaire"));
+    if (!q || it->unauthorised)
+        return fail(s, "questionnaire", "%s",
+                    T(s->r, "its content was erased, or it is not counted here"));
+    if (strcmp(it->network, s->network) != 0)
+        return fail(s, "questionnaire", T(s->r, "is of the network '%s', the activity of '%s'"),
+                    it->network, s->network);
+    fquest_t *fq = calloc(1, sizeof *fq);
+    if (!fq)
+        return fail(s, "", "%s", T(s->r, "out of memory"));
+    event_id_hex(fq->id, it->id);
+    questionnaire_title(s, q, fq->title, sizeof fq->title);
+    snprintf(fq->network, sizeof fq->network, "%s", it->network);
+    for (size_t i = 0; i < q->n_questions && i < EVENT_MAX_QUESTIONS; i++) {
+        const Lernet__Question *x = q->questions[i];
+        const char *text = x->n_text ? payload_text_pick(x->text, x->n_text, s->r->langs) : NULL;
+        if (x->max <= x->min || x->max - x->min >= EVENT_MAX_SCALE) /* checked when stored */
+            break;
+        fq->q[i].min = x->min;
+        fq->q[i].max = x->max;
+        snprintf(fq->q[i].text, sizeof fq->q[i].text, "%s", text ? text : "");
+        for (size_t j = 0; j < x->n_labels; j++) {
+            const char *l = x->labels[j]->n_text ? payload_text_pick(x->labels[j]->text,
+                                                                     x->labels[j]->n_text,
+                                                                     s->r->langs)
+                                                 : NULL;
+            if (l && x->labels[j]->value >= x->min && x->labels[j]->value <= x->max)
+                snprintf(fq->q[i].label[x->labels[j]->value - x->min], EVENT_MAX_SHORT + 1, "%s",
+                         l);
+        }
+        fq->n = i + 1;
+    }
+    s->fq = fq;
+    return 1;
+}
+
+/* One id the feedback form names (field about or questionnaire): read
+ * through take; left empty when step 1 was sent ("Next", step=2) or in
+ * step 2, "choose one"; absent on a first visit, no error. Returns 0 once
+ * taken. */
+static int load_ref(fstate_t *s, const char *field, store_item_cb take)
+{
+    const char *id = value(s, field);
+    refs_ctx_t c = {s, 0};
+    char why[256] = "";
+    if (!id || !*id)
+        return s->r->form || web_arg(s->r, "step") ? fail(s, field, "%s", T(s->r, "choose one"))
+                                                   : -1;
+    int rc = store_item(s->r->env->st, id, take, &c, why, sizeof why);
+    if (!c.found)
+        return fail(s, field, "%s",
+                    rc == STORE_ERR_AMBIGUOUS ? why : T(s->r, "no such event here"));
+    return error_of(s, field) ? -1 : 0;
+}
+
+/* Step 2 needs both: the activity (which also narrows step 1's list of
+ * questionnaires to its network) and the questionnaire. */
+static void feedback_refs(fstate_t *s)
+{
+    if (load_ref(s, "about", take_about) == 0)
+        load_ref(s, "questionnaire", take_quest);
+}
+
 void form_publish(const web_req_t *r, web_resp_t *out)
 {
     fstate_t s = {.r = r};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(r->path, kinds[i].path) == 0)
             s.k = &kinds[i];
-    const payload_kind_t *pk = s.k ? NULL : payload_kind_named(r->path);
-    if (pk && strcmp(pk->name, r->path) == 0) { /* questionnaire, feedback */
-        programme_form(r, out, pk->name);
-        return;
-    }
     if (!s.k) {
         web_error_page(r, out, 404, T(r, "forms: /publish/workshop, /publish/meeting, "
-                                         "/publish/experience, /publish/resource, /publish/reply"));
+                                         "/publish/experience, /publish/resource, /publish/reply, "
+                                         "/publish/goal, /publish/questionnaire, "
+                                         "/publish/feedback"));
         return;
     }
-    if (r->form)
+    s.rows = question_rows(r);
+    if (s.k->kind == LERNET__KIND__KIND_FEEDBACK)
+        feedback_refs(&s);
+    if (s.n_errs) /* the activity or questionnaire: step 1 again */
+        draw(&s, out, 422);
+    else if (r->form && field_named(&s, "questions") && web_field(r, "more"))
+        draw(&s, out, 200); /* more rows, nothing checked yet */
+    else if (r->form && (s.k->kind != LERNET__KIND__KIND_FEEDBACK || s.fq))
         submit(&s, out);
     else
         draw(&s, out, 200);
+    free(s.fq);
 }
 
 /* ---- correcting and cancelling an event ---------------------------------- */

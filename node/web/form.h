@@ -1,6 +1,8 @@
 /*
  * form: the publish forms of the web page (a workshop, a network meeting,
- * an experience report). A posted form becomes the same JSON object that
+ * an experience report, a resource, a reply, a goal, a questionnaire, and
+ * feedback in two steps: the activity and questionnaire, then the counts).
+ * A posted form becomes the same JSON object that
  * `lernet publish` builds from its flags and goes through the same
  * payload_from_json (and so event_check_payload, the wire rules). What the
  * form checks itself (required fields, times, numbers, languages) is

@@ -756,6 +756,7 @@ typedef struct ev_page {
     char network[EVENT_MAX_NETWORK + 1];
     int kind;
     int editable; /* this node's own, and can still be corrected or cancelled */
+    int own;      /* this node's own (its organiser shares its feedback) */
 } ev_page_t;
 
 static int ev_item(void *ctx, const store_item_t *it)
@@ -765,6 +766,7 @@ static int ev_item(void *ctx, const store_item_t *it)
     e->found = 1;
     e->kind = it->kind;
     e->editable = form_editable(e->r, it);
+    e->own = memcmp(it->author, e->r->env->author, KEYS_PUBLIC_BYTES) == 0;
     memcpy(e->id, it->id, sizeof e->id);
     memcpy(e->author, it->author, sizeof e->author);
     const web_req_t *r = e->r;
@@ -993,7 +995,7 @@ void page_event(const web_req_t *r, web_resp_t *out)
             html_rawf(e.h, "<p>%s</p>", T(r, "None yet."));
         html_rawf(e.h, "<p><a href=\"/publish/experience?about=%s\">%s</a></p>", hex,
                   T(r, "Write an experience report about this event"));
-        programme_feedback_section(e.h, r, e.id);
+        programme_feedback_section(e.h, r, e.id, e.own);
     }
     library_thread(e.h, r, e.id, e.network);
     web_page(r, out, 200, e.title, html_take(&e.h, NULL));

@@ -49,19 +49,19 @@ void page_search(const web_req_t *r, web_resp_t *out);
 void page_search_box(struct html *h, const web_req_t *r);
 /* programme.c: goals and feedback. */
 /* GET /goals?network=: every counted goal with target, reached, share,
- * remaining (at most PROGRAMME_MAX_GOALS). */
+ * remaining (at most PROGRAMME_MAX_GOALS), then the counted questionnaires
+ * (as many at most). */
 void page_goals(const web_req_t *r, web_resp_t *out);
 struct html;
 /* The rows of a goal's, questionnaire's or feedback's fields inside the
  * event page's table (a goal with its progress, feedback with its
  * results). */
 void programme_rows(struct html *h, const web_req_t *r, const store_item_t *it);
-/* A workshop's or meeting's page: the feedback its organiser shared. */
+/* A workshop's or meeting's page: the feedback its organiser shared, and
+ * for the organiser (own: this node published it) a link to the feedback
+ * form (form.c, /publish/feedback?about=ID). */
 void programme_feedback_section(struct html *h, const web_req_t *r,
-                                const uint8_t id[EVENT_ID_BYTES]);
-/* GET /publish/questionnaire|feedback: how to publish one (the command
- * line), status 200. A goal has its form (form.c). */
-void programme_form(const web_req_t *r, web_resp_t *out, const char *kind);
+                                const uint8_t id[EVENT_ID_BYTES], int own);
 
 /* library.c: the library and the discussions. */
 #define LIBRARY_MAX_ROWS 1000      /* resources on one library page */

@@ -2,10 +2,9 @@
  * programme: the networks' goals and the activities' feedback on the web
  * page (see page.h): /goals, the fields of a goal, questionnaire or
  * feedback on /event/ID, the feedback section of a workshop's or meeting's
- * page, and the page /publish/questionnaire|feedback answers (those are
- * published with `lernet publish`: a questionnaire and its results are
- * easier to check in a file than in a form; a goal has its form, form.c).
- * Content from the network is
+ * page (with the way to share it, for its organiser) and the questionnaires
+ * listed on /goals; their forms are form.c's (/publish/goal,
+ * /publish/questionnaire, /publish/feedback). Content from the network is
  * only ever written through html_text. Every text is translated (T, web.h);
  * numbers and shares are written as the page's language writes them
  * (web_int, web_decimal); roles and themes are content, shown as written.
@@ -105,6 +104,52 @@ static void goal_row(html_t *h, const web_req_t *r, const json_t *g)
     html_raw(h, "</td></tr>");
 }
 
+typedef struct qlist {
+    html_t *h;
+    const web_req_t *r;
+    size_t n;
+} qlist_t;
+
+static int questionnaire_item(void *ctx, const store_item_t *it)
+{
+    qlist_t *c = ctx;
+    html_t *h = c->h;
+    const web_req_t *r = c->r;
+    const Lernet__Questionnaire *q = it->questionnaire;
+    char hex[EVENT_ID_HEX_SIZE], a[32];
+    if (!q || it->unauthorised)
+        return 0; /* erased, or not counted (as its feedback would not be) */
+    event_id_hex(hex, it->id);
+    html_rawf(h, "<li data-id=\"%s\"><a href=\"/event/%s\">", hex, hex);
+    html_text(h, q->n_title ? payload_text_pick(q->title, q->n_title, r->langs) : "");
+    html_raw(h, "</a> <span class=\"meta\">");
+    html_rawf(h, TN(r, "%s question", "%s questions", q->n_questions),
+              num(r, (long long)q->n_questions, a, sizeof a));
+    html_raw(h, " · ");
+    html_text(h, it->network);
+    html_raw(h, "</span></li>");
+    c->n++;
+    return 0;
+}
+
+/* /goals' list of questionnaires (the counted ones, at most
+ * PROGRAMME_MAX_GOALS), and the way to publish one. */
+static void questionnaire_list(html_t *h, const web_req_t *r, const char *net)
+{
+    qlist_t c = {h, r, 0};
+    store_query_t q = {.kind = LERNET__KIND__KIND_QUESTIONNAIRE, .network = net,
+                       .limit = PROGRAMME_MAX_GOALS};
+    html_rawf(h, "<h2 id=\"questionnaires-title\">%s</h2><p>", T(r, "Questionnaires"));
+    html_text(h, T(r, "What the networks ask their activities' participants; the organiser of "
+                      "a workshop or meeting shares the answers as counts, from its page."));
+    html_rawf(h, " <a href=\"/publish/questionnaire\">%s</a></p><ul id=\"questionnaires\">",
+              T(r, "Publish a questionnaire"));
+    store_items(r->env->st, &q, questionnaire_item, &c);
+    html_raw(h, "</ul>");
+    if (!c.n)
+        html_rawf(h, "<p>%s</p>", T(r, "No questionnaires yet."));
+}
+
 void page_goals(const web_req_t *r, web_resp_t *out)
 {
     html_t *h = html_new();
@@ -137,6 +182,7 @@ void page_goals(const web_req_t *r, web_resp_t *out)
     else if (!json_array_size(goals))
         html_rawf(h, "<p>%s</p>", T(r, "No goals yet."));
     json_decref(goals);
+    questionnaire_list(h, r, net && *net ? net : NULL);
     web_page(r, out, 200, T(r, "Goals"), html_take(&h, NULL));
 }
 
@@ -183,10 +229,12 @@ static void feedback_block(html_t *h, const web_req_t *r, const json_t *fb)
     html_raw(h, "</table></div>");
 }
 
-void programme_feedback_section(html_t *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYTES])
+void programme_feedback_section(html_t *h, const web_req_t *r, const uint8_t id[EVENT_ID_BYTES],
+                                int own)
 {
     json_t *fb = programme_feedback(r->env->st, NULL, id, r->langs), *one;
     size_t i;
+    char hex[EVENT_ID_HEX_SIZE];
     html_rawf(h, "<h2>%s</h2><div id=\"feedback\">", T(r, "Participants' feedback"));
     json_array_foreach(fb, i, one)
         feedback_block(h, r, one);
@@ -195,7 +243,12 @@ void programme_feedback_section(html_t *h, const web_req_t *r, const uint8_t id[
         html_rawf(h, "<p>%s</p>",
                   T(r, "None shared yet (only as counts of at least 5 respondents)."));
     json_decref(fb);
+    event_id_hex(hex, id);
+    if (own) /* only the organiser shares it (the publisher's rule) */
+        html_rawf(h, "<p><a href=\"/publish/feedback?about=%s\" id=\"share-feedback\">%s</a></p>",
+                  hex, T(r, "Share the participants' feedback (counts only)"));
 }
+
 
 static void row_start(html_t *h, const char *label)
 {
@@ -271,6 +324,12 @@ static void questionnaire_rows(html_t *h, const web_req_t *r, const store_item_t
         }
         html_raw(h, "</td></tr>");
     }
+    char hex[EVENT_ID_HEX_SIZE];
+    event_id_hex(hex, it->id);
+    html_rawf(h, "<tr><th>%s</th><td><a href=\"/publish/feedback?questionnaire=%s\" "
+                 "id=\"share-results\">%s</a></td></tr>",
+              T(r, "Results"), hex,
+              T(r, "Share its results for a workshop or meeting this node organised"));
 }
 
 void programme_rows(html_t *h, const web_req_t *r, const store_item_t *it)
@@ -300,21 +359,4 @@ void programme_rows(html_t *h, const web_req_t *r, const store_item_t *it)
         html_raw(h, "</td></tr>");
         json_decref(fb);
     }
-}
-
-void programme_form(const web_req_t *r, web_resp_t *out, const char *kind)
-{
-    html_t *h = html_new();
-    const char *k = strcmp(kind, "questionnaire") == 0 ? "questionnaire" : "feedback";
-    const char *title = strcmp(k, "questionnaire") == 0 ? T(r, "Publish a questionnaire")
-                                                        : T(r, "Publish feedback");
-    html_raw(h, "<h1>");
-    html_text(h, title);
-    html_raw(h, "</h1><p>");
-    html_text(h, T(r, "Questionnaires and feedback are published with the command line, "
-                      "from flags or a JSON file checked before anything is signed:"));
-    html_rawf(h, "</p><pre>lernet publish %s --help</pre><p>", k);
-    html_text(h, T(r, "Feedback is shared only as counts of at least 5 respondents."));
-    html_rawf(h, " <a href=\"/goals\">%s</a></p>", T(r, "See the goals."));
-    web_page(r, out, 200, title, html_take(&h, NULL));
 }

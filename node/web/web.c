@@ -99,6 +99,11 @@ static const char style_css[] =
     "form.publish input[type=number]{width:100%;box-sizing:border-box;padding:.3em}"
     "form.publish .field-error{color:#b3261e;font-weight:600;margin:.1em 0}"
     "form.publish .invalid{border:2px solid #b3261e}"
+    /* a questionnaire's rows, a feedback's counts: one box per value, side by side */
+    "form.publish fieldset{margin:1em 0;border:1px solid #dde}"
+    "form.publish fieldset.question input[type=number]{width:8em}"
+    "fieldset.counts{display:flex;flex-wrap:wrap;align-items:flex-end;gap:0 .6em}"
+    "fieldset.counts .field-error{flex-basis:100%}fieldset.counts .value{width:7.5em}"
     "button{margin-top:1em;padding:.4em 1.2em}"
     "details{margin-top:.2em}code{font-size:.9em}"
     /* reachable by keyboard first, visible only when focused */
@@ -764,8 +769,8 @@ static const struct route {
     {{"/style.css", 0, WEB_GET, "/style.css", "the only asset: plain CSS, no scripts"},
      style, NULL},
     {{"/publish/", 1, WEB_GET | WEB_POST, "/publish/{kind}",
-      "the form for a content kind (workshop, meeting, experience, resource, reply); POST "
-      "publishes"},
+      "the form for a content kind (workshop, meeting, experience, resource, reply, goal, "
+      "questionnaire, feedback); POST publishes"},
      form_publish, NULL},
     {{"/", 0, WEB_GET, "/",
       "calendar of what is ahead (?network= &theme= &language= &org= &country=)"},

@@ -54,7 +54,9 @@
 #include "web/i18n.h"
 
 #define WEB_MAX_BODY (64 * 1024)
-#define WEB_MAX_FIELDS 64
+/* The largest form is the feedback's counts: one field per value of each
+ * question's scale, and a few more (form.c checks that its forms fit). */
+#define WEB_MAX_FIELDS (16 + EVENT_MAX_QUESTIONS * EVENT_MAX_SCALE)
 #define WEB_MAX_CONNECTIONS 64
 #define WEB_RESERVED 8   /* past MAX - RESERVED open, a new one cuts the oldest unfinished */
 #define WEB_TIMEOUT_S 15 /* idle */

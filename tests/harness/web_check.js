@@ -297,11 +297,12 @@ async function visit(page, name, url) {
   await audit(page, name, resp);
 }
 
-// The form at url sent back: emptied of what it needs, so that it comes
-// back with its errors.
-async function formError(page, name, url, clear) {
+// The form at url sent back: emptied of what it needs (or given what it
+// refuses: fill, selector to value), so that it comes back with its errors.
+async function formError(page, name, url, clear, fill = {}) {
   await page.goto(url);
   for (const sel of clear) await page.fill(sel, '');
+  for (const [sel, v] of Object.entries(fill)) await page.fill(sel, v);
   const resp = (await Promise.all([page.waitForNavigation(), page.click('#submit')]))[0];
   await audit(page, name, resp);
 }
@@ -357,6 +358,28 @@ async function audits(browser) {
   await visit(page, 'publish-goal', `${a}/publish/goal`);
   await formError(page, 'publish-goal-error', `${a}/publish/goal`, ['#f-title_1', '#f-target']);
   await visit(page, 'publish-feedback', `${a}/publish/feedback`);
+  // the questionnaire form: drawn, sent back with its errors, then sent
+  // whole (its page audited); the feedback form's counts for A's own
+  // workshop and that questionnaire, then too few respondents
+  await visit(page, 'publish-questionnaire', `${a}/publish/questionnaire`);
+  await formError(page, 'publish-questionnaire-error', `${a}/publish/questionnaire`,
+    ['#f-title_1', '#f-q1_text_1'], { '#f-q2_text_1': 'Kan du använda det?', '#f-q2_max': '99' });
+  await page.goto(`${a}/publish/questionnaire`);
+  await page.fill('#f-title_1', 'Deltagarnas utvärdering');
+  await page.fill('#f-q1_text_1', 'Hur nöjd är du med aktiviteten?');
+  await page.fill('#f-q1_low_1', 'Inte alls');
+  await page.fill('#f-q1_high_1', 'Mycket');
+  await page.fill('#f-q2_text_1', 'Kan du använda det i ditt arbete?');
+  const qr = (await Promise.all([page.waitForNavigation(), page.click('#submit')]))[0];
+  await audit(page, 'questionnaire', qr);
+  const qid = (page.url().match(/\/event\/([0-9a-f]{64})/) || [])[1];
+  out.questionnaire_published = qr.status() === 200 && !!qid;
+  const counts = `${a}/publish/feedback?about=${own}&questionnaire=${qid}`;
+  await visit(page, 'publish-feedback-counts', counts);
+  out.feedback_counts = await page.locator('fieldset.counts input[type=number]').count();
+  await formError(page, 'publish-feedback-error', counts, [],
+    { '#f-respondents': 'teachers=3', '#f-r1_v4': '3', '#f-r2_v5': '2' });
+  out.feedback_errors = await page.evaluate(() => document.querySelectorAll('.field-error').length);
   await visit(page, 'not-found', `${a}/event/0123456789abcdef`);
   // the sign-in page, as a visitor from elsewhere sees it, and after a wrong code
   const b = `http://lernet-b.example:${cfg.b_port}`;
@@ -377,6 +400,8 @@ async function audits(browser) {
       await visit(p, `goals-${lang}`, `${a}/goals`);
       await visit(p, `search-${lang}`, `${a}/search?q=Innovationscamp`);
       await formError(p, `form-error-${lang}`, `${a}/publish/workshop`, ['#f-title_1']);
+      await formError(p, `questionnaire-error-${lang}`, `${a}/publish/questionnaire`,
+        ['#f-title_1'], { '#f-q1_text_1': 'Hur nöjd är du?', '#f-q1_max': '20' });
       await c.close();
     }));
   out.audit_pages = audited.pages;

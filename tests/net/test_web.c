@@ -367,10 +367,10 @@ static void test_bad_requests(void **state)
     memcpy(big, "title_1=", 8);
     expect(A.web_port, "POST", "/publish/workshop", NULL, big, 413, NULL);
     free(big);
-    /* more fields than any form has */
+    /* more fields than any form has (feedback's counts: 16 + 32 × 11) */
     char many[4096] = "";
     snprintf(many, sizeof many, "csrf=%s", csrf);
-    for (int i = 0; i < 80; i++)
+    for (int i = 0; i < 380; i++)
         snprintf(many + strlen(many), sizeof many - strlen(many), "&f%d=x", i);
     expect(A.web_port, "POST", "/publish/workshop", NULL, many, 400, "fields");
     free(csrf);
@@ -689,7 +689,16 @@ static void test_browser(void **state)
     /* every page and state: axe-core WCAG 2.1 AA, the Nu HTML checker, a phone */
     /* a reply with a file through the thread form: the thread lists it */
     assert_true(RES_TRUE("thread_reply_file"));
-    assert_true(RES_INT("audit_pages") >= 51); /* 35 + goals, search (3), publish/goal (and with errors), publish/feedback, the thread with a file; goals and search in 4 languages */
+    /* 35 + goals, search (3), publish/goal (and with errors), publish/feedback, the
+     * thread with a file; goals and search in 4 languages; publish/questionnaire (and
+     * with errors, in 5 languages), a questionnaire's page, the feedback's counts (and
+     * with errors) */
+    assert_true(RES_INT("audit_pages") >= 60);
+    /* the questionnaire published in its form; the feedback's counts: two
+     * questions of 1..5, and too few respondents refused at their fields */
+    assert_true(RES_TRUE("questionnaire_published"));
+    assert_int_equal(RES_INT("feedback_counts"), 10);
+    assert_int_equal(RES_INT("feedback_errors"), 2);
     assert_int_equal(json_array_size(json_object_get(res, "axe_violations")), 0);
     assert_int_equal(json_array_size(json_object_get(res, "too_wide")), 0);
     json_t *vnu = json_object_get(res, "vnu");
@@ -700,9 +709,9 @@ static void test_browser(void **state)
     assert_int_equal(RES_INT("health_peers_up"), 1);
     assert_true(RES_TRUE("screenshots"));
     json_decref(res);
-    /* five publications from the forms (one by keyboard, one the thread's
-     * reply with a file), none from the forgery */
-    assert_int_equal(h_count_items(&A), a_before + 5);
+    /* six publications from the forms (one by keyboard, one the thread's
+     * reply with a file, one questionnaire), none from the forgery */
+    assert_int_equal(h_count_items(&A), a_before + 6);
     char shot[700];
     snprintf(shot, sizeof shot, "%s/calendar.png", dir);
     struct stat st;
@@ -863,24 +872,31 @@ static void test_edit_cancel(void **state)
     free(csrf);
 }
 
-/* Cancelled at B, marked as such on A's calendar and event page. */
-static void test_cancelled_marked(void **state)
+/* The id of the item at n whose listing holds needle (the last such). */
+static void item_id(const hnode_t *n, const char *needle, char id[80])
 {
-    (void)state;
-    char *out = NULL, id[80], path[120];
-    assert_int_equal(h_lernet(&B, &out, "list --json"), 0);
+    char *out = NULL;
+    assert_int_equal(h_lernet(n, &out, "list --json"), 0);
     json_t *items = json_loads(out, 0, NULL), *it;
     free(out);
     size_t i;
     id[0] = '\0';
     json_array_foreach(items, i, it) {
         char *one = json_dumps(it, 0);
-        if (one && strstr(one, "Innovationscamp"))
-            snprintf(id, sizeof id, "%s", json_string_value(json_object_get(it, "id")));
+        if (one && strstr(one, needle))
+            snprintf(id, 80, "%s", json_string_value(json_object_get(it, "id")));
         free(one);
     }
     json_decref(items);
     assert_true(id[0]);
+}
+
+/* Cancelled at B, marked as such on A's calendar and event page. */
+static void test_cancelled_marked(void **state)
+{
+    (void)state;
+    char id[80], path[120];
+    item_id(&B, "Innovationscamp", id);
     assert_int_equal(h_lernet(&B, NULL, "cancel %s --reason 'Too few registrations'", id), 0);
     char needle[160];
     snprintf(needle, sizeof needle, "<li class=\"event cancelled\" data-id=\"%s\"", id);
@@ -945,6 +961,273 @@ static void test_goal_form(void **state)
     free(csrf);
 }
 
+/* The questionnaire form: drawn with its rows of questions (and more on
+ * request, what was typed kept), sent back with each error at its field
+ * (the row's text, its scale) and nothing stored, and sent whole it lands
+ * on the questionnaire's page and /goals lists it. */
+static void test_questionnaire_form(void **state)
+{
+    (void)state;
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    expect(A.web_port, "GET", "/publish/questionnaire", NULL, NULL, 200,
+           "<legend>Question 1</legend>");
+    expect(A.web_port, "GET", "/publish/questionnaire", NULL, NULL, 200,
+           "<input type=\"number\" name=\"q5_max\" id=\"f-q5_max\" min=\"0\" inputmode=\"numeric\" "
+           "value=\"5\">");
+    expect(A.web_port, "GET", "/publish/questionnaire", NULL, NULL, 200,
+           "<label for=\"f-q2_low_1\">Label of the lowest value</label>");
+    expect(A.web_port, "GET", "/publish/questionnaire", "Accept-Language: sv\r\n", NULL, 200,
+           "Ny enkät");
+    expect(A.web_port, "GET", "/goals", NULL, NULL, 200, "<a href=\"/publish/questionnaire\">");
+    char *csrf = csrf_at(A.web_port, "/publish/questionnaire"), body[2048];
+    long before = h_count_items(&A);
+    /* more rows: the form again, with ten, and the question typed kept */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=en&rows=5&more=1"
+             "&q1_text_1=Hur+n%%C3%%B6jd+%%C3%%A4r+du%%3F&q1_min=1&q1_max=5",
+             csrf);
+    http_reply_t r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.text, "name=\"q10_text_1\""));
+    assert_null(strstr(r.text, "name=\"q11_text_1\""));
+    assert_non_null(strstr(r.text, "value=\"Hur nöjd är du?\""));
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before);
+    /* no title; a scale upside down; a label without its question; a
+     * scale end that is no number */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=en&rows=5&title_1="
+             "&q1_text_1=Hur+n%%C3%%B6jd+%%C3%%A4r+du%%3F&q1_min=5&q1_max=1"
+             "&q2_text_1=&q2_low_1=Inte+alls&q2_min=1&q2_max=5"
+             "&q3_text_1=Kan+du+anv%%C3%%A4nda+det%%3F&q3_min=one&q3_max=5",
+             csrf);
+    r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "4 things to correct"));
+    assert_non_null(strstr(r.text, "<a href=\"#f-title_1\">Title: fill this in</a>"));
+    assert_non_null(strstr(r.text, "<a href=\"#f-q1_max\">Question 1: Highest value: must be "
+                                   "above the lowest value, at most 11 values in all</a>"));
+    assert_non_null(strstr(r.text, "<a href=\"#f-q2_text_1\">Question 2: Question: fill this "
+                                   "in: the question, in the first language</a>"));
+    assert_non_null(strstr(r.text, "<a href=\"#f-q3_min\">Question 3: Lowest value: "
+                                   "&#39;one&#39; is not a whole number</a>"));
+    /* each at its field, which names it */
+    assert_non_null(strstr(r.text, "<p class=\"field-error\" id=\"error-q1_max\">"));
+    assert_non_null(strstr(r.text, "id=\"f-q1_max\" aria-describedby=\"hint-q1_max "
+                                   "error-q1_max\" class=\"invalid\" aria-invalid=\"true\""));
+    assert_non_null(strstr(r.text, "value=\"Inte alls\"")); /* kept */
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before);
+    /* every control of the largest form posted, as a browser posts them:
+     * 32 rows, all empty but the last; only the title is missing */
+    size_t cap = 16384, len = 0;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    len += (size_t)snprintf(all, cap, "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=&rows=32"
+                                      "&title_1=&title_2=", csrf);
+    for (int row = 1; row <= 32; row++)
+        len += (size_t)snprintf(all + len, cap - len,
+                                "&q%d_text_1=%s&q%d_text_2=&q%d_min=1&q%d_max=5&q%d_low_1="
+                                "&q%d_low_2=&q%d_high_1=&q%d_high_2=",
+                                row, row == 32 ? "Sista+fr%C3%A5gan" : "", row, row, row, row,
+                                row, row, row);
+    assert_true(len < cap);
+    r = http(A.web_port, "POST", "/publish/questionnaire", same, all);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "1 thing to correct"));
+    assert_non_null(strstr(r.text, "value=\"Sista frågan\""));
+    assert_null(strstr(r.text, "id=\"more\"")); /* no more rows than 32 */
+    free(r.text);
+    free(all);
+    /* what only the wire rules see (a question of 301 bytes), said at the
+     * row it was typed in, though it is the first question */
+    char longq[302];
+    memset(longq, 'a', 301);
+    longq[301] = '\0';
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=&rows=5&title_1=Utv%%C3%%A4rdering"
+             "&q1_text_1=&q2_text_1=&q3_text_1=%s&q3_min=1&q3_max=5",
+             csrf, longq);
+    r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "<a href=\"#f-q3_text_1\">Question 3: Question: field "
+                                   "&#39;questions[0].text"));
+    assert_non_null(strstr(r.text, "id=\"error-q3_text\""));
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before);
+    /* sent whole: two questions (rows 1 and 3; row 2 left empty) */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=en&rows=5"
+             "&title_1=Deltagarnas+utv%%C3%%A4rdering&title_2=Participants%%27+evaluation"
+             "&q1_text_1=Hur+n%%C3%%B6jd+%%C3%%A4r+du+med+aktiviteten%%3F"
+             "&q1_text_2=How+satisfied+are+you+with+the+activity%%3F&q1_min=1&q1_max=5"
+             "&q1_low_1=Inte+alls&q1_low_2=Not+at+all&q1_high_1=Mycket&q1_high_2=Very"
+             "&q2_text_1=&q2_min=1&q2_max=5"
+             "&q3_text_1=Kan+du+anv%%C3%%A4nda+det+i+ditt+arbete%%3F&q3_min=0&q3_max=10",
+             csrf);
+    r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
+    if (r.status != 303)
+        fprintf(stderr, "questionnaire form: %d\n%.1500s\n", r.status, r.text);
+    assert_int_equal(r.status, 303);
+    const char *loc = strstr(r.text, "/event/");
+    assert_non_null(loc);
+    char path[128];
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(loc, "\r\n"), loc);
+    free(r.text);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "How satisfied are you with the activity?");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Question 2 (scale 0–10)");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Not at all");
+    assert_int_equal(h_count_items(&A), before + 1);
+    expect(A.web_port, "GET", "/goals", NULL, NULL, 200, "Participants&#39; evaluation</a>");
+    expect(A.web_port, "GET", "/goals", "Accept-Language: sv\r\n", NULL, 200,
+           "Deltagarnas utvärdering</a> <span class=\"meta\">2 frågor");
+    free(csrf);
+}
+
+/* The feedback form for A's own workshop: its page links it; step 1
+ * lists the questionnaire, step 2 draws one count per value of each
+ * question; too few respondents and a histogram that does not sum to them
+ * are refused at their fields with nothing stored; another node's
+ * workshop is refused; sent whole, the workshop's page shows the results. */
+static void test_feedback_form(void **state)
+{
+    (void)state;
+    const char *same = "Sec-Fetch-Site: same-origin\r\n";
+    char ws[80], other[80], qid[80], path[400], needle[300], body[2048];
+    assert_int_equal(h_lernet(&A, NULL,
+                              "publish questionnaire --title 'sv:Utvärdering av lärverkstaden' "
+                              "--question 'sv:Hur nöjd är du?' --question 'sv:Lärde du dig "
+                              "något nytt?' --scale 1-5 --label '1=sv:Inte alls' "
+                              "--label '5=sv:Mycket'"),
+                     0);
+    item_id(&A, "Utvärdering av lärverkstaden", qid);
+    /* the questionnaire's page leads to the form too, with it chosen */
+    snprintf(path, sizeof path, "/event/%s", qid);
+    snprintf(needle, sizeof needle, "<a href=\"/publish/feedback?questionnaire=%s\"", qid);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, needle);
+    snprintf(path, sizeof path, "/publish/feedback?questionnaire=%s", qid);
+    snprintf(needle, sizeof needle, "<option value=\"%s\" selected>", qid);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, needle);
+    item_id(&A, TWO_TITLE_SV, ws);
+    item_id(&A, "Innovationscamp", other);
+    snprintf(path, sizeof path, "/event/%s", ws);
+    snprintf(needle, sizeof needle, "<a href=\"/publish/feedback?about=%s\" id=\"share-feedback\">",
+             ws);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, needle);
+    snprintf(path, sizeof path, "/event/%s", other); /* not A's: no link */
+    http_reply_t r = http(A.web_port, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.text, "share-feedback"));
+    free(r.text);
+    /* step 1: the activity chosen, the questionnaire of its network listed */
+    snprintf(path, sizeof path, "/publish/feedback?about=%s", ws);
+    snprintf(needle, sizeof needle, "<option value=\"%s\">Utvärdering av lärverkstaden", qid);
+    expect(A.web_port, "GET", path, "Accept-Language: sv\r\n", NULL, 200, needle);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "method=\"get\" action=\"/publish/feedback\"");
+    snprintf(path, sizeof path, "/publish/feedback?step=2&about=%s&questionnaire=", ws);
+    expect(A.web_port, "GET", path, NULL, NULL, 422, "Questionnaire: choose one");
+    snprintf(path, sizeof path, "/publish/feedback?about=%s&questionnaire=%s", other, qid);
+    expect(A.web_port, "GET", path, NULL, NULL, 422,
+           "About: organised by another node: only its organiser shares its feedback");
+    /* step 2: one count per value of each question's scale */
+    snprintf(path, sizeof path, "/publish/feedback?about=%s&questionnaire=%s", ws, qid);
+    r = http(A.web_port, "GET", path, "Accept-Language: sv\r\n", NULL);
+    assert_int_equal(r.status, 200);
+    size_t counts = 0;
+    const char *box = "<input type=\"number\" min=\"0\" inputmode=\"numeric\" name=\"r";
+    for (const char *p = r.text; (p = strstr(p, box)); p++)
+        counts++;
+    assert_int_equal(counts, 10);
+    assert_non_null(strstr(r.text, "name=\"r2_v5\""));
+    assert_non_null(strstr(r.text, "<label for=\"f-r1_v1\">"));
+    assert_non_null(strstr(r.text, "(Inte alls)</label>"));
+    assert_non_null(strstr(r.text, "Lärde du dig något nytt?"));
+    free(r.text);
+    char *csrf = csrf_at(A.web_port, path);
+    long before = h_count_items(&A);
+    /* 4 respondents, and the second question's counts sum to 5 */
+    snprintf(body, sizeof body,
+             "csrf=%s&about=%s&questionnaire=%s&lang_1=sv&lang_2=&title_1=&title_2="
+             "&respondents=teachers%%3D4&r1_v1=&r1_v2=1&r1_v3=1&r1_v4=2&r1_v5="
+             "&r2_v1=1&r2_v2=1&r2_v3=1&r2_v4=1&r2_v5=1",
+             csrf, ws, qid);
+    r = http(A.web_port, "POST", "/publish/feedback", same, body);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "2 things to correct"));
+    assert_non_null(strstr(r.text, "<a href=\"#f-respondents\">Respondents by role: 4 in all: "
+                                   "results of fewer than 5 respondents are never shared</a>"));
+    assert_non_null(strstr(r.text, "<a href=\"#f-r2_v1\">Question 2: the counts sum to 5, the "
+                                   "respondents to 4</a>"));
+    assert_non_null(strstr(r.text, "<p class=\"field-error\" id=\"error-r2\">"));
+    assert_non_null(strstr(r.text, "aria-describedby=\"error-r2\""));
+    assert_null(strstr(r.text, "id=\"error-r1\""));
+    free(r.text);
+    /* 9 respondents; a count that is no number */
+    snprintf(body, sizeof body,
+             "csrf=%s&about=%s&questionnaire=%s&lang_1=sv&lang_2=en"
+             "&respondents=teachers%%3D6%%0D%%0Acompany+representatives%%3D3"
+             "&r1_v1=0&r1_v2=1&r1_v3=2&r1_v4=4&r1_v5=2&r2_v1=x&r2_v2=0&r2_v3=3&r2_v4=5&r2_v5=1",
+             csrf, ws, qid);
+    r = http(A.web_port, "POST", "/publish/feedback", same, body);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.text, "1 thing to correct"));
+    assert_non_null(strstr(r.text, "Question 2: &#39;x&#39; is not a whole number"));
+    assert_non_null(strstr(r.text, "value=\"4\"")); /* kept */
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before);
+    /* sent whole: back to the workshop, which shows the results */
+    snprintf(body, sizeof body,
+             "csrf=%s&about=%s&questionnaire=%s&lang_1=sv&lang_2=en"
+             "&title_1=Deltagarnas+%%C3%%A5terkoppling&title_2="
+             "&respondents=teachers%%3D6%%0D%%0Acompany+representatives%%3D3"
+             "&r1_v1=0&r1_v2=1&r1_v3=2&r1_v4=4&r1_v5=2&r2_v1=&r2_v2=0&r2_v3=3&r2_v4=5&r2_v5=1",
+             csrf, ws, qid);
+    r = http(A.web_port, "POST", "/publish/feedback", same, body);
+    if (r.status != 303)
+        fprintf(stderr, "feedback form: %d\n%.1500s\n", r.status, r.text);
+    assert_int_equal(r.status, 303);
+    snprintf(needle, sizeof needle, "Location: /event/%s?published=1#feedback", ws);
+    assert_non_null(strstr(r.text, needle));
+    free(r.text);
+    assert_int_equal(h_count_items(&A), before + 1);
+    snprintf(path, sizeof path, "/event/%s", ws);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "9 respondents:");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "company representatives 3");
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "<span class=\"count\">4: 5</span>");
+    expect(A.web_port, "GET", path, "Accept-Language: sv\r\n", NULL, 200,
+           "Utvärdering av lärverkstaden");
+    /* the largest feedback form, 32 questions of 0..10, all 360 controls
+     * posted: published */
+    char cmd[2048] = "publish questionnaire --title 'sv:Stor enkät' --scale 0-10";
+    for (int i = 1; i <= 32; i++)
+        snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --question 'sv:Fråga %d'", i);
+    assert_int_equal(h_lernet(&A, NULL, "%s", cmd), 0);
+    item_id(&A, "Stor enkät", qid);
+    snprintf(path, sizeof path, "/publish/feedback?about=%s&questionnaire=%s", ws, qid);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "name=\"r32_v10\"");
+    size_t cap = 16384, len = 0;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    len += (size_t)snprintf(all, cap,
+                            "csrf=%s&about=%s&questionnaire=%s&lang_1=sv&lang_2=&title_1="
+                            "&title_2=&respondents=teachers%%3D5",
+                            csrf, ws, qid);
+    for (int i = 1; i <= 32; i++)
+        for (int v = 0; v <= 10; v++)
+            len += (size_t)snprintf(all + len, cap - len, "&r%d_v%d=%s", i, v, v == 7 ? "5" : "");
+    assert_true(len < cap);
+    r = http(A.web_port, "POST", "/publish/feedback", same, all);
+    if (r.status != 303)
+        fprintf(stderr, "feedback form, 32 questions: %d\n%.1500s\n", r.status, r.text);
+    assert_int_equal(r.status, 303);
+    free(r.text);
+    free(all);
+    assert_int_equal(h_count_items(&A), before + 3);
+    snprintf(path, sizeof path, "/event/%s", ws);
+    expect(A.web_port, "GET", path, NULL, NULL, 200, "Stor enkät");
+    free(csrf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -956,6 +1239,7 @@ int main(void)
         cmocka_unit_test(test_token_file_checked), cmocka_unit_test(test_behind_proxy),
         cmocka_unit_test(test_bloated_events),    cmocka_unit_test(test_cancelled_marked),
         cmocka_unit_test(test_browser),           cmocka_unit_test(test_goal_form),
+        cmocka_unit_test(test_questionnaire_form), cmocka_unit_test(test_feedback_form),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

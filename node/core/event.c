@@ -1168,8 +1168,10 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
     if ((rc = log_fits(kind, network, seq, self, why, whylen)) != EV_OK)
         return rc;
     if (seq == 0 || (seq > 1) != (prev != NULL))
-        return why_fail(why, whylen, EV_BAD_PREV, "seq %llu needs %s previous event id",
-                    (unsigned long long)seq, seq > 1 ? "a" : "no");
+        return seq > 1 ? why_fail(why, whylen, EV_BAD_PREV, "seq %llu needs a previous event id",
+                                  (unsigned long long)seq)
+                       : why_fail(why, whylen, EV_BAD_PREV, "seq %llu needs no previous event id",
+                                  (unsigned long long)seq);
     size_t plen = lernet__payload__get_packed_size(payload);
     if (plen == 0 || plen > EVENT_MAX_PAYLOAD)
         return why_fail(why, whylen, EV_PAYLOAD_TOO_LARGE, "payload is %zu bytes, at most %d", plen,

@@ -1350,19 +1350,31 @@ static void indexed_field(const fstate_t *s, const char *q, char *field, size_t 
     }
 }
 
+/* Where a wire rule's reason names its field: after "field '" in English,
+ * and in every language at the start, one word and the quoted name
+ * ("fältet 'start'", "Feld 'start'", "kenttä 'start'": the reasons are
+ * translated, util/why.h, the names are the payload's). NULL if neither. */
+static const char *named_field(const char *why)
+{
+    const char *q = strstr(why, "field '");
+    if (q)
+        return q + 7;
+    size_t w = strcspn(why, " '");
+    return w > 0 && strncmp(why + w, " '", 2) == 0 ? why + w + 2 : NULL;
+}
+
 /* "field 'start': ..." → start; the message itself stays whole. The
  * publisher's own refusals of a file (attachment_too_large, past
  * attachment_max_mib; attachment_quota) name no field: they are the file
  * field's, on a form that has one. */
 static void place_error(fstate_t *s, const char *why)
 {
-    const char *q = strstr(why, "field '");
+    const char *q = named_field(why);
     char field[64] = "";
     if (!q && field_named(s, "attachment") &&
         (strstr(why, err_name(ATTACH_ERR_TOO_LARGE)) || strstr(why, err_name(ATTACH_ERR_QUOTA))))
         snprintf(field, sizeof field, "attachment");
     if (q) {
-        q += 7;
         size_t n = strcspn(q, "'");
         for (size_t i = 0; i < s->k->n; i++)
             if (strlen(s->k->fields[i].name) == n && strncmp(s->k->fields[i].name, q, n) == 0)

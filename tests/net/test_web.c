@@ -273,6 +273,39 @@ static void test_languages(void **state)
            "<option value=\"DE\">Tyskland</option>");
 }
 
+/* A rule only the core checks (core/event.c: an online link must be an
+ * http(s) address) is said in the page's language (util/why.h) and at
+ * the field it names, though the field's name is the payload's: Swedish,
+ * German and English, the form sent back with nothing stored. */
+static void test_wire_rule_in_page_language(void **state)
+{
+    (void)state;
+    static const char *const langs[][2] = {
+        {"sv", "fältet &#39;online_url&#39;: ingen http(s)-adress utan mellanslag"},
+        {"de", "Feld &#39;online_url&#39;: keine http(s)-Adresse ohne Leerzeichen"},
+        {"en", "field &#39;online_url&#39;: not an http(s) address without spaces"}};
+    char *csrf = csrf_of(A.web_port), body[1024], hdr[128];
+    long before = h_count_items(&A);
+    snprintf(body, sizeof body,
+             "csrf=%s&network=nordic-wbl&lang_1=sv&title_1=Handledning+p%%C3%%A5+distans"
+             "&lang_2=&title_2=&start=2027-05-11T09%%3A00&end=2027-05-11T12%%3A00"
+             "&tz=Europe%%2FStockholm&place=&online_url=kurs.example.se%%2Fanmalan",
+             csrf);
+    for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
+        snprintf(hdr, sizeof hdr, "Sec-Fetch-Site: same-origin\r\nAccept-Language: %s\r\n",
+                 langs[i][0]);
+        http_reply_t r = http(A.web_port, "POST", "/publish/workshop", hdr, body);
+        if (r.status != 422 || !strstr(r.text, langs[i][1]))
+            fail_msg("%s: want 422 with \"%s\", got %d: %.400s", langs[i][0], langs[i][1],
+                     r.status, strstr(r.text, "error-summary") ? strstr(r.text, "error-summary")
+                                                              : r.text);
+        assert_non_null(strstr(r.text, "aria-describedby=\"hint-online_url error-online_url\""));
+        free(r.text);
+    }
+    assert_int_equal(h_count_items(&A), before);
+    free(csrf);
+}
+
 /* A form sent back says everything wrong at once: a summary at the top
  * (which takes the focus) with a link to each field, each message next to
  * its field and tied to it; every control has a label, the required ones
@@ -1232,7 +1265,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pages_and_feeds),   cmocka_unit_test(test_languages),
-        cmocka_unit_test(test_form_errors),       cmocka_unit_test(test_finding),
+        cmocka_unit_test(test_form_errors),
+        cmocka_unit_test(test_wire_rule_in_page_language),       cmocka_unit_test(test_finding),
         cmocka_unit_test(test_edit_cancel),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_csrf),              cmocka_unit_test(test_token),

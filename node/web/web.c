@@ -1002,10 +1002,10 @@ static enum MHD_Result begin_upload(web_t *w, struct MHD_Connection *c, const ch
  * none once WEB_BETWEEN_MS have passed (the one under way finishes); the
  * rest are suspended the same way until the next call or the loop; and a
  * call that took T ms is followed by T ms of store in which none serves
- * (web_run_between). A
- * suspended connection is neither timed out by MHD nor cut by cut_slow
- * (its request is in), and MHD sees its client leave only once it is
- * resumed; web_close resumes every one before MHD stops (MHD's rule). */
+ * (web_run_between). A suspended connection is neither timed out by MHD
+ * nor cut by cut_slow (its request is in), and MHD sees its client leave
+ * only once it is resumed; web_close resumes every one before MHD stops
+ * (MHD's rule). */
 
 /* 0: answer now; 1: c is suspended, on_request answers it once resumed;
  * -1: drop it (a POST of a connection without a slot, never resumed). */
@@ -1229,7 +1229,9 @@ int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen)
         w->port = ntohs(bound.sin_port);
     if (rc == WEB_OK &&
         !(w->mhd = MHD_start_daemon(
-              MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,
+              /* suspend/resume: the POSTs held back during a store (see hold) */
+              MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+              on_request, w,
               MHD_OPTION_LISTEN_SOCKET, w->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
               (unsigned)WEB_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
               (unsigned)WEB_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -1323,16 +1325,15 @@ void web_run(web_t *w)
         run_mhd(w);
 }
 
-/* A page under way is never cut, and one can cost far more than
- * WEB_BETWEEN_MS (the calendar of 20,000 items: 0.4 s plain): so a call
- * that took T ms is followed by T ms in which the calls serve nothing, and
- * the page has at most about half of a long store's time, whatever its
- * pages cost. */
 /* A request takes MHD several runs (accept, read and answer, send, close),
- * and the loop would make them one after the other; a call here comes
- * once a slice, so it runs MHD while it has more to do, within
- * WEB_BETWEEN_MS and WEB_BETWEEN_RUNS: else a page waited three or four
- * slices. */
+ * which the loop makes one after the other as the epoll fd wakes it; a
+ * call here comes once a slice, so it runs MHD while it has more to do,
+ * within WEB_BETWEEN_MS and WEB_BETWEEN_RUNS (else a page waited three or
+ * four slices). A page under way is never cut, and one can cost far more
+ * than WEB_BETWEEN_MS (the calendar of 20,000 items: 0.4 s plain): so a
+ * call that took T ms is followed by T ms in which the calls serve
+ * nothing, and the page has at most about half of a long store's time,
+ * whatever its pages cost. */
 void web_run_between(web_t *w)
 {
     int64_t start = now_ms();

@@ -3,7 +3,9 @@
  * catch-up, then restarted, ends with exactly the sender's events: nothing
  * lost, nothing duplicated, every chain intact, and it does not download
  * again what it had already committed. Throughout the catch-up its control
- * socket answers status within STATUS_WAIT_MS.
+ * socket answers status within STATUS_WAIT_MS, and so does its web page
+ * (test_web_mid_catch_up), which holds a posted form back until the store
+ * of the batch is over. LERNET_TEST_ONLY=NAME runs one test.
  */
 #include <setjmp.h>
 #include <stdarg.h>

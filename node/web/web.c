@@ -1027,9 +1027,9 @@ static int hold(web_t *w, struct MHD_Connection *c, int post)
 }
 
 /* Resumes the held requests: those that read, and with writes those that
- * write too; how many. MHD takes them back in the next MHD_run and answers
- * them in the one after (it signals itself through its epoll set), so the
- * caller runs it while it has more to do (mhd_ready). */
+ * write too; how many. The next MHD_run calls on_request for them again;
+ * sending the answer and closing may take more runs, so the caller runs
+ * MHD while it has more to do (mhd_ready). */
 static size_t resume_held(web_t *w, int writes)
 {
     size_t n = 0;
@@ -1252,7 +1252,10 @@ void web_close(web_t **w)
     if (!w || !*w)
         return;
     if ((*w)->mhd) {
-        resume_held(*w, 1); /* MHD must not be stopped with a connection suspended */
+        /* MHD must not be stopped with a connection suspended; resumed,
+         * it is closed unanswered (never so in practice: the loop's last
+         * web_run came after the last store) */
+        resume_held(*w, 1);
         MHD_stop_daemon((*w)->mhd);
     }
     if ((*w)->listen_fd >= 0)

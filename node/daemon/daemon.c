@@ -71,6 +71,7 @@ typedef struct daemon {
     uint8_t *attached; /* per configured partner: its DEALER is connected to its endpoint */
     dial_t *dial;      /* per configured partner: attempts to reach it */
     json_t *held_req;  /* a control request that waits for the loop (see serve_control) */
+    bool between;      /* in io_between: in the middle of a store, only reads may run */
 } daemon_t;
 
 /* ---- sync_io ---------------------------------------------------------- */
@@ -809,9 +810,16 @@ static json_t *dispatch(daemon_t *d, json_t *req)
     return ctl_error(msg);
 }
 
+/* The web page holds back every request that could write while a store
+ * is under way (web_run_between); this keeps the daemon's own rule for
+ * the web as for the control socket, should a page ever ask otherwise. */
 static json_t *web_control(void *ctx, json_t *req)
 {
-    return dispatch(ctx, req);
+    daemon_t *d = ctx;
+    const ctl_cmd_t *c = ctl_find(req);
+    if (d->between && c && !c->anytime)
+        return ctl_error("the node is storing a batch: only reading commands run now");
+    return dispatch(d, req);
 }
 
 static bool control_waiting(daemon_t *d)
@@ -853,10 +861,17 @@ static void serve_control(daemon_t *d, bool between)
     }
 }
 
-/* sync_io_t.between: a long store lets the control socket be answered. */
+/* sync_io_t.between: a long store lets the control socket and the web
+ * page be answered, for what only reads (web_run_between holds back the
+ * rest for the loop, bounded so that the store keeps going). */
 static void io_between(void *ctx)
 {
-    serve_control(ctx, true);
+    daemon_t *d = ctx;
+    d->between = true;
+    serve_control(d, true);
+    if (d->web)
+        web_run_between(d->web);
+    d->between = false;
 }
 
 /* The web page, unless off. A busy default port is no reason to stop

@@ -66,9 +66,9 @@ typedef struct sync_io {
      * SYNC_SLICE_MS) and as often while this thread helps verify a batch
      * (vpool_between), with no transaction open, so that the owner can
      * answer what may not wait for a whole batch (the daemon: the control
-     * socket's status requests). It may read sync's state (sync_get_stats,
-     * sync_peers_json, ...) and the store, but must not call into sync in
-     * any other way nor write to the store. */
+     * socket's status requests and the web page's reads). It may read
+     * sync's state (sync_get_stats, sync_peers_json, ...) and the store,
+     * but must not call into sync in any other way nor write to the store. */
     void (*between)(void *ctx);
 } sync_io_t;
 

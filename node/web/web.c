@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #define LANGS_MAX 512
 #define STR_(x) #x
 #define STR(x) STR_(x)
+#define WEB_BETWEEN_RUNS 8 /* MHD runs per web_run_between at most */
 
 /* One TCP connection, from MHD's connect notification to its close. */
 typedef struct slot {
@@ -45,7 +47,11 @@ typedef struct slot {
     int answering;    /* the request is in; a response is under way */
     int cut;          /* shut down by us, MHD has not closed it yet */
     int upload;       /* the request is a file upload: WEB_UPLOAD_S to arrive */
+    int held;         /* suspended before its answer: HELD_READ or HELD_WRITE (see hold) */
 } slot_t;
+
+/* Why a request whose whole body is in waits for its answer (see hold). */
+enum { HELD_READ = 1, HELD_WRITE = 2 };
 
 struct web {
     web_env_t env;
@@ -61,6 +67,13 @@ struct web {
     size_t n_live;   /* slots in use and not cut */
     size_t n_closed; /* connections MHD has closed, ever */
     i18n_t *i18n;    /* the page's catalogues; NULL: English only */
+    /* web_run_between: inside it (requests that write are held), how many
+     * requests it answered and until when it may start one; in_run: inside
+     * MHD_run, which must not be entered again from a handler */
+    int between, in_run;
+    unsigned between_answered;
+    int64_t between_until_ms;
+    int64_t between_rest_ms; /* until then web_run_between serves nothing (see there) */
 };
 
 /* State of one request across MHD's calls to the handler. */
@@ -988,6 +1001,73 @@ static enum MHD_Result begin_upload(web_t *w, struct MHD_Connection *c, const ch
     return reply(c, &out, NULL, NULL); /* MHD closes: the body is never read */
 }
 
+/* ---- between the slices of a store ------------------------------------ *
+ * A long catch-up is stored in slices (sync.h, SYNC_SLICE_MS), and after
+ * each the daemon calls web_run_between, so that staff who open a page
+ * meanwhile wait a slice, not the whole batch. Only a request that reads
+ * may be answered there. A POST (a publish form, with or without a file,
+ * an edit, a cancel; the sign-in too, for one simple rule) goes through
+ * the daemon's publish path, which stores and calls into sync: the very
+ * store under way would be entered again in its middle. So a POST is
+ * received whole (its body goes to memory or to a temporary file of
+ * upload.c, never to the store), then suspended (MHD_suspend_connection)
+ * at the point where it would be answered; web_run, from the loop once the
+ * store is over, resumes it and MHD calls on_request again, which answers
+ * it then. Reads are bounded, so that a flood of them cannot stall the
+ * store: one call answers at most WEB_BETWEEN_REQUESTS requests and starts
+ * none once WEB_BETWEEN_MS have passed (the one under way finishes); the
+ * rest are suspended the same way until the next call or the loop; and a
+ * call that took T ms is followed by T ms of store in which none serves
+ * (web_run_between). A suspended connection is neither timed out by MHD
+ * nor cut by cut_slow (its request is in), and MHD sees its client leave
+ * only once it is resumed; web_close resumes every one before MHD stops
+ * (MHD's rule). */
+
+/* 0: answer now; 1: c is suspended, on_request answers it once resumed;
+ * -1: drop it (a POST of a connection without a slot, never resumed). */
+static int hold(web_t *w, struct MHD_Connection *c, int post)
+{
+    slot_t *s = slot_of(c);
+    if (!w->between)
+        return 0;
+    if (!post && w->between_answered < WEB_BETWEEN_REQUESTS &&
+        now_ms() < w->between_until_ms) {
+        w->between_answered++;
+        return 0;
+    }
+    if (!s) /* cannot happen: on_connection shut it down already */
+        return post ? -1 : 0;
+    s->held = post ? HELD_WRITE : HELD_READ;
+    MHD_suspend_connection(c);
+    return 1;
+}
+
+/* Resumes the held requests: those that read, and with writes those that
+ * write too; how many. The next MHD_run calls on_request for them again;
+ * sending the answer and closing may take more runs, so the caller runs
+ * MHD while it has more to do (mhd_ready). */
+static size_t resume_held(web_t *w, int writes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < WEB_MAX_CONNECTIONS; i++) {
+        slot_t *s = &w->slots[i];
+        if (s->c && s->held && (writes || s->held == HELD_READ)) {
+            s->held = 0;
+            MHD_resume_connection(s->c);
+            n++;
+        }
+    }
+    return n;
+}
+
+static int any_held(const web_t *w)
+{
+    for (size_t i = 0; i < WEB_MAX_CONNECTIONS; i++)
+        if (w->slots[i].c && w->slots[i].held)
+            return 1;
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -1032,6 +1112,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     answering(c);
+    int held = hold(w, c, strcmp(method, "POST") == 0);
+    if (held)
+        return held > 0 ? MHD_YES : MHD_NO;
     return answer(w, c, url, method, cs);
 }
 
@@ -1050,6 +1133,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (s) { /* kept alive: the next request has its own WEB_REQUEST_S */
         s->answering = 0;
         s->upload = 0;
+        s->held = 0;
         s->since_ms = now_ms();
     }
 }
@@ -1161,7 +1245,9 @@ int web_open(web_t **out, const web_env_t *env, char *why, size_t whylen)
         w->port = ntohs(bound.sin_port);
     if (rc == WEB_OK &&
         !(w->mhd = MHD_start_daemon(
-              MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,
+              /* suspend/resume: the POSTs held back during a store (see hold) */
+              MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+              on_request, w,
               MHD_OPTION_LISTEN_SOCKET, w->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
               (unsigned)WEB_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
               (unsigned)WEB_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -1181,8 +1267,13 @@ void web_close(web_t **w)
 {
     if (!w || !*w)
         return;
-    if ((*w)->mhd)
+    if ((*w)->mhd) {
+        /* MHD must not be stopped with a connection suspended; resumed,
+         * it is closed unanswered (never so in practice: the loop's last
+         * web_run came after the last store) */
+        resume_held(*w, 1);
         MHD_stop_daemon((*w)->mhd);
+    }
     if ((*w)->listen_fd >= 0)
         close((*w)->listen_fd);
     sodium_free((*w)->secret);
@@ -1203,6 +1294,8 @@ long web_timeout_ms(web_t *w)
 {
     MHD_UNSIGNED_LONG_LONG t;
     long due = next_due(w);
+    if (any_held(w)) /* held back by a store that is over now: web_run resumes them */
+        return 0;
     if (MHD_get_timeout(w->mhd, &t) != MHD_YES) {
         if (due < 0)
             return -1;
@@ -1213,18 +1306,68 @@ long web_timeout_ms(web_t *w)
     return t > 1000 ? 1000 : (long)t;
 }
 
-void web_run(web_t *w)
+/* MHD has more to do at once: its epoll set has events, or it holds
+ * connections it knows are ready (then its timeout is 0). */
+static int mhd_ready(web_t *w)
+{
+    MHD_UNSIGNED_LONG_LONG t;
+    struct pollfd pf = {web_fd(w), POLLIN, 0};
+    return poll(&pf, 1, 0) > 0 || (MHD_get_timeout(w->mhd, &t) == MHD_YES && t == 0);
+}
+
+/* Cuts the slow, runs MHD. At its connection limit MHD stops polling the
+ * listening socket and takes it back only in a later run than the one
+ * that closed connections: run again while runs close some, or a client
+ * waiting in the backlog (staff, after cuts made room) waits for the next
+ * unrelated event. Never entered again from a handler (a page's call into
+ * the daemon that came back here). */
+static void run_mhd(web_t *w)
 {
     cut_slow(w);
-    /* At its connection limit MHD stops polling the listening socket and
-     * takes it back only in a later run than the one that closed
-     * connections: run again while runs close some, or a client waiting in
-     * the backlog (staff, after cuts made room) waits for the next
-     * unrelated event. */
+    w->in_run = 1;
     for (int i = 0; i < 4; i++) {
         size_t closed = w->n_closed;
         MHD_run(w->mhd);
         if (w->n_closed == closed)
             break;
     }
+    w->in_run = 0;
+}
+
+void web_run(web_t *w)
+{
+    if (w->in_run)
+        return;
+    size_t resumed = resume_held(w, 1);
+    run_mhd(w);
+    for (int i = 0; resumed && i < WEB_BETWEEN_RUNS && mhd_ready(w); i++)
+        run_mhd(w);
+}
+
+/* A request takes MHD several runs (accept, read and answer, send, close),
+ * which the loop makes one after the other as the epoll fd wakes it; a
+ * call here comes once a slice, so it runs MHD while it has more to do,
+ * within WEB_BETWEEN_MS and WEB_BETWEEN_RUNS (else a page waited three or
+ * four slices). A page under way is never cut, and one can cost far more
+ * than WEB_BETWEEN_MS (the calendar of 20,000 items: 0.4 s plain): so a
+ * call that took T ms is followed by T ms in which the calls serve
+ * nothing, and the page has at most about half of a long store's time,
+ * whatever its pages cost. */
+void web_run_between(web_t *w)
+{
+    int64_t start = now_ms();
+    if (w->in_run || start < w->between_rest_ms)
+        return;
+    w->between = 1;
+    w->between_answered = 0;
+    w->between_until_ms = start + WEB_BETWEEN_MS;
+    resume_held(w, 0);
+    for (int i = 0; i < WEB_BETWEEN_RUNS; i++) {
+        run_mhd(w);
+        if (now_ms() >= w->between_until_ms || !mhd_ready(w))
+            break;
+    }
+    w->between = 0;
+    int64_t end = now_ms();
+    w->between_rest_ms = end + (end - start);
 }

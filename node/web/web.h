@@ -34,6 +34,10 @@
  * remembered in the lernet_lang cookie), else that cookie, else
  * Accept-Language, else English.
  *
+ * During a long catch-up: the daemon calls web_run_between between the
+ * slices of its store, where pages that only read are answered (bounded)
+ * and every POST waits, received whole, for the loop (web_run).
+ *
  * Limits: at most WEB_MAX_CONNECTIONS connections; a request must be in
  * whole within WEB_REQUEST_S of its connection (or of the previous
  * response), however steadily it trickles; and past WEB_MAX_CONNECTIONS -
@@ -62,6 +66,8 @@
 #define WEB_TIMEOUT_S 15 /* idle */
 #define WEB_REQUEST_S 10 /* to send a whole request (headers and body) */
 #define WEB_UPLOAD_S 300 /* ... when it is a file upload (25 MiB at ~0.7 Mbit/s) */
+#define WEB_BETWEEN_REQUESTS 8 /* answered per web_run_between at most */
+#define WEB_BETWEEN_MS 50      /* ... and none started after this long */
 
 /* Error codes: WEB_ERR_* (-1100s) of the one namespace in util/err.h. */
 
@@ -86,9 +92,23 @@ void web_close(web_t **w);
  * anyway (-1: no deadline). */
 int web_fd(const web_t *w);
 long web_timeout_ms(web_t *w);
-/* Cuts connections past WEB_REQUEST_S, serves whatever is ready; never
- * blocks. */
+/* Cuts connections past WEB_REQUEST_S, serves whatever is ready (the
+ * requests web_run_between held back first); never blocks. */
 void web_run(web_t *w);
+/* The same, in the middle of a long store (sync_io_t.between: between
+ * two of its slices, no transaction open): answers only requests that
+ * read (GET and HEAD: the pages, feeds, exports, /health, /metrics, file
+ * downloads), and of them at most WEB_BETWEEN_REQUESTS, starting none
+ * after WEB_BETWEEN_MS; after a call that took T ms, the calls of the
+ * next T ms serve nothing. So the store keeps at least half of its time
+ * whatever the pages cost, and most of it for cheap ones (a slice is
+ * SYNC_SLICE_MS at least, a page like /health a few ms). A POST is
+ * received whole and then held
+ * (suspended) until the next web_run: it would publish, that is store and
+ * call into sync, in the middle of the store; so do the reads past the
+ * bound, until the next call of either. Never blocks; a call from inside
+ * a request's handler returns at once. */
+void web_run_between(web_t *w);
 
 /* ---- routes -------------------------------------------------------- */
 

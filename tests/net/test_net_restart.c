@@ -3,7 +3,9 @@
  * catch-up, then restarted, ends with exactly the sender's events: nothing
  * lost, nothing duplicated, every chain intact, and it does not download
  * again what it had already committed. Throughout the catch-up its control
- * socket answers status within STATUS_WAIT_MS.
+ * socket answers status within STATUS_WAIT_MS, and so does its web page
+ * (test_web_mid_catch_up), which holds a posted form back until the store
+ * of the batch is over. LERNET_TEST_ONLY=NAME runs one test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,16 +13,24 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon/control.h"
 #include "harness/harness.h"
 #include "keys/keystore.h"
 #include "store/store.h"
+#include "sync/sync.h"
 #include "harness/testutil.h"
 
 #define TOTAL 20000
@@ -89,15 +99,21 @@ static int drop_fill(void **state)
 }
 
 /* A, a copy of the filled node, running; B its partner, configured and
- * not started. */
-static void sender_and_partner(hnode_t *a, hnode_t *b)
+ * not started (with its web page on when web). */
+static void sender_and_partner_web(hnode_t *a, hnode_t *b, int web)
 {
     assert_int_equal(h_node_clone(a, &filled), 0);
     assert_int_equal(h_node_init(b, "Køge Handelsskole", "DK", "nordic-wbl"), 0);
+    b->web_port = web ? h_free_port() : 0;
     h_link(a, b, "nordic-wbl");
     assert_int_equal(h_node_write_config(a), 0);
     assert_int_equal(h_node_write_config(b), 0);
     assert_int_equal(h_node_start(a), 0);
+}
+
+static void sender_and_partner(hnode_t *a, hnode_t *b)
+{
+    sender_and_partner_web(a, b, 0);
 }
 
 static int partway(void *ctx)
@@ -309,10 +325,282 @@ static void test_many_kills(void **state)
     h_node_free(&B);
 }
 
+/* ---- the web page during a catch-up ------------------------------------ */
+
+/* One HTTP request on its own connection (Connection: close): sent at
+ * sent_ms, its whole reply read once the server closes. */
+typedef struct web_ask {
+    int fd;
+    long long sent_ms, took_ms; /* took_ms: -1 until the reply is in */
+    char *text;
+    size_t len, cap;
+} web_ask_t;
+
+static int web_send(web_ask_t *q, int port, const char *method, const char *path,
+                    const char *headers, const char *body)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    char *req = NULL;
+    int n = body ? asprintf(&req,
+                            "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s"
+                            "Content-Type: application/x-www-form-urlencoded\r\n"
+                            "Content-Length: %zu\r\n\r\n%s",
+                            method, path, port, headers, strlen(body), body)
+                 : asprintf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+                                  "\r\n",
+                            method, path, port);
+    *q = (web_ask_t){.fd = socket(AF_INET, SOCK_STREAM, 0), .took_ms = -1};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    q->sent_ms = mono_ms();
+    int ok = n > 0 && q->fd >= 0 && connect(q->fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+             send(q->fd, req, (size_t)n, MSG_NOSIGNAL) == n;
+    free(req);
+    return ok ? 0 : -1;
+}
+
+/* Reads what is there; 1 once the reply is whole (the server closed). */
+static int web_read(web_ask_t *q)
+{
+    char *grown = q->len + 4096 > q->cap ? realloc(q->text, q->cap = 2 * q->cap + 8192)
+                                         : q->text;
+    assert_non_null(grown);
+    q->text = grown;
+    ssize_t n = recv(q->fd, q->text + q->len, q->cap - q->len - 1, MSG_DONTWAIT);
+    if (n > 0) {
+        q->len += (size_t)n;
+        q->text[q->len] = '\0';
+        return 0;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    q->took_ms = mono_ms() - q->sent_ms;
+    close(q->fd);
+    q->fd = -1;
+    return 1;
+}
+
+/* Reads whatever of q's reply has come, without waiting. */
+static void web_drain(web_ask_t *q)
+{
+    for (struct pollfd pf = {q->fd, POLLIN, 0};
+         q->fd >= 0 && poll(&pf, 1, 0) == 1 && !web_read(q);)
+        ;
+}
+
+static int web_status(const web_ask_t *q)
+{
+    int st = -1;
+    return q->text && sscanf(q->text, "HTTP/1.%*d %d", &st) == 1 ? st : -1;
+}
+
+/* A metric's value in a /metrics reply, or -1. */
+static long long metric_of(const web_ask_t *q, const char *name)
+{
+    char want[80];
+    snprintf(want, sizeof want, "\n%s ", name);
+    const char *p = q->text ? strstr(q->text, want) : NULL;
+    return p ? atoll(p + strlen(want)) : -1;
+}
+
+#define WEB_ROUND 10 /* requests sent at once each poll: more than a call answers between */
+#define WEB_TITLE "Praktikpladsmesse for erhvervsuddannelser"
+
+/* The fields of B's workshop form, less its CSRF token. */
+static const char *const WEB_FIELDS =
+    "network=nordic-wbl&lang_1=da&title_1=Praktikpladsmesse+for+erhvervsuddannelser"
+    "&lang_2=&title_2=&start=2027-03-08T09%3A00&end=2027-03-08T13%3A00"
+    "&tz=Europe%2FCopenhagen&place=K%C3%B8ge+Handelsskole";
+
+/* The CSRF token of B's workshop form (per daemon run). */
+static char *web_csrf(int port)
+{
+    web_ask_t q;
+    assert_int_equal(web_send(&q, port, "GET", "/publish/workshop", NULL, NULL), 0);
+    while (!web_read(&q)) {
+        struct pollfd pf = {q.fd, POLLIN, 0};
+        poll(&pf, 1, 10000);
+    }
+    const char *p = q.text ? strstr(q.text, "name=\"csrf\" value=\"") : NULL;
+    assert_non_null(p);
+    p += strlen("name=\"csrf\" value=\"");
+    char *tok = strndup(p, strcspn(p, "\""));
+    free(q.text);
+    return tok;
+}
+
+/* How many of A's events (its key log's too: they come in A's first
+ * batch) b stored before its own one event in nordic-wbl (rowids follow
+ * the order of storing). */
+static long long a_events_before_own(const hnode_t *b)
+{
+    static const char sql[] =
+        "SELECT (SELECT count(*) FROM events a WHERE a.author <> w.author "
+        "AND a.rowid < w.rowid) FROM events w "
+        "WHERE w.network = 'nordic-wbl' AND w.author IN (SELECT author FROM events "
+        "WHERE network = 'nordic-wbl' GROUP BY author HAVING count(*) = 1)";
+    char path[600];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    snprintf(path, sizeof path, "%s/store.db", b->home);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* What the pages showed during the catch-up. */
+typedef struct web_seen {
+    int polls, unanswered, slow;
+    int mid_store, mid_check; /* answered between two slices of a store, while verifying */
+    int mid_now;              /* the last round saw the middle of a batch */
+    long long longest, total_ms;
+    long long stored; /* B's events, from the last /metrics */
+} web_seen_t;
+
+/* WEB_ROUND pages asked at once (/metrics and /health: cheap pages, so
+ * that the wait measured is the daemon's, not a page's own cost; the
+ * calendar of 20,000 items takes 0.4 s plain), read as they come, and
+ * whatever of post's answer comes meanwhile. A /metrics answer whose
+ * count of events received is not a whole number of batches was given
+ * between two slices of a store: sync counts an event received as it
+ * stores it, and A's catch-up comes in batches of exactly
+ * SYNC_BATCH_EVENTS (one log, no erasures: nothing extra), so the loop
+ * itself only ever sees whole ones. The same for events checked: one
+ * answered while the loop's thread helped verify a batch. */
+static void web_round(int port, web_seen_t *w, web_ask_t *post)
+{
+    static const char *const paths[WEB_ROUND] = {"/metrics", "/health", "/metrics", "/health",
+                                                 "/metrics", "/health", "/metrics", "/health",
+                                                 "/metrics", "/health"};
+    web_ask_t q[WEB_ROUND];
+    int open = 0;
+    w->mid_now = 0;
+    for (int i = 0; i < WEB_ROUND; i++) {
+        if (web_send(&q[i], port, "GET", paths[i], NULL, NULL) == 0)
+            open++;
+        else
+            q[i].took_ms = -2;
+    }
+    long long end = mono_ms() + CONTROL_TIMEOUT_MS;
+    while (open > 0 && mono_ms() < end) {
+        struct pollfd pf[WEB_ROUND];
+        for (int i = 0; i < WEB_ROUND; i++)
+            pf[i] = (struct pollfd){q[i].fd, POLLIN, 0};
+        poll(pf, WEB_ROUND, 20);
+        for (int i = 0; i < WEB_ROUND; i++)
+            if (q[i].fd >= 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) && web_read(&q[i]))
+                open--;
+        web_drain(post);
+    }
+    for (int i = 0; i < WEB_ROUND; i++) {
+        if (q[i].fd >= 0)
+            close(q[i].fd);
+        int ok = q[i].took_ms >= 0 && web_status(&q[i]) == 200;
+        w->polls++;
+        w->unanswered += !ok;
+        w->slow += ok && q[i].took_ms >= STATUS_WAIT_MS;
+        w->longest = ok && q[i].took_ms > w->longest ? q[i].took_ms : w->longest;
+        w->total_ms += ok ? q[i].took_ms : 0;
+        if (ok && strcmp(paths[i], "/metrics") == 0) {
+            long long received = metric_of(&q[i], "lernet_events_received_total");
+            long long checked = metric_of(&q[i], "lernet_events_checked_total");
+            int store = received > 0 && received < TOTAL && received % SYNC_BATCH_EVENTS != 0;
+            int check = checked > 0 && checked < TOTAL && checked % SYNC_BATCH_EVENTS != 0;
+            w->stored = metric_of(&q[i], "lernet_events_stored");
+            w->mid_now |= store || check;
+            w->mid_store += store;
+            w->mid_check += check && !store;
+        }
+        free(q[i].text);
+    }
+}
+
+/* B's web page while it stores a 20,000-event catch-up: the pages that
+ * only read are answered between the slices of the store (every one,
+ * nearly all within STATUS_WAIT_MS, some in the middle of a batch), and a
+ * workshop posted from the form partway waits, received whole, until the
+ * store of the batch is over: then it is answered, stored, and the
+ * catch-up ends whole. Before, the page waited for the whole batch. */
+static void test_web_mid_catch_up(void **state)
+{
+    (void)state;
+    hnode_t A, B;
+    web_seen_t w = {0};
+    web_ask_t post = {.fd = -1, .took_ms = -1};
+    long long post_sent_at = -1, post_done_at = -1, end = mono_ms() + 120000;
+    char body[1024];
+    sender_and_partner_web(&A, &B, 1);
+    assert_int_equal(h_node_start(&B), 0);
+    char *csrf = web_csrf(B.web_port);
+    snprintf(body, sizeof body, "csrf=%s&%s", csrf, WEB_FIELDS);
+    free(csrf);
+    while (w.stored != TOTAL + KEY_EVENTS + (post_sent_at >= 0) && mono_ms() < end) {
+        web_round(B.web_port, &w, &post);
+        /* into the middle of a batch (the next comes as soon as this one
+         * is stored, so a POST now is very likely to find one under way);
+         * partway at least, where no page is answered mid-batch */
+        if (post_sent_at < 0 && w.stored < TOTAL &&
+            (w.mid_now || (w.stored > KEY_EVENTS && w.stored < TOTAL / 2))) {
+            assert_int_equal(web_send(&post, B.web_port, "POST", "/publish/workshop",
+                                      "Sec-Fetch-Site: same-origin\r\n", body),
+                             0);
+            post_sent_at = w.stored;
+        }
+        web_drain(&post);
+        if (post.took_ms >= 0 && post_done_at < 0)
+            post_done_at = w.stored;
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    for (long long until = mono_ms() + CONTROL_TIMEOUT_MS; /* its answer, once stored */
+         post.fd >= 0 && mono_ms() < until;) {
+        struct pollfd pf = {post.fd, POLLIN, 0};
+        poll(&pf, 1, 100);
+        web_drain(&post);
+    }
+    fprintf(stderr, "during the catch-up: %d page requests (%d at once), %d unanswered, "
+                    "answered in the middle of a batch: %d of its store, %d more of its "
+                    "check; %d waited %d ms or more, mean wait %lld ms, longest %lld ms\n",
+            w.polls, WEB_ROUND, w.unanswered, w.mid_store, w.mid_check, w.slow, STATUS_WAIT_MS,
+            w.polls ? w.total_ms / w.polls : 0, w.longest);
+    fprintf(stderr, "the form's workshop: posted with %lld of %d events stored, answered "
+                    "after %lld ms (%lld stored by the next look)\n",
+            post_sent_at, TOTAL, post.took_ms, post_done_at);
+    assert_int_equal(w.unanswered, 0);
+    assert_true(w.slow * STATUS_SLOW_1_IN < w.polls);
+    assert_true(w.mid_store + w.mid_check > 0);
+    assert_true(post_sent_at >= 0);
+    assert_int_equal(w.stored, TOTAL + KEY_EVENTS + 1);
+    assert_true(post.took_ms >= 0);
+    assert_int_equal(web_status(&post), 303);
+    assert_non_null(strstr(post.text, "Location: /event/"));
+    free(post.text);
+    assert_int_equal(h_node_stop(&B), 0);
+    assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
+    assert_int_equal(h_count_items(&B), TOTAL + 1);
+    char *list = NULL;
+    assert_int_equal(h_lernet(&B, &list, "list --json"), 0);
+    assert_non_null(strstr(list, WEB_TITLE));
+    free(list);
+    /* published from the loop, not between two slices of a store */
+    long long before = a_events_before_own(&B);
+    fprintf(stderr, "the form's workshop was stored after %lld of A's events\n", before);
+    assert_int_equal(before % SYNC_BATCH_EVENTS, 0);
+    h_node_free(&A);
+    h_node_free(&B);
+}
+
 int main(void)
 {
     keys_init();
+    if (getenv("LERNET_TEST_ONLY")) /* one test by name, when a change touches only it */
+        cmocka_set_test_filter(getenv("LERNET_TEST_ONLY"));
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_kill_mid_catch_up),
-                                       cmocka_unit_test(test_many_kills)};
+                                       cmocka_unit_test(test_many_kills),
+                                       cmocka_unit_test(test_web_mid_catch_up)};
     return cmocka_run_group_tests(tests, fill_once, drop_fill);
 }

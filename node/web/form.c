@@ -450,11 +450,19 @@ static int holds(const char *text, const char *q)
     return q && text && strcasestr(text, q) != NULL;
 }
 
+/* A workshop's or meeting's titles and their count; NULL (and 0) for any
+ * other item. */
+static Lernet__Text **activity_title(const store_item_t *it, size_t *n)
+{
+    *n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    return it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
+}
+
 static int about_take(void *ctx, const store_item_t *it)
 {
     about_ctx_t *a = ctx;
-    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
-    size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    size_t n;
+    Lernet__Text **t = activity_title(it, &n);
     int match = !a->q;
     if (!t || (a->own && memcmp(it->author, a->r->env->author, KEYS_PUBLIC_BYTES) != 0))
         return 0;
@@ -1480,8 +1488,8 @@ static int take_about(void *ctx, const store_item_t *it)
 {
     refs_ctx_t *c = ctx;
     fstate_t *s = c->s;
-    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
-    size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    size_t n;
+    Lernet__Text **t = activity_title(it, &n);
     c->found = 1;
     if (!t)
         return fail(s, "about", "%s", T(s->r, "not a workshop or meeting"));
@@ -1692,8 +1700,8 @@ static int take_target(void *ctx, const store_item_t *it)
 {
     target_ctx_t *c = ctx;
     fstate_t *s = c->s;
-    Lernet__Text **t = it->workshop ? it->workshop->title : it->meeting ? it->meeting->title : NULL;
-    size_t n = it->workshop ? it->workshop->n_title : it->meeting ? it->meeting->n_title : 0;
+    size_t n;
+    Lernet__Text **t = activity_title(it, &n);
     c->found = 1;
     c->editable = form_editable(s->r, it);
     memcpy(s->target, it->id, EVENT_ID_BYTES);

@@ -943,6 +943,27 @@ static void test_cancelled_marked(void **state)
     assert_true(page_has(&c));
 }
 
+/* A form posted to A from its own page: the reply, its status asserted
+ * (and the page printed when it is another). */
+static http_reply_t post_form(const char *path, const char *body, int want)
+{
+    http_reply_t r = http(A.web_port, "POST", path, "Sec-Fetch-Site: same-origin\r\n", body);
+    if (r.status != want)
+        fprintf(stderr, "%s: %d, want %d\n%.1500s\n", path, r.status, want, r.text);
+    assert_int_equal(r.status, want);
+    return r;
+}
+
+/* The page a publish landed on ("Location: /event/ID?published=1"), into
+ * path; r is freed. */
+static void landed_on(http_reply_t *r, char *path, size_t n)
+{
+    const char *loc = strstr(r->text, "/event/");
+    assert_non_null(loc);
+    snprintf(path, n, "%.*s", (int)strcspn(loc, "\r\n"), loc);
+    free(r->text);
+}
+
 /* The goal form (issue 19's goal, on the page): drawn with every field,
  * sent back with what it lacks said at each field, and sent whole it
  * publishes the goal, which /goals then lists with its target; a target
@@ -950,7 +971,6 @@ static void test_cancelled_marked(void **state)
 static void test_goal_form(void **state)
 {
     (void)state;
-    const char *same = "Sec-Fetch-Site: same-origin\r\n";
     expect(A.web_port, "GET", "/publish/goal", NULL, NULL, 200, "<select name=\"measure\"");
     expect(A.web_port, "GET", "/publish/goal", NULL, NULL, 200,
            "type=\"date\" name=\"from\" id=\"f-from\" required");
@@ -962,8 +982,7 @@ static void test_goal_form(void **state)
              "csrf=%s&network=nordic-wbl&lang_1=sv&title_1=&lang_2=&title_2=&measure=participants"
              "&target=many&from=2027-01-01&to=",
              csrf);
-    http_reply_t r = http(A.web_port, "POST", "/publish/goal", same, body);
-    assert_int_equal(r.status, 422);
+    http_reply_t r = post_form("/publish/goal", body, 422);
     assert_non_null(strstr(r.text, "3 things to correct"));
     assert_non_null(strstr(r.text, "<a href=\"#f-title_1\">Title: fill this in</a>"));
     assert_non_null(strstr(r.text, "<a href=\"#f-to\">To: fill this in</a>"));
@@ -976,16 +995,10 @@ static void test_goal_form(void **state)
              "&target=180&from=2027-01-01&to=2028-12-31&roles=&themes=workplace+learning"
              "&description_1=&description_2=",
              csrf);
-    r = http(A.web_port, "POST", "/publish/goal", same, body);
-    if (r.status != 303)
-        fprintf(stderr, "goal form: %d\n%.1500s\n", r.status, r.text);
-    assert_int_equal(r.status, 303);
+    r = post_form("/publish/goal", body, 303);
     /* it lands on the goal's own page */
-    const char *loc = strstr(r.text, "/event/");
-    assert_non_null(loc);
     char path[128];
-    snprintf(path, sizeof path, "%.*s", (int)strcspn(loc, "\r\n"), loc);
-    free(r.text);
+    landed_on(&r, path, sizeof path);
     expect(A.web_port, "GET", path, NULL, NULL, 200, "180 persons in competence activities");
     assert_int_equal(h_count_items(&A), before + 1);
     expect(A.web_port, "GET", "/goals", NULL, NULL, 200, "180 persons in competence activities");
@@ -1001,7 +1014,6 @@ static void test_goal_form(void **state)
 static void test_questionnaire_form(void **state)
 {
     (void)state;
-    const char *same = "Sec-Fetch-Site: same-origin\r\n";
     expect(A.web_port, "GET", "/publish/questionnaire", NULL, NULL, 200,
            "<legend>Question 1</legend>");
     expect(A.web_port, "GET", "/publish/questionnaire", NULL, NULL, 200,
@@ -1019,8 +1031,7 @@ static void test_questionnaire_form(void **state)
              "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=en&rows=5&more=1"
              "&q1_text_1=Hur+n%%C3%%B6jd+%%C3%%A4r+du%%3F&q1_min=1&q1_max=5",
              csrf);
-    http_reply_t r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
-    assert_int_equal(r.status, 200);
+    http_reply_t r = post_form("/publish/questionnaire", body, 200);
     assert_non_null(strstr(r.text, "name=\"q10_text_1\""));
     assert_null(strstr(r.text, "name=\"q11_text_1\""));
     assert_non_null(strstr(r.text, "value=\"Hur nöjd är du?\""));
@@ -1034,8 +1045,7 @@ static void test_questionnaire_form(void **state)
              "&q2_text_1=&q2_low_1=Inte+alls&q2_min=1&q2_max=5"
              "&q3_text_1=Kan+du+anv%%C3%%A4nda+det%%3F&q3_min=one&q3_max=5",
              csrf);
-    r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
-    assert_int_equal(r.status, 422);
+    r = post_form("/publish/questionnaire", body, 422);
     assert_non_null(strstr(r.text, "4 things to correct"));
     assert_non_null(strstr(r.text, "<a href=\"#f-title_1\">Title: fill this in</a>"));
     assert_non_null(strstr(r.text, "<a href=\"#f-q1_max\">Question 1: Highest value: must be "
@@ -1065,8 +1075,7 @@ static void test_questionnaire_form(void **state)
                                 row, row == 32 ? "Sista+fr%C3%A5gan" : "", row, row, row, row,
                                 row, row, row);
     assert_true(len < cap);
-    r = http(A.web_port, "POST", "/publish/questionnaire", same, all);
-    assert_int_equal(r.status, 422);
+    r = post_form("/publish/questionnaire", all, 422);
     assert_non_null(strstr(r.text, "1 thing to correct"));
     assert_non_null(strstr(r.text, "value=\"Sista frågan\""));
     assert_null(strstr(r.text, "id=\"more\"")); /* no more rows than 32 */
@@ -1081,8 +1090,7 @@ static void test_questionnaire_form(void **state)
              "csrf=%s&network=nordic-wbl&lang_1=sv&lang_2=&rows=5&title_1=Utv%%C3%%A4rdering"
              "&q1_text_1=&q2_text_1=&q3_text_1=%s&q3_min=1&q3_max=5",
              csrf, longq);
-    r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
-    assert_int_equal(r.status, 422);
+    r = post_form("/publish/questionnaire", body, 422);
     assert_non_null(strstr(r.text, "<a href=\"#f-q3_text_1\">Question 3: Question: field "
                                    "&#39;questions[0].text"));
     assert_non_null(strstr(r.text, "id=\"error-q3_text\""));
@@ -1098,15 +1106,9 @@ static void test_questionnaire_form(void **state)
              "&q2_text_1=&q2_min=1&q2_max=5"
              "&q3_text_1=Kan+du+anv%%C3%%A4nda+det+i+ditt+arbete%%3F&q3_min=0&q3_max=10",
              csrf);
-    r = http(A.web_port, "POST", "/publish/questionnaire", same, body);
-    if (r.status != 303)
-        fprintf(stderr, "questionnaire form: %d\n%.1500s\n", r.status, r.text);
-    assert_int_equal(r.status, 303);
-    const char *loc = strstr(r.text, "/event/");
-    assert_non_null(loc);
+    r = post_form("/publish/questionnaire", body, 303);
     char path[128];
-    snprintf(path, sizeof path, "%.*s", (int)strcspn(loc, "\r\n"), loc);
-    free(r.text);
+    landed_on(&r, path, sizeof path);
     expect(A.web_port, "GET", path, NULL, NULL, 200, "How satisfied are you with the activity?");
     expect(A.web_port, "GET", path, NULL, NULL, 200, "Question 2 (scale 0–10)");
     expect(A.web_port, "GET", path, NULL, NULL, 200, "Not at all");
@@ -1125,7 +1127,6 @@ static void test_questionnaire_form(void **state)
 static void test_feedback_form(void **state)
 {
     (void)state;
-    const char *same = "Sec-Fetch-Site: same-origin\r\n";
     char ws[80], other[80], qid[80], path[400], needle[300], body[2048];
     assert_int_equal(h_lernet(&A, NULL,
                               "publish questionnaire --title 'sv:Utvärdering av lärverkstaden' "
@@ -1184,8 +1185,7 @@ static void test_feedback_form(void **state)
              "&respondents=teachers%%3D4&r1_v1=&r1_v2=1&r1_v3=1&r1_v4=2&r1_v5="
              "&r2_v1=1&r2_v2=1&r2_v3=1&r2_v4=1&r2_v5=1",
              csrf, ws, qid);
-    r = http(A.web_port, "POST", "/publish/feedback", same, body);
-    assert_int_equal(r.status, 422);
+    r = post_form("/publish/feedback", body, 422);
     assert_non_null(strstr(r.text, "2 things to correct"));
     assert_non_null(strstr(r.text, "<a href=\"#f-respondents\">Respondents by role: 4 in all: "
                                    "results of fewer than 5 respondents are never shared</a>"));
@@ -1201,8 +1201,7 @@ static void test_feedback_form(void **state)
              "&respondents=teachers%%3D6%%0D%%0Acompany+representatives%%3D3"
              "&r1_v1=0&r1_v2=1&r1_v3=2&r1_v4=4&r1_v5=2&r2_v1=x&r2_v2=0&r2_v3=3&r2_v4=5&r2_v5=1",
              csrf, ws, qid);
-    r = http(A.web_port, "POST", "/publish/feedback", same, body);
-    assert_int_equal(r.status, 422);
+    r = post_form("/publish/feedback", body, 422);
     assert_non_null(strstr(r.text, "1 thing to correct"));
     assert_non_null(strstr(r.text, "Question 2: &#39;x&#39; is not a whole number"));
     assert_non_null(strstr(r.text, "value=\"4\"")); /* kept */
@@ -1215,10 +1214,7 @@ static void test_feedback_form(void **state)
              "&respondents=teachers%%3D6%%0D%%0Acompany+representatives%%3D3"
              "&r1_v1=0&r1_v2=1&r1_v3=2&r1_v4=4&r1_v5=2&r2_v1=&r2_v2=0&r2_v3=3&r2_v4=5&r2_v5=1",
              csrf, ws, qid);
-    r = http(A.web_port, "POST", "/publish/feedback", same, body);
-    if (r.status != 303)
-        fprintf(stderr, "feedback form: %d\n%.1500s\n", r.status, r.text);
-    assert_int_equal(r.status, 303);
+    r = post_form("/publish/feedback", body, 303);
     snprintf(needle, sizeof needle, "Location: /event/%s?published=1#feedback", ws);
     assert_non_null(strstr(r.text, needle));
     free(r.text);
@@ -1249,10 +1245,7 @@ static void test_feedback_form(void **state)
         for (int v = 0; v <= 10; v++)
             len += (size_t)snprintf(all + len, cap - len, "&r%d_v%d=%s", i, v, v == 7 ? "5" : "");
     assert_true(len < cap);
-    r = http(A.web_port, "POST", "/publish/feedback", same, all);
-    if (r.status != 303)
-        fprintf(stderr, "feedback form, 32 questions: %d\n%.1500s\n", r.status, r.text);
-    assert_int_equal(r.status, 303);
+    r = post_form("/publish/feedback", all, 303);
     free(r.text);
     free(all);
     assert_int_equal(h_count_items(&A), before + 3);

@@ -773,7 +773,11 @@ static int partway_a_lot(void *ctx)
  * attachment_max_mib is refused, its temporary file gone. Then a third B
  * is stopped (SIGTERM) with a workshop posted in the middle of its
  * catch-up, likely held: it exits 0, verifies, and holds that workshop
- * whole or not at all. Under ASan: no leak, no error. */
+ * whole or not at all (the loop answers a held post in the turn of the
+ * store that held it, before it looks at the signal: so it is answered,
+ * and then stored). The flood's /health calls the daemon's status and
+ * peers commands between the slices (anytime): sync's state read in the
+ * middle of a store. Under ASan: no leak, no error. */
 static void test_web_flood_mid_catch_up(void **state)
 {
     (void)state;
@@ -858,7 +862,6 @@ static void test_web_flood_mid_catch_up(void **state)
     fprintf(stderr, "the post held at SIGTERM: answered %d\n", web_status(&held));
     if (held.fd >= 0)
         close(held.fd);
-    free(held.text);
     assert_int_equal(h_lernet(&B, NULL, "verify"), 0);
     list = NULL;
     assert_int_equal(h_lernet(&B, &list, "list --json"), 0);
@@ -866,6 +869,9 @@ static void test_web_flood_mid_catch_up(void **state)
     for (const char *p = list; (p = strstr(p, WEB_TITLE)); p++)
         workshops++;
     assert_true(workshops <= 1);
+    if (web_status(&held) == 303) /* answered: then stored before the daemon stopped */
+        assert_int_equal(workshops, 1);
+    free(held.text);
     free(list);
     free(csrf);
     h_node_free(&A);

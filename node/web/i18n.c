@@ -222,11 +222,22 @@ static const char *find(const catalogue_t *c, const char *msgid, uint32_t *len)
     return NULL;
 }
 
+/* s, if it may stand for english: the page formats many translations
+ * (html_rawf(h, T(r, "%s items ..."), ...), snprintf, why_fail), and a
+ * catalogue is data read at start: one whose translation has other
+ * conversions than its msgid (a %s for a %d, a %n, an extra %s, a "%1$s")
+ * costs that sentence its translation, never memory safety. msgfmt --check
+ * refuses such a catalogue, but nothing makes the one loaded pass it. */
+static const char *same_format(const char *s, const char *english)
+{
+    return s && why_same_conversions(english, s) ? s : NULL;
+}
+
 const char *i18n_get(const i18n_t *t, const char *lang, const char *msgid)
 {
     const catalogue_t *c = cat_of(t, lang);
     uint32_t len;
-    const char *s = c && *msgid ? find(c, msgid, &len) : NULL;
+    const char *s = c && *msgid ? same_format(find(c, msgid, &len), msgid) : NULL;
     return s ? s : msgid;
 }
 
@@ -239,9 +250,10 @@ const char *i18n_nget(const i18n_t *t, const char *lang, const char *one, const 
     if (!s)
         return n == 1 ? one : many;
     if (n == 1)
-        return s;
+        return same_format(s, one) ? s : one;
     size_t first = strlen(s);
-    return first < len ? s + first + 1 : s; /* the second form, when there is one */
+    const char *form = first < len ? s + first + 1 : s; /* the second form, when there is one */
+    return same_format(form, many) ? form : many;
 }
 
 /* ---- dates and numbers ------------------------------------------------ */

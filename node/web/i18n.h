@@ -58,7 +58,9 @@ void i18n_close(i18n_t **t);
 int i18n_check_mo(const uint8_t *buf, size_t len, size_t *n_msgs, char *why, size_t whylen);
 
 /* msgid in lang (a code from i18n_lang_of), msgid itself when there is no
- * translation. t may be NULL (English). */
+ * translation or its translation has other printf conversions than msgid
+ * (util/why.h why_same_conversions: the callers format it). t may be NULL
+ * (English). i18n_nget checks each form against one or many alike. */
 const char *i18n_get(const i18n_t *t, const char *lang, const char *msgid)
     __attribute__((format_arg(3)));
 const char *i18n_nget(const i18n_t *t, const char *lang, const char *one, const char *many,

@@ -8,7 +8,9 @@
  * a staff request from being answered at once, and each is cut once it has
  * had WEB_REQUEST_S for its request, although it was never idle. A publish
  * form into a managed network where the node is not (yet) a member shows
- * the store's reason, in the visitor's language.
+ * the store's reason, in the visitor's language; a catalogue whose
+ * translations do not fit their msgid's arguments costs those sentences
+ * their translation, never the daemon.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,18 +48,23 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A TCP connection to the page from the given loopback source address. */
-static int dial(const char *from)
+/* A TCP connection to a page (D's: dial) from the given loopback source address. */
+static int dial_port(int port, const char *from)
 {
     struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(fd >= 0);
     assert_int_equal(inet_pton(AF_INET, from, &src.sin_addr), 1);
     assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
-    dst.sin_port = htons((uint16_t)D.web_port);
+    dst.sin_port = htons((uint16_t)port);
     dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof dst), 0);
     return fd;
+}
+
+static int dial(const char *from)
+{
+    return dial_port(D.web_port, from);
 }
 
 typedef struct reply {
@@ -64,13 +72,14 @@ typedef struct reply {
     char *text;
 } reply_t;
 
-/* Sends req whole and reads the answer to the close, for at most 5 s. */
-static reply_t request(const char *req)
+/* Sends req whole to port's page (D's: request) and reads the answer to
+ * the close, for at most 5 s. */
+static reply_t request_port(int port, const char *req)
 {
     reply_t r = {-1, calloc(1, 1 << 17)};
     struct timeval tv = {5, 0};
     size_t got = 0;
-    int fd = dial("127.0.0.1");
+    int fd = dial_port(port, "127.0.0.1");
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
     for (ssize_t n; (n = recv(fd, r.text + got, (1 << 17) - 1 - got, 0)) > 0;)
@@ -80,6 +89,11 @@ static reply_t request(const char *req)
     if (sscanf(r.text, "HTTP/1.%*d %d", &r.status) != 1)
         r.status = -1;
     return r;
+}
+
+static reply_t request(const char *req)
+{
+    return request_port(D.web_port, req);
 }
 
 static reply_t get_as(const char *host, const char *path)
@@ -271,6 +285,133 @@ static void test_store_reason_in_page_language(void **state)
     assert_false(h_log_contains(&D, "är inte medlem"));
 }
 
+/* ---- a hostile catalogue ---------------------------------------------------- */
+
+/* A Swedish catalogue msgfmt --check would refuse, written byte by byte
+ * (little-endian GNU .mo; msgids sorted): translations whose printf
+ * conversions are not their msgid's. A page format of the workshop form
+ * with a %n after its %s, the store's reason with a %n in place of its
+ * first %s, and a wire rule's reason that drops the quotes the form looks
+ * for, with markup in it. */
+static const char *const HOSTILE_IDS[] = {
+    "", "%s, in the second language (optional)",
+    "author %s is not a member of %s (no statement from its coordinators, or not yet)",
+    "field 'online_url': not an http(s) address without spaces"};
+static const char *const HOSTILE_STRS[] = {
+    "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; plural=(n != 1);\n",
+    "%s%n, på andra språket", "upphovsnoden %n är inte medlem i %s",
+    "<b>ogiltig</b> adress i online_url"};
+
+static void write_hostile_mo(const char *dir)
+{
+    enum { N = sizeof HOSTILE_IDS / sizeof HOSTILE_IDS[0] };
+    char path[400];
+    uint32_t hdr[7] = {0x950412de, 0, N, 28, 28 + 8 * N, 0, 0}, off = 28 + 16 * N;
+    snprintf(path, sizeof path, "%s/sv", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES/lernet.mo", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(hdr, sizeof hdr, 1, f);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < N; i++) {
+            const char *t = pass ? HOSTILE_STRS[i] : HOSTILE_IDS[i];
+            uint32_t ent[2] = {(uint32_t)strlen(t), off};
+            fwrite(ent, sizeof ent, 1, f);
+            off += (uint32_t)strlen(t) + 1;
+        }
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < N; i++) {
+            const char *t = pass ? HOSTILE_STRS[i] : HOSTILE_IDS[i];
+            fwrite(t, strlen(t) + 1, 1, f);
+        }
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A node whose web_locale_dir holds that catalogue: its pages in Swedish
+ * are served whole, with the English of each sentence whose translation
+ * does not fit its arguments (before, the workshop form's %n crashed the
+ * daemon at the first Swedish visitor), the store's reason in English,
+ * and the wire rule's reason, translated but naming its field unquoted,
+ * shown escaped (not at a field: the page cannot tell which), nothing
+ * stored; the daemon stops cleanly. */
+static void test_hostile_catalogue(void **state)
+{
+    (void)state;
+    hnode_t E;
+    char dir[200], local[64], body[1024], req[2048], pub[KEYS_PUB_STR_SIZE], path[600];
+    keys_identity_t *coord = NULL;
+    assert_int_equal(h_node_init(&E, "Folkhögskolan Fornby", "SE", NET), 0);
+    snprintf(dir, sizeof dir, "%s/hostile-locale", E.home);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    write_hostile_mo(dir);
+    E.web_port = h_free_port();
+    snprintf(E.node_extra, sizeof E.node_extra, "web_locale_dir = %s\n", dir);
+    assert_int_equal(h_node_write_config(&E), 0);
+    assert_int_equal(keys_generate(&coord), KEYS_OK);
+    keys_pub_encode(pub, keys_public(coord));
+    keys_free(&coord);
+    snprintf(path, sizeof path, "%s/lernet.ini", E.home);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fprintf(f, "\n[network \"%s\"]\ncoordinators = %s\n", NET, pub);
+    fclose(f);
+    assert_int_equal(h_node_start(&E), 0);
+    snprintf(local, sizeof local, "127.0.0.1:%d", E.web_port);
+    /* the page format: the form whole, that one label in English */
+    snprintf(req, sizeof req,
+             "GET /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+             "Accept-Language: sv\r\n\r\n",
+             local);
+    reply_t form = request_port(E.web_port, req);
+    if (form.status != 200 || !strstr(form.text, "</html>"))
+        fail_msg("the Swedish form: status %d, %zu bytes", form.status, strlen(form.text));
+    assert_non_null(strstr(form.text, ", in the second language (optional)"));
+    assert_null(strstr(form.text, "på andra språket"));
+    char *tok = csrf_in(form.text);
+    /* the store's reason: English, whole */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=%s&lang_1=sv&title_1=Studiecirkel+i+hantverk&lang_2=&title_2="
+             "&start=2027-05-03T09%%3A00&end=2027-05-03T12%%3A00&tz=Europe%%2FStockholm"
+             "&place=Fornbyv%%C3%%A4gen+1",
+             tok, NET);
+    snprintf(req, sizeof req,
+             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+             "Accept-Language: sv\r\nSec-Fetch-Site: same-origin\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+             local, strlen(body), body);
+    reply_t r = request_port(E.web_port, req);
+    if (r.status != 422 || !strstr(r.text, "is not a member of " NET))
+        fail_msg("want 422 with the English reason, got %d: %.600s", r.status,
+                 strstr(r.text, "<main>") ? strstr(r.text, "<main>") : r.text);
+    assert_null(strstr(r.text, "upphovsnoden"));
+    free(r.text);
+    /* the wire rule's reason: translated, escaped, in the error summary */
+    snprintf(body, sizeof body,
+             "csrf=%s&network=%s&lang_1=sv&title_1=Studiecirkel+i+hantverk&lang_2=&title_2="
+             "&start=2027-05-03T09%%3A00&end=2027-05-03T12%%3A00&tz=Europe%%2FStockholm"
+             "&place=&online_url=fornby.example.se%%2Fanmalan",
+             tok, NET);
+    snprintf(req, sizeof req,
+             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+             "Accept-Language: sv\r\nSec-Fetch-Site: same-origin\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+             local, strlen(body), body);
+    r = request_port(E.web_port, req);
+    if (r.status != 422 || !strstr(r.text, "&lt;b&gt;ogiltig&lt;/b&gt; adress i online_url"))
+        fail_msg("want 422 with the translated reason escaped, got %d: %.600s", r.status,
+                 strstr(r.text, "error-summary") ? strstr(r.text, "error-summary") : r.text);
+    assert_null(strstr(r.text, "<b>ogiltig"));
+    free(r.text);
+    free(tok);
+    free(form.text);
+    assert_int_equal(h_count_items(&E), 0);
+    assert_int_equal(h_node_stop(&E), 0);
+    h_node_free(&E);
+}
+
 /* ---- trickling clients ----------------------------------------------------- */
 
 typedef struct trickler {
@@ -367,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_login_token_is_its_own),
         cmocka_unit_test(test_form_shows_store_reason),
         cmocka_unit_test(test_store_reason_in_page_language),
+        cmocka_unit_test(test_hostile_catalogue),
         cmocka_unit_test(test_tricklers_do_not_hold_the_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,7 +4,8 @@
  * their form, a missing file leaves a language English, and malformed
  * catalogues (cut short, offsets outside the file, strings without their
  * NUL, unsorted msgids, another plural rule) are refused with a reason,
- * never read past their end. Dates and numbers as each language writes
+ * never read past their end; a translation whose printf conversions are
+ * not its msgid's is not used. Dates and numbers as each language writes
  * them.
  */
 #include <setjmp.h>
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "web/i18n.h"
 
@@ -152,6 +155,80 @@ static void test_malformed(void **state)
     bad(copy, len, "more than");
 }
 
+/* A catalogue msgfmt --check would refuse (built here, so nothing checked
+ * it): each translation whose printf conversions differ from its msgid's
+ * is not used, the English is; one that matches is. Plural forms are each
+ * checked against their own English form. */
+static void test_hostile_formats(void **state)
+{
+    (void)state;
+    /* with their lengths: a plural entry holds both forms, NUL-separated */
+#define E_(x) {x, sizeof x - 1}
+    static const struct {
+        const char *s;
+        size_t len;
+    } ids[] = {E_(""),         E_("%d extra"),          E_("%s event\0%s events"),
+               E_("%s item\0%s items"), E_("Calendar"), E_("Gave %u"),
+               E_("Question %u"), E_("by %s on %s"),     E_("field '%s' is required")},
+      strs[] = {E_("Plural-Forms: nplurals=2; plural=(n != 1);\n"),
+                E_("%d extra %s"),               /* an extra conversion */
+                E_("%s händelse\0%n händelser"), /* the plural form's %n */
+                E_("%s post\0%s poster"),        /* both fine */
+                E_("Kalender %n"),               /* a %n where the English has none */
+                E_("Gav %s"),                    /* %s for %u */
+                E_("Fråga %1$u"),                /* positional */
+                E_("av %s den %s"),              /* fine */
+                E_("obligatoriskt: %s")};        /* the quotes dropped, the same conversions */
+#undef E_
+    uint8_t buf[1024];
+    char dir[] = "/tmp/lernet-test-i18n-XXXXXX", path[128], why[256] = "", missing[64];
+    uint32_t n = sizeof ids / sizeof ids[0], hdr[7] = {0x950412de, 0, n, 28, 28 + 8 * n, 0, 0};
+    size_t off = 28 + 16 * (size_t)n;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, hdr, sizeof hdr);
+    for (uint32_t pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < n; i++) {
+            const char *t = pass ? strs[i].s : ids[i].s;
+            size_t l = pass ? strs[i].len : ids[i].len;
+            uint32_t ent[2] = {(uint32_t)l, (uint32_t)off};
+            assert_true(off + l + 1 <= sizeof buf);
+            memcpy(buf + hdr[3 + pass] + 8 * i, ent, sizeof ent);
+            memcpy(buf + off, t, l + 1);
+            off += l + 1;
+        }
+    size_t len = off;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/sv", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES/lernet.mo", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    i18n_t *t = NULL;
+    if (i18n_open(&t, dir, missing, sizeof missing, why, sizeof why) != 0)
+        fail_msg("i18n_open: %s", why);
+    assert_string_equal(i18n_get(t, "sv", "%d extra"), "%d extra");
+    assert_string_equal(i18n_get(t, "sv", "Calendar"), "Calendar");
+    assert_string_equal(i18n_get(t, "sv", "Gave %u"), "Gave %u");
+    assert_string_equal(i18n_get(t, "sv", "Question %u"), "Question %u");
+    assert_string_equal(i18n_get(t, "sv", "by %s on %s"), "av %s den %s");
+    assert_string_equal(i18n_get(t, "sv", "field '%s' is required"), "obligatoriskt: %s");
+    assert_string_equal(i18n_nget(t, "sv", "%s event", "%s events", 1), "%s händelse");
+    assert_string_equal(i18n_nget(t, "sv", "%s event", "%s events", 3), "%s events");
+    assert_string_equal(i18n_nget(t, "sv", "%s item", "%s items", 1), "%s post");
+    assert_string_equal(i18n_nget(t, "sv", "%s item", "%s items", 3), "%s poster");
+    i18n_close(&t);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES", dir);
+    rmdir(path);
+    snprintf(path, sizeof path, "%s/sv", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 static void test_dates_numbers(void **state)
 {
     (void)state;
@@ -197,7 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups),      cmocka_unit_test(test_lang_of),
         cmocka_unit_test(test_missing_dir),  cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_dates_numbers),
+        cmocka_unit_test(test_dates_numbers), cmocka_unit_test(test_hostile_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

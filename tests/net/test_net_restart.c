@@ -416,11 +416,11 @@ static const char *const WEB_FIELDS =
     "&lang_2=&title_2=&start=2027-03-08T09%3A00&end=2027-03-08T13%3A00"
     "&tz=Europe%2FCopenhagen&place=K%C3%B8ge+Handelsskole";
 
-/* The CSRF token of B's workshop form (per daemon run). */
-static char *web_csrf(int port)
+/* The CSRF token of B's form at path (per daemon run). */
+static char *web_csrf_at(int port, const char *path)
 {
     web_ask_t q;
-    assert_int_equal(web_send(&q, port, "GET", "/publish/workshop", NULL, NULL), 0);
+    assert_int_equal(web_send(&q, port, "GET", path, NULL, NULL), 0);
     while (!web_read(&q)) {
         struct pollfd pf = {q.fd, POLLIN, 0};
         poll(&pf, 1, 10000);
@@ -540,7 +540,7 @@ static void test_web_mid_catch_up(void **state)
     char body[1024];
     sender_and_partner_web(&A, &B, 1);
     assert_int_equal(h_node_start(&B), 0);
-    char *csrf = web_csrf(B.web_port);
+    char *csrf = web_csrf_at(B.web_port, "/publish/workshop");
     snprintf(body, sizeof body, "csrf=%s&%s", csrf, WEB_FIELDS);
     free(csrf);
     while (w.stored != TOTAL + KEY_EVENTS + (post_sent_at >= 0) && mono_ms() < end) {
@@ -792,21 +792,8 @@ static void test_web_flood_mid_catch_up(void **state)
     h_node_free(&B);
     /* with one, and the posts */
     t0 = catch_up_ms(&A, &B, "attachment_max_mib = 1\n", &fl);
-    char *csrf = web_csrf(B.web_port);
-    char *rcsrf = NULL;
-    {
-        web_ask_t q;
-        assert_int_equal(web_send(&q, B.web_port, "GET", "/publish/resource", NULL, NULL), 0);
-        while (!web_read(&q)) {
-            struct pollfd pf = {q.fd, POLLIN, 0};
-            poll(&pf, 1, 10000);
-        }
-        const char *p = q.text ? strstr(q.text, "name=\"csrf\" value=\"") : NULL;
-        assert_non_null(p);
-        p += strlen("name=\"csrf\" value=\"");
-        rcsrf = strndup(p, strcspn(p, "\""));
-        free(q.text);
-    }
+    char *csrf = web_csrf_at(B.web_port, "/publish/workshop");
+    char *rcsrf = web_csrf_at(B.web_port, "/publish/resource");
     assert_true(h_wait(partway_a_lot, &B, 60000));
     web_ask_t dropped;
     snprintf(body, sizeof body, "csrf=%s&%s", csrf, WEB_FIELDS);
@@ -850,7 +837,7 @@ static void test_web_flood_mid_catch_up(void **state)
     h_node_free(&B);
     /* SIGTERM with a post (likely) held */
     catch_up_ms(&A, &B, NULL, NULL);
-    csrf = web_csrf(B.web_port);
+    csrf = web_csrf_at(B.web_port, "/publish/workshop");
     assert_true(h_wait(partway_a_lot, &B, 60000));
     web_ask_t held;
     snprintf(body, sizeof body, "csrf=%s&%s", csrf, WEB_FIELDS);

@@ -96,6 +96,19 @@ static reply_t request(const char *req)
     return request_port(D.web_port, req);
 }
 
+/* The workshop form's fields in body posted to the page on port, from the
+ * page itself, with extra header lines (each ending in \r\n). */
+static reply_t post_workshop(int port, const char *extra, const char *body)
+{
+    char req[2048];
+    snprintf(req, sizeof req,
+             "POST /publish/workshop HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s"
+             "Sec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             port, extra, strlen(body), body);
+    return request_port(port, req);
+}
+
 static reply_t get_as(const char *host, const char *path)
 {
     char req[512];
@@ -120,24 +133,30 @@ static char *csrf_in(const char *page)
     return strndup(p, strcspn(p, "\""));
 }
 
-static int setup(void **state)
+/* n's config (written) gets NET managed by a coordinator whose admission
+ * of n has not come: its publishes there are refused by the store. */
+static void managed_by_stranger(const hnode_t *n)
 {
-    (void)state;
     keys_identity_t *coord = NULL;
     char pub[KEYS_PUB_STR_SIZE], path[600];
-    assert_int_equal(h_node_init(&D, "Lärcentrum Östhammar", "SE", NET), 0);
-    D.web_port = h_free_port();
-    snprintf(D.web_token, sizeof D.web_token, "%s", TOKEN);
-    assert_int_equal(h_node_write_config(&D), 0);
-    /* NET is managed by a coordinator whose admission of D has not come */
     assert_int_equal(keys_generate(&coord), KEYS_OK);
     keys_pub_encode(pub, keys_public(coord));
     keys_free(&coord);
-    snprintf(path, sizeof path, "%s/lernet.ini", D.home);
+    snprintf(path, sizeof path, "%s/lernet.ini", n->home);
     FILE *f = fopen(path, "a");
     assert_non_null(f);
     fprintf(f, "\n[network \"%s\"]\ncoordinators = %s\n", NET, pub);
     fclose(f);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(h_node_init(&D, "Lärcentrum Östhammar", "SE", NET), 0);
+    D.web_port = h_free_port();
+    snprintf(D.web_token, sizeof D.web_token, "%s", TOKEN);
+    assert_int_equal(h_node_write_config(&D), 0);
+    managed_by_stranger(&D);
     assert_int_equal(h_node_start(&D), 0);
     return 0;
 }
@@ -201,12 +220,7 @@ static void test_login_token_is_its_own(void **state)
              "csrf=%s&network=%s&lang_1=sv&title_1=Validering&start=2027-05-01T09%%3A00"
              "&end=2027-05-01T12%%3A00&tz=Europe%%2FStockholm&place=Stationsgatan+2",
              ltok, NET);
-    snprintf(req, sizeof req,
-             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-             "Sec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-             "Content-Length: %zu\r\n\r\n%s",
-             local, strlen(body), body);
-    reply_t r = request(req);
+    reply_t r = post_workshop(D.web_port, "", body);
     assert_int_equal(r.status, 403);
     assert_non_null(strstr(r.text, "CSRF"));
     free(r.text);
@@ -235,7 +249,7 @@ static void test_login_token_is_its_own(void **state)
  * extra header lines (each ending in \r\n). */
 static reply_t post_unadmitted(const char *extra)
 {
-    char local[64], body[1024], req[2048];
+    char local[64], body[1024];
     snprintf(local, sizeof local, "127.0.0.1:%d", D.web_port);
     reply_t form = get_as(local, "/publish/workshop");
     char *tok = csrf_in(form.text);
@@ -244,14 +258,9 @@ static reply_t post_unadmitted(const char *extra)
              "&start=2027-05-01T09%%3A00&end=2027-05-01T12%%3A00&tz=Europe%%2FStockholm"
              "&place=Stationsgatan+2",
              tok, NET);
-    snprintf(req, sizeof req,
-             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s"
-             "Sec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-             "Content-Length: %zu\r\n\r\n%s",
-             local, extra, strlen(body), body);
     free(tok);
     free(form.text);
-    return request(req);
+    return post_workshop(D.web_port, extra, body);
 }
 
 static void test_form_shows_store_reason(void **state)
@@ -341,8 +350,7 @@ static void test_hostile_catalogue(void **state)
 {
     (void)state;
     hnode_t E;
-    char dir[200], local[64], body[1024], req[2048], pub[KEYS_PUB_STR_SIZE], path[600];
-    keys_identity_t *coord = NULL;
+    char dir[200], local[64], body[1024], req[2048];
     assert_int_equal(h_node_init(&E, "Folkhögskolan Fornby", "SE", NET), 0);
     snprintf(dir, sizeof dir, "%s/hostile-locale", E.home);
     assert_int_equal(mkdir(dir, 0700), 0);
@@ -350,14 +358,7 @@ static void test_hostile_catalogue(void **state)
     E.web_port = h_free_port();
     snprintf(E.node_extra, sizeof E.node_extra, "web_locale_dir = %s\n", dir);
     assert_int_equal(h_node_write_config(&E), 0);
-    assert_int_equal(keys_generate(&coord), KEYS_OK);
-    keys_pub_encode(pub, keys_public(coord));
-    keys_free(&coord);
-    snprintf(path, sizeof path, "%s/lernet.ini", E.home);
-    FILE *f = fopen(path, "a");
-    assert_non_null(f);
-    fprintf(f, "\n[network \"%s\"]\ncoordinators = %s\n", NET, pub);
-    fclose(f);
+    managed_by_stranger(&E);
     assert_int_equal(h_node_start(&E), 0);
     snprintf(local, sizeof local, "127.0.0.1:%d", E.web_port);
     /* the page format: the form whole, that one label in English */
@@ -377,12 +378,7 @@ static void test_hostile_catalogue(void **state)
              "&start=2027-05-03T09%%3A00&end=2027-05-03T12%%3A00&tz=Europe%%2FStockholm"
              "&place=Fornbyv%%C3%%A4gen+1",
              tok, NET);
-    snprintf(req, sizeof req,
-             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-             "Accept-Language: sv\r\nSec-Fetch-Site: same-origin\r\n"
-             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-             local, strlen(body), body);
-    reply_t r = request_port(E.web_port, req);
+    reply_t r = post_workshop(E.web_port, "Accept-Language: sv\r\n", body);
     if (r.status != 422 || !strstr(r.text, "is not a member of " NET))
         fail_msg("want 422 with the English reason, got %d: %.600s", r.status,
                  strstr(r.text, "<main>") ? strstr(r.text, "<main>") : r.text);
@@ -394,12 +390,7 @@ static void test_hostile_catalogue(void **state)
              "&start=2027-05-03T09%%3A00&end=2027-05-03T12%%3A00&tz=Europe%%2FStockholm"
              "&place=&online_url=fornby.example.se%%2Fanmalan",
              tok, NET);
-    snprintf(req, sizeof req,
-             "POST /publish/workshop HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-             "Accept-Language: sv\r\nSec-Fetch-Site: same-origin\r\n"
-             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-             local, strlen(body), body);
-    r = request_port(E.web_port, req);
+    r = post_workshop(E.web_port, "Accept-Language: sv\r\n", body);
     if (r.status != 422 || !strstr(r.text, "&lt;b&gt;ogiltig&lt;/b&gt; adress i online_url"))
         fail_msg("want 422 with the translated reason escaped, got %d: %.600s", r.status,
                  strstr(r.text, "error-summary") ? strstr(r.text, "error-summary") : r.text);

@@ -101,6 +101,7 @@ void bench_hypercore(bench_t *b)
 {
     long blocks = b->quick ? 2000 : b->catchup_events > 0 ? b->catchup_events : 100000;
     int bytes = b->catchup_event_bytes > 0 ? (int)(b->catchup_event_bytes + 0.5) : 521;
+    /* mkdtemp's template: the X's become the directory's name */
     char dir[] = "/tmp/lernet-bench-hc-XXXXXX", src[64], dst[64], nblocks[24], nbytes[16];
     char port[16], key[HC_OUT_MAX], line[HC_OUT_MAX];
     if (!mkdtemp(dir))

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,34 @@ char *tu_tempdir(void)
     snprintf(tmpl, sizeof tmpl, "%s/lernet-test-XXXXXX", base && *base ? base : "/tmp");
     char *d = mkdtemp(tmpl);
     return d ? strdup(d) : NULL;
+}
+
+void tu_write_mo(const char *dir, const char *lang, const tu_msg_t *msgs, size_t n)
+{
+    char path[600];
+    uint32_t hdr[7] = {0x950412de, 0, (uint32_t)n, 28, 28 + 8 * (uint32_t)n, 0, 0};
+    uint32_t off = 28 + 16 * (uint32_t)n;
+    snprintf(path, sizeof path, "%s/%s", dir, lang);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/%s/LC_MESSAGES", dir, lang);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/%s/LC_MESSAGES/lernet.mo", dir, lang);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(hdr, sizeof hdr, 1, f), 1);
+    for (int pass = 0; pass < 2; pass++) /* the msgid table, then the msgstr table */
+        for (size_t i = 0; i < n; i++) {
+            size_t len = pass ? msgs[i].str_len : msgs[i].id_len;
+            uint32_t ent[2] = {(uint32_t)len, off};
+            assert_int_equal(fwrite(ent, sizeof ent, 1, f), 1);
+            off += (uint32_t)len + 1;
+        }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            size_t len = pass ? msgs[i].str_len : msgs[i].id_len;
+            assert_int_equal(fwrite(pass ? msgs[i].str : msgs[i].id, 1, len + 1, f), len + 1);
+        }
+    assert_int_equal(fclose(f), 0);
 }
 
 void tu_rmtree(char **path)

@@ -17,6 +17,21 @@ char *tu_tempdir(void);
 /* rm -rf path and free it; sets *path NULL. */
 void tu_rmtree(char **path);
 
+/* One message of a GNU .mo catalogue, with its length: a plural entry
+ * holds both forms, NUL-separated. */
+typedef struct tu_msg {
+    const char *id;
+    size_t id_len;
+    const char *str;
+    size_t str_len;
+} tu_msg_t;
+#define TU_MSG(id, str) {id, sizeof id - 1, str, sizeof str - 1}
+/* Writes DIR/LANG/LC_MESSAGES/lernet.mo (little-endian, no hash table)
+ * from msgs[0..n), which must be sorted by msgid with the header ("")
+ * first: bytes built here, which no msgfmt --check has seen (hostile
+ * catalogues). Fails the test on any error. */
+void tu_write_mo(const char *dir, const char *lang, const tu_msg_t *msgs, size_t n);
+
 /* Payload builders. The returned payload and everything in it is malloc'd;
  * free with tu_payload_free. */
 Lernet__Payload *tu_workshop(const char *title_sv, const char *title_en, int64_t start);

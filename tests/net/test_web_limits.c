@@ -302,42 +302,14 @@ static void test_store_reason_in_page_language(void **state)
  * with a %n after its %s, the store's reason with a %n in place of its
  * first %s, and a wire rule's reason that drops the quotes the form looks
  * for, with markup in it. */
-static const char *const HOSTILE_IDS[] = {
-    "", "%s, in the second language (optional)",
-    "author %s is not a member of %s (no statement from its coordinators, or not yet)",
-    "field 'online_url': not an http(s) address without spaces"};
-static const char *const HOSTILE_STRS[] = {
-    "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; plural=(n != 1);\n",
-    "%s%n, på andra språket", "upphovsnoden %n är inte medlem i %s",
-    "<b>ogiltig</b> adress i online_url"};
-
-static void write_hostile_mo(const char *dir)
-{
-    enum { N = sizeof HOSTILE_IDS / sizeof HOSTILE_IDS[0] };
-    char path[400];
-    uint32_t hdr[7] = {0x950412de, 0, N, 28, 28 + 8 * N, 0, 0}, off = 28 + 16 * N;
-    snprintf(path, sizeof path, "%s/sv", dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES", dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES/lernet.mo", dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fwrite(hdr, sizeof hdr, 1, f);
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < N; i++) {
-            const char *t = pass ? HOSTILE_STRS[i] : HOSTILE_IDS[i];
-            uint32_t ent[2] = {(uint32_t)strlen(t), off};
-            fwrite(ent, sizeof ent, 1, f);
-            off += (uint32_t)strlen(t) + 1;
-        }
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < N; i++) {
-            const char *t = pass ? HOSTILE_STRS[i] : HOSTILE_IDS[i];
-            fwrite(t, strlen(t) + 1, 1, f);
-        }
-    assert_int_equal(fclose(f), 0);
-}
+static const tu_msg_t HOSTILE[] = {
+    TU_MSG("", "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; "
+               "plural=(n != 1);\n"),
+    TU_MSG("%s, in the second language (optional)", "%s%n, på andra språket"),
+    TU_MSG("author %s is not a member of %s (no statement from its coordinators, or not yet)",
+           "upphovsnoden %n är inte medlem i %s"),
+    TU_MSG("field 'online_url': not an http(s) address without spaces",
+           "<b>ogiltig</b> adress i online_url")};
 
 /* A node whose web_locale_dir holds that catalogue: its pages in Swedish
  * are served whole, with the English of each sentence whose translation
@@ -354,7 +326,7 @@ static void test_hostile_catalogue(void **state)
     assert_int_equal(h_node_init(&E, "Folkhögskolan Fornby", "SE", NET), 0);
     snprintf(dir, sizeof dir, "%s/hostile-locale", E.home);
     assert_int_equal(mkdir(dir, 0700), 0);
-    write_hostile_mo(dir);
+    tu_write_mo(dir, "sv", HOSTILE, sizeof HOSTILE / sizeof HOSTILE[0]);
     E.web_port = h_free_port();
     snprintf(E.node_extra, sizeof E.node_extra, "web_locale_dir = %s\n", dir);
     assert_int_equal(h_node_write_config(&E), 0);

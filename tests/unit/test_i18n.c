@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/testutil.h"
 #include "web/i18n.h"
 
 static i18n_t *open_built(void)
@@ -162,51 +163,22 @@ static void test_malformed(void **state)
 static void test_hostile_formats(void **state)
 {
     (void)state;
-    /* with their lengths: a plural entry holds both forms, NUL-separated */
-#define E_(x) {x, sizeof x - 1}
-    static const struct {
-        const char *s;
-        size_t len;
-    } ids[] = {E_(""),         E_("%d extra"),          E_("%s event\0%s events"),
-               E_("%s item\0%s items"), E_("Calendar"), E_("Gave %u"),
-               E_("Question %u"), E_("by %s on %s"),     E_("field '%s' is required")},
-      strs[] = {E_("Plural-Forms: nplurals=2; plural=(n != 1);\n"),
-                E_("%d extra %s"),               /* an extra conversion */
-                E_("%s händelse\0%n händelser"), /* the plural form's %n */
-                E_("%s post\0%s poster"),        /* both fine */
-                E_("Kalender %n"),               /* a %n where the English has none */
-                E_("Gav %s"),                    /* %s for %u */
-                E_("Fråga %1$u"),                /* positional */
-                E_("av %s den %s"),              /* fine */
-                E_("obligatoriskt: %s")};        /* the quotes dropped, the same conversions */
-#undef E_
-    uint8_t buf[1024];
+    /* a plural entry holds both forms, NUL-separated */
+    static const tu_msg_t msgs[] = {
+        TU_MSG("", "Plural-Forms: nplurals=2; plural=(n != 1);\n"),
+        TU_MSG("%d extra", "%d extra %s"),                            /* an extra conversion */
+        TU_MSG("%s event\0%s events", "%s händelse\0%n händelser"), /* the plural form's %n */
+        TU_MSG("%s item\0%s items", "%s post\0%s poster"),           /* both fine */
+        TU_MSG("Calendar", "Kalender %n"), /* a %n where the English has none */
+        TU_MSG("Gave %u", "Gav %s"),       /* %s for %u */
+        TU_MSG("Question %u", "Fråga %1$u"), /* positional */
+        TU_MSG("by %s on %s", "av %s den %s"), /* fine */
+        /* the quotes dropped, the same conversions */
+        TU_MSG("field '%s' is required", "obligatoriskt: %s")};
     char dir[] = "/tmp/lernet-test-i18n-XXXXXX", path[128], why[256] = "", missing[64];
-    uint32_t n = sizeof ids / sizeof ids[0], hdr[7] = {0x950412de, 0, n, 28, 28 + 8 * n, 0, 0};
-    size_t off = 28 + 16 * (size_t)n;
-    memset(buf, 0, sizeof buf);
-    memcpy(buf, hdr, sizeof hdr);
-    for (uint32_t pass = 0; pass < 2; pass++)
-        for (uint32_t i = 0; i < n; i++) {
-            const char *t = pass ? strs[i].s : ids[i].s;
-            size_t l = pass ? strs[i].len : ids[i].len;
-            uint32_t ent[2] = {(uint32_t)l, (uint32_t)off};
-            assert_true(off + l + 1 <= sizeof buf);
-            memcpy(buf + hdr[3 + pass] + 8 * i, ent, sizeof ent);
-            memcpy(buf + off, t, l + 1);
-            off += l + 1;
-        }
-    size_t len = off;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/sv", dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    snprintf(path, sizeof path, "%s/sv/LC_MESSAGES", dir);
-    assert_int_equal(mkdir(path, 0700), 0);
+    assert_non_null(mkdtemp(dir)); /* mkdtemp's template: the X's become the name */
+    tu_write_mo(dir, "sv", msgs, sizeof msgs / sizeof msgs[0]);
     snprintf(path, sizeof path, "%s/sv/LC_MESSAGES/lernet.mo", dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
     i18n_t *t = NULL;
     if (i18n_open(&t, dir, missing, sizeof missing, why, sizeof why) != 0)
         fail_msg("i18n_open: %s", why);

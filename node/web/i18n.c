@@ -29,7 +29,11 @@ typedef struct catalogue {
     size_t len;
     uint32_t n, orig, trans; /* messages, offsets of the two tables */
     int swapped;
+    uint8_t *fits; /* per message: FITS_ONE, FITS_MANY (see fit_formats) */
 } catalogue_t;
+
+/* Which forms of a message's translation may stand for its English. */
+enum { FITS_ONE = 1, FITS_MANY = 2 };
 
 struct i18n {
     catalogue_t cat[N_LANGS];
@@ -117,6 +121,33 @@ int i18n_check_mo(const uint8_t *b, size_t len, size_t *n_msgs, char *why, size_
     return 0;
 }
 
+/* The second of a plural entry's NUL-separated forms (the first if it has
+ * one only). */
+static const char *second(const char *s, uint32_t len)
+{
+    size_t first = strlen(s);
+    return first < len ? s + first + 1 : s;
+}
+
+/* Marks, once at load, which translations may stand for their English:
+ * the page formats many of them (html_rawf(h, T(r, "%s items ..."), ...),
+ * snprintf, why_fail), and a catalogue is data read at start. One whose
+ * translation has other conversions than its msgid (a %s for a %d, a %n,
+ * an extra %s, a "%1$s") costs that sentence its translation, never
+ * memory safety; msgfmt --check refuses such a catalogue, but nothing
+ * makes the one loaded pass it. A plural entry's forms are checked each
+ * against its own English form. */
+static void fit_formats(catalogue_t *c)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint32_t il, tl;
+        const char *id = entry(c->buf, c->orig, i, c->swapped, &il);
+        const char *tr = entry(c->buf, c->trans, i, c->swapped, &tl);
+        c->fits[i] = (why_same_conversions(id, tr) ? FITS_ONE : 0) |
+                     (why_same_conversions(second(id, il), second(tr, tl)) ? FITS_MANY : 0);
+    }
+}
+
 static int load(catalogue_t *c, const char *path, char *why, size_t whylen)
 {
     struct stat sb;
@@ -155,6 +186,12 @@ static int load(catalogue_t *c, const char *path, char *why, size_t whylen)
     c->n = u32(buf, 8, c->swapped);
     c->orig = u32(buf, 12, c->swapped);
     c->trans = u32(buf, 16, c->swapped);
+    if (!(c->fits = malloc(c->n ? c->n : 1))) {
+        free(buf);
+        c->buf = NULL;
+        return why_fail(why, whylen, -1, "out of memory");
+    }
+    fit_formats(c);
     return 0;
 }
 
@@ -187,8 +224,10 @@ void i18n_close(i18n_t **t)
 {
     if (!t || !*t)
         return;
-    for (size_t i = 0; i < N_LANGS; i++)
+    for (size_t i = 0; i < N_LANGS; i++) {
         free((*t)->cat[i].buf);
+        free((*t)->cat[i].fits);
+    }
     free(*t);
     *t = NULL;
 }
@@ -201,9 +240,9 @@ static const catalogue_t *cat_of(const i18n_t *t, const char *lang)
     return NULL;
 }
 
-/* The translation of msgid (all its plural forms, NUL-separated) and its
- * length, or NULL. */
-static const char *find(const catalogue_t *c, const char *msgid, uint32_t *len)
+/* The translation of msgid (all its plural forms, NUL-separated), its
+ * length and which of its forms fit (fit_formats), or NULL. */
+static const char *find(const catalogue_t *c, const char *msgid, uint32_t *len, int *fits)
 {
     uint32_t lo = 0, hi = c->n, l;
     while (lo < hi) {
@@ -212,6 +251,7 @@ static const char *find(const catalogue_t *c, const char *msgid, uint32_t *len)
         int cmp = strcmp(msgid, entry(c->buf, c->orig, mid, c->swapped, &l));
         if (cmp == 0) {
             const char *s = entry(c->buf, c->trans, mid, c->swapped, len);
+            *fits = c->fits[mid];
             return *s ? s : NULL;
         }
         if (cmp < 0)
@@ -222,23 +262,13 @@ static const char *find(const catalogue_t *c, const char *msgid, uint32_t *len)
     return NULL;
 }
 
-/* s, if it may stand for english: the page formats many translations
- * (html_rawf(h, T(r, "%s items ..."), ...), snprintf, why_fail), and a
- * catalogue is data read at start: one whose translation has other
- * conversions than its msgid (a %s for a %d, a %n, an extra %s, a "%1$s")
- * costs that sentence its translation, never memory safety. msgfmt --check
- * refuses such a catalogue, but nothing makes the one loaded pass it. */
-static const char *same_format(const char *s, const char *english)
-{
-    return s && why_same_conversions(english, s) ? s : NULL;
-}
-
 const char *i18n_get(const i18n_t *t, const char *lang, const char *msgid)
 {
     const catalogue_t *c = cat_of(t, lang);
     uint32_t len;
-    const char *s = c && *msgid ? same_format(find(c, msgid, &len), msgid) : NULL;
-    return s ? s : msgid;
+    int fits = 0;
+    const char *s = c && *msgid ? find(c, msgid, &len, &fits) : NULL;
+    return s && (fits & FITS_ONE) ? s : msgid;
 }
 
 const char *i18n_nget(const i18n_t *t, const char *lang, const char *one, const char *many,
@@ -246,14 +276,11 @@ const char *i18n_nget(const i18n_t *t, const char *lang, const char *one, const 
 {
     const catalogue_t *c = cat_of(t, lang);
     uint32_t len;
-    const char *s = c ? find(c, one, &len) : NULL;
-    if (!s)
-        return n == 1 ? one : many;
+    int fits = 0;
+    const char *s = c ? find(c, one, &len, &fits) : NULL;
     if (n == 1)
-        return same_format(s, one) ? s : one;
-    size_t first = strlen(s);
-    const char *form = first < len ? s + first + 1 : s; /* the second form, when there is one */
-    return same_format(form, many) ? form : many;
+        return s && (fits & FITS_ONE) ? s : one;
+    return s && (fits & FITS_MANY) ? second(s, len) : many;
 }
 
 /* ---- dates and numbers ------------------------------------------------ */

@@ -119,7 +119,7 @@ static int certify(store_t *st, const keys_identity_t *k, const keys_identity_t 
 static int fill_author(store_t *st, const keys_identity_t *k, int n, const char *net,
                        uint64_t base, uint64_t *raw)
 {
-    uint8_t prev[EVENT_ID_BYTES];
+    uint8_t prev[EVENT_ID_BYTES], prev_sig[EVENT_HASH_BYTES];
     int64_t created = event_now_ms() - 86400000LL;
     keys_identity_t *sk = NULL;
     if (keys_generate(&sk) != 0 || store_begin(st) != STORE_OK) {
@@ -135,8 +135,10 @@ static int fill_author(store_t *st, const keys_identity_t *k, int n, const char 
         event_t *ev = NULL;
         int outcome = 0;
         Lernet__Payload *p = bench_payload(base + (uint64_t)i, START + i * 3600);
-        int rc = event_create_as(&ev, keys_public(k), sk, net, (uint64_t)i + 1, i ? prev : NULL,
-                                 created + i, p, NULL, 0);
+        /* linked as a node publishes (publish_event) */
+        int rc = event_create_linked(&ev, keys_public(k), sk, net, (uint64_t)i + 1,
+                                     i ? prev : NULL, i ? prev_sig : NULL, created + i, p, NULL,
+                                     0);
         tu_payload_free(p);
         if (rc == 0)
             rc = store_add(st, ev, &outcome, NULL, NULL, 0);
@@ -146,6 +148,7 @@ static int fill_author(store_t *st, const keys_identity_t *k, int n, const char 
         size_t env_len = 0;
         if (rc == 0 && (rc = event_envelope(ev, &env, &env_len)) == 0) {
             memcpy(prev, ev->id, EVENT_ID_BYTES);
+            event_sig_hash(prev_sig, ev->sig);
             *raw += env_len; /* the signed event as the wire carries it */
         }
         free(env);

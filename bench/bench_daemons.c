@@ -110,6 +110,7 @@ typedef struct catchup_fig {
     double check_s;  /* the receiver's CPU seconds parsing and checking envelopes, by its
                       * own sampled count (status parse_cpu_us) */
     double sender_s; /* the hub's CPU seconds from its start-up's end to the catch-up's */
+    double verified; /* signatures verified per event stored (the rest were vouched for) */
 } catchup_fig_t;
 
 /* The fresh node starts first and its CPU is read once it is up, so its
@@ -158,6 +159,7 @@ static catchup_fig_t catchup_once(hnode_t *hub, long total)
     f.bytes = (uint64_t)jint(st, "bytes_received") + (uint64_t)jint(st, "bytes_sent");
     f.received = (double)jint(st, "events_received") / (double)total;
     f.check_s = (double)jint(st, "parse_cpu_us") / 1e6;
+    f.verified = (double)jint(st, "signatures_verified") / (double)total;
     f.sender_s = bench_proc_cpu_s(hub->pid, &hsys) - hub0;
     json_decref(st);
     h_node_stop(hub);
@@ -177,7 +179,7 @@ void bench_catchup(bench_t *b)
     node_init(&hub, 18);
     fill_home(&hub, authors, per, &raw);
     double rate[9], cpu[9], recv[9], sys[9], disk[9];
-    double us[9], per_check[9], check_unit[9], sender[9], ceiling[9];
+    double us[9], per_check[9], check_unit[9], sender[9], ceiling[9], verified[9];
     for (int r = 0; r < b->runs; r++) {
         /* the unit is measured just before and after each catch-up: others
          * sharing the machine change what a verification costs */
@@ -200,6 +202,7 @@ void bench_catchup(bench_t *b)
         ceiling[r] = cpu[r] + sender[r] > 0 ? 1 / (cpu[r] + sender[r]) : 0;
         bytes = f.bytes;
         recv[r] = f.received;
+        verified[r] = f.verified;
         disk[r] = (double)f.written / (double)total;
         sys[r] = f.cpu_s > 0 ? 100 * f.sys_s / f.cpu_s : 0;
     }
@@ -229,6 +232,9 @@ void bench_catchup(bench_t *b)
               "catchup_daemons_per_s's ratio");
     bench_row(b, "catchup_received_per_event", "catch-up: envelopes received per event stored",
               bench_median(recv, b->runs), "%.2f", "1.00: no duplicates");
+    bench_row(b, "catchup_verified_per_event", "catch-up: signatures verified per event stored",
+              bench_median(verified, b->runs), "%.3f",
+              "the others vouched for by the next event of their log (docs/protocol.md)");
     bench_row(b, "catchup_receiver_disk_bytes_per_event",
               "catch-up: bytes the receiver wrote to disk per event", bench_median(disk, b->runs),
               "%.0f", "WAL and database; raw signed event: %.0f B", (double)raw / (double)total);

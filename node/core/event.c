@@ -930,6 +930,9 @@ static int header_fields(event_t *ev, int64_t now_ms, char *why, size_t whylen)
              (h->seq > 1 && h->prev.len != EVENT_ID_BYTES))
         rc = why_fail(why, whylen, EV_BAD_PREV, "header 'prev': %zu bytes for seq %llu",
                   h->prev.len, (unsigned long long)h->seq);
+    else if (h->prev_sig.len != 0 && (h->seq == 1 || h->prev_sig.len != EVENT_HASH_BYTES))
+        rc = why_fail(why, whylen, EV_BAD_PREV, "header 'prev_sig': %zu bytes for seq %llu",
+                  h->prev_sig.len, (unsigned long long)h->seq);
     else if (!event_log_valid(h->network))
         rc = why_fail(why, whylen, EV_BAD_NETWORK, "header 'network': '%.64s' is not a network name",
                   h->network);
@@ -958,6 +961,8 @@ static int header_fields(event_t *ev, int64_t now_ms, char *why, size_t whylen)
         ev->seq = h->seq;
         if (h->prev.len)
             memcpy(ev->prev, h->prev.data, EVENT_ID_BYTES);
+        if ((ev->has_prev_sig = h->prev_sig.len != 0))
+            memcpy(ev->prev_sig, h->prev_sig.data, EVENT_HASH_BYTES);
         ev->created_ms = h->created_ms;
         snprintf(ev->network, sizeof ev->network, "%s", h->network);
         ev->kind = (int)h->kind;
@@ -998,10 +1003,12 @@ static int payload_fields(event_t *ev, const uint8_t *payload, size_t len, const
     return event_check_payload(ev->kind, ev->body, why, whylen);
 }
 
-int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
-                     const uint8_t sig[KEYS_SIG_BYTES], const uint8_t *payload,
-                     size_t payload_len, const uint8_t *salt, int64_t now_ms, char *why,
-                     size_t whylen)
+/* event_from_parts, and event_parse_unverified's path when verify is
+ * false (the event is then EVENT_SIG_UNCHECKED). */
+static int from_parts(event_t **out, const uint8_t *header, size_t header_len,
+                      const uint8_t sig[KEYS_SIG_BYTES], const uint8_t *payload,
+                      size_t payload_len, const uint8_t *salt, int64_t now_ms, bool verify,
+                      char *why, size_t whylen)
 {
     int rc;
     if (header_len == 0 || header_len > EVENT_MAX_HEADER)
@@ -1022,10 +1029,8 @@ int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
     memcpy(ev->sig, sig, KEYS_SIG_BYTES);
     if ((rc = header_fields(ev, now_ms, why, whylen)))
         goto fail;
-    if (keys_verify(ev->signer, sig, header, header_len) != KEYS_OK) {
-        rc = why_fail(why, whylen, EV_BAD_SIGNATURE, "signature does not verify for the signer key");
+    if (verify && (rc = event_verify(ev, why, whylen)) != EV_OK)
         goto fail;
-    }
     crypto_generichash(ev->id, EVENT_ID_BYTES, header, header_len, NULL, 0);
     if (payload && (rc = payload_fields(ev, payload, payload_len, salt, why, whylen)))
         goto fail;
@@ -1036,11 +1041,50 @@ fail:
     return rc;
 }
 
-/* event_parse and event_parse_erasable: bare says whether an envelope
- * without payload and salt is parsed header-only (has_payload 0) or
- * refused. */
+int event_from_parts(event_t **out, const uint8_t *header, size_t header_len,
+                     const uint8_t sig[KEYS_SIG_BYTES], const uint8_t *payload,
+                     size_t payload_len, const uint8_t *salt, int64_t now_ms, char *why,
+                     size_t whylen)
+{
+    return from_parts(out, header, header_len, sig, payload, payload_len, salt, now_ms, true, why,
+                      whylen);
+}
+
+int event_verify(event_t *ev, char *why, size_t whylen)
+{
+    if (keys_verify(ev->signer, ev->sig, ev->header, ev->header_len) != KEYS_OK)
+        return why_fail(why, whylen, EV_BAD_SIGNATURE,
+                        "signature does not verify for the signer key");
+    ev->sig_state = EVENT_SIG_VERIFIED;
+    return EV_OK;
+}
+
+void event_sig_hash(uint8_t out[EVENT_HASH_BYTES], const uint8_t sig[KEYS_SIG_BYTES])
+{
+    crypto_generichash(out, EVENT_HASH_BYTES, sig, KEYS_SIG_BYTES, NULL, 0);
+}
+
+bool event_vouch(event_t *ev, const event_t *next)
+{
+    uint8_t h[EVENT_HASH_BYTES];
+    if (next->sig_state == EVENT_SIG_UNCHECKED || !next->has_prev_sig ||
+        next->seq != ev->seq + 1 || strcmp(next->network, ev->network) != 0 ||
+        memcmp(next->author, ev->author, KEYS_PUBLIC_BYTES) != 0 ||
+        memcmp(next->signer, ev->signer, KEYS_PUBLIC_BYTES) != 0 ||
+        memcmp(next->prev, ev->id, EVENT_ID_BYTES) != 0)
+        return false;
+    event_sig_hash(h, ev->sig);
+    if (sodium_memcmp(h, next->prev_sig, sizeof h) != 0)
+        return false;
+    ev->sig_state = EVENT_SIG_VOUCHED;
+    return true;
+}
+
+/* event_parse, event_parse_erasable and event_parse_unverified: bare says
+ * whether an envelope without payload and salt is parsed header-only
+ * (has_payload 0) or refused; verify whether the signature is checked. */
 static int parse_envelope(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
-                          int bare, char *why, size_t whylen)
+                          int bare, bool verify, char *why, size_t whylen)
 {
     if (len > EVENT_MAX_ENVELOPE)
         return why_fail(why, whylen, EV_ENVELOPE_TOO_LARGE, "envelope is %zu bytes, at most %d", len,
@@ -1066,9 +1110,9 @@ static int parse_envelope(event_t **out, const uint8_t *envelope, size_t len, in
                       "envelope has no payload: a copy stripped of its content is not the "
                       "event (only an erasure may remove one)");
     else
-        rc = event_from_parts(out, e->header.data, e->header.len, e->signature.data,
-                              e->payload.len ? e->payload.data : NULL, e->payload.len,
-                              e->payload.len ? e->salt.data : NULL, now_ms, why, whylen);
+        rc = from_parts(out, e->header.data, e->header.len, e->signature.data,
+                        e->payload.len ? e->payload.data : NULL, e->payload.len,
+                        e->payload.len ? e->salt.data : NULL, now_ms, verify, why, whylen);
     arena_free(&ar);
     return rc;
 }
@@ -1092,13 +1136,19 @@ int event_envelope_id(const uint8_t *envelope, size_t len, uint8_t id[EVENT_ID_B
 int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms, char *why,
                 size_t whylen)
 {
-    return parse_envelope(out, envelope, len, now_ms, 0, why, whylen);
+    return parse_envelope(out, envelope, len, now_ms, 0, true, why, whylen);
 }
 
 int event_parse_erasable(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
                          char *why, size_t whylen)
 {
-    return parse_envelope(out, envelope, len, now_ms, 1, why, whylen);
+    return parse_envelope(out, envelope, len, now_ms, 1, true, why, whylen);
+}
+
+int event_parse_unverified(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
+                           char *why, size_t whylen)
+{
+    return parse_envelope(out, envelope, len, now_ms, 1, false, why, whylen);
 }
 
 void event_strip(event_t *ev)
@@ -1131,6 +1181,15 @@ int event_create(event_t **out, const keys_identity_t *k, const char *network, u
 int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t *k,
                     const char *network, uint64_t seq, const uint8_t *prev, int64_t created_ms,
                     const Lernet__Payload *payload, char *why, size_t whylen)
+{
+    return event_create_linked(out, author, k, network, seq, prev, NULL, created_ms, payload, why,
+                               whylen);
+}
+
+int event_create_linked(event_t **out, const uint8_t *author, const keys_identity_t *k,
+                        const char *network, uint64_t seq, const uint8_t *prev,
+                        const uint8_t *prev_sig, int64_t created_ms,
+                        const Lernet__Payload *payload, char *why, size_t whylen)
 {
     static const int kind_for_body[] = {
         [LERNET__PAYLOAD__BODY_WORKSHOP] = LERNET__KIND__KIND_WORKSHOP,
@@ -1167,7 +1226,7 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
     int self = memcmp(author, keys_public(k), KEYS_PUBLIC_BYTES) == 0;
     if ((rc = log_fits(kind, network, seq, self, why, whylen)) != EV_OK)
         return rc;
-    if (seq == 0 || (seq > 1) != (prev != NULL))
+    if (seq == 0 || (seq > 1) != (prev != NULL) || (prev_sig && !prev))
         return seq > 1 ? why_fail(why, whylen, EV_BAD_PREV, "seq %llu needs a previous event id",
                                   (unsigned long long)seq)
                        : why_fail(why, whylen, EV_BAD_PREV, "seq %llu needs no previous event id",
@@ -1193,6 +1252,8 @@ int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t 
     h.seq = seq;
     h.prev.data = (uint8_t *)prev;
     h.prev.len = prev ? EVENT_ID_BYTES : 0;
+    h.prev_sig.data = (uint8_t *)prev_sig;
+    h.prev_sig.len = prev_sig ? EVENT_HASH_BYTES : 0;
     h.created_ms = created_ms;
     h.network = (char *)network;
     h.kind = (Lernet__Kind)kind;

@@ -27,6 +27,7 @@
 
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,19 @@
  * util/err.h; err_name() gives the stable name ("bad_signature") that logs,
  * CLI output, metrics and tests show. */
 
+/* How an event's signature is known to be its signer's. An event from
+ * event_parse, event_create or event_from_parts is EVENT_SIG_VERIFIED;
+ * one from event_parse_unverified starts EVENT_SIG_UNCHECKED and becomes
+ * one of the others through event_verify or event_vouch. store_add
+ * refuses an unchecked one. */
+enum event_sig {
+    EVENT_SIG_UNCHECKED = 0,
+    EVENT_SIG_VERIFIED, /* its own signature verifies under its signer key */
+    EVENT_SIG_VOUCHED,  /* the next event of its log, verified or vouched and
+                           signed by the same key, covers its header bytes
+                           (prev) and its signature bytes (prev_sig) */
+};
+
 /* A checked event. Owned by whoever got it from event_parse/event_create;
  * release with event_free. */
 typedef struct event {
@@ -81,6 +95,9 @@ typedef struct event {
     uint8_t signer[KEYS_PUBLIC_BYTES];
     uint64_t seq;
     uint8_t prev[EVENT_ID_BYTES]; /* all zero when seq == 1 */
+    uint8_t prev_sig[EVENT_HASH_BYTES]; /* hash of seq-1's signature ... */
+    int has_prev_sig;                   /* ... if the header links it */
+    enum event_sig sig_state;
     int64_t created_ms;
     char network[EVENT_MAX_NETWORK + 1];
     int kind; /* Lernet__Kind */
@@ -115,6 +132,23 @@ int event_parse(event_t **out, const uint8_t *envelope, size_t len, int64_t now_
 int event_parse_erasable(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
                          char *why, size_t whylen);
 
+/* The same checks as event_parse_erasable except the signature: the event
+ * comes back EVENT_SIG_UNCHECKED, for a caller that checks a whole batch
+ * (vpool) and can skip the verifications other events vouch for. It must
+ * settle each with event_vouch or event_verify before store_add. */
+int event_parse_unverified(event_t **out, const uint8_t *envelope, size_t len, int64_t now_ms,
+                           char *why, size_t whylen);
+/* Verifies ev's own signature: EV_OK and EVENT_SIG_VERIFIED, or
+ * EV_BAD_SIGNATURE with the reason in why (ev unchanged). */
+int event_verify(event_t *ev, char *why, size_t whylen);
+/* Whether next, whose signature is settled (verified or vouched), vouches
+ * for ev: same author, network and signer key, next.seq == ev.seq + 1,
+ * next.prev == ev.id and next.prev_sig == BLAKE2b-256(ev.sig). If so ev
+ * becomes EVENT_SIG_VOUCHED and true is returned; else nothing changes.
+ * Sound because next's signer signed those hashes: it can only vouch for
+ * the exact header and signature bytes it linked. */
+bool event_vouch(event_t *ev, const event_t *next);
+
 /* Drops ev's payload, salt and decoded body (the memory zeroed), leaving the
  * signed header and signature: what an erasure leaves of an event. */
 void event_strip(event_t *ev);
@@ -143,6 +177,15 @@ int event_create(event_t **out, const keys_identity_t *k, const char *network, u
 int event_create_as(event_t **out, const uint8_t *author, const keys_identity_t *k,
                     const char *network, uint64_t seq, const uint8_t *prev, int64_t created_ms,
                     const Lernet__Payload *payload, char *why, size_t whylen);
+/* The same with prev_sig, BLAKE2b-256 of event seq-1's signature (NULL: the
+ * header carries none): how a node publishes, so that a partner catching
+ * up can take most of a log on the strength of its later signatures
+ * (event_vouch). event_sig_hash gives it from seq-1's signature. */
+int event_create_linked(event_t **out, const uint8_t *author, const keys_identity_t *k,
+                        const char *network, uint64_t seq, const uint8_t *prev,
+                        const uint8_t *prev_sig, int64_t created_ms,
+                        const Lernet__Payload *payload, char *why, size_t whylen);
+void event_sig_hash(uint8_t out[EVENT_HASH_BYTES], const uint8_t sig[KEYS_SIG_BYTES]);
 
 /* The id an envelope's header would have (BLAKE2b-256 of its header
  * bytes), without checking anything else: only for asking whether the

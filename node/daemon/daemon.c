@@ -688,6 +688,7 @@ static json_t *ctl_status(daemon_t *d, json_t *req)
     /* what checking received envelopes cost this process (sampled) */
     json_object_set_new(o, "events_parsed", json_integer((json_int_t)sy.events_parsed));
     json_object_set_new(o, "parse_cpu_us", json_integer((json_int_t)(sy.parse_cpu_ns / 1000)));
+    json_object_set_new(o, "signatures_verified", json_integer((json_int_t)sy.sigs_verified));
     json_object_set_new(o, "partners", json_integer((json_int_t)d->cfg->n_peers));
     json_object_set_new(o, "bytes_per_partner",
                         json_integer((json_int_t)(sync_peer_bytes() + sizeof(config_peer_t) +

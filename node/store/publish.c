@@ -475,7 +475,8 @@ int publish_event(store_t *st, const publish_signer_t *who, const char *network,
     const uint8_t *author = who->author ? who->author : keys_public(who->key);
     event_t *ev = NULL;
     uint64_t seq;
-    uint8_t head[EVENT_ID_BYTES];
+    uint8_t head[EVENT_ID_BYTES], head_sig[EVENT_HASH_BYTES];
+    bool linked;
     int outcome = -1, rc;
     publish_target_t target;
     if (store_begin(st) != STORE_OK)
@@ -490,15 +491,17 @@ int publish_event(store_t *st, const publish_signer_t *who, const char *network,
     if ((rc = check_own_files(st, who, author, network, p, why, whylen)))
         goto abort;
     rc = PUBLISH_ERR_STORE;
-    if (store_head(st, author, network, &seq, head) != STORE_OK) {
+    if (store_head_linked(st, author, network, &seq, head, head_sig, &linked) != STORE_OK) {
         why_fail(why, whylen, rc, "store: cannot read the log head");
         goto abort;
     }
     rc = PUBLISH_ERR_INVALID;
     if (check_series_here(p, why, whylen) != 0)
         goto abort;
-    rc = event_create_as(&ev, author, who->key, network, seq + 1, seq ? head : NULL,
-                         event_now_ms(), p, why, whylen);
+    /* linked (prev_sig): a partner catching up takes most of the log on
+     * the strength of its later signatures */
+    rc = event_create_linked(&ev, author, who->key, network, seq + 1, seq ? head : NULL,
+                             seq && linked ? head_sig : NULL, event_now_ms(), p, why, whylen);
     if (rc != EV_OK) {
         rc = PUBLISH_ERR_INVALID;
         goto abort;

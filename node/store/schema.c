@@ -219,7 +219,8 @@ const char *const schema_sql[N_STMTS] = {
                 " e.fork, e.header, e.sig, e.payload, e.salt FROM events e"
                 " WHERE e.author = (SELECT id FROM authors WHERE key = ?1) AND e.network = ?2"
                 " AND e.seq BETWEEN ?3 AND ?4 AND e.fork = " SQL_CANONICAL " ORDER BY e.seq",
-    [Q_HEAD] = "SELECT f.head_seq, f.head_id FROM feeds f JOIN authors a ON a.id = f.author"
+    [Q_HEAD] = "SELECT f.head_seq, f.head_id, (SELECT sig FROM events WHERE id = f.head_id)"
+               " FROM feeds f JOIN authors a ON a.id = f.author"
                " WHERE a.key = ?1 AND f.network = ?2",
     [Q_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM pending)",
     /* prepared once: parsing these for every event cost as much as an insert */

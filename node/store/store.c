@@ -229,6 +229,10 @@ int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
     size_t n = 0;
     bool stale = s->items_stale, stripped = false; /* what the batch owes so far */
     size_t n_stale = s->n_stale_items;
+    /* the one door into the log: nothing whose signature nobody settled */
+    if (ev->sig_state == EVENT_SIG_UNCHECKED)
+        return why_fail(why, whylen, EV_BAD_SIGNATURE,
+                        "signature not checked (neither verified nor vouched for)");
     /* Inside a batch a savepoint undoes just this event on failure. */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
@@ -292,11 +296,13 @@ event_t *store_row_event(sqlite3_stmt *st, int col)
     return row_parse(st, col, &ev, NULL, 0) == STORE_OK ? ev : NULL;
 }
 
-int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
-               uint64_t *seq, uint8_t id[EVENT_ID_BYTES])
+/* store_head, and store_head_linked when sig_hash is not NULL. */
+static int head_read(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+                     uint64_t *seq, uint8_t id[EVENT_ID_BYTES], uint8_t *sig_hash, bool *linked)
 {
     uint64_t head = 0;
-    uint8_t head_id[EVENT_ID_BYTES] = {0};
+    uint8_t head_id[EVENT_ID_BYTES] = {0}, hash[EVENT_HASH_BYTES] = {0};
+    bool has_sig = false;
     sqlite3_stmt *st = Q(s, Q_HEAD);
     bind_blob(st, 1, author, KEYS_PUBLIC_BYTES);
     bind_text(st, 2, network);
@@ -307,6 +313,9 @@ int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
             memcpy(head_id, sqlite3_column_blob(st, 1), EVENT_ID_BYTES);
         else
             rc = SQLITE_CORRUPT;
+        /* a head this node does not hold as an event row is not linked */
+        if ((has_sig = sig_hash && sqlite3_column_bytes(st, 2) == KEYS_SIG_BYTES))
+            event_sig_hash(hash, sqlite3_column_blob(st, 2));
     }
     sqlite3_reset(st);
     if (rc == SQLITE_CORRUPT)
@@ -315,7 +324,24 @@ int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *
         return sql_fail(s, rc, NULL, 0);
     *seq = head;
     memcpy(id, head_id, EVENT_ID_BYTES);
+    if (sig_hash) {
+        memcpy(sig_hash, hash, EVENT_HASH_BYTES);
+        *linked = has_sig;
+    }
     return STORE_OK;
+}
+
+int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+               uint64_t *seq, uint8_t id[EVENT_ID_BYTES])
+{
+    return head_read(s, author, network, seq, id, NULL, NULL);
+}
+
+int store_head_linked(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+                      uint64_t *seq, uint8_t id[EVENT_ID_BYTES],
+                      uint8_t sig_hash[EVENT_HASH_BYTES], bool *linked)
+{
+    return head_read(s, author, network, seq, id, sig_hash, linked);
 }
 
 int store_known(store_t *s, const uint8_t id[EVENT_ID_BYTES])

@@ -123,6 +123,12 @@ int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
  * STORE_ERR_CORRUPT if the stored head is damaged. */
 int store_head(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
                uint64_t *seq, uint8_t id[EVENT_ID_BYTES]);
+/* The same, and the hash of the head's signature (event_sig_hash) for the
+ * next event's prev_sig: *linked is false (and the hash zero) when the log
+ * is empty or its head is not held here as an event. */
+int store_head_linked(store_t *s, const uint8_t author[KEYS_PUBLIC_BYTES], const char *network,
+                      uint64_t *seq, uint8_t id[EVENT_ID_BYTES],
+                      uint8_t sig_hash[EVENT_HASH_BYTES], bool *linked);
 
 /* The id of the event at seq on the chain of (author, network):
  * STORE_ERR_NOT_FOUND when this node holds none there. id is written only

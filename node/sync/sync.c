@@ -347,9 +347,11 @@ bool sync_peer_allowed(sync_t *s, size_t peer)
 void sync_get_stats(const sync_t *s, sync_stats_t *out)
 {
     *out = s->stats;
-    out->events_parsed = out->parse_cpu_ns = 0;
-    if (s->pool)
+    out->events_parsed = out->parse_cpu_ns = out->sigs_verified = 0;
+    if (s->pool) {
         vpool_cost(s->pool, &out->events_parsed, &out->parse_cpu_ns);
+        out->sigs_verified = vpool_verified(s->pool);
+    }
 }
 
 void sync_on_applied(sync_t *s, void (*cb)(void *ctx, const event_t *ev, int from_peer),

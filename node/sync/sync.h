@@ -176,9 +176,11 @@ typedef struct sync_stats {
      * many partners' rounds ask (the rest are answered from memory) */
     uint64_t digests_made;
     uint64_t digests_followed; /* memos brought up to date in place by a batch */
-    /* envelopes parsed (decoded, signature and hashes checked) and the CPU
-     * ns that took, estimated from a sample (vpool_cost) */
-    uint64_t events_parsed, parse_cpu_ns;
+    /* envelopes parsed (decoded, hashes and signature settled) and the CPU
+     * ns that took, estimated from a sample (vpool_cost); of their
+     * signatures, how many were verified (the rest were vouched for by a
+     * later event of their log: vpool.h) */
+    uint64_t events_parsed, parse_cpu_ns, sigs_verified;
 } sync_stats_t;
 void sync_get_stats(const sync_t *s, sync_stats_t *out);
 

@@ -1,8 +1,13 @@
 /*
- * vpool: parses and verifies received envelopes (event_parse: decode,
- * Ed25519 signature, payload hash) on every core. Verification is the one
- * cost of catch-up that grows with the events and cannot be batched away,
- * so it is spread over worker threads while the caller's thread works too.
+ * vpool: parses and checks received envelopes (decode, payload hash,
+ * Ed25519 signature) on every core, while the caller's thread works too.
+ * A batch is checked in two steps: every envelope is parsed
+ * (event_parse_unverified); then the signatures are settled with as few
+ * verifications as the batch's links allow: the last event of each run of
+ * a log is verified, and each settled event vouches for the one before it
+ * (event_vouch: same signer key, prev and prev_sig name its exact header
+ * and signature bytes). Anything a link does not cover is verified on its
+ * own, so a batch costs at most what verifying every envelope did.
  *
  * A vpool_t is used by one thread at a time (the daemon's loop); its
  * workers touch nothing but the items of the current call.
@@ -35,9 +40,11 @@ typedef struct vpool_item {
  * *out is owned by the caller: vpool_free() it. Returns 0 or -1. */
 int vpool_new(vpool_t **out, int workers);
 void vpool_free(vpool_t **p);
-/* Parses items[0..n) with event_parse_erasable(now_ms) (a header-only
- * envelope parses; store_add takes it only under a verified erasure);
- * returns when all are done. */
+/* Parses and checks items[0..n) as event_parse_erasable(now_ms) would (a
+ * header-only envelope parses; store_add takes it only under a verified
+ * erasure), except that an event may come back EVENT_SIG_VOUCHED instead
+ * of verified; returns when all are done. A signature that neither
+ * verifies nor is vouched for is refused (rc EV_BAD_SIGNATURE). */
 void vpool_parse(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms);
 /* The same in two steps, so the caller can do other work (store the
  * previous batch) while the workers verify this one: submit returns at
@@ -60,5 +67,8 @@ int vpool_threads(const vpool_t *p);
  * measured where and when it happens (the benchmark divides the
  * receiver's CPU by it). Any thread may call it. */
 void vpool_cost(vpool_t *p, uint64_t *parsed, uint64_t *cpu_ns);
+/* Since vpool_new: signatures verified (the others were vouched for). Any
+ * thread may call it. */
+uint64_t vpool_verified(vpool_t *p);
 
 #endif

@@ -1561,6 +1561,10 @@ void page_metrics(const web_req_t *r, web_resp_t *out)
     metric(h, "lernet_events_checked_total", "counter",
            "Received envelopes decoded and checked (signature, hashes).");
     html_rawf(h, "lernet_events_checked_total %lld\n", jint(status, "events_parsed"));
+    metric(h, "lernet_signatures_verified_total", "counter",
+           "Of them, signatures verified; the others were vouched for by a later event of "
+           "their log, signed by the same key.");
+    html_rawf(h, "lernet_signatures_verified_total %lld\n", jint(status, "signatures_verified"));
     metric(h, "lernet_check_cpu_seconds_total", "counter",
            "CPU seconds checking them took (estimated from a sample of 1 in 8).");
     html_rawf(h, "lernet_check_cpu_seconds_total %.6f\n",

@@ -372,8 +372,12 @@ event_t *tu_next(const keys_identity_t *k, const char *network, const event_t *p
     event_t *ev = NULL;
     char why[256];
     uint64_t seq = prev_ev ? prev_ev->seq + 1 : 1;
-    int rc = event_create(&ev, k, network, seq, prev_ev ? prev_ev->id : NULL,
-                          event_now_ms(), p, why, sizeof why);
+    uint8_t prev_sig[EVENT_HASH_BYTES];
+    if (prev_ev)
+        event_sig_hash(prev_sig, prev_ev->sig);
+    /* linked as a node publishes (publish_event) */
+    int rc = event_create_linked(&ev, NULL, k, network, seq, prev_ev ? prev_ev->id : NULL,
+                                 prev_ev ? prev_sig : NULL, event_now_ms(), p, why, sizeof why);
     if (rc != 0) {
         fprintf(stderr, "tu_next: %s: %s\n", err_name(rc), why);
         return NULL;

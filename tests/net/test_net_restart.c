@@ -54,7 +54,11 @@
 #define STATUS_SLOW_1_IN 20
 
 /* Fills A's store directly (the daemon is not running yet): TOTAL events of
- * A's own log, in one transaction. */
+ * A's own log, in one transaction. Not linked (no prev_sig), so B verifies
+ * every signature: a linked log catches up in about a second, too short to
+ * be killed or asked for pages partway with any certainty; these tests are
+ * about what happens partway, not about its speed (linked catch-ups:
+ * test_vpool, test_net_star, make bench). */
 static void fill_store(hnode_t *a)
 {
     char path[600], why[256];
@@ -69,8 +73,10 @@ static void fill_store(hnode_t *a)
     for (int i = 0; i < TOTAL; i++) {
         Lernet__Payload *p = tu_workshop("Arbetsplatsförlagt lärande", "Workplace learning",
                                          START + i * 600);
-        event_t *ev = tu_next(k, "nordic-wbl", prev, p);
-        assert_non_null(ev);
+        event_t *ev = NULL;
+        assert_int_equal(event_create(&ev, k, "nordic-wbl", (uint64_t)i + 1, prev ? prev->id : NULL,
+                                      event_now_ms(), p, why, sizeof why),
+                         0);
         assert_int_equal(store_add(st, ev, NULL, NULL, why, sizeof why), 0);
         event_free(&prev);
         prev = ev;
@@ -474,8 +480,9 @@ typedef struct web_seen {
  * between two slices of a store: sync counts an event received as it
  * stores it, and A's catch-up comes in batches of exactly
  * SYNC_BATCH_EVENTS (one log, no erasures: nothing extra), so the loop
- * itself only ever sees whole ones. The same for events checked: one
- * answered while the loop's thread helped verify a batch. */
+ * itself only ever sees whole ones. The same for signatures verified
+ * (every one is, in this unlinked log): one answered while the loop's
+ * thread helped verify a batch. */
 static void web_round(int port, web_seen_t *w, web_ask_t *post)
 {
     static const char *const paths[WEB_ROUND] = {"/metrics", "/health", "/metrics", "/health",
@@ -512,7 +519,9 @@ static void web_round(int port, web_seen_t *w, web_ask_t *post)
         w->total_ms += ok ? q[i].took_ms : 0;
         if (ok && strcmp(paths[i], "/metrics") == 0) {
             long long received = metric_of(&q[i], "lernet_events_received_total");
-            long long checked = metric_of(&q[i], "lernet_events_checked_total");
+            /* verifying is the long part of checking (parsing comes first,
+             * for the whole batch, and is quick) */
+            long long checked = metric_of(&q[i], "lernet_signatures_verified_total");
             int store = received > 0 && received < TOTAL && received % SYNC_BATCH_EVENTS != 0;
             int check = checked > 0 && checked < TOTAL && checked % SYNC_BATCH_EVENTS != 0;
             w->stored = metric_of(&q[i], "lernet_events_stored");

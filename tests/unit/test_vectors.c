@@ -9,7 +9,7 @@
  * (seeds, salts, payloads, logs); paste them into the document when the
  * format changes on purpose (it is then a new protocol or event version).
  *
- * The events are built here by hand, field by field as event_create_as
+ * The events are built here by hand, field by field as event_create_linked
  * does but with a given salt (the product draws it at random and offers no
  * way to choose it); test_create_is_this_construction proves the two
  * constructions give the same bytes.
@@ -89,6 +89,7 @@ typedef struct vevent {
     uint8_t *payload, *header, *envelope;
     size_t payload_len, header_len, envelope_len;
     uint8_t payload_hash[EVENT_HASH_BYTES], sig[KEYS_SIG_BYTES], id[EVENT_ID_BYTES];
+    uint8_t prev_sig[EVENT_HASH_BYTES]; /* BLAKE2b-256 of prev's signature, if prev */
 } vevent_t;
 
 typedef struct vset {
@@ -156,11 +157,12 @@ static void payload_of(const vset_t *set, int i, Lernet__Payload *p)
     }
 }
 
-/* The header of an event, encoded as event_create_as encodes it. */
+/* The header of an event, encoded as event_create_linked encodes it
+ * (prev_sig NULL: none). */
 static uint8_t *header_bytes(const uint8_t *author, const uint8_t *signer, uint64_t seq,
-                             const uint8_t *prev, int64_t created_ms, const char *network,
-                             int kind, const uint8_t hash[EVENT_HASH_BYTES], uint64_t size,
-                             size_t *len)
+                             const uint8_t *prev, const uint8_t *prev_sig, int64_t created_ms,
+                             const char *network, int kind, const uint8_t hash[EVENT_HASH_BYTES],
+                             uint64_t size, size_t *len)
 {
     Lernet__Header h = LERNET__HEADER__INIT;
     h.version = EVENT_VERSION;
@@ -173,6 +175,7 @@ static uint8_t *header_bytes(const uint8_t *author, const uint8_t *signer, uint6
     h.kind = (Lernet__Kind)kind;
     h.payload_hash = (ProtobufCBinaryData){EVENT_HASH_BYTES, (uint8_t *)hash};
     h.payload_size = size;
+    h.prev_sig = (ProtobufCBinaryData){prev_sig ? EVENT_HASH_BYTES : 0, (uint8_t *)prev_sig};
     *len = lernet__header__get_packed_size(&h);
     uint8_t *buf = malloc(*len);
     assert_non_null(buf);
@@ -213,9 +216,13 @@ static void build_event(vset_t *set, int i)
     crypto_generichash(e->payload_hash, EVENT_HASH_BYTES, e->payload, e->payload_len, e->salt,
                        EVENT_SALT_BYTES);
     const keys_identity_t *k = e->signer ? set->signing : set->identity;
+    if (e->prev >= 0) /* linked, as a node publishes: docs/protocol.md, Vouching */
+        crypto_generichash(e->prev_sig, EVENT_HASH_BYTES, set->ev[e->prev].sig, KEYS_SIG_BYTES,
+                           NULL, 0);
     e->header = header_bytes(set->identity_pk, keys_public(k), e->seq,
-                             e->prev >= 0 ? set->ev[e->prev].id : NULL, e->created_ms, e->log,
-                             e->kind, e->payload_hash, e->payload_len, &e->header_len);
+                             e->prev >= 0 ? set->ev[e->prev].id : NULL,
+                             e->prev >= 0 ? e->prev_sig : NULL, e->created_ms, e->log, e->kind,
+                             e->payload_hash, e->payload_len, &e->header_len);
     assert_int_equal(keys_sign(k, e->sig, e->header, e->header_len), KEYS_OK);
     crypto_generichash(e->id, EVENT_ID_BYTES, e->header, e->header_len, NULL, 0);
     Lernet__Envelope env = LERNET__ENVELOPE__INIT;
@@ -389,6 +396,8 @@ static json_t *event_json(const vset_t *set)
         json_object_set_new(j, "salt", hexj(e->salt, EVENT_SALT_BYTES));
         json_object_set_new(j, "payload", hexj(e->payload, e->payload_len));
         json_object_set_new(j, "payload_hash", hexj(e->payload_hash, EVENT_HASH_BYTES));
+        if (e->prev >= 0)
+            json_object_set_new(j, "prev_sig", hexj(e->prev_sig, EVENT_HASH_BYTES));
         json_object_set_new(j, "header", hexj(e->header, e->header_len));
         json_object_set_new(j, "signed_message", hexj(msg, 16 + e->header_len));
         json_object_set_new(j, "signature", hexj(e->sig, KEYS_SIG_BYTES));
@@ -597,6 +606,12 @@ static void test_event_vector(void **state)
         assert_hex(j, "salt", e->salt, EVENT_SALT_BYTES);
         assert_hex(j, "payload", e->payload, e->payload_len);
         assert_hex(j, "payload_hash", e->payload_hash, EVENT_HASH_BYTES);
+        if (e->prev >= 0) { /* libsodium alone: the hash of the signature before */
+            crypto_generichash(h, 32, set->ev[e->prev].sig, 64, NULL, 0);
+            assert_memory_equal(h, e->prev_sig, 32);
+            assert_hex(j, "prev_sig", e->prev_sig, EVENT_HASH_BYTES);
+        } else
+            assert_null(json_object_get(j, "prev_sig"));
         assert_hex(j, "header", e->header, e->header_len);
         assert_hex(j, "signature", e->sig, KEYS_SIG_BYTES);
         assert_hex(j, "id", e->id, EVENT_ID_BYTES);
@@ -624,8 +639,22 @@ static void test_event_vector(void **state)
         assert_string_equal(ev->network, e->log);
         assert_int_equal(ev->seq, e->seq);
         assert_int_equal(ev->kind, e->kind);
-        if (e->prev >= 0)
+        if (e->prev >= 0) {
             assert_memory_equal(ev->prev, set->ev[e->prev].id, EVENT_ID_BYTES);
+            assert_true(ev->has_prev_sig);
+            assert_memory_equal(ev->prev_sig, e->prev_sig, EVENT_HASH_BYTES);
+            /* and it vouches for the event before it, unverified */
+            const vevent_t *b = &set->ev[e->prev];
+            event_t *before = NULL;
+            assert_int_equal(event_parse_unverified(&before, b->envelope, b->envelope_len,
+                                                    event_now_ms(), why, sizeof why),
+                             EV_OK);
+            assert_int_equal(before->sig_state, EVENT_SIG_UNCHECKED);
+            assert_true(event_vouch(before, ev));
+            assert_int_equal(before->sig_state, EVENT_SIG_VOUCHED);
+            event_free(&before);
+        } else
+            assert_false(ev->has_prev_sig);
         event_free(&ev);
         /* one bit of the prefix's NUL is part of what is signed */
         msg[15] = 1;
@@ -638,7 +667,7 @@ static void test_event_vector(void **state)
     vset_free(set);
 }
 
-/* event_create_as builds exactly what build_event builds: for its own
+/* event_create_linked builds exactly what build_event builds: for its own
  * (random) salt, the header made here from its fields is its header, byte
  * for byte, and its payload hash is the salted hash of the payload. */
 static void test_create_is_this_construction(void **state)
@@ -651,10 +680,11 @@ static void test_create_is_this_construction(void **state)
         event_t *ev = NULL;
         char why[256];
         payload_of(set, i, &p);
-        assert_int_equal(event_create_as(&ev, set->identity_pk,
-                                         e->signer ? set->signing : set->identity, e->log,
-                                         e->seq, e->prev >= 0 ? set->ev[e->prev].id : NULL,
-                                         e->created_ms, &p, why, sizeof why),
+        const uint8_t *prev = e->prev >= 0 ? set->ev[e->prev].id : NULL;
+        assert_int_equal(event_create_linked(&ev, set->identity_pk,
+                                             e->signer ? set->signing : set->identity, e->log,
+                                             e->seq, prev, prev ? e->prev_sig : NULL,
+                                             e->created_ms, &p, why, sizeof why),
                          EV_OK);
         assert_int_equal(ev->payload_len, e->payload_len);
         assert_memory_equal(ev->payload, e->payload, e->payload_len);
@@ -662,9 +692,9 @@ static void test_create_is_this_construction(void **state)
         crypto_generichash(h, 32, ev->payload, ev->payload_len, ev->salt, 32);
         assert_memory_equal(h, ev->payload_hash, 32);
         size_t len;
-        uint8_t *hdr = header_bytes(set->identity_pk, ev->signer, e->seq,
-                                    e->prev >= 0 ? set->ev[e->prev].id : NULL, e->created_ms,
-                                    e->log, e->kind, ev->payload_hash, ev->payload_len, &len);
+        uint8_t *hdr = header_bytes(set->identity_pk, ev->signer, e->seq, prev,
+                                    prev ? e->prev_sig : NULL, e->created_ms, e->log, e->kind,
+                                    ev->payload_hash, ev->payload_len, &len);
         assert_int_equal(len, ev->header_len);
         assert_memory_equal(hdr, ev->header, len);
         free(hdr);

@@ -168,10 +168,16 @@ static const char *schema_v1 =
     "CREATE INDEX events_changes ON events(author, network, seq)" \
     "  WHERE fork = 0 AND kind IN (4, 5);"
 
+/* v13: a word's suffixes are indexed only where they could be a part of
+ * a compound (search.c, PART_MIN_CPS): the index is made again, from
+ * nothing (search_index_all drops the parts). */
+#define SEARCH_V13 "DELETE FROM search_docs;"
+
 /* Migrations: entry i takes the schema from version i to i+1. */
 static const char *migrations[] = {NULL /* 0 → 1 is schema_v1 */, ITEMS_V2, KEYS_V3,
                                    MEMBERS_V4, PROFILES_V5, PINS_V6, ERASURES_V7, LIBRARY_V8,
-                                   SEARCH_V9, SERIES_V10, EVIDENCE_V11, SEARCH_V12};
+                                   SEARCH_V9, SERIES_V10, EVIDENCE_V11, SEARCH_V12,
+                                   SEARCH_V13};
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per version");
 
@@ -179,7 +185,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 #define ITEMS_REDERIVED_AT 2
 /* The version that made the search index as it is: a store migrated from
  * below it has its items indexed when it opens. */
-#define SEARCH_INDEXED_AT 12
+#define SEARCH_INDEXED_AT 13
 
 const char *const schema_sql[N_STMTS] = {
     [Q_HAS_EVENT] = "SELECT 1 FROM events WHERE id = ?1",

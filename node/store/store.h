@@ -55,7 +55,7 @@
 
 #include "core/event.h"
 
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 #define STORE_MAX_PENDING_PER_LOG 1024
 /* Erasures held back beyond STORE_MAX_PENDING_PER_LOG in one log (chain.c
  * hold): a node lacking both an event and its author's erasure of it is

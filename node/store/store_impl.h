@@ -338,8 +338,9 @@ int search_item_sync(store_t *s, int64_t origin, char *why, size_t whylen);
  * in the old segments, marked deleted, until then). Costs the size of the
  * parts, never of the whole index. */
 int search_purge(store_t *s, const int64_t *origins, size_t n, char *why, size_t whylen);
-/* Indexes every item not indexed yet, in one transaction (store_open,
- * after the migration to the schema that added the index). */
+/* Makes the index again from nothing (every part dropped, every item
+ * indexed), in one transaction: store_open, after the migration to the
+ * schema that made the index as it is (SEARCH_INDEXED_AT). */
 int search_index_all(store_t *s, char *why, size_t whylen);
 /* Items the index is not in step with (store_verify). */
 int search_stale_count(store_t *s, int64_t *n);

@@ -558,6 +558,45 @@ static void test_migration_indexes(void **state)
     verify_clean(f);
 }
 
+static long long rows_in(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A store of schema 12 (every suffix a term) has its index made again
+ * from nothing when it opens: as many rows as before, not twice as many,
+ * and a suffix that is no compound's part ("rbeit" of "Arbeitsplatz-")
+ * matches nothing, while a part still does. */
+static void test_migration_v12_reindexes(void **state)
+{
+    fx_t *f = *state;
+    data_t d = domain(f);
+    store_close(&f->st);
+    long long rows = rows_in(f->path, "SELECT count(*) FROM search_p0_docsize");
+    assert_true(rows >= 8);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 12", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char why[256] = "";
+    assert_int_equal(store_open(&f->st, f->path, why, sizeof why), STORE_OK);
+    assert_int_equal(rows_in(f->path, "SELECT count(*) FROM search_p0_docsize"), rows);
+    assert_int_equal(rows_in(f->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    finds_only(f, "platz", d.de);
+    finds_only(f, "werkstatt", d.de);
+    assert_int_equal(search(f, "rbeit").n, 0);
+    assert_int_equal(search(f, "eidung").n, 0); /* Beschäftigte: no such part anywhere */
+    verify_clean(f);
+}
+
 static int search_rc(fx_t *f, const char *q, char *why, size_t whylen, size_t *n)
 {
     found_t r = {0};
@@ -635,6 +674,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_without_diacritics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compound_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_v12_reindexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_title_ranks_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snippet_language, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_indexed_at_commit, setup, teardown),

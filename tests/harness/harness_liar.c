@@ -198,17 +198,27 @@ Lernet__Wire__Msg *liar_ask(liar_t *l, const Lernet__Wire__Msg *m, int timeout_m
 
 int liar_push(liar_t *l, event_t *const *evs, size_t n, enum liar_mangle how)
 {
+    enum liar_mangle *each = calloc(n ? n : 1, sizeof *each);
+    for (size_t i = 0; each && i < n; i++)
+        each[i] = how;
+    int rc = each ? liar_push_each(l, evs, n, each) : -1;
+    free(each);
+    return rc;
+}
+
+int liar_push_each(liar_t *l, event_t *const *evs, size_t n, const enum liar_mangle *how)
+{
     ProtobufCBinaryData *envs = calloc(n ? n : 1, sizeof *envs);
     int rc = envs && newest(l) ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         Lernet__Envelope e = LERNET__ENVELOPE__INIT;
         uint8_t sig[KEYS_SIG_BYTES];
         memcpy(sig, evs[i]->sig, sizeof sig);
-        if (how == LIAR_BAD_SIG)
+        if (how[i] == LIAR_BAD_SIG)
             sig[7] ^= 0x10;
         e.header.data = evs[i]->header, e.header.len = evs[i]->header_len;
         e.signature.data = sig, e.signature.len = KEYS_SIG_BYTES;
-        if (how != LIAR_STRIP && evs[i]->has_payload) {
+        if (how[i] != LIAR_STRIP && evs[i]->has_payload) {
             e.payload.data = evs[i]->payload, e.payload.len = evs[i]->payload_len;
             e.salt.data = (uint8_t *)evs[i]->salt, e.salt.len = EVENT_SALT_BYTES;
         }

@@ -46,6 +46,9 @@ void liar_hang_up(liar_t *l);
 
 /* Pushes evs, mangled, in one Push message on the newest connection. */
 int liar_push(liar_t *l, event_t *const *evs, size_t n, enum liar_mangle how);
+/* The same, each event mangled its own way (how[i]), in one Push: what a
+ * receiver checks as one batch (vouching, docs/protocol.md). */
+int liar_push_each(liar_t *l, event_t *const *evs, size_t n, const enum liar_mangle *how);
 /* Sends m on the newest connection and returns the next reply (caller
  * frees with lernet__wire__msg__free_unpacked), or NULL after timeout_ms. */
 Lernet__Wire__Msg *liar_ask(liar_t *l, const Lernet__Wire__Msg *m, int timeout_ms);

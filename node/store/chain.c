@@ -352,12 +352,14 @@ static event_t *held_copy(store_t *s, const uint8_t id[EVENT_ID_BYTES], int *in_
     return NULL;
 }
 
-static void pending_del(store_t *s, const uint8_t id[EVENT_ID_BYTES])
+/* Its failure must stop the caller: SQLite answers some (SQLITE_FULL) by
+ * rolling the whole transaction back, and every statement after that
+ * would be committed on its own, half a batch. */
+static int pending_del(store_t *s, const uint8_t id[EVENT_ID_BYTES], char *why, size_t whylen)
 {
     sqlite3_stmt *st = Q(s, Q_PENDING_DEL);
     bind_blob(st, 1, id, EVENT_ID_BYTES);
-    sqlite3_step(st);
-    sqlite3_reset(st);
+    return step_done(s, st, why, whylen);
 }
 
 /* Pins (seq, id) in the log; other copies held back for that seq are not
@@ -473,6 +475,26 @@ static int settle(store_t *s, const logref_t *lr, int pinned, char *why, size_t 
     return rc;
 }
 
+/* Held events applied in one go between renewals of store_add's savepoint
+ * (savepoint_renew). */
+#define CHAIN_SAVEPOINT_EVENTS 32
+
+/* Inside a batch, store_add's savepoint keeps the first image of every
+ * page changed since it opened (the sub-journal): applying a long run of
+ * held-back events grew it past STORE_SUBJOURNAL_MEM, and SQLite 3.40's
+ * move of it into a temporary file then failed with SQLITE_FULL, rolling
+ * the whole batch back every time (test_keylife's 5,000-event pinned
+ * history, linked). Renewed every CHAIN_SAVEPOINT_EVENTS, it stays in
+ * memory; what was applied before stays (a chain in order), and a failure
+ * after it still fails the batch, whose transaction is rolled back. */
+static int savepoint_renew(store_t *s, size_t applied, char *why, size_t whylen)
+{
+    if (!s->in_batch || applied % CHAIN_SAVEPOINT_EVENTS != 0)
+        return STORE_OK;
+    int rc = step_done(s, Q(s, Q_SP_RELEASE), why, whylen);
+    return rc ? rc : step_done(s, Q(s, Q_SP_OPEN), why, whylen);
+}
+
 /* Appends to the log, in order, what is held here and may now follow its
  * head (next_link), counting into *applied; then settles what is left.
  * Bounded: every step takes one held copy off the pending table or off
@@ -492,8 +514,10 @@ int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applie
         event_t *ev = next_link(s, lr, head + 1, head_id, with_forks, &in_pending);
         if (!ev)
             break;
-        if (in_pending)
-            pending_del(s, ev->id);
+        if (in_pending && (rc = pending_del(s, ev->id, why, whylen)) != STORE_OK) {
+            event_free(&ev);
+            break;
+        }
         if (authz_check(s, ev, lr->aid, 0, &signer, NULL, 0) != STORE_OK) {
             event_free(&ev); /* held before its key was revoked, or its author removed */
             if (in_pending)
@@ -503,6 +527,8 @@ int chain_advance(store_t *s, const logref_t *lr, int with_forks, size_t *applie
         rc = append(s, ev, lr->aid, signer, false, why, whylen);
         (*applied)++;
         event_free(&ev);
+        if (rc == STORE_OK)
+            rc = savepoint_renew(s, *applied, why, whylen);
     }
     return rc ? rc : settle(s, lr, pinned, why, whylen);
 }

@@ -240,6 +240,12 @@ int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
     rc = erase_incoming(s, ev, &stripped);
     if (rc == STORE_OK)
         rc = chain_add(s, ev, &out, &n, why, whylen);
+    /* SQLite rolls the whole transaction back on some errors (SQLITE_FULL)
+     * that a statement whose result is not checked would hide: the batch
+     * must end here, not go on committing statement by statement */
+    if (rc == STORE_OK && s->in_batch && sqlite3_get_autocommit(s->db))
+        rc = why_fail(why, whylen, STORE_ERR_SQL,
+                      "sqlite: the batch's transaction was rolled back under it");
     /* outside a batch this is the commit point; a batch re-derives at its end */
     if (rc == STORE_OK && !s->in_batch)
         rc = lifecycle_rederive(s, why, whylen);

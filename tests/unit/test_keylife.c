@@ -115,14 +115,21 @@ static event_t *revoke(fx_t *f, const keys_identity_t *k, const event_t *last_go
     return key_event(f, &p);
 }
 
-/* A workshop of the identity's NET log at seq, after prev, signed by k. */
+/* A workshop of the identity's NET log at seq, after prev, signed by k;
+ * linked (prev_sig) as a node publishes, so that where these events travel
+ * by sync a thief's later event signed with the stolen key vouches for the
+ * ones before it: the key rule must hold all the same. */
 static event_t *workshop(fx_t *f, const keys_identity_t *k, uint64_t seq, const event_t *prev,
                          const char *title)
 {
     event_t *ev = NULL;
+    uint8_t prev_sig[EVENT_HASH_BYTES];
+    if (prev)
+        event_sig_hash(prev_sig, prev->sig);
     Lernet__Payload *p = tu_workshop(title, "Workplace learning", START + (int64_t)seq * 3600);
-    assert_int_equal(event_create_as(&ev, keys_public(f->id), k, NET, seq,
-                                     prev ? prev->id : NULL, event_now_ms(), p, NULL, 0),
+    assert_int_equal(event_create_linked(&ev, keys_public(f->id), k, NET, seq,
+                                         prev ? prev->id : NULL, prev ? prev_sig : NULL,
+                                         event_now_ms(), p, NULL, 0),
                      EV_OK);
     tu_payload_free(p);
     return ev;

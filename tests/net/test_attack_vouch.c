@@ -242,7 +242,8 @@ static void test_other_key_vouching(void **state)
     event_t *fg[] = {f, g};
     push_and_wait(&w, fg, 2, NULL);
     assert_int_equal(status_int(&w.V, "bad_signature", 1), 1); /* F */
-    assert_int_equal(status_int(&w.V, "events_refused", 0), 2); /* and G */
+    assert_int_equal(status_int(&w.V, "uncertified_signing_key", 1), 1); /* G */
+    assert_int_equal(status_int(&w.V, "events_refused", 0), 2);
     assert_int_equal(status_int(&w.V, "pending", 0), 0);
     assert_v_has(&w, 3);
     event_free(&f);
@@ -288,6 +289,7 @@ static void test_revoked_key_chain(void **state)
      * would not be about vouching) ... */
     assert_true(status_int(&w.V, "signatures_verified", 0) - verified <= 2);
     /* ... and still refused whole */
+    assert_int_equal(status_int(&w.V, "revoked", 1), 5);
     assert_int_equal(status_int(&w.V, "events_refused", 0), 5);
     assert_int_equal(status_int(&w.V, "pending", 0), 0);
     assert_v_has(&w, 3);

@@ -196,29 +196,34 @@ Lernet__Wire__Msg *liar_ask(liar_t *l, const Lernet__Wire__Msg *m, int timeout_m
     return NULL;
 }
 
+static int push(liar_t *l, event_t *const *evs, size_t n, const enum liar_mangle *each,
+                enum liar_mangle all);
+
 int liar_push(liar_t *l, event_t *const *evs, size_t n, enum liar_mangle how)
 {
-    enum liar_mangle *each = calloc(n ? n : 1, sizeof *each);
-    for (size_t i = 0; each && i < n; i++)
-        each[i] = how;
-    int rc = each ? liar_push_each(l, evs, n, each) : -1;
-    free(each);
-    return rc;
+    return push(l, evs, n, NULL, how);
 }
 
 int liar_push_each(liar_t *l, event_t *const *evs, size_t n, const enum liar_mangle *how)
+{
+    return push(l, evs, n, how, LIAR_AS_IS);
+}
+
+static int push(liar_t *l, event_t *const *evs, size_t n, const enum liar_mangle *each,
+                enum liar_mangle all)
 {
     ProtobufCBinaryData *envs = calloc(n ? n : 1, sizeof *envs);
     int rc = envs && newest(l) ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         Lernet__Envelope e = LERNET__ENVELOPE__INIT;
         uint8_t sig[KEYS_SIG_BYTES];
+        enum liar_mangle how = each ? each[i] : all;
         memcpy(sig, evs[i]->sig, sizeof sig);
-        if (how[i] == LIAR_BAD_SIG)
+        if (how == LIAR_BAD_SIG)
             sig[7] ^= 0x10;
         e.header.data = evs[i]->header, e.header.len = evs[i]->header_len;
         e.signature.data = sig, e.signature.len = KEYS_SIG_BYTES;
-        if (how[i] != LIAR_STRIP && evs[i]->has_payload) {
+        if (how != LIAR_STRIP && evs[i]->has_payload) {
             e.payload.data = evs[i]->payload, e.payload.len = evs[i]->payload_len;
             e.salt.data = (uint8_t *)evs[i]->salt, e.salt.len = EVENT_SALT_BYTES;
         }
@@ -348,8 +353,32 @@ event_t *liar_forge(const keys_identity_t *k, const uint8_t *author, const char 
     return ev;
 }
 
+event_t *liar_forge_linked(const keys_identity_t *k, const uint8_t *author, const char *network,
+                           const event_t *prev, const char *title)
+{
+    event_t *ev = NULL;
+    char why[256] = "";
+    uint8_t prev_sig[EVENT_HASH_BYTES];
+    uint64_t seq = prev ? prev->seq + 1 : 1;
+    if (prev)
+        event_sig_hash(prev_sig, prev->sig);
+    Lernet__Payload *p = tu_workshop(title, "Forged", 1796112000LL + (int64_t)seq * 3600);
+    if (event_create_linked(&ev, author, k, network, seq, prev ? prev->id : NULL,
+                            prev ? prev_sig : NULL, event_now_ms(), p, why, sizeof why) != EV_OK)
+        fprintf(stderr, "liar: cannot forge: %s\n", why);
+    tu_payload_free(p);
+    return ev;
+}
+
 event_t *liar_sign_raw(const keys_identity_t *k, const uint8_t *author, const char *network,
                        uint64_t seq, const uint8_t *prev, int kind, const Lernet__Payload *p)
+{
+    return liar_sign_as(k, NULL, author, network, seq, prev, NULL, kind, p);
+}
+
+event_t *liar_sign_as(const keys_identity_t *k, const uint8_t *signer, const uint8_t *author,
+                      const char *network, uint64_t seq, const uint8_t *prev,
+                      const uint8_t *prev_sig, int kind, const Lernet__Payload *p)
 {
     size_t plen = lernet__payload__get_packed_size(p);
     event_t *ev = calloc(1, sizeof *ev);
@@ -365,9 +394,11 @@ event_t *liar_sign_raw(const keys_identity_t *k, const uint8_t *author, const ch
     Lernet__Header h = LERNET__HEADER__INIT;
     h.version = EVENT_VERSION;
     h.author.data = (uint8_t *)author, h.author.len = KEYS_PUBLIC_BYTES;
-    h.signer.data = (uint8_t *)keys_public(k), h.signer.len = KEYS_PUBLIC_BYTES;
+    h.signer.data = (uint8_t *)(signer ? signer : keys_public(k));
+    h.signer.len = KEYS_PUBLIC_BYTES;
     h.seq = seq;
     h.prev.data = (uint8_t *)prev, h.prev.len = prev ? EVENT_ID_BYTES : 0;
+    h.prev_sig.data = (uint8_t *)prev_sig, h.prev_sig.len = prev_sig ? EVENT_HASH_BYTES : 0;
     h.created_ms = event_now_ms();
     h.network = (char *)network;
     h.kind = (Lernet__Kind)kind;

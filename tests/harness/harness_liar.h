@@ -46,8 +46,8 @@ void liar_hang_up(liar_t *l);
 
 /* Pushes evs, mangled, in one Push message on the newest connection. */
 int liar_push(liar_t *l, event_t *const *evs, size_t n, enum liar_mangle how);
-/* The same, each event mangled its own way (how[i]), in one Push: what a
- * receiver checks as one batch (vouching, docs/protocol.md). */
+/* The same, evs[i] mangled as how[i] says: a relay that garbles some
+ * envelopes of a batch and passes the others on. */
 int liar_push_each(liar_t *l, event_t *const *evs, size_t n, const enum liar_mangle *how);
 /* Sends m on the newest connection and returns the next reply (caller
  * frees with lernet__wire__msg__free_unpacked), or NULL after timeout_ms. */
@@ -73,6 +73,11 @@ size_t liar_log(const hnode_t *n, const uint8_t *author, const char *network, ev
 event_t *liar_forge(const keys_identity_t *k, const uint8_t *author, const char *network,
                     uint64_t seq, const uint8_t *prev, const char *title);
 
+/* liar_forge linked as a node publishes (prev_sig: the hash of prev's
+ * signature), after prev (NULL for seq 1). */
+event_t *liar_forge_linked(const keys_identity_t *k, const uint8_t *author, const char *network,
+                           const event_t *prev, const char *title);
+
 /* Signs payload p as an event of kind at seq of author's log in network,
  * after prev, with key k, checking none of the field rules (what a
  * partner's node that lies about its content signs and sends): the
@@ -80,6 +85,12 @@ event_t *liar_forge(const keys_identity_t *k, const uint8_t *author, const char 
  * event_free()s; NULL when it cannot be encoded. */
 event_t *liar_sign_raw(const keys_identity_t *k, const uint8_t *author, const char *network,
                        uint64_t seq, const uint8_t *prev, int kind, const Lernet__Payload *p);
+/* The same with a header that names signer (NULL: k's key) and carries
+ * prev_sig (NULL: none). A signer other than k's key makes a signature
+ * that does not verify for the key the header names. */
+event_t *liar_sign_as(const keys_identity_t *k, const uint8_t *signer, const uint8_t *author,
+                      const char *network, uint64_t seq, const uint8_t *prev,
+                      const uint8_t *prev_sig, int kind, const Lernet__Payload *p);
 /* A lying server of attached files: binds self's port (the ROUTER a
  * victim that lists self with an endpoint dials), answers every Hello
  * with a HelloAck of the networks asked for, nothing else of a round, and

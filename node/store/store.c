@@ -233,7 +233,9 @@ int store_add(store_t *s, event_t *ev, int *outcome, size_t *applied, char *why,
     if (ev->sig_state == EVENT_SIG_UNCHECKED)
         return why_fail(why, whylen, EV_BAD_SIGNATURE,
                         "signature not checked (neither verified nor vouched for)");
-    /* Inside a batch a savepoint undoes just this event on failure. */
+    /* Inside a batch a savepoint undoes just this event on failure (or,
+     * after a long run of held-back events it let follow, the part since
+     * chain.c's savepoint_renew; the batch then fails whole). */
     if ((rc = s->in_batch ? run(s, Q_SP_OPEN, why, whylen) : tx_begin(s, why, whylen)))
         return rc;
     /* an erased event is stored, and handed on, without its content */

@@ -112,7 +112,8 @@ static size_t id_home(const uint8_t id[EVENT_ID_BYTES], size_t cap)
 
 static long links_find(const links_t *l, const uint8_t id[EVENT_ID_BYTES])
 {
-    for (size_t k = id_home(id, l->cap), tries = 0; tries < l->cap; k = (k + 1) & (l->cap - 1), tries++) {
+    size_t k = id_home(id, l->cap);
+    for (size_t tries = 0; tries < l->cap; tries++, k = (k + 1) & (l->cap - 1)) {
         long i = l->slot[k];
         if (i < 0)
             return -1;
@@ -309,14 +310,20 @@ uint64_t vpool_verified(vpool_t *p)
     return atomic_load(&p->verified);
 }
 
-/* Starts a phase over count items: the workers join in at once. */
-static void phase_start(vpool_t *p, enum phase ph, const size_t *idx, size_t count)
+/* Starts a phase over count items: the workers join in at once. With mu
+ * held; a job's first phase (items NULL: the current job's) sets it. */
+static void phase_start_locked(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms,
+                               enum phase ph, const size_t *idx, size_t count)
 {
-    pthread_mutex_lock(&p->mu);
     /* A worker that woke late for the previous phase may still be in
      * drain() with its items: never reset the counters under it. */
     while (p->busy > 0)
         pthread_cond_wait(&p->done, &p->mu);
+    if (items) {
+        p->items = items;
+        p->n = n;
+        p->now_ms = now_ms;
+    }
     p->phase = ph;
     p->idx = idx;
     p->count = count;
@@ -326,7 +333,6 @@ static void phase_start(vpool_t *p, enum phase ph, const size_t *idx, size_t cou
         p->generation++;
         pthread_cond_broadcast(&p->work);
     }
-    pthread_mutex_unlock(&p->mu);
 }
 
 /* The caller helps with the phase and returns when it is done. */
@@ -345,13 +351,8 @@ static void phase_finish(vpool_t *p)
 void vpool_submit(vpool_t *p, vpool_item_t *items, size_t n, int64_t now_ms)
 {
     pthread_mutex_lock(&p->mu);
-    while (p->busy > 0)
-        pthread_cond_wait(&p->done, &p->mu);
-    p->items = items;
-    p->n = n;
-    p->now_ms = now_ms;
+    phase_start_locked(p, items, n, now_ms, PH_PARSE, NULL, n);
     pthread_mutex_unlock(&p->mu);
-    phase_start(p, PH_PARSE, NULL, n);
 }
 
 /* The items whose event is still EVENT_SIG_UNCHECKED, into idx; their
@@ -368,7 +369,9 @@ static size_t unchecked(const vpool_item_t *items, size_t n, size_t *idx)
 static void verify_all(vpool_t *p, const size_t *idx, size_t m)
 {
     if (m) {
-        phase_start(p, PH_VERIFY, idx, m);
+        pthread_mutex_lock(&p->mu);
+        phase_start_locked(p, NULL, 0, 0, PH_VERIFY, idx, m);
+        pthread_mutex_unlock(&p->mu);
         phase_finish(p);
     }
 }
@@ -384,24 +387,19 @@ static void settle(vpool_t *p)
     vpool_item_t *items = p->items;
     size_t n = p->n;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    links_t *l = links_new(items, n);
-    if (!idx || !l) { /* no memory for the links: verify them all */
-        if (idx)
-            verify_all(p, idx, unchecked(items, n, idx));
-        else
-            for (size_t i = 0; i < n; i++)
-                if (items[i].ev && items[i].ev->sig_state == EVENT_SIG_UNCHECKED)
-                    verify_one(p, &items[i]);
-        free(idx);
-        links_free(l);
+    if (!idx) { /* no memory to share the work: every one here */
+        for (size_t i = 0; i < n; i++)
+            if (items[i].ev)
+                verify_one(p, &items[i]);
         return;
     }
+    links_t *l = links_new(items, n); /* NULL (no memory): no links, all are tops */
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (items[i].ev && !l->linked[i])
+        if (items[i].ev && !(l && l->linked[i]))
             idx[m++] = i;
     verify_all(p, idx, m);
-    for (size_t k = 0; k < m; k++)
+    for (size_t k = 0; l && k < m; k++)
         links_vouch_down(l, idx[k]);
     verify_all(p, idx, unchecked(items, n, idx));
     links_free(l);

@@ -61,9 +61,9 @@ void vpool_between(vpool_t *p, void (*between)(void *ctx), void *ctx, int every_
 /* Threads that work on a call, the caller's included. */
 int vpool_threads(const vpool_t *p);
 /* Since vpool_new: *parsed envelopes (known ones are not), and the CPU
- * their parsing took on the threads that did it (decode, signature,
- * hashes), in ns: an estimate from a sample of them (1 in 8), 0 before
- * the first. It is what checking received events costs this process,
+ * their checking took on the threads that did it, in ns: parsing (decode,
+ * hashes) estimated from a sample of 1 in 8, every signature verification
+ * timed; 0 before the first. It is what checking received events costs this process,
  * measured where and when it happens (the benchmark divides the
  * receiver's CPU by it). Any thread may call it. */
 void vpool_cost(vpool_t *p, uint64_t *parsed, uint64_t *cpu_ns);

@@ -1566,7 +1566,8 @@ void page_metrics(const web_req_t *r, web_resp_t *out)
            "their log, signed by the same key.");
     html_rawf(h, "lernet_signatures_verified_total %lld\n", jint(status, "signatures_verified"));
     metric(h, "lernet_check_cpu_seconds_total", "counter",
-           "CPU seconds checking them took (estimated from a sample of 1 in 8).");
+           "CPU seconds checking them took (parsing estimated from a sample of 1 in 8, "
+           "verifications timed).");
     html_rawf(h, "lernet_check_cpu_seconds_total %.6f\n",
               (double)jint(status, "parse_cpu_us") / 1e6);
     metric(h, "lernet_uptime_seconds", "gauge", "Seconds since the daemon started.");

@@ -179,7 +179,9 @@ static void meet_owner_and_verify(world_t *w, size_t head)
 
 /* One garbled signature among a log's linked events of one Push: only that
  * one is refused. Without the prev_sig check the event after it would
- * vouch for the garbled copy and V would store it. */
+ * vouch for the garbled copy and V would store it. What it costs: the top
+ * verified, the links above the garbled one vouched, and it and those
+ * below verified one by one. */
 static void garbled_at(size_t bad)
 {
     world_t w = {0};
@@ -190,8 +192,11 @@ static void garbled_at(size_t bad)
     size_t n = liar_log(&w.C, NULL, NET, &evs);
     assert_int_equal(n, LOG_LEN);
     how[bad - 1] = LIAR_BAD_SIG;
+    long before = status_int(&w.V, "signatures_verified", 0);
     push_and_wait(&w, evs, n, how);
     free_log(evs, n);
+    assert_int_equal(status_int(&w.V, "signatures_verified", 0) - before,
+                     bad < LOG_LEN ? 1 + (long)bad : LOG_LEN);
     assert_int_equal(status_int(&w.V, "bad_signature", 1), 1);
     assert_int_equal(status_int(&w.V, "events_refused", 0), 1);
     /* below the garbled one: stored; above it: held for the missing seq */
